@@ -1,0 +1,44 @@
+# ReviewPulse developer commands. `make test` and `make demo` do all set-up on a fresh machine.
+PYTHON ?= python3.11
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+
+.PHONY: venv sam-venv test test-fast validate build openapi clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# aws-sam-cli lives in its own virtual environment: its pins clash with the project's.
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet 'aws-sam-cli==1.170.0'
+	touch $@
+
+sam-venv: $(SAM_VENV)/.installed
+
+validate: sam-venv
+	$(SAM) validate --lint --region us-east-1
+
+build: sam-venv
+	$(SAM) build --cached=false
+
+test: venv sam-venv
+	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
+
+# Everything but the SAM build and packaging checks.
+test-fast: venv
+	$(PY) -m pytest -m "not packaging"
+
+openapi: venv
+	$(PY) -m reviewpulse_tools.openapi_export > openapi.json
+
+clean:
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) .pytest_cache

@@ -1,0 +1,18 @@
+"""Lambda entry point of the REQUEST authorizer: X-Api-Key → tenant, or 401."""
+
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+)
+
+from reviewpulse.observability import logger, metrics, tracer
+from reviewpulse.tenants.authorizer import authorize
+from reviewpulse.wiring import key_repository
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@event_source(data_class=APIGatewayAuthorizerRequestEvent)
+def handler(event: APIGatewayAuthorizerRequestEvent, context):
+    return authorize(event, key_repository())

@@ -1,0 +1,43 @@
+"""Lambda entry point of the splitter: S3 ObjectCreated events (through SQS) → chunks of work."""
+
+import json
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from reviewpulse.observability import logger, metrics, tracer
+from reviewpulse.results.store import parse_source_key
+from reviewpulse.settings import get_settings
+from reviewpulse.wiring import result_store, task_repository, work_queue
+from reviewpulse.workflows.split import split_source
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    body = json.loads(record.body)
+    if body.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is set up
+        return
+    for s3_record in S3Event(body).records:
+        # Keys arrive URL-encoded (spaces as "+"), whatever the object's real name.
+        source = parse_source_key(unquote_plus(s3_record.s3.get_object.key))
+        if source is None:
+            logger.warning("object outside the upload and drop prefixes ignored")
+            continue
+        split_source(
+            source,
+            tasks=task_repository(),
+            store=result_store(),
+            queue=work_queue(),
+            settings=get_settings(),
+            event_correlation_id=(s3_record.raw_event.get("responseElements") or {}).get("x-amz-request-id"),
+        )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event, context):
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,1 @@
+"""ReviewPulse domain package: shipped to Lambda as the DomainLayer."""

@@ -1,0 +1,44 @@
+from fastapi import APIRouter, Depends, Request
+
+from reviewpulse.api import dependencies as deps
+from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.problems import problem_responses
+from reviewpulse.api.schemas import BatchCreated, CreateBatchRequest, TaskView, UploadView
+from reviewpulse.results.store import ResultStore
+from reviewpulse.settings import Settings
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tasks.service import create_batch_task
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/batches",
+    status_code=201,
+    response_model=BatchCreated,
+    summary="Create a batch task and get a presigned POST to upload its file",
+    responses=problem_responses(415),
+)
+def create_batch(
+    body: CreateBatchRequest,
+    request: Request,
+    tenant: str = Depends(caller_tenant),
+    tasks: TaskRepository = Depends(deps.task_repository),
+    store: ResultStore = Depends(deps.result_store),
+    settings: Settings = Depends(deps.settings),
+) -> BatchCreated:
+    task, upload = create_batch_task(
+        tenant,
+        body.filename,
+        body.format,
+        body.text_field,
+        body.id_field,
+        correlation_id=request_id(request),
+        tasks=tasks,
+        store=store,
+        settings=settings,
+    )
+    return BatchCreated(
+        task=TaskView.of(task),
+        upload=UploadView(url=upload.url, fields=upload.fields, expires_at=upload.expires_at, max_bytes=upload.max_bytes),
+    )

@@ -1,0 +1,33 @@
+from fastapi import APIRouter, Depends, Request
+
+from reviewpulse.api import dependencies as deps
+from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.problems import problem_responses
+from reviewpulse.api.schemas import CreateTaskRequest, TaskView
+from reviewpulse.queues import WorkQueue
+from reviewpulse.settings import Settings
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tasks.service import create_text_task
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/tasks",
+    status_code=202,
+    response_model=TaskView,
+    summary="Analyse one text",
+    responses=problem_responses(413),
+)
+def create_task(
+    body: CreateTaskRequest,
+    request: Request,
+    tenant: str = Depends(caller_tenant),
+    tasks: TaskRepository = Depends(deps.task_repository),
+    queue: WorkQueue = Depends(deps.work_queue),
+    settings: Settings = Depends(deps.settings),
+) -> TaskView:
+    task = create_text_task(
+        tenant, body.text, body.id, correlation_id=request_id(request), tasks=tasks, queue=queue, settings=settings
+    )
+    return TaskView.of(task)

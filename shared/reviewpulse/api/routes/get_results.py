@@ -1,0 +1,45 @@
+from datetime import datetime, timedelta, timezone
+
+from fastapi import APIRouter, Depends, Query
+
+from reviewpulse.api import dependencies as deps
+from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.problems import problem_responses
+from reviewpulse.api.schemas import ResultFiles, ResultItem, ResultPage
+from reviewpulse.errors import NotFound
+from reviewpulse.results.pages import read_results_page
+from reviewpulse.results.store import ResultStore
+from reviewpulse.settings import Settings
+from reviewpulse.tasks.model import is_valid_task_id
+from reviewpulse.tasks.repository import TaskRepository
+
+router = APIRouter()
+
+
+@router.get(
+    "/v1/tasks/{task_id}/results",
+    response_model=ResultPage,
+    summary="Per-item results, a page at a time, with links to the full results files",
+    responses=problem_responses(400, 404, 409),
+)
+def get_results(
+    task_id: str,
+    limit: int = Query(default=100, ge=1, le=1000),
+    cursor: str | None = Query(default=None, max_length=512),
+    tenant: str = Depends(caller_tenant),
+    tasks: TaskRepository = Depends(deps.task_repository),
+    store: ResultStore = Depends(deps.result_store),
+    settings: Settings = Depends(deps.settings),
+) -> ResultPage:
+    task = tasks.get(tenant, task_id) if is_valid_task_id(task_id) else None
+    if task is None:
+        raise NotFound("no such task")
+    page = read_results_page(task, store, limit=limit, cursor=cursor)
+    ttl = settings.results_url_ttl_seconds
+    files = ResultFiles(
+        jsonl=store.presigned_get(task.results_key or "", ttl),
+        csv=store.presigned_get(task.results_csv_key or "", ttl),
+        expires_at=datetime.now(timezone.utc) + timedelta(seconds=ttl),
+    )
+    items = [ResultItem.model_validate(item.model_dump()) for item in page.items]
+    return ResultPage(items=items, next_cursor=page.next_cursor, files=files)

@@ -1,0 +1,76 @@
+"""Domain errors with stable codes.
+
+The API maps every ReviewPulseError to an RFC 7807 problem response in one place
+(reviewpulse.api.problems); workers turn file-level errors into a task in status `error`.
+Codes are part of the public contract: add new ones, never rename.
+"""
+
+from __future__ import annotations
+
+
+class ReviewPulseError(Exception):
+    """Base of every error the product reports to a client."""
+
+    code = "internal-error"
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ValidationFailed(ReviewPulseError):
+    code, status, title = "validation-error", 422, "Request is not valid"
+
+
+class NotFound(ReviewPulseError):
+    code, status, title = "not-found", 404, "Not found"
+
+
+class TaskNotReady(ReviewPulseError):
+    code, status, title = "task-not-ready", 409, "Task has no results yet"
+
+
+class InvalidCursor(ReviewPulseError):
+    code, status, title = "invalid-cursor", 400, "Cursor is not valid"
+
+
+class TooLarge(ReviewPulseError):
+    code, status, title = "too-large", 413, "Content too large"
+
+
+class UnsupportedFormat(ReviewPulseError):
+    code, status, title = "unsupported-format", 415, "Unsupported file format"
+
+
+class Unauthorized(ReviewPulseError):
+    code, status, title = "unauthorized", 401, "Missing or invalid API key"
+
+
+class UnusableFile(ReviewPulseError):
+    """A whole file cannot be read: the task ends in status `error` with this code."""
+
+    status, title = 422, "File cannot be processed"
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+# File-level codes (UnusableFile.code) and row-level codes (RowError.code), documented in the README.
+FILE_ERROR_CODES = (
+    "empty-file",  # no bytes, or no data rows (a header alone)
+    "not-text",  # binary content
+    "unsupported-format",  # extension or declared format not one of csv, json, jsonl, txt
+    "text-column-not-found",  # no text column given and none could be detected
+    "malformed-file",  # the file's structure is broken beyond one row (e.g. invalid JSON)
+)
+ROW_ERROR_CODES = (
+    "empty-text",
+    "text-too-long",
+    "invalid-encoding",
+    "invalid-row",  # a row of the wrong shape (ragged CSV row, JSON item that is not an object or string)
+    "analysis-failed",
+    "dead-lettered",  # the row's chunk failed repeatedly and went to the dead-letter queue
+)

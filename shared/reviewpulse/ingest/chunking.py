@@ -1,0 +1,66 @@
+"""Group rows into work-queue chunks bounded by item count and encoded size."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from reviewpulse.ingest.readers import Row
+
+_SEPARATORS = (",", ":")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive rows first_row..last_row as queue items; `index` counts chunks from 0."""
+
+    index: int
+    items: list[dict[str, Any]]
+    first_row: int
+    last_row: int
+
+
+def row_item(row: Row) -> dict[str, Any]:
+    """The queue item for one row: its text, or its error."""
+    if row.error is not None:
+        error = {"code": row.error.code, "detail": row.error.detail}
+        return {"row": row.number, "id": row.id, "error": error}
+    return {"row": row.number, "id": row.id, "text": row.text}
+
+
+def chunk_rows(rows: Iterable[Row], max_items: int, max_bytes: int) -> Iterator[Chunk]:
+    """Lazily group consecutive rows into chunks of at most max_items items and max_bytes bytes.
+
+    The byte bound is on encode_chunk_body(items) as UTF-8; an item that alone exceeds it still
+    gets a chunk of its own rather than being dropped.
+    """
+    if max_items < 1 or max_bytes < 1:
+        raise ValueError("max_items and max_bytes must be positive")
+    index = 0
+    items: list[dict[str, Any]] = []
+    size = 1  # "[" and "]", with one "," fewer than the items, add up to 1 + one byte per item
+    for row in rows:
+        item = row_item(row)
+        item_size = len(json.dumps(item, ensure_ascii=False, separators=_SEPARATORS).encode()) + 1
+        if items and (len(items) >= max_items or size + item_size > max_bytes):
+            yield Chunk(index, items, items[0]["row"], items[-1]["row"])
+            index, items, size = index + 1, [], 1
+        items.append(item)
+        size += item_size
+    if items:
+        yield Chunk(index, items, items[0]["row"], items[-1]["row"])
+
+
+def encode_chunk_body(items: list[dict[str, Any]]) -> str:
+    """Compact JSON for a queue message body."""
+    return json.dumps(items, ensure_ascii=False, separators=_SEPARATORS)
+
+
+def decode_chunk_body(body: str) -> list[dict[str, Any]]:
+    """The items of a queue message body written by encode_chunk_body."""
+    items = json.loads(body)
+    if not isinstance(items, list):
+        raise ValueError("a chunk body must be a JSON array")
+    return items

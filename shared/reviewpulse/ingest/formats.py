@@ -1,0 +1,40 @@
+"""Supported upload formats and how a file should be read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class FileFormat(str, Enum):
+    """The formats the split function can stream."""
+
+    CSV = "csv"
+    JSON = "json"
+    JSONL = "jsonl"
+    TXT = "txt"
+
+    @classmethod
+    def from_filename(cls, name: str) -> FileFormat | None:
+        """The format for a file name's extension (case-insensitive), or None if unknown."""
+        _, dot, extension = name.rpartition(".")
+        return _BY_EXTENSION.get(extension.lower()) if dot else None
+
+
+_BY_EXTENSION: dict[str, FileFormat] = {
+    "csv": FileFormat.CSV,
+    "json": FileFormat.JSON,
+    "jsonl": FileFormat.JSONL,
+    "ndjson": FileFormat.JSONL,
+    "txt": FileFormat.TXT,
+}
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """How to read one upload: its format, and optionally which column holds the text and the id."""
+
+    format: FileFormat
+    text_field: str | None = None
+    id_field: str | None = None
+    max_text_chars: int = 5000

@@ -1,0 +1,497 @@
+"""Streaming readers: turn an uploaded file's body into Rows without holding the file in memory.
+
+`open_rows` reads the first 8 KiB to pick the encoding and reject binary or empty files, then
+decodes the rest incrementally. Whole-file problems raise `UnusableFile`; a row that cannot be
+used becomes a Row with an `error`, so no row is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+import ijson
+
+from reviewpulse.errors import UnusableFile
+from reviewpulse.ingest.formats import FileFormat, FileSpec
+
+# Header names / object keys taken as the text column, compared after strip() and lower().
+TEXT_COLUMN_CANDIDATES = (
+    "text",
+    "review",
+    "review_text",
+    "reviewtext",
+    "review_body",
+    "content",
+    "body",
+    "comment",
+    "comments",
+    "message",
+    "feedback",
+    "sentence",
+    "description",
+)
+
+SNIFF_BYTES = 8192
+# Above this share of undecodable bytes in the first 8 KiB, the file is binary, not mis-encoded text.
+_MAX_INVALID_SHARE = 0.3
+# csv's default limit (128 Ki chars) would make one huge field a file error; at this size a
+# 10 MB field still parses and becomes a text-too-long row.
+_CSV_FIELD_CHARS = 12 * 1024 * 1024
+# TXT/JSONL lines longer than this are counted, not kept, so one newline-free file stays flat.
+_LINE_CHARS = 4 * 1024 * 1024
+_BUFFER_BYTES = 64 * 1024
+
+# Undecodable bytes turn into lone surrogates (surrogateescape for UTF-8, _UTF16_ESCAPE below);
+# valid decoded text never contains them, so finding one marks the row invalid-encoding.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# ijson needs valid UTF-8, so undecodable bytes reach it as this noncharacter instead; a genuine
+# U+FDD0 in a JSON file is therefore reported as invalid-encoding too.
+_JSON_INVALID_MARK = "\ufdd0"
+_JSON_INVALID = re.compile("[\ud800-\udfff\ufdd0]")
+
+
+def _escape_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    # surrogateescape refuses bytes below 0x80, which invalid UTF-16 (e.g. b"\x00\xd8") contains.
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "".join(chr(0xDC00 + b) for b in exc.object[exc.start : exc.end]), exc.end
+
+
+_UTF16_ESCAPE = "reviewpulse-escape"
+codecs.register_error(_UTF16_ESCAPE, _escape_undecodable)
+
+
+class Body(Protocol):
+    """What the readers need from an object body: botocore's StreamingBody or any binary file."""
+
+    def read(self, amt: int, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row cannot be analysed. `detail` never quotes the row's text."""
+
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One input row: its 1-based data row number, id, text (None on error) and its own columns."""
+
+    number: int
+    id: str
+    text: str | None
+    error: RowError | None
+    columns: dict[str, str]
+
+
+@dataclass
+class _State:
+    """What a reader learns about the input as it goes; RowStream exposes it."""
+
+    text_field: str
+    columns: list[str] = field(default_factory=list)
+    object_key: str | None = None  # JSON/JSONL: text key fixed by the first object
+    _seen: set[str] = field(default_factory=set)
+
+    def add_columns(self, names: Iterable[str]) -> None:
+        for name in names:
+            if name not in self._seen:
+                self._seen.add(name)
+                self.columns.append(name)
+
+
+class RowStream:
+    """A single-pass iterator of Rows, plus what is known about the input's columns."""
+
+    def __init__(self, rows: Iterator[Row], state: _State) -> None:
+        self._rows = rows
+        self._state = state
+
+    @property
+    def columns(self) -> list[str]:
+        """Input column names in first-seen order; for JSON/JSONL complete once iteration ends."""
+        return list(self._state.columns)
+
+    @property
+    def text_field(self) -> str:
+        """The column or key the text is read from ("text" for strings and TXT)."""
+        return self._state.text_field
+
+    def __iter__(self) -> RowStream:
+        return self
+
+    def __next__(self) -> Row:
+        return next(self._rows)
+
+
+def open_rows(body: Body, spec: FileSpec) -> RowStream:
+    """Start streaming `body` as `spec.format`.
+
+    Raises UnusableFile for whole-file problems found up to the first row (binary, empty, no
+    text column, not a JSON array); later ones (broken JSON, a CSV field past the limit) are
+    raised during iteration.
+    """
+    try:
+        read_rows = _READERS[FileFormat(spec.format)]
+    except ValueError:
+        detail = f"format {spec.format!r} is not one of csv, json, jsonl, txt"
+        raise UnusableFile("unsupported-format", detail) from None
+    prefix, encoding, errors = _sniff(body)
+    text = io.TextIOWrapper(
+        io.BufferedReader(_BodyReader(body, prefix), buffer_size=_BUFFER_BYTES),
+        encoding=encoding,
+        errors=errors,
+        # CSV needs newline="" for quoted newlines; TXT/JSONL split on "\n" only, and JSON
+        # needs no translation at all. Either way no "\r" or U+0085 ends a line by itself.
+        newline="" if spec.format == FileFormat.CSV else "\n",
+    )
+    state = _State(text_field=spec.text_field or "text")
+    rows = read_rows(text, spec, state)
+    first = next(rows, None)
+    if first is None:
+        raise UnusableFile("empty-file", "the file has no data rows")
+    return RowStream(itertools.chain([first], rows), state)
+
+
+class _BodyReader(io.RawIOBase):
+    """A raw stream over body.read(n) (StreamingBody has no readinto), replaying the sniffed prefix."""
+
+    def __init__(self, body: Body, prefix: bytes) -> None:
+        super().__init__()
+        self._body = body
+        self._pending = prefix
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if not self._pending:
+            self._pending = self._body.read(len(view)) or b""
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def _read_prefix(body: Body) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while size < SNIFF_BYTES:
+        part = body.read(SNIFF_BYTES - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def _sniff(body: Body) -> tuple[bytes, str, str]:
+    """Read the first bytes: (prefix to replay, encoding, decode error handler); reject bad files."""
+    prefix = _read_prefix(body)
+    at_end = len(prefix) < SNIFF_BYTES
+    if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # UTF-16 text is full of NUL bytes, so only the emptiness check applies.
+        little_endian = prefix.startswith(codecs.BOM_UTF16_LE)
+        sample = prefix[2:].decode("utf-16-le" if little_endian else "utf-16-be", "ignore")
+        encoding, errors = "utf-16", _UTF16_ESCAPE
+    else:
+        utf8_bom = prefix.startswith(codecs.BOM_UTF8)
+        content = prefix[len(codecs.BOM_UTF8) :] if utf8_bom else prefix
+        if b"\x00" in content:
+            raise UnusableFile("not-text", "the file contains NUL bytes; it looks binary, not text")
+        # Incremental, so a character cut at the 8 KiB boundary is not counted as invalid.
+        decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        sample = decoder.decode(content, final=at_end)
+        invalid = len(_SURROGATES.findall(sample))
+        if content and invalid / len(content) > _MAX_INVALID_SHARE:
+            detail = "much of the file's start is not valid UTF-8; it looks binary, not text"
+            raise UnusableFile("not-text", detail)
+        encoding, errors = ("utf-8-sig" if utf8_bom else "utf-8"), "surrogateescape"
+    if at_end and not sample.strip():
+        raise UnusableFile("empty-file", "the file is empty")
+    return prefix, encoding, errors
+
+
+# ---- shared row building -------------------------------------------------------------------
+
+
+def _clean(value: str, invalid: re.Pattern[str] = _SURROGATES) -> str:
+    """Replace undecodable characters so columns and ids can be encoded downstream."""
+    return invalid.sub("\ufffd", value) if invalid.search(value) else value
+
+
+def _row_id(number: int, value: str | None) -> str:
+    value = value.strip() if value else ""
+    return value or str(number)
+
+
+def _text_row(
+    number: int,
+    row_id: str,
+    text: str,
+    columns: dict[str, str],
+    spec: FileSpec,
+    invalid: re.Pattern[str] = _SURROGATES,
+) -> Row:
+    """A usable row, or the row's error if its text is empty, badly encoded or too long."""
+    stripped = text.strip()
+    if not stripped:
+        error = RowError("empty-text", "text is empty")
+    elif invalid.search(stripped):
+        error = RowError("invalid-encoding", "text contains bytes that are not valid in the file's encoding")
+    elif len(stripped) > spec.max_text_chars:
+        detail = f"text has {len(stripped)} characters; the maximum is {spec.max_text_chars}"
+        error = RowError("text-too-long", detail)
+    else:
+        return Row(number, row_id, stripped, None, columns)
+    return Row(number, row_id, None, error, columns)
+
+
+def _error_row(number: int, row_id: str, code: str, detail: str, columns: dict[str, str]) -> Row:
+    return Row(number, row_id, None, RowError(code, detail), columns)
+
+
+def _find_name(names: list[str], wanted: str) -> int | None:
+    """Index of `wanted` in names: exact match first, then ignoring case and surrounding spaces."""
+    if wanted in names:
+        return names.index(wanted)
+    folded = wanted.strip().lower()
+    return next((i for i, name in enumerate(names) if name.strip().lower() == folded), None)
+
+
+def _text_name(names: list[str], text_field: str | None, *, single_fallback: bool, where: str) -> int:
+    """Index of the text column/key: the given one, else the first candidate name."""
+    if text_field is not None:
+        index = _find_name(names, text_field)
+        if index is None:
+            detail = f"{where} has no {text_field!r}; it has: {_list(names)}"
+            raise UnusableFile("text-column-not-found", detail)
+        return index
+    for i, name in enumerate(names):
+        if name.strip().lower() in TEXT_COLUMN_CANDIDATES:
+            return i
+    if single_fallback and len(names) == 1:
+        return 0
+    raise UnusableFile(
+        "text-column-not-found",
+        f"no text column could be detected, so name one with text_field; {where} has: {_list(names)}",
+    )
+
+
+def _list(names: list[str], limit: int = 50) -> str:
+    shown = ", ".join(repr(_clean(name)) for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "") if names else "(nothing)"
+
+
+# ---- CSV -----------------------------------------------------------------------------------
+
+
+def _csv_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterator[Row]:
+    if csv.field_size_limit() < max(_CSV_FIELD_CHARS, 2 * spec.max_text_chars):
+        csv.field_size_limit(max(_CSV_FIELD_CHARS, 2 * spec.max_text_chars))
+    reader = csv.reader(text)
+    number = 0
+    try:
+        header = next((record for record in reader if record), None)  # blank lines before it are not rows
+        # Find a data row before judging the header: a header alone is an empty file.
+        blank_lines = 0
+        while (first := next(reader, None)) == []:
+            blank_lines += 1
+        if header is None or first is None:
+            return
+        header = [_clean(name) for name in header]
+        text_index = _text_name(header, spec.text_field, single_fallback=True, where="the header")
+        id_index = _find_name(header, spec.id_field) if spec.id_field else None
+        state.text_field = header[text_index]
+        state.add_columns(header)
+        for record in itertools.chain([first], reader):
+            # A blank line is an empty row, unless only blank lines follow it (trailing newlines).
+            if not record:
+                blank_lines += 1
+                continue
+            for _ in range(blank_lines):
+                number += 1
+                yield _text_row(number, str(number), "", dict.fromkeys(header, ""), spec)
+            blank_lines = 0
+            number += 1
+            values = [_clean(value) for value in record]
+            columns = dict(itertools.zip_longest(header, values[: len(header)], fillvalue=""))
+            id_value = values[id_index] if id_index is not None and id_index < len(values) else None
+            row_id = _row_id(number, id_value)
+            if len(record) != len(header):
+                detail = f"row has {len(record)} fields; the header has {len(header)}"
+                yield _error_row(number, row_id, "invalid-row", detail, columns)
+            else:
+                yield _text_row(number, row_id, record[text_index], columns, spec)
+    except csv.Error as exc:  # csv's messages describe the problem, never the content
+        raise UnusableFile("malformed-file", f"the CSV cannot be read after row {number}: {exc}") from None
+
+
+# ---- JSON and JSONL ------------------------------------------------------------------------
+
+
+class _Utf8Source:
+    """Feeds ijson valid UTF-8 from the decoded text, so BOMs and UTF-16 reach it the same way."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self._text = text
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson probes read(0) to check for bytes
+            return b""
+        chunk = self._text.read(size if size > 0 else _BUFFER_BYTES)
+        return _SURROGATES.sub(_JSON_INVALID_MARK, chunk).encode("utf-8")
+
+
+def _json_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterator[Row]:
+    events = ijson.parse(_Utf8Source(text))
+    number = 0
+    try:
+        first = next(events, None)
+        if first is None or first[1] != "start_array":
+            raise UnusableFile("malformed-file", "a JSON file must be an array of objects or strings")
+        for item in ijson.items(itertools.chain([first], events), "item"):
+            number += 1
+            yield _item_row(number, item, spec, state, _JSON_INVALID)
+    # UnicodeDecodeError: yajl rejects escaped lone surrogates such as "\ud800".
+    except (ijson.JSONError, UnicodeDecodeError):
+        # `from None`: ijson's messages quote the file's content.
+        where = f"after row {number}" if number else "before the first row"
+        raise UnusableFile("malformed-file", f"the file is not valid JSON {where}") from None
+
+
+def _jsonl_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterator[Row]:
+    limit = max(_LINE_CHARS, 2 * spec.max_text_chars)
+    for number, (line, length) in enumerate(_read_lines(text, limit), start=1):
+        if line is None:
+            detail = f"line has {length} characters; lines longer than {limit} are not read"
+            yield _error_row(number, str(number), "text-too-long", detail, {})
+            continue
+        if not line.strip():
+            yield _text_row(number, str(number), "", {}, spec)
+            continue
+        try:
+            item = json.loads(line, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            detail = f"line is not valid JSON: {exc.msg} at column {exc.colno}"
+            yield _error_row(number, str(number), "invalid-row", detail, {})
+            continue
+        except RecursionError:
+            yield _error_row(number, str(number), "invalid-row", "line is nested too deeply", {})
+            continue
+        yield _item_row(number, item, spec, state, _SURROGATES)
+
+
+def _item_row(number: int, item: object, spec: FileSpec, state: _State, invalid: re.Pattern[str]) -> Row:
+    """A Row from one JSON array item or JSONL line: a string or an object."""
+    if isinstance(item, str):
+        state.add_columns(["text"])
+        return _text_row(number, str(number), item, {"text": _clean(item, invalid)}, spec, invalid)
+    if not isinstance(item, dict):
+        detail = f"item is {_json_type(item)}; expected an object or a string"
+        return _error_row(number, str(number), "invalid-row", detail, {})
+    columns = {_clean(str(key), invalid): _clean(_render(value), invalid) for key, value in item.items()}
+    state.add_columns(columns)
+    if state.object_key is None:
+        keys = list(item)
+        index = _text_name(keys, spec.text_field, single_fallback=False, where="the first object")
+        state.object_key = keys[index]
+        state.text_field = _clean(state.object_key, invalid)
+    key = state.object_key
+    id_value = item.get(spec.id_field) if spec.id_field else None
+    row_id = _row_id(number, None if id_value is None else _clean(_render(id_value), invalid))
+    value = item.get(key)
+    if not isinstance(value, str):
+        shown = _clean(key, invalid)
+        if key not in item:
+            detail = f"object has no {shown!r} key"
+        else:
+            detail = f"{shown!r} is {_json_type(value)}, not a string"
+        return _error_row(number, row_id, "invalid-row", detail, columns)
+    return _text_row(number, row_id, value, columns, spec, invalid)
+
+
+def _render(value: object) -> str:
+    """A JSON value as a CSV cell: scalars as written, nested values as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_decimal_json)
+    return str(value)  # int or Decimal: str(Decimal) keeps the digits as written
+
+
+def _decimal_json(value: object) -> int | float:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a string"
+
+
+# ---- TXT -----------------------------------------------------------------------------------
+
+
+def _txt_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterator[Row]:
+    state.text_field = "text"
+    state.add_columns(["text"])
+    limit = max(_LINE_CHARS, 2 * spec.max_text_chars)
+    for number, (line, length) in enumerate(_read_lines(text, limit), start=1):
+        if line is None:
+            detail = f"text has {length} characters; the maximum is {spec.max_text_chars}"
+            yield _error_row(number, str(number), "text-too-long", detail, {"text": ""})
+        else:
+            yield _text_row(number, str(number), line, {"text": _clean(line)}, spec)
+
+
+def _read_lines(text: io.TextIOWrapper, limit: int) -> Iterator[tuple[str | None, int]]:
+    """(line, length) per "\\n"-ended line, without "\\n" or a trailing "\\r".
+
+    A line longer than `limit` characters is read through and yielded as (None, its length).
+    A final newline does not start another line.
+    """
+    while line := text.readline(limit + 1):
+        if line.endswith("\n") or len(line) <= limit:
+            line = line.removesuffix("\n").removesuffix("\r")
+            yield line, len(line)
+            continue
+        length = len(line)
+        while (rest := text.readline(_BUFFER_BYTES)) and not rest.endswith("\n"):
+            length += len(rest)
+        length += len(rest.removesuffix("\n").removesuffix("\r"))
+        yield None, length
+
+
+_READERS = {
+    FileFormat.CSV: _csv_rows,
+    FileFormat.JSON: _json_rows,
+    FileFormat.JSONL: _jsonl_rows,
+    FileFormat.TXT: _txt_rows,
+}

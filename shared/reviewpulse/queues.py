@@ -1,0 +1,82 @@
+"""The work queue: its message shape, and the one module that sends to SQS.
+
+A message carries one chunk of many items, plus the tenant, the task id and the correlation id
+(as a message attribute), so a worker needs nothing else to do its part and logs can be joined.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from pydantic import BaseModel
+
+CORRELATION_ATTRIBUTE = "correlation_id"
+# SendMessageBatch takes at most 10 entries and 256 KiB in total.
+_BATCH_ENTRIES = 10
+_BATCH_BYTES = 250_000
+
+
+class WorkMessage(BaseModel):
+    tenant: str
+    task_id: str
+    chunk: int
+    items: list[dict[str, Any]]  # {"row", "id", "text"} or {"row", "id", "error": {...}}
+
+    def body(self) -> str:
+        return json.dumps(self.model_dump(), separators=(",", ":"), ensure_ascii=False)
+
+
+class QueueSendError(RuntimeError):
+    pass
+
+
+class WorkQueue:
+    def __init__(self, queue_url: str, sqs: Any) -> None:
+        self._url = queue_url
+        self._sqs = sqs
+
+    def send(self, messages: Iterable[WorkMessage], correlation_id: str | None) -> int:
+        """Send messages in as few SendMessageBatch calls as the limits allow. Returns the count."""
+        sent = 0
+        batch: list[dict[str, Any]] = []
+        batch_bytes = 0
+        for message in messages:
+            entry = self._entry(message, correlation_id)
+            size = len(entry["MessageBody"].encode())
+            if batch and (len(batch) == _BATCH_ENTRIES or batch_bytes + size > _BATCH_BYTES):
+                sent += self._send_batch(batch)
+                batch, batch_bytes = [], 0
+            batch.append(entry)
+            batch_bytes += size
+        if batch:
+            sent += self._send_batch(batch)
+        return sent
+
+    def _entry(self, message: WorkMessage, correlation_id: str | None) -> dict[str, Any]:
+        entry: dict[str, Any] = {"Id": f"c{message.chunk}", "MessageBody": message.body()}
+        if correlation_id:
+            entry["MessageAttributes"] = {
+                CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation_id}
+            }
+        return entry
+
+    def _send_batch(self, entries: list[dict[str, Any]]) -> int:
+        pending = entries
+        # Entries SQS rejects as retryable (SenderFault false) are sent again; botocore already
+        # retries whole-call failures with backoff.
+        for _ in range(3):
+            response = self._sqs.send_message_batch(QueueUrl=self._url, Entries=pending)
+            failed = {f["Id"]: f for f in response.get("Failed", [])}
+            if not failed:
+                return len(entries)
+            if any(f.get("SenderFault") for f in failed.values()):
+                raise QueueSendError(f"SQS rejected {len(failed)} messages: {sorted(failed)}")
+            pending = [e for e in pending if e["Id"] in failed]
+        raise QueueSendError(f"SQS kept failing {len(pending)} messages")
+
+
+def correlation_id_of(message_attributes: dict[str, Any]) -> str | None:
+    """The correlation id from a Lambda SQS record's messageAttributes, if it carries one."""
+    attribute = message_attributes.get(CORRELATION_ATTRIBUTE) or {}
+    return attribute.get("stringValue") or None

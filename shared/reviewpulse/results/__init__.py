@@ -1,0 +1,1 @@
+"""Per-item results: how they are stored, merged and summarised."""

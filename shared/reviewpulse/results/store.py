@@ -1,0 +1,170 @@
+"""S3 access for inputs and results. The only module that knows the bucket's layout.
+
+    uploads/<tenant>/<task_id>/<filename>   files uploaded through the presigned POST
+    incoming/<tenant>/<path>                files dropped by other systems
+    results/<tenant>/<task_id>/parts/…      one JSONL part per chunk (rewritten whole on retry)
+    results/<tenant>/<task_id>/results.*    merged results, JSONL and CSV
+    outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their input's path
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import IO, Any, Iterable, Iterator
+
+from botocore.exceptions import ClientError
+
+from reviewpulse.results.model import ItemResult
+
+UPLOADS = "uploads"
+INCOMING = "incoming"
+RESULTS = "results"
+OUTGOING = "outgoing"
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """Where an input file came from, parsed from an S3 key."""
+
+    kind: str  # UPLOADS or INCOMING
+    tenant: str
+    key: str
+    task_id: str | None  # known for uploads; derived for drops
+    filename: str
+    relative_path: str  # for drops: the path under incoming/<tenant>/
+
+
+def parse_source_key(key: str) -> SourceObject | None:
+    parts = key.split("/")
+    if len(parts) == 4 and parts[0] == UPLOADS and all(parts[1:]):
+        return SourceObject(UPLOADS, parts[1], key, parts[2], parts[3], parts[3])
+    if len(parts) >= 3 and parts[0] == INCOMING and parts[1] and parts[-1]:
+        return SourceObject(INCOMING, parts[1], key, None, parts[-1], "/".join(parts[2:]))
+    return None
+
+
+def upload_key(tenant: str, task_id: str, filename: str) -> str:
+    return f"{UPLOADS}/{tenant}/{task_id}/{filename}"
+
+
+def part_key(tenant: str, task_id: str, chunk: int) -> str:
+    return f"{RESULTS}/{tenant}/{task_id}/parts/part-{chunk:06d}.jsonl"
+
+
+def results_keys(tenant: str, task_id: str) -> tuple[str, str]:
+    prefix = f"{RESULTS}/{tenant}/{task_id}/results"
+    return f"{prefix}.jsonl", f"{prefix}.csv"
+
+
+def outgoing_keys(source: SourceObject) -> tuple[str, str]:
+    prefix = f"{OUTGOING}/{source.tenant}/{source.relative_path}.results"
+    return f"{prefix}.jsonl", f"{prefix}.csv"
+
+
+class ResultStore:
+    def __init__(self, bucket: str, s3: Any) -> None:
+        self.bucket = bucket
+        self._s3 = s3
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def open_source(self, key: str) -> Any:
+        """A streaming body of the input file (read in pieces, never whole)."""
+        return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+
+    def source_metadata(self, key: str) -> dict[str, str] | None:
+        try:
+            head = self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return {"etag": head.get("ETag", "").strip('"'), "version": head.get("VersionId") or "", **head.get("Metadata", {})}
+
+    def presigned_upload(
+        self, key: str, *, max_bytes: int, expires_in: int, metadata: dict[str, str]
+    ) -> tuple[str, dict[str, str], datetime]:
+        fields = {f"x-amz-meta-{name}": value for name, value in metadata.items()}
+        conditions: list[Any] = [["content-length-range", 1, max_bytes]]
+        conditions += [{name: value} for name, value in fields.items()]
+        post = self._s3.generate_presigned_post(
+            Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
+        )
+        expires_at = datetime.now(timezone.utc) + timedelta(seconds=expires_in)
+        return post["url"], post["fields"], expires_at
+
+    # -- per-chunk parts -----------------------------------------------------------------------
+
+    def put_part(self, tenant: str, task_id: str, chunk: int, results: Iterable[ItemResult]) -> None:
+        body = "".join(result.to_json() + "\n" for result in results).encode()
+        self._s3.put_object(
+            Bucket=self.bucket, Key=part_key(tenant, task_id, chunk), Body=body, ContentType="application/x-ndjson"
+        )
+
+    def read_part(self, tenant: str, task_id: str, chunk: int) -> list[ItemResult]:
+        body = self._s3.get_object(Bucket=self.bucket, Key=part_key(tenant, task_id, chunk))["Body"]
+        return [ItemResult.model_validate_json(line) for line in body.iter_lines() if line.strip()]
+
+    # -- merged results ------------------------------------------------------------------------
+
+    def put_file(self, key: str, file: IO[bytes], content_type: str) -> None:
+        file.seek(0)
+        self._s3.upload_fileobj(file, self.bucket, key, ExtraArgs={"ContentType": content_type})
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        self._s3.copy_object(
+            Bucket=self.bucket, Key=target_key, CopySource={"Bucket": self.bucket, "Key": source_key}
+        )
+
+    def read_lines(self, key: str, *, offset: int, limit: int) -> tuple[list[str], int | None]:
+        """Up to `limit` lines of a JSONL object from byte `offset`; the offset after them, or
+        None at the end of the object."""
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                return [], None
+            raise
+        lines: list[str] = []
+        position = offset
+        body = response["Body"]
+        try:
+            for raw in _raw_lines(body):
+                position += len(raw)
+                if raw.strip():
+                    lines.append(raw.decode())
+                if len(lines) == limit:
+                    break
+            else:
+                return lines, None
+        finally:
+            body.close()
+        size = _object_size(response)
+        return lines, (position if size is None or position < size else None)
+
+    def presigned_get(self, key: str, expires_in: int) -> str:
+        return self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )
+
+
+def _raw_lines(body: Any, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+    """Lines with their b"\\n", so that byte offsets add up exactly."""
+    pending = b""
+    for piece in body.iter_chunks(chunk_size):
+        pending += piece
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line + b"\n"
+    if pending:
+        yield pending
+
+
+def _object_size(response: dict[str, Any]) -> int | None:
+    content_range = response.get("ContentRange", "")
+    if "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        return int(total) if total.isdigit() else None
+    return None
+

@@ -1,0 +1,36 @@
+"""Configuration from the environment, validated once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob the functions read. Names match the template's environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    tasks_table_name: str = "reviewpulse-tasks"
+    keys_table_name: str = "reviewpulse-keys"
+    data_bucket_name: str = "reviewpulse-data"
+    work_queue_url: str = ""
+
+    # Rows whose text is longer than this become per-row errors (documented in the README).
+    max_text_chars: int = Field(default=5000, ge=1)
+    # Upper bound for a batch upload, enforced by the presigned POST policy.
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    upload_url_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    results_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # Items per work-queue message, and a byte cap that keeps a message under SQS's 256 KiB.
+    chunk_max_items: int = Field(default=200, ge=1)
+    chunk_max_bytes: int = Field(default=200_000, ge=1_000, le=250_000)
+    task_ttl_days: int = Field(default=30, ge=1)
+    default_page_size: int = Field(default=50, ge=1, le=1000)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,116 @@
+"""The task model and its status transitions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+TASK_ID_PATTERN = re.compile(r"^[0-9a-f]{28}$")
+
+
+class TaskType(str, Enum):
+    TEXT = "text"
+    BATCH = "batch"
+    DROP = "drop"
+
+
+class TaskStatus(str, Enum):
+    ACCEPTED = "accepted"  # created; for a batch, waiting for its upload
+    QUEUED = "queued"  # its items are on the work queue
+    PROCESSING = "processing"  # at least one chunk is done
+    READY = "ready"
+    ERROR = "error"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (TaskStatus.READY, TaskStatus.ERROR)
+
+
+class TaskError(BaseModel):
+    code: str
+    detail: str
+
+
+class Progress(BaseModel):
+    # `total` is unknown (None) until a batch file has been split.
+    total: int | None = None
+    processed: int = 0  # items with a sentiment result
+    failed: int = 0  # items with a per-row error
+
+
+class Summary(BaseModel):
+    counts: dict[str, int]
+    percentages: dict[str, float]
+    mean_score: float | None
+
+
+class Task(BaseModel):
+    tenant: str
+    task_id: str
+    type: TaskType
+    status: TaskStatus
+    created_at: datetime
+    updated_at: datetime
+    correlation_id: str | None = None
+    # Batch and drop tasks: where the input lives and how to read it.
+    filename: str | None = None
+    format: str | None = None
+    text_field: str | None = None
+    id_field: str | None = None
+    source_key: str | None = None
+    columns: list[str] | None = None  # the input's own columns, known once split
+    chunk_count: int | None = None
+    done_chunks: list[int] = Field(default_factory=list)  # chunks already counted
+    progress: Progress = Field(default_factory=Progress)
+    summary: Summary | None = None
+    error: TaskError | None = None
+    results_key: str | None = None
+    results_csv_key: str | None = None
+    expires_at: int | None = None
+
+    @property
+    def is_complete(self) -> bool:
+        """Every item has been counted, as a result or as an error."""
+        total = self.progress.total
+        return total is not None and self.progress.processed + self.progress.failed >= total
+
+    @property
+    def needs_finalizing(self) -> bool:
+        return self.is_complete and not self.status.is_terminal
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_task_id() -> str:
+    """28 hex characters: 12 of milliseconds (so ids sort by creation) and 16 random."""
+    return f"{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+
+
+def drop_task_id(bucket: str, key: str, version: str) -> str:
+    """The id of a task created by a file drop: the same object version always maps to the same id,
+    so a duplicated S3 event cannot create a second task."""
+    return hashlib.sha256(f"{bucket}\n{key}\n{version}".encode()).hexdigest()[:28]
+
+
+def is_valid_task_id(value: str) -> bool:
+    return bool(TASK_ID_PATTERN.match(value))
+
+
+def ttl_epoch(created_at: datetime, days: int) -> int:
+    return int(created_at.timestamp()) + days * 86_400
+
+
+def created_key(task: Task | dict[str, Any]) -> str:
+    """Sort key of the listing indexes: creation time first, the id breaks ties."""
+    if isinstance(task, Task):
+        return f"{task.created_at.isoformat()}#{task.task_id}"
+    return f"{task['created_at']}#{task['task_id']}"

@@ -1,0 +1,295 @@
+"""DynamoDB access for tasks. The only module that knows the table's shape.
+
+Counters are updated with one conditional UpdateItem per chunk: the chunk's index joins a number
+set in the same write that adds its counts, so a redelivered chunk fails the condition instead of
+counting twice (DynamoDB `ADD` alone is atomic but not idempotent).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from reviewpulse.errors import InvalidCursor
+from reviewpulse.tasks.model import Summary, Task, TaskError, TaskStatus, created_key, now
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+_ACTIVE = (TaskStatus.ACCEPTED.value, TaskStatus.QUEUED.value, TaskStatus.PROCESSING.value)
+
+
+def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def _values(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+def _from_item(item: dict[str, Any]) -> Task:
+    raw = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    raw = _plain(raw)
+    raw["progress"] = {
+        "total": raw.pop("total", None),
+        "processed": raw.pop("processed", 0),
+        "failed": raw.pop("failed", 0),
+    }
+    return Task.model_validate(raw)
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal and sets as set: make them JSON-friendly."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    plain = {k: _deserializer.deserialize(v) for k, v in key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, tenant: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor("the cursor is not one this API returned") from exc
+    allowed = {"tenant", "task_id", "created_key", "tenant_status"}
+    if not isinstance(plain, dict) or not set(plain) <= allowed or not all(isinstance(v, str) for v in plain.values()):
+        raise InvalidCursor("the cursor is not one this API returned")
+    # A cursor can only continue a listing of the caller's own tasks.
+    if plain.get("tenant") != tenant or not plain.get("tenant_status", f"{tenant}#").startswith(f"{tenant}#"):
+        raise InvalidCursor("the cursor is not one this API returned")
+    return {k: {"S": v} for k, v in plain.items()}
+
+
+class TaskRepository:
+    def __init__(self, table_name: str, dynamodb: Any) -> None:
+        self._table = table_name
+        self._ddb = dynamodb
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get(self, tenant: str, task_id: str) -> Task | None:
+        response = self._ddb.get_item(
+            TableName=self._table,
+            Key=_to_item({"tenant": tenant, "task_id": task_id}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return _from_item(item) if item else None
+
+    def list(
+        self, tenant: str, *, status: TaskStatus | None, limit: int, cursor: str | None
+    ) -> tuple[list[Task], str | None]:
+        """The tenant's tasks, newest first."""
+        query: dict[str, Any] = {"TableName": self._table, "Limit": limit, "ScanIndexForward": False}
+        if status is None:
+            query.update(
+                IndexName="by_created",
+                KeyConditionExpression="tenant = :t",
+                ExpressionAttributeValues=_values({":t": tenant}),
+            )
+        else:
+            query.update(
+                IndexName="by_status",
+                KeyConditionExpression="tenant_status = :ts",
+                ExpressionAttributeValues=_values({":ts": f"{tenant}#{status.value}"}),
+            )
+        if cursor:
+            query["ExclusiveStartKey"] = _decode_cursor(cursor, tenant)
+        response = self._ddb.query(**query)
+        tasks = [_from_item(item) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return tasks, (_encode_cursor(last) if last else None)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def create(self, task: Task) -> bool:
+        """Store a new task; False when a task with that id already exists (a duplicate event)."""
+        item = {
+            "tenant": task.tenant,
+            "task_id": task.task_id,
+            "type": task.type.value,
+            "status": task.status.value,
+            "tenant_status": f"{task.tenant}#{task.status.value}",
+            "created_at": task.created_at.isoformat(),
+            "updated_at": task.updated_at.isoformat(),
+            "created_key": created_key(task),
+            "correlation_id": task.correlation_id,
+            "filename": task.filename,
+            "format": task.format,
+            "text_field": task.text_field,
+            "id_field": task.id_field,
+            "source_key": task.source_key,
+            "total": task.progress.total,
+            "processed": 0,
+            "failed": 0,
+            "chunk_count": task.chunk_count,
+            "expires_at": task.expires_at,
+        }
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=_to_item(item),
+                ConditionExpression="attribute_not_exists(task_id)",
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def mark_queued(self, tenant: str, task_id: str, *, source_key: str, correlation_id: str | None) -> Task | None:
+        """Accepted → queued when its file arrives. None if the task is not waiting for a file."""
+        return self._update(
+            tenant,
+            task_id,
+            "SET #s = :queued, tenant_status = :ts, source_key = :src, updated_at = :now"
+            + (", correlation_id = :cid" if correlation_id else ""),
+            condition="#s IN (:accepted, :queued)",
+            values={
+                ":queued": TaskStatus.QUEUED.value,
+                ":accepted": TaskStatus.ACCEPTED.value,
+                ":ts": f"{tenant}#{TaskStatus.QUEUED.value}",
+                ":src": source_key,
+                ":now": now().isoformat(),
+                **({":cid": correlation_id} if correlation_id else {}),
+            },
+        )
+
+    def record_split(
+        self, tenant: str, task_id: str, *, total: int, chunk_count: int, text_field: str, columns: list[str]
+    ) -> Task | None:
+        """Record how many items and chunks the file held, once the whole file has been read."""
+        return self._update(
+            tenant,
+            task_id,
+            "SET #total = :total, chunk_count = :chunks, text_field = :tf, #columns = :cols, updated_at = :now",
+            condition="#s IN (:queued, :processing)",
+            values={
+                ":total": total,
+                ":chunks": chunk_count,
+                ":tf": text_field,
+                ":cols": columns,
+                ":now": now().isoformat(),
+                ":queued": TaskStatus.QUEUED.value,
+                ":processing": TaskStatus.PROCESSING.value,
+            },
+            names={"#total": "total", "#columns": "columns"},
+        )
+
+    def record_chunk(self, tenant: str, task_id: str, *, chunk: int, processed: int, failed: int) -> Task | None:
+        """Add one chunk's counts, exactly once. None if that chunk was already counted or the
+        task is no longer running."""
+        return self._update(
+            tenant,
+            task_id,
+            "ADD #processed :p, failed :f, done_chunks :chunk "
+            "SET #s = :processing, tenant_status = :ts, updated_at = :now",
+            condition="#s IN (:queued, :processing) AND NOT contains(done_chunks, :index)",
+            values={
+                ":p": processed,
+                ":f": failed,
+                ":chunk": {chunk},
+                ":index": chunk,
+                ":processing": TaskStatus.PROCESSING.value,
+                ":queued": TaskStatus.QUEUED.value,
+                ":ts": f"{tenant}#{TaskStatus.PROCESSING.value}",
+                ":now": now().isoformat(),
+            },
+            names={"#processed": "processed"},
+        )
+
+    def mark_ready(
+        self, tenant: str, task_id: str, *, summary: Summary, results_key: str, results_csv_key: str
+    ) -> bool:
+        """Running → ready. Only one caller wins, so a task is finalized exactly once."""
+        updated = self._update(
+            tenant,
+            task_id,
+            "SET #s = :ready, tenant_status = :ts, summary = :summary, results_key = :rk, "
+            "results_csv_key = :ck, updated_at = :now",
+            condition="#s IN (:queued, :processing)",
+            values={
+                ":ready": TaskStatus.READY.value,
+                ":ts": f"{tenant}#{TaskStatus.READY.value}",
+                ":summary": json.loads(summary.model_dump_json(), parse_float=Decimal),
+                ":rk": results_key,
+                ":ck": results_csv_key,
+                ":now": now().isoformat(),
+                ":queued": TaskStatus.QUEUED.value,
+                ":processing": TaskStatus.PROCESSING.value,
+            },
+        )
+        return updated is not None
+
+    def mark_error(self, tenant: str, task_id: str, error: TaskError) -> bool:
+        """Any non-terminal status → error."""
+        updated = self._update(
+            tenant,
+            task_id,
+            "SET #s = :error, tenant_status = :ts, #error = :err, updated_at = :now",
+            condition="#s IN (:accepted, :queued, :processing)",
+            values={
+                ":error": TaskStatus.ERROR.value,
+                ":ts": f"{tenant}#{TaskStatus.ERROR.value}",
+                ":err": error.model_dump(),
+                ":now": now().isoformat(),
+                ":accepted": _ACTIVE[0],
+                ":queued": _ACTIVE[1],
+                ":processing": _ACTIVE[2],
+            },
+            names={"#error": "error"},
+        )
+        return updated is not None
+
+    def describe(self) -> dict[str, Any]:
+        return self._ddb.describe_table(TableName=self._table)["Table"]
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _update(
+        self,
+        tenant: str,
+        task_id: str,
+        expression: str,
+        *,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> Task | None:
+        try:
+            response = self._ddb.update_item(
+                TableName=self._table,
+                Key=_to_item({"tenant": tenant, "task_id": task_id}),
+                UpdateExpression=expression,
+                ConditionExpression=f"attribute_exists(task_id) AND ({condition})",
+                ExpressionAttributeNames={"#s": "status", **(names or {})},
+                ExpressionAttributeValues=_values(values),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return None
+            raise
+        return _from_item(response["Attributes"])
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+

@@ -1,0 +1,40 @@
+"""What the API Gateway REQUEST authorizer decides: which tenant, if any, owns a key."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+    APIGatewayAuthorizerResponse,
+)
+
+from reviewpulse.tenants.keys import KeyRepository
+
+API_KEY_HEADER = "x-api-key"
+
+
+class Denied(Exception):
+    """API Gateway answers 401 when a REQUEST authorizer raises `Unauthorized`."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+def authorize(event: APIGatewayAuthorizerRequestEvent, keys: KeyRepository) -> dict:
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    key = headers.get(API_KEY_HEADER, "")
+    record = keys.find(key) if key else None
+    if record is None or not record.active:
+        raise Denied()
+    arn = event.parsed_arn
+    response = APIGatewayAuthorizerResponse(
+        principal_id=record.tenant,
+        region=arn.region,
+        aws_account_id=arn.aws_account_id,
+        api_id=arn.api_id,
+        stage=arn.stage,
+        context={"tenant": record.tenant, "key_id": record.key_id},
+        usage_identifier_key=record.usage_key,
+    )
+    # One policy for every route of the stage: API Gateway caches it per key.
+    response.allow_all_routes()
+    return response.asdict()

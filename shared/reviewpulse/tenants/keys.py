@@ -1,0 +1,113 @@
+"""API keys: generated once, stored only as a SHA-256 hash, looked up by the authorizer.
+
+Keys are 256-bit random tokens, so a plain SHA-256 is enough (a slow password hash protects
+low-entropy secrets, which these are not).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from reviewpulse.tasks.model import now
+
+KEY_PREFIX = "rp_"
+TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_deserializer = TypeDeserializer()
+
+
+def generate_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_id(key_hash: str) -> str:
+    """A short, non-secret name for a key, safe to print and log."""
+    return key_hash[:12]
+
+
+def is_valid_tenant(name: str) -> bool:
+    return bool(TENANT_PATTERN.match(name))
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    key_hash: str
+    tenant: str
+    status: str  # active | revoked
+    created_at: str
+    usage_key: str | None = None  # the API Gateway key value the usage plan throttles by
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.key_hash)
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+class KeyRepository:
+    def __init__(self, table_name: str, dynamodb: Any) -> None:
+        self._table = table_name
+        self._ddb = dynamodb
+
+    def find(self, key: str) -> ApiKeyRecord | None:
+        response = self._ddb.get_item(TableName=self._table, Key={"key_hash": {"S": hash_api_key(key)}})
+        item = response.get("Item")
+        return _record(item) if item else None
+
+    def create(self, tenant: str, usage_key: str | None = None) -> tuple[str, ApiKeyRecord]:
+        key = generate_api_key()
+        record = ApiKeyRecord(hash_api_key(key), tenant, "active", now().isoformat(), usage_key)
+        item = {
+            "key_hash": {"S": record.key_hash},
+            "tenant": {"S": tenant},
+            "status": {"S": record.status},
+            "created_at": {"S": record.created_at},
+        }
+        if usage_key:
+            item["usage_key"] = {"S": usage_key}
+        self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(key_hash)")
+        return key, record
+
+    def for_tenant(self, tenant: str) -> list[ApiKeyRecord]:
+        response = self._ddb.query(
+            TableName=self._table,
+            IndexName="by_tenant",
+            KeyConditionExpression="tenant = :t",
+            ExpressionAttributeValues={":t": {"S": tenant}},
+        )
+        return [_record(item) for item in response.get("Items", [])]
+
+    def revoke(self, tenant: str, key_id_prefix: str) -> ApiKeyRecord | None:
+        matches = [r for r in self.for_tenant(tenant) if r.key_hash.startswith(key_id_prefix) and r.active]
+        if len(matches) != 1:
+            return None
+        self._ddb.update_item(
+            TableName=self._table,
+            Key={"key_hash": {"S": matches[0].key_hash}},
+            UpdateExpression="SET #s = :revoked, revoked_at = :now",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":revoked": {"S": "revoked"}, ":now": {"S": now().isoformat()}},
+        )
+        return matches[0]
+
+
+def _record(item: dict[str, Any]) -> ApiKeyRecord:
+    plain = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    return ApiKeyRecord(
+        key_hash=plain["key_hash"],
+        tenant=plain["tenant"],
+        status=plain.get("status", "active"),
+        created_at=plain.get("created_at", ""),
+        usage_key=plain.get("usage_key"),
+    )

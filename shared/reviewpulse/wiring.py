@@ -1,0 +1,30 @@
+"""The production collaborators, built from settings and cached boto3 clients.
+
+Handlers and FastAPI dependencies call these; tests may pass their own collaborators to the
+workflows instead.
+"""
+
+from __future__ import annotations
+
+from reviewpulse.aws import client
+from reviewpulse.queues import WorkQueue
+from reviewpulse.results.store import ResultStore
+from reviewpulse.settings import get_settings
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.keys import KeyRepository
+
+
+def task_repository() -> TaskRepository:
+    return TaskRepository(get_settings().tasks_table_name, client("dynamodb"))
+
+
+def key_repository() -> KeyRepository:
+    return KeyRepository(get_settings().keys_table_name, client("dynamodb"))
+
+
+def result_store() -> ResultStore:
+    return ResultStore(get_settings().data_bucket_name, client("s3"))
+
+
+def work_queue() -> WorkQueue:
+    return WorkQueue(get_settings().work_queue_url, client("sqs"))

@@ -1,0 +1,120 @@
+"""Analyse one chunk of items, store its results, count it exactly once."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from reviewpulse.analysis.base import Analyzer
+from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.queues import WorkMessage
+from reviewpulse.results.model import ItemResult
+from reviewpulse.results.store import ResultStore
+from reviewpulse.settings import Settings
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.workflows.finalize import finalize_task
+
+
+class AnalysisUnavailable(RuntimeError):
+    """A transient failure of the engine: the whole chunk is retried by SQS."""
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    counted: bool  # False when this delivery was a duplicate or the task had already ended
+    processed: int
+    failed: int
+    finalized: bool
+
+
+def analyse_items(message: WorkMessage, analyzer: Analyzer) -> list[ItemResult]:
+    """Results in row order; rows the splitter already rejected keep their error."""
+    usable = [item for item in message.items if "text" in item]
+    try:
+        sentiments = analyzer.analyze([item["text"] for item in usable])
+        by_row = {
+            item["row"]: ItemResult.analysed(item, sentiment, analyzer.engine)
+            for item, sentiment in zip(usable, sentiments, strict=True)
+        }
+    except AnalysisUnavailable:
+        raise
+    except Exception:
+        # One text the engine cannot handle must not sink its neighbours: retry one by one.
+        logger.exception("chunk analysis failed; analysing items one by one")
+        by_row = {item["row"]: _analyse_one(item, analyzer) for item in usable}
+    results = []
+    for item in message.items:
+        if "text" in item:
+            results.append(by_row[item["row"]])
+        else:
+            error = item.get("error") or {}
+            results.append(ItemResult.failed(item, error.get("code", "invalid-row"), error.get("detail", "")))
+    return results
+
+
+def _analyse_one(item: dict, analyzer: Analyzer) -> ItemResult:
+    try:
+        (sentiment,) = analyzer.analyze([item["text"]])
+    except AnalysisUnavailable:
+        raise
+    except Exception:
+        return ItemResult.failed(item, "analysis-failed", f"the {analyzer.engine} engine could not analyse this item")
+    return ItemResult.analysed(item, sentiment, analyzer.engine)
+
+
+def store_and_count(
+    message: WorkMessage,
+    results: list[ItemResult],
+    *,
+    tasks: TaskRepository,
+    store: ResultStore,
+    settings: Settings,
+) -> ChunkOutcome:
+    """Write the chunk's part, add its counts once, and finalize the task if it is now complete."""
+    failed = sum(1 for result in results if result.error is not None)
+    processed = len(results) - failed
+    store.put_part(message.tenant, message.task_id, message.chunk, results)
+    task = tasks.record_chunk(
+        message.tenant, message.task_id, chunk=message.chunk, processed=processed, failed=failed
+    )
+    counted = task is not None
+    if task is None:
+        # Already counted (a redelivery) or the task has ended. A redelivery may still owe the
+        # task its finalization if the earlier attempt died right after counting.
+        task = tasks.get(message.tenant, message.task_id)
+    finalized = False
+    if task is not None and task.needs_finalizing:
+        finalized = finalize_task(task, tasks=tasks, store=store, settings=settings)
+    if counted:
+        metrics.add_metric(name="ItemsAnalysed", unit=MetricUnit.Count, value=processed)
+        metrics.add_metric(name="ItemsFailed", unit=MetricUnit.Count, value=failed)
+    return ChunkOutcome(counted=counted, processed=processed, failed=failed, finalized=finalized)
+
+
+def process_chunk(
+    message: WorkMessage,
+    *,
+    analyzer: Analyzer,
+    tasks: TaskRepository,
+    store: ResultStore,
+    settings: Settings,
+) -> ChunkOutcome:
+    started = time.perf_counter()
+    results = analyse_items(message, analyzer)
+    outcome = store_and_count(message, results, tasks=tasks, store=store, settings=settings)
+    metrics.add_metric(
+        name="ChunkLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
+    )
+    logger.info(
+        "chunk done",
+        extra={
+            "tenant": message.tenant,
+            "task_id": message.task_id,
+            "chunk": message.chunk,
+            "processed": outcome.processed,
+            "failed": outcome.failed,
+            "counted": outcome.counted,
+            "finalized": outcome.finalized,
+        },
+    )
+    return outcome

@@ -1,0 +1,136 @@
+"""Finalize a task once every item is counted: merged results, summary, status `ready`.
+
+Merging is a pure function of the stored parts (and the input file, for the CSV's own columns),
+so two racing finalizers write identical objects; the conditional status change lets exactly one
+of them mark the task ready.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+from typing import IO, Iterator
+
+from reviewpulse.ingest import FileFormat, FileSpec, open_rows
+from reviewpulse.observability import logger, metrics, MetricUnit
+from reviewpulse.results.model import ItemResult
+from reviewpulse.results.store import ResultStore, outgoing_keys, parse_source_key, results_keys
+from reviewpulse.results.summary import SummaryBuilder
+from reviewpulse.settings import Settings
+from reviewpulse.tasks.model import Task, TaskType
+from reviewpulse.tasks.repository import TaskRepository
+
+ANALYSIS_COLUMNS = [
+    "sentiment_label",
+    "sentiment_score",
+    "sentiment_confidence",
+    "sentiment_engine",
+    "error_code",
+    "error_detail",
+]
+# Spreadsheet programs run cells that start with these as formulas (CSV injection); plain
+# numbers such as a negative score are left alone.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
+class ResultsMismatch(RuntimeError):
+    """The stored parts do not line up with the task's rows: finalizing must not go on."""
+
+
+def finalize_task(task: Task, *, tasks: TaskRepository, store: ResultStore, settings: Settings) -> bool:
+    """Write the merged results and mark the task ready. True if this call made it ready."""
+    jsonl_key, csv_key = results_keys(task.tenant, task.task_id)
+    summary = SummaryBuilder()
+    with tempfile.TemporaryFile() as jsonl_file, tempfile.TemporaryFile() as csv_file:
+        results = _merged_results(task, store)
+        written = _write_outputs(task, results, summary, store, settings, jsonl_file, csv_file)
+        if written != task.progress.total:
+            raise ResultsMismatch(f"task has {task.progress.total} items but {written} results are stored")
+        store.put_file(jsonl_key, jsonl_file, "application/x-ndjson")
+        store.put_file(csv_key, csv_file, "text/csv; charset=utf-8")
+    if task.type is TaskType.DROP and task.source_key:
+        source = parse_source_key(task.source_key)
+        if source is not None:
+            out_jsonl, out_csv = outgoing_keys(source)
+            store.copy(jsonl_key, out_jsonl)
+            store.copy(csv_key, out_csv)
+    won = tasks.mark_ready(
+        task.tenant, task.task_id, summary=summary.build(), results_key=jsonl_key, results_csv_key=csv_key
+    )
+    if won:
+        logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
+        metrics.add_metric(name="TasksCompleted", unit=MetricUnit.Count, value=1)
+    return won
+
+
+def _merged_results(task: Task, store: ResultStore) -> Iterator[ItemResult]:
+    for chunk in range(task.chunk_count or 0):
+        yield from sorted(store.read_part(task.tenant, task.task_id, chunk), key=lambda r: r.row)
+
+
+def _write_outputs(
+    task: Task,
+    results: Iterator[ItemResult],
+    summary: SummaryBuilder,
+    store: ResultStore,
+    settings: Settings,
+    jsonl_file: IO[bytes],
+    csv_file: IO[bytes],
+) -> int:
+    csv_text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(csv_text)
+    input_columns = task.columns if (task.source_key and task.format and task.columns) else None
+    if input_columns is not None:
+        analysis = [_unique(name, input_columns) for name in ANALYSIS_COLUMNS]
+        writer.writerow([_safe_cell(c) for c in input_columns + analysis])
+        rows = _source_rows(task, store, settings)
+    else:
+        writer.writerow(["id"] + ANALYSIS_COLUMNS)
+        rows = None
+    written = 0
+    for result in results:
+        written += 1
+        if result.row != written:
+            raise ResultsMismatch(f"expected row {written}, found row {result.row}")
+        summary.add(result)
+        jsonl_file.write(result.to_json().encode() + b"\n")
+        if rows is not None and input_columns is not None:
+            row = next(rows, None)
+            if row is None or row.number != result.row:
+                raise ResultsMismatch(f"input has no row {result.row}")
+            own = [row.columns.get(name, "") for name in input_columns]
+        else:
+            own = [result.id]
+        writer.writerow([_safe_cell(v) for v in own + _analysis_cells(result)])
+    csv_text.detach()
+    return written
+
+
+def _source_rows(task: Task, store: ResultStore, settings: Settings) -> Iterator:
+    spec = FileSpec(
+        format=FileFormat(task.format),
+        text_field=task.text_field,
+        id_field=task.id_field,
+        max_text_chars=settings.max_text_chars,
+    )
+    return iter(open_rows(store.open_source(task.source_key), spec))
+
+
+def _analysis_cells(result: ItemResult) -> list[str]:
+    if result.error is not None:
+        return ["", "", "", "", result.error.code, result.error.detail]
+    return [result.label or "", f"{result.score}", f"{result.confidence}", result.engine or "", "", ""]
+
+
+def _unique(name: str, taken: list[str]) -> str:
+    return name if name not in taken else f"reviewpulse_{name}"
+
+
+def _safe_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text

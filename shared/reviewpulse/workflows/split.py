@@ -1,0 +1,151 @@
+"""Split an input file into chunks of items on the work queue, streaming it row by row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from reviewpulse.errors import UnusableFile
+from reviewpulse.ingest import FileFormat, FileSpec, chunk_rows, open_rows
+from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.queues import WorkMessage, WorkQueue
+from reviewpulse.results.store import INCOMING, ResultStore, SourceObject
+from reviewpulse.settings import Settings
+from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType, drop_task_id, now, ttl_epoch
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.workflows.finalize import finalize_task
+
+CORRELATION_METADATA = "correlation-id"
+
+
+@dataclass(frozen=True)
+class SplitOutcome:
+    task_id: str | None
+    outcome: str  # "split", "error" or "skipped"
+    items: int = 0
+    chunks: int = 0
+    reason: str = ""
+
+
+def split_source(
+    source: SourceObject,
+    *,
+    tasks: TaskRepository,
+    store: ResultStore,
+    queue: WorkQueue,
+    settings: Settings,
+    event_correlation_id: str | None = None,
+) -> SplitOutcome:
+    metadata = store.source_metadata(source.key)
+    if metadata is None:
+        return SplitOutcome(source.task_id, "skipped", reason="object no longer exists")
+    correlation_id = metadata.get(CORRELATION_METADATA) or event_correlation_id
+    if correlation_id:
+        logger.set_correlation_id(correlation_id)
+
+    task = _task_for_drop(source, metadata, tasks, store, settings, correlation_id) if source.kind == INCOMING else (
+        _task_for_upload(source, tasks, correlation_id)
+    )
+    if isinstance(task, SplitOutcome):
+        return task
+    if task.format is None:
+        return _fail(tasks, task, "unsupported-format", f"{source.filename!r} is not a csv, json, jsonl or txt file")
+
+    spec = FileSpec(
+        format=FileFormat(task.format),
+        text_field=task.text_field,
+        id_field=task.id_field,
+        max_text_chars=settings.max_text_chars,
+    )
+    counter = _Counter()
+    try:
+        rows = open_rows(store.open_source(source.key), spec)
+        chunks = chunk_rows(rows, settings.chunk_max_items, settings.chunk_max_bytes)
+        queue.send(counter.messages(task, chunks), correlation_id)
+    except UnusableFile as exc:
+        return _fail(tasks, task, exc.code, exc.detail)
+    if counter.items == 0:
+        return _fail(tasks, task, "empty-file", "the file holds no rows")
+
+    recorded = tasks.record_split(
+        task.tenant,
+        task.task_id,
+        total=counter.items,
+        chunk_count=counter.chunks,
+        text_field=rows.text_field,
+        columns=list(rows.columns),
+    )
+    metrics.add_metric(name="ItemsQueued", unit=MetricUnit.Count, value=counter.items)
+    logger.info(
+        "file split",
+        extra={"tenant": task.tenant, "task_id": task.task_id, "items": counter.items, "chunks": counter.chunks},
+    )
+    # Every chunk may have been analysed before the total was known: then finalizing is ours.
+    if recorded is not None and recorded.needs_finalizing:
+        finalize_task(recorded, tasks=tasks, store=store, settings=settings)
+    return SplitOutcome(task.task_id, "split", items=counter.items, chunks=counter.chunks)
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.items = 0
+        self.chunks = 0
+
+    def messages(self, task: Task, chunks: Iterator) -> Iterator[WorkMessage]:
+        for chunk in chunks:
+            self.items += len(chunk.items)
+            self.chunks += 1
+            yield WorkMessage(tenant=task.tenant, task_id=task.task_id, chunk=chunk.index, items=chunk.items)
+
+
+def _task_for_upload(source: SourceObject, tasks: TaskRepository, correlation_id: str | None) -> Task | SplitOutcome:
+    assert source.task_id is not None
+    task = tasks.get(source.tenant, source.task_id)
+    if task is None or task.type is not TaskType.BATCH:
+        logger.warning("upload for an unknown task ignored", extra={"tenant": source.tenant, "task_id": source.task_id})
+        return SplitOutcome(source.task_id, "skipped", reason="no such batch task")
+    if task.chunk_count is not None or task.status.is_terminal:
+        return SplitOutcome(task.task_id, "skipped", reason="already split")
+    queued = tasks.mark_queued(task.tenant, task.task_id, source_key=source.key, correlation_id=correlation_id)
+    if queued is None:
+        return SplitOutcome(task.task_id, "skipped", reason="task is not waiting for a file")
+    return queued
+
+
+def _task_for_drop(
+    source: SourceObject,
+    metadata: dict[str, str],
+    tasks: TaskRepository,
+    store: ResultStore,
+    settings: Settings,
+    correlation_id: str | None,
+) -> Task | SplitOutcome:
+    task_id = drop_task_id(store.bucket, source.key, metadata.get("version") or metadata.get("etag", ""))
+    file_format = FileFormat.from_filename(source.filename)
+    created_at = now()
+    task = Task(
+        tenant=source.tenant,
+        task_id=task_id,
+        type=TaskType.DROP,
+        status=TaskStatus.QUEUED,
+        created_at=created_at,
+        updated_at=created_at,
+        correlation_id=correlation_id or task_id,
+        filename=source.filename,
+        format=file_format.value if file_format else None,
+        source_key=source.key,
+        expires_at=ttl_epoch(created_at, settings.task_ttl_days),
+    )
+    if tasks.create(task):
+        metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)
+        return task
+    existing = tasks.get(source.tenant, task_id)
+    if existing is None or existing.chunk_count is not None or existing.status.is_terminal:
+        return SplitOutcome(task_id, "skipped", reason="duplicate event")
+    return existing  # an earlier split died part-way: split again; chunks are idempotent
+
+
+def _fail(tasks: TaskRepository, task: Task, code: str, detail: str) -> SplitOutcome:
+    tasks.mark_error(task.tenant, task.task_id, TaskError(code=code, detail=detail))
+    logger.warning("file rejected", extra={"tenant": task.tenant, "task_id": task.task_id, "code": code})
+    return SplitOutcome(task.task_id, "error", reason=code)

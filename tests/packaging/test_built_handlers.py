@@ -1,0 +1,309 @@
+"""What `sam build` produces is what Lambda runs: every handler imports from its build folder.
+
+Each handler is imported in a fresh `python -I -S` (no site-packages at all) whose sys.path is what
+Lambda's python3.11 runtime gives a function: the standard library, the function's folder
+(/var/task), the layers' python/ folders (/opt/python) and the runtime's own boto3
+(/var/runtime). A module that only the developer's virtual environment has fails here, not in AWS.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode_str
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+
+# Lambda's limit for a function and all its layers, unzipped (250 MB).
+LAMBDA_UNZIPPED_LIMIT_BYTES = 262_144_000
+IMPORT_TIMEOUT_SECONDS = 120
+FAKE_REGION = "us-east-1"
+FAKE_ACCOUNT = "123456789012"
+# Top-level names (packages, modules, distributions) that must never ship to Lambda.
+DEV_ONLY_NAMES = frozenset(
+    {
+        "pytest",
+        "_pytest",
+        "pluggy",
+        "moto",
+        "cfnlint",
+        "cfn_lint",
+        "samcli",
+        "aws_sam_cli",
+        "samtranslator",
+        "aws_sam_translator",
+        "pip",
+        "tests",
+        "test",
+        "reviewpulse_tools",  # developer-only code from tools/
+        "boto3",  # the runtime provides it (see layers/dependencies/requirements.txt)
+    }
+)
+
+
+# --------------------------------------------------------------------------- template helpers
+
+
+def load_template() -> dict[str, Any]:
+    template, matches = decode_str(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    assert not matches, f"template.yaml does not parse: {matches}"
+    return template
+
+
+def _is_intrinsic(value: Any) -> bool:
+    if not (isinstance(value, dict) and len(value) == 1):
+        return False
+    key = str(next(iter(value)))
+    return key in {"Ref", "Condition"} or key.startswith("Fn::")
+
+
+def _merge_globals(global_value: Any, local_value: Any) -> Any:
+    """SAM's Globals rules: maps merge, lists concatenate (Globals first), anything else is replaced."""
+    if _is_intrinsic(global_value) or _is_intrinsic(local_value):
+        return copy.deepcopy(local_value)
+    if isinstance(global_value, dict) and isinstance(local_value, dict):
+        merged = copy.deepcopy(dict(global_value))
+        for key, value in local_value.items():
+            merged[key] = _merge_globals(merged[key], value) if key in merged else copy.deepcopy(value)
+        return merged
+    if isinstance(global_value, list) and isinstance(local_value, list):
+        return copy.deepcopy(list(global_value)) + copy.deepcopy(list(local_value))
+    return copy.deepcopy(local_value)
+
+
+def function_properties(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    merged: dict[str, Any] = copy.deepcopy(dict(template.get("Globals", {}).get("Function", {})))
+    for key, value in template["Resources"][logical_id].get("Properties", {}).items():
+        merged[key] = _merge_globals(merged[key], value) if key in merged else copy.deepcopy(value)
+    return merged
+
+
+def _logical_id(value: Any) -> str:
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"]).split(".")[0]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return str(target[0] if isinstance(target, list) else str(target).split(".")[0])
+    raise AssertionError(f"expected !Ref or !GetAtt, got {value!r}")
+
+
+def _dummy_value(template: dict[str, Any], value: Any) -> str:
+    """A stand-in for what CloudFormation would put in an environment variable."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, dict) and "Ref" in value:
+        name = str(value["Ref"])
+        parameter = template.get("Parameters", {}).get(name)
+        if parameter is not None:
+            return str(parameter.get("Default", f"dummy-{name.lower()}"))
+        if name == "AWS::Region":
+            return FAKE_REGION
+        if name == "AWS::AccountId":
+            return FAKE_ACCOUNT
+        if template["Resources"].get(name, {}).get("Type") == "AWS::SQS::Queue":
+            return f"https://sqs.{FAKE_REGION}.amazonaws.com/{FAKE_ACCOUNT}/reviewpulse-test-{name}"
+        return f"reviewpulse-test-{name.lower()}"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"arn:aws:dummy:{FAKE_REGION}:{FAKE_ACCOUNT}:{_logical_id(value)}"
+    return "dummy"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    layer_ids: tuple[str, ...]
+    environment: tuple[tuple[str, str], ...]
+    memory_size: str
+
+
+def function_specs() -> list[FunctionSpec]:
+    """Every function of the template with its layers and its environment (Refs made concrete)."""
+    template = load_template()
+    specs = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = function_properties(template, logical_id)
+        variables = props.get("Environment", {}).get("Variables", {})
+        specs.append(
+            FunctionSpec(
+                logical_id=logical_id,
+                layer_ids=tuple(_logical_id(layer) for layer in props.get("Layers", [])),
+                environment=tuple((name, _dummy_value(template, value)) for name, value in variables.items()),
+                memory_size=str(props.get("MemorySize", 128)),
+            )
+        )
+    return sorted(specs, key=lambda spec: spec.logical_id)
+
+
+def layer_logical_ids() -> list[str]:
+    return sorted(
+        logical_id
+        for logical_id, resource in load_template()["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::LayerVersion"
+    )
+
+
+FUNCTIONS = function_specs()
+LAYERS = layer_logical_ids()
+
+
+# --------------------------------------------------------------------------- build helpers
+
+
+def layer_python_dir(build_dir: Path, layer_id: str) -> Path:
+    return build_dir / layer_id / "python"
+
+
+def top_level_names(folder: Path) -> set[str]:
+    """Normalized top-level import and distribution names of a folder on sys.path."""
+    names = set()
+    for entry in folder.iterdir():
+        name = entry.name
+        if name == "__pycache__":
+            continue
+        if name.endswith((".dist-info", ".egg-info")):
+            name = name.rsplit(".", 1)[0].split("-")[0]
+        elif name.endswith(".py"):
+            name = name[: -len(".py")]
+        names.add(name.lower().replace("-", "_"))
+    return names
+
+
+def folder_size(folder: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for file_name in files:
+            path = Path(root, file_name)
+            if not path.is_symlink():
+                total += path.stat().st_size
+    return total
+
+
+IMPORT_PROBE = """
+import json, sys
+assert not any("-packages" in p for p in sys.path), f"site-packages leaked into sys.path: {sys.path}"
+sys.path.extend(json.loads(sys.argv[1]))
+import app
+assert callable(getattr(app, "handler", None)), "app.handler is missing or not callable"
+import boto3, reviewpulse
+print(json.dumps({"app": app.__file__, "reviewpulse": reviewpulse.__file__, "boto3": boto3.__file__}))
+"""
+
+
+# --------------------------------------------------------------------------- tests
+
+
+@pytest.mark.packaging
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.logical_id for spec in FUNCTIONS])
+def test_handler_imports_in_an_emulated_lambda_runtime(
+    spec: FunctionSpec, sam_build_dir: Path, lambda_runtime_dir: Path, tmp_path: Path
+) -> None:
+    # Given the function's build folder, its layers' python/ folders and the runtime's own boto3
+    function_dir = sam_build_dir / spec.logical_id
+    layer_dirs = [layer_python_dir(sam_build_dir, layer_id) for layer_id in spec.layer_ids]
+    for folder in [function_dir, *layer_dirs]:
+        assert folder.is_dir(), f"sam build produced no {folder.relative_to(sam_build_dir)}"
+    search_path = [str(function_dir), *map(str, layer_dirs), str(lambda_runtime_dir)]
+    # And the environment Lambda would give it (template variables with stand-in values)
+    environment = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "AWS_REGION": FAKE_REGION,
+        "AWS_DEFAULT_REGION": FAKE_REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": spec.memory_size,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        **dict(spec.environment),
+    }
+    # When a fresh interpreter without site-packages imports the handler module
+    completed = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", IMPORT_PROBE, json.dumps(search_path)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=IMPORT_TIMEOUT_SECONDS,
+        check=False,
+    )
+    # Then it imports and exposes a callable handler
+    assert completed.returncode == 0, f"{spec.logical_id}: import failed\n{completed.stdout}\n{completed.stderr}"
+    origins = json.loads(completed.stdout.strip().splitlines()[-1])
+    # And every module came from where Lambda would load it
+    assert Path(origins["app"]).resolve().parent == function_dir.resolve(), origins
+    assert Path(origins["reviewpulse"]).resolve().is_relative_to(sam_build_dir.resolve() / "DomainLayer"), origins
+    assert Path(origins["boto3"]).resolve().is_relative_to(lambda_runtime_dir.resolve()), origins
+
+
+@pytest.mark.packaging
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.logical_id for spec in FUNCTIONS])
+def test_function_build_folder_holds_only_the_handler(spec: FunctionSpec, sam_build_dir: Path) -> None:
+    # Given a built function folder
+    function_dir = sam_build_dir / spec.logical_id
+    # When its entries are listed
+    entries = {entry.name for entry in function_dir.iterdir()} - {"__pycache__"}
+    # Then it is a thin handler: app.py and nothing else (the code lives in the layers)
+    assert entries == {"app.py"}, f"{spec.logical_id} ships {sorted(entries)}"
+
+
+@pytest.mark.packaging
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.logical_id for spec in FUNCTIONS])
+def test_function_and_its_layers_fit_lambdas_unzipped_limit(spec: FunctionSpec, sam_build_dir: Path) -> None:
+    # Given a built function and the layers it uses
+    folders = [sam_build_dir / spec.logical_id, *(sam_build_dir / layer_id for layer_id in spec.layer_ids)]
+    # When their unzipped sizes are added up
+    total = sum(folder_size(folder) for folder in folders)
+    # Then Lambda accepts them (250 MB for a function and all its layers)
+    assert total < LAMBDA_UNZIPPED_LIMIT_BYTES, f"{spec.logical_id}: {total / 1e6:.1f} MB unzipped"
+
+
+@pytest.mark.packaging
+@pytest.mark.parametrize("layer_id", LAYERS)
+def test_layer_ships_no_test_or_developer_tools(layer_id: str, sam_build_dir: Path) -> None:
+    # Given a built layer
+    python_dir = layer_python_dir(sam_build_dir, layer_id)
+    assert python_dir.is_dir(), f"{layer_id} has no python/ folder"
+    # When its top-level packages, modules and distributions are listed
+    names = top_level_names(python_dir)
+    # Then no test or developer tool, and not boto3 (the runtime brings its own), is among them
+    assert not names & DEV_ONLY_NAMES, f"{layer_id} ships {sorted(names & DEV_ONLY_NAMES)}"
+
+
+@pytest.mark.packaging
+def test_domain_layer_holds_the_reviewpulse_package(sam_build_dir: Path) -> None:
+    # Given the built domain layer
+    python_dir = layer_python_dir(sam_build_dir, "DomainLayer")
+    # Then shared/reviewpulse became python/reviewpulse, where Lambda's /opt/python finds it
+    assert (python_dir / "reviewpulse" / "__init__.py").is_file()
+    # And nothing else from shared/ ships with it
+    assert top_level_names(python_dir) - {"requirements.txt"} == {"reviewpulse"}
+
+
+@pytest.mark.packaging
+def test_layers_do_not_ship_the_same_top_level_name(sam_build_dir: Path) -> None:
+    # Given every built layer (Lambda unpacks them all into /opt, later ones overwriting earlier ones)
+    seen: dict[str, str] = {}
+    for layer_id in LAYERS:
+        for name in top_level_names(layer_python_dir(sam_build_dir, layer_id)) - {"requirements.txt"}:
+            # Then no package comes from two layers, so layer order never decides which one runs
+            assert name not in seen, f"{name} is in both {seen[name]} and {layer_id}"
+            seen[name] = layer_id

@@ -1,0 +1,337 @@
+"""Run the real handlers the way Lambda does: events in AWS's own shapes, a context object,
+the function's environment from the template, SQS event source mappings with partial batch
+responses, and API Gateway's REST proxy integration with its REQUEST authorizer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from types import ModuleType
+from typing import Any
+
+from reviewpulse_tools.provision import LocalStack, QueueTrigger
+from reviewpulse_tools.template import LOCAL_ACCOUNT, read_sam_template, TEMPLATE_PATH
+
+LOCAL_API_ID = "localapi"
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    timeout_seconds: int = 30
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:{self.function_name}"
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class FunctionRunner:
+    """Imports each function's app.py once, with its template environment, and invokes it."""
+
+    def __init__(self, stack: LocalStack, extra_environment: dict[str, str] | None = None) -> None:
+        self.stack = stack
+        self.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true", **(extra_environment or {})}
+        self._modules: dict[str, ModuleType] = {}
+        self.invocations: dict[str, int] = {}
+
+    def environment(self, function: str) -> dict[str, str]:
+        return {**self.stack.function_environment(function), **self.extra_environment}
+
+    def module(self, function: str) -> ModuleType:
+        if function not in self._modules:
+            os.environ.update(self.environment(function))
+            path = self.stack.function_code_dir(function) / "app.py"
+            spec = importlib.util.spec_from_file_location(f"reviewpulse_function_{function}", path)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._modules[function] = module
+        return self._modules[function]
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        module = self.module(function)
+        os.environ.update(self.environment(function))
+        properties = self.stack.function_properties(function)
+        context = LambdaContext(
+            function_name=f"{self.stack.name}-{function}",
+            memory_limit_in_mb=int(properties.get("MemorySize", 128)),
+            timeout_seconds=int(properties.get("Timeout", 3)),
+        )
+        self.invocations[function] = self.invocations.get(function, 0) + 1
+        return module.handler(event, context)
+
+
+# -- SQS event source mappings -------------------------------------------------------------------
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str = "us-east-1") -> dict[str, Any]:
+    """The event Lambda's SQS poller hands a function, from ReceiveMessage results."""
+    records = []
+    for message in messages:
+        attributes = message.get("Attributes", {})
+        records.append(
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+                    "SentTimestamp": attributes.get("SentTimestamp", str(int(time.time() * 1000))),
+                    "SenderId": attributes.get("SenderId", LOCAL_ACCOUNT),
+                    "ApproximateFirstReceiveTimestamp": attributes.get(
+                        "ApproximateFirstReceiveTimestamp", str(int(time.time() * 1000))
+                    ),
+                },
+                "messageAttributes": {
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "binaryValue": value.get("BinaryValue"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": value.get("DataType", "String"),
+                    }
+                    for name, value in message.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": message.get("MD5OfBody", hashlib.md5(message["Body"].encode()).hexdigest()),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+        )
+    return {"Records": records}
+
+
+class QueuePoller:
+    """Feeds SQS-triggered functions from their queues as the event source mapping does: batches
+    of the template's size, only reported failures left for redelivery (after the visibility
+    timeout, shortened here by `retry_delay`), redrive to the DLQ by the queue's own policy."""
+
+    def __init__(self, runner: FunctionRunner, sqs: Any, *, retry_delay: int = 0) -> None:
+        self.runner = runner
+        self.sqs = sqs
+        self.retry_delay = retry_delay
+        self.triggers = runner.stack.queue_triggers()
+        self.failures = 0
+        self.crashes: list[Exception] = []
+
+    def poll_once(self, trigger: QueueTrigger, wait_seconds: int = 0) -> int:
+        url = self.runner.stack.ref(trigger.queue)
+        response = self.sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(trigger.batch_size, 10),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=wait_seconds,
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            return 0
+        event = sqs_event(messages, self.runner.stack.attribute(trigger.queue, "Arn"), self.runner.stack.region)
+        try:
+            result = self.runner.invoke(trigger.function, event) or {}
+            failed_ids = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception as exc:
+            # A crashed invocation leaves the whole batch for redelivery, as in Lambda.
+            self.crashes.append(exc)
+            failed_ids = {m["MessageId"] for m in messages}
+        done = [m for m in messages if m["MessageId"] not in failed_ids]
+        for start in range(0, len(done), 10):
+            self.sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])],
+            )
+        for message in messages:
+            if message["MessageId"] in failed_ids:
+                self.failures += 1
+                self.sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_delay
+                )
+        return len(messages)
+
+    def drain(self, max_rounds: int = 200) -> int:
+        """Poll every trigger until all their queues are empty. Returns messages handled."""
+        handled = 0
+        for _ in range(max_rounds):
+            round_handled = sum(self.poll_once(trigger) for trigger in self.triggers)
+            if round_handled == 0:
+                return handled
+            handled += round_handled
+        raise RuntimeError(f"queues did not drain; last crash: {self.crashes[-1:]!r}")
+
+
+# -- API Gateway (REST API, proxy integration) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # with {parameters}
+    function: str
+    authorized: bool
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path) + "$")
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def api_routes(template_path=TEMPLATE_PATH) -> list[Route]:
+    """The routes the template deploys, with whether the default authorizer guards them."""
+    sam = read_sam_template(template_path)
+    default_authorizer = None
+    for resource in sam["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Api":
+            default_authorizer = resource["Properties"].get("Auth", {}).get("DefaultAuthorizer")
+    routes = []
+    for name, resource in sam["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] != "Api":
+                continue
+            props = event["Properties"]
+            authorizer = props.get("Auth", {}).get("Authorizer", default_authorizer)
+            routes.append(Route(props["Method"].upper(), props["Path"], name, authorizer not in (None, "NONE")))
+    return routes
+
+
+class ApiGateway:
+    """Routes a request to its function as API Gateway does, running the authorizer first."""
+
+    def __init__(self, runner: FunctionRunner, *, stage: str = "dev", authorizer_function: str = "AuthorizerFunction") -> None:
+        self.runner = runner
+        self.stage = stage
+        self.authorizer_function = authorizer_function
+        self.routes = api_routes()
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        body: str | bytes | None = None,
+        source_ip: str = "127.0.0.1",
+    ) -> ApiResponse:
+        headers = dict(headers or {})
+        method = method.upper()
+        matched = [(route, route.pattern.match(path)) for route in self.routes]
+        candidates = [(route, m) for route, m in matched if m]
+        allowed = [(route, m) for route, m in candidates if route.method == method]
+        if not allowed:
+            # API Gateway answers an unknown route or method with 403 "Missing Authentication Token".
+            return _problem(403 if not candidates else 405, "not-found" if not candidates else "method-not-allowed", "no such route")
+        route, match = allowed[0]
+        request_id = str(uuid.uuid4())
+        event = self._proxy_event(route, method, path, match.groupdict(), headers, query, body, request_id, source_ip)
+        if route.authorized:
+            context = self._authorize(event)
+            if context is None:
+                return _problem(401, "unauthorized", "missing or invalid API key")
+            event["requestContext"]["authorizer"] = context
+        result = self.runner.invoke(route.function, event)
+        response_body = result.get("body") or ""
+        if result.get("isBase64Encoded"):
+            response_body = base64.b64decode(response_body).decode()
+        response_headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            response_headers[name.lower()] = ", ".join(values)
+        return ApiResponse(int(result["statusCode"]), response_headers, response_body)
+
+    def _authorize(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        key = {k.lower(): v for k, v in event["headers"].items()}.get("x-api-key")
+        if not key:
+            return None  # the identity source is missing: API Gateway does not call the authorizer
+        cached = self._cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        auth_event = {
+            "type": "REQUEST",
+            "methodArn": f"arn:aws:execute-api:{self.runner.stack.region}:{LOCAL_ACCOUNT}:{LOCAL_API_ID}/{self.stage}/{event['httpMethod']}{event['path']}",
+            **{k: event[k] for k in ("resource", "path", "httpMethod", "headers", "multiValueHeaders", "queryStringParameters", "multiValueQueryStringParameters", "pathParameters", "stageVariables", "requestContext")},
+        }
+        try:
+            response = self.runner.invoke(self.authorizer_function, auth_event)
+        except Exception:
+            return None
+        statements = response.get("policyDocument", {}).get("Statement", [])
+        if not any(s.get("Effect") == "Allow" for s in statements):
+            return None
+        context = {**(response.get("context") or {}), "principalId": response.get("principalId")}
+        self._cache[key] = (time.monotonic() + 300, context)
+        return context
+
+    def _proxy_event(self, route, method, path, path_parameters, headers, query, body, request_id, source_ip) -> dict[str, Any]:
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", errors="surrogateescape")
+        now = datetime.now(timezone.utc)
+        return {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers or None,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+            "queryStringParameters": dict(query) if query else None,
+            "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourceId": "local",
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "extendedRequestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "path": f"/{self.stage}{path}",
+                "accountId": LOCAL_ACCOUNT,
+                "protocol": "HTTP/1.1",
+                "stage": self.stage,
+                "domainPrefix": LOCAL_API_ID,
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "requestId": request_id,
+                "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
+                "domainName": "localhost",
+                "apiId": LOCAL_API_ID,
+            },
+            "body": body,
+            "isBase64Encoded": False,
+        }
+
+
+def _problem(status: int, code: str, detail: str) -> ApiResponse:
+    body = {"type": f"https://reviewpulse.dev/problems/{code}", "title": code.replace("-", " ").capitalize(), "status": status, "code": code, "detail": detail}
+    return ApiResponse(status, {"content-type": "application/problem+json"}, json.dumps(body))
+
+
+__all__ = ["ApiGateway", "ApiResponse", "FunctionRunner", "LambdaContext", "QueuePoller", "Route", "api_routes", "sqs_event"]

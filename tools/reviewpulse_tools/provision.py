@@ -1,0 +1,193 @@
+"""Create template.yaml's stateful resources (tables, queues, buckets) on any AWS endpoint.
+
+Used with moto — in-process under `mock_aws` in the tests, or a moto server for the local stack —
+so the deployed template stays the single source of truth for keys, indexes, TTL, redrive
+policies and bucket notifications. (moto's own CloudFormation drops bucket notifications and TTL,
+so it cannot do this job.)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reviewpulse_tools.template import LOCAL_ACCOUNT, Resolver, Template, load_template
+
+TABLE = "AWS::DynamoDB::Table"
+QUEUE = "AWS::SQS::Queue"
+BUCKET = "AWS::S3::Bucket"
+FUNCTION = "AWS::Lambda::Function"
+EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    function: str  # logical id
+    queue: str  # logical id
+    batch_size: int
+    report_failures: bool
+
+
+@dataclass
+class LocalStack:
+    name: str
+    region: str
+    template: Template
+    resolver: Resolver
+
+    def ref(self, logical_id: str) -> Any:
+        return self.resolver.refs[logical_id]
+
+    def attribute(self, logical_id: str, name: str) -> Any:
+        return self.resolver.attributes[logical_id][name]
+
+    def functions(self) -> list[str]:
+        return sorted(self.template.of_type(FUNCTION))
+
+    def function_properties(self, logical_id: str) -> dict[str, Any]:
+        return self.template.resources[logical_id]["Properties"]
+
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        variables = self.function_properties(logical_id).get("Environment", {}).get("Variables", {})
+        return {name: str(self.resolver.resolve(value)) for name, value in variables.items()}
+
+    def function_code_dir(self, logical_id: str) -> Path:
+        return self.template.code_dirs[logical_id]
+
+    def queue_triggers(self) -> list[QueueTrigger]:
+        triggers = []
+        for mapping in self.template.of_type(EVENT_SOURCE_MAPPING).values():
+            props = mapping["Properties"]
+            source = props["EventSourceArn"]
+            if not (isinstance(source, dict) and "Fn::GetAtt" in source):
+                continue
+            queue = source["Fn::GetAtt"][0]
+            if self.template.resources.get(queue, {}).get("Type") != QUEUE:
+                continue
+            triggers.append(
+                QueueTrigger(
+                    function=props["FunctionName"]["Ref"],
+                    queue=queue,
+                    batch_size=int(props.get("BatchSize", 10)),
+                    report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                )
+            )
+        return triggers
+
+
+def provision(session: Any, *, stack_name: str = "reviewpulse-local", region: str = "us-east-1", template: Template | None = None) -> LocalStack:
+    """Create the template's tables, queues and buckets through `session` (a boto3 Session)."""
+    template = template or load_template(region=region)
+    refs: dict[str, Any] = _Lenient({
+        "AWS::StackName": stack_name,
+        "AWS::Region": region,
+        "AWS::AccountId": LOCAL_ACCOUNT,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+        **template.parameters,
+    })
+    attributes: dict[str, dict[str, Any]] = _LenientAttributes()
+    resolver = Resolver(refs, attributes)
+    stack = LocalStack(stack_name, region, template, resolver)
+
+    sqs = session.client("sqs", region_name=region)
+    for logical, resource in template.of_type(QUEUE).items():
+        props = resource.get("Properties", {})
+        name = resolver.resolve(props.get("QueueName")) or f"{stack_name}-{logical}"
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        refs[logical] = url
+        attributes[logical] = {"Arn": f"arn:aws:sqs:{region}:{LOCAL_ACCOUNT}:{name}", "QueueName": name, "QueueUrl": url}
+    for logical, resource in template.of_type(QUEUE).items():
+        sqs.set_queue_attributes(QueueUrl=refs[logical], Attributes=_queue_attributes(resolver.resolve(resource.get("Properties", {}))))
+
+    ddb = session.client("dynamodb", region_name=region)
+    for logical, resource in template.of_type(TABLE).items():
+        props = resolver.resolve(resource["Properties"])
+        name = props.get("TableName") or f"{stack_name}-{logical}"
+        ddb.create_table(**_table_arguments(name, props))
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        refs[logical] = name
+        attributes[logical] = {"Arn": f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT}:table/{name}"}
+
+    for logical, resource in template.of_type(FUNCTION).items():
+        name = f"{stack_name}-{logical}"
+        refs[logical] = name
+        attributes[logical] = {"Arn": f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT}:function:{name}"}
+
+    s3 = session.client("s3", region_name=region)
+    buckets = template.of_type(BUCKET)
+    for logical, resource in buckets.items():
+        name = resolver.resolve(resource.get("Properties", {}).get("BucketName")) or f"{stack_name}-{logical}".lower()
+        refs[logical] = name
+        attributes[logical] = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+    for logical, resource in buckets.items():
+        props = resolver.resolve(resource.get("Properties", {}))
+        name = refs[logical]
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        if "NotificationConfiguration" in props:
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration=_notification(props["NotificationConfiguration"])
+            )
+    return stack
+
+
+def _queue_attributes(props: dict[str, Any]) -> dict[str, str]:
+    names = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds", "MaximumMessageSize")
+    attributes = {name: str(props[name]) for name in names if name in props}
+    if "RedrivePolicy" in props:
+        attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+    return attributes
+
+
+def _table_arguments(name: str, props: dict[str, Any]) -> dict[str, Any]:
+    arguments: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if "ProvisionedThroughput" in props:
+        arguments["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+    for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if index_kind in props:
+            arguments[index_kind] = props[index_kind]
+    return arguments
+
+
+def _notification(config: dict[str, Any]) -> dict[str, Any]:
+    queues = []
+    for entry in config.get("QueueConfigurations", []):
+        item: dict[str, Any] = {"QueueArn": entry["Queue"], "Events": [entry["Event"]]}
+        rules = entry.get("Filter", {}).get("S3Key", {}).get("Rules")
+        if rules:
+            item["Filter"] = {"Key": {"FilterRules": rules}}
+        queues.append(item)
+    return {"QueueConfigurations": queues}
+
+
+class _Lenient(dict):
+    """Refs to resources that have no local twin (roles, the API) resolve to their logical id."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+class _LenientAttributes(dict):
+    def __missing__(self, key: str) -> dict[str, str]:
+        return _AttributeStub(key)
+
+
+class _AttributeStub(dict):
+    def __init__(self, logical: str) -> None:
+        super().__init__()
+        self.logical = logical
+
+    def __missing__(self, attribute: str) -> str:
+        return f"arn:aws:local:::{self.logical}/{attribute}"
