@@ -28,7 +28,7 @@ validate: sam-venv
 	$(SAM) validate --lint --region us-east-1
 
 build: sam-venv
-	$(SAM) build --cached=false
+	$(SAM) build --no-cached
 
 test: venv sam-venv
 	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
