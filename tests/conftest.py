@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+
+# Powertools reads these when reviewpulse.observability is first imported, which may happen while
+# test modules are collected: set them before anything imports the domain package.
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "reviewpulse")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ReviewPulse")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -132,6 +138,3 @@ def client(gateway: ApiGateway, api_key: str) -> Client:
 def other_client(gateway: ApiGateway, other_api_key: str) -> Client:
     return Client(gateway, other_api_key)
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
