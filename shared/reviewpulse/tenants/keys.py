@@ -66,7 +66,12 @@ class KeyRepository:
         return _record(item) if item else None
 
     def create(self, tenant: str, usage_key: str | None = None) -> tuple[str, ApiKeyRecord]:
+        """A new random key for the tenant. The key itself is returned once and never stored."""
         key = generate_api_key()
+        return key, self.add(key, tenant, usage_key)
+
+    def add(self, key: str, tenant: str, usage_key: str | None = None) -> ApiKeyRecord:
+        """Store a key the caller already has (its hash only)."""
         record = ApiKeyRecord(hash_api_key(key), tenant, "active", now().isoformat(), usage_key)
         item = {
             "key_hash": {"S": record.key_hash},
@@ -77,7 +82,7 @@ class KeyRepository:
         if usage_key:
             item["usage_key"] = {"S": usage_key}
         self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(key_hash)")
-        return key, record
+        return record
 
     def for_tenant(self, tenant: str) -> list[ApiKeyRecord]:
         response = self._ddb.query(

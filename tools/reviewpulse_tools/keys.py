@@ -1,0 +1,75 @@
+"""API key administration for a deployed stack (found by name) or any keys table.
+
+A tenant's keys share one API Gateway API key — the `usageIdentifierKey` the authorizer returns —
+so the usage plan throttles the tenant as a whole, however many keys it holds.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from reviewpulse.tenants.keys import ApiKeyRecord, KeyRepository, is_valid_tenant
+
+
+class KeyAdminError(Exception):
+    """A failure the user can act on; the CLI prints it without a traceback."""
+
+
+@dataclass(frozen=True)
+class KeyTarget:
+    keys_table: str
+    usage_plan_id: str | None
+
+
+def resolve_target(session: Any, *, stack: str | None, table: str | None, usage_plan_id: str | None) -> KeyTarget:
+    if table:
+        return KeyTarget(table, usage_plan_id)
+    if not stack:
+        raise KeyAdminError("name the stack (--stack) or the keys table (--table)")
+    try:
+        described = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    except Exception as exc:  # botocore raises ClientError for a missing stack
+        raise KeyAdminError(f"stack {stack!r} was not found: {exc}") from None
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    if "KeysTableName" not in outputs:
+        raise KeyAdminError(f"stack {stack!r} has no KeysTableName output: is it a ReviewPulse stack?")
+    return KeyTarget(outputs["KeysTableName"], usage_plan_id or outputs.get("UsagePlanId"))
+
+
+def create_key(session: Any, target: KeyTarget, tenant: str) -> tuple[str, ApiKeyRecord]:
+    if not is_valid_tenant(tenant):
+        raise KeyAdminError("a tenant name is 2-63 characters of a-z, 0-9 and '-', starting with a letter or digit")
+    keys = KeyRepository(target.keys_table, session.client("dynamodb"))
+    usage_key = None
+    if target.usage_plan_id:
+        existing = [r.usage_key for r in keys.for_tenant(tenant) if r.usage_key]
+        usage_key = existing[0] if existing else _register_usage_key(session, target.usage_plan_id, tenant)
+    return keys.create(tenant, usage_key)
+
+
+def revoke_key(session: Any, target: KeyTarget, tenant: str, key_id: str) -> ApiKeyRecord:
+    keys = KeyRepository(target.keys_table, session.client("dynamodb"))
+    revoked = keys.revoke(tenant, key_id)
+    if revoked is None:
+        raise KeyAdminError(f"tenant {tenant!r} has no single active key whose id starts with {key_id!r}")
+    return revoked
+
+
+def list_keys(session: Any, target: KeyTarget, tenant: str) -> list[ApiKeyRecord]:
+    return KeyRepository(target.keys_table, session.client("dynamodb")).for_tenant(tenant)
+
+
+def _register_usage_key(session: Any, usage_plan_id: str, tenant: str) -> str:
+    apigateway = session.client("apigateway")
+    value = secrets.token_urlsafe(30)
+    created = apigateway.create_api_key(name=f"reviewpulse-{tenant}", enabled=True, value=value, tags={"tenant": tenant})
+    apigateway.create_usage_plan_key(usagePlanId=usage_plan_id, keyId=created["id"], keyType="API_KEY")
+    return value
+
+
+def session_for(profile: str | None, region: str | None) -> Any:
+    return boto3.session.Session(profile_name=profile, region_name=region)
