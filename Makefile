@@ -5,7 +5,7 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 
-.PHONY: venv sam-venv test test-fast validate build openapi clean
+.PHONY: venv sam-venv demo test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ validate: sam-venv
 build: sam-venv
 	$(SAM) build --no-cached
 
+# The main job on the embedded local default: analyse samples/reviews.csv, no AWS account needed.
+demo: venv
+	$(PY) -m reviewpulse_tools.demo
+
 test: venv sam-venv
 	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
 
@@ -41,4 +45,4 @@ openapi: venv
 	$(PY) -m reviewpulse_tools.openapi_export > openapi.json
 
 clean:
-	rm -rf .aws-sam $(VENV) $(SAM_VENV) .pytest_cache
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) .pytest_cache demo-results.csv

@@ -12,10 +12,13 @@ from reviewpulse.analysis.base import Label, Sentiment
 # VADER's usual cut-offs on the compound score.
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
-# Both polarities at least this strong (as shares of the text), and the weaker at least half the
-# stronger, make a text mixed.
-MIXED_SHARE = 0.2
-MIXED_BALANCE = 0.5
+# A text is mixed when one of its clauses is clearly positive and another clearly negative.
+# VADER scores a whole text with "but" shifting weight to the second half, so its overall pos/neg
+# shares hide the first half's feeling; clauses are scored on their own for this decision.
+CLAUSE_THRESHOLD = 0.25
+# ...unless the text as a whole is this one-sided.
+MIXED_MAX_COMPOUND = 0.8
+_CLAUSE_BREAK = re.compile(r"[.!?;:,\n]+|\b(?:but|however|although|though|yet|except)\b", re.IGNORECASE)
 # VADER's cost grows with the square of a text's length in sentiment-bearing tokens (and each
 # emoji expands into several words), so a long or emoji-flooded text takes seconds. Scoring
 # windows of a bounded number of tokens keeps the cost linear; windows are combined by weight.
@@ -39,7 +42,24 @@ class LexiconAnalyzer:
             scores = self._vader.polarity_scores(windows[0])
         else:
             scores = self._combine([(len(w), self._vader.polarity_scores(w)) for w in windows])
+        balance = self._mixed_balance(text, scores)
+        if balance is not None:
+            return Sentiment(label=Label.MIXED, score=round(scores["compound"], 4), confidence=round(balance, 4))
         return _to_sentiment(scores)
+
+    def _mixed_balance(self, text: str, scores: dict[str, float]) -> float | None:
+        """How evenly strong praise and strong complaint are balanced, or None if not mixed."""
+        # Cheap test first: most reviews never have both polarities.
+        if scores["pos"] == 0 or scores["neg"] == 0 or abs(scores["compound"]) >= MIXED_MAX_COMPOUND:
+            return None
+        clauses = [c for c in _CLAUSE_BREAK.split(text) if c and c.strip()]
+        if len(clauses) < 2:
+            return None
+        compounds = [self._vader.polarity_scores(window)["compound"] for c in clauses for window in _windows(c)]
+        best, worst = max(compounds), min(compounds)
+        if best < CLAUSE_THRESHOLD or worst > -CLAUSE_THRESHOLD:
+            return None
+        return min(best, -worst) / max(best, -worst)
 
     @staticmethod
     def _combine(weighted: list[tuple[int, dict[str, float]]]) -> dict[str, float]:
@@ -61,12 +81,7 @@ def _windows(text: str) -> list[str]:
 
 def _to_sentiment(scores: dict[str, float]) -> Sentiment:
     compound = max(-1.0, min(1.0, scores["compound"]))
-    pos, neg = scores["pos"], scores["neg"]
-    balance = min(pos, neg) / max(pos, neg) if max(pos, neg) else 0.0
-    if min(pos, neg) >= MIXED_SHARE and balance >= MIXED_BALANCE and abs(compound) < 0.5:
-        # Strong praise and strong complaint in one text: confidence grows as they balance.
-        label, confidence = Label.MIXED, balance
-    elif compound >= POSITIVE_THRESHOLD:
+    if compound >= POSITIVE_THRESHOLD:
         label, confidence = Label.POSITIVE, 0.5 + abs(compound) / 2
     elif compound <= NEGATIVE_THRESHOLD:
         label, confidence = Label.NEGATIVE, 0.5 + abs(compound) / 2

@@ -1,0 +1,93 @@
+"""Summaries, result cursors, CSV safety and the bucket's key layout."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from reviewpulse.errors import InvalidCursor, TaskNotReady
+from reviewpulse.results.model import ItemError, ItemResult
+from reviewpulse.results.pages import _decode, _encode, read_results_page
+from reviewpulse.results.store import outgoing_keys, parse_source_key
+from reviewpulse.results.summary import SummaryBuilder
+from reviewpulse.tasks.model import Task, TaskStatus, TaskType
+from reviewpulse.tasks.service import safe_filename
+from reviewpulse.workflows.finalize import _safe_cell
+
+
+def result(row: int, label: str | None, score: float | None = None) -> ItemResult:
+    if label is None:
+        return ItemResult(row=row, id=str(row), error=ItemError(code="empty-text", detail="the text is empty"))
+    return ItemResult(row=row, id=str(row), label=label, score=score, confidence=0.9, engine="lexicon")
+
+
+def test_summary_counts_analysed_items_only():
+    builder = SummaryBuilder()
+    for item in [result(1, "positive", 0.8), result(2, "positive", 0.4), result(3, "negative", -0.6), result(4, None)]:
+        builder.add(item)
+    summary = builder.build()
+    assert summary.counts == {"positive": 2, "negative": 1, "neutral": 0, "mixed": 0}
+    assert summary.percentages["positive"] == pytest.approx(66.67)
+    assert summary.percentages["negative"] == pytest.approx(33.33)
+    assert summary.mean_score == pytest.approx(0.2)
+
+
+def test_summary_of_nothing_has_no_mean():
+    summary = SummaryBuilder().build()
+    assert summary.mean_score is None and set(summary.percentages.values()) == {0.0}
+
+
+def test_result_cursor_round_trips_and_is_bound_to_its_task():
+    cursor = _encode("a" * 28, 1234)
+    assert _decode(cursor, "a" * 28) == 1234
+    with pytest.raises(InvalidCursor):
+        _decode(cursor, "b" * 28)
+    for forged in ("", "!!", _encode("a" * 28, 0)[:-3] + "xyz", "eyJ0IjoiYWFhIiwibyI6LTF9"):
+        with pytest.raises(InvalidCursor):
+            _decode(forged, "a" * 28)
+
+
+def test_results_of_a_task_that_is_not_ready_are_refused():
+    now = datetime.now(timezone.utc)
+    task = Task(tenant="t", task_id="a" * 28, type=TaskType.TEXT, status=TaskStatus.PROCESSING, created_at=now, updated_at=now)
+    with pytest.raises(TaskNotReady):
+        read_results_page(task, store=None, limit=10, cursor=None)
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("-0.4019", "-0.4019"),
+        ("+12", "+12"),
+        ("plain text", "plain text"),
+        ("", ""),
+    ],
+)
+def test_csv_cells_cannot_become_formulas(cell, safe):
+    assert _safe_cell(cell) == safe
+
+
+def test_source_keys_are_parsed_per_prefix():
+    upload = parse_source_key("uploads/acme/" + "a" * 28 + "/r.csv")
+    assert (upload.kind, upload.tenant, upload.task_id, upload.filename) == ("uploads", "acme", "a" * 28, "r.csv")
+    drop = parse_source_key("incoming/acme/eu/2026/may reviews.csv")
+    assert (drop.kind, drop.tenant, drop.task_id, drop.relative_path) == ("incoming", "acme", None, "eu/2026/may reviews.csv")
+    assert outgoing_keys(drop) == (
+        "outgoing/acme/eu/2026/may reviews.csv.results.jsonl",
+        "outgoing/acme/eu/2026/may reviews.csv.results.csv",
+    )
+    for outside in ("results/acme/x/part.jsonl", "uploads/acme/r.csv", "incoming/acme/", "incoming//x.csv", "uploads/acme/id/"):
+        assert parse_source_key(outside) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [("../../etc/passwd", "passwd"), ("C:\\Users\\me\\May reviews.csv", "May_reviews.csv"), ("...", "upload"), ("ünïcode.txt", "n_code.txt")],
+)
+def test_upload_names_are_reduced_to_a_safe_base_name(name, safe):
+    assert safe_filename(name) == safe
