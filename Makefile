@@ -5,7 +5,7 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 
-.PHONY: venv sam-venv demo test test-fast validate build openapi clean
+.PHONY: venv sam-venv demo quality test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ build: sam-venv
 # The main job on the embedded local default: analyse samples/reviews.csv, no AWS account needed.
 demo: venv
 	$(PY) -m reviewpulse_tools.demo
+
+# Lexicon accuracy on the UCI labelled sentences (in ../shared/data, beside this repository).
+quality: venv
+	$(PY) -m reviewpulse_tools.quality
 
 test: venv sam-venv
 	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest

@@ -9,9 +9,12 @@ presigned POST, follow the task, read the summary, download the results.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from reviewpulse_tools.template import ROOT
@@ -39,6 +42,17 @@ def _fake_aws_environment() -> None:
 
 def run(file: Path, out: Path, text_field: str | None, id_field: str | None) -> int:
     _fake_aws_environment()
+    # The functions' EMF metric lines (one JSON per invocation) would bury the summary.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    with contextlib.redirect_stdout(io.StringIO()) as function_output:
+        status, summary = _run(file, out, text_field, id_field)
+    del function_output
+    if summary:
+        print(summary)
+    return status
+
+
+def _run(file: Path, out: Path, text_field: str | None, id_field: str | None) -> tuple[int, str]:
     import boto3
     import requests
     from moto import mock_aws
@@ -63,7 +77,7 @@ def run(file: Path, out: Path, text_field: str | None, id_field: str | None) -> 
         created = gateway.request("POST", "/v1/batches", headers=headers, body=json.dumps(body))
         if created.status != 201:
             print(f"reviewpulse: {created.json().get('detail')}", file=sys.stderr)
-            return 1
+            return 1, ""
         task_id = created.json()["task"]["task_id"]
         upload = created.json()["upload"]
         with file.open("rb") as handle:
@@ -75,13 +89,13 @@ def run(file: Path, out: Path, text_field: str | None, id_field: str | None) -> 
         if task["status"] != "ready":
             error = task.get("error") or {}
             print(f"reviewpulse: task ended in {task['status']}: {error.get('code')}: {error.get('detail')}", file=sys.stderr)
-            return 1
-        _print_summary(task)
+            return 1, ""
+        summary = _summary_table(task)
         files = gateway.request("GET", f"/v1/tasks/{task_id}/results", headers=headers, query={"limit": "1"}).json()["files"]
         out.write_bytes(requests.get(files["csv"]).content)
         print(f"results: {out} ({task['progress']['total']:,} rows, input columns kept)", file=sys.stderr)
         print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    return 0
+    return 0, summary
 
 
 def _follow(gateway, poller, headers, task_id: str) -> dict:
@@ -99,13 +113,16 @@ def _follow(gateway, poller, headers, task_id: str) -> dict:
             return task
 
 
-def _print_summary(task: dict) -> None:
+def _summary_table(task: dict) -> str:
     summary, progress = task["summary"], task["progress"]
-    print(f"\n{'label':<10} {'count':>7} {'share':>8}")
+    lines = [f"{'label':<10} {'count':>7} {'share':>8}"]
     for label, count in summary["counts"].items():
-        print(f"{label:<10} {count:>7} {summary['percentages'][label]:>7.1f}%")
-    print(f"{'errors':<10} {progress['failed']:>7}")
-    print(f"mean score {summary['mean_score']:+.3f} over {progress['processed']} analysed of {progress['total']} rows\n")
+        lines.append(f"{label:<10} {count:>7} {summary['percentages'][label]:>7.1f}%")
+    lines.append(f"{'errors':<10} {progress['failed']:>7}")
+    mean = summary["mean_score"]
+    lines.append(f"mean score {mean:+.3f}" if mean is not None else "mean score n/a")
+    lines.append(f"{progress['processed']} analysed of {progress['total']} rows")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
