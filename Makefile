@@ -5,7 +5,7 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 
-.PHONY: venv sam-venv demo quality test test-fast validate build openapi clean
+.PHONY: venv sam-venv demo quality lint test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ demo: venv
 quality: venv
 	$(PY) -m reviewpulse_tools.quality
 
-test: venv sam-venv
+test: venv sam-venv lint
 	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
 
 # Everything but the SAM build and packaging checks.
@@ -50,3 +50,7 @@ openapi: venv
 
 clean:
 	rm -rf .aws-sam $(VENV) $(SAM_VENV) .pytest_cache demo-results.csv
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

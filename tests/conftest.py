@@ -11,13 +11,13 @@ import os
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "reviewpulse")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ReviewPulse")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
-
 from reviewpulse_tools.lambda_runtime import ApiGateway, FunctionRunner, LambdaContext, QueuePoller
 from reviewpulse_tools.provision import LocalStack, provision
 from reviewpulse_tools.template import load_template
@@ -121,7 +121,14 @@ class Client:
         self.gateway = gateway
         self.api_key = api_key
 
-    def call(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None):
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if self.api_key:
             all_headers["X-Api-Key"] = self.api_key
@@ -137,4 +144,3 @@ def client(gateway: ApiGateway, api_key: str) -> Client:
 @pytest.fixture
 def other_client(gateway: ApiGateway, other_api_key: str) -> Client:
     return Client(gateway, other_api_key)
-

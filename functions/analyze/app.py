@@ -1,17 +1,15 @@
 """Lambda entry point of the analyzer: chunks from the work queue → results, counters, finalize."""
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
-from reviewpulse.observability import logger, metrics, tracer
+from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
 from reviewpulse.settings import get_settings
 from reviewpulse.wiring import result_store, task_repository
+from reviewpulse.workers import sqs_lambda_handler
 from reviewpulse.workflows.chunks import process_chunk
 
-processor = BatchProcessor(event_type=EventType.SQS)
-analyzer = LexiconAnalyzer()
+analyzer = LexiconAnalyzer()  # built once per execution environment
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -20,8 +18,4 @@ def record_handler(record: SQSRecord) -> None:
     process_chunk(message, analyzer=analyzer, tasks=task_repository(), store=result_store(), settings=get_settings())
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event, context):
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+handler = sqs_lambda_handler(record_handler)

@@ -4,12 +4,12 @@ from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
 )
-
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.tenants.authorizer import authorize
 from reviewpulse.wiring import key_repository
 
 
+# Never log_event=True: the event carries the API key.
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -1,18 +1,6 @@
-"""Lambda entry point for the health endpoint: the FastAPI app of one router, run by Mangum."""
+"""Lambda entry point of GET /health."""
 
-from aws_lambda_powertools.logging import correlation_paths
-from mangum import Mangum
-
-from reviewpulse.api.app import build_app
+from reviewpulse.api.lambda_handler import api_lambda_handler
 from reviewpulse.api.routes import health
-from reviewpulse.observability import logger, metrics, tracer
 
-app = build_app(health.router)
-asgi = Mangum(app, lifespan="off")
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event, context):
-    return asgi(event, context)
+handler = api_lambda_handler(health.router)

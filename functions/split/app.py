@@ -3,17 +3,14 @@
 import json
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-from reviewpulse.observability import logger, metrics, tracer
+from reviewpulse.observability import logger
 from reviewpulse.results.store import parse_source_key
 from reviewpulse.settings import get_settings
 from reviewpulse.wiring import result_store, task_repository, work_queue
+from reviewpulse.workers import sqs_lambda_handler
 from reviewpulse.workflows.split import split_source
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -36,8 +33,4 @@ def record_handler(record: SQSRecord) -> None:
         )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event, context):
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+handler = sqs_lambda_handler(record_handler)

@@ -48,6 +48,10 @@ class Unauthorized(ReviewPulseError):
     code, status, title = "unauthorized", 401, "Missing or invalid API key"
 
 
+class NotReady(ReviewPulseError):
+    code, status, title = "not-ready", 503, "Service not ready"
+
+
 class UnusableFile(ReviewPulseError):
     """A whole file cannot be read: the task ends in status `error` with this code."""
 

@@ -7,7 +7,8 @@ A message carries one chunk of many items, plus the tenant, the task id and the 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -56,9 +57,7 @@ class WorkQueue:
     def _entry(self, message: WorkMessage, correlation_id: str | None) -> dict[str, Any]:
         entry: dict[str, Any] = {"Id": f"c{message.chunk}", "MessageBody": message.body()}
         if correlation_id:
-            entry["MessageAttributes"] = {
-                CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation_id}
-            }
+            entry["MessageAttributes"] = {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation_id}}
         return entry
 
     def _send_batch(self, entries: list[dict[str, Any]]) -> int:

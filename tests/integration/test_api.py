@@ -7,7 +7,6 @@ import json
 
 import boto3
 import pytest
-
 from reviewpulse.tenants.keys import KeyRepository
 
 PROBLEM = "application/problem+json"
@@ -162,7 +161,9 @@ def test_result_pages_walk_every_item_once(client, poller):
     poller.drain()
     page = client.call("GET", f"/v1/tasks/{task_id}/results", query={"limit": "1"}).json()
     assert len(page["items"]) == 1 and page["next_cursor"] is None
-    assert_problem(client.call("GET", f"/v1/tasks/{task_id}/results", query={"cursor": "bm9wZQ"}), 400, "invalid-cursor")
+    assert_problem(
+        client.call("GET", f"/v1/tasks/{task_id}/results", query={"cursor": "bm9wZQ"}), 400, "invalid-cursor"
+    )
 
 
 def test_requests_without_a_valid_key_are_refused(gateway, stack, api_key):

@@ -19,7 +19,10 @@ def test_demo_analyses_a_file_end_to_end(tmp_path):
     # When the demo analyses it
     done = subprocess.run(
         [sys.executable, "-m", "reviewpulse_tools.demo", str(source), "--id-field", "ref", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     # Then it succeeds, prints the summary table, and writes one result row per input row
@@ -36,6 +39,9 @@ def test_demo_analyses_a_file_end_to_end(tmp_path):
 def test_demo_reports_a_missing_file_in_one_line(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "reviewpulse_tools.demo", str(tmp_path / "nope.csv")],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2 and done.stderr.startswith("reviewpulse: no such file")

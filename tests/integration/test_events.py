@@ -8,7 +8,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-
 from reviewpulse.tenants.keys import KeyRepository
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))

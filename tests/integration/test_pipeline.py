@@ -11,7 +11,6 @@ import logging
 import boto3
 import pytest
 import requests
-
 from reviewpulse.analysis.base import Sentiment
 from reviewpulse.workflows.chunks import AnalysisUnavailable
 
@@ -99,7 +98,7 @@ def test_a_thousand_row_csv_comes_back_row_for_row(client, poller, s3, bucket, m
     assert list(rows[0])[:3] == ["sku", "review", "rating"]
     assert "sentiment_label" in rows[0] and "error_code" in rows[0]
     assert len(rows) == 1000
-    for row, item in zip(rows, items):
+    for row, item in zip(rows, items, strict=True):
         assert row["sku"] == item["id"]
         assert row["sentiment_label"] == (item.get("label") or "")
         assert row["error_code"] == (item["error"]["code"] if item.get("error") else "")
@@ -109,7 +108,11 @@ def test_a_thousand_row_csv_comes_back_row_for_row(client, poller, s3, bucket, m
 def test_json_jsonl_and_text_files(client, poller):
     # Given one file of each other format, each with one unusable row
     json_file = json.dumps(
-        [{"ref": "a1", "comment": POSITIVE[0], "meta": {"stars": 5}}, {"ref": "a2", "comment": NEGATIVE[0]}, {"ref": "a3"}]
+        [
+            {"ref": "a1", "comment": POSITIVE[0], "meta": {"stars": 5}},
+            {"ref": "a2", "comment": NEGATIVE[0]},
+            {"ref": "a3"},
+        ]
     ).encode()
     jsonl_file = ("\n".join([json.dumps({"text": POSITIVE[1]}), "{broken", json.dumps(NEGATIVE[1])]) + "\n").encode()
     txt_file = f"{POSITIVE[2]}\n\n{NEGATIVE[2]}\n".encode()
@@ -175,7 +178,9 @@ def test_a_dropped_file_gets_its_own_task_and_outgoing_results(client, other_cli
     assert [(t["type"], t["status"], t["filename"]) for t in tasks] == [("drop", "ready", "may reviews.csv")]
     assert tasks[0]["progress"] == {"total": 6, "processed": 6, "failed": 0}
     # And its results sit beside the input's path under outgoing/
-    outgoing = s3.get_object(Bucket=bucket, Key="outgoing/acme/shop/may reviews.csv.results.csv")["Body"].read().decode()
+    outgoing = (
+        s3.get_object(Bucket=bucket, Key="outgoing/acme/shop/may reviews.csv.results.csv")["Body"].read().decode()
+    )
     rows = list(csv.DictReader(io.StringIO(outgoing)))
     assert [r["sentiment_label"] for r in rows] == ["positive"] * 3 + ["negative"] * 3
     s3.head_object(Bucket=bucket, Key="outgoing/acme/shop/may reviews.csv.results.jsonl")
@@ -207,7 +212,11 @@ def test_chunks_that_keep_failing_are_dead_lettered_and_the_task_still_ends(clie
     poller.drain()
 
     # Then every chunk went through the dead-letter function and the task is ready
-    redrive = json.loads(boto3.client("sqs").get_queue_attributes(QueueUrl=stack.ref("WorkQueue"), AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"])
+    redrive = json.loads(
+        boto3.client("sqs").get_queue_attributes(QueueUrl=stack.ref("WorkQueue"), AttributeNames=["RedrivePolicy"])[
+            "Attributes"
+        ]["RedrivePolicy"]
+    )
     # three chunks, each delivered and failed maxReceiveCount times before the redrive
     assert poller.failures == 3 * int(redrive["maxReceiveCount"])
     assert runner.invocations["DeadLetterFunction"] >= 1

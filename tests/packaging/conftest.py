@@ -96,9 +96,7 @@ def lambda_runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         requirement,
     ]
     try:
-        completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS, check=False
-        )
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired as error:
         pytest.fail(f"installing the emulated Lambda runtime took too long: {error}")
     if completed.returncode != 0:

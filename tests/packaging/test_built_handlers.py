@@ -8,7 +8,6 @@ Lambda's python3.11 runtime gives a function: the standard library, the function
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
@@ -18,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode_str
+
+from tests.sam_template import function_properties, load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
 # Lambda's limit for a function and all its layers, unzipped (250 MB).
 LAMBDA_UNZIPPED_LIMIT_BYTES = 262_144_000
@@ -51,40 +50,6 @@ DEV_ONLY_NAMES = frozenset(
 
 
 # --------------------------------------------------------------------------- template helpers
-
-
-def load_template() -> dict[str, Any]:
-    template, matches = decode_str(TEMPLATE_PATH.read_text(encoding="utf-8"))
-    assert not matches, f"template.yaml does not parse: {matches}"
-    return template
-
-
-def _is_intrinsic(value: Any) -> bool:
-    if not (isinstance(value, dict) and len(value) == 1):
-        return False
-    key = str(next(iter(value)))
-    return key in {"Ref", "Condition"} or key.startswith("Fn::")
-
-
-def _merge_globals(global_value: Any, local_value: Any) -> Any:
-    """SAM's Globals rules: maps merge, lists concatenate (Globals first), anything else is replaced."""
-    if _is_intrinsic(global_value) or _is_intrinsic(local_value):
-        return copy.deepcopy(local_value)
-    if isinstance(global_value, dict) and isinstance(local_value, dict):
-        merged = copy.deepcopy(dict(global_value))
-        for key, value in local_value.items():
-            merged[key] = _merge_globals(merged[key], value) if key in merged else copy.deepcopy(value)
-        return merged
-    if isinstance(global_value, list) and isinstance(local_value, list):
-        return copy.deepcopy(list(global_value)) + copy.deepcopy(list(local_value))
-    return copy.deepcopy(local_value)
-
-
-def function_properties(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
-    merged: dict[str, Any] = copy.deepcopy(dict(template.get("Globals", {}).get("Function", {})))
-    for key, value in template["Resources"][logical_id].get("Properties", {}).items():
-        merged[key] = _merge_globals(merged[key], value) if key in merged else copy.deepcopy(value)
-    return merged
 
 
 def _logical_id(value: Any) -> str:

@@ -6,7 +6,6 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
-
 from reviewpulse.ingest import Chunk, Row, RowError, chunk_rows, decode_chunk_body, encode_chunk_body
 
 

@@ -7,7 +7,6 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
-
 from reviewpulse.tenants.keys import KeyRepository
 from reviewpulse_tools.cli import main
 from reviewpulse_tools.provision import provision
@@ -18,7 +17,9 @@ def deployed(translated_template):
     """The keys table from template.yaml, a usage plan, and a stack whose outputs name them."""
     with mock_aws():
         local = provision(boto3.Session(), template=translated_template)
-        plan = boto3.client("apigateway").create_usage_plan(name="tenants", throttle={"rateLimit": 20, "burstLimit": 40})
+        plan = boto3.client("apigateway").create_usage_plan(
+            name="tenants", throttle={"rateLimit": 20, "burstLimit": 40}
+        )
         outputs = {"KeysTableName": local.ref("KeysTable"), "UsagePlanId": plan["id"]}
         template = {
             "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue"}},

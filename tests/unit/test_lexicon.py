@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from reviewpulse.analysis.base import Label
-from reviewpulse.analysis.lexicon import WINDOW_TOKENS, LexiconAnalyzer, _TOKEN, _windows
+from reviewpulse.analysis.lexicon import _TOKEN, WINDOW_TOKENS, LexiconAnalyzer, _windows
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import tracemalloc
 from collections.abc import Iterator
 
 import pytest
-
 from reviewpulse.errors import FILE_ERROR_CODES, ROW_ERROR_CODES, UnusableFile
 from reviewpulse.ingest import FileFormat, FileSpec, Row, RowStream, open_rows
 
@@ -204,7 +203,7 @@ def test_csv_utf16_with_bom(encoding: str) -> None:
 
 def test_multibyte_characters_split_across_reads() -> None:
     # Given UTF-8 text whose multi-byte characters straddle every read boundary
-    data = "text\n".encode() + "日本語のレビュー 👍🏽 é\n".encode() * 50
+    data = b"text\n" + "日本語のレビュー 👍🏽 é\n".encode() * 50
     _, rows = read_all(data, FileFormat.CSV)
     stream = open_rows(ShortReadBody(data, step=3), FileSpec(FileFormat.CSV))
     # Then no row is mistaken for invalid encoding
@@ -458,9 +457,7 @@ def test_txt_lines() -> None:
 
 def test_txt_huge_line_is_not_kept() -> None:
     # Given a single 6 MB line with no newline, longer than the readers keep
-    stream = open_rows(
-        GeneratedBody(iter([b"y" * (1024 * 1024)] * 6 + [b"\nok"])), FileSpec(FileFormat.TXT)
-    )
+    stream = open_rows(GeneratedBody(iter([b"y" * (1024 * 1024)] * 6 + [b"\nok"])), FileSpec(FileFormat.TXT))
     rows = list(stream)
     # Then it is text-too-long with its true length, and the next line reads
     assert summary(rows) == [(1, "1", None, "text-too-long"), (2, "2", "ok", None)]

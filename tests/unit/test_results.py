@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from reviewpulse.errors import InvalidCursor, TaskNotReady
 from reviewpulse.results.model import ItemError, ItemResult
 from reviewpulse.results.pages import _decode, _encode, read_results_page
@@ -49,8 +48,10 @@ def test_result_cursor_round_trips_and_is_bound_to_its_task():
 
 
 def test_results_of_a_task_that_is_not_ready_are_refused():
-    now = datetime.now(timezone.utc)
-    task = Task(tenant="t", task_id="a" * 28, type=TaskType.TEXT, status=TaskStatus.PROCESSING, created_at=now, updated_at=now)
+    now = datetime.now(UTC)
+    task = Task(
+        tenant="t", task_id="a" * 28, type=TaskType.TEXT, status=TaskStatus.PROCESSING, created_at=now, updated_at=now
+    )
     with pytest.raises(TaskNotReady):
         read_results_page(task, store=None, limit=10, cursor=None)
 
@@ -58,7 +59,7 @@ def test_results_of_a_task_that_is_not_ready_are_refused():
 @pytest.mark.parametrize(
     ("cell", "safe"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("-2+3", "'-2+3"),
@@ -76,18 +77,34 @@ def test_source_keys_are_parsed_per_prefix():
     upload = parse_source_key("uploads/acme/" + "a" * 28 + "/r.csv")
     assert (upload.kind, upload.tenant, upload.task_id, upload.filename) == ("uploads", "acme", "a" * 28, "r.csv")
     drop = parse_source_key("incoming/acme/eu/2026/may reviews.csv")
-    assert (drop.kind, drop.tenant, drop.task_id, drop.relative_path) == ("incoming", "acme", None, "eu/2026/may reviews.csv")
+    assert (drop.kind, drop.tenant, drop.task_id, drop.relative_path) == (
+        "incoming",
+        "acme",
+        None,
+        "eu/2026/may reviews.csv",
+    )
     assert outgoing_keys(drop) == (
         "outgoing/acme/eu/2026/may reviews.csv.results.jsonl",
         "outgoing/acme/eu/2026/may reviews.csv.results.csv",
     )
-    for outside in ("results/acme/x/part.jsonl", "uploads/acme/r.csv", "incoming/acme/", "incoming//x.csv", "uploads/acme/id/"):
+    for outside in (
+        "results/acme/x/part.jsonl",
+        "uploads/acme/r.csv",
+        "incoming/acme/",
+        "incoming//x.csv",
+        "uploads/acme/id/",
+    ):
         assert parse_source_key(outside) is None
 
 
 @pytest.mark.parametrize(
     ("name", "safe"),
-    [("../../etc/passwd", "passwd"), ("C:\\Users\\me\\May reviews.csv", "May_reviews.csv"), ("...", "upload"), ("ünïcode.txt", "n_code.txt")],
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\me\\May reviews.csv", "May_reviews.csv"),
+        ("...", "upload"),
+        ("ünïcode.txt", "n_code.txt"),
+    ],
 )
 def test_upload_names_are_reduced_to_a_safe_base_name(name, safe):
     assert safe_filename(name) == safe

@@ -7,16 +7,16 @@ adding a function, a queue or a route is checked without editing this file.
 from __future__ import annotations
 
 import ast
-import copy
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from cfnlint.decode import decode_str
+
+from tests.sam_template import TEMPLATE_PATH, function_properties, load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
 FUNCTION = "AWS::Serverless::Function"
 QUEUE = "AWS::SQS::Queue"
@@ -25,7 +25,6 @@ TABLE = "AWS::DynamoDB::Table"
 SERVERLESS_API = "AWS::Serverless::Api"
 
 # Lambda's own defaults when neither the function nor Globals sets a value.
-LAMBDA_DEFAULTS = {"Timeout": 3, "MemorySize": 128}
 # SQS visibility timeout must cover retries of a whole batch: AWS recommends >= 6x the timeout.
 VISIBILITY_FACTOR = 6
 # Actions that AWS only allows on Resource "*" (none is in this template today; SAM adds X-Ray itself).
@@ -44,12 +43,6 @@ RESOURCE_STAR_ACTIONS = frozenset(
 # --------------------------------------------------------------------------- helpers
 
 
-def load_template() -> dict[str, Any]:
-    template, matches = decode_str(TEMPLATE_PATH.read_text(encoding="utf-8"))
-    assert not matches, f"template.yaml does not parse: {matches}"
-    return template
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
     return load_template()
@@ -61,36 +54,6 @@ def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str,
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == resource_type
     }
-
-
-def _is_intrinsic(value: Any) -> bool:
-    if not (isinstance(value, dict) and len(value) == 1):
-        return False
-    key = str(next(iter(value)))
-    return key in {"Ref", "Condition"} or key.startswith("Fn::")
-
-
-def _merge_globals(global_value: Any, local_value: Any) -> Any:
-    """SAM's Globals rules: maps merge, lists concatenate (Globals first), anything else is replaced."""
-    if _is_intrinsic(global_value) or _is_intrinsic(local_value):
-        return copy.deepcopy(local_value)
-    if isinstance(global_value, dict) and isinstance(local_value, dict):
-        merged = copy.deepcopy(dict(global_value))
-        for key, value in local_value.items():
-            merged[key] = _merge_globals(merged[key], value) if key in merged else copy.deepcopy(value)
-        return merged
-    if isinstance(global_value, list) and isinstance(local_value, list):
-        return copy.deepcopy(list(global_value)) + copy.deepcopy(list(local_value))
-    return copy.deepcopy(local_value)
-
-
-def function_properties(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
-    """A function's effective properties: Lambda defaults < Globals.Function < the function's own."""
-    merged: dict[str, Any] = dict(LAMBDA_DEFAULTS)
-    merged.update(copy.deepcopy(dict(template.get("Globals", {}).get("Function", {}))))
-    for key, value in template["Resources"][logical_id].get("Properties", {}).items():
-        merged[key] = _merge_globals(merged[key], value) if key in merged else copy.deepcopy(value)
-    return merged
 
 
 def referenced_logical_id(value: Any) -> str:

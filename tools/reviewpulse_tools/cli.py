@@ -23,7 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reviewpulse", description="ReviewPulse command-line client")
     commands = parser.add_subparsers(dest="command", required=True)
     keys = commands.add_parser("keys", help="manage tenants' API keys").add_subparsers(dest="action", required=True)
-    for action, help_text in (("create", "create a key for a tenant"), ("revoke", "revoke one of a tenant's keys"), ("list", "list a tenant's keys")):
+    for action, help_text in (
+        ("create", "create a key for a tenant"),
+        ("revoke", "revoke one of a tenant's keys"),
+        ("list", "list a tenant's keys"),
+    ):
         sub = keys.add_parser(action, help=help_text)
         sub.add_argument("--tenant", required=True)
         where = sub.add_mutually_exclusive_group()

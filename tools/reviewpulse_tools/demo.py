@@ -56,8 +56,8 @@ def _run(file: Path, out: Path, text_field: str | None, id_field: str | None) ->
     import boto3
     import requests
     from moto import mock_aws
-
     from reviewpulse.tenants.keys import KeyRepository
+
     from reviewpulse_tools.lambda_runtime import ApiGateway, FunctionRunner, QueuePoller
     from reviewpulse_tools.provision import provision
 
@@ -73,7 +73,11 @@ def _run(file: Path, out: Path, text_field: str | None, id_field: str | None) ->
 
         import json
 
-        body = {"filename": file.name, **({"text_field": text_field} if text_field else {}), **({"id_field": id_field} if id_field else {})}
+        body = {
+            "filename": file.name,
+            **({"text_field": text_field} if text_field else {}),
+            **({"id_field": id_field} if id_field else {}),
+        }
         created = gateway.request("POST", "/v1/batches", headers=headers, body=json.dumps(body))
         if created.status != 201:
             print(f"reviewpulse: {created.json().get('detail')}", file=sys.stderr)
@@ -81,18 +85,25 @@ def _run(file: Path, out: Path, text_field: str | None, id_field: str | None) ->
         task_id = created.json()["task"]["task_id"]
         upload = created.json()["upload"]
         with file.open("rb") as handle:
-            response = requests.post(upload["url"], data=upload["fields"], files={"file": (file.name, handle)})
+            response = requests.post(
+                upload["url"], data=upload["fields"], files={"file": (file.name, handle)}, timeout=300
+            )
         response.raise_for_status()
         print(f"uploaded {file.name} ({file.stat().st_size:,} bytes) as task {task_id}", file=sys.stderr)
 
         task = _follow(gateway, poller, headers, task_id)
         if task["status"] != "ready":
             error = task.get("error") or {}
-            print(f"reviewpulse: task ended in {task['status']}: {error.get('code')}: {error.get('detail')}", file=sys.stderr)
+            print(
+                f"reviewpulse: task ended in {task['status']}: {error.get('code')}: {error.get('detail')}",
+                file=sys.stderr,
+            )
             return 1, ""
         summary = _summary_table(task)
-        files = gateway.request("GET", f"/v1/tasks/{task_id}/results", headers=headers, query={"limit": "1"}).json()["files"]
-        out.write_bytes(requests.get(files["csv"]).content)
+        files = gateway.request("GET", f"/v1/tasks/{task_id}/results", headers=headers, query={"limit": "1"}).json()[
+            "files"
+        ]
+        out.write_bytes(requests.get(files["csv"], timeout=300).content)
         print(f"results: {out} ({task['progress']['total']:,} rows, input columns kept)", file=sys.stderr)
         print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0, summary
@@ -107,7 +118,9 @@ def _follow(gateway, poller, headers, task_id: str) -> dict:
         done = progress["processed"] + progress["failed"]
         if total:
             filled = int(30 * done / total)
-            print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {task['status']:<10}", end="", file=sys.stderr)
+            print(
+                f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {task['status']:<10}", end="", file=sys.stderr
+            )
         if task["status"] in ("ready", "error") or (handled == 0 and task["status"] == "accepted"):
             print(file=sys.stderr)
             return task

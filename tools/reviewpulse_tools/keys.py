@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-
 from reviewpulse.tenants.keys import ApiKeyRecord, KeyRepository, is_valid_tenant
 
 
@@ -66,7 +65,9 @@ def list_keys(session: Any, target: KeyTarget, tenant: str) -> list[ApiKeyRecord
 def _register_usage_key(session: Any, usage_plan_id: str, tenant: str) -> str:
     apigateway = session.client("apigateway")
     value = secrets.token_urlsafe(30)
-    created = apigateway.create_api_key(name=f"reviewpulse-{tenant}", enabled=True, value=value, tags={"tenant": tenant})
+    created = apigateway.create_api_key(
+        name=f"reviewpulse-{tenant}", enabled=True, value=value, tags={"tenant": tenant}
+    )
     apigateway.create_usage_plan_key(usagePlanId=usage_plan_id, keyId=created["id"], keyType="API_KEY")
     return value
 

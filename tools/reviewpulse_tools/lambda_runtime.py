@@ -14,12 +14,12 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
 from reviewpulse_tools.provision import LocalStack, QueueTrigger
-from reviewpulse_tools.template import LOCAL_ACCOUNT, read_sam_template, TEMPLATE_PATH
+from reviewpulse_tools.template import LOCAL_ACCOUNT, TEMPLATE_PATH, read_sam_template
 
 LOCAL_API_ID = "localapi"
 
@@ -113,7 +113,9 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str = "us-
                     }
                     for name, value in message.get("MessageAttributes", {}).items()
                 },
-                "md5OfBody": message.get("MD5OfBody", hashlib.md5(message["Body"].encode()).hexdigest()),
+                "md5OfBody": message.get(
+                    "MD5OfBody", hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest()
+                ),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": queue_arn,
                 "awsRegion": region,
@@ -159,7 +161,9 @@ class QueuePoller:
         for start in range(0, len(done), 10):
             self.sqs.delete_message_batch(
                 QueueUrl=url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+                ],
             )
         for message in messages:
             if message["MessageId"] in failed_ids:
@@ -228,7 +232,9 @@ def api_routes(template_path=TEMPLATE_PATH) -> list[Route]:
 class ApiGateway:
     """Routes a request to its function as API Gateway does, running the authorizer first."""
 
-    def __init__(self, runner: FunctionRunner, *, stage: str = "dev", authorizer_function: str = "AuthorizerFunction") -> None:
+    def __init__(
+        self, runner: FunctionRunner, *, stage: str = "dev", authorizer_function: str = "AuthorizerFunction"
+    ) -> None:
         self.runner = runner
         self.stage = stage
         self.authorizer_function = authorizer_function
@@ -252,7 +258,9 @@ class ApiGateway:
         allowed = [(route, m) for route, m in candidates if route.method == method]
         if not allowed:
             # API Gateway answers an unknown route or method with 403 "Missing Authentication Token".
-            return _problem(403 if not candidates else 405, "not-found" if not candidates else "method-not-allowed", "no such route")
+            return _problem(
+                403 if not candidates else 405, "not-found" if not candidates else "method-not-allowed", "no such route"
+            )
         route, match = allowed[0]
         request_id = str(uuid.uuid4())
         event = self._proxy_event(route, method, path, match.groupdict(), headers, query, body, request_id, source_ip)
@@ -280,7 +288,21 @@ class ApiGateway:
         auth_event = {
             "type": "REQUEST",
             "methodArn": f"arn:aws:execute-api:{self.runner.stack.region}:{LOCAL_ACCOUNT}:{LOCAL_API_ID}/{self.stage}/{event['httpMethod']}{event['path']}",
-            **{k: event[k] for k in ("resource", "path", "httpMethod", "headers", "multiValueHeaders", "queryStringParameters", "multiValueQueryStringParameters", "pathParameters", "stageVariables", "requestContext")},
+            **{
+                k: event[k]
+                for k in (
+                    "resource",
+                    "path",
+                    "httpMethod",
+                    "headers",
+                    "multiValueHeaders",
+                    "queryStringParameters",
+                    "multiValueQueryStringParameters",
+                    "pathParameters",
+                    "stageVariables",
+                    "requestContext",
+                )
+            },
         }
         try:
             response = self.runner.invoke(self.authorizer_function, auth_event)
@@ -293,10 +315,12 @@ class ApiGateway:
         self._cache[key] = (time.monotonic() + 300, context)
         return context
 
-    def _proxy_event(self, route, method, path, path_parameters, headers, query, body, request_id, source_ip) -> dict[str, Any]:
+    def _proxy_event(
+        self, route, method, path, path_parameters, headers, query, body, request_id, source_ip
+    ) -> dict[str, Any]:
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="surrogateescape")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         return {
             "resource": route.path,
             "path": path,
@@ -330,8 +354,23 @@ class ApiGateway:
 
 
 def _problem(status: int, code: str, detail: str) -> ApiResponse:
-    body = {"type": f"https://reviewpulse.dev/problems/{code}", "title": code.replace("-", " ").capitalize(), "status": status, "code": code, "detail": detail}
+    body = {
+        "type": f"https://reviewpulse.dev/problems/{code}",
+        "title": code.replace("-", " ").capitalize(),
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
     return ApiResponse(status, {"content-type": "application/problem+json"}, json.dumps(body))
 
 
-__all__ = ["ApiGateway", "ApiResponse", "FunctionRunner", "LambdaContext", "QueuePoller", "Route", "api_routes", "sqs_event"]
+__all__ = [
+    "ApiGateway",
+    "ApiResponse",
+    "FunctionRunner",
+    "LambdaContext",
+    "QueuePoller",
+    "Route",
+    "api_routes",
+    "sqs_event",
+]

@@ -77,17 +77,21 @@ class LocalStack:
         return triggers
 
 
-def provision(session: Any, *, stack_name: str = "reviewpulse-local", region: str = "us-east-1", template: Template | None = None) -> LocalStack:
+def provision(
+    session: Any, *, stack_name: str = "reviewpulse-local", region: str = "us-east-1", template: Template | None = None
+) -> LocalStack:
     """Create the template's tables, queues and buckets through `session` (a boto3 Session)."""
     template = template or load_template(region=region)
-    refs: dict[str, Any] = _Lenient({
-        "AWS::StackName": stack_name,
-        "AWS::Region": region,
-        "AWS::AccountId": LOCAL_ACCOUNT,
-        "AWS::Partition": "aws",
-        "AWS::URLSuffix": "amazonaws.com",
-        **template.parameters,
-    })
+    refs: dict[str, Any] = _Lenient(
+        {
+            "AWS::StackName": stack_name,
+            "AWS::Region": region,
+            "AWS::AccountId": LOCAL_ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            **template.parameters,
+        }
+    )
     attributes: dict[str, dict[str, Any]] = _LenientAttributes()
     resolver = Resolver(refs, attributes)
     stack = LocalStack(stack_name, region, template, resolver)
@@ -98,9 +102,15 @@ def provision(session: Any, *, stack_name: str = "reviewpulse-local", region: st
         name = resolver.resolve(props.get("QueueName")) or f"{stack_name}-{logical}"
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         refs[logical] = url
-        attributes[logical] = {"Arn": f"arn:aws:sqs:{region}:{LOCAL_ACCOUNT}:{name}", "QueueName": name, "QueueUrl": url}
+        attributes[logical] = {
+            "Arn": f"arn:aws:sqs:{region}:{LOCAL_ACCOUNT}:{name}",
+            "QueueName": name,
+            "QueueUrl": url,
+        }
     for logical, resource in template.of_type(QUEUE).items():
-        sqs.set_queue_attributes(QueueUrl=refs[logical], Attributes=_queue_attributes(resolver.resolve(resource.get("Properties", {}))))
+        sqs.set_queue_attributes(
+            QueueUrl=refs[logical], Attributes=_queue_attributes(resolver.resolve(resource.get("Properties", {})))
+        )
 
     ddb = session.client("dynamodb", region_name=region)
     for logical, resource in template.of_type(TABLE).items():
@@ -113,7 +123,7 @@ def provision(session: Any, *, stack_name: str = "reviewpulse-local", region: st
         refs[logical] = name
         attributes[logical] = {"Arn": f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT}:table/{name}"}
 
-    for logical, resource in template.of_type(FUNCTION).items():
+    for logical in template.of_type(FUNCTION):
         name = f"{stack_name}-{logical}"
         refs[logical] = name
         attributes[logical] = {"Arn": f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT}:function:{name}"}
@@ -139,7 +149,13 @@ def provision(session: Any, *, stack_name: str = "reviewpulse-local", region: st
 
 
 def _queue_attributes(props: dict[str, Any]) -> dict[str, str]:
-    names = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds", "MaximumMessageSize")
+    names = (
+        "VisibilityTimeout",
+        "MessageRetentionPeriod",
+        "DelaySeconds",
+        "ReceiveMessageWaitTimeSeconds",
+        "MaximumMessageSize",
+    )
     attributes = {name: str(props[name]) for name in names if name in props}
     if "RedrivePolicy" in props:
         attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])

@@ -32,13 +32,20 @@ def read_labelled(path: Path) -> list[tuple[str, int]]:
 
 def report(files: list[Path]) -> str:
     analyzer = LexiconAnalyzer()
-    lines = ["| file | sentences | binary accuracy | labels (pos/neg/neu/mixed) | sentences/s |", "|---|---|---|---|---|"]
+    lines = [
+        "| file | sentences | binary accuracy | labels (pos/neg/neu/mixed) | sentences/s |",
+        "|---|---|---|---|---|",
+    ]
     for path in files:
         rows = read_labelled(path)
         started = time.perf_counter()
         results = analyzer.analyze([text for text, _ in rows])
         rate = len(rows) / (time.perf_counter() - started)
-        correct = sum(1 for (_, gold), r in zip(rows, results) if (r.score > 0 and gold == 1) or (r.score < 0 and gold == 0))
+        correct = sum(
+            1
+            for (_, gold), r in zip(rows, results, strict=True)
+            if (r.score > 0 and gold == 1) or (r.score < 0 and gold == 0)
+        )
         labels = Counter(r.label.value for r in results)
         mix = "/".join(str(labels.get(k, 0)) for k in ("positive", "negative", "neutral", "mixed"))
         lines.append(f"| {path.name} | {len(rows)} | {correct / len(rows):.1%} | {mix} | {rate:,.0f} |")

@@ -52,7 +52,9 @@ def read_sam_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return json.loads(json.dumps(sam))  # plain dicts, not cfn-lint's node types
 
 
-def load_template(path: Path = TEMPLATE_PATH, *, region: str = "us-east-1", overrides: dict[str, Any] | None = None) -> Template:
+def load_template(
+    path: Path = TEMPLATE_PATH, *, region: str = "us-east-1", overrides: dict[str, Any] | None = None
+) -> Template:
     from samtranslator.translator.transform import transform
 
     sam = read_sam_template(path)
@@ -64,9 +66,7 @@ def load_template(path: Path = TEMPLATE_PATH, *, region: str = "us-east-1", over
             props["CodeUri"] = _PLACEHOLDER_URI.format(name)
         if resource["Type"] == "AWS::Serverless::LayerVersion" and isinstance(props.get("ContentUri"), str):
             props["ContentUri"] = _PLACEHOLDER_URI.format(name)
-    parameters = {
-        name: spec.get("Default") for name, spec in sam.get("Parameters", {}).items() if "Default" in spec
-    }
+    parameters = {name: spec.get("Default") for name, spec in sam.get("Parameters", {}).items() if "Default" in spec}
     parameters.update(overrides or {})
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     logging.getLogger("samtranslator").setLevel(logging.ERROR)  # feature-toggle chatter
@@ -87,7 +87,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.refs[arg]
             if key == "Fn::GetAtt":

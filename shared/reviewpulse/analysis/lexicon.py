@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -76,7 +76,7 @@ def _windows(text: str) -> list[str]:
     if len(spans) <= WINDOW_TOKENS:
         return [text]
     starts = [spans[i][0] for i in range(0, len(spans), WINDOW_TOKENS)]
-    return [text[start:end] for start, end in zip(starts, starts[1:] + [len(text)])]
+    return [text[start:end] for start, end in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
 def _to_sentiment(scores: dict[str, float]) -> Sentiment:

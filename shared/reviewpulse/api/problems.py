@@ -42,7 +42,9 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
-def problem_response(status: int, code: str, title: str, detail: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+def problem_response(
+    status: int, code: str, title: str, detail: str, errors: list[dict[str, Any]] | None = None
+) -> JSONResponse:
     body = Problem(type=PROBLEM_TYPE_BASE + code, title=title, status=status, code=code, detail=detail, errors=errors)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
@@ -57,7 +59,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         **PROBLEM_RESPONSES,
-        **{s: {"model": Problem, "description": _HTTP_CODES.get(s, "error"), "content": {PROBLEM_MEDIA_TYPE: {}}} for s in statuses},
+        **{
+            s: {"model": Problem, "description": _HTTP_CODES.get(s, "error"), "content": {PROBLEM_MEDIA_TYPE: {}}}
+            for s in statuses
+        },
     }
 
 
@@ -69,8 +74,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Only where and what, never the rejected input itself: it may be customer text.
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
-        return problem_response(422, "validation-error", "Request is not valid", "the request does not match the schema", errors)
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
+        return problem_response(
+            422, "validation-error", "Request is not valid", "the request does not match the schema", errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

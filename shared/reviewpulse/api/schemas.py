@@ -47,7 +47,7 @@ class TaskView(BaseModel):
     links: Links
 
     @classmethod
-    def of(cls, task: Task) -> "TaskView":
+    def of(cls, task: Task) -> TaskView:
         base = f"/v1/tasks/{task.task_id}"
         return cls(
             task_id=task.task_id,

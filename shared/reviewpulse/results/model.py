@@ -24,7 +24,7 @@ class ItemResult(BaseModel):
     error: ItemError | None = None
 
     @classmethod
-    def analysed(cls, item: dict[str, Any], sentiment: Sentiment, engine: str) -> "ItemResult":
+    def analysed(cls, item: dict[str, Any], sentiment: Sentiment, engine: str) -> ItemResult:
         return cls(
             row=item["row"],
             id=item["id"],
@@ -35,7 +35,7 @@ class ItemResult(BaseModel):
         )
 
     @classmethod
-    def failed(cls, item: dict[str, Any], code: str, detail: str) -> "ItemResult":
+    def failed(cls, item: dict[str, Any], code: str, detail: str) -> ItemResult:
         return cls(row=item["row"], id=item["id"], error=ItemError(code=code, detail=detail))
 
     def to_json(self) -> str:

@@ -1,17 +1,18 @@
 """S3 access for inputs and results. The only module that knows the bucket's layout.
 
-    uploads/<tenant>/<task_id>/<filename>   files uploaded through the presigned POST
-    incoming/<tenant>/<path>                files dropped by other systems
-    results/<tenant>/<task_id>/parts/…      one JSONL part per chunk (rewritten whole on retry)
-    results/<tenant>/<task_id>/results.*    merged results, JSONL and CSV
-    outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their input's path
+uploads/<tenant>/<task_id>/<filename>   files uploaded through the presigned POST
+incoming/<tenant>/<path>                files dropped by other systems
+results/<tenant>/<task_id>/parts/…      one JSONL part per chunk (rewritten whole on retry)
+results/<tenant>/<task_id>/results.*    merged results, JSONL and CSV
+outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their input's path
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import IO, Any, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any
 
 from botocore.exceptions import ClientError
 
@@ -80,7 +81,11 @@ class ResultStore:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        return {"etag": head.get("ETag", "").strip('"'), "version": head.get("VersionId") or "", **head.get("Metadata", {})}
+        return {
+            "etag": head.get("ETag", "").strip('"'),
+            "version": head.get("VersionId") or "",
+            **head.get("Metadata", {}),
+        }
 
     def presigned_upload(
         self, key: str, *, max_bytes: int, expires_in: int, metadata: dict[str, str]
@@ -91,7 +96,7 @@ class ResultStore:
         post = self._s3.generate_presigned_post(
             Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
         )
-        expires_at = datetime.now(timezone.utc) + timedelta(seconds=expires_in)
+        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
         return post["url"], post["fields"], expires_at
 
     # -- per-chunk parts -----------------------------------------------------------------------
@@ -113,9 +118,7 @@ class ResultStore:
         self._s3.upload_fileobj(file, self.bucket, key, ExtraArgs={"ContentType": content_type})
 
     def copy(self, source_key: str, target_key: str) -> None:
-        self._s3.copy_object(
-            Bucket=self.bucket, Key=target_key, CopySource={"Bucket": self.bucket, "Key": source_key}
-        )
+        self._s3.copy_object(Bucket=self.bucket, Key=target_key, CopySource={"Bucket": self.bucket, "Key": source_key})
 
     def read_lines(self, key: str, *, offset: int, limit: int) -> tuple[list[str], int | None]:
         """Up to `limit` lines of a JSONL object from byte `offset`; the offset after them, or
@@ -167,4 +170,3 @@ def _object_size(response: dict[str, Any]) -> int | None:
         total = content_range.rsplit("/", 1)[1]
         return int(total) if total.isdigit() else None
     return None
-

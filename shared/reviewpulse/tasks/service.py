@@ -60,7 +60,9 @@ def create_text_task(
     try:
         queue.send([message], correlation_id)
     except Exception:
-        tasks.mark_error(tenant, task.task_id, TaskError(code="queue-unavailable", detail="the task could not be queued"))
+        tasks.mark_error(
+            tenant, task.task_id, TaskError(code="queue-unavailable", detail="the task could not be queued")
+        )
         raise
     metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)
     return task

@@ -74,9 +74,7 @@ def store_and_count(
     failed = sum(1 for result in results if result.error is not None)
     processed = len(results) - failed
     store.put_part(message.tenant, message.task_id, message.chunk, results)
-    task = tasks.record_chunk(
-        message.tenant, message.task_id, chunk=message.chunk, processed=processed, failed=failed
-    )
+    task = tasks.record_chunk(message.tenant, message.task_id, chunk=message.chunk, processed=processed, failed=failed)
     counted = task is not None
     if task is None:
         # Already counted (a redelivery) or the task has ended. A redelivery may still owe the
@@ -102,9 +100,7 @@ def process_chunk(
     started = time.perf_counter()
     results = analyse_items(message, analyzer)
     outcome = store_and_count(message, results, tasks=tasks, store=store, settings=settings)
-    metrics.add_metric(
-        name="ChunkLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
-    )
+    metrics.add_metric(name="ChunkLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
     logger.info(
         "chunk done",
         extra={

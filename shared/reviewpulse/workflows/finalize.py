@@ -11,10 +11,11 @@ import csv
 import io
 import re
 import tempfile
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from reviewpulse.ingest import FileFormat, FileSpec, open_rows
-from reviewpulse.observability import logger, metrics, MetricUnit
+from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.store import ResultStore, outgoing_keys, parse_source_key, results_keys
 from reviewpulse.results.summary import SummaryBuilder

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from reviewpulse.errors import UnusableFile
 from reviewpulse.ingest import FileFormat, FileSpec, chunk_rows, open_rows
@@ -43,8 +43,10 @@ def split_source(
     if correlation_id:
         logger.set_correlation_id(correlation_id)
 
-    task = _task_for_drop(source, metadata, tasks, store, settings, correlation_id) if source.kind == INCOMING else (
-        _task_for_upload(source, tasks, correlation_id)
+    task = (
+        _task_for_drop(source, metadata, tasks, store, settings, correlation_id)
+        if source.kind == INCOMING
+        else (_task_for_upload(source, tasks, correlation_id))
     )
     if isinstance(task, SplitOutcome):
         return task

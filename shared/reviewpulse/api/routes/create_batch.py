@@ -40,5 +40,7 @@ def create_batch(
     )
     return BatchCreated(
         task=TaskView.of(task),
-        upload=UploadView(url=upload.url, fields=upload.fields, expires_at=upload.expires_at, max_bytes=upload.max_bytes),
+        upload=UploadView(
+            url=upload.url, fields=upload.fields, expires_at=upload.expires_at, max_bytes=upload.max_bytes
+        ),
     )

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Query
 
@@ -39,7 +39,7 @@ def get_results(
     files = ResultFiles(
         jsonl=store.presigned_get(task.results_key or "", ttl),
         csv=store.presigned_get(task.results_csv_key or "", ttl),
-        expires_at=datetime.now(timezone.utc) + timedelta(seconds=ttl),
+        expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
     )
     items = [ResultItem.model_validate(item.model_dump()) for item in page.items]
     return ResultPage(items=items, next_cursor=page.next_cursor, files=files)

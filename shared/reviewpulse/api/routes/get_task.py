@@ -11,7 +11,12 @@ from reviewpulse.tasks.repository import TaskRepository
 router = APIRouter()
 
 
-@router.get("/v1/tasks/{task_id}", response_model=TaskView, summary="A task's status, progress and summary", responses=problem_responses(404))
+@router.get(
+    "/v1/tasks/{task_id}",
+    response_model=TaskView,
+    summary="A task's status, progress and summary",
+    responses=problem_responses(404),
+)
 def get_task(
     task_id: str,
     tenant: str = Depends(caller_tenant),

@@ -3,18 +3,19 @@ from fastapi import APIRouter, Depends
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import Health
-from reviewpulse.errors import ReviewPulseError
+from reviewpulse.errors import NotReady
 from reviewpulse.observability import logger
 from reviewpulse.tasks.repository import TaskRepository
 
 router = APIRouter()
 
 
-class NotReady(ReviewPulseError):
-    code, status, title = "not-ready", 503, "Service not ready"
-
-
-@router.get("/health", response_model=Health, summary="Liveness and readiness (no API key needed)", responses=problem_responses(503))
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="Liveness and readiness (no API key needed)",
+    responses=problem_responses(503),
+)
 def health(tasks: TaskRepository = Depends(deps.task_repository)) -> Health:
     try:
         table_status = tasks.describe().get("TableStatus", "UNKNOWN")

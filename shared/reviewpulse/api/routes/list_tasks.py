@@ -10,7 +10,9 @@ from reviewpulse.tasks.repository import TaskRepository
 router = APIRouter()
 
 
-@router.get("/v1/tasks", response_model=TaskPage, summary="The caller's tasks, newest first", responses=problem_responses(400))
+@router.get(
+    "/v1/tasks", response_model=TaskPage, summary="The caller's tasks, newest first", responses=problem_responses(400)
+)
 def list_tasks(
     status: TaskStatus | None = Query(default=None),
     limit: int = Query(default=50, ge=1, le=200),

@@ -1,0 +1,29 @@
+"""The Lambda handler of one API function: its router's FastAPI app, run by Mangum, wrapped in
+the one Powertools decorator order every function uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from fastapi import APIRouter
+from mangum import Mangum
+
+from reviewpulse.api.app import build_app
+from reviewpulse.observability import logger, metrics, tracer
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def api_lambda_handler(router: APIRouter) -> LambdaHandler:
+    asgi = Mangum(build_app(router), lifespan="off")
+
+    # Never log_event=True: events carry customer text.
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return asgi(event, context)
+
+    return handler
