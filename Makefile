@@ -5,7 +5,7 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 
-.PHONY: venv sam-venv demo quality lint test test-fast validate build openapi clean
+.PHONY: venv sam-venv dev demo quality lint test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ validate: sam-venv
 
 build: sam-venv
 	$(SAM) build --no-cached
+
+# The local stack in the foreground: API on http://127.0.0.1:$(PORT), Ctrl-C stops it.
+PORT ?= 3000
+dev: venv
+	$(VENV)/bin/reviewpulse dev --port $(PORT)
 
 # The main job on the embedded local default: analyse samples/reviews.csv, no AWS account needed.
 demo: venv

@@ -19,7 +19,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from reviewpulse_tools.lambda_runtime import ApiGateway, FunctionRunner, LambdaContext, QueuePoller
-from reviewpulse_tools.provision import LocalStack, provision
+from reviewpulse_tools.provision import ProvisionedStack, provision
 from reviewpulse_tools.template import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def stack(translated_template, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
+def stack(translated_template, monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
     with mock_aws():
         local = provision(boto3.Session(), template=translated_template)
         # Handlers read their configuration from the environment, as in Lambda.
@@ -64,7 +64,7 @@ def stack(translated_template, monkeypatch: pytest.MonkeyPatch) -> Iterator[Loca
 
 
 @pytest.fixture
-def runner(stack: LocalStack) -> FunctionRunner:
+def runner(stack: ProvisionedStack) -> FunctionRunner:
     return FunctionRunner(stack)
 
 
@@ -79,16 +79,16 @@ def poller(runner: FunctionRunner) -> QueuePoller:
 
 
 @pytest.fixture
-def s3(stack: LocalStack) -> Any:
+def s3(stack: ProvisionedStack) -> Any:
     return boto3.client("s3")
 
 
 @pytest.fixture
-def bucket(stack: LocalStack) -> str:
+def bucket(stack: ProvisionedStack) -> str:
     return stack.ref("DataBucket")
 
 
-def _create_key(stack: LocalStack, tenant: str) -> str:
+def _create_key(stack: ProvisionedStack, tenant: str) -> str:
     from reviewpulse.tenants.keys import KeyRepository
 
     key, _ = KeyRepository(stack.ref("KeysTable"), boto3.client("dynamodb")).create(tenant)
@@ -96,12 +96,12 @@ def _create_key(stack: LocalStack, tenant: str) -> str:
 
 
 @pytest.fixture
-def api_key(stack: LocalStack) -> str:
+def api_key(stack: ProvisionedStack) -> str:
     return _create_key(stack, "acme")
 
 
 @pytest.fixture
-def other_api_key(stack: LocalStack) -> str:
+def other_api_key(stack: ProvisionedStack) -> str:
     return _create_key(stack, "globex")
 
 

@@ -5,20 +5,23 @@ responses, and API Gateway's REST proxy integration with its REQUEST authorizer.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import importlib.util
 import json
 import os
 import re
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
-from reviewpulse_tools.provision import LocalStack, QueueTrigger
+from reviewpulse_tools.provision import ProvisionedStack, QueueTrigger
 from reviewpulse_tools.template import LOCAL_ACCOUNT, TEMPLATE_PATH, read_sam_template
 
 LOCAL_API_ID = "localapi"
@@ -47,16 +50,38 @@ class LambdaContext:
 
 
 class FunctionRunner:
-    """Imports each function's app.py once, with its template environment, and invokes it."""
+    """Imports each function's app.py once, with its template environment, and invokes it.
 
-    def __init__(self, stack: LocalStack, extra_environment: dict[str, str] | None = None) -> None:
+    All functions share this interpreter, and with it the domain package's module state (the one
+    Powertools Logger and its correlation id among it), so invocations run one at a time, on one
+    thread with its own event loop (Mangum expects one, as Lambda's main thread has), whichever
+    thread asks: an HTTP request, a queue poller or a test.
+    """
+
+    def __init__(
+        self,
+        stack: ProvisionedStack,
+        extra_environment: dict[str, str] | None = None,
+        function_environment: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.stack = stack
         self.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true", **(extra_environment or {})}
+        # Per-function overrides, as in `sam local invoke --env-vars env.json`.
+        self.function_environment = function_environment or {}
         self._modules: dict[str, ModuleType] = {}
+        self._executor = ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="lambda",
+            initializer=lambda: asyncio.set_event_loop(asyncio.new_event_loop()),
+        )
         self.invocations: dict[str, int] = {}
 
     def environment(self, function: str) -> dict[str, str]:
-        return {**self.stack.function_environment(function), **self.extra_environment}
+        return {
+            **self.stack.function_environment(function),
+            **self.extra_environment,
+            **self.function_environment.get(function, {}),
+        }
 
     def module(self, function: str) -> ModuleType:
         if function not in self._modules:
@@ -70,6 +95,12 @@ class FunctionRunner:
         return self._modules[function]
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        return self._executor.submit(self._invoke, function, event).result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _invoke(self, function: str, event: dict[str, Any]) -> Any:
         module = self.module(function)
         os.environ.update(self.environment(function))
         properties = self.stack.function_properties(function)
@@ -129,7 +160,7 @@ class QueuePoller:
     of the template's size, only reported failures left for redelivery (after the visibility
     timeout, shortened here by `retry_delay`), redrive to the DLQ by the queue's own policy."""
 
-    def __init__(self, runner: FunctionRunner, sqs: Any, *, retry_delay: int = 0) -> None:
+    def __init__(self, runner: FunctionRunner, sqs: Any, *, retry_delay: int | None = 0) -> None:
         self.runner = runner
         self.sqs = sqs
         self.retry_delay = retry_delay
@@ -168,10 +199,20 @@ class QueuePoller:
         for message in messages:
             if message["MessageId"] in failed_ids:
                 self.failures += 1
-                self.sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_delay
-                )
+                if self.retry_delay is not None:  # None: wait out the queue's own visibility timeout
+                    self.sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_delay
+                    )
         return len(messages)
+
+    def run(self, trigger: QueueTrigger, stop: threading.Event, wait_seconds: int = 1) -> None:
+        """Long-poll one queue until `stop` is set, as an event source mapping does."""
+        while not stop.is_set():
+            try:
+                self.poll_once(trigger, wait_seconds=wait_seconds)
+            except Exception as exc:  # the endpoint went away or hiccuped: keep polling
+                self.crashes.append(exc)
+                stop.wait(1)
 
     def drain(self, max_rounds: int = 200) -> int:
         """Poll every trigger until all their queues are empty. Returns messages handled."""

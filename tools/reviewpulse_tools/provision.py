@@ -31,7 +31,7 @@ class QueueTrigger:
 
 
 @dataclass
-class LocalStack:
+class ProvisionedStack:
     name: str
     region: str
     template: Template
@@ -78,9 +78,15 @@ class LocalStack:
 
 
 def provision(
-    session: Any, *, stack_name: str = "reviewpulse-local", region: str = "us-east-1", template: Template | None = None
-) -> LocalStack:
-    """Create the template's tables, queues and buckets through `session` (a boto3 Session)."""
+    session: Any,
+    *,
+    stack_name: str = "reviewpulse-local",
+    region: str = "us-east-1",
+    template: Template | None = None,
+    create: bool = True,
+) -> ProvisionedStack:
+    """Create the template's tables, queues and buckets through `session` (a boto3 Session).
+    With create=False, only find the ones an earlier call created (to attach to a running stack)."""
     template = template or load_template(region=region)
     refs: dict[str, Any] = _Lenient(
         {
@@ -94,20 +100,20 @@ def provision(
     )
     attributes: dict[str, dict[str, Any]] = _LenientAttributes()
     resolver = Resolver(refs, attributes)
-    stack = LocalStack(stack_name, region, template, resolver)
+    stack = ProvisionedStack(stack_name, region, template, resolver)
 
     sqs = session.client("sqs", region_name=region)
     for logical, resource in template.of_type(QUEUE).items():
         props = resource.get("Properties", {})
         name = resolver.resolve(props.get("QueueName")) or f"{stack_name}-{logical}"
-        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        url = sqs.create_queue(QueueName=name)["QueueUrl"] if create else sqs.get_queue_url(QueueName=name)["QueueUrl"]
         refs[logical] = url
         attributes[logical] = {
             "Arn": f"arn:aws:sqs:{region}:{LOCAL_ACCOUNT}:{name}",
             "QueueName": name,
             "QueueUrl": url,
         }
-    for logical, resource in template.of_type(QUEUE).items():
+    for logical, resource in template.of_type(QUEUE).items() if create else ():
         sqs.set_queue_attributes(
             QueueUrl=refs[logical], Attributes=_queue_attributes(resolver.resolve(resource.get("Properties", {})))
         )
@@ -116,9 +122,10 @@ def provision(
     for logical, resource in template.of_type(TABLE).items():
         props = resolver.resolve(resource["Properties"])
         name = props.get("TableName") or f"{stack_name}-{logical}"
-        ddb.create_table(**_table_arguments(name, props))
+        if create:
+            ddb.create_table(**_table_arguments(name, props))
         ttl = props.get("TimeToLiveSpecification")
-        if ttl and ttl.get("Enabled"):
+        if create and ttl and ttl.get("Enabled"):
             ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         refs[logical] = name
         attributes[logical] = {"Arn": f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT}:table/{name}"}
@@ -134,7 +141,7 @@ def provision(
         name = resolver.resolve(resource.get("Properties", {}).get("BucketName")) or f"{stack_name}-{logical}".lower()
         refs[logical] = name
         attributes[logical] = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
-    for logical, resource in buckets.items():
+    for logical, resource in buckets.items() if create else ():
         props = resolver.resolve(resource.get("Properties", {}))
         name = refs[logical]
         if region == "us-east-1":

@@ -1,0 +1,111 @@
+"""A small client of the ReviewPulse HTTP API, for the CLI (and anyone scripting against it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import httpx
+
+
+class ApiError(Exception):
+    """Something the user can act on, in one line."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class ApiClient:
+    endpoint: str
+    api_key: str
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        self._http = httpx.Client(
+            base_url=self.endpoint.rstrip("/"),
+            headers={"X-Api-Key": self.api_key, "User-Agent": "reviewpulse-cli"},
+            timeout=self.timeout,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- endpoints -----------------------------------------------------------------------------
+
+    def create_text_task(self, text: str, client_id: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/v1/tasks", json={"text": text, **({"id": client_id} if client_id else {})})
+
+    def create_batch(self, filename: str, **options: str | None) -> dict[str, Any]:
+        body = {"filename": filename, **{k: v for k, v in options.items() if v}}
+        return self._call("POST", "/v1/batches", json=body)
+
+    def upload(self, upload: dict[str, Any], filename: str, content: BinaryIO) -> None:
+        try:
+            response = httpx.post(
+                upload["url"],
+                data=upload["fields"],
+                files={"file": (filename, content)},
+                timeout=max(self.timeout, 300),
+            )
+        except httpx.HTTPError as exc:
+            raise ApiError(f"the upload to {upload['url']} failed: {exc}") from None
+        if response.status_code >= 300:
+            if "EntityTooLarge" in response.text:
+                raise ApiError(
+                    f"the file is larger than the {upload['max_bytes']:,} bytes a batch may have", "too-large"
+                )
+            raise ApiError(f"the upload was refused ({response.status_code})")
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/tasks/{task_id}")
+
+    def tasks(self, status: str | None = None, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        params = {
+            "limit": str(limit),
+            **({"status": status} if status else {}),
+            **({"cursor": cursor} if cursor else {}),
+        }
+        return self._call("GET", "/v1/tasks", params=params)
+
+    def results(self, task_id: str, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+        params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        return self._call("GET", f"/v1/tasks/{task_id}/results", params=params)
+
+    def download(self, url: str, target: Path) -> int:
+        try:
+            with httpx.stream("GET", url, timeout=max(self.timeout, 300)) as response:
+                response.raise_for_status()
+                written = 0
+                with target.open("wb") as out:
+                    for piece in response.iter_bytes():
+                        written += out.write(piece)
+        except httpx.HTTPError as exc:
+            raise ApiError(f"downloading the results failed: {exc}") from None
+        return written
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.ConnectError:
+            raise ApiError(
+                f"cannot reach {self.endpoint}: is the stack running? (`make dev` starts a local one)"
+            ) from None
+        except httpx.TimeoutException:
+            raise ApiError(f"{self.endpoint} did not answer within {self.timeout:.0f} s") from None
+        except httpx.HTTPError as exc:
+            raise ApiError(f"talking to {self.endpoint} failed: {exc}") from None
+        if response.status_code < 400:
+            return response.json()
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {}
+        code = problem.get("code") or str(response.status_code)
+        if response.status_code in (401, 403) and code in ("unauthorized", "forbidden", "403"):
+            raise ApiError("the API key was refused: check --api-key or REVIEWPULSE_API_KEY", code)
+        raise ApiError(f"{problem.get('detail') or problem.get('message') or response.reason_phrase} ({code})", code)

@@ -1,0 +1,54 @@
+"""API Gateway on localhost: HTTP requests become REST proxy events for the template's routes.
+
+A WSGI app in front of lambda_runtime.ApiGateway, served by werkzeug (which comes with
+moto[server]). It adds nothing of its own: routing, the authorizer and the functions are the
+ones AWS would run.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from reviewpulse_tools.lambda_runtime import ApiGateway
+
+# API Gateway's own payload limit for REST APIs.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class GatewayApp:
+    def __init__(self, gateway: ApiGateway) -> None:
+        self.gateway = gateway
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            response = Response(
+                '{"code":"too-large","status":413,"title":"Content too large","detail":"API Gateway takes 10 MB at most"}',
+                status=413,
+                content_type="application/problem+json",
+            )
+            return response(environ, start_response)
+        body = request.get_data(as_text=False)
+        answer = self.gateway.request(
+            request.method,
+            request.path,
+            headers=dict(request.headers.items()),
+            query=dict(request.args.items()) or None,
+            body=body or None,
+            source_ip=request.remote_addr or "127.0.0.1",
+        )
+        response = Response(answer.body, status=answer.status)
+        for name, value in answer.headers.items():
+            response.headers[name] = value
+        return response(environ, start_response)
+
+
+def serve(gateway: ApiGateway, host: str, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
+    server = make_server(host, port, GatewayApp(gateway), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True)
+    thread.start()
+    return server, thread

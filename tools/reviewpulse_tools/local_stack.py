@@ -1,0 +1,220 @@
+"""The whole suite on one machine: no AWS account, no container runtime.
+
+- AWS is a moto server, a real HTTP endpoint; every boto3 client (the functions', the CLI's)
+  reaches it through AWS_ENDPOINT_URL, so handler code has no local special cases.
+- Tables, queues (with redrive policies) and the bucket (with its notifications) are created from
+  template.yaml; function environments are resolved from it, with an optional env.json override
+  in `sam local invoke --env-vars` format ({"Parameters": {...}, "<FunctionLogicalId>": {...}}).
+- An HTTP gateway on 127.0.0.1:3000 routes each request to the template's function after running
+  the authorizer, as API Gateway does; pollers feed each SQS-triggered function from its queue as
+  the event source mapping does (template batch size, partial batch responses, the queue's own
+  visibility timeout and redrive).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewpulse_tools.template import ROOT
+
+STACK_NAME = "reviewpulse-local"
+REGION = "us-east-1"
+DEFAULT_TENANT = "local"
+DEFAULT_API_PORT = 3000
+DEFAULT_AWS_PORT = 5005
+# Where a running stack says how to reach it (REVIEWPULSE_STATE moves it, e.g. for tests).
+DEFAULT_STATE_FILE = ROOT / ".local" / "stack.json"
+
+
+def state_file() -> Path:
+    return Path(os.environ.get("REVIEWPULSE_STATE") or DEFAULT_STATE_FILE)
+
+
+# moto signs nothing and checks nothing; boto3 still wants credentials to sign with.
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    return {
+        **LOCAL_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+
+def read_env_file(path: Path | None) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Global and per-function overrides from an env.json file, as `sam local` reads it."""
+    if path is None:
+        return {}, {}
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object")
+    shared = {k: str(v) for k, v in (data.get("Parameters") or {}).items()}
+    per_function = {
+        name: {k: str(v) for k, v in values.items()} for name, values in data.items() if name != "Parameters"
+    }
+    return shared, per_function
+
+
+@dataclass
+class RunningStack:
+    aws_endpoint: str
+    api_url: str
+    api_key: str
+    tenant: str
+    stack: Any
+    runner: Any
+    poller: Any
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _closers: list[Any] = field(default_factory=list)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return (
+            f"ReviewPulse local stack\n"
+            f"  API          {self.api_url}   (as `sam local start-api`)\n"
+            f"  API key      {self.api_key}   (tenant '{self.tenant}')\n"
+            f"  AWS (moto)   {self.aws_endpoint}   (data lives in this process's memory;"
+            f" bucket {self.stack.ref('DataBucket')})\n"
+            f"  state file   {state_file()}\n"
+            f"Try: reviewpulse analyze samples/reviews.csv    Stop: Ctrl-C"
+        )
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        for close in reversed(self._closers):
+            try:
+                close()
+            except Exception:  # shutting down: nothing left to protect
+                logging.getLogger(__name__).debug("error while stopping", exc_info=True)
+        state_file().unlink(missing_ok=True)
+
+
+def start(
+    *,
+    host: str = "127.0.0.1",
+    api_port: int = DEFAULT_API_PORT,
+    aws_port: int = DEFAULT_AWS_PORT,
+    env_file: Path | None = None,
+    function_log_level: str | None = None,
+) -> RunningStack:
+    import boto3
+    from moto.server import ThreadedMotoServer
+    from reviewpulse.tenants.keys import KeyRepository
+
+    from reviewpulse_tools.http_gateway import serve
+    from reviewpulse_tools.lambda_runtime import ApiGateway, FunctionRunner, QueuePoller
+    from reviewpulse_tools.provision import provision
+
+    for port, flag in ((aws_port, "--aws-port"), (api_port, "--port")):
+        if port and not _port_is_free(host, port):
+            raise PortInUse(f"port {port} on {host} is in use (another local stack?): stop it or pass {flag}")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Read-only endpoints emit no business metrics; Powertools warns on every such invocation.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
+    moto.start()
+    endpoint = f"http://{host}:{aws_port}"
+    environment = aws_environment(endpoint)
+    os.environ.update(environment)
+    try:
+        session = boto3.session.Session(region_name=REGION)
+        stack = provision(session, stack_name=STACK_NAME, region=REGION)
+        shared, per_function = read_env_file(env_file)
+        extra = {
+            **environment,
+            **({"POWERTOOLS_LOG_LEVEL": function_log_level} if function_log_level else {}),
+            **shared,
+        }
+        runner = FunctionRunner(stack, extra, per_function)
+        key, _ = KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")).create(DEFAULT_TENANT)
+        poller = QueuePoller(runner, session.client("sqs"), retry_delay=None)
+        gateway = ApiGateway(runner, stage="local")
+        server, server_thread = serve(gateway, host, api_port)
+    except Exception:
+        moto.stop()
+        raise
+    running = RunningStack(
+        aws_endpoint=endpoint,
+        api_url=f"http://{host}:{server.server_port}",
+        api_key=key,
+        tenant=DEFAULT_TENANT,
+        stack=stack,
+        runner=runner,
+        poller=poller,
+    )
+    running._closers += [moto.stop, runner.close, server.shutdown]
+    running._threads.append(server_thread)
+    for trigger in poller.triggers:
+        thread = threading.Thread(
+            target=poller.run, args=(trigger, running._stop), name=f"poller-{trigger.function}", daemon=True
+        )
+        thread.start()
+        running._threads.append(thread)
+    state_file().parent.mkdir(parents=True, exist_ok=True)
+    state_file().write_text(
+        json.dumps(
+            {"api_url": running.api_url, "api_key": key, "aws_endpoint": endpoint, "stack_name": STACK_NAME},
+            indent=2,
+        )
+        + "\n"
+    )
+    return running
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def read_state() -> dict[str, str] | None:
+    try:
+        return json.loads(state_file().read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def invoke(function: str, event_path: Path, env_file: Path | None = None) -> Any:
+    """Invoke one function with one event against the running local stack, as `sam local invoke`."""
+    import boto3
+
+    from reviewpulse_tools.lambda_runtime import FunctionRunner
+    from reviewpulse_tools.provision import provision
+
+    state = read_state()
+    if state is None:
+        raise RuntimeError("no local stack is running: start one with `make dev`")
+    environment = aws_environment(state["aws_endpoint"])
+    os.environ.update(environment)
+    stack = provision(boto3.session.Session(region_name=REGION), stack_name=state["stack_name"], create=False)
+    if function not in stack.functions():
+        raise RuntimeError(f"no function {function!r} in template.yaml; functions: {', '.join(stack.functions())}")
+    shared, per_function = read_env_file(env_file)
+    runner = FunctionRunner(stack, {**environment, **shared}, per_function)
+    return runner.invoke(function, json.loads(event_path.read_text()))
