@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             client.close()
     except (ApiError, UsageError, KeyAdminError) as exc:
         print(f"reviewpulse: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, UsageError) else 1
+        return 1 if isinstance(exc, ApiError) else 2
     except (ClientError, BotoCoreError) as exc:
         print(f"reviewpulse: AWS said: {exc}", file=sys.stderr)
         return 1
