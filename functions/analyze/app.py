@@ -1,11 +1,10 @@
-"""Lambda entry point of the analyzer: chunks from the work queue → results, counters, finalize."""
+"""Lambda entry point of the analyzer: chunks from the work queue → results and counters."""
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
-from reviewpulse.settings import get_settings
-from reviewpulse.wiring import result_store, task_repository
+from reviewpulse.wiring import finalize_queue, result_store, task_repository
 from reviewpulse.workers import sqs_lambda_handler
 from reviewpulse.workflows.chunks import process_chunk
 
@@ -13,9 +12,17 @@ analyzer = LexiconAnalyzer()  # built once per execution environment
 
 
 def record_handler(record: SQSRecord) -> None:
-    logger.set_correlation_id(correlation_id_of(record.message_attributes))
+    correlation_id = correlation_id_of(record.message_attributes)
+    logger.set_correlation_id(correlation_id)
     message = WorkMessage.model_validate_json(record.body)
-    process_chunk(message, analyzer=analyzer, tasks=task_repository(), store=result_store(), settings=get_settings())
+    process_chunk(
+        message,
+        analyzer=analyzer,
+        tasks=task_repository(),
+        store=result_store(),
+        finalizer=finalize_queue(),
+        correlation_id=correlation_id,
+    )
 
 
 handler = sqs_lambda_handler(record_handler)

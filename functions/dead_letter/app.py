@@ -1,18 +1,35 @@
-"""Lambda entry point for the work queue's dead letters: count their items as failed."""
+"""Lambda entry point for dead letters of the work and finalize queues: every task still ends."""
+
+import json
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
 from reviewpulse.observability import logger
-from reviewpulse.queues import WorkMessage, correlation_id_of
-from reviewpulse.settings import get_settings
-from reviewpulse.wiring import result_store, task_repository
+from reviewpulse.queues import FinalizeRequest, WorkMessage, correlation_id_of
+from reviewpulse.wiring import finalize_queue, result_store, task_repository
 from reviewpulse.workers import sqs_lambda_handler
-from reviewpulse.workflows.dead_letter import settle_dead_chunk
+from reviewpulse.workflows.dead_letter import settle_dead_chunk, settle_dead_finalize
 
 
 def record_handler(record: SQSRecord) -> None:
-    logger.set_correlation_id(correlation_id_of(record.message_attributes))
-    message = WorkMessage.model_validate_json(record.body)
-    settle_dead_chunk(message, tasks=task_repository(), store=result_store(), settings=get_settings())
+    correlation_id = correlation_id_of(record.message_attributes)
+    logger.set_correlation_id(correlation_id)
+    try:
+        body = json.loads(record.body)
+        if isinstance(body, dict) and "chunk" in body:
+            message = WorkMessage.model_validate(body)
+            settle_dead_chunk(
+                message,
+                tasks=task_repository(),
+                store=result_store(),
+                finalizer=finalize_queue(),
+                correlation_id=correlation_id,
+            )
+        else:
+            settle_dead_finalize(FinalizeRequest.model_validate(body), tasks=task_repository())
+    except (ValueError, ValidationError):
+        # Nothing to attribute it to and nothing a retry would change: say so once and drop it.
+        logger.error("unreadable dead letter dropped", extra={"message_id": record.message_id})
 
 
 handler = sqs_lambda_handler(record_handler)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from reviewpulse.observability import logger
 from reviewpulse.results.store import parse_source_key
 from reviewpulse.settings import get_settings
-from reviewpulse.wiring import result_store, task_repository, work_queue
+from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
 from reviewpulse.workers import sqs_lambda_handler
 from reviewpulse.workflows.split import split_source
 
@@ -28,6 +28,7 @@ def record_handler(record: SQSRecord) -> None:
             tasks=task_repository(),
             store=result_store(),
             queue=work_queue(),
+            finalizer=finalize_queue(),
             settings=get_settings(),
             event_correlation_id=(s3_record.raw_event.get("responseElements") or {}).get("x-amz-request-id"),
         )

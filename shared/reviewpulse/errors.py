@@ -68,7 +68,14 @@ FILE_ERROR_CODES = (
     "not-text",  # binary content
     "unsupported-format",  # extension or declared format not one of csv, json, jsonl, txt
     "text-column-not-found",  # no text column given and none could be detected
+    "id-column-not-found",  # id_field names a column the CSV header (or the first JSON object) lacks
     "malformed-file",  # the file's structure is broken beyond one row (e.g. invalid JSON)
+)
+# Codes a task can end with that are not about the file's content.
+TASK_ERROR_CODES = (
+    "source-changed",  # the input object was replaced after the task began reading it
+    "finalization-failed",  # the results could not be merged after repeated attempts
+    "queue-unavailable",  # a single text could not be queued
 )
 ROW_ERROR_CODES = (
     "empty-text",

@@ -5,6 +5,8 @@ template.yaml, so nothing here changes between AWS and the local stack. Tracing 
 locally with POWERTOOLS_TRACE_DISABLED.
 """
 
+import traceback
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -12,4 +14,13 @@ logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
 
-__all__ = ["logger", "metrics", "tracer", "MetricUnit"]
+
+def failure_fields(exc: BaseException) -> dict[str, str]:
+    """What to log about an exception: its type and where it was raised, never its message,
+    which can quote customer text (a pydantic error's input, a parser's excerpt)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+    return {"error_type": f"{type(exc).__module__}.{type(exc).__qualname__}", "error_location": where}
+
+
+__all__ = ["logger", "metrics", "tracer", "MetricUnit", "failure_fields"]

@@ -28,8 +28,34 @@ class WorkMessage(BaseModel):
         return json.dumps(self.model_dump(), separators=(",", ":"), ensure_ascii=False)
 
 
+class FinalizeRequest(BaseModel):
+    """Every item of the task is counted: merge its results. Sent by whoever saw it complete."""
+
+    tenant: str
+    task_id: str
+
+    def body(self) -> str:
+        return self.model_dump_json()
+
+
 class QueueSendError(RuntimeError):
     pass
+
+
+class FinalizeQueue:
+    def __init__(self, queue_url: str, sqs: Any) -> None:
+        self._url = queue_url
+        self._sqs = sqs
+
+    def request(self, tenant: str, task_id: str, correlation_id: str | None) -> None:
+        attributes = (
+            {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation_id}} if correlation_id else {}
+        )
+        self._sqs.send_message(
+            QueueUrl=self._url,
+            MessageBody=FinalizeRequest(tenant=tenant, task_id=task_id).body(),
+            MessageAttributes=attributes,
+        )
 
 
 class WorkQueue:

@@ -17,9 +17,11 @@ class Settings(BaseSettings):
     keys_table_name: str = "reviewpulse-keys"
     data_bucket_name: str = "reviewpulse-data"
     work_queue_url: str = ""
+    finalize_queue_url: str = ""
 
-    # Rows whose text is longer than this become per-row errors (documented in the README).
-    max_text_chars: int = Field(default=5000, ge=1)
+    # Rows whose text is longer than this become per-row errors (documented in the README). The
+    # cap keeps one item well inside an SQS message.
+    max_text_chars: int = Field(default=5000, ge=1, le=20_000)
     # Upper bound for a batch upload, enforced by the presigned POST policy.
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     upload_url_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
@@ -28,7 +30,6 @@ class Settings(BaseSettings):
     chunk_max_items: int = Field(default=200, ge=1)
     chunk_max_bytes: int = Field(default=200_000, ge=1_000, le=250_000)
     task_ttl_days: int = Field(default=30, ge=1)
-    default_page_size: int = Field(default=50, ge=1, le=1000)
 
 
 @lru_cache(maxsize=1)

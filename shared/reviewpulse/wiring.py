@@ -7,7 +7,7 @@ workflows instead.
 from __future__ import annotations
 
 from reviewpulse.aws import client
-from reviewpulse.queues import WorkQueue
+from reviewpulse.queues import FinalizeQueue, WorkQueue
 from reviewpulse.results.store import ResultStore
 from reviewpulse.settings import get_settings
 from reviewpulse.tasks.repository import TaskRepository
@@ -28,3 +28,7 @@ def result_store() -> ResultStore:
 
 def work_queue() -> WorkQueue:
     return WorkQueue(get_settings().work_queue_url, client("sqs"))
+
+
+def finalize_queue() -> FinalizeQueue:
+    return FinalizeQueue(get_settings().finalize_queue_url, client("sqs"))

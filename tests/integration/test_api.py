@@ -92,7 +92,8 @@ def test_batch_creation_returns_a_tenant_scoped_presigned_post(client):
     [
         ({"filename": "reviews.xlsx"}, 415, "unsupported-format"),
         ({"filename": "reviews"}, 415, "unsupported-format"),
-        ({"filename": "reviews.csv", "format": "xml"}, 422, "validation-error"),
+        ({"filename": "reviews.csv", "format": "xml"}, 415, "unsupported-format"),
+        ({"filename": "reviews.csv", "format": 7}, 422, "validation-error"),
         ({"filename": ""}, 422, "validation-error"),
     ],
 )
@@ -196,3 +197,21 @@ def test_health_needs_no_key(gateway):
 def test_unknown_routes_are_refused(client):
     assert client.call("DELETE", "/v1/tasks").status in (403, 405)
     assert client.call("GET", "/v2/anything").status == 403
+
+
+def test_cursors_from_another_listing_or_offset_are_refused(client, poller):
+    # Given a listing cursor made for all tasks, and a ready task's results
+    for i in range(3):
+        client.call("POST", "/v1/tasks", {"text": f"Lovely thing {i}"})
+    poller.drain()
+    cursor = client.call("GET", "/v1/tasks", query={"limit": "1"}).json()["next_cursor"]
+    # When it is reused with a status filter, it is refused rather than misread
+    assert_problem(client.call("GET", "/v1/tasks", query={"cursor": cursor, "status": "ready"}), 400, "invalid-cursor")
+    # And a results cursor pointing into the middle of a line is refused too
+    from reviewpulse.cursors import encode_cursor
+
+    task_id = client.call("GET", "/v1/tasks", query={"limit": "1"}).json()["items"][0]["task_id"]
+    forged = encode_cursor({"t": task_id, "o": 5})
+    response = client.call("GET", f"/v1/tasks/{task_id}/results", query={"cursor": forged})
+    assert_problem(response, 400, "invalid-cursor")
+    assert "Lovely" not in response.body

@@ -228,7 +228,7 @@ def test_chunks_that_keep_failing_are_dead_lettered_and_the_task_still_ends(clie
     assert codes == ["dead-lettered", "dead-lettered", "empty-text", "dead-lettered", "dead-lettered"]
 
 
-def test_a_redelivered_chunk_is_counted_once(client, runner, stack):
+def test_a_redelivered_chunk_is_counted_once(client, runner, stack, poller):
     # Given a text task whose work message is delivered twice (SQS is at-least-once)
     task_id = client.call("POST", "/v1/tasks", {"text": POSITIVE[0]}).json()["task_id"]
     sqs = boto3.client("sqs")
@@ -243,6 +243,7 @@ def test_a_redelivered_chunk_is_counted_once(client, runner, stack):
 
     # Then both succeed, and the item is counted once
     assert first == second == {"batchItemFailures": []}
+    poller.drain()  # the finalizer
     task = client.call("GET", f"/v1/tasks/{task_id}").json()
     assert task["progress"] == {"total": 1, "processed": 1, "failed": 0}
     assert task["status"] == "ready"

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 from reviewpulse.errors import FILE_ERROR_CODES, ROW_ERROR_CODES, UnusableFile
 from reviewpulse.ingest import FileFormat, FileSpec, Row, RowStream, open_rows
+from reviewpulse.ingest.chunking import encode_chunk_body, row_item
+from reviewpulse.ingest.readers import MAX_ID_CHARS
 
 SECRET = "s3cr3t-customer-words"
 
@@ -239,6 +241,106 @@ def test_csv_field_of_10_mb_is_text_too_long() -> None:
     assert rows[0].error.detail == "text has 10485760 characters; the maximum is 5000"
 
 
+def test_csv_id_longer_than_the_maximum_is_a_row_error() -> None:
+    # Given a CSV whose second row has a 300-character id (customer text) and whose third has
+    # an id of exactly the maximum
+    long_id = (SECRET + "x" * 300)[:300]
+    at_limit = "y" * MAX_ID_CHARS
+    data = f"id,text\nr1,good\n{long_id},fine words\n{at_limit},ok\n".encode()
+    # When it is read with id_field
+    _, rows = read_all(data, FileFormat.CSV, id_field="id")
+    # Then only the too-long id's row is invalid-row, its id falls back to the row number,
+    # the detail gives the lengths without quoting the id, and its columns are kept
+    assert MAX_ID_CHARS == 256
+    assert summary(rows) == [(1, "r1", "good", None), (2, "2", None, "invalid-row"), (3, at_limit, "ok", None)]
+    assert rows[1].error is not None
+    assert rows[1].error.detail == "the id has 300 characters; the maximum is 256"
+    assert rows[1].columns == {"id": long_id, "text": "fine words"}
+
+
+def test_csv_megabyte_id_is_a_row_error() -> None:
+    # Given an id of several megabytes
+    data = b'id,text\n"' + b"9" * (3 * 1024 * 1024) + b'",words\n2,next\n'
+    _, rows = read_all(data, FileFormat.CSV, id_field="id")
+    # Then the row is invalid-row with a short id, and the next row reads
+    assert summary(rows) == [(1, "1", None, "invalid-row"), (2, "2", "next", None)]
+    assert rows[0].error is not None and rows[0].error.detail == "the id has 3145728 characters; the maximum is 256"
+    # And its queue item stays small enough to chunk
+    assert len(encode_chunk_body([row_item(rows[0])])) < 200
+
+
+def test_csv_id_padded_with_spaces_is_measured_stripped() -> None:
+    # Given an id that is short once the surrounding spaces are stripped
+    data = ("id,text\n" + " " * 300 + "r1 ,good\n").encode()
+    _, rows = read_all(data, FileFormat.CSV, id_field="id")
+    # Then it is the (stripped) id the row is stored under, so it is within the limit
+    assert summary(rows) == [(1, "r1", "good", None)]
+
+
+def test_csv_missing_id_field_is_a_file_error() -> None:
+    # Given an id_field the header does not have
+    error = unusable(b"ref,text\n1,x\n", FileFormat.CSV, id_field="sku")
+    # Then the file is unusable, like a missing text column, and the detail lists the header
+    assert error.code == "id-column-not-found"
+    assert error.detail == "the header has no 'sku'; it has: 'ref', 'text'"
+
+
+def test_csv_id_field_matches_ignoring_case_and_spaces() -> None:
+    # Given an id_field that matches a header name only when case and spaces are ignored
+    stream, rows = read_all(b" SKU ,text\nA1,x\n", FileFormat.CSV, id_field="sku")
+    # Then that column holds the ids
+    assert summary(rows) == [(1, "A1", "x", None)]
+    assert stream.columns == [" SKU ", "text"]
+
+
+def test_csv_id_field_prefers_an_exact_match() -> None:
+    # Given two header names equal ignoring case, one matching id_field exactly
+    _, rows = read_all(b"ID,id,text\nupper,lower,x\n", FileFormat.CSV, id_field="id")
+    # Then the exact match is used
+    assert rows[0].id == "lower"
+
+
+def test_csv_repeated_header_names_keep_every_column() -> None:
+    # Given a header repeating "tag" three times
+    data = b"review,tag,tag,stars,tag\ngreat,a,b,5,c\n"
+    # When it is read
+    stream, rows = read_all(data, FileFormat.CSV)
+    # Then later repeats get suffixes, in order, and every value survives under its own name
+    assert stream.columns == ["review", "tag", "tag_2", "stars", "tag_3"]
+    assert rows[0].columns == {"review": "great", "tag": "a", "tag_2": "b", "stars": "5", "tag_3": "c"}
+    assert rows[0].text == "great"
+
+
+def test_csv_repeated_header_suffixes_skip_existing_names() -> None:
+    # Given a header that already has a "tag_2" column after a repeated "tag"
+    data = b"text,tag,tag,tag_2,tag\nx,a,b,c,d\n"
+    stream, rows = read_all(data, FileFormat.CSV)
+    # Then the repeats skip the taken suffix and no name collides
+    assert stream.columns == ["text", "tag", "tag_3", "tag_2", "tag_4"]
+    assert rows[0].columns == {"text": "x", "tag": "a", "tag_3": "b", "tag_2": "c", "tag_4": "d"}
+
+
+def test_csv_repeated_text_and_id_columns_use_the_first() -> None:
+    # Given repeated text and id columns, named explicitly
+    data = b"id,text,id,text\nfirst-id,first text,second-id,second text\n"
+    stream, rows = read_all(data, FileFormat.CSV, text_field="text", id_field="id")
+    # Then the first occurrence of each is used, and the repeats are kept as columns
+    assert stream.text_field == "text"
+    assert stream.columns == ["id", "text", "id_2", "text_2"]
+    assert summary(rows) == [(1, "first-id", "first text", None)]
+    assert rows[0].columns["text_2"] == "second text"
+
+
+def test_csv_repeated_header_names_in_blank_and_ragged_rows() -> None:
+    # Given a repeated name with an interior blank line and a short row
+    data = b"text,tag,tag\nok,a,b\n\nshort\n"
+    _, rows = read_all(data, FileFormat.CSV)
+    # Then those rows' columns use the unique names too
+    assert summary(rows) == [(1, "1", "ok", None), (2, "2", None, "empty-text"), (3, "3", None, "invalid-row")]
+    assert rows[1].columns == {"text": "", "tag": "", "tag_2": ""}
+    assert rows[2].columns == {"text": "short", "tag": "", "tag_2": ""}
+
+
 # ---- file-level errors ---------------------------------------------------------------------
 
 
@@ -401,6 +503,85 @@ def test_json_invalid_byte_makes_only_that_row_invalid() -> None:
     # Then only that row is invalid-encoding and its columns are cleaned
     assert summary(rows) == [(1, "1", None, "invalid-encoding"), (2, "2", "good", None)]
     assert rows[0].columns == {"text": "caf\ufffd", "n": "1"}
+
+
+def test_json_id_too_long_or_not_a_scalar_is_a_row_error() -> None:
+    # Given ids that are too long, an object, an array, a number and null
+    data = json.dumps(
+        [
+            {"id": "ok-1", "text": "a"},
+            {"id": SECRET * 20, "text": "b"},
+            {"id": {"nested": SECRET}, "text": "c"},
+            {"id": [1, 2], "text": "d"},
+            {"id": 42, "text": "e"},
+            {"id": None, "text": "f"},
+            {"id": 10**300, "text": "g"},
+        ]
+    ).encode()
+    # When it is read with id_field
+    _, rows = read_all(data, FileFormat.JSON, id_field="id")
+    # Then the long, object and array ids are invalid-row under the row number, with details
+    # that quote nothing; numbers are ids and null falls back to the row number
+    assert summary(rows) == [
+        (1, "ok-1", "a", None),
+        (2, "2", None, "invalid-row"),
+        (3, "3", None, "invalid-row"),
+        (4, "4", None, "invalid-row"),
+        (5, "42", "e", None),
+        (6, "6", "f", None),
+        (7, "7", None, "invalid-row"),
+    ]
+    details = [r.error.detail for r in rows if r.error]
+    assert details == [
+        f"the id has {len(SECRET) * 20} characters; the maximum is 256",
+        "the id is an object; ids must be strings or numbers",
+        "the id is an array; ids must be strings or numbers",
+        "the id has 301 characters; the maximum is 256",
+    ]
+    assert rows[2].columns["id"] == f'{{"nested":"{SECRET}"}}'
+
+
+def test_jsonl_id_too_long_is_a_row_error() -> None:
+    # Given JSONL whose second object has a 257-character id
+    data = b'{"id": "x1", "text": "a"}\n{"id": "' + b"z" * 257 + b'", "text": "b"}\n'
+    _, rows = read_all(data, FileFormat.JSONL, id_field="id")
+    # Then that row is invalid-row under its number
+    assert summary(rows) == [(1, "x1", "a", None), (2, "2", None, "invalid-row")]
+    assert rows[1].error is not None and rows[1].error.detail == "the id has 257 characters; the maximum is 256"
+
+
+def test_jsonl_number_with_too_many_digits_is_a_row_error() -> None:
+    # Given a JSONL line with an integer id longer than Python converts by default
+    data = b'{"id": ' + b"7" * 5000 + b', "text": "a"}\n"next"\n'
+    _, rows = read_all(data, FileFormat.JSONL, id_field="id")
+    # Then that line is invalid-row rather than an unreadable file, and reading goes on
+    assert summary(rows) == [(1, "1", None, "invalid-row"), (2, "2", "next", None)]
+    assert rows[0].error is not None and rows[0].error.detail == "line holds a number with too many digits"
+
+
+@pytest.mark.parametrize("fmt", [FileFormat.JSON, FileFormat.JSONL])
+def test_first_object_without_id_field_is_a_file_error(fmt: FileFormat) -> None:
+    # Given an id_field that the first object lacks
+    objects = [{"ref": "a", "text": "x"}, {"sku": "b", "text": "y"}]
+    data = (
+        json.dumps(objects).encode() if fmt == FileFormat.JSON else b"\n".join(json.dumps(o).encode() for o in objects)
+    )
+    error = unusable(data, fmt, id_field="sku")
+    # Then the file is unusable and the detail lists the first object's keys
+    assert error.code == "id-column-not-found"
+    assert error.detail == "the first object has no 'sku'; it has: 'ref', 'text'"
+
+
+@pytest.mark.parametrize("fmt", [FileFormat.JSON, FileFormat.JSONL])
+def test_later_object_without_id_field_falls_back_to_the_row_number(fmt: FileFormat) -> None:
+    # Given a first object with the id key (in another case) and a later one without it
+    objects = [{"SKU": "a", "text": "x"}, {"text": "y"}, {"SKU": "c", "text": "z"}]
+    data = (
+        json.dumps(objects).encode() if fmt == FileFormat.JSON else b"\n".join(json.dumps(o).encode() for o in objects)
+    )
+    _, rows = read_all(data, fmt, id_field="sku")
+    # Then the key is matched like text_field, and the later object's id is its row number
+    assert summary(rows) == [(1, "a", "x", None), (2, "2", "y", None), (3, "c", "z", None)]
 
 
 # ---- JSONL ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviewpulse.errors import ReviewPulseError
-from reviewpulse.observability import logger
+from reviewpulse.observability import failure_fields, logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://reviewpulse.dev/problems/"
@@ -88,5 +88,5 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error")
+        logger.error("unhandled error", extra=failure_fields(exc))
         return problem_response(500, "internal-error", "Internal error", "an unexpected error occurred")

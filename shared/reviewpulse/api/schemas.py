@@ -21,8 +21,11 @@ class CreateTaskRequest(_Strict):
 
 class CreateBatchRequest(_Strict):
     filename: str = Field(min_length=1, max_length=1024)
-    format: Literal["csv", "json", "jsonl", "txt"] | None = Field(
-        default=None, description="Told from the file name when left out"
+    format: str | None = Field(
+        default=None,
+        max_length=16,
+        description="csv, json, jsonl or txt; told from the file name when left out",
+        examples=["csv"],
     )
     text_field: str | None = Field(default=None, min_length=1, max_length=256)
     id_field: str | None = Field(default=None, min_length=1, max_length=256)

@@ -1,6 +1,6 @@
 """Streaming ingestion of uploaded files: formats, row readers and work-queue chunking."""
 
-from reviewpulse.ingest.chunking import Chunk, chunk_rows, decode_chunk_body, encode_chunk_body, row_item
+from reviewpulse.ingest.chunking import Chunk, chunk_rows, encode_chunk_body, row_item
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import TEXT_COLUMN_CANDIDATES, Body, Row, RowError, RowStream, open_rows
 
@@ -14,7 +14,6 @@ __all__ = [
     "RowError",
     "RowStream",
     "chunk_rows",
-    "decode_chunk_body",
     "encode_chunk_body",
     "open_rows",
     "row_item",

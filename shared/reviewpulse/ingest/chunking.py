@@ -56,11 +56,3 @@ def chunk_rows(rows: Iterable[Row], max_items: int, max_bytes: int) -> Iterator[
 def encode_chunk_body(items: list[dict[str, Any]]) -> str:
     """Compact JSON for a queue message body."""
     return json.dumps(items, ensure_ascii=False, separators=_SEPARATORS)
-
-
-def decode_chunk_body(body: str) -> list[dict[str, Any]]:
-    """The items of a queue message body written by encode_chunk_body."""
-    items = json.loads(body)
-    if not isinstance(items, list):
-        raise ValueError("a chunk body must be a JSON array")
-    return items

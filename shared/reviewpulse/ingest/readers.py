@@ -41,6 +41,9 @@ TEXT_COLUMN_CANDIDATES = (
 )
 
 SNIFF_BYTES = 8192
+# Longer ids would bloat every queue message and results line, and one megabyte id would make a
+# chunk that can never fit an SQS message; such a row is invalid-row and keeps its row number.
+MAX_ID_CHARS = 256
 # Above this share of undecodable bytes in the first 8 KiB, the file is binary, not mis-encoded text.
 _MAX_INVALID_SHARE = 0.3
 # csv's default limit (128 Ki chars) would make one huge field a file error; at this size a
@@ -102,6 +105,7 @@ class _State:
     text_field: str
     columns: list[str] = field(default_factory=list)
     object_key: str | None = None  # JSON/JSONL: text key fixed by the first object
+    id_key: str | None = None  # JSON/JSONL: id key fixed by the first object, when id_field is given
     _seen: set[str] = field(default_factory=set)
 
     def add_columns(self, names: Iterable[str]) -> None:
@@ -120,7 +124,10 @@ class RowStream:
 
     @property
     def columns(self) -> list[str]:
-        """Input column names in first-seen order; for JSON/JSONL complete once iteration ends."""
+        """Input column names in first-seen order; for JSON/JSONL complete once iteration ends.
+
+        A CSV header's repeated names are made unique ("tag", "tag_2", ...), as in Row.columns.
+        """
         return list(self._state.columns)
 
     @property
@@ -139,7 +146,7 @@ def open_rows(body: Body, spec: FileSpec) -> RowStream:
     """Start streaming `body` as `spec.format`.
 
     Raises UnusableFile for whole-file problems found up to the first row (binary, empty, no
-    text column, not a JSON array); later ones (broken JSON, a CSV field past the limit) are
+    text column, no id_field column, not a JSON array); later ones (broken JSON, a CSV field past the limit) are
     raised during iteration.
     """
     try:
@@ -232,9 +239,13 @@ def _clean(value: str, invalid: re.Pattern[str] = _SURROGATES) -> str:
     return invalid.sub("\ufffd", value) if invalid.search(value) else value
 
 
-def _row_id(number: int, value: str | None) -> str:
+def _row_id(number: int, value: str | None) -> tuple[str, RowError | None]:
+    """The row's id (its number when the value is missing or blank), or its number and an error."""
     value = value.strip() if value else ""
-    return value or str(number)
+    if len(value) > MAX_ID_CHARS:
+        detail = f"the id has {len(value)} characters; the maximum is {MAX_ID_CHARS}"
+        return str(number), RowError("invalid-row", detail)
+    return value or str(number), None
 
 
 def _text_row(
@@ -290,6 +301,33 @@ def _text_name(names: list[str], text_field: str | None, *, single_fallback: boo
     )
 
 
+def _id_name(names: list[str], id_field: str, *, where: str) -> int:
+    """Index of the id column/key, matched like text_field; a missing one makes the file unusable."""
+    index = _find_name(names, id_field)
+    if index is None:
+        raise UnusableFile("id-column-not-found", f"{where} has no {id_field!r}; it has: {_list(names)}")
+    return index
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Header names made unique: a repeated name gets the first free suffix, "tag", "tag_2", "tag_3"."""
+    taken = set(names)
+    seen: set[str] = set()
+    next_suffix: dict[str, int] = {}
+    unique: list[str] = []
+    for name in names:
+        if name in seen:
+            suffix = next_suffix.get(name, 2)
+            while f"{name}_{suffix}" in taken:
+                suffix += 1
+            next_suffix[name] = suffix + 1
+            name = f"{name}_{suffix}"
+            taken.add(name)
+        seen.add(name)
+        unique.append(name)
+    return unique
+
+
 def _list(names: list[str], limit: int = 50) -> str:
     shown = ", ".join(repr(_clean(name)) for name in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "") if names else "(nothing)"
@@ -312,10 +350,13 @@ def _csv_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterator
         if header is None or first is None:
             return
         header = [_clean(name) for name in header]
+        # The text and id columns are looked up in the header as written (the first of repeated
+        # names wins); rows are keyed by unique names so that no repeated column is lost.
         text_index = _text_name(header, spec.text_field, single_fallback=True, where="the header")
-        id_index = _find_name(header, spec.id_field) if spec.id_field else None
-        state.text_field = header[text_index]
-        state.add_columns(header)
+        id_index = _id_name(header, spec.id_field, where="the header") if spec.id_field else None
+        names = _unique_names(header)
+        state.text_field = names[text_index]
+        state.add_columns(names)
         for record in itertools.chain([first], reader):
             # A blank line is an empty row, unless only blank lines follow it (trailing newlines).
             if not record:
@@ -323,16 +364,18 @@ def _csv_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterator
                 continue
             for _ in range(blank_lines):
                 number += 1
-                yield _text_row(number, str(number), "", dict.fromkeys(header, ""), spec)
+                yield _text_row(number, str(number), "", dict.fromkeys(names, ""), spec)
             blank_lines = 0
             number += 1
             values = [_clean(value) for value in record]
-            columns = dict(itertools.zip_longest(header, values[: len(header)], fillvalue=""))
+            columns = dict(itertools.zip_longest(names, values[: len(names)], fillvalue=""))
             id_value = values[id_index] if id_index is not None and id_index < len(values) else None
-            row_id = _row_id(number, id_value)
+            row_id, id_error = _row_id(number, id_value)
             if len(record) != len(header):
                 detail = f"row has {len(record)} fields; the header has {len(header)}"
                 yield _error_row(number, row_id, "invalid-row", detail, columns)
+            elif id_error is not None:
+                yield Row(number, row_id, None, id_error, columns)
             else:
                 yield _text_row(number, row_id, record[text_index], columns, spec)
     except csv.Error as exc:  # csv's messages describe the problem, never the content
@@ -391,6 +434,9 @@ def _jsonl_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterat
         except RecursionError:
             yield _error_row(number, str(number), "invalid-row", "line is nested too deeply", {})
             continue
+        except ValueError:  # an integer past sys.get_int_max_str_digits(); the message quotes none of it
+            yield _error_row(number, str(number), "invalid-row", "line holds a number with too many digits", {})
+            continue
         yield _item_row(number, item, spec, state, _SURROGATES)
 
 
@@ -409,9 +455,19 @@ def _item_row(number: int, item: object, spec: FileSpec, state: _State, invalid:
         index = _text_name(keys, spec.text_field, single_fallback=False, where="the first object")
         state.object_key = keys[index]
         state.text_field = _clean(state.object_key, invalid)
+        # Like the text key, the id key is fixed by the first object: a first object without it
+        # makes the file unusable (a misspelt id_field), while a later object without it (or with
+        # null) falls back to its row number, as objects need not all share the same keys.
+        if spec.id_field:
+            state.id_key = keys[_id_name(keys, spec.id_field, where="the first object")]
     key = state.object_key
-    id_value = item.get(spec.id_field) if spec.id_field else None
-    row_id = _row_id(number, None if id_value is None else _clean(_render(id_value), invalid))
+    id_value = item.get(state.id_key) if state.id_key is not None else None
+    if isinstance(id_value, (dict, list)):
+        detail = f"the id is {_json_type(id_value)}; ids must be strings or numbers"
+        return _error_row(number, str(number), "invalid-row", detail, columns)
+    row_id, id_error = _row_id(number, None if id_value is None else _clean(_render(id_value), invalid))
+    if id_error is not None:
+        return Row(number, row_id, None, id_error, columns)
     value = item.get(key)
     if not isinstance(value, str):
         shown = _clean(key, invalid)

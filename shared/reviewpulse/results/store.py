@@ -24,6 +24,18 @@ RESULTS = "results"
 OUTGOING = "outgoing"
 
 
+class SourceChanged(Exception):
+    """The input object is no longer the one the task was split from."""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    etag: str
+    version: str
+    size: int
+    metadata: dict[str, str]  # the object's user metadata (x-amz-meta-*), kept apart
+
+
 @dataclass(frozen=True)
 class SourceObject:
     """Where an input file came from, parsed from an S3 key."""
@@ -49,8 +61,9 @@ def upload_key(tenant: str, task_id: str, filename: str) -> str:
     return f"{UPLOADS}/{tenant}/{task_id}/{filename}"
 
 
-def part_key(tenant: str, task_id: str, chunk: int) -> str:
-    return f"{RESULTS}/{tenant}/{task_id}/parts/part-{chunk:06d}.jsonl"
+def part_key(tenant: str, task_id: str, chunk: int, attempt: str) -> str:
+    """Each attempt at a chunk writes its own part; the task records which attempt counted."""
+    return f"{RESULTS}/{tenant}/{task_id}/parts/part-{chunk:06d}-{attempt}.jsonl"
 
 
 def results_keys(tenant: str, task_id: str) -> tuple[str, str]:
@@ -70,22 +83,30 @@ class ResultStore:
 
     # -- inputs --------------------------------------------------------------------------------
 
-    def open_source(self, key: str) -> Any:
-        """A streaming body of the input file (read in pieces, never whole)."""
-        return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+    def open_source(self, key: str, etag: str | None = None) -> Any:
+        """A streaming body of the input file (read in pieces, never whole). With `etag`, only
+        that version of it: SourceChanged if the object was replaced since."""
+        arguments = {"Bucket": self.bucket, "Key": key, **({"IfMatch": f'"{etag}"'} if etag else {})}
+        try:
+            return self._s3.get_object(**arguments)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+                raise SourceChanged(f"the input file was replaced after it was split (expected ETag {etag})") from None
+            raise
 
-    def source_metadata(self, key: str) -> dict[str, str] | None:
+    def source_info(self, key: str) -> SourceInfo | None:
         try:
             head = self._s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        return {
-            "etag": head.get("ETag", "").strip('"'),
-            "version": head.get("VersionId") or "",
-            **head.get("Metadata", {}),
-        }
+        return SourceInfo(
+            etag=head.get("ETag", "").strip('"'),
+            version=head.get("VersionId") or "",
+            size=int(head.get("ContentLength", 0)),
+            metadata=dict(head.get("Metadata", {})),
+        )
 
     def presigned_upload(
         self, key: str, *, max_bytes: int, expires_in: int, metadata: dict[str, str]
@@ -101,14 +122,17 @@ class ResultStore:
 
     # -- per-chunk parts -----------------------------------------------------------------------
 
-    def put_part(self, tenant: str, task_id: str, chunk: int, results: Iterable[ItemResult]) -> None:
+    def put_part(self, tenant: str, task_id: str, chunk: int, attempt: str, results: Iterable[ItemResult]) -> None:
         body = "".join(result.to_json() + "\n" for result in results).encode()
         self._s3.put_object(
-            Bucket=self.bucket, Key=part_key(tenant, task_id, chunk), Body=body, ContentType="application/x-ndjson"
+            Bucket=self.bucket,
+            Key=part_key(tenant, task_id, chunk, attempt),
+            Body=body,
+            ContentType="application/x-ndjson",
         )
 
-    def read_part(self, tenant: str, task_id: str, chunk: int) -> list[ItemResult]:
-        body = self._s3.get_object(Bucket=self.bucket, Key=part_key(tenant, task_id, chunk))["Body"]
+    def read_part(self, tenant: str, task_id: str, chunk: int, attempt: str) -> list[ItemResult]:
+        body = self._s3.get_object(Bucket=self.bucket, Key=part_key(tenant, task_id, chunk, attempt))["Body"]
         return [ItemResult.model_validate_json(line) for line in body.iter_lines() if line.strip()]
 
     # -- merged results ------------------------------------------------------------------------

@@ -67,7 +67,10 @@ class Task(BaseModel):
     source_key: str | None = None
     columns: list[str] | None = None  # the input's own columns, known once split
     chunk_count: int | None = None
-    done_chunks: list[int] = Field(default_factory=list)  # chunks already counted
+    source_etag: str | None = None  # the version of the input that was split; finalize reads the same
+    # Chunk index → the attempt whose results part was counted. Written in the same conditional
+    # update that adds the chunk's counts, so exactly one attempt per chunk counts.
+    parts: dict[str, str] = Field(default_factory=dict)
     progress: Progress = Field(default_factory=Progress)
     summary: Summary | None = None
     error: TaskError | None = None
@@ -79,7 +82,7 @@ class Task(BaseModel):
     def is_complete(self) -> bool:
         """Every item has been counted, as a result or as an error."""
         total = self.progress.total
-        return total is not None and self.progress.processed + self.progress.failed >= total
+        return total is not None and self.progress.processed + self.progress.failed == total
 
     @property
     def needs_finalizing(self) -> bool:

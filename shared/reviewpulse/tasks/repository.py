@@ -7,8 +7,6 @@ counting twice (DynamoDB `ADD` alone is atomic but not idempotent).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from decimal import Decimal
 from typing import Any
@@ -16,13 +14,12 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from reviewpulse.cursors import decode_cursor, encode_cursor
 from reviewpulse.errors import InvalidCursor
 from reviewpulse.tasks.model import Summary, Task, TaskError, TaskStatus, created_key, now
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-_ACTIVE = (TaskStatus.ACCEPTED.value, TaskStatus.QUEUED.value, TaskStatus.PROCESSING.value)
 
 
 def _to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -57,24 +54,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _encode_cursor(key: dict[str, Any]) -> str:
-    plain = {k: _deserializer.deserialize(v) for k, v in key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+# The keys of each listing's LastEvaluatedKey; a cursor must carry exactly these.
+_CURSOR_KEYS = {
+    "by_created": {"tenant", "task_id", "created_key"},
+    "by_status": {"tenant", "task_id", "created_key", "tenant_status"},
+}
 
 
-def _decode_cursor(cursor: str, tenant: str) -> dict[str, Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidCursor("the cursor is not one this API returned") from exc
-    allowed = {"tenant", "task_id", "created_key", "tenant_status"}
-    if not isinstance(plain, dict) or not set(plain) <= allowed or not all(isinstance(v, str) for v in plain.values()):
+def _encode_list_cursor(index: str, key: dict[str, Any]) -> str:
+    return encode_cursor({"i": index, "k": {k: _deserializer.deserialize(v) for k, v in key.items()}})
+
+
+def _decode_list_cursor(cursor: str, index: str, tenant: str, tenant_status: str | None) -> dict[str, Any]:
+    values = decode_cursor(cursor)
+    key = values.get("k")
+    if values.get("i") != index or not isinstance(key, dict) or set(key) != _CURSOR_KEYS[index]:
+        raise InvalidCursor("the cursor belongs to another listing")
+    if not all(isinstance(v, str) for v in key.values()):
         raise InvalidCursor("the cursor is not one this API returned")
     # A cursor can only continue a listing of the caller's own tasks.
-    if plain.get("tenant") != tenant or not plain.get("tenant_status", f"{tenant}#").startswith(f"{tenant}#"):
-        raise InvalidCursor("the cursor is not one this API returned")
-    return {k: {"S": v} for k, v in plain.items()}
+    if key["tenant"] != tenant or (tenant_status is not None and key["tenant_status"] != tenant_status):
+        raise InvalidCursor("the cursor belongs to another listing")
+    return {k: {"S": v} for k, v in key.items()}
 
 
 class TaskRepository:
@@ -98,24 +99,27 @@ class TaskRepository:
     ) -> tuple[list[Task], str | None]:
         """The tenant's tasks, newest first."""
         query: dict[str, Any] = {"TableName": self._table, "Limit": limit, "ScanIndexForward": False}
-        if status is None:
-            query.update(
-                IndexName="by_created",
-                KeyConditionExpression="tenant = :t",
-                ExpressionAttributeValues=_values({":t": tenant}),
-            )
+        tenant_status = f"{tenant}#{status.value}" if status is not None else None
+        if tenant_status is None:
+            index = "by_created"
+            query.update(KeyConditionExpression="tenant = :t", ExpressionAttributeValues=_values({":t": tenant}))
         else:
+            index = "by_status"
             query.update(
-                IndexName="by_status",
-                KeyConditionExpression="tenant_status = :ts",
-                ExpressionAttributeValues=_values({":ts": f"{tenant}#{status.value}"}),
+                KeyConditionExpression="tenant_status = :ts", ExpressionAttributeValues=_values({":ts": tenant_status})
             )
+        query["IndexName"] = index
         if cursor:
-            query["ExclusiveStartKey"] = _decode_cursor(cursor, tenant)
-        response = self._ddb.query(**query)
+            query["ExclusiveStartKey"] = _decode_list_cursor(cursor, index, tenant, tenant_status)
+        try:
+            response = self._ddb.query(**query)
+        except ClientError as exc:
+            if cursor and exc.response.get("Error", {}).get("Code") == "ValidationException":
+                raise InvalidCursor("the cursor is not one this API returned") from None
+            raise
         tasks = [_from_item(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
-        return tasks, (_encode_cursor(last) if last else None)
+        return tasks, (_encode_list_cursor(index, last) if last else None)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -136,6 +140,8 @@ class TaskRepository:
             "text_field": task.text_field,
             "id_field": task.id_field,
             "source_key": task.source_key,
+            "source_etag": task.source_etag,
+            "parts": {},
             "total": task.progress.total,
             "processed": 0,
             "failed": 0,
@@ -154,20 +160,28 @@ class TaskRepository:
             raise
         return True
 
-    def mark_queued(self, tenant: str, task_id: str, *, source_key: str, correlation_id: str | None) -> Task | None:
-        """Accepted → queued when its file arrives. None if the task is not waiting for a file."""
+    def claim_source(self, task: Task, *, source_key: str, source_etag: str, correlation_id: str | None) -> Task | None:
+        """Bind a batch task to its uploaded file before splitting it: accepted → queued, or the
+        same file again after a split that died part-way. None if the task was split already,
+        has ended, moved on since it was read, or is bound to another version of the file."""
+        status = TaskStatus.QUEUED if task.status is TaskStatus.ACCEPTED else task.status
         return self._update(
-            tenant,
-            task_id,
-            "SET #s = :queued, tenant_status = :ts, source_key = :src, updated_at = :now"
+            task.tenant,
+            task.task_id,
+            "SET #s = :status, tenant_status = :ts, source_key = :src, source_etag = :etag, updated_at = :now"
             + (", correlation_id = :cid" if correlation_id else ""),
-            condition="#s IN (:accepted, :queued)",
+            condition="#s = :seen AND #s IN (:accepted, :queued, :processing) AND attribute_not_exists(chunk_count) "
+            "AND (attribute_not_exists(source_etag) OR source_etag = :etag)",
             values={
-                ":queued": TaskStatus.QUEUED.value,
-                ":accepted": TaskStatus.ACCEPTED.value,
-                ":ts": f"{tenant}#{TaskStatus.QUEUED.value}",
+                ":status": status.value,
+                ":seen": task.status.value,
+                ":ts": f"{task.tenant}#{status.value}",
                 ":src": source_key,
+                ":etag": source_etag,
                 ":now": now().isoformat(),
+                ":accepted": TaskStatus.ACCEPTED.value,
+                ":queued": TaskStatus.QUEUED.value,
+                ":processing": TaskStatus.PROCESSING.value,
                 **({":cid": correlation_id} if correlation_id else {}),
             },
         )
@@ -193,26 +207,27 @@ class TaskRepository:
             names={"#total": "total", "#columns": "columns"},
         )
 
-    def record_chunk(self, tenant: str, task_id: str, *, chunk: int, processed: int, failed: int) -> Task | None:
-        """Add one chunk's counts, exactly once. None if that chunk was already counted or the
-        task is no longer running."""
+    def record_chunk(
+        self, tenant: str, task_id: str, *, chunk: int, attempt: str, processed: int, failed: int
+    ) -> Task | None:
+        """Add one chunk's counts and name the attempt whose part holds its results, exactly once.
+        None if that chunk was already counted or the task is no longer running."""
         return self._update(
             tenant,
             task_id,
-            "ADD #processed :p, failed :f, done_chunks :chunk "
-            "SET #s = :processing, tenant_status = :ts, updated_at = :now",
-            condition="#s IN (:queued, :processing) AND NOT contains(done_chunks, :index)",
+            "ADD #processed :p, failed :f SET #parts.#chunk = :attempt, #s = :processing, tenant_status = :ts, "
+            "updated_at = :now",
+            condition="#s IN (:queued, :processing) AND attribute_not_exists(#parts.#chunk)",
             values={
                 ":p": processed,
                 ":f": failed,
-                ":chunk": {chunk},
-                ":index": chunk,
+                ":attempt": attempt,
                 ":processing": TaskStatus.PROCESSING.value,
                 ":queued": TaskStatus.QUEUED.value,
                 ":ts": f"{tenant}#{TaskStatus.PROCESSING.value}",
                 ":now": now().isoformat(),
             },
-            names={"#processed": "processed"},
+            names={"#processed": "processed", "#parts": "parts", "#chunk": str(chunk)},
         )
 
     def mark_ready(
@@ -250,9 +265,9 @@ class TaskRepository:
                 ":ts": f"{tenant}#{TaskStatus.ERROR.value}",
                 ":err": error.model_dump(),
                 ":now": now().isoformat(),
-                ":accepted": _ACTIVE[0],
-                ":queued": _ACTIVE[1],
-                ":processing": _ACTIVE[2],
+                ":accepted": TaskStatus.ACCEPTED.value,
+                ":queued": TaskStatus.QUEUED.value,
+                ":processing": TaskStatus.PROCESSING.value,
             },
             names={"#error": "error"},
         )

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 
 from reviewpulse.analysis.base import Analyzer
-from reviewpulse.observability import MetricUnit, logger, metrics
-from reviewpulse.queues import WorkMessage
+from reviewpulse.observability import MetricUnit, failure_fields, logger, metrics
+from reviewpulse.queues import FinalizeQueue, WorkMessage
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.store import ResultStore
-from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.workflows.finalize import finalize_task
 
 
 class AnalysisUnavailable(RuntimeError):
@@ -24,7 +23,7 @@ class ChunkOutcome:
     counted: bool  # False when this delivery was a duplicate or the task had already ended
     processed: int
     failed: int
-    finalized: bool
+    completed: bool  # the task is now fully counted and its finalization was requested
 
 
 def analyse_items(message: WorkMessage, analyzer: Analyzer) -> list[ItemResult]:
@@ -38,9 +37,9 @@ def analyse_items(message: WorkMessage, analyzer: Analyzer) -> list[ItemResult]:
         }
     except AnalysisUnavailable:
         raise
-    except Exception:
+    except Exception as exc:
         # One text the engine cannot handle must not sink its neighbours: retry one by one.
-        logger.exception("chunk analysis failed; analysing items one by one")
+        logger.warning("chunk analysis failed; analysing items one by one", extra=failure_fields(exc))
         by_row = {item["row"]: _analyse_one(item, analyzer) for item in usable}
     results = []
     for item in message.items:
@@ -68,25 +67,32 @@ def store_and_count(
     *,
     tasks: TaskRepository,
     store: ResultStore,
-    settings: Settings,
+    finalizer: FinalizeQueue,
+    correlation_id: str | None = None,
 ) -> ChunkOutcome:
-    """Write the chunk's part, add its counts once, and finalize the task if it is now complete."""
+    """Write this attempt's part, then count the chunk once; ask for finalization when complete.
+
+    The part goes to a key of its own and the counting update names it, so a losing duplicate
+    can never overwrite the results that were counted."""
     failed = sum(1 for result in results if result.error is not None)
     processed = len(results) - failed
-    store.put_part(message.tenant, message.task_id, message.chunk, results)
-    task = tasks.record_chunk(message.tenant, message.task_id, chunk=message.chunk, processed=processed, failed=failed)
+    attempt = secrets.token_hex(4)
+    store.put_part(message.tenant, message.task_id, message.chunk, attempt, results)
+    task = tasks.record_chunk(
+        message.tenant, message.task_id, chunk=message.chunk, attempt=attempt, processed=processed, failed=failed
+    )
     counted = task is not None
     if task is None:
         # Already counted (a redelivery) or the task has ended. A redelivery may still owe the
-        # task its finalization if the earlier attempt died right after counting.
+        # task its finalization request if the earlier attempt died right after counting.
         task = tasks.get(message.tenant, message.task_id)
-    finalized = False
-    if task is not None and task.needs_finalizing:
-        finalized = finalize_task(task, tasks=tasks, store=store, settings=settings)
+    completed = task is not None and task.needs_finalizing
+    if completed:
+        finalizer.request(message.tenant, message.task_id, correlation_id)
     if counted:
         metrics.add_metric(name="ItemsAnalysed", unit=MetricUnit.Count, value=processed)
         metrics.add_metric(name="ItemsFailed", unit=MetricUnit.Count, value=failed)
-    return ChunkOutcome(counted=counted, processed=processed, failed=failed, finalized=finalized)
+    return ChunkOutcome(counted=counted, processed=processed, failed=failed, completed=completed)
 
 
 def process_chunk(
@@ -95,11 +101,14 @@ def process_chunk(
     analyzer: Analyzer,
     tasks: TaskRepository,
     store: ResultStore,
-    settings: Settings,
+    finalizer: FinalizeQueue,
+    correlation_id: str | None = None,
 ) -> ChunkOutcome:
     started = time.perf_counter()
     results = analyse_items(message, analyzer)
-    outcome = store_and_count(message, results, tasks=tasks, store=store, settings=settings)
+    outcome = store_and_count(
+        message, results, tasks=tasks, store=store, finalizer=finalizer, correlation_id=correlation_id
+    )
     metrics.add_metric(name="ChunkLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
     logger.info(
         "chunk done",
@@ -110,7 +119,7 @@ def process_chunk(
             "processed": outcome.processed,
             "failed": outcome.failed,
             "counted": outcome.counted,
-            "finalized": outcome.finalized,
+            "completed": outcome.completed,
         },
     )
     return outcome

@@ -11,16 +11,19 @@ import csv
 import io
 import re
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
 from reviewpulse.ingest import FileFormat, FileSpec, open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.queues import FinalizeRequest
 from reviewpulse.results.model import ItemResult
-from reviewpulse.results.store import ResultStore, outgoing_keys, parse_source_key, results_keys
+from reviewpulse.results.store import ResultStore, SourceChanged, outgoing_keys, parse_source_key, results_keys
 from reviewpulse.results.summary import SummaryBuilder
 from reviewpulse.settings import Settings
-from reviewpulse.tasks.model import Task, TaskType
+from reviewpulse.tasks.model import Task, TaskError, TaskType
 from reviewpulse.tasks.repository import TaskRepository
 
 ANALYSIS_COLUMNS = [
@@ -37,8 +40,22 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
 
 
+# Parts are small objects read one request each; a few in flight hide S3's latency.
+PART_READ_CONCURRENCY = 8
+
+
 class ResultsMismatch(RuntimeError):
     """The stored parts do not line up with the task's rows: finalizing must not go on."""
+
+
+def finalize_request(
+    request: FinalizeRequest, *, tasks: TaskRepository, store: ResultStore, settings: Settings
+) -> bool:
+    """Handle a finalize request: a duplicate, or one for a task that already ended, does nothing."""
+    task = tasks.get(request.tenant, request.task_id)
+    if task is None or not task.needs_finalizing:
+        return False
+    return finalize_task(task, tasks=tasks, store=store, settings=settings)
 
 
 def finalize_task(task: Task, *, tasks: TaskRepository, store: ResultStore, settings: Settings) -> bool:
@@ -47,7 +64,12 @@ def finalize_task(task: Task, *, tasks: TaskRepository, store: ResultStore, sett
     summary = SummaryBuilder()
     with tempfile.TemporaryFile() as jsonl_file, tempfile.TemporaryFile() as csv_file:
         results = _merged_results(task, store)
-        written = _write_outputs(task, results, summary, store, settings, jsonl_file, csv_file)
+        try:
+            written = _write_outputs(task, results, summary, store, settings, jsonl_file, csv_file)
+        except SourceChanged as exc:
+            logger.warning("input replaced before finalizing", extra={"tenant": task.tenant, "task_id": task.task_id})
+            tasks.mark_error(task.tenant, task.task_id, TaskError(code="source-changed", detail=str(exc)))
+            return False
         if written != task.progress.total:
             raise ResultsMismatch(f"task has {task.progress.total} items but {written} results are stored")
         store.put_file(jsonl_key, jsonl_file, "application/x-ndjson")
@@ -68,8 +90,21 @@ def finalize_task(task: Task, *, tasks: TaskRepository, store: ResultStore, sett
 
 
 def _merged_results(task: Task, store: ResultStore) -> Iterator[ItemResult]:
+    """Every counted part in chunk order, read a few at a time ahead of the writer."""
+    attempts = []
     for chunk in range(task.chunk_count or 0):
-        yield from sorted(store.read_part(task.tenant, task.task_id, chunk), key=lambda r: r.row)
+        attempt = task.parts.get(str(chunk))
+        if attempt is None:
+            raise ResultsMismatch(f"chunk {chunk} has no counted part")
+        attempts.append((chunk, attempt))
+    with ThreadPoolExecutor(max_workers=PART_READ_CONCURRENCY) as pool:
+        pending: deque = deque()
+        for chunk, attempt in attempts:
+            pending.append(pool.submit(store.read_part, task.tenant, task.task_id, chunk, attempt))
+            if len(pending) >= PART_READ_CONCURRENCY:
+                yield from sorted(pending.popleft().result(), key=lambda r: r.row)
+        while pending:
+            yield from sorted(pending.popleft().result(), key=lambda r: r.row)
 
 
 def _write_outputs(
@@ -98,7 +133,7 @@ def _write_outputs(
             raise ResultsMismatch(f"expected row {written}, found row {result.row}")
         summary.add(result)
         jsonl_file.write(result.to_json().encode() + b"\n")
-        if rows is not None and input_columns is not None:
+        if rows is not None:
             row = next(rows, None)
             if row is None or row.number != result.row:
                 raise ResultsMismatch(f"input has no row {result.row}")
@@ -117,7 +152,7 @@ def _source_rows(task: Task, store: ResultStore, settings: Settings) -> Iterator
         id_field=task.id_field,
         max_text_chars=settings.max_text_chars,
     )
-    return iter(open_rows(store.open_source(task.source_key), spec))
+    return iter(open_rows(store.open_source(task.source_key, etag=task.source_etag), spec))
 
 
 def _analysis_cells(result: ItemResult) -> list[str]:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from reviewpulse.errors import UnusableFile
 from reviewpulse.ingest import FileFormat, FileSpec, chunk_rows, open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
-from reviewpulse.queues import WorkMessage, WorkQueue
-from reviewpulse.results.store import INCOMING, ResultStore, SourceObject
+from reviewpulse.queues import FinalizeQueue, WorkMessage, WorkQueue
+from reviewpulse.results.store import INCOMING, ResultStore, SourceChanged, SourceInfo, SourceObject
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType, drop_task_id, now, ttl_epoch
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.workflows.finalize import finalize_task
+from reviewpulse.tenants.keys import is_valid_tenant
 
 CORRELATION_METADATA = "correlation-id"
 
@@ -33,20 +33,24 @@ def split_source(
     tasks: TaskRepository,
     store: ResultStore,
     queue: WorkQueue,
+    finalizer: FinalizeQueue,
     settings: Settings,
     event_correlation_id: str | None = None,
 ) -> SplitOutcome:
-    metadata = store.source_metadata(source.key)
-    if metadata is None:
+    if not is_valid_tenant(source.tenant):
+        logger.warning("file under a prefix that is not a tenant name ignored")
+        return SplitOutcome(None, "skipped", reason="not a tenant prefix")
+    info = store.source_info(source.key)
+    if info is None:
         return SplitOutcome(source.task_id, "skipped", reason="object no longer exists")
-    correlation_id = metadata.get(CORRELATION_METADATA) or event_correlation_id
+    correlation_id = info.metadata.get(CORRELATION_METADATA) or event_correlation_id
     if correlation_id:
         logger.set_correlation_id(correlation_id)
 
     task = (
-        _task_for_drop(source, metadata, tasks, store, settings, correlation_id)
+        _task_for_drop(source, info, tasks, store, settings, correlation_id)
         if source.kind == INCOMING
-        else (_task_for_upload(source, tasks, correlation_id))
+        else _task_for_upload(source, info, tasks, correlation_id)
     )
     if isinstance(task, SplitOutcome):
         return task
@@ -61,11 +65,13 @@ def split_source(
     )
     counter = _Counter()
     try:
-        rows = open_rows(store.open_source(source.key), spec)
+        rows = open_rows(store.open_source(source.key, etag=task.source_etag), spec)
         chunks = chunk_rows(rows, settings.chunk_max_items, settings.chunk_max_bytes)
         queue.send(counter.messages(task, chunks), correlation_id)
     except UnusableFile as exc:
         return _fail(tasks, task, exc.code, exc.detail)
+    except SourceChanged as exc:
+        return _fail(tasks, task, "source-changed", str(exc))
     if counter.items == 0:
         return _fail(tasks, task, "empty-file", "the file holds no rows")
 
@@ -82,9 +88,9 @@ def split_source(
         "file split",
         extra={"tenant": task.tenant, "task_id": task.task_id, "items": counter.items, "chunks": counter.chunks},
     )
-    # Every chunk may have been analysed before the total was known: then finalizing is ours.
+    # Every chunk may have been counted before the total was known: then asking is ours.
     if recorded is not None and recorded.needs_finalizing:
-        finalize_task(recorded, tasks=tasks, store=store, settings=settings)
+        finalizer.request(task.tenant, task.task_id, correlation_id)
     return SplitOutcome(task.task_id, "split", items=counter.items, chunks=counter.chunks)
 
 
@@ -100,7 +106,9 @@ class _Counter:
             yield WorkMessage(tenant=task.tenant, task_id=task.task_id, chunk=chunk.index, items=chunk.items)
 
 
-def _task_for_upload(source: SourceObject, tasks: TaskRepository, correlation_id: str | None) -> Task | SplitOutcome:
+def _task_for_upload(
+    source: SourceObject, info: SourceInfo, tasks: TaskRepository, correlation_id: str | None
+) -> Task | SplitOutcome:
     assert source.task_id is not None
     task = tasks.get(source.tenant, source.task_id)
     if task is None or task.type is not TaskType.BATCH:
@@ -108,21 +116,23 @@ def _task_for_upload(source: SourceObject, tasks: TaskRepository, correlation_id
         return SplitOutcome(source.task_id, "skipped", reason="no such batch task")
     if task.chunk_count is not None or task.status.is_terminal:
         return SplitOutcome(task.task_id, "skipped", reason="already split")
-    queued = tasks.mark_queued(task.tenant, task.task_id, source_key=source.key, correlation_id=correlation_id)
-    if queued is None:
-        return SplitOutcome(task.task_id, "skipped", reason="task is not waiting for a file")
-    return queued
+    # A split that died part-way is redone from the start (chunks are counted once whatever
+    # happens), but only on the very file it began with.
+    claimed = tasks.claim_source(task, source_key=source.key, source_etag=info.etag, correlation_id=correlation_id)
+    if claimed is None:
+        return SplitOutcome(task.task_id, "skipped", reason="task is not waiting for this file")
+    return claimed
 
 
 def _task_for_drop(
     source: SourceObject,
-    metadata: dict[str, str],
+    info: SourceInfo,
     tasks: TaskRepository,
     store: ResultStore,
     settings: Settings,
     correlation_id: str | None,
 ) -> Task | SplitOutcome:
-    task_id = drop_task_id(store.bucket, source.key, metadata.get("version") or metadata.get("etag", ""))
+    task_id = drop_task_id(store.bucket, source.key, info.version or info.etag)
     file_format = FileFormat.from_filename(source.filename)
     created_at = now()
     task = Task(
@@ -136,6 +146,7 @@ def _task_for_drop(
         filename=source.filename,
         format=file_format.value if file_format else None,
         source_key=source.key,
+        source_etag=info.etag,
         expires_at=ttl_epoch(created_at, settings.task_ttl_days),
     )
     if tasks.create(task):
@@ -144,7 +155,7 @@ def _task_for_drop(
     existing = tasks.get(source.tenant, task_id)
     if existing is None or existing.chunk_count is not None or existing.status.is_terminal:
         return SplitOutcome(task_id, "skipped", reason="duplicate event")
-    return existing  # an earlier split died part-way: split again; chunks are idempotent
+    return existing  # an earlier split died part-way: split again; chunks are counted once
 
 
 def _fail(tasks: TaskRepository, task: Task, code: str, detail: str) -> SplitOutcome:

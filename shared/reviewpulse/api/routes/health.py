@@ -4,7 +4,7 @@ from reviewpulse.api import dependencies as deps
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import Health
 from reviewpulse.errors import NotReady
-from reviewpulse.observability import logger
+from reviewpulse.observability import failure_fields, logger
 from reviewpulse.tasks.repository import TaskRepository
 
 router = APIRouter()
@@ -19,8 +19,8 @@ router = APIRouter()
 def health(tasks: TaskRepository = Depends(deps.task_repository)) -> Health:
     try:
         table_status = tasks.describe().get("TableStatus", "UNKNOWN")
-    except Exception:
-        logger.exception("tasks table unreachable")
+    except Exception as exc:
+        logger.error("tasks table unreachable", extra=failure_fields(exc))
         raise NotReady("the tasks table does not answer") from None
     if table_status != "ACTIVE":
         raise NotReady(f"the tasks table is {table_status}")

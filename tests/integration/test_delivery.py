@@ -1,0 +1,133 @@
+"""At-least-once delivery and replaced files: every row still counts exactly once, or the task
+ends with a clear error. Workflows run on moto resources built from template.yaml; the only
+stand-in is a queue that fails once, the way SQS does when a Lambda dies mid-split."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+import requests
+from reviewpulse.queues import WorkQueue
+from reviewpulse.results.model import ItemResult
+from reviewpulse.results.store import parse_source_key
+from reviewpulse.settings import get_settings
+from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
+from reviewpulse.workflows.chunks import store_and_count
+from reviewpulse.workflows.split import split_source
+
+from tests.integration.test_pipeline import NEGATIVE, POSITIVE, results_of, upload
+
+
+class DiesAfterFirstBatch(WorkQueue):
+    """The real work queue, but the split 'dies' after its first SendMessageBatch."""
+
+    def __init__(self, real: WorkQueue) -> None:
+        self.real = real
+
+    def send(self, messages, correlation_id):
+        def first_batch_then_die():
+            for count, message in enumerate(messages):
+                # SendMessageBatch goes out 10 at a time: the first ten are on the queue by now.
+                if count == 15:
+                    raise TimeoutError("the split function ran out of time")
+                yield message
+
+        return self.real.send(first_batch_then_die(), correlation_id)
+
+
+def test_a_split_that_died_part_way_is_redone_and_counts_once(client, poller, stack, monkeypatch):
+    # Given a 30-row upload in chunks of 1, whose first split dies after 10 chunks were queued
+    monkeypatch.setenv("CHUNK_MAX_ITEMS", "1")
+    rows = [(POSITIVE + NEGATIVE)[i % 6] for i in range(30)]
+    task_id = upload(client, "r.txt", ("\n".join(rows) + "\n").encode())
+    key = f"uploads/acme/{task_id}/r.txt"
+    with pytest.raises(TimeoutError):
+        split_source(
+            parse_source_key(key),
+            tasks=task_repository(),
+            store=result_store(),
+            queue=DiesAfterFirstBatch(work_queue()),
+            finalizer=finalize_queue(),
+            settings=get_settings(),
+        )
+    # And the analyzers already counted those first chunks
+    poller.poll_once(next(t for t in poller.triggers if t.function == "AnalyzeFunction"))
+    assert client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "processing"
+
+    # When the ingest message is delivered again and everything drains
+    poller.drain()
+
+    # Then the task is ready with every row exactly once
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    assert task["status"] == "ready"
+    assert task["progress"] == {"total": 30, "processed": 30, "failed": 0}
+    assert [item["row"] for item in results_of(client, task_id)] == list(range(1, 31))
+
+
+def test_a_file_replaced_before_finalizing_ends_the_task_in_error(client, poller, stack, s3, bucket):
+    # Given an upload that has been split
+    created = client.call("POST", "/v1/batches", {"filename": "r.txt"}).json()
+    post = created["upload"]
+    requests.post(post["url"], data=post["fields"], files={"file": ("r.txt", "\n".join(POSITIVE).encode())}, timeout=30)
+    poller.poll_once(next(t for t in poller.triggers if t.function == "SplitFunction"))
+    poller.poll_once(next(t for t in poller.triggers if t.function == "SplitFunction"))
+
+    # When the same presigned POST uploads a different file before the results are merged
+    requests.post(post["url"], data=post["fields"], files={"file": ("r.txt", "\n".join(NEGATIVE).encode())}, timeout=30)
+    poller.drain()
+
+    # Then the first file's results are never joined to the second file's rows
+    task = client.call("GET", f"/v1/tasks/{created['task']['task_id']}").json()
+    assert task["status"] == "error" and task["error"]["code"] == "source-changed"
+
+
+def test_a_losing_duplicate_never_replaces_the_counted_results(client, poller):
+    # Given a text task whose chunk was counted as analysed
+    task_id = client.call("POST", "/v1/tasks", {"text": POSITIVE[0], "id": "t1"}).json()["task_id"]
+    poller.drain()
+    assert results_of(client, task_id)[0]["label"] == "positive"
+
+    # When a late duplicate of the chunk arrives with different results (a dead-lettered copy)
+    from reviewpulse.queues import WorkMessage
+
+    duplicate = WorkMessage(tenant="acme", task_id=task_id, chunk=0, items=[{"row": 1, "id": "t1", "text": "x"}])
+    outcome = store_and_count(
+        duplicate,
+        [ItemResult.failed({"row": 1, "id": "t1"}, "dead-lettered", "late copy")],
+        tasks=task_repository(),
+        store=result_store(),
+        finalizer=finalize_queue(),
+    )
+
+    # Then it is not counted, and the task's results and counts are unchanged
+    assert not outcome.counted
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    assert task["progress"] == {"total": 1, "processed": 1, "failed": 0}
+    assert results_of(client, task_id)[0]["label"] == "positive"
+
+
+def test_user_metadata_cannot_merge_two_dropped_files(client, poller, s3, bucket):
+    # Given two different files dropped at the same key, both claiming the same "version" metadata
+    for text in (POSITIVE[0], NEGATIVE[0]):
+        s3.put_object(Bucket=bucket, Key="incoming/acme/daily.txt", Body=text.encode(), Metadata={"version": "1"})
+        poller.drain()
+    # Then each got its own task
+    tasks = client.call("GET", "/v1/tasks").json()["items"]
+    assert len(tasks) == 2 and {t["status"] for t in tasks} == {"ready"}
+
+
+def test_drops_outside_a_tenant_name_are_ignored(client, poller, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="incoming/Not A Tenant/x.txt", Body=POSITIVE[0].encode())
+    poller.drain()
+    assert poller.crashes == []
+    assert client.call("GET", "/v1/tasks").json()["items"] == []
+
+
+def test_an_unreadable_dead_letter_is_dropped_not_retried_forever(runner, stack):
+    from reviewpulse_tools.lambda_runtime import sqs_event
+
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=stack.ref("WorkDeadLetterQueue"), MessageBody="{not json")
+    messages = sqs.receive_message(QueueUrl=stack.ref("WorkDeadLetterQueue"))["Messages"]
+    result = runner.invoke("DeadLetterFunction", sqs_event(messages, stack.attribute("WorkDeadLetterQueue", "Arn")))
+    assert result == {"batchItemFailures": []}
