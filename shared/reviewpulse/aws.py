@@ -6,6 +6,7 @@ points the very same code at moto; nothing here knows whether it runs locally.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -15,7 +16,27 @@ from botocore.config import Config
 # Standard retry mode backs off with jitter on throttling and transient errors.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
 
+# (service, operation, params) for every AWS API call the domain makes: for benchmarks that count
+# calls and tests that compare them with each function's IAM policy. Empty in production.
+ApiCallListener = Callable[[str, str, dict[str, Any]], None]
+_listeners: list[ApiCallListener] = []
+
 
 @cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
+    created = boto3.session.Session().client(service, config=_CONFIG)
+    created.meta.events.register("before-parameter-build", _notify)
+    return created
+
+
+def add_api_call_listener(listener: ApiCallListener) -> None:
+    _listeners.append(listener)
+
+
+def remove_api_call_listener(listener: ApiCallListener) -> None:
+    _listeners.remove(listener)
+
+
+def _notify(params: dict[str, Any], model: Any, **_: Any) -> None:
+    for listener in list(_listeners):
+        listener(model.service_model.endpoint_prefix, model.name, params)

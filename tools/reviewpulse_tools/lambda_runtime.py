@@ -75,6 +75,7 @@ class FunctionRunner:
             initializer=lambda: asyncio.set_event_loop(asyncio.new_event_loop()),
         )
         self.invocations: dict[str, int] = {}
+        self.current_function: str | None = None  # the function being invoked, if any
 
     def environment(self, function: str) -> dict[str, str]:
         return {
@@ -110,7 +111,11 @@ class FunctionRunner:
             timeout_seconds=int(properties.get("Timeout", 3)),
         )
         self.invocations[function] = self.invocations.get(function, 0) + 1
-        return module.handler(event, context)
+        self.current_function = function
+        try:
+            return module.handler(event, context)
+        finally:
+            self.current_function = None
 
 
 # -- SQS event source mappings -------------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""Every AWS call a function makes is allowed by that function's own policy in template.yaml.
+
+moto does not enforce IAM, so this test does: it records each call the handlers make through the
+domain's boto3 clients while the whole pipeline runs (API, split, analyze, finalize, dead
+letters), and checks the action and the resource (table or index, queue, bucket key prefix)
+against the statements written for that function.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from reviewpulse.aws import add_api_call_listener, remove_api_call_listener
+
+from tests.integration.test_pipeline import NEGATIVE, POSITIVE, Unavailable, results_of, upload
+from tests.sam_template import function_properties, load_template
+
+# IAM action for an API operation, where the two differ.
+S3_ACTIONS = {
+    "HeadObject": ["s3:GetObject"],
+    "GetObject": ["s3:GetObject"],
+    "PutObject": ["s3:PutObject"],
+    "CreateMultipartUpload": ["s3:PutObject"],
+    "UploadPart": ["s3:PutObject"],
+    "CompleteMultipartUpload": ["s3:PutObject"],
+    "CopyObject": ["s3:PutObject"],  # plus s3:GetObject on the source, checked separately
+    "ListObjectsV2": ["s3:ListBucket"],
+}
+SQS_ACTIONS = {"SendMessageBatch": "sqs:SendMessage", "SendMessage": "sqs:SendMessage"}
+
+
+def allowed(statements: list[dict[str, Any]], action: str, resource: tuple[str, ...]) -> bool:
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if statement.get("Effect") == "Allow" and action in actions:
+            if any(matches(declared, resource) for declared in resources):
+                return True
+    return False
+
+
+def matches(declared: Any, resource: tuple[str, ...]) -> bool:
+    """Does a template Resource (an intrinsic) cover ("table"|"index"|"queue"|"bucket"|"object", logical id, [key])?"""
+    if isinstance(declared, dict) and "Fn::GetAtt" in declared:
+        target = declared["Fn::GetAtt"]
+        logical = target[0] if isinstance(target, list) else target.split(".")[0]
+        return resource[:2] in {("table", logical), ("queue", logical), ("bucket", logical)}
+    if isinstance(declared, dict) and "Fn::Sub" in declared:
+        pattern = declared["Fn::Sub"]
+        found = re.fullmatch(r"\$\{(\w+)\.Arn\}/(.*)", pattern)
+        if not found:
+            return False
+        logical, rest = found.groups()
+        if resource[0] == "index":
+            return resource[1] == logical and rest == "index/*"
+        if resource[0] == "object":
+            prefix = rest[:-1] if rest.endswith("*") else None
+            return resource[1] == logical and prefix is not None and resource[2].startswith(prefix)
+    return False
+
+
+@pytest.fixture
+def calls(runner):
+    recorded: list[tuple[str, str, str, dict[str, Any]]] = []
+
+    def listen(service: str, operation: str, params: dict[str, Any]) -> None:
+        if runner.current_function:
+            recorded.append((runner.current_function, service, operation, dict(params)))
+
+    add_api_call_listener(listen)
+    yield recorded
+    remove_api_call_listener(listen)
+
+
+def test_every_call_is_allowed_by_the_calling_functions_policy(
+    client, poller, runner, stack, s3, bucket, calls, monkeypatch
+):
+    # Given traffic through every function: a text, a batch, a drop, pages, health, a dead letter
+    monkeypatch.setenv("CHUNK_MAX_ITEMS", "2")
+    task_id = client.call("POST", "/v1/tasks", {"text": POSITIVE[0]}).json()["task_id"]
+    batch_id = upload(client, "r.txt", ("\n".join(POSITIVE + NEGATIVE) + "\n").encode())
+    s3.put_object(Bucket=bucket, Key="incoming/acme/in/d.txt", Body="\n".join(NEGATIVE).encode())
+    poller.drain()
+    runner.module("AnalyzeFunction").analyzer = Unavailable()
+    failing = upload(client, "f.txt", POSITIVE[1].encode())
+    poller.drain()
+    for path in (f"/v1/tasks/{task_id}", f"/v1/tasks/{batch_id}/results", "/v1/tasks", "/health"):
+        assert client.call("GET", path).status == 200
+    client.call("POST", "/v1/batches", {"filename": "later.csv"})
+    assert results_of(client, failing)[0]["error"]["code"] == "dead-lettered"
+
+    # Then every function called AWS, and each call is allowed by its own statements
+    template = load_template()
+    names = {stack.ref(logical): logical for logical in ("TasksTable", "KeysTable", "DataBucket")}
+    queues = {stack.ref(q): q for q in ("WorkQueue", "FinalizeQueue", "IngestQueue")}
+    seen: dict[str, set[str]] = defaultdict(set)
+    presigned_posts: set[str] = set()
+    denied = []
+    for function, service, operation, params in calls:
+        statements = [s for p in function_properties(template, function).get("Policies", []) for s in p["Statement"]]
+        seen[function].add(f"{service}:{operation}")
+        if (service, operation) == ("s3", "CreateBucket"):
+            # botocore builds a CreateBucket request to sign a presigned POST; nothing is sent.
+            presigned_posts.add(function)
+            continue
+        for action, resource in required(service, operation, params, names, queues):
+            if not allowed(statements, action, resource):
+                denied.append((function, action, resource))
+    assert not denied, denied
+    # A presigned POST is signed with the function's role: the role must be allowed the upload.
+    for function in presigned_posts:
+        statements = [s for p in function_properties(template, function).get("Policies", []) for s in p["Statement"]]
+        assert allowed(statements, "s3:PutObject", ("object", "DataBucket", "uploads/acme/t/f.csv")), function
+    assert set(seen) >= {
+        "AuthorizerFunction",
+        "CreateTaskFunction",
+        "CreateBatchFunction",
+        "GetTaskFunction",
+        "GetResultsFunction",
+        "ListTasksFunction",
+        "HealthFunction",
+        "SplitFunction",
+        "AnalyzeFunction",
+        "FinalizeFunction",
+        "DeadLetterFunction",
+    }
+
+
+def required(service, operation, params, names, queues):
+    if service == "dynamodb":
+        table = names[params["TableName"]]
+        if "IndexName" in params:
+            return [(f"dynamodb:{operation}", ("index", table))]
+        return [(f"dynamodb:{operation}", ("table", table))]
+    if service == "sqs":
+        return [(SQS_ACTIONS.get(operation, f"sqs:{operation}"), ("queue", queues[params["QueueUrl"]]))]
+    if service == "s3":
+        bucket = names[params["Bucket"]]
+        needs = [(action, ("object", bucket, params["Key"])) for action in S3_ACTIONS[operation]]
+        if operation == "CopyObject":
+            source = params["CopySource"]
+            source_key = source["Key"] if isinstance(source, dict) else source.split("/", 1)[1]
+            needs.append(("s3:GetObject", ("object", bucket, source_key)))
+        return needs
+    raise AssertionError(f"unexpected service {service}")
