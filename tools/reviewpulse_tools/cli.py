@@ -14,6 +14,7 @@ the running local stack. `keys create` prints only the new key on standard outpu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -355,8 +356,10 @@ def _dev(args: argparse.Namespace) -> int:
 def _invoke(args: argparse.Namespace) -> int:
     from reviewpulse_tools.local_stack import invoke
 
+    # As `sam local invoke`: the function's own output (logs, metrics) on stderr, its result on stdout.
     try:
-        result = invoke(args.function, args.event, args.env_vars)
+        with contextlib.redirect_stdout(sys.stderr):
+            result = invoke(args.function, args.event, args.env_vars)
     except RuntimeError as exc:
         raise UsageError(str(exc)) from None
     print(json.dumps(result, indent=2, default=str))

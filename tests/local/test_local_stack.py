@@ -1,0 +1,212 @@
+"""The local stack as a user runs it: `reviewpulse dev` in its own process, then everything over
+HTTP — the API on localhost, moto's S3 for uploads and drops — and the CLI against it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+from reviewpulse.tenants.keys import KeyRepository
+from reviewpulse_tools.local_stack import STACK_NAME, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]
+EVENTS = sorted((ROOT / "events").glob("*.json"))
+POSITIVE = "Absolutely love it, works perfectly"
+NEGATIVE = "Terrible, it broke after one day"
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    """A running `reviewpulse dev` on free ports, with its own state file; stopped with SIGTERM."""
+    state_file = tmp_path_factory.mktemp("local") / "stack.json"
+    env = {**os.environ, "REVIEWPULSE_STATE": str(state_file)}
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        env.pop(name, None)
+    log = (state_file.parent / "dev.log").open("w")
+    process = subprocess.Popen(
+        [*CLI, "dev", "--port", str(free_port()), "--aws-port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 90
+    while not state_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the local stack did not start: {(state_file.parent / 'dev.log').read_text()[-2000:]}")
+        time.sleep(0.2)
+    state = json.loads(state_file.read_text())
+    state["env"] = env
+    yield state
+    # Then Ctrl-C/SIGTERM stops it cleanly and it removes its state file
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert not state_file.exists()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def api(local):
+    with httpx.Client(base_url=local["api_url"], headers={"X-Api-Key": local["api_key"]}, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def aws(local):
+    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
+    return lambda service: session.client(service, endpoint_url=local["aws_endpoint"])
+
+
+def wait_until_done(api, task_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = api.get(f"/v1/tasks/{task_id}").json()
+        if task["status"] in ("ready", "error"):
+            return task
+        time.sleep(0.2)
+    raise AssertionError(f"task {task_id} did not finish: {task}")
+
+
+def run_cli(local, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], cwd=ROOT, env=local["env"], capture_output=True, text=True, timeout=timeout)
+
+
+def test_health_answers_without_a_key(local):
+    assert httpx.get(f"{local['api_url']}/health", timeout=10).json()["status"] == "ok"
+
+
+def test_a_single_text_reaches_ready(api):
+    task = api.post("/v1/tasks", json={"text": POSITIVE, "id": "t-1"}).json()
+    done = wait_until_done(api, task["task_id"])
+    assert done["status"] == "ready" and done["summary"]["counts"]["positive"] == 1
+    assert api.get(f"/v1/tasks/{task['task_id']}/results").json()["items"][0]["id"] == "t-1"
+
+
+def test_a_csv_batch_uploaded_by_presigned_post_reaches_ready(api):
+    # Given a batch and its presigned POST, which points at the local S3
+    created = api.post("/v1/batches", json={"filename": "b.csv", "id_field": "ref"}).json()
+    content = "ref,review\n" + "".join(f'r{i},"{POSITIVE if i % 2 else NEGATIVE}"\n' for i in range(1, 41))
+    upload = created["upload"]
+    response = httpx.post(upload["url"], data=upload["fields"], files={"file": ("b.csv", content.encode())}, timeout=30)
+    assert response.status_code in (200, 204)
+
+    # When the pollers feed split, analyze and finalize
+    task = wait_until_done(api, created["task"]["task_id"])
+
+    # Then every row has its result, joined to its own columns in the CSV
+    assert task["status"] == "ready" and task["progress"] == {"total": 40, "processed": 40, "failed": 0}
+    page = api.get(f"/v1/tasks/{task['task_id']}/results", params={"limit": 1}).json()
+    rows = list(csv.DictReader(io.StringIO(httpx.get(page["files"]["csv"], timeout=30).text)))
+    assert [(r["ref"], r["sentiment_label"]) for r in rows] == [
+        (f"r{i}", "positive" if i % 2 else "negative") for i in range(1, 41)
+    ]
+
+
+def test_an_incoming_drop_comes_back_in_outgoing(local, aws):
+    s3 = aws("s3")
+    bucket = f"{STACK_NAME}-data-123456789012-us-east-1"
+    s3.put_object(Bucket=bucket, Key="incoming/local/crm/export.txt", Body=f"{POSITIVE}\n{NEGATIVE}\n".encode())
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            body = s3.get_object(Bucket=bucket, Key="outgoing/local/crm/export.txt.results.csv")["Body"].read()
+            break
+        except s3.exceptions.NoSuchKey:
+            assert time.monotonic() < deadline, "no results appeared under outgoing/"
+            time.sleep(0.3)
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert [r["sentiment_label"] for r in rows] == ["positive", "negative"]
+
+
+def test_a_bad_file_ends_in_error(api):
+    created = api.post("/v1/batches", json={"filename": "bad.csv"}).json()
+    upload = created["upload"]
+    httpx.post(upload["url"], data=upload["fields"], files={"file": ("bad.csv", b"\x00\x01\x02" * 100)}, timeout=30)
+    task = wait_until_done(api, created["task"]["task_id"])
+    assert task["status"] == "error" and task["error"]["code"] == "not-text"
+
+
+def test_another_tenants_task_is_404(local, api):
+    task_id = api.post("/v1/tasks", json={"text": POSITIVE}).json()["task_id"]
+    created = run_cli(local, "keys", "create", "--tenant", "other", "--local")
+    assert created.returncode == 0, created.stderr
+    other_key = created.stdout.strip()
+    answer = httpx.get(f"{local['api_url']}/v1/tasks/{task_id}", headers={"X-Api-Key": other_key}, timeout=10)
+    assert answer.status_code == 404 and answer.json()["code"] == "not-found"
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_the_cli_analyses_a_file_and_writes_its_results(local, tmp_path):
+    source = tmp_path / "reviews.jsonl"
+    source.write_text(
+        "\n".join(json.dumps({"id": f"j{i}", "text": t}) for i, t in enumerate([POSITIVE, NEGATIVE])) + "\n"
+    )
+    out = tmp_path / "out.csv"
+    done = run_cli(local, "analyze", str(source), "--id-field", "id", "--out", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert "positive" in done.stdout and "2 analysed of 2 rows" in done.stdout
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["id"], r["sentiment_label"]) for r in rows] == [("j0", "positive"), ("j1", "negative")]
+    one = run_cli(local, "analyze", "--text", NEGATIVE)
+    assert one.returncode == 0 and "negative" in one.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["analyze", "samples/reviews.csv", "--api-key", "rp_wrong"], "the API key was refused"),
+        (["status", "0" * 28], "no such task"),
+        (["analyze", "Makefile"], "cannot tell its format"),
+        (["analyze", "nope.csv"], "no such file"),
+        (["tasks", "--endpoint", "http://127.0.0.1:9"], "cannot reach http://127.0.0.1:9"),
+    ],
+)
+def test_cli_failures_are_one_clear_line(local, args, message):
+    done = run_cli(local, *args)
+    assert done.returncode in (1, 2)
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("event_file", EVENTS, ids=[p.stem for p in EVENTS])
+def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_file):
+    # Given the sample authorizer event's key registered for its tenant
+    sample_key = json.loads((ROOT / "events" / "authorizer.json").read_text())["headers"]["X-Api-Key"]
+    keys = KeyRepository(f"{STACK_NAME}-KeysTable", aws("dynamodb"))
+    if keys.find(sample_key) is None:
+        keys.add(sample_key, "example")
+    function = {
+        "create_task": "CreateTaskFunction",
+        "create_batch": "CreateBatchFunction",
+        "get_task": "GetTaskFunction",
+        "get_results": "GetResultsFunction",
+        "list_tasks": "ListTasksFunction",
+        "health": "HealthFunction",
+        "authorizer": "AuthorizerFunction",
+        "split": "SplitFunction",
+        "split_drop": "SplitFunction",
+        "analyze": "AnalyzeFunction",
+        "finalize": "FinalizeFunction",
+        "dead_letter": "DeadLetterFunction",
+        "dead_letter_finalize": "DeadLetterFunction",
+    }[event_file.stem]
+    done = run_cli(local, "invoke", function, "--event", str(event_file))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    if "Records" in json.loads(event_file.read_text()):
+        assert result == {"batchItemFailures": []}
+    elif function == "AuthorizerFunction":
+        assert result["context"]["tenant"] == "example"
+    else:
+        assert result["statusCode"] < 500
