@@ -5,7 +5,7 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 
-.PHONY: venv sam-venv dev demo quality lint test test-fast validate build openapi clean
+.PHONY: venv sam-venv dev demo bench quality lint test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ dev: venv
 # The main job on the embedded local default: analyse samples/reviews.csv, no AWS account needed.
 demo: venv
 	$(PY) -m reviewpulse_tools.demo
+
+# Benchmarks (not tests): calls per review, end-to-end time, splitter memory, cold starts.
+bench: venv
+	$(PY) -m reviewpulse_tools.bench
 
 # Lexicon accuracy on the UCI labelled sentences (in ../shared/data, beside this repository).
 quality: venv

@@ -41,13 +41,13 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    from reviewpulse.aws import client
+    from reviewpulse.aws import reset_clients
     from reviewpulse.settings import get_settings
 
-    client.cache_clear()
+    reset_clients()
     get_settings.cache_clear()
     yield
-    client.cache_clear()
+    reset_clients()
     get_settings.cache_clear()
 
 

@@ -23,8 +23,14 @@ _listeners: list[ApiCallListener] = []
 
 
 @cache
+def _session() -> boto3.session.Session:
+    # One session for every client: its loader parses the shared endpoint and partition data once.
+    return boto3.session.Session()
+
+
+@cache
 def client(service: str) -> Any:
-    created = boto3.session.Session().client(service, config=_CONFIG)
+    created = _session().client(service, config=_CONFIG)
     created.meta.events.register("before-parameter-build", _notify)
     return created
 
@@ -40,3 +46,9 @@ def remove_api_call_listener(listener: ApiCallListener) -> None:
 def _notify(params: dict[str, Any], model: Any, **_: Any) -> None:
     for listener in list(_listeners):
         listener(model.service_model.endpoint_prefix, model.name, params)
+
+
+def reset_clients() -> None:
+    """Forget every client and the session (tests change credentials and endpoints between runs)."""
+    client.cache_clear()
+    _session.cache_clear()

@@ -1,17 +1,21 @@
-"""Configuration from the environment, validated once per process."""
+"""Configuration from the environment, validated once per process.
+
+A plain pydantic model read from os.environ (field name upper-cased): the same validation as
+pydantic-settings without its import cost, which every cold start would pay.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
+from functools import cache
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every knob the functions read. Names match the template's environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     tasks_table_name: str = "reviewpulse-tasks"
     keys_table_name: str = "reviewpulse-keys"
@@ -27,11 +31,16 @@ class Settings(BaseSettings):
     upload_url_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
     results_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     # Items per work-queue message, and a byte cap that keeps a message under SQS's 256 KiB.
-    chunk_max_items: int = Field(default=200, ge=1)
+    chunk_max_items: int = Field(default=1000, ge=1)
     chunk_max_bytes: int = Field(default=200_000, ge=1_000, le=250_000)
     task_ttl_days: int = Field(default=30, ge=1)
 
+    @classmethod
+    def from_environment(cls) -> Settings:
+        values = {name: os.environ[name.upper()] for name in cls.model_fields if name.upper() in os.environ}
+        return cls.model_validate(values)
 
-@lru_cache(maxsize=1)
+
+@cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_environment()

@@ -34,11 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     from reviewpulse_tools.local_stack import free_port, start
 
     # The demo's stack is its own: a private state file, so the CLI below finds this one.
-    os.environ["REVIEWPULSE_STATE"] = str(Path(tempfile.mkdtemp(prefix="reviewpulse-demo-")) / "stack.json")
+    workdir = Path(tempfile.mkdtemp(prefix="reviewpulse-demo-"))
+    os.environ["REVIEWPULSE_STATE"] = str(workdir / "stack.json")
     print("starting the local stack…", file=sys.stderr)
-    running = start(api_port=free_port(), aws_port=free_port(), function_log_level="WARNING")
+    running = start(api_port=free_port(), aws_port=free_port(), function_output=workdir / "functions.log")
     try:
         print(f"API on {running.api_url}, AWS (moto) on {running.aws_endpoint}", file=sys.stderr)
+        print(f"the functions' logs: {workdir / 'functions.log'}", file=sys.stderr)
         command = ["analyze", str(args.file), "--out", str(args.out)]
         command += ["--id-field", id_field] if id_field else []
         command += ["--text-field", args.text_field] if args.text_field else []

@@ -10,12 +10,13 @@ import base64
 import hashlib
 import importlib.util
 import json
+import multiprocessing
 import os
 import re
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
@@ -76,6 +77,7 @@ class FunctionRunner:
         )
         self.invocations: dict[str, int] = {}
         self.current_function: str | None = None  # the function being invoked, if any
+        self.busy_seconds: dict[str, float] = {}  # time spent inside each function's handler
 
     def environment(self, function: str) -> dict[str, str]:
         return {
@@ -112,10 +114,117 @@ class FunctionRunner:
         )
         self.invocations[function] = self.invocations.get(function, 0) + 1
         self.current_function = function
+        started = time.perf_counter()
         try:
             return module.handler(event, context)
         finally:
             self.current_function = None
+            self.busy_seconds[function] = self.busy_seconds.get(function, 0.0) + time.perf_counter() - started
+
+
+class ProcessFunctionRunner:
+    """Runs each function in processes of its own, as Lambda runs each function in its own
+    execution environments: separate module state, the function's own environment, and real
+    concurrency across cores (`concurrency` environments per function, started on first use).
+
+    The local stack uses it; the tests use FunctionRunner, since moto's in-process mock cannot
+    be shared with other processes."""
+
+    def __init__(
+        self,
+        stack: ProvisionedStack,
+        extra_environment: dict[str, str] | None = None,
+        function_environment: dict[str, dict[str, str]] | None = None,
+        concurrency: dict[str, int] | None = None,
+        output: str | None = None,
+    ) -> None:
+        self.stack = stack
+        self.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true", **(extra_environment or {})}
+        self.function_environment = function_environment or {}
+        self.concurrency = concurrency or {}
+        self.output = output  # a file for the functions' own output (logs, EMF metrics); None: ours
+        self._pools: dict[str, ProcessPoolExecutor] = {}
+        self._lock = threading.Lock()
+        self.invocations: dict[str, int] = {}
+        self.busy_seconds: dict[str, float] = {}
+        self.api_calls: dict[str, dict[str, int]] = {}  # function → "service:Operation" → count
+
+    environment = FunctionRunner.environment
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        result, calls, elapsed = self._pool(function).submit(_environment_invoke, event).result()
+        with self._lock:
+            self.invocations[function] = self.invocations.get(function, 0) + 1
+            self.busy_seconds[function] = self.busy_seconds.get(function, 0.0) + elapsed
+            counts = self.api_calls.setdefault(function, {})
+            for name, count in calls.items():
+                counts[name] = counts.get(name, 0) + count
+        return result
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _pool(self, function: str) -> ProcessPoolExecutor:
+        with self._lock:
+            if function not in self._pools:
+                properties = self.stack.function_properties(function)
+                self._pools[function] = ProcessPoolExecutor(
+                    max_workers=self.concurrency.get(function, 1),
+                    # spawn, not fork: this process runs threads (moto, the gateway, pollers).
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_environment_start,
+                    initargs=(
+                        str(self.stack.function_code_dir(function) / "app.py"),
+                        self.environment(function),
+                        f"{self.stack.name}-{function}",
+                        int(properties.get("MemorySize", 128)),
+                        int(properties.get("Timeout", 3)),
+                        self.output,
+                    ),
+                )
+            return self._pools[function]
+
+
+# State of one execution environment (a child process of ProcessFunctionRunner).
+_environment: dict[str, Any] = {}
+
+
+def _environment_start(
+    app_path: str, environment: dict[str, str], name: str, memory: int, timeout: int, output: str | None
+) -> None:
+    if output:
+        with open(output, "ab") as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+    os.environ.update(environment)
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    from reviewpulse.aws import add_api_call_listener
+
+    calls: dict[str, int] = {}
+
+    def count(service: str, operation: str, params: dict[str, Any]) -> None:
+        calls[f"{service}:{operation}"] = calls.get(f"{service}:{operation}", 0) + 1
+
+    add_api_call_listener(count)
+    spec = importlib.util.spec_from_file_location("app", app_path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _environment.update(module=module, calls=calls, name=name, memory=memory, timeout=timeout)
+
+
+def _environment_invoke(event: dict[str, Any]) -> tuple[Any, dict[str, int], float]:
+    context = LambdaContext(
+        function_name=_environment["name"],
+        memory_limit_in_mb=_environment["memory"],
+        timeout_seconds=_environment["timeout"],
+    )
+    calls = _environment["calls"]
+    calls.clear()
+    started = time.perf_counter()
+    result = _environment["module"].handler(event, context)
+    return result, dict(calls), time.perf_counter() - started
 
 
 # -- SQS event source mappings -------------------------------------------------------------------
@@ -172,6 +281,7 @@ class QueuePoller:
         self.triggers = runner.stack.queue_triggers()
         self.failures = 0
         self.crashes: list[Exception] = []
+        self._count_lock = threading.Lock()
 
     def poll_once(self, trigger: QueueTrigger, wait_seconds: int = 0) -> int:
         url = self.runner.stack.ref(trigger.queue)
@@ -191,7 +301,8 @@ class QueuePoller:
             failed_ids = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         except Exception as exc:
             # A crashed invocation leaves the whole batch for redelivery, as in Lambda.
-            self.crashes.append(exc)
+            with self._count_lock:
+                self.crashes.append(exc)
             failed_ids = {m["MessageId"] for m in messages}
         done = [m for m in messages if m["MessageId"] not in failed_ids]
         for start in range(0, len(done), 10):
@@ -203,7 +314,8 @@ class QueuePoller:
             )
         for message in messages:
             if message["MessageId"] in failed_ids:
-                self.failures += 1
+                with self._count_lock:
+                    self.failures += 1
                 if self.retry_delay is not None:  # None: wait out the queue's own visibility timeout
                     self.sqs.change_message_visibility(
                         QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_delay

@@ -29,6 +29,7 @@ STACK_NAME = "reviewpulse-local"
 REGION = "us-east-1"
 DEFAULT_TENANT = "local"
 DEFAULT_API_PORT = 3000
+ANALYZE_CONCURRENCY = max(1, min(4, os.cpu_count() or 1))
 DEFAULT_AWS_PORT = 5005
 # Where a running stack says how to reach it (REVIEWPULSE_STATE moves it, e.g. for tests).
 DEFAULT_STATE_FILE = ROOT / ".local" / "stack.json"
@@ -49,6 +50,8 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # Read-only endpoints emit no business metrics, and Powertools warns on each such call.
+        "PYTHONWARNINGS": "ignore:No application metrics to publish",
     }
 
 
@@ -109,13 +112,14 @@ def start(
     aws_port: int = DEFAULT_AWS_PORT,
     env_file: Path | None = None,
     function_log_level: str | None = None,
+    function_output: Path | None = None,
 ) -> RunningStack:
     import boto3
     from moto.server import ThreadedMotoServer
     from reviewpulse.tenants.keys import KeyRepository
 
     from reviewpulse_tools.http_gateway import serve
-    from reviewpulse_tools.lambda_runtime import ApiGateway, FunctionRunner, QueuePoller
+    from reviewpulse_tools.lambda_runtime import ApiGateway, ProcessFunctionRunner, QueuePoller
     from reviewpulse_tools.provision import provision
 
     for port, flag in ((aws_port, "--aws-port"), (api_port, "--port")):
@@ -138,7 +142,14 @@ def start(
             **({"POWERTOOLS_LOG_LEVEL": function_log_level} if function_log_level else {}),
             **shared,
         }
-        runner = FunctionRunner(stack, extra, per_function)
+        # Two execution environments for the analyzer (one per core here), one for the rest.
+        runner = ProcessFunctionRunner(
+            stack,
+            extra,
+            per_function,
+            concurrency={"AnalyzeFunction": ANALYZE_CONCURRENCY},
+            output=str(function_output) if function_output else None,
+        )
         key, _ = KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")).create(DEFAULT_TENANT)
         poller = QueuePoller(runner, session.client("sqs"), retry_delay=None)
         gateway = ApiGateway(runner, stage="local")
@@ -158,11 +169,12 @@ def start(
     running._closers += [moto.stop, runner.close, server.shutdown]
     running._threads.append(server_thread)
     for trigger in poller.triggers:
-        thread = threading.Thread(
-            target=poller.run, args=(trigger, running._stop), name=f"poller-{trigger.function}", daemon=True
-        )
-        thread.start()
-        running._threads.append(thread)
+        for n in range(runner.concurrency.get(trigger.function, 1)):
+            thread = threading.Thread(
+                target=poller.run, args=(trigger, running._stop), name=f"poller-{trigger.function}-{n}", daemon=True
+            )
+            thread.start()
+            running._threads.append(thread)
     state_file().parent.mkdir(parents=True, exist_ok=True)
     state_file().write_text(
         json.dumps(
