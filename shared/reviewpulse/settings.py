@@ -22,6 +22,7 @@ class Settings(BaseModel):
     data_bucket_name: str = "reviewpulse-data"
     work_queue_url: str = ""
     finalize_queue_url: str = ""
+    idempotency_table_name: str = "reviewpulse-idempotency"
 
     # Rows whose text is longer than this become per-row errors (documented in the README). The
     # cap keeps one item well inside an SQS message.

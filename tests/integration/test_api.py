@@ -215,3 +215,42 @@ def test_cursors_from_another_listing_or_offset_are_refused(client, poller):
     response = client.call("GET", f"/v1/tasks/{task_id}/results", query={"cursor": forged})
     assert_problem(response, 400, "invalid-cursor")
     assert "Lovely" not in response.body
+
+
+def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_task(client, other_client):
+    # Given a create sent twice with the same Idempotency-Key and body (a client retry)
+    headers = {"Idempotency-Key": "order-4711"}
+    first = client.call("POST", "/v1/tasks", {"text": "Nice shoes"}, headers=headers)
+    again = client.call("POST", "/v1/tasks", {"text": "Nice shoes"}, headers=headers)
+    # Then both answers are the same task, and only one task exists
+    assert first.status == again.status == 202
+    assert first.json()["task_id"] == again.json()["task_id"]
+    assert len(client.call("GET", "/v1/tasks").json()["items"]) == 1
+    # And another tenant's same key is its own
+    theirs = other_client.call("POST", "/v1/tasks", {"text": "Nice shoes"}, headers=headers)
+    assert theirs.status == 202 and theirs.json()["task_id"] != first.json()["task_id"]
+
+
+def test_an_idempotency_key_reused_with_another_body_is_a_conflict(client):
+    headers = {"Idempotency-Key": "order-4712"}
+    assert client.call("POST", "/v1/tasks", {"text": "Nice shoes"}, headers=headers).status == 202
+    assert_problem(
+        client.call("POST", "/v1/tasks", {"text": "Bad shoes"}, headers=headers), 409, "idempotency-key-reused"
+    )
+    assert len(client.call("GET", "/v1/tasks").json()["items"]) == 1
+
+
+def test_a_retried_batch_gets_the_same_upload(client):
+    headers = {"Idempotency-Key": "batch-2026-05"}
+    first = client.call("POST", "/v1/batches", {"filename": "may.csv"}, headers=headers).json()
+    again = client.call("POST", "/v1/batches", {"filename": "may.csv"}, headers=headers).json()
+    assert first["task"]["task_id"] == again["task"]["task_id"]
+    assert first["upload"]["fields"]["key"] == again["upload"]["fields"]["key"]
+
+
+@pytest.mark.parametrize("key", ["has space", "x" * 129, "ünïcode", "semi;colon"])
+def test_bad_idempotency_keys_are_refused(client, key):
+    response = client.call("POST", "/v1/tasks", {"text": "Nice"}, headers={"Idempotency-Key": key})
+    assert response.status in (400, 422)
+    assert response.json()["code"] in ("invalid-idempotency-key", "validation-error")
+    assert client.call("GET", "/v1/tasks").json()["items"] == []

@@ -80,7 +80,10 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
 ):
     # Given traffic through every function: a text, a batch, a drop, pages, health, a dead letter
     monkeypatch.setenv("CHUNK_MAX_ITEMS", "2")
-    task_id = client.call("POST", "/v1/tasks", {"text": POSITIVE[0]}).json()["task_id"]
+    task_id = client.call("POST", "/v1/tasks", {"text": POSITIVE[0]}, headers={"Idempotency-Key": "k1"}).json()[
+        "task_id"
+    ]
+    client.call("POST", "/v1/batches", {"filename": "x.csv"}, headers={"Idempotency-Key": "k2"})
     batch_id = upload(client, "r.txt", ("\n".join(POSITIVE + NEGATIVE) + "\n").encode())
     s3.put_object(Bucket=bucket, Key="incoming/acme/in/d.txt", Body="\n".join(NEGATIVE).encode())
     poller.drain()
@@ -94,7 +97,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
 
     # Then every function called AWS, and each call is allowed by its own statements
     template = load_template()
-    names = {stack.ref(logical): logical for logical in ("TasksTable", "KeysTable", "DataBucket")}
+    names = {stack.ref(logical): logical for logical in ("TasksTable", "KeysTable", "IdempotencyTable", "DataBucket")}
     queues = {stack.ref(q): q for q in ("WorkQueue", "FinalizeQueue", "IngestQueue")}
     seen: dict[str, set[str]] = defaultdict(set)
     presigned_posts: set[str] = set()

@@ -2,6 +2,7 @@ from fastapi import APIRouter, Depends, Request
 
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.idempotent import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import BatchCreated, CreateBatchRequest, TaskView, UploadView
 from reviewpulse.results.store import ResultStore
@@ -17,30 +18,42 @@ router = APIRouter()
     status_code=201,
     response_model=BatchCreated,
     summary="Create a batch task and get a presigned POST to upload its file",
-    responses=problem_responses(415),
+    responses=problem_responses(400, 409, 415),
 )
 def create_batch(
     body: CreateBatchRequest,
     request: Request,
+    idempotency_key: str | None = IdempotencyKeyHeader,
     tenant: str = Depends(caller_tenant),
     tasks: TaskRepository = Depends(deps.task_repository),
     store: ResultStore = Depends(deps.result_store),
     settings: Settings = Depends(deps.settings),
 ) -> BatchCreated:
-    task, upload = create_batch_task(
-        tenant,
-        body.filename,
-        body.format,
-        body.text_field,
-        body.id_field,
-        correlation_id=request_id(request),
-        tasks=tasks,
-        store=store,
-        settings=settings,
-    )
-    return BatchCreated(
-        task=TaskView.of(task),
-        upload=UploadView(
-            url=upload.url, fields=upload.fields, expires_at=upload.expires_at, max_bytes=upload.max_bytes
-        ),
+    def create() -> BatchCreated:
+        task, upload = create_batch_task(
+            tenant,
+            body.filename,
+            body.format,
+            body.text_field,
+            body.id_field,
+            correlation_id=request_id(request),
+            tasks=tasks,
+            store=store,
+            settings=settings,
+        )
+        return BatchCreated(
+            task=TaskView.of(task),
+            upload=UploadView(
+                url=upload.url, fields=upload.fields, expires_at=upload.expires_at, max_bytes=upload.max_bytes
+            ),
+        )
+
+    return answer_once(
+        request,
+        tenant=tenant,
+        key=idempotency_key,
+        operation="create_batch",
+        body=body,
+        output_model=BatchCreated,
+        produce=create,
     )

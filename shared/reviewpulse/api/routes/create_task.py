@@ -2,6 +2,7 @@ from fastapi import APIRouter, Depends, Request
 
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.idempotent import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import CreateTaskRequest, TaskView
 from reviewpulse.queues import WorkQueue
@@ -17,17 +18,29 @@ router = APIRouter()
     status_code=202,
     response_model=TaskView,
     summary="Analyse one text",
-    responses=problem_responses(413),
+    responses=problem_responses(400, 409, 413),
 )
 def create_task(
     body: CreateTaskRequest,
     request: Request,
+    idempotency_key: str | None = IdempotencyKeyHeader,
     tenant: str = Depends(caller_tenant),
     tasks: TaskRepository = Depends(deps.task_repository),
     queue: WorkQueue = Depends(deps.work_queue),
     settings: Settings = Depends(deps.settings),
 ) -> TaskView:
-    task = create_text_task(
-        tenant, body.text, body.id, correlation_id=request_id(request), tasks=tasks, queue=queue, settings=settings
+    def create() -> TaskView:
+        task = create_text_task(
+            tenant, body.text, body.id, correlation_id=request_id(request), tasks=tasks, queue=queue, settings=settings
+        )
+        return TaskView.of(task)
+
+    return answer_once(
+        request,
+        tenant=tenant,
+        key=idempotency_key,
+        operation="create_task",
+        body=body,
+        output_model=TaskView,
+        produce=create,
     )
-    return TaskView.of(task)

@@ -1,0 +1,38 @@
+"""The Idempotency-Key header of the create endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import Header, Request
+from pydantic import BaseModel
+
+Output = TypeVar("Output", bound=BaseModel)
+
+IdempotencyKeyHeader = Header(
+    default=None,
+    alias="Idempotency-Key",
+    max_length=256,
+    description="Send the same key again (with the same body) to get the first answer back, not a second task.",
+)
+
+
+def answer_once(
+    request: Request,
+    *,
+    tenant: str,
+    key: str | None,
+    operation: str,
+    body: BaseModel,
+    output_model: type[Output],
+    produce: Callable[[], Output],
+) -> Output:
+    if key is None:
+        return produce()
+    # Imported here: only the create endpoints pay for Powertools idempotency, and only when used.
+    from reviewpulse.tasks.idempotency import IdempotentCall, check_key, once, register_lambda_context
+
+    register_lambda_context(request.scope.get("aws.context"))
+    call = IdempotentCall(tenant=tenant, key=check_key(key), operation=operation, body=body.model_dump(mode="json"))
+    return once(call, output_model, produce)
