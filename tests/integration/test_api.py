@@ -254,3 +254,36 @@ def test_bad_idempotency_keys_are_refused(client, key):
     assert response.status in (400, 422)
     assert response.json()["code"] in ("invalid-idempotency-key", "validation-error")
     assert client.call("GET", "/v1/tasks").json()["items"] == []
+
+
+def test_cancelling_a_running_task_skips_its_remaining_chunks(client, poller, monkeypatch):
+    # Given a batch that has been split into chunks but not analysed
+    from tests.integration.test_pipeline import upload
+
+    monkeypatch.setenv("CHUNK_MAX_ITEMS", "2")
+    task_id = upload(client, "r.txt", b"Great\nAwful\nFine\nLovely\n")
+    poller.poll_once(next(t for t in poller.triggers if t.function == "SplitFunction"))
+    poller.poll_once(next(t for t in poller.triggers if t.function == "SplitFunction"))
+    # When its owner cancels it, and the workers run
+    cancelled = client.call("DELETE", f"/v1/tasks/{task_id}")
+    poller.drain()
+    # Then it stays cancelled with nothing analysed, and cancelling again changes nothing
+    assert cancelled.status == 200 and cancelled.json()["status"] == "cancelled"
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    assert task["status"] == "cancelled" and task["progress"]["processed"] + task["progress"]["failed"] == 0
+    assert client.call("DELETE", f"/v1/tasks/{task_id}").json()["status"] == "cancelled"
+    assert_problem(client.call("GET", f"/v1/tasks/{task_id}/results"), 409, "task-not-ready")
+
+
+def test_a_finished_task_cannot_be_cancelled_but_can_be_purged(client, other_client, poller, s3, bucket):
+    task_id = client.call("POST", "/v1/tasks", {"text": "Lovely"}).json()["task_id"]
+    poller.drain()
+    assert_problem(client.call("DELETE", f"/v1/tasks/{task_id}"), 409, "task-finished")
+    # Another tenant can neither cancel nor purge it
+    assert_problem(other_client.call("DELETE", f"/v1/tasks/{task_id}", query={"purge": "true"}), 404, "not-found")
+    # Its owner purges it: the record and every stored object are gone
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"results/acme/{task_id}/").get("KeyCount", 0) > 0
+    purged = client.call("DELETE", f"/v1/tasks/{task_id}", query={"purge": "true"})
+    assert purged.status == 204
+    assert_problem(client.call("GET", f"/v1/tasks/{task_id}"), 404, "not-found")
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"results/acme/{task_id}/").get("KeyCount", 0) == 0

@@ -94,6 +94,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         assert client.call("GET", path).status == 200
     client.call("POST", "/v1/batches", {"filename": "later.csv"})
     assert results_of(client, failing)[0]["error"]["code"] == "dead-lettered"
+    assert client.call("DELETE", f"/v1/tasks/{batch_id}", query={"purge": "true"}).status == 204
 
     # Then every function called AWS, and each call is allowed by its own statements
     template = load_template()
@@ -129,6 +130,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "AnalyzeFunction",
         "FinalizeFunction",
         "DeadLetterFunction",
+        "DeleteTaskFunction",
     }
 
 
@@ -142,6 +144,12 @@ def required(service, operation, params, names, queues):
         return [(SQS_ACTIONS.get(operation, f"sqs:{operation}"), ("queue", queues[params["QueueUrl"]]))]
     if service == "s3":
         bucket = names[params["Bucket"]]
+        if operation == "ListObjectsV2":
+            return [("s3:ListBucket", ("bucket", bucket))]
+        if operation == "DeleteObjects":
+            return [("s3:DeleteObject", ("object", bucket, o["Key"])) for o in params["Delete"]["Objects"]]
+        if operation == "DeleteObject":
+            return [("s3:DeleteObject", ("object", bucket, params["Key"]))]
         needs = [(action, ("object", bucket, params["Key"])) for action in S3_ACTIONS[operation]]
         if operation == "CopyObject":
             source = params["CopySource"]

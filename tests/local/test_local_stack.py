@@ -190,6 +190,7 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "create_task": "CreateTaskFunction",
         "create_batch": "CreateBatchFunction",
         "get_task": "GetTaskFunction",
+        "delete_task": "DeleteTaskFunction",
         "get_results": "GetResultsFunction",
         "list_tasks": "ListTasksFunction",
         "health": "HealthFunction",

@@ -269,6 +269,7 @@ COLD_EVENTS = {
     "CreateBatchFunction": "create_batch.json",
     "ListTasksFunction": "list_tasks.json",
     "GetTaskFunction": "get_task.json",
+    "DeleteTaskFunction": "delete_task.json",
     "GetResultsFunction": "get_results.json",
     "HealthFunction": "health.json",
     "SplitFunction": "split.json",

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from reviewpulse.api.app import build_app
-from reviewpulse.api.routes import create_batch, create_task, get_results, get_task, health, list_tasks
+from reviewpulse.api.routes import create_batch, create_task, delete_task, get_results, get_task, health, list_tasks
 
 ROUTERS = (
     create_task.router,
     create_batch.router,
     list_tasks.router,
     get_task.router,
+    delete_task.router,
     get_results.router,
     health.router,
 )

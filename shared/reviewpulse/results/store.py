@@ -66,6 +66,11 @@ def part_key(tenant: str, task_id: str, chunk: int, attempt: str) -> str:
     return f"{RESULTS}/{tenant}/{task_id}/parts/part-{chunk:06d}-{attempt}.jsonl"
 
 
+def task_prefixes(tenant: str, task_id: str) -> tuple[str, str]:
+    """Where a task's own data lives: its upload and its results."""
+    return f"{UPLOADS}/{tenant}/{task_id}/", f"{RESULTS}/{tenant}/{task_id}/"
+
+
 def results_keys(tenant: str, task_id: str) -> tuple[str, str]:
     prefix = f"{RESULTS}/{tenant}/{task_id}/results"
     return f"{prefix}.jsonl", f"{prefix}.csv"
@@ -169,6 +174,20 @@ class ResultStore:
             body.close()
         size = _object_size(response)
         return lines, (position if size is None or position < size else None)
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix` (1,000 per call). Returns how many."""
+        deleted = 0
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+                deleted += len(keys)
+        return deleted
+
+    def delete_object(self, key: str) -> None:
+        self._s3.delete_object(Bucket=self.bucket, Key=key)
 
     def presigned_get(self, key: str, expires_in: int) -> str:
         return self._s3.generate_presigned_url(

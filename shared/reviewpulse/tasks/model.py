@@ -27,10 +27,11 @@ class TaskStatus(str, Enum):
     PROCESSING = "processing"  # at least one chunk is done
     READY = "ready"
     ERROR = "error"
+    CANCELLED = "cancelled"  # stopped by its owner; chunks still queued are skipped
 
     @property
     def is_terminal(self) -> bool:
-        return self in (TaskStatus.READY, TaskStatus.ERROR)
+        return self in (TaskStatus.READY, TaskStatus.ERROR, TaskStatus.CANCELLED)
 
 
 class TaskError(BaseModel):

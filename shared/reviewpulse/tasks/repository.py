@@ -273,6 +273,26 @@ class TaskRepository:
         )
         return updated is not None
 
+    def mark_cancelled(self, tenant: str, task_id: str) -> Task | None:
+        """Any non-terminal status → cancelled. None if the task had already ended."""
+        return self._update(
+            tenant,
+            task_id,
+            "SET #s = :cancelled, tenant_status = :ts, updated_at = :now",
+            condition="#s IN (:accepted, :queued, :processing)",
+            values={
+                ":cancelled": TaskStatus.CANCELLED.value,
+                ":ts": f"{tenant}#{TaskStatus.CANCELLED.value}",
+                ":now": now().isoformat(),
+                ":accepted": TaskStatus.ACCEPTED.value,
+                ":queued": TaskStatus.QUEUED.value,
+                ":processing": TaskStatus.PROCESSING.value,
+            },
+        )
+
+    def delete(self, tenant: str, task_id: str) -> None:
+        self._ddb.delete_item(TableName=self._table, Key=_to_item({"tenant": tenant, "task_id": task_id}))
+
     def describe(self) -> dict[str, Any]:
         return self._ddb.describe_table(TableName=self._table)["Table"]
 

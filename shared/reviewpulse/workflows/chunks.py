@@ -105,6 +105,19 @@ def process_chunk(
     correlation_id: str | None = None,
 ) -> ChunkOutcome:
     started = time.perf_counter()
+    task = tasks.get(message.tenant, message.task_id)
+    if task is None or task.status.is_terminal:
+        # Cancelled, failed or gone: the chunk is skipped, not analysed.
+        logger.info(
+            "chunk skipped",
+            extra={
+                "tenant": message.tenant,
+                "task_id": message.task_id,
+                "chunk": message.chunk,
+                "status": task.status.value if task else "missing",
+            },
+        )
+        return ChunkOutcome(counted=False, processed=0, failed=0, completed=False)
     results = analyse_items(message, analyzer)
     outcome = store_and_count(
         message, results, tasks=tasks, store=store, finalizer=finalizer, correlation_id=correlation_id

@@ -1,0 +1,35 @@
+from fastapi import APIRouter, Depends, Query, Response
+
+from reviewpulse.api import dependencies as deps
+from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.problems import problem_responses
+from reviewpulse.api.schemas import TaskView
+from reviewpulse.errors import NotFound
+from reviewpulse.results.store import ResultStore
+from reviewpulse.tasks.cancel import cancel_task, purge_task
+from reviewpulse.tasks.model import is_valid_task_id
+from reviewpulse.tasks.repository import TaskRepository
+
+router = APIRouter()
+
+
+@router.delete(
+    "/v1/tasks/{task_id}",
+    response_model=TaskView,
+    summary="Cancel a task; with purge=true also delete its upload, results and record",
+    responses={**problem_responses(404, 409), 204: {"description": "purged: nothing of the task is left"}},
+)
+def delete_task(
+    task_id: str,
+    purge: bool = Query(default=False, description="also delete the task's stored data"),
+    tenant: str = Depends(caller_tenant),
+    tasks: TaskRepository = Depends(deps.task_repository),
+    store: ResultStore = Depends(deps.result_store),
+):
+    task = tasks.get(tenant, task_id) if is_valid_task_id(task_id) else None
+    if task is None:
+        raise NotFound("no such task")
+    if purge:
+        purge_task(task, tasks=tasks, store=store)
+        return Response(status_code=204)
+    return TaskView.of(cancel_task(task, tasks=tasks))

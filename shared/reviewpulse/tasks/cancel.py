@@ -1,0 +1,45 @@
+"""DELETE /v1/tasks/{task_id}: stop a task, and on request forget everything it stored."""
+
+from __future__ import annotations
+
+from reviewpulse.errors import ReviewPulseError
+from reviewpulse.observability import logger
+from reviewpulse.results.store import ResultStore, outgoing_keys, parse_source_key, task_prefixes
+from reviewpulse.tasks.model import Task, TaskStatus, TaskType
+from reviewpulse.tasks.repository import TaskRepository
+
+
+class TaskFinished(ReviewPulseError):
+    code, status, title = "task-finished", 409, "Task has already finished"
+
+
+def cancel_task(task: Task, *, tasks: TaskRepository) -> Task:
+    """A running task becomes `cancelled`; its chunks still on the queue are skipped. Cancelling a
+    cancelled task changes nothing; a finished one cannot be cancelled (it can be purged)."""
+    if task.status is TaskStatus.CANCELLED:
+        return task
+    cancelled = tasks.mark_cancelled(task.tenant, task.task_id)
+    if cancelled is None:
+        latest = tasks.get(task.tenant, task.task_id)
+        if latest is not None and latest.status is TaskStatus.CANCELLED:
+            return latest
+        raise TaskFinished(f"task is {latest.status.value if latest else 'gone'}; purge it to delete its data")
+    logger.info("task cancelled", extra={"tenant": task.tenant, "task_id": task.task_id})
+    return cancelled
+
+
+def purge_task(task: Task, *, tasks: TaskRepository, store: ResultStore) -> int:
+    """Cancel if running, then delete the upload, the results and the record. Files dropped by
+    other systems under incoming/ are theirs and stay; their outgoing/ copies go."""
+    if not task.status.is_terminal:
+        tasks.mark_cancelled(task.tenant, task.task_id)
+    deleted = sum(store.delete_prefix(prefix) for prefix in task_prefixes(task.tenant, task.task_id))
+    if task.type is TaskType.DROP and task.source_key:
+        source = parse_source_key(task.source_key)
+        if source is not None:
+            for key in outgoing_keys(source):
+                store.delete_object(key)
+                deleted += 1
+    tasks.delete(task.tenant, task.task_id)
+    logger.info("task purged", extra={"tenant": task.tenant, "task_id": task.task_id, "objects": deleted})
+    return deleted
