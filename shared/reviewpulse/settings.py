@@ -35,6 +35,9 @@ class Settings(BaseModel):
     chunk_max_items: int = Field(default=1000, ge=1)
     chunk_max_bytes: int = Field(default=200_000, ge=1_000, le=250_000)
     task_ttl_days: int = Field(default=30, ge=1)
+    # The sweeper ends a batch whose file never came, and a task whose progress stopped.
+    upload_deadline_minutes: int = Field(default=60, ge=1)
+    stall_deadline_minutes: int = Field(default=30, ge=1)
 
     @classmethod
     def from_environment(cls) -> Settings:

@@ -40,6 +40,8 @@ def test_event_replays_through_its_function(event_file, runner, stack):
     # Then the function answers as its trigger expects, without failures
     if "Records" in event:
         assert result == {"batchItemFailures": []}
+    elif event.get("source") == "aws.scheduler":
+        assert set(result) == {"examined", "ended"}
     elif event.get("type") == "REQUEST":
         assert result["principalId"] == "example"
         assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow"

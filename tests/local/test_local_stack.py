@@ -190,6 +190,7 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "create_task": "CreateTaskFunction",
         "create_batch": "CreateBatchFunction",
         "get_task": "GetTaskFunction",
+        "sweeper": "SweeperFunction",
         "delete_task": "DeleteTaskFunction",
         "get_results": "GetResultsFunction",
         "list_tasks": "ListTasksFunction",
@@ -209,5 +210,7 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         assert result == {"batchItemFailures": []}
     elif function == "AuthorizerFunction":
         assert result["context"]["tenant"] == "example"
+    elif function == "SweeperFunction":
+        assert set(result) == {"examined", "ended"}
     else:
         assert result["statusCode"] < 500

@@ -276,6 +276,7 @@ COLD_EVENTS = {
     "AnalyzeFunction": "analyze.json",
     "FinalizeFunction": "finalize.json",
     "DeadLetterFunction": "dead_letter.json",
+    "SweeperFunction": "sweeper.json",
 }
 API_FUNCTIONS = {
     "CreateTaskFunction",

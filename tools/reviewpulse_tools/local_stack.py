@@ -119,7 +119,7 @@ def start(
     from reviewpulse.tenants.keys import KeyRepository
 
     from reviewpulse_tools.http_gateway import serve
-    from reviewpulse_tools.lambda_runtime import ApiGateway, ProcessFunctionRunner, QueuePoller
+    from reviewpulse_tools.lambda_runtime import ApiGateway, ProcessFunctionRunner, QueuePoller, run_schedule, schedules
     from reviewpulse_tools.provision import provision
 
     for port, flag in ((aws_port, "--aws-port"), (api_port, "--port")):
@@ -175,6 +175,15 @@ def start(
             )
             thread.start()
             running._threads.append(thread)
+    for function, period in schedules():
+        thread = threading.Thread(
+            target=run_schedule,
+            args=(runner, function, period, running._stop),
+            name=f"schedule-{function}",
+            daemon=True,
+        )
+        thread.start()
+        running._threads.append(thread)
     state_file().parent.mkdir(parents=True, exist_ok=True)
     state_file().write_text(
         json.dumps(

@@ -22,6 +22,14 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+# Running tasks are spread over a few partitions of the sparse `active` index.
+ACTIVE_SHARDS = 8
+
+
+def active_shard(task_id: str) -> str:
+    return f"s{int(task_id[-2:], 16) % ACTIVE_SHARDS}"
+
+
 def _to_item(values: dict[str, Any]) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
 
@@ -141,6 +149,7 @@ class TaskRepository:
             "id_field": task.id_field,
             "source_key": task.source_key,
             "source_etag": task.source_etag,
+            "active_shard": None if task.status.is_terminal else active_shard(task.task_id),
             "parts": {},
             "total": task.progress.total,
             "processed": 0,
@@ -238,7 +247,7 @@ class TaskRepository:
             tenant,
             task_id,
             "SET #s = :ready, tenant_status = :ts, summary = :summary, results_key = :rk, "
-            "results_csv_key = :ck, updated_at = :now",
+            "results_csv_key = :ck, updated_at = :now REMOVE active_shard",
             condition="#s IN (:queued, :processing)",
             values={
                 ":ready": TaskStatus.READY.value,
@@ -258,7 +267,7 @@ class TaskRepository:
         updated = self._update(
             tenant,
             task_id,
-            "SET #s = :error, tenant_status = :ts, #error = :err, updated_at = :now",
+            "SET #s = :error, tenant_status = :ts, #error = :err, updated_at = :now REMOVE active_shard",
             condition="#s IN (:accepted, :queued, :processing)",
             values={
                 ":error": TaskStatus.ERROR.value,
@@ -278,7 +287,7 @@ class TaskRepository:
         return self._update(
             tenant,
             task_id,
-            "SET #s = :cancelled, tenant_status = :ts, updated_at = :now",
+            "SET #s = :cancelled, tenant_status = :ts, updated_at = :now REMOVE active_shard",
             condition="#s IN (:accepted, :queued, :processing)",
             values={
                 ":cancelled": TaskStatus.CANCELLED.value,
@@ -289,6 +298,41 @@ class TaskRepository:
                 ":processing": TaskStatus.PROCESSING.value,
             },
         )
+
+    def stale(self, shard: str, older_than: str) -> list[dict[str, str]]:
+        """Running tasks of one shard last updated before `older_than` (ISO time)."""
+        found: list[dict[str, str]] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "active",
+            "KeyConditionExpression": "active_shard = :shard AND updated_at < :before",
+            "ExpressionAttributeValues": _values({":shard": shard, ":before": older_than}),
+        }
+        while True:
+            response = self._ddb.query(**query)
+            found += [{k: _deserializer.deserialize(v) for k, v in item.items()} for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return found
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def expire(self, tenant: str, task_id: str, *, seen_status: str, seen_updated_at: str, error: TaskError) -> bool:
+        """End a task that has not moved since it was seen; False if it moved or ended meanwhile."""
+        updated = self._update(
+            tenant,
+            task_id,
+            "SET #s = :error, tenant_status = :ts, #error = :err, updated_at = :now REMOVE active_shard",
+            condition="#s = :seen AND updated_at = :seen_at",
+            values={
+                ":error": TaskStatus.ERROR.value,
+                ":ts": f"{tenant}#{TaskStatus.ERROR.value}",
+                ":err": error.model_dump(),
+                ":now": now().isoformat(),
+                ":seen": seen_status,
+                ":seen_at": seen_updated_at,
+            },
+            names={"#error": "error"},
+        )
+        return updated is not None
 
     def delete(self, tenant: str, task_id: str) -> None:
         self._ddb.delete_item(TableName=self._table, Key=_to_item({"tenant": tenant, "task_id": task_id}))

@@ -1,0 +1,23 @@
+"""Lambda entry point of the sweeper (EventBridge Scheduler, every 5 minutes)."""
+
+from datetime import timedelta
+
+from reviewpulse.observability import logger, metrics, tracer
+from reviewpulse.settings import get_settings
+from reviewpulse.tasks.model import now
+from reviewpulse.wiring import task_repository
+from reviewpulse.workflows.sweep import sweep
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event, context):
+    settings = get_settings()
+    outcome = sweep(
+        task_repository(),
+        now=now(),
+        upload_deadline=timedelta(minutes=settings.upload_deadline_minutes),
+        stall_deadline=timedelta(minutes=settings.stall_deadline_minutes),
+    )
+    return {"examined": outcome.examined, "ended": len(outcome.ended)}

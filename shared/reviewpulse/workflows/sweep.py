@@ -1,0 +1,49 @@
+"""No task stays running forever: end those whose upload never came or whose progress stopped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.tasks.model import TaskError, TaskStatus
+from reviewpulse.tasks.repository import ACTIVE_SHARDS, TaskRepository
+
+
+@dataclass
+class SweepOutcome:
+    examined: int = 0
+    ended: list[tuple[str, str, str]] = field(default_factory=list)  # (tenant, task_id, code)
+
+
+def sweep(
+    tasks: TaskRepository, *, now: datetime, upload_deadline: timedelta, stall_deadline: timedelta
+) -> SweepOutcome:
+    outcome = SweepOutcome()
+    older_than = (now - min(upload_deadline, stall_deadline)).isoformat()
+    for shard in range(ACTIVE_SHARDS):
+        for item in tasks.stale(f"s{shard}", older_than):
+            outcome.examined += 1
+            age = now - datetime.fromisoformat(item["updated_at"])
+            status = item["status"]
+            if status == TaskStatus.ACCEPTED.value and age >= upload_deadline:
+                error = TaskError(code="upload-expired", detail=f"no file arrived within {_minutes(upload_deadline)}")
+            elif status in (TaskStatus.QUEUED.value, TaskStatus.PROCESSING.value) and age >= stall_deadline:
+                error = TaskError(code="stalled", detail=f"no progress for {_minutes(stall_deadline)}")
+            else:
+                continue
+            # Only if it has not moved since it was read: a chunk counted meanwhile wins.
+            if tasks.expire(
+                item["tenant"], item["task_id"], seen_status=status, seen_updated_at=item["updated_at"], error=error
+            ):
+                outcome.ended.append((item["tenant"], item["task_id"], error.code))
+                logger.warning(
+                    "task ended by the sweeper",
+                    extra={"tenant": item["tenant"], "task_id": item["task_id"], "code": error.code},
+                )
+    metrics.add_metric(name="TasksSwept", unit=MetricUnit.Count, value=len(outcome.ended))
+    return outcome
+
+
+def _minutes(delta: timedelta) -> str:
+    return f"{int(delta.total_seconds() // 60)} minutes"
