@@ -91,7 +91,8 @@ def bucket(stack: ProvisionedStack) -> str:
 def _create_key(stack: ProvisionedStack, tenant: str) -> str:
     from reviewpulse.tenants.keys import KeyRepository
 
-    key, _ = KeyRepository(stack.ref("KeysTable"), boto3.client("dynamodb")).create(tenant)
+    # The usage key stands in for the tenant's API Gateway key in the usage plan (ApiKeyRequired).
+    key, _ = KeyRepository(stack.ref("KeysTable"), boto3.client("dynamodb")).create(tenant, f"usage-{tenant}")
     return key
 
 

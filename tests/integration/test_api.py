@@ -194,9 +194,18 @@ def test_health_needs_no_key(gateway):
     assert response.json() == {"status": "ok", "checks": {"tasks_table": "ok"}}
 
 
-def test_unknown_routes_are_refused(client):
-    assert client.call("DELETE", "/v1/tasks").status in (403, 405)
-    assert client.call("GET", "/v2/anything").status == 403
+def test_unknown_routes_and_methods_are_not_found(client):
+    # REST APIs answer both as MISSING_AUTHENTICATION_TOKEN, mapped to 404 by the template
+    assert_problem(client.call("DELETE", "/v1/tasks"), 404, "not-found")
+    assert_problem(client.call("GET", "/v2/anything"), 404, "not-found")
+
+
+def test_a_key_outside_the_usage_plan_is_forbidden(gateway, stack):
+    # Given a key stored without a usage-plan key (ApiKeyRequired cannot be met)
+    from tests.conftest import Client
+
+    key, _ = KeyRepository(stack.ref("KeysTable"), boto3.client("dynamodb")).create("acme")
+    assert_problem(Client(gateway, key).call("GET", "/v1/tasks"), 403, "forbidden")
 
 
 def test_cursors_from_another_listing_or_offset_are_refused(client, poller):

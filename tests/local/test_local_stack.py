@@ -49,12 +49,16 @@ def local(tmp_path_factory):
         time.sleep(0.2)
     state = json.loads(state_file.read_text())
     state["env"] = env
-    yield state
-    # Then Ctrl-C/SIGTERM stops it cleanly and it removes its state file
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
-    assert not state_file.exists()
-    log.close()
+    try:
+        yield state
+        # Then SIGTERM stops it cleanly and it removes its state file
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert not state_file.exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +112,7 @@ def test_a_csv_batch_uploaded_by_presigned_post_reaches_ready(api):
     # Then every row has its result, joined to its own columns in the CSV
     assert task["status"] == "ready" and task["progress"] == {"total": 40, "processed": 40, "failed": 0}
     page = api.get(f"/v1/tasks/{task['task_id']}/results", params={"limit": 1}).json()
+    assert "files" in page, page
     rows = list(csv.DictReader(io.StringIO(httpx.get(page["files"]["csv"], timeout=30).text)))
     assert [(r["ref"], r["sentiment_label"]) for r in rows] == [
         (f"r{i}", "positive" if i % 2 else "negative") for i in range(1, 41)
@@ -136,6 +141,17 @@ def test_a_bad_file_ends_in_error(api):
     httpx.post(upload["url"], data=upload["fields"], files={"file": ("bad.csv", b"\x00\x01\x02" * 100)}, timeout=30)
     task = wait_until_done(api, created["task"]["task_id"])
     assert task["status"] == "error" and task["error"]["code"] == "not-text"
+
+
+def test_a_wrong_key_does_not_break_the_authorizer(local):
+    # Given a request with a key nobody issued
+    wrong = httpx.get(f"{local['api_url']}/v1/tasks", headers={"X-Api-Key": "rp_nobody"}, timeout=10)
+    assert wrong.status_code == 401 and wrong.json()["code"] == "unauthorized"
+    # Then a key created afterwards still works
+    created = run_cli(local, "keys", "create", "--tenant", "later", "--local")
+    assert created.returncode == 0, created.stderr
+    fresh = httpx.get(f"{local['api_url']}/v1/tasks", headers={"X-Api-Key": created.stdout.strip()}, timeout=10)
+    assert fresh.status_code == 200
 
 
 def test_another_tenants_task_is_404(local, api):

@@ -124,12 +124,14 @@ def _run_batch(api, content: bytes) -> tuple[dict, float]:
     created = api.post("/v1/batches", json={"filename": "bench.csv", "id_field": "review_id"}).json()
     upload = created["upload"]
     started = time.perf_counter()
-    httpx.post(upload["url"], data=upload["fields"], files={"file": ("bench.csv", content)}, timeout=120)
-    while True:
+    uploaded = httpx.post(upload["url"], data=upload["fields"], files={"file": ("bench.csv", content)}, timeout=120)
+    uploaded.raise_for_status()
+    while time.perf_counter() - started < 600:
         task = api.get(f"/v1/tasks/{created['task']['task_id']}").json()
-        if task["status"] in ("ready", "error"):
+        if task["status"] in ("ready", "error", "cancelled"):
             return task, time.perf_counter() - started
         time.sleep(0.05)
+    raise RuntimeError("the benchmark batch did not finish within 10 minutes")
 
 
 # -- splitter memory ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from reviewpulse_tools.client import ApiClient, ApiError
 from reviewpulse_tools.keys import KeyAdminError, create_key, list_keys, resolve_target, revoke_key, session_for
 
-TERMINAL = ("ready", "error")
+TERMINAL = ("ready", "error", "cancelled")
 FORMATS_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
 
 
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--limit", type=int, default=100)
     results.add_argument("--out", type=Path, help="write the full results file (.csv or .jsonl) instead")
     tasks = with_api(commands.add_parser("tasks", help="your tasks, newest first"))
-    tasks.add_argument("--status", choices=["accepted", "queued", "processing", "ready", "error"])
+    tasks.add_argument("--status", choices=["accepted", "queued", "processing", "ready", "error", "cancelled"])
     tasks.add_argument("--limit", type=int, default=20)
 
     keys = commands.add_parser("keys", help="manage tenants' API keys").add_subparsers(dest="action", required=True)
@@ -86,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = commands.add_parser("dev", help="run the local stack in the foreground")
     dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=int(os.environ.get("REVIEWPULSE_PORT", "3000")))
-    dev.add_argument("--aws-port", type=int, default=int(os.environ.get("REVIEWPULSE_AWS_PORT", "5005")))
+    dev.add_argument("--port", type=_port, default=os.environ.get("REVIEWPULSE_PORT", "3000"))
+    dev.add_argument("--aws-port", type=_port, default=os.environ.get("REVIEWPULSE_AWS_PORT", "5005"))
     dev.add_argument("--env-vars", type=Path, help="env.json overrides, as for `sam local invoke --env-vars`")
     dev.add_argument("--log-level", default=None, help="the functions' log level (default: the template's)")
 
@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("--event", "-e", type=Path, required=True)
     invoke.add_argument("--env-vars", type=Path)
     return parser
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,12 +165,17 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
     out = args.out or Path(f"{args.file.stem}.results.csv")
     if out.suffix.lower() not in (".csv", ".jsonl"):
         raise UsageError("--out must end in .csv or .jsonl")
-
-    created = client.create_batch(
-        args.file.name, format=file_format, text_field=args.text_field, id_field=args.id_field
-    )
-    task_id = created["task"]["task_id"]
-    with args.file.open("rb") as content:
+    if not out.resolve().parent.is_dir():
+        raise UsageError(f"cannot write {out}: no such folder {out.resolve().parent}")
+    try:
+        content = args.file.open("rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+    with content:
+        created = client.create_batch(
+            args.file.name, format=file_format, text_field=args.text_field, id_field=args.id_field
+        )
+        task_id = created["task"]["task_id"]
         client.upload(created["upload"], args.file.name, content)
     print(f"task {task_id}: uploaded {args.file.name} ({args.file.stat().st_size:,} bytes)", file=sys.stderr)
     task = _wait(client, task_id, total_hint=None, show=not args.no_progress, timeout=args.timeout)
@@ -297,18 +308,20 @@ def _stderr_console():
 
 def _keys(args: argparse.Namespace) -> int:
     table = args.table
+    usage_key = None
     if args.local:
-        from reviewpulse_tools.local_stack import STACK_NAME, aws_environment, read_state
+        from reviewpulse_tools.local_stack import STACK_NAME, aws_environment, local_usage_key, read_state
 
         state = read_state()
         if state is None:
             raise UsageError("no local stack is running: start one with `make dev`")
         os.environ.update(aws_environment(state["aws_endpoint"]))
         table = f"{STACK_NAME}-KeysTable"
+        usage_key = local_usage_key(args.tenant)
     session = session_for(args.profile, args.region)
     target = resolve_target(session, stack=args.stack, table=table, usage_plan_id=args.usage_plan_id)
     if args.action == "create":
-        key, record = create_key(session, target, args.tenant)
+        key, record = create_key(session, target, args.tenant, usage_key=usage_key)
         print(key)
         print(f"created key {record.key_id} for tenant {record.tenant}; it is shown only once", file=sys.stderr)
     elif args.action == "revoke":
@@ -324,7 +337,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from reviewpulse_tools.local_stack import PortInUse, start
+    from reviewpulse_tools.local_stack import BadEnvFile, PortInUse, start
 
     try:
         running = start(
@@ -334,7 +347,7 @@ def _dev(args: argparse.Namespace) -> int:
             env_file=args.env_vars,
             function_log_level=args.log_level,
         )
-    except PortInUse as exc:
+    except (PortInUse, BadEnvFile) as exc:
         raise UsageError(str(exc)) from None
     print(running.describe(), flush=True)
     stopping = {"now": False}
@@ -342,26 +355,38 @@ def _dev(args: argparse.Namespace) -> int:
     def stop(signum: int, frame: Any) -> None:
         stopping["now"] = True
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, stop)
     try:
         while not stopping["now"]:
             time.sleep(0.2)
     finally:
+        # A second Ctrl-C while stopping ends it at once.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         running.stop()
         print("local stack stopped", file=sys.stderr)
     return 0
 
 
 def _invoke(args: argparse.Namespace) -> int:
-    from reviewpulse_tools.local_stack import invoke
+    from reviewpulse_tools.local_stack import BadEnvFile, StackNotRunning, invoke
 
-    # As `sam local invoke`: the function's own output (logs, metrics) on stderr, its result on stdout.
+    try:
+        event = json.loads(args.event.read_text())
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.event}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise UsageError(f"{args.event} is not JSON: {exc}") from None
+    # As `sam local invoke`: the function's own output (logs, metrics) on stderr, its result on
+    # stdout; an unhandled error is reported as Lambda reports it.
     try:
         with contextlib.redirect_stdout(sys.stderr):
-            result = invoke(args.function, args.event, args.env_vars)
-    except RuntimeError as exc:
+            result = invoke(args.function, event, args.env_vars)
+    except (StackNotRunning, BadEnvFile) as exc:
         raise UsageError(str(exc)) from None
+    except Exception as exc:
+        print(json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}, indent=2))
+        return 1
     print(json.dumps(result, indent=2, default=str))
     return 0
 

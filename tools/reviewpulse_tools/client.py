@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -89,18 +90,20 @@ class ApiClient:
     # -- plumbing ------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.ConnectError:
-            raise ApiError(
-                f"cannot reach {self.endpoint}: is the stack running? (`make dev` starts a local one)"
-            ) from None
-        except httpx.TimeoutException:
-            raise ApiError(f"{self.endpoint} did not answer within {self.timeout:.0f} s") from None
-        except httpx.HTTPError as exc:
-            raise ApiError(f"talking to {self.endpoint} failed: {exc}") from None
+        # Reads are retried through throttling and passing server errors; writes are not.
+        attempts = 4 if method == "GET" else 1
+        for attempt in range(attempts):
+            response = self._send(method, path, **kwargs)
+            if response.status_code not in (429, 500, 502, 503, 504) or attempt == attempts - 1:
+                break
+            time.sleep(float(response.headers.get("Retry-After", 0.5 * 2**attempt)))
         if response.status_code < 400:
-            return response.json()
+            try:
+                return response.json()
+            except ValueError:
+                raise ApiError(
+                    f"{self.endpoint} answered {response.status_code} with something that is not JSON"
+                ) from None
         try:
             problem = response.json()
         except ValueError:
@@ -109,3 +112,15 @@ class ApiClient:
         if response.status_code in (401, 403) and code in ("unauthorized", "forbidden", "403"):
             raise ApiError("the API key was refused: check --api-key or REVIEWPULSE_API_KEY", code)
         raise ApiError(f"{problem.get('detail') or problem.get('message') or response.reason_phrase} ({code})", code)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.ConnectError:
+            raise ApiError(
+                f"cannot reach {self.endpoint}: is the stack running? (`make dev` starts a local one)"
+            ) from None
+        except httpx.TimeoutException:
+            raise ApiError(f"{self.endpoint} did not answer within {self.timeout:.0f} s") from None
+        except httpx.HTTPError as exc:
+            raise ApiError(f"talking to {self.endpoint} failed: {exc}") from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -38,16 +39,25 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["REVIEWPULSE_STATE"] = str(workdir / "stack.json")
     print("starting the local stack…", file=sys.stderr)
     running = start(api_port=free_port(), aws_port=free_port(), function_output=workdir / "functions.log")
+    # SIGTERM (or a closed terminal) stops the stack as Ctrl-C does.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     try:
         print(f"API on {running.api_url}, AWS (moto) on {running.aws_endpoint}", file=sys.stderr)
         print(f"the functions' logs: {workdir / 'functions.log'}", file=sys.stderr)
-        command = ["analyze", str(args.file), "--out", str(args.out)]
+        # This stack, whatever REVIEWPULSE_ENDPOINT or REVIEWPULSE_API_KEY may say.
+        command = ["analyze", str(args.file), "--out", str(args.out), "--endpoint", running.api_url]
+        command += ["--api-key", running.api_key]
         command += ["--id-field", id_field] if id_field else []
         command += ["--text-field", args.text_field] if args.text_field else []
         return cli.main(command)
     finally:
         running.stop()
         print("local stack stopped", file=sys.stderr)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -25,14 +26,18 @@ class GatewayApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        if (request.content_length or 0) > MAX_BODY_BYTES:
+        # Counted on the bytes read, so a chunked body without Content-Length is held to it too.
+        request.max_content_length = MAX_BODY_BYTES
+        try:
+            body = request.get_data(as_text=False)
+        except RequestEntityTooLarge:
             response = Response(
-                '{"code":"too-large","status":413,"title":"Content too large","detail":"API Gateway takes 10 MB at most"}',
+                '{"type":"about:blank","title":"Content too large","status":413,"code":"too-large",'
+                '"detail":"API Gateway takes 10 MB at most; upload files with a batch instead"}',
                 status=413,
                 content_type="application/problem+json",
             )
             return response(environ, start_response)
-        body = request.get_data(as_text=False)
         answer = self.gateway.request(
             request.method,
             request.path,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from reviewpulse.tenants.keys import ApiKeyRecord, KeyRepository, is_valid_tenant
 
 
@@ -31,20 +32,29 @@ def resolve_target(session: Any, *, stack: str | None, table: str | None, usage_
         raise KeyAdminError("name the stack (--stack) or the keys table (--table)")
     try:
         described = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
-    except Exception as exc:  # botocore raises ClientError for a missing stack
-        raise KeyAdminError(f"stack {stack!r} was not found: {exc}") from None
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ValidationError":
+            raise KeyAdminError(f"stack {stack!r} was not found") from None
+        raise
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     if "KeysTableName" not in outputs:
         raise KeyAdminError(f"stack {stack!r} has no KeysTableName output: is it a ReviewPulse stack?")
     return KeyTarget(outputs["KeysTableName"], usage_plan_id or outputs.get("UsagePlanId"))
 
 
-def create_key(session: Any, target: KeyTarget, tenant: str) -> tuple[str, ApiKeyRecord]:
+def create_key(
+    session: Any, target: KeyTarget, tenant: str, *, usage_key: str | None = None
+) -> tuple[str, ApiKeyRecord]:
+    """A new key for `tenant`. The API requires the authorizer to name a usage-plan key, so the
+    tenant's one is registered with the stack's usage plan (or given, for the local stack)."""
     if not is_valid_tenant(tenant):
         raise KeyAdminError("a tenant name is 2-63 characters of a-z, 0-9 and '-', starting with a letter or digit")
     keys = KeyRepository(target.keys_table, session.client("dynamodb"))
-    usage_key = None
-    if target.usage_plan_id:
+    if usage_key is None and not target.usage_plan_id:
+        raise KeyAdminError(
+            "the API refuses keys outside its usage plan: pass --usage-plan-id (the stack's UsagePlanId)"
+        )
+    if usage_key is None and target.usage_plan_id:
         existing = [r.usage_key for r in keys.for_tenant(tenant) if r.usage_key]
         usage_key = existing[0] if existing else _register_usage_key(session, target.usage_plan_id, tenant)
     return keys.create(tenant, usage_key)

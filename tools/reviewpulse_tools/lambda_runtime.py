@@ -6,7 +6,6 @@ responses, and API Gateway's REST proxy integration with its REQUEST authorizer.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import importlib.util
 import json
@@ -14,10 +13,14 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 import threading
 import time
+import traceback
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
@@ -124,6 +127,15 @@ class FunctionRunner:
             self.busy_seconds[function] = self.busy_seconds.get(function, 0.0) + time.perf_counter() - started
 
 
+class FunctionError(Exception):
+    """A function failed, as Lambda reports it: an error type and message (and a timeout is one)."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message
+
+
 class ProcessFunctionRunner:
     """Runs each function in processes of its own, as Lambda runs each function in its own
     execution environments: separate module state, the function's own environment, and real
@@ -154,18 +166,38 @@ class ProcessFunctionRunner:
     environment = FunctionRunner.environment
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
-        result, calls, elapsed = self._pool(function).submit(_environment_invoke, event).result()
+        timeout = int(self.stack.function_properties(function).get("Timeout", 3))
+        try:
+            future = self._pool(function).submit(_environment_invoke, event)
+            outcome, calls, elapsed = future.result(timeout=timeout + 5)
+        except BrokenProcessPool:
+            # The environment died (out of memory, killed): the next invocation gets a new one.
+            self._discard(function)
+            raise FunctionError("Runtime.ExitError", "the execution environment exited") from None
+        except FutureTimeout:
+            self._discard(function)
+            raise FunctionError("Sandbox.Timedout", f"Task timed out after {timeout}.00 seconds") from None
         with self._lock:
             self.invocations[function] = self.invocations.get(function, 0) + 1
             self.busy_seconds[function] = self.busy_seconds.get(function, 0.0) + elapsed
             counts = self.api_calls.setdefault(function, {})
             for name, count in calls.items():
                 counts[name] = counts.get(name, 0) + count
-        return result
+        if "errorType" in outcome:
+            raise FunctionError(outcome["errorType"], outcome["errorMessage"])
+        return outcome["result"]
 
     def close(self) -> None:
-        for pool in self._pools.values():
+        for pool in list(self._pools.values()):
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _discard(self, function: str) -> None:
+        with self._lock:
+            pool = self._pools.pop(function, None)
+        if pool is not None:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _pool(self, function: str) -> ProcessPoolExecutor:
         with self._lock:
@@ -195,6 +227,9 @@ _environment: dict[str, Any] = {}
 def _environment_start(
     app_path: str, environment: dict[str, str], name: str, memory: int, timeout: int, output: str | None
 ) -> None:
+    # Ctrl-C is the stack's to handle; and an environment never outlives the stack.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     if output:
         with open(output, "ab") as sink:
             os.dup2(sink.fileno(), 1)
@@ -216,7 +251,7 @@ def _environment_start(
     _environment.update(module=module, calls=calls, name=name, memory=memory, timeout=timeout)
 
 
-def _environment_invoke(event: dict[str, Any]) -> tuple[Any, dict[str, int], float]:
+def _environment_invoke(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int], float]:
     context = LambdaContext(
         function_name=_environment["name"],
         memory_limit_in_mb=_environment["memory"],
@@ -225,8 +260,26 @@ def _environment_invoke(event: dict[str, Any]) -> tuple[Any, dict[str, int], flo
     calls = _environment["calls"]
     calls.clear()
     started = time.perf_counter()
-    result = _environment["module"].handler(event, context)
-    return result, dict(calls), time.perf_counter() - started
+    try:
+        outcome: dict[str, Any] = {"result": _environment["module"].handler(event, context)}
+    except Exception as exc:
+        # What Lambda reports for an unhandled error; plain strings cross the process boundary.
+        traceback.print_exc()
+        outcome = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+    return outcome, dict(calls), time.perf_counter() - started
+
+
+def _die_with_parent() -> None:
+    """End this process when the stack's process is gone. (Not prctl's PDEATHSIG: it fires when the
+    thread that started the process ends, and pools start processes from short-lived threads.)"""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 # -- SQS event source mappings -------------------------------------------------------------------
@@ -300,9 +353,15 @@ class QueuePoller:
         event = sqs_event(messages, self.runner.stack.attribute(trigger.queue, "Arn"), self.runner.stack.region)
         try:
             result = self.runner.invoke(trigger.function, event) or {}
-            failed_ids = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            failed_ids = {f.get("itemIdentifier") for f in result.get("batchItemFailures", [])}
+            known = {m["MessageId"] for m in messages}
+            if not trigger.report_failures and failed_ids:
+                failed_ids = set()  # without ReportBatchItemFailures Lambda ignores the response
+            elif failed_ids - known:
+                failed_ids = known  # an unknown or empty identifier fails the whole batch
         except Exception as exc:
             # A crashed invocation leaves the whole batch for redelivery, as in Lambda.
+            _log.warning("%s failed on a batch of %d: %s", trigger.function, len(messages), exc)
             with self._count_lock:
                 self.crashes.append(exc)
             failed_ids = {m["MessageId"] for m in messages}
@@ -330,7 +389,9 @@ class QueuePoller:
             try:
                 self.poll_once(trigger, wait_seconds=wait_seconds)
             except Exception as exc:  # the endpoint went away or hiccuped: keep polling
-                self.crashes.append(exc)
+                _log.warning("polling %s failed: %s", trigger.queue, exc)
+                with self._count_lock:
+                    self.crashes.append(exc)
                 stop.wait(1)
 
     def drain(self, max_rounds: int = 200) -> int:
@@ -396,6 +457,7 @@ class Route:
     path: str  # with {parameters}
     function: str
     authorized: bool
+    api_key_required: bool = False  # the usage plan must know the authorizer's usageIdentifierKey
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -415,10 +477,12 @@ class ApiResponse:
 def api_routes(template_path=TEMPLATE_PATH) -> list[Route]:
     """The routes the template deploys, with whether the default authorizer guards them."""
     sam = read_sam_template(template_path)
-    default_authorizer = None
+    default_authorizer, default_key_required = None, False
     for resource in sam["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Api":
-            default_authorizer = resource["Properties"].get("Auth", {}).get("DefaultAuthorizer")
+            auth = resource["Properties"].get("Auth", {})
+            default_authorizer = auth.get("DefaultAuthorizer")
+            default_key_required = bool(auth.get("ApiKeyRequired", False))
     routes = []
     for name, resource in sam["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
@@ -427,8 +491,12 @@ def api_routes(template_path=TEMPLATE_PATH) -> list[Route]:
             if event["Type"] != "Api":
                 continue
             props = event["Properties"]
-            authorizer = props.get("Auth", {}).get("Authorizer", default_authorizer)
-            routes.append(Route(props["Method"].upper(), props["Path"], name, authorizer not in (None, "NONE")))
+            auth = props.get("Auth", {})
+            authorizer = auth.get("Authorizer", default_authorizer)
+            key_required = bool(auth.get("ApiKeyRequired", default_key_required))
+            routes.append(
+                Route(props["Method"].upper(), props["Path"], name, authorizer not in (None, "NONE"), key_required)
+            )
     return routes
 
 
@@ -460,31 +528,42 @@ class ApiGateway:
         candidates = [(route, m) for route, m in matched if m]
         allowed = [(route, m) for route, m in candidates if route.method == method]
         if not allowed:
-            # API Gateway answers an unknown route or method with 403 "Missing Authentication Token".
-            return _problem(
-                403 if not candidates else 405, "not-found" if not candidates else "method-not-allowed", "no such route"
-            )
+            # REST APIs answer an unknown route or method as MISSING_AUTHENTICATION_TOKEN, which the
+            # template's gateway responses turn into 404 not-found.
+            return _problem(404, "not-found", "no such route")
         route, match = allowed[0]
         request_id = str(uuid.uuid4())
         event = self._proxy_event(route, method, path, match.groupdict(), headers, query, body, request_id, source_ip)
         if route.authorized:
-            context = self._authorize(event)
-            if context is None:
-                return _problem(401, "unauthorized", "missing or invalid API key")
+            decision = self._authorize(event)
+            if decision in ("unauthorized", "denied", "failed"):
+                status, code = {
+                    "unauthorized": (401, "unauthorized"),
+                    "denied": (403, "forbidden"),
+                    "failed": (500, "internal-error"),
+                }[decision]
+                return _problem(status, code, "missing or invalid API key" if status == 401 else decision)
+            context, usage_key = decision
+            if route.api_key_required and not usage_key:
+                return _problem(403, "forbidden", "the key is not in a usage plan (INVALID_API_KEY)")
             event["requestContext"]["authorizer"] = context
-        result = self.runner.invoke(route.function, event)
-        response_body = result.get("body") or ""
-        if result.get("isBase64Encoded"):
-            response_body = base64.b64decode(response_body).decode()
+        try:
+            result = self.runner.invoke(route.function, event)
+        except Exception as exc:
+            # A function error or timeout: API Gateway answers 502, through DEFAULT_5XX.
+            _log.warning("%s failed: %s", route.function, exc)
+            return _problem(502, "internal-error", "the function failed")
         response_headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
         for name, values in (result.get("multiValueHeaders") or {}).items():
             response_headers[name.lower()] = ", ".join(values)
-        return ApiResponse(int(result["statusCode"]), response_headers, response_body)
+        # Without binaryMediaTypes a REST API passes a base64 body on as the text it is.
+        return ApiResponse(int(result["statusCode"]), response_headers, result.get("body") or "")
 
-    def _authorize(self, event: dict[str, Any]) -> dict[str, Any] | None:
+    def _authorize(self, event: dict[str, Any]) -> tuple[dict[str, Any], str | None] | str:
+        """The context and usageIdentifierKey, or why not: unauthorized, denied or failed."""
         key = {k.lower(): v for k, v in event["headers"].items()}.get("x-api-key")
         if not key:
-            return None  # the identity source is missing: API Gateway does not call the authorizer
+            return "unauthorized"  # no identity source: API Gateway answers 401 without calling it
         cached = self._cache.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]
@@ -509,20 +588,25 @@ class ApiGateway:
         }
         try:
             response = self.runner.invoke(self.authorizer_function, auth_event)
-        except Exception:
-            return None
+        except Exception as exc:
+            # API Gateway answers 401 when the authorizer fails with "Unauthorized", 500 otherwise.
+            return "unauthorized" if str(exc).endswith("Unauthorized") else "failed"
         statements = response.get("policyDocument", {}).get("Statement", [])
         if not any(s.get("Effect") == "Allow" for s in statements):
-            return None
-        context = {**(response.get("context") or {}), "principalId": response.get("principalId")}
-        self._cache[key] = (time.monotonic() + 300, context)
-        return context
+            return "denied"
+        # API Gateway hands the context on with every value as a string.
+        context = {k: str(v) for k, v in (response.get("context") or {}).items()}
+        context["principalId"] = response.get("principalId")
+        decision = (context, response.get("usageIdentifierKey"))
+        self._cache[key] = (time.monotonic() + 300, decision)
+        return decision
 
     def _proxy_event(
         self, route, method, path, path_parameters, headers, query, body, request_id, source_ip
     ) -> dict[str, Any]:
         if isinstance(body, bytes):
-            body = body.decode("utf-8", errors="surrogateescape")
+            # Without binaryMediaTypes API Gateway passes the body as text.
+            body = body.decode("utf-8", errors="replace")
         now = datetime.now(UTC)
         return {
             "resource": route.path,

@@ -55,13 +55,31 @@ def aws_environment(endpoint: str) -> dict[str, str]:
     }
 
 
+def local_usage_key(tenant: str) -> str:
+    """What stands in locally for the tenant's API Gateway key in the usage plan."""
+    return f"local-usage-{tenant}"
+
+
+class StackNotRunning(RuntimeError):
+    pass
+
+
+class BadEnvFile(ValueError):
+    pass
+
+
 def read_env_file(path: Path | None) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """Global and per-function overrides from an env.json file, as `sam local` reads it."""
     if path is None:
         return {}, {}
-    data = json.loads(path.read_text())
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} must hold a JSON object")
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise BadEnvFile(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise BadEnvFile(f"{path} is not JSON: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise BadEnvFile(f'{path} must map "Parameters" or function names to objects of variables')
     shared = {k: str(v) for k, v in (data.get("Parameters") or {}).items()}
     per_function = {
         name: {k: str(v) for k, v in values.items()} for name, values in data.items() if name != "Parameters"
@@ -95,14 +113,17 @@ class RunningStack:
 
     def stop(self) -> None:
         self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        for close in reversed(self._closers):
+        # The gateway first (no new requests), then the pollers, then the functions and moto.
+        for close in self._closers:
             try:
                 close()
             except Exception:  # shutting down: nothing left to protect
                 logging.getLogger(__name__).debug("error while stopping", exc_info=True)
-        state_file().unlink(missing_ok=True)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        state = read_state()
+        if state is not None and state.get("api_url") == self.api_url:
+            state_file().unlink(missing_ok=True)
 
 
 def start(
@@ -128,6 +149,9 @@ def start(
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Read-only endpoints emit no business metrics; Powertools warns on every such invocation.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
+    # No AWS account: nothing of the host's AWS configuration (profiles, endpoints) may leak in.
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        del os.environ[name]
     moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
     moto.start()
     endpoint = f"http://{host}:{aws_port}"
@@ -150,7 +174,9 @@ def start(
             concurrency={"AnalyzeFunction": ANALYZE_CONCURRENCY},
             output=str(function_output) if function_output else None,
         )
-        key, _ = KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")).create(DEFAULT_TENANT)
+        key, _ = KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")).create(
+            DEFAULT_TENANT, local_usage_key(DEFAULT_TENANT)
+        )
         poller = QueuePoller(runner, session.client("sqs"), retry_delay=None)
         gateway = ApiGateway(runner, stage="local")
         server, server_thread = serve(gateway, host, api_port)
@@ -166,7 +192,7 @@ def start(
         runner=runner,
         poller=poller,
     )
-    running._closers += [moto.stop, runner.close, server.shutdown]
+    running._closers += [server.shutdown, server.server_close, runner.close, moto.stop]
     running._threads.append(server_thread)
     for trigger in poller.triggers:
         for n in range(runner.concurrency.get(trigger.function, 1)):
@@ -221,7 +247,7 @@ def read_state() -> dict[str, str] | None:
         return None
 
 
-def invoke(function: str, event_path: Path, env_file: Path | None = None) -> Any:
+def invoke(function: str, event: dict[str, Any], env_file: Path | None = None) -> Any:
     """Invoke one function with one event against the running local stack, as `sam local invoke`."""
     import boto3
 
@@ -230,12 +256,12 @@ def invoke(function: str, event_path: Path, env_file: Path | None = None) -> Any
 
     state = read_state()
     if state is None:
-        raise RuntimeError("no local stack is running: start one with `make dev`")
+        raise StackNotRunning("no local stack is running: start one with `make dev`")
     environment = aws_environment(state["aws_endpoint"])
     os.environ.update(environment)
     stack = provision(boto3.session.Session(region_name=REGION), stack_name=state["stack_name"], create=False)
     if function not in stack.functions():
-        raise RuntimeError(f"no function {function!r} in template.yaml; functions: {', '.join(stack.functions())}")
+        raise StackNotRunning(f"no function {function!r} in template.yaml; functions: {', '.join(stack.functions())}")
     shared, per_function = read_env_file(env_file)
     runner = FunctionRunner(stack, {**environment, **shared}, per_function)
-    return runner.invoke(function, json.loads(event_path.read_text()))
+    return runner.invoke(function, event)

@@ -16,8 +16,13 @@ from reviewpulse.observability import logger, metrics, tracer
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+# Bodies of these types go back as text. Any other type Mangum base64-encodes, and a REST API
+# without binaryMediaTypes would hand the client that base64 text: problem+json must be here.
+TEXT_MEDIA_TYPES = ["application/json", "application/problem+json"]
+
+
 def api_lambda_handler(router: APIRouter) -> LambdaHandler:
-    asgi = Mangum(build_app(router), lifespan="off")
+    asgi = Mangum(build_app(router), lifespan="off", text_mime_types=TEXT_MEDIA_TYPES)
 
     # Never log_event=True: events carry customer text.
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -13,10 +13,10 @@ API_KEY_HEADER = "x-api-key"
 
 
 class Denied(Exception):
-    """API Gateway answers 401 when a REQUEST authorizer raises `Unauthorized`."""
+    """API Gateway answers 401 when a REQUEST authorizer fails with the message `Unauthorized`."""
 
-    def __init__(self) -> None:
-        super().__init__("Unauthorized")
+    def __init__(self, message: str = "Unauthorized") -> None:
+        super().__init__(message)
 
 
 def authorize(event: APIGatewayAuthorizerRequestEvent, keys: KeyRepository) -> dict:
