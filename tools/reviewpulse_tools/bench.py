@@ -282,6 +282,7 @@ COLD_EVENTS = {
 }
 API_FUNCTIONS = {
     "CreateTaskFunction",
+    "DeleteTaskFunction",
     "CreateBatchFunction",
     "ListTasksFunction",
     "GetTaskFunction",
