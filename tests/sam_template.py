@@ -52,3 +52,13 @@ def function_properties(template: dict[str, Any], logical_id: str) -> dict[str, 
     for key, value in template["Resources"][logical_id].get("Properties", {}).items():
         merged[key] = _merge_globals(merged[key], value) if key in merged else copy.deepcopy(value)
     return merged
+
+
+def referenced_logical_id(value: Any) -> str:
+    """The logical id behind !Ref X or !GetAtt X.Attr."""
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"]).split(".")[0]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return str(target[0] if isinstance(target, list) else str(target).split(".")[0])
+    raise AssertionError(f"expected !Ref or !GetAtt, got {value!r}")

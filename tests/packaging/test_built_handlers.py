@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.sam_template import function_properties, load_template
+from tests.sam_template import function_properties, load_template, referenced_logical_id
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,15 +52,6 @@ DEV_ONLY_NAMES = frozenset(
 # --------------------------------------------------------------------------- template helpers
 
 
-def _logical_id(value: Any) -> str:
-    if isinstance(value, dict) and "Ref" in value:
-        return str(value["Ref"]).split(".")[0]
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        target = value["Fn::GetAtt"]
-        return str(target[0] if isinstance(target, list) else str(target).split(".")[0])
-    raise AssertionError(f"expected !Ref or !GetAtt, got {value!r}")
-
-
 def _dummy_value(template: dict[str, Any], value: Any) -> str:
     """A stand-in for what CloudFormation would put in an environment variable."""
     if isinstance(value, bool):
@@ -80,7 +71,7 @@ def _dummy_value(template: dict[str, Any], value: Any) -> str:
             return f"https://sqs.{FAKE_REGION}.amazonaws.com/{FAKE_ACCOUNT}/reviewpulse-test-{name}"
         return f"reviewpulse-test-{name.lower()}"
     if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return f"arn:aws:dummy:{FAKE_REGION}:{FAKE_ACCOUNT}:{_logical_id(value)}"
+        return f"arn:aws:dummy:{FAKE_REGION}:{FAKE_ACCOUNT}:{referenced_logical_id(value)}"
     return "dummy"
 
 
@@ -104,7 +95,7 @@ def function_specs() -> list[FunctionSpec]:
         specs.append(
             FunctionSpec(
                 logical_id=logical_id,
-                layer_ids=tuple(_logical_id(layer) for layer in props.get("Layers", [])),
+                layer_ids=tuple(referenced_logical_id(layer) for layer in props.get("Layers", [])),
                 environment=tuple((name, _dummy_value(template, value)) for name, value in variables.items()),
                 memory_size=str(props.get("MemorySize", 128)),
             )

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from tests.sam_template import TEMPLATE_PATH, function_properties, load_template
+from tests.sam_template import TEMPLATE_PATH, function_properties, load_template, referenced_logical_id
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,16 +54,6 @@ def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str,
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == resource_type
     }
-
-
-def referenced_logical_id(value: Any) -> str:
-    """The logical id behind !Ref X or !GetAtt X.Attr."""
-    if isinstance(value, dict) and "Ref" in value:
-        return str(value["Ref"]).split(".")[0]
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        target = value["Fn::GetAtt"]
-        return str(target[0] if isinstance(target, list) else str(target).split(".")[0])
-    raise AssertionError(f"expected !Ref or !GetAtt, got {value!r}")
 
 
 def events_of_type(template: dict[str, Any], event_type: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
