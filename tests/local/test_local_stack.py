@@ -6,71 +6,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
 from reviewpulse.tenants.keys import KeyRepository
-from reviewpulse_tools.local_stack import STACK_NAME, free_port
+from reviewpulse_tools.local_stack import STACK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]
 EVENTS = sorted((ROOT / "events").glob("*.json"))
 POSITIVE = "Absolutely love it, works perfectly"
 NEGATIVE = "Terrible, it broke after one day"
-
-
-@pytest.fixture(scope="module")
-def local(tmp_path_factory):
-    """A running `reviewpulse dev` on free ports, with its own state file; stopped with SIGTERM."""
-    state_file = tmp_path_factory.mktemp("local") / "stack.json"
-    env = {**os.environ, "REVIEWPULSE_STATE": str(state_file)}
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        env.pop(name, None)
-    log = (state_file.parent / "dev.log").open("w")
-    process = subprocess.Popen(
-        [*CLI, "dev", "--port", str(free_port()), "--aws-port", str(free_port())],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 90
-    while not state_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the local stack did not start: {(state_file.parent / 'dev.log').read_text()[-2000:]}")
-        time.sleep(0.2)
-    state = json.loads(state_file.read_text())
-    state["env"] = env
-    try:
-        yield state
-        # Then SIGTERM stops it cleanly and it removes its state file
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-        assert not state_file.exists()
-    finally:
-        if process.poll() is None:
-            process.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def api(local):
-    with httpx.Client(base_url=local["api_url"], headers={"X-Api-Key": local["api_key"]}, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def aws(local):
-    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
-    return lambda service: session.client(service, endpoint_url=local["aws_endpoint"])
 
 
 def wait_until_done(api, task_id: str, timeout: float = 60) -> dict:

@@ -1,0 +1,66 @@
+"""One `reviewpulse dev` for every test in this folder, in its own process on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+from reviewpulse_tools.local_stack import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]
+
+
+@pytest.fixture(scope="package")
+def local(tmp_path_factory):
+    """A running `reviewpulse dev` on free ports, with its own state file; stopped with SIGTERM."""
+    state_file = tmp_path_factory.mktemp("local") / "stack.json"
+    env = {**os.environ, "REVIEWPULSE_STATE": str(state_file)}
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        env.pop(name, None)
+    log = (state_file.parent / "dev.log").open("w")
+    process = subprocess.Popen(
+        [*CLI, "dev", "--port", str(free_port()), "--aws-port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 90
+    while not state_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the local stack did not start: {(state_file.parent / 'dev.log').read_text()[-2000:]}")
+        time.sleep(0.2)
+    state = json.loads(state_file.read_text())
+    state["env"] = env
+    try:
+        yield state
+        # Then SIGTERM stops it cleanly and it removes its state file
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert not state_file.exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="package")
+def api(local):
+    with httpx.Client(base_url=local["api_url"], headers={"X-Api-Key": local["api_key"]}, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="package")
+def aws(local):
+    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
+    return lambda service: session.client(service, endpoint_url=local["aws_endpoint"])
