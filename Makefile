@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: venv sam-venv dev demo bench quality lint checkov test test-fast validate build openapi clean
+.PHONY: venv sam-venv dev demo bench chaos quality lint checkov test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ demo: venv
 # Benchmarks (not tests): calls per review, end-to-end time, splitter memory, cold starts.
 bench: venv
 	$(PY) -m reviewpulse_tools.bench
+
+# The pipeline under chaos at full size (10,000 rows): duplicates, crashes, flaky and poison rows.
+chaos: venv
+	$(PY) -m reviewpulse_tools.chaos
 
 # Lexicon accuracy on the UCI labelled sentences (in ../shared/data, beside this repository).
 quality: venv

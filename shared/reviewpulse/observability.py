@@ -5,13 +5,16 @@ template.yaml, so nothing here changes between AWS and the local stack. Tracing 
 locally with POWERTOOLS_TRACE_DISABLED.
 """
 
+import os
 import traceback
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger()
-metrics = Metrics()
+# The template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE; these defaults only
+# keep tools that import the package before setting them from failing every metric flush.
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "reviewpulse"))
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ReviewPulse"))
 tracer = Tracer()
 
 

@@ -299,7 +299,9 @@ def test_correlation_id_follows_the_request_and_no_text_is_logged(client, poller
         by_function.setdefault(line.get("function_name", "").rsplit("-", 1)[-1], set()).add(line.get("correlation_id"))
     assert by_function["SplitFunction"] == {correlation_id}
     assert by_function["AnalyzeFunction"] == {correlation_id}
-    # And no customer text appears in any log line or anything else written to stdout/stderr
-    assert not any("Zanzibar" in json.dumps(line) for line in log_lines())
+    # And no customer text, and not the API key, appears in any log line or anything else
+    # written to stdout/stderr
+    secrets = ("Zanzibar", client.api_key)
+    assert not any(secret in json.dumps(line) for line in log_lines() for secret in secrets)
     captured = capfd.readouterr()
-    assert "Zanzibar" not in captured.out + captured.err
+    assert not any(secret in captured.out + captured.err for secret in secrets)
