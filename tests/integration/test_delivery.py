@@ -131,3 +131,32 @@ def test_an_unreadable_dead_letter_is_dropped_not_retried_forever(runner, stack)
     messages = sqs.receive_message(QueueUrl=stack.ref("WorkDeadLetterQueue"))["Messages"]
     result = runner.invoke("DeadLetterFunction", sqs_event(messages, stack.attribute("WorkDeadLetterQueue", "Arn")))
     assert result == {"batchItemFailures": []}
+
+
+def test_two_racing_finalizers_make_the_task_ready_exactly_once(client, poller, stack, s3, bucket):
+    # Given a task whose chunks are all counted, with two finalize requests in flight (the last
+    # chunk and a redelivery of it both saw the task complete)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reviewpulse.tasks.model import TaskStatus
+    from reviewpulse.workflows.finalize import finalize_task
+
+    task_id = upload(client, "race.txt", ("\n".join(POSITIVE + NEGATIVE) + "\n").encode())
+    for function in ("SplitFunction", "SplitFunction", "AnalyzeFunction"):
+        poller.poll_once(next(t for t in poller.triggers if t.function == function))
+    task = task_repository().get("acme", task_id)
+    assert task.needs_finalizing and task.status is TaskStatus.PROCESSING
+
+    # When both finalize at once
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(
+            pool.map(
+                lambda _: finalize_task(task, tasks=task_repository(), store=result_store(), settings=get_settings()),
+                range(2),
+            )
+        )
+
+    # Then exactly one made it ready, and the merged results are whole
+    assert sorted(outcomes) == [False, True]
+    assert client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "ready"
+    assert [item["row"] for item in results_of(client, task_id)] == list(range(1, 7))
