@@ -109,13 +109,7 @@ class TwiceDeliveringPoller(QueuePoller):
 
     def poll_once(self, trigger, wait_seconds: int = 0) -> int:
         url = self.runner.stack.ref(trigger.queue)
-        messages = self.sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=min(trigger.batch_size, 10),
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-            WaitTimeSeconds=wait_seconds,
-        ).get("Messages", [])
+        messages = self.receive(trigger, wait_seconds)
         if not messages:
             return 0
         for message in messages:

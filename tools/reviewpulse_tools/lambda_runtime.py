@@ -338,16 +338,19 @@ class QueuePoller:
         self.crashes: list[Exception] = []
         self._count_lock = threading.Lock()
 
-    def poll_once(self, trigger: QueueTrigger, wait_seconds: int = 0) -> int:
-        url = self.runner.stack.ref(trigger.queue)
-        response = self.sqs.receive_message(
-            QueueUrl=url,
+    def receive(self, trigger: QueueTrigger, wait_seconds: int = 0) -> list[dict[str, Any]]:
+        """Up to one batch of the trigger's queue, with every attribute the event needs."""
+        return self.sqs.receive_message(
+            QueueUrl=self.runner.stack.ref(trigger.queue),
             MaxNumberOfMessages=min(trigger.batch_size, 10),
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
             WaitTimeSeconds=wait_seconds,
-        )
-        messages = response.get("Messages", [])
+        ).get("Messages", [])
+
+    def poll_once(self, trigger: QueueTrigger, wait_seconds: int = 0) -> int:
+        url = self.runner.stack.ref(trigger.queue)
+        messages = self.receive(trigger, wait_seconds)
         if not messages:
             return 0
         event = sqs_event(messages, self.runner.stack.attribute(trigger.queue, "Arn"), self.runner.stack.region)

@@ -22,6 +22,13 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+_RUNNING = "#s IN (:accepted, :queued, :processing)"
+_RUNNING_VALUES = {
+    ":accepted": TaskStatus.ACCEPTED.value,
+    ":queued": TaskStatus.QUEUED.value,
+    ":processing": TaskStatus.PROCESSING.value,
+}
+
 # Running tasks are spread over a few partitions of the sparse `active` index.
 ACTIVE_SHARDS = 8
 
@@ -263,41 +270,14 @@ class TaskRepository:
         return updated is not None
 
     def mark_error(self, tenant: str, task_id: str, error: TaskError) -> bool:
-        """Any non-terminal status → error."""
-        updated = self._update(
-            tenant,
-            task_id,
-            "SET #s = :error, tenant_status = :ts, #error = :err, updated_at = :now REMOVE active_shard",
-            condition="#s IN (:accepted, :queued, :processing)",
-            values={
-                ":error": TaskStatus.ERROR.value,
-                ":ts": f"{tenant}#{TaskStatus.ERROR.value}",
-                ":err": error.model_dump(),
-                ":now": now().isoformat(),
-                ":accepted": TaskStatus.ACCEPTED.value,
-                ":queued": TaskStatus.QUEUED.value,
-                ":processing": TaskStatus.PROCESSING.value,
-            },
-            names={"#error": "error"},
+        """Any running status → error."""
+        return (
+            self._end(tenant, task_id, TaskStatus.ERROR, error, condition=_RUNNING, values=_RUNNING_VALUES) is not None
         )
-        return updated is not None
 
     def mark_cancelled(self, tenant: str, task_id: str) -> Task | None:
-        """Any non-terminal status → cancelled. None if the task had already ended."""
-        return self._update(
-            tenant,
-            task_id,
-            "SET #s = :cancelled, tenant_status = :ts, updated_at = :now REMOVE active_shard",
-            condition="#s IN (:accepted, :queued, :processing)",
-            values={
-                ":cancelled": TaskStatus.CANCELLED.value,
-                ":ts": f"{tenant}#{TaskStatus.CANCELLED.value}",
-                ":now": now().isoformat(),
-                ":accepted": TaskStatus.ACCEPTED.value,
-                ":queued": TaskStatus.QUEUED.value,
-                ":processing": TaskStatus.PROCESSING.value,
-            },
-        )
+        """Any running status → cancelled. None if the task had already ended."""
+        return self._end(tenant, task_id, TaskStatus.CANCELLED, None, condition=_RUNNING, values=_RUNNING_VALUES)
 
     def stale(self, shard: str, older_than: str) -> list[dict[str, str]]:
         """Running tasks of one shard last updated before `older_than` (ISO time)."""
@@ -317,22 +297,41 @@ class TaskRepository:
 
     def expire(self, tenant: str, task_id: str, *, seen_status: str, seen_updated_at: str, error: TaskError) -> bool:
         """End a task that has not moved since it was seen; False if it moved or ended meanwhile."""
-        updated = self._update(
+        ended = self._end(
             tenant,
             task_id,
-            "SET #s = :error, tenant_status = :ts, #error = :err, updated_at = :now REMOVE active_shard",
+            TaskStatus.ERROR,
+            error,
             condition="#s = :seen AND updated_at = :seen_at",
-            values={
-                ":error": TaskStatus.ERROR.value,
-                ":ts": f"{tenant}#{TaskStatus.ERROR.value}",
-                ":err": error.model_dump(),
-                ":now": now().isoformat(),
-                ":seen": seen_status,
-                ":seen_at": seen_updated_at,
-            },
-            names={"#error": "error"},
+            values={":seen": seen_status, ":seen_at": seen_updated_at},
         )
-        return updated is not None
+        return ended is not None
+
+    def _end(
+        self,
+        tenant: str,
+        task_id: str,
+        status: TaskStatus,
+        error: TaskError | None,
+        *,
+        condition: str,
+        values: dict[str, Any],
+    ) -> Task | None:
+        """Move a task to a terminal status (leaving the sweeper's `active` index) if `condition`."""
+        expression = "SET #s = :status, tenant_status = :ts, updated_at = :now"
+        names: dict[str, str] = {}
+        if error is not None:
+            expression += ", #error = :err"
+            values = {**values, ":err": error.model_dump()}
+            names["#error"] = "error"
+        return self._update(
+            tenant,
+            task_id,
+            expression + " REMOVE active_shard",
+            condition=condition,
+            values={":status": status.value, ":ts": f"{tenant}#{status.value}", ":now": now().isoformat(), **values},
+            names=names,
+        )
 
     def delete(self, tenant: str, task_id: str) -> None:
         self._ddb.delete_item(TableName=self._table, Key=_to_item({"tenant": tenant, "task_id": task_id}))
