@@ -37,7 +37,7 @@ class Settings(BaseModel):
     task_ttl_days: int = Field(default=30, ge=1)
     # The sweeper ends a batch whose file never came, and a task whose progress stopped.
     upload_deadline_minutes: int = Field(default=60, ge=1)
-    stall_deadline_minutes: int = Field(default=30, ge=1)
+    stall_deadline_minutes: int = Field(default=300, ge=1)
 
     @classmethod
     def from_environment(cls) -> Settings:

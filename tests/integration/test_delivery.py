@@ -160,3 +160,16 @@ def test_two_racing_finalizers_make_the_task_ready_exactly_once(client, poller, 
     assert sorted(outcomes) == [False, True]
     assert client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "ready"
     assert [item["row"] for item in results_of(client, task_id)] == list(range(1, 7))
+
+
+def test_purging_an_older_drop_leaves_a_newer_drops_results(client, poller, s3, bucket):
+    # Given the same path dropped twice with different content: two tasks, one set of outgoing keys
+    for text in (POSITIVE[0], NEGATIVE[0]):
+        s3.put_object(Bucket=bucket, Key="incoming/acme/daily.txt", Body=text.encode())
+        poller.drain()
+    older, newer = sorted(client.call("GET", "/v1/tasks").json()["items"], key=lambda t: t["created_at"])
+    # When the older task is purged
+    assert client.call("DELETE", f"/v1/tasks/{older['task_id']}", query={"purge": "true"}).status == 204
+    # Then the newer task's delivered results are still there
+    body = s3.get_object(Bucket=bucket, Key="outgoing/acme/daily.txt.results.csv")["Body"].read().decode()
+    assert "negative" in body and client.call("GET", f"/v1/tasks/{newer['task_id']}").status == 200

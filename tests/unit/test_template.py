@@ -462,3 +462,17 @@ def test_authorizer_failures_answer_with_problem_json(template: dict[str, Any]) 
             body = next(iter(response["ResponseTemplates"].values()))
             assert '"code": "' in body and '"status": ' in body, response_type
         assert responses["THROTTLED"]["StatusCode"] == 429
+
+
+def test_the_sweeper_waits_out_every_queues_retries(template: dict[str, Any]) -> None:
+    # Given each consumed queue's whole retry horizon (visibility timeout x receives before its DLQ)
+    queues = resources_of_type(template, QUEUE)
+    horizons = [
+        int(props["VisibilityTimeout"]) * int(props["RedrivePolicy"]["maxReceiveCount"])
+        for props in (queue["Properties"] for queue in queues.values())
+        if "RedrivePolicy" in props
+    ]
+    # Then the least stall deadline the template allows is longer than all of them
+    stall = template["Parameters"]["StallDeadlineMinutes"]
+    assert int(stall["MinValue"]) * 60 > max(horizons)
+    assert int(stall["Default"]) >= int(stall["MinValue"])

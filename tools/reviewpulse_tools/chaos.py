@@ -36,6 +36,7 @@ class ChaosPlan:
     crashes_left: list[str] = field(default_factory=lambda: list(CRASH_STEPS))
     finalize_crashes_left: int = 1
     crashed: Counter = field(default_factory=Counter)
+    transient_failures: int = 0
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)
@@ -58,6 +59,7 @@ class ChaosAnalyzer:
         # A transient failure hits a request to the engine (a chunk), not the one-by-one retries
         # that isolate a poison row within it.
         if len(texts) > 1 and self.plan.random.random() < self.plan.transient_failure_rate:
+            self.plan.transient_failures += 1
             raise AnalysisUnavailable("transient engine failure")
         if any(POISON in text for text in texts):
             raise ValueError("the engine chokes on this text")

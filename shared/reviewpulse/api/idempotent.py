@@ -27,12 +27,13 @@ def answer_once(
     body: BaseModel,
     output_model: type[Output],
     produce: Callable[[], Output],
+    keep_seconds: int | None = None,
 ) -> Output:
     if key is None:
         return produce()
     # Imported here: only the create endpoints pay for Powertools idempotency, and only when used.
-    from reviewpulse.tasks.idempotency import IdempotentCall, check_key, once, register_lambda_context
+    from reviewpulse.tasks.idempotency import KEEP_SECONDS, IdempotentCall, check_key, once, register_lambda_context
 
     register_lambda_context(request.scope.get("aws.context"))
     call = IdempotentCall(tenant=tenant, key=check_key(key), operation=operation, body=body.model_dump(mode="json"))
-    return once(call, output_model, produce)
+    return once(call, output_model, produce, keep_seconds or KEEP_SECONDS)

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from reviewpulse.results.model import ItemResult
 
 UPLOADS = "uploads"
+TASK_METADATA = "task-id"
 INCOMING = "incoming"
 RESULTS = "results"
 OUTGOING = "outgoing"
@@ -146,8 +147,23 @@ class ResultStore:
         file.seek(0)
         self._s3.upload_fileobj(file, self.bucket, key, ExtraArgs={"ContentType": content_type})
 
-    def copy(self, source_key: str, target_key: str) -> None:
-        self._s3.copy_object(Bucket=self.bucket, Key=target_key, CopySource={"Bucket": self.bucket, "Key": source_key})
+    def copy(self, source_key: str, target_key: str, *, task_id: str) -> None:
+        """Copy an object, recording which task wrote the copy (a later drop at the same path
+        writes the same key; only the writer may delete it)."""
+        self._s3.copy_object(
+            Bucket=self.bucket,
+            Key=target_key,
+            CopySource={"Bucket": self.bucket, "Key": source_key},
+            MetadataDirective="REPLACE",
+            Metadata={TASK_METADATA: task_id},
+        )
+
+    def delete_if_written_by(self, key: str, task_id: str) -> bool:
+        info = self.source_info(key)
+        if info is None or info.metadata.get(TASK_METADATA) != task_id:
+            return False
+        self._s3.delete_object(Bucket=self.bucket, Key=key)
+        return True
 
     def read_lines(self, key: str, *, offset: int, limit: int) -> tuple[list[str], int | None]:
         """Up to `limit` lines of a JSONL object from byte `offset`; the offset after them, or
@@ -182,12 +198,12 @@ class ResultStore:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
             if keys:
-                self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+                response = self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+                if response.get("Errors"):
+                    # Quiet mode reports only failures; the caller must not go on as if purged.
+                    raise RuntimeError(f"{len(response['Errors'])} objects under {prefix} could not be deleted")
                 deleted += len(keys)
         return deleted
-
-    def delete_object(self, key: str) -> None:
-        self._s3.delete_object(Bucket=self.bucket, Key=key)
 
     def presigned_get(self, key: str, expires_in: int) -> str:
         return self._s3.generate_presigned_url(

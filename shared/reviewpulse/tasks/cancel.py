@@ -38,8 +38,8 @@ def purge_task(task: Task, *, tasks: TaskRepository, store: ResultStore) -> int:
         source = parse_source_key(task.source_key)
         if source is not None:
             for key in outgoing_keys(source):
-                store.delete_object(key)
-                deleted += 1
+                # A newer drop at the same path owns the copy now: leave its results alone.
+                deleted += store.delete_if_written_by(key, task.task_id)
     tasks.delete(task.tenant, task.task_id)
     logger.info("task purged", extra={"tenant": task.tenant, "task_id": task.task_id, "objects": deleted})
     return deleted

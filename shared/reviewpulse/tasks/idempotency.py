@@ -54,18 +54,22 @@ class IdempotentCall(BaseModel):
     body: dict[str, Any]
 
 
-_config = IdempotencyConfig(
-    event_key_jmespath="[tenant, operation, key]",
-    payload_validation_jmespath="body",
-    raise_on_no_idempotency_key=True,
-    expires_after_seconds=KEEP_SECONDS,
-)
+@cache
+def _config(keep_seconds: int) -> IdempotencyConfig:
+    return IdempotencyConfig(
+        event_key_jmespath="[tenant, operation, key]",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=keep_seconds,
+    )
+
+
+_registered_context: list[Any] = []
 
 
 def register_lambda_context(context: Any) -> None:
     """Lets Powertools expire an in-progress record when the function times out."""
-    if context is not None:
-        _config.register_lambda_context(context)
+    _registered_context[:] = [context] if context is not None else []
 
 
 def check_key(value: str) -> str:
@@ -74,10 +78,16 @@ def check_key(value: str) -> str:
     return value
 
 
-def once(call: IdempotentCall, output_model: type[Output], produce: Callable[[], Output]) -> Output:
-    """produce() the first time; the stored output for a retry of the same call."""
+def once(
+    call: IdempotentCall, output_model: type[Output], produce: Callable[[], Output], keep_seconds: int = KEEP_SECONDS
+) -> Output:
+    """produce() the first time; the stored output for a retry of the same call, for
+    `keep_seconds` (a batch's answer holds a presigned POST: no longer than that lives)."""
+    config = _config(keep_seconds)
+    for context in _registered_context:
+        config.register_lambda_context(context)
     try:
-        return _guarded(output_model)(call=call, produce=produce)
+        return _guarded(output_model, keep_seconds)(call=call, produce=produce)
     except IdempotencyValidationError:
         raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body") from None
     except IdempotencyAlreadyInProgressError:
@@ -85,7 +95,7 @@ def once(call: IdempotentCall, output_model: type[Output], produce: Callable[[],
 
 
 @cache
-def _guarded(output_model: type[BaseModel]) -> Callable[..., Any]:
+def _guarded(output_model: type[BaseModel], keep_seconds: int) -> Callable[..., Any]:
     persistence = DynamoDBPersistenceLayer(
         table_name=get_settings().idempotency_table_name, boto3_client=client("dynamodb")
     )
@@ -93,7 +103,7 @@ def _guarded(output_model: type[BaseModel]) -> Callable[..., Any]:
     @idempotent_function(
         data_keyword_argument="call",
         persistence_store=persistence,
-        config=_config,
+        config=_config(keep_seconds),
         output_serializer=PydanticSerializer(model=output_model),
     )
     def guarded(call: IdempotentCall, produce: Callable[[], BaseModel]) -> BaseModel:

@@ -74,12 +74,15 @@ def finalize_task(task: Task, *, tasks: TaskRepository, store: ResultStore, sett
             raise ResultsMismatch(f"task has {task.progress.total} items but {written} results are stored")
         store.put_file(jsonl_key, jsonl_file, "application/x-ndjson")
         store.put_file(csv_key, csv_file, "text/csv; charset=utf-8")
+    latest = tasks.get(task.tenant, task.task_id)
+    if latest is None or latest.status.is_terminal:
+        return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing
     if task.type is TaskType.DROP and task.source_key:
         source = parse_source_key(task.source_key)
         if source is not None:
             out_jsonl, out_csv = outgoing_keys(source)
-            store.copy(jsonl_key, out_jsonl)
-            store.copy(csv_key, out_csv)
+            store.copy(jsonl_key, out_jsonl, task_id=task.task_id)
+            store.copy(csv_key, out_csv, task_id=task.task_id)
     won = tasks.mark_ready(
         task.tenant, task.task_id, summary=summary.build(), results_key=jsonl_key, results_csv_key=csv_key
     )

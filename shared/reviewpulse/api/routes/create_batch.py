@@ -56,4 +56,6 @@ def create_batch(
         body=body,
         output_model=BatchCreated,
         produce=create,
+        # The answer holds a presigned POST: replaying it after the POST expired would be a lie.
+        keep_seconds=settings.upload_url_ttl_seconds,
     )
