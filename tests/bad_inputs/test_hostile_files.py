@@ -36,7 +36,7 @@ CASES: dict[str, tuple[str, bytes, dict]] = {
     "no text column": ("a.csv", b"sku,rating\nA1,5\n", {}),
     "named text column missing": ("a.csv", b"review\nfine\n", {"text_field": "comment"}),
     "named id column missing": ("a.csv", b"review\nfine\n", {"id_field": "order"}),
-    "latin-1": ("a.csv", "review\nTrès bien, très content\n".encode("latin-1"), {}),
+    "latin-1": ("a.csv", "review\nTrès bien et très content\n".encode("latin-1"), {}),
     "utf-16 with bom": ("a.csv", codecs.BOM_UTF16_LE + "review\nvery good\n".encode("utf-16-le"), {}),
     "utf-8 with bom": ("a.csv", codecs.BOM_UTF8 + b"review\nvery good\n", {}),
     "mixed encodings": ("a.csv", b"review\nbien\n" + "très\n".encode("latin-1") + "çok iyi\n".encode(), {}),
@@ -79,6 +79,45 @@ CASES: dict[str, tuple[str, bytes, dict]] = {
 }
 
 
+# What each file must come to: ("error", its code) or ("ready", rows, the per-row error codes).
+EXPECTED: dict[str, tuple] = {
+    "unbalanced quotes": ("ready", 1, set()),
+    "ragged rows": ("ready", 3, {"invalid-row"}),
+    "no header row": ("error", "text-column-not-found"),
+    "no text column": ("error", "text-column-not-found"),
+    "named text column missing": ("error", "text-column-not-found"),
+    "named id column missing": ("error", "id-column-not-found"),
+    "latin-1": ("ready", 1, {"invalid-encoding"}),
+    "utf-16 with bom": ("ready", 1, set()),
+    "utf-8 with bom": ("ready", 1, set()),
+    "mixed encodings": ("ready", 3, {"invalid-encoding"}),
+    "binary posing as csv": ("error", "not-text"),
+    "gzip posing as csv": ("error", "not-text"),
+    "empty": ("error", "empty-file"),
+    "header only": ("error", "empty-file"),
+    "whitespace only": ("error", "empty-file"),
+    "10 MB single line": ("ready", 1, {"text-too-long"}),
+    "nul bytes": ("error", "not-text"),
+    "deeply nested json": ("ready", 1, {"invalid-row"}),
+    "json object not array": ("error", "malformed-file"),
+    "json number": ("error", "malformed-file"),
+    "truncated json": ("error", "malformed-file"),
+    "json items of every type": ("ready", 6, {"invalid-row"}),
+    "jsonl with garbage lines": ("ready", 4, {"invalid-row"}),
+    "thousands of columns": ("ready", 1, set()),
+    "emoji flood": ("ready", 2, set()),
+    "zero-width and rtl": ("ready", 3, set()),
+    "html and script": ("ready", 2, set()),
+    "formula injection": ("ready", 2, set()),
+    "duplicate header names": ("ready", 1, set()),
+    "huge id": ("ready", 1, {"invalid-row"}),
+    "crlf line endings": ("ready", 2, set()),
+    "u+0085 inside a line": ("ready", 1, set()),
+    "lone surrogate escape in json": ("ready", 1, set()),
+    "unknown extension": ("error", "unsupported-format"),
+}
+
+
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_a_hostile_file_ends_cleanly(case, client, poller, s3, bucket, monkeypatch):
     filename, content, options = CASES[case]
@@ -94,9 +133,10 @@ def test_a_hostile_file_ends_cleanly(case, client, poller, s3, bucket, monkeypat
         poller.drain()
         task = client.call("GET", f"/v1/tasks/{task_id}").json()
     assert poller.crashes == []
-    assert task["status"] in ("ready", "error"), task
+    expected = EXPECTED[case]
+    assert task["status"] == expected[0], task
     if task["status"] == "error":
-        assert task["error"]["code"] in FILE_CODES, task["error"]
+        assert task["error"]["code"] == expected[1] and task["error"]["code"] in FILE_CODES, task["error"]
         return
     # Every row is accounted for exactly once, as a result or a per-row error
     items = results_of(client, task["task_id"])
@@ -104,6 +144,8 @@ def test_a_hostile_file_ends_cleanly(case, client, poller, s3, bucket, monkeypat
     assert len(items) == counts["total"] == counts["processed"] + counts["failed"]
     assert [item["row"] for item in items] == list(range(1, len(items) + 1))
     assert counts["failed"] == sum(1 for item in items if item.get("error"))
+    assert len(items) == expected[1]
+    assert {item["error"]["code"] for item in items if item.get("error")} == expected[2]
 
 
 def test_formula_cells_are_neutralised_in_the_csv_we_write(client, poller, s3, bucket):
