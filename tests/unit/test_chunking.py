@@ -7,7 +7,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from reviewpulse.ingest import Chunk, Row, RowError, chunk_rows, encode_chunk_body
+from reviewpulse.ingest.chunking import Chunk, chunk_rows, encode_chunk_body
+from reviewpulse.ingest.readers import Row, RowError
 
 
 def ok_row(number: int, text: str = "fine") -> Row:

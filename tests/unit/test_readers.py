@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 from reviewpulse.errors import FILE_ERROR_CODES, ROW_ERROR_CODES, UnusableFile
-from reviewpulse.ingest import FileFormat, FileSpec, Row, RowStream, open_rows
 from reviewpulse.ingest.chunking import encode_chunk_body, row_item
-from reviewpulse.ingest.readers import MAX_ID_CHARS
+from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.readers import MAX_ID_CHARS, Row, RowStream, open_rows
 
 SECRET = "s3cr3t-customer-words"
 

@@ -1,6 +1,5 @@
-"""Sentiment analysis: the analyzer protocol and its engines."""
+"""Sentiment analysis: the analyzer protocol (base) and its engines (lexicon).
 
-from reviewpulse.analysis.base import Analyzer, Label, Sentiment
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
-
-__all__ = ["Analyzer", "Label", "LexiconAnalyzer", "Sentiment"]
+The engines are imported from their own modules, so that code which only needs the result types
+does not load an engine's lexicon or SDK.
+"""

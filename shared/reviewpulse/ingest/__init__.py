@@ -1,20 +1,6 @@
-"""Streaming ingestion of uploaded files: formats, row readers and work-queue chunking."""
+"""Streaming ingestion of uploaded files: formats (formats), row readers (readers) and
+work-queue chunking (chunking).
 
-from reviewpulse.ingest.chunking import Chunk, chunk_rows, encode_chunk_body, row_item
-from reviewpulse.ingest.formats import FileFormat, FileSpec
-from reviewpulse.ingest.readers import TEXT_COLUMN_CANDIDATES, Body, Row, RowError, RowStream, open_rows
-
-__all__ = [
-    "TEXT_COLUMN_CANDIDATES",
-    "Body",
-    "Chunk",
-    "FileFormat",
-    "FileSpec",
-    "Row",
-    "RowError",
-    "RowStream",
-    "chunk_rows",
-    "encode_chunk_body",
-    "open_rows",
-    "row_item",
-]
+Import from the submodule you need: the readers pull in ijson, which the API functions that only
+need FileFormat should not load at cold start.
+"""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reviewpulse.errors import TooLarge, UnsupportedFormat, ValidationFailed
-from reviewpulse.ingest import FileFormat
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.observability import MetricUnit, metrics
 from reviewpulse.queues import WorkMessage, WorkQueue
 from reviewpulse.results.store import ResultStore, upload_key

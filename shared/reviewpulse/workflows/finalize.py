@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
-from reviewpulse.ingest import FileFormat, FileSpec, open_rows
+from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeRequest
 from reviewpulse.results.model import ItemResult

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from reviewpulse.errors import UnusableFile
-from reviewpulse.ingest import FileFormat, FileSpec, chunk_rows, open_rows
+from reviewpulse.ingest.chunking import chunk_rows
+from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeQueue, WorkMessage, WorkQueue
 from reviewpulse.results.store import INCOMING, ResultStore, SourceChanged, SourceInfo, SourceObject
