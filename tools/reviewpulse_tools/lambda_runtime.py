@@ -82,7 +82,6 @@ class FunctionRunner:
         )
         self.invocations: dict[str, int] = {}
         self.current_function: str | None = None  # the function being invoked, if any
-        self.busy_seconds: dict[str, float] = {}  # time spent inside each function's handler
 
     def environment(self, function: str) -> dict[str, str]:
         return {
@@ -119,12 +118,10 @@ class FunctionRunner:
         )
         self.invocations[function] = self.invocations.get(function, 0) + 1
         self.current_function = function
-        started = time.perf_counter()
         try:
             return module.handler(event, context)
         finally:
             self.current_function = None
-            self.busy_seconds[function] = self.busy_seconds.get(function, 0.0) + time.perf_counter() - started
 
 
 class FunctionError(Exception):
@@ -364,7 +361,7 @@ class QueuePoller:
                 failed_ids = known  # an unknown or empty identifier fails the whole batch
         except Exception as exc:
             # A crashed invocation leaves the whole batch for redelivery, as in Lambda.
-            _log.warning("%s failed on a batch of %d: %s", trigger.function, len(messages), exc)
+            _log.warning("%s failed on a batch of %d: %s", trigger.function, len(messages), type(exc).__name__)
             with self._count_lock:
                 self.crashes.append(exc)
             failed_ids = {m["MessageId"] for m in messages}
@@ -554,7 +551,7 @@ class ApiGateway:
             result = self.runner.invoke(route.function, event)
         except Exception as exc:
             # A function error or timeout: API Gateway answers 502, through DEFAULT_5XX.
-            _log.warning("%s failed: %s", route.function, exc)
+            _log.warning("%s failed: %s", route.function, getattr(exc, "error_type", type(exc).__name__))
             return _problem(502, "internal-error", "the function failed")
         response_headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
         for name, values in (result.get("multiValueHeaders") or {}).items():

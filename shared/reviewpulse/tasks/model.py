@@ -8,7 +8,6 @@ import secrets
 import time
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -113,8 +112,6 @@ def ttl_epoch(created_at: datetime, days: int) -> int:
     return int(created_at.timestamp()) + days * 86_400
 
 
-def created_key(task: Task | dict[str, Any]) -> str:
+def created_key(task: Task) -> str:
     """Sort key of the listing indexes: creation time first, the id breaks ties."""
-    if isinstance(task, Task):
-        return f"{task.created_at.isoformat()}#{task.task_id}"
-    return f"{task['created_at']}#{task['task_id']}"
+    return f"{task.created_at.isoformat()}#{task.task_id}"
