@@ -1,4 +1,4 @@
-"""What every analysis engine promises."""
+"""What every analysis engine promises, and the shapes of what it finds."""
 
 from __future__ import annotations
 
@@ -20,6 +20,48 @@ class Sentiment:
     label: Label
     score: float  # -1 (most negative) .. 1 (most positive)
     confidence: float  # 0 .. 1
+
+
+@dataclass(frozen=True)
+class AspectSentiment:
+    """How a text feels about one aspect the task named. `evidence` occurs verbatim in the text."""
+
+    aspect: str
+    label: str  # a Label value, or "not_mentioned"
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class ThemeMention:
+    theme: str  # a short lower-case noun phrase, e.g. "battery life"
+    polarity: str  # "praise" | "complaint"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything an engine found in one text."""
+
+    sentiment: Sentiment
+    engine: str
+    language: str | None = None
+    aspects: tuple[AspectSentiment, ...] = ()
+    themes: tuple[ThemeMention, ...] = ()
+
+
+@dataclass
+class Usage:
+    """What the LLM cost for a chunk or a task; cached items were answered without a request."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_items: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.requests += other.requests
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cached_items += other.cached_items
 
 
 class Analyzer(Protocol):

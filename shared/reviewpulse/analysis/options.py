@@ -1,0 +1,17 @@
+"""What a task asks of the analysis: its engine, the aspects it names, whether it wants a report."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Engine = Literal["lexicon", "llm"]
+
+
+class AnalysisOptions(BaseModel):
+    """Stored on the task when it is created, so a later change of the default cannot alter it."""
+
+    engine: Engine = "lexicon"
+    aspects: list[str] = Field(default_factory=list)
+    report: bool = False
