@@ -23,11 +23,15 @@ class Chunk:
 
 
 def row_item(row: Row) -> dict[str, Any]:
-    """The queue item for one row: its text, or its error."""
+    """The queue item for one row: its text, or its error (and where a chat message sits)."""
+    item: dict[str, Any] = {"row": row.number, "id": row.id}
     if row.error is not None:
-        error = {"code": row.error.code, "detail": row.error.detail}
-        return {"row": row.number, "id": row.id, "error": error}
-    return {"row": row.number, "id": row.id, "text": row.text}
+        item["error"] = {"code": row.error.code, "detail": row.error.detail}
+    else:
+        item["text"] = row.text
+    if row.conversation is not None:
+        item["conversation"] = row.conversation
+    return item
 
 
 def chunk_rows(rows: Iterable[Row], max_items: int, max_bytes: int) -> Iterator[Chunk]:

@@ -13,6 +13,9 @@ class FileFormat(str, Enum):
     JSON = "json"
     JSONL = "jsonl"
     TXT = "txt"
+    # Chat conversations in JSON or JSON Lines; never told from a file name (JSON files holding
+    # conversations are recognised by the json and jsonl readers themselves).
+    CONVERSATIONS = "conversations"
 
     @classmethod
     def from_filename(cls, name: str) -> FileFormat | None:

@@ -3,6 +3,9 @@
 `open_rows` reads the first 8 KiB to pick the encoding and reject binary or empty files, then
 decodes the rest incrementally. Whole-file problems raise `UnusableFile`; a row that cannot be
 used becomes a Row with an `error`, so no row is ever dropped silently.
+
+Chat conversations (a JSON array of conversation objects, such an array wrapped in an object, or
+JSON Lines of them) become one Row per message; see `_Conversations`.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -79,6 +82,14 @@ class Body(Protocol):
     def read(self, amt: int, /) -> bytes: ...
 
 
+class _Text(Protocol):
+    """What the readers need from decoded text: the TextIOWrapper, or _Replayed in front of it."""
+
+    def read(self, size: int, /) -> str: ...
+
+    def readline(self, size: int, /) -> str: ...
+
+
 @dataclass(frozen=True)
 class RowError:
     """Why one row cannot be analysed. `detail` never quotes the row's text."""
@@ -96,6 +107,8 @@ class Row:
     text: str | None
     error: RowError | None
     columns: dict[str, str]
+    # Chat messages only: {"conversation_id", "turn", "speaker", "timestamp"} (see MessageRef).
+    conversation: dict[str, Any] | None = None
 
 
 @dataclass
@@ -152,7 +165,7 @@ def open_rows(body: Body, spec: FileSpec) -> RowStream:
     try:
         read_rows = _READERS[FileFormat(spec.format)]
     except ValueError:
-        detail = f"format {spec.format!r} is not one of csv, json, jsonl, txt"
+        detail = f"format {spec.format!r} is not one of csv, json, jsonl, txt, conversations"
         raise UnusableFile("unsupported-format", detail) from None
     prefix, encoding, errors = _sniff(body)
     text = io.TextIOWrapper(
@@ -388,7 +401,7 @@ def _csv_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterator
 class _Utf8Source:
     """Feeds ijson valid UTF-8 from the decoded text, so BOMs and UTF-16 reach it the same way."""
 
-    def __init__(self, text: io.TextIOWrapper) -> None:
+    def __init__(self, text: _Text) -> None:
         self._text = text
 
     def read(self, size: int = -1) -> bytes:
@@ -398,16 +411,32 @@ class _Utf8Source:
         return _SURROGATES.sub(_JSON_INVALID_MARK, chunk).encode("utf-8")
 
 
-def _json_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterator[Row]:
+_NOT_AN_ARRAY = "a JSON file must be an array of objects or strings"
+_NOT_CONVERSATIONS = (
+    "a conversations file must be JSON Lines, an array of conversations, "
+    "or an object holding that array under 'conversations' or 'data'"
+)
+_END = object()  # what next() returns at the end, as null is a JSON item
+
+
+def _json_rows(text: _Text, spec: FileSpec, state: _State) -> Iterator[Row]:
+    conversations_only = spec.format == FileFormat.CONVERSATIONS
     events = ijson.parse(_Utf8Source(text))
     number = 0
     try:
-        first = next(events, None)
-        if first is None or first[1] != "start_array":
-            raise UnusableFile("malformed-file", "a JSON file must be an array of objects or strings")
-        for item in ijson.items(itertools.chain([first], events), "item"):
-            number += 1
-            yield _item_row(number, item, spec, state, _JSON_INVALID)
+        items = _json_items(events, conversations_only)
+        head = next(items, _END)
+        if head is _END:
+            return
+        items = itertools.chain([head], items)
+        # The first item decides, so that finalize, reading the file again, reads it the same way.
+        if conversations_only or _is_conversation(head):
+            rows = _Conversations(spec, state, _JSON_INVALID).rows(items)
+        else:
+            rows = (_item_row(n, item, spec, state, _JSON_INVALID) for n, item in enumerate(items, start=1))
+        for row in rows:
+            number = row.number
+            yield row
     # UnicodeDecodeError: yajl rejects escaped lone surrogates such as "\ud800".
     except (ijson.JSONError, UnicodeDecodeError):
         # `from None`: ijson's messages quote the file's content.
@@ -415,29 +444,87 @@ def _json_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterato
         raise UnusableFile("malformed-file", f"the file is not valid JSON {where}") from None
 
 
-def _jsonl_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterator[Row]:
+def _json_items(events: Iterator[tuple[str, str, Any]], conversations_only: bool) -> Iterator[Any]:
+    """The items of the top-level array, or of the array a top-level object holds under
+    "conversations" or "data" when its first item is a conversation (any item, for a file
+    declared as conversations). The object's other keys are skipped without being built."""
+    unusable = UnusableFile("malformed-file", _NOT_CONVERSATIONS if conversations_only else _NOT_AN_ARRAY)
+    first = next(events, None)
+    if first is not None and first[1] == "start_array":
+        yield from ijson.items(itertools.chain([first], events), "item")
+        return
+    if first is None or first[1] != "start_map":
+        raise unusable
+    for prefix, event, value in events:
+        if prefix or event != "map_key" or str(value).strip().lower() not in WRAPPER_KEYS:
+            continue
+        start = next(events, None)
+        if start is None or start[1] != "start_array":
+            continue
+        items = ijson.items(itertools.chain([start], events), f"{value}.item")
+        head = next(items, _END)
+        if head is _END:
+            return
+        if not (conversations_only or _is_conversation(head)):
+            raise unusable
+        yield head
+        yield from items
+        return
+    raise unusable
+
+
+# A blank JSONL line: an empty row, or for conversations an empty conversation.
+_BLANK_LINE = RowError("empty-text", "text is empty")
+
+
+def _jsonl_rows(text: _Text, spec: FileSpec, state: _State) -> Iterator[Row]:
+    lines = _jsonl_items(text, spec)
+    if spec.format == FileFormat.CONVERSATIONS:
+        yield from _Conversations(spec, state, _SURROGATES).rows_of_lines(lines)
+        return
+    # The first line that is not blank decides whether the file holds conversations (alone or in
+    # a wrapper object); the blank lines before it are only counted, then replayed.
+    blank = 0
+    head = next(lines, None)
+    while head is not None and head[2] is _BLANK_LINE:
+        blank += 1
+        head = next(lines, None)
+    replayed = itertools.chain(
+        ((number, None, _BLANK_LINE) for number in range(1, blank + 1)), [head] if head else [], lines
+    )
+    if head is not None and head[2] is None and _is_conversation(_unwrapped(head[1])[0]):
+        yield from _Conversations(spec, state, _SURROGATES).rows_of_lines(replayed)
+        return
+    for number, item, error in replayed:
+        if error is not None:
+            yield _error_row(number, str(number), error.code, error.detail, {})
+        else:
+            yield _item_row(number, item, spec, state, _SURROGATES)
+
+
+def _jsonl_items(text: _Text, spec: FileSpec) -> Iterator[tuple[int, Any, RowError | None]]:
+    """(line number, its JSON value, None) per line, or (line number, None, why it is unusable)."""
     limit = max(_LINE_CHARS, 2 * spec.max_text_chars)
     for number, (line, length) in enumerate(_read_lines(text, limit), start=1):
         if line is None:
             detail = f"line has {length} characters; lines longer than {limit} are not read"
-            yield _error_row(number, str(number), "text-too-long", detail, {})
+            yield number, None, RowError("text-too-long", detail)
             continue
         if not line.strip():
-            yield _text_row(number, str(number), "", {}, spec)
+            yield number, None, _BLANK_LINE
             continue
         try:
             item = json.loads(line, parse_float=Decimal)
         except json.JSONDecodeError as exc:
-            detail = f"line is not valid JSON: {exc.msg} at column {exc.colno}"
-            yield _error_row(number, str(number), "invalid-row", detail, {})
-            continue
+            error = RowError("invalid-row", f"line is not valid JSON: {exc.msg} at column {exc.colno}")
         except RecursionError:
-            yield _error_row(number, str(number), "invalid-row", "line is nested too deeply", {})
-            continue
+            error = RowError("invalid-row", "line is nested too deeply")
         except ValueError:  # an integer past sys.get_int_max_str_digits(); the message quotes none of it
-            yield _error_row(number, str(number), "invalid-row", "line holds a number with too many digits", {})
+            error = RowError("invalid-row", "line holds a number with too many digits")
+        else:
+            yield number, item, None
             continue
-        yield _item_row(number, item, spec, state, _SURROGATES)
+        yield number, None, error
 
 
 def _item_row(number: int, item: object, spec: FileSpec, state: _State, invalid: re.Pattern[str]) -> Row:
@@ -527,7 +614,7 @@ def _txt_rows(text: io.TextIOWrapper, spec: FileSpec, state: _State) -> Iterator
             yield _text_row(number, str(number), line, {"text": _clean(line)}, spec)
 
 
-def _read_lines(text: io.TextIOWrapper, limit: int) -> Iterator[tuple[str | None, int]]:
+def _read_lines(text: _Text, limit: int) -> Iterator[tuple[str | None, int]]:
     """(line, length) per "\\n"-ended line, without "\\n" or a trailing "\\r".
 
     A line longer than `limit` characters is read through and yielded as (None, its length).
@@ -545,9 +632,289 @@ def _read_lines(text: io.TextIOWrapper, limit: int) -> Iterator[tuple[str | None
         yield None, length
 
 
+# ---- chat conversations --------------------------------------------------------------------
+
+# Keys are compared after strip() and lower(); in each tuple the earlier name wins.
+CONVERSATION_ID_KEYS = ("conversation_id", "conversationid", "id", "chat_id", "thread_id", "session_id")
+MESSAGE_LIST_KEYS = ("messages", "turns", "conversation", "conversations", "dialog", "chat")
+SPEAKER_KEYS = ("speaker", "role", "author", "from", "sender", "user", "name")
+MESSAGE_TEXT_KEYS = ("text", "content", "message", "body", "value")
+TIMESTAMP_KEYS = ("timestamp", "time", "created_at", "ts", "date")
+# A top-level JSON object (or JSONL line) may hold the conversations array under one of these.
+WRAPPER_KEYS = ("conversations", "data")
+CONVERSATION_COLUMNS = ("conversation_id", "turn", "speaker", "timestamp", "text")
+# Leaves room for "#" and the turn, so that a message id f"{conversation_id}#{turn}" fits MAX_ID_CHARS.
+MAX_CONVERSATION_ID_CHARS = MAX_ID_CHARS - 16
+# Part types that carry text in structured content (OpenAI chat and responses, ChatGPT exports).
+_TEXT_PART_TYPES = ("text", "input_text", "output_text")
+# No real export nests text deeper; a hostile file must not make _content_text recurse without end.
+_CONTENT_DEPTH = 4
+
+
+def _conversation_file_rows(text: _Text, spec: FileSpec, state: _State) -> Iterator[Row]:
+    """A file declared as conversations: JSON Lines when its first line that is not blank holds a
+    whole JSON object, else one JSON document (an array, or an object wrapping one)."""
+    newlines = 0
+    while (char := text.read(1)).isspace():
+        newlines += char == "\n"  # kept so that JSONL line numbers stay right; other blanks are not
+    head = "\n" * newlines + char
+    if char == "{":
+        head += text.readline(max(_LINE_CHARS, 2 * spec.max_text_chars))
+        if _is_json(head):
+            yield from _jsonl_rows(_Replayed(head, text), spec, state)
+            return
+    yield from _json_rows(_Replayed(head, text), spec, state)
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line, parse_float=Decimal)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+class _Replayed:
+    """A text stream that gives back `head`, already read from `rest` to look at it, then the rest."""
+
+    def __init__(self, head: str, rest: _Text) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int, /) -> str:
+        if not self._head:
+            return self._rest.read(size)
+        out, self._head = self._head[:size], self._head[size:]
+        return out
+
+    def readline(self, size: int, /) -> str:
+        if not self._head:
+            return self._rest.readline(size)
+        end = self._head.find("\n") + 1 or len(self._head)
+        out = self._head[: min(end, size)]
+        self._head = self._head[len(out) :]
+        if not self._head and not out.endswith("\n") and len(out) < size:
+            out += self._rest.readline(size - len(out))
+        return out
+
+
+def _keys_of(obj: dict[str, Any], candidates: Sequence[str]) -> list[str]:
+    """The keys of `obj` that match `candidates` (ignoring case and surrounding spaces), in candidate order."""
+    folded: dict[str, str] = {}
+    for key in obj:
+        folded.setdefault(str(key).strip().lower(), key)
+    return [folded[name] for name in candidates if name in folded]
+
+
+def _lookup(obj: dict[str, Any], candidates: Sequence[str]) -> tuple[str | None, Any]:
+    """The first candidate key with a value that is not null, else the first one present (with None)."""
+    keys = _keys_of(obj, candidates)
+    for key in keys:
+        if obj[key] is not None:
+            return key, obj[key]
+    return (keys[0] if keys else None), None
+
+
+def _is_conversation(item: object) -> bool:
+    """A conversation object: a dict with a list of dicts (its first item tells) under a message-list key."""
+    if not isinstance(item, dict):
+        return False
+    lists = (item[key] for key in _keys_of(item, MESSAGE_LIST_KEYS))
+    return any(isinstance(value, list) and value and isinstance(value[0], dict) for value in lists)
+
+
+def _unwrapped(item: object) -> list[Any]:
+    """A JSONL line's conversations: the array a wrapper object holds, else the line itself."""
+    if isinstance(item, dict):
+        for key in _keys_of(item, WRAPPER_KEYS):
+            value = item[key]
+            if isinstance(value, list) and value and _is_conversation(value[0]):
+                return value
+    return [item]
+
+
+def _preferring(name: str | None, candidates: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(((name.strip().lower(),) if name else ()) + candidates))
+
+
+class _Conversations:
+    """Rows for a stream of conversation objects: one per message, numbered across the file.
+
+    A message's id is f"{conversation_id}#{turn}" (turn counts from 1 within its conversation); a
+    conversation without an id is "conversation-<n>", n its 1-based position in the file. A
+    conversation that cannot be read at all becomes one invalid-conversation row with turn 0. A
+    caller's id_field and text_field name the conversation id and message text keys tried first.
+    """
+
+    def __init__(self, spec: FileSpec, state: _State, invalid: re.Pattern[str]) -> None:
+        self._spec = spec
+        self._invalid = invalid
+        self._number = 0  # rows so far
+        self._position = 0  # conversations so far
+        self._id_keys = _preferring(spec.id_field, CONVERSATION_ID_KEYS)
+        self._text_keys = _preferring(spec.text_field, MESSAGE_TEXT_KEYS)
+        # Recorded with the task, then given back when finalize reads the file: it must read the same.
+        state.text_field = spec.text_field or "text"
+        state.add_columns(CONVERSATION_COLUMNS)
+
+    def rows(self, conversations: Iterable[Any]) -> Iterator[Row]:
+        for conversation in conversations:
+            yield from self._conversation_rows(conversation)
+
+    def rows_of_lines(self, lines: Iterable[tuple[int, Any, RowError | None]]) -> Iterator[Row]:
+        for _, item, error in lines:
+            if error is None:
+                yield from self.rows(_unwrapped(item))
+                continue
+            self._position += 1
+            detail = "the line is empty" if error is _BLANK_LINE else error.detail
+            yield self._invalid_conversation(f"conversation-{self._position}", detail)
+
+    def _conversation_rows(self, conversation: object) -> Iterator[Row]:
+        self._position += 1
+        fallback_id = f"conversation-{self._position}"
+        if not isinstance(conversation, dict):
+            detail = f"conversation is {_json_type(conversation)}; expected an object"
+            yield self._invalid_conversation(fallback_id, detail)
+            return
+        conversation_id, problem = self._conversation_id(conversation, fallback_id)
+        if problem is not None:
+            yield self._invalid_conversation(conversation_id, problem)
+            return
+        keys = _keys_of(conversation, MESSAGE_LIST_KEYS)
+        key = next((key for key in keys if isinstance(conversation[key], list)), None)
+        if key is None:
+            if keys:
+                shown = _clean(keys[0], self._invalid)
+                detail = f"{shown!r} is {_json_type(conversation[keys[0]])}, not an array of messages"
+            else:
+                detail = f"conversation has no messages; expected them under one of {_names(MESSAGE_LIST_KEYS)}"
+            yield self._invalid_conversation(conversation_id, detail)
+            return
+        if not conversation[key]:
+            shown = _clean(key, self._invalid)
+            yield self._invalid_conversation(conversation_id, f"{shown!r} is empty: the conversation has no messages")
+            return
+        for turn, message in enumerate(conversation[key], start=1):
+            self._number += 1
+            yield self._message_row(conversation_id, turn, message)
+
+    def _conversation_id(self, conversation: dict[str, Any], fallback_id: str) -> tuple[str, str | None]:
+        """The conversation's id (fallback_id when it has none), and why it is unusable, if it is."""
+        _, value = _lookup(conversation, self._id_keys)
+        if value is None:
+            return fallback_id, None
+        if isinstance(value, (dict, list)):
+            return fallback_id, f"the conversation id is {_json_type(value)}; ids must be strings or numbers"
+        rendered = _clean(_render(value), self._invalid).strip()
+        if len(rendered) > MAX_CONVERSATION_ID_CHARS:
+            detail = f"the conversation id has {len(rendered)} characters; the maximum is {MAX_CONVERSATION_ID_CHARS}"
+            return fallback_id, detail
+        return rendered or fallback_id, None
+
+    def _message_row(self, conversation_id: str, turn: int, message: object) -> Row:
+        speaker = timestamp = text = None
+        problem = None
+        if isinstance(message, str):
+            text = message
+        elif isinstance(message, dict):
+            speaker = _label(_lookup(message, SPEAKER_KEYS)[1], self._invalid)
+            timestamp = _label(_lookup(message, TIMESTAMP_KEYS)[1], self._invalid)
+            text, problem = self._message_text(message)
+        else:
+            problem = f"message is {_json_type(message)}; expected an object or a string"
+        # Speakers and timestamps travel in every queue item and result, so they are bounded like ids.
+        for name, value in (("speaker", speaker), ("timestamp", timestamp)):
+            if problem is None and value is not None and len(value) > MAX_ID_CHARS:
+                problem = f"the {name} has {len(value)} characters; the maximum is {MAX_ID_CHARS}"
+        columns = {
+            "conversation_id": conversation_id,
+            "turn": str(turn),
+            "speaker": speaker or "",
+            "timestamp": timestamp or "",
+            "text": "" if text is None else _clean(text, self._invalid),
+        }
+        row_id = f"{conversation_id}#{turn}"
+        if problem is not None or text is None:
+            row = _error_row(self._number, row_id, "invalid-row", problem or "message has no text", columns)
+        else:
+            row = _text_row(self._number, row_id, text, columns, self._spec, self._invalid)
+        reference = {
+            "conversation_id": conversation_id,
+            "turn": turn,
+            "speaker": _bounded(speaker),
+            "timestamp": _bounded(timestamp),
+        }
+        return replace(row, conversation=reference)
+
+    def _message_text(self, message: dict[str, Any]) -> tuple[str | None, str | None]:
+        """The message's text, or why it has none that can be used."""
+        key, value = _lookup(message, self._text_keys)
+        if key is None:
+            return None, f"message has no text; expected it under one of {_names(self._text_keys)}"
+        shown = _clean(key, self._invalid)
+        if isinstance(value, str):
+            return value, None
+        if isinstance(value, (list, dict)):
+            text = _content_text(value)
+            return (text, None) if text is not None else (None, f"{shown!r} holds no text parts")
+        return None, f"{shown!r} is {_json_type(value)}, not a string"
+
+    def _invalid_conversation(self, conversation_id: str, detail: str) -> Row:
+        self._number += 1
+        columns = dict.fromkeys(CONVERSATION_COLUMNS, "") | {"conversation_id": conversation_id}
+        reference = {"conversation_id": conversation_id, "turn": 0, "speaker": None, "timestamp": None}
+        row = _error_row(self._number, conversation_id, "invalid-conversation", detail, columns)
+        return replace(row, conversation=reference)
+
+
+def _content_text(value: object, depth: int = 0) -> str | None:
+    """The text of structured message content, None if it holds none: a list of parts (strings, or
+    {"type": "text", "text": ...}) joined by newlines, or an object with its text under "text",
+    "parts" or "value" (ChatGPT exports, Assistants). Parts of other types (images, audio, tool
+    calls) hold no text."""
+    if isinstance(value, str):
+        return value
+    if depth >= _CONTENT_DEPTH:
+        return None
+    if isinstance(value, list):
+        texts = [text for part in value if (text := _content_text(part, depth + 1)) is not None]
+        return "\n".join(texts) if texts else None
+    if isinstance(value, dict):
+        kind = value.get("type", value.get("content_type"))
+        if kind is not None and kind not in _TEXT_PART_TYPES:
+            return None
+        for key in ("text", "parts", "value"):
+            if key in value:
+                return _content_text(value[key], depth + 1)
+    return None
+
+
+def _label(value: object, invalid: re.Pattern[str]) -> str | None:
+    """A speaker or timestamp as text: scalars as written, an author object by its role or name."""
+    if isinstance(value, dict):
+        _, inner = _lookup(value, ("role", "name", "id"))
+        if inner is not None and not isinstance(inner, (dict, list)):
+            value = inner
+    try:
+        text = _clean(_render(value), invalid).strip()
+    except RecursionError:  # nested past Python's limit: no name or time anyone wrote, so none
+        return None
+    return text or None
+
+
+def _bounded(value: str | None) -> str | None:
+    return value if value is None or len(value) <= MAX_ID_CHARS else None
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
 _READERS = {
     FileFormat.CSV: _csv_rows,
     FileFormat.JSON: _json_rows,
     FileFormat.JSONL: _jsonl_rows,
     FileFormat.TXT: _txt_rows,
+    FileFormat.CONVERSATIONS: _conversation_file_rows,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reviewpulse.analysis.base import Label
+from reviewpulse.results.conversations import ConversationsSummary
 from reviewpulse.results.model import ItemResult
 from reviewpulse.tasks.model import Summary
 
@@ -20,10 +21,11 @@ class SummaryBuilder:
         self._score_sum += result.score or 0.0
         self._analysed += 1
 
-    def build(self) -> Summary:
+    def build(self, conversations: ConversationsSummary | None = None) -> Summary:
         n = self._analysed
         return Summary(
             counts=dict(self._counts),
             percentages={label: round(100.0 * count / n, 2) if n else 0.0 for label, count in self._counts.items()},
             mean_score=round(self._score_sum / n, 4) if n else None,
+            conversations=conversations,
         )
