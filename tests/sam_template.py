@@ -62,3 +62,16 @@ def referenced_logical_id(value: Any) -> str:
         target = value["Fn::GetAtt"]
         return str(target[0] if isinstance(target, list) else str(target).split(".")[0])
     raise AssertionError(f"expected !Ref or !GetAtt, got {value!r}")
+
+
+def inline_policies(policies: Any) -> list[Any]:
+    """A function's Policies, with a policy granted only under a condition (Fn::If, with
+    AWS::NoValue as the other branch) taken as granted: the broadest the role can be."""
+    found = []
+    for policy in policies if isinstance(policies, list) else [policies]:
+        if isinstance(policy, dict) and set(policy) == {"Fn::If"}:
+            _, *branches = policy["Fn::If"]
+            found.extend(b for b in branches if b != {"Ref": "AWS::NoValue"})
+        else:
+            found.append(policy)
+    return found

@@ -1,14 +1,18 @@
 """Lambda entry point of the analyzer: chunks from the work queue → results and counters."""
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from reviewpulse.analysis.engines import LazyLlmEngine
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
-from reviewpulse.wiring import finalize_queue, result_store, task_repository
+from reviewpulse.settings import get_settings
+from reviewpulse.wiring import finalize_queue, result_cache, result_store, task_repository
 from reviewpulse.workers import sqs_lambda_handler
 from reviewpulse.workflows.chunks import process_chunk
 
-analyzer = LexiconAnalyzer()  # built once per execution environment
+# Built once per execution environment; the LLM engine (and openai) only for the first LLM task.
+analyzer = LexiconAnalyzer()
+llm_engine = LazyLlmEngine()
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -22,6 +26,9 @@ def record_handler(record: SQSRecord) -> None:
         store=result_store(),
         finalizer=finalize_queue(),
         correlation_id=correlation_id,
+        llm=llm_engine,
+        cache=result_cache(),
+        fallback=get_settings().llm_fallback,
     )
 
 

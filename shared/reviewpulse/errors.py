@@ -52,6 +52,10 @@ class NotReady(ReviewPulseError):
     code, status, title = "not-ready", 503, "Service not ready"
 
 
+class EngineUnavailable(ReviewPulseError):
+    code, status, title = "engine-unavailable", 400, "Analysis engine not available"
+
+
 class UnusableFile(ReviewPulseError):
     """A whole file cannot be read: the task ends in status `error` with this code."""
 
@@ -82,6 +86,9 @@ ROW_ERROR_CODES = (
     "text-too-long",
     "invalid-encoding",
     "invalid-row",  # a row of the wrong shape (ragged CSV row, JSON item that is not an object or string)
+    "invalid-conversation",  # a chat conversation with no readable messages (not an object, no or empty list)
     "analysis-failed",
     "dead-lettered",  # the row's chunk failed repeatedly and went to the dead-letter queue
+    "llm-unavailable",  # LLM task, fallback policy `fail`: the LLM failed or its breaker was open
+    "llm-invalid-response",  # LLM task, fallback policy `fail`: no valid answer after retries
 )

@@ -59,12 +59,16 @@ class FinalizeQueue:
 
 
 class WorkQueue:
-    def __init__(self, queue_url: str, sqs: Any) -> None:
-        self._url = queue_url
+    """The work queues: one per engine. LLM chunks have a queue of their own so that its consumer's
+    concurrency can be capped to the provider's rate limit without holding back lexicon work."""
+
+    def __init__(self, queue_url: str, sqs: Any, *, llm_queue_url: str = "") -> None:
+        self._urls = {"lexicon": queue_url, "llm": llm_queue_url or queue_url}
         self._sqs = sqs
 
-    def send(self, messages: Iterable[WorkMessage], correlation_id: str | None) -> int:
+    def send(self, messages: Iterable[WorkMessage], correlation_id: str | None, *, engine: str = "lexicon") -> int:
         """Send messages in as few SendMessageBatch calls as the limits allow. Returns the count."""
+        url = self._urls[engine]
         sent = 0
         batch: list[dict[str, Any]] = []
         batch_bytes = 0
@@ -72,12 +76,12 @@ class WorkQueue:
             entry = self._entry(message, correlation_id)
             size = len(entry["MessageBody"].encode())
             if batch and (len(batch) == _BATCH_ENTRIES or batch_bytes + size > _BATCH_BYTES):
-                sent += self._send_batch(batch)
+                sent += self._send_batch(url, batch)
                 batch, batch_bytes = [], 0
             batch.append(entry)
             batch_bytes += size
         if batch:
-            sent += self._send_batch(batch)
+            sent += self._send_batch(url, batch)
         return sent
 
     def _entry(self, message: WorkMessage, correlation_id: str | None) -> dict[str, Any]:
@@ -86,12 +90,12 @@ class WorkQueue:
             entry["MessageAttributes"] = {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation_id}}
         return entry
 
-    def _send_batch(self, entries: list[dict[str, Any]]) -> int:
+    def _send_batch(self, url: str, entries: list[dict[str, Any]]) -> int:
         pending = entries
         # Entries SQS rejects as retryable (SenderFault false) are sent again; botocore already
         # retries whole-call failures with backoff.
         for _ in range(3):
-            response = self._sqs.send_message_batch(QueueUrl=self._url, Entries=pending)
+            response = self._sqs.send_message_batch(QueueUrl=url, Entries=pending)
             failed = {f["Id"]: f for f in response.get("Failed", [])}
             if not failed:
                 return len(entries)

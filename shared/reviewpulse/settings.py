@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class Settings(BaseModel):
@@ -21,6 +22,7 @@ class Settings(BaseModel):
     keys_table_name: str = "reviewpulse-keys"
     data_bucket_name: str = "reviewpulse-data"
     work_queue_url: str = ""
+    llm_work_queue_url: str = ""  # LLM tasks' chunks; the lexicon queue when not set
     finalize_queue_url: str = ""
     idempotency_table_name: str = "reviewpulse-idempotency"
 
@@ -38,6 +40,40 @@ class Settings(BaseModel):
     # The sweeper ends a batch whose file never came, and a task whose progress stopped.
     upload_deadline_minutes: int = Field(default=60, ge=1)
     stall_deadline_minutes: int = Field(default=300, ge=1)
+
+    # Analysis engines. The lexicon engine needs nothing; the LLM engine needs a key from one of:
+    # OPENAI_API_KEY (local runs), a Secrets Manager secret or an SSM SecureString (Lambda).
+    default_engine: Literal["lexicon", "llm"] = "lexicon"
+    llm_model: str = "gpt-4o-mini"
+    openai_base_url: str = ""  # any OpenAI-compatible endpoint; empty means OpenAI itself
+    openai_api_key: SecretStr = SecretStr("")
+    llm_api_key_secret: str = ""  # Secrets Manager secret id holding the key
+    llm_api_key_parameter: str = ""  # SSM SecureString name holding the key
+    llm_items_per_request: int = Field(default=25, ge=1, le=100)
+    # Requests in flight per worker, and the deployment's requests-per-minute limit (0: no pacing)
+    # shared evenly by the llm_workers analyzers that may run at once (MaximumConcurrency).
+    llm_concurrency: int = Field(default=4, ge=1, le=32)
+    llm_requests_per_minute: int = Field(default=0, ge=0)
+    llm_workers: int = Field(default=1, ge=1)  # LLM analyzers that share that limit
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
+    # After this many failed requests in a row the breaker opens for llm_breaker_reset_seconds;
+    # meanwhile new items follow llm_fallback: the lexicon engine, or a per-row error.
+    llm_breaker_failures: int = Field(default=3, ge=1)
+    llm_breaker_reset_seconds: float = Field(default=60.0, gt=0)
+    llm_fallback: Literal["lexicon", "fail"] = "lexicon"
+    # US dollars per million tokens, for the estimated cost shown on a task.
+    llm_input_price_per_million: float = Field(default=0.15, ge=0)
+    llm_output_price_per_million: float = Field(default=0.60, ge=0)
+    # LLM chunks are smaller: a chunk must finish well inside the analyzer's timeout.
+    llm_chunk_max_items: int = Field(default=200, ge=1)
+    result_cache_table_name: str = "reviewpulse-result-cache"
+    result_cache_ttl_days: int = Field(default=30, ge=1)
+
+    @property
+    def llm_configured(self) -> bool:
+        """A key source is configured (the key itself is only read where an LLM call happens)."""
+        return bool(self.openai_api_key.get_secret_value() or self.llm_api_key_secret or self.llm_api_key_parameter)
 
     @classmethod
     def from_environment(cls) -> Settings:

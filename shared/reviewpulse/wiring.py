@@ -6,6 +6,7 @@ workflows instead.
 
 from __future__ import annotations
 
+from reviewpulse.analysis.cache import ResultCache
 from reviewpulse.aws import client
 from reviewpulse.queues import FinalizeQueue, WorkQueue
 from reviewpulse.results.store import ResultStore
@@ -27,8 +28,14 @@ def result_store() -> ResultStore:
 
 
 def work_queue() -> WorkQueue:
-    return WorkQueue(get_settings().work_queue_url, client("sqs"))
+    settings = get_settings()
+    return WorkQueue(settings.work_queue_url, client("sqs"), llm_queue_url=settings.llm_work_queue_url)
 
 
 def finalize_queue() -> FinalizeQueue:
     return FinalizeQueue(get_settings().finalize_queue_url, client("sqs"))
+
+
+def result_cache() -> ResultCache:
+    settings = get_settings()
+    return ResultCache(settings.result_cache_table_name, client("dynamodb"), ttl_days=settings.result_cache_ttl_days)

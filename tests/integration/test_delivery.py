@@ -24,7 +24,7 @@ class DiesAfterFirstBatch(WorkQueue):
     def __init__(self, real: WorkQueue) -> None:
         self.real = real
 
-    def send(self, messages, correlation_id):
+    def send(self, messages, correlation_id, *, engine="lexicon"):
         def first_batch_then_die():
             for count, message in enumerate(messages):
                 # SendMessageBatch goes out 10 at a time: the first ten are on the queue by now.
@@ -32,7 +32,7 @@ class DiesAfterFirstBatch(WorkQueue):
                     raise TimeoutError("the split function ran out of time")
                 yield message
 
-        return self.real.send(first_batch_then_die(), correlation_id)
+        return self.real.send(first_batch_then_die(), correlation_id, engine=engine)
 
 
 def test_a_split_that_died_part_way_is_redone_and_counts_once(client, poller, stack, monkeypatch):

@@ -13,16 +13,19 @@ from reviewpulse.tenants.keys import KeyRepository
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
 
 
-def function_for(event_file: Path, runner) -> str:
-    """events/<function folder>[_variant].json → the function whose CodeUri is that folder."""
-    folders = {runner.stack.function_code_dir(f).name: f for f in runner.stack.functions()}
+def functions_for(event_file: Path, runner) -> list[str]:
+    """events/<function folder>[_variant].json → the functions whose CodeUri is that folder (the
+    lexicon and LLM analyzers share one)."""
+    folders: dict[str, list[str]] = {}
+    for function in runner.stack.functions():
+        folders.setdefault(runner.stack.function_code_dir(function).name, []).append(function)
     matches = [folder for folder in folders if event_file.stem == folder or event_file.stem.startswith(folder + "_")]
     assert matches, f"{event_file.name} names no function folder"
     return folders[max(matches, key=len)]
 
 
 def test_every_function_has_an_event(runner):
-    covered = {function_for(path, runner) for path in EVENTS}
+    covered = {function for path in EVENTS for function in functions_for(path, runner)}
     assert covered == set(runner.stack.functions())
 
 
@@ -35,7 +38,7 @@ def test_event_replays_through_its_function(event_file, runner, stack):
     keys.add(sample_key, "example")
 
     # When the event is handed to its function
-    result = runner.invoke(function_for(event_file, runner), event)
+    result = runner.invoke(functions_for(event_file, runner)[0], event)
 
     # Then the function answers as its trigger expects, without failures
     if "Records" in event:

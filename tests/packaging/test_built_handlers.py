@@ -154,7 +154,10 @@ sys.path.extend(json.loads(sys.argv[1]))
 import app
 assert callable(getattr(app, "handler", None)), "app.handler is missing or not callable"
 import boto3, reviewpulse
-print(json.dumps({"app": app.__file__, "reviewpulse": reviewpulse.__file__, "boto3": boto3.__file__}))
+openai_at_import = "openai" in sys.modules
+import reviewpulse.analysis.llm.engine, openai  # what the first LLM task would load
+print(json.dumps({"app": app.__file__, "reviewpulse": reviewpulse.__file__, "boto3": boto3.__file__,
+                  "openai_at_import": openai_at_import, "openai": openai.__file__}))
 """
 
 
@@ -208,6 +211,10 @@ def test_handler_imports_in_an_emulated_lambda_runtime(
     assert Path(origins["app"]).resolve().parent == function_dir.resolve(), origins
     assert Path(origins["reviewpulse"]).resolve().is_relative_to(sam_build_dir.resolve() / "DomainLayer"), origins
     assert Path(origins["boto3"]).resolve().is_relative_to(lambda_runtime_dir.resolve()), origins
+    # And no handler loads the openai package (0.6 s) before an LLM task needs it, yet the
+    # dependencies layer has it for the analyzers and the finalizer when one does
+    assert origins["openai_at_import"] is False, f"{spec.logical_id} imports openai at cold start"
+    assert Path(origins["openai"]).resolve().is_relative_to(sam_build_dir.resolve() / "DependenciesLayer"), origins
 
 
 @pytest.mark.packaging

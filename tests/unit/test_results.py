@@ -86,6 +86,7 @@ def test_source_keys_are_parsed_per_prefix():
     assert outgoing_keys(drop) == (
         "outgoing/acme/eu/2026/may reviews.csv.results.jsonl",
         "outgoing/acme/eu/2026/may reviews.csv.results.csv",
+        "outgoing/acme/eu/2026/may reviews.csv.conversations.jsonl",
     )
     for outside in (
         "results/acme/x/part.jsonl",

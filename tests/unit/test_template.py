@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from tests.sam_template import TEMPLATE_PATH, function_properties, load_template, referenced_logical_id
+from tests.sam_template import (
+    TEMPLATE_PATH,
+    function_properties,
+    inline_policies,
+    load_template,
+    referenced_logical_id,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -338,7 +344,7 @@ def test_functions_have_only_inline_policy_statements(template: dict[str, Any]) 
     for function_id in resources_of_type(template, FUNCTION):
         # Given a function's Policies
         policies = function_properties(template, function_id).get("Policies", [])
-        for policy in as_list(policies):
+        for policy in inline_policies(policies):
             # Then each is an inline statement list: no managed policy (e.g. *FullAccess) and no SAM
             # policy template (e.g. DynamoDBCrudPolicy), whose grants are broader than the code needs
             assert isinstance(policy, dict) and set(policy) <= {"Version", "Statement"}, (

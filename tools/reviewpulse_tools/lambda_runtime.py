@@ -397,10 +397,17 @@ class QueuePoller:
     def drain(self, max_rounds: int = 200) -> int:
         """Poll every trigger until all their queues are empty. Returns messages handled."""
         handled = 0
+        empty_rounds = 0
         for _ in range(max_rounds):
             round_handled = sum(self.poll_once(trigger) for trigger in self.triggers)
             if round_handled == 0:
-                return handled
+                # A receive that found nothing may have just redriven a message to a dead-letter
+                # queue polled earlier in the round: only a second empty round means drained.
+                empty_rounds += 1
+                if empty_rounds == 2:
+                    return handled
+                continue
+            empty_rounds = 0
             handled += round_handled
         raise RuntimeError(f"queues did not drain; last crash: {self.crashes[-1:]!r}")
 

@@ -3,20 +3,48 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from reviewpulse.tasks.model import Progress, Summary, Task, TaskError, TaskStatus, TaskType
+from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.settings import Settings, get_settings
+from reviewpulse.tasks.model import Progress, Report, Summary, Task, TaskError, TaskStatus, TaskType
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+MAX_ASPECTS = 20
+Aspect = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+
+class OptionsRequest(_Strict):
+    engine: Literal["lexicon", "llm"] | None = Field(
+        default=None, description="The analysis engine; the deployment's default when left out"
+    )
+    aspects: list[Aspect] = Field(
+        default_factory=list,
+        max_length=MAX_ASPECTS,
+        description="Aspects to rate in every item, each with a verbatim evidence quote",
+        examples=[["battery", "price", "support"]],
+    )
+    report: bool = Field(default=False, description="Add the batch's main themes and an executive summary")
+
+    @field_validator("aspects")
+    @classmethod
+    def _distinct(cls, aspects: list[str]) -> list[str]:
+        folded = [a.casefold() for a in aspects]
+        if len(set(folded)) != len(folded):
+            raise ValueError("aspects must be distinct (compared without case)")
+        return aspects
+
+
 class CreateTaskRequest(_Strict):
     text: str = Field(min_length=1, description="The text to analyse")
     id: str | None = Field(default=None, min_length=1, max_length=256, description="Your id for this text")
+    options: OptionsRequest = Field(default_factory=OptionsRequest)
 
 
 class CreateBatchRequest(_Strict):
@@ -24,16 +52,28 @@ class CreateBatchRequest(_Strict):
     format: str | None = Field(
         default=None,
         max_length=16,
-        description="csv, json, jsonl or txt; told from the file name when left out",
+        description=(
+            "csv, json, jsonl, txt or conversations (chat conversations in JSON or JSON Lines); told from the "
+            "file name when left out, and a json or jsonl file of conversations is recognised as one"
+        ),
         examples=["csv"],
     )
     text_field: str | None = Field(default=None, min_length=1, max_length=256)
     id_field: str | None = Field(default=None, min_length=1, max_length=256)
+    options: OptionsRequest = Field(default_factory=OptionsRequest)
 
 
 class Links(BaseModel):
     self: str
     results: str
+
+
+class UsageView(BaseModel):
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cached_items: int = Field(description="Items answered without sending their text again (seen before)")
+    estimated_cost_usd: float = Field(description="From the deployment's configured prices per million tokens")
 
 
 class TaskView(BaseModel):
@@ -45,13 +85,30 @@ class TaskView(BaseModel):
     filename: str | None = None
     format: str | None = None
     progress: Progress
+    options: AnalysisOptions
+    usage: UsageView | None = Field(default=None, description="LLM tasks only")
     summary: Summary | None = None
+    report: Report | None = Field(default=None, description="When the task asked for options.report")
     error: TaskError | None = None
     links: Links
 
     @classmethod
-    def of(cls, task: Task) -> TaskView:
+    def of(cls, task: Task, settings: Settings | None = None) -> TaskView:
         base = f"/v1/tasks/{task.task_id}"
+        usage = None
+        if task.options.engine == "llm":
+            prices = settings or get_settings()
+            usage = UsageView(
+                **task.usage.model_dump(),
+                estimated_cost_usd=round(
+                    (
+                        task.usage.input_tokens * prices.llm_input_price_per_million
+                        + task.usage.output_tokens * prices.llm_output_price_per_million
+                    )
+                    / 1_000_000,
+                    6,
+                ),
+            )
         return cls(
             task_id=task.task_id,
             type=task.type,
@@ -61,7 +118,10 @@ class TaskView(BaseModel):
             filename=task.filename,
             format=task.format,
             progress=task.progress,
+            options=task.options,
+            usage=usage,
             summary=task.summary,
+            report=task.report,
             error=task.error,
             links=Links(self=base, results=f"{base}/results"),
         )
@@ -89,19 +149,48 @@ class ItemErrorView(BaseModel):
     detail: str
 
 
+class AspectView(BaseModel):
+    aspect: str
+    label: Literal["positive", "negative", "neutral", "mixed", "not_mentioned"]
+    evidence: str | None = Field(default=None, description="A quote that occurs verbatim in the item's text")
+
+
+class ThemeView(BaseModel):
+    theme: str
+    polarity: Literal["praise", "complaint"]
+
+
+class MessageView(BaseModel):
+    conversation_id: str
+    turn: int = Field(
+        description="1-based position of the message in its conversation; 0 for an error about the whole conversation"
+    )
+    speaker: str | None = None
+    timestamp: str | None = None
+
+
 class ResultItem(BaseModel):
     row: int
     id: str
     label: Literal["positive", "negative", "neutral", "mixed"] | None = None
     score: float | None = None
     confidence: float | None = None
-    engine: str | None = None
+    engine: str | None = Field(
+        default=None, description="lexicon, llm, or lexicon-fallback when the LLM was unavailable"
+    )
+    language: str | None = Field(default=None, description="ISO 639-1 code, when the engine detects it")
+    aspects: list[AspectView] | None = None
+    themes: list[ThemeView] | None = None
+    conversation: MessageView | None = None
     error: ItemErrorView | None = None
 
 
 class ResultFiles(BaseModel):
     jsonl: str
     csv: str
+    conversations: str | None = Field(
+        default=None, description="Per-conversation summaries (JSON Lines), for files of chat conversations"
+    )
     expires_at: datetime
 
 

@@ -6,12 +6,32 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from reviewpulse.analysis.base import Sentiment
+from reviewpulse.analysis.base import Analysis
 
 
 class ItemError(BaseModel):
     code: str
     detail: str
+
+
+class AspectResult(BaseModel):
+    aspect: str
+    label: str  # positive | negative | neutral | mixed | not_mentioned
+    evidence: str | None = None  # a quote that occurs verbatim in the item's text
+
+
+class ThemeResult(BaseModel):
+    theme: str
+    polarity: str  # praise | complaint
+
+
+class MessageRef(BaseModel):
+    """Where a chat message sits: its conversation, its 1-based turn, who said it and when."""
+
+    conversation_id: str
+    turn: int
+    speaker: str | None = None
+    timestamp: str | None = None
 
 
 class ItemResult(BaseModel):
@@ -21,22 +41,37 @@ class ItemResult(BaseModel):
     score: float | None = None
     confidence: float | None = None
     engine: str | None = None
+    language: str | None = None
+    aspects: list[AspectResult] | None = None
+    themes: list[ThemeResult] | None = None
+    conversation: MessageRef | None = None
     error: ItemError | None = None
 
     @classmethod
-    def analysed(cls, item: dict[str, Any], sentiment: Sentiment, engine: str) -> ItemResult:
+    def analysed(cls, item: dict[str, Any], analysis: Analysis) -> ItemResult:
+        sentiment = analysis.sentiment
         return cls(
             row=item["row"],
             id=item["id"],
             label=sentiment.label.value,
             score=sentiment.score,
             confidence=sentiment.confidence,
-            engine=engine,
+            engine=analysis.engine,
+            language=analysis.language,
+            aspects=[AspectResult(aspect=a.aspect, label=a.label, evidence=a.evidence) for a in analysis.aspects]
+            or None,
+            themes=[ThemeResult(theme=t.theme, polarity=t.polarity) for t in analysis.themes] or None,
+            conversation=item.get("conversation"),
         )
 
     @classmethod
     def failed(cls, item: dict[str, Any], code: str, detail: str) -> ItemResult:
-        return cls(row=item["row"], id=item["id"], error=ItemError(code=code, detail=detail))
+        return cls(
+            row=item["row"],
+            id=item["id"],
+            conversation=item.get("conversation"),
+            error=ItemError(code=code, detail=detail),
+        )
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True)

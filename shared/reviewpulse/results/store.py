@@ -4,6 +4,7 @@ uploads/<tenant>/<task_id>/<filename>   files uploaded through the presigned POS
 incoming/<tenant>/<path>                files dropped by other systems
 results/<tenant>/<task_id>/parts/…      one JSONL part per chunk (rewritten whole on retry)
 results/<tenant>/<task_id>/results.*    merged results, JSONL and CSV
+results/<tenant>/<task_id>/conversations.jsonl   per-conversation summaries, for chat conversations
 outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their input's path
 """
 
@@ -77,9 +78,14 @@ def results_keys(tenant: str, task_id: str) -> tuple[str, str]:
     return f"{prefix}.jsonl", f"{prefix}.csv"
 
 
-def outgoing_keys(source: SourceObject) -> tuple[str, str]:
-    prefix = f"{OUTGOING}/{source.tenant}/{source.relative_path}.results"
-    return f"{prefix}.jsonl", f"{prefix}.csv"
+def conversations_key(tenant: str, task_id: str) -> str:
+    return f"{RESULTS}/{tenant}/{task_id}/conversations.jsonl"
+
+
+def outgoing_keys(source: SourceObject) -> tuple[str, str, str]:
+    """Where a drop's results are delivered: JSONL, CSV and, for chat conversations, their summaries."""
+    prefix = f"{OUTGOING}/{source.tenant}/{source.relative_path}"
+    return f"{prefix}.results.jsonl", f"{prefix}.results.csv", f"{prefix}.conversations.jsonl"
 
 
 class ResultStore:

@@ -11,6 +11,9 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
+from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.results.conversations import ConversationsSummary
+
 TASK_ID_PATTERN = re.compile(r"^[0-9a-f]{28}$")
 
 
@@ -45,10 +48,35 @@ class Progress(BaseModel):
     failed: int = 0  # items with a per-row error
 
 
+class LlmUsage(BaseModel):
+    """What the LLM engine spent on a task, added up chunk by chunk with the counts."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_items: int = 0  # items answered without sending their text again (seen before)
+
+
+class ThemeCount(BaseModel):
+    theme: str
+    polarity: str  # praise | complaint
+    count: int  # items that mention it
+    example_ids: list[str]
+
+
+class Report(BaseModel):
+    """The batch's main themes, counted from the per-item results, and an executive summary."""
+
+    themes: list[ThemeCount]
+    executive_summary: str
+    written_by: str  # llm, or template when no LLM wrote it
+
+
 class Summary(BaseModel):
     counts: dict[str, int]
     percentages: dict[str, float]
     mean_score: float | None
+    conversations: ConversationsSummary | None = None  # for files of chat conversations
 
 
 class Task(BaseModel):
@@ -72,7 +100,10 @@ class Task(BaseModel):
     # update that adds the chunk's counts, so exactly one attempt per chunk counts.
     parts: dict[str, str] = Field(default_factory=dict)
     progress: Progress = Field(default_factory=Progress)
+    options: AnalysisOptions = Field(default_factory=AnalysisOptions)
+    usage: LlmUsage = Field(default_factory=LlmUsage)
     summary: Summary | None = None
+    report: Report | None = None
     error: TaskError | None = None
     results_key: str | None = None
     results_csv_key: str | None = None

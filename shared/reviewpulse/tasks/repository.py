@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from reviewpulse.cursors import decode_cursor, encode_cursor
 from reviewpulse.errors import InvalidCursor
-from reviewpulse.tasks.model import Summary, Task, TaskError, TaskStatus, created_key, now
+from reviewpulse.tasks.model import LlmUsage, Report, Summary, Task, TaskError, TaskStatus, created_key, now
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -45,6 +45,15 @@ def _values(values: dict[str, Any]) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in values.items()}
 
 
+# LLM usage lives in top-level numbers so each chunk can ADD to them in its counting update.
+_USAGE_ATTRIBUTES = {
+    "requests": "llm_requests",
+    "input_tokens": "llm_input_tokens",
+    "output_tokens": "llm_output_tokens",
+    "cached_items": "llm_cached_items",
+}
+
+
 def _from_item(item: dict[str, Any]) -> Task:
     raw = {k: _deserializer.deserialize(v) for k, v in item.items()}
     raw = _plain(raw)
@@ -53,6 +62,7 @@ def _from_item(item: dict[str, Any]) -> Task:
         "processed": raw.pop("processed", 0),
         "failed": raw.pop("failed", 0),
     }
+    raw["usage"] = {name: raw.pop(attribute, 0) for name, attribute in _USAGE_ATTRIBUTES.items()}
     return Task.model_validate(raw)
 
 
@@ -163,6 +173,7 @@ class TaskRepository:
             "failed": 0,
             "chunk_count": task.chunk_count,
             "expires_at": task.expires_at,
+            "options": task.options.model_dump(),
         }
         try:
             self._ddb.put_item(
@@ -224,17 +235,32 @@ class TaskRepository:
         )
 
     def record_chunk(
-        self, tenant: str, task_id: str, *, chunk: int, attempt: str, processed: int, failed: int
+        self,
+        tenant: str,
+        task_id: str,
+        *,
+        chunk: int,
+        attempt: str,
+        processed: int,
+        failed: int,
+        usage: LlmUsage | None = None,
     ) -> Task | None:
-        """Add one chunk's counts and name the attempt whose part holds its results, exactly once.
-        None if that chunk was already counted or the task is no longer running."""
+        """Add one chunk's counts (and LLM usage) and name the attempt whose part holds its results,
+        exactly once. None if that chunk was already counted or the task is no longer running."""
+        adds = ["#processed :p", "failed :f"]
+        usage_values = {}
+        if usage is not None:
+            for name, attribute in _USAGE_ATTRIBUTES.items():
+                adds.append(f"{attribute} :{attribute}")
+                usage_values[f":{attribute}"] = getattr(usage, name)
         return self._update(
             tenant,
             task_id,
-            "ADD #processed :p, failed :f SET #parts.#chunk = :attempt, #s = :processing, tenant_status = :ts, "
+            f"ADD {', '.join(adds)} SET #parts.#chunk = :attempt, #s = :processing, tenant_status = :ts, "
             "updated_at = :now",
             condition="#s IN (:queued, :processing) AND attribute_not_exists(#parts.#chunk)",
             values={
+                **usage_values,
                 ":p": processed,
                 ":f": failed,
                 ":attempt": attempt,
@@ -247,18 +273,35 @@ class TaskRepository:
         )
 
     def mark_ready(
-        self, tenant: str, task_id: str, *, summary: Summary, results_key: str, results_csv_key: str
+        self,
+        tenant: str,
+        task_id: str,
+        *,
+        summary: Summary,
+        results_key: str,
+        results_csv_key: str,
+        report: Report | None = None,
+        usage: LlmUsage | None = None,
     ) -> bool:
-        """Running → ready. Only one caller wins, so a task is finalized exactly once."""
+        """Running → ready. Only one caller wins, so a task is finalized exactly once. `usage` is
+        what writing the report cost, added to the task's."""
+        extra = {":report": json.loads(report.model_dump_json(), parse_float=Decimal)} if report else {}
+        adds = ""
+        if usage is not None:
+            extra.update({f":{attribute}": getattr(usage, name) for name, attribute in _USAGE_ATTRIBUTES.items()})
+            adds = " ADD " + ", ".join(f"{attribute} :{attribute}" for attribute in _USAGE_ATTRIBUTES.values())
         updated = self._update(
             tenant,
             task_id,
             "SET #s = :ready, tenant_status = :ts, summary = :summary, results_key = :rk, "
-            "results_csv_key = :ck, updated_at = :now REMOVE active_shard",
+            + ("report = :report, " if report else "")
+            + "results_csv_key = :ck, updated_at = :now REMOVE active_shard"
+            + adds,
             condition="#s IN (:queued, :processing)",
             values={
                 ":ready": TaskStatus.READY.value,
                 ":ts": f"{tenant}#{TaskStatus.READY.value}",
+                **extra,
                 ":summary": json.loads(summary.model_dump_json(), parse_float=Decimal),
                 ":rk": results_key,
                 ":ck": results_csv_key,

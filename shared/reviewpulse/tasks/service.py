@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from reviewpulse.errors import TooLarge, UnsupportedFormat, ValidationFailed
+from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.errors import EngineUnavailable, TooLarge, UnsupportedFormat, ValidationFailed
 from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.observability import MetricUnit, metrics
 from reviewpulse.queues import WorkMessage, WorkQueue
@@ -26,11 +27,20 @@ class Upload:
     max_bytes: int
 
 
+def resolve_options(engine: str | None, aspects: list[str], report: bool, settings: Settings) -> AnalysisOptions:
+    """The options a task keeps: the deployment's default engine unless one is named."""
+    chosen = engine or settings.default_engine
+    if chosen == "llm" and not settings.llm_configured:
+        raise EngineUnavailable("the llm engine is not configured in this deployment; use lexicon")
+    return AnalysisOptions(engine=chosen, aspects=aspects, report=report)
+
+
 def create_text_task(
     tenant: str,
     text: str,
     client_id: str | None,
     *,
+    options: AnalysisOptions,
     correlation_id: str | None,
     tasks: TaskRepository,
     queue: WorkQueue,
@@ -49,6 +59,7 @@ def create_text_task(
         created_at=created_at,
         updated_at=created_at,
         correlation_id=correlation_id,
+        options=options,
         chunk_count=1,
         expires_at=ttl_epoch(created_at, settings.task_ttl_days),
     )
@@ -58,7 +69,7 @@ def create_text_task(
         tenant=tenant, task_id=task.task_id, chunk=0, items=[{"row": 1, "id": client_id or "1", "text": text}]
     )
     try:
-        queue.send([message], correlation_id)
+        queue.send([message], correlation_id, engine=options.engine)
     except Exception:
         tasks.mark_error(
             tenant, task.task_id, TaskError(code="queue-unavailable", detail="the task could not be queued")
@@ -75,6 +86,7 @@ def create_batch_task(
     text_field: str | None,
     id_field: str | None,
     *,
+    options: AnalysisOptions,
     correlation_id: str | None,
     tasks: TaskRepository,
     store: ResultStore,
@@ -95,6 +107,7 @@ def create_batch_task(
         format=resolved.value,
         text_field=text_field,
         id_field=id_field,
+        options=options,
         expires_at=ttl_epoch(created_at, settings.task_ttl_days),
     )
     tasks.create(task)
@@ -120,8 +133,10 @@ def _resolve_format(filename: str, declared: str | None) -> FileFormat:
         try:
             return FileFormat(declared.lower())
         except ValueError:
-            raise UnsupportedFormat(f"format {declared!r} is not one of csv, json, jsonl, txt") from None
+            detail = f"format {declared!r} is not one of csv, json, jsonl, txt, conversations"
+            raise UnsupportedFormat(detail) from None
     detected = FileFormat.from_filename(filename)
     if detected is None:
-        raise UnsupportedFormat("give `format` (csv, json, jsonl or txt): it cannot be told from the file name")
+        detail = "give `format` (csv, json, jsonl, txt or conversations): it cannot be told from the file name"
+        raise UnsupportedFormat(detail)
     return detected

@@ -12,20 +12,32 @@ import io
 import re
 import tempfile
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeRequest
+from reviewpulse.results.conversations import ConversationsBuilder
 from reviewpulse.results.model import ItemResult
-from reviewpulse.results.store import ResultStore, SourceChanged, outgoing_keys, parse_source_key, results_keys
+from reviewpulse.results.report import ThemeCounter, build_report
+from reviewpulse.results.store import (
+    ResultStore,
+    SourceChanged,
+    conversations_key,
+    outgoing_keys,
+    parse_source_key,
+    results_keys,
+)
 from reviewpulse.results.summary import SummaryBuilder
 from reviewpulse.settings import Settings
-from reviewpulse.tasks.model import Task, TaskError, TaskType
+from reviewpulse.tasks.model import LlmUsage, Task, TaskError, TaskType
 from reviewpulse.tasks.repository import TaskRepository
+
+if TYPE_CHECKING:
+    from reviewpulse.analysis.llm.engine import LlmEngine
 
 ANALYSIS_COLUMNS = [
     "sentiment_label",
@@ -50,21 +62,42 @@ class ResultsMismatch(RuntimeError):
 
 
 def finalize_request(
-    request: FinalizeRequest, *, tasks: TaskRepository, store: ResultStore, settings: Settings
+    request: FinalizeRequest,
+    *,
+    tasks: TaskRepository,
+    store: ResultStore,
+    settings: Settings,
+    llm: Callable[[], LlmEngine] | None = None,
 ) -> bool:
     """Handle a finalize request: a duplicate, or one for a task that already ended, does nothing."""
     task = tasks.get(request.tenant, request.task_id)
     if task is None or not task.needs_finalizing:
         return False
-    return finalize_task(task, tasks=tasks, store=store, settings=settings)
+    return finalize_task(task, tasks=tasks, store=store, settings=settings, llm=llm)
 
 
-def finalize_task(task: Task, *, tasks: TaskRepository, store: ResultStore, settings: Settings) -> bool:
-    """Write the merged results and mark the task ready. True if this call made it ready."""
+def finalize_task(
+    task: Task,
+    *,
+    tasks: TaskRepository,
+    store: ResultStore,
+    settings: Settings,
+    llm: Callable[[], LlmEngine] | None = None,
+) -> bool:
+    """Write the merged results and mark the task ready. True if this call made it ready.
+    `llm` writes the executive summary of an LLM task's report."""
     jsonl_key, csv_key = results_keys(task.tenant, task.task_id)
     summary = SummaryBuilder()
-    with tempfile.TemporaryFile() as jsonl_file, tempfile.TemporaryFile() as csv_file:
-        results = _merged_results(task, store)
+    conversations = ConversationsBuilder()
+    themes = ThemeCounter() if task.options.report else None
+    with (
+        tempfile.TemporaryFile() as jsonl_file,
+        tempfile.TemporaryFile() as csv_file,
+        tempfile.TemporaryFile() as conversations_file,
+    ):
+        results = _with_conversations(_merged_results(task, store), conversations, conversations_file)
+        if themes is not None:
+            results = _each(results, themes.add)
         try:
             written = _write_outputs(task, results, summary, store, settings, jsonl_file, csv_file)
         except SourceChanged as exc:
@@ -75,22 +108,57 @@ def finalize_task(task: Task, *, tasks: TaskRepository, store: ResultStore, sett
             raise ResultsMismatch(f"task has {task.progress.total} items but {written} results are stored")
         store.put_file(jsonl_key, jsonl_file, "application/x-ndjson")
         store.put_file(csv_key, csv_file, "text/csv; charset=utf-8")
+        if conversations.build() is not None:  # only files of chat conversations have any
+            store.put_file(conversations_key(task.tenant, task.task_id), conversations_file, "application/x-ndjson")
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
         return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing
     if task.type is TaskType.DROP and task.source_key:
         source = parse_source_key(task.source_key)
         if source is not None:
-            out_jsonl, out_csv = outgoing_keys(source)
+            out_jsonl, out_csv, out_conversations = outgoing_keys(source)
             store.copy(jsonl_key, out_jsonl, task_id=task.task_id)
             store.copy(csv_key, out_csv, task_id=task.task_id)
+            if conversations.build() is not None:
+                store.copy(conversations_key(task.tenant, task.task_id), out_conversations, task_id=task.task_id)
+    report, usage = None, None
+    if themes is not None:
+        writer = llm().summarize if llm is not None and task.options.engine == "llm" else None
+        report, spent = build_report(summary.build(), themes.top(), writer)
+        usage = LlmUsage(**vars(spent)) if spent.requests else None
     won = tasks.mark_ready(
-        task.tenant, task.task_id, summary=summary.build(), results_key=jsonl_key, results_csv_key=csv_key
+        task.tenant,
+        task.task_id,
+        summary=summary.build(conversations.build()),
+        results_key=jsonl_key,
+        results_csv_key=csv_key,
+        report=report,
+        usage=usage,
     )
     if won:
         logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
         metrics.add_metric(name="TasksCompleted", unit=MetricUnit.Count, value=1)
     return won
+
+
+def _each(results: Iterator[ItemResult], observe: Callable[[ItemResult], None]) -> Iterator[ItemResult]:
+    for result in results:
+        observe(result)
+        yield result
+
+
+def _with_conversations(
+    results: Iterator[ItemResult], conversations: ConversationsBuilder, file: IO[bytes]
+) -> Iterator[ItemResult]:
+    """The results unchanged; each conversation's summary is written to `file` as it ends."""
+    for result in results:
+        finished = conversations.add(result)
+        if finished is not None:
+            file.write(finished.to_json().encode() + b"\n")
+        yield result
+    finished = conversations.finish()
+    if finished is not None:
+        file.write(finished.to_json().encode() + b"\n")
 
 
 def _merged_results(task: Task, store: ResultStore) -> Iterator[ItemResult]:
@@ -123,12 +191,13 @@ def _write_outputs(
     csv_text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(csv_text)
     input_columns = task.columns if (task.source_key and task.format and task.columns) else None
+    analysis_columns = ANALYSIS_COLUMNS + _option_columns(task)
     if input_columns is not None:
-        analysis = [_unique(name, input_columns) for name in ANALYSIS_COLUMNS]
+        analysis = [_unique(name, input_columns) for name in analysis_columns]
         writer.writerow([_safe_cell(c) for c in input_columns + analysis])
         rows = _source_rows(task, store, settings)
     else:
-        writer.writerow(["id"] + ANALYSIS_COLUMNS)
+        writer.writerow(["id"] + analysis_columns)
         rows = None
     written = 0
     for result in results:
@@ -144,7 +213,7 @@ def _write_outputs(
             own = [row.columns.get(name, "") for name in input_columns]
         else:
             own = [result.id]
-        writer.writerow([_safe_cell(v) for v in own + _analysis_cells(result)])
+        writer.writerow([_safe_cell(v) for v in own + _analysis_cells(result) + _option_cells(result, task)])
     csv_text.detach()
     return written
 
@@ -163,6 +232,25 @@ def _analysis_cells(result: ItemResult) -> list[str]:
     if result.error is not None:
         return ["", "", "", "", result.error.code, result.error.detail]
     return [result.label or "", f"{result.score}", f"{result.confidence}", result.engine or "", "", ""]
+
+
+def _option_columns(task: Task) -> list[str]:
+    """Columns for what the task asked for: language (llm), each aspect's label and evidence, themes."""
+    columns = ["sentiment_language"] if task.options.engine == "llm" else []
+    for aspect in task.options.aspects:
+        columns += [f"aspect_{aspect}", f"aspect_{aspect}_evidence"]
+    return columns + (["themes"] if task.options.report else [])
+
+
+def _option_cells(result: ItemResult, task: Task) -> list[str]:
+    cells = [result.language or ""] if task.options.engine == "llm" else []
+    found = {a.aspect: a for a in result.aspects or ()}
+    for aspect in task.options.aspects:
+        entry = found.get(aspect)
+        cells += [entry.label, entry.evidence or ""] if entry else ["", ""]
+    if task.options.report:
+        cells.append("; ".join(f"{t.theme} ({t.polarity})" for t in result.themes or ()))
+    return cells
 
 
 def _unique(name: str, taken: list[str]) -> str:

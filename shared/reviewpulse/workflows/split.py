@@ -68,8 +68,10 @@ def split_source(
     counter = _Counter()
     try:
         rows = open_rows(store.open_source(source.key, etag=task.source_etag), spec)
-        chunks = chunk_rows(rows, settings.chunk_max_items, settings.chunk_max_bytes)
-        queue.send(counter.messages(task, chunks), correlation_id)
+        # LLM chunks are smaller so that one chunk's requests fit well inside the analyzer's timeout.
+        max_items = settings.llm_chunk_max_items if task.options.engine == "llm" else settings.chunk_max_items
+        chunks = chunk_rows(rows, max_items, settings.chunk_max_bytes)
+        queue.send(counter.messages(task, chunks), correlation_id, engine=task.options.engine)
     except UnusableFile as exc:
         return _fail(tasks, task, exc.code, exc.detail)
     except SourceChanged as exc:

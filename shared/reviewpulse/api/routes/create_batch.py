@@ -8,7 +8,7 @@ from reviewpulse.api.schemas import BatchCreated, CreateBatchRequest, TaskView, 
 from reviewpulse.results.store import ResultStore
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.tasks.service import create_batch_task
+from reviewpulse.tasks.service import create_batch_task, resolve_options
 
 router = APIRouter()
 
@@ -36,13 +36,14 @@ def create_batch(
             body.format,
             body.text_field,
             body.id_field,
+            options=resolve_options(body.options.engine, body.options.aspects, body.options.report, settings),
             correlation_id=request_id(request),
             tasks=tasks,
             store=store,
             settings=settings,
         )
         return BatchCreated(
-            task=TaskView.of(task),
+            task=TaskView.of(task, settings),
             upload=UploadView(
                 url=upload.url, fields=upload.fields, expires_at=upload.expires_at, max_bytes=upload.max_bytes
             ),

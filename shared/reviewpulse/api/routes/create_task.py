@@ -8,7 +8,7 @@ from reviewpulse.api.schemas import CreateTaskRequest, TaskView
 from reviewpulse.queues import WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.tasks.service import create_text_task
+from reviewpulse.tasks.service import create_text_task, resolve_options
 
 router = APIRouter()
 
@@ -30,10 +30,18 @@ def create_task(
     settings: Settings = Depends(deps.settings),
 ) -> TaskView:
     def create() -> TaskView:
+        options = resolve_options(body.options.engine, body.options.aspects, body.options.report, settings)
         task = create_text_task(
-            tenant, body.text, body.id, correlation_id=request_id(request), tasks=tasks, queue=queue, settings=settings
+            tenant,
+            body.text,
+            body.id,
+            options=options,
+            correlation_id=request_id(request),
+            tasks=tasks,
+            queue=queue,
+            settings=settings,
         )
-        return TaskView.of(task)
+        return TaskView.of(task, settings)
 
     return answer_once(
         request,

@@ -8,7 +8,7 @@ from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import ResultFiles, ResultItem, ResultPage
 from reviewpulse.errors import NotFound
 from reviewpulse.results.pages import read_results_page
-from reviewpulse.results.store import ResultStore
+from reviewpulse.results.store import ResultStore, conversations_key
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
@@ -39,6 +39,12 @@ def get_results(
     files = ResultFiles(
         jsonl=store.presigned_get(task.results_key or "", ttl),
         csv=store.presigned_get(task.results_csv_key or "", ttl),
+        # Finalize writes the conversations file exactly when it counts conversations in the summary.
+        conversations=(
+            store.presigned_get(conversations_key(task.tenant, task.task_id), ttl)
+            if task.summary is not None and task.summary.conversations is not None
+            else None
+        ),
         expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
     )
     items = [ResultItem.model_validate(item.model_dump()) for item in page.items]
