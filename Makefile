@@ -53,7 +53,7 @@ demo: venv
 
 # Benchmarks (not tests): calls per review, end-to-end time, splitter memory, cold starts.
 bench: venv
-	$(PY) -m reviewpulse_tools.bench
+	$(PY) -m reviewpulse_tools.bench $(BENCH)
 
 # The pipeline under chaos at full size (10,000 rows): duplicates, crashes, flaky and poison rows.
 chaos: venv

@@ -6,6 +6,9 @@
     memory     the splitter's peak memory on a 1 MB and a 100 MB file (each in a fresh process)
     coldstart  median of 11 fresh interpreters importing each handler and answering one event
                from events/, against a minimal handler built on the same framework
+    llm        the LLM engine against the local fake OpenAI-compatible server: requests and
+               input tokens per review batched vs one per request, throughput under a
+               requests-per-minute cap, and what a half-repeated batch sends (bench_llm.py)
 
 Not part of the test suite: timings depend on the machine; the tests prove behaviour.
 """
@@ -386,7 +389,7 @@ def _floor_parts(env_base: dict) -> dict:
 # -- report ------------------------------------------------------------------------------------
 
 
-def report(pipeline: dict | None, memory: list | None, cold: dict | None) -> str:
+def report(pipeline: dict | None, memory: list | None, cold: dict | None, llm: dict | None = None) -> str:
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.node() or 'this machine'}: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}.",
@@ -451,15 +454,19 @@ def report(pipeline: dict | None, memory: list | None, cold: dict | None) -> str
             + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in cold["floor_parts"].items()),
             "",
         ]
+    if llm:
+        from reviewpulse_tools.bench_llm import report as llm_report
+
+        lines += llm_report(llm)
     return "\n".join(lines)
 
 
-BENCHMARKS = ("pipeline", "memory", "coldstart")
+BENCHMARKS = ("pipeline", "memory", "coldstart", "llm")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", help="pipeline, memory, coldstart (default: all)")
+    parser.add_argument("which", nargs="*", help="pipeline, memory, coldstart, llm (default: all)")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -474,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
                 "pipeline": lambda: bench_pipeline(args.rows),
                 "memory": lambda: bench_split_memory(tuple(int(s) for s in args.sizes.split(","))),
                 "coldstart": bench_cold_start,
+                "llm": _bench_llm,
             }[args.one]()
         print(json.dumps(figures))
         return 0
@@ -505,10 +513,16 @@ def main(argv: list[str] | None = None) -> int:
             print(done.stderr[-4000:], file=sys.stderr)
             return 1
         results[name] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(report(results.get("pipeline"), results.get("memory"), results.get("coldstart")))
+    print(report(results.get("pipeline"), results.get("memory"), results.get("coldstart"), results.get("llm")))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
+
+
+def _bench_llm() -> dict:
+    from reviewpulse_tools.bench_llm import bench_llm
+
+    return bench_llm()
 
 
 class _quiet_stdout:

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--text-field")
     analyze.add_argument("--id-field")
     analyze.add_argument("--out", type=Path, help="results file, .csv (input columns kept) or .jsonl")
+    analyze.add_argument("--engine", choices=["lexicon", "llm"], help="default: the deployment's")
+    analyze.add_argument("--aspects", help="comma-separated aspects to rate, e.g. battery,price,support")
+    analyze.add_argument("--report", action="store_true", help="add the main themes and an executive summary")
     analyze.add_argument("--no-progress", action="store_true")
     analyze.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the task")
 
@@ -90,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--aws-port", type=_port, default=os.environ.get("REVIEWPULSE_AWS_PORT", "5005"))
     dev.add_argument("--env-vars", type=Path, help="env.json overrides, as for `sam local invoke --env-vars`")
     dev.add_argument("--log-level", default=None, help="the functions' log level (default: the template's)")
+    dev.add_argument(
+        "--fake-llm",
+        action="store_true",
+        help="serve the llm engine from a local fake OpenAI-compatible server (no key needed)",
+    )
 
     invoke = commands.add_parser("invoke", help="invoke one function with an event against the local stack")
     invoke.add_argument("function", help="the function's logical id in template.yaml")
@@ -152,7 +160,7 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
     if args.text is not None:
         if args.file is not None:
             raise UsageError("give a file or --text, not both")
-        task = client.create_text_task(args.text, args.id)
+        task = client.create_text_task(args.text, args.id, _options(args))
         task = _wait(client, task["task_id"], total_hint=1, show=False, timeout=args.timeout)
         return _report_text(client, task)
     if args.file is None:
@@ -173,7 +181,11 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
     with content:
         created = client.create_batch(
-            args.file.name, format=file_format, text_field=args.text_field, id_field=args.id_field
+            args.file.name,
+            _options(args),
+            format=file_format,
+            text_field=args.text_field,
+            id_field=args.id_field,
         )
         task_id = created["task"]["task_id"]
         client.upload(created["upload"], args.file.name, content)
@@ -277,6 +289,17 @@ def _tasks(client: ApiClient, args: argparse.Namespace) -> int:
     return 0
 
 
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if args.engine:
+        options["engine"] = args.engine
+    if args.aspects:
+        options["aspects"] = [aspect.strip() for aspect in args.aspects.split(",") if aspect.strip()]
+    if args.report:
+        options["report"] = True
+    return options
+
+
 def _print_summary(task: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -289,6 +312,18 @@ def _print_summary(task: dict[str, Any]) -> None:
     mean = summary.get("mean_score")
     mean_text = f"{mean:+.3f}" if mean is not None else "n/a"
     print(f"mean score {mean_text} over {counts['processed']:,} analysed of {counts['total']:,} rows")
+    usage = task.get("usage")
+    if usage:
+        print(
+            f"LLM: {usage['requests']:,} requests, {usage['input_tokens']:,} tokens in, "
+            f"{usage['output_tokens']:,} out, {usage['cached_items']:,} items from the cache, "
+            f"about ${usage['estimated_cost_usd']:.4f}"
+        )
+    report = task.get("report")
+    if report:
+        print(f"\n{report['executive_summary']}")
+        for theme in report["themes"]:
+            print(f"  {theme['polarity']:>9}  {theme['theme']} ({theme['count']:,})")
 
 
 def _stdout_console():
@@ -346,6 +381,7 @@ def _dev(args: argparse.Namespace) -> int:
             aws_port=args.aws_port,
             env_file=args.env_vars,
             function_log_level=args.log_level,
+            fake_llm=args.fake_llm,
         )
     except (PortInUse, BadEnvFile) as exc:
         raise UsageError(str(exc)) from None

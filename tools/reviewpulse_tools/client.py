@@ -36,11 +36,20 @@ class ApiClient:
 
     # -- endpoints -----------------------------------------------------------------------------
 
-    def create_text_task(self, text: str, client_id: str | None = None) -> dict[str, Any]:
-        return self._call("POST", "/v1/tasks", json={"text": text, **({"id": client_id} if client_id else {})})
+    def create_text_task(
+        self, text: str, client_id: str | None = None, options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        body = {"text": text, **({"id": client_id} if client_id else {}), **({"options": options} if options else {})}
+        return self._call("POST", "/v1/tasks", json=body)
 
-    def create_batch(self, filename: str, **options: str | None) -> dict[str, Any]:
-        body = {"filename": filename, **{k: v for k, v in options.items() if v}}
+    def create_batch(
+        self, filename: str, options: dict[str, Any] | None = None, **fields: str | None
+    ) -> dict[str, Any]:
+        body = {
+            "filename": filename,
+            **{k: v for k, v in fields.items() if v},
+            **({"options": options} if options else {}),
+        }
         return self._call("POST", "/v1/batches", json=body)
 
     def upload(self, upload: dict[str, Any], filename: str, content: BinaryIO) -> None:

@@ -60,6 +60,23 @@ def local_usage_key(tenant: str) -> str:
     return f"local-usage-{tenant}"
 
 
+# The LLM settings a developer's shell may give the local functions, over the template's values.
+LLM_PASSTHROUGH = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "DEFAULT_ENGINE",
+    "LLM_MODEL",
+    "LLM_FALLBACK",
+    "LLM_ITEMS_PER_REQUEST",
+    "LLM_CONCURRENCY",
+    "LLM_REQUESTS_PER_MINUTE",
+)
+
+
+def llm_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in LLM_PASSTHROUGH if os.environ.get(name)}
+
+
 class StackNotRunning(RuntimeError):
     pass
 
@@ -134,6 +151,7 @@ def start(
     env_file: Path | None = None,
     function_log_level: str | None = None,
     function_output: Path | None = None,
+    fake_llm: bool = False,
 ) -> RunningStack:
     import boto3
     from moto.server import ThreadedMotoServer
@@ -152,6 +170,7 @@ def start(
     # No AWS account: nothing of the host's AWS configuration (profiles, endpoints) may leak in.
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         del os.environ[name]
+    closers: list[Any] = []
     moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
     moto.start()
     endpoint = f"http://{host}:{aws_port}"
@@ -161,8 +180,16 @@ def start(
         session = boto3.session.Session(region_name=REGION)
         stack = provision(session, stack_name=STACK_NAME, region=REGION)
         shared, per_function = read_env_file(env_file)
+        llm = llm_environment()
+        if fake_llm:
+            from reviewpulse_tools.fake_openai import FakeOpenAI
+
+            fake = FakeOpenAI(host=host)
+            closers.append(fake.close)
+            llm.update(OPENAI_API_KEY="local-fake-key", OPENAI_BASE_URL=fake.base_url)
         extra = {
             **environment,
+            **llm,
             **({"POWERTOOLS_LOG_LEVEL": function_log_level} if function_log_level else {}),
             **shared,
         }
@@ -181,6 +208,8 @@ def start(
         gateway = ApiGateway(runner, stage="local")
         server, server_thread = serve(gateway, host, api_port)
     except Exception:
+        for close in closers:
+            close()
         moto.stop()
         raise
     running = RunningStack(
@@ -192,7 +221,7 @@ def start(
         runner=runner,
         poller=poller,
     )
-    running._closers += [server.shutdown, server.server_close, runner.close, moto.stop]
+    running._closers += [server.shutdown, server.server_close, runner.close, *closers, moto.stop]
     running._threads.append(server_thread)
     for trigger in poller.triggers:
         for n in range(runner.concurrency.get(trigger.function, 1)):
@@ -263,5 +292,5 @@ def invoke(function: str, event: dict[str, Any], env_file: Path | None = None) -
     if function not in stack.functions():
         raise StackNotRunning(f"no function {function!r} in template.yaml; functions: {', '.join(stack.functions())}")
     shared, per_function = read_env_file(env_file)
-    runner = FunctionRunner(stack, {**environment, **shared}, per_function)
+    runner = FunctionRunner(stack, {**environment, **llm_environment(), **shared}, per_function)
     return runner.invoke(function, event)
