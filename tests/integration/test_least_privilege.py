@@ -1,8 +1,8 @@
 """Every AWS call a function makes is allowed by that function's own policy in template.yaml.
 
 moto does not enforce IAM, so this test does: it records each call the handlers make through the
-domain's boto3 clients while the whole pipeline runs (API, split, analyze, finalize, dead
-letters), and checks the action and the resource (table or index, queue, bucket key prefix)
+domain's boto3 clients while the whole pipeline runs (API, split, analyze, the LLM analyzer with
+its result cache, finalize with an LLM report, dead letters), and checks the action and the resource (table or index, queue, bucket key prefix)
 against the statements written for that function.
 """
 
@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from reviewpulse.aws import add_api_call_listener, remove_api_call_listener
+from reviewpulse.settings import get_settings
+from reviewpulse_tools.fake_openai import FakeOpenAI
 
 from tests.integration.test_pipeline import NEGATIVE, POSITIVE, Unavailable, results_of, upload
-from tests.sam_template import function_properties, load_template
+from tests.sam_template import function_properties, inline_policies, load_template
 
 # IAM action for an API operation, where the two differ.
 S3_ACTIONS = {
@@ -75,10 +78,29 @@ def calls(runner):
     remove_api_call_listener(listen)
 
 
+@pytest.fixture
+def llm_endpoint(runner, monkeypatch) -> Iterator[FakeOpenAI]:
+    """The llm engine configured for every function (over the template's values), on the fake."""
+    with FakeOpenAI() as server:
+        environment = {
+            "OPENAI_API_KEY": "test-key",
+            "OPENAI_BASE_URL": server.base_url,
+            "LLM_MAX_RETRIES": "0",
+            "LLM_REQUESTS_PER_MINUTE": "0",
+            "LLM_CHUNK_MAX_ITEMS": "2",
+        }
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+            runner.extra_environment[name] = value
+        get_settings.cache_clear()
+        yield server
+
+
 def test_every_call_is_allowed_by_the_calling_functions_policy(
-    client, poller, runner, stack, s3, bucket, calls, monkeypatch
+    client, poller, runner, stack, s3, bucket, calls, monkeypatch, llm_endpoint
 ):
-    # Given traffic through every function: a text, a batch, a drop, pages, health, a dead letter
+    # Given traffic through every function: a text, a batch, a drop, an LLM batch with a report
+    # (twice: the second is answered from the result cache), pages, health, a dead letter
     monkeypatch.setenv("CHUNK_MAX_ITEMS", "2")
     task_id = client.call("POST", "/v1/tasks", {"text": POSITIVE[0]}, headers={"Idempotency-Key": "k1"}).json()[
         "task_id"
@@ -86,12 +108,20 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     client.call("POST", "/v1/batches", {"filename": "x.csv"}, headers={"Idempotency-Key": "k2"})
     batch_id = upload(client, "r.txt", ("\n".join(POSITIVE + NEGATIVE) + "\n").encode())
     s3.put_object(Bucket=bucket, Key="incoming/acme/in/d.txt", Body="\n".join(NEGATIVE).encode())
+    llm_options = {"engine": "llm", "aspects": ["delivery"], "report": True}
+    llm_file = ("\n".join(POSITIVE + NEGATIVE) + "\n").encode()
+    llm_batch = upload(client, "llm.txt", llm_file, options=llm_options)
+    poller.drain()
+    cached_batch = upload(client, "again.txt", llm_file, options=llm_options)
     poller.drain()
     runner.module("AnalyzeFunction").analyzer = Unavailable()
     failing = upload(client, "f.txt", POSITIVE[1].encode())
     poller.drain()
     for path in (f"/v1/tasks/{task_id}", f"/v1/tasks/{batch_id}/results", "/v1/tasks", "/health"):
         assert client.call("GET", path).status == 200
+    llm_task, cached_task = (client.call("GET", f"/v1/tasks/{t}").json() for t in (llm_batch, cached_batch))
+    assert llm_task["report"]["written_by"] == "llm"
+    assert (llm_task["usage"]["cached_items"], cached_task["usage"]["cached_items"]) == (0, 6)
     client.call("POST", "/v1/batches", {"filename": "later.csv"})
     assert results_of(client, failing)[0]["error"]["code"] == "dead-lettered"
     assert client.call("DELETE", f"/v1/tasks/{batch_id}", query={"purge": "true"}).status == 204
@@ -100,13 +130,20 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
 
     # Then every function called AWS, and each call is allowed by its own statements
     template = load_template()
-    names = {stack.ref(logical): logical for logical in ("TasksTable", "KeysTable", "IdempotencyTable", "DataBucket")}
-    queues = {stack.ref(q): q for q in ("WorkQueue", "FinalizeQueue", "IngestQueue")}
+    names = {
+        stack.ref(logical): logical
+        for logical in ("TasksTable", "KeysTable", "IdempotencyTable", "ResultCacheTable", "DataBucket")
+    }
+    queues = {stack.ref(q): q for q in ("WorkQueue", "LlmWorkQueue", "FinalizeQueue", "IngestQueue")}
     seen: dict[str, set[str]] = defaultdict(set)
     presigned_posts: set[str] = set()
     denied = []
     for function, service, operation, params in calls:
-        statements = [s for p in function_properties(template, function).get("Policies", []) for s in p["Statement"]]
+        statements = [
+            s
+            for p in inline_policies(function_properties(template, function).get("Policies", []))
+            for s in p["Statement"]
+        ]
         seen[function].add(f"{service}:{operation}")
         if (service, operation) == ("s3", "CreateBucket"):
             # botocore builds a CreateBucket request to sign a presigned POST; nothing is sent.
@@ -118,7 +155,11 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert not denied, denied
     # A presigned POST is signed with the function's role: the role must be allowed the upload.
     for function in presigned_posts:
-        statements = [s for p in function_properties(template, function).get("Policies", []) for s in p["Statement"]]
+        statements = [
+            s
+            for p in inline_policies(function_properties(template, function).get("Policies", []))
+            for s in p["Statement"]
+        ]
         assert allowed(statements, "s3:PutObject", ("object", "DataBucket", "uploads/acme/t/f.csv")), function
     assert set(seen) >= {
         "AuthorizerFunction",
@@ -130,14 +171,20 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "HealthFunction",
         "SplitFunction",
         "AnalyzeFunction",
+        "LlmAnalyzeFunction",
         "FinalizeFunction",
         "DeadLetterFunction",
         "DeleteTaskFunction",
     }
+    # And the LLM analyzer both read and wrote the result cache, whose calls were checked above
+    assert seen["LlmAnalyzeFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
 
 
 def required(service, operation, params, names, queues):
     if service == "dynamodb":
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            # One call may name several tables: each must be allowed.
+            return [(f"dynamodb:{operation}", ("table", names[name])) for name in params["RequestItems"]]
         table = names[params["TableName"]]
         if "IndexName" in params:
             return [(f"dynamodb:{operation}", ("index", table))]

@@ -77,7 +77,13 @@ class LlmEngine:
         outcome = LlmOutcome()
         if not texts:
             return outcome
-        client = self._client_factory()
+        try:
+            client = self._client_factory()
+        except Exception as exc:  # the key could not be read (Secrets Manager/SSM down, no key)
+            logger.error("LLM client unavailable", extra=failure_fields(exc))
+            self.breaker.failed()
+            outcome.unresolved.update(dict.fromkeys(texts, UNAVAILABLE))
+            return outcome
         groups = list(_groups(texts, self._items_per_request))
         with ThreadPoolExecutor(max_workers=min(self._concurrency, len(groups))) as pool:
             for future in [pool.submit(self._resolve, client, group, aspects, themes, outcome) for group in groups]:
@@ -87,7 +93,12 @@ class LlmEngine:
     def summarize(self, facts: str) -> tuple[str | None, Usage]:
         """An executive summary written from the facts JSON, or None if the model cannot give one."""
         messages = [{"role": "system", "content": REPORT_PROMPT}, {"role": "user", "content": facts}]
-        completion = self._guarded_create(self._client_factory(), messages, REPORT_FORMAT)
+        try:
+            client = self._client_factory()
+        except Exception as exc:
+            logger.error("LLM client unavailable", extra=failure_fields(exc))
+            return None, Usage()
+        completion = self._guarded_create(client, messages, REPORT_FORMAT)
         if completion is None:
             return None, Usage()
         usage = _usage_of(completion)
