@@ -1,6 +1,9 @@
 """Lambda entry point of the analyzer: chunks from the work queue → results and counters."""
 
+import time
+
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from reviewpulse.analysis.engines import LazyLlmEngine
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.observability import logger
@@ -13,9 +16,10 @@ from reviewpulse.workflows.chunks import process_chunk
 # Built once per execution environment; the LLM engine (and openai) only for the first LLM task.
 analyzer = LexiconAnalyzer()
 llm_engine = LazyLlmEngine()
+STORE_AND_COUNT_SECONDS = 20
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     correlation_id = correlation_id_of(record.message_attributes)
     logger.set_correlation_id(correlation_id)
     message = WorkMessage.model_validate_json(record.body)
@@ -29,6 +33,8 @@ def record_handler(record: SQSRecord) -> None:
         llm=llm_engine,
         cache=result_cache(),
         fallback=get_settings().llm_fallback,
+        # LLM requests stop in time to store and count the chunk before the function's timeout.
+        deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - STORE_AND_COUNT_SECONDS,
     )
 
 

@@ -1,6 +1,9 @@
 """Lambda entry point of the finalizer: a fully counted task → merged results, summary, ready."""
 
+import time
+
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from reviewpulse.analysis.engines import LazyLlmEngine
 from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, correlation_id_of
@@ -11,12 +14,21 @@ from reviewpulse.workflows.finalize import finalize_request
 
 # Writes the executive summary of an LLM task's report; openai is imported only for the first one.
 llm_engine = LazyLlmEngine()
+MARK_READY_SECONDS = 30
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.set_correlation_id(correlation_id_of(record.message_attributes))
     request = FinalizeRequest.model_validate_json(record.body)
-    finalize_request(request, tasks=task_repository(), store=result_store(), settings=get_settings(), llm=llm_engine)
+    finalize_request(
+        request,
+        tasks=task_repository(),
+        store=result_store(),
+        settings=get_settings(),
+        llm=llm_engine,
+        # The summary's LLM request gives up in time to mark the task ready within the timeout.
+        deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - MARK_READY_SECONDS,
+    )
 
 
 handler = sqs_lambda_handler(record_handler)

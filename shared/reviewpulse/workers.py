@@ -8,14 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from reviewpulse.observability import logger, metrics, tracer
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def sqs_lambda_handler(record_handler: Callable[[SQSRecord], None]) -> LambdaHandler:
+def sqs_lambda_handler(record_handler: Callable[..., None]) -> LambdaHandler:
+    """`record_handler(record)`, or `record_handler(record, lambda_context)` to see its deadline."""
     processor = BatchProcessor(event_type=EventType.SQS)
 
     @logger.inject_lambda_context

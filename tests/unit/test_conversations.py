@@ -771,3 +771,21 @@ def test_a_summary_line_is_json() -> None:
         "speakers": {"u": {"messages": 1, "mean_score": 0.5}},
         "trajectory": {"start_score": 0.5, "end_score": 0.5, "change": 0.0, "direction": "steady"},
     }
+
+
+@pytest.mark.parametrize("fmt", [JSON, FileFormat.JSONL])
+def test_a_file_whose_first_conversation_is_empty_is_still_read_as_conversations(fmt: FileFormat) -> None:
+    # Given a file whose first conversation has no messages and whose second has an object and a string
+    conversations = [
+        {"conversation_id": "a", "messages": []},
+        {"conversation_id": "b", "messages": [{"role": "user", "content": "I love it"}, "Thanks!"]},
+    ]
+    data = json.dumps(conversations).encode() if fmt is JSON else jsonl(*conversations)
+    # When it is read without a declared format
+    _, rows = read_all(data, fmt)
+    # Then the empty one is one per-row error and the other's messages are rows of their own
+    assert [(r.id, r.text, r.error.code if r.error else None) for r in rows] == [
+        ("a", None, "invalid-conversation"),
+        ("b#1", "I love it", None),
+        ("b#2", "Thanks!", None),
+    ]

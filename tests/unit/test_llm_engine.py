@@ -288,14 +288,31 @@ def test_a_success_in_between_resets_the_failure_count(server):
     assert engine.available
 
 
-def test_a_refused_request_does_not_count_against_the_breaker(server):
+def test_a_refused_request_is_halved_and_does_not_count_against_the_breaker(server):
     # Given a 400 (the provider refused this request, which says nothing about its health),
     # and a breaker that would open on a single failure
     texts = reviews(3)
     server.script(["status:400"])
     engine = engine_for(server, llm_breaker_failures=1)
+    # When three texts are analysed
     outcome = engine.analyze(texts)
-    assert outcome.unresolved == dict.fromkeys(texts, UNAVAILABLE)
+    # Then the refused request was asked again in halves (1 + 2 texts) and every text answered
+    assert server.stats().item_counts == [3, 1, 2]
+    assert set(outcome.analyses) == set(texts) and not outcome.unresolved
+    assert engine.available
+
+
+def test_a_text_the_provider_always_refuses_is_isolated_and_left_unresolved(server):
+    # Given a provider that refuses everything
+    texts = reviews(3)
+    server.always = "status:400"
+    engine = engine_for(server, llm_breaker_failures=1)
+    # When three texts are analysed
+    outcome = engine.analyze(texts)
+    # Then the requests halve until each text stands alone: 3, then 1 and 2, then 1 and 1
+    assert sorted(server.stats().item_counts) == [1, 1, 1, 2, 3]
+    assert outcome.unresolved == dict.fromkeys(texts, INVALID_ANSWER)
+    # And the breaker stays closed: the provider is up
     assert engine.available
 
 
@@ -521,6 +538,41 @@ def test_no_executive_summary_when_the_model_cannot_give_one(server, fault):
     assert usage.requests == server.stats().by_status.get(200, 0)
 
 
+def test_no_request_starts_after_the_deadline_and_the_rest_is_left_unavailable(server):
+    # Given a server that answers in 0.4 s, four requests' worth of texts, one request at a time,
+    # and a deadline 0.6 s away
+    server.latency = 0.4
+    texts = reviews(100)
+    engine = engine_for(server)
+    started = time.monotonic()
+    # When the texts are analysed
+    outcome = engine.analyze(texts, deadline=started + 0.6)
+    # Then only the requests that started before the deadline went (at 0 s and 0.4 s)
+    assert server.stats().item_counts == [25, 25]
+    assert len(outcome.analyses) == 50
+    assert set(outcome.unresolved.values()) == {UNAVAILABLE} and len(outcome.unresolved) == 50
+    assert time.monotonic() - started < 1.5
+    # And running out of time says nothing about the provider: the breaker stays closed
+    assert engine.available
+
+
+def test_after_the_reset_one_trial_request_goes_first_and_then_the_rest(server):
+    # Given a breaker that opened on one failure and whose reset time has passed
+    engine = engine_for(server, llm_breaker_failures=1, llm_breaker_reset_seconds=0.2, llm_concurrency=4)
+    server.script(["status:500"])
+    engine.analyze(reviews(1, prefix="x"))
+    assert not engine.available
+    time.sleep(0.25)
+    server.reset()
+    # When a chunk of eight requests' worth arrives
+    texts = reviews(200)
+    outcome = engine.analyze(texts)
+    # Then the trial went alone, and once it succeeded every other request went too
+    arrivals = server.stats().arrivals
+    assert len(arrivals) == 8 and all(later > arrivals[0] for later in arrivals[1:])
+    assert set(outcome.analyses) == set(texts) and not outcome.unresolved
+
+
 # ---------------------------------------------------------------- the pacer on a fake clock
 
 
@@ -547,13 +599,9 @@ def interval(rpm: int) -> float:
     return 60 / (rpm * HEADROOM)
 
 
-REQUEST = httpx.Request("POST", "http://llm.invalid/v1/chat/completions")
-
-
-def response(status: int, **headers: str) -> httpx.Response:
-    return httpx.Response(
-        status, headers={name.replace("_", "-"): value for name, value in headers.items()}, request=REQUEST
-    )
+def throttle(paced: RequestPacer, clock: FakeClock, **headers: str) -> None:
+    """A 429 with these headers for a request sent just now."""
+    paced.throttled_by(httpx.Headers({name.replace("_", "-"): value for name, value in headers.items()}), clock())
 
 
 def test_requests_are_spaced_evenly_at_the_rate():
@@ -562,10 +610,18 @@ def test_requests_are_spaced_evenly_at_the_rate():
     paced = pacer(60, clock)
     # When four requests are ready at once
     for _ in range(4):
-        paced.wait_turn()
+        assert paced.wait_turn()
     # Then the first goes at once and each next one an interval after the previous
     assert clock.sleeps == pytest.approx([interval(60)] * 3)
     assert interval(60) >= 1.0
+
+
+def test_the_deployments_rate_is_shared_by_its_workers():
+    clock = FakeClock()
+    paced = RequestPacer(120, workers=2, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        paced.wait_turn()
+    assert clock.sleeps == pytest.approx([interval(60)] * 2)
 
 
 def test_time_spent_between_requests_counts_towards_the_interval_but_idle_time_is_no_burst_credit():
@@ -589,14 +645,23 @@ def test_an_unpaced_pacer_never_waits():
     assert clock.sleeps == []
 
 
+def test_a_turn_after_the_deadline_is_refused_without_waiting():
+    clock = FakeClock()
+    paced = pacer(60, clock)
+    assert paced.wait_turn(deadline=clock() + 5)
+    throttle(paced, clock, retry_after="30")
+    assert paced.wait_turn(deadline=clock() + 5) is False
+    assert clock.sleeps == []
+
+
 def test_a_429_pauses_every_request_for_retry_after():
     # Given an unpaced worker that gets a 429 asking for 2 s
     clock = FakeClock()
     paced = pacer(0, clock)
-    paced.on_response(response(429, retry_after="2"))
+    throttle(paced, clock, retry_after="2")
     # Then the next request waits those 2 s, and the one after does not wait again
-    paced.on_request(None)
-    paced.on_request(None)
+    paced.wait_turn()
+    paced.wait_turn()
     assert clock.sleeps == pytest.approx([2.0])
     assert paced.throttled == 1
 
@@ -604,21 +669,42 @@ def test_a_429_pauses_every_request_for_retry_after():
 def test_a_slot_given_before_the_pause_moves_behind_it():
     clock = FakeClock()
     paced = pacer(60, clock)
-    paced.wait_turn()  # next slot in 1 s
-    paced.throttled_for(5)
+    paced.wait_turn()  # next slot in one interval
+    throttle(paced, clock, retry_after="5")
     paced.wait_turn()
     paced.wait_turn()
     assert clock.sleeps == pytest.approx([5.0, interval(60)])
 
 
-def test_other_responses_neither_pause_nor_count():
+def test_a_request_already_waiting_when_a_429_arrives_waits_out_the_pause_too():
+    # Given a request waiting for its turn, and a 429 (Retry-After 5 s) that arrives while it sleeps
+    clock = FakeClock()
+    paced = pacer(60, clock)
+    paced.wait_turn()
+    arrived: list[bool] = []
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if not arrived:
+            arrived.append(True)
+            throttle(paced, clock, retry_after="5")
+
+    paced._sleep = sleep
+    # When it wakes
+    paced.wait_turn()
+    # Then it looks again and goes only after the pause, not at the turn it was given first
+    assert clock.sleeps == pytest.approx([interval(60), 5.0])
+
+
+def test_throttles_of_requests_sent_after_the_first_429_are_counted_apart():
     clock = FakeClock()
     paced = pacer(0, clock)
-    for status in (200, 500, 503):
-        paced.on_response(response(status, retry_after="30", x_ratelimit_limit_requests="1"))
-    paced.wait_turn()
-    paced.wait_turn()
-    assert (clock.sleeps, paced.throttled) == ([], 0)
+    early = clock()
+    throttle(paced, clock, retry_after="1")  # the first
+    paced.throttled_by(httpx.Headers({"retry-after": "1"}), early)  # in flight before it came back
+    clock.now += 2
+    throttle(paced, clock, retry_after="1")  # sent after it came back
+    assert (paced.throttled, paced.throttled_after_first) == (3, 1)
 
 
 @pytest.mark.parametrize(
@@ -627,26 +713,26 @@ def test_other_responses_neither_pause_nor_count():
         ({"retry-after-ms": "250", "retry-after": "5"}, 0.25),
         ({"retry-after": "3"}, 3.0),
         ({"retry-after-ms": "soon", "retry-after": "3"}, 3.0),
-        ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, DEFAULT_PAUSE_SECONDS),
-        ({"retry-after": "600"}, DEFAULT_PAUSE_SECONDS),
-        ({"retry-after": "0"}, DEFAULT_PAUSE_SECONDS),
-        ({}, DEFAULT_PAUSE_SECONDS),
+        ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, None),
+        ({"retry-after": "601"}, None),
+        ({"retry-after": "0"}, None),
+        ({}, None),
     ],
 )
 def test_retry_after_ms_takes_precedence_and_bad_values_fall_back(headers, seconds):
-    assert retry_after_seconds(httpx.Headers(headers)) == pytest.approx(seconds)
+    assert retry_after_seconds(httpx.Headers(headers)) == (pytest.approx(seconds) if seconds else None)
     clock = FakeClock()
     paced = pacer(0, clock)
-    paced.on_response(httpx.Response(429, headers=headers, request=REQUEST))
+    paced.throttled_by(httpx.Headers(headers), clock())
     paced.wait_turn()
-    assert clock.sleeps == pytest.approx([seconds])
+    assert clock.sleeps == pytest.approx([seconds or DEFAULT_PAUSE_SECONDS])
 
 
 def test_the_servers_stated_limit_slows_the_pacer_down_but_never_speeds_it_up():
     # Given a pacer at 600 a minute told by a 429 that the limit is 60 a minute
     clock = FakeClock()
     paced = pacer(600, clock)
-    paced.on_response(response(429, retry_after_ms="1", x_ratelimit_limit_requests="60"))
+    throttle(paced, clock, retry_after_ms="1", x_ratelimit_limit_requests="60")
     # Then requests go at the stated limit's pace from then on
     for _ in range(3):
         paced.wait_turn()
@@ -656,16 +742,17 @@ def test_the_servers_stated_limit_slows_the_pacer_down_but_never_speeds_it_up():
     for limit in ("6000", "abc", "0"):
         clock = FakeClock()
         paced = pacer(600, clock)
-        paced.on_response(response(429, retry_after_ms="1", x_ratelimit_limit_requests=limit))
+        throttle(paced, clock, retry_after_ms="1", x_ratelimit_limit_requests=limit)
         for _ in range(3):
             paced.wait_turn()
         assert clock.sleeps[1:] == pytest.approx([interval(600)] * 2), limit
 
 
-def test_an_unpaced_pacer_adopts_the_stated_limit():
+def test_an_unpaced_pacer_adopts_the_stated_limit_as_the_deployments():
     clock = FakeClock()
-    paced = pacer(0, clock)
-    paced.on_response(response(429, retry_after_ms="1", x_ratelimit_limit_requests="120"))
+    paced = RequestPacer(0, workers=2, clock=clock, sleep=clock.sleep)
+    throttle(paced, clock, retry_after_ms="1", x_ratelimit_limit_requests="120")
     for _ in range(3):
         paced.wait_turn()
-    assert clock.sleeps[1:] == pytest.approx([interval(120)] * 2)
+    # 120 a minute for the deployment is 60 a minute for each of its two workers
+    assert clock.sleeps[1:] == pytest.approx([interval(60)] * 2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Protocol
 
@@ -46,6 +46,17 @@ class Analysis:
     language: str | None = None
     aspects: tuple[AspectSentiment, ...] = ()
     themes: tuple[ThemeMention, ...] = ()
+
+    def for_text(self, text: str) -> Analysis:
+        """This analysis as the result of `text`: evidence that does not occur in it verbatim is
+        dropped. An answer for one text also serves its repeats, which may differ in spacing or
+        Unicode form, and a quote must be checked against each text it is shown with."""
+        if all(a.evidence is None or a.evidence in text for a in self.aspects):
+            return self
+        aspects = tuple(
+            a if a.evidence is None or a.evidence in text else replace(a, evidence=None) for a in self.aspects
+        )
+        return replace(self, aspects=aspects)
 
 
 @dataclass

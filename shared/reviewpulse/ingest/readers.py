@@ -716,11 +716,17 @@ def _lookup(obj: dict[str, Any], candidates: Sequence[str]) -> tuple[str | None,
 
 
 def _is_conversation(item: object) -> bool:
-    """A conversation object: a dict with a list of dicts (its first item tells) under a message-list key."""
+    """A conversation object: a dict with a list of messages (objects or strings; its first item
+    tells) under a message-list key — or an empty one beside a conversation id, so a file whose
+    first conversation is empty is still read as conversations (that one becomes a per-row error)."""
     if not isinstance(item, dict):
         return False
-    lists = (item[key] for key in _keys_of(item, MESSAGE_LIST_KEYS))
-    return any(isinstance(value, list) and value and isinstance(value[0], dict) for value in lists)
+    for value in (item[key] for key in _keys_of(item, MESSAGE_LIST_KEYS)):
+        if isinstance(value, list) and value and isinstance(value[0], (dict, str)):
+            return True
+        if value == [] and _keys_of(item, CONVERSATION_ID_KEYS):
+            return True
+    return False
 
 
 def _unwrapped(item: object) -> list[Any]:

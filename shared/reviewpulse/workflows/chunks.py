@@ -45,13 +45,15 @@ def analyse_items(
     llm: Callable[[], LlmEngine] | None = None,
     cache: ResultCache | None = None,
     fallback: str = "lexicon",
+    deadline: float | None = None,
 ) -> tuple[list[ItemResult], Usage]:
-    """Results in row order; rows the splitter already rejected keep their error."""
+    """Results in row order; rows the splitter already rejected keep their error. LLM requests
+    stop at `deadline` (time.monotonic() seconds); items left then follow the fallback policy."""
     options = options or AnalysisOptions()
     usable = [item for item in message.items if "text" in item]
     usage = Usage()
     if options.engine == "llm" and llm is not None:
-        by_row, usage = _llm_results(message.tenant, usable, options, llm(), cache, analyzer, fallback)
+        by_row, usage = _llm_results(message.tenant, usable, options, llm(), cache, analyzer, fallback, deadline)
     else:
         by_row = _lexicon_results(usable, options, analyzer, analyzer.engine)
     results = []
@@ -110,6 +112,7 @@ def _llm_results(
     cache: ResultCache | None,
     analyzer: Analyzer,
     fallback: str,
+    deadline: float | None,
 ) -> tuple[dict[int, ItemResult], Usage]:
     """Cached texts are answered from the cache, repeated texts are sent once, the rest go to the
     LLM; what it leaves unanswered follows the fallback policy."""
@@ -132,7 +135,7 @@ def _llm_results(
         if key not in known:
             to_send.setdefault(key, item["text"])
     if to_send and engine.available:
-        outcome = engine.analyze(to_send, options.aspects, options.report)
+        outcome = engine.analyze(to_send, options.aspects, options.report, deadline=deadline)
     else:
         outcome = LlmOutcome(unresolved=dict.fromkeys(to_send, UNAVAILABLE))
     if cache is not None and outcome.analyses:
@@ -145,7 +148,7 @@ def _llm_results(
     for item in items:
         analysis = answered.get(keys[item["row"]])
         if analysis is not None:
-            by_row[item["row"]] = ItemResult.analysed(item, analysis)
+            by_row[item["row"]] = ItemResult.analysed(item, analysis.for_text(item["text"]))
         elif fallback == "lexicon":
             unresolved.append(item)
         else:
@@ -224,6 +227,7 @@ def process_chunk(
     llm: Callable[[], LlmEngine] | None = None,
     cache: ResultCache | None = None,
     fallback: str = "lexicon",
+    deadline: float | None = None,
 ) -> ChunkOutcome:
     started = time.perf_counter()
     task = tasks.get(message.tenant, message.task_id)
@@ -239,7 +243,9 @@ def process_chunk(
             },
         )
         return ChunkOutcome(counted=False, processed=0, failed=0, completed=False)
-    results, usage = analyse_items(message, analyzer, task.options, llm=llm, cache=cache, fallback=fallback)
+    results, usage = analyse_items(
+        message, analyzer, task.options, llm=llm, cache=cache, fallback=fallback, deadline=deadline
+    )
     outcome = store_and_count(
         message, results, tasks=tasks, store=store, finalizer=finalizer, correlation_id=correlation_id, usage=usage
     )

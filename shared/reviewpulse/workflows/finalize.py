@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING
 
+from reviewpulse.analysis.base import Usage
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
@@ -68,12 +69,13 @@ def finalize_request(
     store: ResultStore,
     settings: Settings,
     llm: Callable[[], LlmEngine] | None = None,
+    deadline: float | None = None,
 ) -> bool:
     """Handle a finalize request: a duplicate, or one for a task that already ended, does nothing."""
     task = tasks.get(request.tenant, request.task_id)
     if task is None or not task.needs_finalizing:
         return False
-    return finalize_task(task, tasks=tasks, store=store, settings=settings, llm=llm)
+    return finalize_task(task, tasks=tasks, store=store, settings=settings, llm=llm, deadline=deadline)
 
 
 def finalize_task(
@@ -83,9 +85,10 @@ def finalize_task(
     store: ResultStore,
     settings: Settings,
     llm: Callable[[], LlmEngine] | None = None,
+    deadline: float | None = None,
 ) -> bool:
     """Write the merged results and mark the task ready. True if this call made it ready.
-    `llm` writes the executive summary of an LLM task's report."""
+    `llm` writes the executive summary of an LLM task's report, if it can before `deadline`."""
     jsonl_key, csv_key = results_keys(task.tenant, task.task_id)
     summary = SummaryBuilder()
     conversations = ConversationsBuilder()
@@ -123,7 +126,13 @@ def finalize_task(
                 store.copy(conversations_key(task.tenant, task.task_id), out_conversations, task_id=task.task_id)
     report, usage = None, None
     if themes is not None:
-        writer = llm().summarize if llm is not None and task.options.engine == "llm" else None
+        writer = None
+        if llm is not None and task.options.engine == "llm":
+            engine = llm()
+
+            def writer(facts: str) -> tuple[str | None, Usage]:
+                return engine.summarize(facts, deadline=deadline)
+
         report, spent = build_report(summary.build(), themes.top(), writer)
         usage = LlmUsage(**vars(spent)) if spent.requests else None
     won = tasks.mark_ready(

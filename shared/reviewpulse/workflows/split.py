@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.errors import UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat, FileSpec
@@ -151,6 +152,12 @@ def _task_for_drop(
         format=file_format.value if file_format else None,
         source_key=source.key,
         source_etag=info.etag,
+        # A drop names no options: the deployment's default engine, where it can run.
+        options=AnalysisOptions(
+            engine=settings.default_engine
+            if settings.default_engine == "lexicon" or settings.llm_configured
+            else "lexicon"
+        ),
         expires_at=ttl_epoch(created_at, settings.task_ttl_days),
     )
     if tasks.create(task):

@@ -50,6 +50,11 @@ class CircuitBreaker:
         with self._lock:
             self._state, self._failures, self._trial_out = CLOSED, 0, False
 
+    def released(self) -> None:
+        """An allowed request ended with no verdict on the provider (the caller ran out of time)."""
+        with self._lock:
+            self._trial_out = False
+
     def failed(self) -> None:
         with self._lock:
             self._failures += 1

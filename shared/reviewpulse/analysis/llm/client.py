@@ -32,38 +32,35 @@ def api_key(settings: Settings) -> str:
 class _Clients:
     """One OpenAI client per key: rebuilt only when the key changes (rotation)."""
 
-    def __init__(self, settings: Settings, pacer: RequestPacer) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._pacer = pacer
         self._key: str | None = None
         self._client: openai.OpenAI | None = None
 
     def __call__(self) -> openai.OpenAI:
         key = api_key(self._settings)
         if self._client is None or key != self._key:
-            http_client = openai.DefaultHttpxClient(
-                event_hooks={"request": [self._pacer.on_request], "response": [self._pacer.on_response]}
-            )
+            if self._client is not None:
+                self._client.close()
             self._client = openai.OpenAI(
                 api_key=key,
                 base_url=self._settings.openai_base_url or None,
                 timeout=self._settings.llm_timeout_seconds,
-                max_retries=self._settings.llm_max_retries,
-                http_client=http_client,
+                # The engine retries, so that no wait outlasts the function's deadline.
+                max_retries=0,
             )
             self._key = key
         return self._client
 
 
 def build_engine(settings: Settings) -> LlmEngine:
-    rpm = settings.llm_requests_per_minute
-    pacer = RequestPacer(max(1, rpm // settings.llm_workers) if rpm else 0)
-    breaker = CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_reset_seconds)
     return LlmEngine(
-        _Clients(settings, pacer),
+        _Clients(settings),
         model=settings.llm_model,
         items_per_request=settings.llm_items_per_request,
         concurrency=settings.llm_concurrency,
-        breaker=breaker,
-        pacer=pacer,
+        breaker=CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_reset_seconds),
+        pacer=RequestPacer(settings.llm_requests_per_minute, workers=settings.llm_workers),
+        max_retries=settings.llm_max_retries,
+        timeout=settings.llm_timeout_seconds,
     )

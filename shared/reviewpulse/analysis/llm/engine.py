@@ -3,24 +3,29 @@
 Each request carries up to `items_per_request` texts under short ids local to the request. An
 answer must carry exactly those ids: ids it misses are asked again, unknown ids are dropped, an
 id answered twice is dropped and asked again, and a malformed answer is asked again; a truncated
-answer is asked again in halves. Transport failures are retried by the SDK (backoff with jitter,
-Retry-After honoured); a request that still fails counts against the circuit breaker, and while
-the breaker is open no request is sent. Whatever stays unanswered is returned as unresolved with
-a reason, for the caller's fallback policy.
+answer is asked again in halves, and so is a request the provider refuses (400), until the text
+it refuses stands alone. 429s, 5xx, timeouts and connection errors are tried again after the
+server's Retry-After or an exponential backoff with jitter (tenacity; the SDK's own retries are
+off so that no wait can outlast the caller's deadline). A request that still fails counts against
+the circuit breaker; while the breaker is open no request is sent. Whatever stays unanswered is
+returned as unresolved with a reason, for the caller's fallback policy.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import openai
+import tenacity
 from pydantic import ValidationError
 
 from reviewpulse.analysis.base import Usage
-from reviewpulse.analysis.llm.breaker import OPEN, CircuitBreaker
+from reviewpulse.analysis.llm.breaker import HALF_OPEN, OPEN, CircuitBreaker
 from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE, LlmOutcome
-from reviewpulse.analysis.llm.pacing import RequestPacer
+from reviewpulse.analysis.llm.pacing import RequestPacer, retry_after_seconds
 from reviewpulse.analysis.llm.prompt import (
     REPORT_FORMAT,
     REPORT_PROMPT,
@@ -47,6 +52,32 @@ class _Malformed(Exception):
     pass
 
 
+class _Refused(Exception):
+    """The provider answered 400 to this request (a content filter, a text it will not take)."""
+
+
+# Transport failures worth another try; anything else (401, 403, 404, 400) will not heal by waiting.
+_RETRYABLE = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+_RETRYABLE_STATUS = frozenset({408, 409})
+# Exponential backoff with jitter between tries when the server names no Retry-After.
+_BACKOFF = tenacity.wait_exponential_jitter(multiplier=0.5, max=8.0, jitter=0.5)
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, _RETRYABLE) or (
+        isinstance(exc, openai.APIStatusError) and exc.status_code in _RETRYABLE_STATUS
+    )
+
+
+def _server_wait_or_backoff(state: tenacity.RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, openai.APIStatusError):
+        server = retry_after_seconds(exc.response.headers)
+        if server is not None:
+            return server
+    return _BACKOFF(state)
+
+
 class LlmEngine:
     engine = "llm"
 
@@ -58,22 +89,37 @@ class LlmEngine:
         items_per_request: int,
         concurrency: int,
         breaker: CircuitBreaker,
-        pacer: RequestPacer | None = None,
+        pacer: RequestPacer,
+        max_retries: int = 3,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client_factory = client_factory
-        self.pacer = pacer  # its throttled count shows how often the provider said 429
         self.model = model
         self._items_per_request = items_per_request
         self._concurrency = concurrency
         self.breaker = breaker
+        self.pacer = pacer  # its throttled counts show how often the provider said 429
+        self._max_retries = max_retries
+        self._timeout = timeout
+        self._clock = clock
 
     @property
     def available(self) -> bool:
         """False while the breaker is open: callers skip the LLM rather than queue behind it."""
         return self.breaker.state != OPEN
 
-    def analyze(self, texts: dict[str, str], aspects: Sequence[str] = (), themes: bool = False) -> LlmOutcome:
-        """Analyse texts given by key (keys are the caller's; they never reach the model)."""
+    def analyze(
+        self,
+        texts: dict[str, str],
+        aspects: Sequence[str] = (),
+        themes: bool = False,
+        *,
+        deadline: float | None = None,
+    ) -> LlmOutcome:
+        """Analyse texts given by key (keys are the caller's; they never reach the model). No
+        request starts, and no retry waits, past `deadline` (this clock's seconds): what is left
+        then is unresolved, so the caller can finish inside its own time limit."""
         outcome = LlmOutcome()
         if not texts:
             return outcome
@@ -85,20 +131,28 @@ class LlmEngine:
             outcome.unresolved.update(dict.fromkeys(texts, UNAVAILABLE))
             return outcome
         groups = list(_groups(texts, self._items_per_request))
-        with ThreadPoolExecutor(max_workers=min(self._concurrency, len(groups))) as pool:
-            for future in [pool.submit(self._resolve, client, group, aspects, themes, outcome) for group in groups]:
-                future.result()
+        job = _Job(client, aspects, themes, outcome, deadline)
+        if self.breaker.state == HALF_OPEN:
+            # One trial request decides whether the LLM is back; the rest wait for its answer
+            # instead of being turned away while it is out.
+            self._resolve(job, groups.pop(0))
+        if groups:
+            with ThreadPoolExecutor(max_workers=min(self._concurrency, len(groups))) as pool:
+                for future in [pool.submit(self._resolve, job, group) for group in groups]:
+                    future.result()
         return outcome
 
-    def summarize(self, facts: str) -> tuple[str | None, Usage]:
+    def summarize(self, facts: str, *, deadline: float | None = None) -> tuple[str | None, Usage]:
         """An executive summary written from the facts JSON, or None if the model cannot give one."""
         messages = [{"role": "system", "content": REPORT_PROMPT}, {"role": "user", "content": facts}]
         try:
             client = self._client_factory()
+            completion = self._guarded_create(client, messages, REPORT_FORMAT, deadline)
+        except _Refused:
+            return None, Usage()
         except Exception as exc:
             logger.error("LLM client unavailable", extra=failure_fields(exc))
             return None, Usage()
-        completion = self._guarded_create(client, messages, REPORT_FORMAT)
         if completion is None:
             return None, Usage()
         usage = _usage_of(completion)
@@ -108,34 +162,31 @@ class LlmEngine:
             logger.warning("executive summary unavailable", extra=failure_fields(exc))
             return None, usage
 
-    def _resolve(
-        self,
-        client: openai.OpenAI,
-        group: dict[str, str],
-        aspects: Sequence[str],
-        themes: bool,
-        outcome: LlmOutcome,
-        attempts_left: int = MAX_ATTEMPTS,
-    ) -> None:
+    def _resolve(self, job: _Job, group: dict[str, str], attempts_left: int = MAX_ATTEMPTS) -> None:
         pending = dict(group)
         reason = INVALID_ANSWER  # unless the requests themselves fail
         while pending and attempts_left > 0:
             attempts_left -= 1
             local = {str(n): key for n, key in enumerate(pending, start=1)}
-            messages = batch_messages([(n, pending[key]) for n, key in local.items()], aspects, themes)
-            completion = self._guarded_create(client, messages, SENTIMENT_FORMAT)
+            messages = batch_messages([(n, pending[key]) for n, key in local.items()], job.aspects, job.themes)
+            try:
+                completion = self._guarded_create(job.client, messages, SENTIMENT_FORMAT, job.deadline)
+            except _Refused:
+                if len(pending) > 1:
+                    # One text may be what the provider refuses: halve until it stands alone.
+                    self._halves(job, pending, attempts_left + 1)
+                    return
+                break
             if completion is None:
                 reason = UNAVAILABLE
                 break
-            outcome.add_usage(*_token_counts(completion))
+            job.outcome.add_usage(*_token_counts(completion))
             try:
                 answer = SentimentBatch.model_validate_json(_content(completion))
             except _Truncated:
                 if len(pending) > 1:
                     # The answer did not fit: ask again in halves, each with the attempts left.
-                    keys = list(pending)
-                    for half in (keys[: len(keys) // 2], keys[len(keys) // 2 :]):
-                        self._resolve(client, {k: pending[k] for k in half}, aspects, themes, outcome, attempts_left)
+                    self._halves(job, pending, attempts_left)
                     return
                 continue
             except (_Malformed, ValidationError):
@@ -143,30 +194,87 @@ class LlmEngine:
                 continue
             for local_id, verdict in _exact(answer, local).items():
                 key = local[local_id]
-                outcome.analyses[key] = to_analysis(verdict, pending.pop(key), aspects, themes)
+                job.outcome.analyses[key] = to_analysis(verdict, pending.pop(key), job.aspects, job.themes)
         for key in pending:
-            outcome.unresolved[key] = reason
+            job.outcome.unresolved[key] = reason
 
-    def _guarded_create(self, client: openai.OpenAI, messages: list[dict], response_format: dict):
-        """The completion, or None when the breaker is open or the request failed after the SDK's
-        own retries (which the breaker counts)."""
+    def _halves(self, job: _Job, pending: dict[str, str], attempts_left: int) -> None:
+        keys = list(pending)
+        for half in (keys[: len(keys) // 2], keys[len(keys) // 2 :]):
+            self._resolve(job, {k: pending[k] for k in half}, attempts_left)
+
+    def _guarded_create(
+        self, client: openai.OpenAI, messages: list[dict], response_format: dict, deadline: float | None
+    ):
+        """The completion, or None when the breaker is open, the deadline has come, or the request
+        failed after its retries (which the breaker counts). Raises _Refused on a 400."""
         if not self.breaker.allow():
             return None
         try:
-            completion = client.chat.completions.create(
-                model=self.model, messages=messages, response_format=response_format, temperature=0
-            )
+            completion = self._create_with_retries(client, messages, response_format, deadline)
+        except _OutOfTime:
+            self.breaker.released()
+            return None
         except openai.BadRequestError as exc:
-            # The provider refused this request as malformed: it is up, so the breaker is not told.
+            # The provider refused this request: it is up, so the breaker hears of a success.
             logger.warning("LLM request refused", extra=failure_fields(exc))
             self.breaker.succeeded()
-            return None
+            raise _Refused() from None
         except openai.APIError as exc:
             logger.warning("LLM request failed", extra=failure_fields(exc))
             self.breaker.failed()
             return None
         self.breaker.succeeded()
         return completion
+
+    def _create_with_retries(
+        self, client: openai.OpenAI, messages: list[dict], response_format: dict, deadline: float | None
+    ):
+        """One request, tried again on 429, 5xx, timeouts and connection errors — after the server's
+        Retry-After or an exponential backoff with jitter — while tries and time are left."""
+
+        def out_of_time(state: tenacity.RetryCallState) -> bool:
+            return deadline is not None and self._clock() + (state.upcoming_sleep or 0) >= deadline
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_retryable),
+            stop=tenacity.stop_after_attempt(self._max_retries + 1) | out_of_time,
+            wait=_server_wait_or_backoff,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                if not self.pacer.wait_turn(deadline):
+                    raise _OutOfTime()
+                timeout = self._timeout if deadline is None else max(1.0, min(self._timeout, deadline - self._clock()))
+                sent_at = self._clock()
+                try:
+                    return client.chat.completions.create(
+                        model=self.model,
+                        messages=messages,
+                        response_format=response_format,
+                        temperature=0,
+                        timeout=timeout,
+                    )
+                except openai.RateLimitError as exc:
+                    self.pacer.throttled_by(exc.response.headers, sent_at)
+                    raise
+        raise AssertionError("unreachable: tenacity returns or raises")
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@dataclass
+class _Job:
+    """What every request of one analyze() call shares."""
+
+    client: openai.OpenAI
+    aspects: Sequence[str]
+    themes: bool
+    outcome: LlmOutcome
+    deadline: float | None
 
 
 def _groups(texts: dict[str, str], size: int) -> Iterator[dict[str, str]]:

@@ -45,11 +45,17 @@ The user message is a JSON object with counts of sentiment labels and the most f
 overall mood with its numbers, the main strengths, the main problems, and what to look at first.
 Use only the numbers given. Answer only with the JSON object the schema describes."""
 
-# Phrases that try to talk to the model rather than about a product.
+# Phrases that talk to the model rather than about a product: a heuristic (it cannot know every
+# wording or language), which is why the prompt and the exact-id checks stand behind it.
 _INSTRUCTION_LIKE = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|above|previous)\b"
-    r"|\bsystem\s+prompt\b|\byou\s+are\s+now\b|\bnew\s+instructions?\b"
-    r"|\b(mark|label|classify|rate)\s+(all|every|each|the\s+other)\b"
+    r"|\bignor\w*\b.{0,40}\b(anweisung|instruc|consign|istruzion)\w*"
+    r"|\bsystem\s*prompt\b|\byou\s+are\s+now\b|\bnew\s+instructions?\b|\bas\s+an\s+ai\b"
+    r"|\b(note|message|instructions?)\s+(to|for)\s+(the\s+)?(ai|model|assistant|llm|bot|classifier|system)\b"
+    r"|\b(mark|label|classify|rate|score|treat)\s+(all|every|each|the\s+other|them|items?\b)"
+    r"|\b(all|every|each)\s+(other\s+)?(reviews?|items?|texts?|entries|messages)\b.{0,40}"
+    r"\b(positive|negative|neutral|mixed)\b"
+    r"|\bitems?\s*#?\d+\s*(-|to|through|and)\s*#?\d+"
     r"|^\s*(system|assistant|developer)\s*:|</?\s*(system|instructions?|assistant)\s*>|\"\s*id\s*\"\s*:",
     re.IGNORECASE | re.MULTILINE | re.DOTALL,
 )
@@ -62,7 +68,8 @@ def looks_like_instructions(text: str) -> bool:
 class _Answer(BaseModel):
     # extra="forbid" and no defaults make the generated schema strict: every property required,
     # additionalProperties false, which is what structured outputs' strict mode accepts.
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinity are not scores: an answer holding one is malformed and asked again.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class AspectVerdict(_Answer):
