@@ -279,6 +279,7 @@ COLD_EVENTS = {
     "HealthFunction": "health.json",
     "SplitFunction": "split.json",
     "AnalyzeFunction": "analyze.json",
+    "LlmAnalyzeFunction": "analyze.json",
     "FinalizeFunction": "finalize.json",
     "DeadLetterFunction": "dead_letter.json",
     "SweeperFunction": "sweeper.json",

@@ -149,7 +149,7 @@ def bench_llm() -> dict:
 def report(figures: dict) -> list[str]:
     b, r, c = figures["batching"], figures["rate"], figures["cache"]
     lines = [
-        "**LLM engine against the local fake OpenAI-compatible server** (`make bench llm`; tokens are the usage"
+        "**LLM engine against the local fake OpenAI-compatible server** (`make bench BENCH=llm`; tokens are the usage"
         " the server reports):",
         "",
         "| figure | value | target |",
