@@ -21,14 +21,15 @@ CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]
 
 @pytest.fixture(scope="package")
 def local(tmp_path_factory):
-    """A running `reviewpulse dev` on free ports, with its own state file; stopped with SIGTERM."""
+    """A running `reviewpulse dev` on free ports, with its own state file and the llm engine served
+    by the local fake OpenAI-compatible server; stopped with SIGTERM."""
     state_file = tmp_path_factory.mktemp("local") / "stack.json"
     env = {**os.environ, "REVIEWPULSE_STATE": str(state_file)}
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DEFAULT_ENGINE"):
         env.pop(name, None)
     log = (state_file.parent / "dev.log").open("w")
     process = subprocess.Popen(
-        [*CLI, "dev", "--port", str(free_port()), "--aws-port", str(free_port())],
+        [*CLI, "dev", "--port", str(free_port()), "--aws-port", str(free_port()), "--fake-llm"],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -129,6 +129,30 @@ def test_the_cli_analyses_a_file_and_writes_its_results(local, tmp_path):
     assert one.returncode == 0 and "negative" in one.stdout
 
 
+def test_the_cli_runs_an_llm_task_with_aspects_and_a_report(local, tmp_path):
+    # Given the stack serving the llm engine from its fake server, and a small CSV
+    source = tmp_path / "reviews.csv"
+    with source.open("w", newline="") as handle:
+        csv.writer(handle).writerows(
+            [["id", "review"], ["r1", f"The battery is great. {POSITIVE}"], ["r2", f"The battery is awful. {NEGATIVE}"]]
+        )
+    out = tmp_path / "out.csv"
+    # When the CLI analyses it with the llm engine, an aspect and a report
+    done = run_cli(
+        local, "analyze", str(source), "--id-field", "id", "--out", str(out), "--no-progress",
+        "--engine", "llm", "--aspects", "battery", "--report",
+    )  # fmt: skip
+    # Then it prints the LLM's usage and the report, and the CSV holds the aspect's columns
+    assert done.returncode == 0, done.stderr
+    # (two requests: one for both rows, one for the report's executive summary)
+    assert "LLM: 2 requests" in done.stdout and "2 analysed of 2 rows" in done.stdout
+    rows = list(csv.DictReader(out.open()))
+    assert [r["sentiment_engine"] for r in rows] == ["llm", "llm"]
+    assert [r["aspect_battery"] for r in rows] == ["positive", "negative"]
+    assert all(r["aspect_battery_evidence"] in r["review"] and r["aspect_battery_evidence"] for r in rows)
+    assert "battery" in done.stdout  # a theme of the report
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
