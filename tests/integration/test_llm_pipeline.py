@@ -7,6 +7,7 @@ The fake labels with VADER, so expected labels are worked out with VADER directl
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -398,3 +399,39 @@ def test_twenty_distinct_aspects_are_accepted(client, llm):
     response = client.call("POST", "/v1/batches", {"filename": "r.csv", "options": options})
     assert response.status == 201, response.body
     assert response.json()["task"]["options"] == {**options, "report": False}
+
+
+def test_a_conversations_file_on_the_llm_engine(client, poller, llm, s3, bucket):
+    # Given two chat conversations, one that turns sour and one that recovers
+    conversations = [
+        {
+            "conversation_id": "c1",
+            "messages": [
+                {"role": "user", "content": TEXTS[0]},
+                {"role": "assistant", "content": TEXTS[4]},
+                {"role": "user", "content": TEXTS[5]},
+            ],
+        },
+        {"conversation_id": "c2", "messages": [{"speaker": "customer", "text": t} for t in (TEXTS[1], TEXTS[6])]},
+    ]
+    body = json.dumps(conversations).encode()
+    # When the file runs on the llm engine
+    task_id = upload(client, "chats.json", body, options=LLM)
+    poller.drain()
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    results = results_of(client, task_id)
+    # Then every message was labelled by the LLM, with its place in its conversation
+    texts = [m["content"] for m in conversations[0]["messages"]] + [TEXTS[1], TEXTS[6]]
+    assert_every_row_once(task, results, 5)
+    assert_labelled_by_the_llm(results, texts)
+    assert [(r["conversation"]["conversation_id"], r["conversation"]["turn"]) for r in results] == [
+        ("c1", 1), ("c1", 2), ("c1", 3), ("c2", 1), ("c2", 2),
+    ]  # fmt: skip
+    # And the conversations file summarises each from those messages' scores
+    body = s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/conversations.jsonl")["Body"].read().decode()
+    summaries = [json.loads(line) for line in body.splitlines()]
+    assert [s["conversation_id"] for s in summaries] == ["c1", "c2"]
+    scores = [r["score"] for r in results]
+    assert summaries[0]["speakers"]["user"]["mean_score"] == pytest.approx((scores[0] + scores[2]) / 2, abs=1e-4)
+    assert summaries[1]["trajectory"]["change"] == pytest.approx(scores[4] - scores[3], abs=1e-4)
+    assert task["summary"]["conversations"]["conversations"] == 2
