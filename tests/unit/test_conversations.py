@@ -789,3 +789,22 @@ def test_a_file_whose_first_conversation_is_empty_is_still_read_as_conversations
         ("b#1", "I love it", None),
         ("b#2", "Thanks!", None),
     ]
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"id": 1, "text": "Great phone", "messages": []}, {"id": 2, "text": "Awful battery", "messages": []}],
+        [{"id": 1, "text": "Great phone", "chat": ["seller replied"]}, {"id": 2, "text": "Awful battery"}],
+    ],
+    ids=["empty-messages-list", "list-of-notes"],
+)
+def test_a_review_record_with_a_bare_id_and_a_list_field_is_still_a_review(records: list[dict[str, Any]]) -> None:
+    # Given review records that happen to carry an empty or string list under a message-list key
+    # When they are read without a declared format
+    rows = rows_of(records)
+    # Then they are reviews: their own ids and texts, no conversation
+    assert [(r.id, r.text, r.error, r.conversation) for r in rows] == [
+        ("1", "Great phone", None, None),
+        ("2", "Awful battery", None, None),
+    ]

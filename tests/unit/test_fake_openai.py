@@ -180,6 +180,16 @@ def test_status_429_fault_has_retry_after(server: FakeOpenAI, client: openai.Ope
     assert server.stats().rate_limited == 1
 
 
+def test_refused_fault_is_a_content_filter_400(server: FakeOpenAI, client: openai.OpenAI) -> None:
+    # Given a scripted refusal
+    server.script(["refused"])
+    # Then it is a bad-request error whose code names the content filter
+    with pytest.raises(openai.BadRequestError) as failure:
+        ask(client, batch("I love it"))
+    assert (failure.value.code, failure.value.type) == ("content_filter", "invalid_request_error")
+    assert server.stats().by_status == {400: 1}
+
+
 def test_malformed_content_is_not_json(server: FakeOpenAI, client: openai.OpenAI) -> None:
     # Given a malformed answer scripted
     server.script(["malformed"])

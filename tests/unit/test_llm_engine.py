@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from reviewpulse.analysis.llm.client import build_engine
-from reviewpulse.analysis.llm.engine import MAX_ATTEMPTS, LlmEngine
+from reviewpulse.analysis.llm.engine import MAX_ATTEMPTS, MIN_REQUEST_SECONDS, LlmEngine
 from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE
 from reviewpulse.analysis.llm.pacing import DEFAULT_PAUSE_SECONDS, HEADROOM, RequestPacer, retry_after_seconds
 from reviewpulse.settings import Settings
@@ -289,10 +289,10 @@ def test_a_success_in_between_resets_the_failure_count(server):
 
 
 def test_a_refused_request_is_halved_and_does_not_count_against_the_breaker(server):
-    # Given a 400 (the provider refused this request, which says nothing about its health),
-    # and a breaker that would open on a single failure
+    # Given a content-filter 400 (the provider judged this content, which says nothing about its
+    # health), and a breaker that would open on a single failure
     texts = reviews(3)
-    server.script(["status:400"])
+    server.script(["refused"])
     engine = engine_for(server, llm_breaker_failures=1)
     # When three texts are analysed
     outcome = engine.analyze(texts)
@@ -303,9 +303,9 @@ def test_a_refused_request_is_halved_and_does_not_count_against_the_breaker(serv
 
 
 def test_a_text_the_provider_always_refuses_is_isolated_and_left_unresolved(server):
-    # Given a provider that refuses everything
+    # Given a provider whose content filter refuses everything
     texts = reviews(3)
-    server.always = "status:400"
+    server.always = "refused"
     engine = engine_for(server, llm_breaker_failures=1)
     # When three texts are analysed
     outcome = engine.analyze(texts)
@@ -538,15 +538,43 @@ def test_no_executive_summary_when_the_model_cannot_give_one(server, fault):
     assert usage.requests == server.stats().by_status.get(200, 0)
 
 
+def test_a_400_about_the_request_itself_is_a_provider_failure_not_a_reason_to_split(server):
+    # Given an endpoint that refuses every request's parameters (say, no json_schema support)
+    server.always = "status:400"
+    texts = reviews(50)
+    engine = engine_for(server, llm_breaker_failures=2)
+    # When two requests' worth of texts are analysed
+    outcome = engine.analyze(texts)
+    # Then each request went once, unsplit, and the breaker opened on them
+    assert server.stats().item_counts == [25, 25]
+    assert outcome.unresolved == dict.fromkeys(texts, UNAVAILABLE)
+    assert not engine.available
+
+
+def test_retries_cut_short_by_the_deadline_do_not_count_against_the_breaker(server):
+    # Given a provider that keeps answering 429 (Retry-After 1 s), retries enough to go on for
+    # seconds, a breaker that would open on one failure, and a deadline just over MIN_REQUEST_SECONDS away
+    server.always = "status:429"
+    engine = engine_for(server, llm_max_retries=5, llm_breaker_failures=1)
+    started = time.monotonic()
+    outcome = engine.analyze(reviews(3), deadline=started + MIN_REQUEST_SECONDS + 1.5)
+    # Then it stopped trying when another wait would have run past the deadline
+    assert 1 <= server.stats().requests <= 2
+    assert set(outcome.unresolved.values()) == {UNAVAILABLE}
+    assert time.monotonic() - started < 2.5
+    # And the breaker stays closed: running out of time is not the provider failing
+    assert engine.available
+
+
 def test_no_request_starts_after_the_deadline_and_the_rest_is_left_unavailable(server):
     # Given a server that answers in 0.4 s, four requests' worth of texts, one request at a time,
-    # and a deadline 0.6 s away
+    # and a deadline that leaves 0.6 s in which a request may still start
     server.latency = 0.4
     texts = reviews(100)
     engine = engine_for(server)
     started = time.monotonic()
     # When the texts are analysed
-    outcome = engine.analyze(texts, deadline=started + 0.6)
+    outcome = engine.analyze(texts, deadline=started + MIN_REQUEST_SECONDS + 0.6)
     # Then only the requests that started before the deadline went (at 0 s and 0.4 s)
     assert server.stats().item_counts == [25, 25]
     assert len(outcome.analyses) == 50

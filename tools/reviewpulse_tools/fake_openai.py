@@ -8,6 +8,7 @@ items, "batch_report" summarises a run. On top of that it can be slow (`latency`
 request until cleared). Fault names:
 
 - "status:<code>" answers with that HTTP error (500, 503, ...; 429 carries Retry-After: 1);
+- "refused" answers 400 with code content_filter, as a provider's content filter does;
 - "slow:<seconds>" waits that much longer, then answers normally;
 - "malformed" answers content that is not JSON; "truncated" cuts it in half, finish_reason "length";
 - "missing" drops the last item, "extra" adds an item whose id was not sent, "duplicate" repeats
@@ -51,6 +52,8 @@ DEFAULT_MODEL = "fake-sentiment-1"
 SENTIMENT_BATCH = "sentiment_batch"
 BATCH_REPORT = "batch_report"
 CONTENT_FAULTS = ("malformed", "truncated", "missing", "extra", "duplicate", "schema")
+# A 400 about the request's content, as a provider's content filter answers (code content_filter).
+REFUSED = "refused"
 # Words the fake "notices" as themes on top of the requested aspects.
 THEME_VOCABULARY = (
     "battery",
@@ -101,8 +104,11 @@ def parse_fault(name: str) -> Fault:
             return Fault(name, kind, seconds=seconds)
     if name in CONTENT_FAULTS:
         return Fault(name, name)
+    if name == REFUSED:
+        return Fault(name, name, status=400)
     raise ValueError(
-        f"unknown fault {name!r}: expected status:<400-599>, slow:<seconds> or one of {', '.join(CONTENT_FAULTS)}"
+        f"unknown fault {name!r}: expected status:<400-599>, slow:<seconds>, {REFUSED} or one of "
+        f"{', '.join(CONTENT_FAULTS)}"
     )
 
 
@@ -610,6 +616,9 @@ class FakeOpenAI:
         if fault is not None and fault.status == 429:
             return rate_limit_reply(1.0)
         self._closing.wait(self.latency + (fault.seconds if fault is not None else 0.0))
+        if fault is not None and fault.kind == REFUSED:
+            message = "The response was filtered due to the prompt triggering the content management policy."
+            return Reply(400, error_body(message, "invalid_request_error", "content_filter"))
         if fault is not None and fault.status is not None:
             kind = "server_error" if fault.status >= 500 else "invalid_request_error"
             return Reply(fault.status, error_body(f"Injected fault {fault.name}.", kind))

@@ -636,6 +636,7 @@ def _read_lines(text: _Text, limit: int) -> Iterator[tuple[str | None, int]]:
 
 # Keys are compared after strip() and lower(); in each tuple the earlier name wins.
 CONVERSATION_ID_KEYS = ("conversation_id", "conversationid", "id", "chat_id", "thread_id", "session_id")
+_CONVERSATION_ONLY_ID_KEYS = tuple(key for key in CONVERSATION_ID_KEYS if key != "id")
 MESSAGE_LIST_KEYS = ("messages", "turns", "conversation", "conversations", "dialog", "chat")
 SPEAKER_KEYS = ("speaker", "role", "author", "from", "sender", "user", "name")
 MESSAGE_TEXT_KEYS = ("text", "content", "message", "body", "value")
@@ -716,15 +717,19 @@ def _lookup(obj: dict[str, Any], candidates: Sequence[str]) -> tuple[str | None,
 
 
 def _is_conversation(item: object) -> bool:
-    """A conversation object: a dict with a list of messages (objects or strings; its first item
-    tells) under a message-list key — or an empty one beside a conversation id, so a file whose
-    first conversation is empty is still read as conversations (that one becomes a per-row error)."""
+    """A conversation object: a dict with a list of message objects under a message-list key. An
+    empty list, or one of plain strings, counts only beside a conversation-specific id key
+    (conversation_id, chat_id, ...; not a bare "id", which every review record has): so a file whose
+    first conversation is empty is still read as conversations, and a review with a "chat" list of
+    notes is still a review."""
     if not isinstance(item, dict):
         return False
     for value in (item[key] for key in _keys_of(item, MESSAGE_LIST_KEYS)):
-        if isinstance(value, list) and value and isinstance(value[0], (dict, str)):
+        if not isinstance(value, list):
+            continue
+        if value and isinstance(value[0], dict):
             return True
-        if value == [] and _keys_of(item, CONVERSATION_ID_KEYS):
+        if (not value or isinstance(value[0], str)) and _keys_of(item, _CONVERSATION_ONLY_ID_KEYS):
             return True
     return False
 

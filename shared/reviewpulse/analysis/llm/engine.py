@@ -53,7 +53,17 @@ class _Malformed(Exception):
 
 
 class _Refused(Exception):
-    """The provider answered 400 to this request (a content filter, a text it will not take)."""
+    """The provider refused this request's content (a content filter, a text too long)."""
+
+
+# 400s about what the texts say or how long they are: one text may be the cause, so the request
+# is asked again in halves. Any other 400 (a parameter or response_format the endpoint does not
+# support) would refuse every request alike: it counts as a failure of the provider instead.
+_CONTENT_REFUSALS = frozenset(
+    {"content_filter", "content_policy_violation", "context_length_exceeded", "string_above_max_length"}
+)
+# A request is not started with less time than this before the deadline: it could not finish.
+MIN_REQUEST_SECONDS = 5.0
 
 
 # Transport failures worth another try; anything else (401, 403, 404, 400) will not heal by waiting.
@@ -216,10 +226,13 @@ class LlmEngine:
             self.breaker.released()
             return None
         except openai.BadRequestError as exc:
-            # The provider refused this request: it is up, so the breaker hears of a success.
-            logger.warning("LLM request refused", extra=failure_fields(exc))
-            self.breaker.succeeded()
-            raise _Refused() from None
+            logger.warning("LLM request refused", extra={**failure_fields(exc), "code": str(exc.code)})
+            if exc.code in _CONTENT_REFUSALS:
+                # The provider is up and judged this content: the breaker hears of a success.
+                self.breaker.succeeded()
+                raise _Refused() from None
+            self.breaker.failed()
+            return None
         except openai.APIError as exc:
             logger.warning("LLM request failed", extra=failure_fields(exc))
             self.breaker.failed()
@@ -233,8 +246,13 @@ class LlmEngine:
         """One request, tried again on 429, 5xx, timeouts and connection errors — after the server's
         Retry-After or an exponential backoff with jitter — while tries and time are left."""
 
+        stopped_by_time = []
+
         def out_of_time(state: tenacity.RetryCallState) -> bool:
-            return deadline is not None and self._clock() + (state.upcoming_sleep or 0) >= deadline
+            late = deadline is not None and self._clock() + (state.upcoming_sleep or 0) + MIN_REQUEST_SECONDS > deadline
+            if late:
+                stopped_by_time.append(True)
+            return late
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(_retryable),
@@ -242,11 +260,27 @@ class LlmEngine:
             wait=_server_wait_or_backoff,
             reraise=True,
         )
+        try:
+            return self._attempts(retrying, client, messages, response_format, deadline)
+        except openai.APIError:
+            if stopped_by_time:
+                # The retries were cut short by the deadline, not given up on the provider.
+                raise _OutOfTime() from None
+            raise
+
+    def _attempts(
+        self,
+        retrying: tenacity.Retrying,
+        client: openai.OpenAI,
+        messages: list[dict],
+        response_format: dict,
+        deadline: float | None,
+    ):
         for attempt in retrying:
             with attempt:
-                if not self.pacer.wait_turn(deadline):
+                if not self.pacer.wait_turn(None if deadline is None else deadline - MIN_REQUEST_SECONDS):
                     raise _OutOfTime()
-                timeout = self._timeout if deadline is None else max(1.0, min(self._timeout, deadline - self._clock()))
+                timeout = self._timeout if deadline is None else min(self._timeout, deadline - self._clock())
                 sent_at = self._clock()
                 try:
                     return client.chat.completions.create(
