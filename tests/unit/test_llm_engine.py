@@ -784,3 +784,20 @@ def test_an_unpaced_pacer_adopts_the_stated_limit_as_the_deployments():
         paced.wait_turn()
     # 120 a minute for the deployment is 60 a minute for each of its two workers
     assert clock.sleeps[1:] == pytest.approx([interval(60)] * 2)
+
+
+def test_long_evidence_is_cut_to_a_short_quote_that_still_occurs_verbatim():
+    from reviewpulse.analysis.base import EVIDENCE_MAX_CHARS
+    from reviewpulse.analysis.llm.prompt import AspectVerdict, ItemVerdict, to_analysis
+
+    # Given a verdict quoting a whole 1,000-character text as its evidence
+    text = "The battery " + "lasts and lasts " * 62
+    verdict = ItemVerdict(
+        id="1", label="positive", score=0.9, confidence=0.9, language="en", themes=[],
+        aspects=[AspectVerdict(aspect="battery", label="positive", evidence=text)],
+    )  # fmt: skip
+    # When it becomes the item's analysis
+    (aspect,) = to_analysis(verdict, text, ["battery"], themes=False).aspects
+    # Then the quote is short, and still found in the text as it stands
+    assert 0 < len(aspect.evidence) <= EVIDENCE_MAX_CHARS < len(text)
+    assert aspect.evidence in text and text.startswith(aspect.evidence)

@@ -109,3 +109,29 @@ def test_source_keys_are_parsed_per_prefix():
 )
 def test_upload_names_are_reduced_to_a_safe_base_name(name, safe):
     assert safe_filename(name) == safe
+
+
+def test_a_page_stops_at_its_byte_budget_and_the_next_page_goes_on_from_there(monkeypatch):
+    import boto3
+    from moto import mock_aws
+    from reviewpulse.results.store import ResultStore
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="results-bucket")
+        # Given ten results lines of 100 bytes each
+        lines = [f'{{"row":{n},"pad":"{"x" * (82 - len(str(n)))}"}}\n' for n in range(1, 11)]
+        assert {len(line) for line in lines} == {100}
+        s3.put_object(Bucket="results-bucket", Key="r.jsonl", Body="".join(lines).encode())
+        store = ResultStore("results-bucket", s3)
+        # When pages of up to 10 lines but 250 bytes are read until the end
+        pages, offset = [], 0
+        while offset is not None:
+            page, offset = store.read_lines("r.jsonl", offset=offset, limit=10, max_bytes=250)
+            pages.append(len(page))
+        # Then each page stopped at the first line that reached the budget, and every line came once
+        assert pages == [3, 3, 3, 1]
+        # And a budget smaller than one line still gives one line a page
+        assert store.read_lines("r.jsonl", offset=0, limit=10, max_bytes=1)[0] == [lines[0]]

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reviewpulse.analysis.base import Analyzer, AspectSentiment, Label, Sentiment, ThemeMention
+from reviewpulse.analysis.base import EVIDENCE_MAX_CHARS, Analyzer, AspectSentiment, Label, Sentiment, ThemeMention
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-EVIDENCE_MAX_CHARS = 300
 
 
 def _mentions(aspect: str) -> re.Pattern[str]:

@@ -22,6 +22,10 @@ class Sentiment:
     confidence: float  # 0 .. 1
 
 
+# An aspect's evidence is a short quote: longer ones are cut (their start is still verbatim).
+EVIDENCE_MAX_CHARS = 300
+
+
 @dataclass(frozen=True)
 class AspectSentiment:
     """How a text feels about one aspect the task named. `evidence` occurs verbatim in the text."""

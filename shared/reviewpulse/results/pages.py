@@ -12,6 +12,10 @@ from reviewpulse.results.model import ItemResult
 from reviewpulse.results.store import ResultStore
 from reviewpulse.tasks.model import Task, TaskStatus
 
+# A page stops short of `limit` items once their results reach this size, so that a page of items
+# with many aspects and long evidence stays well inside Lambda's 6 MB response limit.
+PAGE_MAX_BYTES = 4_000_000
+
 
 @dataclass(frozen=True)
 class ResultsPage:
@@ -23,7 +27,7 @@ def read_results_page(task: Task, store: ResultStore, *, limit: int, cursor: str
     if task.status is not TaskStatus.READY or not task.results_key:
         raise TaskNotReady(f"task is {task.status.value}; results exist once it is ready")
     offset = _decode(cursor, task.task_id) if cursor else 0
-    lines, next_offset = store.read_lines(task.results_key, offset=offset, limit=limit)
+    lines, next_offset = store.read_lines(task.results_key, offset=offset, limit=limit, max_bytes=PAGE_MAX_BYTES)
     try:
         items = [ItemResult.model_validate_json(line) for line in lines]
     except ValidationError:

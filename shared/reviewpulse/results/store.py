@@ -171,9 +171,11 @@ class ResultStore:
         self._s3.delete_object(Bucket=self.bucket, Key=key)
         return True
 
-    def read_lines(self, key: str, *, offset: int, limit: int) -> tuple[list[str], int | None]:
-        """Up to `limit` lines of a JSONL object from byte `offset`; the offset after them, or
-        None at the end of the object."""
+    def read_lines(
+        self, key: str, *, offset: int, limit: int, max_bytes: int | None = None
+    ) -> tuple[list[str], int | None]:
+        """Up to `limit` lines of a JSONL object from byte `offset` (fewer once they reach
+        `max_bytes`, but always at least one); the offset after them, or None at the end."""
         try:
             response = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-")
         except ClientError as exc:
@@ -188,7 +190,7 @@ class ResultStore:
                 position += len(raw)
                 if raw.strip():
                     lines.append(raw.decode())
-                if len(lines) == limit:
+                if len(lines) == limit or (max_bytes is not None and position - offset >= max_bytes):
                     break
             else:
                 return lines, None

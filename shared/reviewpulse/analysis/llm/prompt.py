@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reviewpulse.analysis.base import Analysis, AspectSentiment, Label, Sentiment, ThemeMention
+from reviewpulse.analysis.base import EVIDENCE_MAX_CHARS, Analysis, AspectSentiment, Label, Sentiment, ThemeMention
 
 # Part of the result cache key: bump it whenever the prompt or the schema changes meaning.
 PROMPT_VERSION = "2026-11-22.1"
@@ -134,6 +134,9 @@ def to_analysis(verdict: ItemVerdict, text: str, aspects: Sequence[str], themes:
             continue
         evidence = found.evidence.strip()
         verified = evidence if found.label != "not_mentioned" and evidence and evidence in text else None
+        if verified is not None:
+            # A quote, not the text: its start is still a verbatim substring.
+            verified = verified[:EVIDENCE_MAX_CHARS].rstrip()
         checked[name] = AspectSentiment(aspect=name, label=found.label, evidence=verified)
     mentions: list[ThemeMention] = []
     if themes:
