@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Protocol
 
+from pydantic import BaseModel
+
 
 class Label(str, Enum):
     POSITIVE = "positive"
@@ -63,14 +65,13 @@ class Analysis:
         return replace(self, aspects=aspects)
 
 
-@dataclass
-class Usage:
-    """What the LLM cost for a chunk or a task; cached items were answered without a request."""
+class Usage(BaseModel):
+    """What the LLM cost for a chunk, a report or a whole task (stored on the task as it is)."""
 
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cached_items: int = 0
+    cached_items: int = 0  # items answered without sending their text again (seen before)
 
     def add(self, other: Usage) -> None:
         self.requests += other.requests

@@ -11,6 +11,7 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
+from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.results.conversations import ConversationsSummary
 
@@ -46,15 +47,6 @@ class Progress(BaseModel):
     total: int | None = None
     processed: int = 0  # items with a sentiment result
     failed: int = 0  # items with a per-row error
-
-
-class LlmUsage(BaseModel):
-    """What the LLM engine spent on a task, added up chunk by chunk with the counts."""
-
-    requests: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_items: int = 0  # items answered without sending their text again (seen before)
 
 
 class ThemeCount(BaseModel):
@@ -101,7 +93,8 @@ class Task(BaseModel):
     parts: dict[str, str] = Field(default_factory=dict)
     progress: Progress = Field(default_factory=Progress)
     options: AnalysisOptions = Field(default_factory=AnalysisOptions)
-    usage: LlmUsage = Field(default_factory=LlmUsage)
+    # What the LLM spent on it, added up chunk by chunk with the counts.
+    usage: Usage = Field(default_factory=Usage)
     summary: Summary | None = None
     report: Report | None = None
     error: TaskError | None = None

@@ -14,9 +14,10 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from reviewpulse.analysis.base import Usage
 from reviewpulse.cursors import decode_cursor, encode_cursor
 from reviewpulse.errors import InvalidCursor
-from reviewpulse.tasks.model import LlmUsage, Report, Summary, Task, TaskError, TaskStatus, created_key, now
+from reviewpulse.tasks.model import Report, Summary, Task, TaskError, TaskStatus, created_key, now
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -243,7 +244,7 @@ class TaskRepository:
         attempt: str,
         processed: int,
         failed: int,
-        usage: LlmUsage | None = None,
+        usage: Usage | None = None,
     ) -> Task | None:
         """Add one chunk's counts (and LLM usage) and name the attempt whose part holds its results,
         exactly once. None if that chunk was already counted or the task is no longer running."""
@@ -281,7 +282,7 @@ class TaskRepository:
         results_key: str,
         results_csv_key: str,
         report: Report | None = None,
-        usage: LlmUsage | None = None,
+        usage: Usage | None = None,
     ) -> bool:
         """Running → ready. Only one caller wins, so a task is finalized exactly once. `usage` is
         what writing the report cost, added to the task's."""

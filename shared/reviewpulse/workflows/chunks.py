@@ -18,7 +18,6 @@ from reviewpulse.observability import MetricUnit, failure_fields, logger, metric
 from reviewpulse.queues import FinalizeQueue, WorkMessage
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.store import ResultStore
-from reviewpulse.tasks.model import LlmUsage
 from reviewpulse.tasks.repository import TaskRepository
 
 if TYPE_CHECKING:
@@ -192,7 +191,7 @@ def store_and_count(
         attempt=attempt,
         processed=processed,
         failed=failed,
-        usage=LlmUsage(**vars(usage)) if usage is not None and (usage.requests or usage.cached_items) else None,
+        usage=usage if usage is not None and (usage.requests or usage.cached_items) else None,
     )
     counted = task is not None
     if task is None:

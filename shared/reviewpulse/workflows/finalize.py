@@ -34,7 +34,7 @@ from reviewpulse.results.store import (
 )
 from reviewpulse.results.summary import SummaryBuilder
 from reviewpulse.settings import Settings
-from reviewpulse.tasks.model import LlmUsage, Task, TaskError, TaskType
+from reviewpulse.tasks.model import Task, TaskError, TaskType
 from reviewpulse.tasks.repository import TaskRepository
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def finalize_task(
                 return engine.summarize(facts, deadline=deadline)
 
         report, spent = build_report(summary.build(), themes.top(), writer)
-        usage = LlmUsage(**vars(spent)) if spent.requests else None
+        usage = spent if spent.requests else None
     won = tasks.mark_ready(
         task.tenant,
         task.task_id,
