@@ -14,9 +14,9 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import IO, TYPE_CHECKING
 
-from reviewpulse.analysis.base import Usage
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
@@ -111,7 +111,8 @@ def finalize_task(
             raise ResultsMismatch(f"task has {task.progress.total} items but {written} results are stored")
         store.put_file(jsonl_key, jsonl_file, "application/x-ndjson")
         store.put_file(csv_key, csv_file, "text/csv; charset=utf-8")
-        if conversations.build() is not None:  # only files of chat conversations have any
+        task_summary = summary.build(conversations.build())
+        if task_summary.conversations is not None:  # only files of chat conversations have any
             store.put_file(conversations_key(task.tenant, task.task_id), conversations_file, "application/x-ndjson")
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
@@ -122,23 +123,19 @@ def finalize_task(
             out_jsonl, out_csv, out_conversations = outgoing_keys(source)
             store.copy(jsonl_key, out_jsonl, task_id=task.task_id)
             store.copy(csv_key, out_csv, task_id=task.task_id)
-            if conversations.build() is not None:
+            if task_summary.conversations is not None:
                 store.copy(conversations_key(task.tenant, task.task_id), out_conversations, task_id=task.task_id)
     report, usage = None, None
     if themes is not None:
-        writer = None
-        if llm is not None and task.options.engine == "llm":
-            engine = llm()
-
-            def writer(facts: str) -> tuple[str | None, Usage]:
-                return engine.summarize(facts, deadline=deadline)
-
-        report, spent = build_report(summary.build(), themes.top(), writer)
+        writer = (
+            partial(llm().summarize, deadline=deadline) if llm is not None and task.options.engine == "llm" else None
+        )
+        report, spent = build_report(task_summary, themes.top(), writer)
         usage = spent if spent.requests else None
     won = tasks.mark_ready(
         task.tenant,
         task.task_id,
-        summary=summary.build(conversations.build()),
+        summary=task_summary,
         results_key=jsonl_key,
         results_csv_key=csv_key,
         report=report,
