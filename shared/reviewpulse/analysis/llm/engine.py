@@ -27,13 +27,13 @@ from reviewpulse.analysis.llm.breaker import HALF_OPEN, OPEN, CircuitBreaker
 from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE, LlmOutcome
 from reviewpulse.analysis.llm.pacing import RequestPacer, retry_after_seconds
 from reviewpulse.analysis.llm.prompt import (
-    REPORT_FORMAT,
     REPORT_PROMPT,
-    SENTIMENT_FORMAT,
     BatchReport,
     SentimentBatch,
     batch_messages,
     looks_like_instructions,
+    report_format,
+    sentiment_format,
     to_analysis,
 )
 from reviewpulse.observability import failure_fields, logger
@@ -157,7 +157,7 @@ class LlmEngine:
         messages = [{"role": "system", "content": REPORT_PROMPT}, {"role": "user", "content": facts}]
         try:
             client = self._client_factory()
-            completion = self._guarded_create(client, messages, REPORT_FORMAT, deadline)
+            completion = self._guarded_create(client, messages, report_format(), deadline)
         except _Refused:
             return None, Usage()
         except Exception as exc:
@@ -180,7 +180,7 @@ class LlmEngine:
             local = {str(n): key for n, key in enumerate(pending, start=1)}
             messages = batch_messages([(n, pending[key]) for n, key in local.items()], job.aspects, job.themes)
             try:
-                completion = self._guarded_create(job.client, messages, SENTIMENT_FORMAT, job.deadline)
+                completion = self._guarded_create(job.client, messages, sentiment_format(), job.deadline)
             except _Refused:
                 if len(pending) > 1:
                     # One text may be what the provider refuses: halve until it stands alone.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -101,12 +102,20 @@ class BatchReport(_Answer):
     summary: str
 
 
-def response_format(model: type[_Answer], name: str) -> dict:
+def _response_format(model: type[_Answer], name: str) -> dict:
     return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": model.model_json_schema()}}
 
 
-SENTIMENT_FORMAT = response_format(SentimentBatch, "sentiment_batch")
-REPORT_FORMAT = response_format(BatchReport, "batch_report")
+# Built on first use: every lexicon chunk's worker imports this module (for PROMPT_VERSION), and
+# only LLM requests need the schemas.
+@cache
+def sentiment_format() -> dict:
+    return _response_format(SentimentBatch, "sentiment_batch")
+
+
+@cache
+def report_format() -> dict:
+    return _response_format(BatchReport, "batch_report")
 
 
 def batch_messages(items: Sequence[tuple[str, str]], aspects: Sequence[str], themes: bool) -> list[dict]:
