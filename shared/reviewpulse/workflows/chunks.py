@@ -183,6 +183,8 @@ def store_and_count(
     failed = sum(1 for result in results if result.error is not None)
     processed = len(results) - failed
     attempt = secrets.token_hex(4)
+    # Only an LLM chunk has usage to add; a lexicon chunk's update stays as it was.
+    spent = usage if usage is not None and (usage.requests or usage.cached_items) else None
     store.put_part(message.tenant, message.task_id, message.chunk, attempt, results)
     task = tasks.record_chunk(
         message.tenant,
@@ -191,7 +193,7 @@ def store_and_count(
         attempt=attempt,
         processed=processed,
         failed=failed,
-        usage=usage if usage is not None and (usage.requests or usage.cached_items) else None,
+        usage=spent,
     )
     counted = task is not None
     if task is None:
@@ -204,11 +206,11 @@ def store_and_count(
     if counted:
         metrics.add_metric(name="ItemsAnalysed", unit=MetricUnit.Count, value=processed)
         metrics.add_metric(name="ItemsFailed", unit=MetricUnit.Count, value=failed)
-        if usage is not None and (usage.requests or usage.cached_items):
-            metrics.add_metric(name="LlmRequests", unit=MetricUnit.Count, value=usage.requests)
-            metrics.add_metric(name="LlmInputTokens", unit=MetricUnit.Count, value=usage.input_tokens)
-            metrics.add_metric(name="LlmOutputTokens", unit=MetricUnit.Count, value=usage.output_tokens)
-            metrics.add_metric(name="LlmCachedItems", unit=MetricUnit.Count, value=usage.cached_items)
+        if spent is not None:
+            metrics.add_metric(name="LlmRequests", unit=MetricUnit.Count, value=spent.requests)
+            metrics.add_metric(name="LlmInputTokens", unit=MetricUnit.Count, value=spent.input_tokens)
+            metrics.add_metric(name="LlmOutputTokens", unit=MetricUnit.Count, value=spent.output_tokens)
+            metrics.add_metric(name="LlmCachedItems", unit=MetricUnit.Count, value=spent.cached_items)
         fallbacks = sum(1 for result in results if result.engine == FALLBACK_ENGINE)
         if fallbacks:
             metrics.add_metric(name="LlmFallbackItems", unit=MetricUnit.Count, value=fallbacks)
