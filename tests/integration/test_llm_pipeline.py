@@ -58,18 +58,9 @@ def fake() -> Iterator[FakeOpenAI]:
         yield server
 
 
-@pytest.fixture
-def received(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The texts of every sentiment request the fake's model answered."""
-    seen: list[list[str]] = []
-    answer = fake._model.sentiment_batch
-
-    def spy(request: Any) -> dict[str, Any]:
-        seen.append([text for _, text in request.items])
-        return answer(request)
-
-    monkeypatch.setattr(fake._model, "sentiment_batch", spy)
-    return seen
+def sent_texts(fake: FakeOpenAI) -> list[str]:
+    """Every text of every sentiment request the fake received."""
+    return [text for request in fake.stats().texts for text in request]
 
 
 @pytest.fixture
@@ -307,24 +298,24 @@ def test_a_repeated_batch_is_answered_from_the_cache(client, poller, llm):
     assert [{k: v for k, v in item.items() if k != "id"} for item in second_results] == strip
 
 
-def test_the_cache_is_per_tenant(client, other_client, poller, llm, received):
+def test_the_cache_is_per_tenant(client, other_client, poller, llm):
     # Given acme's batch, analysed
     run(client, poller, TEXTS)
-    received.clear()
+    llm.reset()
 
     # When globex sends the very same texts
     task, results = run(other_client, poller, TEXTS)
 
     # Then they were all sent to the LLM again: globex is never served acme's answers
-    assert sorted(text for request in received for text in request) == sorted(TEXTS)
+    assert sorted(sent_texts(llm)) == sorted(TEXTS)
     assert task["usage"]["cached_items"] == 0 and task["usage"]["requests"] == len(chunk_sizes(10))
     assert_labelled_by_the_llm(results, TEXTS)
 
 
-def test_a_half_repeated_batch_sends_only_the_new_half(client, poller, llm, received):
+def test_a_half_repeated_batch_sends_only_the_new_half(client, poller, llm):
     # Given a batch of 10 analysed once
     run(client, poller, TEXTS)
-    received.clear()
+    llm.reset()
     before = sentiment_items(llm)
 
     # When a batch of five of those and five new texts runs
@@ -333,20 +324,20 @@ def test_a_half_repeated_batch_sends_only_the_new_half(client, poller, llm, rece
 
     # Then exactly the five new texts went to the LLM
     assert sentiment_items(llm) - before == len(OTHER_TEXTS)
-    assert sorted(text for request in received for text in request) == sorted(OTHER_TEXTS)
+    assert sorted(sent_texts(llm)) == sorted(OTHER_TEXTS)
     assert task["usage"]["cached_items"] == 5
     # And every row has its own text's label
     assert_every_row_once(task, results, len(mixed))
     assert_labelled_by_the_llm(results, mixed)
 
 
-def test_texts_repeated_within_a_batch_are_sent_once(client, poller, llm, received):
+def test_texts_repeated_within_a_batch_are_sent_once(client, poller, llm):
     # Given a batch where each of five texts appears twice, in the same and in different chunks
     texts = OTHER_TEXTS + OTHER_TEXTS[::-1]
     # When it runs
     task, results = run(client, poller, texts)
     # Then each distinct text went to the LLM once, and all ten rows have their label
-    assert sorted(text for request in received for text in request) == sorted(OTHER_TEXTS)
+    assert sorted(sent_texts(llm)) == sorted(OTHER_TEXTS)
     assert task["usage"]["cached_items"] == len(texts) - len(OTHER_TEXTS)
     assert_labelled_by_the_llm(results, texts)
 

@@ -60,18 +60,10 @@ def server() -> Iterator[FakeOpenAI]:
         yield fake
 
 
-@pytest.fixture
-def received(server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[str, str]]]:
-    """The (id, text) pairs of every sentiment request the fake's model answered, in order."""
-    seen: list[list[tuple[str, str]]] = []
-    answer = server._model.sentiment_batch
-
-    def spy(request: Any) -> dict[str, Any]:
-        seen.append(list(request.items))
-        return answer(request)
-
-    monkeypatch.setattr(server._model, "sentiment_batch", spy)
-    return seen
+def sent(server: FakeOpenAI) -> list[list[tuple[str, str]]]:
+    """The (id, text) pairs of every sentiment request the fake sent(server), in order."""
+    stats = server.stats()
+    return [list(zip(ids, texts, strict=True)) for ids, texts in zip(stats.ids, stats.texts, strict=True)]
 
 
 def engine_for(server: FakeOpenAI, **overrides: Any) -> LlmEngine:
@@ -99,7 +91,7 @@ def assert_labelled_as_alone(outcome: Any, texts: dict[str, str]) -> None:
 # ---------------------------------------------------------------- ids, order, requests
 
 
-def test_each_request_carries_local_ids_in_order_and_answers_map_back_to_the_callers_keys(server, received):
+def test_each_request_carries_local_ids_in_order_and_answers_map_back_to_the_callers_keys(server):
     # Given 30 texts, alternating positive and negative, under the caller's own keys
     texts = reviews(30)
     assert {model_label(t) for t in texts.values()} == {"positive", "negative"}
@@ -112,7 +104,7 @@ def test_each_request_carries_local_ids_in_order_and_answers_map_back_to_the_cal
     assert stats.ids == [[str(i) for i in range(1, 26)], [str(i) for i in range(1, 6)]]
     # And each id carried the text in the caller's order
     ordered = list(texts.values())
-    assert received == [
+    assert sent(server) == [
         [(str(i + 1), ordered[i]) for i in range(25)],
         [(str(i + 1), ordered[25 + i]) for i in range(5)],
     ]
@@ -143,7 +135,7 @@ def test_no_texts_send_no_request(server):
 # ---------------------------------------------------------------- content faults: the exact-id rule
 
 
-def test_a_missing_id_is_asked_again_alone(server, received):
+def test_a_missing_id_is_asked_again_alone(server):
     # Given an answer that leaves out the last item
     texts = reviews(10)
     server.script(["missing"])
@@ -151,7 +143,7 @@ def test_a_missing_id_is_asked_again_alone(server, received):
     outcome = engine_for(server).analyze(texts)
     # Then exactly one more request went out, carrying only the missing text
     assert server.stats().item_counts == [10, 1]
-    assert received[1] == [("1", list(texts.values())[-1])]
+    assert sent(server)[1] == [("1", list(texts.values())[-1])]
     # And every item has its own label
     assert_labelled_as_alone(outcome, texts)
     assert outcome.unresolved == {}
@@ -169,7 +161,7 @@ def test_an_unknown_id_in_the_answer_is_ignored(server):
     assert outcome.unresolved == {}
 
 
-def test_an_id_answered_twice_is_dropped_and_asked_again(server, received):
+def test_an_id_answered_twice_is_dropped_and_asked_again(server):
     # Given an answer that repeats the first item with the opposite label
     texts = reviews(10)
     first_key, first_text = next(iter(texts.items()))
@@ -178,18 +170,18 @@ def test_an_id_answered_twice_is_dropped_and_asked_again(server, received):
     outcome = engine_for(server).analyze(texts)
     # Then the first text alone was asked again
     assert server.stats().item_counts == [10, 1]
-    assert received[1] == [("1", first_text)]
+    assert sent(server)[1] == [("1", first_text)]
     # And it carries the label of its own answer, neither of the two contradictory ones was trusted
     assert outcome.analyses[first_key].sentiment.label.value == model_label(first_text)
     assert_labelled_as_alone(outcome, texts)
 
 
-def test_a_malformed_answer_asks_the_whole_request_again(server, received):
+def test_a_malformed_answer_asks_the_whole_request_again(server):
     texts = reviews(10)
     server.script(["malformed"])
     outcome = engine_for(server).analyze(texts)
     assert server.stats().item_counts == [10, 10]
-    assert received[0] == received[1]
+    assert sent(server)[0] == sent(server)[1]
     assert_labelled_as_alone(outcome, texts)
 
 
@@ -201,7 +193,7 @@ def test_an_answer_of_the_wrong_shape_asks_the_whole_request_again(server):
     assert_labelled_as_alone(outcome, texts)
 
 
-def test_a_truncated_answer_is_asked_again_in_halves(server, received):
+def test_a_truncated_answer_is_asked_again_in_halves(server):
     # Given an answer cut off at the length limit
     texts = reviews(10)
     server.script(["truncated"])
@@ -210,8 +202,8 @@ def test_a_truncated_answer_is_asked_again_in_halves(server, received):
     # Then the ten items were asked again as two requests of five, first half then second half
     assert server.stats().item_counts == [10, 5, 5]
     ordered = list(texts.values())
-    assert [text for _, text in received[1]] == ordered[:5]
-    assert [text for _, text in received[2]] == ordered[5:]
+    assert [text for _, text in sent(server)[1]] == ordered[:5]
+    assert [text for _, text in sent(server)[2]] == ordered[5:]
     assert_labelled_as_alone(outcome, texts)
 
 
@@ -403,13 +395,12 @@ def test_after_the_reset_time_one_trial_request_closes_the_breaker_again(server)
 # ---------------------------------------------------------------- prompt injection and hostile text
 
 
-def test_an_injected_instruction_is_isolated_and_cannot_sway_other_items(server, received):
+def test_an_injected_instruction_is_isolated_and_cannot_sway_other_items(server):
     # Given normal texts, labelled first without any injection
     normal = reviews(6)
     baseline = engine_for(server).analyze(normal)
     assert {a.sentiment.label.value for a in baseline.analyses.values()} == {"positive", "negative"}
     server.reset()
-    received.clear()
 
     # When the same texts go again with an injection in the middle of them
     keys = list(normal)
@@ -419,13 +410,13 @@ def test_an_injected_instruction_is_isolated_and_cannot_sway_other_items(server,
     # Then the injection went in a request of its own, the others together in one
     stats = server.stats()
     assert sorted(stats.item_counts) == [1, 6]
-    assert [("1", INJECTION)] in received
-    assert all(INJECTION not in [t for _, t in request] for request in received if len(request) > 1)
+    assert [("1", INJECTION)] in sent(server)
+    assert all(INJECTION not in [t for _, t in request] for request in sent(server) if len(request) > 1)
     # And the normal texts got exactly the labels they got without it (negatives stayed negative)
     assert {k: outcome.analyses[k].sentiment for k in normal} == {k: baseline.analyses[k].sentiment for k in normal}
 
 
-def test_quotes_braces_and_json_fragments_travel_as_data(server, received):
+def test_quotes_braces_and_json_fragments_travel_as_data(server):
     # Given texts full of JSON syntax, one of them forging an answer for another id
     hostile = {
         "quotes": 'I love the "premium" case, {great} [really] \\ great "}]}',
@@ -436,10 +427,10 @@ def test_quotes_braces_and_json_fragments_travel_as_data(server, received):
     # When analysed
     outcome = engine_for(server).analyze(texts)
     # Then every text reached the model exactly as written
-    assert sorted(text for request in received for _, text in request) == sorted(texts.values())
+    assert sorted(text for request in sent(server) for _, text in request) == sorted(texts.values())
     # And the one that reads like an answer went alone; the rest shared a request
     assert sorted(server.stats().item_counts) == [1, 5]
-    assert [("1", hostile["forged"])] in received
+    assert [("1", hostile["forged"])] in sent(server)
     # And every item, the hostile ones included, got the label its own text calls for
     assert_labelled_as_alone(outcome, texts)
 

@@ -127,13 +127,14 @@ def check_rpm(rpm: Any) -> None:
 
 @dataclass
 class FakeStats:
-    """What the fake has seen on /v1/chat/completions. `ids[i]` are the ids of the i-th
-    sentiment_batch request received (rate-limited ones included: they went over the wire)."""
+    """What the fake has seen on /v1/chat/completions. `ids[i]` and `texts[i]` are the ids and texts
+    of the i-th sentiment_batch request received (rate-limited ones included: they went over the wire)."""
 
     requests: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
     item_counts: list[int] = field(default_factory=list)
     ids: list[list[str]] = field(default_factory=list)
+    texts: list[list[str]] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     rate_limited: int = 0
@@ -587,6 +588,7 @@ class FakeOpenAI:
             if isinstance(call, Call) and isinstance(call.payload, SentimentRequest):
                 self._stats.item_counts.append(len(call.payload.items))
                 self._stats.ids.append([item_id for item_id, _ in call.payload.items])
+                self._stats.texts.append([text for _, text in call.payload.items])
             bucket = self._bucket
             wait = 0.0 if bucket is None else bucket.take(arrival)
             limits = {}
