@@ -553,11 +553,12 @@ def test_retries_cut_short_by_the_deadline_do_not_count_against_the_breaker(serv
     server.always = "status:429"
     engine = engine_for(server, llm_max_retries=5, llm_breaker_failures=1)
     started = time.monotonic()
-    outcome = engine.analyze(reviews(3), deadline=started + MIN_REQUEST_SECONDS + 1.5)
-    # Then it stopped trying when another wait would have run past the deadline
+    deadline = started + MIN_REQUEST_SECONDS + 1.5
+    outcome = engine.analyze(reviews(3), deadline=deadline)
+    # Then it stopped trying when another wait would have run past the deadline, and returned before it
     assert 1 <= server.stats().requests <= 2
     assert set(outcome.unresolved.values()) == {UNAVAILABLE}
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() < deadline
     # And the breaker stays closed: running out of time is not the provider failing
     assert engine.available
 
@@ -569,13 +570,15 @@ def test_no_request_starts_after_the_deadline_and_the_rest_is_left_unavailable(s
     texts = reviews(100)
     engine = engine_for(server)
     started = time.monotonic()
+    deadline = started + MIN_REQUEST_SECONDS + 0.6
     # When the texts are analysed
-    outcome = engine.analyze(texts, deadline=started + MIN_REQUEST_SECONDS + 0.6)
+    outcome = engine.analyze(texts, deadline=deadline)
     # Then only the requests that started before the deadline went (at 0 s and 0.4 s)
     assert server.stats().item_counts == [25, 25]
     assert len(outcome.analyses) == 50
     assert set(outcome.unresolved.values()) == {UNAVAILABLE} and len(outcome.unresolved) == 50
-    assert time.monotonic() - started < 1.5
+    # And the call came back before its deadline, leaving the function its time to store the chunk
+    assert time.monotonic() < deadline
     # And running out of time says nothing about the provider: the breaker stays closed
     assert engine.available
 

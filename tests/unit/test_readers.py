@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import io
 import json
-import time
 import tracemalloc
 from collections.abc import Iterator
 
@@ -708,7 +707,6 @@ def test_reading_is_streamed_with_flat_memory() -> None:
     # Given a ~50 MB CSV body generated lazily
     size = 50 * 1024 * 1024
     body = GeneratedBody(generated_csv(size))
-    started = time.monotonic()
     tracemalloc.start()
     try:
         # When every row is read
@@ -725,7 +723,6 @@ def test_reading_is_streamed_with_flat_memory() -> None:
     assert body.max_requested <= 1024 * 1024
     assert body.max_returned <= 1024 * 1024
     assert peak < 20 * 1024 * 1024, f"peak traced memory {peak} bytes"
-    assert time.monotonic() - started < 60
 
 
 def test_reads_a_botocore_streaming_body() -> None:
