@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from reviewpulse.cursors import CursorSigner
 from reviewpulse.results.pages import results_listing
 
+from tests.conftest import load_event
 from tests.integration.test_api import assert_problem
 from tests.integration.test_pipeline import upload
 
@@ -152,6 +153,33 @@ def test_a_signed_offset_that_is_not_a_line_start_is_refused(client, stack, buck
         # Then each is refused, with no customer text
         assert_problem(response, 400, "invalid-cursor")
         assert not any(value in response.body for value in (*ACME_TEXTS, *ACME_IDS))
+
+
+def test_the_sample_events_with_another_tenants_or_tasks_cursor_are_refused(runner, client, tasks):
+    # Given acme's cursors, and the sample proxy events of the two paging functions (tenant "example")
+    ready_list_cursor = tasks_page(client, status="ready").json()["next_cursor"]
+    results_cursor = results(client, tasks["acme-1"]).json()["next_cursor"]
+    list_event = load_event("list_tasks.json")
+    assert list_event["queryStringParameters"]["status"] == "ready"
+    results_event = load_event("get_results.json")
+    # When "example" sends acme's list cursor, and acme sends its cursor for one task to another
+    with_cursor(list_event, ready_list_cursor)
+    with_cursor(results_event, results_cursor)
+    results_event["requestContext"]["authorizer"].update(tenant="acme", principalId="acme")
+    path = f"/v1/tasks/{tasks['acme-2']}/results"
+    results_event.update(path=path, pathParameters={"task_id": tasks["acme-2"]})
+    results_event["requestContext"]["path"] = f"/{results_event['requestContext']['stage']}{path}"
+    # Then each function answers 400 invalid-cursor problem+json
+    for function, event in (("ListTasksFunction", list_event), ("GetResultsFunction", results_event)):
+        answer = runner.invoke(function, event)
+        assert answer["statusCode"] == 400, answer
+        assert answer["headers"]["content-type"] == "application/problem+json"
+        assert json.loads(answer["body"])["code"] == "invalid-cursor"
+
+
+def with_cursor(event: dict, cursor: str) -> None:
+    event["queryStringParameters"] = {**(event["queryStringParameters"] or {}), "cursor": cursor}
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in event["queryStringParameters"].items()}
 
 
 def test_a_cursor_too_long_to_be_ours_is_invalid_cursor_not_a_validation_error(client, tasks):
