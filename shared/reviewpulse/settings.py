@@ -69,6 +69,10 @@ class Settings(BaseModel):
     llm_chunk_max_items: int = Field(default=200, ge=1)
     result_cache_table_name: str = "reviewpulse-result-cache"
     result_cache_ttl_days: int = Field(default=30, ge=1)
+    # Pagination cursors are signed with a per-deployment secret: the Secrets Manager secret
+    # (Lambda, the local stack), or the key itself (runs without Secrets Manager).
+    cursor_signing_secret: str = ""
+    cursor_signing_key: SecretStr = SecretStr("")
 
     @property
     def llm_configured(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from reviewpulse.analysis.cache import ResultCache
 from reviewpulse.aws import client
+from reviewpulse.cursors import CursorSigner
 from reviewpulse.queues import FinalizeQueue, WorkQueue
 from reviewpulse.results.store import ResultStore
 from reviewpulse.settings import get_settings
@@ -25,6 +26,16 @@ def key_repository() -> KeyRepository:
 
 def result_store() -> ResultStore:
     return ResultStore(get_settings().data_bucket_name, client("s3"))
+
+
+def cursor_signer() -> CursorSigner:
+    def key() -> bytes:
+        # Imported here: only functions that page pay for Powertools Parameters.
+        from reviewpulse.signing_key import cursor_signing_key
+
+        return cursor_signing_key(get_settings())
+
+    return CursorSigner(key)
 
 
 def work_queue() -> WorkQueue:

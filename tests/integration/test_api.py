@@ -208,22 +208,15 @@ def test_a_key_outside_the_usage_plan_is_forbidden(gateway, stack):
     assert_problem(Client(gateway, key).call("GET", "/v1/tasks"), 403, "forbidden")
 
 
-def test_cursors_from_another_listing_or_offset_are_refused(client, poller):
-    # Given a listing cursor made for all tasks, and a ready task's results
+def test_a_listing_cursor_is_refused_with_other_filters(client, poller):
+    # Given a listing cursor made for all tasks
     for i in range(3):
         client.call("POST", "/v1/tasks", {"text": f"Lovely thing {i}"})
     poller.drain()
     cursor = client.call("GET", "/v1/tasks", query={"limit": "1"}).json()["next_cursor"]
     # When it is reused with a status filter, it is refused rather than misread
     assert_problem(client.call("GET", "/v1/tasks", query={"cursor": cursor, "status": "ready"}), 400, "invalid-cursor")
-    # And a results cursor pointing into the middle of a line is refused too
-    from reviewpulse.cursors import encode_cursor
-
-    task_id = client.call("GET", "/v1/tasks", query={"limit": "1"}).json()["items"][0]["task_id"]
-    forged = encode_cursor({"t": task_id, "o": 5})
-    response = client.call("GET", f"/v1/tasks/{task_id}/results", query={"cursor": forged})
-    assert_problem(response, 400, "invalid-cursor")
-    assert "Lovely" not in response.body
+    # (signed offsets that land mid-line: tests/integration/test_cursors.py)
 
 
 def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_task(client, other_client):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from reviewpulse.aws import add_api_call_listener, remove_api_call_listener
+from reviewpulse.aws import add_api_call_listener, remove_api_call_listener, reset_clients
 from reviewpulse.settings import get_settings
 from reviewpulse_tools.fake_openai import FakeOpenAI
 
@@ -46,7 +46,10 @@ def allowed(statements: list[dict[str, Any]], action: str, resource: tuple[str, 
 
 
 def matches(declared: Any, resource: tuple[str, ...]) -> bool:
-    """Does a template Resource (an intrinsic) cover ("table"|"index"|"queue"|"bucket"|"object", logical id, [key])?"""
+    """Does a template Resource (an intrinsic) cover ("table"|"index"|"queue"|"bucket"|"object"|"secret", logical id, [key])?"""
+    if isinstance(declared, dict) and "Ref" in declared:
+        # Ref of a secret is its ARN: exactly that secret.
+        return resource[:2] == ("secret", declared["Ref"])
     if isinstance(declared, dict) and "Fn::GetAtt" in declared:
         target = declared["Fn::GetAtt"]
         logical = target[0] if isinstance(target, list) else target.split(".")[0]
@@ -119,6 +122,12 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     poller.drain()
     for path in (f"/v1/tasks/{task_id}", f"/v1/tasks/{batch_id}/results", "/v1/tasks", "/health"):
         assert client.call("GET", path).status == 200
+    # Pages followed by their signed cursors; each function reads the signing secret in its own
+    # execution environment (here they share one interpreter: start each with fresh clients)
+    for path in (f"/v1/tasks/{batch_id}/results", "/v1/tasks"):
+        reset_clients()
+        cursor = client.call("GET", path, query={"limit": "1"}).json()["next_cursor"]
+        assert client.call("GET", path, query={"limit": "1", "cursor": cursor}).status == 200
     llm_task, cached_task = (client.call("GET", f"/v1/tasks/{t}").json() for t in (llm_batch, cached_batch))
     assert llm_task["report"]["written_by"] == "llm"
     assert (llm_task["usage"]["cached_items"], cached_task["usage"]["cached_items"]) == (0, 6)
@@ -135,6 +144,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         for logical in ("TasksTable", "KeysTable", "IdempotencyTable", "ResultCacheTable", "DataBucket")
     }
     queues = {stack.ref(q): q for q in ("WorkQueue", "LlmWorkQueue", "FinalizeQueue", "IngestQueue")}
+    names[stack.ref("CursorSigningSecret")] = "CursorSigningSecret"
     seen: dict[str, set[str]] = defaultdict(set)
     presigned_posts: set[str] = set()
     denied = []
@@ -176,6 +186,9 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "DeadLetterFunction",
         "DeleteTaskFunction",
     }
+    # And exactly the two functions that page read the cursor signing secret (checked above)
+    readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}
+    assert readers == {"GetResultsFunction", "ListTasksFunction"}
     # And the LLM analyzer both read and wrote the result cache, whose calls were checked above
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
 
@@ -205,4 +218,6 @@ def required(service, operation, params, names, queues):
             source_key = source["Key"] if isinstance(source, dict) else source.split("/", 1)[1]
             needs.append(("s3:GetObject", ("object", bucket, source_key)))
         return needs
+    if service == "secretsmanager":
+        return [(f"secretsmanager:{operation}", ("secret", names[params["SecretId"]]))]
     raise AssertionError(f"unexpected service {service}")

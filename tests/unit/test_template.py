@@ -482,3 +482,36 @@ def test_the_sweeper_waits_out_every_queues_retries(template: dict[str, Any]) ->
     stall = template["Parameters"]["StallDeadlineMinutes"]
     assert int(stall["MinValue"]) * 60 > max(horizons)
     assert int(stall["Default"]) >= int(stall["MinValue"])
+
+
+def test_the_cursor_signing_secret_is_generated_and_readable_only_by_the_routes_that_page(
+    template: dict[str, Any],
+) -> None:
+    import json
+
+    # Given the routes whose documented query takes a cursor (openapi.json, checked against the app)
+    documented = json.loads((REPO_ROOT / "openapi.json").read_text())["paths"]
+    paging = {
+        route["function"]
+        for route in _api_routes(template)
+        if any(p["name"] == "cursor" for p in documented[route["path"]][route["method"].lower()].get("parameters", []))
+    }
+    assert paging
+    # And the secret that signs cursors: a random string CloudFormation generates per deployment
+    (secret_id,) = resources_of_type(template, "AWS::SecretsManager::Secret")
+    assert template["Resources"][secret_id]["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    # When we look at which functions may read it, and how
+    readers = {}
+    for function_id in resources_of_type(template, FUNCTION):
+        for policy in inline_policies(function_properties(template, function_id).get("Policies", [])):
+            for statement in policy["Statement"]:
+                if {"Ref": secret_id} in as_list(statement["Resource"]):
+                    readers[function_id] = (statement["Effect"], as_list(statement["Action"]), statement["Resource"])
+    # Then exactly the paging functions may, with GetSecretValue on that one secret and nothing more
+    assert set(readers) == paging
+    for grant in readers.values():
+        assert grant == ("Allow", ["secretsmanager:GetSecretValue"], {"Ref": secret_id})
+    # And every function is told where it is
+    for function_id in resources_of_type(template, FUNCTION):
+        variables = function_properties(template, function_id)["Environment"]["Variables"]
+        assert variables["CURSOR_SIGNING_SECRET"] == {"Ref": secret_id}

@@ -1,4 +1,4 @@
-"""Create template.yaml's stateful resources (tables, queues, buckets) on any AWS endpoint.
+"""Create template.yaml's stateful resources (tables, queues, buckets, secrets) on any AWS endpoint.
 
 Used with moto — in-process under `mock_aws` in the tests, or a moto server for the local stack —
 so the deployed template stays the single source of truth for keys, indexes, TTL, redrive
@@ -9,6 +9,7 @@ so it cannot do this job.)
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ QUEUE = "AWS::SQS::Queue"
 BUCKET = "AWS::S3::Bucket"
 FUNCTION = "AWS::Lambda::Function"
 EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
+SECRETS_MANAGER_SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def provision(
     template: Template | None = None,
     create: bool = True,
 ) -> ProvisionedStack:
-    """Create the template's tables, queues and buckets through `session` (a boto3 Session).
+    """Create the template's tables, queues, buckets and secrets through `session` (a boto3 Session).
     With create=False, only find the ones an earlier call created (to attach to a running stack)."""
     template = template or load_template(region=region)
     refs: dict[str, Any] = _Lenient(
@@ -129,6 +131,19 @@ def provision(
             ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         refs[logical] = name
         attributes[logical] = {"Arn": f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT}:table/{name}"}
+
+    secretsmanager = session.client("secretsmanager", region_name=region)
+    for logical, resource in template.of_type(SECRETS_MANAGER_SECRET).items():
+        props = resolver.resolve(resource.get("Properties", {}))
+        name = props.get("Name") or f"{stack_name}-{logical}"
+        if create:
+            # As CloudFormation does for GenerateSecretString: a fresh random value per stack.
+            length = int(props.get("GenerateSecretString", {}).get("PasswordLength", 32))
+            arn = secretsmanager.create_secret(Name=name, SecretString=secrets.token_urlsafe(length)[:length])["ARN"]
+        else:
+            arn = secretsmanager.describe_secret(SecretId=name)["ARN"]
+        refs[logical] = arn  # Ref of a secret is its ARN
+        attributes[logical] = {"Id": arn}
 
     for logical in template.of_type(FUNCTION):
         name = f"{stack_name}-{logical}"

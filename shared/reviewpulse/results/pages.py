@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from reviewpulse.cursors import decode_cursor, encode_cursor
+from reviewpulse.cursors import CursorSigner
 from reviewpulse.errors import InvalidCursor, TaskNotReady
 from reviewpulse.results.model import ItemResult
-from reviewpulse.results.store import ResultStore
+from reviewpulse.results.store import NotALineStart, ResultStore
 from reviewpulse.tasks.model import Task, TaskStatus
 
 # A page stops short of `limit` items once their results reach this size, so that a page of items
@@ -23,28 +23,31 @@ class ResultsPage:
     next_cursor: str | None
 
 
-def read_results_page(task: Task, store: ResultStore, *, limit: int, cursor: str | None) -> ResultsPage:
+def read_results_page(
+    task: Task, store: ResultStore, signer: CursorSigner, *, limit: int, cursor: str | None
+) -> ResultsPage:
     if task.status is not TaskStatus.READY or not task.results_key:
         raise TaskNotReady(f"task is {task.status.value}; results exist once it is ready")
-    offset = _decode(cursor, task.task_id) if cursor else 0
-    lines, next_offset = store.read_lines(task.results_key, offset=offset, limit=limit, max_bytes=PAGE_MAX_BYTES)
+    listing = results_listing(task.task_id)
+    offset = _offset(signer.open(cursor, tenant=task.tenant, listing=listing)) if cursor else 0
+    # A signed offset is one this API issued; still, a line that does not start there or does not
+    # parse (a key leak, a rewritten file) is the cursor's fault, never a 500.
     try:
+        lines, next_offset = store.read_lines(task.results_key, offset=offset, limit=limit, max_bytes=PAGE_MAX_BYTES)
         items = [ItemResult.model_validate_json(line) for line in lines]
-    except ValidationError:
-        # An offset this API never handed out lands mid-line.
-        raise InvalidCursor("the cursor is not one this API returned") from None
-    return ResultsPage(items, _encode(task.task_id, next_offset) if next_offset is not None else None)
+    except (NotALineStart, ValidationError):
+        raise InvalidCursor("the cursor is not one this API returned for this listing") from None
+    next_cursor = (
+        signer.issue(tenant=task.tenant, listing=listing, position=next_offset) if next_offset is not None else None
+    )
+    return ResultsPage(items, next_cursor)
 
 
-def _encode(task_id: str, offset: int) -> str:
-    return encode_cursor({"t": task_id, "o": offset})
+def results_listing(task_id: str) -> str:
+    return f"results:{task_id}"
 
 
-def _decode(cursor: str, task_id: str) -> int:
-    values = decode_cursor(cursor)
-    if set(values) != {"t", "o"} or values["t"] != task_id:
-        raise InvalidCursor("the cursor belongs to another task")
-    offset = values["o"]
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise InvalidCursor("the cursor is not one this API returned")
-    return offset
+def _offset(position: object) -> int:
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+        raise InvalidCursor("the cursor is not one this API returned for this listing")
+    return position

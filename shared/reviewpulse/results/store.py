@@ -26,6 +26,10 @@ RESULTS = "results"
 OUTGOING = "outgoing"
 
 
+class NotALineStart(ValueError):
+    """A byte offset into a JSONL object that is not where a line starts."""
+
+
 class SourceChanged(Exception):
     """The input object is no longer the one the task was split from."""
 
@@ -173,23 +177,35 @@ class ResultStore:
 
     def read_lines(
         self, key: str, *, offset: int, limit: int, max_bytes: int | None = None
-    ) -> tuple[list[str], int | None]:
+    ) -> tuple[list[bytes], int | None]:
         """Up to `limit` lines of a JSONL object from byte `offset` (fewer once they reach
-        `max_bytes`, but always at least one); the offset after them, or None at the end."""
+        `max_bytes`, but always at least one), undecoded; the offset after them, or None at the
+        end. NotALineStart when `offset` is not the start of a line (or is past the end)."""
+        # From the byte before the offset, to see that it ends a line.
+        start = offset - 1 if offset > 0 else 0
         try:
-            response = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-")
+            response = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-")
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                # Past the end: an empty object read from its start, or an offset never issued.
+                if offset > 0:
+                    raise NotALineStart(offset) from None
                 return [], None
             raise
-        lines: list[str] = []
-        position = offset
+        lines: list[bytes] = []
+        position = start
         body = response["Body"]
         try:
-            for raw in _raw_lines(body):
+            raw_lines = _raw_lines(body)
+            if offset > 0:
+                previous = next(raw_lines, b"")
+                if previous != b"\n":
+                    raise NotALineStart(offset)
+                position += 1
+            for raw in raw_lines:
                 position += len(raw)
                 if raw.strip():
-                    lines.append(raw.decode())
+                    lines.append(raw)
                 if len(lines) == limit or (max_bytes is not None and position - offset >= max_bytes):
                     break
             else:

@@ -15,7 +15,6 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from reviewpulse.analysis.base import Usage
-from reviewpulse.cursors import decode_cursor, encode_cursor
 from reviewpulse.errors import InvalidCursor
 from reviewpulse.tasks.model import Report, Summary, Task, TaskError, TaskStatus, created_key, now
 
@@ -80,28 +79,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# The keys of each listing's LastEvaluatedKey; a cursor must carry exactly these.
-_CURSOR_KEYS = {
+# The keys of each listing's LastEvaluatedKey; a start key must carry exactly these.
+_START_KEYS = {
     "by_created": {"tenant", "task_id", "created_key"},
     "by_status": {"tenant", "task_id", "created_key", "tenant_status"},
 }
 
 
-def _encode_list_cursor(index: str, key: dict[str, Any]) -> str:
-    return encode_cursor({"i": index, "k": {k: _deserializer.deserialize(v) for k, v in key.items()}})
-
-
-def _decode_list_cursor(cursor: str, index: str, tenant: str, tenant_status: str | None) -> dict[str, Any]:
-    values = decode_cursor(cursor)
-    key = values.get("k")
-    if values.get("i") != index or not isinstance(key, dict) or set(key) != _CURSOR_KEYS[index]:
+def _start_key(position: Any, index: str, tenant: str, tenant_status: str | None) -> dict[str, Any]:
+    # Cursors are signed and bound to the tenant and filters; this checks the shape again so that
+    # nothing but the caller's own listing can ever reach DynamoDB.
+    if not isinstance(position, dict) or set(position) != _START_KEYS[index]:
         raise InvalidCursor("the cursor belongs to another listing")
-    if not all(isinstance(v, str) for v in key.values()):
+    if not all(isinstance(v, str) for v in position.values()):
         raise InvalidCursor("the cursor is not one this API returned")
-    # A cursor can only continue a listing of the caller's own tasks.
-    if key["tenant"] != tenant or (tenant_status is not None and key["tenant_status"] != tenant_status):
+    if position["tenant"] != tenant or (tenant_status is not None and position["tenant_status"] != tenant_status):
         raise InvalidCursor("the cursor belongs to another listing")
-    return {k: {"S": v} for k, v in key.items()}
+    return {k: {"S": v} for k, v in position.items()}
 
 
 class TaskRepository:
@@ -121,9 +115,10 @@ class TaskRepository:
         return _from_item(item) if item else None
 
     def list(
-        self, tenant: str, *, status: TaskStatus | None, limit: int, cursor: str | None
-    ) -> tuple[list[Task], str | None]:
-        """The tenant's tasks, newest first."""
+        self, tenant: str, *, status: TaskStatus | None, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Task], dict[str, Any] | None]:
+        """The tenant's tasks, newest first, from `start` (the position a previous call returned);
+        with the position after them, or None at the end."""
         query: dict[str, Any] = {"TableName": self._table, "Limit": limit, "ScanIndexForward": False}
         tenant_status = f"{tenant}#{status.value}" if status is not None else None
         if tenant_status is None:
@@ -135,17 +130,17 @@ class TaskRepository:
                 KeyConditionExpression="tenant_status = :ts", ExpressionAttributeValues=_values({":ts": tenant_status})
             )
         query["IndexName"] = index
-        if cursor:
-            query["ExclusiveStartKey"] = _decode_list_cursor(cursor, index, tenant, tenant_status)
+        if start is not None:
+            query["ExclusiveStartKey"] = _start_key(start, index, tenant, tenant_status)
         try:
             response = self._ddb.query(**query)
         except ClientError as exc:
-            if cursor and exc.response.get("Error", {}).get("Code") == "ValidationException":
+            if start is not None and exc.response.get("Error", {}).get("Code") == "ValidationException":
                 raise InvalidCursor("the cursor is not one this API returned") from None
             raise
         tasks = [_from_item(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
-        return tasks, (_encode_list_cursor(index, last) if last else None)
+        return tasks, ({k: _deserializer.deserialize(v) for k, v in last.items()} if last else None)
 
     # -- writes --------------------------------------------------------------------------------
 

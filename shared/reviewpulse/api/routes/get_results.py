@@ -6,6 +6,7 @@ from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import ResultFiles, ResultItem, ResultPage
+from reviewpulse.cursors import CursorSigner
 from reviewpulse.errors import NotFound
 from reviewpulse.results.pages import read_results_page
 from reviewpulse.results.store import ResultStore, conversations_key
@@ -25,16 +26,18 @@ router = APIRouter()
 def get_results(
     task_id: str,
     limit: int = Query(default=100, ge=1, le=1000),
-    cursor: str | None = Query(default=None, max_length=512),
+    # No length limit here: a cursor that is too long is not one we issued (invalid-cursor).
+    cursor: str | None = Query(default=None, description="`next_cursor` of the previous page, as given"),
     tenant: str = Depends(caller_tenant),
     tasks: TaskRepository = Depends(deps.task_repository),
     store: ResultStore = Depends(deps.result_store),
     settings: Settings = Depends(deps.settings),
+    signer: CursorSigner = Depends(deps.cursor_signer),
 ) -> ResultPage:
     task = tasks.get(tenant, task_id) if is_valid_task_id(task_id) else None
     if task is None:
         raise NotFound("no such task")
-    page = read_results_page(task, store, limit=limit, cursor=cursor)
+    page = read_results_page(task, store, signer, limit=limit, cursor=cursor)
     ttl = settings.results_url_ttl_seconds
     files = ResultFiles(
         jsonl=store.presigned_get(task.results_key or "", ttl),

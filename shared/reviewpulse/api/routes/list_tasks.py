@@ -4,6 +4,8 @@ from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import TaskPage, TaskView
+from reviewpulse.cursors import CursorSigner
+from reviewpulse.tasks.listing import list_tasks_page
 from reviewpulse.tasks.model import TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
 
@@ -16,9 +18,11 @@ router = APIRouter()
 def list_tasks(
     status: TaskStatus | None = Query(default=None),
     limit: int = Query(default=50, ge=1, le=200),
-    cursor: str | None = Query(default=None, max_length=2048),
+    # No length limit here: a cursor that is too long is not one we issued (invalid-cursor).
+    cursor: str | None = Query(default=None, description="`next_cursor` of the previous page, as given"),
     tenant: str = Depends(caller_tenant),
     tasks: TaskRepository = Depends(deps.task_repository),
+    signer: CursorSigner = Depends(deps.cursor_signer),
 ) -> TaskPage:
-    found, next_cursor = tasks.list(tenant, status=status, limit=limit, cursor=cursor)
-    return TaskPage(items=[TaskView.of(task) for task in found], next_cursor=next_cursor)
+    page = list_tasks_page(tasks, signer, tenant, status=status, limit=limit, cursor=cursor)
+    return TaskPage(items=[TaskView.of(task) for task in page.items], next_cursor=page.next_cursor)
