@@ -22,7 +22,9 @@ def encode_cursor(values: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
-    if len(cursor) > MAX_CURSOR_CHARS:
+    # Empty: this API never gives an empty cursor (the last page has none), and reading it as "from
+    # the start" would loop a client that sends its empty next_cursor back for ever.
+    if not cursor or len(cursor) > MAX_CURSOR_CHARS:
         raise InvalidCursor("the cursor is not one this API returned")
     try:
         values = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))

@@ -26,7 +26,7 @@ class ResultsPage:
 def read_results_page(task: Task, store: ResultStore, *, limit: int, cursor: str | None) -> ResultsPage:
     if task.status is not TaskStatus.READY or not task.results_key:
         raise TaskNotReady(f"task is {task.status.value}; results exist once it is ready")
-    offset = _decode(cursor, task.task_id) if cursor else 0
+    offset = _decode(cursor, task.task_id) if cursor is not None else 0
     lines, next_offset = store.read_lines(task.results_key, offset=offset, limit=limit, max_bytes=PAGE_MAX_BYTES)
     try:
         items = [ItemResult.model_validate_json(line) for line in lines]

@@ -135,7 +135,7 @@ class TaskRepository:
                 KeyConditionExpression="tenant_status = :ts", ExpressionAttributeValues=_values({":ts": tenant_status})
             )
         query["IndexName"] = index
-        if cursor:
+        if cursor is not None:
             query["ExclusiveStartKey"] = _decode_list_cursor(cursor, index, tenant, tenant_status)
         try:
             response = self._ddb.query(**query)

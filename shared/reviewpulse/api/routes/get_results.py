@@ -25,7 +25,9 @@ router = APIRouter()
 def get_results(
     task_id: str,
     limit: int = Query(default=100, ge=1, le=1000),
-    cursor: str | None = Query(default=None, max_length=512),
+    # Unbounded here: a cursor of any length that this API did not give is invalid-cursor (400),
+    # which decode_cursor answers, not validation-error.
+    cursor: str | None = Query(default=None),
     tenant: str = Depends(caller_tenant),
     tasks: TaskRepository = Depends(deps.task_repository),
     store: ResultStore = Depends(deps.result_store),
