@@ -89,12 +89,23 @@ BATCH = "/v1/batches"
 UNKNOWN_TASK = "f" * 28
 
 
+class Request:
+    """A case that is one request and needs nothing set up first: it can be sent to any deployment
+    (tests/local sends these over HTTP to the local stack)."""
+
+    def __init__(self, method: str, path: str, body: Any = None, headers=None, query=None) -> None:
+        self.method, self.path, self.body, self.headers, self.query = method, path, body, headers, query
+
+    def __call__(self, w: World) -> ApiResponse:
+        return w.client.call(self.method, self.path, self.body, query=self.query, headers=self.headers)
+
+
 def _post(path: str, body: Any, headers: dict[str, str] | None = None) -> Case:
-    return lambda w: w.client.call("POST", path, body, headers=headers)
+    return Request("POST", path, body, headers=headers)
 
 
 def _get(path: str, query: dict[str, str] | None = None) -> Case:
-    return lambda w: w.client.call("GET", path, query=query)
+    return Request("GET", path, query=query)
 
 
 def _results_with_cursor(cursor: Callable[[World, str], str]) -> Case:
