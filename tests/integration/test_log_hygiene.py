@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import load_event
+from tests.conftest import Client, load_event
 from tests.integration import test_llm_pipeline
 from tests.integration.test_pipeline import results_of, upload
 
@@ -189,7 +189,7 @@ def test_malformed_and_hostile_messages_leave_no_text_in_logs_or_errors(function
     captured.assert_no_canary()
 
 
-def test_valid_and_invalid_requests_to_every_route_leave_no_text_in_logs_or_answers(client, poller, captured):
+def test_valid_and_invalid_requests_to_every_route_leave_no_text_in_logs_or_answers(client, gateway, poller, captured):
     # Given requests carrying the canary wherever a client can put customer data
     long_text = f"{CANARY} " * 1000
     invalid = [
@@ -215,6 +215,10 @@ def test_valid_and_invalid_requests_to_every_route_leave_no_text_in_logs_or_answ
         ("DELETE", f"/v1/tasks/{CANARY}", None, None, {"purge": CANARY}),
         ("PATCH", f"/v1/{CANARY}", {"text": CANARY}, None, None),
     ]
+    # (and an API key that is the canary: the authorizer refuses it without repeating it)
+    unknown_key = Client(gateway, CANARY * 3).call("POST", "/v1/tasks", {"text": CANARY})
+    assert unknown_key.status == 401
+    captured.errors.append(unknown_key.body)
     # When each is sent through API Gateway
     for method, path, body, headers, query in invalid:
         response = client.call(method, path, body, query=query, headers=headers)
