@@ -5,11 +5,15 @@ template.yaml, so nothing here changes between AWS and the local stack. Tracing 
 locally with POWERTOOLS_TRACE_DISABLED.
 """
 
+import logging
 import os
 import traceback
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError
 
 # The template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE; these defaults only
 # keep tools that import the package before setting them from failing every metric flush.
@@ -26,4 +30,48 @@ def failure_fields(exc: BaseException) -> dict[str, str]:
     return {"error_type": f"{type(exc).__module__}.{type(exc).__qualname__}", "error_location": where}
 
 
-__all__ = ["logger", "metrics", "tracer", "MetricUnit", "failure_fields"]
+def describe_failure(exc: BaseException) -> str:
+    """One line about an exception that is safe to log or to raise into a Lambda error: its type and
+    place, and for a validation error which fields failed and how (never the values)."""
+    fields = failure_fields(exc)
+    described = f"{fields['error_type']} at {fields['error_location'] or 'unknown place'}"
+    if isinstance(exc, ValidationError):
+        found = exc.errors(include_input=False, include_url=False, include_context=False)
+        described += "".join(
+            f"; {'.'.join(str(part) for part in e['loc'])}: {e['type']}" for e in safe_validation_errors(found)
+        )
+    return described
+
+
+def safe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Validation errors as where, what and which rule: pydantic's and FastAPI's renderings also
+    carry `input` (and `ctx`, `url`), and the input is the customer's text."""
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in errors
+    ]
+
+
+class ExceptionTextFilter(logging.Filter):
+    """For the loggers of libraries that log exceptions with their traceback and message (Mangum
+    logs any error that escapes the app): keep the record, but replace the exception with its
+    type and place, since a message can quote customer text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()} ({describe_failure(record.exc_info[1])})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+__all__ = [
+    "logger",
+    "metrics",
+    "tracer",
+    "MetricUnit",
+    "ExceptionTextFilter",
+    "describe_failure",
+    "failure_fields",
+    "safe_validation_errors",
+]

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
+
+from reviewpulse.tasks.model import TASK_ID_PATTERN
+from reviewpulse.tenants.keys import TENANT_PATTERN
+
+# A message names its task by these two, and workers log them: one of any other shape is
+# malformed (and could carry anything), so it fails validation before it is logged.
+TenantName = Annotated[str, StringConstraints(pattern=TENANT_PATTERN.pattern)]
+TaskId = Annotated[str, StringConstraints(pattern=TASK_ID_PATTERN.pattern)]
 
 CORRELATION_ATTRIBUTE = "correlation_id"
 # SendMessageBatch takes at most 10 entries and 256 KiB in total.
@@ -19,8 +27,8 @@ _BATCH_BYTES = 250_000
 
 
 class WorkMessage(BaseModel):
-    tenant: str
-    task_id: str
+    tenant: TenantName
+    task_id: TaskId
     chunk: int
     items: list[dict[str, Any]]  # {"row", "id", "text"} or {"row", "id", "error": {...}}
 
@@ -31,8 +39,8 @@ class WorkMessage(BaseModel):
 class FinalizeRequest(BaseModel):
     """Every item of the task is counted: merge its results. Sent by whoever saw it complete."""
 
-    tenant: str
-    task_id: str
+    tenant: TenantName
+    task_id: TaskId
 
     def body(self) -> str:
         return self.model_dump_json()

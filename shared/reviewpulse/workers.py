@@ -9,14 +9,37 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from reviewpulse.observability import logger, metrics, tracer
+from reviewpulse.observability import describe_failure, failure_fields, logger, metrics, tracer
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+class RecordFailed(Exception):
+    """Stands in for the exception a record raised: only its type and place (and, for a validation
+    error, which fields failed), because the original message can quote the record's body."""
+
+
+class RedactingBatchProcessor(BatchProcessor):
+    """BatchProcessor keeps each record's exception, logs its text at debug level and, when every
+    record of a batch fails, raises them all, tracebacks and messages, as the Lambda error. A
+    pydantic error's message holds the input, i.e. the queue message's texts: every failure is
+    replaced here, the one place all of them pass, before anything renders it."""
+
+    def failure_handler(self, record: Any, exception: Any) -> Any:
+        _, error, _ = exception
+        if error is None:
+            return super().failure_handler(record, exception)
+        logger.warning(
+            "record failed; left for redelivery",
+            extra={"message_id": getattr(record, "message_id", None), **failure_fields(error)},
+        )
+        redacted = RecordFailed(describe_failure(error))
+        return super().failure_handler(record, (RecordFailed, redacted, None))
+
+
 def sqs_lambda_handler(record_handler: Callable[..., None]) -> LambdaHandler:
     """`record_handler(record)`, or `record_handler(record, lambda_context)` to see its deadline."""
-    processor = BatchProcessor(event_type=EventType.SQS)
+    processor = RedactingBatchProcessor(event_type=EventType.SQS)
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler(capture_response=False)

@@ -15,7 +15,7 @@ def test_a_repeat_in_another_spacing_is_sent_once_and_keeps_only_evidence_found_
     # Given two texts that differ only in spacing, and a third that is different
     texts = ["Great  battery life.", "Great battery life.", "The screen cracked."]
     items = [{"row": n, "id": f"r{n}", "text": text} for n, text in enumerate(texts, start=1)]
-    message = WorkMessage(tenant="acme", task_id="t" * 28, chunk=0, items=items)
+    message = WorkMessage(tenant="acme", task_id="a" * 28, chunk=0, items=items)
     with FakeOpenAI() as server:
         engine = build_engine(Settings(openai_api_key="test", openai_base_url=server.base_url, llm_max_retries=0))
         # When the chunk is analysed with the aspect "battery"

@@ -123,7 +123,7 @@ def bench_cache() -> dict:
         def run(texts: list[str]) -> tuple[int, int, int]:
             server.reset()
             items = [{"row": n, "id": str(n), "text": t} for n, t in enumerate(texts, start=1)]
-            message = WorkMessage(tenant="bench", task_id="t" * 28, chunk=0, items=items)
+            message = WorkMessage(tenant="bench", task_id="b" * 28, chunk=0, items=items)
             results, usage = analyse_items(message, lexicon, options, llm=lambda: engine, cache=cache)
             assert len(results) == len(texts)
             return sum(server.stats().item_counts), server.stats().requests, usage.cached_items

@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -507,15 +508,45 @@ def api_routes(template_path=TEMPLATE_PATH) -> list[Route]:
     return routes
 
 
+class UsagePlanThrottle:
+    """A usage plan's throttle: a token bucket per API key (the authorizer's usageIdentifierKey)
+    holding `burst` requests and refilled at `rate` a second, as API Gateway applies it. Written
+    here because API Gateway's throttle is what it emulates; the clock is a parameter so tests
+    need no timing."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, when counted)
+        self._lock = threading.Lock()
+
+    def admit(self, usage_key: str) -> bool:
+        with self._lock:
+            now = self.clock()
+            tokens, then = self._buckets.get(usage_key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - then) * self.rate)
+            admitted = tokens >= 1
+            self._buckets[usage_key] = (tokens - 1 if admitted else tokens, now)
+            return admitted
+
+
 class ApiGateway:
-    """Routes a request to its function as API Gateway does, running the authorizer first."""
+    """Routes a request to its function as API Gateway does, running the authorizer first (and,
+    given a `throttle`, the usage plan's per-key throttle after it)."""
 
     def __init__(
-        self, runner: FunctionRunner, *, stage: str = "dev", authorizer_function: str = "AuthorizerFunction"
+        self,
+        runner: FunctionRunner,
+        *,
+        stage: str = "dev",
+        authorizer_function: str = "AuthorizerFunction",
+        throttle: UsagePlanThrottle | None = None,
     ) -> None:
         self.runner = runner
         self.stage = stage
         self.authorizer_function = authorizer_function
+        self.throttle = throttle
         self.routes = api_routes()
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -553,6 +584,9 @@ class ApiGateway:
             context, usage_key = decision
             if route.api_key_required and not usage_key:
                 return _problem(403, "forbidden", "the key is not in a usage plan (INVALID_API_KEY)")
+            if self.throttle is not None and usage_key and not self.throttle.admit(usage_key):
+                # THROTTLED, as the template's gateway response words it.
+                return _problem(429, "throttled", "Request rate limit exceeded; retry later.")
             event["requestContext"]["authorizer"] = context
         try:
             result = self.runner.invoke(route.function, event)
@@ -664,6 +698,7 @@ __all__ = [
     "FunctionRunner",
     "LambdaContext",
     "QueuePoller",
+    "UsagePlanThrottle",
     "Route",
     "api_routes",
     "sqs_event",

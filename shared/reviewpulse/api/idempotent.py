@@ -13,8 +13,12 @@ Output = TypeVar("Output", bound=BaseModel)
 IdempotencyKeyHeader = Header(
     default=None,
     alias="Idempotency-Key",
-    max_length=256,
-    description="Send the same key again (with the same body) to get the first answer back, not a second task.",
+    # No length limit here: a schema limit would answer 422 validation-error, where any key outside
+    # 1 to 128 allowed characters is 400 invalid-idempotency-key (tasks.idempotency.check_key).
+    description=(
+        "Send the same key again (with the same body) to get the first answer back, not a second task. "
+        "1 to 128 of A-Z a-z 0-9 _ . : - (any other key is 400 invalid-idempotency-key)."
+    ),
 )
 
 

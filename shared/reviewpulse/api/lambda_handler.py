@@ -3,6 +3,7 @@ the one Powertools decorator order every function uses."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter
 from mangum import Mangum
 
 from reviewpulse.api.app import build_app
-from reviewpulse.observability import logger, metrics, tracer
+from reviewpulse.observability import ExceptionTextFilter, logger, metrics, tracer
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -19,6 +20,13 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # Bodies of these types go back as text. Any other type Mangum base64-encodes, and a REST API
 # without binaryMediaTypes would hand the client that base64 text: problem+json must be here.
 TEXT_MEDIA_TYPES = ["application/json", "application/problem+json"]
+
+# Mangum logs an error that escapes the app with its traceback, message and all: keep its type
+# and place only. Its INFO line per request names the raw path, which a client can fill with any
+# text; API Gateway's access log already records each request.
+_mangum_log = logging.getLogger("mangum.http")
+_mangum_log.addFilter(ExceptionTextFilter())
+_mangum_log.setLevel(logging.WARNING)
 
 
 def api_lambda_handler(router: APIRouter) -> LambdaHandler:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviewpulse.errors import ReviewPulseError
-from reviewpulse.observability import failure_fields, logger
+from reviewpulse.observability import failure_fields, logger, safe_validation_errors
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://reviewpulse.dev/problems/"
@@ -74,11 +74,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Only where and what, never the rejected input itself: it may be customer text.
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
-        ]
         return problem_response(
-            422, "validation-error", "Request is not valid", "the request does not match the schema", errors
+            422,
+            "validation-error",
+            "Request is not valid",
+            "the request does not match the schema",
+            safe_validation_errors(exc.errors()),
         )
 
     @app.exception_handler(StarletteHTTPException)

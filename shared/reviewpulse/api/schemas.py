@@ -49,9 +49,9 @@ class CreateTaskRequest(_Strict):
 
 class CreateBatchRequest(_Strict):
     filename: str = Field(min_length=1, max_length=1024)
+    # No length limit: any string that is not a supported format is 415 unsupported-format.
     format: str | None = Field(
         default=None,
-        max_length=16,
         description=(
             "csv, json, jsonl, txt or conversations (chat conversations in JSON or JSON Lines); told from the "
             "file name when left out, and a json or jsonl file of conversations is recognised as one"

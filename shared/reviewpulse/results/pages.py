@@ -29,7 +29,7 @@ def read_results_page(
     if task.status is not TaskStatus.READY or not task.results_key:
         raise TaskNotReady(f"task is {task.status.value}; results exist once it is ready")
     listing = results_listing(task.task_id)
-    offset = _offset(signer.open(cursor, tenant=task.tenant, listing=listing)) if cursor else 0
+    offset = _offset(signer.open(cursor, tenant=task.tenant, listing=listing)) if cursor is not None else 0
     # A signed offset is one this API issued; still, a line that does not start there or does not
     # parse (a key leak, a rewritten file) is the cursor's fault, never a 500.
     try:

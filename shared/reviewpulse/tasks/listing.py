@@ -25,7 +25,7 @@ def list_tasks_page(
     cursor: str | None,
 ) -> TasksPage:
     listing = tasks_listing(status)
-    start = signer.open(cursor, tenant=tenant, listing=listing) if cursor else None
+    start = signer.open(cursor, tenant=tenant, listing=listing) if cursor is not None else None
     found, last = tasks.list(tenant, status=status, limit=limit, start=start)
     next_cursor = signer.issue(tenant=tenant, listing=listing, position=last) if last is not None else None
     return TasksPage(found, next_cursor)

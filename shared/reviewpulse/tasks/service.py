@@ -133,8 +133,8 @@ def _resolve_format(filename: str, declared: str | None) -> FileFormat:
         try:
             return FileFormat(declared.lower())
         except ValueError:
-            detail = f"format {declared!r} is not one of csv, json, jsonl, txt, conversations"
-            raise UnsupportedFormat(detail) from None
+            # The value is not echoed: it is the client's input, of any length.
+            raise UnsupportedFormat("format is not one of csv, json, jsonl, txt, conversations") from None
     detected = FileFormat.from_filename(filename)
     if detected is None:
         detail = "give `format` (csv, json, jsonl, txt or conversations): it cannot be told from the file name"

@@ -1,0 +1,386 @@
+"""The README's error table is the contract: every row it documents is answered with exactly that
+status and code, as application/problem+json, for several inputs of each class (too short, too
+long, edge lengths, bad characters, wrong types), through API Gateway REST proxy events.
+
+The rows are read from README.md itself, so the table and the code cannot drift apart: a row
+without inputs here fails, and so does an input whose answer differs from its row.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from reviewpulse.tenants.keys import KeyRepository
+from reviewpulse_tools.lambda_runtime import ApiGateway, ApiResponse, QueuePoller, UsagePlanThrottle
+
+from tests.conftest import Client
+from tests.integration.test_pipeline import upload
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+PROBLEM = "application/problem+json"
+_ROW = re.compile(r"^\|\s*(\d{3})\s*\|\s*`([a-z-]+)`\s*\|\s*(.+?)\s*\|\s*$")
+
+
+def encode_cursor(values: dict) -> str:
+    """A cursor as this API's unsigned ones once were: base64 JSON of a position. Never valid now."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def documented_errors() -> dict[str, int]:
+    """code → status, from the table under the README's `### Errors` heading."""
+    text = README.read_text()
+    section = text.split("### Errors", 1)[1].split("\n#", 1)[0]
+    rows = [_ROW.match(line) for line in section.splitlines()]
+    return {m.group(2): int(m.group(1)) for m in rows if m}
+
+
+@dataclass
+class World:
+    """What the inputs of a row need: two tenants' clients, the gateway, the queues and the stack."""
+
+    client: Client
+    other: Client
+    gateway: ApiGateway
+    poller: QueuePoller
+    stack: Any
+
+    def queued_task(self) -> str:
+        return self.client.call("POST", "/v1/tasks", {"text": "Lovely shoes"}).json()["task_id"]
+
+    def ready_task(self) -> str:
+        task_id = self.client.call("POST", "/v1/tasks", {"text": "Lovely shoes"}).json()["task_id"]
+        self.poller.drain()
+        assert self.client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "ready"
+        return task_id
+
+    def error_task(self) -> str:
+        task_id = upload(self.client, "empty.csv", b"")
+        self.poller.drain()
+        assert self.client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "error"
+        return task_id
+
+    def with_key(self, key: str | None) -> Client:
+        return Client(self.gateway, key)
+
+    def in_progress(self, method: str, path: str, body: Any, key: str) -> ApiResponse:
+        """A retry while the first request with its key still runs: the first one's record is left
+        as Powertools leaves it while the first request runs (INPROGRESS, not yet expired)."""
+        headers = {"Idempotency-Key": key}
+        first = self.client.call(method, path, body, headers=headers)
+        assert first.status in (201, 202), first.body
+        ddb = boto3.client("dynamodb")
+        table = self.stack.ref("IdempotencyTable")
+        (record,) = [i for i in ddb.scan(TableName=table)["Items"] if i["status"]["S"] == "COMPLETED"]
+        ddb.update_item(
+            TableName=table,
+            Key={"id": record["id"]},
+            UpdateExpression="SET #s = :running, in_progress_expiration = :later REMOVE #d",
+            ExpressionAttributeNames={"#s": "status", "#d": "data"},
+            ExpressionAttributeValues={":running": {"S": "INPROGRESS"}, ":later": {"N": "99999999999999"}},
+        )
+        return self.client.call(method, path, body, headers=headers)
+
+
+Case = Callable[[World], ApiResponse]
+TEXT = "/v1/tasks"
+BATCH = "/v1/batches"
+UNKNOWN_TASK = "f" * 28
+
+
+class Request:
+    """A case that is one request and needs nothing set up first: it can be sent to any deployment
+    (tests/local sends these over HTTP to the local stack)."""
+
+    def __init__(self, method: str, path: str, body: Any = None, headers=None, query=None) -> None:
+        self.method, self.path, self.body, self.headers, self.query = method, path, body, headers, query
+
+    def __call__(self, w: World) -> ApiResponse:
+        return w.client.call(self.method, self.path, self.body, query=self.query, headers=self.headers)
+
+
+def _post(path: str, body: Any, headers: dict[str, str] | None = None) -> Case:
+    return Request("POST", path, body, headers=headers)
+
+
+def _get(path: str, query: dict[str, str] | None = None) -> Case:
+    return Request("GET", path, query=query)
+
+
+def _results_with_cursor(cursor: Callable[[World, str], str]) -> Case:
+    def call(w: World) -> ApiResponse:
+        task_id = w.ready_task()
+        return w.client.call("GET", f"/v1/tasks/{task_id}/results", query={"cursor": cursor(w, task_id)})
+
+    return call
+
+
+def _another_tenants_list_cursor(w: World) -> ApiResponse:
+    for n in range(2):
+        w.other.call("POST", TEXT, {"text": f"theirs {n}"})
+    cursor = w.other.call("GET", TEXT, query={"limit": "1"}).json()["next_cursor"]
+    assert cursor
+    return w.client.call("GET", TEXT, query={"cursor": cursor})
+
+
+def _revoked_key(w: World) -> ApiResponse:
+    keys = KeyRepository(w.stack.ref("KeysTable"), boto3.client("dynamodb"))
+    key, record = keys.create("initech", "usage-initech")
+    assert keys.revoke("initech", record.key_id) is not None
+    return w.with_key(key).call("GET", TEXT)
+
+
+def _over_the_rate(w: World) -> ApiResponse:
+    # The usage plan's burst, all at one instant (a frozen clock refills nothing): the next is over.
+    throttle = UsagePlanThrottle(rate=1, burst=3, clock=lambda: 0.0)
+    throttled = Client(ApiGateway(w.gateway.runner, throttle=throttle), w.client.api_key)
+    answers = [throttled.call("GET", TEXT) for _ in range(4)]
+    assert [a.status for a in answers[:3]] == [200] * 3
+    return answers[-1]
+
+
+def _other_tenant_over_the_rate(w: World) -> ApiResponse:
+    # Tenants are throttled apart: one tenant's burst leaves the other's untouched, and vice versa.
+    throttle = UsagePlanThrottle(rate=1, burst=2, clock=lambda: 0.0)
+    gateway = ApiGateway(w.gateway.runner, throttle=throttle)
+    mine, theirs = Client(gateway, w.client.api_key), Client(gateway, w.other.api_key)
+    assert [mine.call("GET", TEXT).status for _ in range(2)] == [200, 200]
+    assert theirs.call("GET", TEXT).status == 200
+    return mine.call("POST", TEXT, {"text": "one too many"})
+
+
+def _tasks_table_gone(w: World) -> ApiResponse:
+    boto3.client("dynamodb").delete_table(TableName=w.stack.ref("TasksTable"))
+    return w.gateway.request("GET", "/health")
+
+
+def _tasks_table_renamed(monkeypatch: pytest.MonkeyPatch) -> Case:
+    def call(w: World) -> ApiResponse:
+        monkeypatch.setitem(w.gateway.runner.function_environment, "HealthFunction", {"TASKS_TABLE_NAME": "no-such"})
+        from reviewpulse.settings import get_settings
+
+        get_settings.cache_clear()
+        return w.gateway.request("GET", "/health")
+
+    return call
+
+
+def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
+    """Several inputs per documented code, by class; each names only its code, the status is the
+    README's."""
+    bad_keys = {
+        "empty": "",
+        "129 characters": "k" * 129,
+        "10 KB": "k" * 10_240,
+        "a space": "has space",
+        "non-ASCII": "ünïcode",
+        "a semicolon": "semi;colon",
+        "a slash": "a/b",
+        "only a tab": "\t",
+    }
+    return {
+        "engine-unavailable": [
+            ("text, llm", _post(TEXT, {"text": "ok", "options": {"engine": "llm"}})),
+            ("text, llm with aspects", _post(TEXT, {"text": "ok", "options": {"engine": "llm", "aspects": ["x"]}})),
+            ("batch, llm", _post(BATCH, {"filename": "a.csv", "options": {"engine": "llm"}})),
+            ("batch, llm, report", _post(BATCH, {"filename": "a.csv", "options": {"engine": "llm", "report": True}})),
+        ],
+        "invalid-cursor": [
+            ("list, not base64", _get(TEXT, {"cursor": "!!!"})),
+            ("list, an empty object", _get(TEXT, {"cursor": "e30"})),
+            ("list, empty", _get(TEXT, {"cursor": ""})),
+            ("list, 5,000 characters", _get(TEXT, {"cursor": "x" * 5000})),
+            ("list, 2,049 characters", _get(TEXT, {"cursor": "A" * 2049})),
+            ("list, another tenant's", _another_tenants_list_cursor),
+            (
+                "list, a results cursor",
+                lambda w: w.client.call("GET", TEXT, query={"cursor": encode_cursor({"t": "x", "o": 1})}),
+            ),
+            ("results, another task's", _results_with_cursor(lambda w, t: encode_cursor({"t": UNKNOWN_TASK, "o": 0}))),
+            ("results, an offset never given", _results_with_cursor(lambda w, t: encode_cursor({"t": t, "o": 5}))),
+            ("results, a negative offset", _results_with_cursor(lambda w, t: encode_cursor({"t": t, "o": -1}))),
+            ("results, a string offset", _results_with_cursor(lambda w, t: encode_cursor({"t": t, "o": "0"}))),
+            ("results, empty", _results_with_cursor(lambda w, t: "")),
+            ("results, 600 characters", _results_with_cursor(lambda w, t: "A" * 600)),
+            ("results, 10 KB", _results_with_cursor(lambda w, t: "A" * 10_240)),
+        ],
+        "unauthorized": [
+            ("no key", lambda w: w.with_key(None).call("GET", TEXT)),
+            ("an unknown key", lambda w: w.with_key("rp_" + "0" * 40).call("GET", TEXT)),
+            ("a revoked key", _revoked_key),
+            ("a 10 KB key", lambda w: w.with_key("k" * 10_240).call("POST", TEXT, {"text": "ok"})),
+            ("no key on results", lambda w: w.with_key(None).call("GET", f"/v1/tasks/{UNKNOWN_TASK}/results")),
+        ],
+        "not-found": [
+            ("an unknown task", _get(f"/v1/tasks/{UNKNOWN_TASK}")),
+            ("another tenant's task", lambda w: w.other.call("GET", f"/v1/tasks/{w.queued_task()}")),
+            ("another tenant's results", lambda w: w.other.call("GET", f"/v1/tasks/{w.ready_task()}/results")),
+            ("another tenant's cancel", lambda w: w.other.call("DELETE", f"/v1/tasks/{w.queued_task()}")),
+            ("a 300-character id", _get("/v1/tasks/" + "a" * 300)),
+            ("a one-character id", _get("/v1/tasks/a")),
+            ("an id with bad characters", _get("/v1/tasks/%00%27%22")),
+            ("an unknown route", _get("/v2/tasks")),
+            ("an unknown method", lambda w: w.client.call("PUT", TEXT, {"text": "ok"})),
+        ],
+        "invalid-idempotency-key": [
+            *(
+                (f"text, {name}", _post(TEXT, {"text": "ok"}, {"Idempotency-Key": key}))
+                for name, key in bad_keys.items()
+            ),
+            *(
+                (f"batch, {name}", _post(BATCH, {"filename": "a.csv"}, {"Idempotency-Key": key}))
+                for name, key in bad_keys.items()
+            ),
+        ],
+        "task-not-ready": [
+            ("queued", lambda w: w.client.call("GET", f"/v1/tasks/{w.queued_task()}/results")),
+            (
+                "waiting for its file",
+                lambda w: w.client.call(
+                    "GET",
+                    f"/v1/tasks/{w.client.call('POST', BATCH, {'filename': 'a.csv'}).json()['task']['task_id']}/results",
+                ),
+            ),
+            ("ended in error", lambda w: w.client.call("GET", f"/v1/tasks/{w.error_task()}/results")),
+            (
+                "cancelled",
+                lambda w: w.client.call(
+                    "GET",
+                    f"/v1/tasks/{w.client.call('DELETE', f'/v1/tasks/{w.queued_task()}').json()['task_id']}/results",
+                ),
+            ),
+            (
+                "queued, with a cursor",
+                lambda w: w.client.call("GET", f"/v1/tasks/{w.queued_task()}/results", query={"cursor": "e30"}),
+            ),
+        ],
+        "task-finished": [
+            ("ready", lambda w: w.client.call("DELETE", f"/v1/tasks/{w.ready_task()}")),
+            ("ended in error", lambda w: w.client.call("DELETE", f"/v1/tasks/{w.error_task()}")),
+        ],
+        "idempotency-key-reused": [
+            ("text, another text", lambda w: _reuse(w, TEXT, {"text": "Nice"}, {"text": "Bad"})),
+            ("text, another id", lambda w: _reuse(w, TEXT, {"text": "Nice"}, {"text": "Nice", "id": "1"})),
+            (
+                "text, other options",
+                lambda w: _reuse(w, TEXT, {"text": "Nice"}, {"text": "Nice", "options": {"report": True}}),
+            ),
+            ("batch, another file", lambda w: _reuse(w, BATCH, {"filename": "a.csv"}, {"filename": "b.csv"})),
+            ("128-character key", lambda w: _reuse(w, TEXT, {"text": "Nice"}, {"text": "Bad"}, key="k" * 128)),
+        ],
+        "idempotency-in-progress": [
+            ("text", lambda w: w.in_progress("POST", TEXT, {"text": "Nice"}, "still-running")),
+            ("batch", lambda w: w.in_progress("POST", BATCH, {"filename": "a.csv"}, "still-running-2")),
+            ("one-character key", lambda w: w.in_progress("POST", TEXT, {"text": "Nice"}, "k")),
+        ],
+        "too-large": [
+            ("one over", _post(TEXT, {"text": "x" * 5001})),
+            ("20,001 characters", _post(TEXT, {"text": "x" * 20_001})),
+            ("a megabyte", _post(TEXT, {"text": "y" * 1_000_000})),
+            ("5,001 emoji", _post(TEXT, {"text": "\U0001f600" * 5001})),
+            ("with an Idempotency-Key", _post(TEXT, {"text": "x" * 5001}, {"Idempotency-Key": "big-one"})),
+        ],
+        "unsupported-format": [
+            ("xlsx", _post(BATCH, {"filename": "a.csv", "format": "xlsx"})),
+            ("empty", _post(BATCH, {"filename": "a.csv", "format": ""})),
+            ("17 characters", _post(BATCH, {"filename": "a.csv", "format": "c" * 17})),
+            ("10 KB", _post(BATCH, {"filename": "a.csv", "format": "c" * 10_240})),
+            ("csv with a space", _post(BATCH, {"filename": "a.csv", "format": "csv "})),
+            ("an unknown extension", _post(BATCH, {"filename": "a.xlsx"})),
+            ("no extension", _post(BATCH, {"filename": "reviews"})),
+        ],
+        "validation-error": [
+            ("text a number", _post(TEXT, {"text": 42})),
+            ("text a list", _post(TEXT, {"text": ["a"]})),
+            ("text null", _post(TEXT, {"text": None})),
+            ("text empty", _post(TEXT, {"text": ""})),
+            ("text blank", _post(TEXT, {"text": "   "})),
+            ("no text", _post(TEXT, {})),
+            ("an unknown field", _post(TEXT, {"text": "ok", "tenant": "globex"})),
+            ("id empty", _post(TEXT, {"text": "ok", "id": ""})),
+            ("id 257 characters", _post(TEXT, {"text": "ok", "id": "i" * 257})),
+            ("engine unknown", _post(TEXT, {"text": "ok", "options": {"engine": "gpt"}})),
+            ("aspects repeated", _post(TEXT, {"text": "ok", "options": {"aspects": ["a", "A"]}})),
+            ("21 aspects", _post(TEXT, {"text": "ok", "options": {"aspects": [f"a{n}" for n in range(21)]}})),
+            ("body a list", _post(TEXT, "[]")),
+            ("body not JSON", _post(TEXT, "{not json")),
+            ("body empty", _post(TEXT, "")),
+            ("filename 1,025 characters", _post(BATCH, {"filename": "f" * 1025})),
+            ("format a number", _post(BATCH, {"filename": "a.csv", "format": 5})),
+            ("limit not a number", _get(TEXT, {"limit": "abc"})),
+            ("limit 0", _get(TEXT, {"limit": "0"})),
+            ("limit 201", _get(TEXT, {"limit": "201"})),
+            ("status unknown", _get(TEXT, {"status": "READY"})),
+            (
+                "results limit 1,001",
+                lambda w: w.client.call("GET", f"/v1/tasks/{w.ready_task()}/results", query={"limit": "1001"}),
+            ),
+            (
+                "purge not a boolean",
+                lambda w: w.client.call("DELETE", f"/v1/tasks/{w.queued_task()}", query={"purge": "maybe"}),
+            ),
+        ],
+        "throttled": [
+            ("one over the burst", _over_the_rate),
+            ("one over, while another tenant is under", _other_tenant_over_the_rate),
+        ],
+        "not-ready": [
+            ("tasks table deleted", _tasks_table_gone),
+            ("tasks table name unknown", _tasks_table_renamed(monkeypatch)),
+        ],
+    }
+
+
+def _reuse(w: World, path: str, first: Any, second: Any, key: str = "order-4711") -> ApiResponse:
+    assert w.client.call("POST", path, first, headers={"Idempotency-Key": key}).status in (201, 202)
+    return w.client.call("POST", path, second, headers={"Idempotency-Key": key})
+
+
+DOCUMENTED = documented_errors()
+
+
+def test_the_readme_documents_errors_and_every_row_has_inputs(monkeypatch):
+    # Given the README's error table, When its rows are read, Then each has several inputs here
+    assert len(DOCUMENTED) >= 10, "the README's error table was not found"
+    inputs = cases(monkeypatch)
+    assert set(inputs) == set(DOCUMENTED), set(inputs) ^ set(DOCUMENTED)
+    assert all(len(found) >= 2 for found in inputs.values())
+
+
+@pytest.mark.parametrize("code", sorted(DOCUMENTED))
+def test_every_input_of_a_documented_class_gets_the_documented_answer(
+    code, client, other_client, gateway, poller, stack, monkeypatch
+):
+    # Given a fresh stack and the inputs of one documented class
+    world = World(client, other_client, gateway, poller, stack)
+    wrong = []
+    for name, case in cases(monkeypatch).get(code, []):
+        # When each is sent through API Gateway proxy events
+        response = case(world)
+        # Then the answer is the README's status and code, as problem+json, and never a 5xx
+        body = response.json() if response.body else {}
+        answered = (response.status, response.headers.get("content-type", "").split(";")[0], body.get("code"))
+        if answered != (DOCUMENTED[code], PROBLEM, code) or body.get("status", response.status) != response.status:
+            wrong.append((name, answered))
+    assert not wrong, "\n".join(f"{name}: answered {answered}" for name, answered in wrong)
+
+
+@pytest.mark.parametrize("key", ["k", "k" * 128, "A-Z_a.z:0-9"])
+def test_idempotency_keys_at_the_edges_are_accepted(client, key):
+    # Given keys of 1 and 128 allowed characters, When a task is created with one twice
+    first = client.call("POST", TEXT, {"text": "Nice"}, headers={"Idempotency-Key": key})
+    again = client.call("POST", TEXT, {"text": "Nice"}, headers={"Idempotency-Key": key})
+    # Then both answer the same task
+    assert first.status == again.status == 202
+    assert first.json()["task_id"] == again.json()["task_id"]
+
+
+def test_a_text_of_exactly_the_maximum_is_accepted(client):
+    assert client.call("POST", TEXT, {"text": "x" * 5000}).status == 202
