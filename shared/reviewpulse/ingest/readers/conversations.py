@@ -248,7 +248,8 @@ def _label(value: object, invalid: re.Pattern[str]) -> str | None:
             value = inner
     try:
         text = clean(render_value(value), invalid).strip()
-    except RecursionError:  # nested past Python's limit: no name or time anyone wrote, so none
+    # Nested past Python's limit, or a number too large to write: no name or time anyone wrote, so none.
+    except (RecursionError, ValueError):
         return None
     return text or None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from decimal import Decimal
 
@@ -18,6 +19,28 @@ from reviewpulse.ingest.readers.rows import (
     text_row,
 )
 
+# Deeper items are rows in error: no review export nests this deep, and rendering one as a column
+# (json.dumps) recurses once per level.
+MAX_NESTING = 100
+# Decimal integers with more digits are rendered as errors: int() would build a number as long as
+# its exponent, and json.dumps refuses ints longer than sys.get_int_max_str_digits() anyway.
+_MAX_INTEGER_DIGITS = 4000
+
+
+class _TooDeep:
+    """Stands for a JSON value nested deeper than MAX_NESTING in an item, which is skipped, not
+    built; rendering it fails like a value nested past Python's recursion limit."""
+
+    def __repr__(self) -> str:
+        return "TOO_DEEP"
+
+
+TOO_DEEP = _TooDeep()
+_UNRENDERABLE_DETAIL = (
+    f"a value cannot be rendered as a column: it is nested more than {MAX_NESTING} levels deep"
+    " or holds a number too large"
+)
+
 
 def item_row(number: int, item: object, spec: FileSpec, state: ReadState, invalid: re.Pattern[str]) -> Row:
     """A Row from one JSON array item or JSONL line: a string or an object."""
@@ -27,7 +50,12 @@ def item_row(number: int, item: object, spec: FileSpec, state: ReadState, invali
     if not isinstance(item, dict):
         detail = f"item is {json_type(item)}; expected an object or a string"
         return error_row(number, str(number), "invalid-row", detail, {})
-    columns = {clean(str(key), invalid): clean(render_value(value), invalid) for key, value in item.items()}
+    try:
+        columns = {clean(str(key), invalid): clean(render_value(value), invalid) for key, value in item.items()}
+        unrenderable = False
+    except (RecursionError, ValueError):  # see render_value; the messages quote no content, but are not needed
+        columns = dict.fromkeys((clean(str(key), invalid) for key in item), "")
+        unrenderable = True
     state.add_columns(columns)
     if state.object_key is None:
         keys = list(item)
@@ -39,6 +67,8 @@ def item_row(number: int, item: object, spec: FileSpec, state: ReadState, invali
         # null) falls back to its row number, as objects need not all share the same keys.
         if spec.id_field:
             state.id_key = keys[find_id_name(keys, spec.id_field, where="the first object")]
+    if unrenderable:
+        return error_row(number, str(number), "invalid-row", _UNRENDERABLE_DETAIL, columns)
     key = state.object_key
     id_value = item.get(state.id_key) if state.id_key is not None else None
     if isinstance(id_value, (dict, list)):
@@ -59,7 +89,11 @@ def item_row(number: int, item: object, spec: FileSpec, state: ReadState, invali
 
 
 def render_value(value: object) -> str:
-    """A JSON value as a CSV cell: scalars as written, nested values as compact JSON."""
+    """A JSON value as a CSV cell: scalars as written, nested values as compact JSON.
+
+    Raises RecursionError for a value nested past Python's recursion limit and ValueError for a
+    number that cannot be written out; callers make that row an error.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -67,13 +101,20 @@ def render_value(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_decimal_json)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
     return str(value)  # int or Decimal: str(Decimal) keeps the digits as written
 
 
-def _decimal_json(value: object) -> int | float:
+def _json_default(value: object) -> int | float:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value() and value.adjusted() < _MAX_INTEGER_DIGITS:
+            return int(value)
+        number = float(value)
+        if not math.isfinite(number):  # 1e999999 as a float is inf, which is not JSON
+            raise ValueError("a number outside the range of a float")
+        return number
+    if value is TOO_DEEP:
+        raise ValueError("a value nested too deeply")
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
