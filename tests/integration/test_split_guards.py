@@ -188,3 +188,32 @@ def test_s3_sequencers_tell_a_duplicated_event_from_a_new_write(client, poller, 
     # Then the duplicated event made one task and the new write another, each with every row once
     tasks = client.call("GET", "/v1/tasks").json()["items"]
     assert [(t["status"], t["progress"]["total"], t["progress"]["processed"]) for t in tasks] == [("ready", 3, 3)] * 2
+
+
+def test_a_late_duplicate_of_an_event_makes_no_task_after_the_key_was_written_again(client, poller, stack, s3, bucket):
+    # Given a drop analysed from its event, then new bytes written to the same key with their event
+    key = "incoming/acme/daily.txt"
+    template = json.loads(load_event("split_drop.json")["Records"][0]["body"])
+
+    def event(sequencer: str) -> str:
+        record = template["Records"][0]
+        record["s3"]["bucket"]["name"] = bucket
+        record["s3"]["object"].update(key=key, sequencer=sequencer)
+        return json.dumps(template)
+
+    s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(POSITIVE) + "\n").encode())
+    ingest_messages(stack)  # moto's own notifications (without a sequencer) are not used here
+    deliver(stack, event("0000000000000000A1"))
+    poller.drain()
+    s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(NEGATIVE) + "\n").encode())
+    ingest_messages(stack)
+    deliver(stack, event("0000000000000000B2"))
+    poller.drain()
+
+    # When the first event is delivered once more, late
+    deliver(stack, event("0000000000000000A1"))
+    poller.drain()
+
+    # Then there are still two tasks, one per write
+    tasks = client.call("GET", "/v1/tasks").json()["items"]
+    assert [t["status"] for t in tasks] == ["ready", "ready"]

@@ -225,12 +225,13 @@ def _task_for_drop(
 
 
 def _drop_identity(info: SourceInfo, delivery: Delivery) -> str:
-    """What makes one drop of a key: its S3 event's sequencer (else its time) with the version or
-    ETag it has now, so a duplicated event maps to one task and a new write, same bytes or not, to
-    a new one."""
+    """What makes one drop of a key: the write its S3 event reports (its sequencer, else its time),
+    so a duplicated event maps to one task and a new write, same bytes or not, to a new one. Not
+    the object's current ETag: a duplicate of an event that arrives after the key was written
+    again must still map to the task its first delivery made. Events with neither (hand-made
+    ones) fall back to the object's version or ETag."""
     written = delivery.sequencer or delivery.event_time
-    version = info.version or info.etag
-    return f"{version}\n{written}" if written else version
+    return f"event\n{written}" if written else info.version or info.etag
 
 
 def _fail(tasks: TaskRepository, task: Task, code: str, detail: str) -> SplitOutcome:
