@@ -10,10 +10,12 @@ from reviewpulse.results.store import parse_source_key
 from reviewpulse.settings import get_settings
 from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
 from reviewpulse.workers import sqs_lambda_handler
-from reviewpulse.workflows.split import split_source
+from reviewpulse.workflows.split import Delivery, split_source
 
 
 def record_handler(record: SQSRecord) -> None:
+    settings = get_settings()
+    final = int(record.attributes.approximate_receive_count) >= settings.ingest_max_receive_count
     body = json.loads(record.body)
     if body.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is set up
         return
@@ -29,8 +31,13 @@ def record_handler(record: SQSRecord) -> None:
             store=result_store(),
             queue=work_queue(),
             finalizer=finalize_queue(),
-            settings=get_settings(),
+            settings=settings,
             event_correlation_id=(s3_record.raw_event.get("responseElements") or {}).get("x-amz-request-id"),
+            delivery=Delivery(
+                sequencer=s3_record.s3.get_object.raw_event.get("sequencer"),
+                event_time=s3_record.raw_event.get("eventTime"),
+                final=final,
+            ),
         )
 
 

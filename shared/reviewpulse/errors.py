@@ -74,12 +74,15 @@ FILE_ERROR_CODES = (
     "text-column-not-found",  # no text column given and none could be detected
     "id-column-not-found",  # id_field names a column the CSV header (or the first JSON object) lacks
     "malformed-file",  # the file's structure is broken beyond one row (e.g. invalid JSON)
+    "file-too-large",  # the object is larger than the deployment's maximum upload size
 )
 # Codes a task can end with that are not about the file's content.
 TASK_ERROR_CODES = (
     "source-changed",  # the input object was replaced after the task began reading it
     "finalization-failed",  # the results could not be merged after repeated attempts
     "queue-unavailable",  # a single text could not be queued
+    "split-failed",  # splitting failed on every delivery of its ingest message, for a reason not in the file
+    "source-mismatch",  # the object's key is not the one its task was made for
 )
 ROW_ERROR_CODES = (
     "empty-text",

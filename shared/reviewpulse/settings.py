@@ -39,6 +39,9 @@ class Settings(BaseModel):
     task_ttl_days: int = Field(default=30, ge=1)
     # The sweeper ends a batch whose file never came, and a task whose progress stopped.
     upload_deadline_minutes: int = Field(default=60, ge=1)
+    # The ingest queue's redrive maxReceiveCount (template.yaml): on that delivery the splitter
+    # ends a task it cannot split instead of letting the message go to the dead-letter queue.
+    ingest_max_receive_count: int = Field(default=5, ge=1)
     stall_deadline_minutes: int = Field(default=300, ge=1)
 
     # Analysis engines. The lexicon engine needs nothing; the LLM engine needs a key from one of:

@@ -76,6 +76,43 @@ CASES: dict[str, tuple[str, bytes, dict]] = {
     "u+0085 inside a line": ("a.txt", "one\u0085still one\n".encode(), {}),
     "lone surrogate escape in json": ("a.json", b'["\\ud800 broken"]', {}),
     "unknown extension": ("a.xml", b"<reviews/>", {}),
+    # Issue 9, item 2: values the splitter cannot render, inside one row's other columns.
+    "array nested 5,000 deep beside the text": (
+        "a.json",
+        b'[{"text": "fine", "meta": ' + b"[" * 5000 + b"]" * 5000 + b'}, {"text": "good"}]',
+        {},
+    ),
+    "object nested 50,000 deep beside the text": (
+        "a.json",
+        b'[{"text": "fine", "meta": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_000 + b'}, {"text": "good"}]',
+        {},
+    ),
+    "id nested 5,000 deep": (
+        "a.json",
+        b'[{"text": "fine", "ref": ' + b"[" * 5000 + b"]" * 5000 + b'}, {"text": "good", "ref": 7}]',
+        {"id_field": "ref"},
+    ),
+    "jsonl value nested 5,000 deep beside the text": (
+        "a.jsonl",
+        b'{"text": "fine", "meta": ' + b"[" * 5000 + b"]" * 5000 + b'}\n{"text": "good"}\n',
+        {},
+    ),
+    "conversation nested 5,000 deep": (
+        "a.json",
+        b'[{"id": "c1", "messages": [{"text": "hi", "role": '
+        + b"[" * 5000
+        + b"]" * 5000
+        + b'}]}, {"id": "c2", "messages": [{"text": "thanks"}]}]',
+        {"format": "conversations"},
+    ),
+    "number with a huge exponent beside the text": ("a.json", b'[{"text": "fine", "n": [1e999999]}, "good"]', {}),
+    "json integer of 5,000 digits beside the text": ("a.json", b'[{"text": "fine", "n": ' + b"9" * 5000 + b"}]", {}),
+    "jsonl integer of 5,000 digits beside the text": ("a.jsonl", b'{"text": "fine", "n": ' + b"9" * 5000 + b"}\n", {}),
+    "5,000 digits inside a string": (
+        "a.json",
+        b'[{"text": "a \\"quoted\\" word \\\\", "n": "' + b"9" * 5000 + b'"}]',
+        {},
+    ),
 }
 
 
@@ -115,6 +152,16 @@ EXPECTED: dict[str, tuple] = {
     "u+0085 inside a line": ("ready", 1, set()),
     "lone surrogate escape in json": ("ready", 1, set()),
     "unknown extension": ("error", "unsupported-format"),
+    "array nested 5,000 deep beside the text": ("ready", 2, {"invalid-row"}),
+    "object nested 50,000 deep beside the text": ("ready", 2, {"invalid-row"}),
+    "id nested 5,000 deep": ("ready", 2, {"invalid-row"}),
+    "jsonl value nested 5,000 deep beside the text": ("ready", 2, {"invalid-row"}),
+    "conversation nested 5,000 deep": ("ready", 2, set()),  # the speaker is dropped, as no one wrote it
+    "number with a huge exponent beside the text": ("ready", 2, {"invalid-row"}),
+    # ijson would crash the process on it: the file cannot be read, and says so at once.
+    "json integer of 5,000 digits beside the text": ("error", "malformed-file"),
+    "jsonl integer of 5,000 digits beside the text": ("ready", 1, {"invalid-row"}),
+    "5,000 digits inside a string": ("ready", 1, set()),
 }
 
 

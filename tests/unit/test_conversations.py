@@ -491,7 +491,7 @@ def test_conversation_ids_at_the_limit_keep_message_ids_within_max_id_chars() ->
 def test_bad_jsonl_lines_of_conversations(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a line limit of 50 characters, and conversations JSONL with a broken line, a line past
     # the limit and a line that is an array
-    monkeypatch.setattr("reviewpulse.ingest.readers._LINE_CHARS", 50)
+    monkeypatch.setattr("reviewpulse.ingest.readers.decoding.LINE_CHARS", 50)
     long_line = json.dumps({"id": "long", "turns": [{"text": "x" * 40}]})
     data = b"\n".join(
         [

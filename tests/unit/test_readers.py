@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import sys
 import tracemalloc
 from collections.abc import Iterator
 
@@ -738,3 +739,42 @@ def test_reads_a_botocore_streaming_body() -> None:
 def test_json_garbage_is_malformed() -> None:
     error = unusable(b"not json at all", FileFormat.JSON)
     assert (error.code, error.detail) == ("malformed-file", "the file is not valid JSON before the first row")
+
+
+# ---- numbers ijson cannot take (issue 9, item 2) ------------------------------------------------
+
+# ijson asks for 64 KiB at a time; these files put a 5,000-digit run across that boundary.
+_READ_SIZE = 64 * 1024
+
+
+def _digits_across_a_read(before: bytes, after: bytes) -> bytes:
+    head = b'[{"text": "a \\"quoted\\" word \\\\", "pad": "'
+    pad = b"p" * (_READ_SIZE - 2500 - len(head) - len(b'", "n": ') - len(before))
+    return head + pad + b'", "n": ' + before + b"9" * 5000 + after + b"}]"
+
+
+def test_a_long_integer_across_a_read_makes_the_json_file_malformed() -> None:
+    # Given a JSON file with a 5,000-digit integer across ijson's read boundary
+    data = _digits_across_a_read(b"", b"")
+    # When it is read / Then the file is malformed, before ijson could crash the process on it
+    with pytest.raises(UnusableFile) as caught:
+        list(open_rows(io.BytesIO(data), FileSpec(FileFormat.JSON)))
+    assert caught.value.code == "malformed-file"
+    assert "number with more than" in caught.value.detail
+
+
+def test_the_same_digits_inside_a_string_are_text() -> None:
+    # Given the same digits as a string across the read boundary, after escaped quotes and backslashes
+    data = _digits_across_a_read(b'"', b'"')
+    # When it is read
+    rows = list(open_rows(io.BytesIO(data), FileSpec(FileFormat.JSON)))
+    # Then its row is read, with the digits as a column
+    assert [(row.text, row.error, len(row.columns["n"])) for row in rows] == [('a "quoted" word \\', None, 5000)]
+
+
+def test_an_integer_as_long_as_int_accepts_is_still_read() -> None:
+    # Given an integer of exactly the digits Python's int() accepts beside the text
+    data = b'[{"text": "fine", "n": ' + b"9" * sys.get_int_max_str_digits() + b"}]"
+    # When it is read / Then it is a column like any other
+    (row,) = list(open_rows(io.BytesIO(data), FileSpec(FileFormat.JSON)))
+    assert row.error is None and row.columns["n"] == "9" * sys.get_int_max_str_digits()

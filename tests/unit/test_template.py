@@ -515,3 +515,13 @@ def test_the_cursor_signing_secret_is_generated_and_readable_only_by_the_routes_
     for function_id in resources_of_type(template, FUNCTION):
         variables = function_properties(template, function_id)["Environment"]["Variables"]
         assert variables["CURSOR_SIGNING_SECRET"] == {"Ref": secret_id}
+
+
+def test_the_splitter_knows_which_delivery_of_an_ingest_message_is_the_last(template: dict[str, Any]) -> None:
+    # Given the queue the splitter consumes, and its redrive policy
+    (queue_id,) = [queue for function, queue in sqs_event_queues(template) if function == "SplitFunction"]
+    redrive = resources_of_type(template, QUEUE)[queue_id]["Properties"]["RedrivePolicy"]
+    # Then the splitter is told the same maxReceiveCount, so that it ends a task it cannot split on
+    # that delivery, before the message goes to the dead-letter queue
+    variables = function_properties(template, "SplitFunction")["Environment"]["Variables"]
+    assert int(variables["INGEST_MAX_RECEIVE_COUNT"]) == int(redrive["maxReceiveCount"])

@@ -123,8 +123,9 @@ def new_task_id() -> str:
 
 
 def drop_task_id(bucket: str, key: str, version: str) -> str:
-    """The id of a task created by a file drop: the same object version always maps to the same id,
-    so a duplicated S3 event cannot create a second task."""
+    """The id of a task created by a file drop: the same `version` (what identifies one write of
+    the object, see workflows.split) always maps to the same id, so a duplicated S3 event cannot
+    create a second task."""
     return hashlib.sha256(f"{bucket}\n{key}\n{version}".encode()).hexdigest()[:28]
 
 

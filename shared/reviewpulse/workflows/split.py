@@ -12,13 +12,28 @@ from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeQueue, WorkMessage, WorkQueue
-from reviewpulse.results.store import INCOMING, ResultStore, SourceChanged, SourceInfo, SourceObject
+from reviewpulse.results.store import INCOMING, ResultStore, SourceChanged, SourceInfo, SourceObject, upload_key
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType, drop_task_id, now, ttl_epoch
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.keys import is_valid_tenant
 
 CORRELATION_METADATA = "correlation-id"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the queue and the S3 event say about this delivery of an object's creation.
+
+    `sequencer` is S3's: the duplicates of one event carry the same one, and a later write of the
+    same key a greater one, so it tells a redelivered event from a new object even when the bytes
+    (and so the ETag) are the same. Emulators that send none (moto) are told apart by the event's
+    time instead. `final` is set on the queue's last delivery before its dead-letter queue.
+    """
+
+    sequencer: str | None = None
+    event_time: str | None = None
+    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,7 +54,15 @@ def split_source(
     finalizer: FinalizeQueue,
     settings: Settings,
     event_correlation_id: str | None = None,
+    delivery: Delivery | None = None,
 ) -> SplitOutcome:
+    """Split the object `source` names into work-queue chunks of its task (made here for a drop).
+
+    Whatever the file holds, the task ends: an unreadable file or row is an error of the task or
+    of the row, and an unexpected failure on the queue's final delivery ends the task in
+    `split-failed` instead of leaving it `queued` while its message goes to the dead-letter queue.
+    """
+    delivery = delivery or Delivery()
     if not is_valid_tenant(source.tenant):
         logger.warning("file under a prefix that is not a tenant name ignored")
         return SplitOutcome(None, "skipped", reason="not a tenant prefix")
@@ -51,12 +74,40 @@ def split_source(
         logger.set_correlation_id(correlation_id)
 
     task = (
-        _task_for_drop(source, info, tasks, store, settings, correlation_id)
+        _task_for_drop(source, info, delivery, tasks, store, settings, correlation_id)
         if source.kind == INCOMING
         else _task_for_upload(source, info, tasks, correlation_id)
     )
     if isinstance(task, SplitOutcome):
         return task
+    try:
+        return _split(source, info, task, tasks, store, queue, finalizer, settings, correlation_id)
+    except Exception as exc:
+        if not delivery.final:
+            raise  # the queue delivers it again: the failure may be passing
+        # Only the exception's type, no traceback: its message may quote the file.
+        logger.error("split failed on its final delivery", extra={"error_type": type(exc).__name__})
+        detail = f"the split failed on every delivery of its message ({type(exc).__name__})"
+        return _fail(tasks, task, "split-failed", detail)
+
+
+def _split(
+    source: SourceObject,
+    info: SourceInfo,
+    task: Task,
+    tasks: TaskRepository,
+    store: ResultStore,
+    queue: WorkQueue,
+    finalizer: FinalizeQueue,
+    settings: Settings,
+    correlation_id: str | None,
+) -> SplitOutcome:
+    if task.tenant != source.tenant or task.source_key not in (None, source.key):
+        # Defence in depth: a task reads only the object it was made for.
+        return _fail(tasks, task, "source-mismatch", "the object's key does not belong to this task")
+    if info.size > settings.max_upload_bytes:
+        detail = f"the file has {info.size} bytes; the maximum is {settings.max_upload_bytes}"
+        return _fail(tasks, task, "file-too-large", detail)
     if task.format is None:
         return _fail(tasks, task, "unsupported-format", f"{source.filename!r} is not a csv, json, jsonl or txt file")
 
@@ -121,6 +172,9 @@ def _task_for_upload(
         return SplitOutcome(source.task_id, "skipped", reason="no such batch task")
     if task.chunk_count is not None or task.status.is_terminal:
         return SplitOutcome(task.task_id, "skipped", reason="already split")
+    # The upload URL named one key: any other object under the task's prefix is not its file.
+    if task.filename is None or source.key != upload_key(task.tenant, task.task_id, task.filename):
+        return _fail(tasks, task, "source-mismatch", "the uploaded object's key is not the one this task was given")
     # A split that died part-way is redone from the start (chunks are counted once whatever
     # happens), but only on the very file it began with.
     claimed = tasks.claim_source(task, source_key=source.key, source_etag=info.etag, correlation_id=correlation_id)
@@ -132,12 +186,13 @@ def _task_for_upload(
 def _task_for_drop(
     source: SourceObject,
     info: SourceInfo,
+    delivery: Delivery,
     tasks: TaskRepository,
     store: ResultStore,
     settings: Settings,
     correlation_id: str | None,
 ) -> Task | SplitOutcome:
-    task_id = drop_task_id(store.bucket, source.key, info.version or info.etag)
+    task_id = drop_task_id(store.bucket, source.key, _drop_identity(info, delivery))
     file_format = FileFormat.from_filename(source.filename)
     created_at = now()
     task = Task(
@@ -167,6 +222,16 @@ def _task_for_drop(
     if existing is None or existing.chunk_count is not None or existing.status.is_terminal:
         return SplitOutcome(task_id, "skipped", reason="duplicate event")
     return existing  # an earlier split died part-way: split again; chunks are counted once
+
+
+def _drop_identity(info: SourceInfo, delivery: Delivery) -> str:
+    """What makes one drop of a key: the write its S3 event reports (its sequencer, else its time),
+    so a duplicated event maps to one task and a new write, same bytes or not, to a new one. Not
+    the object's current ETag: a duplicate of an event that arrives after the key was written
+    again must still map to the task its first delivery made. Events with neither (hand-made
+    ones) fall back to the object's version or ETag."""
+    written = delivery.sequencer or delivery.event_time
+    return f"event\n{written}" if written else info.version or info.etag
 
 
 def _fail(tasks: TaskRepository, task: Task, code: str, detail: str) -> SplitOutcome:

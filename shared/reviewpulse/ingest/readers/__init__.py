@@ -1,0 +1,74 @@
+"""Streaming readers: turn an uploaded file's body into Rows without holding the file in memory.
+
+`open_rows` reads the first 8 KiB to pick the encoding and reject binary or empty files, then
+decodes the rest incrementally (decoding). Whole-file problems raise `UnusableFile`; a row that
+cannot be used becomes a Row with an `error`, so no row is ever dropped silently.
+
+One module per format (csv_file, json_file, jsonl_file, txt_file, conversations_file); what they
+share is in rows (the Row and how one is built), json_values and conversations (chat
+conversations become one Row per message, from JSON, JSONL or a declared conversations file).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from reviewpulse.errors import UnusableFile
+from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.readers.conversations import CONVERSATION_COLUMNS, MAX_CONVERSATION_ID_CHARS
+from reviewpulse.ingest.readers.conversations_file import conversation_file_rows
+from reviewpulse.ingest.readers.csv_file import csv_rows
+from reviewpulse.ingest.readers.decoding import SNIFF_BYTES, Body, open_text
+from reviewpulse.ingest.readers.json_file import json_rows
+from reviewpulse.ingest.readers.jsonl_file import jsonl_rows
+from reviewpulse.ingest.readers.rows import (
+    MAX_ID_CHARS,
+    TEXT_COLUMN_CANDIDATES,
+    ReadState,
+    Row,
+    RowError,
+    RowStream,
+)
+from reviewpulse.ingest.readers.txt_file import txt_rows
+
+__all__ = [
+    "CONVERSATION_COLUMNS",
+    "MAX_CONVERSATION_ID_CHARS",
+    "MAX_ID_CHARS",
+    "SNIFF_BYTES",
+    "TEXT_COLUMN_CANDIDATES",
+    "Body",
+    "Row",
+    "RowError",
+    "RowStream",
+    "open_rows",
+]
+
+_READERS = {
+    FileFormat.CSV: csv_rows,
+    FileFormat.JSON: json_rows,
+    FileFormat.JSONL: jsonl_rows,
+    FileFormat.TXT: txt_rows,
+    FileFormat.CONVERSATIONS: conversation_file_rows,
+}
+
+
+def open_rows(body: Body, spec: FileSpec) -> RowStream:
+    """Start streaming `body` as `spec.format`.
+
+    Raises UnusableFile for whole-file problems found up to the first row (binary, empty, no
+    text column, no id_field column, not a JSON array); later ones (broken JSON, a CSV field past the limit) are
+    raised during iteration.
+    """
+    try:
+        read_rows = _READERS[FileFormat(spec.format)]
+    except ValueError:
+        detail = f"format {spec.format!r} is not one of csv, json, jsonl, txt, conversations"
+        raise UnusableFile("unsupported-format", detail) from None
+    text = open_text(body, spec)
+    state = ReadState(text_field=spec.text_field or "text")
+    rows = read_rows(text, spec, state)
+    first = next(rows, None)
+    if first is None:
+        raise UnusableFile("empty-file", "the file has no data rows")
+    return RowStream(itertools.chain([first], rows), state)
