@@ -159,3 +159,14 @@ def test_the_shipped_calibration_records_its_data_and_script():
 def test_routing_sends_unsure_and_unread_items_to_the_llm(confidence, flag, threshold, expected):
     sentiment = Sentiment(Label.POSITIVE, 0.5, confidence, "en", flag)
     assert needs_llm(sentiment, threshold) is expected
+
+
+@pytest.mark.parametrize(
+    "text", ["Definitely a bargain.", "@anonymous happy Birthday brother.", "Stupid rain! Stupid treadmill hell!"]
+)
+def test_short_english_that_cld3_misreads_is_still_read(analyzer, text):
+    # Given short English texts that CLD3 alone names Welsh, Serbian or Estonian
+    sentiment = analyzer.analyze_one(text)
+    # Then the lexicon reads them: English or undetermined, and no flag
+    assert sentiment.language in ("en", "und")
+    assert sentiment.flag is None
