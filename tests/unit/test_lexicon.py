@@ -164,8 +164,8 @@ def test_routing_sends_unsure_and_unread_items_to_the_llm(confidence, flag, thre
 @pytest.mark.parametrize(
     "text", ["Definitely a bargain.", "@anonymous happy Birthday brother.", "Stupid rain! Stupid treadmill hell!"]
 )
-def test_short_english_that_cld3_misreads_is_still_read(analyzer, text):
-    # Given short English texts that CLD3 alone names Welsh, Serbian or Estonian
+def test_short_english_that_detectors_misread_is_still_read(analyzer, text):
+    # Given short English texts that a language model alone may name Welsh, Serbian or Estonian
     sentiment = analyzer.analyze_one(text)
     # Then the lexicon reads them: English or undetermined, and no flag
     assert sentiment.language in ("en", "und")
