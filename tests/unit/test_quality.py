@@ -73,7 +73,7 @@ def test_the_report_routes_through_the_real_llm_engine_to_the_oracle():
     rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in text.splitlines() if line.startswith("| ")}
     # Then llm-only and auto-below-1.0 are perfect and send everything; auto-below-0.0 sends none
     assert rows["llm"][1] == rows["auto < 1.00"][1] == "1.000"
-    assert rows["auto < 1.00"][3] == "100%"
-    assert rows["auto < 0.00"][3] == "0%"
+    assert rows["auto < 1.00"][3] == "100.0%"
+    assert rows["auto < 0.00"][3] == "0.0%"
     assert rows["auto < 0.00"][1] == rows["lexicon"][1]
     assert requests > 0

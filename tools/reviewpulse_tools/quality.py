@@ -126,7 +126,7 @@ def set_report(labelled: LabelledSet, lexicon: list[Sentiment], run_llm: LlmRun,
     ]
     for name, acc, f1, share, tokens in rows:
         relative = acc / llm_accuracy if llm_accuracy else 0.0
-        lines.append(f"| {name} | {acc:.3f} | {f1:.3f} | {share:.0%} | {tokens:,} | {relative:.0%} |")
+        lines.append(f"| {name} | {acc:.3f} | {f1:.3f} | {share:.1%} | {tokens:,} | {relative:.0%} |")
     return "\n".join(lines)
 
 
