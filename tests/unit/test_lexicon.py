@@ -170,3 +170,30 @@ def test_short_english_that_detectors_misread_is_still_read(analyzer, text):
     # Then the lexicon reads them: English or undetermined, and no flag
     assert sentiment.language in ("en", "und")
     assert sentiment.flag is None
+
+
+class CountingVader(LinearVader):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scored: list[str] = []
+
+    def polarity_scores(self, text):
+        self.scored.append(text)
+        return super().polarity_scores(text)
+
+
+def test_each_text_is_scored_once_window_by_window():
+    # Given texts that look mixed, long ones, and an emoji flood
+    texts = [
+        "The camera is amazing and beautiful, but the battery is awful and the charger is horrible.",
+        "Great food. Terrible service. " * 40,
+        "😀😃😄😁" * 300,
+    ]
+    vader = CountingVader()
+    analyzer = LexiconAnalyzer(vader=vader)
+    # When each is analysed
+    for text in texts:
+        vader.scored.clear()
+        analyzer.analyze_one(text)
+        # Then VADER saw exactly the text's windows, each once: no clause is scored again
+        assert vader.scored == _windows(text)

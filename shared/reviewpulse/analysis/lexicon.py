@@ -36,8 +36,13 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 class LexiconAnalyzer:
     engine = "lexicon"
 
-    def __init__(self, calibration: Calibration | None = None, languages: LanguageDetector | None = None) -> None:
-        self._vader = LinearVader()
+    def __init__(
+        self,
+        calibration: Calibration | None = None,
+        languages: LanguageDetector | None = None,
+        vader: LinearVader | None = None,
+    ) -> None:
+        self._vader = vader or LinearVader()
         self._calibration = calibration or Calibration.shipped()
         # VADER's vocabulary tells English apart better than CLD3 does on a short text.
         self._languages = languages or LanguageDetector(english_words=frozenset(self._vader.lexicon))
