@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from reviewpulse.analysis.calibration import CALIBRATION_FILE, FEATURES, Calibration, LabelModel, features
-from reviewpulse.analysis.lexicon import LexiconAnalyzer, _label
+from reviewpulse.analysis.lexicon import LexiconAnalyzer, label_of_compound
 
 from reviewpulse_tools.labelled_data import DEFAULT_DATA_DIR, NEUTRAL_BAND, load_sets
 
@@ -30,7 +30,7 @@ def observations(analyzer: LexiconAnalyzer, texts: list[str], gold: list[str]) -
     rows = []
     for text, truth in zip(texts, gold, strict=True):
         scores = analyzer.scores(text)
-        label = _label(max(-1.0, min(1.0, scores["compound"]))).value
+        label = label_of_compound(max(-1.0, min(1.0, scores["compound"]))).value
         rows.append((label, features(text, scores), label == truth))
     return rows
 

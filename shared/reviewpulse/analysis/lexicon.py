@@ -60,7 +60,7 @@ class LexiconAnalyzer:
     def analyze_one(self, text: str) -> Sentiment:
         scores = self.scores(text)
         compound = max(-1.0, min(1.0, scores["compound"]))
-        label = _label(compound)
+        label = label_of_compound(compound)
         language = self._languages.detect(text)
         if language not in READS:
             return Sentiment(label, round(compound, 4), NOT_READ_CONFIDENCE, language, LANGUAGE_NOT_READ)
@@ -68,7 +68,8 @@ class LexiconAnalyzer:
         return Sentiment(label, round(compound, 4), round(confidence, 4), language)
 
 
-def _label(compound: float) -> Label:
+def label_of_compound(compound: float) -> Label:
+    """VADER's usual cut-offs: the lexicon's label for a compound score."""
     if compound >= POSITIVE_THRESHOLD:
         return Label.POSITIVE
     if compound <= NEGATIVE_THRESHOLD:
