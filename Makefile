@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: venv sam-venv dev demo bench chaos quality lint checkov test test-fast validate build openapi clean
+.PHONY: venv sam-venv dev demo bench chaos quality calibrate lint checkov test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,9 +59,18 @@ bench: venv
 chaos: venv
 	$(PY) -m reviewpulse_tools.chaos
 
-# Lexicon accuracy on the UCI labelled sentences (in ../shared/data, beside this repository).
+# Labelled sentences for quality and calibration: ../shared/data beside this repository by default.
+DATA ?=
+DATA_ARG := $(if $(DATA),--data $(DATA),)
+# Lexicon, llm and auto (routing at several thresholds) on the labelled sets. ENGINE=oracle (the
+# fake OpenAI server answering gold labels 90% right) or ENGINE=llm / auto (OPENAI_BASE_URL/_API_KEY).
+ENGINE ?= oracle
 quality: venv
-	$(PY) -m reviewpulse_tools.quality
+	$(PY) -m reviewpulse_tools.quality --engine $(ENGINE) $(DATA_ARG) $(QUALITY)
+
+# Fit the lexicon's confidence calibration: writes shared/reviewpulse/analysis/calibration.json.
+calibrate: venv
+	$(PY) -m reviewpulse_tools.calibrate $(DATA_ARG)
 
 test: venv sam-venv lint checkov
 	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest

@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 from openai.types.chat import ChatCompletion
-from reviewpulse_tools.fake_openai import FakeOpenAI
+from reviewpulse_tools.fake_openai import FakeOpenAI, Oracle
 
 MODEL = "fake-sentiment-1"
 SYSTEM = "Label the sentiment of each item."
@@ -424,3 +424,47 @@ def test_cli_serves_until_sigterm() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_oracle_answers_gold_labels_at_its_accuracy_with_usage_counted(tmp_path) -> None:
+    # Given a labelled file of project-made texts and an oracle right 80% of the time
+    gold = {f"review number {n} of the oracle test": ("positive", "negative", "neutral")[n % 3] for n in range(600)}
+    labelled = tmp_path / "gold.jsonl"
+    labelled.write_text("".join(json.dumps({"text": t, "label": g}) + "\n" for t, g in gold.items()), encoding="utf-8")
+    oracle = Oracle.from_file(labelled, accuracy=0.8, seed=3)
+    with FakeOpenAI(oracle=oracle) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0)
+        texts = list(gold)
+        # When every text is asked for, in batches, and the first batch is asked again
+        answers = [
+            item for start in range(0, 600, 50) for item in items_of(ask(client, batch(*texts[start : start + 50])))
+        ]
+        again = items_of(ask(client, batch(*texts[:50])))
+        stats = server.stats()
+    # Then about 80% of the answers are the gold label, the rest another label, repeats answer alike
+    right = sum(item["label"] == gold[text] for item, text in zip(answers, texts, strict=True))
+    assert 0.74 <= right / len(texts) <= 0.86
+    assert all(item["label"] in ("positive", "negative", "neutral") for item in answers)
+    assert [item["label"] for item in again] == [item["label"] for item in answers[:50]]
+    # And token usage is counted as in normal mode, with no text missing from the oracle
+    assert stats.prompt_tokens > 0 and stats.completion_tokens > 0
+    assert stats.oracle_misses == 0
+
+
+def test_oracle_falls_back_to_vader_for_unknown_texts_and_counts_them() -> None:
+    with FakeOpenAI(oracle=Oracle({"known text": "neutral"}, accuracy=1.0)) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0)
+        known, unknown = items_of(ask(client, batch("known text", "I love this wonderful phone")))
+        assert server.stats().oracle_misses == 1
+    assert (known["label"], unknown["label"]) == ("neutral", "positive")
+
+
+@pytest.mark.parametrize("oracle", [{"accuracy": 1.5}, {"accuracy": -0.1}])
+def test_oracle_rejects_an_impossible_accuracy(oracle: dict) -> None:
+    with pytest.raises(ValueError, match="accuracy"):
+        Oracle({"a": "positive"}, **oracle)
+
+
+def test_oracle_rejects_labels_it_cannot_answer() -> None:
+    with pytest.raises(ValueError, match="labels"):
+        Oracle({"a": "great"})

@@ -390,12 +390,57 @@ def _floor_parts(env_base: dict) -> dict:
 # -- report ------------------------------------------------------------------------------------
 
 
-def report(pipeline: dict | None, memory: list | None, cold: dict | None, llm: dict | None = None) -> str:
+LEXICON_LENGTHS = (100, 500, 1_000, 2_000, 5_000)
+LEXICON_CHARS_PER_LENGTH = 300_000
+
+
+def bench_lexicon(lengths: tuple[int, ...] = LEXICON_LENGTHS) -> dict:
+    """Characters per second of the lexicon engine by text length: texts cut from the project's
+    sample reviews, joined until long enough; the same number of characters at every length. CPU
+    time of this (single-threaded) process, so that other work on the machine does not skew it."""
+    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+
+    analyzer = LexiconAnalyzer()
+    reviews = sample_reviews()
+    rnd = random.Random(3)
+    rates = {}
+    for length in lengths:
+        texts = []
+        while len(texts) * length < LEXICON_CHARS_PER_LENGTH:
+            text = ""
+            while len(text) < length:
+                text += rnd.choice(reviews) + " "
+            texts.append(text[:length])
+        analyzer.analyze(texts[:20])  # warm up
+        started = time.process_time()
+        analyzer.analyze(texts)
+        rates[str(length)] = sum(map(len, texts)) / (time.process_time() - started)
+    return {"chars_per_second": rates}
+
+
+def report(
+    pipeline: dict | None,
+    memory: list | None,
+    cold: dict | None,
+    llm: dict | None = None,
+    lexicon: dict | None = None,
+) -> str:
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.node() or 'this machine'}: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}.",
         "",
     ]
+    if lexicon:
+        rates = lexicon["chars_per_second"]
+        base = rates[min(rates, key=int)]
+        lines += [
+            "Lexicon engine, characters per CPU second by text length (each text scored once):",
+            "",
+            "| characters | chars/s | vs shortest |",
+            "|---|---|---|",
+            *(f"| {int(n):,} | {rate:,.0f} | {rate / base:.0%} |" for n, rate in rates.items()),
+            "",
+        ]
     if pipeline:
         p = pipeline
         lines += [
@@ -462,12 +507,12 @@ def report(pipeline: dict | None, memory: list | None, cold: dict | None, llm: d
     return "\n".join(lines)
 
 
-BENCHMARKS = ("pipeline", "memory", "coldstart", "llm")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", help="pipeline, memory, coldstart, llm (default: all)")
+    parser.add_argument("which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm (default: all)")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -483,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
                 "memory": lambda: bench_split_memory(tuple(int(s) for s in args.sizes.split(","))),
                 "coldstart": bench_cold_start,
                 "llm": _bench_llm,
+                "lexicon": bench_lexicon,
             }[args.one]()
         print(json.dumps(figures))
         return 0
@@ -514,7 +560,15 @@ def main(argv: list[str] | None = None) -> int:
             print(done.stderr[-4000:], file=sys.stderr)
             return 1
         results[name] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(report(results.get("pipeline"), results.get("memory"), results.get("coldstart"), results.get("llm")))
+    print(
+        report(
+            results.get("pipeline"),
+            results.get("memory"),
+            results.get("coldstart"),
+            results.get("llm"),
+            results.get("lexicon"),
+        )
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

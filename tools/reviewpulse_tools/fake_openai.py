@@ -15,6 +15,12 @@ request until cleared). Fault names:
   the first item with the opposite label, "schema" answers valid JSON of the wrong shape.
   On a batch_report answer they drop the summary, add a key, repeat the key and make it a number.
 
+Oracle mode (`oracle=Oracle.from_file(path, accuracy=0.9)`, or `--oracle FILE --oracle-accuracy`):
+given a labelled file, the fake answers each known text's gold label with probability `accuracy`
+and one of the other two labels otherwise, drawn per text from a seeded generator (the same text
+always gets the same answer); texts not in the file get the VADER answer and are counted in
+stats.oracle_misses. Token usage is counted as always. This measures routing without a real model.
+
 Stats cover the chat-completions endpoint only, so health checks and /_stats never skew them.
 Dev-only: never shipped to Lambda.
 
@@ -32,6 +38,7 @@ import copy
 import itertools
 import json
 import math
+import random
 import re
 import signal
 import socket
@@ -42,6 +49,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
@@ -125,6 +133,46 @@ def check_rpm(rpm: Any) -> None:
         raise ValueError(f"rpm must be a positive number or None, not {rpm!r}")
 
 
+ORACLE_LABELS = ("positive", "negative", "neutral")
+ORACLE_SCORES = {"positive": 0.6, "negative": -0.6, "neutral": 0.0}
+
+
+@dataclass(frozen=True)
+class Oracle:
+    """Gold labels by text, answered right with probability `accuracy` (a wrong label otherwise)."""
+
+    gold: dict[str, str]
+    accuracy: float = 0.9
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.accuracy <= 1.0:
+            raise ValueError(f"oracle accuracy must be within 0..1, not {self.accuracy!r}")
+        unknown = set(self.gold.values()) - set(ORACLE_LABELS)
+        if unknown:
+            raise ValueError(f"oracle labels must be among {ORACLE_LABELS}, not {sorted(unknown)}")
+
+    @classmethod
+    def from_file(cls, path: Path, accuracy: float = 0.9, seed: int = 0) -> Oracle:
+        """A JSON Lines file of {"text": ..., "label": positive|negative|neutral} objects."""
+        gold = {}
+        for line in path.read_text(encoding="utf-8").split("\n"):
+            if line.strip():
+                row = json.loads(line)
+                gold[row["text"]] = row["label"]
+        return cls(gold, accuracy, seed)
+
+    def answer(self, text: str) -> str | None:
+        gold = self.gold.get(text)
+        if gold is None:
+            return None
+        # Seeded per text (string seeds hash deterministically), so repeats get the same answer.
+        draw = random.Random(f"{self.seed}:{text}")  # noqa: S311 - a simulation, not security
+        if draw.random() < self.accuracy:
+            return gold
+        return draw.choice([label for label in ORACLE_LABELS if label != gold])
+
+
 @dataclass
 class FakeStats:
     """What the fake has seen on /v1/chat/completions. `ids[i]` and `texts[i]` are the ids and texts
@@ -139,6 +187,7 @@ class FakeStats:
     completion_tokens: int = 0
     rate_limited: int = 0
     arrivals: list[float] = field(default_factory=list)
+    oracle_misses: int = 0  # texts the oracle had no gold label for (answered by VADER)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self) | {"by_status": {str(code): n for code, n in sorted(self.by_status.items())}}
@@ -284,8 +333,11 @@ def parse_report_request(user: Any) -> dict[str, Any]:
 class Model:
     """The deterministic "model": VADER for labels, word matching for aspects and themes."""
 
-    def __init__(self) -> None:
+    def __init__(self, oracle: Oracle | None = None) -> None:
         self.vader = SentimentIntensityAnalyzer()
+        self.oracle = oracle
+        self.oracle_misses = 0
+        self._misses_lock = threading.Lock()  # requests are answered on many threads
 
     @staticmethod
     def blank(item_id: str, aspects: list[str]) -> dict[str, Any]:
@@ -318,6 +370,13 @@ class Model:
     def analyse(self, item_id: str, text: str, aspects: list[str], themes: bool) -> dict[str, Any]:
         compound = self.compound(text)
         label = self.label(compound)
+        if self.oracle is not None:
+            answer = self.oracle.answer(text)
+            if answer is None:
+                with self._misses_lock:
+                    self.oracle_misses += 1
+            else:
+                label, compound = answer, ORACLE_SCORES[answer]
         words = [*aspects, *THEME_VOCABULARY] if themes else aspects
         sentences = {word: self.sentence_with(word, text) for word in words}
         aspect_answers = []
@@ -445,12 +504,13 @@ class FakeOpenAI:
         rpm: float | None = None,
         always: str | None = None,
         script: Iterable[str] = (),
+        oracle: Oracle | None = None,
     ) -> None:
         self.model = model
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._responses = itertools.count(1)
-        self._model = Model()
+        self._model = Model(oracle)
         self._stats = FakeStats()
         self._script: deque[Fault] = deque()
         self._always: Fault | None = None
@@ -537,12 +597,15 @@ class FakeOpenAI:
 
     def stats(self) -> FakeStats:
         with self._lock:
-            return copy.deepcopy(self._stats)
+            stats = copy.deepcopy(self._stats)
+            stats.oracle_misses = self._model.oracle_misses
+            return stats
 
     def reset(self) -> None:
         """Clear stats, script and always; the rate limiter starts full again."""
         with self._lock:
             self._stats = FakeStats()
+            self._model.oracle_misses = 0
             self._script.clear()
             self._always = None
             if self._bucket is not None:
@@ -760,6 +823,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rpm", type=float, default=None, help="requests-per-minute cap")
     parser.add_argument("--always", default=None, help="a fault applied to every request, e.g. status:503")
     parser.add_argument("--script", default="", help="comma-separated faults for the first requests")
+    parser.add_argument("--oracle", type=Path, default=None, help="JSON Lines of {text, label}: answer gold labels")
+    parser.add_argument("--oracle-accuracy", type=float, default=0.9, help="how often the oracle answers gold")
+    parser.add_argument("--oracle-seed", type=int, default=0)
     args = parser.parse_args(argv)
     stop = threading.Event()
 
@@ -777,6 +843,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             rpm=args.rpm,
             always=args.always,
             script=[name for name in args.script.split(",") if name],
+            oracle=None
+            if args.oracle is None
+            else Oracle.from_file(args.oracle, args.oracle_accuracy, args.oracle_seed),
         )
     except ValueError as exc:
         parser.error(str(exc))

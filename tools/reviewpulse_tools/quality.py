@@ -1,81 +1,191 @@
-"""Quality report of the lexicon engine on labelled sentences (`make quality`).
+"""Quality report (`make quality`): the lexicon, the LLM and routing between them, on the labelled
+sentences in ../shared/data (read as three classes: labelled_data.py).
 
-Reads tab-separated `sentence<TAB>0|1` files such as the UCI "Sentiment Labelled Sentences" set
-(Kotzias et al., KDD 2015). Binary accuracy counts a positive score as 1 and a negative one as
-0; texts scored exactly 0 count as wrong, since the engine made no call.
+Per data set it prints the lexicon's accuracy and macro-F1, how often it flags a language it does
+not read, its calibration (expected calibration error and a reliability table); then the LLM
+engine's accuracy, macro-F1 and tokens; then `auto` at several thresholds: items whose calibrated
+confidence is below the threshold, or that are flagged, go to the LLM (routing.needs_llm, the rule
+the auto engine calls), the rest keep the lexicon's label.
+
+The LLM is the real engine code (reviewpulse.analysis.llm) talking HTTP to:
+- ENGINE=oracle (default): the fake OpenAI server in oracle mode, answering each text's gold label
+  with --oracle-accuracy (0.9) and a wrong one otherwise;
+- ENGINE=llm or auto: the endpoint OPENAI_BASE_URL / OPENAI_API_KEY name (OPENAI_MODEL, default
+  gpt-4o-mini), so a user with a key measures the real model on the same data. --limit N keeps
+  the first N items per set, to bound what that costs.
+A `mixed` or unanswered LLM item counts as wrong: the gold labels are single.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from reviewpulse.analysis.base import Sentiment
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.routing import needs_llm
 
-DEFAULT_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "uci_sentiment_labelled_sentences"
+from reviewpulse_tools.calibrate import expected_calibration_error, reliability_table
+from reviewpulse_tools.labelled_data import DEFAULT_DATA_DIR, LabelledSet, load_sets
 
-
-def read_labelled(path: Path) -> list[tuple[str, int]]:
-    rows = []
-    # Split on "\n" only: the imdb file holds U+0085, which str.splitlines() would break on,
-    # and unbalanced quotes, so no csv module either.
-    for line in path.read_text(encoding="utf-8").split("\n"):
-        if "\t" in line:
-            text, label = line.rsplit("\t", 1)
-            if label.strip() in ("0", "1"):
-                rows.append((text, int(label)))
-    return rows
+LABELS = ("positive", "negative", "neutral")
+THRESHOLDS = (0.5, 0.6, 0.65, 0.7, 0.8, 0.9)
+ITEMS_PER_REQUEST = 25
 
 
-def report(files: list[Path]) -> str:
-    analyzer = LexiconAnalyzer()
-    lines = [
-        "| file | sentences | binary accuracy | labels (pos/neg/neu/mixed) | sentences/s |",
-        "|---|---|---|---|---|",
+def accuracy(predicted: Sequence[str | None], gold: Sequence[str]) -> float:
+    return sum(p == g for p, g in zip(predicted, gold, strict=True)) / (len(gold) or 1)
+
+
+def macro_f1(predicted: Sequence[str | None], gold: Sequence[str]) -> float:
+    """Mean F1 over the gold classes present (UCI has no neutral class, so it averages two)."""
+    scores = []
+    for label in sorted(set(gold)):
+        tp = sum(p == label and g == label for p, g in zip(predicted, gold, strict=True))
+        fp = sum(p == label and g != label for p, g in zip(predicted, gold, strict=True))
+        fn = sum(p != label and g == label for p, g in zip(predicted, gold, strict=True))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / (len(scores) or 1)
+
+
+def llm_engine(base_url: str, api_key: str, model: str):
+    """The real LLM engine, against whatever endpoint is named (imported lazily: openai is slow)."""
+    import openai
+    from reviewpulse.analysis.llm.breaker import CircuitBreaker
+    from reviewpulse.analysis.llm.engine import LlmEngine
+    from reviewpulse.analysis.llm.pacing import RequestPacer
+
+    client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
+    return LlmEngine(
+        lambda: client,
+        model=model,
+        items_per_request=ITEMS_PER_REQUEST,
+        concurrency=4,
+        breaker=CircuitBreaker(5, 30.0),
+        pacer=RequestPacer(0),
+    )
+
+
+LlmRun = Callable[[list[str]], tuple[list[str | None], int]]
+
+
+def llm_labels(engine, texts: list[str]) -> tuple[list[str | None], int]:
+    """The LLM's label per text (None when unanswered) and the tokens it took."""
+    outcome = engine.analyze({str(n): text for n, text in enumerate(texts)})
+    labels = [
+        outcome.analyses[str(n)].sentiment.label.value if str(n) in outcome.analyses else None
+        for n in range(len(texts))
     ]
-    for path in files:
-        rows = read_labelled(path)
-        started = time.perf_counter()
-        results = analyzer.analyze([text for text, _ in rows])
-        rate = len(rows) / (time.perf_counter() - started)
-        correct = sum(
-            1
-            for (_, gold), r in zip(rows, results, strict=True)
-            if (r.score > 0 and gold == 1) or (r.score < 0 and gold == 0)
+    return labels, outcome.usage.input_tokens + outcome.usage.output_tokens
+
+
+def set_report(labelled: LabelledSet, lexicon: list[Sentiment], run_llm: LlmRun, thresholds: Sequence[float]) -> str:
+    gold = labelled.gold
+    lexicon_labels = [s.label.value for s in lexicon]
+    right = [label == g for label, g in zip(lexicon_labels, gold, strict=True)]
+    pairs = [(s.confidence, r) for s, r in zip(lexicon, right, strict=True)]
+    flagged = sum(s.flag is not None for s in lexicon)
+    lines = [
+        f"### {labelled.name} ({labelled.domain}, {len(gold)} items; gold {dict(Counter(gold))})",
+        "",
+        f"Lexicon: languages not read {flagged} ({flagged / len(gold):.1%}); "
+        f"expected calibration error {expected_calibration_error(pairs):.3f}",
+        "",
+        *reliability_table(pairs),
+        "",
+    ]
+    llm_answers, llm_tokens = run_llm(labelled.texts)
+    llm_accuracy = accuracy(llm_answers, gold)
+    rows = [
+        ("lexicon", accuracy(lexicon_labels, gold), macro_f1(lexicon_labels, gold), 0.0, 0),
+        ("llm", llm_accuracy, macro_f1(llm_answers, gold), 1.0, llm_tokens),
+    ]
+    for threshold in thresholds:
+        routed = [n for n, s in enumerate(lexicon) if needs_llm(s, threshold)]
+        answers, tokens = run_llm([labelled.texts[n] for n in routed]) if routed else ([], 0)
+        combined: list[str | None] = list(lexicon_labels)
+        for n, answer in zip(routed, answers, strict=True):
+            combined[n] = answer
+        rows.append(
+            (
+                f"auto < {threshold:.2f}",
+                accuracy(combined, gold),
+                macro_f1(combined, gold),
+                len(routed) / len(gold),
+                tokens,
+            )
         )
-        labels = Counter(r.label.value for r in results)
-        mix = "/".join(str(labels.get(k, 0)) for k in ("positive", "negative", "neutral", "mixed"))
-        lines.append(f"| {path.name} | {len(rows)} | {correct / len(rows):.1%} | {mix} | {rate:,.0f} |")
+    lines += [
+        "| engine | accuracy | macro-F1 | sent to LLM | LLM tokens | accuracy vs llm |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, acc, f1, share, tokens in rows:
+        relative = acc / llm_accuracy if llm_accuracy else 0.0
+        lines.append(f"| {name} | {acc:.3f} | {f1:.3f} | {share:.1%} | {tokens:,} | {relative:.0%} |")
     return "\n".join(lines)
 
 
 def worst_case() -> str:
-    """VADER's known slowdown: one text of 5,000 emoji, scored in bounded windows vs whole."""
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
+    """VADER's known slowdown: one text of 5,000 emoji, scored by the lexicon (bounded windows)."""
     flood = "😀😃😄😁" * 1250
+    analyzer = LexiconAnalyzer()
     started = time.perf_counter()
-    LexiconAnalyzer().analyze_one(flood)
-    windowed = time.perf_counter() - started
-    started = time.perf_counter()
-    SentimentIntensityAnalyzer().polarity_scores(flood)
-    whole = time.perf_counter() - started
-    return f"5,000 emoji in one text: {windowed:.2f} s in bounded windows, {whole:.2f} s scored whole by VADER"
+    analyzer.analyze_one(flood)
+    return f"5,000 emoji in one text: {time.perf_counter() - started:.2f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--engine", choices=("oracle", "llm", "auto"), default=os.environ.get("ENGINE") or "oracle")
+    parser.add_argument("--oracle-accuracy", type=float, default=0.9)
+    parser.add_argument("--limit", type=int, default=None, help="the first N items of each set")
+    parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
+    parser.add_argument("--thresholds", default=",".join(map(str, THRESHOLDS)))
     args = parser.parse_args(argv)
-    files = sorted(args.directory.glob("*_labelled.txt"))
-    if not files:
-        print(f"no *_labelled.txt files in {args.directory}", file=sys.stderr)
+    sets = load_sets(args.data)
+    if args.sets:
+        sets = [s for s in sets if s.name in args.sets.split(",")]
+    if not sets:
+        print(f"no labelled sets under {args.data}", file=sys.stderr)
         return 2
-    print(report(files))
-    print()
+    thresholds = [float(t) for t in args.thresholds.split(",") if t]
+    if args.engine != "oracle" and not (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY")):
+        print("ENGINE=llm/auto needs OPENAI_API_KEY (and OPENAI_BASE_URL for another endpoint)", file=sys.stderr)
+        return 2
+    analyzer = LexiconAnalyzer()
+    describe = (
+        f"the fake OpenAI server in oracle mode (right {args.oracle_accuracy:.0%} of the time)"
+        if args.engine == "oracle"
+        else f"{os.environ.get('OPENAI_BASE_URL') or 'the OpenAI API'}"
+    )
+    print(f"# Quality report: lexicon, llm and auto; LLM answers from {describe}\n")
+    for labelled in sets:
+        if args.limit:
+            labelled = LabelledSet(
+                labelled.name, labelled.domain, labelled.texts[: args.limit], labelled.gold[: args.limit]
+            )
+        lexicon = analyzer.analyze(labelled.texts)
+        if args.engine == "oracle":
+            from reviewpulse_tools.fake_openai import FakeOpenAI, Oracle
+
+            oracle = Oracle(dict(zip(labelled.texts, labelled.gold, strict=True)), args.oracle_accuracy)
+            with FakeOpenAI(oracle=oracle) as server:
+                engine = llm_engine(server.base_url, "oracle", "fake-sentiment-1")
+                print(set_report(labelled, lexicon, lambda texts, e=engine: llm_labels(e, texts), thresholds))
+        else:
+            engine = llm_engine(
+                os.environ.get("OPENAI_BASE_URL") or "",
+                os.environ.get("OPENAI_API_KEY", ""),
+                os.environ.get("OPENAI_MODEL") or "gpt-4o-mini",
+            )
+            print(set_report(labelled, lexicon, lambda texts, e=engine: llm_labels(e, texts), thresholds))
+        print()
     print(worst_case())
     return 0
 

@@ -17,11 +17,17 @@ class Label(str, Enum):
     MIXED = "mixed"
 
 
+# Why an engine's label is a guess: the text is in a language the lexicon does not read.
+LANGUAGE_NOT_READ = "language_not_read"
+
+
 @dataclass(frozen=True)
 class Sentiment:
     label: Label
     score: float  # -1 (most negative) .. 1 (most positive)
-    confidence: float  # 0 .. 1
+    confidence: float  # 0 .. 1: the probability that the label is right
+    language: str | None = None  # ISO 639-1, or "und" when too little text to tell
+    flag: str | None = None  # why the label is only a guess (LANGUAGE_NOT_READ), else None
 
 
 # An aspect's evidence is a short quote: longer ones are cut (their start is still verbatim).

@@ -1,27 +1,33 @@
-"""The offline lexicon engine (VADER): the default, free, and needs no key."""
+"""The offline lexicon engine (VADER): the default, free, and needs no key.
+
+Its label comes from VADER's usual cut-offs on the compound score; its confidence is calibrated
+(calibration.py): the probability that the label is right. It gives no `mixed`: on every labelled
+set in ../shared/data a `mixed` rule cost accuracy against reading the score's sign (README,
+Figures). It detects each text's language; for one it does not read (anything but English) the
+label is VADER's guess, with a low confidence and a flag that says why.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-from reviewpulse.analysis.base import Label, Sentiment
+from reviewpulse.analysis.base import LANGUAGE_NOT_READ, Label, Sentiment
+from reviewpulse.analysis.calibration import Calibration, features
+from reviewpulse.analysis.language import ENGLISH, UNDETERMINED, LanguageDetector
+from reviewpulse.analysis.vader_linear import LinearVader
 
 # VADER's usual cut-offs on the compound score.
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
-# A text is mixed when one of its clauses is clearly positive and another clearly negative.
-# VADER scores a whole text with "but" shifting weight to the second half, so its overall pos/neg
-# shares hide the first half's feeling; clauses are scored on their own for this decision.
-CLAUSE_THRESHOLD = 0.25
-# ...unless the text as a whole is this one-sided.
-MIXED_MAX_COMPOUND = 0.8
-_CLAUSE_BREAK = re.compile(r"[.!?;:,\n]+|\b(?:but|however|although|though|yet|except)\b", re.IGNORECASE)
-# VADER's cost grows with the square of a text's length in sentiment-bearing tokens (and each
-# emoji expands into several words), so a long or emoji-flooded text takes seconds. Scoring
-# windows of a bounded number of tokens keeps the cost linear; windows are combined by weight.
+# VADER's lexicon is English. A short text too short to identify is read as English (emoji and
+# "Terrible!" are what VADER is good at).
+READS = frozenset({ENGLISH, UNDETERMINED})
+# For a language it does not read the label is a guess among three: its confidence is chance.
+NOT_READ_CONFIDENCE = round(1 / 3, 4)
+# Each emoji expands into several words, so an emoji-flooded text is long for VADER. Scoring
+# windows of a bounded number of tokens bounds that worst case; windows are combined by weight.
+# (VADER's own cost is linear in length: vader_linear.py.)
 WINDOW_TOKENS = 40
 # A word, or any single other visible character (each emoji or symbol is a token of its own).
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -30,44 +36,53 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 class LexiconAnalyzer:
     engine = "lexicon"
 
-    def __init__(self) -> None:
-        self._vader = SentimentIntensityAnalyzer()
+    def __init__(
+        self,
+        calibration: Calibration | None = None,
+        languages: LanguageDetector | None = None,
+        vader: LinearVader | None = None,
+    ) -> None:
+        self._vader = vader or LinearVader()
+        self._calibration = calibration or Calibration.shipped()
+        # VADER's vocabulary tells English apart better than CLD3 does on a short text.
+        self._languages = languages or LanguageDetector(english_words=frozenset(self._vader.lexicon))
 
     def analyze(self, texts: Sequence[str]) -> list[Sentiment]:
         return [self.analyze_one(text) for text in texts]
 
-    def analyze_one(self, text: str) -> Sentiment:
+    def scores(self, text: str) -> dict[str, float]:
+        """VADER's neg/neu/pos/compound for the whole text, each window scored once."""
         windows = _windows(text)
         if len(windows) == 1:
-            scores = self._vader.polarity_scores(windows[0])
-        else:
-            scores = self._combine([(len(w), self._vader.polarity_scores(w)) for w in windows])
-        balance = self._mixed_balance(text, scores)
-        if balance is not None:
-            return Sentiment(label=Label.MIXED, score=round(scores["compound"], 4), confidence=round(balance, 4))
-        return _to_sentiment(scores)
+            return self._vader.polarity_scores(windows[0])
+        return _combine([(len(w), self._vader.polarity_scores(w)) for w in windows])
 
-    def _mixed_balance(self, text: str, scores: dict[str, float]) -> float | None:
-        """How evenly strong praise and strong complaint are balanced, or None if not mixed."""
-        # Cheap test first: most reviews never have both polarities.
-        if scores["pos"] == 0 or scores["neg"] == 0 or abs(scores["compound"]) >= MIXED_MAX_COMPOUND:
-            return None
-        clauses = [c for c in _CLAUSE_BREAK.split(text) if c and c.strip()]
-        if len(clauses) < 2:
-            return None
-        compounds = [self._vader.polarity_scores(window)["compound"] for c in clauses for window in _windows(c)]
-        best, worst = max(compounds), min(compounds)
-        if best < CLAUSE_THRESHOLD or worst > -CLAUSE_THRESHOLD:
-            return None
-        return min(best, -worst) / max(best, -worst)
+    def analyze_one(self, text: str) -> Sentiment:
+        scores = self.scores(text)
+        compound = max(-1.0, min(1.0, scores["compound"]))
+        label = label_of_compound(compound)
+        language = self._languages.detect(text)
+        if language not in READS:
+            return Sentiment(label, round(compound, 4), NOT_READ_CONFIDENCE, language, LANGUAGE_NOT_READ)
+        confidence = self._calibration.confidence(label.value, features(text, scores))
+        return Sentiment(label, round(compound, 4), round(confidence, 4), language)
 
-    @staticmethod
-    def _combine(weighted: list[tuple[int, dict[str, float]]]) -> dict[str, float]:
-        total = sum(weight for weight, _ in weighted) or 1
-        return {
-            key: sum(weight * scores[key] for weight, scores in weighted) / total
-            for key in ("neg", "neu", "pos", "compound")
-        }
+
+def label_of_compound(compound: float) -> Label:
+    """VADER's usual cut-offs: the lexicon's label for a compound score."""
+    if compound >= POSITIVE_THRESHOLD:
+        return Label.POSITIVE
+    if compound <= NEGATIVE_THRESHOLD:
+        return Label.NEGATIVE
+    return Label.NEUTRAL
+
+
+def _combine(weighted: list[tuple[int, dict[str, float]]]) -> dict[str, float]:
+    total = sum(weight for weight, _ in weighted) or 1
+    return {
+        key: sum(weight * scores[key] for weight, scores in weighted) / total
+        for key in ("neg", "neu", "pos", "compound")
+    }
 
 
 def _windows(text: str) -> list[str]:
@@ -77,15 +92,3 @@ def _windows(text: str) -> list[str]:
         return [text]
     starts = [spans[i][0] for i in range(0, len(spans), WINDOW_TOKENS)]
     return [text[start:end] for start, end in zip(starts, [*starts[1:], len(text)], strict=True)]
-
-
-def _to_sentiment(scores: dict[str, float]) -> Sentiment:
-    compound = max(-1.0, min(1.0, scores["compound"]))
-    if compound >= POSITIVE_THRESHOLD:
-        label, confidence = Label.POSITIVE, 0.5 + abs(compound) / 2
-    elif compound <= NEGATIVE_THRESHOLD:
-        label, confidence = Label.NEGATIVE, 0.5 + abs(compound) / 2
-    else:
-        # Near-zero compound: confident only when the text is mostly neutral words.
-        label, confidence = Label.NEUTRAL, scores["neu"]
-    return Sentiment(label=label, score=round(compound, 4), confidence=round(min(1.0, confidence), 4))

@@ -174,11 +174,17 @@ class ResultItem(BaseModel):
     id: str
     label: Literal["positive", "negative", "neutral", "mixed"] | None = None
     score: float | None = None
-    confidence: float | None = None
+    confidence: float | None = Field(default=None, description="The probability that the label is right")
     engine: str | None = Field(
         default=None, description="lexicon, llm, or lexicon-fallback when the LLM was unavailable"
     )
-    language: str | None = Field(default=None, description="ISO 639-1 code, when the engine detects it")
+    language: str | None = Field(
+        default=None, description="ISO 639-1 code, when the engine detects it; und when the text is too short to tell"
+    )
+    flag: Literal["language_not_read"] | None = Field(
+        default=None,
+        description="Why the label is only a guess: language_not_read = the lexicon does not read this language",
+    )
     aspects: list[AspectView] | None = None
     themes: list[ThemeView] | None = None
     conversation: MessageView | None = None

@@ -42,6 +42,7 @@ class ItemResult(BaseModel):
     confidence: float | None = None
     engine: str | None = None
     language: str | None = None
+    flag: str | None = None  # why the label is only a guess (e.g. language_not_read)
     aspects: list[AspectResult] | None = None
     themes: list[ThemeResult] | None = None
     conversation: MessageRef | None = None
@@ -57,7 +58,8 @@ class ItemResult(BaseModel):
             score=sentiment.score,
             confidence=sentiment.confidence,
             engine=analysis.engine,
-            language=analysis.language,
+            language=analysis.language or sentiment.language,
+            flag=sentiment.flag,
             aspects=[AspectResult(aspect=a.aspect, label=a.label, evidence=a.evidence) for a in analysis.aspects]
             or None,
             themes=[ThemeResult(theme=t.theme, polarity=t.polarity) for t in analysis.themes] or None,
