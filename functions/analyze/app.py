@@ -9,9 +9,9 @@ from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
 from reviewpulse.settings import get_settings
+from reviewpulse.usecases.analyse_chunk import process_chunk
 from reviewpulse.wiring import finalize_queue, result_cache, result_store, task_repository
 from reviewpulse.workers import sqs_lambda_handler
-from reviewpulse.workflows.chunks import process_chunk
 
 # Built once per execution environment; the LLM engine (and openai) only for the first LLM task.
 analyzer = LexiconAnalyzer()

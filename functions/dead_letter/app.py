@@ -6,9 +6,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, WorkMessage, correlation_id_of
+from reviewpulse.usecases.dead_letter import settle_dead_chunk, settle_dead_finalize
 from reviewpulse.wiring import finalize_queue, result_store, task_repository
 from reviewpulse.workers import sqs_lambda_handler
-from reviewpulse.workflows.dead_letter import settle_dead_chunk, settle_dead_finalize
 
 
 def record_handler(record: SQSRecord) -> None:

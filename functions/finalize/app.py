@@ -8,9 +8,9 @@ from reviewpulse.analysis.engines import LazyLlmEngine
 from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, correlation_id_of
 from reviewpulse.settings import get_settings
+from reviewpulse.usecases.finalize import finalize_request
 from reviewpulse.wiring import result_store, task_repository
 from reviewpulse.workers import sqs_lambda_handler
-from reviewpulse.workflows.finalize import finalize_request
 
 # Writes the executive summary of an LLM task's report; openai is imported only for the first one.
 llm_engine = LazyLlmEngine()

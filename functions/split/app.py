@@ -8,9 +8,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from reviewpulse.observability import logger
 from reviewpulse.results.store import parse_source_key
 from reviewpulse.settings import get_settings
+from reviewpulse.usecases.split import Delivery, split_source
 from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
 from reviewpulse.workers import sqs_lambda_handler
-from reviewpulse.workflows.split import Delivery, split_source
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -2,11 +2,11 @@
 
 from datetime import timedelta
 
+from reviewpulse.clock import now
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.settings import get_settings
-from reviewpulse.tasks.model import now
+from reviewpulse.usecases.sweep import sweep
 from reviewpulse.wiring import task_repository
-from reviewpulse.workflows.sweep import sweep
 
 
 @logger.inject_lambda_context

@@ -1,7 +1,7 @@
 """The production collaborators, built from settings and cached boto3 clients.
 
 Handlers and FastAPI dependencies call these; tests may pass their own collaborators to the
-workflows instead.
+use cases instead.
 """
 
 from __future__ import annotations

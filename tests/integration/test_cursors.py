@@ -11,8 +11,8 @@ import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reviewpulse.api.paging import results_listing
 from reviewpulse.cursors import CursorSigner
-from reviewpulse.results.pages import results_listing
 
 from tests.conftest import load_event
 from tests.integration.test_api import assert_problem

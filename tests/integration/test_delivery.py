@@ -11,9 +11,9 @@ from reviewpulse.queues import WorkQueue
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.store import parse_source_key
 from reviewpulse.settings import get_settings
+from reviewpulse.usecases.analyse_chunk import store_and_count
+from reviewpulse.usecases.split import split_source
 from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
-from reviewpulse.workflows.chunks import store_and_count
-from reviewpulse.workflows.split import split_source
 
 from tests.integration.test_pipeline import NEGATIVE, POSITIVE, results_of, upload
 
@@ -139,7 +139,7 @@ def test_two_racing_finalizers_make_the_task_ready_exactly_once(client, poller, 
     from concurrent.futures import ThreadPoolExecutor
 
     from reviewpulse.tasks.model import TaskStatus
-    from reviewpulse.workflows.finalize import finalize_task
+    from reviewpulse.usecases.finalize import finalize_task
 
     task_id = upload(client, "race.txt", ("\n".join(POSITIVE + NEGATIVE) + "\n").encode())
     for function in ("SplitFunction", "SplitFunction", "AnalyzeFunction"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from reviewpulse.tasks.model import now
+from reviewpulse.clock import now
+from reviewpulse.usecases.sweep import sweep
 from reviewpulse.wiring import task_repository
-from reviewpulse.workflows.sweep import sweep
 
 UPLOAD, STALL = timedelta(minutes=60), timedelta(minutes=30)
 

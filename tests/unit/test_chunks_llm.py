@@ -7,7 +7,7 @@ from reviewpulse.analysis.llm.client import build_engine
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.queues import WorkMessage
 from reviewpulse.settings import Settings
-from reviewpulse.workflows.chunks import analyse_items
+from reviewpulse.usecases.analyse_chunk import analyse_items
 from reviewpulse_tools.fake_openai import FakeOpenAI
 
 

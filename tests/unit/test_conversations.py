@@ -30,7 +30,7 @@ from reviewpulse.results.conversations import (
     trajectory,
 )
 from reviewpulse.results.model import ItemResult
-from reviewpulse.tasks.service import _resolve_format
+from reviewpulse.usecases.create_batch import _resolve_format
 
 JSON, JSONL, CONVERSATIONS = FileFormat.JSON, FileFormat.JSONL, FileFormat.CONVERSATIONS
 

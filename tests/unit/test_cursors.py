@@ -12,11 +12,11 @@ from aws_lambda_powertools.utilities import parameters
 from hypothesis import example, given
 from hypothesis import strategies as st
 from moto import mock_aws
+from reviewpulse.api.paging import read_results_page, results_listing
 from reviewpulse.aws import add_api_call_listener, remove_api_call_listener
 from reviewpulse.cursors import MAX_CURSOR_CHARS, CursorSigner
 from reviewpulse.errors import InvalidCursor
 from reviewpulse.results.model import ItemResult
-from reviewpulse.results.pages import read_results_page, results_listing
 from reviewpulse.results.store import ResultStore
 from reviewpulse.settings import Settings
 from reviewpulse.signing_key import SigningKeyNotConfigured, cursor_signing_key

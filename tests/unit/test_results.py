@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from reviewpulse.api.paging import read_results_page
 from reviewpulse.cursors import CursorSigner
 from reviewpulse.errors import TaskNotReady
 from reviewpulse.results.model import ItemError, ItemResult
-from reviewpulse.results.pages import read_results_page
 from reviewpulse.results.store import outgoing_keys, parse_source_key
 from reviewpulse.results.summary import SummaryBuilder
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
-from reviewpulse.tasks.service import safe_filename
-from reviewpulse.workflows.finalize import _safe_cell
+from reviewpulse.usecases.create_batch import safe_filename
+from reviewpulse.usecases.finalize import _safe_cell
 
 
 def result(row: int, label: str | None, score: float | None = None) -> ItemResult:

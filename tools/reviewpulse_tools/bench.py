@@ -145,7 +145,7 @@ SPLIT_CHILD = textwrap.dedent(
     from reviewpulse.results.store import parse_source_key
     from reviewpulse.settings import get_settings
     from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
-    from reviewpulse.workflows.split import split_source
+    from reviewpulse.usecases.split import split_source
     sqs = boto3.client("sqs")
     stop = threading.Event()
     def drain():  # moto's SQS slows as a queue fills: empty it as the split fills it

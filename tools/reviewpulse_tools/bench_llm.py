@@ -101,7 +101,7 @@ def bench_cache() -> dict:
     from reviewpulse.analysis.lexicon import LexiconAnalyzer
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.queues import WorkMessage
-    from reviewpulse.workflows.chunks import analyse_items
+    from reviewpulse.usecases.analyse_chunk import analyse_items
 
     earlier = distinct_reviews(REVIEWS)
     half = REVIEWS // 2

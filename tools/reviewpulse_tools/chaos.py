@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
-from reviewpulse.workflows.chunks import AnalysisUnavailable
+from reviewpulse.usecases.analyse_chunk import AnalysisUnavailable
 
 from reviewpulse_tools.lambda_runtime import QueuePoller, sqs_event
 

@@ -14,7 +14,7 @@ IdempotencyKeyHeader = Header(
     default=None,
     alias="Idempotency-Key",
     # No length limit here: a schema limit would answer 422 validation-error, where any key outside
-    # 1 to 128 allowed characters is 400 invalid-idempotency-key (tasks.idempotency.check_key).
+    # 1 to 128 allowed characters is 400 invalid-idempotency-key (api.idempotency.check_key).
     description=(
         "Send the same key again (with the same body) to get the first answer back, not a second task. "
         "1 to 128 of A-Z a-z 0-9 _ . : - (any other key is 400 invalid-idempotency-key)."
@@ -36,7 +36,7 @@ def answer_once(
     if key is None:
         return produce()
     # Imported here: only the create endpoints pay for Powertools idempotency, and only when used.
-    from reviewpulse.tasks.idempotency import KEEP_SECONDS, IdempotentCall, check_key, once, register_lambda_context
+    from reviewpulse.api.idempotency import KEEP_SECONDS, IdempotentCall, check_key, once, register_lambda_context
 
     register_lambda_context(request.scope.get("aws.context"))
     call = IdempotentCall(tenant=tenant, key=check_key(key), operation=operation, body=body.model_dump(mode="json"))

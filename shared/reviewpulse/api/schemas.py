@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.settings import Settings, get_settings
-from reviewpulse.tasks.model import Progress, Report, Summary, Task, TaskError, TaskStatus, TaskType
+from reviewpulse.tasks.model import Progress, Task, TaskError, TaskStatus, TaskType
 
 
 class _Strict(BaseModel):

@@ -24,6 +24,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel
 
 from reviewpulse.results.model import ItemResult
+from reviewpulse.results.summaries import ConversationsSummary
 
 LABEL_THRESHOLD = 0.05  # the lexicon's own cut-off between neutral and positive or negative
 CLEAR_SCORE = 0.25  # a message this strong either way clearly takes a side
@@ -64,15 +65,6 @@ class ConversationSummary(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json()
-
-
-class ConversationsSummary(BaseModel):
-    """The task's conversations in numbers; conversations without an analysed message have no
-    label or direction, so they count only in `conversations`."""
-
-    conversations: int
-    labels: dict[str, int]
-    directions: dict[str, int]
 
 
 def conversation_label(scores: Sequence[float]) -> ConversationLabel:

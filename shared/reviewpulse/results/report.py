@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from reviewpulse.analysis.base import Usage
 from reviewpulse.results.model import ItemResult
-from reviewpulse.tasks.model import Report, Summary, ThemeCount
+from reviewpulse.results.summaries import Report, Summary, ThemeCount
 
 THEMES_PER_POLARITY = 5
 EXAMPLE_IDS = 3

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from reviewpulse.analysis.base import Label
-from reviewpulse.results.conversations import ConversationsSummary
 from reviewpulse.results.model import ItemResult
-from reviewpulse.tasks.model import Summary
+from reviewpulse.results.summaries import ConversationsSummary, Summary
 
 
 class SummaryBuilder:

@@ -6,14 +6,16 @@ import hashlib
 import re
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.results.conversations import ConversationsSummary
+from reviewpulse.clock import now, ttl_epoch
+from reviewpulse.results.summaries import Report, Summary
 
 TASK_ID_PATTERN = re.compile(r"^[0-9a-f]{28}$")
 
@@ -49,28 +51,6 @@ class Progress(BaseModel):
     failed: int = 0  # items with a per-row error
 
 
-class ThemeCount(BaseModel):
-    theme: str
-    polarity: str  # praise | complaint
-    count: int  # items that mention it
-    example_ids: list[str]
-
-
-class Report(BaseModel):
-    """The batch's main themes, counted from the per-item results, and an executive summary."""
-
-    themes: list[ThemeCount]
-    executive_summary: str
-    written_by: str  # llm, or template when no LLM wrote it
-
-
-class Summary(BaseModel):
-    counts: dict[str, int]
-    percentages: dict[str, float]
-    mean_score: float | None
-    conversations: ConversationsSummary | None = None  # for files of chat conversations
-
-
 class Task(BaseModel):
     tenant: str
     task_id: str
@@ -102,6 +82,31 @@ class Task(BaseModel):
     results_csv_key: str | None = None
     expires_at: int | None = None
 
+    @classmethod
+    def new(
+        cls,
+        tenant: str,
+        type: TaskType,
+        status: TaskStatus,
+        *,
+        ttl_days: int,
+        task_id: str | None = None,
+        **fields: Any,
+    ) -> Task:
+        """A task as it is first stored: created and updated now, expiring `ttl_days` later, with a
+        fresh id unless the caller derives one (drops do, from their S3 event)."""
+        created_at = now()
+        return cls(
+            tenant=tenant,
+            task_id=task_id or new_task_id(),
+            type=type,
+            status=status,
+            created_at=created_at,
+            updated_at=created_at,
+            expires_at=ttl_epoch(created_at, ttl_days),
+            **fields,
+        )
+
     @property
     def is_complete(self) -> bool:
         """Every item has been counted, as a result or as an error."""
@@ -113,10 +118,6 @@ class Task(BaseModel):
         return self.is_complete and not self.status.is_terminal
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def new_task_id() -> str:
     """28 hex characters: 12 of milliseconds (so ids sort by creation) and 16 random."""
     return f"{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
@@ -124,17 +125,13 @@ def new_task_id() -> str:
 
 def drop_task_id(bucket: str, key: str, version: str) -> str:
     """The id of a task created by a file drop: the same `version` (what identifies one write of
-    the object, see workflows.split) always maps to the same id, so a duplicated S3 event cannot
+    the object, see usecases.split) always maps to the same id, so a duplicated S3 event cannot
     create a second task."""
     return hashlib.sha256(f"{bucket}\n{key}\n{version}".encode()).hexdigest()[:28]
 
 
 def is_valid_task_id(value: str) -> bool:
     return bool(TASK_ID_PATTERN.match(value))
-
-
-def ttl_epoch(created_at: datetime, days: int) -> int:
-    return int(created_at.timestamp()) + days * 86_400
 
 
 def created_key(task: Task) -> str:

@@ -15,8 +15,10 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from reviewpulse.analysis.base import Usage
+from reviewpulse.clock import now
 from reviewpulse.errors import InvalidCursor
-from reviewpulse.tasks.model import Report, Summary, Task, TaskError, TaskStatus, created_key, now
+from reviewpulse.results.summaries import Report, Summary
+from reviewpulse.tasks.model import Task, TaskError, TaskStatus, created_key
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -14,7 +14,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from reviewpulse.tasks.model import now
+from reviewpulse.clock import now
 
 KEY_PREFIX = "rp_"
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")

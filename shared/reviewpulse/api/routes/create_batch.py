@@ -8,7 +8,8 @@ from reviewpulse.api.schemas import BatchCreated, CreateBatchRequest, TaskView, 
 from reviewpulse.results.store import ResultStore
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.tasks.service import create_batch_task, resolve_options
+from reviewpulse.usecases.create_batch import create_batch_task
+from reviewpulse.usecases.options import resolve_options
 
 router = APIRouter()
 

@@ -8,7 +8,8 @@ from reviewpulse.api.schemas import CreateTaskRequest, TaskView
 from reviewpulse.queues import WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.tasks.service import create_text_task, resolve_options
+from reviewpulse.usecases.create_task import create_text_task
+from reviewpulse.usecases.options import resolve_options
 
 router = APIRouter()
 

@@ -6,9 +6,9 @@ from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import TaskView
 from reviewpulse.errors import NotFound
 from reviewpulse.results.store import ResultStore
-from reviewpulse.tasks.cancel import cancel_task, purge_task
 from reviewpulse.tasks.model import is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.usecases.delete_task import cancel_task, purge_task
 
 router = APIRouter()
 

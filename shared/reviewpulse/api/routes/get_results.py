@@ -4,11 +4,11 @@ from fastapi import APIRouter, Depends, Query
 
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.paging import read_results_page
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import ResultFiles, ResultItem, ResultPage
 from reviewpulse.cursors import CursorSigner
 from reviewpulse.errors import NotFound
-from reviewpulse.results.pages import read_results_page
 from reviewpulse.results.store import ResultStore, conversations_key
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import is_valid_task_id

@@ -2,10 +2,10 @@ from fastapi import APIRouter, Depends, Query
 
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.paging import list_tasks_page
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import TaskPage, TaskView
 from reviewpulse.cursors import CursorSigner
-from reviewpulse.tasks.listing import list_tasks_page
 from reviewpulse.tasks.model import TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
 

@@ -1,4 +1,5 @@
-"""Reading merged results a page at a time, with opaque cursors."""
+"""Responses a page at a time: a task's merged results and a tenant's task list, each continued by
+a signed cursor bound to the tenant and the listing it came from."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from reviewpulse.errors import InvalidCursor, TaskNotReady
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.store import NotALineStart, ResultStore
 from reviewpulse.tasks.model import Task, TaskStatus
+from reviewpulse.tasks.repository import TaskRepository
 
 # A page stops short of `limit` items once their results reach this size, so that a page of items
 # with many aspects and long evidence stays well inside Lambda's 6 MB response limit.
@@ -51,3 +53,30 @@ def _offset(position: object) -> int:
     if not isinstance(position, int) or isinstance(position, bool) or position < 0:
         raise InvalidCursor("the cursor is not one this API returned for this listing")
     return position
+
+
+@dataclass(frozen=True)
+class TasksPage:
+    items: list[Task]
+    next_cursor: str | None
+
+
+def list_tasks_page(
+    tasks: TaskRepository,
+    signer: CursorSigner,
+    tenant: str,
+    *,
+    status: TaskStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> TasksPage:
+    listing = tasks_listing(status)
+    start = signer.open(cursor, tenant=tenant, listing=listing) if cursor is not None else None
+    found, last = tasks.list(tenant, status=status, limit=limit, start=start)
+    next_cursor = signer.issue(tenant=tenant, listing=listing, position=last) if last is not None else None
+    return TasksPage(found, next_cursor)
+
+
+def tasks_listing(status: TaskStatus | None) -> str:
+    """The listing a task-list cursor continues: its filters (today, the status or none)."""
+    return f"tasks:status={status.value if status is not None else '*'}"

@@ -1,4 +1,5 @@
-"""Creating tasks: what POST /v1/tasks and POST /v1/batches do, free of HTTP."""
+"""Creating a batch task: what POST /v1/batches does, free of HTTP. The file itself goes straight
+to S3 by a presigned POST; its arrival starts the split."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.errors import EngineUnavailable, TooLarge, UnsupportedFormat, ValidationFailed
+from reviewpulse.errors import UnsupportedFormat
 from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.observability import MetricUnit, metrics
-from reviewpulse.queues import WorkMessage, WorkQueue
 from reviewpulse.results.store import ResultStore, upload_key
 from reviewpulse.settings import Settings
-from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType, new_task_id, now, ttl_epoch
+from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 from reviewpulse.tasks.repository import TaskRepository
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -25,58 +25,6 @@ class Upload:
     fields: dict[str, str]
     expires_at: datetime
     max_bytes: int
-
-
-def resolve_options(engine: str | None, aspects: list[str], report: bool, settings: Settings) -> AnalysisOptions:
-    """The options a task keeps: the deployment's default engine unless one is named."""
-    chosen = engine or settings.default_engine
-    if chosen == "llm" and not settings.llm_configured:
-        raise EngineUnavailable("the llm engine is not configured in this deployment; use lexicon")
-    return AnalysisOptions(engine=chosen, aspects=aspects, report=report)
-
-
-def create_text_task(
-    tenant: str,
-    text: str,
-    client_id: str | None,
-    *,
-    options: AnalysisOptions,
-    correlation_id: str | None,
-    tasks: TaskRepository,
-    queue: WorkQueue,
-    settings: Settings,
-) -> Task:
-    if not text.strip():
-        raise ValidationFailed("text must not be empty")
-    if len(text) > settings.max_text_chars:
-        raise TooLarge(f"text has {len(text)} characters; the maximum is {settings.max_text_chars}")
-    created_at = now()
-    task = Task(
-        tenant=tenant,
-        task_id=new_task_id(),
-        type=TaskType.TEXT,
-        status=TaskStatus.QUEUED,
-        created_at=created_at,
-        updated_at=created_at,
-        correlation_id=correlation_id,
-        options=options,
-        chunk_count=1,
-        expires_at=ttl_epoch(created_at, settings.task_ttl_days),
-    )
-    task.progress.total = 1
-    tasks.create(task)
-    message = WorkMessage(
-        tenant=tenant, task_id=task.task_id, chunk=0, items=[{"row": 1, "id": client_id or "1", "text": text}]
-    )
-    try:
-        queue.send([message], correlation_id, engine=options.engine)
-    except Exception:
-        tasks.mark_error(
-            tenant, task.task_id, TaskError(code="queue-unavailable", detail="the task could not be queued")
-        )
-        raise
-    metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)
-    return task
 
 
 def create_batch_task(
@@ -94,21 +42,17 @@ def create_batch_task(
 ) -> tuple[Task, Upload]:
     safe_name = safe_filename(filename)
     resolved = _resolve_format(safe_name, file_format)
-    created_at = now()
-    task = Task(
-        tenant=tenant,
-        task_id=new_task_id(),
-        type=TaskType.BATCH,
-        status=TaskStatus.ACCEPTED,
-        created_at=created_at,
-        updated_at=created_at,
+    task = Task.new(
+        tenant,
+        TaskType.BATCH,
+        TaskStatus.ACCEPTED,
+        ttl_days=settings.task_ttl_days,
         correlation_id=correlation_id,
         filename=safe_name,
         format=resolved.value,
         text_field=text_field,
         id_field=id_field,
         options=options,
-        expires_at=ttl_epoch(created_at, settings.task_ttl_days),
     )
     tasks.create(task)
     url, fields, expires_at = store.presigned_upload(

@@ -14,7 +14,7 @@ from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeQueue, WorkMessage, WorkQueue
 from reviewpulse.results.store import INCOMING, ResultStore, SourceChanged, SourceInfo, SourceObject, upload_key
 from reviewpulse.settings import Settings
-from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType, drop_task_id, now, ttl_epoch
+from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType, drop_task_id
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.keys import is_valid_tenant
 
@@ -194,14 +194,12 @@ def _task_for_drop(
 ) -> Task | SplitOutcome:
     task_id = drop_task_id(store.bucket, source.key, _drop_identity(info, delivery))
     file_format = FileFormat.from_filename(source.filename)
-    created_at = now()
-    task = Task(
-        tenant=source.tenant,
+    task = Task.new(
+        source.tenant,
+        TaskType.DROP,
+        TaskStatus.QUEUED,
+        ttl_days=settings.task_ttl_days,
         task_id=task_id,
-        type=TaskType.DROP,
-        status=TaskStatus.QUEUED,
-        created_at=created_at,
-        updated_at=created_at,
         correlation_id=correlation_id or task_id,
         filename=source.filename,
         format=file_format.value if file_format else None,
@@ -213,7 +211,6 @@ def _task_for_drop(
             if settings.default_engine == "lexicon" or settings.llm_configured
             else "lexicon"
         ),
-        expires_at=ttl_epoch(created_at, settings.task_ttl_days),
     )
     if tasks.create(task):
         metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)

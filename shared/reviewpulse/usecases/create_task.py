@@ -1,0 +1,51 @@
+"""Creating a single-text task: what POST /v1/tasks does, free of HTTP."""
+
+from __future__ import annotations
+
+from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.errors import TooLarge, ValidationFailed
+from reviewpulse.observability import MetricUnit, metrics
+from reviewpulse.queues import WorkMessage, WorkQueue
+from reviewpulse.settings import Settings
+from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType
+from reviewpulse.tasks.repository import TaskRepository
+
+
+def create_text_task(
+    tenant: str,
+    text: str,
+    client_id: str | None,
+    *,
+    options: AnalysisOptions,
+    correlation_id: str | None,
+    tasks: TaskRepository,
+    queue: WorkQueue,
+    settings: Settings,
+) -> Task:
+    if not text.strip():
+        raise ValidationFailed("text must not be empty")
+    if len(text) > settings.max_text_chars:
+        raise TooLarge(f"text has {len(text)} characters; the maximum is {settings.max_text_chars}")
+    task = Task.new(
+        tenant,
+        TaskType.TEXT,
+        TaskStatus.QUEUED,
+        ttl_days=settings.task_ttl_days,
+        correlation_id=correlation_id,
+        options=options,
+        chunk_count=1,
+    )
+    task.progress.total = 1
+    tasks.create(task)
+    message = WorkMessage(
+        tenant=tenant, task_id=task.task_id, chunk=0, items=[{"row": 1, "id": client_id or "1", "text": text}]
+    )
+    try:
+        queue.send([message], correlation_id, engine=options.engine)
+    except Exception:
+        tasks.mark_error(
+            tenant, task.task_id, TaskError(code="queue-unavailable", detail="the task could not be queued")
+        )
+        raise
+    metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)
+    return task
