@@ -56,8 +56,10 @@ def stack(translated_template, monkeypatch: pytest.MonkeyPatch) -> Iterator[Prov
     with mock_aws():
         local = provision(boto3.Session(), template=translated_template)
         # Handlers read their configuration from the environment, as in Lambda.
-        for name, value in local.function_environment("AnalyzeFunction").items():
-            monkeypatch.setenv(name, value)
+        # Each function gets only the variables it reads; tests act for any of them.
+        for function_id in local.template.of_type("AWS::Serverless::Function"):
+            for name, value in local.function_environment(function_id).items():
+                monkeypatch.setenv(name, value)
         monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
         monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ReviewPulse")
         yield local

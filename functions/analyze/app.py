@@ -8,10 +8,23 @@ from reviewpulse.analysis.engines import LazyLlmEngine
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
-from reviewpulse.settings import get_settings
+from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.analyse_chunk import process_chunk
 from reviewpulse.wiring import finalize_queue, result_cache, result_store, task_repository
 from reviewpulse.workers import sqs_lambda_handler
+
+# What this function reads from its environment, checked at cold start; template.yaml sets
+# exactly these for it (tests/unit/test_template.py holds both sides).
+REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME", "FINALIZE_QUEUE_URL", "RESULT_CACHE_TABLE_NAME")
+OPTIONAL_SETTINGS = (
+    "LLM_API_KEY_SECRET",
+    "LLM_MODEL",
+    "OPENAI_BASE_URL",
+    "LLM_FALLBACK",
+    "LLM_REQUESTS_PER_MINUTE",
+    "LLM_WORKERS",
+)
+require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 # Built once per execution environment; the LLM engine (and openai) only for the first LLM task.
 analyzer = LexiconAnalyzer()

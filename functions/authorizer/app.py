@@ -5,8 +5,15 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerRequestEvent,
 )
 from reviewpulse.observability import logger, metrics, tracer
+from reviewpulse.settings import require_settings
 from reviewpulse.tenants.authorizer import authorize
 from reviewpulse.wiring import key_repository
+
+# What this function reads from its environment, checked at cold start; template.yaml sets
+# exactly these for it (tests/unit/test_template.py holds both sides).
+REQUIRED_SETTINGS = ("KEYS_TABLE_NAME",)
+OPTIONAL_SETTINGS = ()
+require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 
 # Never log_event=True: the event carries the API key.

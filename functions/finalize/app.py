@@ -7,10 +7,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reviewpulse.analysis.engines import LazyLlmEngine
 from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, correlation_id_of
-from reviewpulse.settings import get_settings
+from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.finalize import finalize_request
 from reviewpulse.wiring import result_store, task_repository
 from reviewpulse.workers import sqs_lambda_handler
+
+# What this function reads from its environment, checked at cold start; template.yaml sets
+# exactly these for it (tests/unit/test_template.py holds both sides).
+REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME")
+OPTIONAL_SETTINGS = ("MAX_TEXT_CHARS", "LLM_API_KEY_SECRET", "LLM_MODEL", "OPENAI_BASE_URL")
+require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 # Writes the executive summary of an LLM task's report; openai is imported only for the first one.
 llm_engine = LazyLlmEngine()

@@ -7,10 +7,23 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from reviewpulse.observability import logger
 from reviewpulse.results.store import parse_source_key
-from reviewpulse.settings import get_settings
+from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.split import Delivery, split_source
 from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
 from reviewpulse.workers import sqs_lambda_handler
+
+# What this function reads from its environment, checked at cold start; template.yaml sets
+# exactly these for it (tests/unit/test_template.py holds both sides).
+REQUIRED_SETTINGS = (
+    "TASKS_TABLE_NAME",
+    "DATA_BUCKET_NAME",
+    "WORK_QUEUE_URL",
+    "LLM_WORK_QUEUE_URL",
+    "FINALIZE_QUEUE_URL",
+    "INGEST_MAX_RECEIVE_COUNT",
+)
+OPTIONAL_SETTINGS = ("MAX_TEXT_CHARS", "MAX_UPLOAD_BYTES", "TASK_TTL_DAYS", "DEFAULT_ENGINE", "LLM_API_KEY_SECRET")
+require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -4,9 +4,15 @@ from datetime import timedelta
 
 from reviewpulse.clock import now
 from reviewpulse.observability import logger, metrics, tracer
-from reviewpulse.settings import get_settings
+from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.sweep import sweep
 from reviewpulse.wiring import task_repository
+
+# What this function reads from its environment, checked at cold start; template.yaml sets
+# exactly these for it (tests/unit/test_template.py holds both sides).
+REQUIRED_SETTINGS = ("TASKS_TABLE_NAME",)
+OPTIONAL_SETTINGS = ("UPLOAD_DEADLINE_MINUTES", "STALL_DEADLINE_MINUTES")
+require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 
 @logger.inject_lambda_context

@@ -2,6 +2,11 @@
 
 A plain pydantic model read from os.environ (field name upper-cased): the same validation as
 pydantic-settings without its import cost, which every cold start would pay.
+
+Resource names have no defaults: each function says at cold start which variables it requires and
+which it may read (`require_settings`), so a function deployed without one fails at once, naming
+it, instead of calling a resource that does not exist later. tests/unit/test_template.py holds
+template.yaml to those declarations in both directions.
 """
 
 from __future__ import annotations
@@ -18,13 +23,13 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    tasks_table_name: str = "reviewpulse-tasks"
-    keys_table_name: str = "reviewpulse-keys"
-    data_bucket_name: str = "reviewpulse-data"
+    tasks_table_name: str = ""
+    keys_table_name: str = ""
+    data_bucket_name: str = ""
     work_queue_url: str = ""
     llm_work_queue_url: str = ""  # LLM tasks' chunks; the lexicon queue when not set
     finalize_queue_url: str = ""
-    idempotency_table_name: str = "reviewpulse-idempotency"
+    idempotency_table_name: str = ""
 
     # Rows whose text is longer than this become per-row errors (documented in the README). The
     # cap keeps one item well inside an SQS message.
@@ -70,7 +75,7 @@ class Settings(BaseModel):
     llm_output_price_per_million: float = Field(default=0.60, ge=0)
     # LLM chunks are smaller: a chunk must finish well inside the analyzer's timeout.
     llm_chunk_max_items: int = Field(default=200, ge=1)
-    result_cache_table_name: str = "reviewpulse-result-cache"
+    result_cache_table_name: str = ""
     result_cache_ttl_days: int = Field(default=30, ge=1)
     # Pagination cursors are signed with a per-deployment secret: the Secrets Manager secret
     # (Lambda, the local stack), or the key itself (runs without Secrets Manager).
@@ -91,3 +96,21 @@ class Settings(BaseModel):
 @cache
 def get_settings() -> Settings:
     return Settings.from_environment()
+
+
+class MissingSettings(RuntimeError):
+    """A function started without a variable it requires (a deployment error, never a client's)."""
+
+
+def require_settings(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Settings:
+    """A function's settings, checked at cold start: every `required` variable is set and not empty;
+    every name, required or optional, is one the settings model reads (a typo fails here, not in
+    production). The names are the environment variables, as template.yaml spells them."""
+    known = {name.upper() for name in Settings.model_fields}
+    unknown = sorted((set(required) | set(optional)) - known)
+    if unknown:
+        raise MissingSettings(f"not settings this code reads: {', '.join(unknown)}")
+    missing = [name for name in required if not os.environ.get(name)]
+    if missing:
+        raise MissingSettings(f"required environment variables are not set: {', '.join(missing)}")
+    return get_settings()

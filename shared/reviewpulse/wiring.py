@@ -6,6 +6,8 @@ use cases instead.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reviewpulse.analysis.cache import ResultCache
 from reviewpulse.aws import client
 from reviewpulse.cursors import CursorSigner
@@ -14,6 +16,9 @@ from reviewpulse.results.store import ResultStore
 from reviewpulse.settings import get_settings
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.keys import KeyRepository
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
 
 def task_repository() -> TaskRepository:
@@ -50,3 +55,11 @@ def finalize_queue() -> FinalizeQueue:
 def result_cache() -> ResultCache:
     settings = get_settings()
     return ResultCache(settings.result_cache_table_name, client("dynamodb"), ttl_days=settings.result_cache_ttl_days)
+
+
+def idempotency_store() -> BasePersistenceLayer:
+    """Where Idempotency-Key records live. Imported here: only the create endpoints pay for
+    Powertools idempotency, and only for a request that sends a key."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name, boto3_client=client("dynamodb"))

@@ -176,16 +176,36 @@ def test_every_function_gets_the_dependencies_and_domain_layers(template: dict[s
         assert used <= set(layers), f"{function_id} uses an unknown layer: {sorted(used - set(layers))}"
 
 
-def test_environment_variables_match_the_settings_model(template: dict[str, Any]) -> None:
-    # Given the settings model whose upper-cased field names are the environment variable names
-    settings_module = pytest.importorskip("reviewpulse.settings")
-    fields = {name.upper() for name in settings_module.Settings.model_fields}
+def declared_settings(app: Path) -> tuple[set[str], set[str]]:
+    """The REQUIRED_SETTINGS and OPTIONAL_SETTINGS tuples a handler module declares (read, not
+    imported: importing would check them against this process's environment)."""
+    declared: dict[str, set[str]] = {}
+    for node in ast.parse(app.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name in ("REQUIRED_SETTINGS", "OPTIONAL_SETTINGS"):
+                declared[name] = set(ast.literal_eval(node.value))
+    assert set(declared) == {"REQUIRED_SETTINGS", "OPTIONAL_SETTINGS"}, f"{app} declares {sorted(declared)}"
+    return declared["REQUIRED_SETTINGS"], declared["OPTIONAL_SETTINGS"]
+
+
+def test_each_function_gets_exactly_the_variables_its_code_declares(template: dict[str, Any]) -> None:
+    from reviewpulse.settings import Settings
+
+    fields = {name.upper() for name in Settings.model_fields}
     for function_id in resources_of_type(template, FUNCTION):
-        # When a function's effective environment is resolved
-        variables = function_properties(template, function_id).get("Environment", {}).get("Variables", {})
+        # Given what the function's handler requires and may read
+        properties = function_properties(template, function_id)
+        required, optional = declared_settings(REPO_ROOT / properties["CodeUri"] / "app.py")
+        # And what the template sets for it (Globals and its own)
+        variables = properties.get("Environment", {}).get("Variables", {})
         ours = {name for name in variables if not name.startswith(("POWERTOOLS_", "AWS_"))}
-        # Then every product variable is a field the code reads (a typo here would be silently ignored)
-        assert ours <= fields, f"{function_id}: unknown variables {sorted(ours - fields)}"
+        # Then every variable it requires is set for it
+        assert required <= ours, f"{function_id}: required but not set {sorted(required - ours)}"
+        # And every variable the template sets for it is one its code reads
+        assert ours <= required | optional, f"{function_id}: set but never read {sorted(ours - required - optional)}"
+        # And every declared name is a field of the settings model (a typo would be silently empty)
+        assert required | optional <= fields, f"{function_id}: not settings {sorted((required | optional) - fields)}"
         # And the service identity for logs and metrics is set
         assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} <= set(variables)
 
@@ -511,10 +531,14 @@ def test_the_cursor_signing_secret_is_generated_and_readable_only_by_the_routes_
     assert set(readers) == paging
     for grant in readers.values():
         assert grant == ("Allow", ["secretsmanager:GetSecretValue"], {"Ref": secret_id})
-    # And every function is told where it is
-    for function_id in resources_of_type(template, FUNCTION):
-        variables = function_properties(template, function_id)["Environment"]["Variables"]
-        assert variables["CURSOR_SIGNING_SECRET"] == {"Ref": secret_id}
+    # And exactly those functions are told where it is
+    told = {
+        function_id
+        for function_id in resources_of_type(template, FUNCTION)
+        if function_properties(template, function_id)["Environment"]["Variables"].get("CURSOR_SIGNING_SECRET")
+        == {"Ref": secret_id}
+    }
+    assert told == paging
 
 
 def test_the_splitter_knows_which_delivery_of_an_ingest_message_is_the_last(template: dict[str, Any]) -> None:

@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
+from reviewpulse.settings import get_settings
+
 from reviewpulse_tools.provision import ProvisionedStack, QueueTrigger
 from reviewpulse_tools.template import LOCAL_ACCOUNT, TEMPLATE_PATH, read_sam_template
 
@@ -93,7 +95,7 @@ class FunctionRunner:
 
     def module(self, function: str) -> ModuleType:
         if function not in self._modules:
-            os.environ.update(self.environment(function))
+            self._enter_environment(function)
             path = self.stack.function_code_dir(function) / "app.py"
             spec = importlib.util.spec_from_file_location(f"reviewpulse_function_{function}", path)
             assert spec and spec.loader
@@ -105,12 +107,18 @@ class FunctionRunner:
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self._executor.submit(self._invoke, function, event).result()
 
+    def _enter_environment(self, function: str) -> None:
+        os.environ.update(self.environment(function))
+        # Settings are read once per execution environment; here the functions share one
+        # interpreter, so each invocation reads them again with its own function's variables.
+        get_settings.cache_clear()
+
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def _invoke(self, function: str, event: dict[str, Any]) -> Any:
         module = self.module(function)
-        os.environ.update(self.environment(function))
+        self._enter_environment(function)
         properties = self.stack.function_properties(function)
         context = LambdaContext(
             function_name=f"{self.stack.name}-{function}",

@@ -1,5 +1,9 @@
 """Collaborators the routes get through FastAPI's dependency injection (overridable in tests)."""
 
+from collections.abc import Callable
+from typing import Any
+
+from reviewpulse import wiring
 from reviewpulse.settings import Settings, get_settings
 from reviewpulse.wiring import cursor_signer, result_store, task_repository, work_queue
 
@@ -8,4 +12,10 @@ def settings() -> Settings:
     return get_settings()
 
 
-__all__ = ["settings", "cursor_signer", "result_store", "task_repository", "work_queue"]
+def idempotency_store() -> Callable[[], Any]:
+    """The factory of the Idempotency-Key store, not the store: it is built only for requests
+    that send a key."""
+    return wiring.idempotency_store
+
+
+__all__ = ["settings", "idempotency_store", "cursor_signer", "result_store", "task_repository", "work_queue"]

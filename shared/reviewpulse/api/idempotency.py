@@ -13,11 +13,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -25,9 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from pydantic import BaseModel
 
-from reviewpulse.aws import client
 from reviewpulse.errors import ReviewPulseError, ValidationFailed
-from reviewpulse.settings import get_settings
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 KEEP_SECONDS = 24 * 3600
@@ -64,14 +58,6 @@ def _config(keep_seconds: int) -> IdempotencyConfig:
     )
 
 
-_registered_context: list[Any] = []
-
-
-def register_lambda_context(context: Any) -> None:
-    """Lets Powertools expire an in-progress record when the function times out."""
-    _registered_context[:] = [context] if context is not None else []
-
-
 def check_key(value: str) -> str:
     if not IDEMPOTENCY_KEY_PATTERN.match(value):
         raise InvalidIdempotencyKey("Idempotency-Key is 1 to 128 letters, digits, '_', '.', ':' or '-'")
@@ -79,34 +65,34 @@ def check_key(value: str) -> str:
 
 
 def once(
-    call: IdempotentCall, output_model: type[Output], produce: Callable[[], Output], keep_seconds: int = KEEP_SECONDS
+    call: IdempotentCall,
+    output_model: type[Output],
+    produce: Callable[[], Output],
+    *,
+    store: BasePersistenceLayer,
+    lambda_context: Any | None,
+    keep_seconds: int = KEEP_SECONDS,
 ) -> Output:
     """produce() the first time; the stored output for a retry of the same call, for
-    `keep_seconds` (a batch's answer holds a presigned POST: no longer than that lives)."""
+    `keep_seconds` (a batch's answer holds a presigned POST: no longer than that lives). The
+    Lambda context, where there is one, lets Powertools expire an in-progress record when the
+    function times out."""
     config = _config(keep_seconds)
-    for context in _registered_context:
-        config.register_lambda_context(context)
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+
+    @idempotent_function(
+        data_keyword_argument="call",
+        persistence_store=store,
+        config=config,
+        output_serializer=PydanticSerializer(model=output_model),
+    )
+    def guarded(call: IdempotentCall) -> Output:
+        return produce()
+
     try:
-        return _guarded(output_model, keep_seconds)(call=call, produce=produce)
+        return guarded(call=call)
     except IdempotencyValidationError:
         raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body") from None
     except IdempotencyAlreadyInProgressError:
         raise IdempotencyInProgress("retry once the first request with this Idempotency-Key has answered") from None
-
-
-@cache
-def _guarded(output_model: type[BaseModel], keep_seconds: int) -> Callable[..., Any]:
-    persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().idempotency_table_name, boto3_client=client("dynamodb")
-    )
-
-    @idempotent_function(
-        data_keyword_argument="call",
-        persistence_store=persistence,
-        config=_config(keep_seconds),
-        output_serializer=PydanticSerializer(model=output_model),
-    )
-    def guarded(call: IdempotentCall, produce: Callable[[], BaseModel]) -> BaseModel:
-        return produce()
-
-    return guarded

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Header, Request
 from pydantic import BaseModel
@@ -31,13 +31,22 @@ def answer_once(
     body: BaseModel,
     output_model: type[Output],
     produce: Callable[[], Output],
+    store: Callable[[], Any],
     keep_seconds: int | None = None,
 ) -> Output:
+    """`store` builds the idempotency records' persistence layer; it is called only when the
+    request carries a key."""
     if key is None:
         return produce()
     # Imported here: only the create endpoints pay for Powertools idempotency, and only when used.
-    from reviewpulse.api.idempotency import KEEP_SECONDS, IdempotentCall, check_key, once, register_lambda_context
+    from reviewpulse.api.idempotency import KEEP_SECONDS, IdempotentCall, check_key, once
 
-    register_lambda_context(request.scope.get("aws.context"))
     call = IdempotentCall(tenant=tenant, key=check_key(key), operation=operation, body=body.model_dump(mode="json"))
-    return once(call, output_model, produce, keep_seconds or KEEP_SECONDS)
+    return once(
+        call,
+        output_model,
+        produce,
+        store=store(),
+        lambda_context=request.scope.get("aws.context"),
+        keep_seconds=keep_seconds or KEEP_SECONDS,
+    )

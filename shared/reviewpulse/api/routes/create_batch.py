@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 
 from reviewpulse.api import dependencies as deps
@@ -29,6 +32,7 @@ def create_batch(
     tasks: TaskRepository = Depends(deps.task_repository),
     store: ResultStore = Depends(deps.result_store),
     settings: Settings = Depends(deps.settings),
+    idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
 ) -> BatchCreated:
     def create() -> BatchCreated:
         task, upload = create_batch_task(
@@ -58,6 +62,7 @@ def create_batch(
         body=body,
         output_model=BatchCreated,
         produce=create,
+        store=idempotency_store,
         # The answer holds a presigned POST: replaying it after the POST expired would be a lie.
         keep_seconds=settings.upload_url_ttl_seconds,
     )

@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 
 from reviewpulse.api import dependencies as deps
@@ -29,6 +32,7 @@ def create_task(
     tasks: TaskRepository = Depends(deps.task_repository),
     queue: WorkQueue = Depends(deps.work_queue),
     settings: Settings = Depends(deps.settings),
+    idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
 ) -> TaskView:
     def create() -> TaskView:
         options = resolve_options(body.options.engine, body.options.aspects, body.options.report, settings)
@@ -52,4 +56,5 @@ def create_task(
         body=body,
         output_model=TaskView,
         produce=create,
+        store=idempotency_store,
     )
