@@ -261,7 +261,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def _port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on the port now. Probed as werkzeug's server binds it, with
+    SO_REUSEADDR: connections of a stack stopped moments ago linger in TIME_WAIT for a minute,
+    and they keep a plain bind out but not a server's."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
