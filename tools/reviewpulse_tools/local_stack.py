@@ -201,6 +201,9 @@ def start(
             concurrency={"AnalyzeFunction": ANALYZE_CONCURRENCY},
             output=str(function_output) if function_output else None,
         )
+        failed = runner.start_environments(stack.functions())
+        for function, reason in failed.items():
+            logging.getLogger(__name__).warning("%s did not start (%s); its invocations will fail", function, reason)
         key, _ = KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")).create(
             DEFAULT_TENANT, local_usage_key(DEFAULT_TENANT)
         )
