@@ -5,6 +5,8 @@ error documents, so an upload test that passes here means the wall holds."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import subprocess
 import sys
@@ -214,3 +216,57 @@ def test_a_key_sent_after_the_file_is_ignored_as_s3_ignores_it(store, aws):
     assert answer.status_code == 204
     assert aws("s3").get_object(Bucket=BUCKET, Key=upload["key"])["Body"].read() == CSV
     assert not exists(aws, "walltest/other/x.csv")
+
+
+def _without(fields: dict, name: str) -> dict:
+    return {k: v for k, v in fields.items() if k != name}
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("no key field", 400, "InvalidArgument"),
+        ("no file", 400, "InvalidArgument"),
+        ("no policy", 403, "AccessDenied"),
+        ("no signature", 403, "AccessDenied"),
+        ("policy not JSON, signed", 400, "InvalidPolicyDocument"),
+        ("two key fields", 400, "InvalidArgument"),
+        ("not multipart", 412, "PreconditionFailed"),
+        ("multipart without a boundary", 400, "MalformedPOSTRequest"),
+        ("multipart that never ends", 400, "MalformedPOSTRequest"),
+    ],
+)
+def test_malformed_uploads_get_s3s_4xx_and_store_nothing(store, aws, case, status, code):
+    # Given a valid presigned POST
+    upload = upload_of(store, f"walltest/local/malformed-{case.replace(' ', '-')}/r.csv")
+    fields, url = upload["fields"], upload["url"]
+    send = {"timeout": INTEGRATION_TIMEOUT_SECONDS}
+    # When it is sent broken in one way
+    if case == "no key field":
+        answer = httpx.post(url, data=_without(fields, "key"), files={"file": ("r.csv", CSV)}, **send)
+    elif case == "no file":
+        answer = httpx.post(url, data=fields, files={"other": ("r.csv", CSV)}, **send)
+    elif case == "no policy":
+        answer = httpx.post(url, data=_without(fields, "policy"), files={"file": ("r.csv", CSV)}, **send)
+    elif case == "no signature":
+        answer = httpx.post(url, data=_without(fields, "signature"), files={"file": ("r.csv", CSV)}, **send)
+    elif case == "policy not JSON, signed":
+        # (signed with the local secret, as a client holding it would: the signature is checked first)
+        garbage = "bm90IGpzb24="  # base64 of "not json"
+        signature = base64.b64encode(hmac.new(b"local", garbage.encode(), hashlib.sha1).digest()).decode()
+        broken = {**fields, "policy": garbage, "signature": signature}
+        answer = httpx.post(url, data=broken, files={"file": ("r.csv", CSV)}, **send)
+    elif case == "two key fields":
+        second_key = ("key", (None, "walltest/elsewhere/r.csv"))
+        answer = httpx.post(url, data=fields, files=[second_key, ("file", ("r.csv", CSV))], **send)
+    elif case == "not multipart":
+        answer = httpx.post(url, data={**fields, "file": CSV.decode()}, **send)
+    elif case == "multipart without a boundary":
+        answer = httpx.post(url, content=b"key=x", headers={"Content-Type": "multipart/form-data"}, **send)
+    else:
+        body = b'--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nwalltest/x'
+        answer = httpx.post(url, content=body, headers={"Content-Type": "multipart/form-data; boundary=b"}, **send)
+    # Then S3's own error, never a 5xx, and nothing stored
+    assert answer.status_code == status, answer.text
+    assert s3_error(answer)["Code"] == code
+    assert not exists(aws, upload["key"]) and not exists(aws, "walltest/elsewhere/r.csv")

@@ -281,7 +281,18 @@ class PostPolicyWall:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         content_type = environ.get("CONTENT_TYPE", "")
-        if environ.get("REQUEST_METHOD") != "POST" or not content_type.lower().startswith("multipart/form-data"):
+        if environ.get("REQUEST_METHOD") != "POST":
+            return self.app(environ, start_response)
+        if not content_type.lower().startswith("multipart/form-data"):
+            if _is_unsigned_bucket_post(environ):
+                # moto would store a urlencoded form's `key` and `file` without any policy.
+                refused = PolicyRefused(
+                    412,
+                    "PreconditionFailed",
+                    "At least one of the pre-conditions you specified did not hold",
+                    Condition="Bucket POST must be of the enclosure-type multipart/form-data",
+                )
+                return refused.response()(environ, start_response)
             return self.app(environ, start_response)
         request = Request(environ)
         body = request.get_data(cache=False, parse_form_data=False)
@@ -298,6 +309,18 @@ class PostPolicyWall:
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         environ["wsgi.input_terminated"] = False
         return self.app(environ, start_response)
+
+
+def _is_unsigned_bucket_post(environ: dict[str, Any]) -> bool:
+    """A POST to a bucket (`/bucket`, no sub-resource) with no request signature: S3's POST
+    Object, which only a form upload may be. Signed API calls (SQS, DeleteObjects, …) never are."""
+    segments = [s for s in environ.get("PATH_INFO", "").split("/") if s]
+    return (
+        len(segments) == 1
+        and segments[0] != "moto-api"
+        and not environ.get("QUERY_STRING")
+        and "HTTP_AUTHORIZATION" not in environ
+    )
 
 
 def _bucket_of(environ: dict[str, Any]) -> str:
