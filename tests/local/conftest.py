@@ -13,6 +13,7 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
+from reviewpulse_tools.http_gateway import INTEGRATION_TIMEOUT_SECONDS
 from reviewpulse_tools.local_stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,8 @@ def local(tmp_path_factory):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 90
+    # It is ready once every function's execution environment has started: a minute or more on a busy machine.
+    deadline = time.monotonic() + 300
     while not state_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
@@ -57,7 +59,9 @@ def local(tmp_path_factory):
 
 @pytest.fixture(scope="package")
 def api(local):
-    with httpx.Client(base_url=local["api_url"], headers={"X-Api-Key": local["api_key"]}, timeout=30) as client:
+    with httpx.Client(
+        base_url=local["api_url"], headers={"X-Api-Key": local["api_key"]}, timeout=INTEGRATION_TIMEOUT_SECONDS
+    ) as client:
         yield client
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from reviewpulse_tools.http_gateway import INTEGRATION_TIMEOUT_SECONDS
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -25,4 +26,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_its_documented_promises(case, local):
-    case.call_and_validate(base_url=local["api_url"], headers={"X-Api-Key": local["api_key"]}, checks=CHECKS)
+    # The client waits as long as API Gateway would for the function: its 29 s integration limit.
+    case.call_and_validate(
+        base_url=local["api_url"],
+        headers={"X-Api-Key": local["api_key"]},
+        checks=CHECKS,
+        timeout=INTEGRATION_TIMEOUT_SECONDS,
+    )

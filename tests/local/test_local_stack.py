@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from reviewpulse.tenants.keys import KeyRepository
+from reviewpulse_tools.http_gateway import INTEGRATION_TIMEOUT_SECONDS
 from reviewpulse_tools.local_stack import STACK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ def run_cli(local, *args: str, timeout: float = 120) -> subprocess.CompletedProc
 
 
 def test_health_answers_without_a_key(local):
-    assert httpx.get(f"{local['api_url']}/health", timeout=10).json()["status"] == "ok"
+    assert httpx.get(f"{local['api_url']}/health", timeout=INTEGRATION_TIMEOUT_SECONDS).json()["status"] == "ok"
 
 
 def test_a_single_text_reaches_ready(api):
@@ -95,12 +96,18 @@ def test_a_bad_file_ends_in_error(api):
 
 def test_a_wrong_key_does_not_break_the_authorizer(local):
     # Given a request with a key nobody issued
-    wrong = httpx.get(f"{local['api_url']}/v1/tasks", headers={"X-Api-Key": "rp_nobody"}, timeout=10)
+    wrong = httpx.get(
+        f"{local['api_url']}/v1/tasks", headers={"X-Api-Key": "rp_nobody"}, timeout=INTEGRATION_TIMEOUT_SECONDS
+    )
     assert wrong.status_code == 401 and wrong.json()["code"] == "unauthorized"
     # Then a key created afterwards still works
     created = run_cli(local, "keys", "create", "--tenant", "later", "--local")
     assert created.returncode == 0, created.stderr
-    fresh = httpx.get(f"{local['api_url']}/v1/tasks", headers={"X-Api-Key": created.stdout.strip()}, timeout=10)
+    fresh = httpx.get(
+        f"{local['api_url']}/v1/tasks",
+        headers={"X-Api-Key": created.stdout.strip()},
+        timeout=INTEGRATION_TIMEOUT_SECONDS,
+    )
     assert fresh.status_code == 200
 
 
@@ -109,7 +116,9 @@ def test_another_tenants_task_is_404(local, api):
     created = run_cli(local, "keys", "create", "--tenant", "other", "--local")
     assert created.returncode == 0, created.stderr
     other_key = created.stdout.strip()
-    answer = httpx.get(f"{local['api_url']}/v1/tasks/{task_id}", headers={"X-Api-Key": other_key}, timeout=10)
+    answer = httpx.get(
+        f"{local['api_url']}/v1/tasks/{task_id}", headers={"X-Api-Key": other_key}, timeout=INTEGRATION_TIMEOUT_SECONDS
+    )
     assert answer.status_code == 404 and answer.json()["code"] == "not-found"
     assert answer.headers["content-type"] == "application/problem+json"
 

@@ -18,6 +18,8 @@ from reviewpulse_tools.lambda_runtime import ApiGateway
 
 # API Gateway's own payload limit for REST APIs.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# API Gateway's integration timeout for REST APIs: the longest a client waits for an answer.
+INTEGRATION_TIMEOUT_SECONDS = 29
 
 
 class GatewayApp:

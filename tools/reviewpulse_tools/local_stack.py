@@ -39,7 +39,8 @@ def state_file() -> Path:
     return Path(os.environ.get("REVIEWPULSE_STATE") or DEFAULT_STATE_FILE)
 
 
-# moto signs nothing and checks nothing; boto3 still wants credentials to sign with.
+# moto checks no signature; boto3 still wants credentials to sign with, and the local S3's POST
+# policy check (s3_post_policy) verifies presigned POSTs with this secret.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
@@ -154,7 +155,6 @@ def start(
     fake_llm: bool = False,
 ) -> RunningStack:
     import boto3
-    from moto.server import ThreadedMotoServer
     from reviewpulse.tenants.keys import KeyRepository
 
     from reviewpulse_tools.http_gateway import serve
@@ -171,8 +171,7 @@ def start(
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         del os.environ[name]
     closers: list[Any] = []
-    moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
-    moto.start()
+    moto = AwsServer(host, aws_port)
     endpoint = f"http://{host}:{aws_port}"
     environment = aws_environment(endpoint)
     os.environ.update(environment)
@@ -201,6 +200,9 @@ def start(
             concurrency={"AnalyzeFunction": ANALYZE_CONCURRENCY},
             output=str(function_output) if function_output else None,
         )
+        failed = runner.start_environments(stack.functions())
+        for function, reason in failed.items():
+            logging.getLogger(__name__).warning("%s did not start (%s); its invocations will fail", function, reason)
         key, _ = KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")).create(
             DEFAULT_TENANT, local_usage_key(DEFAULT_TENANT)
         )
@@ -250,6 +252,28 @@ def start(
     return running
 
 
+class AwsServer:
+    """moto's server app behind S3's POST policy check (moto itself ignores POST policies), on a
+    werkzeug server as moto's ThreadedMotoServer runs it."""
+
+    def __init__(self, host: str, port: int) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        from reviewpulse_tools.s3_post_policy import PostPolicyWall
+
+        secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
+        app = PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets)
+        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
 class PortInUse(RuntimeError):
     pass
 
@@ -261,7 +285,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def _port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on the port now. Probed as werkzeug's server binds it, with
+    SO_REUSEADDR: connections of a stack stopped moments ago linger in TIME_WAIT for a minute,
+    and they keep a plain bind out but not a server's."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
