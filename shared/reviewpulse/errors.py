@@ -66,7 +66,9 @@ class UnusableFile(ReviewPulseError):
         self.code = code
 
 
-# File-level codes (UnusableFile.code) and row-level codes (RowError.code), documented in the README.
+# The catalogue of the codes a task or a row can end with. tests/unit/test_error_codes.py holds it
+# to the code (every code raised is here) and to the README (every code here is documented there,
+# and nothing else is). File-level codes (UnusableFile.code) and row-level codes (RowError.code).
 FILE_ERROR_CODES = (
     "empty-file",  # no bytes, or no data rows (a header alone)
     "not-text",  # binary content
@@ -83,6 +85,8 @@ TASK_ERROR_CODES = (
     "queue-unavailable",  # a single text could not be queued
     "split-failed",  # splitting failed on every delivery of its ingest message, for a reason not in the file
     "source-mismatch",  # the object's key is not the one its task was made for
+    "upload-expired",  # the sweeper: a batch whose file never arrived
+    "stalled",  # the sweeper: a task whose progress stopped for longer than any queue retries
 )
 ROW_ERROR_CODES = (
     "empty-text",

@@ -1,0 +1,70 @@
+"""One catalogue of task and row error codes (reviewpulse.errors), held to the code that raises them
+and to the README that documents them."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from reviewpulse.errors import FILE_ERROR_CODES, ROW_ERROR_CODES, TASK_ERROR_CODES
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = REPO_ROOT / "shared" / "reviewpulse"
+CATALOGUE = set(FILE_ERROR_CODES) | set(TASK_ERROR_CODES) | set(ROW_ERROR_CODES)
+CODE = re.compile(r"^[a-z]+(-[a-z]+)+$|^[a-z]+$")
+
+
+def codes_raised_in_the_package() -> dict[str, str]:
+    """Every literal code the package gives a task or a row: UnusableFile(code, …), RowError(code, …),
+    TaskError(code=…), ItemResult.failed(item, code, …), and codes named as a default of a lookup."""
+    found: dict[str, str] = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            candidates: list[ast.expr] = []
+            if callee in ("UnusableFile", "RowError") and node.args:
+                candidates.append(node.args[0])
+            if callee == "failed" and len(node.args) >= 2:
+                candidates.append(node.args[1])
+            candidates += [keyword.value for keyword in node.keywords if keyword.arg == "code"]
+            if callee == "get" and len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
+                if node.args[0].value == "code":
+                    candidates.append(node.args[1])
+            for candidate in candidates:
+                if isinstance(candidate, ast.Constant) and isinstance(candidate.value, str):
+                    found[candidate.value] = str(path.relative_to(REPO_ROOT))
+    return found
+
+
+def readme_codes_paragraph() -> str:
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("A task that cannot be processed ends in `error` with one of:")
+    end = text.index("\n\n", start)
+    return text[start:end]
+
+
+def test_every_code_the_package_raises_is_in_the_catalogue() -> None:
+    raised = codes_raised_in_the_package()
+    # (The scan finds the codes, not nothing: a broken scan must fail here, not pass.)
+    assert {"malformed-file", "invalid-row", "stalled", "dead-lettered"} <= set(raised)
+    missing = {code: where for code, where in raised.items() if code not in CATALOGUE}
+    assert not missing, f"codes raised but not catalogued in reviewpulse.errors: {missing}"
+
+
+def test_the_catalogue_lists_each_code_once_in_one_kind() -> None:
+    kinds = [FILE_ERROR_CODES, TASK_ERROR_CODES, ROW_ERROR_CODES]
+    flat = [code for kind in kinds for code in kind]
+    assert len(flat) == len(set(flat))
+    assert all(CODE.match(code) for code in flat)
+
+
+def test_the_readme_documents_exactly_the_catalogue() -> None:
+    documented = set(re.findall(r"`([a-z]+(?:-[a-z]+)*)`", readme_codes_paragraph()))
+    documented -= {"error"}  # the task status the paragraph names, not a code
+    assert documented == CATALOGUE, {
+        "documented but not catalogued": sorted(documented - CATALOGUE),
+        "catalogued but not documented": sorted(CATALOGUE - documented),
+    }
