@@ -7,8 +7,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from reviewpulse.ingest.chunking import Chunk, chunk_rows, encode_chunk_body
+from reviewpulse.ingest.chunking import Chunk, chunk_rows
 from reviewpulse.ingest.readers import Row, RowError
+from reviewpulse.queues import WorkMessage
 
 
 def ok_row(number: int, text: str = "fine") -> Row:
@@ -20,7 +21,17 @@ def error_row(number: int) -> Row:
 
 
 def body_size(chunk: Chunk) -> int:
-    return len(encode_chunk_body(chunk.items).encode())
+    """The bytes the chunk's items take in the work message actually sent (the envelope of tenant,
+    task and chunk number aside, which does not grow with the chunk)."""
+
+    def sent(items: list) -> int:
+        return len(WorkMessage(tenant="acme", task_id="0" * 28, chunk=chunk.index, items=items).body().encode())
+
+    return sent(chunk.items) - sent([]) + len("[]")
+
+
+def rows_of(chunk: Chunk) -> tuple[int, int]:
+    return chunk.items[0]["row"], chunk.items[-1]["row"]
 
 
 def test_items_for_usable_and_error_rows() -> None:
@@ -34,8 +45,6 @@ def test_items_for_usable_and_error_rows() -> None:
                 {"row": 1, "id": "id-1", "text": "héllo"},
                 {"row": 2, "id": "2", "error": {"code": "empty-text", "detail": "text is empty"}},
             ],
-            first_row=1,
-            last_row=2,
         )
     ]
 
@@ -47,7 +56,7 @@ def test_counts_and_order_preserved_with_max_items() -> None:
     # Then chunks are 10, 10, 5 items, indexed from 0, covering every row once and in order
     assert [len(c.items) for c in chunks] == [10, 10, 5]
     assert [c.index for c in chunks] == [0, 1, 2]
-    assert [(c.first_row, c.last_row) for c in chunks] == [(1, 10), (11, 20), (21, 25)]
+    assert [rows_of(c) for c in chunks] == [(1, 10), (11, 20), (21, 25)]
     assert [item["row"] for c in chunks for item in c.items] == list(range(1, 26))
 
 
@@ -59,7 +68,7 @@ def test_max_bytes_is_honoured_exactly() -> None:
     # Then every encoded body fits, no chunk could have taken the next row, and nothing is lost
     assert all(body_size(c) <= max_bytes for c in chunks)
     for chunk, following in itertools.pairwise(chunks):
-        assert body_size(Chunk(0, [*chunk.items, following.items[0]], 0, 0)) > max_bytes
+        assert body_size(Chunk(0, [*chunk.items, following.items[0]])) > max_bytes
     assert [item["row"] for c in chunks for item in c.items] == list(range(1, 200))
 
 
@@ -90,7 +99,7 @@ def test_chunking_is_lazy() -> None:
     # When only the first chunks are taken
     first = list(itertools.islice(chunk_rows(endless(), max_items=50, max_bytes=100_000), 3))
     # Then they arrive without consuming the whole stream
-    assert [(c.index, c.first_row, c.last_row) for c in first] == [(0, 1, 50), (1, 51, 100), (2, 101, 150)]
+    assert [(c.index, *rows_of(c)) for c in first] == [(0, 1, 50), (1, 51, 100), (2, 101, 150)]
 
 
 def test_no_rows_no_chunks() -> None:
@@ -103,9 +112,9 @@ def test_bounds_must_be_positive(max_items: int, max_bytes: int) -> None:
         list(chunk_rows([ok_row(1)], max_items=max_items, max_bytes=max_bytes))
 
 
-def test_chunk_body_is_compact_and_keeps_text() -> None:
-    # Given items with non-ASCII text / When encoded / Then compact, with the text as written
+def test_the_work_message_body_is_compact_and_keeps_text() -> None:
+    # Given items with non-ASCII text / When sent as a work message / Then compact, with the text as written
     items = [{"row": 1, "id": "a", "text": "crème 👍"}, {"row": 2, "id": "2", "error": {"code": "x", "detail": "y"}}]
-    body = encode_chunk_body(items)
-    assert ", " not in body and ": " not in body
-    assert json.loads(body) == items
+    body = WorkMessage(tenant="acme", task_id="0" * 28, chunk=0, items=items).body()
+    assert ", " not in body and ": " not in body and "crème 👍" in body
+    assert json.loads(body)["items"] == items

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 from reviewpulse.errors import FILE_ERROR_CODES, ROW_ERROR_CODES, UnusableFile
-from reviewpulse.ingest.chunking import encode_chunk_body, row_item
+from reviewpulse.ingest.chunking import row_item
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import MAX_ID_CHARS, Row, RowStream, open_rows
+from reviewpulse.queues import WorkMessage
 
 SECRET = "s3cr3t-customer-words"
 
@@ -266,7 +267,7 @@ def test_csv_megabyte_id_is_a_row_error() -> None:
     assert summary(rows) == [(1, "1", None, "invalid-row"), (2, "2", "next", None)]
     assert rows[0].error is not None and rows[0].error.detail == "the id has 3145728 characters; the maximum is 256"
     # And its queue item stays small enough to chunk
-    assert len(encode_chunk_body([row_item(rows[0])])) < 200
+    assert len(WorkMessage(tenant="acme", task_id="0" * 28, chunk=0, items=[row_item(rows[0])]).body()) < 300
 
 
 def test_csv_id_padded_with_spaces_is_measured_stripped() -> None:

@@ -14,12 +14,10 @@ _SEPARATORS = (",", ":")
 
 @dataclass(frozen=True)
 class Chunk:
-    """Consecutive rows first_row..last_row as queue items; `index` counts chunks from 0."""
+    """Consecutive rows as queue items; `index` counts chunks from 0."""
 
     index: int
     items: list[dict[str, Any]]
-    first_row: int
-    last_row: int
 
 
 def row_item(row: Row) -> dict[str, Any]:
@@ -37,8 +35,9 @@ def row_item(row: Row) -> dict[str, Any]:
 def chunk_rows(rows: Iterable[Row], max_items: int, max_bytes: int) -> Iterator[Chunk]:
     """Lazily group consecutive rows into chunks of at most max_items items and max_bytes bytes.
 
-    The byte bound is on encode_chunk_body(items) as UTF-8; an item that alone exceeds it still
-    gets a chunk of its own rather than being dropped.
+    The byte bound is on the items' compact JSON list as UTF-8, the part of a work message that
+    grows with the chunk (queues.WorkMessage.body); an item that alone exceeds it still gets a
+    chunk of its own rather than being dropped.
     """
     if max_items < 1 or max_bytes < 1:
         raise ValueError("max_items and max_bytes must be positive")
@@ -49,14 +48,9 @@ def chunk_rows(rows: Iterable[Row], max_items: int, max_bytes: int) -> Iterator[
         item = row_item(row)
         item_size = len(json.dumps(item, ensure_ascii=False, separators=_SEPARATORS).encode()) + 1
         if items and (len(items) >= max_items or size + item_size > max_bytes):
-            yield Chunk(index, items, items[0]["row"], items[-1]["row"])
+            yield Chunk(index, items)
             index, items, size = index + 1, [], 1
         items.append(item)
         size += item_size
     if items:
-        yield Chunk(index, items, items[0]["row"], items[-1]["row"])
-
-
-def encode_chunk_body(items: list[dict[str, Any]]) -> str:
-    """Compact JSON for a queue message body."""
-    return json.dumps(items, ensure_ascii=False, separators=_SEPARATORS)
+        yield Chunk(index, items)
