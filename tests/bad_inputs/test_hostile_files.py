@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.integration.test_pipeline import results_of, upload
+from tests.integration.helpers import results_of, upload
 
 FILE_CODES = {
     "empty-file",

@@ -260,7 +260,7 @@ def test_bad_idempotency_keys_are_refused(client, key):
 
 def test_cancelling_a_running_task_skips_its_remaining_chunks(client, poller, monkeypatch):
     # Given a batch that has been split into chunks but not analysed
-    from tests.integration.test_pipeline import upload
+    from tests.integration.helpers import upload
 
     monkeypatch.setenv("CHUNK_MAX_ITEMS", "2")
     task_id = upload(client, "r.txt", b"Great\nAwful\nFine\nLovely\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 from reviewpulse_tools.chaos import CRASH_STEPS, POISON, ChaosPlan, TwiceDeliveringPoller, install
 
-from tests.integration.test_pipeline import NEGATIVE, POSITIVE, results_of, upload
+from tests.integration.helpers import NEGATIVE, POSITIVE, results_of, upload
 
 ROWS = 600
 

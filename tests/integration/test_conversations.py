@@ -11,7 +11,7 @@ import pytest
 import requests
 from reviewpulse.results.conversations import conversation_label
 
-from tests.integration.test_pipeline import results_of, stored_csv, upload
+from tests.integration.helpers import results_of, stored_csv, upload
 
 # Several export shapes in one file: each conversation's keys are looked up on their own.
 CONVERSATIONS: list[Any] = [

@@ -15,8 +15,8 @@ from reviewpulse.api.paging import results_listing
 from reviewpulse.cursors import CursorSigner
 
 from tests.conftest import load_event
+from tests.integration.helpers import upload
 from tests.integration.test_api import assert_problem
-from tests.integration.test_pipeline import upload
 
 # Multi-byte characters in every results line (the ids), so that offsets can land inside one.
 ACME_TEXTS = ["Café très bon 👍🏽", "評価は最高です", "Terrible – it broke 😡", "Ünglaublich gut", "fine enough"]

@@ -15,7 +15,7 @@ from reviewpulse.usecases.analyse_chunk import store_and_count
 from reviewpulse.usecases.split import split_source
 from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
 
-from tests.integration.test_pipeline import NEGATIVE, POSITIVE, results_of, upload
+from tests.integration.helpers import NEGATIVE, POSITIVE, results_of, upload
 
 
 class DiesAfterFirstBatch(WorkQueue):

@@ -22,7 +22,7 @@ from reviewpulse.tenants.keys import KeyRepository
 from reviewpulse_tools.lambda_runtime import ApiGateway, ApiResponse, QueuePoller, UsagePlanThrottle
 
 from tests.conftest import Client
-from tests.integration.test_pipeline import upload
+from tests.integration.helpers import upload
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 PROBLEM = "application/problem+json"

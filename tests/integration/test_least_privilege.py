@@ -18,7 +18,7 @@ from reviewpulse.aws import add_api_call_listener, remove_api_call_listener, res
 from reviewpulse.settings import get_settings
 from reviewpulse_tools.fake_openai import FakeOpenAI
 
-from tests.integration.test_pipeline import NEGATIVE, POSITIVE, Unavailable, results_of, upload
+from tests.integration.helpers import NEGATIVE, POSITIVE, Unavailable, results_of, upload
 from tests.sam_template import function_properties, inline_policies, load_template
 
 # IAM action for an API operation, where the two differ.

@@ -16,8 +16,8 @@ import pytest
 from reviewpulse.settings import get_settings
 from reviewpulse_tools.fake_openai import FakeOpenAI
 
+from tests.integration.helpers import results_of, upload
 from tests.integration.test_api import assert_problem
-from tests.integration.test_pipeline import results_of, upload
 from tests.unit.test_llm_engine import model_label
 
 TEXTS = [

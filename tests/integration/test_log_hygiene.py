@@ -25,7 +25,7 @@ import pytest
 
 from tests.conftest import Client, load_event
 from tests.integration import test_llm_pipeline
-from tests.integration.test_pipeline import results_of, upload
+from tests.integration.helpers import results_of, upload
 
 CANARY = "Qzv7Canary"
 # The LLM pipeline's fixtures: a fake OpenAI server, and the functions configured to use it.

@@ -11,36 +11,8 @@ import logging
 import boto3
 import pytest
 import requests
-from reviewpulse.analysis.base import Sentiment
-from reviewpulse.usecases.analyse_chunk import AnalysisUnavailable
 
-POSITIVE = ["I love it, works great", "Excellent quality and fast delivery", "Best purchase this year, very happy"]
-NEGATIVE = ["Terrible, it broke after a day", "Awful support and a horrible smell", "Worst product ever, I hate it"]
-
-
-def upload(client, filename: str, content: bytes, **options) -> str:
-    created = client.call("POST", "/v1/batches", {"filename": filename, **options})
-    assert created.status == 201, created.body
-    post = created.json()["upload"]
-    response = requests.post(post["url"], data=post["fields"], files={"file": (filename, content)})
-    assert response.status_code in (200, 201, 204), response.text
-    return created.json()["task"]["task_id"]
-
-
-def results_of(client, task_id: str, limit: int = 1000) -> list[dict]:
-    items, cursor = [], None
-    while True:
-        query = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
-        page = client.call("GET", f"/v1/tasks/{task_id}/results", query=query).json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return items
-
-
-def stored_csv(s3, bucket: str, task_id: str, tenant: str = "acme") -> list[dict]:
-    body = s3.get_object(Bucket=bucket, Key=f"results/{tenant}/{task_id}/results.csv")["Body"].read().decode()
-    return list(csv.DictReader(io.StringIO(body)))
+from tests.integration.helpers import NEGATIVE, POSITIVE, Unavailable, results_of, stored_csv, upload
 
 
 def review_csv(rows: int) -> tuple[bytes, dict[str, str]]:
@@ -190,13 +162,6 @@ def test_a_dropped_file_of_unknown_format_ends_in_error(client, poller, s3, buck
     poller.drain()
     (task,) = client.call("GET", "/v1/tasks").json()["items"]
     assert task["status"] == "error" and task["error"]["code"] == "unsupported-format"
-
-
-class Unavailable:
-    engine = "lexicon"
-
-    def analyze(self, texts: list[str]) -> list[Sentiment]:
-        raise AnalysisUnavailable("engine down")
 
 
 def test_chunks_that_keep_failing_are_dead_lettered_and_the_task_still_ends(client, poller, runner, stack, monkeypatch):

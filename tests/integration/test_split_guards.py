@@ -13,7 +13,7 @@ from reviewpulse.settings import get_settings
 from reviewpulse_tools.lambda_runtime import FunctionRunner, QueuePoller
 
 from tests.conftest import load_event
-from tests.integration.test_pipeline import NEGATIVE, POSITIVE, results_of, upload
+from tests.integration.helpers import NEGATIVE, POSITIVE, results_of, upload
 
 
 def ingest_messages(stack) -> list[dict]:
