@@ -10,7 +10,7 @@ from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
 from reviewpulse.settings import get_settings
 from reviewpulse.usecases.analyse_chunk import process_chunk
-from reviewpulse.wiring import finalize_queue, result_cache, result_store, task_repository
+from reviewpulse.wiring import finalize_queue, result_cache, result_files, task_repository
 from reviewpulse.workers import sqs_lambda_handler
 
 # Built once per execution environment; the LLM engine (and openai) only for the first LLM task.
@@ -27,7 +27,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         message,
         analyzer=analyzer,
         tasks=task_repository(),
-        store=result_store(),
+        result_files=result_files(),
         finalizer=finalize_queue(),
         correlation_id=correlation_id,
         llm=llm_engine,

@@ -10,8 +10,9 @@ from reviewpulse.analysis.cache import ResultCache
 from reviewpulse.aws import client
 from reviewpulse.cursors import CursorSigner
 from reviewpulse.queues import FinalizeQueue, WorkQueue
-from reviewpulse.results.store import ResultStore
 from reviewpulse.settings import get_settings
+from reviewpulse.storage.inputs import InputFiles
+from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.keys import KeyRepository
 
@@ -24,8 +25,12 @@ def key_repository() -> KeyRepository:
     return KeyRepository(get_settings().keys_table_name, client("dynamodb"))
 
 
-def result_store() -> ResultStore:
-    return ResultStore(get_settings().data_bucket_name, client("s3"))
+def input_files() -> InputFiles:
+    return InputFiles(get_settings().data_bucket_name, client("s3"))
+
+
+def result_files() -> ResultFiles:
+    return ResultFiles(get_settings().data_bucket_name, client("s3"))
 
 
 def cursor_signer() -> CursorSigner:
