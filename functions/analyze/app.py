@@ -10,7 +10,7 @@ from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.analyse_chunk import process_chunk
-from reviewpulse.wiring import finalize_queue, result_cache, result_store, task_repository
+from reviewpulse.wiring import finalize_queue, result_cache, result_files, task_repository
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -40,7 +40,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         message,
         analyzer=analyzer,
         tasks=task_repository(),
-        store=result_store(),
+        result_files=result_files(),
         finalizer=finalize_queue(),
         correlation_id=correlation_id,
         llm=llm_engine,

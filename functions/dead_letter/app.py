@@ -8,7 +8,7 @@ from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, WorkMessage, correlation_id_of
 from reviewpulse.settings import require_settings
 from reviewpulse.usecases.dead_letter import settle_dead_chunk, settle_dead_finalize
-from reviewpulse.wiring import finalize_queue, result_store, task_repository
+from reviewpulse.wiring import finalize_queue, result_files, task_repository
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -28,7 +28,7 @@ def record_handler(record: SQSRecord) -> None:
             settle_dead_chunk(
                 message,
                 tasks=task_repository(),
-                store=result_store(),
+                result_files=result_files(),
                 finalizer=finalize_queue(),
                 correlation_id=correlation_id,
             )

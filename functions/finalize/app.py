@@ -9,7 +9,7 @@ from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.finalize import finalize_request
-from reviewpulse.wiring import result_store, task_repository
+from reviewpulse.wiring import input_files, result_files, task_repository
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -29,7 +29,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     finalize_request(
         request,
         tasks=task_repository(),
-        store=result_store(),
+        input_files=input_files(),
+        result_files=result_files(),
         settings=get_settings(),
         llm=llm_engine,
         # The summary's LLM request gives up in time to mark the task ready within the timeout.

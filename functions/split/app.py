@@ -6,10 +6,10 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from reviewpulse.observability import logger
-from reviewpulse.results.store import parse_source_key
 from reviewpulse.settings import get_settings, require_settings
+from reviewpulse.storage.layout import parse_source_key
 from reviewpulse.usecases.split import Delivery, split_source
-from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
+from reviewpulse.wiring import finalize_queue, input_files, task_repository, work_queue
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -41,7 +41,7 @@ def record_handler(record: SQSRecord) -> None:
         split_source(
             source,
             tasks=task_repository(),
-            store=result_store(),
+            input_files=input_files(),
             queue=work_queue(),
             finalizer=finalize_queue(),
             settings=settings,

@@ -9,11 +9,11 @@ import pytest
 import requests
 from reviewpulse.queues import WorkQueue
 from reviewpulse.results.model import ItemResult
-from reviewpulse.results.store import parse_source_key
 from reviewpulse.settings import get_settings
+from reviewpulse.storage.layout import parse_source_key
 from reviewpulse.usecases.analyse_chunk import store_and_count
 from reviewpulse.usecases.split import split_source
-from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
+from reviewpulse.wiring import finalize_queue, input_files, result_files, task_repository, work_queue
 
 from tests.integration.helpers import NEGATIVE, POSITIVE, results_of, upload
 
@@ -45,7 +45,7 @@ def test_a_split_that_died_part_way_is_redone_and_counts_once(client, poller, st
         split_source(
             parse_source_key(key),
             tasks=task_repository(),
-            store=result_store(),
+            input_files=input_files(),
             queue=DiesAfterFirstBatch(work_queue()),
             finalizer=finalize_queue(),
             settings=get_settings(),
@@ -95,7 +95,7 @@ def test_a_losing_duplicate_never_replaces_the_counted_results(client, poller):
         duplicate,
         [ItemResult.failed({"row": 1, "id": "t1"}, "dead-lettered", "late copy")],
         tasks=task_repository(),
-        store=result_store(),
+        result_files=result_files(),
         finalizer=finalize_queue(),
     )
 
@@ -151,7 +151,13 @@ def test_two_racing_finalizers_make_the_task_ready_exactly_once(client, poller, 
     with ThreadPoolExecutor(max_workers=2) as pool:
         outcomes = list(
             pool.map(
-                lambda _: finalize_task(task, tasks=task_repository(), store=result_store(), settings=get_settings()),
+                lambda _: finalize_task(
+                    task,
+                    tasks=task_repository(),
+                    input_files=input_files(),
+                    result_files=result_files(),
+                    settings=get_settings(),
+                ),
                 range(2),
             )
         )

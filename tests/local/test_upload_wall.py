@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from botocore.config import Config
-from reviewpulse.results.store import ResultStore
+from reviewpulse.storage.inputs import InputFiles
 from reviewpulse_tools.http_gateway import INTEGRATION_TIMEOUT_SECONDS
 from reviewpulse_tools.local_stack import STACK_NAME
 
@@ -46,7 +46,7 @@ def exists(aws, key: str) -> bool:
 @pytest.fixture(scope="module")
 def store(aws):
     """The product's own presigned POST builder, on the local stack's S3 with its credentials."""
-    return ResultStore(BUCKET, aws("s3"))
+    return InputFiles(BUCKET, aws("s3"))
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +56,10 @@ def store_v4(local):
     s3 = boto3.session.Session(
         aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
     ).client("s3", endpoint_url=local["aws_endpoint"], config=Config(signature_version="s3v4"))
-    return ResultStore(BUCKET, s3)
+    return InputFiles(BUCKET, s3)
 
 
-def upload_of(store: ResultStore, key: str, *, max_bytes: int = 100, expires_in: int = 300) -> dict:
+def upload_of(store: InputFiles, key: str, *, max_bytes: int = 100, expires_in: int = 300) -> dict:
     url, fields, _ = store.presigned_upload(key, max_bytes=max_bytes, expires_in=expires_in, metadata={})
     return {"url": url, "fields": fields, "key": key}
 

@@ -17,9 +17,9 @@ from reviewpulse.aws import add_api_call_listener, remove_api_call_listener
 from reviewpulse.cursors import MAX_CURSOR_CHARS, CursorSigner
 from reviewpulse.errors import InvalidCursor
 from reviewpulse.results.model import ItemResult
-from reviewpulse.results.store import ResultStore
 from reviewpulse.settings import Settings
 from reviewpulse.signing_key import SigningKeyNotConfigured, cursor_signing_key
+from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 
 KEY = b"k" * 64
@@ -193,7 +193,7 @@ def test_a_signed_offset_anywhere_in_a_results_file_pages_or_is_refused(secrets_
     body = "".join(r.model_dump_json() + "\n" for r in results).encode()
     assert len(body) > len(body.decode())  # some characters take several bytes
     s3.put_object(Bucket="data", Key="results/acme/t/results.jsonl", Body=body)
-    store = ResultStore("data", s3)
+    result_files = ResultFiles("data", s3)
     task = _ready_task("results/acme/t/results.jsonl")
     line_starts = {0} | {i + 1 for i, byte in enumerate(body) if byte == ord("\n")}
     # When a correctly signed cursor names each byte offset of the file, and a few past its end
@@ -201,12 +201,12 @@ def test_a_signed_offset_anywhere_in_a_results_file_pages_or_is_refused(secrets_
         cursor = SIGNER.issue(tenant=TENANT, listing=results_listing(task.task_id), position=offset)
         if offset in line_starts:
             # Then an offset where a line starts gives the items from there on
-            page = read_results_page(task, store, SIGNER, limit=10, cursor=cursor)
+            page = read_results_page(task, result_files, SIGNER, limit=10, cursor=cursor)
             assert page.items == results[sorted(line_starts).index(offset) :]
         else:
             # And any other offset (inside a line, inside a character, past the end) is refused
             with pytest.raises(InvalidCursor):
-                read_results_page(task, store, SIGNER, limit=10, cursor=cursor)
+                read_results_page(task, result_files, SIGNER, limit=10, cursor=cursor)
 
 
 def test_result_pages_follow_their_own_cursors_through_every_item(secrets_manager):
@@ -217,7 +217,7 @@ def test_result_pages_follow_their_own_cursors_through_every_item(secrets_manage
     task = _ready_task("r.jsonl")
     seen, cursor = [], None
     while True:
-        page = read_results_page(task, ResultStore("data", s3), SIGNER, limit=3, cursor=cursor)
+        page = read_results_page(task, ResultFiles("data", s3), SIGNER, limit=3, cursor=cursor)
         seen += page.items
         if page.next_cursor is None:
             break

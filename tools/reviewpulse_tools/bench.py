@@ -142,9 +142,9 @@ def _run_batch(api, content: bytes) -> tuple[dict, float]:
 SPLIT_CHILD = textwrap.dedent(
     """
     import json, os, sys, tracemalloc, threading, boto3
-    from reviewpulse.results.store import parse_source_key
+    from reviewpulse.storage.layout import parse_source_key
     from reviewpulse.settings import get_settings
-    from reviewpulse.wiring import finalize_queue, result_store, task_repository, work_queue
+    from reviewpulse.wiring import finalize_queue, input_files, task_repository, work_queue
     from reviewpulse.usecases.split import split_source
     sqs = boto3.client("sqs")
     stop = threading.Event()
@@ -159,7 +159,7 @@ SPLIT_CHILD = textwrap.dedent(
             return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     before = peak_rss_kb()
     tracemalloc.start()
-    outcome = split_source(parse_source_key(sys.argv[1]), tasks=task_repository(), store=result_store(),
+    outcome = split_source(parse_source_key(sys.argv[1]), tasks=task_repository(), input_files=input_files(),
                            queue=work_queue(), finalizer=finalize_queue(), settings=get_settings())
     traced = tracemalloc.get_traced_memory()[1]
     stop.set()

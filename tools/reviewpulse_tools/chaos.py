@@ -66,7 +66,7 @@ class ChaosAnalyzer:
         return self.real.analyze(texts)
 
 
-class ChaosStore:
+class ChaosResultFiles:
     def __init__(self, real: Any, plan: ChaosPlan) -> None:
         self.real, self.plan = real, plan
 
@@ -145,14 +145,14 @@ class TwiceDeliveringPoller(QueuePoller):
 
 def install(runner: Any, plan: ChaosPlan) -> None:
     """Give the real handlers chaotic collaborators (their module-level factories)."""
-    from reviewpulse.wiring import result_store, task_repository
+    from reviewpulse.wiring import result_files, task_repository
 
     analyze = runner.module("AnalyzeFunction")
     analyze.analyzer = ChaosAnalyzer(plan)
-    analyze.result_store = lambda: ChaosStore(result_store(), plan)
+    analyze.result_files = lambda: ChaosResultFiles(result_files(), plan)
     analyze.task_repository = lambda: ChaosTasks(task_repository(), plan)
     finalize = runner.module("FinalizeFunction")
-    finalize.result_store = lambda: ChaosStore(result_store(), plan)
+    finalize.result_files = lambda: ChaosResultFiles(result_files(), plan)
 
 
 def main(argv: list[str] | None = None) -> int:

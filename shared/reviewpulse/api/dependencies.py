@@ -5,7 +5,7 @@ from typing import Any
 
 from reviewpulse import wiring
 from reviewpulse.settings import Settings, get_settings
-from reviewpulse.wiring import cursor_signer, result_store, task_repository, work_queue
+from reviewpulse.wiring import cursor_signer, input_files, result_files, task_repository, work_queue
 
 
 def settings() -> Settings:
@@ -18,4 +18,12 @@ def idempotency_store() -> Callable[[], Any]:
     return wiring.idempotency_store
 
 
-__all__ = ["settings", "idempotency_store", "cursor_signer", "result_store", "task_repository", "work_queue"]
+__all__ = [
+    "settings",
+    "idempotency_store",
+    "cursor_signer",
+    "input_files",
+    "result_files",
+    "task_repository",
+    "work_queue",
+]

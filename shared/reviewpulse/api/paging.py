@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from reviewpulse.cursors import CursorSigner
 from reviewpulse.errors import InvalidCursor, TaskNotReady
 from reviewpulse.results.model import ItemResult
-from reviewpulse.results.store import NotALineStart, ResultStore
+from reviewpulse.storage.result_files import NotALineStart, ResultFiles
 from reviewpulse.tasks.model import Task, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
 
@@ -26,7 +26,7 @@ class ResultsPage:
 
 
 def read_results_page(
-    task: Task, store: ResultStore, signer: CursorSigner, *, limit: int, cursor: str | None
+    task: Task, result_files: ResultFiles, signer: CursorSigner, *, limit: int, cursor: str | None
 ) -> ResultsPage:
     if task.status is not TaskStatus.READY or not task.results_key:
         raise TaskNotReady(f"task is {task.status.value}; results exist once it is ready")
@@ -35,7 +35,9 @@ def read_results_page(
     # A signed offset is one this API issued; still, a line that does not start there or does not
     # parse (a key leak, a rewritten file) is the cursor's fault, never a 500.
     try:
-        lines, next_offset = store.read_lines(task.results_key, offset=offset, limit=limit, max_bytes=PAGE_MAX_BYTES)
+        lines, next_offset = result_files.read_lines(
+            task.results_key, offset=offset, limit=limit, max_bytes=PAGE_MAX_BYTES
+        )
         items = [ItemResult.model_validate_json(line) for line in lines]
     except (NotALineStart, ValidationError):
         raise InvalidCursor("the cursor is not one this API returned for this listing") from None

@@ -17,7 +17,7 @@ from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.observability import MetricUnit, failure_fields, logger, metrics
 from reviewpulse.queues import FinalizeQueue, WorkMessage
 from reviewpulse.results.model import ItemResult
-from reviewpulse.results.store import ResultStore
+from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.repository import TaskRepository
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def store_and_count(
     results: list[ItemResult],
     *,
     tasks: TaskRepository,
-    store: ResultStore,
+    result_files: ResultFiles,
     finalizer: FinalizeQueue,
     correlation_id: str | None = None,
     usage: Usage | None = None,
@@ -185,7 +185,7 @@ def store_and_count(
     attempt = secrets.token_hex(4)
     # Only an LLM chunk has usage to add; a lexicon chunk's update stays as it was.
     spent = usage if usage is not None and (usage.requests or usage.cached_items) else None
-    store.put_part(message.tenant, message.task_id, message.chunk, attempt, results)
+    result_files.put_part(message.tenant, message.task_id, message.chunk, attempt, results)
     task = tasks.record_chunk(
         message.tenant,
         message.task_id,
@@ -222,7 +222,7 @@ def process_chunk(
     *,
     analyzer: Analyzer,
     tasks: TaskRepository,
-    store: ResultStore,
+    result_files: ResultFiles,
     finalizer: FinalizeQueue,
     correlation_id: str | None = None,
     llm: Callable[[], LlmEngine] | None = None,
@@ -248,7 +248,13 @@ def process_chunk(
         message, analyzer, task.options, llm=llm, cache=cache, fallback=fallback, deadline=deadline
     )
     outcome = store_and_count(
-        message, results, tasks=tasks, store=store, finalizer=finalizer, correlation_id=correlation_id, usage=usage
+        message,
+        results,
+        tasks=tasks,
+        result_files=result_files,
+        finalizer=finalizer,
+        correlation_id=correlation_id,
+        usage=usage,
     )
     metrics.add_metric(name="ChunkLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
     logger.info(

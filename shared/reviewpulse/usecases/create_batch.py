@@ -11,8 +11,9 @@ from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.errors import UnsupportedFormat
 from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.observability import MetricUnit, metrics
-from reviewpulse.results.store import ResultStore, upload_key
 from reviewpulse.settings import Settings
+from reviewpulse.storage.inputs import InputFiles
+from reviewpulse.storage.layout import upload_key
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 from reviewpulse.tasks.repository import TaskRepository
 
@@ -37,7 +38,7 @@ def create_batch_task(
     options: AnalysisOptions,
     correlation_id: str | None,
     tasks: TaskRepository,
-    store: ResultStore,
+    input_files: InputFiles,
     settings: Settings,
 ) -> tuple[Task, Upload]:
     safe_name = safe_filename(filename)
@@ -55,7 +56,7 @@ def create_batch_task(
         options=options,
     )
     tasks.create(task)
-    url, fields, expires_at = store.presigned_upload(
+    url, fields, expires_at = input_files.presigned_upload(
         upload_key(tenant, task.task_id, safe_name),
         max_bytes=settings.max_upload_bytes,
         expires_in=settings.upload_url_ttl_seconds,

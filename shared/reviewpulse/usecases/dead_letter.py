@@ -11,7 +11,7 @@ from __future__ import annotations
 from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeQueue, FinalizeRequest, WorkMessage
 from reviewpulse.results.model import ItemResult
-from reviewpulse.results.store import ResultStore
+from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import TaskError
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.usecases.analyse_chunk import ChunkOutcome, store_and_count
@@ -23,7 +23,7 @@ def settle_dead_chunk(
     message: WorkMessage,
     *,
     tasks: TaskRepository,
-    store: ResultStore,
+    result_files: ResultFiles,
     finalizer: FinalizeQueue,
     correlation_id: str | None = None,
 ) -> ChunkOutcome:
@@ -33,7 +33,7 @@ def settle_dead_chunk(
         extra={"tenant": message.tenant, "task_id": message.task_id, "chunk": message.chunk, "items": len(results)},
     )
     return store_and_count(
-        message, results, tasks=tasks, store=store, finalizer=finalizer, correlation_id=correlation_id
+        message, results, tasks=tasks, result_files=result_files, finalizer=finalizer, correlation_id=correlation_id
     )
 
 

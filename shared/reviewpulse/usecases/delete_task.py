@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from reviewpulse.errors import ReviewPulseError
 from reviewpulse.observability import logger
-from reviewpulse.results.store import ResultStore, outgoing_keys, parse_source_key, task_prefixes
+from reviewpulse.storage.inputs import InputFiles
+from reviewpulse.storage.layout import outgoing_keys, parse_source_key
+from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 from reviewpulse.tasks.repository import TaskRepository
 
@@ -28,18 +30,19 @@ def cancel_task(task: Task, *, tasks: TaskRepository) -> Task:
     return cancelled
 
 
-def purge_task(task: Task, *, tasks: TaskRepository, store: ResultStore) -> int:
+def purge_task(task: Task, *, tasks: TaskRepository, input_files: InputFiles, result_files: ResultFiles) -> int:
     """Cancel if running, then delete the upload, the results and the record. Files dropped by
     other systems under incoming/ are theirs and stay; their outgoing/ copies go."""
     if not task.status.is_terminal:
         tasks.mark_cancelled(task.tenant, task.task_id)
-    deleted = sum(store.delete_prefix(prefix) for prefix in task_prefixes(task.tenant, task.task_id))
+    deleted = input_files.delete_upload(task.tenant, task.task_id)
+    deleted += result_files.delete_results(task.tenant, task.task_id)
     if task.type is TaskType.DROP and task.source_key:
         source = parse_source_key(task.source_key)
         if source is not None:
             for key in outgoing_keys(source):
                 # A newer drop at the same path owns the copy now: leave its results alone.
-                deleted += store.delete_if_written_by(key, task.task_id)
+                deleted += result_files.delete_if_written_by(key, task.task_id)
     tasks.delete(task.tenant, task.task_id)
     logger.info("task purged", extra={"tenant": task.tenant, "task_id": task.task_id, "objects": deleted})
     return deleted

@@ -12,8 +12,10 @@ from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeQueue, WorkMessage, WorkQueue
-from reviewpulse.results.store import INCOMING, ResultStore, SourceChanged, SourceInfo, SourceObject, upload_key
 from reviewpulse.settings import Settings
+from reviewpulse.storage.inputs import InputFiles, SourceChanged
+from reviewpulse.storage.layout import INCOMING, SourceObject, upload_key
+from reviewpulse.storage.objects import ObjectInfo
 from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType, drop_task_id
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.keys import is_valid_tenant
@@ -49,7 +51,7 @@ def split_source(
     source: SourceObject,
     *,
     tasks: TaskRepository,
-    store: ResultStore,
+    input_files: InputFiles,
     queue: WorkQueue,
     finalizer: FinalizeQueue,
     settings: Settings,
@@ -66,7 +68,7 @@ def split_source(
     if not is_valid_tenant(source.tenant):
         logger.warning("file under a prefix that is not a tenant name ignored")
         return SplitOutcome(None, "skipped", reason="not a tenant prefix")
-    info = store.source_info(source.key)
+    info = input_files.source_info(source.key)
     if info is None:
         return SplitOutcome(source.task_id, "skipped", reason="object no longer exists")
     correlation_id = info.metadata.get(CORRELATION_METADATA) or event_correlation_id
@@ -74,14 +76,14 @@ def split_source(
         logger.set_correlation_id(correlation_id)
 
     task = (
-        _task_for_drop(source, info, delivery, tasks, store, settings, correlation_id)
+        _task_for_drop(source, info, delivery, tasks, input_files, settings, correlation_id)
         if source.kind == INCOMING
         else _task_for_upload(source, info, tasks, correlation_id)
     )
     if isinstance(task, SplitOutcome):
         return task
     try:
-        return _split(source, info, task, tasks, store, queue, finalizer, settings, correlation_id)
+        return _split(source, info, task, tasks, input_files, queue, finalizer, settings, correlation_id)
     except Exception as exc:
         if not delivery.final:
             raise  # the queue delivers it again: the failure may be passing
@@ -93,10 +95,10 @@ def split_source(
 
 def _split(
     source: SourceObject,
-    info: SourceInfo,
+    info: ObjectInfo,
     task: Task,
     tasks: TaskRepository,
-    store: ResultStore,
+    input_files: InputFiles,
     queue: WorkQueue,
     finalizer: FinalizeQueue,
     settings: Settings,
@@ -119,7 +121,7 @@ def _split(
     )
     counter = _Counter()
     try:
-        rows = open_rows(store.open_source(source.key, etag=task.source_etag), spec)
+        rows = open_rows(input_files.open_source(source.key, etag=task.source_etag), spec)
         # LLM chunks are smaller so that one chunk's requests fit well inside the analyzer's timeout.
         max_items = settings.llm_chunk_max_items if task.options.engine == "llm" else settings.chunk_max_items
         chunks = chunk_rows(rows, max_items, settings.chunk_max_bytes)
@@ -163,7 +165,7 @@ class _Counter:
 
 
 def _task_for_upload(
-    source: SourceObject, info: SourceInfo, tasks: TaskRepository, correlation_id: str | None
+    source: SourceObject, info: ObjectInfo, tasks: TaskRepository, correlation_id: str | None
 ) -> Task | SplitOutcome:
     assert source.task_id is not None
     task = tasks.get(source.tenant, source.task_id)
@@ -185,14 +187,14 @@ def _task_for_upload(
 
 def _task_for_drop(
     source: SourceObject,
-    info: SourceInfo,
+    info: ObjectInfo,
     delivery: Delivery,
     tasks: TaskRepository,
-    store: ResultStore,
+    input_files: InputFiles,
     settings: Settings,
     correlation_id: str | None,
 ) -> Task | SplitOutcome:
-    task_id = drop_task_id(store.bucket, source.key, _drop_identity(info, delivery))
+    task_id = drop_task_id(input_files.bucket, source.key, _drop_identity(info, delivery))
     file_format = FileFormat.from_filename(source.filename)
     task = Task.new(
         source.tenant,
@@ -221,7 +223,7 @@ def _task_for_drop(
     return existing  # an earlier split died part-way: split again; chunks are counted once
 
 
-def _drop_identity(info: SourceInfo, delivery: Delivery) -> str:
+def _drop_identity(info: ObjectInfo, delivery: Delivery) -> str:
     """What makes one drop of a key: the write its S3 event reports (its sequencer, else its time),
     so a duplicated event maps to one task and a new write, same bytes or not, to a new one. Not
     the object's current ETag: a duplicate of an event that arrives after the key was written

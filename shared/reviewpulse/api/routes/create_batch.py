@@ -8,8 +8,8 @@ from reviewpulse.api.auth import caller_tenant, request_id
 from reviewpulse.api.idempotent import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import BatchCreated, CreateBatchRequest, TaskView, UploadView
-from reviewpulse.results.store import ResultStore
 from reviewpulse.settings import Settings
+from reviewpulse.storage.inputs import InputFiles
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.usecases.create_batch import create_batch_task
 from reviewpulse.usecases.options import resolve_options
@@ -30,7 +30,7 @@ def create_batch(
     idempotency_key: str | None = IdempotencyKeyHeader,
     tenant: str = Depends(caller_tenant),
     tasks: TaskRepository = Depends(deps.task_repository),
-    store: ResultStore = Depends(deps.result_store),
+    input_files: InputFiles = Depends(deps.input_files),
     settings: Settings = Depends(deps.settings),
     idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
 ) -> BatchCreated:
@@ -44,7 +44,7 @@ def create_batch(
             options=resolve_options(body.options.engine, body.options.aspects, body.options.report, settings),
             correlation_id=request_id(request),
             tasks=tasks,
-            store=store,
+            input_files=input_files,
             settings=settings,
         )
         return BatchCreated(

@@ -5,7 +5,8 @@ from reviewpulse.api.auth import caller_tenant
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import TaskView
 from reviewpulse.errors import NotFound
-from reviewpulse.results.store import ResultStore
+from reviewpulse.storage.inputs import InputFiles
+from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.usecases.delete_task import cancel_task, purge_task
@@ -24,12 +25,13 @@ def delete_task(
     purge: bool = Query(default=False, description="also delete the task's stored data"),
     tenant: str = Depends(caller_tenant),
     tasks: TaskRepository = Depends(deps.task_repository),
-    store: ResultStore = Depends(deps.result_store),
+    input_files: InputFiles = Depends(deps.input_files),
+    result_files: ResultFiles = Depends(deps.result_files),
 ):
     task = tasks.get(tenant, task_id) if is_valid_task_id(task_id) else None
     if task is None:
         raise NotFound("no such task")
     if purge:
-        purge_task(task, tasks=tasks, store=store)
+        purge_task(task, tasks=tasks, input_files=input_files, result_files=result_files)
         return Response(status_code=204)
     return TaskView.of(cancel_task(task, tasks=tasks))

@@ -9,8 +9,9 @@ from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import ResultFiles, ResultItem, ResultPage
 from reviewpulse.cursors import CursorSigner
 from reviewpulse.errors import NotFound
-from reviewpulse.results.store import ResultStore, conversations_key
 from reviewpulse.settings import Settings
+from reviewpulse.storage.layout import conversations_key
+from reviewpulse.storage.result_files import ResultFiles as StoredResultFiles
 from reviewpulse.tasks.model import is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
 
@@ -30,21 +31,22 @@ def get_results(
     cursor: str | None = Query(default=None, description="`next_cursor` of the previous page, as given"),
     tenant: str = Depends(caller_tenant),
     tasks: TaskRepository = Depends(deps.task_repository),
-    store: ResultStore = Depends(deps.result_store),
+    # The stored files; api.schemas.ResultFiles is the response's links to them.
+    result_files: StoredResultFiles = Depends(deps.result_files),
     settings: Settings = Depends(deps.settings),
     signer: CursorSigner = Depends(deps.cursor_signer),
 ) -> ResultPage:
     task = tasks.get(tenant, task_id) if is_valid_task_id(task_id) else None
     if task is None:
         raise NotFound("no such task")
-    page = read_results_page(task, store, signer, limit=limit, cursor=cursor)
+    page = read_results_page(task, result_files, signer, limit=limit, cursor=cursor)
     ttl = settings.results_url_ttl_seconds
     files = ResultFiles(
-        jsonl=store.presigned_get(task.results_key or "", ttl),
-        csv=store.presigned_get(task.results_csv_key or "", ttl),
+        jsonl=result_files.presigned_get(task.results_key or "", ttl),
+        csv=result_files.presigned_get(task.results_csv_key or "", ttl),
         # Finalize writes the conversations file exactly when it counts conversations in the summary.
         conversations=(
-            store.presigned_get(conversations_key(task.tenant, task.task_id), ttl)
+            result_files.presigned_get(conversations_key(task.tenant, task.task_id), ttl)
             if task.summary is not None and task.summary.conversations is not None
             else None
         ),

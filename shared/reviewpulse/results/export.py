@@ -1,0 +1,104 @@
+"""How results are written out: one JSONL line and one CSV row per item. The CSV keeps the input
+file's own columns (or an `id`), then the analysis columns and those of the options asked for;
+every cell is escaped so that spreadsheet programs never run it as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from typing import IO
+
+from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.results.model import ItemResult
+
+ANALYSIS_COLUMNS = [
+    "sentiment_label",
+    "sentiment_score",
+    "sentiment_confidence",
+    "sentiment_engine",
+    "error_code",
+    "error_detail",
+]
+# Spreadsheet programs run cells that start with these as formulas (CSV injection); plain
+# numbers such as a negative score are left alone.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
+class ResultsWriter:
+    """Writes each result to a JSONL file and a CSV file (both binary, UTF-8); the CSV header at
+    once. `input_columns` are the input file's own columns, whose cells each row then carries."""
+
+    def __init__(
+        self, jsonl_file: IO[bytes], csv_file: IO[bytes], options: AnalysisOptions, input_columns: list[str] | None
+    ) -> None:
+        self._jsonl_file = jsonl_file
+        self._csv_text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="", write_through=True)
+        self._csv = csv.writer(self._csv_text)
+        self._options = options
+        self._input_columns = input_columns
+        self._csv.writerow([safe_cell(c) for c in csv_header(options, input_columns)])
+
+    def write(self, result: ItemResult, source_columns: Mapping[str, str] | None = None) -> None:
+        """`source_columns`: the input row's cells by column name, when there are input columns."""
+        self._jsonl_file.write(jsonl_line(result))
+        if self._input_columns is not None:
+            own = [(source_columns or {}).get(name, "") for name in self._input_columns]
+        else:
+            own = [result.id]
+        self._csv.writerow([safe_cell(v) for v in own + analysis_cells(result) + option_cells(result, self._options)])
+
+    def close(self) -> None:
+        """Leave the CSV file open (and flushed) for its caller to upload."""
+        self._csv_text.detach()
+
+
+def jsonl_line(result: ItemResult) -> bytes:
+    return result.to_json().encode() + b"\n"
+
+
+def csv_header(options: AnalysisOptions, input_columns: list[str] | None) -> list[str]:
+    """The input's own columns then ours (renamed where the input has one of the same name), or
+    `id` then ours."""
+    analysis_columns = ANALYSIS_COLUMNS + option_columns(options)
+    if input_columns is None:
+        return ["id", *analysis_columns]
+    return input_columns + [_unique(name, input_columns) for name in analysis_columns]
+
+
+def analysis_cells(result: ItemResult) -> list[str]:
+    if result.error is not None:
+        return ["", "", "", "", result.error.code, result.error.detail]
+    return [result.label or "", f"{result.score}", f"{result.confidence}", result.engine or "", "", ""]
+
+
+def option_columns(options: AnalysisOptions) -> list[str]:
+    """Columns for what the task asked for: language (llm), each aspect's label and evidence, themes."""
+    columns = ["sentiment_language"] if options.engine == "llm" else []
+    for aspect in options.aspects:
+        columns += [f"aspect_{aspect}", f"aspect_{aspect}_evidence"]
+    return columns + (["themes"] if options.report else [])
+
+
+def option_cells(result: ItemResult, options: AnalysisOptions) -> list[str]:
+    cells = [result.language or ""] if options.engine == "llm" else []
+    found = {a.aspect: a for a in result.aspects or ()}
+    for aspect in options.aspects:
+        entry = found.get(aspect)
+        cells += [entry.label, entry.evidence or ""] if entry else ["", ""]
+    if options.report:
+        cells.append("; ".join(f"{t.theme} ({t.polarity})" for t in result.themes or ()))
+    return cells
+
+
+def safe_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _unique(name: str, taken: list[str]) -> str:
+    return name if name not in taken else f"reviewpulse_{name}"

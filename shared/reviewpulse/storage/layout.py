@@ -1,0 +1,78 @@
+"""Every key of the data bucket, as pure functions (no boto3):
+
+uploads/<tenant>/<task_id>/<filename>   files uploaded through the presigned POST
+incoming/<tenant>/<path>                files dropped by other systems
+results/<tenant>/<task_id>/parts/…      one JSONL part per chunk attempt
+results/<tenant>/<task_id>/results.*    merged results, JSONL and CSV
+results/<tenant>/<task_id>/conversations.jsonl   per-conversation summaries, for chat conversations
+outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their input's path
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+UPLOADS = "uploads"
+INCOMING = "incoming"
+RESULTS = "results"
+OUTGOING = "outgoing"
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """Where an input file came from, parsed from an S3 key."""
+
+    kind: str  # UPLOADS or INCOMING
+    tenant: str
+    key: str
+    task_id: str | None  # known for uploads; derived for drops
+    filename: str
+    relative_path: str  # for drops: the path under incoming/<tenant>/
+
+
+def parse_source_key(key: str) -> SourceObject | None:
+    parts = key.split("/")
+    if len(parts) == 4 and parts[0] == UPLOADS and all(parts[1:]):
+        return SourceObject(UPLOADS, parts[1], key, parts[2], parts[3], parts[3])
+    if len(parts) >= 3 and parts[0] == INCOMING and parts[1] and parts[-1]:
+        return SourceObject(INCOMING, parts[1], key, None, parts[-1], "/".join(parts[2:]))
+    return None
+
+
+def upload_key(tenant: str, task_id: str, filename: str) -> str:
+    return f"{upload_prefix(tenant, task_id)}{filename}"
+
+
+def upload_prefix(tenant: str, task_id: str) -> str:
+    """Where a task's upload lives (ends in "/", so one task's prefix never covers another's)."""
+    return f"{UPLOADS}/{tenant}/{task_id}/"
+
+
+def results_prefix(tenant: str, task_id: str) -> str:
+    """Where a task's results live (ends in "/", like upload_prefix)."""
+    return f"{RESULTS}/{tenant}/{task_id}/"
+
+
+def task_prefixes(tenant: str, task_id: str) -> tuple[str, str]:
+    """Where a task's own data lives: its upload and its results."""
+    return upload_prefix(tenant, task_id), results_prefix(tenant, task_id)
+
+
+def part_key(tenant: str, task_id: str, chunk: int, attempt: str) -> str:
+    """Each attempt at a chunk writes its own part; the task records which attempt counted."""
+    return f"{results_prefix(tenant, task_id)}parts/part-{chunk:06d}-{attempt}.jsonl"
+
+
+def results_keys(tenant: str, task_id: str) -> tuple[str, str]:
+    prefix = f"{results_prefix(tenant, task_id)}results"
+    return f"{prefix}.jsonl", f"{prefix}.csv"
+
+
+def conversations_key(tenant: str, task_id: str) -> str:
+    return f"{results_prefix(tenant, task_id)}conversations.jsonl"
+
+
+def outgoing_keys(source: SourceObject) -> tuple[str, str, str]:
+    """Where a drop's results are delivered: JSONL, CSV and, for chat conversations, their summaries."""
+    prefix = f"{OUTGOING}/{source.tenant}/{source.relative_path}"
+    return f"{prefix}.results.jsonl", f"{prefix}.results.csv", f"{prefix}.conversations.jsonl"

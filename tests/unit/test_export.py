@@ -1,0 +1,94 @@
+"""The result files' rendering: column order, the input's own columns, and CSV formula safety."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.results.export import ANALYSIS_COLUMNS, ResultsWriter, safe_cell
+from reviewpulse.results.model import AspectResult, ItemError, ItemResult, ThemeResult
+
+
+def written(options: AnalysisOptions, input_columns, rows) -> tuple[list[list[str]], list[ItemResult]]:
+    """Write (result, source columns) pairs; the CSV rows and the JSONL results read back."""
+    jsonl_file, csv_file = io.BytesIO(), io.BytesIO()
+    writer = ResultsWriter(jsonl_file, csv_file, options, input_columns)
+    for result, source_columns in rows:
+        writer.write(result, source_columns)
+    writer.close()
+    csv_rows = list(csv.reader(io.StringIO(csv_file.getvalue().decode("utf-8"), newline="")))
+    jsonl = [ItemResult.model_validate_json(line) for line in jsonl_file.getvalue().splitlines()]
+    return csv_rows, jsonl
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("-0.4019", "-0.4019"),
+        ("+12", "+12"),
+        ("plain text", "plain text"),
+        ("", ""),
+    ],
+)
+def test_csv_cells_cannot_become_formulas(cell, safe):
+    assert safe_cell(cell) == safe
+
+
+def test_the_input_columns_come_first_then_the_analysis_then_what_the_options_asked_for():
+    # Given an LLM task with an aspect and a report, over a file that has its own sentiment_label column
+    options = AnalysisOptions(engine="llm", aspects=["price"], report=True)
+    result = ItemResult(
+        row=1,
+        id="r1",
+        label="negative",
+        score=-0.5,
+        confidence=0.8,
+        engine="llm",
+        language="de",
+        aspects=[AspectResult(aspect="price", label="negative", evidence="=too dear")],
+        themes=[ThemeResult(theme="cost", polarity="complaint")],
+    )
+    source = {"text": "=cmd()", "sentiment_label": "theirs"}
+
+    # When its results are written
+    (header, row), jsonl = written(options, ["text", "sentiment_label"], [(result, source)])
+
+    # Then the input's columns come first, ours after them (renamed where the input has the name)
+    assert header[:2] == ["text", "sentiment_label"]
+    assert header[2:8] == ["reviewpulse_sentiment_label", *ANALYSIS_COLUMNS[1:]]
+    assert header[8:] == ["sentiment_language", "aspect_price", "aspect_price_evidence", "themes"]
+    # And each cell is the input's own or the result's, escaped where it could run as a formula
+    cells = dict(zip(header, row, strict=True))
+    assert cells["text"] == safe_cell(source["text"]) != source["text"]
+    assert cells["sentiment_label"] == "theirs"
+    assert (cells["reviewpulse_sentiment_label"], cells["sentiment_score"]) == ("negative", str(result.score))
+    assert cells["sentiment_language"] == "de"
+    assert (cells["aspect_price"], cells["aspect_price_evidence"]) == ("negative", "'=too dear")
+    assert cells["themes"] == "cost (complaint)"
+    # And the JSONL line is the result itself
+    assert jsonl == [result]
+
+
+def test_without_input_columns_each_row_starts_with_the_item_id_and_an_error_fills_its_columns():
+    # Given a text task whose second item failed
+    results = [
+        ItemResult(row=1, id="a", label="positive", score=0.4, confidence=0.9, engine="lexicon"),
+        ItemResult(row=2, id="b", error=ItemError(code="empty-text", detail="the text is empty")),
+    ]
+
+    # When the results are written
+    (header, *rows), jsonl = written(AnalysisOptions(), None, [(r, None) for r in results])
+
+    # Then the rows are the ids with the analysis columns, one per item, in order
+    assert header == ["id", *ANALYSIS_COLUMNS]
+    assert [dict(zip(header, row, strict=True)) for row in rows] == [
+        {"id": "a", **dict(zip(ANALYSIS_COLUMNS, ["positive", "0.4", "0.9", "lexicon", "", ""], strict=True))},
+        {"id": "b", **dict(zip(ANALYSIS_COLUMNS, ["", "", "", "", "empty-text", "the text is empty"], strict=True))},
+    ]
+    assert jsonl == results
