@@ -4,7 +4,8 @@ import time
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from reviewpulse.analysis.engines import LazyLlmEngine
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.engines.llm import LazyLlmEngine
 from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, correlation_id_of
 from reviewpulse.settings import get_settings
@@ -12,7 +13,7 @@ from reviewpulse.usecases.finalize import finalize_request
 from reviewpulse.wiring import result_store, task_repository
 from reviewpulse.workers import sqs_lambda_handler
 
-# Writes the executive summary of an LLM task's report; openai is imported only for the first one.
+# Writes the executive summary of an llm or auto task's report; openai is imported only for the first.
 llm_engine = LazyLlmEngine()
 MARK_READY_SECONDS = 30
 
@@ -25,7 +26,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         tasks=task_repository(),
         store=result_store(),
         settings=get_settings(),
-        llm=llm_engine,
+        parts=EngineParts(get_settings(), llm=llm_engine),
         # The summary's LLM request gives up in time to mark the task ready within the timeout.
         deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - MARK_READY_SECONDS,
     )

@@ -15,6 +15,7 @@ from reviewpulse.results.store import ResultStore, upload_key
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.usecases.options import engine_notes
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -53,6 +54,7 @@ def create_batch_task(
         text_field=text_field,
         id_field=id_field,
         options=options,
+        notes=engine_notes(options, settings),
     )
     tasks.create(task)
     url, fields, expires_at = store.presigned_upload(

@@ -14,9 +14,10 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
+from reviewpulse.analysis.engines.base import Engine, EngineParts
+from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
@@ -36,9 +37,6 @@ from reviewpulse.results.summary import SummaryBuilder
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import Task, TaskError, TaskType
 from reviewpulse.tasks.repository import TaskRepository
-
-if TYPE_CHECKING:
-    from reviewpulse.analysis.llm.engine import LlmEngine
 
 ANALYSIS_COLUMNS = [
     "sentiment_label",
@@ -68,14 +66,14 @@ def finalize_request(
     tasks: TaskRepository,
     store: ResultStore,
     settings: Settings,
-    llm: Callable[[], LlmEngine] | None = None,
+    parts: EngineParts | None = None,
     deadline: float | None = None,
 ) -> bool:
     """Handle a finalize request: a duplicate, or one for a task that already ended, does nothing."""
     task = tasks.get(request.tenant, request.task_id)
     if task is None or not task.needs_finalizing:
         return False
-    return finalize_task(task, tasks=tasks, store=store, settings=settings, llm=llm, deadline=deadline)
+    return finalize_task(task, tasks=tasks, store=store, settings=settings, parts=parts, deadline=deadline)
 
 
 def finalize_task(
@@ -84,11 +82,13 @@ def finalize_task(
     tasks: TaskRepository,
     store: ResultStore,
     settings: Settings,
-    llm: Callable[[], LlmEngine] | None = None,
+    parts: EngineParts | None = None,
     deadline: float | None = None,
 ) -> bool:
-    """Write the merged results and mark the task ready. True if this call made it ready.
-    `llm` writes the executive summary of an LLM task's report, if it can before `deadline`."""
+    """Write the merged results and mark the task ready. True if this call made it ready. The
+    task's engine (built from `parts`) names its extra CSV columns and writes the executive
+    summary of its report, if it can before `deadline` (else a template does)."""
+    engine = engine_for(task.options, parts or EngineParts(settings))
     jsonl_key, csv_key = results_keys(task.tenant, task.task_id)
     summary = SummaryBuilder()
     conversations = ConversationsBuilder()
@@ -102,7 +102,7 @@ def finalize_task(
         if themes is not None:
             results = _each(results, themes.add)
         try:
-            written = _write_outputs(task, results, summary, store, settings, jsonl_file, csv_file)
+            written = _write_outputs(task, engine, results, summary, store, settings, jsonl_file, csv_file)
         except SourceChanged as exc:
             logger.warning("input replaced before finalizing", extra={"tenant": task.tenant, "task_id": task.task_id})
             tasks.mark_error(task.tenant, task.task_id, TaskError(code="source-changed", detail=str(exc)))
@@ -127,10 +127,7 @@ def finalize_task(
                 store.copy(conversations_key(task.tenant, task.task_id), out_conversations, task_id=task.task_id)
     report, usage = None, None
     if themes is not None:
-        writer = (
-            partial(llm().summarize, deadline=deadline) if llm is not None and task.options.engine == "llm" else None
-        )
-        report, spent = build_report(task_summary, themes.top(), writer)
+        report, spent = build_report(task_summary, themes.top(), engine.summary_writer(deadline))
         usage = spent if spent.requests else None
     won = tasks.mark_ready(
         task.tenant,
@@ -187,6 +184,7 @@ def _merged_results(task: Task, store: ResultStore) -> Iterator[ItemResult]:
 
 def _write_outputs(
     task: Task,
+    engine: Engine,
     results: Iterator[ItemResult],
     summary: SummaryBuilder,
     store: ResultStore,
@@ -197,7 +195,7 @@ def _write_outputs(
     csv_text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(csv_text)
     input_columns = task.columns if (task.source_key and task.format and task.columns) else None
-    analysis_columns = ANALYSIS_COLUMNS + _option_columns(task)
+    analysis_columns = ANALYSIS_COLUMNS + _option_columns(task, engine)
     if input_columns is not None:
         analysis = [_unique(name, input_columns) for name in analysis_columns]
         writer.writerow([_safe_cell(c) for c in input_columns + analysis])
@@ -219,7 +217,7 @@ def _write_outputs(
             own = [row.columns.get(name, "") for name in input_columns]
         else:
             own = [result.id]
-        writer.writerow([_safe_cell(v) for v in own + _analysis_cells(result) + _option_cells(result, task)])
+        writer.writerow([_safe_cell(v) for v in own + _analysis_cells(result) + _option_cells(result, task, engine)])
     csv_text.detach()
     return written
 
@@ -240,16 +238,17 @@ def _analysis_cells(result: ItemResult) -> list[str]:
     return [result.label or "", f"{result.score}", f"{result.confidence}", result.engine or "", "", ""]
 
 
-def _option_columns(task: Task) -> list[str]:
-    """Columns for what the task asked for: language (llm), each aspect's label and evidence, themes."""
-    columns = ["sentiment_language"] if task.options.engine == "llm" else []
+def _option_columns(task: Task, engine: Engine) -> list[str]:
+    """Columns for what the task asked for: the engine's own (llm: language), each aspect's label
+    and evidence, themes."""
+    columns = engine.csv_columns()
     for aspect in task.options.aspects:
         columns += [f"aspect_{aspect}", f"aspect_{aspect}_evidence"]
     return columns + (["themes"] if task.options.report else [])
 
 
-def _option_cells(result: ItemResult, task: Task) -> list[str]:
-    cells = [result.language or ""] if task.options.engine == "llm" else []
+def _option_cells(result: ItemResult, task: Task, engine: Engine) -> list[str]:
+    cells = engine.csv_cells(result)
     found = {a.aspect: a for a in result.aspects or ()}
     for aspect in task.options.aspects:
         entry = found.get(aspect)
