@@ -31,7 +31,7 @@ class AutoEngine:
     name = "auto"
     spends_tokens = True
 
-    def __init__(self, parts: EngineParts, options: AnalysisOptions | None = None) -> None:
+    def __init__(self, parts: EngineParts) -> None:
         self._parts = parts
 
     @property

@@ -7,9 +7,9 @@ registry (registry.py) builds the one a task's options name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol
 
 from reviewpulse.analysis.base import Analysis, Analyzer, Usage
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.settings import Settings
 
-Key = TypeVar("Key", bound=Hashable)
 # Writes a report's executive summary from its facts (JSON): the text, or None, and what it cost.
 SummaryWriter = Callable[[str], "tuple[str | None, Usage]"]
 

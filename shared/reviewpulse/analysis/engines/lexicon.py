@@ -65,7 +65,7 @@ class LexiconEngine:
     uses_llm_queue = False
     spends_tokens = False
 
-    def __init__(self, parts: EngineParts, options: AnalysisOptions | None = None) -> None:
+    def __init__(self, parts: EngineParts) -> None:
         self._parts = parts
 
     @cached_property

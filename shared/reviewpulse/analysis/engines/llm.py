@@ -92,7 +92,7 @@ class LlmTaskEngine:
     uses_llm_queue = True
     spends_tokens = True
 
-    def __init__(self, parts: EngineParts, options: AnalysisOptions | None = None) -> None:
+    def __init__(self, parts: EngineParts) -> None:
         self._parts = parts
 
     @cached_property
