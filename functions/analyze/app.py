@@ -4,7 +4,8 @@ import time
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from reviewpulse.analysis.engines import LazyLlmEngine
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.engines.llm import LazyLlmEngine
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
@@ -26,7 +27,8 @@ OPTIONAL_SETTINGS = (
 )
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
-# Built once per execution environment; the LLM engine (and openai) only for the first LLM task.
+# Built once per execution environment; the LLM engine (and openai) only for the first chunk that
+# asks the LLM (an llm or auto task).
 analyzer = LexiconAnalyzer()
 llm_engine = LazyLlmEngine()
 STORE_AND_COUNT_SECONDS = 20
@@ -36,16 +38,14 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     correlation_id = correlation_id_of(record.message_attributes)
     logger.set_correlation_id(correlation_id)
     message = WorkMessage.model_validate_json(record.body)
+    parts = EngineParts(get_settings(), lexicon=analyzer, llm=llm_engine, cache=result_cache())
     process_chunk(
         message,
-        analyzer=analyzer,
+        parts=parts,
         tasks=task_repository(),
         result_files=result_files(),
         finalizer=finalize_queue(),
         correlation_id=correlation_id,
-        llm=llm_engine,
-        cache=result_cache(),
-        fallback=get_settings().llm_fallback,
         # LLM requests stop in time to store and count the chunk before the function's timeout.
         deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - STORE_AND_COUNT_SECONDS,
     )

@@ -4,7 +4,8 @@ import time
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from reviewpulse.analysis.engines import LazyLlmEngine
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.engines.llm import LazyLlmEngine
 from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
@@ -18,7 +19,7 @@ REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME")
 OPTIONAL_SETTINGS = ("MAX_TEXT_CHARS", "LLM_API_KEY_SECRET", "LLM_MODEL", "OPENAI_BASE_URL")
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
-# Writes the executive summary of an LLM task's report; openai is imported only for the first one.
+# Writes the executive summary of an llm or auto task's report; openai is imported only for the first.
 llm_engine = LazyLlmEngine()
 MARK_READY_SECONDS = 30
 
@@ -32,7 +33,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         input_files=input_files(),
         result_files=result_files(),
         settings=get_settings(),
-        llm=llm_engine,
+        parts=EngineParts(get_settings(), llm=llm_engine),
         # The summary's LLM request gives up in time to mark the task ready within the timeout.
         deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - MARK_READY_SECONDS,
     )

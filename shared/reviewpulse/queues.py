@@ -10,8 +10,9 @@ import json
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, StringConstraints, model_validator
 
+from reviewpulse.results.model import MessageRef
 from reviewpulse.tasks.model import TASK_ID_PATTERN
 from reviewpulse.tenants.keys import TENANT_PATTERN
 
@@ -26,14 +27,37 @@ _BATCH_ENTRIES = 10
 _BATCH_BYTES = 250_000
 
 
+class RowError(BaseModel):
+    code: str
+    detail: str = ""
+
+
+class WorkItem(BaseModel):
+    """One row of a chunk: its text to analyse, or the error the splitter found in it."""
+
+    row: int
+    id: str
+    text: str | None = None
+    error: RowError | None = None
+    conversation: MessageRef | None = None  # where a chat message sits
+
+    @model_validator(mode="after")
+    def _text_or_error(self) -> WorkItem:
+        # The splitter sends one or the other; an item with neither is an error of its own, not
+        # a reason to fail (and redeliver) its whole chunk.
+        if self.text is None and self.error is None:
+            self.error = RowError(code="invalid-row", detail="the item carried neither a text nor an error")
+        return self
+
+
 class WorkMessage(BaseModel):
     tenant: TenantName
     task_id: TaskId
     chunk: int
-    items: list[dict[str, Any]]  # {"row", "id", "text"} or {"row", "id", "error": {...}}
+    items: list[WorkItem]
 
     def body(self) -> str:
-        return json.dumps(self.model_dump(), separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(self.model_dump(exclude_none=True), separators=(",", ":"), ensure_ascii=False)
 
 
 class FinalizeRequest(BaseModel):
@@ -67,16 +91,18 @@ class FinalizeQueue:
 
 
 class WorkQueue:
-    """The work queues: one per engine. LLM chunks have a queue of their own so that its consumer's
-    concurrency can be capped to the provider's rate limit without holding back lexicon work."""
+    """The work queues. Chunks that call the LLM have a queue of their own (an engine says whether
+    its chunks do) so that its consumer's concurrency can be capped to the provider's rate limit
+    without holding back lexicon work."""
 
     def __init__(self, queue_url: str, sqs: Any, *, llm_queue_url: str = "") -> None:
-        self._urls = {"lexicon": queue_url, "llm": llm_queue_url or queue_url}
+        self._url = queue_url
+        self._llm_url = llm_queue_url or queue_url
         self._sqs = sqs
 
-    def send(self, messages: Iterable[WorkMessage], correlation_id: str | None, *, engine: str = "lexicon") -> int:
+    def send(self, messages: Iterable[WorkMessage], correlation_id: str | None, *, llm_queue: bool = False) -> int:
         """Send messages in as few SendMessageBatch calls as the limits allow. Returns the count."""
-        url = self._urls[engine]
+        url = self._llm_url if llm_queue else self._url
         sent = 0
         batch: list[dict[str, Any]] = []
         batch_bytes = 0

@@ -17,6 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from reviewpulse.analysis.engine_names import EngineName
+
 
 class Settings(BaseModel):
     """Every knob the functions read. Names match the template's environment variables."""
@@ -51,7 +53,10 @@ class Settings(BaseModel):
 
     # Analysis engines. The lexicon engine needs nothing; the LLM engine needs a key from one of:
     # OPENAI_API_KEY (local runs), a Secrets Manager secret or an SSM SecureString (Lambda).
-    default_engine: Literal["lexicon", "llm"] = "lexicon"
+    default_engine: EngineName = "lexicon"
+    # auto: items whose calibrated lexicon confidence is below this go to the LLM (a task may name
+    # its own min_confidence). README, Engines, has the share sent and the accuracy per threshold.
+    auto_min_confidence: float = Field(default=0.7, ge=0, le=1)
     llm_model: str = "gpt-4o-mini"
     openai_base_url: str = ""  # any OpenAI-compatible endpoint; empty means OpenAI itself
     openai_api_key: SecretStr = SecretStr("")

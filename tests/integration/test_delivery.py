@@ -24,7 +24,7 @@ class DiesAfterFirstBatch(WorkQueue):
     def __init__(self, real: WorkQueue) -> None:
         self.real = real
 
-    def send(self, messages, correlation_id, *, engine="lexicon"):
+    def send(self, messages, correlation_id, *, llm_queue=False):
         def first_batch_then_die():
             for count, message in enumerate(messages):
                 # SendMessageBatch goes out 10 at a time: the first ten are on the queue by now.
@@ -32,7 +32,7 @@ class DiesAfterFirstBatch(WorkQueue):
                     raise TimeoutError("the split function ran out of time")
                 yield message
 
-        return self.real.send(first_batch_then_die(), correlation_id, engine=engine)
+        return self.real.send(first_batch_then_die(), correlation_id, llm_queue=llm_queue)
 
 
 def test_a_split_that_died_part_way_is_redone_and_counts_once(client, poller, stack, monkeypatch):
@@ -88,12 +88,13 @@ def test_a_losing_duplicate_never_replaces_the_counted_results(client, poller):
     assert results_of(client, task_id)[0]["label"] == "positive"
 
     # When a late duplicate of the chunk arrives with different results (a dead-lettered copy)
-    from reviewpulse.queues import WorkMessage
+    from reviewpulse.queues import WorkItem, WorkMessage
 
-    duplicate = WorkMessage(tenant="acme", task_id=task_id, chunk=0, items=[{"row": 1, "id": "t1", "text": "x"}])
+    item = WorkItem(row=1, id="t1", text="x")
+    duplicate = WorkMessage(tenant="acme", task_id=task_id, chunk=0, items=[item])
     outcome = store_and_count(
         duplicate,
-        [ItemResult.failed({"row": 1, "id": "t1"}, "dead-lettered", "late copy")],
+        [ItemResult.failed(item, "dead-lettered", "late copy")],
         tasks=task_repository(),
         result_files=result_files(),
         finalizer=finalize_queue(),

@@ -307,6 +307,11 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("id empty", _post(TEXT, {"text": "ok", "id": ""})),
             ("id 257 characters", _post(TEXT, {"text": "ok", "id": "i" * 257})),
             ("engine unknown", _post(TEXT, {"text": "ok", "options": {"engine": "gpt"}})),
+            ("min_confidence over 1", _post(TEXT, {"text": "ok", "options": {"engine": "auto", "min_confidence": 2}})),
+            (
+                "min_confidence on lexicon",
+                _post(TEXT, {"text": "ok", "options": {"engine": "lexicon", "min_confidence": 0.5}}),
+            ),
             ("aspects repeated", _post(TEXT, {"text": "ok", "options": {"aspects": ["a", "A"]}})),
             ("21 aspects", _post(TEXT, {"text": "ok", "options": {"aspects": [f"a{n}" for n in range(21)]}})),
             ("body a list", _post(TEXT, "[]")),

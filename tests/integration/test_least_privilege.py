@@ -114,6 +114,9 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     llm_options = {"engine": "llm", "aspects": ["delivery"], "report": True}
     llm_file = ("\n".join(POSITIVE + NEGATIVE) + "\n").encode()
     llm_batch = upload(client, "llm.txt", llm_file, options=llm_options)
+    # (and an auto batch whose unsure items, here all of them, go to the LLM)
+    auto_options = {"engine": "auto", "min_confidence": 1.0, "report": True}
+    auto_batch = upload(client, "auto.txt", b"It came on Tuesday.\nThe box is blue.\n", options=auto_options)
     poller.drain()
     cached_batch = upload(client, "again.txt", llm_file, options=llm_options)
     poller.drain()
@@ -131,6 +134,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     llm_task, cached_task = (client.call("GET", f"/v1/tasks/{t}").json() for t in (llm_batch, cached_batch))
     assert llm_task["report"]["written_by"] == "llm"
     assert (llm_task["usage"]["cached_items"], cached_task["usage"]["cached_items"]) == (0, 6)
+    assert client.call("GET", f"/v1/tasks/{auto_batch}").json()["answered_by"] == {"llm": 2}
     client.call("POST", "/v1/batches", {"filename": "later.csv"})
     assert results_of(client, failing)[0]["error"]["code"] == "dead-lettered"
     assert client.call("DELETE", f"/v1/tasks/{batch_id}", query={"purge": "true"}).status == 204

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.analysis.llm.client import build_engine
 from reviewpulse.analysis.options import AnalysisOptions
@@ -19,9 +21,9 @@ def test_a_repeat_in_another_spacing_is_sent_once_and_keeps_only_evidence_found_
     with FakeOpenAI() as server:
         engine = build_engine(Settings(openai_api_key="test", openai_base_url=server.base_url, llm_max_retries=0))
         # When the chunk is analysed with the aspect "battery"
-        results, usage = analyse_items(
-            message, LexiconAnalyzer(), AnalysisOptions(engine="llm", aspects=["battery"]), llm=lambda: engine
-        )
+        options = AnalysisOptions(engine="llm", aspects=["battery"])
+        parts = EngineParts(Settings(openai_api_key="test"), lexicon=LexiconAnalyzer(), llm=lambda: engine)
+        results, usage = analyse_items(message, engine_for(options, parts), options)
         # Then one request carried the two distinct texts only
         assert server.stats().item_counts == [2]
     assert (usage.requests, usage.cached_items) == (1, 1)

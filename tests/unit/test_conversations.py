@@ -20,6 +20,7 @@ from reviewpulse.ingest.readers import (
     RowStream,
     open_rows,
 )
+from reviewpulse.queues import WorkItem
 from reviewpulse.results.conversations import (
     CLEAR_SCORE,
     LABEL_THRESHOLD,
@@ -666,10 +667,10 @@ def test_trajectory(scores: list[float], start: float, end: float, direction: st
 
 def message(row: int, conversation: str, turn: int, speaker: str | None, score: float | None) -> ItemResult:
     reference = {"conversation_id": conversation, "turn": turn, "speaker": speaker}
-    item = {"row": row, "id": f"{conversation}#{turn}" if turn else conversation, "conversation": reference}
+    item = WorkItem(row=row, id=f"{conversation}#{turn}" if turn else conversation, text="", conversation=reference)
     if score is None:
         return ItemResult.failed(item, "empty-text", "text is empty")
-    return ItemResult(row=row, id=item["id"], label="neutral", score=score, confidence=0.5, conversation=reference)
+    return ItemResult(row=row, id=item.id, label="neutral", score=score, confidence=0.5, conversation=reference)
 
 
 def summarise(results: list[ItemResult]) -> tuple[list[ConversationSummary], ConversationsBuilder]:

@@ -6,15 +6,20 @@ import csv
 import io
 
 import pytest
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.results.export import ANALYSIS_COLUMNS, ResultsWriter, safe_cell
 from reviewpulse.results.model import AspectResult, ItemError, ItemResult, ThemeResult
+from reviewpulse.settings import Settings
 
 
 def written(options: AnalysisOptions, input_columns, rows) -> tuple[list[list[str]], list[ItemResult]]:
     """Write (result, source columns) pairs; the CSV rows and the JSONL results read back."""
     jsonl_file, csv_file = io.BytesIO(), io.BytesIO()
-    writer = ResultsWriter(jsonl_file, csv_file, options, input_columns)
+    # The task's own engine names its extra columns (llm and auto: the detected language).
+    engine = engine_for(options, EngineParts(Settings()))
+    writer = ResultsWriter(jsonl_file, csv_file, options, engine, input_columns)
     for result, source_columns in rows:
         writer.write(result, source_columns)
     writer.close()

@@ -61,14 +61,15 @@ def test_a_fitted_calibration_gives_probabilities_and_ships_as_json(tmp_path):
     assert confidences == calibrate.scored(fitted, rows)
 
 
-def test_the_report_routes_through_the_real_llm_engine_to_the_oracle():
+def test_the_report_routes_through_the_real_auto_engine_to_the_oracle():
     # Given made-up labelled texts and an oracle that is always right
     labelled = labelled_set()
-    lexicon = LexiconAnalyzer().analyze(labelled.texts)
+    analyzer = LexiconAnalyzer()
+    lexicon = analyzer.analyze(labelled.texts)
     with FakeOpenAI(oracle=Oracle(dict(zip(labelled.texts, labelled.gold, strict=True)), accuracy=1.0)) as server:
         engine = quality.llm_engine(server.base_url, "test", "fake-sentiment-1")
         # When the report runs with a threshold that sends everything and one that sends nothing
-        text = quality.set_report(labelled, lexicon, lambda texts: quality.llm_labels(engine, texts), [1.0, 0.0])
+        text = quality.set_report(labelled, lexicon, *quality.runs(engine, analyzer), [1.0, 0.0])
         requests = server.stats().requests
     rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in text.splitlines() if line.startswith("| ")}
     # Then llm-only and auto-below-1.0 are perfect and send everything; auto-below-0.0 sends none

@@ -98,9 +98,12 @@ def bench_cache() -> dict:
     import boto3
     from moto import mock_aws
     from reviewpulse.analysis.cache import ResultCache
+    from reviewpulse.analysis.engines.base import EngineParts
+    from reviewpulse.analysis.engines.registry import engine_for
     from reviewpulse.analysis.lexicon import LexiconAnalyzer
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.queues import WorkMessage
+    from reviewpulse.settings import Settings
     from reviewpulse.usecases.analyse_chunk import analyse_items
 
     earlier = distinct_reviews(REVIEWS)
@@ -118,13 +121,14 @@ def bench_cache() -> dict:
         cache = ResultCache("cache", dynamodb, ttl_days=1)
         engine = _engine(server, llm_concurrency=8)
         options = AnalysisOptions(engine="llm")
-        lexicon = LexiconAnalyzer()
+        settings = Settings(openai_api_key="bench")  # the engine below is the one the key would build
+        llm = engine_for(options, EngineParts(settings, lexicon=LexiconAnalyzer(), llm=lambda: engine, cache=cache))
 
         def run(texts: list[str]) -> tuple[int, int, int]:
             server.reset()
             items = [{"row": n, "id": str(n), "text": t} for n, t in enumerate(texts, start=1)]
             message = WorkMessage(tenant="bench", task_id="b" * 28, chunk=0, items=items)
-            results, usage = analyse_items(message, lexicon, options, llm=lambda: engine, cache=cache)
+            results, usage = analyse_items(message, llm, options)
             assert len(results) == len(texts)
             return sum(server.stats().item_counts), server.stats().requests, usage.cached_items
 

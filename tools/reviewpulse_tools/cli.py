@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from reviewpulse.analysis.engine_names import ENGINE_NAMES
 
 from reviewpulse_tools.client import ApiClient, ApiError
 from reviewpulse_tools.keys import KeyAdminError, create_key, list_keys, resolve_target, revoke_key, session_for
@@ -53,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--text-field")
     analyze.add_argument("--id-field")
     analyze.add_argument("--out", type=Path, help="results file, .csv (input columns kept) or .jsonl")
-    analyze.add_argument("--engine", choices=["lexicon", "llm"], help="default: the deployment's")
+    analyze.add_argument("--engine", choices=ENGINE_NAMES, help="default: the deployment's")
+    analyze.add_argument(
+        "--min-confidence", type=float, help="auto: items the lexicon is less sure of go to the LLM (0..1)"
+    )
     analyze.add_argument("--aspects", help="comma-separated aspects to rate, e.g. battery,price,support")
     analyze.add_argument("--report", action="store_true", help="add the main themes and an executive summary")
     analyze.add_argument("--no-progress", action="store_true")
@@ -293,6 +297,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if args.engine:
         options["engine"] = args.engine
+    if args.min_confidence is not None:
+        options["min_confidence"] = args.min_confidence
     if args.aspects:
         options["aspects"] = [aspect.strip() for aspect in args.aspects.split(",") if aspect.strip()]
     if args.report:

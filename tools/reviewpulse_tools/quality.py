@@ -3,9 +3,10 @@ sentences in ../shared/data (read as three classes: labelled_data.py).
 
 Per data set it prints the lexicon's accuracy and macro-F1, how often it flags a language it does
 not read, its calibration (expected calibration error and a reliability table); then the LLM
-engine's accuracy, macro-F1 and tokens; then `auto` at several thresholds: items whose calibrated
-confidence is below the threshold, or that are flagged, go to the LLM (routing.needs_llm, the rule
-the auto engine calls), the rest keep the lexicon's label.
+engine's accuracy, macro-F1 and tokens; then the `auto` engine itself
+(reviewpulse.analysis.engines.auto, through the engine interface) at several thresholds: items
+whose calibrated confidence is below the threshold, or that are flagged, go to the LLM, the rest
+keep the lexicon's label.
 
 The LLM is the real engine code (reviewpulse.analysis.llm) talking HTTP to:
 - ENGINE=oracle (default): the fake OpenAI server in oracle mode, answering each text's gold label
@@ -26,9 +27,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from reviewpulse.analysis.base import Sentiment
+from reviewpulse.analysis.base import Analysis, Sentiment
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.engines.lexicon import LexiconEngine
+from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
-from reviewpulse.analysis.routing import needs_llm
+from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.settings import Settings
 
 from reviewpulse_tools.calibrate import expected_calibration_error, reliability_table
 from reviewpulse_tools.labelled_data import DEFAULT_DATA_DIR, LabelledSet, load_sets
@@ -84,7 +89,29 @@ def llm_labels(engine, texts: list[str]) -> tuple[list[str | None], int]:
     return labels, outcome.usage.input_tokens + outcome.usage.output_tokens
 
 
-def set_report(labelled: LabelledSet, lexicon: list[Sentiment], run_llm: LlmRun, thresholds: Sequence[float]) -> str:
+AutoRun = Callable[[list[str], float], tuple[list[str | None], int, int]]
+
+
+def auto_labels(
+    engine, analyzer: LexiconAnalyzer, texts: list[str], threshold: float
+) -> tuple[list[str | None], int, int]:
+    """The auto engine at `threshold`, over this LLM engine: its label per text (None when
+    unanswered), how many items it sent to the LLM, and the tokens they took."""
+    # A key says an LLM is configured; the fail policy leaves unanswered items unanswered, so they
+    # count as wrong here as they do for the llm row.
+    settings = Settings(openai_api_key="quality", llm_fallback="fail")
+    options = AnalysisOptions(engine="auto", min_confidence=threshold)
+    auto = engine_for(options, EngineParts(settings, lexicon=analyzer, llm=lambda: engine))
+    chunk = auto.analyse("quality", dict(enumerate(texts)), options)
+    answers = [chunk.answers[n] for n in range(len(texts))]
+    labels = [a.sentiment.label.value if isinstance(a, Analysis) else None for a in answers]
+    settled = sum(1 for a in answers if isinstance(a, Analysis) and a.engine == LexiconEngine.name)
+    return labels, len(texts) - settled, chunk.usage.input_tokens + chunk.usage.output_tokens
+
+
+def set_report(
+    labelled: LabelledSet, lexicon: list[Sentiment], run_llm: LlmRun, run_auto: AutoRun, thresholds: Sequence[float]
+) -> str:
     gold = labelled.gold
     lexicon_labels = [s.label.value for s in lexicon]
     right = [label == g for label, g in zip(lexicon_labels, gold, strict=True)]
@@ -106,19 +133,9 @@ def set_report(labelled: LabelledSet, lexicon: list[Sentiment], run_llm: LlmRun,
         ("llm", llm_accuracy, macro_f1(llm_answers, gold), 1.0, llm_tokens),
     ]
     for threshold in thresholds:
-        routed = [n for n, s in enumerate(lexicon) if needs_llm(s, threshold)]
-        answers, tokens = run_llm([labelled.texts[n] for n in routed]) if routed else ([], 0)
-        combined: list[str | None] = list(lexicon_labels)
-        for n, answer in zip(routed, answers, strict=True):
-            combined[n] = answer
+        combined, sent, tokens = run_auto(labelled.texts, threshold)
         rows.append(
-            (
-                f"auto < {threshold:.2f}",
-                accuracy(combined, gold),
-                macro_f1(combined, gold),
-                len(routed) / len(gold),
-                tokens,
-            )
+            (f"auto < {threshold:.2f}", accuracy(combined, gold), macro_f1(combined, gold), sent / len(gold), tokens)
         )
     lines += [
         "| engine | accuracy | macro-F1 | sent to LLM | LLM tokens | accuracy vs llm |",
@@ -128,6 +145,14 @@ def set_report(labelled: LabelledSet, lexicon: list[Sentiment], run_llm: LlmRun,
         relative = acc / llm_accuracy if llm_accuracy else 0.0
         lines.append(f"| {name} | {acc:.3f} | {f1:.3f} | {share:.1%} | {tokens:,} | {relative:.0%} |")
     return "\n".join(lines)
+
+
+def runs(engine, analyzer: LexiconAnalyzer) -> tuple[LlmRun, AutoRun]:
+    """The llm engine and the auto engine, both over this LLM engine."""
+    return (
+        lambda texts: llm_labels(engine, texts),
+        lambda texts, threshold: auto_labels(engine, analyzer, texts, threshold),
+    )
 
 
 def worst_case() -> str:
@@ -177,14 +202,14 @@ def main(argv: list[str] | None = None) -> int:
             oracle = Oracle(dict(zip(labelled.texts, labelled.gold, strict=True)), args.oracle_accuracy)
             with FakeOpenAI(oracle=oracle) as server:
                 engine = llm_engine(server.base_url, "oracle", "fake-sentiment-1")
-                print(set_report(labelled, lexicon, lambda texts, e=engine: llm_labels(e, texts), thresholds))
+                print(set_report(labelled, lexicon, *runs(engine, analyzer), thresholds))
         else:
             engine = llm_engine(
                 os.environ.get("OPENAI_BASE_URL") or "",
                 os.environ.get("OPENAI_API_KEY", ""),
                 os.environ.get("OPENAI_MODEL") or "gpt-4o-mini",
             )
-            print(set_report(labelled, lexicon, lambda texts, e=engine: llm_labels(e, texts), thresholds))
+            print(set_report(labelled, lexicon, *runs(engine, analyzer), thresholds))
         print()
     print(worst_case())
     return 0

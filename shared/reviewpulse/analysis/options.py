@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
-Engine = Literal["lexicon", "llm"]
+from reviewpulse.analysis.engine_names import EngineName
 
 
 class AnalysisOptions(BaseModel):
     """Stored on the task when it is created, so a later change of the default cannot alter it."""
 
-    engine: Engine = "lexicon"
+    engine: EngineName = "lexicon"
     aspects: list[str] = Field(default_factory=list)
     report: bool = False
+    # auto only: items whose calibrated lexicon confidence is below this go to the LLM.
+    min_confidence: float | None = Field(default=None, ge=0, le=1)

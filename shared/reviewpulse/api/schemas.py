@@ -7,6 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from reviewpulse.analysis.engine_names import EngineName
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.settings import Settings, get_settings
@@ -22,8 +25,21 @@ Aspect = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 
 class OptionsRequest(_Strict):
-    engine: Literal["lexicon", "llm"] | None = Field(
-        default=None, description="The analysis engine; the deployment's default when left out"
+    engine: EngineName | None = Field(
+        default=None,
+        description=(
+            "The analysis engine; the deployment's default when left out. lexicon: offline and free; "
+            "llm: every item by the LLM; auto: the lexicon first, the items it is unsure of by the LLM"
+        ),
+    )
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description=(
+            "auto only: items whose calibrated lexicon confidence is below this go to the LLM; "
+            "the deployment's AutoMinConfidence when left out"
+        ),
     )
     aspects: list[Aspect] = Field(
         default_factory=list,
@@ -87,7 +103,12 @@ class TaskView(BaseModel):
     format: str | None = None
     progress: Progress
     options: AnalysisOptions
-    usage: UsageView | None = Field(default=None, description="LLM tasks only")
+    usage: UsageView | None = Field(default=None, description="Tasks on the llm and auto engines only")
+    answered_by: dict[str, int] = Field(
+        default_factory=dict,
+        description="Items answered by each engine: lexicon, llm, lexicon-fallback (cached LLM answers count as llm)",
+    )
+    notes: list[str] = Field(default_factory=list, description="How the task was run, where a client should know")
     summary: Summary | None = None
     report: Report | None = Field(default=None, description="When the task asked for options.report")
     error: TaskError | None = None
@@ -97,8 +118,8 @@ class TaskView(BaseModel):
     def of(cls, task: Task, settings: Settings | None = None) -> TaskView:
         base = f"/v1/tasks/{task.task_id}"
         usage = None
-        if task.options.engine == "llm":
-            prices = settings or get_settings()
+        prices = settings or get_settings()
+        if engine_for(task.options, EngineParts(prices)).spends_tokens:
             usage = UsageView(
                 **task.usage.model_dump(),
                 estimated_cost_usd=round(
@@ -121,6 +142,8 @@ class TaskView(BaseModel):
             progress=task.progress,
             options=task.options,
             usage=usage,
+            answered_by=task.answered_by,
+            notes=task.notes,
             summary=task.summary,
             report=task.report,
             error=task.error,
@@ -177,7 +200,8 @@ class ResultItem(BaseModel):
     score: float | None = None
     confidence: float | None = Field(default=None, description="The probability that the label is right")
     engine: str | None = Field(
-        default=None, description="lexicon, llm, or lexicon-fallback when the LLM was unavailable"
+        default=None,
+        description="The engine that answered: lexicon, llm, or lexicon-fallback when the LLM was unavailable",
     )
     language: str | None = Field(
         default=None, description="ISO 639-1 code, when the engine detects it; und when the text is too short to tell"

@@ -8,7 +8,7 @@ import csv
 import io
 import re
 from collections.abc import Mapping
-from typing import IO
+from typing import IO, Protocol
 
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.results.model import ItemResult
@@ -27,19 +27,33 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
 
 
+class EngineColumns(Protocol):
+    """The columns an engine adds to the CSV (the llm and auto engines: the detected language)."""
+
+    def csv_columns(self) -> list[str]: ...
+
+    def csv_cells(self, result: ItemResult) -> list[str]: ...
+
+
 class ResultsWriter:
     """Writes each result to a JSONL file and a CSV file (both binary, UTF-8); the CSV header at
     once. `input_columns` are the input file's own columns, whose cells each row then carries."""
 
     def __init__(
-        self, jsonl_file: IO[bytes], csv_file: IO[bytes], options: AnalysisOptions, input_columns: list[str] | None
+        self,
+        jsonl_file: IO[bytes],
+        csv_file: IO[bytes],
+        options: AnalysisOptions,
+        engine: EngineColumns,
+        input_columns: list[str] | None,
     ) -> None:
         self._jsonl_file = jsonl_file
         self._csv_text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="", write_through=True)
         self._csv = csv.writer(self._csv_text)
         self._options = options
+        self._engine = engine
         self._input_columns = input_columns
-        self._csv.writerow([safe_cell(c) for c in csv_header(options, input_columns)])
+        self._csv.writerow([safe_cell(c) for c in csv_header(options, engine, input_columns)])
 
     def write(self, result: ItemResult, source_columns: Mapping[str, str] | None = None) -> None:
         """`source_columns`: the input row's cells by column name, when there are input columns."""
@@ -48,7 +62,9 @@ class ResultsWriter:
             own = [(source_columns or {}).get(name, "") for name in self._input_columns]
         else:
             own = [result.id]
-        self._csv.writerow([safe_cell(v) for v in own + analysis_cells(result) + option_cells(result, self._options)])
+        self._csv.writerow(
+            [safe_cell(v) for v in own + analysis_cells(result) + option_cells(result, self._options, self._engine)]
+        )
 
     def close(self) -> None:
         """Leave the CSV file open (and flushed) for its caller to upload."""
@@ -59,10 +75,10 @@ def jsonl_line(result: ItemResult) -> bytes:
     return result.to_json().encode() + b"\n"
 
 
-def csv_header(options: AnalysisOptions, input_columns: list[str] | None) -> list[str]:
+def csv_header(options: AnalysisOptions, engine: EngineColumns, input_columns: list[str] | None) -> list[str]:
     """The input's own columns then ours (renamed where the input has one of the same name), or
     `id` then ours."""
-    analysis_columns = ANALYSIS_COLUMNS + option_columns(options)
+    analysis_columns = ANALYSIS_COLUMNS + option_columns(options, engine)
     if input_columns is None:
         return ["id", *analysis_columns]
     return input_columns + [_unique(name, input_columns) for name in analysis_columns]
@@ -74,16 +90,17 @@ def analysis_cells(result: ItemResult) -> list[str]:
     return [result.label or "", f"{result.score}", f"{result.confidence}", result.engine or "", "", ""]
 
 
-def option_columns(options: AnalysisOptions) -> list[str]:
-    """Columns for what the task asked for: language (llm), each aspect's label and evidence, themes."""
-    columns = ["sentiment_language"] if options.engine == "llm" else []
+def option_columns(options: AnalysisOptions, engine: EngineColumns) -> list[str]:
+    """Columns for what the task asked for: the engine's own (llm and auto: language), each
+    aspect's label and evidence, themes."""
+    columns = engine.csv_columns()
     for aspect in options.aspects:
         columns += [f"aspect_{aspect}", f"aspect_{aspect}_evidence"]
     return columns + (["themes"] if options.report else [])
 
 
-def option_cells(result: ItemResult, options: AnalysisOptions) -> list[str]:
-    cells = [result.language or ""] if options.engine == "llm" else []
+def option_cells(result: ItemResult, options: AnalysisOptions, engine: EngineColumns) -> list[str]:
+    cells = engine.csv_cells(result)
     found = {a.aspect: a for a in result.aspects or ()}
     for aspect in options.aspects:
         entry = found.get(aspect)

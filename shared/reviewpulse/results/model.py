@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -34,6 +34,14 @@ class MessageRef(BaseModel):
     timestamp: str | None = None
 
 
+class QueuedItem(Protocol):
+    """What a result keeps of its queue item (queues.WorkItem)."""
+
+    row: int
+    id: str
+    conversation: MessageRef | None
+
+
 class ItemResult(BaseModel):
     row: int  # 1-based position in the input; results are ordered by it
     id: str
@@ -49,11 +57,11 @@ class ItemResult(BaseModel):
     error: ItemError | None = None
 
     @classmethod
-    def analysed(cls, item: dict[str, Any], analysis: Analysis) -> ItemResult:
+    def analysed(cls, item: QueuedItem, analysis: Analysis) -> ItemResult:
         sentiment = analysis.sentiment
         return cls(
-            row=item["row"],
-            id=item["id"],
+            row=item.row,
+            id=item.id,
             label=sentiment.label.value,
             score=sentiment.score,
             confidence=sentiment.confidence,
@@ -63,15 +71,15 @@ class ItemResult(BaseModel):
             aspects=[AspectResult(aspect=a.aspect, label=a.label, evidence=a.evidence) for a in analysis.aspects]
             or None,
             themes=[ThemeResult(theme=t.theme, polarity=t.polarity) for t in analysis.themes] or None,
-            conversation=item.get("conversation"),
+            conversation=item.conversation,
         )
 
     @classmethod
-    def failed(cls, item: dict[str, Any], code: str, detail: str) -> ItemResult:
+    def failed(cls, item: QueuedItem, code: str, detail: str) -> ItemResult:
         return cls(
-            row=item["row"],
-            id=item["id"],
-            conversation=item.get("conversation"),
+            row=item.row,
+            id=item.id,
+            conversation=item.conversation,
             error=ItemError(code=code, detail=detail),
         )
 

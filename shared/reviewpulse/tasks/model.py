@@ -75,6 +75,10 @@ class Task(BaseModel):
     options: AnalysisOptions = Field(default_factory=AnalysisOptions)
     # What the LLM spent on it, added up chunk by chunk with the counts.
     usage: Usage = Field(default_factory=Usage)
+    # Items answered by each engine (lexicon, llm, lexicon-fallback), added up with the counts.
+    answered_by: dict[str, int] = Field(default_factory=dict)
+    # What the client should know about how its task was run (e.g. auto without an LLM).
+    notes: list[str] = Field(default_factory=list)
     summary: Summary | None = None
     report: Report | None = None
     error: TaskError | None = None

@@ -55,6 +55,10 @@ _USAGE_ATTRIBUTES = {
     "cached_items": "llm_cached_items",
 }
 
+# Items answered per engine live in top-level numbers too (answered_by_lexicon, answered_by_llm,
+# ...), so a chunk ADDs to them, whichever engines answered it, without a map that must exist first.
+_ANSWERED_BY = "answered_by_"
+
 
 def _from_item(item: dict[str, Any]) -> Task:
     raw = {k: _deserializer.deserialize(v) for k, v in item.items()}
@@ -65,6 +69,9 @@ def _from_item(item: dict[str, Any]) -> Task:
         "failed": raw.pop("failed", 0),
     }
     raw["usage"] = {name: raw.pop(attribute, 0) for name, attribute in _USAGE_ATTRIBUTES.items()}
+    raw["answered_by"] = {
+        name.removeprefix(_ANSWERED_BY): raw.pop(name) for name in list(raw) if name.startswith(_ANSWERED_BY)
+    }
     return Task.model_validate(raw)
 
 
@@ -171,7 +178,9 @@ class TaskRepository:
             "failed": 0,
             "chunk_count": task.chunk_count,
             "expires_at": task.expires_at,
-            "options": task.options.model_dump(),
+            # Through JSON: DynamoDB takes a float (min_confidence) only as a Decimal.
+            "options": json.loads(task.options.model_dump_json(), parse_float=Decimal),
+            "notes": task.notes or None,
         }
         try:
             self._ddb.put_item(
@@ -242,15 +251,23 @@ class TaskRepository:
         processed: int,
         failed: int,
         usage: Usage | None = None,
+        answered_by: dict[str, int] | None = None,
     ) -> Task | None:
-        """Add one chunk's counts (and LLM usage) and name the attempt whose part holds its results,
-        exactly once. None if that chunk was already counted or the task is no longer running."""
+        """Add one chunk's counts (its LLM usage, the items each engine answered) and name the
+        attempt whose part holds its results, exactly once. None if that chunk was already counted
+        or the task is no longer running."""
         adds = ["#processed :p", "failed :f"]
         usage_values = {}
+        engine_names = {}
         if usage is not None:
             for name, attribute in _USAGE_ATTRIBUTES.items():
                 adds.append(f"{attribute} :{attribute}")
                 usage_values[f":{attribute}"] = getattr(usage, name)
+        for n, (engine, count) in enumerate(sorted((answered_by or {}).items())):
+            # Engine names (lexicon-fallback) are not attribute-name safe: they go by placeholder.
+            adds.append(f"#e{n} :e{n}")
+            engine_names[f"#e{n}"] = f"{_ANSWERED_BY}{engine}"
+            usage_values[f":e{n}"] = count
         return self._update(
             tenant,
             task_id,
@@ -267,7 +284,7 @@ class TaskRepository:
                 ":ts": f"{tenant}#{TaskStatus.PROCESSING.value}",
                 ":now": now().isoformat(),
             },
-            names={"#processed": "processed", "#parts": "parts", "#chunk": str(chunk)},
+            names={"#processed": "processed", "#parts": "parts", "#chunk": str(chunk), **engine_names},
         )
 
     def mark_ready(

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from reviewpulse.analysis.aspects import aspect_themes, lexicon_aspects
-from reviewpulse.analysis.base import Analysis, Analyzer, Sentiment, Usage
-from reviewpulse.analysis.cache import ResultCache, cache_key
-from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE, LlmOutcome
-from reviewpulse.analysis.llm.prompt import PROMPT_VERSION
+from reviewpulse.analysis.base import Analysis, Usage
+from reviewpulse.analysis.engines.base import AnalysisUnavailable, Engine, EngineParts
+from reviewpulse.analysis.engines.registry import engine_for
+from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.observability import MetricUnit, failure_fields, logger, metrics
+from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeQueue, WorkMessage
 from reviewpulse.results.model import ItemResult
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.repository import TaskRepository
 
-if TYPE_CHECKING:
-    from reviewpulse.analysis.llm.engine import LlmEngine
-
-
-class AnalysisUnavailable(RuntimeError):
-    """A transient failure of the engine: the whole chunk is retried by SQS."""
+__all__ = ["AnalysisUnavailable", "ChunkOutcome", "analyse_items", "process_chunk", "store_and_count"]
 
 
 @dataclass(frozen=True)
@@ -37,133 +30,27 @@ class ChunkOutcome:
 
 
 def analyse_items(
-    message: WorkMessage,
-    analyzer: Analyzer,
-    options: AnalysisOptions | None = None,
-    *,
-    llm: Callable[[], LlmEngine] | None = None,
-    cache: ResultCache | None = None,
-    fallback: str = "lexicon",
-    deadline: float | None = None,
+    message: WorkMessage, engine: Engine, options: AnalysisOptions, *, deadline: float | None = None
 ) -> tuple[list[ItemResult], Usage]:
     """Results in row order; rows the splitter already rejected keep their error. LLM requests
-    stop at `deadline` (time.monotonic() seconds); items left then follow the fallback policy."""
-    options = options or AnalysisOptions()
-    usable = [item for item in message.items if "text" in item]
-    usage = Usage()
-    if options.engine == "llm" and llm is not None:
-        by_row, usage = _llm_results(message.tenant, usable, options, llm(), cache, analyzer, fallback, deadline)
-    else:
-        by_row = _lexicon_results(usable, options, analyzer, analyzer.engine)
+    stop at `deadline` (time.monotonic() seconds); what the engine leaves unanswered then has
+    followed its fallback policy."""
+    texts = {item.row: item.text for item in message.items if item.error is None and item.text is not None}
+    analysed = engine.analyse(message.tenant, texts, options, deadline=deadline)
     results = []
     for item in message.items:
-        if "text" in item:
-            results.append(by_row[item["row"]])
-        else:
-            error = item.get("error") or {}
-            results.append(ItemResult.failed(item, error.get("code", "invalid-row"), error.get("detail", "")))
-    return results, usage
-
-
-def _lexicon_results(
-    items: list[dict], options: AnalysisOptions, analyzer: Analyzer, engine: str
-) -> dict[int, ItemResult]:
-    try:
-        sentiments = analyzer.analyze([item["text"] for item in items])
-        return {
-            item["row"]: ItemResult.analysed(
-                item, _lexicon_analysis(item["text"], sentiment, options, analyzer, engine)
+        if item.row not in texts:
+            error = item.error
+            results.append(
+                ItemResult.failed(item, error.code if error else "invalid-row", error.detail if error else "")
             )
-            for item, sentiment in zip(items, sentiments, strict=True)
-        }
-    except AnalysisUnavailable:
-        raise
-    except Exception as exc:
-        # One text the engine cannot handle must not sink its neighbours: retry one by one.
-        logger.warning("chunk analysis failed; analysing items one by one", extra=failure_fields(exc))
-        return {item["row"]: _analyse_one(item, options, analyzer, engine) for item in items}
-
-
-def _lexicon_analysis(
-    text: str, sentiment: Sentiment, options: AnalysisOptions, analyzer: Analyzer, engine: str
-) -> Analysis:
-    aspects = lexicon_aspects(analyzer, text, options.aspects) if options.aspects else ()
-    themes = aspect_themes(aspects) if options.report else ()
-    return Analysis(sentiment=sentiment, engine=engine, aspects=aspects, themes=themes)
-
-
-def _analyse_one(item: dict, options: AnalysisOptions, analyzer: Analyzer, engine: str) -> ItemResult:
-    try:
-        (sentiment,) = analyzer.analyze([item["text"]])
-        analysis = _lexicon_analysis(item["text"], sentiment, options, analyzer, engine)
-    except AnalysisUnavailable:
-        raise
-    except Exception:
-        return ItemResult.failed(item, "analysis-failed", f"the {analyzer.engine} engine could not analyse this item")
-    return ItemResult.analysed(item, analysis)
-
-
-def _llm_results(
-    tenant: str,
-    items: list[dict],
-    options: AnalysisOptions,
-    engine: LlmEngine,
-    cache: ResultCache | None,
-    analyzer: Analyzer,
-    fallback: str,
-    deadline: float | None,
-) -> tuple[dict[int, ItemResult], Usage]:
-    """Cached texts are answered from the cache, repeated texts are sent once, the rest go to the
-    LLM; what it leaves unanswered follows the fallback policy."""
-    keys = {
-        item["row"]: cache_key(
-            tenant,
-            item["text"],
-            engine=engine.engine,
-            model=engine.model,
-            prompt_version=PROMPT_VERSION,
-            aspects=options.aspects,
-            themes=options.report,
-        )
-        for item in items
-    }
-    known = cache.get_many(keys.values()) if cache is not None else {}
-    to_send: dict[str, str] = {}
-    for item in items:
-        key = keys[item["row"]]
-        if key not in known:
-            to_send.setdefault(key, item["text"])
-    if to_send and engine.available:
-        outcome = engine.analyze(to_send, options.aspects, options.report, deadline=deadline)
-    else:
-        outcome = LlmOutcome(unresolved=dict.fromkeys(to_send, UNAVAILABLE))
-    if cache is not None and outcome.analyses:
-        cache.put_many(outcome.analyses)
-    usage = outcome.usage
-    usage.cached_items = len(items) - len(to_send)
-    answered = {**known, **outcome.analyses}
-    by_row: dict[int, ItemResult] = {}
-    unresolved = []
-    for item in items:
-        analysis = answered.get(keys[item["row"]])
-        if analysis is not None:
-            by_row[item["row"]] = ItemResult.analysed(item, analysis.for_text(item["text"]))
-        elif fallback == "lexicon":
-            unresolved.append(item)
+            continue
+        answer = analysed.answers[item.row]
+        if isinstance(answer, Analysis):
+            results.append(ItemResult.analysed(item, answer))
         else:
-            code = outcome.unresolved.get(keys[item["row"]], UNAVAILABLE)
-            by_row[item["row"]] = ItemResult.failed(item, code, _UNRESOLVED_DETAIL[code])
-    if unresolved:
-        logger.warning("LLM left items unanswered; using the lexicon engine", extra={"items": len(unresolved)})
-        by_row.update(_lexicon_results(unresolved, options, analyzer, FALLBACK_ENGINE))
-    return by_row, usage
-
-
-FALLBACK_ENGINE = "lexicon-fallback"
-_UNRESOLVED_DETAIL = {
-    UNAVAILABLE: "the LLM engine was unavailable for this item",
-    INVALID_ANSWER: "the LLM engine gave no valid answer for this item",
-}
+            results.append(ItemResult.failed(item, answer.code, answer.detail))
+    return results, analysed.usage
 
 
 def store_and_count(
@@ -183,8 +70,10 @@ def store_and_count(
     failed = sum(1 for result in results if result.error is not None)
     processed = len(results) - failed
     attempt = secrets.token_hex(4)
-    # Only an LLM chunk has usage to add; a lexicon chunk's update stays as it was.
+    # Only a chunk that asked the LLM has usage to add; a lexicon chunk's update stays as it was.
     spent = usage if usage is not None and (usage.requests or usage.cached_items) else None
+    # Which engine answered how many items, counted in the same conditional update.
+    answered_by = Counter(result.engine for result in results if result.engine is not None)
     result_files.put_part(message.tenant, message.task_id, message.chunk, attempt, results)
     task = tasks.record_chunk(
         message.tenant,
@@ -194,6 +83,7 @@ def store_and_count(
         processed=processed,
         failed=failed,
         usage=spent,
+        answered_by=dict(answered_by),
     )
     counted = task is not None
     if task is None:
@@ -211,7 +101,7 @@ def store_and_count(
             metrics.add_metric(name="LlmInputTokens", unit=MetricUnit.Count, value=spent.input_tokens)
             metrics.add_metric(name="LlmOutputTokens", unit=MetricUnit.Count, value=spent.output_tokens)
             metrics.add_metric(name="LlmCachedItems", unit=MetricUnit.Count, value=spent.cached_items)
-        fallbacks = sum(1 for result in results if result.engine == FALLBACK_ENGINE)
+        fallbacks = answered_by[FALLBACK_ENGINE]
         if fallbacks:
             metrics.add_metric(name="LlmFallbackItems", unit=MetricUnit.Count, value=fallbacks)
     return ChunkOutcome(counted=counted, processed=processed, failed=failed, completed=completed)
@@ -220,16 +110,15 @@ def store_and_count(
 def process_chunk(
     message: WorkMessage,
     *,
-    analyzer: Analyzer,
+    parts: EngineParts,
     tasks: TaskRepository,
     result_files: ResultFiles,
     finalizer: FinalizeQueue,
     correlation_id: str | None = None,
-    llm: Callable[[], LlmEngine] | None = None,
-    cache: ResultCache | None = None,
-    fallback: str = "lexicon",
     deadline: float | None = None,
 ) -> ChunkOutcome:
+    """Analyse a chunk with the engine its task's options name (built from `parts`), store its
+    results and count them once."""
     started = time.perf_counter()
     task = tasks.get(message.tenant, message.task_id)
     if task is None or task.status.is_terminal:
@@ -244,9 +133,8 @@ def process_chunk(
             },
         )
         return ChunkOutcome(counted=False, processed=0, failed=0, completed=False)
-    results, usage = analyse_items(
-        message, analyzer, task.options, llm=llm, cache=cache, fallback=fallback, deadline=deadline
-    )
+    engine = engine_for(task.options, parts)
+    results, usage = analyse_items(message, engine, task.options, deadline=deadline)
     outcome = store_and_count(
         message,
         results,
@@ -267,7 +155,8 @@ def process_chunk(
             "failed": outcome.failed,
             "counted": outcome.counted,
             "completed": outcome.completed,
-            "engine": task.options.engine,
+            "engine": engine.name,
+            "answered_by": dict(Counter(result.engine for result in results if result.engine)),
             "llm_requests": usage.requests,
             "cached_items": usage.cached_items,
         },

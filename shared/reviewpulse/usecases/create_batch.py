@@ -16,6 +16,7 @@ from reviewpulse.storage.inputs import InputFiles
 from reviewpulse.storage.layout import upload_key
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.usecases.options import engine_notes
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -54,6 +55,7 @@ def create_batch_task(
         text_field=text_field,
         id_field=id_field,
         options=options,
+        notes=engine_notes(options, settings),
     )
     tasks.create(task)
     url, fields, expires_at = input_files.presigned_upload(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.errors import TooLarge, ValidationFailed
 from reviewpulse.observability import MetricUnit, metrics
-from reviewpulse.queues import WorkMessage, WorkQueue
+from reviewpulse.queues import WorkItem, WorkMessage, WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.usecases.options import engine_notes
 
 
 def create_text_task(
@@ -33,15 +36,17 @@ def create_text_task(
         ttl_days=settings.task_ttl_days,
         correlation_id=correlation_id,
         options=options,
+        notes=engine_notes(options, settings),
         chunk_count=1,
     )
     task.progress.total = 1
     tasks.create(task)
     message = WorkMessage(
-        tenant=tenant, task_id=task.task_id, chunk=0, items=[{"row": 1, "id": client_id or "1", "text": text}]
+        tenant=tenant, task_id=task.task_id, chunk=0, items=[WorkItem(row=1, id=client_id or "1", text=text)]
     )
+    engine = engine_for(options, EngineParts(settings))
     try:
-        queue.send([message], correlation_id, engine=options.engine)
+        queue.send([message], correlation_id, llm_queue=engine.uses_llm_queue)
     except Exception:
         tasks.mark_error(
             tenant, task.task_id, TaskError(code="queue-unavailable", detail="the task could not be queued")

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from reviewpulse.observability import logger
-from reviewpulse.queues import FinalizeQueue, FinalizeRequest, WorkMessage
+from reviewpulse.queues import FinalizeQueue, FinalizeRequest, WorkItem, WorkMessage
 from reviewpulse.results.model import ItemResult
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import TaskError
@@ -46,7 +46,7 @@ def settle_dead_finalize(request: FinalizeRequest, *, tasks: TaskRepository) -> 
     )
 
 
-def _dead(item: dict) -> ItemResult:
-    if "error" in item:  # already a per-row error from the splitter: keep its reason
-        return ItemResult.failed(item, item["error"].get("code", "invalid-row"), item["error"].get("detail", ""))
+def _dead(item: WorkItem) -> ItemResult:
+    if item.error is not None:  # already a per-row error from the splitter: keep its reason
+        return ItemResult.failed(item, item.error.code, item.error.detail)
     return ItemResult.failed(item, "dead-lettered", DEAD_LETTER_DETAIL)

@@ -11,9 +11,10 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
+from reviewpulse.analysis.engines.base import Engine, EngineParts
+from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
@@ -30,9 +31,6 @@ from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskError, TaskType
 from reviewpulse.tasks.repository import TaskRepository
 
-if TYPE_CHECKING:
-    from reviewpulse.analysis.llm.engine import LlmEngine
-
 # Parts are small objects read one request each; a few in flight hide S3's latency.
 PART_READ_CONCURRENCY = 8
 
@@ -48,7 +46,7 @@ def finalize_request(
     input_files: InputFiles,
     result_files: ResultFiles,
     settings: Settings,
-    llm: Callable[[], LlmEngine] | None = None,
+    parts: EngineParts | None = None,
     deadline: float | None = None,
 ) -> bool:
     """Handle a finalize request: a duplicate, or one for a task that already ended, does nothing."""
@@ -61,7 +59,7 @@ def finalize_request(
         input_files=input_files,
         result_files=result_files,
         settings=settings,
-        llm=llm,
+        parts=parts,
         deadline=deadline,
     )
 
@@ -73,11 +71,13 @@ def finalize_task(
     input_files: InputFiles,
     result_files: ResultFiles,
     settings: Settings,
-    llm: Callable[[], LlmEngine] | None = None,
+    parts: EngineParts | None = None,
     deadline: float | None = None,
 ) -> bool:
-    """Write the merged results and mark the task ready. True if this call made it ready.
-    `llm` writes the executive summary of an LLM task's report, if it can before `deadline`."""
+    """Write the merged results and mark the task ready. True if this call made it ready. The
+    task's engine (built from `parts`) names its extra CSV columns and writes the executive
+    summary of its report, if it can before `deadline` (else a template does)."""
+    engine = engine_for(task.options, parts or EngineParts(settings))
     jsonl_key, csv_key = results_keys(task.tenant, task.task_id)
     summary = SummaryBuilder()
     conversations = ConversationsBuilder()
@@ -91,7 +91,7 @@ def finalize_task(
         if themes is not None:
             results = _each(results, themes.add)
         try:
-            written = _write_outputs(task, results, summary, input_files, settings, jsonl_file, csv_file)
+            written = _write_outputs(task, engine, results, summary, input_files, settings, jsonl_file, csv_file)
         except SourceChanged as exc:
             logger.warning("input replaced before finalizing", extra={"tenant": task.tenant, "task_id": task.task_id})
             tasks.mark_error(task.tenant, task.task_id, TaskError(code="source-changed", detail=str(exc)))
@@ -118,10 +118,7 @@ def finalize_task(
                 result_files.copy(conversations_key(task.tenant, task.task_id), out_conversations, task_id=task.task_id)
     report, usage = None, None
     if themes is not None:
-        writer = (
-            partial(llm().summarize, deadline=deadline) if llm is not None and task.options.engine == "llm" else None
-        )
-        report, spent = build_report(task_summary, themes.top(), writer)
+        report, spent = build_report(task_summary, themes.top(), engine.summary_writer(deadline))
         usage = spent if spent.requests else None
     won = tasks.mark_ready(
         task.tenant,
@@ -178,6 +175,7 @@ def _merged_results(task: Task, result_files: ResultFiles) -> Iterator[ItemResul
 
 def _write_outputs(
     task: Task,
+    engine: Engine,
     results: Iterator[ItemResult],
     summary: SummaryBuilder,
     input_files: InputFiles,
@@ -186,7 +184,7 @@ def _write_outputs(
     csv_file: IO[bytes],
 ) -> int:
     input_columns = task.columns if (task.source_key and task.format and task.columns) else None
-    writer = ResultsWriter(jsonl_file, csv_file, task.options, input_columns)
+    writer = ResultsWriter(jsonl_file, csv_file, task.options, engine, input_columns)
     rows = _source_rows(task, input_files, settings) if input_columns is not None else None
     written = 0
     for result in results:

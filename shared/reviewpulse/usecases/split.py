@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.engines.registry import drop_engine, engine_for
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.errors import UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics
-from reviewpulse.queues import FinalizeQueue, WorkMessage, WorkQueue
+from reviewpulse.queues import FinalizeQueue, WorkItem, WorkMessage, WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles, SourceChanged
 from reviewpulse.storage.layout import INCOMING, SourceObject, upload_key
@@ -122,10 +124,10 @@ def _split(
     counter = _Counter()
     try:
         rows = open_rows(input_files.open_source(source.key, etag=task.source_etag), spec)
-        # LLM chunks are smaller so that one chunk's requests fit well inside the analyzer's timeout.
-        max_items = settings.llm_chunk_max_items if task.options.engine == "llm" else settings.chunk_max_items
-        chunks = chunk_rows(rows, max_items, settings.chunk_max_bytes)
-        queue.send(counter.messages(task, chunks), correlation_id, engine=task.options.engine)
+        # The engine sets its chunks' size and queue (LLM chunks are smaller, to fit its timeout).
+        engine = engine_for(task.options, EngineParts(settings))
+        chunks = chunk_rows(rows, engine.chunk_max_items, settings.chunk_max_bytes)
+        queue.send(counter.messages(task, chunks), correlation_id, llm_queue=engine.uses_llm_queue)
     except UnusableFile as exc:
         return _fail(tasks, task, exc.code, exc.detail)
     except SourceChanged as exc:
@@ -161,7 +163,8 @@ class _Counter:
         for chunk in chunks:
             self.items += len(chunk.items)
             self.chunks += 1
-            yield WorkMessage(tenant=task.tenant, task_id=task.task_id, chunk=chunk.index, items=chunk.items)
+            items = [WorkItem.model_validate(item) for item in chunk.items]
+            yield WorkMessage(tenant=task.tenant, task_id=task.task_id, chunk=chunk.index, items=items)
 
 
 def _task_for_upload(
@@ -196,6 +199,8 @@ def _task_for_drop(
 ) -> Task | SplitOutcome:
     task_id = drop_task_id(input_files.bucket, source.key, _drop_identity(info, delivery))
     file_format = FileFormat.from_filename(source.filename)
+    # A drop names no options: the deployment's default engine, where it can run.
+    engine = drop_engine(EngineParts(settings))
     task = Task.new(
         source.tenant,
         TaskType.DROP,
@@ -207,12 +212,8 @@ def _task_for_drop(
         format=file_format.value if file_format else None,
         source_key=source.key,
         source_etag=info.etag,
-        # A drop names no options: the deployment's default engine, where it can run.
-        options=AnalysisOptions(
-            engine=settings.default_engine
-            if settings.default_engine == "lexicon" or settings.llm_configured
-            else "lexicon"
-        ),
+        options=engine.settle_options(AnalysisOptions(engine=engine.name)),
+        notes=[note] if (note := engine.note()) else [],
     )
     if tasks.create(task):
         metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)

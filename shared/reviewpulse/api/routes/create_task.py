@@ -35,7 +35,13 @@ def create_task(
     idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
 ) -> TaskView:
     def create() -> TaskView:
-        options = resolve_options(body.options.engine, body.options.aspects, body.options.report, settings)
+        options = resolve_options(
+            body.options.engine,
+            body.options.aspects,
+            body.options.report,
+            settings,
+            min_confidence=body.options.min_confidence,
+        )
         task = create_text_task(
             tenant,
             body.text,

@@ -1,0 +1,94 @@
+"""The `auto` engine: the lexicon answers every item first; the items it is unsure of go to the LLM.
+
+An item goes to the LLM when the lexicon's calibrated confidence is below the task's
+`min_confidence` (the deployment's AutoMinConfidence unless the task names one), or when the
+lexicon flags it (a language it does not read): routing.needs_llm. The LLM's share is answered as
+the `llm` engine answers, through the result cache and the fallback policy, and every result names
+the engine that answered it.
+
+Its chunks go to the LLM work queue: a chunk may make LLM requests, so it needs that queue's
+capped concurrency (the provider's rate limit), its longer timeout and its smaller chunks. The items
+the lexicon settles cost next to nothing there (VADER scores ~10,000 a second). Without an LLM
+configured, `auto` is the lexicon on the lexicon queue, and the task says so in its notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+
+from reviewpulse.analysis.base import Analysis
+from reviewpulse.analysis.engines.base import Answerer, ChunkAnalysis, EngineParts, HasLanguage, SummaryWriter
+from reviewpulse.analysis.engines.lexicon import LexiconAnswers, LexiconEngine, lexicon_analyzer
+from reviewpulse.analysis.engines.llm import llm_answers, llm_summary_writer
+from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.routing import needs_llm
+
+NO_LLM_NOTE = "no LLM is configured in this deployment: auto answered every item with the lexicon"
+
+
+class AutoEngine:
+    name = "auto"
+    spends_tokens = True
+
+    def __init__(self, parts: EngineParts) -> None:
+        self._parts = parts
+
+    @property
+    def _with_llm(self) -> bool:
+        return self._parts.settings.llm_configured
+
+    @property
+    def uses_llm_queue(self) -> bool:
+        return self._with_llm
+
+    @property
+    def chunk_max_items(self) -> int:
+        return self._parts.settings.llm_chunk_max_items if self._with_llm else self._parts.settings.chunk_max_items
+
+    @cached_property
+    def _lexicon(self) -> LexiconAnswers:
+        # Items the lexicon settles name it, as they would on the lexicon engine.
+        return LexiconAnswers(lexicon_analyzer(self._parts), LexiconEngine.name)
+
+    @cached_property
+    def _llm(self) -> Answerer:
+        return llm_answers(self._parts)
+
+    def unavailable_reason(self) -> str | None:
+        return None  # without an LLM it is the lexicon, and says so
+
+    def note(self) -> str | None:
+        return None if self._with_llm else NO_LLM_NOTE
+
+    def settle_options(self, options: AnalysisOptions) -> AnalysisOptions:
+        if options.min_confidence is not None:
+            return options
+        # Kept on the task, so a later change of the deployment's threshold cannot alter it.
+        return options.model_copy(update={"min_confidence": self._parts.settings.auto_min_confidence})
+
+    def analyse(
+        self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
+    ) -> ChunkAnalysis:
+        first = self._lexicon.analyse(tenant, texts, options, deadline=deadline)
+        if not self._with_llm or self._parts.llm is None:
+            return first
+        threshold = options.min_confidence if options.min_confidence is not None else 0.0
+        unsure = {
+            key: text
+            for key, text in texts.items()
+            if not isinstance(answer := first.answers.get(key), Analysis) or needs_llm(answer.sentiment, threshold)
+        }
+        if not unsure:
+            return first
+        second = self._llm.analyse(tenant, unsure, options, deadline=deadline)
+        return ChunkAnalysis({**first.answers, **second.answers}, second.usage)
+
+    def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
+        return llm_summary_writer(self._parts, deadline)
+
+    def csv_columns(self) -> list[str]:
+        return ["sentiment_language"]
+
+    def csv_cells(self, result: HasLanguage) -> list[str]:
+        return [result.language or ""]

@@ -1,0 +1,134 @@
+"""The `llm` engine: every item answered by an OpenAI-compatible model, on the LLM work queue.
+
+The openai package is imported only when the first LLM chunk arrives (LazyLlmEngine): workers
+and functions that never call the LLM do not pay its ~0.6 s import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cached_property, partial
+from typing import TYPE_CHECKING
+
+from reviewpulse.analysis.engines.base import (
+    Answerer,
+    ChunkAnalysis,
+    EngineParts,
+    HasLanguage,
+    ItemFailure,
+    SummaryWriter,
+)
+from reviewpulse.analysis.engines.lexicon import LexiconAnswers, lexicon_analyzer, no_min_confidence
+from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE, CachedAnswers, WithFallback
+from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE, LlmOutcome
+from reviewpulse.analysis.llm.prompt import PROMPT_VERSION
+from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from reviewpulse.analysis.llm.engine import LlmEngine
+
+UNRESOLVED_DETAIL = {
+    UNAVAILABLE: "the LLM engine was unavailable for this item",
+    INVALID_ANSWER: "the LLM engine gave no valid answer for this item",
+}
+NOT_CONFIGURED = "the llm engine is not configured in this deployment; use lexicon or auto"
+
+
+class LazyLlmEngine:
+    """The LLM client engine, built when the first chunk that needs it arrives; it then lives (with
+    its HTTP client, pacing and circuit breaker) as long as the execution environment."""
+
+    def __init__(self, settings: Callable[[], Settings] = get_settings) -> None:
+        self._settings = settings
+        self._engine: LlmEngine | None = None
+
+    def __call__(self) -> LlmEngine:
+        if self._engine is None:
+            from reviewpulse.analysis.llm.client import build_engine
+
+            self._engine = build_engine(self._settings())
+        return self._engine
+
+
+class LlmAnswers:
+    """Texts sent to the model as they are: per-item failures name why (unavailable, invalid)."""
+
+    def __init__(self, llm: Callable[[], LlmEngine]) -> None:
+        self._llm = llm
+
+    def analyse(
+        self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
+    ) -> ChunkAnalysis:
+        engine = self._llm()
+        if engine.available:
+            outcome = engine.analyze(dict(texts), options.aspects, options.report, deadline=deadline)
+        else:  # the breaker is open: skip the LLM rather than queue behind it
+            outcome = LlmOutcome(unresolved=dict.fromkeys(texts, UNAVAILABLE))
+        answers = {
+            key: outcome.analyses.get(key) or ItemFailure(code, UNRESOLVED_DETAIL[code])
+            for key in texts
+            for code in [outcome.unresolved.get(key, UNAVAILABLE)]
+        }
+        return ChunkAnalysis(answers, outcome.usage)
+
+
+def llm_answers(parts: EngineParts) -> Answerer:
+    """The LLM behind the result cache and the deployment's fallback policy."""
+    if parts.llm is None:
+        raise RuntimeError("this worker was given no LLM engine")
+    llm = parts.llm
+    cached = CachedAnswers(LlmAnswers(llm), parts.cache, engine="llm", model=llm().model, prompt=PROMPT_VERSION)
+    fallback = (
+        LexiconAnswers(lexicon_analyzer(parts), FALLBACK_ENGINE) if parts.settings.llm_fallback == "lexicon" else None
+    )
+    return WithFallback(cached, fallback)
+
+
+class LlmTaskEngine:
+    """The engine a task names `llm` (the client it calls is analysis.llm.engine.LlmEngine)."""
+
+    name = "llm"
+    uses_llm_queue = True
+    spends_tokens = True
+
+    def __init__(self, parts: EngineParts) -> None:
+        self._parts = parts
+
+    @cached_property
+    def answers(self) -> Answerer:
+        return llm_answers(self._parts)
+
+    @property
+    def chunk_max_items(self) -> int:
+        # Smaller chunks: one chunk's requests must fit well inside the LLM analyzer's timeout.
+        return self._parts.settings.llm_chunk_max_items
+
+    def unavailable_reason(self) -> str | None:
+        return None if self._parts.settings.llm_configured else NOT_CONFIGURED
+
+    def note(self) -> str | None:
+        return None
+
+    def settle_options(self, options: AnalysisOptions) -> AnalysisOptions:
+        return no_min_confidence(self.name, options)
+
+    def analyse(
+        self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
+    ) -> ChunkAnalysis:
+        return self.answers.analyse(tenant, texts, options, deadline=deadline)
+
+    def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
+        return llm_summary_writer(self._parts, deadline)
+
+    def csv_columns(self) -> list[str]:
+        return ["sentiment_language"]
+
+    def csv_cells(self, result: HasLanguage) -> list[str]:
+        return [result.language or ""]
+
+
+def llm_summary_writer(parts: EngineParts, deadline: float | None) -> SummaryWriter | None:
+    if parts.llm is None or not parts.settings.llm_configured:
+        return None
+    return partial(parts.llm().summarize, deadline=deadline)
