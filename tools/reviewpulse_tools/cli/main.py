@@ -25,8 +25,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from reviewpulse_tools.client import ApiClient, ApiError
-from reviewpulse_tools.keys import KeyAdminError, create_key, list_keys, resolve_target, revoke_key, session_for
+from reviewpulse_tools.cli.client import ApiClient, ApiError
+from reviewpulse_tools.cli.keys import KeyAdminError, create_key, list_keys, resolve_target, revoke_key, session_for
 
 TERMINAL = ("ready", "error", "cancelled")
 FORMATS_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _client(args: argparse.Namespace) -> ApiClient:
-    from reviewpulse_tools.local_stack import read_state
+    from reviewpulse_tools.local.stack import read_state
 
     state = read_state() or {}
     endpoint = args.endpoint or os.environ.get("REVIEWPULSE_ENDPOINT") or state.get("api_url")
@@ -345,7 +345,7 @@ def _keys(args: argparse.Namespace) -> int:
     table = args.table
     usage_key = None
     if args.local:
-        from reviewpulse_tools.local_stack import STACK_NAME, aws_environment, local_usage_key, read_state
+        from reviewpulse_tools.local.stack import STACK_NAME, aws_environment, local_usage_key, read_state
 
         state = read_state()
         if state is None:
@@ -372,7 +372,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from reviewpulse_tools.local_stack import BadEnvFile, PortInUse, start
+    from reviewpulse_tools.local.stack import BadEnvFile, PortInUse, start
 
     try:
         running = start(
@@ -405,7 +405,7 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _invoke(args: argparse.Namespace) -> int:
-    from reviewpulse_tools.local_stack import BadEnvFile, StackNotRunning, invoke
+    from reviewpulse_tools.local.stack import BadEnvFile, StackNotRunning, invoke
 
     try:
         event = json.loads(args.event.read_text())

@@ -32,7 +32,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reviewpulse_tools.template import ROOT
+from reviewpulse_tools.local.template import ROOT
 
 SAMPLE = ROOT / "samples" / "reviews.csv"
 COLD_RUNS = 11
@@ -62,7 +62,7 @@ def bench_pipeline(rows: int) -> dict:
     import httpx
     from reviewpulse.analysis.lexicon import LexiconAnalyzer
 
-    from reviewpulse_tools.local_stack import free_port, start
+    from reviewpulse_tools.local.stack import free_port, start
 
     workdir = Path(tempfile.mkdtemp())
     os.environ["REVIEWPULSE_STATE"] = str(workdir / "stack.json")
@@ -174,8 +174,8 @@ def bench_split_memory(sizes_mb: tuple[int, ...]) -> list[dict]:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from reviewpulse_tools.local_stack import aws_environment, free_port
-    from reviewpulse_tools.provision import provision
+    from reviewpulse_tools.local.provision import provision
+    from reviewpulse_tools.local.stack import aws_environment, free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -299,7 +299,7 @@ API_FUNCTIONS = {
 def bench_cold_start(runs: int = COLD_RUNS) -> dict:
     from reviewpulse.tenants.keys import KeyRepository
 
-    from reviewpulse_tools.local_stack import free_port, start
+    from reviewpulse_tools.local.stack import free_port, start
 
     workdir = Path(tempfile.mkdtemp())
     os.environ["REVIEWPULSE_STATE"] = str(workdir / "stack.json")
@@ -501,7 +501,7 @@ def report(
             "",
         ]
     if llm:
-        from reviewpulse_tools.bench_llm import report as llm_report
+        from reviewpulse_tools.bench.performance.llm import report as llm_report
 
         lines += llm_report(llm)
     return "\n".join(lines)
@@ -545,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
             [
                 sys.executable,
                 "-m",
-                "reviewpulse_tools.bench",
+                "reviewpulse_tools.bench.performance",
                 "--one",
                 name,
                 "--rows",
@@ -575,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _bench_llm() -> dict:
-    from reviewpulse_tools.bench_llm import bench_llm
+    from reviewpulse_tools.bench.performance.llm import bench_llm
 
     return bench_llm()
 
