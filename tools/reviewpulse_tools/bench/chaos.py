@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.setLevel("ERROR")  # the figures are the output here, not the functions' logs
     from reviewpulse.tenants.keys import KeyRepository
 
-    from reviewpulse_tools.bench.performance import sample_reviews
+    from reviewpulse_tools.bench.samples import sample_reviews
     from reviewpulse_tools.local.apigateway import ApiGateway
     from reviewpulse_tools.local.lambda_ import FunctionRunner
     from reviewpulse_tools.local.provision import provision

@@ -8,7 +8,7 @@
                from events/, against a minimal handler built on the same framework
     llm        the LLM engine against the local fake OpenAI-compatible server: requests and
                input tokens per review batched vs one per request, throughput under a
-               requests-per-minute cap, and what a half-repeated batch sends (bench_llm.py)
+               requests-per-minute cap, and what a half-repeated batch sends (llm.py)
 
 Not part of the test suite: timings depend on the machine; the tests prove behaviour.
 """
@@ -32,15 +32,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from reviewpulse_tools.bench.samples import sample_reviews
 from reviewpulse_tools.local.template import ROOT
 
-SAMPLE = ROOT / "samples" / "reviews.csv"
 COLD_RUNS = 11
-
-
-def sample_reviews() -> list[str]:
-    with SAMPLE.open(newline="") as handle:
-        return [row["review"] for row in csv.DictReader(handle)]
 
 
 def review_csv(rows: int, seed: int = 7) -> bytes:
@@ -501,7 +496,7 @@ def report(
             "",
         ]
     if llm:
-        from reviewpulse_tools.bench.performance.llm import report as llm_report
+        from reviewpulse_tools.bench.llm import report as llm_report
 
         lines += llm_report(llm)
     return "\n".join(lines)
@@ -575,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _bench_llm() -> dict:
-    from reviewpulse_tools.bench.performance.llm import bench_llm
+    from reviewpulse_tools.bench.llm import bench_llm
 
     return bench_llm()
 
