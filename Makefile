@@ -83,8 +83,10 @@ openapi: venv
 	$(PY) -m reviewpulse_tools.cli.openapi_export > openapi.json
 
 clean:
-	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache demo-results.csv
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .import_linter_cache demo-results.csv
 
+# ruff, then the import contracts (.importlinter): the allowed imports between packages, no cycles.
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
