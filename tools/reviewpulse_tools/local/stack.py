@@ -40,7 +40,7 @@ def state_file() -> Path:
 
 
 # moto checks no signature; boto3 still wants credentials to sign with, and the local S3's POST
-# policy check (s3_post_policy) verifies presigned POSTs with this secret.
+# policy check (s3.py) verifies presigned POSTs with this secret.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
