@@ -49,15 +49,15 @@ dev: venv
 
 # The main job on the embedded local default: analyse samples/reviews.csv, no AWS account needed.
 demo: venv
-	$(PY) -m reviewpulse_tools.demo
+	$(PY) -m reviewpulse_tools.cli.demo
 
 # Benchmarks (not tests): calls per review, end-to-end time, splitter memory, cold starts.
 bench: venv
-	$(PY) -m reviewpulse_tools.bench $(BENCH)
+	$(PY) -m reviewpulse_tools.bench.performance $(BENCH)
 
 # The pipeline under chaos at full size (10,000 rows): duplicates, crashes, flaky and poison rows.
 chaos: venv
-	$(PY) -m reviewpulse_tools.chaos
+	$(PY) -m reviewpulse_tools.bench.chaos
 
 # Labelled sentences for quality and calibration: ../shared/data beside this repository by default.
 DATA ?=
@@ -66,11 +66,11 @@ DATA_ARG := $(if $(DATA),--data $(DATA),)
 # fake OpenAI server answering gold labels 90% right) or ENGINE=llm / auto (OPENAI_BASE_URL/_API_KEY).
 ENGINE ?= oracle
 quality: venv
-	$(PY) -m reviewpulse_tools.quality --engine $(ENGINE) $(DATA_ARG) $(QUALITY)
+	$(PY) -m reviewpulse_tools.bench.quality --engine $(ENGINE) $(DATA_ARG) $(QUALITY)
 
 # Fit the lexicon's confidence calibration: writes shared/reviewpulse/analysis/calibration.json.
 calibrate: venv
-	$(PY) -m reviewpulse_tools.calibrate $(DATA_ARG)
+	$(PY) -m reviewpulse_tools.bench.calibrate $(DATA_ARG)
 
 test: venv sam-venv lint checkov
 	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
@@ -80,11 +80,12 @@ test-fast: venv
 	$(PY) -m pytest -m "not packaging"
 
 openapi: venv
-	$(PY) -m reviewpulse_tools.openapi_export > openapi.json
+	$(PY) -m reviewpulse_tools.cli.openapi_export > openapi.json
 
 clean:
-	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache demo-results.csv
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .import_linter_cache demo-results.csv
 
+# ruff, then the import contracts (.importlinter): the allowed imports between packages, no cycles.
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

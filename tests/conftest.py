@@ -18,9 +18,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from reviewpulse_tools.lambda_runtime import ApiGateway, FunctionRunner, LambdaContext, QueuePoller
-from reviewpulse_tools.provision import ProvisionedStack, provision
-from reviewpulse_tools.template import load_template
+from reviewpulse_tools.local.apigateway import ApiGateway
+from reviewpulse_tools.local.lambda_ import FunctionRunner, LambdaContext
+from reviewpulse_tools.local.provision import ProvisionedStack, provision
+from reviewpulse_tools.local.sqs import QueuePoller
+from reviewpulse_tools.local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import boto3
-from reviewpulse_tools.chaos import CRASH_STEPS, POISON, ChaosPlan, TwiceDeliveringPoller, install
+from reviewpulse_tools.bench.chaos import CRASH_STEPS, POISON, ChaosPlan, TwiceDeliveringPoller, install
 
 from tests.integration.helpers import NEGATIVE, POSITIVE, results_of, upload
 

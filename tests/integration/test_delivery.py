@@ -125,7 +125,7 @@ def test_drops_outside_a_tenant_name_are_ignored(client, poller, s3, bucket):
 
 
 def test_an_unreadable_dead_letter_is_dropped_not_retried_forever(runner, stack):
-    from reviewpulse_tools.lambda_runtime import sqs_event
+    from reviewpulse_tools.local.sqs import sqs_event
 
     sqs = boto3.client("sqs")
     sqs.send_message(QueueUrl=stack.ref("WorkDeadLetterQueue"), MessageBody="{not json")

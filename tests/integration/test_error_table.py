@@ -19,7 +19,8 @@ from typing import Any
 import boto3
 import pytest
 from reviewpulse.tenants.keys import KeyRepository
-from reviewpulse_tools.lambda_runtime import ApiGateway, ApiResponse, QueuePoller, UsagePlanThrottle
+from reviewpulse_tools.local.apigateway import ApiGateway, ApiResponse, UsagePlanThrottle
+from reviewpulse_tools.local.sqs import QueuePoller
 
 from tests.conftest import Client
 from tests.integration.helpers import upload

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from reviewpulse.aws import add_api_call_listener, remove_api_call_listener, reset_clients
 from reviewpulse.settings import get_settings
-from reviewpulse_tools.fake_openai import FakeOpenAI
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 from tests.integration.helpers import NEGATIVE, POSITIVE, Unavailable, results_of, upload
 from tests.sam_template import function_properties, inline_policies, load_template

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from reviewpulse.settings import get_settings
-from reviewpulse_tools.fake_openai import FakeOpenAI
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 from tests.integration.helpers import results_of, upload
 from tests.integration.test_api import assert_problem

@@ -194,7 +194,7 @@ def test_a_redelivered_chunk_is_counted_once(client, runner, stack, poller):
     # Given a text task whose work message is delivered twice (SQS is at-least-once)
     task_id = client.call("POST", "/v1/tasks", {"text": POSITIVE[0]}).json()["task_id"]
     sqs = boto3.client("sqs")
-    from reviewpulse_tools.lambda_runtime import sqs_event
+    from reviewpulse_tools.local.sqs import sqs_event
 
     messages = sqs.receive_message(QueueUrl=stack.ref("WorkQueue"), MessageAttributeNames=["All"])["Messages"]
     event = sqs_event(messages, stack.attribute("WorkQueue", "Arn"))

@@ -10,7 +10,8 @@ import time
 
 import boto3
 from reviewpulse.settings import get_settings
-from reviewpulse_tools.lambda_runtime import FunctionRunner, QueuePoller
+from reviewpulse_tools.local.lambda_ import FunctionRunner
+from reviewpulse_tools.local.sqs import QueuePoller
 
 from tests.conftest import load_event
 from tests.integration.helpers import NEGATIVE, POSITIVE, results_of, upload

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from reviewpulse_tools.http_gateway import INTEGRATION_TIMEOUT_SECONDS
+from reviewpulse_tools.local.apigateway import INTEGRATION_TIMEOUT_SECONDS
 
 # Each hog ends itself after this long, whatever happens to the test.
 HOG_SECONDS = 180

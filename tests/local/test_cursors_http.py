@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 
 import httpx
-from reviewpulse_tools.local_stack import STACK_NAME
+from reviewpulse_tools.local.stack import STACK_NAME
 
 from tests.local.test_local_stack import POSITIVE, run_cli, wait_until_done
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-from reviewpulse_tools.http_gateway import INTEGRATION_TIMEOUT_SECONDS
+from reviewpulse_tools.local.apigateway import INTEGRATION_TIMEOUT_SECONDS
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,

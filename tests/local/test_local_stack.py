@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from reviewpulse.tenants.keys import KeyRepository
-from reviewpulse_tools.http_gateway import INTEGRATION_TIMEOUT_SECONDS
-from reviewpulse_tools.local_stack import STACK_NAME
+from reviewpulse_tools.local.apigateway import INTEGRATION_TIMEOUT_SECONDS
+from reviewpulse_tools.local.stack import STACK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from reviewpulse_tools.http_gateway import INTEGRATION_TIMEOUT_SECONDS
-from reviewpulse_tools.local_stack import free_port
+from reviewpulse_tools.local.apigateway import INTEGRATION_TIMEOUT_SECONDS
+from reviewpulse_tools.local.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from botocore.config import Config
 from reviewpulse.storage.inputs import InputFiles
-from reviewpulse_tools.http_gateway import INTEGRATION_TIMEOUT_SECONDS
-from reviewpulse_tools.local_stack import STACK_NAME
+from reviewpulse_tools.local.apigateway import INTEGRATION_TIMEOUT_SECONDS
+from reviewpulse_tools.local.stack import STACK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = f"{STACK_NAME}-data-123456789012-us-east-1"

@@ -10,7 +10,7 @@ from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.queues import WorkMessage
 from reviewpulse.settings import Settings
 from reviewpulse.usecases.analyse_chunk import analyse_items
-from reviewpulse_tools.fake_openai import FakeOpenAI
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 
 def test_a_repeat_in_another_spacing_is_sent_once_and_keeps_only_evidence_found_in_its_own_text():

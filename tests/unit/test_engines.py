@@ -26,7 +26,7 @@ from reviewpulse.queues import WorkItem, WorkMessage
 from reviewpulse.settings import Settings
 from reviewpulse.usecases.analyse_chunk import analyse_items
 from reviewpulse.usecases.options import resolve_options
-from reviewpulse_tools.fake_openai import FakeOpenAI
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
 # Clear praise and complaints the lexicon is sure of, and texts it is not (a neutral reading of a

@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 from openai.types.chat import ChatCompletion
-from reviewpulse_tools.fake_openai import FakeOpenAI, Oracle
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI, Oracle
 
 MODEL = "fake-sentiment-1"
 SYSTEM = "Label the sentiment of each item."
@@ -406,7 +406,7 @@ def test_reset_clears_stats_script_and_always(server: FakeOpenAI, client: openai
 def test_cli_serves_until_sigterm() -> None:
     # Given the CLI on a free port
     process = subprocess.Popen(
-        [sys.executable, "-m", "reviewpulse_tools.fake_openai", "--port", "0", "--script", "status:503"],
+        [sys.executable, "-m", "reviewpulse_tools.doubles.fake_openai", "--port", "0", "--script", "status:503"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -10,7 +10,7 @@ from reviewpulse.analysis.calibration import Calibration, LabelModel
 from reviewpulse.analysis.lexicon import _TOKEN, NOT_READ_CONFIDENCE, WINDOW_TOKENS, LexiconAnalyzer, _windows
 from reviewpulse.analysis.routing import needs_llm
 from reviewpulse.analysis.vader_linear import LinearVader
-from reviewpulse_tools.labelled_data import DEFAULT_DATA_DIR, load_sets
+from reviewpulse_tools.bench.labelled_data import DEFAULT_DATA_DIR, load_sets
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 SHARED_DATA = DEFAULT_DATA_DIR

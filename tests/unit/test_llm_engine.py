@@ -19,7 +19,7 @@ from reviewpulse.analysis.llm.engine import MAX_ATTEMPTS, MIN_REQUEST_SECONDS, L
 from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE
 from reviewpulse.analysis.llm.pacing import DEFAULT_PAUSE_SECONDS, HEADROOM, RequestPacer, retry_after_seconds
 from reviewpulse.settings import Settings
-from reviewpulse_tools.fake_openai import FakeOpenAI
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 PHRASES = [

@@ -7,9 +7,9 @@ import json
 import pytest
 from reviewpulse.analysis.calibration import MAX_CONFIDENCE, MIN_CONFIDENCE, Calibration
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
-from reviewpulse_tools import calibrate, quality
-from reviewpulse_tools.fake_openai import FakeOpenAI, Oracle
-from reviewpulse_tools.labelled_data import LabelledSet, gold_of_rating, read_uci, read_vader
+from reviewpulse_tools.bench import calibrate, quality
+from reviewpulse_tools.bench.labelled_data import LabelledSet, gold_of_rating, read_uci, read_vader
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI, Oracle
 
 PRAISE = ["I love this phone, it is wonderful", "Great battery and a superb screen", "Excellent, happy with it"]
 COMPLAINT = ["Awful, it broke on day one", "Terrible support and a horrible refund", "I hate the noisy fan"]

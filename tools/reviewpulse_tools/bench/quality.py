@@ -35,8 +35,8 @@ from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.settings import Settings
 
-from reviewpulse_tools.calibrate import expected_calibration_error, reliability_table
-from reviewpulse_tools.labelled_data import DEFAULT_DATA_DIR, LabelledSet, load_sets
+from reviewpulse_tools.bench.calibrate import expected_calibration_error, reliability_table
+from reviewpulse_tools.bench.labelled_data import DEFAULT_DATA_DIR, LabelledSet, load_sets
 
 LABELS = ("positive", "negative", "neutral")
 THRESHOLDS = (0.5, 0.6, 0.65, 0.7, 0.8, 0.9)
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         lexicon = analyzer.analyze(labelled.texts)
         if args.engine == "oracle":
-            from reviewpulse_tools.fake_openai import FakeOpenAI, Oracle
+            from reviewpulse_tools.doubles.fake_openai import FakeOpenAI, Oracle
 
             oracle = Oracle(dict(zip(labelled.texts, labelled.gold, strict=True)), args.oracle_accuracy)
             with FakeOpenAI(oracle=oracle) as server:

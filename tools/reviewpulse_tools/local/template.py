@@ -18,7 +18,7 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the repository: <ROOT>/tools/reviewpulse_tools/local/template.py
 TEMPLATE_PATH = ROOT / "template.yaml"
 LOCAL_ACCOUNT = "123456789012"
 _PLACEHOLDER_URI = "s3://local-placeholder/{}.zip"

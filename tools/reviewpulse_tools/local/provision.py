@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reviewpulse_tools.template import LOCAL_ACCOUNT, Resolver, Template, load_template
+from reviewpulse_tools.local.template import LOCAL_ACCOUNT, Resolver, Template, load_template
 
 TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"

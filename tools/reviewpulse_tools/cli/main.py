@@ -26,8 +26,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from reviewpulse.analysis.engine_names import ENGINE_NAMES
 
-from reviewpulse_tools.client import ApiClient, ApiError
-from reviewpulse_tools.keys import KeyAdminError, create_key, list_keys, resolve_target, revoke_key, session_for
+from reviewpulse_tools.cli.client import ApiClient, ApiError
+from reviewpulse_tools.cli.keys import KeyAdminError, create_key, list_keys, resolve_target, revoke_key, session_for
 
 TERMINAL = ("ready", "error", "cancelled")
 FORMATS_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _client(args: argparse.Namespace) -> ApiClient:
-    from reviewpulse_tools.local_stack import read_state
+    from reviewpulse_tools.local.stack import read_state
 
     state = read_state() or {}
     endpoint = args.endpoint or os.environ.get("REVIEWPULSE_ENDPOINT") or state.get("api_url")
@@ -351,7 +351,7 @@ def _keys(args: argparse.Namespace) -> int:
     table = args.table
     usage_key = None
     if args.local:
-        from reviewpulse_tools.local_stack import STACK_NAME, aws_environment, local_usage_key, read_state
+        from reviewpulse_tools.local.stack import STACK_NAME, aws_environment, local_usage_key, read_state
 
         state = read_state()
         if state is None:
@@ -378,7 +378,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from reviewpulse_tools.local_stack import BadEnvFile, PortInUse, start
+    from reviewpulse_tools.local.stack import BadEnvFile, PortInUse, start
 
     try:
         running = start(
@@ -411,7 +411,7 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _invoke(args: argparse.Namespace) -> int:
-    from reviewpulse_tools.local_stack import BadEnvFile, StackNotRunning, invoke
+    from reviewpulse_tools.local.stack import BadEnvFile, StackNotRunning, invoke
 
     try:
         event = json.loads(args.event.read_text())

@@ -19,7 +19,7 @@ from typing import Any
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.usecases.analyse_chunk import AnalysisUnavailable
 
-from reviewpulse_tools.lambda_runtime import QueuePoller, sqs_event
+from reviewpulse_tools.local.sqs import QueuePoller, sqs_event
 
 POISON = "POISON-PILL"
 CRASH_STEPS = ("before results write", "after results write", "before count", "after count")
@@ -191,9 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     logger.setLevel("ERROR")  # the figures are the output here, not the functions' logs
     from reviewpulse.tenants.keys import KeyRepository
 
-    from reviewpulse_tools.bench import sample_reviews
-    from reviewpulse_tools.lambda_runtime import ApiGateway, FunctionRunner
-    from reviewpulse_tools.provision import provision
+    from reviewpulse_tools.bench.samples import sample_reviews
+    from reviewpulse_tools.local.apigateway import ApiGateway
+    from reviewpulse_tools.local.lambda_ import FunctionRunner
+    from reviewpulse_tools.local.provision import provision
 
     texts = sample_reviews()
     rng = random.Random(args.seed)

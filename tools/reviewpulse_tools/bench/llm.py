@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 
-from reviewpulse_tools.fake_openai import FakeOpenAI
+from reviewpulse_tools.bench.samples import sample_reviews
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 REVIEWS = 1_000
 RATE_CAP_RPM = 600
@@ -22,8 +23,6 @@ RATE_REQUESTS = 100
 
 def distinct_reviews(count: int) -> list[str]:
     """`count` different texts built from the sample reviews (numbered so none repeats)."""
-    from reviewpulse_tools.bench import sample_reviews
-
     texts = sample_reviews()
     return [f"{texts[i % len(texts)]} (order {i + 1})" for i in range(count)]
 

@@ -8,7 +8,7 @@
                from events/, against a minimal handler built on the same framework
     llm        the LLM engine against the local fake OpenAI-compatible server: requests and
                input tokens per review batched vs one per request, throughput under a
-               requests-per-minute cap, and what a half-repeated batch sends (bench_llm.py)
+               requests-per-minute cap, and what a half-repeated batch sends (llm.py)
 
 Not part of the test suite: timings depend on the machine; the tests prove behaviour.
 """
@@ -32,15 +32,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reviewpulse_tools.template import ROOT
+from reviewpulse_tools.bench.samples import sample_reviews
+from reviewpulse_tools.local.template import ROOT
 
-SAMPLE = ROOT / "samples" / "reviews.csv"
 COLD_RUNS = 11
-
-
-def sample_reviews() -> list[str]:
-    with SAMPLE.open(newline="") as handle:
-        return [row["review"] for row in csv.DictReader(handle)]
 
 
 def review_csv(rows: int, seed: int = 7) -> bytes:
@@ -62,7 +57,7 @@ def bench_pipeline(rows: int) -> dict:
     import httpx
     from reviewpulse.analysis.lexicon import LexiconAnalyzer
 
-    from reviewpulse_tools.local_stack import free_port, start
+    from reviewpulse_tools.local.stack import free_port, start
 
     workdir = Path(tempfile.mkdtemp())
     os.environ["REVIEWPULSE_STATE"] = str(workdir / "stack.json")
@@ -174,8 +169,8 @@ def bench_split_memory(sizes_mb: tuple[int, ...]) -> list[dict]:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from reviewpulse_tools.local_stack import aws_environment, free_port
-    from reviewpulse_tools.provision import provision
+    from reviewpulse_tools.local.provision import provision
+    from reviewpulse_tools.local.stack import aws_environment, free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -299,7 +294,7 @@ API_FUNCTIONS = {
 def bench_cold_start(runs: int = COLD_RUNS) -> dict:
     from reviewpulse.tenants.keys import KeyRepository
 
-    from reviewpulse_tools.local_stack import free_port, start
+    from reviewpulse_tools.local.stack import free_port, start
 
     workdir = Path(tempfile.mkdtemp())
     os.environ["REVIEWPULSE_STATE"] = str(workdir / "stack.json")
@@ -501,7 +496,7 @@ def report(
             "",
         ]
     if llm:
-        from reviewpulse_tools.bench_llm import report as llm_report
+        from reviewpulse_tools.bench.llm import report as llm_report
 
         lines += llm_report(llm)
     return "\n".join(lines)
@@ -545,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
             [
                 sys.executable,
                 "-m",
-                "reviewpulse_tools.bench",
+                "reviewpulse_tools.bench.performance",
                 "--one",
                 name,
                 "--rows",
@@ -575,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _bench_llm() -> dict:
-    from reviewpulse_tools.bench_llm import bench_llm
+    from reviewpulse_tools.bench.llm import bench_llm
 
     return bench_llm()
 

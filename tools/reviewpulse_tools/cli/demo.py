@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from reviewpulse_tools.template import ROOT
+from reviewpulse_tools.local.template import ROOT
 
 DEFAULT_FILE = ROOT / "samples" / "reviews.csv"
 
@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     id_field = args.id_field or ("order_id" if args.file.resolve() == DEFAULT_FILE else None)
 
-    from reviewpulse_tools import cli
-    from reviewpulse_tools.local_stack import free_port, start
+    from reviewpulse_tools.cli import main as cli
+    from reviewpulse_tools.local.stack import free_port, start
 
     # The demo's stack is its own: a private state file, so the CLI below finds this one.
     workdir = Path(tempfile.mkdtemp(prefix="reviewpulse-demo-"))

@@ -28,7 +28,7 @@ Dev-only: never shipped to Lambda.
         client = openai.OpenAI(base_url=server.base_url, api_key="test")
         server.script(["status:500", "malformed"])
 
-    python -m reviewpulse_tools.fake_openai --port 8011 --latency 0.5 --rpm 120
+    python -m reviewpulse_tools.doubles.fake_openai --port 8011 --latency 0.5 --rpm 120
 """
 
 from __future__ import annotations
@@ -814,7 +814,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m reviewpulse_tools.fake_openai", description="Serve a fake OpenAI chat-completions API."
+        prog="python -m reviewpulse_tools.doubles.fake_openai", description="Serve a fake OpenAI chat-completions API."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8011)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewpulse_tools.template import ROOT
+from reviewpulse_tools.local.template import ROOT
 
 STACK_NAME = "reviewpulse-local"
 REGION = "us-east-1"
@@ -40,7 +40,7 @@ def state_file() -> Path:
 
 
 # moto checks no signature; boto3 still wants credentials to sign with, and the local S3's POST
-# policy check (s3_post_policy) verifies presigned POSTs with this secret.
+# policy check (s3.py) verifies presigned POSTs with this secret.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
@@ -157,9 +157,11 @@ def start(
     import boto3
     from reviewpulse.tenants.keys import KeyRepository
 
-    from reviewpulse_tools.http_gateway import serve
-    from reviewpulse_tools.lambda_runtime import ApiGateway, ProcessFunctionRunner, QueuePoller, run_schedule, schedules
-    from reviewpulse_tools.provision import provision
+    from reviewpulse_tools.local.apigateway import ApiGateway, serve
+    from reviewpulse_tools.local.lambda_ import ProcessFunctionRunner
+    from reviewpulse_tools.local.provision import provision
+    from reviewpulse_tools.local.scheduler import run_schedule, schedules
+    from reviewpulse_tools.local.sqs import QueuePoller
 
     for port, flag in ((aws_port, "--aws-port"), (api_port, "--port")):
         if port and not _port_is_free(host, port):
@@ -181,7 +183,7 @@ def start(
         shared, per_function = read_env_file(env_file)
         llm = llm_environment()
         if fake_llm:
-            from reviewpulse_tools.fake_openai import FakeOpenAI
+            from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
             fake = FakeOpenAI(host=host)
             closers.append(fake.close)
@@ -260,7 +262,7 @@ class AwsServer:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
-        from reviewpulse_tools.s3_post_policy import PostPolicyWall
+        from reviewpulse_tools.local.s3 import PostPolicyWall
 
         secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
         app = PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets)
@@ -308,8 +310,8 @@ def invoke(function: str, event: dict[str, Any], env_file: Path | None = None) -
     """Invoke one function with one event against the running local stack, as `sam local invoke`."""
     import boto3
 
-    from reviewpulse_tools.lambda_runtime import FunctionRunner
-    from reviewpulse_tools.provision import provision
+    from reviewpulse_tools.local.lambda_ import FunctionRunner
+    from reviewpulse_tools.local.provision import provision
 
     state = read_state()
     if state is None:

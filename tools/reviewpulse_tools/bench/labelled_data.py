@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # ../shared/data beside the repository, unless REVIEWPULSE_DATA names another folder.
-DEFAULT_DATA_DIR = Path(os.environ.get("REVIEWPULSE_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+DEFAULT_DATA_DIR = Path(os.environ.get("REVIEWPULSE_DATA") or Path(__file__).resolve().parents[4] / "shared" / "data")
 NEUTRAL_BAND = 0.5
 UCI = "uci_sentiment_labelled_sentences"
 VADER = "vader_icwsm2014"

@@ -19,7 +19,7 @@ from pathlib import Path
 from reviewpulse.analysis.calibration import CALIBRATION_FILE, FEATURES, Calibration, LabelModel, features
 from reviewpulse.analysis.lexicon import LexiconAnalyzer, label_of_compound
 
-from reviewpulse_tools.labelled_data import DEFAULT_DATA_DIR, NEUTRAL_BAND, load_sets
+from reviewpulse_tools.bench.labelled_data import DEFAULT_DATA_DIR, NEUTRAL_BAND, load_sets
 
 LABELS = ("positive", "negative", "neutral")
 RELIABILITY_BINS = 10
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     calibration = fit(everything)
     document = {
         "provenance": {
-            "script": "tools/reviewpulse_tools/calibrate.py (make calibrate)",
+            "script": "tools/reviewpulse_tools/bench/calibrate.py (make calibrate)",
             "data": {s.name: len(s.texts) for s in sets},
             "data_source": "../shared/data: UCI Sentiment Labelled Sentences; VADER ICWSM 2014 ground truth",
             "neutral_band": f"VADER mean rating within ±{NEUTRAL_BAND} is neutral; UCI is binary",

@@ -1,0 +1,11 @@
+"""The local stack: the whole suite on one machine, no AWS account, no container runtime.
+
+stack.py       start, stop and find a running stack; moto's server as the AWS endpoint
+template.py    template.yaml as plain CloudFormation (SAM expanded), intrinsics resolved
+provision.py   tables, queues, bucket and notifications created from the template
+lambda_.py     Lambda: the context object, running handlers in-process or one process per function
+sqs.py         SQS event source mappings: the event shape and the queue pollers
+scheduler.py   EventBridge Scheduler: the template's rate() schedules
+apigateway.py  API Gateway: routes, the REQUEST authorizer, the usage-plan throttle, HTTP on localhost
+s3.py          S3's presigned-POST policy check, which moto does not make
+"""

@@ -1,0 +1,320 @@
+"""API Gateway on localhost (REST API, proxy integration): the template's routes, its REQUEST
+authorizer run first, the usage plan's per-key throttle, and an HTTP server turning requests into
+proxy events. The server is a WSGI app on werkzeug (which comes with moto[server]); it adds nothing
+of its own: routing, the authorizer and the functions are the ones AWS would run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from reviewpulse_tools.local.lambda_ import FunctionRunner
+from reviewpulse_tools.local.template import LOCAL_ACCOUNT, TEMPLATE_PATH, read_sam_template
+
+LOCAL_API_ID = "localapi"
+_log = logging.getLogger("reviewpulse.local")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # with {parameters}
+    function: str
+    authorized: bool
+    api_key_required: bool = False  # the usage plan must know the authorizer's usageIdentifierKey
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path) + "$")
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def api_routes(template_path=TEMPLATE_PATH) -> list[Route]:
+    """The routes the template deploys, with whether the default authorizer guards them."""
+    sam = read_sam_template(template_path)
+    default_authorizer, default_key_required = None, False
+    for resource in sam["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Api":
+            auth = resource["Properties"].get("Auth", {})
+            default_authorizer = auth.get("DefaultAuthorizer")
+            default_key_required = bool(auth.get("ApiKeyRequired", False))
+    routes = []
+    for name, resource in sam["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] != "Api":
+                continue
+            props = event["Properties"]
+            auth = props.get("Auth", {})
+            authorizer = auth.get("Authorizer", default_authorizer)
+            key_required = bool(auth.get("ApiKeyRequired", default_key_required))
+            routes.append(
+                Route(props["Method"].upper(), props["Path"], name, authorizer not in (None, "NONE"), key_required)
+            )
+    return routes
+
+
+class UsagePlanThrottle:
+    """A usage plan's throttle: a token bucket per API key (the authorizer's usageIdentifierKey)
+    holding `burst` requests and refilled at `rate` a second, as API Gateway applies it. Written
+    here because API Gateway's throttle is what it emulates; the clock is a parameter so tests
+    need no timing."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, when counted)
+        self._lock = threading.Lock()
+
+    def admit(self, usage_key: str) -> bool:
+        with self._lock:
+            now = self.clock()
+            tokens, then = self._buckets.get(usage_key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - then) * self.rate)
+            admitted = tokens >= 1
+            self._buckets[usage_key] = (tokens - 1 if admitted else tokens, now)
+            return admitted
+
+
+class ApiGateway:
+    """Routes a request to its function as API Gateway does, running the authorizer first (and,
+    given a `throttle`, the usage plan's per-key throttle after it)."""
+
+    def __init__(
+        self,
+        runner: FunctionRunner,
+        *,
+        stage: str = "dev",
+        authorizer_function: str = "AuthorizerFunction",
+        throttle: UsagePlanThrottle | None = None,
+    ) -> None:
+        self.runner = runner
+        self.stage = stage
+        self.authorizer_function = authorizer_function
+        self.throttle = throttle
+        self.routes = api_routes()
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        body: str | bytes | None = None,
+        source_ip: str = "127.0.0.1",
+    ) -> ApiResponse:
+        headers = dict(headers or {})
+        method = method.upper()
+        matched = [(route, route.pattern.match(path)) for route in self.routes]
+        candidates = [(route, m) for route, m in matched if m]
+        allowed = [(route, m) for route, m in candidates if route.method == method]
+        if not allowed:
+            # REST APIs answer an unknown route or method as MISSING_AUTHENTICATION_TOKEN, which the
+            # template's gateway responses turn into 404 not-found.
+            return _problem(404, "not-found", "no such route")
+        route, match = allowed[0]
+        request_id = str(uuid.uuid4())
+        event = self._proxy_event(route, method, path, match.groupdict(), headers, query, body, request_id, source_ip)
+        if route.authorized:
+            decision = self._authorize(event)
+            if decision in ("unauthorized", "denied", "failed"):
+                status, code = {
+                    "unauthorized": (401, "unauthorized"),
+                    "denied": (403, "forbidden"),
+                    "failed": (500, "internal-error"),
+                }[decision]
+                return _problem(status, code, "missing or invalid API key" if status == 401 else decision)
+            context, usage_key = decision
+            if route.api_key_required and not usage_key:
+                return _problem(403, "forbidden", "the key is not in a usage plan (INVALID_API_KEY)")
+            if self.throttle is not None and usage_key and not self.throttle.admit(usage_key):
+                # THROTTLED, as the template's gateway response words it.
+                return _problem(429, "throttled", "Request rate limit exceeded; retry later.")
+            event["requestContext"]["authorizer"] = context
+        try:
+            result = self.runner.invoke(route.function, event)
+        except Exception as exc:
+            # A function error or timeout: API Gateway answers 502, through DEFAULT_5XX.
+            _log.warning("%s failed: %s", route.function, getattr(exc, "error_type", type(exc).__name__))
+            return _problem(502, "internal-error", "the function failed")
+        response_headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            response_headers[name.lower()] = ", ".join(values)
+        # Without binaryMediaTypes a REST API passes a base64 body on as the text it is.
+        return ApiResponse(int(result["statusCode"]), response_headers, result.get("body") or "")
+
+    def _authorize(self, event: dict[str, Any]) -> tuple[dict[str, Any], str | None] | str:
+        """The context and usageIdentifierKey, or why not: unauthorized, denied or failed."""
+        key = {k.lower(): v for k, v in event["headers"].items()}.get("x-api-key")
+        if not key:
+            return "unauthorized"  # no identity source: API Gateway answers 401 without calling it
+        cached = self._cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        auth_event = {
+            "type": "REQUEST",
+            "methodArn": f"arn:aws:execute-api:{self.runner.stack.region}:{LOCAL_ACCOUNT}:{LOCAL_API_ID}/{self.stage}/{event['httpMethod']}{event['path']}",
+            **{
+                k: event[k]
+                for k in (
+                    "resource",
+                    "path",
+                    "httpMethod",
+                    "headers",
+                    "multiValueHeaders",
+                    "queryStringParameters",
+                    "multiValueQueryStringParameters",
+                    "pathParameters",
+                    "stageVariables",
+                    "requestContext",
+                )
+            },
+        }
+        try:
+            response = self.runner.invoke(self.authorizer_function, auth_event)
+        except Exception as exc:
+            # API Gateway answers 401 when the authorizer fails with "Unauthorized", 500 otherwise.
+            return "unauthorized" if str(exc).endswith("Unauthorized") else "failed"
+        statements = response.get("policyDocument", {}).get("Statement", [])
+        if not any(s.get("Effect") == "Allow" for s in statements):
+            return "denied"
+        # API Gateway hands the context on with every value as a string.
+        context = {k: str(v) for k, v in (response.get("context") or {}).items()}
+        context["principalId"] = response.get("principalId")
+        decision = (context, response.get("usageIdentifierKey"))
+        self._cache[key] = (time.monotonic() + 300, decision)
+        return decision
+
+    def _proxy_event(
+        self, route, method, path, path_parameters, headers, query, body, request_id, source_ip
+    ) -> dict[str, Any]:
+        if isinstance(body, bytes):
+            # Without binaryMediaTypes API Gateway passes the body as text.
+            body = body.decode("utf-8", errors="replace")
+        now = datetime.now(UTC)
+        return {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers or None,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+            "queryStringParameters": dict(query) if query else None,
+            "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourceId": "local",
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "extendedRequestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "path": f"/{self.stage}{path}",
+                "accountId": LOCAL_ACCOUNT,
+                "protocol": "HTTP/1.1",
+                "stage": self.stage,
+                "domainPrefix": LOCAL_API_ID,
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "requestId": request_id,
+                "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
+                "domainName": "localhost",
+                "apiId": LOCAL_API_ID,
+            },
+            "body": body,
+            "isBase64Encoded": False,
+        }
+
+
+def _problem(status: int, code: str, detail: str) -> ApiResponse:
+    body = {
+        "type": f"https://reviewpulse.dev/problems/{code}",
+        "title": code.replace("-", " ").capitalize(),
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    return ApiResponse(status, {"content-type": "application/problem+json"}, json.dumps(body))
+
+
+# -- HTTP on localhost -----------------------------------------------------------------------------
+
+# API Gateway's own payload limit for REST APIs.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# API Gateway's integration timeout for REST APIs: the longest a client waits for an answer.
+INTEGRATION_TIMEOUT_SECONDS = 29
+
+
+class GatewayApp:
+    def __init__(self, gateway: ApiGateway) -> None:
+        self.gateway = gateway
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        # Counted on the bytes read, so a chunked body without Content-Length is held to it too.
+        request.max_content_length = MAX_BODY_BYTES
+        try:
+            body = request.get_data(as_text=False)
+        except RequestEntityTooLarge:
+            response = Response(
+                '{"type":"about:blank","title":"Content too large","status":413,"code":"too-large",'
+                '"detail":"API Gateway takes 10 MB at most; upload files with a batch instead"}',
+                status=413,
+                content_type="application/problem+json",
+            )
+            return response(environ, start_response)
+        answer = self.gateway.request(
+            request.method,
+            request.path,
+            headers=dict(request.headers.items()),
+            query=dict(request.args.items()) or None,
+            body=body or None,
+            source_ip=request.remote_addr or "127.0.0.1",
+        )
+        response = Response(answer.body, status=answer.status)
+        for name, value in answer.headers.items():
+            response.headers[name] = value
+        return response(environ, start_response)
+
+
+def serve(gateway: ApiGateway, host: str, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
+    server = make_server(host, port, GatewayApp(gateway), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True)
+    thread.start()
+    return server, thread
+
+
+__all__ = [
+    "INTEGRATION_TIMEOUT_SECONDS",
+    "ApiGateway",
+    "ApiResponse",
+    "GatewayApp",
+    "Route",
+    "UsagePlanThrottle",
+    "api_routes",
+    "serve",
+]

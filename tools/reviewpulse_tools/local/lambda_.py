@@ -1,0 +1,311 @@
+"""Lambda on one machine: the context object handlers and Powertools read, and two runners that
+invoke the real handlers with each function's environment from the template — FunctionRunner in
+this interpreter (the tests: moto's in-process mock cannot be shared), ProcessFunctionRunner in
+execution environments of their own (the local stack).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+import uuid
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from reviewpulse.settings import get_settings
+
+from reviewpulse_tools.local.provision import ProvisionedStack
+from reviewpulse_tools.local.template import LOCAL_ACCOUNT
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    timeout_seconds: int = 30
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:{self.function_name}"
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class FunctionRunner:
+    """Imports each function's app.py once, with its template environment, and invokes it.
+
+    All functions share this interpreter, and with it the domain package's module state (the one
+    Powertools Logger and its correlation id among it), so invocations run one at a time, on one
+    thread with its own event loop (Mangum expects one, as Lambda's main thread has), whichever
+    thread asks: an HTTP request, a queue poller or a test.
+    """
+
+    def __init__(
+        self,
+        stack: ProvisionedStack,
+        extra_environment: dict[str, str] | None = None,
+        function_environment: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        self.stack = stack
+        self.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true", **(extra_environment or {})}
+        # Per-function overrides, as in `sam local invoke --env-vars env.json`.
+        self.function_environment = function_environment or {}
+        self._modules: dict[str, ModuleType] = {}
+        self._executor = ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="lambda",
+            initializer=lambda: asyncio.set_event_loop(asyncio.new_event_loop()),
+        )
+        self.invocations: dict[str, int] = {}
+        self.current_function: str | None = None  # the function being invoked, if any
+
+    def environment(self, function: str) -> dict[str, str]:
+        return {
+            **self.stack.function_environment(function),
+            **self.extra_environment,
+            **self.function_environment.get(function, {}),
+        }
+
+    def module(self, function: str) -> ModuleType:
+        if function not in self._modules:
+            self._enter_environment(function)
+            path = self.stack.function_code_dir(function) / "app.py"
+            spec = importlib.util.spec_from_file_location(f"reviewpulse_function_{function}", path)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._modules[function] = module
+        return self._modules[function]
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        return self._executor.submit(self._invoke, function, event).result()
+
+    def _enter_environment(self, function: str) -> None:
+        os.environ.update(self.environment(function))
+        # Settings are read once per execution environment; here the functions share one
+        # interpreter, so each invocation reads them again with its own function's variables.
+        get_settings.cache_clear()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _invoke(self, function: str, event: dict[str, Any]) -> Any:
+        module = self.module(function)
+        self._enter_environment(function)
+        properties = self.stack.function_properties(function)
+        context = LambdaContext(
+            function_name=f"{self.stack.name}-{function}",
+            memory_limit_in_mb=int(properties.get("MemorySize", 128)),
+            timeout_seconds=int(properties.get("Timeout", 3)),
+        )
+        self.invocations[function] = self.invocations.get(function, 0) + 1
+        self.current_function = function
+        try:
+            return module.handler(event, context)
+        finally:
+            self.current_function = None
+
+
+class FunctionError(Exception):
+    """A function failed, as Lambda reports it: an error type and message (and a timeout is one)."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message
+
+
+class ProcessFunctionRunner:
+    """Runs each function in processes of its own, as Lambda runs each function in its own
+    execution environments: separate module state, the function's own environment, and real
+    concurrency across cores (`concurrency` environments per function, started on first use).
+
+    The local stack uses it; the tests use FunctionRunner, since moto's in-process mock cannot
+    be shared with other processes."""
+
+    def __init__(
+        self,
+        stack: ProvisionedStack,
+        extra_environment: dict[str, str] | None = None,
+        function_environment: dict[str, dict[str, str]] | None = None,
+        concurrency: dict[str, int] | None = None,
+        output: str | None = None,
+    ) -> None:
+        self.stack = stack
+        self.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true", **(extra_environment or {})}
+        self.function_environment = function_environment or {}
+        self.concurrency = concurrency or {}
+        self.output = output  # a file for the functions' own output (logs, EMF metrics); None: ours
+        self._pools: dict[str, ProcessPoolExecutor] = {}
+        self._lock = threading.Lock()
+        self.invocations: dict[str, int] = {}
+        self.busy_seconds: dict[str, float] = {}
+        self.api_calls: dict[str, dict[str, int]] = {}  # function → "service:Operation" → count
+
+    environment = FunctionRunner.environment
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        timeout = int(self.stack.function_properties(function).get("Timeout", 3))
+        try:
+            future = self._pool(function).submit(_environment_invoke, event)
+            outcome, calls, elapsed = future.result(timeout=timeout + 5)
+        except BrokenProcessPool:
+            # The environment died (out of memory, killed): the next invocation gets a new one.
+            self._discard(function)
+            raise FunctionError("Runtime.ExitError", "the execution environment exited") from None
+        except FutureTimeout:
+            self._discard(function)
+            raise FunctionError("Sandbox.Timedout", f"Task timed out after {timeout}.00 seconds") from None
+        with self._lock:
+            self.invocations[function] = self.invocations.get(function, 0) + 1
+            self.busy_seconds[function] = self.busy_seconds.get(function, 0.0) + elapsed
+            counts = self.api_calls.setdefault(function, {})
+            for name, count in calls.items():
+                counts[name] = counts.get(name, 0) + count
+        if "errorType" in outcome:
+            raise FunctionError(outcome["errorType"], outcome["errorMessage"])
+        return outcome["result"]
+
+    def start_environments(self, functions: list[str], timeout: float = 300) -> dict[str, str]:
+        """Start every function's execution environments now, in parallel, and wait until each
+        function has one ready (as provisioned concurrency does). Started lazily, a cold start
+        (a fresh interpreter importing FastAPI, boto3, Powertools: seconds, and tens of seconds on
+        a loaded machine) landed on a client's request. Returns the functions that failed to
+        start and why; their next invocation tries again and fails as Lambda would."""
+        warming = {}
+        for function in functions:
+            pool = self._pool(function)
+            # Submitted together, before any environment is idle, so the pool spawns one process each.
+            warming[function] = [pool.submit(_environment_ready) for _ in range(self.concurrency.get(function, 1))]
+        deadline = time.monotonic() + timeout
+        failed: dict[str, str] = {}
+        for function, futures in warming.items():
+            for future in futures:
+                try:
+                    future.result(timeout=max(0.0, deadline - time.monotonic()))
+                except (BrokenProcessPool, FutureTimeout) as exc:
+                    failed[function] = type(exc).__name__
+                    self._discard(function)
+                    break
+        return failed
+
+    def close(self) -> None:
+        for pool in list(self._pools.values()):
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _discard(self, function: str) -> None:
+        with self._lock:
+            pool = self._pools.pop(function, None)
+        if pool is not None:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _pool(self, function: str) -> ProcessPoolExecutor:
+        with self._lock:
+            if function not in self._pools:
+                properties = self.stack.function_properties(function)
+                self._pools[function] = ProcessPoolExecutor(
+                    max_workers=self.concurrency.get(function, 1),
+                    # spawn, not fork: this process runs threads (moto, the gateway, pollers).
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_environment_start,
+                    initargs=(
+                        str(self.stack.function_code_dir(function) / "app.py"),
+                        self.environment(function),
+                        f"{self.stack.name}-{function}",
+                        int(properties.get("MemorySize", 128)),
+                        int(properties.get("Timeout", 3)),
+                        self.output,
+                    ),
+                )
+            return self._pools[function]
+
+
+# State of one execution environment (a child process of ProcessFunctionRunner).
+_environment: dict[str, Any] = {}
+
+
+def _environment_start(
+    app_path: str, environment: dict[str, str], name: str, memory: int, timeout: int, output: str | None
+) -> None:
+    # Ctrl-C is the stack's to handle; and an environment never outlives the stack.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if output:
+        with open(output, "ab") as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+    os.environ.update(environment)
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    from reviewpulse.aws import add_api_call_listener
+
+    calls: dict[str, int] = {}
+
+    def count(service: str, operation: str, params: dict[str, Any]) -> None:
+        calls[f"{service}:{operation}"] = calls.get(f"{service}:{operation}", 0) + 1
+
+    add_api_call_listener(count)
+    spec = importlib.util.spec_from_file_location("app", app_path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _environment.update(module=module, calls=calls, name=name, memory=memory, timeout=timeout)
+
+
+def _environment_ready() -> int:
+    """Nothing: the environment's initializer (the function's cold start) has run by now."""
+    return os.getpid()
+
+
+def _environment_invoke(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int], float]:
+    context = LambdaContext(
+        function_name=_environment["name"],
+        memory_limit_in_mb=_environment["memory"],
+        timeout_seconds=_environment["timeout"],
+    )
+    calls = _environment["calls"]
+    calls.clear()
+    started = time.perf_counter()
+    try:
+        outcome: dict[str, Any] = {"result": _environment["module"].handler(event, context)}
+    except Exception as exc:
+        # What Lambda reports for an unhandled error; plain strings cross the process boundary.
+        traceback.print_exc()
+        outcome = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+    return outcome, dict(calls), time.perf_counter() - started
+
+
+def _die_with_parent() -> None:
+    """End this process when the stack's process is gone. (Not prctl's PDEATHSIG: it fires when the
+    thread that started the process ends, and pools start processes from short-lived threads.)"""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+__all__ = ["FunctionError", "FunctionRunner", "LambdaContext", "ProcessFunctionRunner"]
