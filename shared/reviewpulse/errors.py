@@ -56,6 +56,12 @@ class EngineUnavailable(ReviewPulseError):
     code, status, title = "engine-unavailable", 400, "Analysis engine not available"
 
 
+class ColumnNotFound(ReviewPulseError):
+    """options.group_by or options.time_field names a column the input does not have."""
+
+    code, status, title = "column-not-found", 400, "Column not found"
+
+
 class UnusableFile(ReviewPulseError):
     """A whole file cannot be read: the task ends in status `error` with this code."""
 

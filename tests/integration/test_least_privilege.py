@@ -120,7 +120,13 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     runner.module("AnalyzeFunction").analyzer = Unavailable()
     failing = upload(client, "f.txt", POSITIVE[1].encode())
     poller.drain()
-    for path in (f"/v1/tasks/{task_id}", f"/v1/tasks/{batch_id}/results", "/v1/tasks", "/health"):
+    for path in (
+        f"/v1/tasks/{task_id}",
+        f"/v1/tasks/{batch_id}/results",
+        f"/v1/tasks/{batch_id}/insights",
+        "/v1/tasks",
+        "/health",
+    ):
         assert client.call("GET", path).status == 200
     # Pages followed by their signed cursors; each function reads the signing secret in its own
     # execution environment (here they share one interpreter: start each with fresh clients)
@@ -177,6 +183,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "CreateBatchFunction",
         "GetTaskFunction",
         "GetResultsFunction",
+        "GetInsightsFunction",
         "ListTasksFunction",
         "HealthFunction",
         "SplitFunction",

@@ -276,6 +276,7 @@ COLD_EVENTS = {
     "GetTaskFunction": "get_task.json",
     "DeleteTaskFunction": "delete_task.json",
     "GetResultsFunction": "get_results.json",
+    "GetInsightsFunction": "get_insights.json",
     "HealthFunction": "health.json",
     "SplitFunction": "split.json",
     "AnalyzeFunction": "analyze.json",
@@ -291,6 +292,7 @@ API_FUNCTIONS = {
     "ListTasksFunction",
     "GetTaskFunction",
     "GetResultsFunction",
+    "GetInsightsFunction",
     "HealthFunction",
     "AuthorizerFunction",
 }

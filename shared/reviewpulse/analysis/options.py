@@ -1,4 +1,5 @@
-"""What a task asks of the analysis: its engine, the aspects it names, whether it wants a report."""
+"""What a task asks of the analysis: its engine, the aspects it names, whether it wants a report,
+and how its insights are cut (segments, time)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Engine = Literal["lexicon", "llm"]
+TimeBucket = Literal["day", "week", "month"]
 
 
 class AnalysisOptions(BaseModel):
@@ -15,3 +17,6 @@ class AnalysisOptions(BaseModel):
     engine: Engine = "lexicon"
     aspects: list[str] = Field(default_factory=list)
     report: bool = False
+    group_by: list[str] = Field(default_factory=list)
+    time_field: str | None = None
+    time_bucket: TimeBucket | None = None

@@ -5,6 +5,7 @@ incoming/<tenant>/<path>                files dropped by other systems
 results/<tenant>/<task_id>/parts/…      one JSONL part per chunk (rewritten whole on retry)
 results/<tenant>/<task_id>/results.*    merged results, JSONL and CSV
 results/<tenant>/<task_id>/conversations.jsonl   per-conversation summaries, for chat conversations
+results/<tenant>/<task_id>/insights.json         segments, time, aspects (and themes, comparison)
 outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their input's path
 """
 
@@ -86,6 +87,14 @@ def conversations_key(tenant: str, task_id: str) -> str:
     return f"{RESULTS}/{tenant}/{task_id}/conversations.jsonl"
 
 
+def insights_key(tenant: str, task_id: str) -> str:
+    return f"{RESULTS}/{tenant}/{task_id}/insights.json"
+
+
+def outgoing_insights_key(source: SourceObject) -> str:
+    return f"{OUTGOING}/{source.tenant}/{source.relative_path}.insights.json"
+
+
 def outgoing_keys(source: SourceObject) -> tuple[str, str, str]:
     """Where a drop's results are delivered: JSONL, CSV and, for chat conversations, their summaries."""
     prefix = f"{OUTGOING}/{source.tenant}/{source.relative_path}"
@@ -156,6 +165,15 @@ class ResultStore:
     def put_file(self, key: str, file: IO[bytes], content_type: str) -> None:
         file.seek(0)
         self._s3.upload_fileobj(file, self.bucket, key, ExtraArgs={"ContentType": content_type})
+
+    def read_object(self, key: str) -> bytes | None:
+        """A whole (small) object, or None if there is none."""
+        try:
+            return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
 
     def copy(self, source_key: str, target_key: str, *, task_id: str) -> None:
         """Copy an object, recording which task wrote the copy (a later drop at the same path

@@ -44,6 +44,13 @@ class TaskError(BaseModel):
     detail: str
 
 
+class TaskWarning(BaseModel):
+    """Something the task could not do as asked, while its results were still delivered."""
+
+    code: str
+    detail: str
+
+
 class Progress(BaseModel):
     # `total` is unknown (None) until a batch file has been split.
     total: int | None = None
@@ -78,6 +85,7 @@ class Task(BaseModel):
     summary: Summary | None = None
     report: Report | None = None
     error: TaskError | None = None
+    warnings: list[TaskWarning] = Field(default_factory=list)
     results_key: str | None = None
     results_csv_key: str | None = None
     expires_at: int | None = None

@@ -19,15 +19,19 @@ from typing import IO, TYPE_CHECKING
 
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
+from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeRequest
 from reviewpulse.results.conversations import ConversationsBuilder
+from reviewpulse.results.insights import InsightsBuilder
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.report import ThemeCounter, build_report
 from reviewpulse.results.store import (
     ResultStore,
     SourceChanged,
     conversations_key,
+    insights_key,
+    outgoing_insights_key,
     outgoing_keys,
     parse_source_key,
     results_keys,
@@ -93,6 +97,7 @@ def finalize_task(
     summary = SummaryBuilder()
     conversations = ConversationsBuilder()
     themes = ThemeCounter() if task.options.report else None
+    insights = InsightsBuilder(task.task_id, task.options, task.columns)
     with (
         tempfile.TemporaryFile() as jsonl_file,
         tempfile.TemporaryFile() as csv_file,
@@ -102,7 +107,7 @@ def finalize_task(
         if themes is not None:
             results = _each(results, themes.add)
         try:
-            written = _write_outputs(task, results, summary, store, settings, jsonl_file, csv_file)
+            written = _write_outputs(task, results, summary, store, settings, jsonl_file, csv_file, insights.add)
         except SourceChanged as exc:
             logger.warning("input replaced before finalizing", extra={"tenant": task.tenant, "task_id": task.task_id})
             tasks.mark_error(task.tenant, task.task_id, TaskError(code="source-changed", detail=str(exc)))
@@ -114,6 +119,8 @@ def finalize_task(
         task_summary = summary.build(conversations.build())
         if task_summary.conversations is not None:  # only files of chat conversations have any
             store.put_file(conversations_key(task.tenant, task.task_id), conversations_file, "application/x-ndjson")
+    task_insights = insights.build()
+    store.put_file(insights_key(task.tenant, task.task_id), io.BytesIO(task_insights.to_json()), "application/json")
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
         return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing
@@ -125,6 +132,7 @@ def finalize_task(
             store.copy(csv_key, out_csv, task_id=task.task_id)
             if task_summary.conversations is not None:
                 store.copy(conversations_key(task.tenant, task.task_id), out_conversations, task_id=task.task_id)
+            store.copy(insights_key(task.tenant, task.task_id), outgoing_insights_key(source), task_id=task.task_id)
     report, usage = None, None
     if themes is not None:
         writer = (
@@ -140,6 +148,7 @@ def finalize_task(
         results_csv_key=csv_key,
         report=report,
         usage=usage,
+        warnings=task_insights.warnings,
     )
     if won:
         logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
@@ -193,6 +202,7 @@ def _write_outputs(
     settings: Settings,
     jsonl_file: IO[bytes],
     csv_file: IO[bytes],
+    observe: Callable[[ItemResult, Row | None], None],
 ) -> int:
     csv_text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(csv_text)
@@ -219,6 +229,7 @@ def _write_outputs(
             own = [row.columns.get(name, "") for name in input_columns]
         else:
             own = [result.id]
+        observe(result, row if rows is not None else None)
         writer.writerow([_safe_cell(v) for v in own + _analysis_cells(result) + _option_cells(result, task)])
     csv_text.detach()
     return written

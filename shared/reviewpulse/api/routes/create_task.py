@@ -31,7 +31,16 @@ def create_task(
     settings: Settings = Depends(deps.settings),
 ) -> TaskView:
     def create() -> TaskView:
-        options = resolve_options(body.options.engine, body.options.aspects, body.options.report, settings)
+        options = resolve_options(
+            body.options.engine,
+            body.options.aspects,
+            body.options.report,
+            settings,
+            group_by=body.options.group_by,
+            time_field=body.options.time_field,
+            time_bucket=body.options.time_bucket,
+            columns=[],  # a single text has no columns to cut by
+        )
         task = create_text_task(
             tenant,
             body.text,

@@ -1,0 +1,316 @@
+"""Insights: what a batch says per segment (product, store, agent, speaker…), over time and per
+named aspect, built from the per-item results in the finalizer's one pass.
+
+Memory is bounded whatever the number of rows: per group_by column at most MAX_TRACKED_VALUES
+distinct values are followed (later new values count in "other" straight away), per day one
+accumulator, per aspect one. Only the MAX_SEGMENTS largest values are reported; the rest fold into
+"other", so every item counts exactly once per column.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from reviewpulse.analysis.base import Label
+from reviewpulse.analysis.options import AnalysisOptions, TimeBucket
+from reviewpulse.ingest.readers.rows import Row
+from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
+from reviewpulse.results.model import ItemResult
+from reviewpulse.results.stats import net_sentiment, net_sentiment_interval
+from reviewpulse.tasks.model import TaskWarning
+
+MAX_SEGMENTS = 200
+# Distinct values followed per column before new ones go to "other" directly: well above
+# MAX_SEGMENTS, so that a value that grows large late in the file is still ranked.
+MAX_TRACKED_VALUES = 2000
+LABELS = tuple(label.value for label in Label)
+
+
+# -- the document ---------------------------------------------------------------------------------
+
+
+class Stats(BaseModel):
+    items: int = Field(description="Items counted here, analysed or failed")
+    analysed: int = Field(description="Items with a sentiment label")
+    counts: dict[str, int]
+    shares: dict[str, float] = Field(description="Each label's share of the analysed items, 0–1")
+    mean_score: float | None
+    net_sentiment: float | None = Field(description="Positive share minus negative share, −1 to 1")
+    net_sentiment_ci95: tuple[float, float] | None = Field(
+        description="95% normal-approximation interval of the net sentiment"
+    )
+
+
+class SegmentStats(Stats):
+    value: str | None = Field(description="The column's value; null for items where it is blank")
+
+
+class SegmentColumn(BaseModel):
+    column: str
+    distinct_values: int = Field(description="Distinct values seen (those beyond the tracking cap count in other)")
+    segments: list[SegmentStats] = Field(description="The largest segments, most items first")
+    other: Stats | None = Field(description="Every value not listed in segments, together")
+
+
+class TimeBucketStats(Stats):
+    start: date = Field(description="First day of the bucket (weeks start on Monday)")
+
+
+class TimeSeries(BaseModel):
+    field: str
+    bucket: TimeBucket
+    bucket_source: Literal["requested", "from-span"]
+    date_order: str | None = Field(
+        default=None, description="How the day/month order of dates such as 03/04/2026 was decided"
+    )
+    unreadable_dates: int = Field(description="Items whose date could not be read (blank or unknown form)")
+    buckets: list[TimeBucketStats]
+
+
+class AspectStats(Stats):
+    aspect: str
+    mentioned: int = Field(description="Items that mention the aspect (label not not_mentioned)")
+
+
+class Insights(BaseModel):
+    task_id: str
+    overall: Stats
+    segments: list[SegmentColumn] = Field(default_factory=list)
+    time: TimeSeries | None = None
+    aspects: list[AspectStats] = Field(default_factory=list)
+    warnings: list[TaskWarning] = Field(default_factory=list)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+# -- accumulation ---------------------------------------------------------------------------------
+
+
+class Tally:
+    """Counts per label, failures and the score sum of a set of items."""
+
+    __slots__ = ("counts", "failed", "score_sum")
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(LABELS, 0)
+        self.failed = 0
+        self.score_sum = 0.0
+
+    def add(self, result: ItemResult) -> None:
+        if result.error is not None or result.label is None:
+            self.failed += 1
+            return
+        self.counts[result.label] = self.counts.get(result.label, 0) + 1
+        self.score_sum += result.score or 0.0
+
+    def add_label(self, label: str) -> None:
+        self.counts[label] = self.counts.get(label, 0) + 1
+
+    def merge(self, other: Tally) -> None:
+        for label, count in other.counts.items():
+            self.counts[label] = self.counts.get(label, 0) + count
+        self.failed += other.failed
+        self.score_sum += other.score_sum
+
+    @property
+    def analysed(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def items(self) -> int:
+        return self.analysed + self.failed
+
+    def stats(self, with_score: bool = True) -> dict:
+        n = self.analysed
+        positive, negative = self.counts.get("positive", 0), self.counts.get("negative", 0)
+        interval = net_sentiment_interval(positive, negative, n)
+        net = net_sentiment(positive, negative, n)
+        return {
+            "items": self.items,
+            "analysed": n,
+            "counts": dict(self.counts),
+            "shares": {label: round(count / n, 4) if n else 0.0 for label, count in self.counts.items()},
+            "mean_score": round(self.score_sum / n, 4) if n and with_score else None,
+            "net_sentiment": round(net, 4) if net is not None else None,
+            "net_sentiment_ci95": (round(interval[0], 4), round(interval[1], 4)) if interval else None,
+        }
+
+
+class SegmentCounter:
+    """One group_by column's tallies, bounded by MAX_TRACKED_VALUES."""
+
+    def __init__(self, column: str, max_segments: int, max_tracked: int) -> None:
+        self.column = column
+        self._max_segments = max_segments
+        self._max_tracked = max_tracked
+        self._tallies: dict[str | None, Tally] = {}
+        self._untracked = Tally()
+        self._overflowed = False
+
+    def add(self, value: str | None, result: ItemResult) -> None:
+        tally = self._tallies.get(value)
+        if tally is None:
+            if len(self._tallies) >= self._max_tracked:
+                self._overflowed = True
+                self._untracked.add(result)
+                return
+            tally = self._tallies[value] = Tally()
+        tally.add(result)
+
+    def build(self) -> SegmentColumn:
+        ranked = sorted(self._tallies.items(), key=lambda entry: (-entry[1].items, entry[0] or ""))
+        other = Tally()
+        other.merge(self._untracked)
+        for _, tally in ranked[self._max_segments :]:
+            other.merge(tally)
+        return SegmentColumn(
+            column=self.column,
+            distinct_values=len(self._tallies) + (1 if self._overflowed else 0),
+            segments=[SegmentStats(value=value, **tally.stats()) for value, tally in ranked[: self._max_segments]],
+            other=Stats(**other.stats()) if other.items else None,
+        )
+
+
+class TimeCounter:
+    """Tallies per day; slash dates per (a, b, year) until the column's order is known."""
+
+    def __init__(self, field: str, bucket: TimeBucket | None) -> None:
+        self.field = field
+        self.bucket = bucket
+        self._days: dict[date, Tally] = {}
+        self._slashes: dict[SlashDate, Tally] = {}
+        self._unreadable = 0
+        self._first_over_12 = 0
+        self._second_over_12 = 0
+
+    def add(self, value: str | None, result: ItemResult) -> None:
+        when = read_date(value) if value else None
+        if when is None:
+            self._unreadable += 1
+            return
+        if isinstance(when, SlashDate):
+            if when.first > 12:
+                self._first_over_12 += 1
+            elif when.second > 12:
+                self._second_over_12 += 1
+            self._slashes.setdefault(when, Tally()).add(result)
+            return
+        self._days.setdefault(when, Tally()).add(result)
+
+    def build(self) -> TimeSeries:
+        days: dict[date, Tally] = {}
+        for day, tally in self._days.items():
+            days.setdefault(day, Tally()).merge(tally)
+        unreadable = self._unreadable
+        note = None
+        if self._slashes:
+            order, note = column_order(self._first_over_12, self._second_over_12)
+            for slash, tally in self._slashes.items():
+                day = slash.read(order)
+                if day is None:
+                    unreadable += tally.items
+                else:
+                    days.setdefault(day, Tally()).merge(tally)
+        if days:
+            bucket = self.bucket or bucket_for_span(min(days), max(days))
+        else:
+            bucket = self.bucket or "day"
+        buckets: dict[date, Tally] = {}
+        for day in sorted(days):
+            buckets.setdefault(bucket_start(day, bucket), Tally()).merge(days[day])
+        return TimeSeries(
+            field=self.field,
+            bucket=bucket,
+            bucket_source="requested" if self.bucket else "from-span",
+            date_order=note,
+            unreadable_dates=unreadable,
+            buckets=[TimeBucketStats(start=start, **tally.stats()) for start, tally in buckets.items()],
+        )
+
+
+class AspectCounter:
+    def __init__(self, aspects: list[str]) -> None:
+        self._tallies = {aspect: Tally() for aspect in aspects}
+        self._folded = {aspect.casefold(): aspect for aspect in aspects}
+
+    def add(self, result: ItemResult) -> None:
+        for entry in result.aspects or ():
+            name = self._folded.get(entry.aspect.casefold())
+            if name is not None and entry.label in LABELS:
+                self._tallies[name].add_label(entry.label)
+
+    def build(self) -> list[AspectStats]:
+        return [
+            AspectStats(aspect=aspect, mentioned=tally.analysed, **tally.stats(with_score=False))
+            for aspect, tally in self._tallies.items()
+        ]
+
+
+class InsightsBuilder:
+    """Fed every result with its input row's columns, in one pass; builds the Insights."""
+
+    def __init__(
+        self,
+        task_id: str,
+        options: AnalysisOptions,
+        columns: list[str] | None,
+        *,
+        max_segments: int = MAX_SEGMENTS,
+        max_tracked: int = MAX_TRACKED_VALUES,
+    ) -> None:
+        self.task_id = task_id
+        self.warnings: list[TaskWarning] = []
+        known = set(columns or ())
+        self._overall = Tally()
+        self._segments = []
+        for column in options.group_by:
+            if column in known:
+                self._segments.append(SegmentCounter(column, max_segments, max_tracked))
+            else:
+                self.warnings.append(
+                    TaskWarning(
+                        code="group-by-column-not-found",
+                        detail=f"group_by column {column!r} is not in the input ({_columns_note(columns)})",
+                    )
+                )
+        self._time = None
+        if options.time_field:
+            if options.time_field in known:
+                self._time = TimeCounter(options.time_field, options.time_bucket)
+            else:
+                self.warnings.append(
+                    TaskWarning(
+                        code="time-field-not-found",
+                        detail=f"time_field {options.time_field!r} is not in the input ({_columns_note(columns)})",
+                    )
+                )
+        self._aspects = AspectCounter(options.aspects)
+
+    def add(self, result: ItemResult, row: Row | None) -> None:
+        """One result, with its input row when the input is a file (None for a single text)."""
+        columns = row.columns if row is not None else {}
+        self._overall.add(result)
+        for segment in self._segments:
+            segment.add(columns.get(segment.column) or None, result)
+        if self._time is not None:
+            self._time.add(columns.get(self._time.field), result)
+        self._aspects.add(result)
+
+    def build(self) -> Insights:
+        return Insights(
+            task_id=self.task_id,
+            overall=Stats(**self._overall.stats()),
+            segments=[segment.build() for segment in self._segments],
+            time=self._time.build() if self._time is not None else None,
+            aspects=self._aspects.build(),
+            warnings=list(self.warnings),
+        )
+
+
+def _columns_note(columns: list[str] | None) -> str:
+    # Names from the header and the options, never cell values (customer text).
+    return f"it has {', '.join(columns)}" if columns else "it has no named columns"

@@ -1,0 +1,119 @@
+"""Insights end to end: options on a batch, the finalizer's pass over results and input columns,
+GET /v1/tasks/{task_id}/insights, insights.json beside the results and in outgoing/ for drops."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tests.integration.test_pipeline import NEGATIVE, POSITIVE, upload
+
+
+def product_csv() -> bytes:
+    """Two products over two months: PulseFit mostly praised, SwiftClean mostly not; dates written
+    MM/DD/YYYY (one of them only readable that way: 01/20/2026), one row without a readable date."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["order_id", "product", "store", "review", "created_at"])
+    rows = [
+        ("PulseFit", "north", POSITIVE[0], "01/05/2026"),
+        ("PulseFit", "north", POSITIVE[1], "01/20/2026"),
+        ("PulseFit", "south", NEGATIVE[0], "02/03/2026"),
+        ("SwiftClean", "south", NEGATIVE[1], "02/04/2026"),
+        ("SwiftClean", "south", NEGATIVE[2], "02/09/2026"),
+        ("SwiftClean", "north", POSITIVE[2], "sometime"),
+    ]
+    for number, (product, store, review, when) in enumerate(rows, start=1):
+        writer.writerow([f"o-{number}", product, store, review, when])
+    return out.getvalue().encode()
+
+
+def test_a_batch_grouped_by_product_and_store_over_months(client, poller, s3, bucket):
+    # Given a CSV batch asking for insights by product and store, by month of created_at
+    options = {"group_by": ["product", "store"], "time_field": "created_at", "time_bucket": "month"}
+    task_id = upload(client, "reviews.csv", product_csv(), id_field="order_id", options=options)
+
+    # When the pipeline runs and the insights are asked for
+    poller.drain()
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    response = client.call("GET", f"/v1/tasks/{task_id}/insights")
+
+    # Then they are served, linked from the task, and equal insights.json beside the results
+    assert task["status"] == "ready" and task["warnings"] == []
+    assert task["links"]["insights"] == f"/v1/tasks/{task_id}/insights"
+    assert response.status == 200, response.body
+    insights = response.json()
+    stored = json.loads(s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/insights.json")["Body"].read())
+    assert stored == insights
+    # And each product counts its own rows, with the lexicon's labels
+    products = {s["value"]: s for s in insights["segments"][0]["segments"]}
+    assert insights["segments"][0]["column"] == "product"
+    assert products["PulseFit"]["items"] == 3 and products["PulseFit"]["counts"]["positive"] == 2
+    assert products["SwiftClean"]["counts"]["negative"] == 2
+    assert products["PulseFit"]["net_sentiment"] > products["SwiftClean"]["net_sentiment"]
+    stores = {s["value"]: s["items"] for s in insights["segments"][1]["segments"]}
+    assert stores == {"north": 3, "south": 3}
+    # And dates read month first (01/20/2026 says so): January 2, February 3, one unreadable
+    time = insights["time"]
+    assert [(b["start"], b["items"]) for b in time["buckets"]] == [("2026-01-01", 2), ("2026-02-01", 3)]
+    assert time["unreadable_dates"] == 1
+    assert time["date_order"].startswith("month/day")
+    assert insights["overall"]["items"] == 6
+
+
+def test_an_unknown_column_ends_the_task_ready_with_a_warning(client, poller):
+    # Given a batch whose group_by names a column its file does not have
+    options = {"group_by": ["region"], "time_field": "created_at"}
+    task_id = upload(client, "reviews.csv", product_csv(), id_field="order_id", options=options)
+
+    # When it runs
+    poller.drain()
+
+    # Then the results are delivered and the task says what it could not do
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    assert task["status"] == "ready" and task["progress"]["processed"] == 6
+    assert [w["code"] for w in task["warnings"]] == ["group-by-column-not-found"]
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+    assert insights["segments"] == [] and insights["time"] is not None
+
+
+def test_a_single_text_cannot_be_grouped(client):
+    # Given a single text (it has no columns) asking for group_by
+    response = client.call("POST", "/v1/tasks", {"text": POSITIVE[0], "options": {"group_by": ["product"]}})
+    # Then 400 with a stable code
+    assert response.status == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "column-not-found"
+
+
+def test_too_many_group_by_columns_are_refused(client):
+    options = {"group_by": ["a", "b", "c", "d"]}
+    response = client.call("POST", "/v1/batches", {"filename": "x.csv", "options": options})
+    assert response.status in (400, 422)
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_insights_are_tenant_scoped_and_need_a_ready_task(client, other_client, poller):
+    # Given a ready task of acme and one still waiting for its upload
+    task_id = upload(client, "r.txt", ("\n".join(POSITIVE) + "\n").encode())
+    poller.drain()
+    waiting = client.call("POST", "/v1/batches", {"filename": "later.csv"}).json()["task"]["task_id"]
+
+    # Then another tenant gets 404 as for a missing task, and an unfinished task 409
+    assert other_client.call("GET", f"/v1/tasks/{task_id}/insights").status == 404
+    assert client.call("GET", "/v1/tasks/0000000000000000000000000000/insights").status == 404
+    not_ready = client.call("GET", f"/v1/tasks/{waiting}/insights")
+    assert (not_ready.status, not_ready.json()["code"]) == (409, "task-not-ready")
+    # And the owner gets the overall numbers
+    assert client.call("GET", f"/v1/tasks/{task_id}/insights").json()["overall"]["counts"]["positive"] == 3
+
+
+def test_a_drop_gets_its_insights_in_outgoing(client, poller, s3, bucket):
+    # Given a file dropped under incoming/
+    s3.put_object(Bucket=bucket, Key="incoming/acme/shop/day.txt", Body="\n".join(NEGATIVE).encode())
+    # When it is processed
+    poller.drain()
+    # Then insights.json is delivered beside its results
+    body = s3.get_object(Bucket=bucket, Key="outgoing/acme/shop/day.txt.insights.json")["Body"].read()
+    assert json.loads(body)["overall"]["counts"]["negative"] == 3
