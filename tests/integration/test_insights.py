@@ -117,3 +117,39 @@ def test_a_drop_gets_its_insights_in_outgoing(client, poller, s3, bucket):
     # Then insights.json is delivered beside its results
     body = s3.get_object(Bucket=bucket, Key="outgoing/acme/shop/day.txt.insights.json")["Body"].read()
     assert json.loads(body)["overall"]["counts"]["negative"] == 3
+
+
+def test_a_lexicon_report_finds_praise_and_complaint_themes_per_batch_and_segment(client, poller):
+    # Given a lexicon batch with a report: watches praised for battery life, vacuums panned for
+    # their customer service
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "product", "review"])
+    praise = ["I love the battery life.", "Battery life is excellent!", "Great battery life, so happy."]
+    complaints = ["Customer service was awful.", "Terrible customer service.", "Customer service is horrible."]
+    for number, text in enumerate(praise * 2, start=1):
+        writer.writerow([f"w{number}", "watch", text])
+    for number, text in enumerate(complaints * 2, start=1):
+        writer.writerow([f"v{number}", "vacuum", text])
+    options = {"engine": "lexicon", "report": True, "group_by": ["product"]}
+    task_id = upload(client, "themes.csv", out.getvalue().encode(), id_field="id", options=options)
+
+    # When it runs
+    poller.drain()
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+
+    # Then the batch's themes are the two phrases, with exact counts, ids and a verbatim quote
+    themes = {t["phrase"]: t for t in insights["themes"]}
+    assert themes["battery life"]["polarity"] == "praise" and themes["battery life"]["count"] == 6
+    assert themes["customer service"]["polarity"] == "complaint" and themes["customer service"]["count"] == 6
+    assert themes["customer service"]["example"] in complaints
+    assert themes["battery life"]["example_ids"] == ["w1", "w2", "w3"]
+    # And each segment lists the themes its own items mention
+    segments = {s["value"]: s for s in insights["segments"][0]["segments"]}
+    assert [(t["phrase"], t["count"]) for t in segments["watch"]["themes"]] == [("battery life", 6)]
+    assert [(t["phrase"], t["count"]) for t in segments["vacuum"]["themes"]] == [("customer service", 6)]
+    # And the task's report carries the same themes (a lexicon task has none of its own)
+    report_themes = {(t["theme"], t["polarity"], t["count"]) for t in task["report"]["themes"]}
+    assert {("battery life", "praise", 6), ("customer service", "complaint", 6)} <= report_themes
+    assert "battery life" in task["report"]["executive_summary"]

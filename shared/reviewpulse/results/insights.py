@@ -20,6 +20,8 @@ from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.stats import net_sentiment, net_sentiment_interval
+from reviewpulse.results.summaries import ThemeCount
+from reviewpulse.results.themes import SegmentTheme, Theme, ThemeFinder
 from reviewpulse.tasks.model import TaskWarning
 
 MAX_SEGMENTS = 200
@@ -46,6 +48,9 @@ class Stats(BaseModel):
 
 class SegmentStats(Stats):
     value: str | None = Field(description="The column's value; null for items where it is blank")
+    themes: list[SegmentTheme] = Field(
+        default_factory=list, description="The batch's themes this segment's items mention most (with options.report)"
+    )
 
 
 class SegmentColumn(BaseModel):
@@ -81,10 +86,22 @@ class Insights(BaseModel):
     segments: list[SegmentColumn] = Field(default_factory=list)
     time: TimeSeries | None = None
     aspects: list[AspectStats] = Field(default_factory=list)
+    themes: list[Theme] = Field(
+        default_factory=list,
+        description="Praise and complaint key phrases found in the items' text, without an LLM (with options.report)",
+    )
     warnings: list[TaskWarning] = Field(default_factory=list)
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()
+
+    def report_themes(self, per_polarity: int = 5) -> list[ThemeCount]:
+        """The top found themes in the report's shape."""
+        return [
+            ThemeCount(theme=t.phrase, polarity=t.polarity, count=t.count, example_ids=t.example_ids)
+            for polarity in ("praise", "complaint")
+            for t in [t for t in self.themes if t.polarity == polarity][:per_polarity]
+        ]
 
 
 # -- accumulation ---------------------------------------------------------------------------------
@@ -289,6 +306,7 @@ class InsightsBuilder:
                     )
                 )
         self._aspects = AspectCounter(options.aspects)
+        self._themes = ThemeFinder() if options.report else None
 
     def add(self, result: ItemResult, row: Row | None) -> None:
         """One result, with its input row when the input is a file (None for a single text)."""
@@ -299,14 +317,30 @@ class InsightsBuilder:
         if self._time is not None:
             self._time.add(columns.get(self._time.field), result)
         self._aspects.add(result)
+        if self._themes is not None and row is not None:
+            values = [columns.get(segment.column) or None for segment in self._segments]
+            self._themes.add(result.id, result.label, row.text, values)
 
     def build(self) -> Insights:
+        segments = [segment.build() for segment in self._segments]
+        themes: list[Theme] = []
+        if self._themes is not None:
+            try:
+                themes = self._themes.themes()
+                for index, column in enumerate(segments):
+                    listed = {segment.value for segment in column.segments}
+                    found = self._themes.segment_themes(themes, index, listed) if themes else {}
+                    for segment in column.segments:
+                        segment.themes = found.get(segment.value, [])
+            finally:
+                self._themes.close()
         return Insights(
             task_id=self.task_id,
             overall=Stats(**self._overall.stats()),
-            segments=[segment.build() for segment in self._segments],
+            segments=segments,
             time=self._time.build() if self._time is not None else None,
             aspects=self._aspects.build(),
+            themes=themes,
             warnings=list(self.warnings),
         )
 

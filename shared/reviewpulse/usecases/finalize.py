@@ -138,7 +138,8 @@ def finalize_task(
         writer = (
             partial(llm().summarize, deadline=deadline) if llm is not None and task.options.engine == "llm" else None
         )
-        report, spent = build_report(task_summary, themes.top(), writer)
+        # Without themes of its own (LLM, or named aspects), the report has the phrases found in the text.
+        report, spent = build_report(task_summary, themes.top() or task_insights.report_themes(), writer)
         usage = spent if spent.requests else None
     won = tasks.mark_ready(
         task.tenant,
