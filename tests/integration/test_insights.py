@@ -109,14 +109,17 @@ def test_insights_are_tenant_scoped_and_need_a_ready_task(client, other_client, 
     assert client.call("GET", f"/v1/tasks/{task_id}/insights").json()["overall"]["counts"]["positive"] == 3
 
 
-def test_a_drop_gets_its_insights_in_outgoing(client, poller, s3, bucket):
+def test_a_drop_gets_its_insights_and_report_in_outgoing(client, poller, s3, bucket):
     # Given a file dropped under incoming/
     s3.put_object(Bucket=bucket, Key="incoming/acme/shop/day.txt", Body="\n".join(NEGATIVE).encode())
     # When it is processed
     poller.drain()
-    # Then insights.json is delivered beside its results
+    # Then insights.json and the HTML report are delivered beside its results
     body = s3.get_object(Bucket=bucket, Key="outgoing/acme/shop/day.txt.insights.json")["Body"].read()
     assert json.loads(body)["overall"]["counts"]["negative"] == 3
+    page = s3.get_object(Bucket=bucket, Key="outgoing/acme/shop/day.txt.report.html")
+    assert page["ContentType"].startswith("text/html")
+    assert b'data-metric="items" data-value="3"' in page["Body"].read()
 
 
 def test_a_lexicon_report_finds_praise_and_complaint_themes_per_batch_and_segment(client, poller):

@@ -27,18 +27,18 @@ def test_the_two_sided_normal_p_value_of_1_96_is_five_percent():
     assert normal_two_sided_p(-2.5758) == pytest.approx(0.01, abs=1e-5)
 
 
-def test_net_sentiment_interval_is_the_multinomial_wald_interval():
-    # Given 60 positive and 20 negative of 100: d = 0.4, var = (0.8 − 0.16) / 100 = 0.0064, sd 0.08
+def test_net_sentiment_interval_is_the_adjusted_multinomial_wald_interval():
+    # Given 60 positive and 20 negative of 100, one pseudo-item per class: p+ = 61/103, p− = 21/103,
+    # d = 0.388350, var = (p+ + p− − d²) / 103 = 0.0062651, half-width 1.96 × 0.079153 = 0.155135
     low, high = net_sentiment_interval(60, 20, 100)
-    # Then 0.4 ± 1.96 × 0.08
-    assert (low, high) == pytest.approx((0.4 - 0.156797, 0.4 + 0.156797), abs=1e-5)
+    assert (low, high) == pytest.approx((0.233214, 0.543485), abs=1e-5)
 
 
-def test_net_sentiment_interval_is_clipped_and_absent_without_items():
+def test_net_sentiment_interval_is_wide_for_few_items_clipped_and_absent_without_items():
     assert net_sentiment_interval(0, 0, 0) is None
-    assert net_sentiment_interval(3, 0, 3) == (1.0, 1.0)  # every item positive: no spread
-    low, high = net_sentiment_interval(1, 0, 2)
-    assert -1.0 <= low < 0.5 < high == 1.0
+    # One positive item: p+ = 2/4, p− = 1/4, d = 0.25, half-width 1.96 × sqrt(0.6875 / 4) = 0.8126
+    low, high = net_sentiment_interval(1, 0, 1)
+    assert (low, high) == pytest.approx((-0.562558, 1.0), abs=1e-5)
 
 
 def test_two_proportion_z_test_matches_the_textbook_example():

@@ -98,6 +98,10 @@ class Links(BaseModel):
     self: str
     results: str
     insights: str
+    report: str | None = Field(
+        default=None,
+        description="The task's self-contained HTML report (presigned, one hour): ready tasks, on GET /v1/tasks/{task_id}",
+    )
 
 
 class UsageView(BaseModel):
@@ -128,7 +132,7 @@ class TaskView(BaseModel):
     links: Links
 
     @classmethod
-    def of(cls, task: Task, settings: Settings | None = None) -> TaskView:
+    def of(cls, task: Task, settings: Settings | None = None, report_url: str | None = None) -> TaskView:
         base = f"/v1/tasks/{task.task_id}"
         usage = None
         if task.options.engine == "llm":
@@ -159,7 +163,7 @@ class TaskView(BaseModel):
             report=task.report,
             error=task.error,
             warnings=task.warnings,
-            links=Links(self=base, results=f"{base}/results", insights=f"{base}/insights"),
+            links=Links(self=base, results=f"{base}/results", insights=f"{base}/insights", report=report_url),
         )
 
 

@@ -32,12 +32,16 @@ def net_sentiment_variance(positive: int, negative: int, n: int) -> float | None
 
 
 def net_sentiment_interval(positive: int, negative: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
-    """Normal-approximation (Wald) interval of the net sentiment, clipped to [-1, 1]."""
-    variance = net_sentiment_variance(positive, negative, n)
-    if variance is None:
+    """Adjusted Wald interval of the net sentiment, clipped to [-1, 1]: the multinomial Wald
+    interval computed with one pseudo-item added to each of positive, negative and the rest
+    (after Agresti & Caffo 2000), so that a small segment whose items all agree gets a wide
+    interval rather than the plain Wald interval's zero width."""
+    if not n:
         return None
-    centre = (positive - negative) / n
-    half = z * math.sqrt(variance)
+    size = n + 3
+    p_pos, p_neg = (positive + 1) / size, (negative + 1) / size
+    centre = p_pos - p_neg
+    half = z * math.sqrt(max(p_pos + p_neg - centre**2, 0.0) / size)
     return max(-1.0, centre - half), min(1.0, centre + half)
 
 

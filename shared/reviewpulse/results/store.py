@@ -6,6 +6,7 @@ results/<tenant>/<task_id>/parts/…      one JSONL part per chunk (rewritten wh
 results/<tenant>/<task_id>/results.*    merged results, JSONL and CSV
 results/<tenant>/<task_id>/conversations.jsonl   per-conversation summaries, for chat conversations
 results/<tenant>/<task_id>/insights.json         segments, time, aspects (and themes, comparison)
+results/<tenant>/<task_id>/report.html           the self-contained HTML report
 outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their input's path
 """
 
@@ -93,6 +94,14 @@ def insights_key(tenant: str, task_id: str) -> str:
 
 def outgoing_insights_key(source: SourceObject) -> str:
     return f"{OUTGOING}/{source.tenant}/{source.relative_path}.insights.json"
+
+
+def report_key(tenant: str, task_id: str) -> str:
+    return f"{RESULTS}/{tenant}/{task_id}/report.html"
+
+
+def outgoing_report_key(source: SourceObject) -> str:
+    return f"{OUTGOING}/{source.tenant}/{source.relative_path}.report.html"
 
 
 def outgoing_keys(source: SourceObject) -> tuple[str, str, str]:

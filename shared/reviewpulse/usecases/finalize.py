@@ -30,8 +30,6 @@ from reviewpulse.results.store import (
     ResultStore,
     SourceChanged,
     conversations_key,
-    insights_key,
-    outgoing_insights_key,
     outgoing_keys,
     parse_source_key,
     results_keys,
@@ -40,6 +38,7 @@ from reviewpulse.results.summary import SummaryBuilder
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import Task, TaskError, TaskType
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.usecases.deliver_insights import deliver_report, first_conversations, store_insights
 
 if TYPE_CHECKING:
     from reviewpulse.analysis.llm.engine import LlmEngine
@@ -119,8 +118,11 @@ def finalize_task(
         task_summary = summary.build(conversations.build())
         if task_summary.conversations is not None:  # only files of chat conversations have any
             store.put_file(conversations_key(task.tenant, task.task_id), conversations_file, "application/x-ndjson")
+            trajectories = first_conversations(conversations_file)
+        else:
+            trajectories = []
     task_insights = insights.build()
-    store.put_file(insights_key(task.tenant, task.task_id), io.BytesIO(task_insights.to_json()), "application/json")
+    store_insights(task, task_insights, store)
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
         return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing
@@ -132,7 +134,6 @@ def finalize_task(
             store.copy(csv_key, out_csv, task_id=task.task_id)
             if task_summary.conversations is not None:
                 store.copy(conversations_key(task.tenant, task.task_id), out_conversations, task_id=task.task_id)
-            store.copy(insights_key(task.tenant, task.task_id), outgoing_insights_key(source), task_id=task.task_id)
     report, usage = None, None
     if themes is not None:
         writer = (
@@ -141,6 +142,9 @@ def finalize_task(
         # Without themes of its own (LLM, or named aspects), the report has the phrases found in the text.
         report, spent = build_report(task_summary, themes.top() or task_insights.report_themes(), writer)
         usage = spent if spent.requests else None
+    deliver_report(
+        task, summary=task_summary, insights=task_insights, report=report, conversations=trajectories, store=store
+    )
     won = tasks.mark_ready(
         task.tenant,
         task.task_id,

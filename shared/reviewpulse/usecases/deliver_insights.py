@@ -1,0 +1,67 @@
+"""Where a finished task's insights and HTML report go: beside its results, and for drops also to
+outgoing/ beside the other delivered files. Called by the finalizer."""
+
+from __future__ import annotations
+
+import io
+from typing import IO
+
+from reviewpulse.results.conversations import ConversationSummary
+from reviewpulse.results.insights import Insights
+from reviewpulse.results.report_html import CHART_CONVERSATIONS, render_report
+from reviewpulse.results.store import (
+    ResultStore,
+    insights_key,
+    outgoing_insights_key,
+    outgoing_report_key,
+    parse_source_key,
+    report_key,
+)
+from reviewpulse.results.summaries import Report, Summary
+from reviewpulse.tasks.model import Task, TaskType
+
+
+def store_insights(task: Task, insights: Insights, store: ResultStore) -> None:
+    store.put_file(insights_key(task.tenant, task.task_id), io.BytesIO(insights.to_json()), "application/json")
+
+
+def first_conversations(file: IO[bytes], limit: int = CHART_CONVERSATIONS) -> list[ConversationSummary]:
+    """The first conversations of a conversations.jsonl being written, for the report's chart."""
+    file.seek(0)
+    found = []
+    for line in file:
+        if len(found) == limit:
+            break
+        if line.strip():
+            found.append(ConversationSummary.model_validate_json(line))
+    file.seek(0, io.SEEK_END)
+    return found
+
+
+def deliver_report(
+    task: Task,
+    *,
+    summary: Summary,
+    insights: Insights,
+    report: Report | None,
+    conversations: list[ConversationSummary],
+    store: ResultStore,
+) -> None:
+    """Write the report page; for a drop, copy it and insights.json to outgoing/."""
+    page = render_report(
+        task_id=task.task_id,
+        filename=task.filename,
+        created_at=task.created_at.isoformat(timespec="seconds"),
+        engine=task.options.engine,
+        summary=summary,
+        insights=insights,
+        report=report,
+        conversations=conversations,
+    )
+    key = report_key(task.tenant, task.task_id)
+    store.put_file(key, io.BytesIO(page.encode()), "text/html; charset=utf-8")
+    if task.type is TaskType.DROP and task.source_key:
+        source = parse_source_key(task.source_key)
+        if source is not None:
+            store.copy(insights_key(task.tenant, task.task_id), outgoing_insights_key(source), task_id=task.task_id)
+            store.copy(key, outgoing_report_key(source), task_id=task.task_id)
