@@ -156,3 +156,48 @@ def test_a_lexicon_report_finds_praise_and_complaint_themes_per_batch_and_segmen
     report_themes = {(t["theme"], t["polarity"], t["count"]) for t in task["report"]["themes"]}
     assert {("battery life", "praise", 6), ("customer service", "complaint", 6)} <= report_themes
     assert "battery life" in task["report"]["executive_summary"]
+
+
+def test_a_batch_compared_with_an_earlier_one_of_the_same_tenant(client, other_client, poller, s3, bucket):
+    # Given a ready baseline batch grouped by product
+    options = {"group_by": ["product"], "report": True}
+    baseline = upload(client, "jan.csv", product_csv(), id_field="order_id", options=options)
+    poller.drain()
+
+    # When a later batch grouped by product and store is compared with it
+    later_options = {"group_by": ["product", "store"], "compare_to": baseline}
+    task_id = upload(client, "feb.csv", product_csv(), id_field="order_id", options=later_options)
+    poller.drain()
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+
+    # Then the comparison names the baseline, compares labels and products, and nothing changed
+    comparison = insights["comparison"]
+    assert comparison["baseline_task_id"] == baseline
+    kinds = {(c["kind"], c["key"]) for c in comparison["changes"]}
+    assert {("label", "positive"), ("segment", "PulseFit"), ("overall", None)} <= kinds
+    assert all(c["change"] == 0 and not c["significant"] for c in comparison["changes"])
+    # And what only one of them has is noted, not compared
+    assert any("'store' is not in the baseline" in note for note in comparison["notes"])
+    # And the report shows the comparison
+    page = s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/report.html")["Body"].read().decode()
+    assert "Compared with the baseline" in page and baseline in page
+
+
+def test_compare_to_must_name_a_ready_task_of_the_callers(client, other_client, poller):
+    # Given a ready task of acme, one of acme's still waiting for its file
+    ready = upload(client, "r.txt", ("\n".join(POSITIVE) + "\n").encode())
+    poller.drain()
+    waiting = client.call("POST", "/v1/batches", {"filename": "later.csv"}).json()["task"]["task_id"]
+
+    def create(api, baseline):
+        return api.call("POST", "/v1/batches", {"filename": "x.csv", "options": {"compare_to": baseline}})
+
+    # Then another tenant naming acme's task gets 404 as for a missing one
+    for response in (create(other_client, ready), create(client, "0" * 28), create(client, "not-an-id")):
+        assert (response.status, response.json()["code"]) == (404, "not-found")
+    # And a baseline that is not ready answers 409
+    assert (create(client, waiting).status, create(client, waiting).json()["code"]) == (409, "task-not-ready")
+    # And a ready one of the caller's is accepted, also for a single text
+    assert create(client, ready).status == 201
+    text = client.call("POST", "/v1/tasks", {"text": POSITIVE[0], "options": {"compare_to": ready}})
+    assert text.status == 202

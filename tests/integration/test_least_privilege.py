@@ -117,6 +117,10 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     poller.drain()
     cached_batch = upload(client, "again.txt", llm_file, options=llm_options)
     poller.drain()
+    # A batch and a text compared with a ready batch (the creators read it; the finalizer reads its insights)
+    upload(client, "compared.txt", llm_file, options={"compare_to": batch_id, "report": True})
+    assert client.call("POST", "/v1/tasks", {"text": POSITIVE[0], "options": {"compare_to": batch_id}}).status == 202
+    poller.drain()
     runner.module("AnalyzeFunction").analyzer = Unavailable()
     failing = upload(client, "f.txt", POSITIVE[1].encode())
     poller.drain()

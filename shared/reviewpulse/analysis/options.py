@@ -20,3 +20,4 @@ class AnalysisOptions(BaseModel):
     group_by: list[str] = Field(default_factory=list)
     time_field: str | None = None
     time_bucket: TimeBucket | None = None
+    compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created

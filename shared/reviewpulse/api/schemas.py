@@ -55,6 +55,14 @@ class OptionsRequest(_Strict):
     time_bucket: Literal["day", "week", "month"] | None = Field(
         default=None, description="The insights' time step; chosen from the dates' span when left out"
     )
+    compare_to: str | None = Field(
+        default=None,
+        max_length=64,
+        description=(
+            "The id of an earlier ready task of yours: the insights then carry the changes since it, "
+            "with significance tests corrected for many comparisons"
+        ),
+    )
 
     @field_validator("aspects")
     @classmethod

@@ -80,6 +80,33 @@ class AspectStats(Stats):
     mentioned: int = Field(description="Items that mention the aspect (label not not_mentioned)")
 
 
+METHOD = (
+    "two-proportion z-test (shares) and z-test of the difference of net sentiments; "
+    "Benjamini-Hochberg adjusted p-values, significant below 0.05"
+)
+
+
+class Change(BaseModel):
+    kind: Literal["label", "segment", "theme", "aspect", "overall"]
+    column: str | None = Field(default=None, description="For segments: the group_by column")
+    key: str | None = Field(description="The label, segment value, theme phrase or aspect (null: a blank value)")
+    measure: Literal["share", "net_sentiment"]
+    baseline: float
+    current: float
+    change: float
+    p_value: float | None = Field(description="Two-sided; null when the test is undefined (no spread)")
+    p_adjusted: float | None = Field(description="Benjamini-Hochberg over every test of this comparison")
+    significant: bool
+
+
+class Comparison(BaseModel):
+    baseline_task_id: str
+    method: str = METHOD
+    changes: list[Change]
+    new_themes: list[str] = Field(description="Themes of this batch that were not among the baseline's themes")
+    notes: list[str] = Field(default_factory=list, description="What could not be compared, and why")
+
+
 class Insights(BaseModel):
     task_id: str
     overall: Stats
@@ -89,6 +116,9 @@ class Insights(BaseModel):
     themes: list[Theme] = Field(
         default_factory=list,
         description="Praise and complaint key phrases found in the items' text, without an LLM (with options.report)",
+    )
+    comparison: Comparison | None = Field(
+        default=None, description="With options.compare_to: the changes since that task"
     )
     warnings: list[TaskWarning] = Field(default_factory=list)
 

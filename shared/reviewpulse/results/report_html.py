@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from reviewpulse.results.conversations import ConversationSummary
-from reviewpulse.results.insights import Insights, Stats
+from reviewpulse.results.insights import Comparison, Insights, Stats
 from reviewpulse.results.summaries import Report, Summary
 
 CHART_SEGMENTS = 15  # bars per segment chart; the table below it lists every reported segment
@@ -75,6 +75,8 @@ def render_report(
         parts.append(_aspects(insights))
     if conversations:
         parts.append(_conversations(conversations, summary))
+    if insights.comparison is not None:
+        parts.append(_comparison(insights.comparison))
     if insights.warnings:
         items = "".join(f"<li><code>{escape(w.code)}</code>: {escape(w.detail)}</li>" for w in insights.warnings)
         parts.append(f'<h2>Warnings</h2><ul id="warnings">{items}</ul>')
@@ -261,6 +263,53 @@ def _aspects(insights: Insights) -> str:
     )
 
 
+def _comparison(comparison: Comparison) -> str:
+    nets = [c for c in comparison.changes if c.measure == "net_sentiment"]
+    shown = sorted(nets, key=lambda c: -abs(c.change))[:CHART_SEGMENTS]
+    svg = _interval_bars(
+        [(_change_name(c), c.change, None, 0) for c in shown],
+        "Change in net sentiment since the baseline (−2 to +2), largest changes first",
+        "comparison-title",
+        extent=2.0,
+    )
+    rows = [
+        [
+            escape(c.kind),
+            escape(_change_name(c)),
+            escape(c.measure.replace("_", " ")),
+            _num(f"{c.baseline:+.2f}" if c.measure == "net_sentiment" else _percent(c.baseline), c.baseline),
+            _num(f"{c.current:+.2f}" if c.measure == "net_sentiment" else _percent(c.current), c.current),
+            _num(f"{c.change:+.2f}" if c.measure == "net_sentiment" else f"{100 * c.change:+.1f} pts", c.change),
+            _num("–" if c.p_adjusted is None else f"{c.p_adjusted:.3g}", c.p_adjusted),
+            f'<td data-significant="{str(c.significant).lower()}">{"yes" if c.significant else ""}</td>',
+        ]
+        for c in comparison.changes
+    ]
+    new = ", ".join(escape(t) for t in comparison.new_themes) or "none"
+    notes = "".join(f"<li>{escape(n)}</li>" for n in comparison.notes)
+    significant = sum(1 for c in comparison.changes if c.significant)
+    return (
+        f"<h2>Compared with the baseline</h2><p>Baseline task <code>{escape(comparison.baseline_task_id)}</code>: "
+        f'<strong id="significant-changes" data-value="{significant}">{significant}</strong> significant changes '
+        f'of {len(comparison.changes)} compared. New themes: <span id="new-themes">{new}</span>.</p>'
+        f'<p class="muted">{escape(comparison.method)}.</p><figure>{svg}</figure>'
+        + _table(
+            "comparison-table",
+            ["Kind", "What", "Measure", "Baseline", "Now", "Change", "Adjusted p", "Significant"],
+            rows,
+            caption="Changes since the baseline",
+            details=len(rows) > 20,
+        )
+        + (f'<ul id="comparison-notes">{notes}</ul>' if notes else "")
+    )
+
+
+def _change_name(change) -> str:
+    if change.kind == "segment":
+        return f"{change.column}: {_value(change.key)}"
+    return change.key or change.kind
+
+
 def _conversations(conversations: Sequence[ConversationSummary], summary: Summary) -> str:
     with_path = [c for c in conversations if c.trajectory is not None][:CHART_CONVERSATIONS]
     height, pad = 180, 30
@@ -311,11 +360,13 @@ def _conversations(conversations: Sequence[ConversationSummary], summary: Summar
 # -- charts ---------------------------------------------------------------------------------------
 
 
-def _interval_bars(rows: list[tuple[str, float, tuple[float, float] | None, int]], title: str, title_id: str) -> str:
-    """Horizontal bars of net sentiment from a zero line, each with its interval as a whisker."""
+def _interval_bars(
+    rows: list[tuple[str, float, tuple[float, float] | None, int]], title: str, title_id: str, extent: float = 1.0
+) -> str:
+    """Horizontal bars from a zero line (−extent to +extent), each with its interval as a whisker."""
     row_height, label_width = 22, 190
     height = max(1, len(rows)) * row_height + 30
-    scale = (WIDTH - label_width - 20) / 2
+    scale = (WIDTH - label_width - 20) / 2 / extent
     zero = label_width + scale
     shapes = [f'<line x1="{zero:.1f}" y1="0" x2="{zero:.1f}" y2="{height - 24}" stroke="#999"/>']
     for index, (label, value, interval, items) in enumerate(rows):
@@ -332,9 +383,9 @@ def _interval_bars(rows: list[tuple[str, float, tuple[float, float] | None, int]
             shapes.append(
                 f'<line x1="{low:.1f}" y1="{y + 7}" x2="{high:.1f}" y2="{y + 7}" stroke="#222" stroke-width="1.5"/>'
             )
-    shapes.append(f'<text x="{label_width}" y="{height - 8}">−1</text>')
+    shapes.append(f'<text x="{label_width}" y="{height - 8}">{-extent:g}</text>')
     shapes.append(f'<text x="{zero - 4:.1f}" y="{height - 8}">0</text>')
-    shapes.append(f'<text x="{WIDTH - 30}" y="{height - 8}">+1</text>')
+    shapes.append(f'<text x="{WIDTH - 30}" y="{height - 8}">+{extent:g}</text>')
     return (
         f'<svg role="img" aria-labelledby="{title_id}" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}"><title id="{title_id}">{escape(title)}</title>{"".join(shapes)}</svg>'

@@ -184,15 +184,17 @@ class ResultStore:
                 return None
             raise
 
-    def copy(self, source_key: str, target_key: str, *, task_id: str) -> None:
+    def copy(self, source_key: str, target_key: str, *, task_id: str, content_type: str | None = None) -> None:
         """Copy an object, recording which task wrote the copy (a later drop at the same path
-        writes the same key; only the writer may delete it)."""
+        writes the same key; only the writer may delete it). Replacing the metadata drops the
+        source's Content-Type: pass `content_type` to keep one."""
         self._s3.copy_object(
             Bucket=self.bucket,
             Key=target_key,
             CopySource={"Bucket": self.bucket, "Key": source_key},
             MetadataDirective="REPLACE",
             Metadata={TASK_METADATA: task_id},
+            **({"ContentType": content_type} if content_type else {}),
         )
 
     def delete_if_written_by(self, key: str, task_id: str) -> bool:

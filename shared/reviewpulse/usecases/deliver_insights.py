@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from typing import IO
 
+from reviewpulse.results.compare import compare
 from reviewpulse.results.conversations import ConversationSummary
 from reviewpulse.results.insights import Insights
 from reviewpulse.results.report_html import CHART_CONVERSATIONS, render_report
@@ -18,11 +19,28 @@ from reviewpulse.results.store import (
     report_key,
 )
 from reviewpulse.results.summaries import Report, Summary
-from reviewpulse.tasks.model import Task, TaskType
+from reviewpulse.tasks.model import Task, TaskType, TaskWarning
+
+REPORT_TYPE = "text/html; charset=utf-8"
+INSIGHTS_TYPE = "application/json"
 
 
-def store_insights(task: Task, insights: Insights, store: ResultStore) -> None:
-    store.put_file(insights_key(task.tenant, task.task_id), io.BytesIO(insights.to_json()), "application/json")
+def store_insights(task: Task, insights: Insights, store: ResultStore) -> Insights:
+    """Write insights.json, with the comparison with options.compare_to's insights when asked for
+    (the baseline is read under this task's tenant). Returns what was written."""
+    if task.options.compare_to:
+        baseline = store.read_object(insights_key(task.tenant, task.options.compare_to))
+        if baseline is None:
+            warning = TaskWarning(
+                code="baseline-not-found",
+                detail="options.compare_to's insights are gone (the task was purged or expired): nothing compared",
+            )
+            insights = insights.model_copy(update={"warnings": [*insights.warnings, warning]})
+        else:
+            comparison = compare(insights, Insights.model_validate_json(baseline), task.options.compare_to)
+            insights = insights.model_copy(update={"comparison": comparison})
+    store.put_file(insights_key(task.tenant, task.task_id), io.BytesIO(insights.to_json()), INSIGHTS_TYPE)
+    return insights
 
 
 def first_conversations(file: IO[bytes], limit: int = CHART_CONVERSATIONS) -> list[ConversationSummary]:
@@ -59,9 +77,14 @@ def deliver_report(
         conversations=conversations,
     )
     key = report_key(task.tenant, task.task_id)
-    store.put_file(key, io.BytesIO(page.encode()), "text/html; charset=utf-8")
+    store.put_file(key, io.BytesIO(page.encode()), REPORT_TYPE)
     if task.type is TaskType.DROP and task.source_key:
         source = parse_source_key(task.source_key)
         if source is not None:
-            store.copy(insights_key(task.tenant, task.task_id), outgoing_insights_key(source), task_id=task.task_id)
-            store.copy(key, outgoing_report_key(source), task_id=task.task_id)
+            store.copy(
+                insights_key(task.tenant, task.task_id),
+                outgoing_insights_key(source),
+                task_id=task.task_id,
+                content_type=INSIGHTS_TYPE,
+            )
+            store.copy(key, outgoing_report_key(source), task_id=task.task_id, content_type=REPORT_TYPE)

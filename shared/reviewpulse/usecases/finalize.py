@@ -121,8 +121,7 @@ def finalize_task(
             trajectories = first_conversations(conversations_file)
         else:
             trajectories = []
-    task_insights = insights.build()
-    store_insights(task, task_insights, store)
+    task_insights = store_insights(task, insights.build(), store)
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
         return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.errors import ColumnNotFound, EngineUnavailable
+from reviewpulse.errors import ColumnNotFound, EngineUnavailable, NotFound, TaskNotReady
 from reviewpulse.settings import Settings
+from reviewpulse.tasks.model import TaskStatus, is_valid_task_id
+from reviewpulse.tasks.repository import TaskRepository
 
 
 def resolve_options(
@@ -17,6 +19,7 @@ def resolve_options(
     time_field: str | None = None,
     time_bucket: str | None = None,
     columns: list[str] | None = None,
+    compare_to: str | None = None,
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named. With the
     input's `columns` known at creation (a single text has none), group_by and time_field must
@@ -36,4 +39,17 @@ def resolve_options(
         group_by=group_by or [],
         time_field=time_field,
         time_bucket=time_bucket,
+        compare_to=compare_to,
     )
+
+
+def check_baseline(tenant: str, compare_to: str | None, tasks: TaskRepository) -> None:
+    """options.compare_to must name a ready task of the same tenant; another tenant's task is
+    looked up under the caller's tenant, so it answers exactly like a missing one."""
+    if compare_to is None:
+        return
+    baseline = tasks.get(tenant, compare_to) if is_valid_task_id(compare_to) else None
+    if baseline is None:
+        raise NotFound("options.compare_to names no task of yours")
+    if baseline.status is not TaskStatus.READY:
+        raise TaskNotReady(f"options.compare_to names a task that is {baseline.status.value}; compare with a ready one")

@@ -9,7 +9,7 @@ from reviewpulse.results.store import ResultStore
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.usecases.create_batch import create_batch_task
-from reviewpulse.usecases.options import resolve_options
+from reviewpulse.usecases.options import check_baseline, resolve_options
 
 router = APIRouter()
 
@@ -31,6 +31,7 @@ def create_batch(
     settings: Settings = Depends(deps.settings),
 ) -> BatchCreated:
     def create() -> BatchCreated:
+        check_baseline(tenant, body.options.compare_to, tasks)
         task, upload = create_batch_task(
             tenant,
             body.filename,
@@ -45,6 +46,7 @@ def create_batch(
                 group_by=body.options.group_by,
                 time_field=body.options.time_field,
                 time_bucket=body.options.time_bucket,
+                compare_to=body.options.compare_to,
             ),
             correlation_id=request_id(request),
             tasks=tasks,

@@ -9,7 +9,7 @@ from reviewpulse.queues import WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.usecases.create_task import create_text_task
-from reviewpulse.usecases.options import resolve_options
+from reviewpulse.usecases.options import check_baseline, resolve_options
 
 router = APIRouter()
 
@@ -31,6 +31,7 @@ def create_task(
     settings: Settings = Depends(deps.settings),
 ) -> TaskView:
     def create() -> TaskView:
+        check_baseline(tenant, body.options.compare_to, tasks)
         options = resolve_options(
             body.options.engine,
             body.options.aspects,
@@ -39,6 +40,7 @@ def create_task(
             group_by=body.options.group_by,
             time_field=body.options.time_field,
             time_bucket=body.options.time_bucket,
+            compare_to=body.options.compare_to,
             columns=[],  # a single text has no columns to cut by
         )
         task = create_text_task(
