@@ -97,8 +97,7 @@ def test_pruning_keeps_memory_bounded_and_the_chosen_themes_counts_exact():
 def test_segments_get_the_batch_themes_their_items_mention():
     finder = ThemeFinder()
     feed(finder)
-    themes = finder.themes()
-    per_value = finder.segment_themes(themes, 0, {"north", "south"})
+    _, (per_value,) = finder.finish([{"north", "south"}])
     north = {t.phrase: t.count for t in per_value["north"]}
     south = {t.phrase: t.count for t in per_value["south"]}
     # r1, r3 (battery) r5, r7 (service) are north; r2, r4 and r6 south

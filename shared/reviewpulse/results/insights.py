@@ -25,6 +25,8 @@ from reviewpulse.results.themes import SegmentTheme, Theme, ThemeFinder
 from reviewpulse.tasks.model import TaskWarning
 
 MAX_SEGMENTS = 200
+DATE_CACHE = 10_000  # distinct date strings remembered while reading a time_field
+_UNREAD = object()
 # Distinct values followed per column before new ones go to "other" directly: well above
 # MAX_SEGMENTS, so that a value that grows large late in the file is still ranked.
 MAX_TRACKED_VALUES = 2000
@@ -231,11 +233,21 @@ class TimeCounter:
         self._days: dict[date, Tally] = {}
         self._slashes: dict[SlashDate, Tally] = {}
         self._unreadable = 0
+        self._read: dict[str, object] = {}
         self._first_over_12 = 0
         self._second_over_12 = 0
 
     def add(self, value: str | None, result: ItemResult) -> None:
-        when = read_date(value) if value else None
+        if not value:
+            when = None
+        else:
+            # A column repeats its dates (one per day, or per second at most): read each once.
+            when = self._read.get(value, _UNREAD)
+            if when is _UNREAD:
+                when = read_date(value)
+                if len(self._read) >= DATE_CACHE:
+                    self._read.clear()
+                self._read[value] = when
         if when is None:
             self._unreadable += 1
             return
@@ -356,10 +368,8 @@ class InsightsBuilder:
         themes: list[Theme] = []
         if self._themes is not None:
             try:
-                themes = self._themes.themes()
-                for index, column in enumerate(segments):
-                    listed = {segment.value for segment in column.segments}
-                    found = self._themes.segment_themes(themes, index, listed) if themes else {}
+                themes, per_column = self._themes.finish([{s.value for s in column.segments} for column in segments])
+                for column, found in zip(segments, per_column, strict=True):
                     for segment in column.segments:
                         segment.themes = found.get(segment.value, [])
             finally:

@@ -18,11 +18,11 @@ themes' counts, example ids and per-segment counts are exact (a second read of t
 
 from __future__ import annotations
 
-import json
+import marshal
 import math
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -35,12 +35,14 @@ EXAMPLE_IDS = 3
 MAX_PHRASE_WORDS = 3
 MAX_EXAMPLE_CHARS = 300  # longer sentences are not quoted (a quote is verbatim, never cut)
 MAX_CANDIDATES = 50_000
+MAX_TOKEN_CACHE = 100_000
+SPOOL_BATCH = 1024  # records per marshal.dump: fewer, larger reads and writes
 # Words of VADER's lexicon that also name what a review is about.
 TOPIC_WORDS = frozenset({"support", "care", "help", "comfort", "value", "security", "safety", "fit", "leak"})
 MIN_ITEMS = 3  # a theme is mentioned by at least this many items of its polarity
 
-_CLAUSES = re.compile(r"[.!?,;:()\[\]\"“”\n\r\t/]+|\s[-–—]\s")
-_WORDS = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
+# Words, and the punctuation that ends a clause (a phrase never spans one).
+_TOKENS = re.compile(r"[a-z][a-z']*[a-z]|[a-z]|[,;:()\[\]\"“”\t/]|\s[-–—]\s")
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
 
 
@@ -76,19 +78,30 @@ def sentiment_words() -> frozenset[str]:
     return frozenset(SentimentIntensityAnalyzer().lexicon) - TOPIC_WORDS
 
 
-def key_phrases(text: str, boundaries: frozenset[str]) -> dict[str, str]:
-    """Each candidate phrase of a text, with the first sentence (verbatim) that contains it."""
+def key_phrases(text: str, boundaries: frozenset[str], kept: dict[str, bool] | None = None) -> dict[str, str]:
+    """Each candidate phrase of a text, with the first sentence (verbatim) that contains it.
+    `kept` remembers which tokens may be part of a phrase (a cache the caller owns)."""
+    kept = {} if kept is None else kept
     found: dict[str, str] = {}
     for sentence in _SENTENCES.findall(text):
-        for clause in _CLAUSES.split(sentence.lower().replace("’", "'")):
-            run: list[str] = []
-            for word in [*_WORDS.findall(clause), ""]:  # "" ends the last run
-                if word and word not in boundaries and len(word) > 1 and not word.endswith("ly"):
-                    run.append(word)
-                    continue
-                for size in range(1, min(MAX_PHRASE_WORDS, len(run)) + 1):
-                    for start in range(len(run) - size + 1):
-                        found.setdefault(" ".join(run[start : start + size]), sentence)
+        run: list[str] = []
+        for token in [*_TOKENS.findall(sentence.lower().replace("’", "'")), ","]:  # "," ends the last run
+            keep = kept.get(token)
+            if keep is None:
+                keep = len(token) > 1 and token[0].isalpha() and token not in boundaries and not token.endswith("ly")
+                if len(kept) < MAX_TOKEN_CACHE:
+                    kept[token] = keep
+            if keep:
+                run.append(token)
+                continue
+            if run:
+                length = len(run)
+                if length == 1:
+                    found.setdefault(run[0], sentence)
+                else:
+                    for size in range(1, min(MAX_PHRASE_WORDS, length) + 1):
+                        for start in range(length - size + 1):
+                            found.setdefault(" ".join(run[start : start + size]), sentence)
                 run = []
     return found
 
@@ -118,26 +131,35 @@ class ThemeFinder:
         self._candidates: dict[str, _Candidate] = {}
         self._max_candidates = max_candidates
         self._items = {"positive": 0, "negative": 0}
-        self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        # Our own records, read back by this object only: marshal is the fastest safe round trip.
+        self._spool = tempfile.TemporaryFile()
+        self._pending: list[tuple] = []
+        self._kept: dict[str, bool] = {}
 
     def add(self, item_id: str, label: str | None, text: str | None, segments: Iterable[str | None] = ()) -> None:
         if label not in ("positive", "negative") or not text:
             return
         self._items[label] += 1
-        phrases = key_phrases(text, self._boundaries)
+        phrases = key_phrases(text, self._boundaries, self._kept)
         if not phrases:
             return
+        positive = label == "positive"
+        candidates = self._candidates
         for phrase, sentence in phrases.items():
-            candidate = self._candidates.get(phrase)
+            candidate = candidates.get(phrase)
             if candidate is None:
-                candidate = self._candidates[phrase] = _Candidate()
-            if label == "positive":
+                candidate = candidates[phrase] = _Candidate()
+            if positive:
                 candidate.positive += 1
             else:
                 candidate.negative += 1
-            if label not in candidate.examples and len(sentence.strip()) <= MAX_EXAMPLE_CHARS:
-                candidate.examples[label] = sentence.strip()
-        self._spool.write(json.dumps([label, item_id, list(segments), list(phrases)]) + "\n")
+            if label not in candidate.examples:
+                quote = sentence.strip()
+                if len(quote) <= MAX_EXAMPLE_CHARS:
+                    candidate.examples[label] = quote
+        self._pending.append((positive, item_id, tuple(segments), tuple(phrases)))
+        if len(self._pending) >= SPOOL_BATCH:
+            self._flush()
         if len(self._candidates) > self._max_candidates:
             self._prune()
 
@@ -149,72 +171,80 @@ class ThemeFinder:
             self._candidates = {p: c for p, c in self._candidates.items() if c.positive + c.negative > floor}
             floor += 1
 
-    def themes(self) -> list[Theme]:
-        """The top praise and complaint themes, each with exact counts from the spool."""
+    def finish(self, listed: list[set[str | None]]) -> tuple[list[Theme], list[dict[str | None, list[SegmentTheme]]]]:
+        """The top praise and complaint themes with exact counts, and for each group_by column
+        (`listed`: the values it reports) the batch themes each value's items mention most; one
+        read of the spool."""
         chosen = self._choose()
         if not chosen:
-            return []
-        exact = {phrase: {"positive": 0, "negative": 0, "ids": []} for phrase, _, _ in chosen}
-        polarity_label = {
-            phrase: ("positive" if polarity == "praise" else "negative") for phrase, polarity, _ in chosen
-        }
-        for label, item_id, _, phrases in self._records():
+            return [], [{} for _ in listed]
+        side = {phrase: polarity == "praise" for phrase, polarity, _ in chosen}  # True: positive items
+        exact = {phrase: [0, 0, []] for phrase in side}  # positive, negative, example ids
+        per_value: list[dict[str | None, dict[str, int]]] = [{value: {} for value in values} for values in listed]
+        for positive, item_id, segments, phrases in self._records():
             for phrase in phrases:
                 entry = exact.get(phrase)
-                if entry is not None:
-                    entry[label] += 1
-                    if label == polarity_label[phrase] and len(entry["ids"]) < EXAMPLE_IDS:
-                        entry["ids"].append(item_id)
-        return [
+                if entry is None:
+                    continue
+                entry[0 if positive else 1] += 1
+                if positive is side[phrase]:
+                    if len(entry[2]) < EXAMPLE_IDS:
+                        entry[2].append(item_id)
+                    for index, counts in enumerate(per_value):
+                        found = counts.get(segments[index])
+                        if found is not None:
+                            found[phrase] = found.get(phrase, 0) + 1
+        themes = [
             Theme(
                 phrase=phrase,
                 polarity=polarity,
-                count=exact[phrase][polarity_label[phrase]],
-                positive=exact[phrase]["positive"],
-                negative=exact[phrase]["negative"],
+                count=exact[phrase][0 if side[phrase] else 1],
+                positive=exact[phrase][0],
+                negative=exact[phrase][1],
                 z=round(z, 3),
-                example_ids=exact[phrase]["ids"],
-                example=self._candidates[phrase].examples.get(polarity_label[phrase]),
+                example_ids=exact[phrase][2],
+                example=self._candidates[phrase].examples.get("positive" if side[phrase] else "negative"),
             )
             for phrase, polarity, z in chosen
         ]
+        polarity_of = {phrase: polarity for phrase, polarity, _ in chosen}
+        segment_themes = []
+        for counts in per_value:
+            column = {}
+            for value, mentioned in counts.items():
+                listed_themes = []
+                for polarity in ("praise", "complaint"):
+                    ranked = sorted(
+                        ((count, phrase) for phrase, count in mentioned.items() if polarity_of[phrase] == polarity),
+                        key=lambda entry: (-entry[0], entry[1]),
+                    )
+                    listed_themes += [
+                        SegmentTheme(phrase=phrase, polarity=polarity, count=count)
+                        for count, phrase in ranked[:SEGMENT_THEMES_PER_POLARITY]
+                    ]
+                column[value] = listed_themes
+            segment_themes.append(column)
+        return themes, segment_themes
 
-    def segment_themes(self, themes: list[Theme], column_index: int, values: set[str | None]) -> dict:
-        """For each of `values` of the column at `column_index`: how many of its items mention
-        each batch theme (of the theme's polarity), the most mentioned first."""
-        wanted = {t.phrase: ("positive" if t.polarity == "praise" else "negative", t.polarity) for t in themes}
-        counts: dict[str | None, dict[str, int]] = {value: {} for value in values}
-        for label, _, segments, phrases in self._records():
-            value = segments[column_index] if column_index < len(segments) else None
-            per_value = counts.get(value)
-            if per_value is None:
-                continue
-            for phrase in phrases:
-                target = wanted.get(phrase)
-                if target is not None and target[0] == label:
-                    per_value[phrase] = per_value.get(phrase, 0) + 1
-        result = {}
-        for value, per_value in counts.items():
-            listed = []
-            for polarity in ("praise", "complaint"):
-                ranked = sorted(
-                    ((count, phrase) for phrase, count in per_value.items() if wanted[phrase][1] == polarity),
-                    key=lambda entry: (-entry[0], entry[1]),
-                )
-                listed += [
-                    SegmentTheme(phrase=phrase, polarity=polarity, count=count)
-                    for count, phrase in ranked[:SEGMENT_THEMES_PER_POLARITY]
-                ]
-            result[value] = listed
-        return result
+    def themes(self) -> list[Theme]:
+        return self.finish([])[0]
 
     def close(self) -> None:
         self._spool.close()
 
-    def _records(self) -> Iterable[list]:
+    def _flush(self) -> None:
+        """One batch of records: its length, then its marshalled bytes."""
+        data = marshal.dumps(self._pending)
+        self._spool.write(len(data).to_bytes(8, "big") + data)
+        self._pending = []
+
+    def _records(self) -> Iterator[tuple]:
+        if self._pending:
+            self._flush()
         self._spool.seek(0)
-        for line in self._spool:
-            yield json.loads(line)
+        while header := self._spool.read(8):
+            # Only what this object wrote above, to its own unnamed temporary file.
+            yield from marshal.loads(self._spool.read(int.from_bytes(header, "big")))  # noqa: S302
 
     def _choose(self) -> list[tuple[str, str, float]]:
         n_pos = sum(c.positive for c in self._candidates.values())
