@@ -201,3 +201,38 @@ def test_compare_to_must_name_a_ready_task_of_the_callers(client, other_client, 
     assert create(client, ready).status == 201
     text = client.call("POST", "/v1/tasks", {"text": POSITIVE[0], "options": {"compare_to": ready}})
     assert text.status == 202
+
+
+def test_conversations_are_grouped_by_speaker_and_their_trajectories_reported(client, poller, s3, bucket):
+    # Given chat conversations (customer and agent), grouped by speaker
+    conversations = [
+        {
+            "conversation_id": "c1",
+            "messages": [
+                {"speaker": "customer", "text": "This is terrible, my order arrived broken and I am furious"},
+                {"speaker": "agent", "text": "We will send a replacement today, free of charge"},
+                {"speaker": "customer", "text": "Thank you so much, that is wonderful, great service!"},
+            ],
+        },
+        {
+            "conversation_id": "c2",
+            "messages": [
+                {"speaker": "customer", "text": "I love the design, it is beautiful"},
+                {"speaker": "customer", "text": "But the battery is awful, a horrible and useless product"},
+            ],
+        },
+    ]
+    content = "".join(json.dumps(c) + "\n" for c in conversations).encode()
+    task_id = upload(client, "chats.jsonl", content, format="conversations", options={"group_by": ["speaker"]})
+
+    # When it runs
+    poller.drain()
+
+    # Then each speaker is a segment, with the messages it wrote
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+    speakers = {s["value"]: s["items"] for s in insights["segments"][0]["segments"]}
+    assert speakers == {"customer": 4, "agent": 1}
+    # And the report charts each conversation's trajectory, with a table row per conversation
+    page = s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/report.html")["Body"].read().decode()
+    assert "<h2>Conversations</h2>" in page
+    assert page.count("<tr><td>c1</td>") == 1 and page.count("<tr><td>c2</td>") == 1

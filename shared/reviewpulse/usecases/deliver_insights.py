@@ -44,7 +44,7 @@ def store_insights(task: Task, insights: Insights, store: ResultStore) -> Insigh
 
 
 def first_conversations(file: IO[bytes], limit: int = CHART_CONVERSATIONS) -> list[ConversationSummary]:
-    """The first conversations of a conversations.jsonl being written, for the report's chart."""
+    """The first conversations of a written conversations.jsonl, for the report's chart."""
     file.seek(0)
     found = []
     for line in file:
@@ -52,7 +52,7 @@ def first_conversations(file: IO[bytes], limit: int = CHART_CONVERSATIONS) -> li
             break
         if line.strip():
             found.append(ConversationSummary.model_validate_json(line))
-    file.seek(0, io.SEEK_END)
+    file.seek(0)
     return found
 
 

@@ -117,8 +117,8 @@ def finalize_task(
         store.put_file(csv_key, csv_file, "text/csv; charset=utf-8")
         task_summary = summary.build(conversations.build())
         if task_summary.conversations is not None:  # only files of chat conversations have any
+            trajectories = first_conversations(conversations_file)  # before the upload, which closes it
             store.put_file(conversations_key(task.tenant, task.task_id), conversations_file, "application/x-ndjson")
-            trajectories = first_conversations(conversations_file)
         else:
             trajectories = []
     task_insights = store_insights(task, insights.build(), store)
