@@ -44,7 +44,7 @@ INPUT_PRICE, OUTPUT_PRICE = 2.5, 10.0
 LLM = {"engine": "llm"}
 
 # The insight options a task keeps when none are asked for.
-NO_INSIGHT_OPTIONS = {"group_by": [], "time_field": None, "time_bucket": None}
+NO_INSIGHT_OPTIONS = {"group_by": [], "time_field": None, "time_bucket": None, "compare_to": None}
 
 
 def lines(texts: list[str]) -> bytes:
