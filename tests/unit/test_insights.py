@@ -116,3 +116,28 @@ def test_unknown_columns_become_warnings_and_the_rest_is_still_built():
     assert [w.code for w in insights.warnings] == ["group-by-column-not-found", "time-field-not-found"]
     assert [c.column for c in insights.segments] == ["product"]
     assert insights.time is None
+
+
+def test_named_aspects_are_counted_per_segment_and_per_time_bucket_too():
+    # Given battery praised on watch items in January and panned on a lamp item in February
+    options = AnalysisOptions(aspects=["battery"], group_by=["product"], time_field="when", time_bucket="month")
+    builder = InsightsBuilder("t1", options, ["product", "when"])
+    feed = [
+        ("watch", "2026-01-05", "positive"),
+        ("watch", "2026-01-09", "positive"),
+        ("lamp", "2026-02-01", "negative"),
+    ]
+    for number, (product, when, label) in enumerate(feed, start=1):
+        aspects = [AspectResult(aspect="Battery", label=label)]  # matched without case
+        builder.add(result(number, label, aspects=aspects), row(number, product=product, when=when))
+
+    # When built
+    insights = builder.build()
+
+    # Then each segment and each bucket carries the aspect among its own items
+    by_product = {s.value: s.aspects[0] for s in insights.segments[0].segments}
+    assert (by_product["watch"].mentioned, by_product["watch"].net_sentiment) == (2, 1.0)
+    assert (by_product["lamp"].mentioned, by_product["lamp"].net_sentiment) == (1, -1.0)
+    by_month = {b.start.isoformat(): b.aspects[0] for b in insights.time.buckets}
+    assert by_month["2026-01-01"].counts["positive"] == 2 and by_month["2026-02-01"].counts["negative"] == 1
+    assert insights.aspects[0].mentioned == 3

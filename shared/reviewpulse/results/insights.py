@@ -27,6 +27,8 @@ from reviewpulse.tasks.model import TaskWarning
 MAX_SEGMENTS = 200
 DATE_CACHE = 10_000  # distinct date strings remembered while reading a time_field
 _UNREAD = object()
+# (aspect, label) for each named aspect an item mentions.
+Mentions = tuple[tuple[str, str], ...]
 # Distinct values followed per column before new ones go to "other" directly: well above
 # MAX_SEGMENTS, so that a value that grows large late in the file is still ranked.
 MAX_TRACKED_VALUES = 2000
@@ -48,11 +50,17 @@ class Stats(BaseModel):
     )
 
 
+class AspectStats(Stats):
+    aspect: str
+    mentioned: int = Field(description="Items that mention the aspect (label not not_mentioned)")
+
+
 class SegmentStats(Stats):
     value: str | None = Field(description="The column's value; null for items where it is blank")
     themes: list[SegmentTheme] = Field(
         default_factory=list, description="The batch's themes this segment's items mention most (with options.report)"
     )
+    aspects: list[AspectStats] = Field(default_factory=list, description="Each named aspect among this segment's items")
 
 
 class SegmentColumn(BaseModel):
@@ -64,6 +72,7 @@ class SegmentColumn(BaseModel):
 
 class TimeBucketStats(Stats):
     start: date = Field(description="First day of the bucket (weeks start on Monday)")
+    aspects: list[AspectStats] = Field(default_factory=list, description="Each named aspect among this bucket's items")
 
 
 class TimeSeries(BaseModel):
@@ -75,11 +84,6 @@ class TimeSeries(BaseModel):
     )
     unreadable_dates: int = Field(description="Items whose date could not be read (blank or unknown form)")
     buckets: list[TimeBucketStats]
-
-
-class AspectStats(Stats):
-    aspect: str
-    mentioned: int = Field(description="Items that mention the aspect (label not not_mentioned)")
 
 
 METHOD = (
@@ -142,19 +146,28 @@ class Insights(BaseModel):
 class Tally:
     """Counts per label, failures and the score sum of a set of items."""
 
-    __slots__ = ("counts", "failed", "score_sum")
+    __slots__ = ("counts", "failed", "score_sum", "aspects")
 
     def __init__(self) -> None:
         self.counts = dict.fromkeys(LABELS, 0)
         self.failed = 0
         self.score_sum = 0.0
+        self.aspects: dict[str, Tally] | None = None  # per named aspect, the labels it was given
 
-    def add(self, result: ItemResult) -> None:
+    def add(self, result: ItemResult, mentions: Mentions = ()) -> None:
         if result.error is not None or result.label is None:
             self.failed += 1
             return
         self.counts[result.label] = self.counts.get(result.label, 0) + 1
         self.score_sum += result.score or 0.0
+        if mentions:
+            if self.aspects is None:
+                self.aspects = {}
+            for aspect, label in mentions:
+                tally = self.aspects.get(aspect)
+                if tally is None:
+                    tally = self.aspects[aspect] = Tally()
+                tally.add_label(label)
 
     def add_label(self, label: str) -> None:
         self.counts[label] = self.counts.get(label, 0) + 1
@@ -164,6 +177,20 @@ class Tally:
             self.counts[label] = self.counts.get(label, 0) + count
         self.failed += other.failed
         self.score_sum += other.score_sum
+        if other.aspects:
+            if self.aspects is None:
+                self.aspects = {}
+            for aspect, tally in other.aspects.items():
+                self.aspects.setdefault(aspect, Tally()).merge(tally)
+
+    def aspect_stats(self, names: list[str]) -> list[AspectStats]:
+        """Each named aspect, in the task's order, among the items counted here."""
+        found = self.aspects or {}
+        return [
+            AspectStats(aspect=name, mentioned=tally.analysed, **tally.stats(with_score=False))
+            for name in names
+            for tally in [found.get(name) or Tally()]
+        ]
 
     @property
     def analysed(self) -> int:
@@ -192,15 +219,16 @@ class Tally:
 class SegmentCounter:
     """One group_by column's tallies, bounded by MAX_TRACKED_VALUES."""
 
-    def __init__(self, column: str, max_segments: int, max_tracked: int) -> None:
+    def __init__(self, column: str, max_segments: int, max_tracked: int, aspects: list[str]) -> None:
         self.column = column
+        self._aspects = aspects
         self._max_segments = max_segments
         self._max_tracked = max_tracked
         self._tallies: dict[str | None, Tally] = {}
         self._untracked = Tally()
         self._overflowed = False
 
-    def add(self, value: str | None, result: ItemResult) -> None:
+    def add(self, value: str | None, result: ItemResult, mentions: Mentions = ()) -> None:
         tally = self._tallies.get(value)
         if tally is None:
             if len(self._tallies) >= self._max_tracked:
@@ -208,7 +236,7 @@ class SegmentCounter:
                 self._untracked.add(result)
                 return
             tally = self._tallies[value] = Tally()
-        tally.add(result)
+        tally.add(result, mentions)
 
     def build(self) -> SegmentColumn:
         ranked = sorted(self._tallies.items(), key=lambda entry: (-entry[1].items, entry[0] or ""))
@@ -219,7 +247,10 @@ class SegmentCounter:
         return SegmentColumn(
             column=self.column,
             distinct_values=len(self._tallies) + (1 if self._overflowed else 0),
-            segments=[SegmentStats(value=value, **tally.stats()) for value, tally in ranked[: self._max_segments]],
+            segments=[
+                SegmentStats(value=value, aspects=tally.aspect_stats(self._aspects), **tally.stats())
+                for value, tally in ranked[: self._max_segments]
+            ],
             other=Stats(**other.stats()) if other.items else None,
         )
 
@@ -227,8 +258,9 @@ class SegmentCounter:
 class TimeCounter:
     """Tallies per day; slash dates per (a, b, year) until the column's order is known."""
 
-    def __init__(self, field: str, bucket: TimeBucket | None) -> None:
+    def __init__(self, field: str, bucket: TimeBucket | None, aspects: list[str]) -> None:
         self.field = field
+        self._aspects = aspects
         self.bucket = bucket
         self._days: dict[date, Tally] = {}
         self._slashes: dict[SlashDate, Tally] = {}
@@ -237,7 +269,7 @@ class TimeCounter:
         self._first_over_12 = 0
         self._second_over_12 = 0
 
-    def add(self, value: str | None, result: ItemResult) -> None:
+    def add(self, value: str | None, result: ItemResult, mentions: Mentions = ()) -> None:
         if not value:
             when = None
         else:
@@ -256,9 +288,9 @@ class TimeCounter:
                 self._first_over_12 += 1
             elif when.second > 12:
                 self._second_over_12 += 1
-            self._slashes.setdefault(when, Tally()).add(result)
+            self._slashes.setdefault(when, Tally()).add(result, mentions)
             return
-        self._days.setdefault(when, Tally()).add(result)
+        self._days.setdefault(when, Tally()).add(result, mentions)
 
     def build(self) -> TimeSeries:
         days: dict[date, Tally] = {}
@@ -287,26 +319,29 @@ class TimeCounter:
             bucket_source="requested" if self.bucket else "from-span",
             date_order=note,
             unreadable_dates=unreadable,
-            buckets=[TimeBucketStats(start=start, **tally.stats()) for start, tally in buckets.items()],
+            buckets=[
+                TimeBucketStats(start=start, aspects=tally.aspect_stats(self._aspects), **tally.stats())
+                for start, tally in buckets.items()
+            ],
         )
 
 
-class AspectCounter:
+class AspectMentions:
+    """Which named aspects an item mentions, and with which label."""
+
     def __init__(self, aspects: list[str]) -> None:
-        self._tallies = {aspect: Tally() for aspect in aspects}
+        self.names = list(aspects)
         self._folded = {aspect.casefold(): aspect for aspect in aspects}
 
-    def add(self, result: ItemResult) -> None:
-        for entry in result.aspects or ():
+    def of(self, result: ItemResult) -> Mentions:
+        if not self._folded or not result.aspects:
+            return ()
+        found = []
+        for entry in result.aspects:
             name = self._folded.get(entry.aspect.casefold())
             if name is not None and entry.label in LABELS:
-                self._tallies[name].add_label(entry.label)
-
-    def build(self) -> list[AspectStats]:
-        return [
-            AspectStats(aspect=aspect, mentioned=tally.analysed, **tally.stats(with_score=False))
-            for aspect, tally in self._tallies.items()
-        ]
+                found.append((name, entry.label))
+        return tuple(found)
 
 
 class InsightsBuilder:
@@ -328,7 +363,7 @@ class InsightsBuilder:
         self._segments = []
         for column in options.group_by:
             if column in known:
-                self._segments.append(SegmentCounter(column, max_segments, max_tracked))
+                self._segments.append(SegmentCounter(column, max_segments, max_tracked, options.aspects))
             else:
                 self.warnings.append(
                     TaskWarning(
@@ -339,7 +374,7 @@ class InsightsBuilder:
         self._time = None
         if options.time_field:
             if options.time_field in known:
-                self._time = TimeCounter(options.time_field, options.time_bucket)
+                self._time = TimeCounter(options.time_field, options.time_bucket, options.aspects)
             else:
                 self.warnings.append(
                     TaskWarning(
@@ -347,18 +382,18 @@ class InsightsBuilder:
                         detail=f"time_field {options.time_field!r} is not in the input ({_columns_note(columns)})",
                     )
                 )
-        self._aspects = AspectCounter(options.aspects)
+        self._aspects = AspectMentions(options.aspects)
         self._themes = ThemeFinder() if options.report else None
 
     def add(self, result: ItemResult, row: Row | None) -> None:
         """One result, with its input row when the input is a file (None for a single text)."""
         columns = row.columns if row is not None else {}
-        self._overall.add(result)
+        mentions = self._aspects.of(result)
+        self._overall.add(result, mentions)
         for segment in self._segments:
-            segment.add(columns.get(segment.column) or None, result)
+            segment.add(columns.get(segment.column) or None, result, mentions)
         if self._time is not None:
-            self._time.add(columns.get(self._time.field), result)
-        self._aspects.add(result)
+            self._time.add(columns.get(self._time.field), result, mentions)
         if self._themes is not None and row is not None:
             values = [columns.get(segment.column) or None for segment in self._segments]
             self._themes.add(result.id, result.label, row.text, values)
@@ -379,7 +414,7 @@ class InsightsBuilder:
             overall=Stats(**self._overall.stats()),
             segments=segments,
             time=self._time.build() if self._time is not None else None,
-            aspects=self._aspects.build(),
+            aspects=self._overall.aspect_stats(self._aspects.names),
             themes=themes,
             warnings=list(self.warnings),
         )
