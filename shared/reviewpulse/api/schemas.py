@@ -57,6 +57,7 @@ class OptionsRequest(_Strict):
     )
     compare_to: str | None = Field(
         default=None,
+        min_length=1,
         max_length=64,
         description=(
             "The id of an earlier ready task of yours: the insights then carry the changes since it, "

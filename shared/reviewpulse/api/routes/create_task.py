@@ -19,7 +19,7 @@ router = APIRouter()
     status_code=202,
     response_model=TaskView,
     summary="Analyse one text",
-    responses=problem_responses(400, 409, 413),
+    responses=problem_responses(400, 404, 409, 413),
 )
 def create_task(
     body: CreateTaskRequest,
