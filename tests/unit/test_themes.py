@@ -104,3 +104,15 @@ def test_segments_get_the_batch_themes_their_items_mention():
     assert north["battery life"] == 2 and north["customer service"] == 2
     assert south["battery life"] == 2 and south["customer service"] == 1
     finder.close()
+
+
+def test_a_batch_whose_only_phrase_is_on_both_sides_has_no_theme_and_no_error():
+    # Given one positive and one negative item that both mention only "battery" (found by the
+    # local stack's LLM test: the log-odds denominators were zero)
+    finder = ThemeFinder()
+    finder.add("r1", "positive", "The battery is great.", [])
+    finder.add("r2", "negative", "The battery is awful.", [])
+    # Then no theme is found, and nothing fails
+    assert finder.themes() == []
+    assert log_odds_z(1, 1, 1, 1, 1.0, 2) == 0.0
+    finder.close()

@@ -110,9 +110,10 @@ def log_odds_z(y_pos: int, y_neg: int, n_pos: int, n_neg: int, prior_rate: float
     """Monroe et al.'s z-score of δ = log-odds(phrase | positive) − log-odds(phrase | negative)
     with a Dirichlet prior of total size `prior_size` spread by `prior_rate` (the pooled rate)."""
     alpha = prior_size * prior_rate
-    delta = math.log((y_pos + alpha) / (n_pos + prior_size - y_pos - alpha)) - math.log(
-        (y_neg + alpha) / (n_neg + prior_size - y_neg - alpha)
-    )
+    rest_pos, rest_neg = n_pos + prior_size - y_pos - alpha, n_neg + prior_size - y_neg - alpha
+    if rest_pos <= 0 or rest_neg <= 0 or y_pos + alpha <= 0 or y_neg + alpha <= 0:
+        return 0.0  # the phrase is all there is on a side: it cannot tell the sides apart
+    delta = math.log((y_pos + alpha) / rest_pos) - math.log((y_neg + alpha) / rest_neg)
     return delta / math.sqrt(1 / (y_pos + alpha) + 1 / (y_neg + alpha))
 
 
