@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: venv sam-venv dev demo bench chaos quality calibrate lint checkov test test-fast validate build openapi clean
+.PHONY: venv sam-venv chromium dev demo bench chaos quality calibrate lint checkov test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,7 +72,15 @@ quality: venv
 calibrate: venv
 	$(PY) -m reviewpulse_tools.bench.calibrate $(DATA_ARG)
 
-test: venv sam-venv lint checkov
+# Headless Chromium for the report's browser test, from the operating system's packages (the
+# browser downloads of Playwright itself cannot be fetched here). CI runs as root.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
+
+chromium: $(CHROMIUM)
+
+test: venv sam-venv lint checkov chromium
 	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
 
 # Everything but the SAM build and packaging checks.
@@ -83,7 +91,7 @@ openapi: venv
 	$(PY) -m reviewpulse_tools.cli.openapi_export > openapi.json
 
 clean:
-	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .import_linter_cache demo-results.csv
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .import_linter_cache demo-results.csv demo-report.html .artifacts
 
 # ruff, then the import contracts (.importlinter): the allowed imports between packages, no cycles.
 lint: venv

@@ -56,6 +56,12 @@ class EngineUnavailable(ReviewPulseError):
     code, status, title = "engine-unavailable", 400, "Analysis engine not available"
 
 
+class ColumnNotFound(ReviewPulseError):
+    """options.group_by or options.time_field names a column the input does not have."""
+
+    code, status, title = "column-not-found", 400, "Column not found"
+
+
 class UnusableFile(ReviewPulseError):
     """A whole file cannot be read: the task ends in status `error` with this code."""
 
@@ -98,4 +104,11 @@ ROW_ERROR_CODES = (
     "dead-lettered",  # the row's chunk failed repeatedly and went to the dead-letter queue
     "llm-unavailable",  # LLM task, fallback policy `fail`: the LLM failed or its breaker was open
     "llm-invalid-response",  # LLM task, fallback policy `fail`: no valid answer after retries
+)
+# Warnings a ready task can carry: something it could not do as asked while its results were still
+# delivered (TaskWarning.code).
+TASK_WARNING_CODES = (
+    "group-by-column-not-found",  # options.group_by names a column the file does not have
+    "time-field-not-found",  # options.time_field names a column the file does not have
+    "baseline-not-found",  # options.compare_to's insights were gone when the task finished
 )

@@ -27,6 +27,10 @@ def test_demo_analyses_a_file_end_to_end(tmp_path):
 
     # Then it succeeds, prints the summary table, and writes one result row per input row
     assert done.returncode == 0, done.stderr
+    # And the HTML report beside the results, and says where
+    report = tmp_path / "demo-report.html"
+    assert str(report.resolve()) in done.stderr
+    assert "<h2>Label distribution</h2>" in report.read_text()
     assert "positive" in done.stdout and "2 analysed of 3 rows" in done.stdout
     rows = list(csv.DictReader(out.open()))
     assert [(r["ref"], r["sentiment_label"], r["error_code"]) for r in rows] == [

@@ -187,6 +187,11 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
         "only a tab": "\t",
     }
     return {
+        "column-not-found": [
+            ("text, group_by", _post(TEXT, {"text": "ok", "options": {"group_by": ["product"]}})),
+            ("text, time_field", _post(TEXT, {"text": "ok", "options": {"time_field": "created_at"}})),
+            ("text, both", _post(TEXT, {"text": "ok", "options": {"group_by": ["a", "b"], "time_field": "c"}})),
+        ],
         "engine-unavailable": [
             ("text, llm", _post(TEXT, {"text": "ok", "options": {"engine": "llm"}})),
             ("text, llm with aspects", _post(TEXT, {"text": "ok", "options": {"engine": "llm", "aspects": ["x"]}})),

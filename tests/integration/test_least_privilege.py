@@ -120,10 +120,20 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     poller.drain()
     cached_batch = upload(client, "again.txt", llm_file, options=llm_options)
     poller.drain()
+    # A batch and a text compared with a ready batch (the creators read it; the finalizer reads its insights)
+    upload(client, "compared.txt", llm_file, options={"compare_to": batch_id, "report": True})
+    assert client.call("POST", "/v1/tasks", {"text": POSITIVE[0], "options": {"compare_to": batch_id}}).status == 202
+    poller.drain()
     runner.module("AnalyzeFunction").analyzer = Unavailable()
     failing = upload(client, "f.txt", POSITIVE[1].encode())
     poller.drain()
-    for path in (f"/v1/tasks/{task_id}", f"/v1/tasks/{batch_id}/results", "/v1/tasks", "/health"):
+    for path in (
+        f"/v1/tasks/{task_id}",
+        f"/v1/tasks/{batch_id}/results",
+        f"/v1/tasks/{batch_id}/insights",
+        "/v1/tasks",
+        "/health",
+    ):
         assert client.call("GET", path).status == 200
     # Pages followed by their signed cursors; each function reads the signing secret in its own
     # execution environment (here they share one interpreter: start each with fresh clients)
@@ -181,6 +191,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "CreateBatchFunction",
         "GetTaskFunction",
         "GetResultsFunction",
+        "GetInsightsFunction",
         "ListTasksFunction",
         "HealthFunction",
         "SplitFunction",

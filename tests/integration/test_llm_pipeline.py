@@ -43,6 +43,9 @@ CHUNK_ITEMS = 4
 INPUT_PRICE, OUTPUT_PRICE = 2.5, 10.0
 LLM = {"engine": "llm"}
 
+# The insight options a task keeps when none are asked for.
+NO_INSIGHT_OPTIONS = {"group_by": [], "time_field": None, "time_bucket": None, "compare_to": None}
+
 
 def lines(texts: list[str]) -> bytes:
     return ("\n".join(texts) + "\n").encode()
@@ -135,7 +138,13 @@ def test_an_llm_batch_with_aspects_and_a_report_comes_back_row_for_row(client, p
     # Then the task is ready with every row exactly once, each analysed by the LLM
     assert_every_row_once(task, results, len(TEXTS))
     assert task["progress"] == {"total": 10, "processed": 10, "failed": 0}
-    assert task["options"] == {"engine": "llm", "aspects": aspects, "report": True, "min_confidence": None}
+    assert task["options"] == {
+        "engine": "llm",
+        "aspects": aspects,
+        "report": True,
+        "min_confidence": None,
+        **NO_INSIGHT_OPTIONS,
+    }
     assert_labelled_by_the_llm(results, TEXTS)
     assert task["answered_by"] == {"llm": 10} and task["notes"] == []
     # And each chunk went through the LLM worker, one request per chunk; none through the lexicon worker
@@ -390,7 +399,12 @@ def test_twenty_distinct_aspects_are_accepted(client, llm):
     options = {"engine": "llm", "aspects": [f"aspect {n}" for n in range(20)]}
     response = client.call("POST", "/v1/batches", {"filename": "r.csv", "options": options})
     assert response.status == 201, response.body
-    assert response.json()["task"]["options"] == {**options, "report": False, "min_confidence": None}
+    assert response.json()["task"]["options"] == {
+        **options,
+        "report": False,
+        "min_confidence": None,
+        **NO_INSIGHT_OPTIONS,
+    }
 
 
 def test_a_conversations_file_on_the_llm_engine(client, poller, llm, s3, bucket):

@@ -192,6 +192,7 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "sweeper": "SweeperFunction",
         "delete_task": "DeleteTaskFunction",
         "get_results": "GetResultsFunction",
+        "get_insights": "GetInsightsFunction",
         "list_tasks": "ListTasksFunction",
         "health": "HealthFunction",
         "authorizer": "AuthorizerFunction",

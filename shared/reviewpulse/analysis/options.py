@@ -1,10 +1,15 @@
-"""What a task asks of the analysis: its engine, the aspects it names, whether it wants a report."""
+"""What a task asks of the analysis: its engine, the aspects it names, whether it wants a report,
+and how its insights are cut (segments, time)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from reviewpulse.analysis.engine_names import EngineName
+
+TimeBucket = Literal["day", "week", "month"]
 
 
 class AnalysisOptions(BaseModel):
@@ -15,3 +20,7 @@ class AnalysisOptions(BaseModel):
     report: bool = False
     # auto only: items whose calibrated lexicon confidence is below this go to the LLM.
     min_confidence: float | None = Field(default=None, ge=0, le=1)
+    group_by: list[str] = Field(default_factory=list)
+    time_field: str | None = None
+    time_bucket: TimeBucket | None = None
+    compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created

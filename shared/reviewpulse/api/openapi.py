@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from reviewpulse.api.app import build_app
-from reviewpulse.api.routes import create_batch, create_task, delete_task, get_results, get_task, health, list_tasks
+from reviewpulse.api.routes import (
+    create_batch,
+    create_task,
+    delete_task,
+    get_insights,
+    get_results,
+    get_task,
+    health,
+    list_tasks,
+)
 
 ROUTERS = (
     create_task.router,
@@ -14,6 +23,7 @@ ROUTERS = (
     get_task.router,
     delete_task.router,
     get_results.router,
+    get_insights.router,
     health.router,
 )
 

@@ -11,9 +11,10 @@ from reviewpulse.analysis.engine_names import EngineName
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.settings import Settings, get_settings
-from reviewpulse.tasks.model import Progress, Task, TaskError, TaskStatus, TaskType
+from reviewpulse.tasks.model import Progress, Task, TaskError, TaskStatus, TaskType, TaskWarning
 
 
 class _Strict(BaseModel):
@@ -21,6 +22,8 @@ class _Strict(BaseModel):
 
 
 MAX_ASPECTS = 20
+MAX_GROUP_BY = 3
+ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Aspect = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
@@ -48,6 +51,35 @@ class OptionsRequest(_Strict):
         examples=[["battery", "price", "support"]],
     )
     report: bool = Field(default=False, description="Add the batch's main themes and an executive summary")
+    group_by: list[ColumnName] = Field(
+        default_factory=list,
+        max_length=MAX_GROUP_BY,
+        description=(
+            "Input columns to cut the insights by (product, store, agent; speaker for conversations). "
+            f"The {MAX_SEGMENTS} largest values per column are listed, the rest count as other"
+        ),
+        examples=[["product"]],
+    )
+    time_field: ColumnName | None = Field(
+        default=None,
+        description=(
+            "A date column for the insights over time: ISO 8601, RFC 2822, MM/DD/YYYY or DD/MM/YYYY (the "
+            "order is decided from the whole column), DD.MM.YYYY, or epoch seconds or milliseconds"
+        ),
+        examples=["created_at"],
+    )
+    time_bucket: Literal["day", "week", "month"] | None = Field(
+        default=None, description="The insights' time step; chosen from the dates' span when left out"
+    )
+    compare_to: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description=(
+            "The id of an earlier ready task of yours: the insights then carry the changes since it, "
+            "with significance tests corrected for many comparisons"
+        ),
+    )
 
     @field_validator("aspects")
     @classmethod
@@ -56,6 +88,13 @@ class OptionsRequest(_Strict):
         if len(set(folded)) != len(folded):
             raise ValueError("aspects must be distinct (compared without case)")
         return aspects
+
+    @field_validator("group_by")
+    @classmethod
+    def _distinct_columns(cls, columns: list[str]) -> list[str]:
+        if len(set(columns)) != len(columns):
+            raise ValueError("group_by columns must be distinct")
+        return columns
 
 
 class CreateTaskRequest(_Strict):
@@ -83,6 +122,11 @@ class CreateBatchRequest(_Strict):
 class Links(BaseModel):
     self: str
     results: str
+    insights: str
+    report: str | None = Field(
+        default=None,
+        description="The task's self-contained HTML report (presigned, one hour): ready tasks, on GET /v1/tasks/{task_id}",
+    )
 
 
 class UsageView(BaseModel):
@@ -112,10 +156,13 @@ class TaskView(BaseModel):
     summary: Summary | None = None
     report: Report | None = Field(default=None, description="When the task asked for options.report")
     error: TaskError | None = None
+    warnings: list[TaskWarning] = Field(
+        default_factory=list, description="What the task could not do as asked (its results are still delivered)"
+    )
     links: Links
 
     @classmethod
-    def of(cls, task: Task, settings: Settings | None = None) -> TaskView:
+    def of(cls, task: Task, settings: Settings | None = None, report_url: str | None = None) -> TaskView:
         base = f"/v1/tasks/{task.task_id}"
         usage = None
         prices = settings or get_settings()
@@ -147,7 +194,8 @@ class TaskView(BaseModel):
             summary=task.summary,
             report=task.report,
             error=task.error,
-            links=Links(self=base, results=f"{base}/results"),
+            warnings=task.warnings,
+            links=Links(self=base, results=f"{base}/results", insights=f"{base}/insights", report=report_url),
         )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from reviewpulse.analysis.base import Usage
 from reviewpulse.results.model import ItemResult
-from reviewpulse.results.summaries import Report, Summary, ThemeCount
+from reviewpulse.results.summaries import WRITTEN_BY_LLM, WRITTEN_BY_TEMPLATE, Report, Summary, ThemeCount
 
 THEMES_PER_POLARITY = 5
 EXAMPLE_IDS = 3
@@ -52,8 +52,10 @@ def build_report(summary: Summary, themes: list[ThemeCount], writer: SummaryWrit
     if writer is not None:
         text, usage = writer(report_facts(summary, themes))
         if text:
-            return Report(themes=themes, executive_summary=text, written_by="llm"), usage
-    return Report(themes=themes, executive_summary=template_summary(summary, themes), written_by="template"), usage
+            return Report(themes=themes, executive_summary=text, written_by=WRITTEN_BY_LLM), usage
+    return Report(
+        themes=themes, executive_summary=template_summary(summary, themes), written_by=WRITTEN_BY_TEMPLATE
+    ), usage
 
 
 def report_facts(summary: Summary, themes: list[ThemeCount]) -> str:

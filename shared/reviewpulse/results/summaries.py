@@ -30,6 +30,18 @@ class ThemeCount(BaseModel):
     example_ids: list[str]
 
 
+# Who wrote a report's executive summary.
+WRITTEN_BY_LLM = "llm"
+WRITTEN_BY_TEMPLATE = "template"
+
+
+class TaskWarning(BaseModel):
+    """Something the task could not do as asked, while its results were still delivered."""
+
+    code: str
+    detail: str
+
+
 class Report(BaseModel):
     """The batch's main themes, counted from the per-item results, and an executive summary."""
 

@@ -5,7 +5,10 @@ incoming/<tenant>/<path>                files dropped by other systems
 results/<tenant>/<task_id>/parts/…      one JSONL part per chunk attempt
 results/<tenant>/<task_id>/results.*    merged results, JSONL and CSV
 results/<tenant>/<task_id>/conversations.jsonl   per-conversation summaries, for chat conversations
+results/<tenant>/<task_id>/insights.json         segments, time, aspects (and themes, comparison)
+results/<tenant>/<task_id>/report.html           the self-contained HTML report
 outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their input's path
+outgoing/<tenant>/<path>.insights.json, .report.html   a drop's insights and report, likewise
 """
 
 from __future__ import annotations
@@ -70,6 +73,22 @@ def results_keys(tenant: str, task_id: str) -> tuple[str, str]:
 
 def conversations_key(tenant: str, task_id: str) -> str:
     return f"{results_prefix(tenant, task_id)}conversations.jsonl"
+
+
+def insights_key(tenant: str, task_id: str) -> str:
+    return f"{results_prefix(tenant, task_id)}insights.json"
+
+
+def report_key(tenant: str, task_id: str) -> str:
+    return f"{results_prefix(tenant, task_id)}report.html"
+
+
+def outgoing_insights_key(source: SourceObject) -> str:
+    return f"{OUTGOING}/{source.tenant}/{source.relative_path}.insights.json"
+
+
+def outgoing_report_key(source: SourceObject) -> str:
+    return f"{OUTGOING}/{source.tenant}/{source.relative_path}.report.html"
 
 
 def outgoing_keys(source: SourceObject) -> tuple[str, str, str]:

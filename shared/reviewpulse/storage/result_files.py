@@ -42,16 +42,27 @@ class ResultFiles(BucketObjects):
         file.seek(0)
         self._s3.upload_fileobj(file, self.bucket, key, ExtraArgs={"ContentType": content_type})
 
-    def copy(self, source_key: str, target_key: str, *, task_id: str) -> None:
+    def copy(self, source_key: str, target_key: str, *, task_id: str, content_type: str | None = None) -> None:
         """Copy an object, recording which task wrote the copy (a later drop at the same path
-        writes the same key; only the writer may delete it)."""
+        writes the same key; only the writer may delete it). Replacing the metadata drops the
+        source's Content-Type: pass `content_type` to keep one."""
         self._s3.copy_object(
             Bucket=self.bucket,
             Key=target_key,
             CopySource={"Bucket": self.bucket, "Key": source_key},
             MetadataDirective="REPLACE",
             Metadata={TASK_METADATA: task_id},
+            **({"ContentType": content_type} if content_type else {}),
         )
+
+    def read_object(self, key: str) -> bytes | None:
+        """A whole (small) object, such as a baseline's insights.json, or None if there is none."""
+        try:
+            return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
 
     def delete_if_written_by(self, key: str, task_id: str) -> bool:
         info = self._head(key)

@@ -18,7 +18,7 @@ from reviewpulse.analysis.base import Usage
 from reviewpulse.clock import now
 from reviewpulse.errors import InvalidCursor
 from reviewpulse.results.summaries import Report, Summary
-from reviewpulse.tasks.model import Task, TaskError, TaskStatus, created_key
+from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskWarning, created_key
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -297,10 +297,13 @@ class TaskRepository:
         results_csv_key: str,
         report: Report | None = None,
         usage: Usage | None = None,
+        warnings: list[TaskWarning] | None = None,
     ) -> bool:
         """Running → ready. Only one caller wins, so a task is finalized exactly once. `usage` is
         what writing the report cost, added to the task's."""
         extra = {":report": json.loads(report.model_dump_json(), parse_float=Decimal)} if report else {}
+        if warnings:
+            extra[":warnings"] = [warning.model_dump() for warning in warnings]
         adds = ""
         if usage is not None:
             extra.update({f":{attribute}": getattr(usage, name) for name, attribute in _USAGE_ATTRIBUTES.items()})
@@ -310,6 +313,7 @@ class TaskRepository:
             task_id,
             "SET #s = :ready, tenant_status = :ts, summary = :summary, results_key = :rk, "
             + ("report = :report, " if report else "")
+            + ("warnings = :warnings, " if warnings else "")
             + "results_csv_key = :ck, updated_at = :now REMOVE active_shard"
             + adds,
             condition="#s IN (:queued, :processing)",

@@ -17,10 +17,12 @@ from reviewpulse.analysis.engines.base import Engine, EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
+from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeRequest
 from reviewpulse.results.conversations import ConversationsBuilder
 from reviewpulse.results.export import ResultsWriter
+from reviewpulse.results.insights import InsightsBuilder
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.report import ThemeCounter, build_report
 from reviewpulse.results.summary import SummaryBuilder
@@ -30,6 +32,7 @@ from reviewpulse.storage.layout import conversations_key, outgoing_keys, parse_s
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskError, TaskType
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.usecases.deliver_insights import deliver_report, first_conversations, store_insights
 
 # Parts are small objects read one request each; a few in flight hide S3's latency.
 PART_READ_CONCURRENCY = 8
@@ -82,6 +85,7 @@ def finalize_task(
     summary = SummaryBuilder()
     conversations = ConversationsBuilder()
     themes = ThemeCounter() if task.options.report else None
+    insights = InsightsBuilder(task.task_id, task.options, task.columns)
     with (
         tempfile.TemporaryFile() as jsonl_file,
         tempfile.TemporaryFile() as csv_file,
@@ -91,7 +95,9 @@ def finalize_task(
         if themes is not None:
             results = _each(results, themes.add)
         try:
-            written = _write_outputs(task, engine, results, summary, input_files, settings, jsonl_file, csv_file)
+            written = _write_outputs(
+                task, engine, results, summary, input_files, settings, jsonl_file, csv_file, insights.add
+            )
         except SourceChanged as exc:
             logger.warning("input replaced before finalizing", extra={"tenant": task.tenant, "task_id": task.task_id})
             tasks.mark_error(task.tenant, task.task_id, TaskError(code="source-changed", detail=str(exc)))
@@ -102,9 +108,13 @@ def finalize_task(
         result_files.put_file(csv_key, csv_file, "text/csv; charset=utf-8")
         task_summary = summary.build(conversations.build())
         if task_summary.conversations is not None:  # only files of chat conversations have any
+            trajectories = first_conversations(conversations_file)  # before the upload, which closes it
             result_files.put_file(
                 conversations_key(task.tenant, task.task_id), conversations_file, "application/x-ndjson"
             )
+        else:
+            trajectories = []
+    task_insights = store_insights(task, insights.build(), result_files)
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
         return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing
@@ -118,8 +128,19 @@ def finalize_task(
                 result_files.copy(conversations_key(task.tenant, task.task_id), out_conversations, task_id=task.task_id)
     report, usage = None, None
     if themes is not None:
-        report, spent = build_report(task_summary, themes.top(), engine.summary_writer(deadline))
+        # Without themes of its own (LLM, or named aspects), the report has the phrases found in the text.
+        report, spent = build_report(
+            task_summary, themes.top() or task_insights.report_themes(), engine.summary_writer(deadline)
+        )
         usage = spent if spent.requests else None
+    deliver_report(
+        task,
+        summary=task_summary,
+        insights=task_insights,
+        report=report,
+        conversations=trajectories,
+        result_files=result_files,
+    )
     won = tasks.mark_ready(
         task.tenant,
         task.task_id,
@@ -128,6 +149,7 @@ def finalize_task(
         results_csv_key=csv_key,
         report=report,
         usage=usage,
+        warnings=task_insights.warnings,
     )
     if won:
         logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
@@ -182,6 +204,7 @@ def _write_outputs(
     settings: Settings,
     jsonl_file: IO[bytes],
     csv_file: IO[bytes],
+    observe: Callable[[ItemResult, Row | None], None],
 ) -> int:
     input_columns = task.columns if (task.source_key and task.format and task.columns) else None
     writer = ResultsWriter(jsonl_file, csv_file, task.options, engine, input_columns)
@@ -192,13 +215,13 @@ def _write_outputs(
         if result.row != written:
             raise ResultsMismatch(f"expected row {written}, found row {result.row}")
         summary.add(result)
-        source_columns = None
+        row = None
         if rows is not None:
             row = next(rows, None)
             if row is None or row.number != result.row:
                 raise ResultsMismatch(f"input has no row {result.row}")
-            source_columns = row.columns
-        writer.write(result, source_columns)
+        observe(result, row)
+        writer.write(result, row.columns if row is not None else None)
     writer.close()
     return written
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_named
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.errors import EngineUnavailable
+from reviewpulse.errors import ColumnNotFound, EngineUnavailable, NotFound, TaskNotReady
 from reviewpulse.settings import Settings
+from reviewpulse.tasks.model import TaskStatus, is_valid_task_id
+from reviewpulse.tasks.repository import TaskRepository
 
 
 def resolve_options(
@@ -16,14 +18,35 @@ def resolve_options(
     settings: Settings,
     *,
     min_confidence: float | None = None,
+    group_by: list[str] | None = None,
+    time_field: str | None = None,
+    time_bucket: str | None = None,
+    columns: list[str] | None = None,
+    compare_to: str | None = None,
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
-    engine's defaults filled in (auto: the deployment's min_confidence)."""
+    engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
+    known at creation (a single text has none), group_by and time_field must name some of them;
+    otherwise the finalizer checks them against the file's header."""
     chosen = engine_named(engine or settings.default_engine, EngineParts(settings))
     reason = chosen.unavailable_reason()
     if reason is not None:
         raise EngineUnavailable(reason)
-    requested = AnalysisOptions(engine=chosen.name, aspects=aspects, report=report, min_confidence=min_confidence)
+    if columns is not None:
+        for name in [*(group_by or []), *([time_field] if time_field else [])]:
+            if name not in columns:
+                have = f"its columns are {', '.join(columns)}" if columns else "it has no columns"
+                raise ColumnNotFound(f"{name!r} is not a column of the input: {have}")
+    requested = AnalysisOptions(
+        engine=chosen.name,
+        aspects=aspects,
+        report=report,
+        min_confidence=min_confidence,
+        group_by=group_by or [],
+        time_field=time_field,
+        time_bucket=time_bucket,
+        compare_to=compare_to,
+    )
     return chosen.settle_options(requested)
 
 
@@ -31,3 +54,15 @@ def engine_notes(options: AnalysisOptions, settings: Settings) -> list[str]:
     """What a new task on these options tells its client about how it is run."""
     note = engine_named(options.engine, EngineParts(settings)).note()
     return [note] if note else []
+
+
+def check_baseline(tenant: str, compare_to: str | None, tasks: TaskRepository) -> None:
+    """options.compare_to must name a ready task of the same tenant; another tenant's task is
+    looked up under the caller's tenant, so it answers exactly like a missing one."""
+    if compare_to is None:
+        return
+    baseline = tasks.get(tenant, compare_to) if is_valid_task_id(compare_to) else None
+    if baseline is None:
+        raise NotFound("options.compare_to names no task of yours")
+    if baseline.status is not TaskStatus.READY:
+        raise TaskNotReady(f"options.compare_to names a task that is {baseline.status.value}; compare with a ready one")

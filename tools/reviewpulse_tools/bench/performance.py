@@ -271,6 +271,7 @@ COLD_EVENTS = {
     "GetTaskFunction": "get_task.json",
     "DeleteTaskFunction": "delete_task.json",
     "GetResultsFunction": "get_results.json",
+    "GetInsightsFunction": "get_insights.json",
     "HealthFunction": "health.json",
     "SplitFunction": "split.json",
     "AnalyzeFunction": "analyze.json",
@@ -286,6 +287,7 @@ API_FUNCTIONS = {
     "ListTasksFunction",
     "GetTaskFunction",
     "GetResultsFunction",
+    "GetInsightsFunction",
     "HealthFunction",
     "AuthorizerFunction",
 }
@@ -502,12 +504,12 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm (default: all)")
+    parser.add_argument("which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights (default: all)")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -524,6 +526,7 @@ def main(argv: list[str] | None = None) -> int:
                 "coldstart": bench_cold_start,
                 "llm": _bench_llm,
                 "lexicon": bench_lexicon,
+                "insights": _bench_insights,
             }[args.one]()
         print(json.dumps(figures))
         return 0
@@ -564,9 +567,20 @@ def main(argv: list[str] | None = None) -> int:
             results.get("lexicon"),
         )
     )
+    if "insights" in results:
+        from reviewpulse_tools.bench.insights import report as insights_report
+
+        print(insights_report(results["insights"]))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
+
+
+def _bench_insights() -> dict:
+    """Always 100,000 rows: the size the insights' targets are set for."""
+    from reviewpulse_tools.bench.insights import bench_finalize, bench_flat, bench_footprint
+
+    return {"footprint": bench_footprint(), "flat": bench_flat(), "finalize": bench_finalize(100_000)}
 
 
 def _bench_llm() -> dict:

@@ -2,7 +2,8 @@
 
 Starts the local stack (moto server + API on localhost + queue pollers, on free ports so a
 running `make dev` is left alone), analyses the shipped sample batch with `reviewpulse analyze`
-over HTTP — progress bar, summary table, results file — and stops the stack.
+over HTTP — progress bar, summary table, results file, and the HTML report beside it — and stops
+the stack.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reviewpulse-demo", description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--out", type=Path, default=Path("demo-results.csv"))
+    parser.add_argument("--report-out", type=Path, help="the HTML report (default: demo-report.html beside --out)")
     parser.add_argument("--text-field")
     parser.add_argument("--id-field")
     args = parser.parse_args(argv)
     if not args.file.is_file():
         print(f"reviewpulse: no such file: {args.file}", file=sys.stderr)
         return 2
-    id_field = args.id_field or ("order_id" if args.file.resolve() == DEFAULT_FILE else None)
+    sample = args.file.resolve() == DEFAULT_FILE
+    id_field = args.id_field or ("order_id" if sample else None)
+    report_out = args.report_out or args.out.with_name("demo-report.html")
 
     from reviewpulse_tools.cli import main as cli
     from reviewpulse_tools.local.stack import free_port, start
@@ -50,10 +54,30 @@ def main(argv: list[str] | None = None) -> int:
         command += ["--api-key", running.api_key]
         command += ["--id-field", id_field] if id_field else []
         command += ["--text-field", args.text_field] if args.text_field else []
-        return cli.main(command)
+        # The sample's own columns give the report its segments and its time axis.
+        command += ["--report"] + (["--group-by", "product", "--time-field", "created_at"] if sample else [])
+        done = cli.main(command)
+        if done != 0:
+            return done
+        newest = _newest_task(running.api_url, running.api_key)
+        access = ["--endpoint", running.api_url, "--api-key", running.api_key]
+        done = cli.main(["report", newest, "--out", str(report_out), *access])
+        if done == 0:
+            print(f"open {report_out.resolve()} in a browser: it needs no network", file=sys.stderr)
+        return done
     finally:
         running.stop()
         print("local stack stopped", file=sys.stderr)
+
+
+def _newest_task(api_url: str, api_key: str) -> str:
+    from reviewpulse_tools.cli.client import ApiClient
+
+    client = ApiClient(api_url, api_key)
+    try:
+        return client.tasks(limit=1)["items"][0]["task_id"]
+    finally:
+        client.close()
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--aspects", help="comma-separated aspects to rate, e.g. battery,price,support")
     analyze.add_argument("--report", action="store_true", help="add the main themes and an executive summary")
+    analyze.add_argument("--group-by", help="comma-separated columns to cut the insights by, e.g. product,store")
+    analyze.add_argument("--time-field", help="a date column for the insights over time")
     analyze.add_argument("--no-progress", action="store_true")
     analyze.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the task")
 
@@ -69,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("task_id")
     results.add_argument("--limit", type=int, default=100)
     results.add_argument("--out", type=Path, help="write the full results file (.csv or .jsonl) instead")
+    report = with_api(commands.add_parser("report", help="save (or open) a ready task's HTML report"))
+    report.add_argument("task_id")
+    report.add_argument("--out", type=Path, help="where to save it (default: <task_id>-report.html)")
+    report.add_argument("--open", action="store_true", help="open it in the default browser")
     tasks = with_api(commands.add_parser("tasks", help="your tasks, newest first"))
     tasks.add_argument("--status", choices=["accepted", "queued", "processing", "ready", "error", "cancelled"])
     tasks.add_argument("--limit", type=int, default=20)
@@ -127,9 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             return _invoke(args)
         client = _client(args)
         try:
-            return {"analyze": _analyze, "status": _status, "results": _results, "tasks": _tasks}[args.command](
-                client, args
-            )
+            commands = {"analyze": _analyze, "status": _status, "results": _results, "report": _report, "tasks": _tasks}
+            return commands[args.command](client, args)
         finally:
             client.close()
     except (ApiError, UsageError, KeyAdminError) as exc:
@@ -255,6 +260,21 @@ def _status(client: ApiClient, args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(client: ApiClient, args: argparse.Namespace) -> int:
+    task = client.task(args.task_id)
+    url = task.get("links", {}).get("report")
+    if not url:
+        raise ApiError(f"task {args.task_id} is {task['status']}: a report exists once it is ready")
+    target = args.out or Path(f"{args.task_id}-report.html")
+    client.download(url, target)
+    print(f"report: {target}", file=sys.stderr)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(target.resolve().as_uri())
+    return 0
+
+
 def _results(client: ApiClient, args: argparse.Namespace) -> int:
     if args.out:
         files = client.results(args.task_id, limit=1)["files"]
@@ -303,6 +323,10 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         options["aspects"] = [aspect.strip() for aspect in args.aspects.split(",") if aspect.strip()]
     if args.report:
         options["report"] = True
+    if args.group_by:
+        options["group_by"] = [column.strip() for column in args.group_by.split(",") if column.strip()]
+    if args.time_field:
+        options["time_field"] = args.time_field
     return options
 
 

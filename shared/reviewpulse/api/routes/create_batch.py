@@ -12,7 +12,7 @@ from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.usecases.create_batch import create_batch_task
-from reviewpulse.usecases.options import resolve_options
+from reviewpulse.usecases.options import check_baseline, resolve_options
 
 router = APIRouter()
 
@@ -22,7 +22,7 @@ router = APIRouter()
     status_code=201,
     response_model=BatchCreated,
     summary="Create a batch task and get a presigned POST to upload its file",
-    responses=problem_responses(400, 409, 415),
+    responses=problem_responses(400, 404, 409, 415),
 )
 def create_batch(
     body: CreateBatchRequest,
@@ -35,6 +35,7 @@ def create_batch(
     idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
 ) -> BatchCreated:
     def create() -> BatchCreated:
+        check_baseline(tenant, body.options.compare_to, tasks)
         task, upload = create_batch_task(
             tenant,
             body.filename,
@@ -47,6 +48,10 @@ def create_batch(
                 body.options.report,
                 settings,
                 min_confidence=body.options.min_confidence,
+                group_by=body.options.group_by,
+                time_field=body.options.time_field,
+                time_bucket=body.options.time_bucket,
+                compare_to=body.options.compare_to,
             ),
             correlation_id=request_id(request),
             tasks=tasks,

@@ -12,7 +12,7 @@ from reviewpulse.queues import WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.usecases.create_task import create_text_task
-from reviewpulse.usecases.options import resolve_options
+from reviewpulse.usecases.options import check_baseline, resolve_options
 
 router = APIRouter()
 
@@ -22,7 +22,7 @@ router = APIRouter()
     status_code=202,
     response_model=TaskView,
     summary="Analyse one text",
-    responses=problem_responses(400, 409, 413),
+    responses=problem_responses(400, 404, 409, 413),
 )
 def create_task(
     body: CreateTaskRequest,
@@ -35,12 +35,18 @@ def create_task(
     idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
 ) -> TaskView:
     def create() -> TaskView:
+        check_baseline(tenant, body.options.compare_to, tasks)
         options = resolve_options(
             body.options.engine,
             body.options.aspects,
             body.options.report,
             settings,
             min_confidence=body.options.min_confidence,
+            group_by=body.options.group_by,
+            time_field=body.options.time_field,
+            time_bucket=body.options.time_bucket,
+            compare_to=body.options.compare_to,
+            columns=[],  # a single text has no columns to cut by
         )
         task = create_text_task(
             tenant,

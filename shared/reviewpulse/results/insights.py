@@ -1,0 +1,424 @@
+"""Insights: what a batch says per segment (product, store, agent, speaker…), over time and per
+named aspect, built from the per-item results in the finalizer's one pass.
+
+Memory is bounded whatever the number of rows: per group_by column at most MAX_TRACKED_VALUES
+distinct values are followed (later new values count in "other" straight away), per day one
+accumulator, per aspect one. Only the MAX_SEGMENTS largest values are reported; the rest fold into
+"other", so every item counts exactly once per column.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from reviewpulse.analysis.base import Label
+from reviewpulse.analysis.options import AnalysisOptions, TimeBucket
+from reviewpulse.ingest.readers.rows import Row
+from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
+from reviewpulse.results.model import ItemResult
+from reviewpulse.results.stats import net_sentiment, net_sentiment_interval
+from reviewpulse.results.summaries import TaskWarning, ThemeCount
+from reviewpulse.results.themes import SegmentTheme, Theme, ThemeFinder
+
+MAX_SEGMENTS = 200
+DATE_CACHE = 10_000  # distinct date strings remembered while reading a time_field
+_UNREAD = object()
+# (aspect, label) for each named aspect an item mentions.
+Mentions = tuple[tuple[str, str], ...]
+# Distinct values followed per column before new ones go to "other" directly: well above
+# MAX_SEGMENTS, so that a value that grows large late in the file is still ranked.
+MAX_TRACKED_VALUES = 2000
+LABELS = tuple(label.value for label in Label)
+
+
+# -- the document ---------------------------------------------------------------------------------
+
+
+class Stats(BaseModel):
+    items: int = Field(description="Items counted here, analysed or failed")
+    analysed: int = Field(description="Items with a sentiment label")
+    counts: dict[str, int]
+    shares: dict[str, float] = Field(description="Each label's share of the analysed items, 0–1")
+    mean_score: float | None
+    net_sentiment: float | None = Field(description="Positive share minus negative share, −1 to 1")
+    net_sentiment_ci95: tuple[float, float] | None = Field(
+        description="95% normal-approximation interval of the net sentiment"
+    )
+
+
+class AspectStats(Stats):
+    aspect: str
+    mentioned: int = Field(description="Items that mention the aspect (label not not_mentioned)")
+
+
+class SegmentStats(Stats):
+    value: str | None = Field(description="The column's value; null for items where it is blank")
+    themes: list[SegmentTheme] = Field(
+        default_factory=list, description="The batch's themes this segment's items mention most (with options.report)"
+    )
+    aspects: list[AspectStats] = Field(default_factory=list, description="Each named aspect among this segment's items")
+
+
+class SegmentColumn(BaseModel):
+    column: str
+    distinct_values: int = Field(description="Distinct values seen (those beyond the tracking cap count in other)")
+    segments: list[SegmentStats] = Field(description="The largest segments, most items first")
+    other: Stats | None = Field(description="Every value not listed in segments, together")
+
+
+class TimeBucketStats(Stats):
+    start: date = Field(description="First day of the bucket (weeks start on Monday)")
+    aspects: list[AspectStats] = Field(default_factory=list, description="Each named aspect among this bucket's items")
+
+
+class TimeSeries(BaseModel):
+    field: str
+    bucket: TimeBucket
+    bucket_source: Literal["requested", "from-span"]
+    date_order: str | None = Field(
+        default=None, description="How the day/month order of dates such as 03/04/2026 was decided"
+    )
+    unreadable_dates: int = Field(description="Items whose date could not be read (blank or unknown form)")
+    buckets: list[TimeBucketStats]
+
+
+METHOD = (
+    "two-proportion z-test (shares) and z-test of the difference of net sentiments; "
+    "Benjamini-Hochberg adjusted p-values, significant below 0.05"
+)
+
+
+class Change(BaseModel):
+    kind: Literal["label", "segment", "theme", "aspect", "overall"]
+    column: str | None = Field(default=None, description="For segments: the group_by column")
+    key: str | None = Field(description="The label, segment value, theme phrase or aspect (null: a blank value)")
+    measure: Literal["share", "net_sentiment"]
+    baseline: float
+    current: float
+    change: float
+    p_value: float | None = Field(description="Two-sided; null when the test is undefined (no spread)")
+    p_adjusted: float | None = Field(description="Benjamini-Hochberg over every test of this comparison")
+    significant: bool
+
+
+class Comparison(BaseModel):
+    baseline_task_id: str
+    method: str = METHOD
+    changes: list[Change]
+    new_themes: list[str] = Field(description="Themes of this batch that were not among the baseline's themes")
+    notes: list[str] = Field(default_factory=list, description="What could not be compared, and why")
+
+
+class Insights(BaseModel):
+    task_id: str
+    overall: Stats
+    segments: list[SegmentColumn] = Field(default_factory=list)
+    time: TimeSeries | None = None
+    aspects: list[AspectStats] = Field(default_factory=list)
+    themes: list[Theme] = Field(
+        default_factory=list,
+        description="Praise and complaint key phrases found in the items' text, without an LLM (with options.report)",
+    )
+    comparison: Comparison | None = Field(
+        default=None, description="With options.compare_to: the changes since that task"
+    )
+    warnings: list[TaskWarning] = Field(default_factory=list)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    def report_themes(self, per_polarity: int = 5) -> list[ThemeCount]:
+        """The top found themes in the report's shape."""
+        return [
+            ThemeCount(theme=t.phrase, polarity=t.polarity, count=t.count, example_ids=t.example_ids)
+            for polarity in ("praise", "complaint")
+            for t in [t for t in self.themes if t.polarity == polarity][:per_polarity]
+        ]
+
+
+# -- accumulation ---------------------------------------------------------------------------------
+
+
+class Tally:
+    """Counts per label, failures and the score sum of a set of items."""
+
+    __slots__ = ("counts", "failed", "score_sum", "aspects")
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(LABELS, 0)
+        self.failed = 0
+        self.score_sum = 0.0
+        self.aspects: dict[str, Tally] | None = None  # per named aspect, the labels it was given
+
+    def add(self, result: ItemResult, mentions: Mentions = ()) -> None:
+        if result.error is not None or result.label is None:
+            self.failed += 1
+            return
+        self.counts[result.label] = self.counts.get(result.label, 0) + 1
+        self.score_sum += result.score or 0.0
+        if mentions:
+            if self.aspects is None:
+                self.aspects = {}
+            for aspect, label in mentions:
+                tally = self.aspects.get(aspect)
+                if tally is None:
+                    tally = self.aspects[aspect] = Tally()
+                tally.add_label(label)
+
+    def add_label(self, label: str) -> None:
+        self.counts[label] = self.counts.get(label, 0) + 1
+
+    def merge(self, other: Tally) -> None:
+        for label, count in other.counts.items():
+            self.counts[label] = self.counts.get(label, 0) + count
+        self.failed += other.failed
+        self.score_sum += other.score_sum
+        if other.aspects:
+            if self.aspects is None:
+                self.aspects = {}
+            for aspect, tally in other.aspects.items():
+                self.aspects.setdefault(aspect, Tally()).merge(tally)
+
+    def aspect_stats(self, names: list[str]) -> list[AspectStats]:
+        """Each named aspect, in the task's order, among the items counted here."""
+        found = self.aspects or {}
+        return [
+            AspectStats(aspect=name, mentioned=tally.analysed, **tally.stats(with_score=False))
+            for name in names
+            for tally in [found.get(name) or Tally()]
+        ]
+
+    @property
+    def analysed(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def items(self) -> int:
+        return self.analysed + self.failed
+
+    def stats(self, with_score: bool = True) -> dict:
+        n = self.analysed
+        positive, negative = self.counts.get("positive", 0), self.counts.get("negative", 0)
+        interval = net_sentiment_interval(positive, negative, n)
+        net = net_sentiment(positive, negative, n)
+        return {
+            "items": self.items,
+            "analysed": n,
+            "counts": dict(self.counts),
+            "shares": {label: round(count / n, 4) if n else 0.0 for label, count in self.counts.items()},
+            "mean_score": round(self.score_sum / n, 4) if n and with_score else None,
+            "net_sentiment": round(net, 4) if net is not None else None,
+            "net_sentiment_ci95": (round(interval[0], 4), round(interval[1], 4)) if interval else None,
+        }
+
+
+class SegmentCounter:
+    """One group_by column's tallies, bounded by MAX_TRACKED_VALUES."""
+
+    def __init__(self, column: str, max_segments: int, max_tracked: int, aspects: list[str]) -> None:
+        self.column = column
+        self._aspects = aspects
+        self._max_segments = max_segments
+        self._max_tracked = max_tracked
+        self._tallies: dict[str | None, Tally] = {}
+        self._untracked = Tally()
+        self._overflowed = False
+
+    def add(self, value: str | None, result: ItemResult, mentions: Mentions = ()) -> None:
+        tally = self._tallies.get(value)
+        if tally is None:
+            if len(self._tallies) >= self._max_tracked:
+                self._overflowed = True
+                self._untracked.add(result)
+                return
+            tally = self._tallies[value] = Tally()
+        tally.add(result, mentions)
+
+    def build(self) -> SegmentColumn:
+        ranked = sorted(self._tallies.items(), key=lambda entry: (-entry[1].items, entry[0] or ""))
+        other = Tally()
+        other.merge(self._untracked)
+        for _, tally in ranked[self._max_segments :]:
+            other.merge(tally)
+        return SegmentColumn(
+            column=self.column,
+            distinct_values=len(self._tallies) + (1 if self._overflowed else 0),
+            segments=[
+                SegmentStats(value=value, aspects=tally.aspect_stats(self._aspects), **tally.stats())
+                for value, tally in ranked[: self._max_segments]
+            ],
+            other=Stats(**other.stats()) if other.items else None,
+        )
+
+
+class TimeCounter:
+    """Tallies per day; slash dates per (a, b, year) until the column's order is known."""
+
+    def __init__(self, field: str, bucket: TimeBucket | None, aspects: list[str]) -> None:
+        self.field = field
+        self._aspects = aspects
+        self.bucket = bucket
+        self._days: dict[date, Tally] = {}
+        self._slashes: dict[SlashDate, Tally] = {}
+        self._unreadable = 0
+        self._read: dict[str, object] = {}
+        self._first_over_12 = 0
+        self._second_over_12 = 0
+
+    def add(self, value: str | None, result: ItemResult, mentions: Mentions = ()) -> None:
+        if not value:
+            when = None
+        else:
+            # A column repeats its dates (one per day, or per second at most): read each once.
+            when = self._read.get(value, _UNREAD)
+            if when is _UNREAD:
+                when = read_date(value)
+                if len(self._read) >= DATE_CACHE:
+                    self._read.clear()
+                self._read[value] = when
+        if when is None:
+            self._unreadable += 1
+            return
+        if isinstance(when, SlashDate):
+            if when.first > 12:
+                self._first_over_12 += 1
+            elif when.second > 12:
+                self._second_over_12 += 1
+            self._slashes.setdefault(when, Tally()).add(result, mentions)
+            return
+        self._days.setdefault(when, Tally()).add(result, mentions)
+
+    def build(self) -> TimeSeries:
+        days: dict[date, Tally] = {}
+        for day, tally in self._days.items():
+            days.setdefault(day, Tally()).merge(tally)
+        unreadable = self._unreadable
+        note = None
+        if self._slashes:
+            order, note = column_order(self._first_over_12, self._second_over_12)
+            for slash, tally in self._slashes.items():
+                day = slash.read(order)
+                if day is None:
+                    unreadable += tally.items
+                else:
+                    days.setdefault(day, Tally()).merge(tally)
+        if days:
+            bucket = self.bucket or bucket_for_span(min(days), max(days))
+        else:
+            bucket = self.bucket or "day"
+        buckets: dict[date, Tally] = {}
+        for day in sorted(days):
+            buckets.setdefault(bucket_start(day, bucket), Tally()).merge(days[day])
+        return TimeSeries(
+            field=self.field,
+            bucket=bucket,
+            bucket_source="requested" if self.bucket else "from-span",
+            date_order=note,
+            unreadable_dates=unreadable,
+            buckets=[
+                TimeBucketStats(start=start, aspects=tally.aspect_stats(self._aspects), **tally.stats())
+                for start, tally in buckets.items()
+            ],
+        )
+
+
+class AspectMentions:
+    """Which named aspects an item mentions, and with which label."""
+
+    def __init__(self, aspects: list[str]) -> None:
+        self.names = list(aspects)
+        self._folded = {aspect.casefold(): aspect for aspect in aspects}
+
+    def of(self, result: ItemResult) -> Mentions:
+        if not self._folded or not result.aspects:
+            return ()
+        found = []
+        for entry in result.aspects:
+            name = self._folded.get(entry.aspect.casefold())
+            if name is not None and entry.label in LABELS:
+                found.append((name, entry.label))
+        return tuple(found)
+
+
+class InsightsBuilder:
+    """Fed every result with its input row's columns, in one pass; builds the Insights."""
+
+    def __init__(
+        self,
+        task_id: str,
+        options: AnalysisOptions,
+        columns: list[str] | None,
+        *,
+        max_segments: int = MAX_SEGMENTS,
+        max_tracked: int = MAX_TRACKED_VALUES,
+    ) -> None:
+        self.task_id = task_id
+        self.warnings: list[TaskWarning] = []
+        known = set(columns or ())
+        self._overall = Tally()
+        self._segments = []
+        for column in options.group_by:
+            if column in known:
+                self._segments.append(SegmentCounter(column, max_segments, max_tracked, options.aspects))
+            else:
+                self.warnings.append(
+                    TaskWarning(
+                        code="group-by-column-not-found",
+                        detail=f"group_by column {column!r} is not in the input ({_columns_note(columns)})",
+                    )
+                )
+        self._time = None
+        if options.time_field:
+            if options.time_field in known:
+                self._time = TimeCounter(options.time_field, options.time_bucket, options.aspects)
+            else:
+                self.warnings.append(
+                    TaskWarning(
+                        code="time-field-not-found",
+                        detail=f"time_field {options.time_field!r} is not in the input ({_columns_note(columns)})",
+                    )
+                )
+        self._aspects = AspectMentions(options.aspects)
+        self._themes = ThemeFinder() if options.report else None
+
+    def add(self, result: ItemResult, row: Row | None) -> None:
+        """One result, with its input row when the input is a file (None for a single text)."""
+        columns = row.columns if row is not None else {}
+        mentions = self._aspects.of(result)
+        self._overall.add(result, mentions)
+        for segment in self._segments:
+            segment.add(columns.get(segment.column) or None, result, mentions)
+        if self._time is not None:
+            self._time.add(columns.get(self._time.field), result, mentions)
+        if self._themes is not None and row is not None:
+            values = [columns.get(segment.column) or None for segment in self._segments]
+            self._themes.add(result.id, result.label, row.text, values)
+
+    def build(self) -> Insights:
+        segments = [segment.build() for segment in self._segments]
+        themes: list[Theme] = []
+        if self._themes is not None:
+            try:
+                themes, per_column = self._themes.finish([{s.value for s in column.segments} for column in segments])
+                for column, found in zip(segments, per_column, strict=True):
+                    for segment in column.segments:
+                        segment.themes = found.get(segment.value, [])
+            finally:
+                self._themes.close()
+        return Insights(
+            task_id=self.task_id,
+            overall=Stats(**self._overall.stats()),
+            segments=segments,
+            time=self._time.build() if self._time is not None else None,
+            aspects=self._overall.aspect_stats(self._aspects.names),
+            themes=themes,
+            warnings=list(self.warnings),
+        )
+
+
+def _columns_note(columns: list[str] | None) -> str:
+    # Names from the header and the options, never cell values (customer text).
+    return f"it has {', '.join(columns)}" if columns else "it has no named columns"

@@ -1,0 +1,114 @@
+"""The HTML report in a real browser: the system's headless Chromium, driven by Playwright.
+
+Given a task run through the whole pipeline under moto, its report.html is opened from a file (as
+a downloaded report or a presigned link is opened: one self-contained document). The page must
+load with no console errors and no network requests, show the same numbers as the API, and show
+customer text as text. A screenshot is kept in .artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.integration.test_pipeline import NEGATIVE, POSITIVE, upload
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOSTILE_REVIEW = "I love it <script>window.__pwned = true</script> great battery life"
+HOSTILE_PRODUCT = '<img src="https://example.invalid/x.png" onerror="window.__pwned = true">'
+
+
+def batch_csv() -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "product", "review", "date"])
+    rows = [(p, "watch") for p in POSITIVE] + [(n, "vacuum") for n in NEGATIVE]
+    rows += [("The battery life is great, love it", "watch")] * 3 + [("Great battery life, happy", "lamp")]
+    rows += [(HOSTILE_REVIEW, HOSTILE_PRODUCT)]
+    for number, (text, product) in enumerate(rows, start=1):
+        writer.writerow([f"r{number}", product, text, f"2026-01-{number:02d}"])
+    return out.getvalue().encode()
+
+
+@pytest.fixture
+def browser():
+    assert CHROMIUM.exists(), "the browser test needs Debian's chromium: `make chromium` (or make test) installs it"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def test_the_report_opens_offline_and_shows_the_apis_numbers(client, poller, s3, bucket, browser, tmp_path):
+    # Given a ready task with segments, a time axis and themes, one of whose rows is hostile HTML
+    options = {"group_by": ["product"], "time_field": "date", "report": True}
+    task_id = upload(client, "reviews.csv", batch_csv(), id_field="id", options=options)
+    poller.drain()
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+    assert task["status"] == "ready"
+    # And its report linked from the task, presigned for its own object
+    assert urlparse(task["links"]["report"]).path.endswith(f"/results/acme/{task_id}/report.html")
+    page_file = tmp_path / "report.html"
+    page_file.write_bytes(s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/report.html")["Body"].read())
+
+    # When Chromium opens it
+    page = browser.new_page()
+    requests, errors = [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_file.as_uri())
+    page.wait_for_load_state("load")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+
+    # Then it loaded nothing but itself, and nothing complained
+    assert requests == [page_file.as_uri()]
+    assert errors == []
+    # And the headline numbers are the API's
+    overall = insights["overall"]
+    for metric in ("items", "analysed", "net_sentiment", "mean_score"):
+        shown = page.locator(f'#headline [data-metric="{metric}"]').get_attribute("data-value")
+        assert float(shown) == pytest.approx(overall[metric]), metric
+    # And each segment's row says what the API says
+    table = page.locator("#segments-product tbody tr")
+    rows = {}
+    for index in range(table.count()):
+        cells = table.nth(index).locator("td")
+        rows[cells.nth(0).inner_text()] = (
+            int(cells.nth(1).get_attribute("data-value")),
+            float(cells.nth(2).get_attribute("data-value")),
+        )
+    expected = {s["value"]: (s["items"], s["net_sentiment"]) for s in insights["segments"][0]["segments"]}
+    assert rows == expected
+    # And the time table has one row per bucket, the themes list the API's top praise
+    assert page.locator("#time-table tbody tr").count() == len(insights["time"]["buckets"])
+    praise = [t["phrase"] for t in insights["themes"] if t["polarity"] == "praise"]
+    assert page.locator(".themes-praise .theme").first.inner_text() == praise[0]
+    # And every chart has a title and a table after it
+    figures = page.locator("figure").count()
+    assert page.locator("figure > svg[role=img] > title").count() == figures >= 3
+    assert page.locator("figure + table, figure + details > table").count() == figures
+    # And the hostile review and product are shown as text, never run
+    assert page.evaluate("window.__pwned") is None
+    assert HOSTILE_PRODUCT in page.locator("#segments-product").inner_text()
+    assert page.locator("script").count() == 0 and page.locator("img").count() == 0
