@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from functools import cached_property
 
 from reviewpulse.analysis.base import Analysis
-from reviewpulse.analysis.engines.base import Answerer, ChunkAnalysis, EngineParts, HasLanguage, SummaryWriter
+from reviewpulse.analysis.engines.base import Answerer, ChunkAnalysis, EngineParts, LanguageColumn, SummaryWriter
 from reviewpulse.analysis.engines.lexicon import LexiconAnswers, LexiconEngine, lexicon_analyzer
 from reviewpulse.analysis.engines.llm import llm_answers, llm_summary_writer
 from reviewpulse.analysis.options import AnalysisOptions
@@ -27,7 +27,7 @@ from reviewpulse.analysis.routing import needs_llm
 NO_LLM_NOTE = "no LLM is configured in this deployment: auto answered every item with the lexicon"
 
 
-class AutoEngine:
+class AutoEngine(LanguageColumn):
     name = "auto"
     spends_tokens = True
 
@@ -86,9 +86,3 @@ class AutoEngine:
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return llm_summary_writer(self._parts, deadline)
-
-    def csv_columns(self) -> list[str]:
-        return ["sentiment_language"]
-
-    def csv_cells(self, result: HasLanguage) -> list[str]:
-        return [result.language or ""]

@@ -97,6 +97,16 @@ class Engine(Answerer, Protocol):
     def csv_cells(self, result: HasLanguage) -> list[str]: ...
 
 
+class LanguageColumn:
+    """For engines whose results carry the detected language (llm, auto): one CSV column of it."""
+
+    def csv_columns(self) -> list[str]:
+        return ["sentiment_language"]
+
+    def csv_cells(self, result: HasLanguage) -> list[str]:
+        return [result.language or ""]
+
+
 @dataclass(frozen=True)
 class EngineParts:
     """What engines are built from. Only `settings` is needed to route and split; the workers add

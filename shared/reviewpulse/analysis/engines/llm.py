@@ -14,8 +14,8 @@ from reviewpulse.analysis.engines.base import (
     Answerer,
     ChunkAnalysis,
     EngineParts,
-    HasLanguage,
     ItemFailure,
+    LanguageColumn,
     SummaryWriter,
 )
 from reviewpulse.analysis.engines.lexicon import LexiconAnswers, lexicon_analyzer, no_min_confidence
@@ -85,7 +85,7 @@ def llm_answers(parts: EngineParts) -> Answerer:
     return WithFallback(cached, fallback)
 
 
-class LlmTaskEngine:
+class LlmTaskEngine(LanguageColumn):
     """The engine a task names `llm` (the client it calls is analysis.llm.engine.LlmEngine)."""
 
     name = "llm"
@@ -120,12 +120,6 @@ class LlmTaskEngine:
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return llm_summary_writer(self._parts, deadline)
-
-    def csv_columns(self) -> list[str]:
-        return ["sentiment_language"]
-
-    def csv_cells(self, result: HasLanguage) -> list[str]:
-        return [result.language or ""]
 
 
 def llm_summary_writer(parts: EngineParts, deadline: float | None) -> SummaryWriter | None:

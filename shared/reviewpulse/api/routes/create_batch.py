@@ -43,15 +43,9 @@ def create_batch(
             body.text_field,
             body.id_field,
             options=resolve_options(
-                body.options.engine,
-                body.options.aspects,
-                body.options.report,
-                settings,
-                min_confidence=body.options.min_confidence,
-                group_by=body.options.group_by,
-                time_field=body.options.time_field,
-                time_bucket=body.options.time_bucket,
-                compare_to=body.options.compare_to,
+                settings=settings,
+                # The request's options by name, as resolve_options takes them.
+                **body.options.model_dump(),
             ),
             correlation_id=request_id(request),
             tasks=tasks,

@@ -37,16 +37,10 @@ def create_task(
     def create() -> TaskView:
         check_baseline(tenant, body.options.compare_to, tasks)
         options = resolve_options(
-            body.options.engine,
-            body.options.aspects,
-            body.options.report,
-            settings,
-            min_confidence=body.options.min_confidence,
-            group_by=body.options.group_by,
-            time_field=body.options.time_field,
-            time_bucket=body.options.time_bucket,
-            compare_to=body.options.compare_to,
+            settings=settings,
             columns=[],  # a single text has no columns to cut by
+            # The request's options by name, as resolve_options takes them.
+            **body.options.model_dump(),
         )
         task = create_text_task(
             tenant,
