@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from reviewpulse.analysis.engine_names import EngineName
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
+from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
@@ -170,12 +171,7 @@ class TaskView(BaseModel):
             usage = UsageView(
                 **task.usage.model_dump(),
                 estimated_cost_usd=round(
-                    (
-                        task.usage.input_tokens * prices.llm_input_price_per_million
-                        + task.usage.output_tokens * prices.llm_output_price_per_million
-                    )
-                    / 1_000_000,
-                    6,
+                    Prices.of(prices).cost_usd(task.usage.input_tokens, task.usage.output_tokens), 6
                 ),
             )
         return cls(
