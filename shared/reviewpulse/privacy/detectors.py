@@ -80,19 +80,20 @@ _SECRET_PARAMS = frozenset(
         "sid",
         "jwt",
         "otp",
-        "x-amz-credential",
-        "x-amz-signature",
-        "x-amz-security-token",
+        "privatekey",
+        "accesskey",
+        "clientsecret",
     }
 )
-_SECRET_SUFFIXES = ("token", "secret", "password", "signature", "_key", "-key", "apikey", "sessionid")
+_SECRET_SUFFIXES = ("token", "secret", "password", "passwd", "signature", "credential", "apikey", "sessionid")
 # A path segment that looks generated: long, no word separators, letters and digits mixed (a reset
 # or magic-link token). Slugs ("iphone-15-pro-max") have hyphens and are left alone.
 _RANDOM_SEGMENT = re.compile(r"^[A-Za-z0-9_.~]{20,}$")
 
 
 def _secret_param(name: str) -> bool:
-    name = name.strip().lower()
+    # session_id, Session-Id and sessionid alike.
+    name = name.strip().lower().replace("_", "").replace("-", "")
     return name in _SECRET_PARAMS or name.endswith(_SECRET_SUFFIXES)
 
 
@@ -178,7 +179,8 @@ def ssns(text: str) -> Iterator[Finding]:
     from stdnum.us import ssn
 
     for match in _SSN.finditer(text):
-        if ssn.is_valid(match.group()):
+        # stdnum's compact form drops dashes only: "123 45 6789" is checked as digits.
+        if ssn.is_valid(re.sub(r"\D", "", match.group())):
             yield Finding(SSN, match.start(), match.end(), match.group())
     for match in _SSN_BARE.finditer(text):
         if ssn.is_valid(match.group(1)):
@@ -241,6 +243,8 @@ _IDENTIFIER_BEFORE = re.compile(
     r"\b\.?\s*(?:#|no\.?|nr\.?|number|id|:)?\s*|#\s*)$"
 )
 _MIN_PHONE_DIGITS = 7
+# phonenumbers skips dates written with slashes, not those with dots or dashes (13.10.2025).
+_DATE = re.compile(r"^\d{1,4}([./-])\d{1,2}\1\d{1,4}$")
 
 
 def phones(text: str, regions: Sequence[str] = PHONE_REGIONS) -> Iterator[Finding]:
@@ -256,6 +260,8 @@ def phones(text: str, regions: Sequence[str] = PHONE_REGIONS) -> Iterator[Findin
                 continue
             seen.add(span)
             raw = match.raw_string
+            if _DATE.match(raw):
+                continue
             if raw.isdigit() and _IDENTIFIER_BEFORE.search(text[max(0, match.start - 24) : match.start]):
                 continue
             yield Finding(PHONE, match.start, match.end, raw)
