@@ -158,14 +158,28 @@ _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-]|[.,]\d)")
 _CARD_PREFIX = re.compile(r"^(?:4|5[0-9]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[0-8]|6)")
 
 
+_CARD_GROUP = re.compile(r"\d+")
+_CARD_LEADING_DIGITS = 3
+
+
 def cards(text: str) -> Iterator[Finding]:
     from stdnum import luhn
 
+    def valid(digits: str) -> bool:
+        return 13 <= len(digits) <= 19 and bool(_CARD_PREFIX.match(digits)) and luhn.is_valid(digits)
+
     for match in _CARD.finditer(text):
-        raw = match.group()
-        digits = re.sub(r"[ -]", "", raw)
-        if 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn.is_valid(digits):
-            yield Finding(CARD, match.start(), match.end(), raw)
+        # The run may hold more than the card ("4111 1111 1111 1111 12/26", "qty 2 4111…"): try its
+        # groups' contiguous spans, longest first, after at most 3 leading digits (more, and a long
+        # tracking number such as USPS's 22 digits would hold a card-like run by chance).
+        groups = list(_CARD_GROUP.finditer(match.group()))
+        starts = [i for i in range(len(groups)) if sum(len(g.group()) for g in groups[:i]) <= _CARD_LEADING_DIGITS]
+        spans = [(i, j) for i in starts for j in range(len(groups), i, -1)]
+        for i, j in spans:
+            if valid("".join(g.group() for g in groups[i:j])):
+                start, end = match.start() + groups[i].start(), match.start() + groups[j - 1].end()
+                yield Finding(CARD, start, end, text[start:end])
+                break
 
 
 # -- US Social Security number ------------------------------------------------------------------
