@@ -32,6 +32,8 @@ def found(text: str) -> list[tuple[str, str]]:
         ("Berlin office +49 30 12345678", "PHONE", "+49 30 12345678"),
         ("Paris +33 6 12 34 56 78", "PHONE", "+33 6 12 34 56 78"),
         ("call me 4158675309", "PHONE", "4158675309"),
+        ("my number: (213) 588-2507", "PHONE", "(213) 588-2507"),
+        ("office line 020 7946 0123 ext. 204", "PHONE", "020 7946 0123"),
         ("card 4111 1111 1111 1111 was charged", "CARD", "4111 1111 1111 1111"),
         ("card 5500-0000-0000-0004 was charged", "CARD", "5500-0000-0000-0004"),
         ("amex 3782 822463 10005 twice", "CARD", "3782 822463 10005"),
@@ -82,6 +84,9 @@ def test_each_kind_is_found_in_its_usual_formats(text, kind, value):
     [
         "Order #100234589 arrived late.",
         "order 4155550123 is still missing",
+        "order number 4155550123 is still missing",
+        "FedEx 4490 8290 2189 never moved.",
+        "Barcode 4006381333931 on the box.",
         "Ref: 2125550199",
         "Case 83920174 was closed.",
         "Invoice 20240315-0042 is wrong.",

@@ -152,10 +152,18 @@ def ibans(text: str) -> Iterator[Finding]:
 # -- payment cards ------------------------------------------------------------------------------
 
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-]|[.,]\d)")
-# Issuer prefixes of the major networks (Visa 4; Mastercard 51-55 and 2221-2720; Amex 34, 37;
-# Discover 6011, 644-649, 65; JCB 3528-3589; Diners 300-305, 36, 38; UnionPay 62; Maestro 50,
-# 56-69): a Luhn-valid digit run with another prefix is an order or tracking number.
-_CARD_PREFIX = re.compile(r"^(?:4|5[0-9]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[0-8]|6)")
+# The major networks' issuer prefixes and lengths: a Luhn-valid digit run of another prefix or
+# length (one in ten order numbers or barcodes passes Luhn by chance) is not taken for a card.
+# Maestro (50, 56-69, 12-19 digits) is left out: its range would take most such numbers.
+_CARD_NETWORKS = (
+    (re.compile(r"^4"), (13, 16, 19)),  # Visa
+    (re.compile(r"^(?:5[1-5]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720))"), (16,)),  # Mastercard
+    (re.compile(r"^3[47]"), (15,)),  # American Express
+    (re.compile(r"^(?:6011|64[4-9]|65)"), (16, 17, 18, 19)),  # Discover
+    (re.compile(r"^35(?:2[89]|[3-8]\d)"), (16, 17, 18, 19)),  # JCB
+    (re.compile(r"^(?:30[0-5]|36|38)"), (14, 15, 16)),  # Diners Club
+    (re.compile(r"^62"), (16, 17, 18, 19)),  # UnionPay
+)
 
 
 _CARD_GROUP = re.compile(r"\d+")
@@ -166,7 +174,9 @@ def cards(text: str) -> Iterator[Finding]:
     from stdnum import luhn
 
     def valid(digits: str) -> bool:
-        return 13 <= len(digits) <= 19 and bool(_CARD_PREFIX.match(digits)) and luhn.is_valid(digits)
+        return any(prefix.match(digits) and len(digits) in lengths for prefix, lengths in _CARD_NETWORKS) and (
+            luhn.is_valid(digits)
+        )
 
     for match in _CARD.finditer(text):
         # The run may hold more than the card ("4111 1111 1111 1111 12/26", "qty 2 4111…"): try its
@@ -250,10 +260,12 @@ def ip_addresses(text: str) -> Iterator[Finding]:
 
 # -- phone numbers ------------------------------------------------------------------------------
 
-# A bare run of digits after one of these words is an identifier (order 4155550123), not a phone.
+# A national number after one of these words is an identifier (order 4155550123, FedEx 4490 8290
+# 2189), not a phone; a number written with + and a country code is a phone whatever precedes it.
 _IDENTIFIER_BEFORE = re.compile(
     r"(?i)(?:\b(?:order|ord|ref|reference|invoice|inv|ticket|case|tracking|track|parcel|shipment|account|acct|"
-    r"customer|member|sku|item|product|model|serial|id|no|nr|number|confirmation|booking|transaction|txn)"
+    r"customer|member|sku|item|product|model|serial|confirmation|booking|transaction|txn|"
+    r"fedex|ups|usps|dhl|barcode|ean|upc|isbn|gtin)"
     r"\b\.?\s*(?:#|no\.?|nr\.?|number|id|:)?\s*|#\s*)$"
 )
 _MIN_PHONE_DIGITS = 7
@@ -276,7 +288,7 @@ def phones(text: str, regions: Sequence[str] = PHONE_REGIONS) -> Iterator[Findin
             raw = match.raw_string
             if _DATE.match(raw):
                 continue
-            if raw.isdigit() and _IDENTIFIER_BEFORE.search(text[max(0, match.start - 24) : match.start]):
+            if not raw.startswith("+") and _IDENTIFIER_BEFORE.search(text[max(0, match.start - 24) : match.start]):
                 continue
             yield Finding(PHONE, match.start, match.end, raw)
 

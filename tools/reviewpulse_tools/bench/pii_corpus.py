@@ -88,7 +88,7 @@ def phone(rng: random.Random) -> str:
         f"+44 {mobile}",
         f"+49 30 {_digits(rng, 8)}",
         # French mobiles; 0639 and 069x belong to the overseas departments' own plans.
-        f"+33 6 {rng.randint(10, 58)} {_digits(rng, 2)} {_digits(rng, 2)} {_digits(rng, 2)}",
+        f"+33 6 {rng.choice([n for n in range(10, 59) if n != 39])} {_digits(rng, 2)} {_digits(rng, 2)} {_digits(rng, 2)}",
         f"+61 2 9{_digits(rng, 3)} {_digits(rng, 4)}",
     ]
     return rng.choice(formats)
@@ -206,17 +206,20 @@ CARRIERS: dict[str, tuple[str, ...]] = {
         "The receipt went to {} instead of my work address",
         "You can reach me at {} if anything is unclear.",
         "my email is {}",
+        "Contact: Jane <{}>",
     ),
     PHONE: (
         "Call me back on {} after 5pm.",
         "The courier rang from {} twice and never came.",
         "my number: {}",
         "Text me at {}, thanks!",
+        "office line {} ext. 204",
     ),
     CARD: (
         "You charged my card {} twice for the same order.",
         "The card ending is wrong, I paid with {}",
         "card number {} expires next month",
+        "card {} exp 11/27, CVV withheld",
     ),
     IBAN: (
         "Please refund to my account {} as agreed.",
@@ -227,11 +230,13 @@ CARRIERS: dict[str, tuple[str, ...]] = {
         "The site blocked my IP {} for no reason.",
         "Login attempts came from {} which is not me.",
         "my router shows {} as the address",
+        "the error page said blocked [{}]",
     ),
     URL: (
         "The reset link {} does not work.",
         "I clicked {} and got an error page.",
         "Here is the link you sent: {}",
+        "(the link was {})",
     ),
     SSN: (
         "Why does the form ask for my SSN {}?",
@@ -274,6 +279,13 @@ def _hard_negatives(rng: random.Random) -> list[str]:
         f"Case {_digits(rng, 8)} was closed without reply.",
         f"See https://shop.example.com/products/blender-pro-{rng.randint(100, 999)}?color=red&size=l for the item.",
         f"ISBN 978-{rng.randint(0, 1)}-{_digits(rng, 3)}-{_digits(rng, 5)}-{rng.randint(0, 9)} is the wrong edition.",
+        f"ISBN 0-{_digits(rng, 3)}-{_digits(rng, 5)}-{rng.randint(0, 9)} too.",
+        f"Barcode {rng.randint(1, 9)}{_digits(rng, 12)} on the box.",
+        f"FedEx {_digits(rng, 4)} {_digits(rng, 4)} {_digits(rng, 4)} never moved.",
+        f"Open {rng.randint(7, 10)}:00-{rng.randint(17, 20)}:30 only.",
+        # Long order numbers: about 1 in 10 passes the Luhn check by chance, and those that start
+        # like a card network are found as cards (counted against precision, as they would be).
+        f"Order number {rng.randint(1, 9)}{_digits(rng, 15)} was refunded.",
     ]
 
 
