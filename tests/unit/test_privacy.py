@@ -33,7 +33,7 @@ def found(text: str) -> list[tuple[str, str]]:
         ("Paris +33 6 12 34 56 78", "PHONE", "+33 6 12 34 56 78"),
         ("call me 4158675309", "PHONE", "4158675309"),
         ("my number: (213) 588-2507", "PHONE", "(213) 588-2507"),
-        ("office line 020 7946 0123 ext. 204", "PHONE", "020 7946 0123"),
+        ("office line 020 7946 0123 ext. 204", "PHONE", "020 7946 0123 ext. 204"),  # the extension too
         ("card 4111 1111 1111 1111 was charged", "CARD", "4111 1111 1111 1111"),
         ("card 5500-0000-0000-0004 was charged", "CARD", "5500-0000-0000-0004"),
         ("amex 3782 822463 10005 twice", "CARD", "3782 822463 10005"),
