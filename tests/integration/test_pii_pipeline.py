@@ -51,6 +51,11 @@ def leaked(bodies: list[str], values: set[str]) -> set[str]:
     return found
 
 
+def user_messages(bodies: list[str]) -> str:
+    """The user messages of every request (the system prompt names example placeholders itself)."""
+    return "".join(m["content"] for body in bodies for m in json.loads(body)["messages"] if m["role"] == "user")
+
+
 def run(client, poller, texts: list[str], **options) -> tuple[dict, list[dict]]:
     task_id = upload(client, "reviews.jsonl", jsonl(texts), id_field="id", options=options)
     poller.drain()
@@ -73,7 +78,8 @@ def test_no_seeded_value_reaches_the_llm_on_the_llm_engine(client, poller, llm):
     assert len(bodies) == llm.stats().requests > 1
     assert leaked(bodies, values) == set()
     # And what was sent carries the typed placeholders in their place
-    assert all(f"[{kind}_1]" in "".join(bodies) for kind in KINDS)
+    sent = user_messages(bodies)
+    assert all(f"[{kind}_1]" in sent for kind in KINDS)
     # And a quote of a redacted sentence comes back as the original text, verbatim
     quoted = next(item for item in results if item["id"] == f"r{len(texts)}")
     support = next(a for a in quoted["aspects"] if a["aspect"] == "support")
@@ -108,8 +114,8 @@ def test_a_single_text_is_redacted_too(client, poller, llm):
     poller.drain()
 
     # Then the fake saw the placeholders, not the values
-    body = "".join(llm.stats().bodies)
-    assert "[PHONE_1]" in body and "[EMAIL_1]" in body
+    sent = user_messages(llm.stats().bodies)
+    assert "[PHONE_1]" in sent and "[EMAIL_1]" in sent
     assert leaked(llm.stats().bodies, {"+44 20 7946 0123", "sam.smith@example.org"}) == set()
 
 

@@ -11,6 +11,8 @@ from types import MappingProxyType
 from reviewpulse.privacy.detectors import KINDS, Detector, Finding, all_detectors
 
 PLACEHOLDER = re.compile(r"\[(?:" + "|".join(KINDS) + r")_\d+\]")
+# Themes are lower-cased before they are checked: "[email_1]" is a placeholder too.
+_PLACEHOLDER_ANY_CASE = re.compile(PLACEHOLDER.pattern, re.IGNORECASE)
 _PRECEDENCE = {kind: rank for rank, kind in enumerate(KINDS)}
 
 
@@ -92,7 +94,7 @@ def redact(text: str) -> Redaction:
 def mentions_personal_data(phrase: str, redaction: Redaction | None = None) -> bool:
     """Whether `phrase` (a theme, a summary) holds a placeholder, one of the values `redaction`
     replaced (compared without case), or anything the detectors find in it."""
-    if PLACEHOLDER.search(phrase):
+    if _PLACEHOLDER_ANY_CASE.search(phrase):
         return True
     if redaction is not None:
         folded = phrase.casefold()
