@@ -96,7 +96,8 @@ def report(size: int = 2000, seed: int = 13) -> tuple[str, bool]:
         f"## Personal data redaction (reviewpulse.privacy) on {size} generated reviews and chats (seed {seed})",
         "",
         f"{sum(scores.gold.values())} seeded values; every document also holds 1-3 hard negatives "
-        "(order and reference numbers, dates, times, prices, tracking, product and invoice codes, versions, ISBNs).",
+        "(order and reference numbers, dates, times, prices, tracking numbers, product and invoice codes, versions, "
+        "ISBNs, barcodes, long order numbers).",
         "",
         "| kind | seeded | precision | recall | left in the text |",
         "|---|---|---|---|---|",
