@@ -180,7 +180,9 @@ def to_analysis(
     """The model's verdict on one text, bounded and checked: scores clamped, only the aspects asked
     for, evidence kept only if it occurs verbatim in the text once `redaction`'s placeholders are
     put back (a quote with a placeholder that does not give the original back is dropped, its label
-    kept), themes dropped that hold a placeholder or personal data."""
+    kept), themes dropped that hold a placeholder or personal data. A caller that maps answers
+    long after sending (a Batch API collector) passes redact(text): redaction is deterministic, so
+    it gives the placeholders that were sent; without it, quotes holding a placeholder are dropped."""
     wanted = {aspect.casefold(): aspect for aspect in aspects}
     checked: dict[str, AspectSentiment] = {}
     for found in verdict.aspects:
