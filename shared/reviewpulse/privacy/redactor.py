@@ -84,8 +84,9 @@ def _default() -> Redactor:
     return Redactor()
 
 
-# A text is redacted again when its answer comes back (and on each retry): remember recent ones.
-@lru_cache(maxsize=4096)
+# A text is redacted again on each retry of its request: remember a chunk's worth (an LLM chunk is
+# 200 items by default; at most 5,000 characters each, the cache stays within about 10 MB).
+@lru_cache(maxsize=1024)
 def redact(text: str) -> Redaction:
     """`text` with every kind of personal data the default detectors find replaced."""
     return _default().redact(text)
