@@ -56,6 +56,12 @@ class EngineUnavailable(ReviewPulseError):
     code, status, title = "engine-unavailable", 400, "Analysis engine not available"
 
 
+class RedactionRequired(ReviewPulseError):
+    """options.redact_pii false where the deployment does not allow unredacted texts to an LLM."""
+
+    code, status, title = "redaction-required", 400, "Personal data must be redacted"
+
+
 class ColumnNotFound(ReviewPulseError):
     """options.group_by or options.time_field names a column the input does not have."""
 
