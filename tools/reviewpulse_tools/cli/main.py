@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve the llm engine from a local fake OpenAI-compatible server (no key needed)",
     )
+    dev.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameters, as for `sam deploy`: e.g. ThrottleRateLimit=5 ThrottleBurstLimit=10 QuotaLimit=1000",
+    )
 
     invoke = commands.add_parser("invoke", help="invoke one function with an event against the local stack")
     invoke.add_argument("function", help="the function's logical id in template.yaml")
@@ -412,6 +419,7 @@ def _dev(args: argparse.Namespace) -> int:
             env_file=args.env_vars,
             function_log_level=args.log_level,
             fake_llm=args.fake_llm,
+            parameter_overrides=_parameter_overrides(args.parameter_overrides),
         )
     except (PortInUse, BadEnvFile) as exc:
         raise UsageError(str(exc)) from None
@@ -432,6 +440,16 @@ def _dev(args: argparse.Namespace) -> int:
         running.stop()
         print("local stack stopped", file=sys.stderr)
     return 0
+
+
+def _parameter_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--parameter-overrides takes NAME=VALUE pairs, not {pair!r}")
+        overrides[name] = value
+    return overrides
 
 
 def _invoke(args: argparse.Namespace) -> int:

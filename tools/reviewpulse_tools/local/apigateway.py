@@ -295,8 +295,9 @@ class ApiGateway:
             or "content-encoding" in response.headers
         ):
             return response
-        headers = {**response.headers, "content-encoding": coding}
-        return ApiResponse(response.status, headers, response.body, compress(raw, coding))
+        encoded = compress(raw, coding)
+        headers = {**response.headers, "content-encoding": coding, "content-length": str(len(encoded))}
+        return ApiResponse(response.status, headers, response.body, encoded)
 
     def _route(
         self,
