@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 
 from reviewpulse.errors import InvalidFields
 
@@ -31,3 +33,12 @@ def selected_fields(raw: str | None, model: type[BaseModel]) -> frozenset[str] |
     if not names or not all(names) or set(names) - set(allowed):
         raise InvalidFields(f"fields takes a comma-separated list of: {', '.join(allowed)}")
     return frozenset(names)
+
+
+def selection_of(model: type[BaseModel]) -> type[BaseModel]:
+    """The documented shape of an item answered with `fields`: the model's fields, each optional
+    (only the named ones are there, also those the full item always has)."""
+    optional: dict[str, Any] = {name: (field.annotation | None, None) for name, field in model.model_fields.items()}
+    return create_model(
+        f"{model.__name__}Selection", __doc__=f"A {model.__name__} with only the fields named in `fields`", **optional
+    )

@@ -17,7 +17,7 @@ from reviewpulse.api.conditional import (
 from reviewpulse.api.fields import fields_query, selected_fields
 from reviewpulse.api.paging import read_results_page, results_offset
 from reviewpulse.api.problems import problem_responses
-from reviewpulse.api.schemas import ResultFiles, ResultItem, ResultPage
+from reviewpulse.api.schemas import ResultFiles, ResultItem, ResultPage, ResultSelectionPage
 from reviewpulse.cursors import CursorSigner
 from reviewpulse.errors import NotFound
 from reviewpulse.settings import Settings
@@ -31,7 +31,7 @@ router = APIRouter()
 
 @router.get(
     "/v1/tasks/{task_id}/results",
-    response_model=ResultPage,
+    response_model=ResultPage | ResultSelectionPage,
     summary="Per-item results, a page at a time, with links to the full results files",
     responses={
         200: {

@@ -6,7 +6,7 @@ from reviewpulse.api.auth import caller_tenant
 from reviewpulse.api.fields import fields_query, selected_fields
 from reviewpulse.api.paging import list_tasks_page
 from reviewpulse.api.problems import problem_responses
-from reviewpulse.api.schemas import TaskPage, TaskView
+from reviewpulse.api.schemas import TaskPage, TaskSelectionPage, TaskView
 from reviewpulse.cursors import CursorSigner
 from reviewpulse.tasks.model import TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
@@ -15,7 +15,10 @@ router = APIRouter()
 
 
 @router.get(
-    "/v1/tasks", response_model=TaskPage, summary="The caller's tasks, newest first", responses=problem_responses(400)
+    "/v1/tasks",
+    response_model=TaskPage | TaskSelectionPage,
+    summary="The caller's tasks, newest first",
+    responses=problem_responses(400),
 )
 def list_tasks(
     status: TaskStatus | None = Query(default=None),
