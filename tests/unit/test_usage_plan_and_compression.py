@@ -131,3 +131,22 @@ def test_the_plan_comes_from_the_template_with_its_parameters():
 )
 def test_the_coding_is_the_clients_preferred_one_when_api_gateway_has_it(accept, coding):
     assert chosen_coding(accept) == coding
+
+
+@pytest.mark.parametrize(
+    ("pair", "says"),
+    [
+        ("Nope=1", "no parameter 'Nope'"),
+        ("ThrottleRateLimit=fast", "must be a number"),
+        ("ThrottleRateLimit=0", "at least 1"),
+        ("QuotaPeriod=YEAR", "one of DAY, WEEK, MONTH"),
+        ("ThrottleRateLimit", "NAME=VALUE"),
+    ],
+)
+def test_dev_refuses_a_parameter_override_cloudformation_would_refuse(capsys, pair, says):
+    from reviewpulse_tools.cli.main import main
+
+    # Before it starts anything: the check comes first, and the answer is one line and exit 2
+    assert main(["dev", "--parameter-overrides", pair]) == 2
+    error = capsys.readouterr().err
+    assert says in error and error.count("\n") == 1

@@ -410,6 +410,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _dev(args: argparse.Namespace) -> int:
     from reviewpulse_tools.local.stack import BadEnvFile, PortInUse, start
+    from reviewpulse_tools.local.template import BadParameter
 
     try:
         running = start(
@@ -421,7 +422,7 @@ def _dev(args: argparse.Namespace) -> int:
             fake_llm=args.fake_llm,
             parameter_overrides=_parameter_overrides(args.parameter_overrides),
         )
-    except (PortInUse, BadEnvFile) as exc:
+    except (PortInUse, BadEnvFile, BadParameter) as exc:
         raise UsageError(str(exc)) from None
     print(running.describe(), flush=True)
     stopping = {"now": False}

@@ -174,8 +174,9 @@ def start(
     from reviewpulse_tools.local.provision import provision
     from reviewpulse_tools.local.scheduler import run_schedule, schedules
     from reviewpulse_tools.local.sqs import QueuePoller
-    from reviewpulse_tools.local.template import load_template
+    from reviewpulse_tools.local.template import check_parameter_overrides, load_template
 
+    check_parameter_overrides(parameter_overrides or {})
     for port, flag in ((aws_port, "--aws-port"), (api_port, "--port")):
         if port and not _port_is_free(host, port):
             raise PortInUse(f"port {port} on {host} is in use (another local stack?): stop it or pass {flag}")
