@@ -23,42 +23,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewpulse_tools.local.template import ROOT
+from reviewpulse_tools.local.state import (
+    DEFAULT_TENANT,
+    LOCAL_CREDENTIALS,
+    REGION,
+    STACK_NAME,
+    api_key_file,
+    aws_environment,
+    local_usage_key,
+    read_state,
+    state_file,
+)
 
-STACK_NAME = "reviewpulse-local"
-REGION = "us-east-1"
-DEFAULT_TENANT = "local"
+__all__ = ["STACK_NAME", "REGION", "read_state", "state_file", "aws_environment", "local_usage_key", "start", "invoke"]
+
 DEFAULT_API_PORT = 3000
 ANALYZE_CONCURRENCY = max(1, min(4, os.cpu_count() or 1))
 DEFAULT_AWS_PORT = 5005
-# Where a running stack says how to reach it (REVIEWPULSE_STATE moves it, e.g. for tests).
-DEFAULT_STATE_FILE = ROOT / ".local" / "stack.json"
-
-
-def state_file() -> Path:
-    return Path(os.environ.get("REVIEWPULSE_STATE") or DEFAULT_STATE_FILE)
-
-
-# moto checks no signature; boto3 still wants credentials to sign with, and the local S3's POST
-# policy check (s3.py) verifies presigned POSTs with this secret.
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-
-
-def aws_environment(endpoint: str) -> dict[str, str]:
-    return {
-        **LOCAL_CREDENTIALS,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        # Read-only endpoints emit no business metrics, and Powertools warns on each such call.
-        "PYTHONWARNINGS": "ignore:No application metrics to publish",
-    }
-
-
-def local_usage_key(tenant: str) -> str:
-    """What stands in locally for the tenant's API Gateway key in the usage plan."""
-    return f"local-usage-{tenant}"
 
 
 # The LLM settings a developer's shell may give the local functions, over the template's values.
@@ -205,9 +186,7 @@ def start(
         failed = runner.start_environments(stack.functions())
         for function, reason in failed.items():
             logging.getLogger(__name__).warning("%s did not start (%s); its invocations will fail", function, reason)
-        key, _ = KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")).create(
-            DEFAULT_TENANT, local_usage_key(DEFAULT_TENANT)
-        )
+        key = _local_api_key(KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")))
         poller = QueuePoller(runner, session.client("sqs"), retry_delay=None)
         gateway = ApiGateway(runner, stage="local")
         server, server_thread = serve(gateway, host, api_port)
@@ -254,6 +233,24 @@ def start(
     return running
 
 
+def _local_api_key(keys: Any) -> str:
+    """The default tenant's key: the one this state folder's last stack used, else a new one, saved
+    (owner-only) so that a restart keeps every script and shell that holds it working."""
+    saved = api_key_file()
+    try:
+        key = saved.read_text().strip()
+    except OSError:
+        key = ""
+    if key:
+        keys.add(key, DEFAULT_TENANT, local_usage_key(DEFAULT_TENANT))
+        return key
+    key, _ = keys.create(DEFAULT_TENANT, local_usage_key(DEFAULT_TENANT))
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.touch(mode=0o600)
+    saved.write_text(key + "\n")
+    return key
+
+
 class AwsServer:
     """moto's server app behind S3's POST policy check (moto itself ignores POST policies), on a
     werkzeug server as moto's ThreadedMotoServer runs it."""
@@ -297,13 +294,6 @@ def _port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def read_state() -> dict[str, str] | None:
-    try:
-        return json.loads(state_file().read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def invoke(function: str, event: dict[str, Any], env_file: Path | None = None) -> Any:

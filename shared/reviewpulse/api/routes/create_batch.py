@@ -19,10 +19,12 @@ router = APIRouter()
 
 @router.post(
     "/v1/batches",
+    operation_id="createBatch",
+    tags=["batches"],
     status_code=201,
     response_model=BatchCreated,
     summary="Create a batch task and get a presigned POST to upload its file",
-    responses=problem_responses(400, 404, 409, 415),
+    responses=problem_responses(400, 404, 409, 413, 415),
 )
 def create_batch(
     body: CreateBatchRequest,

@@ -20,6 +20,8 @@ router = APIRouter()
 
 @router.get(
     "/v1/tasks/{task_id}/results",
+    operation_id="getResults",
+    tags=["results"],
     response_model=ResultPage,
     summary="Per-item results, a page at a time, with links to the full results files",
     responses=problem_responses(400, 404, 409),

@@ -13,7 +13,12 @@ router = APIRouter()
 
 
 @router.get(
-    "/v1/tasks", response_model=TaskPage, summary="The caller's tasks, newest first", responses=problem_responses(400)
+    "/v1/tasks",
+    operation_id="listTasks",
+    tags=["tasks"],
+    response_model=TaskPage,
+    summary="The caller's tasks, newest first",
+    responses=problem_responses(400),
 )
 def list_tasks(
     status: TaskStatus | None = Query(default=None),
