@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.engine_names import EngineName
 
 TimeBucket = Literal["day", "week", "month"]
+# The CSV delimiters a file may use (what spreadsheets write); None: told from the file itself.
+CsvDelimiter = Literal[",", ";", "\t", "|"]
 
 
 class AnalysisOptions(BaseModel):
@@ -24,3 +26,7 @@ class AnalysisOptions(BaseModel):
     time_field: str | None = None
     time_bucket: TimeBucket | None = None
     compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created
+    # CSV input: its delimiter, else detected (ingest/readers/csv_file.py); results: a UTF-8
+    # byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
+    delimiter: CsvDelimiter | None = None
+    csv_bom: bool = False

@@ -23,6 +23,8 @@ def resolve_options(
     time_bucket: str | None = None,
     columns: list[str] | None = None,
     compare_to: str | None = None,
+    delimiter: str | None = None,
+    csv_bom: bool = False,
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
     engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
@@ -46,6 +48,8 @@ def resolve_options(
         time_field=time_field,
         time_bucket=time_bucket,
         compare_to=compare_to,
+        delimiter=delimiter,
+        csv_bom=csv_bom,
     )
     return chosen.settle_options(requested)
 

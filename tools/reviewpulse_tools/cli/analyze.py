@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from reviewpulse_tools.cli.client import ApiClient
 
 TERMINAL = ("ready", "error", "cancelled")
+DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 FORMATS_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
 
 
@@ -38,6 +39,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument("--report", action="store_true", help="add the main themes and an executive summary")
     analyze.add_argument("--group-by", help="comma-separated columns to cut the insights by, e.g. product,store")
     analyze.add_argument("--time-field", help="a date column for the insights over time")
+    analyze.add_argument(
+        "--delimiter",
+        choices=list(DELIMITERS),
+        help="CSV: the delimiter between columns (default: Excel's sep= line, else told from the header)",
+    )
+    analyze.add_argument(
+        "--excel",
+        action="store_true",
+        help="write the results CSV with a UTF-8 byte-order mark, so that Excel shows accented text right",
+    )
     analyze.add_argument("--no-progress", action="store_true")
     analyze.add_argument(
         "--timeout",
@@ -190,6 +201,10 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["group_by"] = [column.strip() for column in args.group_by.split(",") if column.strip()]
     if args.time_field:
         chosen["time_field"] = args.time_field
+    if getattr(args, "delimiter", None):
+        chosen["delimiter"] = DELIMITERS[args.delimiter]
+    if getattr(args, "excel", False):
+        chosen["csv_bom"] = True
     return chosen
 
 
