@@ -18,7 +18,6 @@ import logging
 import os
 import socket
 import threading
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,8 +147,6 @@ def start(
         if port and not _port_is_free(host, port):
             raise PortInUse(f"port {port} on {host} is in use (another local stack?): stop it or pass {flag}")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    # Read-only endpoints emit no business metrics; Powertools warns on every such invocation.
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
     # No AWS account: nothing of the host's AWS configuration (profiles, endpoints) may leak in.
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         del os.environ[name]
@@ -313,4 +310,21 @@ def invoke(function: str, event: dict[str, Any], env_file: Path | None = None) -
         raise StackNotRunning(f"no function {function!r} in template.yaml; functions: {', '.join(stack.functions())}")
     shared, per_function = read_env_file(env_file)
     runner = FunctionRunner(stack, {**environment, **llm_environment(), **shared}, per_function)
+    if _is_unauthorized_api_event(event):
+        # An API event as a client's request makes it (`sam local generate-event apigateway
+        # aws-proxy`, with an X-Api-Key header): the gateway's authorizer runs first and hands its
+        # context on. An event that already carries that context is invoked as it is.
+        from reviewpulse_tools.local.apigateway import ApiGateway
+
+        authorized = ApiGateway(runner, stage=event["requestContext"].get("stage") or "local").authorize_event(
+            function, event
+        )
+        if not isinstance(authorized, dict):
+            return authorized.as_proxy_result()
+        event = authorized
     return runner.invoke(function, event)
+
+
+def _is_unauthorized_api_event(event: dict[str, Any]) -> bool:
+    context = event.get("requestContext")
+    return isinstance(context, dict) and "httpMethod" in event and not context.get("authorizer")
