@@ -509,12 +509,14 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "cli")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights (default: all)")
+    parser.add_argument(
+        "which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights, cli (default: all)"
+    )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -532,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
                 "llm": _bench_llm,
                 "lexicon": bench_lexicon,
                 "insights": _bench_insights,
+                "cli": _bench_cli,
             }[args.one]()
         print(json.dumps(figures))
         return 0
@@ -576,6 +579,10 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.insights import report as insights_report
 
         print(insights_report(results["insights"]))
+    if "cli" in results:
+        from reviewpulse_tools.bench.cli_startup import report as cli_report
+
+        print(cli_report(results["cli"]))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
@@ -586,6 +593,12 @@ def _bench_insights() -> dict:
     from reviewpulse_tools.bench.insights import bench_finalize, bench_flat, bench_footprint
 
     return {"footprint": bench_footprint(), "flat": bench_flat(), "finalize": bench_finalize(100_000)}
+
+
+def _bench_cli() -> dict:
+    from reviewpulse_tools.bench.cli_startup import bench_cli
+
+    return bench_cli()
 
 
 def _bench_llm() -> dict:
