@@ -11,11 +11,14 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]  # the repository: <ROOT>/tools/reviewpulse_tools/local/state.py
+# In a checkout the state file is the repository's; installed with `pip install .` (no repository
+# around the package), the current folder's.
+_STATE_HOME = ROOT if (ROOT / "template.yaml").is_file() else Path.cwd()
 STACK_NAME = "reviewpulse-local"
 REGION = "us-east-1"
 DEFAULT_TENANT = "local"
 # Where a running stack says how to reach it (REVIEWPULSE_STATE moves it, e.g. for tests).
-DEFAULT_STATE_FILE = ROOT / ".local" / "stack.json"
+DEFAULT_STATE_FILE = _STATE_HOME / ".local" / "stack.json"
 # The local tenant's API key, kept beside the state file across restarts (the state file itself
 # is removed when the stack stops), so a key pasted into a shell or a script keeps working.
 API_KEY_FILE_NAME = "api-key"
