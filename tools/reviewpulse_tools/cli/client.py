@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import json as jsonlib
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlencode, urlsplit
@@ -21,14 +20,15 @@ from reviewpulse_tools.cli.errors import ApiError
 __all__ = ["ApiClient", "ApiError", "Response"]
 
 
-@dataclass
 class Response:
-    """The parts of an HTTP answer the client reads (named as httpx names them)."""
+    """The parts of an HTTP answer the client reads (named as httpx names them). Plain classes
+    here, not dataclasses: importing dataclasses loads inspect and ast, a tenth of `status`."""
 
-    status_code: int
-    reason_phrase: str
-    headers: Any  # http.client's message: names are matched without regard to case
-    content: bytes
+    def __init__(self, status_code: int, reason_phrase: str, headers: Any, content: bytes) -> None:
+        self.status_code = status_code
+        self.reason_phrase = reason_phrase
+        self.headers = headers  # http.client's message: names are matched without regard to case
+        self.content = content
 
     @property
     def text(self) -> str:
@@ -38,12 +38,12 @@ class Response:
         return jsonlib.loads(self.content)
 
 
-@dataclass
 class ApiClient:
-    endpoint: str
-    api_key: str
-    timeout: float = 30.0
-    _connection: http.client.HTTPConnection | None = field(default=None, init=False, repr=False)
+    def __init__(self, endpoint: str, api_key: str, timeout: float = 30.0) -> None:
+        self.endpoint = endpoint
+        self.api_key = api_key
+        self.timeout = timeout
+        self._connection: http.client.HTTPConnection | None = None
 
     def close(self) -> None:
         if self._connection is not None:

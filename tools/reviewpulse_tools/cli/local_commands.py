@@ -7,7 +7,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -80,6 +79,8 @@ def _port(value: str) -> int:
 
 
 def dev_command(args: argparse.Namespace) -> int:
+    import signal
+
     from reviewpulse_tools.local.stack import BadEnvFile, PortInUse, start
 
     try:

@@ -10,33 +10,44 @@
 The API is found from --endpoint/--api-key, else REVIEWPULSE_ENDPOINT/REVIEWPULSE_API_KEY, else
 the running local stack. `keys create` prints only the new key on standard output.
 
-Each command lives in a module of its own that registers its parser here; those modules import
-only the standard library at the top and load what a command needs (the HTTP client, boto3, the
-local stack) when it runs, so `reviewpulse --help` and `status` start as fast as Python does.
-A new command: a module with `register(commands)` setting `run`, and one line in COMMAND_MODULES.
+Each command lives in a module of its own that registers its parser; those modules import only
+the standard library at the top and load what a command needs (the HTTP client, boto3, the local
+stack) when it runs. Only the module of the command being run is imported and registered (all of
+them for the top-level help), so `reviewpulse --help` and `status` start as fast as Python does.
+A new command: a module with `register(commands)` setting `run`, and its line in COMMAND_MODULES.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from reviewpulse_tools.cli import analyze, keys_command, local_commands, read
 from reviewpulse_tools.cli.errors import CliError
 
-COMMAND_MODULES = (analyze, read, keys_command, local_commands)
+# module → the commands it registers, in the order `reviewpulse --help` lists them
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "reviewpulse_tools.cli.analyze": ("analyze", "wait"),
+    "reviewpulse_tools.cli.read": ("status", "results", "report", "tasks"),
+    "reviewpulse_tools.cli.keys_command": ("keys",),
+    "reviewpulse_tools.cli.local_commands": ("dev", "invoke"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the arguments, only with the module of the command they name."""
     parser = argparse.ArgumentParser(prog="reviewpulse", description="ReviewPulse command-line client")
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in COMMAND_MODULES:
-        module.register(commands)
+    named = argv[0] if argv else None  # the command comes first; `reviewpulse -h …` shows them all
+    modules = [module for module, names in COMMAND_MODULES.items() if named in names] or list(COMMAND_MODULES)
+    for module in modules:
+        importlib.import_module(module).register(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.run(args)
     except CliError as exc:
