@@ -102,11 +102,11 @@ class RunningStack:
         return (
             f"ReviewPulse local stack\n"
             f"  API          {self.api_url}   (as `sam local start-api`)\n"
-            f"  API key      {self.api_key}   (tenant '{self.tenant}')\n"
+            f"  API key      {self.api_key}   (tenant '{self.tenant}'; kept in {api_key_file()} for the next start)\n"
             f"  AWS (moto)   {self.aws_endpoint}   (data lives in this process's memory;"
             f" bucket {self.stack.ref('DataBucket')})\n"
             f"  state file   {state_file()}\n"
-            f"Try: reviewpulse analyze samples/reviews.csv    Stop: Ctrl-C"
+            f"Try: .venv/bin/reviewpulse analyze samples/reviews.csv    Stop: Ctrl-C"
         )
 
     def stop(self) -> None:
