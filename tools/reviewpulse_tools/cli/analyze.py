@@ -58,7 +58,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     analyze.set_defaults(run=analyze_command)
 
-    wait = add_api_options(commands.add_parser("wait", help="wait for a task to end, then show it"))
+    wait = add_api_options(
+        commands.add_parser(
+            "wait",
+            help="wait for a task to end, then show it",
+            description="Wait for a task to end, then show it; exit 0 when it is ready, 1 otherwise.",
+        )
+    )
     wait.add_argument("task_id")
     wait.add_argument("--timeout", type=float, default=3600, help="seconds to wait (default: 3600)")
     wait.add_argument("--no-progress", action="store_true")
