@@ -33,7 +33,17 @@ def heavy(modules: set[str]) -> set[str]:
     return {m.split(".")[0] for m in modules} & set(HEAVY)
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["status", "--help"], ["tasks", "--help"], ["dev", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["analyze", "--help"],
+        ["status", "--help"],
+        ["tasks", "--help"],
+        ["keys", "create", "--help"],
+        ["dev", "--help"],
+    ],
+)
 def test_help_loads_nothing_heavy(argv):
     # When help is asked for
     code, modules, _ = loaded_by(*argv)
