@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.engine_names import EngineName
 
 TimeBucket = Literal["day", "week", "month"]
+# The CSV delimiters a file may use (what spreadsheets write); None: told from the file itself.
+CsvDelimiter = Literal[",", ";", "\t", "|"]
 
 
 class AnalysisOptions(BaseModel):
@@ -27,3 +29,7 @@ class AnalysisOptions(BaseModel):
     # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
     # deployment allows it (AllowUnredactedLlm), checked when the task is created.
     redact_pii: bool = True
+    # CSV input: its delimiter, else detected (ingest/readers/csv_file.py); results: a UTF-8
+    # byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
+    delimiter: CsvDelimiter | None = None
+    csv_bom: bool = False

@@ -24,6 +24,8 @@ def resolve_options(
     columns: list[str] | None = None,
     compare_to: str | None = None,
     redact_pii: bool = True,
+    delimiter: str | None = None,
+    csv_bom: bool = False,
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
     engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
@@ -54,6 +56,8 @@ def resolve_options(
         time_bucket=time_bucket,
         compare_to=compare_to,
         redact_pii=redact_pii,
+        delimiter=delimiter,
+        csv_bom=csv_bom,
     )
     return chosen.settle_options(requested)
 
