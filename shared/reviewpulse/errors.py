@@ -56,6 +56,12 @@ class EngineUnavailable(ReviewPulseError):
     code, status, title = "engine-unavailable", 400, "Analysis engine not available"
 
 
+class BatchModeUnavailable(ReviewPulseError):
+    """options.mode batch on an engine that sends nothing to an LLM (lexicon, auto without one)."""
+
+    code, status, title = "batch-mode-unavailable", 400, "Batch API mode not available"
+
+
 class ColumnNotFound(ReviewPulseError):
     """options.group_by or options.time_field names a column the input does not have."""
 

@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.engine_names import EngineName
 
 TimeBucket = Literal["day", "week", "month"]
+# How an llm or auto task's LLM requests are sent: one by one as chunks arrive (sync), or through
+# the provider's Batch API (batch: answered within 24 hours at half price).
+LlmMode = Literal["sync", "batch"]
 
 
 class AnalysisOptions(BaseModel):
@@ -24,3 +27,9 @@ class AnalysisOptions(BaseModel):
     time_field: str | None = None
     time_bucket: TimeBucket | None = None
     compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created
+    # llm and auto only. None: the deployment decides (batch above LlmBatchMinItems items, when set).
+    mode: LlmMode | None = None
+
+    @property
+    def batch_mode(self) -> bool:
+        return self.mode == "batch"

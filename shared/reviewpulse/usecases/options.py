@@ -5,7 +5,7 @@ from __future__ import annotations
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_named
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.errors import ColumnNotFound, EngineUnavailable, NotFound, TaskNotReady
+from reviewpulse.errors import BatchModeUnavailable, ColumnNotFound, EngineUnavailable, NotFound, TaskNotReady
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import TaskStatus, is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
@@ -23,6 +23,7 @@ def resolve_options(
     time_bucket: str | None = None,
     columns: list[str] | None = None,
     compare_to: str | None = None,
+    mode: str | None = None,
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
     engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
@@ -46,7 +47,14 @@ def resolve_options(
         time_field=time_field,
         time_bucket=time_bucket,
         compare_to=compare_to,
+        mode=mode,
     )
+    if mode == "batch" and not chosen.uses_llm_queue:
+        # The lexicon (and auto without an LLM) sends nothing to a provider: refused, not ignored,
+        # so that a client never believes it is paying the batch price for nothing.
+        raise BatchModeUnavailable(
+            f"options.mode batch needs an engine that calls the LLM; {chosen.name} does not here"
+        )
     return chosen.settle_options(requested)
 
 
