@@ -8,7 +8,6 @@ usage is checked against what the fake itself answered (and so billed), not agai
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -202,24 +201,21 @@ def test_duplicated_and_concurrent_collector_runs_count_exactly_once(client, pol
     task_id = submit(client, poller, TEXTS)
     collect(runner)  # submits round 0 of each chunk
 
-    # When two collectors run at once, one of them with a clock far ahead (as if the other's lease
-    # had expired, so both really work), and then again one after the other
-    runs = [collector(), collector(clock=lambda: 4_000_000_000.0)]
-    errors: list[BaseException] = []
+    # When a second collector runs in full while the first is between recording a batch's answers
+    # and counting them (its clock far ahead, as if the first one's lease had run out, so both
+    # really work; interleaved by the first one's hook: moto's conditional writes are not atomic
+    # across threads, DynamoDB's are), and then more runs follow one after the other
+    second = collector(clock=lambda: 4_000_000_000.0)
+    interleaved: list[int] = []
 
-    def run(one: Collector) -> None:
-        try:
-            one.run()
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
+    def run_the_second(task, chunk: int, number: int) -> None:
+        if not interleaved:
+            interleaved.append(chunk)
+            second.run()
 
-    threads = [threading.Thread(target=run, args=(one,)) for one in runs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    collector().run()
+    first = collector(after_recording=run_the_second)
+    first.run()
+    assert interleaved
     poller.drain()
     task = until_done(client, poller, runner, task_id)
     collector().run()

@@ -205,7 +205,7 @@ class Collector:
         # Each round halves the texts per request: a text that spoils its request's answer is
         # soon asked alone, as the synchronous engine halves a request it cannot get answered.
         size = max(1, self.settings.llm_items_per_request >> number)
-        requests = {f"r{number}-g{n}": list(group) for n, group in enumerate(request_groups(texts, size))}
+        requests = {f"c{job.chunk}-r{number}-g{n}": list(group) for n, group in enumerate(request_groups(texts, size))}
         lines = [
             request_line(
                 custom_id,

@@ -9,9 +9,9 @@
 Each request line is answered exactly as /v1/chat/completions would answer its body (the same
 deterministic model, the same token counting). On top of that, as a provider does:
 
-- `failure_rate`: the share of requests that fail (HTTP 500 in the error file), drawn per
-  custom_id from a seeded hash, so the same custom_id always fails or always succeeds and a
-  resubmission under a new custom_id gets a fresh draw;
+- `failure_rate`: the share of requests that fail (HTTP 500 in the error file), drawn per request
+  (its batch and custom_id) from a seeded hash: the same run fails the same requests, and a
+  resubmission, in a new batch, gets a fresh draw;
 - `expire`: the next N batches expire part-way: the first `partial` share of their requests is
   answered (output file), the rest is in the error file with code batch_expired;
 - `cancel`: the next N batches are cancelled by the provider (as from its dashboard), answering the
@@ -69,11 +69,11 @@ def check_count(name: str, value: Any) -> int:
     return value
 
 
-def fails(custom_id: str, rate: float, seed: int) -> bool:
-    """A seeded draw per custom_id (sha256, not random: stable across processes)."""
+def fails(request: str, rate: float, seed: int) -> bool:
+    """A seeded draw per request (sha256, not random: stable across processes)."""
     if rate <= 0:
         return False
-    digest = hashlib.sha256(f"{seed}:{custom_id}".encode()).digest()
+    digest = hashlib.sha256(f"{seed}:{request}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
 
@@ -284,7 +284,7 @@ class BatchDesk:
                 with self._lock:
                     self.stats.expired += 1
                 continue
-            if fails(str(custom_id), self.failure_rate, self.seed):
+            if fails(f"{batch['id']}/{custom_id}", self.failure_rate, self.seed):
                 body = _error("Injected failure of one request.", None, "server_error")
                 errors.append(
                     record | {"response": {"status_code": 500, "request_id": "", "body": body}, "error": None}
