@@ -9,6 +9,8 @@
     llm        the LLM engine against the local fake OpenAI-compatible server: requests and
                input tokens per review batched vs one per request, throughput under a
                requests-per-minute cap, and what a half-repeated batch sends (llm.py)
+    batchapi   Batch API mode end to end on 10,000 reviews with 5% failed requests and an expiry
+               part-way: exact counts, every row once, cost at the batch price (batch_api.py)
 
 Not part of the test suite: timings depend on the machine; the tests prove behaviour.
 """
@@ -509,12 +511,14 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "batchapi")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights (default: all)")
+    parser.add_argument(
+        "which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights, batchapi (default: all)"
+    )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -532,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
                 "llm": _bench_llm,
                 "lexicon": bench_lexicon,
                 "insights": _bench_insights,
+                "batchapi": _bench_batch_api,
             }[args.one]()
         print(json.dumps(figures))
         return 0
@@ -576,6 +581,10 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.insights import report as insights_report
 
         print(insights_report(results["insights"]))
+    if "batchapi" in results:
+        from reviewpulse_tools.bench.batch_api import report as batch_api_report
+
+        print("\n".join(batch_api_report(results["batchapi"])))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
@@ -586,6 +595,12 @@ def _bench_insights() -> dict:
     from reviewpulse_tools.bench.insights import bench_finalize, bench_flat, bench_footprint
 
     return {"footprint": bench_footprint(), "flat": bench_flat(), "finalize": bench_finalize(100_000)}
+
+
+def _bench_batch_api() -> dict:
+    from reviewpulse_tools.bench.batch_api import bench_batch_api
+
+    return bench_batch_api()
 
 
 def _bench_llm() -> dict:
