@@ -123,6 +123,9 @@ def bench_batch_api(rows: int = ROWS) -> dict[str, Any]:
         == sorted(reviews),
         "no synchronous request": chat_requests == 0,
     }
+    failed = [name for name, ok in checks.items() if not ok]
+    if failed:
+        raise AssertionError(f"Batch API mode benchmark: these checks failed: {', '.join(failed)}")
     return {
         "rows": rows,
         "checks": checks,
