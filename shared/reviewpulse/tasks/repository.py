@@ -298,10 +298,10 @@ class TaskRepository:
             task_id,
             "SET #options.#mode = :batch, notes = list_append(if_not_exists(notes, :empty), :note), updated_at = :now",
             condition="#s IN (:queued, :processing) AND attribute_not_exists(chunk_count) "
-            "AND (attribute_not_exists(#options.#mode) OR #options.#mode = :none)",
+            "AND (attribute_not_exists(#options.#mode) OR attribute_type(#options.#mode, :null))",
             values={
                 ":batch": "batch",
-                ":none": None,
+                ":null": "NULL",
                 ":empty": [],
                 ":note": [note],
                 ":now": now().isoformat(),

@@ -94,7 +94,7 @@ class Collector:
                 outcome.tasks += 1
                 closed = False
                 try:
-                    closed = self._collect_task(tenant, task_id, outcome)
+                    closed = self._collect_task(tenant, task_id, outcome, deadline)
                 finally:
                     self.provider_batches.release(tenant, task_id, owner=me, closed=closed)
         metrics.add_metric(name="BatchApiChunksCounted", unit=MetricUnit.Count, value=outcome.counted)
@@ -103,7 +103,7 @@ class Collector:
 
     # -- one task ------------------------------------------------------------------------------
 
-    def _collect_task(self, tenant: str, task_id: str, outcome: CollectOutcome) -> bool:
+    def _collect_task(self, tenant: str, task_id: str, outcome: CollectOutcome, deadline: float | None) -> bool:
         """True when nothing of the task waits any more (it can leave the collector's index)."""
         task = self.tasks.get(tenant, task_id)
         jobs = self.provider_batches.chunks(tenant, task_id)
@@ -117,6 +117,8 @@ class Collector:
             return True
         engine = engine_for(task.options, self.parts)
         for job in jobs:
+            if deadline is not None and time.monotonic() > deadline:
+                break  # the rest of the task's chunks at the next run
             if not job.counted:
                 self._collect_chunk(task, engine, job, outcome)
         self.tasks.record_llm_batch(tenant, task_id, _state_of(jobs))

@@ -128,7 +128,7 @@ def _split(
         engine = engine_for(task.options, EngineParts(settings))
         chunks = chunk_rows(rows, engine.chunk_max_items, settings.chunk_max_bytes)
         if engine.uses_llm_queue and task.options.mode is None and settings.llm_batch_min_items:
-            chunks = _batch_mode_from(
+            chunks = hold_until_mode_known(
                 chunks,
                 settings.llm_batch_min_items,
                 lambda: _choose_batch_mode(tasks, task, settings.llm_batch_min_items),
@@ -166,7 +166,7 @@ BATCH_MODE_NOTE = (
 )
 
 
-def _batch_mode_from(chunks: Iterator, threshold: int, choose: Callable[[], None]) -> Iterator:
+def hold_until_mode_known(chunks: Iterator, threshold: int, choose: Callable[[], None]) -> Iterator:
     """The chunks unchanged; but none is let go before it is known whether the file holds
     `threshold` items, and if it does `choose` records batch mode first, so every chunk's worker
     sees the task's final mode. At most `threshold` items are held in memory."""
