@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.local.test_local_stack import NEGATIVE, POSITIVE
+from tests.local.test_local_stack import NEGATIVE, POSITIVE, run_cli
 
 
 def test_a_batch_mode_text_is_answered_through_the_batch_api(api):
@@ -30,3 +30,17 @@ def test_a_batch_mode_text_is_answered_through_the_batch_api(api):
 def test_batch_mode_on_the_lexicon_is_refused(api):
     response = api.post("/v1/tasks", json={"text": NEGATIVE, "options": {"engine": "lexicon", "mode": "batch"}})
     assert response.status_code == 400 and response.json()["code"] == "batch-mode-unavailable"
+
+
+def test_the_cli_runs_a_file_in_batch_mode(local, tmp_path):
+    # Given a small file
+    source = tmp_path / "reviews.txt"
+    source.write_text(f"{POSITIVE}\n{NEGATIVE}\n")
+
+    # When the CLI analyses it with the llm engine in batch mode
+    done = run_cli(local, "analyze", str(source), "--no-progress", "--engine", "llm", "--mode", "batch")
+
+    # Then it waits for the collector and prints the usage at the Batch API's price
+    assert done.returncode == 0, done.stderr
+    assert "2 analysed of 2 rows" in done.stdout
+    assert "LLM: 1 requests" in done.stdout and "(1 requests at the Batch API's price)" in done.stdout
