@@ -62,6 +62,12 @@ class BatchModeUnavailable(ReviewPulseError):
     code, status, title = "batch-mode-unavailable", 400, "Batch API mode not available"
 
 
+class RedactionRequired(ReviewPulseError):
+    """options.redact_pii false where the deployment does not allow unredacted texts to an LLM."""
+
+    code, status, title = "redaction-required", 400, "Personal data must be redacted"
+
+
 class ColumnNotFound(ReviewPulseError):
     """options.group_by or options.time_field names a column the input does not have."""
 

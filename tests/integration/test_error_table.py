@@ -204,6 +204,12 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("text, auto without an LLM", _post(TEXT, {"text": "ok", "options": {"engine": "auto", "mode": "batch"}})),
             ("batch, default engine", _post(BATCH, {"filename": "a.csv", "options": {"mode": "batch"}})),
         ],
+        "redaction-required": [
+            ("text, lexicon", _post(TEXT, {"text": "ok", "options": {"redact_pii": False}})),
+            ("text, llm", _post(TEXT, {"text": "ok", "options": {"engine": "llm", "redact_pii": False}})),
+            ("text, auto", _post(TEXT, {"text": "ok", "options": {"engine": "auto", "redact_pii": False}})),
+            ("batch, auto", _post(BATCH, {"filename": "a.csv", "options": {"engine": "auto", "redact_pii": False}})),
+        ],
         "invalid-cursor": [
             ("list, not base64", _get(TEXT, {"cursor": "!!!"})),
             ("list, an empty object", _get(TEXT, {"cursor": "e30"})),

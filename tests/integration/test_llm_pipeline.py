@@ -43,8 +43,16 @@ CHUNK_ITEMS = 4
 INPUT_PRICE, OUTPUT_PRICE = 2.5, 10.0
 LLM = {"engine": "llm"}
 
-# The insight options a task keeps when none are asked for (and no mode: the deployment decides).
-NO_INSIGHT_OPTIONS = {"group_by": [], "time_field": None, "time_bucket": None, "compare_to": None, "mode": None}
+# The insight options a task keeps when none are asked for (and redaction, on unless asked otherwise;
+# no mode: the deployment decides).
+NO_INSIGHT_OPTIONS = {
+    "group_by": [],
+    "time_field": None,
+    "time_bucket": None,
+    "compare_to": None,
+    "redact_pii": True,
+    "mode": None,
+}
 
 
 def lines(texts: list[str]) -> bytes:

@@ -27,6 +27,9 @@ class AnalysisOptions(BaseModel):
     time_field: str | None = None
     time_bucket: TimeBucket | None = None
     compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created
+    # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
+    # deployment allows it (AllowUnredactedLlm), checked when the task is created.
+    redact_pii: bool = True
     # llm and auto only. None: the deployment decides (batch above LlmBatchMinItems items, when set).
     mode: LlmMode | None = None
 

@@ -72,6 +72,14 @@ class OptionsRequest(_Strict):
     time_bucket: Literal["day", "week", "month"] | None = Field(
         default=None, description="The insights' time step; chosen from the dates' span when left out"
     )
+    redact_pii: bool = Field(
+        default=True,
+        description=(
+            "Replace personal data (e-mail, phone, card, IBAN, IP, URLs with tokens, US SSN, UK NINO) with "
+            "placeholders before any text reaches an LLM. false only where the deployment allows it "
+            "(AllowUnredactedLlm); otherwise 400 redaction-required"
+        ),
+    )
     compare_to: str | None = Field(
         default=None,
         min_length=1,

@@ -277,6 +277,7 @@ def _answered(
                 [texts[row] for row in rows],
                 task.options.aspects,
                 task.options.report,
+                redact_pii=task.options.redact_pii,
             )
             for position, analysis in checked.by_position.items():
                 answered.setdefault(rows[position], analysis)

@@ -22,6 +22,7 @@ from reviewpulse.analysis.llm.prompt import (
     sentiment_format,
     to_analysis,
 )
+from reviewpulse.privacy import redact
 
 ENDPOINT = "/v1/chat/completions"
 COMPLETION_WINDOW = "24h"
@@ -59,12 +60,21 @@ class RequestOutcome:
     error_code: str | None
 
 
-def request_line(custom_id: str, model: str, texts: Sequence[str], aspects: Sequence[str], themes: bool) -> dict:
-    """One line of a batch input file: the texts under local ids 1..n, as the engine sends them."""
+def request_line(
+    custom_id: str,
+    model: str,
+    texts: Sequence[str],
+    aspects: Sequence[str],
+    themes: bool,
+    *,
+    redact_pii: bool = True,
+) -> dict:
+    """One line of a batch input file: the texts under local ids 1..n, as the engine sends them
+    (personal data replaced by placeholders unless the task was allowed to send it)."""
     items = [(str(n), text) for n, text in enumerate(texts, start=1)]
     body = {
         "model": model,
-        "messages": batch_messages(items, aspects, themes),
+        "messages": batch_messages(items, aspects, themes, redact_pii=redact_pii),
         "response_format": sentiment_format(),
         "temperature": 0,
     }
@@ -80,9 +90,17 @@ class CheckedAnswer:
 
 
 def check_answer(
-    content: str | None, finish_reason: str | None, texts: Sequence[str], aspects: Sequence[str], themes: bool
+    content: str | None,
+    finish_reason: str | None,
+    texts: Sequence[str],
+    aspects: Sequence[str],
+    themes: bool,
+    *,
+    redact_pii: bool = True,
 ) -> CheckedAnswer:
-    """An answer's verdicts, under the synchronous engine's checks: schema, exact ids, bounded values."""
+    """An answer's verdicts, under the synchronous engine's checks: schema, exact ids, bounded values,
+    quotes mapped back through the same placeholders the request carried (redaction is
+    deterministic, so redacting a text again gives the placeholders that were sent)."""
     checked = CheckedAnswer()
     if content is None or finish_reason == "length":
         return checked
@@ -93,7 +111,9 @@ def check_answer(
     local = {str(n): n - 1 for n in range(1, len(texts) + 1)}
     for local_id, verdict in answered_once(answer, local).items():
         position = local[local_id]
-        checked.by_position[position] = to_analysis(verdict, texts[position], aspects, themes)
+        text = texts[position]
+        redaction = redact(text) if redact_pii else None
+        checked.by_position[position] = to_analysis(verdict, text, aspects, themes, redaction)
     return checked
 
 
