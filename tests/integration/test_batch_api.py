@@ -8,6 +8,7 @@ usage is checked against what the fake itself answered (and so billed), not agai
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from tests.integration.test_llm_pipeline import (
     assert_labelled_by_the_llm,
     lines,
 )
+from tests.integration.test_pii_pipeline import QUOTED_EMAIL, jsonl, leaked, seeded_documents, user_messages
 
 # The LLM pipeline's fixtures: the fake server, the functions' environment, the llm configured.
 fake, configure, llm = llm_pipeline.fake, llm_pipeline.configure, llm_pipeline.llm
@@ -251,6 +253,30 @@ def test_a_crash_between_recording_the_answers_and_counting_them_counts_once(cli
     assert_every_row_once(task, results_of(client, task_id), len(TEXTS))
     assert llm.batches.snapshot().batches == 3
     assert_billed_exactly_what_the_provider_answered(task, llm)
+
+
+def test_no_seeded_personal_data_reaches_the_batch_api(client, poller, runner, llm):
+    # Given reviews and chats holding personal data of every kind, one quoting an e-mail address
+    texts, values = seeded_documents()
+
+    # When they run in batch mode with an aspect
+    task_id = upload(client, "reviews.jsonl", jsonl(texts), id_field="id", options={**BATCH, "aspects": ["support"]})
+    poller.drain()
+    task = until_done(client, poller, runner, task_id)
+
+    # Then every row was answered by the LLM, and no seeded value is in any file uploaded to it
+    results = results_of(client, task_id)
+    assert_every_row_once(task, results, len(texts))
+    assert task["answered_by"] == {"llm": len(texts)}
+    uploads = llm.batches.snapshot().uploads
+    assert uploads and leaked(uploads, values) == set()
+    # And what was sent carries the placeholders, and a redacted quote comes back as the original
+    lines_sent = [json.loads(line) for upload_ in uploads for line in upload_.splitlines() if line]
+    sent = user_messages([json.dumps(line["body"]) for line in lines_sent])
+    assert "[EMAIL_1]" in sent
+    quoted = next(item for item in results if item["id"] == f"r{len(texts)}")
+    support = next(a for a in quoted["aspects"] if a["aspect"] == "support")
+    assert support["evidence"] == f"The support team never answered {QUOTED_EMAIL} at all."
 
 
 # ---------------------------------------------------------------- choosing the mode

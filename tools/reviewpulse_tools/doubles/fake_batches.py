@@ -55,6 +55,7 @@ class BatchStats:
     completion_tokens: int = 0
     custom_ids: list[str] = field(default_factory=list)  # of every request line that ran
     texts: list[list[str]] = field(default_factory=list)  # of every sentiment request line that ran
+    uploads: list[str] = field(default_factory=list)  # every uploaded file as received (what left the client)
 
 
 def check_fraction(name: str, value: Any) -> float:
@@ -160,6 +161,8 @@ class BatchDesk:
         if purpose != "batch":
             return 400, _error("This fake only stores files of purpose 'batch'.", "purpose")
         filename, content = fields["file"]
+        with self._lock:
+            self.stats.uploads.append(content.decode("utf-8", errors="replace"))
         return 200, self._store(filename or "upload.jsonl", content, "batch")
 
     def _store(self, filename: str, content: bytes, purpose: str) -> dict[str, Any]:
