@@ -9,14 +9,17 @@ usage is checked against what the fake itself answered (and so billed), not agai
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.analysis.llm.pricing import Prices
+from reviewpulse.clock import now
 from reviewpulse.settings import get_settings
 from reviewpulse.usecases.collect_batches import Collector
+from reviewpulse.usecases.sweep import sweep
 from reviewpulse.wiring import batch_api, finalize_queue, provider_batches, result_files, task_repository
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
@@ -41,6 +44,11 @@ BATCH = {"engine": "llm", "mode": "batch"}
 # More texts than TEXTS, one per request: enough requests for a few of them to fail.
 MANY = [f"{text} (review {n})" for n in range(4) for text in TEXTS]
 TERMINAL = ("ready", "error", "cancelled")
+HOUR = timedelta(hours=1)
+
+
+class Killed(BaseException):
+    """The collector's process dies: not an Exception, so no handler code can catch it."""
 
 
 def collect(runner) -> dict:
@@ -236,11 +244,12 @@ def test_a_crash_between_recording_the_answers_and_counting_them_counts_once(cli
     task_id = submit(client, poller, TEXTS)
     collect(runner)
 
-    # When a collector dies right after recording the first finished batch's answers
+    # When a collector dies (a kill: nothing of it can catch that) right after recording the
+    # first finished batch's answers
     def crash(task, chunk: int, number: int) -> None:
-        raise RuntimeError("the collector died here")
+        raise Killed("the collector died here")
 
-    with pytest.raises(RuntimeError, match="died here"):
+    with pytest.raises(Killed, match="died here"):
         collector(after_recording=crash, clock=lambda: 4_000_000_000.0).run()
     assert client.call("GET", f"/v1/tasks/{task_id}").json()["progress"]["processed"] == 0
 
@@ -277,6 +286,24 @@ def test_no_seeded_personal_data_reaches_the_batch_api(client, poller, runner, l
     quoted = next(item for item in results if item["id"] == f"r{len(texts)}")
     support = next(a for a in quoted["aspects"] if a["aspect"] == "support")
     assert support["evidence"] == f"The support team never answered {QUOTED_EMAIL} at all."
+
+
+def test_a_task_that_cannot_be_collected_holds_back_no_other_and_still_ends(client, poller, runner, llm, s3, bucket):
+    # Given two batch-mode tasks, one of which has lost a waiting chunk (its object deleted)
+    healthy = submit(client, poller, TEXTS)
+    broken = submit(client, poller, TEXTS[:3])
+    s3.delete_object(Bucket=bucket, Key=f"results/acme/{broken}/batch-api/chunk-000000.json")
+
+    # When the collector runs
+    outcome = collector().run()
+    task = until_done(client, poller, runner, healthy)
+
+    # Then the broken task failed alone and the healthy one finished
+    assert outcome.failed == 1 and task["status"] == "ready"
+    assert client.call("GET", f"/v1/tasks/{broken}").json()["status"] == "queued"
+    # And since nothing moves the broken task any more, the sweeper ends it as stalled
+    later = sweep(task_repository(), now=now() + timedelta(hours=6), upload_deadline=HOUR, stall_deadline=HOUR)
+    assert later.ended == [("acme", broken, "stalled")]
 
 
 # ---------------------------------------------------------------- choosing the mode

@@ -34,7 +34,7 @@ from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.batch_requests import BatchApiClient, check_answer, completion_parts, request_line
 from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE
 from reviewpulse.analysis.llm.prompt import request_groups
-from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.observability import MetricUnit, failure_fields, logger, metrics
 from reviewpulse.provider_batches.model import AnswerRecord, ChunkJob, RequestCounts, Round
 from reviewpulse.provider_batches.repository import OPEN_SHARDS, ProviderBatchRepository
 from reviewpulse.queues import FinalizeQueue, WorkMessage
@@ -62,6 +62,7 @@ class CollectOutcome:
     submitted: int = 0  # provider batches created
     answers: int = 0  # answers newly recorded
     counted: int = 0  # chunks this run counted
+    failed: int = 0  # tasks whose collection failed this run (tried again next run)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,15 @@ class Collector:
                 closed = False
                 try:
                     closed = self._collect_task(tenant, task_id, outcome, deadline)
+                except Exception as exc:
+                    # One task's failure (the provider down, a refused file) must not hold back the
+                    # others: it is tried again next run, and a task that never moves again is ended
+                    # by the sweeper as stalled (this run does not touch its updated_at).
+                    outcome.failed += 1
+                    logger.error(
+                        "Batch API task not collected",
+                        extra={"tenant": tenant, "task_id": task_id, **failure_fields(exc)},
+                    )
                 finally:
                     self.provider_batches.release(tenant, task_id, owner=me, closed=closed)
         metrics.add_metric(name="BatchApiChunksCounted", unit=MetricUnit.Count, value=outcome.counted)

@@ -52,7 +52,10 @@ class BatchApi:
             error = record.get("error") or {}
             body = response.get("body") if isinstance(response.get("body"), dict) else None
             status = int(response.get("status_code") or 0)
-            code = error.get("code") or ((body or {}).get("error") or {}).get("type") if status != 200 else None
+            code = None
+            if status != 200:
+                # An unrun request names its reason in `error`; a failed one in its response body.
+                code = error.get("code") or ((body or {}).get("error") or {}).get("type")
             outcomes.append(RequestOutcome(str(record.get("custom_id")), status, body, code))
         return outcomes
 
