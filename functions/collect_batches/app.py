@@ -46,4 +46,5 @@ def handler(event, context):
         "submitted": outcome.submitted,
         "answers": outcome.answers,
         "counted": outcome.counted,
+        "failed": outcome.failed,
     }

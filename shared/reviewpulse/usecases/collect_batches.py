@@ -109,6 +109,7 @@ class Collector:
                     self.provider_batches.release(tenant, task_id, owner=me, closed=closed)
         metrics.add_metric(name="BatchApiChunksCounted", unit=MetricUnit.Count, value=outcome.counted)
         metrics.add_metric(name="BatchApiBatchesSubmitted", unit=MetricUnit.Count, value=outcome.submitted)
+        metrics.add_metric(name="BatchApiTasksFailed", unit=MetricUnit.Count, value=outcome.failed)
         return outcome
 
     # -- one task ------------------------------------------------------------------------------
