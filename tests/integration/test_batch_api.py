@@ -18,7 +18,7 @@ from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.clock import now
 from reviewpulse.settings import get_settings
-from reviewpulse.usecases.collect_batches import Collector
+from reviewpulse.usecases.collect_batches import MAX_ROUNDS, Collector
 from reviewpulse.usecases.sweep import sweep
 from reviewpulse.wiring import batch_api, finalize_queue, provider_batches, result_files, task_repository
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
@@ -179,6 +179,27 @@ def test_a_batch_that_expires_or_is_cancelled_part_way_keeps_its_answers(client,
     assert_every_row_once(task, results_of(client, task_id), 20)
     assert task["answered_by"] == {"llm": 20}
     assert_billed_exactly_what_the_provider_answered(task, llm)
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("fail", "llm-unavailable"), ("lexicon", "lexicon-fallback")])
+def test_rows_no_round_answers_follow_the_fallback_policy(client, poller, runner, llm, configure, policy, expected):
+    # Given a provider that fails every request, and the deployment's fallback policy
+    configure(LLM_FALLBACK=policy)
+    llm.batches.configure({"failure_rate": 1.0})
+    task_id = submit(client, poller, TEXTS[:4])
+
+    # When the collector runs until the task ends
+    task = until_done(client, poller, runner, task_id, runs=20)
+
+    # Then the rows were asked in every round, then followed the policy; nothing was billed
+    assert sorted({b["round"] for b in task["llm_batch"]["batches"]}) == list(range(MAX_ROUNDS))
+    results = results_of(client, task_id)
+    assert_every_row_once(task, results, 4)
+    if policy == "fail":
+        assert [item["error"]["code"] for item in results] == [expected] * 4
+    else:
+        assert {item["engine"] for item in results} == {expected}
+    assert task["usage"]["batch_requests"] == task["usage"]["requests"] == 0
 
 
 def test_a_task_cancelled_by_its_owner_cancels_its_provider_batches(client, poller, runner, llm):
