@@ -36,6 +36,10 @@ class InvalidCursor(ReviewPulseError):
     code, status, title = "invalid-cursor", 400, "Cursor is not valid"
 
 
+class InvalidFields(ReviewPulseError):
+    code, status, title = "invalid-fields", 400, "Unknown fields"
+
+
 class TooLarge(ReviewPulseError):
     code, status, title = "too-large", 413, "Content too large"
 

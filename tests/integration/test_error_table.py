@@ -229,6 +229,17 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("results, 600 characters", _results_with_cursor(lambda w, t: "A" * 600)),
             ("results, 10 KB", _results_with_cursor(lambda w, t: "A" * 10_240)),
         ],
+        "invalid-fields": [
+            ("list, an unknown field", _get(TEXT, {"fields": "task_id,colour"})),
+            ("list, empty", _get(TEXT, {"fields": ""})),
+            ("list, a trailing comma", _get(TEXT, {"fields": "task_id,"})),
+            ("list, a result's field", _get(TEXT, {"fields": "label"})),
+            ("list, 10 KB", _get(TEXT, {"fields": "x," * 5_120})),
+            (
+                "results, a task's field",
+                lambda w: w.client.call("GET", f"/v1/tasks/{w.ready_task()}/results", query={"fields": "status"}),
+            ),
+        ],
         "unauthorized": [
             ("no key", lambda w: w.with_key(None).call("GET", TEXT)),
             ("an unknown key", lambda w: w.with_key("rp_" + "0" * 40).call("GET", TEXT)),

@@ -12,6 +12,7 @@ from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions, LlmMode
+from reviewpulse.api.fields import selection_of
 from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.settings import Settings, get_settings
@@ -238,6 +239,16 @@ class TaskPage(BaseModel):
     next_cursor: str | None
 
 
+TaskViewSelection = selection_of(TaskView)
+
+
+class TaskSelectionPage(BaseModel):
+    """A page of tasks asked for with `fields`."""
+
+    items: list[TaskViewSelection]  # type: ignore[valid-type]
+    next_cursor: str | None
+
+
 class ItemErrorView(BaseModel):
     code: str
     detail: str
@@ -297,6 +308,17 @@ class ResultFiles(BaseModel):
 
 class ResultPage(BaseModel):
     items: list[ResultItem]
+    next_cursor: str | None
+    files: ResultFiles
+
+
+ResultItemSelection = selection_of(ResultItem)
+
+
+class ResultSelectionPage(BaseModel):
+    """A results page asked for with `fields`."""
+
+    items: list[ResultItemSelection]  # type: ignore[valid-type]
     next_cursor: str | None
     files: ResultFiles
 
