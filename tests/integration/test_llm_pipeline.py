@@ -53,6 +53,7 @@ NO_INSIGHT_OPTIONS = {
     "redact_pii": True,
     "mode": None,
 }
+NO_FILE_OPTIONS = {"delimiter": None, "csv_bom": False}
 
 
 def lines(texts: list[str]) -> bytes:
@@ -152,6 +153,7 @@ def test_an_llm_batch_with_aspects_and_a_report_comes_back_row_for_row(client, p
         "report": True,
         "min_confidence": None,
         **NO_INSIGHT_OPTIONS,
+        **NO_FILE_OPTIONS,
     }
     assert_labelled_by_the_llm(results, TEXTS)
     assert task["answered_by"] == {"llm": 10} and task["notes"] == []
@@ -418,6 +420,7 @@ def test_twenty_distinct_aspects_are_accepted(client, llm):
         "report": False,
         "min_confidence": None,
         **NO_INSIGHT_OPTIONS,
+        **NO_FILE_OPTIONS,
     }
 
 

@@ -13,6 +13,8 @@ TimeBucket = Literal["day", "week", "month"]
 # How an llm or auto task's LLM requests are sent: one by one as chunks arrive (sync), or through
 # the provider's Batch API (batch: answered within 24 hours at half price).
 LlmMode = Literal["sync", "batch"]
+# The CSV delimiters a file may use (what spreadsheets write); None: told from the file itself.
+CsvDelimiter = Literal[",", ";", "\t", "|"]
 
 
 class AnalysisOptions(BaseModel):
@@ -36,3 +38,8 @@ class AnalysisOptions(BaseModel):
     @property
     def batch_mode(self) -> bool:
         return self.mode == "batch"
+
+    # CSV input: its delimiter, else detected (ingest/readers/csv_file.py); results: a UTF-8
+    # byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
+    delimiter: CsvDelimiter | None = None
+    csv_bom: bool = False

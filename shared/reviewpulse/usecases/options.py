@@ -31,6 +31,8 @@ def resolve_options(
     columns: list[str] | None = None,
     compare_to: str | None = None,
     redact_pii: bool = True,
+    delimiter: str | None = None,
+    csv_bom: bool = False,
     mode: str | None = None,
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
@@ -62,6 +64,8 @@ def resolve_options(
         time_bucket=time_bucket,
         compare_to=compare_to,
         redact_pii=redact_pii,
+        delimiter=delimiter,
+        csv_bom=csv_bom,
         mode=mode,
     )
     if mode == "batch" and not chosen.uses_llm_queue:

@@ -120,6 +120,7 @@ def _split(
         text_field=task.text_field,
         id_field=task.id_field,
         max_text_chars=settings.max_text_chars,
+        delimiter=task.options.delimiter,
     )
     counter = _Counter()
     try:

@@ -486,13 +486,15 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "batchapi")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "cli", "batchapi")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights, wire, batchapi (default: all)"
+        "which",
+        nargs="*",
+        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, cli, batchapi (default: all)",
     )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
@@ -512,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
                 "lexicon": bench_lexicon,
                 "insights": _bench_insights,
                 "wire": lambda: _bench_wire(args.rows),
+                "cli": _bench_cli,
                 "batchapi": _bench_batch_api,
             }[args.one]()
         print(json.dumps(figures))
@@ -561,6 +564,10 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.wire import report as wire_report
 
         print("\n".join(wire_report(results["wire"])))
+    if "cli" in results:
+        from reviewpulse_tools.bench.cli_startup import report as cli_report
+
+        print(cli_report(results["cli"]))
     if "batchapi" in results:
         from reviewpulse_tools.bench.batch_api import report as batch_api_report
 
@@ -581,6 +588,12 @@ def _bench_wire(rows: int) -> dict:
     from reviewpulse_tools.bench.wire import bench_wire
 
     return bench_wire(rows)
+
+
+def _bench_cli() -> dict:
+    from reviewpulse_tools.bench.cli_startup import bench_cli
+
+    return bench_cli()
 
 
 def _bench_batch_api() -> dict:
