@@ -11,7 +11,7 @@ from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.analyse_chunk import process_chunk
-from reviewpulse.wiring import finalize_queue, result_cache, result_files, task_repository
+from reviewpulse.wiring import finalize_queue, provider_batches, result_cache, result_files, task_repository
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -24,6 +24,8 @@ OPTIONAL_SETTINGS = (
     "LLM_FALLBACK",
     "LLM_REQUESTS_PER_MINUTE",
     "LLM_WORKERS",
+    # The LLM analyzer's: chunks of Batch API tasks wait in this table for the collector.
+    "PROVIDER_BATCHES_TABLE_NAME",
 )
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
@@ -46,6 +48,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         result_files=result_files(),
         finalizer=finalize_queue(),
         correlation_id=correlation_id,
+        provider_batches=provider_batches(),
         # LLM requests stop in time to store and count the chunk before the function's timeout.
         deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - STORE_AND_COUNT_SECONDS,
     )

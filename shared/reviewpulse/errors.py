@@ -60,6 +60,12 @@ class EngineUnavailable(ReviewPulseError):
     code, status, title = "engine-unavailable", 400, "Analysis engine not available"
 
 
+class BatchModeUnavailable(ReviewPulseError):
+    """options.mode batch on an engine that sends nothing to an LLM (lexicon, auto without one)."""
+
+    code, status, title = "batch-mode-unavailable", 400, "Batch API mode not available"
+
+
 class RedactionRequired(ReviewPulseError):
     """options.redact_pii false where the deployment does not allow unredacted texts to an LLM."""
 

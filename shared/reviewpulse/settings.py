@@ -83,6 +83,10 @@ class Settings(BaseModel):
     llm_output_price_per_million: float = Field(default=0.60, ge=0)
     # LLM chunks are smaller: a chunk must finish well inside the analyzer's timeout.
     llm_chunk_max_items: int = Field(default=200, ge=1)
+    # Batch API mode (options.mode "batch"): its per-request records, and the item count above which
+    # an llm or auto task that names no mode goes to the Batch API by itself (0: never).
+    provider_batches_table_name: str = ""
+    llm_batch_min_items: int = Field(default=0, ge=0)
     result_cache_table_name: str = ""
     result_cache_ttl_days: int = Field(default=30, ge=1)
     # Pagination cursors are signed with a per-deployment secret: the Secrets Manager secret

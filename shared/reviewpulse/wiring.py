@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
     from reviewpulse.analysis.cache import ResultCache
+    from reviewpulse.analysis.llm.batch_api import BatchApi
     from reviewpulse.cursors import CursorSigner
+    from reviewpulse.provider_batches.repository import ProviderBatchRepository
     from reviewpulse.queues import FinalizeQueue, WorkQueue
     from reviewpulse.storage.inputs import InputFiles
     from reviewpulse.storage.result_files import ResultFiles
@@ -71,6 +73,21 @@ def finalize_queue() -> FinalizeQueue:
     from reviewpulse.queues import FinalizeQueue
 
     return FinalizeQueue(get_settings().finalize_queue_url, client("sqs"))
+
+
+def provider_batches() -> ProviderBatchRepository | None:
+    """Batch API mode's records, where this function is given their table (None elsewhere)."""
+    from reviewpulse.provider_batches.repository import ProviderBatchRepository
+
+    name = get_settings().provider_batches_table_name
+    return ProviderBatchRepository(name, client("dynamodb")) if name else None
+
+
+def batch_api() -> BatchApi:
+    """The provider's Batch API (imports openai: only the collector calls it)."""
+    from reviewpulse.analysis.llm.client import build_batch_api
+
+    return build_batch_api(get_settings())
 
 
 def result_cache() -> ResultCache:

@@ -198,6 +198,12 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("batch, llm", _post(BATCH, {"filename": "a.csv", "options": {"engine": "llm"}})),
             ("batch, llm, report", _post(BATCH, {"filename": "a.csv", "options": {"engine": "llm", "report": True}})),
         ],
+        "batch-mode-unavailable": [
+            ("text, lexicon", _post(TEXT, {"text": "ok", "options": {"engine": "lexicon", "mode": "batch"}})),
+            ("batch, lexicon", _post(BATCH, {"filename": "a.csv", "options": {"engine": "lexicon", "mode": "batch"}})),
+            ("text, auto without an LLM", _post(TEXT, {"text": "ok", "options": {"engine": "auto", "mode": "batch"}})),
+            ("batch, default engine", _post(BATCH, {"filename": "a.csv", "options": {"mode": "batch"}})),
+        ],
         "redaction-required": [
             ("text, lexicon", _post(TEXT, {"text": "ok", "options": {"redact_pii": False}})),
             ("text, llm", _post(TEXT, {"text": "ok", "options": {"engine": "llm", "redact_pii": False}})),

@@ -61,7 +61,8 @@ def matches(declared: Any, resource: tuple[str, ...]) -> bool:
             return False
         logical, rest = found.groups()
         if resource[0] == "index":
-            return resource[1] == logical and rest == "index/*"
+            # Every index of the table, or exactly the one queried.
+            return resource[1] == logical and rest in ("index/*", f"index/{resource[2]}")
         if resource[0] == "object":
             prefix = rest[:-1] if rest.endswith("*") else None
             return resource[1] == logical and prefix is not None and resource[2].startswith(prefix)
@@ -147,6 +148,20 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert client.call("GET", f"/v1/tasks/{auto_batch}").json()["answered_by"] == {"llm": 2}
     client.call("POST", "/v1/batches", {"filename": "later.csv"})
     assert results_of(client, failing)[0]["error"]["code"] == "dead-lettered"
+    # A Batch API task: the LLM analyzer hands its chunks over, the collector submits, collects
+    # and counts them (its first batch fails and is resubmitted), and a cancelled one is closed
+    batch_mode = upload(client, "batch-api.txt", llm_file, options={**llm_options, "mode": "batch"})
+    cancelled = upload(client, "cancelled.txt", llm_file, options={"engine": "llm", "mode": "batch"})
+    poller.drain()
+    assert client.call("DELETE", f"/v1/tasks/{cancelled}").status < 300
+    llm_endpoint.batches.configure({"fail": 1})
+    collector_event = {"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": "{}"}
+    for _ in range(6):
+        runner.invoke("CollectBatchesFunction", collector_event)
+        poller.drain()
+    collected = client.call("GET", f"/v1/tasks/{batch_mode}").json()
+    assert collected["status"] == "ready"
+    assert [b["status"] for b in collected["llm_batch"]["batches"]].count("failed") == 1
     assert client.call("DELETE", f"/v1/tasks/{batch_id}", query={"purge": "true"}).status == 204
     drop = next(t for t in client.call("GET", "/v1/tasks").json()["items"] if t["type"] == "drop")
     assert client.call("DELETE", f"/v1/tasks/{drop['task_id']}", query={"purge": "true"}).status == 204
@@ -155,7 +170,14 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     template = load_template()
     names = {
         stack.ref(logical): logical
-        for logical in ("TasksTable", "KeysTable", "IdempotencyTable", "ResultCacheTable", "DataBucket")
+        for logical in (
+            "TasksTable",
+            "KeysTable",
+            "IdempotencyTable",
+            "ResultCacheTable",
+            "ProviderBatchesTable",
+            "DataBucket",
+        )
     }
     queues = {stack.ref(q): q for q in ("WorkQueue", "LlmWorkQueue", "FinalizeQueue", "IngestQueue")}
     names[stack.ref("CursorSigningSecret")] = "CursorSigningSecret"
@@ -200,12 +222,25 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "FinalizeFunction",
         "DeadLetterFunction",
         "DeleteTaskFunction",
+        "CollectBatchesFunction",
     }
     # And exactly the two functions that page read the cursor signing secret (checked above)
     readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}
     assert readers == {"GetResultsFunction", "ListTasksFunction"}
     # And the LLM analyzer both read and wrote the result cache, whose calls were checked above
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+    # And the Batch API's grants are each used: the analyzer lists a chunk and its task, the
+    # collector reads its index and records, writes answers, rounds and counts, reads and writes parts
+    assert seen["LlmAnalyzeFunction"] >= {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert seen["CollectBatchesFunction"] >= {
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:GetItem",
+        "s3:GetObject",
+        "s3:PutObject",
+        "sqs:SendMessage",
+    }
 
 
 def required(service, operation, params, names, queues):
@@ -215,7 +250,7 @@ def required(service, operation, params, names, queues):
             return [(f"dynamodb:{operation}", ("table", names[name])) for name in params["RequestItems"]]
         table = names[params["TableName"]]
         if "IndexName" in params:
-            return [(f"dynamodb:{operation}", ("index", table))]
+            return [(f"dynamodb:{operation}", ("index", table, params["IndexName"]))]
         return [(f"dynamodb:{operation}", ("table", table))]
     if service == "sqs":
         return [(SQS_ACTIONS.get(operation, f"sqs:{operation}"), ("queue", queues[params["QueueUrl"]]))]

@@ -190,6 +190,7 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "create_batch": "CreateBatchFunction",
         "get_task": "GetTaskFunction",
         "sweeper": "SweeperFunction",
+        "collect_batches": "CollectBatchesFunction",
         "delete_task": "DeleteTaskFunction",
         "get_results": "GetResultsFunction",
         "get_insights": "GetInsightsFunction",
@@ -216,5 +217,7 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         assert result["context"]["tenant"] == "example"
     elif function == "SweeperFunction":
         assert set(result) == {"examined", "ended"}
+    elif function == "CollectBatchesFunction":
+        assert set(result) == {"tasks", "submitted", "answers", "counted", "failed"}
     else:
         assert result["statusCode"] < 500

@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.engine_names import EngineName
 
 TimeBucket = Literal["day", "week", "month"]
+# How an llm or auto task's LLM requests are sent: one by one as chunks arrive (sync), or through
+# the provider's Batch API (batch: answered within 24 hours at half price).
+LlmMode = Literal["sync", "batch"]
 # The CSV delimiters a file may use (what spreadsheets write); None: told from the file itself.
 CsvDelimiter = Literal[",", ";", "\t", "|"]
 
@@ -29,6 +32,13 @@ class AnalysisOptions(BaseModel):
     # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
     # deployment allows it (AllowUnredactedLlm), checked when the task is created.
     redact_pii: bool = True
+    # llm and auto only. None: the deployment decides (batch above LlmBatchMinItems items, when set).
+    mode: LlmMode | None = None
+
+    @property
+    def batch_mode(self) -> bool:
+        return self.mode == "batch"
+
     # CSV input: its delimiter, else detected (ingest/readers/csv_file.py); results: a UTF-8
     # byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
     delimiter: CsvDelimiter | None = None

@@ -7,6 +7,7 @@ results/<tenant>/<task_id>/results.*    merged results, JSONL and CSV
 results/<tenant>/<task_id>/conversations.jsonl   per-conversation summaries, for chat conversations
 results/<tenant>/<task_id>/insights.json         segments, time, aspects (and themes, comparison)
 results/<tenant>/<task_id>/report.html           the self-contained HTML report
+results/<tenant>/<task_id>/batch-api/chunk-<n>.json   Batch API mode: a chunk waiting for its answers
 outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their input's path
 outgoing/<tenant>/<path>.insights.json, .report.html   a drop's insights and report, likewise
 """
@@ -64,6 +65,11 @@ def task_prefixes(tenant: str, task_id: str) -> tuple[str, str]:
 def part_key(tenant: str, task_id: str, chunk: int, attempt: str) -> str:
     """Each attempt at a chunk writes its own part; the task records which attempt counted."""
     return f"{results_prefix(tenant, task_id)}parts/part-{chunk:06d}-{attempt}.jsonl"
+
+
+def waiting_chunk_key(tenant: str, task_id: str, chunk: int) -> str:
+    """A chunk of a Batch API task, kept until its answers are in (purged with the results)."""
+    return f"{results_prefix(tenant, task_id)}batch-api/chunk-{chunk:06d}.json"
 
 
 def results_keys(tenant: str, task_id: str) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from reviewpulse.analysis.base import Usage
 from reviewpulse.clock import now
 from reviewpulse.errors import InvalidCursor
 from reviewpulse.results.summaries import Report, Summary
-from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskWarning, created_key
+from reviewpulse.tasks.model import LlmBatchState, Task, TaskError, TaskStatus, TaskWarning, created_key
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -56,6 +56,9 @@ _USAGE_ATTRIBUTES = {
     "input_tokens": "llm_input_tokens",
     "output_tokens": "llm_output_tokens",
     "cached_items": "llm_cached_items",
+    "batch_requests": "llm_batch_requests",
+    "batch_input_tokens": "llm_batch_input_tokens",
+    "batch_output_tokens": "llm_batch_output_tokens",
 }
 
 # Items answered per engine live in top-level numbers too (answered_by_lexicon, answered_by_llm,
@@ -289,6 +292,43 @@ class TaskRepository:
                 ":now": now().isoformat(),
             },
             names={"#processed": "processed", "#parts": "parts", "#chunk": str(chunk), **engine_names},
+        )
+
+    def choose_batch_mode(self, tenant: str, task_id: str, *, note: str) -> Task | None:
+        """The splitter found the task large enough for the Batch API: options.mode becomes batch
+        before any of its chunks is sent (a task that named its mode keeps it)."""
+        return self._update(
+            tenant,
+            task_id,
+            set="#options.#mode = :batch, notes = list_append(if_not_exists(notes, :empty), :note), updated_at = :now",
+            condition="#s IN (:queued, :processing) AND attribute_not_exists(chunk_count) "
+            "AND (attribute_not_exists(#options.#mode) OR attribute_type(#options.#mode, :null))",
+            values={
+                ":batch": "batch",
+                ":null": "NULL",
+                ":empty": [],
+                ":note": [note],
+                ":now": now().isoformat(),
+                ":queued": TaskStatus.QUEUED.value,
+                ":processing": TaskStatus.PROCESSING.value,
+            },
+            names={"#options": "options", "#mode": "mode"},
+        )
+
+    def record_llm_batch(self, tenant: str, task_id: str, state: LlmBatchState) -> Task | None:
+        """Show where the task's provider batches stand. It also moves updated_at: a task waiting
+        on the Batch API (up to 24 hours) is not stalled while its collector sees it."""
+        return self._update(
+            tenant,
+            task_id,
+            set="llm_batch = :state, updated_at = :now",
+            condition="#s IN (:queued, :processing)",
+            values={
+                ":state": state.model_dump(),
+                ":now": now().isoformat(),
+                ":queued": TaskStatus.QUEUED.value,
+                ":processing": TaskStatus.PROCESSING.value,
+            },
         )
 
     def mark_ready(

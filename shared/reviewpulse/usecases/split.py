@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from reviewpulse.analysis.engines.base import EngineParts
@@ -128,6 +128,12 @@ def _split(
         # The engine sets its chunks' size and queue (LLM chunks are smaller, to fit its timeout).
         engine = engine_for(task.options, EngineParts(settings))
         chunks = chunk_rows(rows, engine.chunk_max_items, settings.chunk_max_bytes)
+        if engine.uses_llm_queue and task.options.mode is None and settings.llm_batch_min_items:
+            chunks = hold_until_mode_known(
+                chunks,
+                settings.llm_batch_min_items,
+                lambda: _choose_batch_mode(tasks, task, settings.llm_batch_min_items),
+            )
         queue.send(counter.messages(task, chunks), correlation_id, llm_queue=engine.uses_llm_queue)
     except UnusableFile as exc:
         return _fail(tasks, task, exc.code, exc.detail)
@@ -153,6 +159,40 @@ def _split(
     if recorded is not None and recorded.needs_finalizing:
         finalizer.request(task.tenant, task.task_id, correlation_id)
     return SplitOutcome(task.task_id, "split", items=counter.items, chunks=counter.chunks)
+
+
+BATCH_MODE_NOTE = (
+    "the task has at least {n} items: its LLM requests go through the provider's Batch API "
+    "(answered within 24 hours, at the batch price)"
+)
+
+
+def hold_until_mode_known(chunks: Iterator, threshold: int, choose: Callable[[], None]) -> Iterator:
+    """The chunks unchanged; but none is let go before it is known whether the file holds
+    `threshold` items, and if it does `choose` records batch mode first, so every chunk's worker
+    sees the task's final mode. At most `threshold` items are held in memory."""
+    held: list | None = []
+    items = 0
+    for chunk in chunks:
+        if held is None:
+            yield chunk
+            continue
+        held.append(chunk)
+        items += len(chunk.items)
+        if items >= threshold:
+            choose()
+            yield from held
+            held = None
+    if held:
+        yield from held
+
+
+def _choose_batch_mode(tasks: TaskRepository, task: Task, threshold: int) -> None:
+    chosen = tasks.choose_batch_mode(task.tenant, task.task_id, note=BATCH_MODE_NOTE.format(n=threshold))
+    logger.info(
+        "task switched to Batch API mode",
+        extra={"tenant": task.tenant, "task_id": task.task_id, "chosen": chosen is not None},
+    )
 
 
 class _Counter:

@@ -11,6 +11,8 @@
                requests-per-minute cap, and what a half-repeated batch sends (llm.py)
     wire       bytes on the wire paging all results of a --rows task: gzip, deflate and
                fields=id,label against the full uncompressed pages, and a 304 poll (wire.py)
+    batchapi   Batch API mode end to end on 10,000 reviews with 5% failed requests and an expiry
+               part-way: exact counts, every row once, cost at the batch price (batch_api.py)
 
 Not part of the test suite: timings depend on the machine; the tests prove behaviour.
 """
@@ -484,13 +486,15 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "cli")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "cli", "batchapi")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights, wire, cli (default: all)"
+        "which",
+        nargs="*",
+        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, cli, batchapi (default: all)",
     )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
@@ -511,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
                 "insights": _bench_insights,
                 "wire": lambda: _bench_wire(args.rows),
                 "cli": _bench_cli,
+                "batchapi": _bench_batch_api,
             }[args.one]()
         print(json.dumps(figures))
         return 0
@@ -563,6 +568,10 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.cli_startup import report as cli_report
 
         print(cli_report(results["cli"]))
+    if "batchapi" in results:
+        from reviewpulse_tools.bench.batch_api import report as batch_api_report
+
+        print("\n".join(batch_api_report(results["batchapi"])))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
@@ -585,6 +594,12 @@ def _bench_cli() -> dict:
     from reviewpulse_tools.bench.cli_startup import bench_cli
 
     return bench_cli()
+
+
+def _bench_batch_api() -> dict:
+    from reviewpulse_tools.bench.batch_api import bench_batch_api
+
+    return bench_batch_api()
 
 
 def _bench_llm() -> dict:

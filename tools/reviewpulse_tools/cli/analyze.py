@@ -35,6 +35,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument(
         "--min-confidence", type=float, help="auto: items the lexicon is less sure of go to the LLM (0..1)"
     )
+    analyze.add_argument(
+        "--mode",
+        choices=["sync", "batch"],
+        help="llm/auto: batch sends the LLM requests through the provider's Batch API (24 h, batch price)",
+    )
     analyze.add_argument("--aspects", help="comma-separated aspects to rate, e.g. battery,price,support")
     analyze.add_argument("--report", action="store_true", help="add the main themes and an executive summary")
     analyze.add_argument("--group-by", help="comma-separated columns to cut the insights by, e.g. product,store")
@@ -199,6 +204,8 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["engine"] = args.engine
     if args.min_confidence is not None:
         chosen["min_confidence"] = args.min_confidence
+    if args.mode:
+        chosen["mode"] = args.mode
     if args.aspects:
         chosen["aspects"] = [aspect.strip() for aspect in args.aspects.split(",") if aspect.strip()]
     if args.report:
@@ -233,6 +240,11 @@ def _print_summary(task: dict[str, Any]) -> None:
             f"LLM: {usage['requests']:,} requests, {usage['input_tokens']:,} tokens in, "
             f"{usage['output_tokens']:,} out, {usage['cached_items']:,} items from the cache, "
             f"about ${usage['estimated_cost_usd']:.4f}"
+            + (
+                f" ({usage['batch_requests']:,} requests at the Batch API's price)"
+                if usage.get("batch_requests")
+                else ""
+            )
         )
     report = task.get("report")
     if report:

@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from functools import cached_property
 
 from reviewpulse.analysis.base import Analysis
-from reviewpulse.analysis.engines.base import Answerer, ChunkAnalysis, EngineParts, LanguageColumn, SummaryWriter
+from reviewpulse.analysis.engines.base import (
+    Answerer,
+    BatchPlan,
+    ChunkAnalysis,
+    EngineParts,
+    LanguageColumn,
+    SummaryWriter,
+)
 from reviewpulse.analysis.engines.lexicon import LexiconAnswers, LexiconEngine, lexicon_analyzer
 from reviewpulse.analysis.engines.llm import llm_answers, llm_summary_writer
 from reviewpulse.analysis.options import AnalysisOptions
@@ -67,18 +74,26 @@ class AutoEngine(LanguageColumn):
         # Kept on the task, so a later change of the deployment's threshold cannot alter it.
         return options.model_copy(update={"min_confidence": self._parts.settings.auto_min_confidence})
 
+    def _unsure(self, first: ChunkAnalysis, texts: Mapping, options: AnalysisOptions) -> dict:
+        threshold = options.min_confidence if options.min_confidence is not None else 0.0
+        return {
+            key: text
+            for key, text in texts.items()
+            if not isinstance(answer := first.answers.get(key), Analysis) or needs_llm(answer.sentiment, threshold)
+        }
+
+    def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
+        first = self._lexicon.analyse(tenant, texts, options)
+        unsure = self._unsure(first, texts, options) if self._with_llm else {}
+        return BatchPlan(settled={k: a for k, a in first.answers.items() if k not in unsure}, to_ask=unsure)
+
     def analyse(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
         first = self._lexicon.analyse(tenant, texts, options, deadline=deadline)
         if not self._with_llm or self._parts.llm is None:
             return first
-        threshold = options.min_confidence if options.min_confidence is not None else 0.0
-        unsure = {
-            key: text
-            for key, text in texts.items()
-            if not isinstance(answer := first.answers.get(key), Analysis) or needs_llm(answer.sentiment, threshold)
-        }
+        unsure = self._unsure(first, texts, options)
         if not unsure:
             return first
         second = self._llm.analyse(tenant, unsure, options, deadline=deadline)

@@ -92,6 +92,12 @@ class Engine(Answerer, Protocol):
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None: ...
 
+    def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
+        """Batch API mode: the answers this engine settles without the LLM, and the texts it
+        sends to the provider's Batch API (deterministic: the collector asks again and must get
+        the same split)."""
+        ...
+
     def csv_columns(self) -> list[str]: ...
 
     def csv_cells(self, result: HasLanguage) -> list[str]: ...
@@ -105,6 +111,12 @@ class LanguageColumn:
 
     def csv_cells(self, result: HasLanguage) -> list[str]:
         return [result.language or ""]
+
+
+@dataclass
+class BatchPlan:
+    settled: dict = field(default_factory=dict)  # key → Analysis | ItemFailure, answered without the LLM
+    to_ask: dict = field(default_factory=dict)  # key → text, for the Batch API
 
 
 @dataclass(frozen=True)

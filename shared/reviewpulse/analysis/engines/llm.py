@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from reviewpulse.analysis.engines.base import (
     Answerer,
+    BatchPlan,
     ChunkAnalysis,
     EngineParts,
     ItemFailure,
@@ -76,16 +77,21 @@ class LlmAnswers:
         return ChunkAnalysis(answers, outcome.usage)
 
 
+def llm_fallback(parts: EngineParts) -> Answerer | None:
+    """What answers the items the LLM left unanswered: the lexicon (named lexicon-fallback), or
+    nothing when the deployment's policy is to fail them."""
+    return (
+        LexiconAnswers(lexicon_analyzer(parts), FALLBACK_ENGINE) if parts.settings.llm_fallback == "lexicon" else None
+    )
+
+
 def llm_answers(parts: EngineParts) -> Answerer:
     """The LLM behind the result cache and the deployment's fallback policy."""
     if parts.llm is None:
         raise RuntimeError("this worker was given no LLM engine")
     llm = parts.llm
     cached = CachedAnswers(LlmAnswers(llm), parts.cache, engine="llm", model=llm().model, prompt=PROMPT_VERSION)
-    fallback = (
-        LexiconAnswers(lexicon_analyzer(parts), FALLBACK_ENGINE) if parts.settings.llm_fallback == "lexicon" else None
-    )
-    return WithFallback(cached, fallback)
+    return WithFallback(cached, llm_fallback(parts))
 
 
 class LlmTaskEngine(LanguageColumn):
@@ -120,6 +126,9 @@ class LlmTaskEngine(LanguageColumn):
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
         return self.answers.analyse(tenant, texts, options, deadline=deadline)
+
+    def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
+        return BatchPlan(to_ask=dict(texts))
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return llm_summary_writer(self._parts, deadline)

@@ -17,7 +17,7 @@ request sends personal data unless the task was allowed to (`redact_pii=False`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -32,9 +32,10 @@ from reviewpulse.analysis.llm.pacing import RequestPacer, retry_after_seconds
 from reviewpulse.analysis.llm.prompt import (
     BatchReport,
     SentimentBatch,
-    looks_like_instructions,
+    answered_once,
     report_format,
     report_request,
+    request_groups,
     sentiment_format,
     sentiment_request,
     to_analysis,
@@ -44,15 +45,13 @@ from reviewpulse.privacy import mentions_personal_data
 
 # Answers a request may get (the first included) before its remaining ids count as unanswered.
 MAX_ATTEMPTS = 3
-# Keeps one request well inside a small model's context window whatever the texts' lengths.
-MAX_REQUEST_CHARS = 40_000
 
 
-class _Truncated(Exception):
+class Truncated(Exception):
     pass
 
 
-class _Malformed(Exception):
+class Malformed(Exception):
     pass
 
 
@@ -146,7 +145,7 @@ class LlmEngine:
             self.breaker.failed()
             outcome.unresolved.update(dict.fromkeys(texts, UNAVAILABLE))
             return outcome
-        groups = list(_groups(texts, self._items_per_request))
+        groups = list(request_groups(texts, self._items_per_request))
         job = _Job(client, aspects, themes, outcome, deadline, redact_pii)
         if self.breaker.state == HALF_OPEN:
             # One trial request decides whether the LLM is back; the rest wait for its answer
@@ -175,8 +174,8 @@ class LlmEngine:
             return None, Usage()
         usage = _usage_of(completion)
         try:
-            summary = BatchReport.model_validate_json(_content(completion)).summary.strip()
-        except (_Truncated, _Malformed, ValidationError) as exc:
+            summary = BatchReport.model_validate_json(content_of(completion)).summary.strip()
+        except (Truncated, Malformed, ValidationError) as exc:
             logger.warning("executive summary unavailable", extra=failure_fields(exc))
             return None, usage
         if summary and mentions_personal_data(summary, redaction):
@@ -204,19 +203,19 @@ class LlmEngine:
             if completion is None:
                 reason = UNAVAILABLE
                 break
-            job.outcome.add_usage(*_token_counts(completion))
+            job.outcome.add_usage(*token_counts(completion))
             try:
-                answer = SentimentBatch.model_validate_json(_content(completion))
-            except _Truncated:
+                answer = SentimentBatch.model_validate_json(content_of(completion))
+            except Truncated:
                 if len(pending) > 1:
                     # The answer did not fit: ask again in halves, each with the attempts left.
                     self._halves(job, pending, attempts_left)
                     return
                 continue
-            except (_Malformed, ValidationError):
+            except (Malformed, ValidationError):
                 logger.warning("LLM answer did not match the schema; asking again", extra={"items": len(pending)})
                 continue
-            for local_id, verdict in _exact(answer, local).items():
+            for local_id, verdict in answered_once(answer, local).items():
                 key = local[local_id]
                 job.outcome.analyses[key] = to_analysis(
                     verdict, pending.pop(key), job.aspects, job.themes, request.redactions.get(local_id)
@@ -328,46 +327,21 @@ class _Job:
     redact_pii: bool = True
 
 
-def _groups(texts: dict[str, str], size: int) -> Iterator[dict[str, str]]:
-    """Requests of at most `size` texts and MAX_REQUEST_CHARS characters; a text that reads like
-    instructions to the model goes alone, so it can influence no other text's result."""
-    group: dict[str, str] = {}
-    chars = 0
-    for key, text in texts.items():
-        if looks_like_instructions(text):
-            yield {key: text}
-            continue
-        if group and (len(group) >= size or chars + len(text) > MAX_REQUEST_CHARS):
-            yield group
-            group, chars = {}, 0
-        group[key] = text
-        chars += len(text)
-    if group:
-        yield group
-
-
-def _exact(answer: SentimentBatch, sent: dict[str, str]) -> dict:
-    """The verdicts whose id was sent and answered once; unknown and repeated ids are dropped."""
-    seen: dict[str, int] = {}
-    for verdict in answer.items:
-        seen[verdict.id] = seen.get(verdict.id, 0) + 1
-    return {v.id: v for v in answer.items if v.id in sent and seen[v.id] == 1}
-
-
-def _content(completion) -> str:
+def content_of(completion) -> str:
+    """The answer's text; raises Truncated (finish_reason length) or Malformed (no content)."""
     choice = completion.choices[0] if completion.choices else None
     if choice is None or choice.message.content is None:
-        raise _Malformed("no content")
+        raise Malformed("no content")
     if choice.finish_reason == "length":
-        raise _Truncated()
+        raise Truncated()
     return choice.message.content
 
 
-def _token_counts(completion) -> tuple[int, int]:
+def token_counts(completion) -> tuple[int, int]:
     usage = completion.usage
     return (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
 
 
 def _usage_of(completion) -> Usage:
-    input_tokens, output_tokens = _token_counts(completion)
+    input_tokens, output_tokens = token_counts(completion)
     return Usage(requests=1, input_tokens=input_tokens, output_tokens=output_tokens)
