@@ -32,6 +32,8 @@ class Settings(BaseModel):
     llm_work_queue_url: str = ""  # LLM tasks' chunks; the lexicon queue when not set
     finalize_queue_url: str = ""
     idempotency_table_name: str = ""
+    # The stack's event bus: every task that ends is announced on it (usecases.notify).
+    event_bus_name: str = ""
 
     # Rows whose text is longer than this become per-row errors (documented in the README). The
     # cap keeps one item well inside an SQS message.

@@ -20,14 +20,27 @@ if TYPE_CHECKING:
     from reviewpulse.queues import FinalizeQueue, WorkQueue
     from reviewpulse.storage.inputs import InputFiles
     from reviewpulse.storage.result_files import ResultFiles
+    from reviewpulse.tasks.model import Task
     from reviewpulse.tasks.repository import TaskRepository
     from reviewpulse.tenants.keys import KeyRepository
 
 
 def task_repository() -> TaskRepository:
+    """Functions that end tasks are given EVENT_BUS_NAME: each end they win is announced there."""
     from reviewpulse.tasks.repository import TaskRepository
 
-    return TaskRepository(get_settings().tasks_table_name, client("dynamodb"))
+    settings = get_settings()
+    on_ended = None
+    if settings.event_bus_name:
+        from reviewpulse.events import EventBus
+        from reviewpulse.usecases.notify import announce_task_ended
+
+        bus = EventBus(settings.event_bus_name, client("events"))
+
+        def on_ended(task: Task) -> None:
+            announce_task_ended(task, bus)
+
+    return TaskRepository(settings.tasks_table_name, client("dynamodb"), on_ended=on_ended)
 
 
 def key_repository() -> KeyRepository:

@@ -53,7 +53,7 @@ def matches(declared: Any, resource: tuple[str, ...]) -> bool:
     if isinstance(declared, dict) and "Fn::GetAtt" in declared:
         target = declared["Fn::GetAtt"]
         logical = target[0] if isinstance(target, list) else target.split(".")[0]
-        return resource[:2] in {("table", logical), ("queue", logical), ("bucket", logical)}
+        return resource[:2] in {("table", logical), ("queue", logical), ("bucket", logical), ("bus", logical)}
     if isinstance(declared, dict) and "Fn::Sub" in declared:
         pattern = declared["Fn::Sub"]
         found = re.fullmatch(r"\$\{(\w+)\.Arn\}/(.*)", pattern)
@@ -159,6 +159,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     }
     queues = {stack.ref(q): q for q in ("WorkQueue", "LlmWorkQueue", "FinalizeQueue", "IngestQueue")}
     names[stack.ref("CursorSigningSecret")] = "CursorSigningSecret"
+    names[stack.ref("TaskEventBus")] = "TaskEventBus"
     seen: dict[str, set[str]] = defaultdict(set)
     presigned_posts: set[str] = set()
     denied = []
@@ -204,6 +205,9 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     # And exactly the two functions that page read the cursor signing secret (checked above)
     readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}
     assert readers == {"GetResultsFunction", "ListTasksFunction"}
+    # And the functions that ended tasks here announced them on the event bus (allowed above)
+    announcers = {function for function, operations in seen.items() if "events:PutEvents" in operations}
+    assert "FinalizeFunction" in announcers
     # And the LLM analyzer both read and wrote the result cache, whose calls were checked above
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
 
@@ -233,6 +237,9 @@ def required(service, operation, params, names, queues):
             source_key = source["Key"] if isinstance(source, dict) else source.split("/", 1)[1]
             needs.append(("s3:GetObject", ("object", bucket, source_key)))
         return needs
+    if service == "events":
+        # One call may put entries on several buses: each must be allowed.
+        return [("events:PutEvents", ("bus", names[entry["EventBusName"]])) for entry in params["Entries"]]
     if service == "secretsmanager":
         return [(f"secretsmanager:{operation}", ("secret", names[params["SecretId"]]))]
     raise AssertionError(f"unexpected service {service}")
