@@ -7,6 +7,7 @@ what it wires (the authorizer, say, never loads the task model, the queues or th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from reviewpulse.aws import client
@@ -26,21 +27,31 @@ if TYPE_CHECKING:
 
 
 def task_repository() -> TaskRepository:
-    """Functions that end tasks are given EVENT_BUS_NAME: each end they win is announced there."""
+    """Each end of a task this repository wins is announced on the event bus (functions that end
+    tasks are given EVENT_BUS_NAME), and a dropped file's end gets its receipt in outgoing/
+    (functions that can end a drop are given DATA_BUCKET_NAME)."""
     from reviewpulse.tasks.repository import TaskRepository
 
     settings = get_settings()
-    on_ended = None
+    reactions: list[Callable[[Task], object]] = []
     if settings.event_bus_name:
         from reviewpulse.events import EventBus
         from reviewpulse.usecases.notify import announce_task_ended
 
         bus = EventBus(settings.event_bus_name, client("events"))
+        reactions.append(lambda task: announce_task_ended(task, bus))
+    if settings.data_bucket_name:
+        from reviewpulse.usecases.drop_receipts import write_drop_receipt
 
-        def on_ended(task: Task) -> None:
-            announce_task_ended(task, bus)
+        files = result_files()
+        reactions.append(lambda task: write_drop_receipt(task, files))
 
-    return TaskRepository(settings.tasks_table_name, client("dynamodb"), on_ended=on_ended)
+    def on_ended(task: Task) -> None:
+        # The receipt first: a consumer of the event may look for it at once.
+        for react in reversed(reactions):
+            react(task)
+
+    return TaskRepository(settings.tasks_table_name, client("dynamodb"), on_ended=on_ended if reactions else None)
 
 
 def key_repository() -> KeyRepository:

@@ -61,7 +61,7 @@ def matches(declared: Any, resource: tuple[str, ...]) -> bool:
             return False
         logical, rest = found.groups()
         if resource[0] == "index":
-            return resource[1] == logical and rest == "index/*"
+            return resource[1] == logical and rest in ("index/*", f"index/{resource[2]}")
         if resource[0] == "object":
             prefix = rest[:-1] if rest.endswith("*") else None
             return resource[1] == logical and prefix is not None and resource[2].startswith(prefix)
@@ -219,7 +219,7 @@ def required(service, operation, params, names, queues):
             return [(f"dynamodb:{operation}", ("table", names[name])) for name in params["RequestItems"]]
         table = names[params["TableName"]]
         if "IndexName" in params:
-            return [(f"dynamodb:{operation}", ("index", table))]
+            return [(f"dynamodb:{operation}", ("index", table, params["IndexName"]))]
         return [(f"dynamodb:{operation}", ("table", table))]
     if service == "sqs":
         return [(SQS_ACTIONS.get(operation, f"sqs:{operation}"), ("queue", queues[params["QueueUrl"]]))]

@@ -139,8 +139,9 @@ SPLIT_CHILD = textwrap.dedent(
     import json, os, sys, tracemalloc, threading, boto3
     from reviewpulse.storage.layout import parse_source_key
     from reviewpulse.settings import get_settings
-    from reviewpulse.wiring import finalize_queue, input_files, task_repository, work_queue
-    from reviewpulse.usecases.split import split_source
+    from reviewpulse.api.schemas import OptionsRequest
+    from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
+    from reviewpulse.usecases.split import DropChecks, split_source
     sqs = boto3.client("sqs")
     stop = threading.Event()
     def drain():  # moto's SQS slows as a queue fills: empty it as the split fills it
@@ -155,7 +156,8 @@ SPLIT_CHILD = textwrap.dedent(
     before = peak_rss_kb()
     tracemalloc.start()
     outcome = split_source(parse_source_key(sys.argv[1]), tasks=task_repository(), input_files=input_files(),
-                           queue=work_queue(), finalizer=finalize_queue(), settings=get_settings())
+                           queue=work_queue(), finalizer=finalize_queue(), settings=get_settings(),
+                           drops=DropChecks(key_repository(), result_files(), OptionsRequest))
     traced = tracemalloc.get_traced_memory()[1]
     stop.set()
     print(json.dumps({"items": outcome.items, "chunks": outcome.chunks, "outcome": outcome.outcome,
