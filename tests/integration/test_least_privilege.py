@@ -146,6 +146,8 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert (llm_task["usage"]["cached_items"], cached_task["usage"]["cached_items"]) == (0, 6)
     assert client.call("GET", f"/v1/tasks/{auto_batch}").json()["answered_by"] == {"llm": 2}
     client.call("POST", "/v1/batches", {"filename": "later.csv"})
+    # Texts answered at once by the LLM (through its result cache)
+    assert client.call("POST", "/v1/analyze", {"texts": NEGATIVE, "options": {"engine": "llm"}}).status == 200
     assert results_of(client, failing)[0]["error"]["code"] == "dead-lettered"
     assert client.call("DELETE", f"/v1/tasks/{batch_id}", query={"purge": "true"}).status == 204
     drop = next(t for t in client.call("GET", "/v1/tasks").json()["items"] if t["type"] == "drop")
@@ -201,6 +203,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "FinalizeFunction",
         "DeadLetterFunction",
         "DeleteTaskFunction",
+        "AnalyzeTextsFunction",
     }
     # And exactly the two functions that page read the cursor signing secret (checked above)
     readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}

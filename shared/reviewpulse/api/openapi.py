@@ -6,6 +6,7 @@ from typing import Any
 
 from reviewpulse.api.app import build_app
 from reviewpulse.api.routes import (
+    analyze_texts,
     create_batch,
     create_task,
     delete_task,
@@ -25,6 +26,7 @@ ROUTERS = (
     get_results.router,
     get_insights.router,
     health.router,
+    analyze_texts.router,
 )
 
 
