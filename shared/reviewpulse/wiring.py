@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from reviewpulse.tasks.model import Task
     from reviewpulse.tasks.repository import TaskRepository
     from reviewpulse.tenants.keys import KeyRepository
+    from reviewpulse.webhooks.queue import DeliveryQueue
+    from reviewpulse.webhooks.store import SecretBox, WebhookRepository
 
 
 def task_repository() -> TaskRepository:
@@ -110,3 +112,22 @@ def idempotency_store() -> BasePersistenceLayer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name, boto3_client=client("dynamodb"))
+
+
+def webhook_repository() -> WebhookRepository:
+    from reviewpulse.webhooks.store import WebhookRepository
+
+    return WebhookRepository(get_settings().webhooks_table_name, client("dynamodb"))
+
+
+def webhook_secrets() -> SecretBox:
+    from reviewpulse.webhooks.store import SecretBox
+
+    return SecretBox(get_settings().webhook_secrets_key_id, client("kms"))
+
+
+def delivery_queue() -> DeliveryQueue:
+    from reviewpulse.webhooks.queue import DeliveryQueue
+
+    settings = get_settings()
+    return DeliveryQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url, client("sqs"))

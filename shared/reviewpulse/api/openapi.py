@@ -9,12 +9,15 @@ from reviewpulse.api.routes import (
     analyze_texts,
     create_batch,
     create_task,
+    create_webhook,
     delete_task,
+    delete_webhook,
     get_insights,
     get_results,
     get_task,
     health,
     list_tasks,
+    list_webhooks,
 )
 
 ROUTERS = (
@@ -27,6 +30,9 @@ ROUTERS = (
     get_insights.router,
     health.router,
     analyze_texts.router,
+    create_webhook.router,
+    list_webhooks.router,
+    delete_webhook.router,
 )
 
 
