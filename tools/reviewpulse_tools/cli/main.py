@@ -4,6 +4,7 @@
     reviewpulse analyze --text "…"                        analyse one text
     reviewpulse status TASK_ID | results TASK_ID | tasks
     reviewpulse keys create|list|revoke --tenant NAME (--stack S | --table T | --local)
+    reviewpulse webhooks add --url URL | list | remove WEBHOOK_ID
     reviewpulse dev [--port 3000]                        run the local stack in the foreground
     reviewpulse invoke FunctionLogicalId --event events/x.json   like `sam local invoke`
 
@@ -26,6 +27,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from reviewpulse.analysis.engine_names import ENGINE_NAMES
 
+from reviewpulse_tools.cli import webhooks as webhook_commands
 from reviewpulse_tools.cli.client import ApiClient, ApiError
 from reviewpulse_tools.cli.keys import KeyAdminError, create_key, list_keys, resolve_target, revoke_key, session_for
 
@@ -97,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "revoke":
             sub.add_argument("--key-id", required=True, help="the key id printed by `keys create` (a prefix will do)")
 
+    webhook_commands.add_parser(commands, with_api)
+
     dev = commands.add_parser("dev", help="run the local stack in the foreground")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=_port, default=os.environ.get("REVIEWPULSE_PORT", "3000"))
@@ -133,7 +137,14 @@ def main(argv: list[str] | None = None) -> int:
             return _invoke(args)
         client = _client(args)
         try:
-            commands = {"analyze": _analyze, "status": _status, "results": _results, "report": _report, "tasks": _tasks}
+            commands = {
+                "analyze": _analyze,
+                "status": _status,
+                "results": _results,
+                "report": _report,
+                "tasks": _tasks,
+                "webhooks": webhook_commands.run,
+            }
             return commands[args.command](client, args)
         finally:
             client.close()

@@ -31,6 +31,7 @@ DEFAULT_TENANT = "local"
 DEFAULT_API_PORT = 3000
 ANALYZE_CONCURRENCY = max(1, min(4, os.cpu_count() or 1))
 DEFAULT_AWS_PORT = 5005
+LOCAL_WEBHOOK_ADDRESSES = "127.0.0.0/8,::1/128"
 # Where a running stack says how to reach it (REVIEWPULSE_STATE moves it, e.g. for tests).
 DEFAULT_STATE_FILE = ROOT / ".local" / "stack.json"
 
@@ -190,6 +191,9 @@ def start(
             llm.update(OPENAI_API_KEY="local-fake-key", OPENAI_BASE_URL=fake.base_url)
         extra = {
             **environment,
+            # Webhook receivers of local runs and tests listen on this machine: only the local
+            # stack lets deliveries reach it (template.yaml never sets this).
+            "WEBHOOK_ALLOWED_ADDRESSES": LOCAL_WEBHOOK_ADDRESSES,
             **llm,
             **({"POWERTOOLS_LOG_LEVEL": function_log_level} if function_log_level else {}),
             **shared,
