@@ -9,6 +9,8 @@
     llm        the LLM engine against the local fake OpenAI-compatible server: requests and
                input tokens per review batched vs one per request, throughput under a
                requests-per-minute cap, and what a half-repeated batch sends (llm.py)
+    analyze    POST /v1/analyze's warm latency for 25 short texts against the lexicon analyzer
+               alone on the same texts, p50 and p99 (sync_analyze.py)
 
 Not part of the test suite: timings depend on the machine; the tests prove behaviour.
 """
@@ -511,12 +513,14 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "analyze")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights (default: all)")
+    parser.add_argument(
+        "which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights, analyze (default: all)"
+    )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -534,6 +538,7 @@ def main(argv: list[str] | None = None) -> int:
                 "llm": _bench_llm,
                 "lexicon": bench_lexicon,
                 "insights": _bench_insights,
+                "analyze": _bench_analyze,
             }[args.one]()
         print(json.dumps(figures))
         return 0
@@ -578,6 +583,10 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.insights import report as insights_report
 
         print(insights_report(results["insights"]))
+    if "analyze" in results:
+        from reviewpulse_tools.bench.sync_analyze import report as analyze_report
+
+        print(analyze_report(results["analyze"]))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
@@ -588,6 +597,12 @@ def _bench_insights() -> dict:
     from reviewpulse_tools.bench.insights import bench_finalize, bench_flat, bench_footprint
 
     return {"footprint": bench_footprint(), "flat": bench_flat(), "finalize": bench_finalize(100_000)}
+
+
+def _bench_analyze() -> dict:
+    from reviewpulse_tools.bench.sync_analyze import bench_analyze
+
+    return bench_analyze()
 
 
 def _bench_llm() -> dict:
