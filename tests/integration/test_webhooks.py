@@ -127,9 +127,9 @@ def test_a_delivery_whose_retries_ran_out_is_parked(client, receiver, runner, st
     job = {
         "tenant": "acme",
         "webhook_id": webhook["webhook_id"],
-        "event_id": "evt_0123",
+        "event_id": "evt_0123456789abcdef0123456789abcdef",
         "detail_type": "Task Ready",
-        "detail": {"event_id": "evt_0123", "tenant": "acme", "task_id": "t"},
+        "detail": {"event_id": "evt_0123456789abcdef0123456789abcdef", "tenant": "acme", "task_id": "t"},
         "attempt": 12,
         "first_attempt_at": time.time() - 25 * 3600,
     }

@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from reviewpulse.errors import ValidationFailed
 from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.tenants.keys import is_valid_tenant
 from reviewpulse.webhooks import sender
 from reviewpulse.webhooks.addresses import AddressRefused, Network, Resolver, check_url, resolve_public, system_resolver
 from reviewpulse.webhooks.queue import DeliveryJob, DeliveryQueue
@@ -56,23 +59,31 @@ def payload(job: DeliveryJob) -> bytes:
 
 def fan_out(event: dict[str, Any], *, webhooks: WebhookRepository, queue: DeliveryQueue, now: float) -> int:
     """One delivery per webhook of the event's tenant. Returns how many."""
-    detail = event.get("detail") or {}
-    tenant, event_id = detail.get("tenant"), detail.get("event_id")
-    if not isinstance(tenant, str) or not isinstance(event_id, str):
-        logger.error("event without a tenant or an id dropped", extra={"detail_type": event.get("detail-type")})
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        logger.error("event without a detail dropped")
         return 0
-    jobs = [
-        DeliveryJob(
-            tenant=tenant,
-            webhook_id=webhook.webhook_id,
-            event_id=event_id,
-            detail_type=str(event.get("detail-type")),
-            detail=detail,
-            first_attempt_at=now,
-            not_before=now,
-        )
-        for webhook in webhooks.for_tenant(tenant)
-    ]
+    tenant = detail.get("tenant")
+    if not isinstance(tenant, str) or not is_valid_tenant(tenant):
+        logger.error("event without a valid tenant dropped")
+        return 0
+    try:
+        jobs = [
+            DeliveryJob(
+                tenant=tenant,
+                webhook_id=webhook.webhook_id,
+                event_id=detail.get("event_id"),
+                detail_type=event.get("detail-type"),
+                detail=detail,
+                first_attempt_at=now,
+                not_before=now,
+            )
+            for webhook in webhooks.for_tenant(tenant)
+        ]
+    except ValidationError:
+        # Its fields' values are not repeated: an event of this shape was not ours to send.
+        logger.error("event that is not a task event dropped", extra={"tenant": tenant})
+        return 0
     if jobs:
         queue.send(jobs, now=now)
     return len(jobs)

@@ -9,20 +9,28 @@ the rest of the wait (at most 900 s each time).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
+
+from reviewpulse.tenants.keys import TENANT_PATTERN
 
 MAX_DELAY_SECONDS = 900
+# A message names its tenant, webhook and event by these, and the worker logs them: one of any
+# other shape is malformed (and could carry anything), so it fails validation before it is logged.
+TenantName = Annotated[str, StringConstraints(pattern=TENANT_PATTERN.pattern)]
+WebhookId = Annotated[str, StringConstraints(pattern=r"^wh_[0-9a-f]{16}$")]
+EventId = Annotated[str, StringConstraints(pattern=r"^evt_[0-9a-f]{32}$")]
+DetailType = Annotated[str, StringConstraints(pattern=r"^Task (Ready|Failed|Cancelled)$")]
 
 
 class DeliveryJob(BaseModel):
     """One event for one webhook, and how far its delivery has come."""
 
-    tenant: str
-    webhook_id: str
-    event_id: str
-    detail_type: str
+    tenant: TenantName
+    webhook_id: WebhookId
+    event_id: EventId
+    detail_type: DetailType
     detail: dict[str, Any]
     attempt: int = 1  # the attempt this message is for
     first_attempt_at: float  # unix seconds: retries stop 24 hours after it
