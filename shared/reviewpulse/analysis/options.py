@@ -24,3 +24,6 @@ class AnalysisOptions(BaseModel):
     time_field: str | None = None
     time_bucket: TimeBucket | None = None
     compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created
+    # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
+    # deployment allows it (AllowUnredactedLlm), checked when the task is created.
+    redact_pii: bool = True

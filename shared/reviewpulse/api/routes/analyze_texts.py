@@ -20,17 +20,18 @@ router = APIRouter(tags=["analysis"])
 
 
 @cache
-def _analyzers() -> tuple:
-    """Built once per execution environment: the lexicon analyzer, and the LLM engine whose client
-    (and openai) is built only for the first request that asks the LLM."""
+def _analyzers(settings: Settings) -> tuple:
+    """Built once per execution environment and its settings (which a Lambda never changes; tests
+    do): the lexicon analyzer, and the LLM engine — with its circuit breaker and pacing — whose
+    client (and openai) is built only for the first request that asks the LLM."""
     from reviewpulse.analysis.engines.llm import LazyLlmEngine
     from reviewpulse.analysis.lexicon import LexiconAnalyzer
 
-    return LexiconAnalyzer(), LazyLlmEngine()
+    return LexiconAnalyzer(), LazyLlmEngine(lambda: settings)
 
 
 def engine_parts(settings: Settings = Depends(deps.settings)) -> EngineParts:
-    lexicon, llm = _analyzers()
+    lexicon, llm = _analyzers(settings)
     cache_table = settings.result_cache_table_name
     return EngineParts(settings, lexicon=lexicon, llm=llm, cache=wiring.result_cache() if cache_table else None)
 
