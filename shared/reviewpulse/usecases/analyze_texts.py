@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 
 from reviewpulse.analysis.base import Analysis, Label, Usage
 from reviewpulse.analysis.engines.base import Engine, EngineParts, ItemFailure
+from reviewpulse.analysis.engines.labels import labels_given_by, stood_in_for_the_llm
 from reviewpulse.analysis.engines.registry import engine_for
-from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import RowError, WorkItem, WorkMessage, WorkQueue
@@ -35,10 +34,6 @@ MAX_TEXTS = 25
 # not answered by ANSWER_SECONDS goes to a task instead (the function's timeout is 29 s).
 START_SECONDS = 15.0
 ANSWER_SECONDS = 24.0
-# Engines whose answers never say `mixed`: the lexicon, also when it stands in for the LLM.
-_NO_MIXED = frozenset({LexiconAnalyzer.engine, FALLBACK_ENGINE})
-_ALL_LABELS = tuple(Label)
-_WITHOUT_MIXED = tuple(label for label in Label if label is not Label.MIXED)
 
 
 @dataclass(frozen=True)
@@ -70,11 +65,11 @@ class Answered:
 
 def label_probabilities(label: str, confidence: float, engine: str) -> dict[str, float]:
     """The probability of each label (module docstring): summing to 1, `mixed` 0 for the lexicon."""
-    labels = _WITHOUT_MIXED if engine in _NO_MIXED else _ALL_LABELS
+    labels = labels_given_by(engine)
     confidence = min(max(confidence, 0.0), 1.0)
     others = [lab.value for lab in labels if lab.value != label]
     share = (1.0 - confidence) / len(others) if others else 0.0
-    probabilities = {lab.value: 0.0 for lab in _ALL_LABELS}
+    probabilities = {lab.value: 0.0 for lab in Label}
     probabilities.update(dict.fromkeys(others, share))
     probabilities[label] = confidence
     return {name: round(value, 6) for name, value in probabilities.items()}
@@ -120,7 +115,7 @@ def analyze_now(
         if not engine.spends_tokens and isinstance(answer, ItemFailure):
             answered.errors.append(TextError(index, answer.code, answer.detail))  # as a file's row would
             continue
-        if not isinstance(answer, Analysis) or answer.engine == FALLBACK_ENGINE:
+        if not isinstance(answer, Analysis) or stood_in_for_the_llm(answer):
             # The LLM could not answer it now: a task's workers retry as they do for any task.
             return None
         sentiment = answer.sentiment
