@@ -27,8 +27,8 @@ class Sent:
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, target: Target, address: Address, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+    def __init__(self, target: Target, address: Address, timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=context)
         self._address = str(address)
 
     def connect(self) -> None:
@@ -45,9 +45,21 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-def post(target: Target, address: Address, body: bytes, headers: dict[str, str], timeout: float) -> Sent:
-    kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = kind(target, address, timeout)
+def post(
+    target: Target,
+    address: Address,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    context: ssl.SSLContext | None = None,
+) -> Sent:
+    """`context` verifies the receiver's certificate for the target's host name (the system's
+    trusted CAs unless a test passes its own)."""
+    connection: http.client.HTTPConnection
+    if target.scheme == "https":
+        connection = _PinnedHTTPSConnection(target, address, timeout, context or ssl.create_default_context())
+    else:
+        connection = _PinnedHTTPConnection(target, address, timeout)
     try:
         connection.request(
             "POST",
