@@ -6,11 +6,12 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from reviewpulse.api.schemas import OptionsRequest
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.storage.layout import parse_source_key
-from reviewpulse.usecases.split import Delivery, split_source
-from reviewpulse.wiring import finalize_queue, input_files, task_repository, work_queue
+from reviewpulse.usecases.split import Delivery, DropChecks, split_source
+from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -22,6 +23,8 @@ REQUIRED_SETTINGS = (
     "LLM_WORK_QUEUE_URL",
     "FINALIZE_QUEUE_URL",
     "INGEST_MAX_RECEIVE_COUNT",
+    "EVENT_BUS_NAME",
+    "KEYS_TABLE_NAME",
 )
 OPTIONAL_SETTINGS = (
     "MAX_TEXT_CHARS",
@@ -31,6 +34,7 @@ OPTIONAL_SETTINGS = (
     "AUTO_MIN_CONFIDENCE",
     "LLM_API_KEY_SECRET",
     "LLM_BATCH_MIN_ITEMS",
+    "ALLOW_UNREDACTED_LLM",
 )
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
@@ -59,6 +63,8 @@ def split_notification(notification: dict[str, Any], *, final: bool) -> None:
             queue=work_queue(),
             finalizer=finalize_queue(),
             settings=settings,
+            # A drop's sidecar takes the options the API takes, validated by the API's own model.
+            drops=DropChecks(keys=key_repository(), result_files=result_files(), options_model=OptionsRequest),
             event_correlation_id=(s3_record.raw_event.get("responseElements") or {}).get("x-amz-request-id"),
             delivery=Delivery(
                 sequencer=s3_record.s3.get_object.raw_event.get("sequencer"),

@@ -109,6 +109,7 @@ TASK_ERROR_CODES = (
     "source-mismatch",  # the object's key is not the one its task was made for
     "upload-expired",  # the sweeper: a batch whose file never arrived
     "stalled",  # the sweeper: a task whose progress stopped for longer than any queue retries
+    "invalid-options",  # a dropped file's options sidecar is not valid (as the API would refuse them)
 )
 ROW_ERROR_CODES = (
     "empty-text",

@@ -32,6 +32,20 @@ class Settings(BaseModel):
     llm_work_queue_url: str = ""  # LLM tasks' chunks; the lexicon queue when not set
     finalize_queue_url: str = ""
     idempotency_table_name: str = ""
+    # The stack's event bus: every task that ends is announced on it (usecases.notify).
+    event_bus_name: str = ""
+    # Webhooks: the table, the KMS key that encrypts their secrets, the delivery queue and the
+    # dead-letter queue deliveries are parked on once their retries run out.
+    webhooks_table_name: str = ""
+    webhook_secrets_key_id: str = ""
+    webhook_queue_url: str = ""
+    webhook_dead_letter_queue_url: str = ""
+    # Addresses (CIDR, comma-separated) deliveries may reach although not public, http allowed:
+    # set by the local stack for test receivers only; template.yaml never sets it.
+    webhook_allowed_addresses: str = ""
+    webhook_retry_base_seconds: float = Field(default=30.0, ge=0)
+    webhook_retry_hours: float = Field(default=24.0, gt=0, le=72)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
 
     # Rows whose text is longer than this become per-row errors (documented in the README). The
     # cap keeps one item well inside an SQS message.

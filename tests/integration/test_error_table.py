@@ -68,6 +68,13 @@ class World:
         assert self.client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "error"
         return task_id
 
+    def webhooks_full(self, url: str | None = None) -> Any:
+        """The tenant has its ten webhooks (registered here as needed), then registers one more."""
+        have = len(self.client.call("GET", "/v1/webhooks").json()["items"])
+        for n in range(have, 10):
+            assert self.client.call("POST", "/v1/webhooks", {"url": f"https://hooks.example.com/{n}"}).status == 201
+        return self.client.call("POST", "/v1/webhooks", {"url": url or "https://hooks.example.com/eleventh"})
+
     def with_key(self, key: str | None) -> Client:
         return Client(self.gateway, key)
 
@@ -325,7 +332,17 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("an unknown extension", _post(BATCH, {"filename": "a.xlsx"})),
             ("no extension", _post(BATCH, {"filename": "reviews"})),
         ],
+        "webhook-limit": [
+            ("an 11th webhook", lambda w: w.webhooks_full()),
+            ("an 11th with a URL already registered", lambda w: w.webhooks_full("https://hooks.example.com/0")),
+        ],
         "validation-error": [
+            ("analyze: no texts", _post("/v1/analyze", {"texts": []})),
+            ("analyze: 26 texts", _post("/v1/analyze", {"texts": ["fine"] * 26})),
+            ("webhook over http", _post("/v1/webhooks", {"url": "http://hooks.example.com/x"})),
+            ("webhook to a private address", _post("/v1/webhooks", {"url": "https://10.0.0.1/x"})),
+            ("webhook to the metadata service", _post("/v1/webhooks", {"url": "https://169.254.169.254/"})),
+            ("webhook to a decimal address", _post("/v1/webhooks", {"url": "https://2130706433/"})),
             ("text a number", _post(TEXT, {"text": 42})),
             ("text a list", _post(TEXT, {"text": ["a"]})),
             ("text null", _post(TEXT, {"text": None})),

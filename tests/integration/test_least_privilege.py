@@ -17,6 +17,7 @@ import pytest
 from reviewpulse.aws import add_api_call_listener, remove_api_call_listener, reset_clients
 from reviewpulse.settings import get_settings
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
+from reviewpulse_tools.doubles.webhook_receiver import WebhookReceiver
 
 from tests.integration.helpers import NEGATIVE, POSITIVE, Unavailable, results_of, upload
 from tests.sam_template import function_properties, inline_policies, load_template
@@ -53,7 +54,13 @@ def matches(declared: Any, resource: tuple[str, ...]) -> bool:
     if isinstance(declared, dict) and "Fn::GetAtt" in declared:
         target = declared["Fn::GetAtt"]
         logical = target[0] if isinstance(target, list) else target.split(".")[0]
-        return resource[:2] in {("table", logical), ("queue", logical), ("bucket", logical)}
+        return resource[:2] in {
+            ("table", logical),
+            ("queue", logical),
+            ("bucket", logical),
+            ("bus", logical),
+            ("key", logical),
+        }
     if isinstance(declared, dict) and "Fn::Sub" in declared:
         pattern = declared["Fn::Sub"]
         found = re.fullmatch(r"\$\{(\w+)\.Arn\}/(.*)", pattern)
@@ -104,8 +111,17 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     client, poller, runner, stack, s3, bucket, calls, monkeypatch, llm_endpoint
 ):
     # Given traffic through every function: a text, a batch, a drop, an LLM batch with a report
-    # (twice: the second is answered from the result cache), pages, health, a dead letter
+    # (twice: the second is answered from the result cache), pages, health, a dead letter, and a
+    # webhook that receives every task's event (on 127.0.0.1, which this deployment allows)
     monkeypatch.setenv("CHUNK_MAX_ITEMS", "2")
+    for name, value in {"WEBHOOK_ALLOWED_ADDRESSES": "127.0.0.1/32", "WEBHOOK_RETRY_BASE_SECONDS": "0"}.items():
+        monkeypatch.setenv(name, value)
+        runner.extra_environment[name] = value
+    get_settings.cache_clear()
+    receiver = WebhookReceiver()
+    webhook = client.call("POST", "/v1/webhooks", {"url": receiver.url}).json()
+    receiver.secret = webhook["secret"]
+    receiver.fail_next(1)  # one retry: the delivery function re-queues it
     task_id = client.call("POST", "/v1/tasks", {"text": POSITIVE[0]}, headers={"Idempotency-Key": "k1"}).json()[
         "task_id"
     ]
@@ -147,6 +163,8 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert (llm_task["usage"]["cached_items"], cached_task["usage"]["cached_items"]) == (0, 6)
     assert client.call("GET", f"/v1/tasks/{auto_batch}").json()["answered_by"] == {"llm": 2}
     client.call("POST", "/v1/batches", {"filename": "later.csv"})
+    # Texts answered at once by the LLM (through its result cache)
+    assert client.call("POST", "/v1/analyze", {"texts": NEGATIVE, "options": {"engine": "llm"}}).status == 200
     assert results_of(client, failing)[0]["error"]["code"] == "dead-lettered"
     # A Batch API task: the LLM analyzer hands its chunks over, the collector submits, collects
     # and counts them (its first batch fails and is resubmitted), and a cancelled one is closed
@@ -165,6 +183,10 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert client.call("DELETE", f"/v1/tasks/{batch_id}", query={"purge": "true"}).status == 204
     drop = next(t for t in client.call("GET", "/v1/tasks").json()["items"] if t["type"] == "drop")
     assert client.call("DELETE", f"/v1/tasks/{drop['task_id']}", query={"purge": "true"}).status == 204
+    poller.drain()
+    assert receiver.accepted() and client.call("GET", "/v1/webhooks").status == 200
+    assert client.call("DELETE", f"/v1/webhooks/{webhook['webhook_id']}").status == 204
+    receiver.close()
 
     # Then every function called AWS, and each call is allowed by its own statements
     template = load_template()
@@ -181,6 +203,10 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     }
     queues = {stack.ref(q): q for q in ("WorkQueue", "LlmWorkQueue", "FinalizeQueue", "IngestQueue")}
     names[stack.ref("CursorSigningSecret")] = "CursorSigningSecret"
+    names[stack.ref("TaskEventBus")] = "TaskEventBus"
+    names[stack.ref("WebhooksTable")] = "WebhooksTable"
+    names[stack.ref("WebhookSecretsKey")] = "WebhookSecretsKey"
+    queues.update({stack.ref(q): q for q in ("WebhookQueue", "WebhookDeadLetterQueue")})
     seen: dict[str, set[str]] = defaultdict(set)
     presigned_posts: set[str] = set()
     denied = []
@@ -223,10 +249,22 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "DeadLetterFunction",
         "DeleteTaskFunction",
         "CollectBatchesFunction",
+        "AnalyzeTextsFunction",
+        "CreateWebhookFunction",
+        "ListWebhooksFunction",
+        "DeleteWebhookFunction",
+        "DeliverWebhooksFunction",
     }
     # And exactly the two functions that page read the cursor signing secret (checked above)
     readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}
     assert readers == {"GetResultsFunction", "ListTasksFunction"}
+    # And the functions that ended tasks here announced them on the event bus (allowed above)
+    announcers = {function for function, operations in seen.items() if "events:PutEvents" in operations}
+    assert "FinalizeFunction" in announcers
+    # And only the delivery function decrypts webhook secrets; only registration encrypts them
+    decrypters = {function for function, operations in seen.items() if "kms:Decrypt" in operations}
+    encrypters = {function for function, operations in seen.items() if "kms:Encrypt" in operations}
+    assert (decrypters, encrypters) == ({"DeliverWebhooksFunction"}, {"CreateWebhookFunction"})
     # And the LLM analyzer both read and wrote the result cache, whose calls were checked above
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
     # And the Batch API's grants are each used: the analyzer lists a chunk and its task, the
@@ -268,6 +306,11 @@ def required(service, operation, params, names, queues):
             source_key = source["Key"] if isinstance(source, dict) else source.split("/", 1)[1]
             needs.append(("s3:GetObject", ("object", bucket, source_key)))
         return needs
+    if service == "events":
+        # One call may put entries on several buses: each must be allowed.
+        return [("events:PutEvents", ("bus", names[entry["EventBusName"]])) for entry in params["Entries"]]
+    if service == "kms":
+        return [(f"kms:{operation}", ("key", names[params["KeyId"]]))]
     if service == "secretsmanager":
         return [(f"secretsmanager:{operation}", ("secret", names[params["SecretId"]]))]
     raise AssertionError(f"unexpected service {service}")

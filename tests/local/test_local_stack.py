@@ -204,6 +204,11 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "finalize": "FinalizeFunction",
         "dead_letter": "DeadLetterFunction",
         "dead_letter_finalize": "DeadLetterFunction",
+        "analyze_texts": "AnalyzeTextsFunction",
+        "create_webhook": "CreateWebhookFunction",
+        "list_webhooks": "ListWebhooksFunction",
+        "delete_webhook": "DeleteWebhookFunction",
+        "deliver_webhooks": "DeliverWebhooksFunction",
     }[event_file.stem]
     done = run_cli(local, "invoke", function, "--event", str(event_file))
     assert done.returncode == 0, done.stderr

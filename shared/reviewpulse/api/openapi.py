@@ -6,14 +6,18 @@ from typing import Any
 
 from reviewpulse.api.app import build_app
 from reviewpulse.api.routes import (
+    analyze_texts,
     create_batch,
     create_task,
+    create_webhook,
     delete_task,
+    delete_webhook,
     get_insights,
     get_results,
     get_task,
     health,
     list_tasks,
+    list_webhooks,
 )
 
 ROUTERS = (
@@ -25,6 +29,10 @@ ROUTERS = (
     get_results.router,
     get_insights.router,
     health.router,
+    analyze_texts.router,
+    create_webhook.router,
+    list_webhooks.router,
+    delete_webhook.router,
 )
 
 

@@ -70,6 +70,16 @@ class ResultFiles(BucketObjects):
             **({"ContentType": content_type} if content_type else {}),
         )
 
+    def put_json(self, key: str, body: bytes, *, task_id: str | None) -> None:
+        """A small JSON object (a drop's receipt), recording which task wrote it, if any."""
+        self._s3.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            Metadata={TASK_METADATA: task_id} if task_id else {},
+        )
+
     def read_object(self, key: str) -> bytes | None:
         """A whole (small) object, such as a baseline's insights.json, or None if there is none."""
         try:

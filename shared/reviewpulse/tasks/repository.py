@@ -8,6 +8,7 @@ counting twice (DynamoDB `ADD` alone is atomic but not idempotent).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -114,9 +115,17 @@ def _start_key(position: Any, index: str, tenant: str, tenant_status: str | None
 
 
 class TaskRepository:
-    def __init__(self, table_name: str, dynamodb: Any) -> None:
+    """`on_ended` is called with the task as it stands right after a call of this repository won
+    its move to a terminal status (ready, error, cancelled): the one place every such move is
+    won, whichever use case asks for it (finalize, the split's and the API's failures, cancel, the
+    sweeper, dead letters), and so the one place its completion event is sent from (wiring
+    passes usecases.notify.announce_task_ended here). A move that loses its condition calls nothing.
+    """
+
+    def __init__(self, table_name: str, dynamodb: Any, *, on_ended: Callable[[Task], Any] | None = None) -> None:
         self._table = table_name
         self._ddb = dynamodb
+        self._on_ended = on_ended
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -374,7 +383,7 @@ class TaskRepository:
                 ":processing": TaskStatus.PROCESSING.value,
             },
         )
-        return updated is not None
+        return self._ended(updated) is not None
 
     def mark_error(self, tenant: str, task_id: str, error: TaskError) -> bool:
         """Any running status → error."""
@@ -431,15 +440,27 @@ class TaskRepository:
             expression += ", #error = :err"
             values = {**values, ":err": error.model_dump()}
             names["#error"] = "error"
-        return self._update(
-            tenant,
-            task_id,
-            set=expression,
-            remove="active_shard",
-            condition=condition,
-            values={":status": status.value, ":ts": f"{tenant}#{status.value}", ":now": now().isoformat(), **values},
-            names=names,
+        return self._ended(
+            self._update(
+                tenant,
+                task_id,
+                set=expression,
+                remove="active_shard",
+                condition=condition,
+                values={
+                    ":status": status.value,
+                    ":ts": f"{tenant}#{status.value}",
+                    ":now": now().isoformat(),
+                    **values,
+                },
+                names=names,
+            )
         )
+
+    def _ended(self, task: Task | None) -> Task | None:
+        if task is not None and self._on_ended is not None:
+            self._on_ended(task)
+        return task
 
     def delete(self, tenant: str, task_id: str) -> None:
         self._ddb.delete_item(TableName=self._table, Key=_to_item({"tenant": tenant, "task_id": task_id}))

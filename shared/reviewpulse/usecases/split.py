@@ -2,27 +2,48 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import drop_engine, engine_for
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.errors import UnusableFile
+from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
-from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.observability import MetricUnit, logger, metrics, safe_validation_errors
 from reviewpulse.queues import FinalizeQueue, WorkItem, WorkMessage, WorkQueue
 from reviewpulse.settings import Settings
-from reviewpulse.storage.inputs import InputFiles, SourceChanged
-from reviewpulse.storage.layout import INCOMING, SourceObject, upload_key
+from reviewpulse.storage.inputs import InputFiles, SourceChanged, TooBig
+from reviewpulse.storage.layout import INCOMING, SourceObject, is_options_sidecar, options_sidecar_key, upload_key
 from reviewpulse.storage.objects import ObjectInfo
+from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType, drop_task_id
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.tenants.keys import is_valid_tenant
+from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
+from reviewpulse.usecases.drop_receipts import INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
+from reviewpulse.usecases.options import check_baseline, engine_notes, resolve_options
 
 CORRELATION_METADATA = "correlation-id"
+# A drop's options sidecar is a small JSON object; anything larger is refused unread.
+MAX_SIDECAR_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class DropChecks:
+    """What a drop needs beyond an upload: the tenant's keys (a tenant exists iff it has an active
+    API key), where receipts of refused drops go, and the model a sidecar's options are validated
+    with — the API's own request model, passed in by the function so that sidecars take exactly
+    the options the API takes (whatever options are added to it)."""
+
+    keys: KeyRepository
+    result_files: ResultFiles
+    options_model: type[BaseModel]
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,7 @@ def split_source(
     queue: WorkQueue,
     finalizer: FinalizeQueue,
     settings: Settings,
+    drops: DropChecks,
     event_correlation_id: str | None = None,
     delivery: Delivery | None = None,
 ) -> SplitOutcome:
@@ -67,9 +89,17 @@ def split_source(
     `split-failed` instead of leaving it `queued` while its message goes to the dead-letter queue.
     """
     delivery = delivery or Delivery()
+    if is_options_sidecar(source):
+        return SplitOutcome(None, "skipped", reason="options sidecar")  # read when its file arrives
     if not is_valid_tenant(source.tenant):
-        logger.warning("file under a prefix that is not a tenant name ignored")
+        logger.warning("file under a prefix that is not a tenant name refused")
+        detail = "the first folder under incoming/ must be your tenant name (lowercase letters, digits and -)"
+        refuse_drop(source, INVALID_TENANT, detail, drops.result_files)
         return SplitOutcome(None, "skipped", reason="not a tenant prefix")
+    if source.kind == INCOMING and not any(key.active for key in drops.keys.for_tenant(source.tenant)):
+        logger.warning("file dropped for a tenant that does not exist refused", extra={"tenant": source.tenant})
+        refuse_drop(source, UNKNOWN_TENANT, f"no tenant {source.tenant!r} exists here", drops.result_files)
+        return SplitOutcome(None, "skipped", reason="unknown tenant")
     info = input_files.source_info(source.key)
     if info is None:
         return SplitOutcome(source.task_id, "skipped", reason="object no longer exists")
@@ -78,7 +108,7 @@ def split_source(
         logger.set_correlation_id(correlation_id)
 
     task = (
-        _task_for_drop(source, info, delivery, tasks, input_files, settings, correlation_id)
+        _task_for_drop(source, info, delivery, tasks, input_files, settings, correlation_id, drops)
         if source.kind == INCOMING
         else _task_for_upload(source, info, tasks, correlation_id)
     )
@@ -237,11 +267,22 @@ def _task_for_drop(
     input_files: InputFiles,
     settings: Settings,
     correlation_id: str | None,
+    drops: DropChecks,
 ) -> Task | SplitOutcome:
     task_id = drop_task_id(input_files.bucket, source.key, _drop_identity(info, delivery))
     file_format = FileFormat.from_filename(source.filename)
-    # A drop names no options: the deployment's default engine, where it can run.
-    engine = drop_engine(EngineParts(settings))
+    invalid_options = None
+    try:
+        options = _sidecar_options(source, input_files, settings, tasks, drops.options_model)
+    except _BadSidecar as exc:
+        options, invalid_options = None, exc.detail
+    if options is None:
+        # A drop without (valid) options: the deployment's default engine, where it can run.
+        engine = drop_engine(EngineParts(settings))
+        options = engine.settle_options(AnalysisOptions(engine=engine.name))
+        notes = [note] if (note := engine.note()) else []
+    else:
+        notes = engine_notes(options, settings)
     task = Task.new(
         source.tenant,
         TaskType.DROP,
@@ -253,16 +294,63 @@ def _task_for_drop(
         format=file_format.value if file_format else None,
         source_key=source.key,
         source_etag=info.etag,
-        options=engine.settle_options(AnalysisOptions(engine=engine.name)),
-        notes=[note] if (note := engine.note()) else [],
+        options=options,
+        notes=notes,
     )
     if tasks.create(task):
         metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)
+        if invalid_options is not None:
+            # A task all the same, so that the failure has an id, a receipt and an event.
+            return _fail(tasks, task, "invalid-options", invalid_options)
         return task
     existing = tasks.get(source.tenant, task_id)
     if existing is None or existing.chunk_count is not None or existing.status.is_terminal:
         return SplitOutcome(task_id, "skipped", reason="duplicate event")
     return existing  # an earlier split died part-way: split again; chunks are counted once
+
+
+class _BadSidecar(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _sidecar_options(
+    source: SourceObject,
+    input_files: InputFiles,
+    settings: Settings,
+    tasks: TaskRepository,
+    options_model: type[BaseModel],
+) -> AnalysisOptions | None:
+    """The options in the drop's sidecar, validated as the API validates a request's options;
+    None without a sidecar. A sidecar must be written before its file (it is read when the file
+    arrives)."""
+    name = options_sidecar_key(source).rsplit("/", 1)[-1]
+    try:
+        raw = input_files.read_small(options_sidecar_key(source), MAX_SIDECAR_BYTES)
+    except TooBig:
+        raise _BadSidecar(f"{name} is larger than {MAX_SIDECAR_BYTES} bytes") from None
+    if raw is None:
+        return None
+    try:
+        parsed: Any = json.loads(raw)
+    except ValueError:
+        raise _BadSidecar(f"{name} is not JSON") from None
+    try:
+        requested = options_model.model_validate(parsed)
+    except ValidationError as exc:
+        # Where and which rule only: pydantic's own text quotes the input.
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or '(the object)'}: {e['msg']}"
+            for e in safe_validation_errors(exc.errors())
+        )
+        raise _BadSidecar(f"{name} is not valid: {problems}") from None
+    fields = requested.model_dump()
+    try:
+        check_baseline(source.tenant, fields.get("compare_to"), tasks)
+        return resolve_options(settings=settings, **fields)
+    except ReviewPulseError as exc:
+        raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 
 
 def _drop_identity(info: ObjectInfo, delivery: Delivery) -> str:

@@ -13,6 +13,8 @@
                fields=id,label against the full uncompressed pages, and a 304 poll (wire.py)
     batchapi   Batch API mode end to end on 10,000 reviews with 5% failed requests and an expiry
                part-way: exact counts, every row once, cost at the batch price (batch_api.py)
+    analyze    POST /v1/analyze's warm latency for 25 short texts against the lexicon analyzer
+               alone on the same texts, p50 and p99 (sync_analyze.py)
 
 Not part of the test suite: timings depend on the machine; the tests prove behaviour.
 """
@@ -116,8 +118,9 @@ SPLIT_CHILD = textwrap.dedent(
     import json, os, sys, tracemalloc, threading, boto3
     from reviewpulse.storage.layout import parse_source_key
     from reviewpulse.settings import get_settings
-    from reviewpulse.wiring import finalize_queue, input_files, task_repository, work_queue
-    from reviewpulse.usecases.split import split_source
+    from reviewpulse.api.schemas import OptionsRequest
+    from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
+    from reviewpulse.usecases.split import DropChecks, split_source
     sqs = boto3.client("sqs")
     stop = threading.Event()
     def drain():  # moto's SQS slows as a queue fills: empty it as the split fills it
@@ -132,7 +135,8 @@ SPLIT_CHILD = textwrap.dedent(
     before = peak_rss_kb()
     tracemalloc.start()
     outcome = split_source(parse_source_key(sys.argv[1]), tasks=task_repository(), input_files=input_files(),
-                           queue=work_queue(), finalizer=finalize_queue(), settings=get_settings())
+                           queue=work_queue(), finalizer=finalize_queue(), settings=get_settings(),
+                           drops=DropChecks(key_repository(), result_files(), OptionsRequest))
     traced = tracemalloc.get_traced_memory()[1]
     stop.set()
     print(json.dumps({"items": outcome.items, "chunks": outcome.chunks, "outcome": outcome.outcome,
@@ -486,7 +490,7 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "cli", "batchapi")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "cli", "batchapi", "analyze")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -494,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "which",
         nargs="*",
-        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, cli, batchapi (default: all)",
+        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, cli, batchapi, analyze (default: all)",
     )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
@@ -516,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
                 "wire": lambda: _bench_wire(args.rows),
                 "cli": _bench_cli,
                 "batchapi": _bench_batch_api,
+                "analyze": _bench_analyze,
             }[args.one]()
         print(json.dumps(figures))
         return 0
@@ -572,6 +577,10 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.batch_api import report as batch_api_report
 
         print("\n".join(batch_api_report(results["batchapi"])))
+    if "analyze" in results:
+        from reviewpulse_tools.bench.sync_analyze import report as analyze_report
+
+        print(analyze_report(results["analyze"]))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
@@ -600,6 +609,12 @@ def _bench_batch_api() -> dict:
     from reviewpulse_tools.bench.batch_api import bench_batch_api
 
     return bench_batch_api()
+
+
+def _bench_analyze() -> dict:
+    from reviewpulse_tools.bench.sync_analyze import bench_analyze
+
+    return bench_analyze()
 
 
 def _bench_llm() -> dict:

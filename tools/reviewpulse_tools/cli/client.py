@@ -127,6 +127,17 @@ class ApiClient:
             raise ApiError(f"downloading the results failed: {exc}") from None
         return written
 
+    def create_webhook(self, url: str) -> dict[str, Any]:
+        return self._call("POST", "/v1/webhooks", json={"url": url})
+
+    def webhooks(self) -> dict[str, Any]:
+        return self._call("GET", "/v1/webhooks")
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        response = self._send("DELETE", f"/v1/webhooks/{webhook_id}")
+        if response.status_code != 204:
+            self._call("DELETE", f"/v1/webhooks/{webhook_id}")  # raises the problem as ApiError
+
     # -- plumbing ------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@
     reviewpulse analyze --text "…"                        analyse one text
     reviewpulse status TASK_ID | wait TASK_ID | results TASK_ID | tasks [--all]   (--output table|json|csv)
     reviewpulse keys create|list|revoke --tenant NAME (--stack S | --table T | --local [--state F])
+    reviewpulse webhooks add --url URL | list | remove WEBHOOK_ID
     reviewpulse dev [--port 3000] [--aws-port 5005]      run the local stack in the foreground
     reviewpulse invoke FunctionLogicalId --event events/x.json   like `sam local invoke`
 
@@ -30,6 +31,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "reviewpulse_tools.cli.analyze": ("analyze", "wait"),
     "reviewpulse_tools.cli.read": ("status", "results", "report", "tasks"),
     "reviewpulse_tools.cli.keys_command": ("keys",),
+    "reviewpulse_tools.cli.webhooks": ("webhooks",),
     "reviewpulse_tools.cli.local_commands": ("dev", "invoke"),
 }
 

@@ -39,6 +39,8 @@ __all__ = ["STACK_NAME", "REGION", "read_state", "state_file", "aws_environment"
 DEFAULT_API_PORT = 3000
 ANALYZE_CONCURRENCY = max(1, min(4, os.cpu_count() or 1))
 DEFAULT_AWS_PORT = 5005
+# Webhook deliveries may go to this machine in the local stack only (tests run receivers here).
+LOCAL_WEBHOOK_ADDRESSES = "127.0.0.0/8,::1/128"
 
 
 # The LLM settings a developer's shell may give the local functions, over the template's values.
@@ -183,6 +185,9 @@ def start(
             llm.update(OPENAI_API_KEY="local-fake-key", OPENAI_BASE_URL=fake.base_url)
         extra = {
             **environment,
+            # Webhook receivers of local runs and tests listen on this machine: only the local
+            # stack lets deliveries reach it (template.yaml never sets this).
+            "WEBHOOK_ALLOWED_ADDRESSES": LOCAL_WEBHOOK_ADDRESSES,
             **llm,
             **({"POWERTOOLS_LOG_LEVEL": function_log_level} if function_log_level else {}),
             **shared,
