@@ -23,11 +23,11 @@ from reviewpulse.analysis.engines.labels import labels_given_by, stood_in_for_th
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.observability import MetricUnit, logger, metrics
-from reviewpulse.queues import RowError, WorkItem, WorkMessage, WorkQueue
+from reviewpulse.queues import RowError, WorkItem, WorkQueue
 from reviewpulse.settings import Settings
-from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType
+from reviewpulse.tasks.model import Task
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.usecases.options import engine_notes
+from reviewpulse.usecases.create_task import queue_one_chunk_task
 
 MAX_TEXTS = 25
 # API Gateway ends a request at 29 s. LLM requests do not start after START_SECONDS; whatever is
@@ -172,31 +172,18 @@ def queue_texts_task(
     """A text task of these texts (row i + 1 is text i; texts that cannot be analysed are row
     errors), queued as one chunk like a single text's task."""
     errors = text_errors(texts, settings)
-    task = Task.new(
-        tenant,
-        TaskType.TEXT,
-        TaskStatus.QUEUED,
-        ttl_days=settings.task_ttl_days,
-        correlation_id=correlation_id,
-        options=options,
-        notes=engine_notes(options, settings),
-        chunk_count=1,
-    )
-    task.progress.total = len(texts)
-    tasks.create(task)
     items = [
         WorkItem(row=index + 1, id=str(index), error=RowError(code=errors[index].code, detail=errors[index].detail))
         if index in errors
         else WorkItem(row=index + 1, id=str(index), text=text)
         for index, text in enumerate(texts)
     ]
-    message = WorkMessage(tenant=tenant, task_id=task.task_id, chunk=0, items=items)
-    try:
-        queue.send([message], correlation_id, llm_queue=engine_for(options, EngineParts(settings)).uses_llm_queue)
-    except Exception:
-        tasks.mark_error(
-            tenant, task.task_id, TaskError(code="queue-unavailable", detail="the task could not be queued")
-        )
-        raise
-    metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)
-    return task
+    return queue_one_chunk_task(
+        tenant,
+        items,
+        options=options,
+        correlation_id=correlation_id,
+        tasks=tasks,
+        queue=queue,
+        settings=settings,
+    )

@@ -324,17 +324,10 @@ class ApiGateway:
         request_id = str(uuid.uuid4())
         event = self._proxy_event(route, method, path, match.groupdict(), headers, query, body, request_id, source_ip)
         if route.authorized:
-            decision = self._authorize(event)
-            if decision in ("unauthorized", "denied", "failed"):
-                status, code = {
-                    "unauthorized": (401, "unauthorized"),
-                    "denied": (403, "forbidden"),
-                    "failed": (500, "internal-error"),
-                }[decision]
-                return _problem(status, code, "missing or invalid API key" if status == 401 else decision)
-            context, usage_key = decision
-            if route.api_key_required and not usage_key:
-                return _problem(403, "forbidden", "the key is not in a usage plan (INVALID_API_KEY)")
+            admitted = self._admit(route, event)
+            if isinstance(admitted, ApiResponse):
+                return admitted
+            context, usage_key = admitted
             refusal = self.throttle.check(usage_key) if self.throttle is not None and usage_key else None
             if refusal is not None:
                 # THROTTLED or QUOTA_EXCEEDED, as the template's gateway responses word them.
@@ -361,6 +354,14 @@ class ApiGateway:
         route = next((r for r in self.routes if r.function == function), None)
         if route is None or not route.authorized:
             return event
+        admitted = self._admit(route, event)
+        if isinstance(admitted, ApiResponse):
+            return admitted
+        context, _ = admitted
+        return {**event, "requestContext": {**event.get("requestContext", {}), "authorizer": context}}
+
+    def _admit(self, route: Route, event: dict[str, Any]) -> tuple[dict[str, Any], str | None] | ApiResponse:
+        """The authorizer's context and the key's usage-plan key, or the gateway's refusal."""
         decision = self._authorize(event)
         if decision in ("unauthorized", "denied", "failed"):
             status, code = {
@@ -372,7 +373,7 @@ class ApiGateway:
         context, usage_key = decision
         if route.api_key_required and not usage_key:
             return _problem(403, "forbidden", "the key is not in a usage plan (INVALID_API_KEY)")
-        return {**event, "requestContext": {**event.get("requestContext", {}), "authorizer": context}}
+        return context, usage_key
 
     def _authorize(self, event: dict[str, Any]) -> tuple[dict[str, Any], str | None] | str:
         """The context and usageIdentifierKey, or why not: unauthorized, denied or failed."""
