@@ -6,9 +6,10 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from reviewpulse.observability import logger
+from reviewpulse.queues import SplitRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.storage.layout import parse_source_key
-from reviewpulse.usecases.split import Delivery, split_source
+from reviewpulse.usecases.split import Delivery, split_source, split_started_task
 from reviewpulse.wiring import finalize_queue, input_files, task_repository, work_queue
 from reviewpulse.workers import sqs_lambda_handler
 
@@ -29,6 +30,8 @@ OPTIONAL_SETTINGS = (
     "DEFAULT_ENGINE",
     "AUTO_MIN_CONFIDENCE",
     "LLM_API_KEY_SECRET",
+    "LLM_INPUT_PRICE_PER_MILLION",
+    "LLM_OUTPUT_PRICE_PER_MILLION",
 )
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
@@ -38,6 +41,20 @@ def record_handler(record: SQSRecord) -> None:
     final = int(record.attributes.approximate_receive_count) >= settings.ingest_max_receive_count
     body = json.loads(record.body)
     if body.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is set up
+        return
+    if "split_task" in body:  # POST /v1/tasks/{id}/start: a quoted task's file, split for real
+        request = SplitRequest.model_validate(body).split_task
+        split_started_task(
+            request.tenant,
+            request.task_id,
+            tasks=task_repository(),
+            input_files=input_files(),
+            queue=work_queue(),
+            finalizer=finalize_queue(),
+            settings=settings,
+            correlation_id=correlation_id_of(record.message_attributes),
+            final=final,
+        )
         return
     for s3_record in S3Event(body).records:
         # Keys arrive URL-encoded (spaces as "+"), whatever the object's real name.

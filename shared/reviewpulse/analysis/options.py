@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.engine_names import EngineName
 
 TimeBucket = Literal["day", "week", "month"]
+# What the items left get when a budget (the task's or the tenant's month) runs out.
+BudgetPolicy = Literal["lexicon", "pause"]
 
 
 class AnalysisOptions(BaseModel):
@@ -24,3 +26,6 @@ class AnalysisOptions(BaseModel):
     time_field: str | None = None
     time_bucket: TimeBucket | None = None
     compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created
+    quote_only: bool = False  # batches: count and price first; POST /v1/tasks/{id}/start runs it
+    max_cost_usd: float | None = Field(default=None, gt=0)  # what the task's LLM requests may cost
+    on_budget_exhausted: BudgetPolicy = "lexicon"

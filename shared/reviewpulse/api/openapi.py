@@ -14,6 +14,8 @@ from reviewpulse.api.routes import (
     get_task,
     health,
     list_tasks,
+    resume_task,
+    start_task,
 )
 
 ROUTERS = (
@@ -22,6 +24,8 @@ ROUTERS = (
     list_tasks.router,
     get_task.router,
     delete_task.router,
+    start_task.router,
+    resume_task.router,
     get_results.router,
     get_insights.router,
     health.router,

@@ -23,6 +23,9 @@ def resolve_options(
     time_bucket: str | None = None,
     columns: list[str] | None = None,
     compare_to: str | None = None,
+    quote_only: bool = False,
+    max_cost_usd: float | None = None,
+    on_budget_exhausted: str = "lexicon",
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
     engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
@@ -46,6 +49,9 @@ def resolve_options(
         time_field=time_field,
         time_bucket=time_bucket,
         compare_to=compare_to,
+        quote_only=quote_only,
+        max_cost_usd=max_cost_usd,
+        on_budget_exhausted=on_budget_exhausted,
     )
     return chosen.settle_options(requested)
 

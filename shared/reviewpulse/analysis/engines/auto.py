@@ -18,9 +18,16 @@ from collections.abc import Mapping
 from functools import cached_property
 
 from reviewpulse.analysis.base import Analysis
-from reviewpulse.analysis.engines.base import Answerer, ChunkAnalysis, EngineParts, LanguageColumn, SummaryWriter
+from reviewpulse.analysis.engines.base import (
+    Answerer,
+    ChunkAnalysis,
+    EngineParts,
+    LanguageColumn,
+    LlmShare,
+    SummaryWriter,
+)
 from reviewpulse.analysis.engines.lexicon import LexiconAnswers, LexiconEngine, lexicon_analyzer
-from reviewpulse.analysis.engines.llm import llm_answers, llm_summary_writer
+from reviewpulse.analysis.engines.llm import llm_answers, llm_share, llm_summary_writer
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.analysis.routing import needs_llm
 
@@ -73,16 +80,28 @@ class AutoEngine(LanguageColumn):
         first = self._lexicon.analyse(tenant, texts, options, deadline=deadline)
         if not self._with_llm or self._parts.llm is None:
             return first
-        threshold = options.min_confidence if options.min_confidence is not None else 0.0
-        unsure = {
-            key: text
-            for key, text in texts.items()
-            if not isinstance(answer := first.answers.get(key), Analysis) or needs_llm(answer.sentiment, threshold)
-        }
+        unsure = self._unsure(texts, first, options)
         if not unsure:
             return first
         second = self._llm.analyse(tenant, unsure, options, deadline=deadline)
         return ChunkAnalysis({**first.answers, **second.answers}, second.usage)
 
+    def _unsure(self, texts: Mapping, first: ChunkAnalysis, options: AnalysisOptions) -> dict:
+        """The texts the lexicon's answer sends on to the LLM (routing.needs_llm)."""
+        threshold = options.min_confidence if options.min_confidence is not None else 0.0
+        return {
+            key: text
+            for key, text in texts.items()
+            if not isinstance(answer := first.answers.get(key), Analysis) or needs_llm(answer.sentiment, threshold)
+        }
+
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return llm_summary_writer(self._parts, deadline)
+
+    def quote(self, texts: Mapping, options: AnalysisOptions) -> LlmShare:
+        """The lexicon runs on every text here as it will in the run (~10,000 a second), so the
+        quote counts exactly the items the router will send, not an average share."""
+        if not self._with_llm or not texts:
+            return LlmShare()
+        first = self._lexicon.analyse("", texts, options)
+        return llm_share(self._parts, self._unsure(texts, first, options), options)

@@ -14,7 +14,7 @@ returned as unresolved with a reason, for the caller's fallback policy.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -24,24 +24,23 @@ from pydantic import ValidationError
 
 from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.llm.breaker import HALF_OPEN, OPEN, CircuitBreaker
-from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE, LlmOutcome
+from reviewpulse.analysis.llm.estimate import estimate_request, request_groups
+from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED, INVALID_ANSWER, UNAVAILABLE, LlmOutcome
 from reviewpulse.analysis.llm.pacing import RequestPacer, retry_after_seconds
 from reviewpulse.analysis.llm.prompt import (
     REPORT_PROMPT,
     BatchReport,
     SentimentBatch,
     batch_messages,
-    looks_like_instructions,
     report_format,
     sentiment_format,
     to_analysis,
 )
+from reviewpulse.analysis.llm.spend import SpendGate
 from reviewpulse.observability import failure_fields, logger
 
 # Answers a request may get (the first included) before its remaining ids count as unanswered.
 MAX_ATTEMPTS = 3
-# Keeps one request well inside a small model's context window whatever the texts' lengths.
-MAX_REQUEST_CHARS = 40_000
 
 
 class _Truncated(Exception):
@@ -126,10 +125,13 @@ class LlmEngine:
         themes: bool = False,
         *,
         deadline: float | None = None,
+        spend: SpendGate | None = None,
     ) -> LlmOutcome:
         """Analyse texts given by key (keys are the caller's; they never reach the model). No
         request starts, and no retry waits, past `deadline` (this clock's seconds): what is left
-        then is unresolved, so the caller can finish inside its own time limit."""
+        then is unresolved, so the caller can finish inside its own time limit. With `spend`, every
+        request is reserved against the budgets first and settled after; a request the budgets
+        have no room for is not sent, and its texts are unresolved as BUDGET_EXHAUSTED."""
         outcome = LlmOutcome()
         if not texts:
             return outcome
@@ -140,8 +142,8 @@ class LlmEngine:
             self.breaker.failed()
             outcome.unresolved.update(dict.fromkeys(texts, UNAVAILABLE))
             return outcome
-        groups = list(_groups(texts, self._items_per_request))
-        job = _Job(client, aspects, themes, outcome, deadline)
+        groups = list(request_groups(texts, self._items_per_request))
+        job = _Job(client, aspects, themes, outcome, deadline, spend)
         if self.breaker.state == HALF_OPEN:
             # One trial request decides whether the LLM is back; the rest wait for its answer
             # instead of being turned away while it is out.
@@ -179,14 +181,22 @@ class LlmEngine:
             attempts_left -= 1
             local = {str(n): key for n, key in enumerate(pending, start=1)}
             messages = batch_messages([(n, pending[key]) for n, key in local.items()], job.aspects, job.themes)
+            reservation = None
+            if job.spend is not None:
+                reservation = job.spend.reserve(estimate_request(list(pending.values()), job.aspects, job.themes))
+                if reservation is None:
+                    reason = BUDGET_EXHAUSTED
+                    break
             try:
                 completion = self._guarded_create(job.client, messages, sentiment_format(), job.deadline)
             except _Refused:
+                self._settle(job, reservation, None)
                 if len(pending) > 1:
                     # One text may be what the provider refuses: halve until it stands alone.
                     self._halves(job, pending, attempts_left + 1)
                     return
                 break
+            self._settle(job, reservation, completion)
             if completion is None:
                 reason = UNAVAILABLE
                 break
@@ -207,6 +217,12 @@ class LlmEngine:
                 job.outcome.analyses[key] = to_analysis(verdict, pending.pop(key), job.aspects, job.themes)
         for key in pending:
             job.outcome.unresolved[key] = reason
+
+    @staticmethod
+    def _settle(job: _Job, reservation, completion) -> None:
+        """What a reserved request cost: its reported usage, or nothing when it got no answer."""
+        if job.spend is not None and reservation is not None:
+            job.spend.settle(reservation, *(_token_counts(completion) if completion is not None else (0, 0)))
 
     def _halves(self, job: _Job, pending: dict[str, str], attempts_left: int) -> None:
         keys = list(pending)
@@ -309,24 +325,7 @@ class _Job:
     themes: bool
     outcome: LlmOutcome
     deadline: float | None
-
-
-def _groups(texts: dict[str, str], size: int) -> Iterator[dict[str, str]]:
-    """Requests of at most `size` texts and MAX_REQUEST_CHARS characters; a text that reads like
-    instructions to the model goes alone, so it can influence no other text's result."""
-    group: dict[str, str] = {}
-    chars = 0
-    for key, text in texts.items():
-        if looks_like_instructions(text):
-            yield {key: text}
-            continue
-        if group and (len(group) >= size or chars + len(text) > MAX_REQUEST_CHARS):
-            yield group
-            group, chars = {}, 0
-        group[key] = text
-        chars += len(text)
-    if group:
-        yield group
+    spend: SpendGate | None = None
 
 
 def _exact(answer: SentimentBatch, sent: dict[str, str]) -> dict:

@@ -1,0 +1,94 @@
+"""What LLM requests will cost before they are sent: the quote of a task, the reservation of one
+request against a budget.
+
+No tokenizer: tiktoken downloads its encodings at first use, which a Lambda function without
+internet access (and this project's machines) cannot do, and shipping them would add megabytes
+per model to the layer while still being wrong for any non-OpenAI endpoint. Tokens are estimated
+from characters instead, with ratios calibrated on the usage the server reports
+(`make bench BENCH=quote` prints the estimate next to the reported usage):
+
+- a request's fixed part (system prompt, response schema, message framing) is a constant number
+  of tokens, measured once per prompt version;
+- the JSON the texts travel in is a few tokens per item;
+- review prose is about CHARS_PER_TOKEN characters a token (OpenAI's own rule of thumb for English
+  is four);
+- an answer is a fixed number of tokens per item, plus some per aspect and for themes.
+
+The engine groups texts into requests here too (request_groups), so a quote counts exactly the
+requests that will be sent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from reviewpulse.analysis.llm.prompt import looks_like_instructions
+
+# Keeps one request well inside a small model's context window whatever the texts' lengths.
+MAX_REQUEST_CHARS = 40_000
+
+# Calibrated on the usage the fake server (tools/reviewpulse_tools/doubles/fake_openai.py, a BPE-like
+# count) reports for the sample reviews, PROMPT_VERSION 2026-11-22.1; re-measure them against a
+# real provider with `make bench BENCH=quote` (README, "Quotes and budgets").
+REQUEST_OVERHEAD_TOKENS = 874  # system prompt + response schema + two messages' framing
+ITEM_OVERHEAD_TOKENS = 6  # {"id":"12","text":"…"}, between items
+CHARS_PER_TOKEN = 3.9
+OUTPUT_OVERHEAD_TOKENS = 4  # {"items":[ … ]}
+OUTPUT_TOKENS_PER_ITEM = 46  # id, label, score, confidence, language, empty lists
+OUTPUT_TOKENS_PER_ASPECT = 20  # aspect, label and a short evidence quote
+OUTPUT_TOKENS_FOR_THEMES = 3  # the fake names few themes; a real model more (up to three)
+
+
+@dataclass(frozen=True)
+class TokenEstimate:
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def __add__(self, other: TokenEstimate) -> TokenEstimate:
+        return TokenEstimate(
+            self.requests + other.requests,
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+        )
+
+
+def request_groups(texts: Mapping[str, str], size: int) -> Iterator[dict[str, str]]:
+    """Requests of at most `size` texts and MAX_REQUEST_CHARS characters; a text that reads like
+    instructions to the model goes alone, so it can influence no other text's result."""
+    group: dict[str, str] = {}
+    chars = 0
+    for key, text in texts.items():
+        if looks_like_instructions(text):
+            yield {key: text}
+            continue
+        if group and (len(group) >= size or chars + len(text) > MAX_REQUEST_CHARS):
+            yield group
+            group, chars = {}, 0
+        group[key] = text
+        chars += len(text)
+    if group:
+        yield group
+
+
+def estimate_request(texts: Sequence[str], aspects: Sequence[str], themes: bool) -> TokenEstimate:
+    """One sentiment request of these texts (its answer included)."""
+    text_tokens = sum(math.ceil(len(text) / CHARS_PER_TOKEN) for text in texts)
+    aspect_tokens = sum(math.ceil(len(aspect) / CHARS_PER_TOKEN) + 2 for aspect in aspects)
+    input_tokens = REQUEST_OVERHEAD_TOKENS + aspect_tokens + len(texts) * ITEM_OVERHEAD_TOKENS + text_tokens
+    per_item = (
+        OUTPUT_TOKENS_PER_ITEM + OUTPUT_TOKENS_PER_ASPECT * len(aspects) + (OUTPUT_TOKENS_FOR_THEMES if themes else 0)
+    )
+    return TokenEstimate(1, input_tokens, OUTPUT_OVERHEAD_TOKENS + per_item * len(texts))
+
+
+def estimate_texts(
+    texts: Mapping[str, str], aspects: Sequence[str], themes: bool, *, items_per_request: int
+) -> TokenEstimate:
+    """Every request the engine would send for these texts, as it groups them."""
+    total = TokenEstimate()
+    for group in request_groups(texts, items_per_request):
+        total = total + estimate_request(list(group.values()), aspects, themes)
+    return total
