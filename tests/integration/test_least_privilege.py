@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from reviewpulse.aws import add_api_call_listener, remove_api_call_listener, reset_clients
 from reviewpulse.settings import get_settings
+from reviewpulse.wiring import budget_repository
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 from tests.integration.helpers import NEGATIVE, POSITIVE, Unavailable, results_of, upload
@@ -124,6 +125,20 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     upload(client, "compared.txt", llm_file, options={"compare_to": batch_id, "report": True})
     assert client.call("POST", "/v1/tasks", {"text": POSITIVE[0], "options": {"compare_to": batch_id}}).status == 202
     poller.drain()
+    # A quoted batch, started; a batch paused by the tenant's spent monthly budget, resumed once
+    # the budget is raised (the budget is set by the CLI's code, outside any function)
+    quoted = upload(client, "quoted.txt", llm_file, options={**llm_options, "quote_only": True})
+    poller.drain()
+    assert client.call("POST", f"/v1/tasks/{quoted}/start").status == 200
+    poller.drain()
+    budget_repository().set_monthly("acme", 0.000001)
+    paused = upload(client, "paused.txt", b"Fine.\nGood.\n", options={"engine": "llm", "on_budget_exhausted": "pause"})
+    poller.drain()
+    assert client.call("GET", f"/v1/tasks/{paused}").json()["status"] == "paused"
+    budget_repository().set_monthly("acme", 100.0)
+    assert client.call("POST", f"/v1/tasks/{paused}/resume").status == 200
+    poller.drain()
+    assert client.call("GET", f"/v1/tasks/{paused}").json()["status"] == "ready"
     runner.module("AnalyzeFunction").analyzer = Unavailable()
     failing = upload(client, "f.txt", POSITIVE[1].encode())
     poller.drain()
@@ -155,7 +170,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     template = load_template()
     names = {
         stack.ref(logical): logical
-        for logical in ("TasksTable", "KeysTable", "IdempotencyTable", "ResultCacheTable", "DataBucket")
+        for logical in ("TasksTable", "KeysTable", "IdempotencyTable", "ResultCacheTable", "BudgetsTable", "DataBucket")
     }
     queues = {stack.ref(q): q for q in ("WorkQueue", "LlmWorkQueue", "FinalizeQueue", "IngestQueue")}
     names[stack.ref("CursorSigningSecret")] = "CursorSigningSecret"
@@ -200,12 +215,17 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "FinalizeFunction",
         "DeadLetterFunction",
         "DeleteTaskFunction",
+        "StartTaskFunction",
+        "ResumeTaskFunction",
     }
     # And exactly the two functions that page read the cursor signing secret (checked above)
     readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}
     assert readers == {"GetResultsFunction", "ListTasksFunction"}
     # And the LLM analyzer both read and wrote the result cache, whose calls were checked above
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+    # And the budget's reservations and the parked chunks were exercised (and checked above)
+    assert seen["LlmAnalyzeFunction"] >= {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:PutObject"}
+    assert seen["ResumeTaskFunction"] >= {"s3:ListObjectsV2", "s3:GetObject", "s3:DeleteObject", "sqs:SendMessageBatch"}
 
 
 def required(service, operation, params, names, queues):

@@ -45,6 +45,8 @@ LLM = {"engine": "llm"}
 
 # The insight options a task keeps when none are asked for.
 NO_INSIGHT_OPTIONS = {"group_by": [], "time_field": None, "time_bucket": None, "compare_to": None}
+# ... and the spending options it keeps when none are asked for.
+NO_BUDGET_OPTIONS = {"quote_only": False, "max_cost_usd": None, "on_budget_exhausted": "lexicon"}
 
 
 def lines(texts: list[str]) -> bytes:
@@ -144,6 +146,7 @@ def test_an_llm_batch_with_aspects_and_a_report_comes_back_row_for_row(client, p
         "report": True,
         "min_confidence": None,
         **NO_INSIGHT_OPTIONS,
+        **NO_BUDGET_OPTIONS,
     }
     assert_labelled_by_the_llm(results, TEXTS)
     assert task["answered_by"] == {"llm": 10} and task["notes"] == []
@@ -404,6 +407,7 @@ def test_twenty_distinct_aspects_are_accepted(client, llm):
         "report": False,
         "min_confidence": None,
         **NO_INSIGHT_OPTIONS,
+        **NO_BUDGET_OPTIONS,
     }
 
 

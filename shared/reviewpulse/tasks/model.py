@@ -98,6 +98,7 @@ class Task(BaseModel):
     spend_settled_micros: int = 0
     spend_committed_micros: int = 0
     paused_reason: str | None = None
+    paused_needs_micros: int = 0  # the LLM request a budget refused: the room a resume waits for
     summary: Summary | None = None
     report: Report | None = None
     error: TaskError | None = None

@@ -265,18 +265,21 @@ class TaskRepository:
         """quoted → queued (back in the sweeper's index); None if the task is not quoted."""
         return self._move(tenant, task_id, TaskStatus.QUOTED, TaskStatus.QUEUED)
 
-    def mark_paused(self, tenant: str, task_id: str, reason: str) -> Task | None:
-        """queued or processing → paused, with why; None if it was not running (or already paused).
-        A paused task leaves the sweeper's index: it waits for a budget, not for a worker."""
+    def mark_paused(self, tenant: str, task_id: str, reason: str, *, needed_micros: int = 0) -> Task | None:
+        """queued or processing → paused, with why and the cost of the request a budget refused;
+        None if it was not running (or already paused). A paused task leaves the sweeper's index:
+        it waits for a budget, not for a worker."""
         return self._update(
             tenant,
             task_id,
-            "SET #s = :paused, tenant_status = :ts, paused_reason = :why, updated_at = :now REMOVE active_shard",
+            "SET #s = :paused, tenant_status = :ts, paused_reason = :why, paused_needs_micros = :needs, "
+            "updated_at = :now REMOVE active_shard",
             condition="#s IN (:queued, :processing)",
             values={
                 ":paused": TaskStatus.PAUSED.value,
                 ":ts": f"{tenant}#{TaskStatus.PAUSED.value}",
                 ":why": reason,
+                ":needs": needed_micros,
                 ":now": now().isoformat(),
                 ":queued": TaskStatus.QUEUED.value,
                 ":processing": TaskStatus.PROCESSING.value,

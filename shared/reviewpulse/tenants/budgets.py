@@ -106,9 +106,9 @@ class BudgetRepository:
                 ":change": {"N": str(spent_micros - reserved_micros)},
                 ":spent": {"N": str(spent_micros)},
             },
-            ReturnValues="UPDATED_NEW",
+            ReturnValues="ALL_NEW",
         )
-        return int(response["Attributes"]["settled_micros"]["N"])
+        return int(response["Attributes"].get("settled_micros", {}).get("N", 0))
 
     def _get(self, tenant: str, period: str) -> dict[str, Any] | None:
         response = self._ddb.get_item(

@@ -154,7 +154,7 @@ def process_chunk(
         return ChunkOutcome(counted=False, processed=0, failed=0, completed=False)
     if task.status is TaskStatus.PAUSED and budgets is not None:
         # Its budget is spent: the chunk waits for the resume without asking the LLM first.
-        return _park(message, task.paused_reason or "the task is paused", tasks, budgets)
+        return _park(message, task.paused_reason or "the task is paused", 0, tasks, budgets)
     engine = engine_for(task.options, parts)
     spend = None
     if budgets is not None and engine.spends_tokens:
@@ -172,7 +172,8 @@ def process_chunk(
         # on_budget_exhausted pause: nothing of this chunk counts now. Answers already paid for
         # are in the result cache, so the resumed chunk does not pay for them again.
         exhausted = spend.exhausted if spend is not None else None
-        return _park(message, f"{exhausted or 'a budget'} has no room left for more LLM requests", tasks, budgets)
+        reason = f"{exhausted or 'a budget'} has no room left for more LLM requests"
+        return _park(message, reason, spend.refused_micros if spend is not None else 0, tasks, budgets)
     outcome = store_and_count(
         message,
         results,
@@ -202,10 +203,13 @@ def process_chunk(
     return outcome
 
 
-def _park(message: WorkMessage, reason: str, tasks: TaskRepository, budgets: Budgets) -> ChunkOutcome:
-    """Keep the chunk for POST .../resume and pause its task (again: a resume may have come between)."""
+def _park(
+    message: WorkMessage, reason: str, needed_micros: int, tasks: TaskRepository, budgets: Budgets
+) -> ChunkOutcome:
+    """Keep the chunk for POST .../resume and pause its task (again: a resume may have come
+    between); `needed_micros` is the request a budget refused, the room a resume waits for."""
     budgets.paused_chunks.park(message.tenant, message.task_id, message.chunk, message.body())
-    paused = tasks.mark_paused(message.tenant, message.task_id, reason)
+    paused = tasks.mark_paused(message.tenant, message.task_id, reason, needed_micros=needed_micros)
     if paused is not None:
         metrics.add_metric(name="TasksPaused", unit=MetricUnit.Count, value=1)
         logger.warning("task paused: budget exhausted", extra={"tenant": message.tenant, "task_id": message.task_id})

@@ -38,14 +38,16 @@ def resume_task(
         if max_cost_usd <= task.spend_settled_micros / 1_000_000:
             raise BudgetStillExhausted("max_cost_usd must be more than the task has spent already")
         tasks.raise_budget(task.tenant, task.task_id, max_cost_usd)
+    # Room for at least the request a budget refused, so that the task does not pause again at once.
+    needs = max(1, task.paused_needs_micros)
     limit = max_cost_usd if max_cost_usd is not None else task.options.max_cost_usd
-    if limit is not None and to_micros(limit) <= task.spend_committed_micros:
+    if limit is not None and to_micros(limit) - task.spend_committed_micros < needs:
         raise BudgetStillExhausted(
             f"the task has spent {task.spend_settled_micros / 1_000_000:.6f} of its max_cost_usd {limit}; "
             "resume with a higher max_cost_usd"
         )
     month = budgets.month(task.tenant, month_of(now()))
-    if month.limit_micros is not None and month.committed_micros >= month.limit_micros:
+    if month.limit_micros is not None and month.limit_micros - month.committed_micros < needs:
         raise BudgetStillExhausted(
             f"the tenant's monthly budget for {month.month} is spent; raise it (reviewpulse tenants budget) "
             "or resume next month"

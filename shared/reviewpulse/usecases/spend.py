@@ -55,6 +55,7 @@ class TaskSpend:
         self._clock = clock
         self._lock = threading.Lock()
         self.exhausted: str | None = None  # which budget refused a request, once one has
+        self.refused_micros = 0  # the largest request it refused: the room a resume needs
 
     @cached_property
     def _monthly_limit(self) -> int | None:
@@ -65,11 +66,11 @@ class TaskSpend:
         micros = to_micros(self._prices.cost_usd(estimate.input_tokens, estimate.output_tokens))
         month = month_of(self._clock())
         if not self._tasks.reserve_spend(self._tenant, self._task_id, micros, limit_micros=self._task_limit):
-            return self._refused(TASK_BUDGET)
+            return self._refused(TASK_BUDGET, micros)
         if not self._budgets.reserve(self._tenant, month, micros, limit_micros=self._monthly_limit):
             # Give the task's reservation back: this request is not sent.
             self._tasks.settle_spend(self._tenant, self._task_id, reserved_micros=micros, spent_micros=0)
-            return self._refused(MONTHLY_BUDGET)
+            return self._refused(MONTHLY_BUDGET, micros)
         return Reservation(micros, month)
 
     def settle(self, reservation: Reservation, input_tokens: int, output_tokens: int) -> None:
@@ -85,8 +86,9 @@ class TaskSpend:
             if percent >= ALERT_PERCENT:
                 logger.warning("tenant near its monthly budget", extra={"tenant": self._tenant, "percent": percent})
 
-    def _refused(self, budget: str) -> None:
+    def _refused(self, budget: str, micros: int) -> None:
         with self._lock:
             self.exhausted = self.exhausted or budget
+            self.refused_micros = max(self.refused_micros, micros)
         logger.info("LLM request refused by a budget", extra={"tenant": self._tenant, "budget": budget})
         return None
