@@ -3,7 +3,9 @@
     reviewpulse analyze FILE [--out results.csv|.jsonl]   analyse a file, with a progress bar
     reviewpulse analyze --text "…"                        analyse one text
     reviewpulse status TASK_ID | results TASK_ID | tasks
+    reviewpulse analyze FILE --quote [--yes]              show what the run will cost, then start it
     reviewpulse keys create|list|revoke --tenant NAME (--stack S | --table T | --local)
+    reviewpulse tenants budget --tenant NAME [--usd N] (--stack S | --table T | --local)
     reviewpulse dev [--port 3000]                        run the local stack in the foreground
     reviewpulse invoke FunctionLogicalId --event events/x.json   like `sam local invoke`
 
@@ -28,8 +30,20 @@ from reviewpulse.analysis.engine_names import ENGINE_NAMES
 
 from reviewpulse_tools.cli.client import ApiClient, ApiError
 from reviewpulse_tools.cli.keys import KeyAdminError, create_key, list_keys, resolve_target, revoke_key, session_for
+from reviewpulse_tools.cli.spending import (
+    SpendingUsageError,
+    add_quote_arguments,
+    add_resume_command,
+    add_tenant_commands,
+    confirm_quote,
+    resume_command,
+    spending_options,
+    tenants_command,
+)
 
 TERMINAL = ("ready", "error", "cancelled")
+# Statuses a task waits in for its owner: `analyze` stops waiting and says how to go on.
+WAITING = ("quoted", "paused")
 FORMATS_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
 
 
@@ -64,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--time-field", help="a date column for the insights over time")
     analyze.add_argument("--no-progress", action="store_true")
     analyze.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the task")
+    add_quote_arguments(analyze)
 
     status = with_api(commands.add_parser("status", help="a task's status, progress and summary"))
     status.add_argument("task_id")
@@ -76,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="where to save it (default: <task_id>-report.html)")
     report.add_argument("--open", action="store_true", help="open it in the default browser")
     tasks = with_api(commands.add_parser("tasks", help="your tasks, newest first"))
-    tasks.add_argument("--status", choices=["accepted", "queued", "processing", "ready", "error", "cancelled"])
+    tasks.add_argument(
+        "--status",
+        choices=["accepted", "queued", "processing", "quoted", "paused", "ready", "error", "cancelled"],
+    )
     tasks.add_argument("--limit", type=int, default=20)
 
     keys = commands.add_parser("keys", help="manage tenants' API keys").add_subparsers(dest="action", required=True)
@@ -96,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--region")
         if action == "revoke":
             sub.add_argument("--key-id", required=True, help="the key id printed by `keys create` (a prefix will do)")
+
+    add_tenant_commands(commands)
+    add_resume_command(with_api(commands.add_parser("resume", help="continue a task a budget paused")))
 
     dev = commands.add_parser("dev", help="run the local stack in the foreground")
     dev.add_argument("--host", default="127.0.0.1")
@@ -127,17 +148,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "keys":
             return _keys(args)
+        if args.command == "tenants":
+            return tenants_command(args)
         if args.command == "dev":
             return _dev(args)
         if args.command == "invoke":
             return _invoke(args)
         client = _client(args)
         try:
-            commands = {"analyze": _analyze, "status": _status, "results": _results, "report": _report, "tasks": _tasks}
+            commands = {
+                "analyze": _analyze,
+                "status": _status,
+                "results": _results,
+                "report": _report,
+                "tasks": _tasks,
+                "resume": resume_command,
+            }
             return commands[args.command](client, args)
         finally:
             client.close()
-    except (ApiError, UsageError, KeyAdminError) as exc:
+    except (ApiError, UsageError, KeyAdminError, SpendingUsageError) as exc:
         print(f"reviewpulse: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, ApiError) else 2
     except (ClientError, BotoCoreError) as exc:
@@ -199,7 +229,22 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
         task_id = created["task"]["task_id"]
         client.upload(created["upload"], args.file.name, content)
     print(f"task {task_id}: uploaded {args.file.name} ({args.file.stat().st_size:,} bytes)", file=sys.stderr)
-    task = _wait(client, task_id, total_hint=None, show=not args.no_progress, timeout=args.timeout)
+    if args.quote:
+        quoted = _wait(client, task_id, total_hint=None, show=False, timeout=args.timeout, until=("quoted", *TERMINAL))
+        if quoted["status"] != "quoted":
+            error = quoted.get("error") or {}
+            raise ApiError(f"task {task_id} ended in {quoted['status']}: {error.get('detail')} ({error.get('code')})")
+        if not confirm_quote(quoted, yes=args.yes):
+            print(f"task {task_id} stays quoted: start it with POST /v1/tasks/{task_id}/start", file=sys.stderr)
+            return 0
+        client.start(task_id)
+    task = _wait(
+        client, task_id, total_hint=None, show=not args.no_progress, timeout=args.timeout, until=(*WAITING, *TERMINAL)
+    )
+    if task["status"] == "paused":
+        raise ApiError(
+            f"task {task_id} is paused: {task.get('paused_reason')}; continue it with `reviewpulse resume {task_id}`"
+        )
     if task["status"] != "ready":
         error = task.get("error") or {}
         raise ApiError(f"task {task_id} ended in {task['status']}: {error.get('detail')} ({error.get('code')})")
@@ -210,7 +255,15 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
     return 0
 
 
-def _wait(client: ApiClient, task_id: str, *, total_hint: int | None, show: bool, timeout: float) -> dict[str, Any]:
+def _wait(
+    client: ApiClient,
+    task_id: str,
+    *,
+    total_hint: int | None,
+    show: bool,
+    timeout: float,
+    until: tuple[str, ...] = TERMINAL,
+) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     deadline = time.monotonic() + timeout
@@ -234,7 +287,7 @@ def _wait(client: ApiClient, task_id: str, *, total_hint: int | None, show: bool
                 completed=counts["processed"] + counts["failed"],
                 description=task["status"],
             )
-            if task["status"] in TERMINAL:
+            if task["status"] in until:
                 return task
             if time.monotonic() > deadline:
                 raise ApiError(f"task {task_id} is still {task['status']} after {timeout:.0f} s")
@@ -327,7 +380,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         options["group_by"] = [column.strip() for column in args.group_by.split(",") if column.strip()]
     if args.time_field:
         options["time_field"] = args.time_field
-    return options
+    return {**options, **spending_options(args)}
 
 
 def _print_summary(task: dict[str, Any]) -> None:
