@@ -7,16 +7,19 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import boto3
 import pytest
 from reviewpulse.analysis.llm.estimate import TokenEstimate
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.clock import now
 from reviewpulse.storage.layout import paused_prefix
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
-from reviewpulse.tenants.budgets import to_micros
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.budgets import BudgetRepository, to_micros
 from reviewpulse.usecases.spend import TaskSpend
 from reviewpulse.usecases.sweep import sweep
 from reviewpulse.wiring import budget_repository, task_repository
+from reviewpulse_tools.bench.spending import ItemAtomic
 
 from tests.integration import test_llm_pipeline
 from tests.integration.helpers import results_of, upload
@@ -233,7 +236,11 @@ def test_a_task_paused_by_its_own_budget_resumes_with_a_higher_one(client, polle
 def test_concurrent_reservations_never_overshoot_by_more_than_the_requests_in_flight(stack):
     # Given a task with a tiny budget, a tenant with none, and 8 workers sharing its spend gate,
     # each request costing 20% more than its estimate (the estimate is not exact)
-    tasks, budgets = task_repository(), budget_repository()
+    # (DynamoDB applies each conditional ADD atomically; moto's tables do not against other
+    # threads, so the client serializes calls as DynamoDB serializes updates of one item.)
+    dynamodb = ItemAtomic(boto3.client("dynamodb"))
+    tasks = TaskRepository(stack.ref("TasksTable"), dynamodb)
+    budgets = BudgetRepository(stack.ref("BudgetsTable"), dynamodb)
     task = Task.new("acme", TaskType.BATCH, TaskStatus.PROCESSING, ttl_days=1)
     assert tasks.create(task)
     estimate = TokenEstimate(1, 1_000, 200)

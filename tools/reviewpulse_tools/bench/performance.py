@@ -509,12 +509,14 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "quote", "budget")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights (default: all)")
+    parser.add_argument(
+        "which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights, quote, budget (default: all)"
+    )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -532,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
                 "llm": _bench_llm,
                 "lexicon": bench_lexicon,
                 "insights": _bench_insights,
+                "quote": _bench_quote,
+                "budget": _bench_budget,
             }[args.one]()
         print(json.dumps(figures))
         return 0
@@ -576,6 +580,14 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.insights import report as insights_report
 
         print(insights_report(results["insights"]))
+    if "quote" in results:
+        from reviewpulse_tools.bench.spending import report_quote
+
+        print(report_quote(results["quote"]))
+    if "budget" in results:
+        from reviewpulse_tools.bench.spending import report_budget
+
+        print(report_budget(results["budget"]))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
@@ -586,6 +598,18 @@ def _bench_insights() -> dict:
     from reviewpulse_tools.bench.insights import bench_finalize, bench_flat, bench_footprint
 
     return {"footprint": bench_footprint(), "flat": bench_flat(), "finalize": bench_finalize(100_000)}
+
+
+def _bench_quote() -> dict:
+    from reviewpulse_tools.bench.spending import bench_quote
+
+    return bench_quote()
+
+
+def _bench_budget() -> dict:
+    from reviewpulse_tools.bench.spending import bench_budget
+
+    return bench_budget()
 
 
 def _bench_llm() -> dict:
