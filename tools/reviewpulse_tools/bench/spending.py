@@ -36,7 +36,8 @@ def _held_out_texts(count: int) -> tuple[str, list[str]]:
     from reviewpulse_tools.bench.labelled_data import load_sets
 
     sets = [s for s in load_sets() if s.name in ("vader/amazon", "vader/tweets", "uci/yelp")]
-    texts = [text for s in sets for text in s.texts]
+    # Round robin, so that each set has its share of the first `count`.
+    texts = [text for group in zip(*(s.texts for s in sets), strict=False) for text in group]
     if len(texts) < count:
         return "", []
     return "+".join(s.name for s in sets), texts[:count]
@@ -297,11 +298,11 @@ def _deviation(pair) -> str:
 def report_quote(figures: dict) -> str:
     lines = [
         "quote accuracy (quoted vs reported by the server; + = quote above the usage)",
-        f"  {'workload':<46} {'items':>6} {'to LLM':>7} {'requests':>12} {'input tok':>10} {'output tok':>10} {'cost':>8}",
+        f"  {'workload':<52} {'items':>6} {'to LLM':>7} {'requests':>12} {'input tok':>10} {'output tok':>10} {'cost':>8}",
     ]
     for run in figures["runs"]:
         lines.append(
-            f"  {run['workload']:<46} {run['items']:>6} {run['llm_items']:>4}/{run['llm_answered']:<3}"
+            f"  {run['workload']:<52} {run['items']:>6} {run['llm_items']:>4}/{run['llm_answered']:<3}"
             f" {run['requests'][0]:>5}/{run['requests'][1]:<5} {_deviation(run['input_tokens']):>10}"
             f" {_deviation(run['output_tokens']):>10} {_deviation(run['cost_usd']):>8}"
         )
