@@ -18,8 +18,9 @@ from typing import Any
 
 import boto3
 import pytest
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.tenants.keys import KeyRepository
-from reviewpulse.wiring import budget_repository, task_repository
 from reviewpulse_tools.local.apigateway import ApiGateway, ApiResponse, UsagePlanThrottle
 from reviewpulse_tools.local.sqs import QueuePoller
 
@@ -73,7 +74,8 @@ class World:
         """A task its budget paused, waiting for room for a request of $0.001."""
         body = {"text": "Lovely shoes", "options": {"on_budget_exhausted": "pause", **options}}
         task_id = self.client.call("POST", "/v1/tasks", body).json()["task_id"]
-        assert task_repository().mark_paused("acme", task_id, "a budget ran out", needed_micros=1_000)
+        tasks = TaskRepository(self.stack.ref("TasksTable"), boto3.client("dynamodb"))
+        assert tasks.mark_paused("acme", task_id, "a budget ran out", needed_micros=1_000)
         return task_id
 
     def with_key(self, key: str | None) -> Client:
@@ -391,7 +393,7 @@ def _resume_before_upload(w: World) -> ApiResponse:
 
 
 def _resume_with_the_month_spent(w: World) -> ApiResponse:
-    budget_repository().set_monthly("acme", 0.0001)
+    BudgetRepository(w.stack.ref("BudgetsTable"), boto3.client("dynamodb")).set_monthly("acme", 0.0001)
     return w.client.call("POST", f"/v1/tasks/{w.paused_task()}/resume")
 
 

@@ -13,10 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from reviewpulse.aws import add_api_call_listener, remove_api_call_listener, reset_clients
 from reviewpulse.settings import get_settings
-from reviewpulse.wiring import budget_repository
+from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 from tests.integration.helpers import NEGATIVE, POSITIVE, Unavailable, results_of, upload
@@ -131,11 +132,11 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     poller.drain()
     assert client.call("POST", f"/v1/tasks/{quoted}/start").status == 200
     poller.drain()
-    budget_repository().set_monthly("acme", 0.000001)
+    BudgetRepository(stack.ref("BudgetsTable"), boto3.client("dynamodb")).set_monthly("acme", 0.000001)
     paused = upload(client, "paused.txt", b"Fine.\nGood.\n", options={"engine": "llm", "on_budget_exhausted": "pause"})
     poller.drain()
     assert client.call("GET", f"/v1/tasks/{paused}").json()["status"] == "paused"
-    budget_repository().set_monthly("acme", 100.0)
+    BudgetRepository(stack.ref("BudgetsTable"), boto3.client("dynamodb")).set_monthly("acme", 100.0)
     assert client.call("POST", f"/v1/tasks/{paused}/resume").status == 200
     poller.drain()
     assert client.call("GET", f"/v1/tasks/{paused}").json()["status"] == "ready"

@@ -18,7 +18,7 @@ from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.budgets import BudgetRepository, to_micros
 from reviewpulse.usecases.spend import TaskSpend
 from reviewpulse.usecases.sweep import sweep
-from reviewpulse.wiring import budget_repository, task_repository
+from reviewpulse.wiring import task_repository
 from reviewpulse_tools.bench.spending import ItemAtomic
 
 from tests.integration import test_llm_pipeline
@@ -167,11 +167,14 @@ def test_when_the_task_budget_runs_out_the_lexicon_answers_the_rest_and_says_so(
 
 
 def test_a_paused_task_waits_for_its_budget_and_resumes_without_losing_or_repeating_an_item(
-    client, poller, llm, s3, bucket, stack
+    client, poller, llm, configure, s3, bucket, stack
 ):
-    # Given a tenant whose monthly budget covers about one request, and a batch that pauses
-    budgets = budget_repository()
-    budgets.set_monthly("acme", 1.5 * one_request_usd(TEXTS[:CHUNK_ITEMS]))
+    # Given two requests per chunk, a tenant whose monthly budget covers about one and a half of
+    # them (so a chunk is cut part-way: one of its requests paid, the other refused), and a batch
+    # that pauses
+    configure(LLM_ITEMS_PER_REQUEST="2")
+    budgets = BudgetRepository(stack.ref("BudgetsTable"), boto3.client("dynamodb"))
+    budgets.set_monthly("acme", 1.5 * one_request_usd(TEXTS[:2]))
     task_id = upload(client, "paused.txt", lines(TEXTS), options={**LLM, "on_budget_exhausted": "pause"})
 
     # When the pipeline runs
@@ -205,7 +208,8 @@ def test_a_paused_task_waits_for_its_budget_and_resumes_without_losing_or_repeat
     assert resumed.status == 200 and resumed.json()["status"] == "processing", resumed.body
     poller.drain()
 
-    # Then it finishes with every row once, all by the LLM, and no text was paid for twice
+    # Then it finishes with every row once, all by the LLM, and no text was paid for twice: the
+    # answers paid for in the chunk cut part-way came from the result cache
     task = task_of(client, task_id)
     results = results_of(client, task_id)
     assert_every_row_once(task, results, len(TEXTS))
