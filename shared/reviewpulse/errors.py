@@ -36,6 +36,10 @@ class InvalidCursor(ReviewPulseError):
     code, status, title = "invalid-cursor", 400, "Cursor is not valid"
 
 
+class InvalidFields(ReviewPulseError):
+    code, status, title = "invalid-fields", 400, "Unknown fields"
+
+
 class TooLarge(ReviewPulseError):
     code, status, title = "too-large", 413, "Content too large"
 
@@ -54,6 +58,12 @@ class NotReady(ReviewPulseError):
 
 class EngineUnavailable(ReviewPulseError):
     code, status, title = "engine-unavailable", 400, "Analysis engine not available"
+
+
+class RedactionRequired(ReviewPulseError):
+    """options.redact_pii false where the deployment does not allow unredacted texts to an LLM."""
+
+    code, status, title = "redaction-required", 400, "Personal data must be redacted"
 
 
 class ColumnNotFound(ReviewPulseError):

@@ -77,6 +77,9 @@ class Settings(BaseModel):
     llm_breaker_failures: int = Field(default=3, ge=1)
     llm_breaker_reset_seconds: float = Field(default=60.0, gt=0)
     llm_fallback: Literal["lexicon", "fail"] = "lexicon"
+    # Personal data is redacted from every text sent to an LLM; only a deployment that sets this
+    # lets a task ask for options.redact_pii false (AllowUnredactedLlm).
+    allow_unredacted_llm: bool = False
     # US dollars per million tokens, for the estimated cost shown on a task.
     llm_input_price_per_million: float = Field(default=0.15, ge=0)
     llm_output_price_per_million: float = Field(default=0.60, ge=0)

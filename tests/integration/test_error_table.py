@@ -208,6 +208,12 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("batch, llm", _post(BATCH, {"filename": "a.csv", "options": {"engine": "llm"}})),
             ("batch, llm, report", _post(BATCH, {"filename": "a.csv", "options": {"engine": "llm", "report": True}})),
         ],
+        "redaction-required": [
+            ("text, lexicon", _post(TEXT, {"text": "ok", "options": {"redact_pii": False}})),
+            ("text, llm", _post(TEXT, {"text": "ok", "options": {"engine": "llm", "redact_pii": False}})),
+            ("text, auto", _post(TEXT, {"text": "ok", "options": {"engine": "auto", "redact_pii": False}})),
+            ("batch, auto", _post(BATCH, {"filename": "a.csv", "options": {"engine": "auto", "redact_pii": False}})),
+        ],
         "invalid-cursor": [
             ("list, not base64", _get(TEXT, {"cursor": "!!!"})),
             ("list, an empty object", _get(TEXT, {"cursor": "e30"})),
@@ -226,6 +232,17 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("results, empty", _results_with_cursor(lambda w, t: "")),
             ("results, 600 characters", _results_with_cursor(lambda w, t: "A" * 600)),
             ("results, 10 KB", _results_with_cursor(lambda w, t: "A" * 10_240)),
+        ],
+        "invalid-fields": [
+            ("list, an unknown field", _get(TEXT, {"fields": "task_id,colour"})),
+            ("list, empty", _get(TEXT, {"fields": ""})),
+            ("list, a trailing comma", _get(TEXT, {"fields": "task_id,"})),
+            ("list, a result's field", _get(TEXT, {"fields": "label"})),
+            ("list, 10 KB", _get(TEXT, {"fields": "x," * 5_120})),
+            (
+                "results, a task's field",
+                lambda w: w.client.call("GET", f"/v1/tasks/{w.ready_task()}/results", query={"fields": "status"}),
+            ),
         ],
         "unauthorized": [
             ("no key", lambda w: w.with_key(None).call("GET", TEXT)),

@@ -43,8 +43,8 @@ CHUNK_ITEMS = 4
 INPUT_PRICE, OUTPUT_PRICE = 2.5, 10.0
 LLM = {"engine": "llm"}
 
-# The insight options a task keeps when none are asked for.
-NO_INSIGHT_OPTIONS = {"group_by": [], "time_field": None, "time_bucket": None, "compare_to": None}
+# The insight options a task keeps when none are asked for (and redaction, on unless asked otherwise).
+NO_INSIGHT_OPTIONS = {"group_by": [], "time_field": None, "time_bucket": None, "compare_to": None, "redact_pii": True}
 # ... and the spending options it keeps when none are asked for.
 NO_BUDGET_OPTIONS = {"quote_only": False, "max_cost_usd": None, "on_budget_exhausted": "lexicon"}
 

@@ -18,6 +18,7 @@ from reviewpulse_tools.local.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]
+SUITE_RATE, SUITE_BURST = 1000, 2000
 
 
 @pytest.fixture(scope="package")
@@ -30,7 +31,21 @@ def local(tmp_path_factory):
         env.pop(name, None)
     log = (state_file.parent / "dev.log").open("w")
     process = subprocess.Popen(
-        [*CLI, "dev", "--port", str(free_port()), "--aws-port", str(free_port()), "--fake-llm"],
+        [
+            *CLI,
+            "dev",
+            "--port",
+            str(free_port()),
+            "--aws-port",
+            str(free_port()),
+            "--fake-llm",
+            # The usage plan stays on, with room for the whole suite on one key: the fuzz test
+            # alone sends hundreds of requests as fast as the stack answers, over the template's
+            # 20 a second. Throttling itself is tested on a plan of its own (test_wire_http.py).
+            "--parameter-overrides",
+            f"ThrottleRateLimit={SUITE_RATE}",
+            f"ThrottleBurstLimit={SUITE_BURST}",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

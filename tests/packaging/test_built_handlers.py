@@ -155,9 +155,15 @@ import app
 assert callable(getattr(app, "handler", None)), "app.handler is missing or not callable"
 import boto3, reviewpulse
 openai_at_import = "openai" in sys.modules
+pii_libraries_at_import = bool({"phonenumbers", "stdnum"} & set(sys.modules))
 import reviewpulse.analysis.llm.engine, openai  # what the first LLM task would load
+from reviewpulse.privacy import redact  # and its first redaction (phone metadata, IBAN registry)
+import phonenumbers
+redacted = redact("call +44 20 7946 0123, IBAN DE89370400440532013000, card 4111111111111111, SSN 536-22-1234").text
 print(json.dumps({"app": app.__file__, "reviewpulse": reviewpulse.__file__, "boto3": boto3.__file__,
-                  "openai_at_import": openai_at_import, "openai": openai.__file__}))
+                  "openai_at_import": openai_at_import, "openai": openai.__file__,
+                  "pii_libraries_at_import": pii_libraries_at_import, "phonenumbers": phonenumbers.__file__,
+                  "redacted": redacted}))
 """
 
 
@@ -215,6 +221,11 @@ def test_handler_imports_in_an_emulated_lambda_runtime(
     # dependencies layer has it for the analyzers and the finalizer when one does
     assert origins["openai_at_import"] is False, f"{spec.logical_id} imports openai at cold start"
     assert Path(origins["openai"]).resolve().is_relative_to(sam_build_dir.resolve() / "DependenciesLayer"), origins
+    # And the personal-data detectors' libraries load only with the first redaction, from the
+    # dependencies layer, with the data files they need (phone metadata, the IBAN registry)
+    assert origins["pii_libraries_at_import"] is False, f"{spec.logical_id} imports phonenumbers/stdnum at cold start"
+    assert Path(origins["phonenumbers"]).resolve().is_relative_to(sam_build_dir.resolve() / "DependenciesLayer")
+    assert origins["redacted"] == "call [PHONE_1], IBAN [IBAN_1], card [CARD_1], SSN [SSN_1]", origins
 
 
 @pytest.mark.packaging

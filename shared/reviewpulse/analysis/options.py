@@ -26,6 +26,9 @@ class AnalysisOptions(BaseModel):
     time_field: str | None = None
     time_bucket: TimeBucket | None = None
     compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created
+    # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
+    # deployment allows it (AllowUnredactedLlm), checked when the task is created.
+    redact_pii: bool = True
     quote_only: bool = False  # batches: count and price first; POST /v1/tasks/{id}/start runs it
     max_cost_usd: float | None = Field(default=None, gt=0)  # what the task's LLM requests may cost
     on_budget_exhausted: BudgetPolicy = "lexicon"

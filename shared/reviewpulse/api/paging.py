@@ -25,18 +25,26 @@ class ResultsPage:
     next_cursor: str | None
 
 
-def read_results_page(
-    task: Task, result_files: ResultFiles, signer: CursorSigner, *, limit: int, cursor: str | None
-) -> ResultsPage:
+def results_offset(task: Task, signer: CursorSigner, cursor: str | None) -> int:
+    """Where a results page starts: task-not-ready unless the task is ready, invalid-cursor unless
+    the cursor is one this API issued for this task's results. Cheap (no storage read): the API
+    checks it before answering a conditional request."""
     if task.status is not TaskStatus.READY or not task.results_key:
         raise TaskNotReady(f"task is {task.status.value}; results exist once it is ready")
     listing = results_listing(task.task_id)
-    offset = _offset(signer.open(cursor, tenant=task.tenant, listing=listing)) if cursor is not None else 0
+    return _offset(signer.open(cursor, tenant=task.tenant, listing=listing)) if cursor is not None else 0
+
+
+def read_results_page(
+    task: Task, result_files: ResultFiles, signer: CursorSigner, *, limit: int, cursor: str | None
+) -> ResultsPage:
+    offset = results_offset(task, signer, cursor)
+    listing = results_listing(task.task_id)
     # A signed offset is one this API issued; still, a line that does not start there or does not
     # parse (a key leak, a rewritten file) is the cursor's fault, never a 500.
     try:
         lines, next_offset = result_files.read_lines(
-            task.results_key, offset=offset, limit=limit, max_bytes=PAGE_MAX_BYTES
+            task.results_key or "", offset=offset, limit=limit, max_bytes=PAGE_MAX_BYTES
         )
         items = [ItemResult.model_validate_json(line) for line in lines]
     except (NotALineStart, ValidationError):

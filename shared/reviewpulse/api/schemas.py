@@ -12,6 +12,7 @@ from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.api.fields import selection_of
 from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.settings import Settings, get_settings
@@ -71,6 +72,14 @@ class OptionsRequest(_Strict):
     )
     time_bucket: Literal["day", "week", "month"] | None = Field(
         default=None, description="The insights' time step; chosen from the dates' span when left out"
+    )
+    redact_pii: bool = Field(
+        default=True,
+        description=(
+            "Replace personal data (e-mail, phone, card, IBAN, IP, URLs with tokens, US SSN, UK NINO) with "
+            "placeholders before any text reaches an LLM. false only where the deployment allows it "
+            "(AllowUnredactedLlm); otherwise 400 redaction-required"
+        ),
     )
     quote_only: bool = Field(
         default=False,
@@ -259,6 +268,16 @@ class TaskPage(BaseModel):
     next_cursor: str | None
 
 
+TaskViewSelection = selection_of(TaskView)
+
+
+class TaskSelectionPage(BaseModel):
+    """A page of tasks asked for with `fields`."""
+
+    items: list[TaskViewSelection]  # type: ignore[valid-type]
+    next_cursor: str | None
+
+
 class ItemErrorView(BaseModel):
     code: str
     detail: str
@@ -318,6 +337,17 @@ class ResultFiles(BaseModel):
 
 class ResultPage(BaseModel):
     items: list[ResultItem]
+    next_cursor: str | None
+    files: ResultFiles
+
+
+ResultItemSelection = selection_of(ResultItem)
+
+
+class ResultSelectionPage(BaseModel):
+    """A results page asked for with `fields`."""
+
+    items: list[ResultItemSelection]  # type: ignore[valid-type]
     next_cursor: str | None
     files: ResultFiles
 

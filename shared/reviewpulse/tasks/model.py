@@ -106,6 +106,9 @@ class Task(BaseModel):
     results_key: str | None = None
     results_csv_key: str | None = None
     expires_at: int | None = None
+    # Counts the item's writes: stored as 1, and every update adds one (tasks.repository). Tasks
+    # stored before it existed read as 0 until their next update.
+    version: int = 0
 
     @classmethod
     def new(

@@ -34,6 +34,9 @@ _RUNNING_VALUES = {
     ":paused": TaskStatus.PAUSED.value,
 }
 
+# Counts the task item's writes (1 when created, +1 in every update): what ETags are made of.
+_VERSION = "version"
+
 # Running tasks are spread over a few partitions of the sparse `active` index.
 ACTIVE_SHARDS = 8
 
@@ -184,6 +187,7 @@ class TaskRepository:
             # Through JSON: DynamoDB takes a float (min_confidence) only as a Decimal.
             "options": json.loads(task.options.model_dump_json(), parse_float=Decimal),
             "notes": task.notes or None,
+            _VERSION: 1,
         }
         try:
             self._ddb.put_item(
@@ -205,7 +209,7 @@ class TaskRepository:
         return self._update(
             task.tenant,
             task.task_id,
-            "SET #s = :status, tenant_status = :ts, source_key = :src, source_etag = :etag, updated_at = :now"
+            set="#s = :status, tenant_status = :ts, source_key = :src, source_etag = :etag, updated_at = :now"
             + (", correlation_id = :cid" if correlation_id else ""),
             condition="#s = :seen AND #s IN (:accepted, :queued, :processing) AND attribute_not_exists(chunk_count) "
             "AND (attribute_not_exists(source_etag) OR source_etag = :etag)",
@@ -230,7 +234,7 @@ class TaskRepository:
         return self._update(
             tenant,
             task_id,
-            "SET #total = :total, chunk_count = :chunks, text_field = :tf, #columns = :cols, updated_at = :now",
+            set="#total = :total, chunk_count = :chunks, text_field = :tf, #columns = :cols, updated_at = :now",
             condition="#s IN (:queued, :processing)",
             values={
                 ":total": total,
@@ -337,8 +341,8 @@ class TaskRepository:
         counted = self._update(
             tenant,
             task_id,
-            f"ADD {', '.join(adds)} SET #parts.#chunk = :attempt, #s = :processing, tenant_status = :ts, "
-            "updated_at = :now",
+            set="#parts.#chunk = :attempt, #s = :processing, tenant_status = :ts, updated_at = :now",
+            add=adds,
             condition="#s IN (:queued, :processing) AND attribute_not_exists(#parts.#chunk)",
             values={
                 **values,
@@ -425,18 +429,19 @@ class TaskRepository:
         extra = {":report": json.loads(report.model_dump_json(), parse_float=Decimal)} if report else {}
         if warnings:
             extra[":warnings"] = [warning.model_dump() for warning in warnings]
-        adds = ""
+        adds = []
         if usage is not None:
             extra.update({f":{attribute}": getattr(usage, name) for name, attribute in _USAGE_ATTRIBUTES.items()})
-            adds = " ADD " + ", ".join(f"{attribute} :{attribute}" for attribute in _USAGE_ATTRIBUTES.values())
+            adds = [f"{attribute} :{attribute}" for attribute in _USAGE_ATTRIBUTES.values()]
         updated = self._update(
             tenant,
             task_id,
-            "SET #s = :ready, tenant_status = :ts, summary = :summary, results_key = :rk, "
+            set="#s = :ready, tenant_status = :ts, summary = :summary, results_key = :rk, "
             + ("report = :report, " if report else "")
             + ("warnings = :warnings, " if warnings else "")
-            + "results_csv_key = :ck, updated_at = :now REMOVE active_shard"
-            + adds,
+            + "results_csv_key = :ck, updated_at = :now",
+            add=adds,
+            remove="active_shard",
             condition="#s IN (:queued, :processing)",
             values={
                 ":ready": TaskStatus.READY.value,
@@ -501,7 +506,7 @@ class TaskRepository:
         values: dict[str, Any],
     ) -> Task | None:
         """Move a task to a terminal status (leaving the sweeper's `active` index) if `condition`."""
-        expression = "SET #s = :status, tenant_status = :ts, updated_at = :now"
+        expression = "#s = :status, tenant_status = :ts, updated_at = :now"
         names: dict[str, str] = {}
         if error is not None:
             expression += ", #error = :err"
@@ -510,7 +515,8 @@ class TaskRepository:
         return self._update(
             tenant,
             task_id,
-            expression + " REMOVE active_shard",
+            set=expression,
+            remove="active_shard",
             condition=condition,
             values={":status": status.value, ":ts": f"{tenant}#{status.value}", ":now": now().isoformat(), **values},
             names=names,
@@ -528,12 +534,20 @@ class TaskRepository:
         self,
         tenant: str,
         task_id: str,
-        expression: str,
         *,
+        set: str,
+        add: list[str] | None = None,
+        remove: str | None = None,
         condition: str,
         values: dict[str, Any],
         names: dict[str, str] | None = None,
     ) -> Task | None:
+        """One conditional update of the task item. Every update also adds one to its `version`,
+        which the API's ETags are made of: a write that changed the task without a new version
+        would let a client keep a stale copy (its If-None-Match would still match)."""
+        expression = f"SET {set} ADD {', '.join([*(add or []), f'{_VERSION} :one_version'])}"
+        if remove:
+            expression += f" REMOVE {remove}"
         try:
             response = self._ddb.update_item(
                 TableName=self._table,
@@ -541,7 +555,7 @@ class TaskRepository:
                 UpdateExpression=expression,
                 ConditionExpression=f"attribute_exists(task_id) AND ({condition})",
                 ExpressionAttributeNames={"#s": "status", **(names or {})},
-                ExpressionAttributeValues=_values(values),
+                ExpressionAttributeValues=_values({**values, ":one_version": 1}),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:

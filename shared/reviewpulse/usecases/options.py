@@ -5,7 +5,7 @@ from __future__ import annotations
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_named
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.errors import ColumnNotFound, EngineUnavailable, NotFound, TaskNotReady
+from reviewpulse.errors import ColumnNotFound, EngineUnavailable, NotFound, RedactionRequired, TaskNotReady
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import TaskStatus, is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
@@ -23,6 +23,7 @@ def resolve_options(
     time_bucket: str | None = None,
     columns: list[str] | None = None,
     compare_to: str | None = None,
+    redact_pii: bool = True,
     quote_only: bool = False,
     max_cost_usd: float | None = None,
     on_budget_exhausted: str = "lexicon",
@@ -30,7 +31,13 @@ def resolve_options(
     """The options a task keeps: the deployment's default engine unless one is named, with that
     engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
     known at creation (a single text has none), group_by and time_field must name some of them;
-    otherwise the finalizer checks them against the file's header."""
+    otherwise the finalizer checks them against the file's header. `redact_pii` False needs a
+    deployment that allows unredacted texts to reach an LLM."""
+    if not redact_pii and not settings.allow_unredacted_llm:
+        raise RedactionRequired(
+            "this deployment redacts personal data from every text sent to an LLM; options.redact_pii "
+            "cannot be false here (the deployment parameter AllowUnredactedLlm allows it)"
+        )
     chosen = engine_named(engine or settings.default_engine, EngineParts(settings))
     reason = chosen.unavailable_reason()
     if reason is not None:
@@ -49,6 +56,7 @@ def resolve_options(
         time_field=time_field,
         time_bucket=time_bucket,
         compare_to=compare_to,
+        redact_pii=redact_pii,
         quote_only=quote_only,
         max_cost_usd=max_cost_usd,
         on_budget_exhausted=on_budget_exhausted,

@@ -9,6 +9,8 @@
     llm        the LLM engine against the local fake OpenAI-compatible server: requests and
                input tokens per review batched vs one per request, throughput under a
                requests-per-minute cap, and what a half-repeated batch sends (llm.py)
+    wire       bytes on the wire paging all results of a --rows task: gzip, deflate and
+               fields=id,label against the full uncompressed pages, and a 304 poll (wire.py)
 
 Not part of the test suite: timings depend on the machine; the tests prove behaviour.
 """
@@ -32,22 +34,12 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from reviewpulse_tools.bench.batches import review_csv
+from reviewpulse_tools.bench.batches import run_batch as _run_batch
 from reviewpulse_tools.bench.samples import sample_reviews
 from reviewpulse_tools.local.template import ROOT
 
 COLD_RUNS = 11
-
-
-def review_csv(rows: int, seed: int = 7) -> bytes:
-    """`rows` realistic reviews: the sample batch's texts, shuffled and numbered."""
-    texts = sample_reviews()
-    rng = random.Random(seed)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["review_id", "review"])
-    for i in range(rows):
-        writer.writerow([f"R{i + 1:07d}", rng.choice(texts)])
-    return out.getvalue().encode()
 
 
 # -- pipeline ----------------------------------------------------------------------------------
@@ -113,23 +105,6 @@ def bench_pipeline(rows: int) -> dict:
         "progress": task["progress"],
         "busy_s": dict(sorted(running.runner.busy_seconds.items(), key=lambda kv: -kv[1])),
     }
-
-
-def _run_batch(api, content: bytes) -> tuple[dict, float]:
-    """Create a batch, upload it, and wait for it: the task and the seconds from upload to ready."""
-    import httpx
-
-    created = api.post("/v1/batches", json={"filename": "bench.csv", "id_field": "review_id"}).json()
-    upload = created["upload"]
-    started = time.perf_counter()
-    uploaded = httpx.post(upload["url"], data=upload["fields"], files={"file": ("bench.csv", content)}, timeout=120)
-    uploaded.raise_for_status()
-    while time.perf_counter() - started < 600:
-        task = api.get(f"/v1/tasks/{created['task']['task_id']}").json()
-        if task["status"] in ("ready", "error", "cancelled"):
-            return task, time.perf_counter() - started
-        time.sleep(0.05)
-    raise RuntimeError("the benchmark batch did not finish within 10 minutes")
 
 
 # -- splitter memory ---------------------------------------------------------------------------
@@ -509,13 +484,15 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "quote", "budget")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "quote", "budget")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "which", nargs="*", help="lexicon, pipeline, memory, coldstart, llm, insights, quote, budget (default: all)"
+        "which",
+        nargs="*",
+        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, quote, budget (default: all)",
     )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
@@ -534,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                 "llm": _bench_llm,
                 "lexicon": bench_lexicon,
                 "insights": _bench_insights,
+                "wire": lambda: _bench_wire(args.rows),
                 "quote": _bench_quote,
                 "budget": _bench_budget,
             }[args.one]()
@@ -580,6 +558,10 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.insights import report as insights_report
 
         print(insights_report(results["insights"]))
+    if "wire" in results:
+        from reviewpulse_tools.bench.wire import report as wire_report
+
+        print("\n".join(wire_report(results["wire"])))
     if "quote" in results:
         from reviewpulse_tools.bench.spending import report_quote
 
@@ -598,6 +580,12 @@ def _bench_insights() -> dict:
     from reviewpulse_tools.bench.insights import bench_finalize, bench_flat, bench_footprint
 
     return {"footprint": bench_footprint(), "flat": bench_flat(), "finalize": bench_finalize(100_000)}
+
+
+def _bench_wire(rows: int) -> dict:
+    from reviewpulse_tools.bench.wire import bench_wire
+
+    return bench_wire(rows)
 
 
 def _bench_quote() -> dict:

@@ -15,6 +15,9 @@ The LLM is the real engine code (reviewpulse.analysis.llm) talking HTTP to:
   gpt-4o-mini), so a user with a key measures the real model on the same data. --limit N keeps
   the first N items per set, to bound what that costs.
 A `mixed` or unanswered LLM item counts as wrong: the gold labels are single.
+
+It starts with the personal-data redaction report (bench/pii.py: precision and recall per kind on
+a generated labelled corpus), which needs no data files: `--pii-only` prints just that one.
 """
 
 from __future__ import annotations
@@ -172,13 +175,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="the first N items of each set")
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
     parser.add_argument("--thresholds", default=",".join(map(str, THRESHOLDS)))
+    parser.add_argument("--pii-only", action="store_true", help="only the redaction report (no data files needed)")
+    parser.add_argument("--no-pii", action="store_true", help="leave out the redaction report")
     args = parser.parse_args(argv)
+    if not args.no_pii:
+        from reviewpulse_tools.bench.pii import report as pii_report
+
+        text, met = pii_report()
+        print(text, end="\n\n")
+        if args.pii_only:
+            return 0 if met else 1
     sets = load_sets(args.data)
     if args.sets:
         sets = [s for s in sets if s.name in args.sets.split(",")]
     if not sets:
-        print(f"no labelled sets under {args.data}", file=sys.stderr)
-        return 2
+        print(f"no labelled sets under {args.data} (DATA=… names another folder)", file=sys.stderr)
+        # The redaction report above needs no data: it stands on its own.
+        return 2 if args.no_pii else 0
     thresholds = [float(t) for t in args.thresholds.split(",") if t]
     if args.engine != "oracle" and not (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY")):
         print("ENGINE=llm/auto needs OPENAI_API_KEY (and OPENAI_BASE_URL for another endpoint)", file=sys.stderr)
@@ -211,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(set_report(labelled, lexicon, *runs(engine, analyzer), thresholds))
         print()
+    if not args.no_pii:
+        from reviewpulse_tools.bench.pii import real_text_findings
+
+        print(real_text_findings(sets), end="\n\n")
     print(worst_case())
     return 0
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,6 +25,7 @@ class ApiClient:
     endpoint: str
     api_key: str
     timeout: float = 30.0
+    sleep: Callable[[float], None] = time.sleep  # waits between retries (tests pass a clock's)
 
     def __post_init__(self) -> None:
         self._http = httpx.Client(
@@ -108,13 +111,26 @@ class ApiClient:
     # -- plumbing ------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        # Reads are retried through throttling and passing server errors; writes are not.
-        attempts = 4 if method == "GET" else 1
+        # A 429 comes from the usage plan before the request reaches the API, so any request is
+        # retried through it; passing server errors only for reads (a write may have happened).
+        # The wait is the answer's Retry-After, else exponential; capped, and jittered so that
+        # clients throttled together do not come back together. A wait over the cap (a quota
+        # that resets hours later) is not waited for: the user gets the answer's reason.
+        max_wait, attempts = 20.0, 6
         for attempt in range(attempts):
             response = self._send(method, path, **kwargs)
-            if response.status_code not in (429, 500, 502, 503, 504) or attempt == attempts - 1:
+            retryable = response.status_code == 429 or (
+                method == "GET" and response.status_code in (500, 502, 503, 504)
+            )
+            if not retryable or attempt == attempts - 1:
                 break
-            time.sleep(float(response.headers.get("Retry-After", 0.5 * 2**attempt)))
+            try:
+                wait = float(response.headers["Retry-After"])
+            except (KeyError, ValueError):
+                wait = 0.5 * 2**attempt
+            if wait > max_wait:
+                break
+            self.sleep(wait + random.uniform(0, min(1.0, wait / 4)))  # noqa: S311 (jitter, not secrecy)
         if response.status_code < 400:
             try:
                 return response.json()

@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve the llm engine from a local fake OpenAI-compatible server (no key needed)",
     )
+    dev.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameters, as for `sam deploy`: e.g. ThrottleRateLimit=5 ThrottleBurstLimit=10 QuotaLimit=1000",
+    )
 
     invoke = commands.add_parser("invoke", help="invoke one function with an event against the local stack")
     invoke.add_argument("function", help="the function's logical id in template.yaml")
@@ -456,6 +463,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _dev(args: argparse.Namespace) -> int:
     from reviewpulse_tools.local.stack import BadEnvFile, PortInUse, start
+    from reviewpulse_tools.local.template import BadParameter
 
     try:
         running = start(
@@ -465,8 +473,9 @@ def _dev(args: argparse.Namespace) -> int:
             env_file=args.env_vars,
             function_log_level=args.log_level,
             fake_llm=args.fake_llm,
+            parameter_overrides=_parameter_overrides(args.parameter_overrides),
         )
-    except (PortInUse, BadEnvFile) as exc:
+    except (PortInUse, BadEnvFile, BadParameter) as exc:
         raise UsageError(str(exc)) from None
     print(running.describe(), flush=True)
     stopping = {"now": False}
@@ -485,6 +494,16 @@ def _dev(args: argparse.Namespace) -> int:
         running.stop()
         print("local stack stopped", file=sys.stderr)
     return 0
+
+
+def _parameter_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--parameter-overrides takes NAME=VALUE pairs, not {pair!r}")
+        overrides[name] = value
+    return overrides
 
 
 def _invoke(args: argparse.Namespace) -> int:

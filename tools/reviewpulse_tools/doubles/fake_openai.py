@@ -183,13 +183,15 @@ class Oracle:
 @dataclass
 class FakeStats:
     """What the fake has seen on /v1/chat/completions. `ids[i]` and `texts[i]` are the ids and texts
-    of the i-th sentiment_batch request received (rate-limited ones included: they went over the wire)."""
+    of the i-th sentiment_batch request received (rate-limited ones included: they went over the wire);
+    `bodies` every request body as received, of any kind, valid or not (what left the client)."""
 
     requests: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
     item_counts: list[int] = field(default_factory=list)
     ids: list[list[str]] = field(default_factory=list)
     texts: list[list[str]] = field(default_factory=list)
+    bodies: list[str] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     rate_limited: int = 0
@@ -655,6 +657,7 @@ class FakeOpenAI:
             arrival = time.monotonic()  # under the lock: arrivals are ordered, the bucket never sees time go back
             self._stats.requests += 1
             self._stats.arrivals.append(arrival)
+            self._stats.bodies.append(raw.decode("utf-8", errors="replace"))
             if isinstance(call, Call) and isinstance(call.payload, SentimentRequest):
                 self._stats.item_counts.append(len(call.payload.items))
                 self._stats.ids.append([item_id for item_id, _ in call.payload.items])

@@ -1,21 +1,24 @@
 """API Gateway on localhost (REST API, proxy integration): the template's routes, its REQUEST
-authorizer run first, the usage plan's per-key throttle, and an HTTP server turning requests into
-proxy events. The server is a WSGI app on werkzeug (which comes with moto[server]); it adds nothing
+authorizer run first, the usage plan's per-key throttle and quota, response compression above the
+API's MinimumCompressionSize, and an HTTP server turning requests into proxy events. The server is a WSGI app on werkzeug (which comes with moto[server]); it adds nothing
 of its own: routing, the authorizer and the functions are the ones AWS would run.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
+import math
 import re
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -45,10 +48,15 @@ class Route:
 class ApiResponse:
     status: int
     headers: dict[str, str]
-    body: str
+    body: str  # the text, as a client that decodes Content-Encoding (httpx, browsers) reads it
+    encoded: bytes | None = None  # the bytes on the wire, when the gateway compressed the body
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+    @property
+    def wire(self) -> bytes:
+        return self.encoded if self.encoded is not None else self.body.encode()
 
 
 def api_routes(template_path=TEMPLATE_PATH) -> list[Route]:
@@ -77,27 +85,158 @@ def api_routes(template_path=TEMPLATE_PATH) -> list[Route]:
     return routes
 
 
-class UsagePlanThrottle:
-    """A usage plan's throttle: a token bucket per API key (the authorizer's usageIdentifierKey)
-    holding `burst` requests and refilled at `rate` a second, as API Gateway applies it. Written
-    here because API Gateway's throttle is what it emulates; the clock is a parameter so tests
-    need no timing."""
+def api_settings(template_path=TEMPLATE_PATH, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the template configures on the REST API beyond its routes: MinimumCompressionSize and
+    the usage plan's Throttle and Quota, with parameters resolved (their defaults, then
+    `parameters`, as `--parameter-overrides` gives them)."""
+    sam = read_sam_template(template_path)
+    values = {name: spec.get("Default") for name, spec in sam.get("Parameters", {}).items()}
+    values.update(parameters or {})
 
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def resolve(value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"Ref"}:
+            return values[value["Ref"]]
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        return value
+
+    found: dict[str, Any] = {"minimum_compression_size": None, "throttle": None, "quota": None}
+    for resource in sam["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Serverless::Api" and props.get("MinimumCompressionSize") is not None:
+            found["minimum_compression_size"] = int(resolve(props["MinimumCompressionSize"]))
+        if resource["Type"] == "AWS::ApiGateway::UsagePlan":
+            found["throttle"] = resolve(props.get("Throttle"))
+            found["quota"] = resolve(props.get("Quota"))
+    return found
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A usage plan's quota: `limit` requests per calendar period (UTC), `offset` fewer in the
+    period the plan started in (API Gateway's QuotaSettings)."""
+
+    limit: int
+    period: Literal["DAY", "WEEK", "MONTH"] = "DAY"
+    offset: int = 0
+
+    def bounds(self, at: float) -> tuple[float, float]:
+        """The epoch seconds at which the period holding `at` starts and ends. API Gateway does not
+        document when a week starts; here it is Monday (ISO 8601)."""
+        moment = datetime.fromtimestamp(at, UTC)
+        day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        if self.period == "DAY":
+            start, end = day, day + timedelta(days=1)
+        elif self.period == "WEEK":
+            start = day - timedelta(days=day.weekday())
+            end = start + timedelta(days=7)
+        else:
+            start = day.replace(day=1)
+            end = (
+                start.replace(year=start.year + 1, month=1)
+                if start.month == 12
+                else start.replace(month=start.month + 1)
+            )
+        return start.timestamp(), end.timestamp()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a request was refused, in the words of the template's gateway responses."""
+
+    detail: str
+    retry_after: int  # seconds
+
+
+class UsagePlanThrottle:
+    """A usage plan as API Gateway applies it per API key (the authorizer's usageIdentifierKey):
+    a token bucket holding `burst` requests, refilled at `rate` a second, and an optional quota of
+    requests per period. A refused request consumes neither. Written here because API Gateway's
+    usage plan is what it emulates; the clock (epoch seconds) is a parameter so tests need no timing."""
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.time, quota: Quota | None = None
+    ) -> None:
         self.rate = rate
         self.burst = burst
         self.clock = clock
+        self.quota = quota
         self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, when counted)
+        self._used: dict[str, tuple[float, int]] = {}  # key → (start of the quota period, requests in it)
+        self._first_period = quota.bounds(clock())[0] if quota else None
         self._lock = threading.Lock()
 
+    @classmethod
+    def of_template(cls, settings: dict[str, Any], clock: Callable[[], float] = time.time) -> UsagePlanThrottle | None:
+        throttle, quota = settings.get("throttle"), settings.get("quota")
+        if not throttle:
+            return None
+        return cls(
+            rate=float(throttle["RateLimit"]),
+            burst=int(throttle["BurstLimit"]),
+            clock=clock,
+            quota=Quota(int(quota["Limit"]), quota.get("Period", "DAY"), int(quota.get("Offset", 0)))
+            if quota
+            else None,
+        )
+
     def admit(self, usage_key: str) -> bool:
+        return self.check(usage_key) is None
+
+    def check(self, usage_key: str) -> Refusal | None:
+        """None if the request may pass (and it is counted), or why not."""
         with self._lock:
             now = self.clock()
             tokens, then = self._buckets.get(usage_key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - then) * self.rate)
-            admitted = tokens >= 1
-            self._buckets[usage_key] = (tokens - 1 if admitted else tokens, now)
-            return admitted
+            tokens = min(float(self.burst), tokens + max(0.0, now - then) * self.rate)
+            self._buckets[usage_key] = (tokens, now)
+            if tokens < 1:
+                return Refusal("Request rate limit exceeded; retry later.", max(1, math.ceil((1 - tokens) / self.rate)))
+            if self.quota is not None:
+                start, end = self.quota.bounds(now)
+                period, used = self._used.get(usage_key, (start, 0))
+                used = used if period == start else 0
+                limit = self.quota.limit - (self.quota.offset if start == self._first_period else 0)
+                if used >= limit:
+                    resets = datetime.fromtimestamp(end, UTC).isoformat().replace("+00:00", "Z")
+                    return Refusal(f"Request quota exceeded; it resets at {resets}.", max(1, math.ceil(end - now)))
+                self._used[usage_key] = (start, used + 1)
+            self._buckets[usage_key] = (tokens - 1, now)
+            return None
+
+
+# API Gateway compresses with these codings; any other preferred one means no compression.
+_CODINGS = ("gzip", "deflate")
+
+
+def chosen_coding(accept_encoding: str | None) -> str | None:
+    """The coding API Gateway would answer in: the client's highest-priority coding if it is gzip
+    or deflate (`*` counts as gzip), else none. Ties keep the client's order."""
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate((accept_encoding or "").split(",")):
+        name, _, params = part.strip().partition(";")
+        name = name.strip().lower()
+        if not name:
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0 and (best is None or quality > best[0]):
+            best = (quality, position, name)
+    if best is None:
+        return None
+    name = "gzip" if best[2] == "*" else best[2]
+    return name if name in _CODINGS else None
+
+
+def compress(body: bytes, coding: str) -> bytes:
+    # deflate in HTTP is the zlib format (RFC 9110, 8.4.1.2); mtime 0 keeps gzip output stable.
+    return gzip.compress(body, mtime=0) if coding == "gzip" else zlib.compress(body)
 
 
 class ApiGateway:
@@ -110,12 +249,20 @@ class ApiGateway:
         *,
         stage: str = "dev",
         authorizer_function: str = "AuthorizerFunction",
-        throttle: UsagePlanThrottle | None = None,
+        throttle: UsagePlanThrottle | None | Literal["template"] = "template",
+        minimum_compression_size: int | None | Literal["template"] = "template",
+        parameters: dict[str, Any] | None = None,
     ) -> None:
+        """`throttle` and `minimum_compression_size` are the template's (with `parameters` over
+        its parameter defaults) unless given; None turns either off."""
         self.runner = runner
         self.stage = stage
         self.authorizer_function = authorizer_function
-        self.throttle = throttle
+        settings = api_settings(parameters=parameters)
+        self.throttle = UsagePlanThrottle.of_template(settings) if throttle == "template" else throttle
+        self.minimum_compression_size = (
+            settings["minimum_compression_size"] if minimum_compression_size == "template" else minimum_compression_size
+        )
         self.routes = api_routes()
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -130,6 +277,37 @@ class ApiGateway:
         source_ip: str = "127.0.0.1",
     ) -> ApiResponse:
         headers = dict(headers or {})
+        response = self._route(method, path, headers, query, body, source_ip)
+        accept = next((v for k, v in headers.items() if k.lower() == "accept-encoding"), None)
+        return self._compressed(response, accept)
+
+    def _compressed(self, response: ApiResponse, accept_encoding: str | None) -> ApiResponse:
+        """As API Gateway does with MinimumCompressionSize set: a body of at least that many bytes
+        is compressed in the client's preferred coding, if gzip or deflate. A 304 has no body and
+        a body the function already encoded is left alone."""
+        coding = chosen_coding(accept_encoding)
+        raw = response.body.encode()
+        if (
+            self.minimum_compression_size is None
+            or coding is None
+            or not raw
+            or len(raw) < self.minimum_compression_size
+            or "content-encoding" in response.headers
+        ):
+            return response
+        encoded = compress(raw, coding)
+        headers = {**response.headers, "content-encoding": coding, "content-length": str(len(encoded))}
+        return ApiResponse(response.status, headers, response.body, encoded)
+
+    def _route(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        query: dict[str, str] | None,
+        body: str | bytes | None,
+        source_ip: str,
+    ) -> ApiResponse:
         method = method.upper()
         matched = [(route, route.pattern.match(path)) for route in self.routes]
         candidates = [(route, m) for route, m in matched if m]
@@ -153,9 +331,12 @@ class ApiGateway:
             context, usage_key = decision
             if route.api_key_required and not usage_key:
                 return _problem(403, "forbidden", "the key is not in a usage plan (INVALID_API_KEY)")
-            if self.throttle is not None and usage_key and not self.throttle.admit(usage_key):
-                # THROTTLED, as the template's gateway response words it.
-                return _problem(429, "throttled", "Request rate limit exceeded; retry later.")
+            refusal = self.throttle.check(usage_key) if self.throttle is not None and usage_key else None
+            if refusal is not None:
+                # THROTTLED or QUOTA_EXCEEDED, as the template's gateway responses word them.
+                answer = _problem(429, "throttled", refusal.detail)
+                answer.headers["retry-after"] = str(refusal.retry_after)
+                return answer
             event["requestContext"]["authorizer"] = context
         try:
             result = self.runner.invoke(route.function, event)
@@ -295,9 +476,13 @@ class GatewayApp:
             body=body or None,
             source_ip=request.remote_addr or "127.0.0.1",
         )
-        response = Response(answer.body, status=answer.status)
+        response = Response(answer.wire, status=answer.status)
         for name, value in answer.headers.items():
             response.headers[name] = value
+        if answer.status == 304:
+            # No body, and none of the entity headers werkzeug adds to one.
+            response.headers.pop("Content-Type", None)
+            response.headers.pop("Content-Length", None)
         return response(environ, start_response)
 
 
@@ -313,8 +498,12 @@ __all__ = [
     "ApiGateway",
     "ApiResponse",
     "GatewayApp",
+    "Quota",
+    "Refusal",
     "Route",
     "UsagePlanThrottle",
     "api_routes",
+    "api_settings",
+    "chosen_coding",
     "serve",
 ]

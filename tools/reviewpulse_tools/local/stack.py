@@ -114,6 +114,7 @@ class RunningStack:
     stack: Any
     runner: Any
     poller: Any
+    gateway: Any = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _closers: list[Any] = field(default_factory=list)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -123,11 +124,19 @@ class RunningStack:
             f"ReviewPulse local stack\n"
             f"  API          {self.api_url}   (as `sam local start-api`)\n"
             f"  API key      {self.api_key}   (tenant '{self.tenant}')\n"
+            f"  usage plan   {self.usage_plan()}\n"
             f"  AWS (moto)   {self.aws_endpoint}   (data lives in this process's memory;"
             f" bucket {self.stack.ref('DataBucket')})\n"
             f"  state file   {state_file()}\n"
             f"Try: reviewpulse analyze samples/reviews.csv    Stop: Ctrl-C"
         )
+
+    def usage_plan(self) -> str:
+        plan = getattr(self.gateway, "throttle", None)
+        if plan is None:
+            return "none (no throttling)"
+        quota = f", quota {plan.quota.limit:,} a {plan.quota.period.lower()}" if plan.quota else ""
+        return f"{plan.rate:g} requests/s, burst {plan.burst}{quota} per API key"
 
     def stop(self) -> None:
         self._stop.set()
@@ -153,7 +162,10 @@ def start(
     function_log_level: str | None = None,
     function_output: Path | None = None,
     fake_llm: bool = False,
+    parameter_overrides: dict[str, str] | None = None,
 ) -> RunningStack:
+    """`parameter_overrides` set template parameters, as `sam deploy --parameter-overrides` does
+    (e.g. the usage plan's ThrottleRateLimit, ThrottleBurstLimit, QuotaLimit, QuotaPeriod)."""
     import boto3
     from reviewpulse.tenants.keys import KeyRepository
 
@@ -162,7 +174,9 @@ def start(
     from reviewpulse_tools.local.provision import provision
     from reviewpulse_tools.local.scheduler import run_schedule, schedules
     from reviewpulse_tools.local.sqs import QueuePoller
+    from reviewpulse_tools.local.template import check_parameter_overrides, load_template
 
+    check_parameter_overrides(parameter_overrides or {})
     for port, flag in ((aws_port, "--aws-port"), (api_port, "--port")):
         if port and not _port_is_free(host, port):
             raise PortInUse(f"port {port} on {host} is in use (another local stack?): stop it or pass {flag}")
@@ -179,7 +193,8 @@ def start(
     os.environ.update(environment)
     try:
         session = boto3.session.Session(region_name=REGION)
-        stack = provision(session, stack_name=STACK_NAME, region=REGION)
+        template = load_template(region=REGION, overrides=parameter_overrides)
+        stack = provision(session, stack_name=STACK_NAME, region=REGION, template=template)
         shared, per_function = read_env_file(env_file)
         llm = llm_environment()
         if fake_llm:
@@ -209,7 +224,8 @@ def start(
             DEFAULT_TENANT, local_usage_key(DEFAULT_TENANT)
         )
         poller = QueuePoller(runner, session.client("sqs"), retry_delay=None)
-        gateway = ApiGateway(runner, stage="local")
+        # The template's usage plan and compression, as API Gateway applies them.
+        gateway = ApiGateway(runner, stage="local", parameters=parameter_overrides)
         server, server_thread = serve(gateway, host, api_port)
     except Exception:
         for close in closers:
@@ -224,6 +240,7 @@ def start(
         stack=stack,
         runner=runner,
         poller=poller,
+        gateway=gateway,
     )
     running._closers += [server.shutdown, server.server_close, runner.close, *closers, moto.stop]
     running._threads.append(server_thread)
@@ -246,7 +263,13 @@ def start(
     state_file().parent.mkdir(parents=True, exist_ok=True)
     state_file().write_text(
         json.dumps(
-            {"api_url": running.api_url, "api_key": key, "aws_endpoint": endpoint, "stack_name": STACK_NAME},
+            {
+                "api_url": running.api_url,
+                "api_key": key,
+                "aws_endpoint": endpoint,
+                "stack_name": STACK_NAME,
+                "usage_plan": running.usage_plan(),
+            },
             indent=2,
         )
         + "\n"

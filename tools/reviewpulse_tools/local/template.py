@@ -52,6 +52,32 @@ def read_sam_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return json.loads(json.dumps(sam))  # plain dicts, not cfn-lint's node types
 
 
+class BadParameter(ValueError):
+    pass
+
+
+def check_parameter_overrides(overrides: dict[str, str], path: Path = TEMPLATE_PATH) -> None:
+    """Refuse overrides CloudFormation would refuse: an unknown parameter, a Number that is not
+    one or out of its MinValue/MaxValue, a value outside AllowedValues."""
+    declared = read_sam_template(path).get("Parameters", {})
+    for name, value in overrides.items():
+        spec = declared.get(name)
+        if spec is None:
+            raise BadParameter(f"template.yaml has no parameter {name!r}; it has: {', '.join(declared)}")
+        if spec.get("Type") == "Number":
+            try:
+                number = float(value)
+            except ValueError:
+                raise BadParameter(f"{name} must be a number, not {value!r}") from None
+            if "MinValue" in spec and number < float(spec["MinValue"]):
+                raise BadParameter(f"{name} must be at least {spec['MinValue']}")
+            if "MaxValue" in spec and number > float(spec["MaxValue"]):
+                raise BadParameter(f"{name} must be at most {spec['MaxValue']}")
+        allowed = spec.get("AllowedValues")
+        if allowed and str(value) not in [str(v) for v in allowed]:
+            raise BadParameter(f"{name} must be one of {', '.join(str(v) for v in allowed)}")
+
+
 def load_template(
     path: Path = TEMPLATE_PATH, *, region: str = "us-east-1", overrides: dict[str, Any] | None = None
 ) -> Template:

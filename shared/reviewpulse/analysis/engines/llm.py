@@ -62,7 +62,8 @@ class LazyLlmEngine:
 
 
 class LlmAnswers:
-    """Texts sent to the model as they are: per-item failures name why (unavailable, invalid)."""
+    """Texts sent to the model, personal data redacted unless the task was allowed to send it:
+    per-item failures name why (unavailable, invalid)."""
 
     def __init__(self, llm: Callable[[], LlmEngine], spend: SpendGate | None = None) -> None:
         self._llm = llm
@@ -73,7 +74,14 @@ class LlmAnswers:
     ) -> ChunkAnalysis:
         engine = self._llm()
         if engine.available:
-            outcome = engine.analyze(dict(texts), options.aspects, options.report, deadline=deadline, spend=self._spend)
+            outcome = engine.analyze(
+                dict(texts),
+                options.aspects,
+                options.report,
+                deadline=deadline,
+                redact_pii=options.redact_pii,
+                spend=self._spend,
+            )
         else:  # the breaker is open: skip the LLM rather than queue behind it
             outcome = LlmOutcome(unresolved=dict.fromkeys(texts, UNAVAILABLE))
         answers = {

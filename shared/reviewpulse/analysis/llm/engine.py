@@ -9,6 +9,9 @@ server's Retry-After or an exponential backoff with jitter (tenacity; the SDK's 
 off so that no wait can outlast the caller's deadline). A request that still fails counts against
 the circuit breaker; while the breaker is open no request is sent. Whatever stays unanswered is
 returned as unresolved with a reason, for the caller's fallback policy.
+
+Texts are redacted where their request is built (prompt.sentiment_request, report_request), so no
+request sends personal data unless the task was allowed to (`redact_pii=False`).
 """
 
 from __future__ import annotations
@@ -28,16 +31,17 @@ from reviewpulse.analysis.llm.estimate import estimate_request, request_groups
 from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED, INVALID_ANSWER, UNAVAILABLE, LlmOutcome
 from reviewpulse.analysis.llm.pacing import RequestPacer, retry_after_seconds
 from reviewpulse.analysis.llm.prompt import (
-    REPORT_PROMPT,
     BatchReport,
     SentimentBatch,
-    batch_messages,
     report_format,
+    report_request,
     sentiment_format,
+    sentiment_request,
     to_analysis,
 )
 from reviewpulse.analysis.llm.spend import SpendGate
 from reviewpulse.observability import failure_fields, logger
+from reviewpulse.privacy import mentions_personal_data
 
 # Answers a request may get (the first included) before its remaining ids count as unanswered.
 MAX_ATTEMPTS = 3
@@ -125,11 +129,13 @@ class LlmEngine:
         themes: bool = False,
         *,
         deadline: float | None = None,
+        redact_pii: bool = True,
         spend: SpendGate | None = None,
     ) -> LlmOutcome:
         """Analyse texts given by key (keys are the caller's; they never reach the model). No
         request starts, and no retry waits, past `deadline` (this clock's seconds): what is left
-        then is unresolved, so the caller can finish inside its own time limit. With `spend`, every
+        then is unresolved, so the caller can finish inside its own time limit. Personal data is
+        replaced by placeholders before it is sent unless `redact_pii` is False. With `spend`, every
         request is reserved against the budgets first and settled after; a request the budgets
         have no room for is not sent, and its texts are unresolved as BUDGET_EXHAUSTED."""
         outcome = LlmOutcome()
@@ -143,7 +149,7 @@ class LlmEngine:
             outcome.unresolved.update(dict.fromkeys(texts, UNAVAILABLE))
             return outcome
         groups = list(request_groups(texts, self._items_per_request))
-        job = _Job(client, aspects, themes, outcome, deadline, spend)
+        job = _Job(client, aspects, themes, outcome, deadline, redact_pii, spend)
         if self.breaker.state == HALF_OPEN:
             # One trial request decides whether the LLM is back; the rest wait for its answer
             # instead of being turned away while it is out.
@@ -155,8 +161,10 @@ class LlmEngine:
         return outcome
 
     def summarize(self, facts: str, *, deadline: float | None = None) -> tuple[str | None, Usage]:
-        """An executive summary written from the facts JSON, or None if the model cannot give one."""
-        messages = [{"role": "system", "content": REPORT_PROMPT}, {"role": "user", "content": facts}]
+        """An executive summary written from the facts JSON, or None if the model cannot give one
+        or it names personal data (a placeholder, or a value the redaction or the detectors find):
+        the report then has the template's summary."""
+        messages, redaction = report_request(facts)
         try:
             client = self._client_factory()
             completion = self._guarded_create(client, messages, report_format(), deadline)
@@ -169,10 +177,14 @@ class LlmEngine:
             return None, Usage()
         usage = _usage_of(completion)
         try:
-            return BatchReport.model_validate_json(_content(completion)).summary.strip() or None, usage
+            summary = BatchReport.model_validate_json(_content(completion)).summary.strip()
         except (_Truncated, _Malformed, ValidationError) as exc:
             logger.warning("executive summary unavailable", extra=failure_fields(exc))
             return None, usage
+        if summary and mentions_personal_data(summary, redaction):
+            logger.warning("executive summary named personal data; not used")
+            return None, usage
+        return summary or None, usage
 
     def _resolve(self, job: _Job, group: dict[str, str], attempts_left: int = MAX_ATTEMPTS) -> None:
         pending = dict(group)
@@ -180,7 +192,9 @@ class LlmEngine:
         while pending and attempts_left > 0:
             attempts_left -= 1
             local = {str(n): key for n, key in enumerate(pending, start=1)}
-            messages = batch_messages([(n, pending[key]) for n, key in local.items()], job.aspects, job.themes)
+            request = sentiment_request(
+                [(n, pending[key]) for n, key in local.items()], job.aspects, job.themes, redact_pii=job.redact_pii
+            )
             reservation = None
             if job.spend is not None:
                 reservation = job.spend.reserve(estimate_request(list(pending.values()), job.aspects, job.themes))
@@ -188,7 +202,7 @@ class LlmEngine:
                     reason = BUDGET_EXHAUSTED
                     break
             try:
-                completion = self._guarded_create(job.client, messages, sentiment_format(), job.deadline)
+                completion = self._guarded_create(job.client, request.messages, sentiment_format(), job.deadline)
             except _Refused:
                 self._settle(job, reservation, None)
                 if len(pending) > 1:
@@ -214,7 +228,9 @@ class LlmEngine:
                 continue
             for local_id, verdict in _exact(answer, local).items():
                 key = local[local_id]
-                job.outcome.analyses[key] = to_analysis(verdict, pending.pop(key), job.aspects, job.themes)
+                job.outcome.analyses[key] = to_analysis(
+                    verdict, pending.pop(key), job.aspects, job.themes, request.redactions.get(local_id)
+                )
         for key in pending:
             job.outcome.unresolved[key] = reason
 
@@ -325,6 +341,7 @@ class _Job:
     themes: bool
     outcome: LlmOutcome
     deadline: float | None
+    redact_pii: bool = True
     spend: SpendGate | None = None
 
 

@@ -7,8 +7,8 @@ per model to the layer while still being wrong for any non-OpenAI endpoint. Toke
 from characters instead, with ratios calibrated on the usage the server reports
 (`make bench BENCH=quote` prints the estimate next to the reported usage):
 
-- a request's fixed part (system prompt, response schema, message framing) is a constant number
-  of tokens, measured once per prompt version;
+- a request's fixed part (system prompt, response schema, message framing) is its characters at
+  PROMPT_CHARS_PER_TOKEN (instructions and JSON schema are denser in tokens than prose);
 - the JSON the texts travel in is a few tokens per item;
 - review prose is about CHARS_PER_TOKEN characters a token (OpenAI's own rule of thumb for English
   is four);
@@ -20,19 +20,24 @@ requests that will be sent.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
-from reviewpulse.analysis.llm.prompt import looks_like_instructions
+from reviewpulse.analysis.llm.prompt import batch_messages, looks_like_instructions, sentiment_format
 
 # Keeps one request well inside a small model's context window whatever the texts' lengths.
 MAX_REQUEST_CHARS = 40_000
 
 # Calibrated on the usage the fake server (tools/reviewpulse_tools/doubles/fake_openai.py, a BPE-like
-# count) reports for the sample reviews, PROMPT_VERSION 2026-11-22.1; re-measure them against a
-# real provider with `make bench BENCH=quote` (README, "Quotes and budgets").
-REQUEST_OVERHEAD_TOKENS = 874  # system prompt + response schema + two messages' framing
+# count) reports for the sample reviews, 2026-11-30; re-measure them against a real provider with
+# `make bench BENCH=quote` (README, "Quotes and budgets").
+# The fixed part is measured from the prompt itself (instructions and JSON schema: denser in tokens
+# than prose), so an edited prompt changes the estimate with it.
+PROMPT_CHARS_PER_TOKEN = 3.45
+MESSAGE_FRAMING_TOKENS = 3  # per chat message
 ITEM_OVERHEAD_TOKENS = 6  # {"id":"12","text":"…"}, between items
 CHARS_PER_TOKEN = 3.9
 OUTPUT_OVERHEAD_TOKENS = 4  # {"items":[ … ]}
@@ -73,11 +78,19 @@ def request_groups(texts: Mapping[str, str], size: int) -> Iterator[dict[str, st
         yield group
 
 
+@cache
+def request_overhead_tokens() -> int:
+    """A request's fixed part: the system prompt, the empty payload and the response schema."""
+    messages = batch_messages([], [], False)
+    chars = sum(len(message["content"]) for message in messages) + len(json.dumps(sentiment_format()))
+    return math.ceil(chars / PROMPT_CHARS_PER_TOKEN) + MESSAGE_FRAMING_TOKENS * len(messages)
+
+
 def estimate_request(texts: Sequence[str], aspects: Sequence[str], themes: bool) -> TokenEstimate:
     """One sentiment request of these texts (its answer included)."""
     text_tokens = sum(math.ceil(len(text) / CHARS_PER_TOKEN) for text in texts)
     aspect_tokens = sum(math.ceil(len(aspect) / CHARS_PER_TOKEN) + 2 for aspect in aspects)
-    input_tokens = REQUEST_OVERHEAD_TOKENS + aspect_tokens + len(texts) * ITEM_OVERHEAD_TOKENS + text_tokens
+    input_tokens = request_overhead_tokens() + aspect_tokens + len(texts) * ITEM_OVERHEAD_TOKENS + text_tokens
     per_item = (
         OUTPUT_TOKENS_PER_ITEM + OUTPUT_TOKENS_PER_ASPECT * len(aspects) + (OUTPUT_TOKENS_FOR_THEMES if themes else 0)
     )

@@ -1,10 +1,11 @@
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.conditional import PRESIGNED_CACHE
 from reviewpulse.api.idempotent import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import BatchCreated, CreateBatchRequest, TaskView, UploadView
@@ -22,11 +23,22 @@ router = APIRouter()
     status_code=201,
     response_model=BatchCreated,
     summary="Create a batch task and get a presigned POST to upload its file",
-    responses=problem_responses(400, 404, 409, 415),
+    responses={
+        201: {
+            "headers": {
+                "Cache-Control": {
+                    "description": f"`{PRESIGNED_CACHE}`: it holds a presigned POST",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+        **problem_responses(400, 404, 409, 415),
+    },
 )
 def create_batch(
     body: CreateBatchRequest,
     request: Request,
+    response: Response,
     idempotency_key: str | None = IdempotencyKeyHeader,
     tenant: str = Depends(caller_tenant),
     tasks: TaskRepository = Depends(deps.task_repository),
@@ -34,6 +46,9 @@ def create_batch(
     settings: Settings = Depends(deps.settings),
     idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
 ) -> BatchCreated:
+    # The answer holds a presigned POST: no cache may store it.
+    response.headers["Cache-Control"] = PRESIGNED_CACHE
+
     def create() -> BatchCreated:
         check_baseline(tenant, body.options.compare_to, tasks)
         task, upload = create_batch_task(
