@@ -254,7 +254,8 @@ class TaskRepository:
         return self._update(
             tenant,
             task_id,
-            "SET #s = :quoted, tenant_status = :ts, quote = :quote, updated_at = :now REMOVE active_shard",
+            set="#s = :quoted, tenant_status = :ts, quote = :quote, updated_at = :now",
+            remove="active_shard",
             condition="#s = :queued AND attribute_not_exists(chunk_count)",
             values={
                 ":quoted": TaskStatus.QUOTED.value,
@@ -276,8 +277,9 @@ class TaskRepository:
         return self._update(
             tenant,
             task_id,
-            "SET #s = :paused, tenant_status = :ts, paused_reason = :why, paused_needs_micros = :needs, "
-            "updated_at = :now REMOVE active_shard",
+            set="#s = :paused, tenant_status = :ts, paused_reason = :why, paused_needs_micros = :needs, "
+            "updated_at = :now",
+            remove="active_shard",
             condition="#s IN (:queued, :processing)",
             values={
                 ":paused": TaskStatus.PAUSED.value,
@@ -298,7 +300,8 @@ class TaskRepository:
         return self._update(
             tenant,
             task_id,
-            "SET #s = :to, tenant_status = :ts, active_shard = :shard, updated_at = :now REMOVE paused_reason",
+            set="#s = :to, tenant_status = :ts, active_shard = :shard, updated_at = :now",
+            remove="paused_reason",
             condition="#s = :seen",
             values={
                 ":to": to.value,
@@ -358,7 +361,8 @@ class TaskRepository:
         return self._update(
             tenant,
             task_id,
-            f"ADD {', '.join(adds)} SET #parts.#chunk = :attempt, updated_at = :now",
+            set="#parts.#chunk = :attempt, updated_at = :now",
+            add=adds,
             condition="#s = :paused AND attribute_not_exists(#parts.#chunk)",
             values={**values, ":paused": TaskStatus.PAUSED.value},
             names=names,
@@ -371,46 +375,44 @@ class TaskRepository:
         within `limit_micros` (options.max_cost_usd); False, changing nothing, if it would not."""
         if limit_micros is not None and micros > limit_micros:
             return False
-        condition = "attribute_exists(task_id)"
-        values: dict[str, Any] = {":m": micros}
+        condition = "attribute_exists(#s)"
+        values: dict[str, Any] = {":m": micros, ":now": now().isoformat()}
         if limit_micros is not None:
             # DynamoDB conditions cannot add: "committed + m <= limit" is written "committed <= limit - m".
             condition += " AND (attribute_not_exists(spend_committed_micros) OR spend_committed_micros <= :room)"
             values[":room"] = limit_micros - micros
-        try:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key=_to_item({"tenant": tenant, "task_id": task_id}),
-                UpdateExpression="ADD spend_committed_micros :m",
-                ConditionExpression=condition,
-                ExpressionAttributeValues=_values(values),
-            )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        reserved = self._update(
+            tenant,
+            task_id,
+            set="updated_at = :now",
+            add=["spend_committed_micros :m"],
+            condition=condition,
+            values=values,
+        )
+        return reserved is not None
 
     def settle_spend(self, tenant: str, task_id: str, *, reserved_micros: int, spent_micros: int) -> None:
         """Replace a reservation with what the request cost."""
-        self._ddb.update_item(
-            TableName=self._table,
-            Key=_to_item({"tenant": tenant, "task_id": task_id}),
-            UpdateExpression="ADD spend_committed_micros :change, spend_settled_micros :spent",
-            ConditionExpression="attribute_exists(task_id)",
-            ExpressionAttributeValues=_values({":change": spent_micros - reserved_micros, ":spent": spent_micros}),
+        self._update(
+            tenant,
+            task_id,
+            set="updated_at = :now",
+            add=["spend_committed_micros :change", "spend_settled_micros :spent"],
+            condition="attribute_exists(#s)",
+            values={":change": spent_micros - reserved_micros, ":spent": spent_micros, ":now": now().isoformat()},
         )
 
-    def raise_budget(self, tenant: str, task_id: str, options_max_cost_usd: float) -> None:
+    def raise_budget(self, tenant: str, task_id: str, max_cost_usd: float) -> bool:
         """A paused task's owner gives it more room (POST .../resume with max_cost_usd)."""
-        self._ddb.update_item(
-            TableName=self._table,
-            Key=_to_item({"tenant": tenant, "task_id": task_id}),
-            UpdateExpression="SET #o.max_cost_usd = :max",
-            ConditionExpression="attribute_exists(task_id)",
-            ExpressionAttributeNames={"#o": "options"},
-            ExpressionAttributeValues=_values({":max": Decimal(str(options_max_cost_usd))}),
+        raised = self._update(
+            tenant,
+            task_id,
+            set="#o.max_cost_usd = :max, updated_at = :now",
+            condition="#s = :paused",
+            values={":max": Decimal(str(max_cost_usd)), ":now": now().isoformat(), ":paused": TaskStatus.PAUSED.value},
+            names={"#o": "options"},
         )
+        return raised is not None
 
     def mark_ready(
         self,
