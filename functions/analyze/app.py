@@ -15,6 +15,7 @@ from reviewpulse.wiring import (
     budget_repository,
     finalize_queue,
     paused_chunks,
+    provider_batches,
     result_cache,
     result_files,
     task_repository,
@@ -34,6 +35,8 @@ OPTIONAL_SETTINGS = (
     "LLM_INPUT_PRICE_PER_MILLION",
     "LLM_OUTPUT_PRICE_PER_MILLION",
     "BUDGETS_TABLE_NAME",  # the LLM analyzer's: reserves and settles each request against budgets
+    # The LLM analyzer's: chunks of Batch API tasks wait in this table for the collector.
+    "PROVIDER_BATCHES_TABLE_NAME",
 )
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
@@ -58,6 +61,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         result_files=result_files(),
         finalizer=finalize_queue(),
         correlation_id=correlation_id,
+        provider_batches=provider_batches(),
         # LLM requests stop in time to store and count the chunk before the function's timeout.
         deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - STORE_AND_COUNT_SECONDS,
         budgets=budgets,

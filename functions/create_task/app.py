@@ -6,7 +6,13 @@ from reviewpulse.settings import require_settings
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
-REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "WORK_QUEUE_URL", "LLM_WORK_QUEUE_URL", "IDEMPOTENCY_TABLE_NAME")
+REQUIRED_SETTINGS = (
+    "TASKS_TABLE_NAME",
+    "WORK_QUEUE_URL",
+    "LLM_WORK_QUEUE_URL",
+    "IDEMPOTENCY_TABLE_NAME",
+    "EVENT_BUS_NAME",
+)
 OPTIONAL_SETTINGS = (
     "MAX_TEXT_CHARS",
     "TASK_TTL_DAYS",

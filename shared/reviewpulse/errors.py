@@ -60,6 +60,12 @@ class EngineUnavailable(ReviewPulseError):
     code, status, title = "engine-unavailable", 400, "Analysis engine not available"
 
 
+class BatchModeUnavailable(ReviewPulseError):
+    """options.mode batch on an engine that sends nothing to an LLM (lexicon, auto without one)."""
+
+    code, status, title = "batch-mode-unavailable", 400, "Batch API mode not available"
+
+
 class RedactionRequired(ReviewPulseError):
     """options.redact_pii false where the deployment does not allow unredacted texts to an LLM."""
 
@@ -122,6 +128,7 @@ TASK_ERROR_CODES = (
     "source-mismatch",  # the object's key is not the one its task was made for
     "upload-expired",  # the sweeper: a batch whose file never arrived
     "stalled",  # the sweeper: a task whose progress stopped for longer than any queue retries
+    "invalid-options",  # a dropped file's options sidecar is not valid (as the API would refuse them)
 )
 ROW_ERROR_CODES = (
     "empty-text",

@@ -34,6 +34,20 @@ class Settings(BaseModel):
     ingest_queue_url: str = ""  # where POST .../start asks for a quoted task's split
     budgets_table_name: str = ""  # tenants' monthly budgets and spend (tenants.budgets)
     idempotency_table_name: str = ""
+    # The stack's event bus: every task that ends is announced on it (usecases.notify).
+    event_bus_name: str = ""
+    # Webhooks: the table, the KMS key that encrypts their secrets, the delivery queue and the
+    # dead-letter queue deliveries are parked on once their retries run out.
+    webhooks_table_name: str = ""
+    webhook_secrets_key_id: str = ""
+    webhook_queue_url: str = ""
+    webhook_dead_letter_queue_url: str = ""
+    # Addresses (CIDR, comma-separated) deliveries may reach although not public, http allowed:
+    # set by the local stack for test receivers only; template.yaml never sets it.
+    webhook_allowed_addresses: str = ""
+    webhook_retry_base_seconds: float = Field(default=30.0, ge=0)
+    webhook_retry_hours: float = Field(default=24.0, gt=0, le=72)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
 
     # Rows whose text is longer than this become per-row errors (documented in the README). The
     # cap keeps one item well inside an SQS message.
@@ -85,6 +99,10 @@ class Settings(BaseModel):
     llm_output_price_per_million: float = Field(default=0.60, ge=0)
     # LLM chunks are smaller: a chunk must finish well inside the analyzer's timeout.
     llm_chunk_max_items: int = Field(default=200, ge=1)
+    # Batch API mode (options.mode "batch"): its per-request records, and the item count above which
+    # an llm or auto task that names no mode goes to the Batch API by itself (0: never).
+    provider_batches_table_name: str = ""
+    llm_batch_min_items: int = Field(default=0, ge=0)
     result_cache_table_name: str = ""
     result_cache_ttl_days: int = Field(default=30, ge=1)
     # Pagination cursors are signed with a per-deployment secret: the Secrets Manager secret

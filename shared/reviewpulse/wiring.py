@@ -7,6 +7,7 @@ what it wires (the authorizer, say, never loads the task model, the queues or th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from reviewpulse.aws import client
@@ -16,20 +17,47 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
     from reviewpulse.analysis.cache import ResultCache
+    from reviewpulse.analysis.llm.batch_api import BatchApi
     from reviewpulse.cursors import CursorSigner
+    from reviewpulse.provider_batches.repository import ProviderBatchRepository
     from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkQueue
     from reviewpulse.storage.inputs import InputFiles
     from reviewpulse.storage.paused_chunks import PausedChunks
     from reviewpulse.storage.result_files import ResultFiles
+    from reviewpulse.tasks.model import Task
     from reviewpulse.tasks.repository import TaskRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
+    from reviewpulse.webhooks.queue import DeliveryQueue
+    from reviewpulse.webhooks.store import SecretBox, WebhookRepository
 
 
 def task_repository() -> TaskRepository:
+    """Each end of a task this repository wins is announced on the event bus (functions that end
+    tasks are given EVENT_BUS_NAME), and a dropped file's end gets its receipt in outgoing/
+    (functions that can end a drop are given DATA_BUCKET_NAME)."""
     from reviewpulse.tasks.repository import TaskRepository
 
-    return TaskRepository(get_settings().tasks_table_name, client("dynamodb"))
+    settings = get_settings()
+    reactions: list[Callable[[Task], object]] = []
+    if settings.event_bus_name:
+        from reviewpulse.events import EventBus
+        from reviewpulse.usecases.notify import announce_task_ended
+
+        bus = EventBus(settings.event_bus_name, client("events"))
+        reactions.append(lambda task: announce_task_ended(task, bus))
+    if settings.data_bucket_name:
+        from reviewpulse.usecases.drop_receipts import write_drop_receipt
+
+        files = result_files()
+        reactions.append(lambda task: write_drop_receipt(task, files))
+
+    def on_ended(task: Task) -> None:
+        # The receipt first: a consumer of the event may look for it at once.
+        for react in reversed(reactions):
+            react(task)
+
+    return TaskRepository(settings.tasks_table_name, client("dynamodb"), on_ended=on_ended if reactions else None)
 
 
 def key_repository() -> KeyRepository:
@@ -93,6 +121,21 @@ def finalize_queue() -> FinalizeQueue:
     return FinalizeQueue(get_settings().finalize_queue_url, client("sqs"))
 
 
+def provider_batches() -> ProviderBatchRepository | None:
+    """Batch API mode's records, where this function is given their table (None elsewhere)."""
+    from reviewpulse.provider_batches.repository import ProviderBatchRepository
+
+    name = get_settings().provider_batches_table_name
+    return ProviderBatchRepository(name, client("dynamodb")) if name else None
+
+
+def batch_api() -> BatchApi:
+    """The provider's Batch API (imports openai: only the collector calls it)."""
+    from reviewpulse.analysis.llm.client import build_batch_api
+
+    return build_batch_api(get_settings())
+
+
 def result_cache() -> ResultCache:
     from reviewpulse.analysis.cache import ResultCache
 
@@ -106,3 +149,22 @@ def idempotency_store() -> BasePersistenceLayer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name, boto3_client=client("dynamodb"))
+
+
+def webhook_repository() -> WebhookRepository:
+    from reviewpulse.webhooks.store import WebhookRepository
+
+    return WebhookRepository(get_settings().webhooks_table_name, client("dynamodb"))
+
+
+def webhook_secrets() -> SecretBox:
+    from reviewpulse.webhooks.store import SecretBox
+
+    return SecretBox(get_settings().webhook_secrets_key_id, client("kms"))
+
+
+def delivery_queue() -> DeliveryQueue:
+    from reviewpulse.webhooks.queue import DeliveryQueue
+
+    settings = get_settings()
+    return DeliveryQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url, client("sqs"))

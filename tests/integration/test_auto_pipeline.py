@@ -71,6 +71,9 @@ def test_an_auto_batch_sends_only_the_unsure_items_to_the_llm(client, poller, ru
         "input_tokens": stats.prompt_tokens,
         "output_tokens": stats.completion_tokens,
         "cached_items": 0,
+        "batch_requests": 0,  # all synchronous: nothing at the Batch API's price
+        "batch_input_tokens": 0,
+        "batch_output_tokens": 0,
         "estimated_cost_usd": pytest.approx(
             (stats.prompt_tokens * INPUT_PRICE + stats.completion_tokens * OUTPUT_PRICE) / 1_000_000, abs=1e-6
         ),

@@ -7,13 +7,14 @@ from __future__ import annotations
 import boto3
 import pytest
 import requests
+from reviewpulse.api.schemas import OptionsRequest
 from reviewpulse.queues import WorkQueue
 from reviewpulse.results.model import ItemResult
 from reviewpulse.settings import get_settings
 from reviewpulse.storage.layout import parse_source_key
 from reviewpulse.usecases.analyse_chunk import store_and_count
-from reviewpulse.usecases.split import split_source
-from reviewpulse.wiring import finalize_queue, input_files, result_files, task_repository, work_queue
+from reviewpulse.usecases.split import DropChecks, split_source
+from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
 
 from tests.integration.helpers import NEGATIVE, POSITIVE, results_of, upload
 
@@ -49,6 +50,7 @@ def test_a_split_that_died_part_way_is_redone_and_counts_once(client, poller, st
             queue=DiesAfterFirstBatch(work_queue()),
             finalizer=finalize_queue(),
             settings=get_settings(),
+            drops=DropChecks(keys=key_repository(), result_files=result_files(), options_model=OptionsRequest),
         )
     # And the analyzers already counted those first chunks
     poller.poll_once(next(t for t in poller.triggers if t.function == "AnalyzeFunction"))

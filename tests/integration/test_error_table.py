@@ -78,6 +78,13 @@ class World:
         assert tasks.mark_paused("acme", task_id, "a budget ran out", needed_micros=1_000)
         return task_id
 
+    def webhooks_full(self, url: str | None = None) -> Any:
+        """The tenant has its ten webhooks (registered here as needed), then registers one more."""
+        have = len(self.client.call("GET", "/v1/webhooks").json()["items"])
+        for n in range(have, 10):
+            assert self.client.call("POST", "/v1/webhooks", {"url": f"https://hooks.example.com/{n}"}).status == 201
+        return self.client.call("POST", "/v1/webhooks", {"url": url or "https://hooks.example.com/eleventh"})
+
     def with_key(self, key: str | None) -> Client:
         return Client(self.gateway, key)
 
@@ -207,6 +214,12 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("text, llm with aspects", _post(TEXT, {"text": "ok", "options": {"engine": "llm", "aspects": ["x"]}})),
             ("batch, llm", _post(BATCH, {"filename": "a.csv", "options": {"engine": "llm"}})),
             ("batch, llm, report", _post(BATCH, {"filename": "a.csv", "options": {"engine": "llm", "report": True}})),
+        ],
+        "batch-mode-unavailable": [
+            ("text, lexicon", _post(TEXT, {"text": "ok", "options": {"engine": "lexicon", "mode": "batch"}})),
+            ("batch, lexicon", _post(BATCH, {"filename": "a.csv", "options": {"engine": "lexicon", "mode": "batch"}})),
+            ("text, auto without an LLM", _post(TEXT, {"text": "ok", "options": {"engine": "auto", "mode": "batch"}})),
+            ("batch, default engine", _post(BATCH, {"filename": "a.csv", "options": {"mode": "batch"}})),
         ],
         "redaction-required": [
             ("text, lexicon", _post(TEXT, {"text": "ok", "options": {"redact_pii": False}})),
@@ -352,7 +365,17 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("an unknown extension", _post(BATCH, {"filename": "a.xlsx"})),
             ("no extension", _post(BATCH, {"filename": "reviews"})),
         ],
+        "webhook-limit": [
+            ("an 11th webhook", lambda w: w.webhooks_full()),
+            ("an 11th with a URL already registered", lambda w: w.webhooks_full("https://hooks.example.com/0")),
+        ],
         "validation-error": [
+            ("analyze: no texts", _post("/v1/analyze", {"texts": []})),
+            ("analyze: 26 texts", _post("/v1/analyze", {"texts": ["fine"] * 26})),
+            ("webhook over http", _post("/v1/webhooks", {"url": "http://hooks.example.com/x"})),
+            ("webhook to a private address", _post("/v1/webhooks", {"url": "https://10.0.0.1/x"})),
+            ("webhook to the metadata service", _post("/v1/webhooks", {"url": "https://169.254.169.254/"})),
+            ("webhook to a decimal address", _post("/v1/webhooks", {"url": "https://2130706433/"})),
             ("text a number", _post(TEXT, {"text": 42})),
             ("text a list", _post(TEXT, {"text": ["a"]})),
             ("text null", _post(TEXT, {"text": None})),

@@ -19,6 +19,7 @@ from reviewpulse.aws import add_api_call_listener, remove_api_call_listener, res
 from reviewpulse.settings import get_settings
 from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
+from reviewpulse_tools.doubles.webhook_receiver import WebhookReceiver
 
 from tests.integration.helpers import NEGATIVE, POSITIVE, Unavailable, results_of, upload
 from tests.sam_template import function_properties, inline_policies, load_template
@@ -55,7 +56,13 @@ def matches(declared: Any, resource: tuple[str, ...]) -> bool:
     if isinstance(declared, dict) and "Fn::GetAtt" in declared:
         target = declared["Fn::GetAtt"]
         logical = target[0] if isinstance(target, list) else target.split(".")[0]
-        return resource[:2] in {("table", logical), ("queue", logical), ("bucket", logical)}
+        return resource[:2] in {
+            ("table", logical),
+            ("queue", logical),
+            ("bucket", logical),
+            ("bus", logical),
+            ("key", logical),
+        }
     if isinstance(declared, dict) and "Fn::Sub" in declared:
         pattern = declared["Fn::Sub"]
         found = re.fullmatch(r"\$\{(\w+)\.Arn\}/(.*)", pattern)
@@ -63,7 +70,8 @@ def matches(declared: Any, resource: tuple[str, ...]) -> bool:
             return False
         logical, rest = found.groups()
         if resource[0] == "index":
-            return resource[1] == logical and rest == "index/*"
+            # Every index of the table, or exactly the one queried.
+            return resource[1] == logical and rest in ("index/*", f"index/{resource[2]}")
         if resource[0] == "object":
             prefix = rest[:-1] if rest.endswith("*") else None
             return resource[1] == logical and prefix is not None and resource[2].startswith(prefix)
@@ -105,8 +113,17 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     client, poller, runner, stack, s3, bucket, calls, monkeypatch, llm_endpoint
 ):
     # Given traffic through every function: a text, a batch, a drop, an LLM batch with a report
-    # (twice: the second is answered from the result cache), pages, health, a dead letter
+    # (twice: the second is answered from the result cache), pages, health, a dead letter, and a
+    # webhook that receives every task's event (on 127.0.0.1, which this deployment allows)
     monkeypatch.setenv("CHUNK_MAX_ITEMS", "2")
+    for name, value in {"WEBHOOK_ALLOWED_ADDRESSES": "127.0.0.1/32", "WEBHOOK_RETRY_BASE_SECONDS": "0"}.items():
+        monkeypatch.setenv(name, value)
+        runner.extra_environment[name] = value
+    get_settings.cache_clear()
+    receiver = WebhookReceiver()
+    webhook = client.call("POST", "/v1/webhooks", {"url": receiver.url}).json()
+    receiver.secret = webhook["secret"]
+    receiver.fail_next(1)  # one retry: the delivery function re-queues it
     task_id = client.call("POST", "/v1/tasks", {"text": POSITIVE[0]}, headers={"Idempotency-Key": "k1"}).json()[
         "task_id"
     ]
@@ -162,19 +179,51 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert (llm_task["usage"]["cached_items"], cached_task["usage"]["cached_items"]) == (0, 6)
     assert client.call("GET", f"/v1/tasks/{auto_batch}").json()["answered_by"] == {"llm": 2}
     client.call("POST", "/v1/batches", {"filename": "later.csv"})
+    # Texts answered at once by the LLM (through its result cache)
+    assert client.call("POST", "/v1/analyze", {"texts": NEGATIVE, "options": {"engine": "llm"}}).status == 200
     assert results_of(client, failing)[0]["error"]["code"] == "dead-lettered"
+    # A Batch API task: the LLM analyzer hands its chunks over, the collector submits, collects
+    # and counts them (its first batch fails and is resubmitted), and a cancelled one is closed
+    batch_mode = upload(client, "batch-api.txt", llm_file, options={**llm_options, "mode": "batch"})
+    cancelled = upload(client, "cancelled.txt", llm_file, options={"engine": "llm", "mode": "batch"})
+    poller.drain()
+    assert client.call("DELETE", f"/v1/tasks/{cancelled}").status < 300
+    llm_endpoint.batches.configure({"fail": 1})
+    collector_event = {"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": "{}"}
+    for _ in range(6):
+        runner.invoke("CollectBatchesFunction", collector_event)
+        poller.drain()
+    collected = client.call("GET", f"/v1/tasks/{batch_mode}").json()
+    assert collected["status"] == "ready"
+    assert [b["status"] for b in collected["llm_batch"]["batches"]].count("failed") == 1
     assert client.call("DELETE", f"/v1/tasks/{batch_id}", query={"purge": "true"}).status == 204
     drop = next(t for t in client.call("GET", "/v1/tasks").json()["items"] if t["type"] == "drop")
     assert client.call("DELETE", f"/v1/tasks/{drop['task_id']}", query={"purge": "true"}).status == 204
+    poller.drain()
+    assert receiver.accepted() and client.call("GET", "/v1/webhooks").status == 200
+    assert client.call("DELETE", f"/v1/webhooks/{webhook['webhook_id']}").status == 204
+    receiver.close()
 
     # Then every function called AWS, and each call is allowed by its own statements
     template = load_template()
     names = {
         stack.ref(logical): logical
-        for logical in ("TasksTable", "KeysTable", "IdempotencyTable", "ResultCacheTable", "BudgetsTable", "DataBucket")
+        for logical in (
+            "TasksTable",
+            "KeysTable",
+            "IdempotencyTable",
+            "ResultCacheTable",
+            "BudgetsTable",
+            "ProviderBatchesTable",
+            "DataBucket",
+        )
     }
     queues = {stack.ref(q): q for q in ("WorkQueue", "LlmWorkQueue", "FinalizeQueue", "IngestQueue")}
     names[stack.ref("CursorSigningSecret")] = "CursorSigningSecret"
+    names[stack.ref("TaskEventBus")] = "TaskEventBus"
+    names[stack.ref("WebhooksTable")] = "WebhooksTable"
+    names[stack.ref("WebhookSecretsKey")] = "WebhookSecretsKey"
+    queues.update({stack.ref(q): q for q in ("WebhookQueue", "WebhookDeadLetterQueue")})
     seen: dict[str, set[str]] = defaultdict(set)
     presigned_posts: set[str] = set()
     denied = []
@@ -218,15 +267,40 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "DeleteTaskFunction",
         "StartTaskFunction",
         "ResumeTaskFunction",
+        "CollectBatchesFunction",
+        "AnalyzeTextsFunction",
+        "CreateWebhookFunction",
+        "ListWebhooksFunction",
+        "DeleteWebhookFunction",
+        "DeliverWebhooksFunction",
     }
     # And exactly the two functions that page read the cursor signing secret (checked above)
     readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}
     assert readers == {"GetResultsFunction", "ListTasksFunction"}
+    # And the functions that ended tasks here announced them on the event bus (allowed above)
+    announcers = {function for function, operations in seen.items() if "events:PutEvents" in operations}
+    assert "FinalizeFunction" in announcers
+    # And only the delivery function decrypts webhook secrets; only registration encrypts them
+    decrypters = {function for function, operations in seen.items() if "kms:Decrypt" in operations}
+    encrypters = {function for function, operations in seen.items() if "kms:Encrypt" in operations}
+    assert (decrypters, encrypters) == ({"DeliverWebhooksFunction"}, {"CreateWebhookFunction"})
     # And the LLM analyzer both read and wrote the result cache, whose calls were checked above
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
     # And the budget's reservations and the parked chunks were exercised (and checked above)
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:PutObject"}
     assert seen["ResumeTaskFunction"] >= {"s3:ListObjectsV2", "s3:GetObject", "s3:DeleteObject", "sqs:SendMessageBatch"}
+    # And the Batch API's grants are each used: the analyzer lists a chunk and its task, the
+    # collector reads its index and records, writes answers, rounds and counts, reads and writes parts
+    assert seen["LlmAnalyzeFunction"] >= {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert seen["CollectBatchesFunction"] >= {
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:GetItem",
+        "s3:GetObject",
+        "s3:PutObject",
+        "sqs:SendMessage",
+    }
 
 
 def required(service, operation, params, names, queues):
@@ -236,7 +310,7 @@ def required(service, operation, params, names, queues):
             return [(f"dynamodb:{operation}", ("table", names[name])) for name in params["RequestItems"]]
         table = names[params["TableName"]]
         if "IndexName" in params:
-            return [(f"dynamodb:{operation}", ("index", table))]
+            return [(f"dynamodb:{operation}", ("index", table, params["IndexName"]))]
         return [(f"dynamodb:{operation}", ("table", table))]
     if service == "sqs":
         return [(SQS_ACTIONS.get(operation, f"sqs:{operation}"), ("queue", queues[params["QueueUrl"]]))]
@@ -254,6 +328,11 @@ def required(service, operation, params, names, queues):
             source_key = source["Key"] if isinstance(source, dict) else source.split("/", 1)[1]
             needs.append(("s3:GetObject", ("object", bucket, source_key)))
         return needs
+    if service == "events":
+        # One call may put entries on several buses: each must be allowed.
+        return [("events:PutEvents", ("bus", names[entry["EventBusName"]])) for entry in params["Entries"]]
+    if service == "kms":
+        return [(f"kms:{operation}", ("key", names[params["KeyId"]]))]
     if service == "secretsmanager":
         return [(f"secretsmanager:{operation}", ("secret", names[params["SecretId"]]))]
     raise AssertionError(f"unexpected service {service}")

@@ -43,8 +43,17 @@ CHUNK_ITEMS = 4
 INPUT_PRICE, OUTPUT_PRICE = 2.5, 10.0
 LLM = {"engine": "llm"}
 
-# The insight options a task keeps when none are asked for (and redaction, on unless asked otherwise).
-NO_INSIGHT_OPTIONS = {"group_by": [], "time_field": None, "time_bucket": None, "compare_to": None, "redact_pii": True}
+# The insight options a task keeps when none are asked for (and redaction, on unless asked otherwise;
+# no mode: the deployment decides).
+NO_INSIGHT_OPTIONS = {
+    "group_by": [],
+    "time_field": None,
+    "time_bucket": None,
+    "compare_to": None,
+    "redact_pii": True,
+    "mode": None,
+}
+NO_FILE_OPTIONS = {"delimiter": None, "csv_bom": False}
 # ... and the spending options it keeps when none are asked for.
 NO_BUDGET_OPTIONS = {"quote_only": False, "max_cost_usd": None, "on_budget_exhausted": "lexicon"}
 
@@ -147,6 +156,7 @@ def test_an_llm_batch_with_aspects_and_a_report_comes_back_row_for_row(client, p
         "min_confidence": None,
         **NO_INSIGHT_OPTIONS,
         **NO_BUDGET_OPTIONS,
+        **NO_FILE_OPTIONS,
     }
     assert_labelled_by_the_llm(results, TEXTS)
     assert task["answered_by"] == {"llm": 10} and task["notes"] == []
@@ -170,6 +180,9 @@ def test_an_llm_batch_with_aspects_and_a_report_comes_back_row_for_row(client, p
         "input_tokens": stats.prompt_tokens,
         "output_tokens": stats.completion_tokens,
         "cached_items": 0,
+        "batch_requests": 0,  # all synchronous: nothing at the Batch API's price
+        "batch_input_tokens": 0,
+        "batch_output_tokens": 0,
         "estimated_cost_usd": pytest.approx(
             (stats.prompt_tokens * INPUT_PRICE + stats.completion_tokens * OUTPUT_PRICE) / 1_000_000, abs=1e-6
         ),
@@ -303,6 +316,9 @@ def test_a_repeated_batch_is_answered_from_the_cache(client, poller, llm):
         "input_tokens": 0,
         "output_tokens": 0,
         "cached_items": len(TEXTS),
+        "batch_requests": 0,
+        "batch_input_tokens": 0,
+        "batch_output_tokens": 0,
         "estimated_cost_usd": 0.0,
     }
     # And the results are the ones the LLM gave the first time, aspects included
@@ -408,6 +424,7 @@ def test_twenty_distinct_aspects_are_accepted(client, llm):
         "min_confidence": None,
         **NO_INSIGHT_OPTIONS,
         **NO_BUDGET_OPTIONS,
+        **NO_FILE_OPTIONS,
     }
 
 

@@ -157,7 +157,30 @@ HOSTILE_INGEST = [
     json.dumps({"Records": [{"s3": {"object": {"key": CANARY}}}]}),
 ]
 
+
+def _delivery(**fields) -> str:
+    job = {
+        "tenant": "acme",
+        "webhook_id": "wh_0123456789abcdef",
+        "event_id": "evt_" + "0" * 32,
+        "detail_type": "Task Ready",
+        "detail": {"tenant": "acme"},
+        "attempt": 1,
+        "first_attempt_at": 1.0,
+    }
+    return json.dumps({**job, **fields})
+
+
+HOSTILE_WEBHOOK = [
+    _delivery(webhook_id=CANARY),
+    _delivery(tenant=CANARY, event_id=CANARY, detail_type=CANARY),
+    _delivery(detail={"tenant": "acme", "text": CANARY}),  # a webhook that does not exist
+    json.dumps({"detail-type": CANARY, "detail": {"tenant": CANARY, "event_id": CANARY}}),
+    json.dumps({"detail-type": "Task Ready", "detail": CANARY}),
+]
+
 QUEUE_FUNCTIONS = {
+    "DeliverWebhooksFunction": ("deliver_webhooks.json", HOSTILE_ANY + HOSTILE_WEBHOOK),
     "SplitFunction": ("split.json", HOSTILE_ANY + HOSTILE_INGEST),
     "AnalyzeFunction": ("analyze.json", HOSTILE_ANY + HOSTILE_WORK),
     "LlmAnalyzeFunction": ("analyze.json", HOSTILE_ANY + HOSTILE_WORK),
@@ -214,6 +237,15 @@ def test_valid_and_invalid_requests_to_every_route_leave_no_text_in_logs_or_answ
         ("GET", "/v1/tasks", None, None, {"cursor": CANARY * 1000}),
         ("DELETE", f"/v1/tasks/{CANARY}", None, None, {"purge": CANARY}),
         ("PATCH", f"/v1/{CANARY}", {"text": CANARY}, None, None),
+        ("POST", "/v1/analyze", {"texts": [CANARY] * 26}, None, None),
+        ("POST", "/v1/analyze", {"texts": CANARY}, None, None),
+        ("POST", "/v1/analyze", {"texts": [CANARY], "options": {"engine": CANARY}}, None, None),
+        ("POST", "/v1/webhooks", {"url": f"http://{CANARY}.example.com/{CANARY}"}, None, None),
+        ("POST", "/v1/webhooks", {"url": f"https://10.0.0.1/{CANARY}"}, None, None),
+        ("POST", "/v1/webhooks", {"url": f"https://{CANARY}@hooks.example.com/"}, None, None),
+        ("POST", "/v1/webhooks", {"url": CANARY * 300}, None, None),
+        ("POST", "/v1/webhooks", {"url": [CANARY]}, None, None),
+        ("DELETE", f"/v1/webhooks/{CANARY}", None, None, None),
     ]
     # (and an API key that is the canary: the authorizer refuses it without repeating it)
     unknown_key = Client(gateway, CANARY * 3).call("POST", "/v1/tasks", {"text": CANARY})
@@ -228,6 +260,8 @@ def test_valid_and_invalid_requests_to_every_route_leave_no_text_in_logs_or_answ
         captured.errors.append(response.body)
     # And valid requests and the pipeline behind them log none of it either
     assert client.call("GET", "/health", query={"check": CANARY}).status == 200
+    analysed = client.call("POST", "/v1/analyze", {"texts": [f"{CANARY} is lovely", f"{CANARY} " * 2000]})
+    assert analysed.status == 200 and CANARY not in analysed.body
     headers = {"Idempotency-Key": f"{CANARY}-retry"}
     task_id = client.call("POST", "/v1/tasks", {"text": f"{CANARY} is lovely", "id": CANARY}, headers=headers).json()
     batch_id = upload(

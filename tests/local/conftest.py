@@ -26,7 +26,8 @@ def local(tmp_path_factory):
     """A running `reviewpulse dev` on free ports, with its own state file and the llm engine served
     by the local fake OpenAI-compatible server; stopped with SIGTERM."""
     state_file = tmp_path_factory.mktemp("local") / "stack.json"
-    env = {**os.environ, "REVIEWPULSE_STATE": str(state_file)}
+    # Scheduled functions (the sweeper, the Batch API collector) every 3 s instead of minutes.
+    env = {**os.environ, "REVIEWPULSE_STATE": str(state_file), "REVIEWPULSE_SCHEDULE_SECONDS": "3"}
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DEFAULT_ENGINE"):
         env.pop(name, None)
     log = (state_file.parent / "dev.log").open("w")

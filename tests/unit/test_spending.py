@@ -3,8 +3,9 @@ and the alarm on it, and the CLI's question before a quoted run starts."""
 
 from __future__ import annotations
 
-from reviewpulse.analysis.llm.estimate import TokenEstimate, estimate_texts, request_groups
+from reviewpulse.analysis.llm.estimate import TokenEstimate, estimate_texts
 from reviewpulse.analysis.llm.pricing import Prices
+from reviewpulse.analysis.llm.prompt import request_groups
 from reviewpulse.observability import metrics
 from reviewpulse.tenants.budgets import MonthSpend, to_micros
 from reviewpulse.usecases.spend import ALERT_PERCENT, TaskSpend

@@ -78,12 +78,19 @@ class Usage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cached_items: int = 0  # items answered without sending their text again (seen before)
+    # The part of the three totals above that went through the provider's Batch API (its price).
+    batch_requests: int = 0
+    batch_input_tokens: int = 0
+    batch_output_tokens: int = 0
 
     def add(self, other: Usage) -> None:
         self.requests += other.requests
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
         self.cached_items += other.cached_items
+        self.batch_requests += other.batch_requests
+        self.batch_input_tokens += other.batch_input_tokens
+        self.batch_output_tokens += other.batch_output_tokens
 
 
 class Analyzer(Protocol):

@@ -12,6 +12,11 @@ from reviewpulse.analysis.engine_names import EngineName
 TimeBucket = Literal["day", "week", "month"]
 # What the items left get when a budget (the task's or the tenant's month) runs out.
 BudgetPolicy = Literal["lexicon", "pause"]
+# How an llm or auto task's LLM requests are sent: one by one as chunks arrive (sync), or through
+# the provider's Batch API (batch: answered within 24 hours at half price).
+LlmMode = Literal["sync", "batch"]
+# The CSV delimiters a file may use (what spreadsheets write); None: told from the file itself.
+CsvDelimiter = Literal[",", ";", "\t", "|"]
 
 
 class AnalysisOptions(BaseModel):
@@ -32,3 +37,14 @@ class AnalysisOptions(BaseModel):
     quote_only: bool = False  # batches: count and price first; POST /v1/tasks/{id}/start runs it
     max_cost_usd: float | None = Field(default=None, gt=0)  # what the task's LLM requests may cost
     on_budget_exhausted: BudgetPolicy = "lexicon"
+    # llm and auto only. None: the deployment decides (batch above LlmBatchMinItems items, when set).
+    mode: LlmMode | None = None
+
+    @property
+    def batch_mode(self) -> bool:
+        return self.mode == "batch"
+
+    # CSV input: its delimiter, else detected (ingest/readers/csv_file.py); results: a UTF-8
+    # byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
+    delimiter: CsvDelimiter | None = None
+    csv_bom: bool = False

@@ -11,12 +11,21 @@ from reviewpulse.analysis.engine_names import EngineName
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
-from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.options import AnalysisOptions, CsvDelimiter, LlmMode
 from reviewpulse.api.fields import selection_of
 from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.settings import Settings, get_settings
-from reviewpulse.tasks.model import Progress, Quote, Task, TaskError, TaskStatus, TaskType, TaskWarning
+from reviewpulse.tasks.model import (
+    LlmBatchState,
+    Progress,
+    Quote,
+    Task,
+    TaskError,
+    TaskStatus,
+    TaskType,
+    TaskWarning,
+)
 
 
 class _Strict(BaseModel):
@@ -112,6 +121,29 @@ class OptionsRequest(_Strict):
         ),
     )
 
+    mode: LlmMode | None = Field(
+        default=None,
+        description=(
+            "llm and auto only. sync: LLM requests are sent as the items arrive; batch: through the "
+            "provider's Batch API, answered within 24 hours at the batch price (half, for OpenAI). "
+            "Left out, the deployment decides: batch for files of at least its LlmBatchMinItems items, "
+            "when it sets one. batch on an engine that calls no LLM is 400 batch-mode-unavailable"
+        ),
+    )
+    delimiter: CsvDelimiter | None = Field(
+        default=None,
+        description=(
+            "CSV input: the delimiter between columns. Left out, an Excel `sep=` first line names it, "
+            "else the header line decides: the most frequent of comma, semicolon, tab and pipe outside "
+            "quotes (ties in that order; none: comma)"
+        ),
+        examples=[";"],
+    )
+    csv_bom: bool = Field(
+        default=False,
+        description="Start the results CSV with a UTF-8 byte-order mark, so that Excel reads accented text right",
+    )
+
     @field_validator("aspects")
     @classmethod
     def _distinct(cls, aspects: list[str]) -> list[str]:
@@ -174,7 +206,12 @@ class UsageView(BaseModel):
     input_tokens: int
     output_tokens: int
     cached_items: int = Field(description="Items answered without sending their text again (seen before)")
-    estimated_cost_usd: float = Field(description="From the deployment's configured prices per million tokens")
+    batch_requests: int = Field(default=0, description="Of the requests, those sent through the provider's Batch API")
+    batch_input_tokens: int = Field(default=0, description="Of the input tokens, those billed at the batch price")
+    batch_output_tokens: int = Field(default=0, description="Of the output tokens, those billed at the batch price")
+    estimated_cost_usd: float = Field(
+        description="From the deployment's configured prices per million tokens; Batch API tokens at the batch price"
+    )
 
 
 class BudgetView(BaseModel):
@@ -202,6 +239,10 @@ class TaskView(BaseModel):
         description="Items answered by each engine: lexicon, llm, lexicon-fallback (cached LLM answers count as llm)",
     )
     notes: list[str] = Field(default_factory=list, description="How the task was run, where a client should know")
+    llm_batch: LlmBatchState | None = Field(
+        default=None,
+        description="Batch API mode: the provider's batches (ids, statuses, request counts), as last collected",
+    )
     summary: Summary | None = None
     report: Report | None = Field(default=None, description="When the task asked for options.report")
     error: TaskError | None = None
@@ -218,9 +259,7 @@ class TaskView(BaseModel):
         if engine_for(task.options, EngineParts(prices)).spends_tokens:
             usage = UsageView(
                 **task.usage.model_dump(),
-                estimated_cost_usd=round(
-                    Prices.of(prices).cost_usd(task.usage.input_tokens, task.usage.output_tokens), 6
-                ),
+                estimated_cost_usd=round(Prices.of(prices).usage_cost_usd(task.usage), 6),
             )
             budget = BudgetView(
                 max_cost_usd=task.options.max_cost_usd,
@@ -243,6 +282,7 @@ class TaskView(BaseModel):
             paused_reason=task.paused_reason,
             answered_by=task.answered_by,
             notes=task.notes,
+            llm_batch=task.llm_batch,
             summary=task.summary,
             report=task.report,
             error=task.error,

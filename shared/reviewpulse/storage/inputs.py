@@ -15,6 +15,10 @@ class SourceChanged(Exception):
     """The input object is no longer the one the task was split from."""
 
 
+class TooBig(Exception):
+    """A small object that is not small."""
+
+
 class InputFiles(BucketObjects):
     def open_source(self, key: str, etag: str | None = None) -> Any:
         """A streaming body of the input file (read in pieces, never whole). With `etag`, only
@@ -26,6 +30,21 @@ class InputFiles(BucketObjects):
             if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
                 raise SourceChanged(f"the input file was replaced after it was split (expected ETag {etag})") from None
             raise
+
+    def read_small(self, key: str, max_bytes: int) -> bytes | None:
+        """A small object whole (a drop's options sidecar); None if there is none. TooBig if it
+        holds more than `max_bytes` (only that much is read)."""
+        try:
+            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        content = body.read(max_bytes + 1)
+        body.close()
+        if len(content) > max_bytes:
+            raise TooBig(f"the object holds more than {max_bytes} bytes")
+        return content
 
     def source_info(self, key: str) -> ObjectInfo | None:
         return self._head(key)

@@ -7,8 +7,12 @@ results/<tenant>/<task_id>/results.*    merged results, JSONL and CSV
 results/<tenant>/<task_id>/conversations.jsonl   per-conversation summaries, for chat conversations
 results/<tenant>/<task_id>/insights.json         segments, time, aspects (and themes, comparison)
 results/<tenant>/<task_id>/report.html           the self-contained HTML report
+results/<tenant>/<task_id>/batch-api/chunk-<n>.json   Batch API mode: a chunk waiting for its answers
 outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their input's path
 outgoing/<tenant>/<path>.insights.json, .report.html   a drop's insights and report, likewise
+outgoing/<tenant>/<path>.done.json      a drop's receipt once it is ready, written after the files above
+outgoing/<tenant>/<path>.error.json     a drop's receipt when it failed, was cancelled or was refused
+incoming/<tenant>/<path>.options.json   a drop's options (its sidecar), read when <path> arrives
 """
 
 from __future__ import annotations
@@ -76,6 +80,11 @@ def paused_chunk_key(tenant: str, task_id: str, chunk: int) -> str:
     return f"{paused_prefix(tenant, task_id)}chunk-{chunk:06d}.json"
 
 
+def waiting_chunk_key(tenant: str, task_id: str, chunk: int) -> str:
+    """A chunk of a Batch API task, kept until its answers are in (purged with the results)."""
+    return f"{results_prefix(tenant, task_id)}batch-api/chunk-{chunk:06d}.json"
+
+
 def results_keys(tenant: str, task_id: str) -> tuple[str, str]:
     prefix = f"{results_prefix(tenant, task_id)}results"
     return f"{prefix}.jsonl", f"{prefix}.csv"
@@ -105,3 +114,40 @@ def outgoing_keys(source: SourceObject) -> tuple[str, str, str]:
     """Where a drop's results are delivered: JSONL, CSV and, for chat conversations, their summaries."""
     prefix = f"{OUTGOING}/{source.tenant}/{source.relative_path}"
     return f"{prefix}.results.jsonl", f"{prefix}.results.csv", f"{prefix}.conversations.jsonl"
+
+
+# A drop's options travel beside it: incoming/<tenant>/<path>.options.json for incoming/<tenant>/<path>.
+OPTIONS_SIDECAR_SUFFIX = ".options.json"
+# S3's longest key, in UTF-8 bytes: a receipt whose key would be longer cannot be written.
+MAX_KEY_BYTES = 1024
+
+
+def is_options_sidecar(source: SourceObject) -> bool:
+    """A dropped options file: the options of another drop, never a drop to analyse itself."""
+    return source.kind == INCOMING and source.filename.endswith(OPTIONS_SIDECAR_SUFFIX)
+
+
+def options_sidecar_key(source: SourceObject) -> str:
+    return f"{source.key}{OPTIONS_SIDECAR_SUFFIX}"
+
+
+def receipt_keys(source: SourceObject) -> tuple[str, str]:
+    """Where a drop says how it ended: `.done.json` (ready) and `.error.json` (anything else)."""
+    prefix = f"{OUTGOING}/{source.tenant}/{source.relative_path}"
+    return f"{prefix}.done.json", f"{prefix}.error.json"
+
+
+def fits_in_a_key(key: str) -> bool:
+    return len(key.encode()) <= MAX_KEY_BYTES
+
+
+def delivered_keys(source: SourceObject, *, conversations: bool) -> list[str]:
+    """Every file a ready drop delivers to outgoing/ (the finalizer writes each of them)."""
+    jsonl, csv, conversations_file = outgoing_keys(source)
+    return [
+        jsonl,
+        csv,
+        *([conversations_file] if conversations else []),
+        outgoing_insights_key(source),
+        outgoing_report_key(source),
+    ]

@@ -36,6 +36,21 @@ class ResultFiles(BucketObjects):
         body = self._s3.get_object(Bucket=self.bucket, Key=layout.part_key(tenant, task_id, chunk, attempt))["Body"]
         return [ItemResult.model_validate_json(line) for line in body.iter_lines() if line.strip()]
 
+    # -- Batch API mode: chunks waiting for their answers --------------------------------------
+
+    def put_waiting_chunk(self, tenant: str, task_id: str, chunk: int, body: str) -> None:
+        self._s3.put_object(
+            Bucket=self.bucket,
+            Key=layout.waiting_chunk_key(tenant, task_id, chunk),
+            Body=body.encode(),
+            ContentType="application/json",
+        )
+
+    def read_waiting_chunk(self, tenant: str, task_id: str, chunk: int) -> bytes:
+        return self._s3.get_object(Bucket=self.bucket, Key=layout.waiting_chunk_key(tenant, task_id, chunk))[
+            "Body"
+        ].read()
+
     # -- merged results ------------------------------------------------------------------------
 
     def put_file(self, key: str, file: IO[bytes], content_type: str) -> None:
@@ -53,6 +68,16 @@ class ResultFiles(BucketObjects):
             MetadataDirective="REPLACE",
             Metadata={TASK_METADATA: task_id},
             **({"ContentType": content_type} if content_type else {}),
+        )
+
+    def put_json(self, key: str, body: bytes, *, task_id: str | None) -> None:
+        """A small JSON object (a drop's receipt), recording which task wrote it, if any."""
+        self._s3.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            Metadata={TASK_METADATA: task_id} if task_id else {},
         )
 
     def read_object(self, key: str) -> bytes | None:

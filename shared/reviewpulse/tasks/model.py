@@ -64,6 +64,33 @@ class Progress(BaseModel):
     failed: int = 0  # items with a per-row error
 
 
+class ProviderBatchCounts(BaseModel):
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+
+
+class ProviderBatchView(BaseModel):
+    """One provider batch of the task: round 0 carries a chunk's requests, later rounds only
+    what an earlier round left unanswered (failed, expired or cancelled requests)."""
+
+    id: str
+    chunk: int
+    round: int
+    status: (
+        str  # the provider's: validating, in_progress, finalizing, completed, failed, expired, cancelling, cancelled
+    )
+    request_counts: ProviderBatchCounts = Field(default_factory=ProviderBatchCounts)
+
+
+class LlmBatchState(BaseModel):
+    """Batch API mode: where the task's provider batches stand, as the collector last saw them."""
+
+    chunks_waiting: int = 0  # chunks whose answers are not all in yet
+    chunks_counted: int = 0
+    batches: list[ProviderBatchView] = Field(default_factory=list)
+
+
 class Task(BaseModel):
     tenant: str
     task_id: str
@@ -99,6 +126,7 @@ class Task(BaseModel):
     spend_committed_micros: int = 0
     paused_reason: str | None = None
     paused_needs_micros: int = 0  # the LLM request a budget refused: the room a resume waits for
+    llm_batch: LlmBatchState | None = None  # Batch API mode only
     summary: Summary | None = None
     report: Report | None = None
     error: TaskError | None = None

@@ -8,6 +8,7 @@ counting twice (DynamoDB `ADD` alone is atomic but not idempotent).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,7 @@ from reviewpulse.analysis.base import Usage
 from reviewpulse.clock import now
 from reviewpulse.errors import InvalidCursor
 from reviewpulse.results.summaries import Report, Summary
-from reviewpulse.tasks.model import Quote, Task, TaskError, TaskStatus, TaskWarning, created_key
+from reviewpulse.tasks.model import LlmBatchState, Quote, Task, TaskError, TaskStatus, TaskWarning, created_key
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -59,6 +60,9 @@ _USAGE_ATTRIBUTES = {
     "input_tokens": "llm_input_tokens",
     "output_tokens": "llm_output_tokens",
     "cached_items": "llm_cached_items",
+    "batch_requests": "llm_batch_requests",
+    "batch_input_tokens": "llm_batch_input_tokens",
+    "batch_output_tokens": "llm_batch_output_tokens",
 }
 
 # Items answered per engine live in top-level numbers too (answered_by_lexicon, answered_by_llm,
@@ -114,9 +118,17 @@ def _start_key(position: Any, index: str, tenant: str, tenant_status: str | None
 
 
 class TaskRepository:
-    def __init__(self, table_name: str, dynamodb: Any) -> None:
+    """`on_ended` is called with the task as it stands right after a call of this repository won
+    its move to a terminal status (ready, error, cancelled): the one place every such move is
+    won, whichever use case asks for it (finalize, the split's and the API's failures, cancel, the
+    sweeper, dead letters), and so the one place its completion event is sent from (wiring
+    passes usecases.notify.announce_task_ended here). A move that loses its condition calls nothing.
+    """
+
+    def __init__(self, table_name: str, dynamodb: Any, *, on_ended: Callable[[Task], Any] | None = None) -> None:
         self._table = table_name
         self._ddb = dynamodb
+        self._on_ended = on_ended
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -414,6 +426,43 @@ class TaskRepository:
         )
         return raised is not None
 
+    def choose_batch_mode(self, tenant: str, task_id: str, *, note: str) -> Task | None:
+        """The splitter found the task large enough for the Batch API: options.mode becomes batch
+        before any of its chunks is sent (a task that named its mode keeps it)."""
+        return self._update(
+            tenant,
+            task_id,
+            set="#options.#mode = :batch, notes = list_append(if_not_exists(notes, :empty), :note), updated_at = :now",
+            condition="#s IN (:queued, :processing) AND attribute_not_exists(chunk_count) "
+            "AND (attribute_not_exists(#options.#mode) OR attribute_type(#options.#mode, :null))",
+            values={
+                ":batch": "batch",
+                ":null": "NULL",
+                ":empty": [],
+                ":note": [note],
+                ":now": now().isoformat(),
+                ":queued": TaskStatus.QUEUED.value,
+                ":processing": TaskStatus.PROCESSING.value,
+            },
+            names={"#options": "options", "#mode": "mode"},
+        )
+
+    def record_llm_batch(self, tenant: str, task_id: str, state: LlmBatchState) -> Task | None:
+        """Show where the task's provider batches stand. It also moves updated_at: a task waiting
+        on the Batch API (up to 24 hours) is not stalled while its collector sees it."""
+        return self._update(
+            tenant,
+            task_id,
+            set="llm_batch = :state, updated_at = :now",
+            condition="#s IN (:queued, :processing)",
+            values={
+                ":state": state.model_dump(),
+                ":now": now().isoformat(),
+                ":queued": TaskStatus.QUEUED.value,
+                ":processing": TaskStatus.PROCESSING.value,
+            },
+        )
+
     def mark_ready(
         self,
         tenant: str,
@@ -457,7 +506,7 @@ class TaskRepository:
                 ":processing": TaskStatus.PROCESSING.value,
             },
         )
-        return updated is not None
+        return self._ended(updated) is not None
 
     def mark_error(self, tenant: str, task_id: str, error: TaskError) -> bool:
         """Any running status → error."""
@@ -514,15 +563,27 @@ class TaskRepository:
             expression += ", #error = :err"
             values = {**values, ":err": error.model_dump()}
             names["#error"] = "error"
-        return self._update(
-            tenant,
-            task_id,
-            set=expression,
-            remove="active_shard",
-            condition=condition,
-            values={":status": status.value, ":ts": f"{tenant}#{status.value}", ":now": now().isoformat(), **values},
-            names=names,
+        return self._ended(
+            self._update(
+                tenant,
+                task_id,
+                set=expression,
+                remove="active_shard",
+                condition=condition,
+                values={
+                    ":status": status.value,
+                    ":ts": f"{tenant}#{status.value}",
+                    ":now": now().isoformat(),
+                    **values,
+                },
+                names=names,
+            )
         )
+
+    def _ended(self, task: Task | None) -> Task | None:
+        if task is not None and self._on_ended is not None:
+            self._on_ended(task)
+        return task
 
     def delete(self, tenant: str, task_id: str) -> None:
         self._ddb.delete_item(TableName=self._table, Key=_to_item({"tenant": tenant, "task_id": task_id}))

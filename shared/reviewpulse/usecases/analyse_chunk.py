@@ -15,16 +15,26 @@ from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.provider_batches.repository import ProviderBatchRepository
 from reviewpulse.queues import FinalizeQueue, WorkMessage
 from reviewpulse.results.model import ItemResult
 from reviewpulse.storage.paused_chunks import PausedChunks
 from reviewpulse.storage.result_files import ResultFiles
-from reviewpulse.tasks.model import TaskStatus
+from reviewpulse.tasks.model import Task, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.usecases.spend import TaskSpend
 
-__all__ = ["AnalysisUnavailable", "Budgets", "ChunkOutcome", "analyse_items", "process_chunk", "store_and_count"]
+__all__ = [
+    "AnalysisUnavailable",
+    "Budgets",
+    "ChunkOutcome",
+    "analyse_items",
+    "item_results",
+    "process_chunk",
+    "store_and_count",
+    "texts_of",
+]
 
 
 @dataclass(frozen=True)
@@ -41,8 +51,18 @@ def analyse_items(
     """Results in row order; rows the splitter already rejected keep their error. LLM requests
     stop at `deadline` (time.monotonic() seconds); what the engine leaves unanswered then has
     followed its fallback policy."""
-    texts = {item.row: item.text for item in message.items if item.error is None and item.text is not None}
-    analysed = engine.analyse(message.tenant, texts, options, deadline=deadline)
+    analysed = engine.analyse(message.tenant, texts_of(message), options, deadline=deadline)
+    return item_results(message, analysed.answers), analysed.usage
+
+
+def texts_of(message: WorkMessage) -> dict[int, str]:
+    """The chunk's texts to analyse by row; rows the splitter rejected have none."""
+    return {item.row: item.text for item in message.items if item.error is None and item.text is not None}
+
+
+def item_results(message: WorkMessage, answers: dict) -> list[ItemResult]:
+    """One result per item in row order: its answer (by row), or the error the splitter found."""
+    texts = texts_of(message)
     results = []
     for item in message.items:
         if item.row not in texts:
@@ -51,12 +71,12 @@ def analyse_items(
                 ItemResult.failed(item, error.code if error else "invalid-row", error.detail if error else "")
             )
             continue
-        answer = analysed.answers[item.row]
+        answer = answers[item.row]
         if isinstance(answer, Analysis):
             results.append(ItemResult.analysed(item, answer))
         else:
             results.append(ItemResult.failed(item, answer.code, answer.detail))
-    return results, analysed.usage
+    return results
 
 
 def store_and_count(
@@ -132,12 +152,15 @@ def process_chunk(
     correlation_id: str | None = None,
     deadline: float | None = None,
     budgets: Budgets | None = None,
+    provider_batches: ProviderBatchRepository | None = None,
 ) -> ChunkOutcome:
     """Analyse a chunk with the engine its task's options name (built from `parts`), store its
-    results and count them once. With `budgets`, the LLM requests of a task on an engine that
-    spends tokens are reserved and settled against its budgets; when one runs out, the items
-    left follow options.on_budget_exhausted (the lexicon answers them, or the chunk is parked and
-    the task paused)."""
+    results and count them once. A task in Batch API mode hands the chunk to the collector
+    (`provider_batches`) instead: it is counted once its answers are in (no budget applies there:
+    the Batch API's requests are not reserved one by one). With `budgets`, the LLM requests of a
+    task on an engine that spends tokens are reserved and settled against its budgets; when one
+    runs out, the items left follow options.on_budget_exhausted (the lexicon answers them, or the
+    chunk is parked and the task paused)."""
     started = time.perf_counter()
     task = tasks.get(message.tenant, message.task_id)
     if task is None or task.status.is_terminal:
@@ -155,6 +178,10 @@ def process_chunk(
     if task.status is TaskStatus.PAUSED and budgets is not None:
         # Its budget is spent: the chunk waits for the resume without asking the LLM first.
         return _park(message, task.paused_reason or "the task is paused", 0, tasks, budgets)
+    if task.options.batch_mode:
+        if provider_batches is None:
+            raise RuntimeError("this worker was given no Batch API records for a task in batch mode")
+        return wait_for_batch_api(message, task, provider_batches=provider_batches, result_files=result_files)
     engine = engine_for(task.options, parts)
     spend = None
     if budgets is not None and engine.spends_tokens:
@@ -214,4 +241,19 @@ def _park(
         metrics.add_metric(name="TasksPaused", unit=MetricUnit.Count, value=1)
         logger.warning("task paused: budget exhausted", extra={"tenant": message.tenant, "task_id": message.task_id})
     logger.info("chunk parked", extra={"tenant": message.tenant, "task_id": message.task_id, "chunk": message.chunk})
+    return ChunkOutcome(counted=False, processed=0, failed=0, completed=False)
+
+
+def wait_for_batch_api(
+    message: WorkMessage, task: Task, *, provider_batches: ProviderBatchRepository, result_files: ResultFiles
+) -> ChunkOutcome:
+    """Keep the chunk for the Batch API collector (which submits, collects and counts it). Each
+    step is idempotent, so a redelivered message changes nothing."""
+    result_files.put_waiting_chunk(message.tenant, message.task_id, message.chunk, message.body())
+    provider_batches.open_task(message.tenant, message.task_id, expires_at=task.expires_at)
+    added = provider_batches.add_chunk(message.tenant, message.task_id, message.chunk, expires_at=task.expires_at)
+    logger.info(
+        "chunk waits for the Batch API",
+        extra={"tenant": message.tenant, "task_id": message.task_id, "chunk": message.chunk, "new": added},
+    )
     return ChunkOutcome(counted=False, processed=0, failed=0, completed=False)

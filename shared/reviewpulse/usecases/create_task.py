@@ -29,6 +29,30 @@ def create_text_task(
         raise ValidationFailed("text must not be empty")
     if len(text) > settings.max_text_chars:
         raise TooLarge(f"text has {len(text)} characters; the maximum is {settings.max_text_chars}")
+    item = WorkItem(row=1, id=client_id or "1", text=text)
+    return queue_one_chunk_task(
+        tenant,
+        [item],
+        options=options,
+        correlation_id=correlation_id,
+        tasks=tasks,
+        queue=queue,
+        settings=settings,
+    )
+
+
+def queue_one_chunk_task(
+    tenant: str,
+    items: list[WorkItem],
+    *,
+    options: AnalysisOptions,
+    correlation_id: str | None,
+    tasks: TaskRepository,
+    queue: WorkQueue,
+    settings: Settings,
+) -> Task:
+    """A text task whose items fit one work message (a single text, or POST /v1/analyze's texts
+    when they cannot be answered at once), created and queued; one the queue refuses ends in error."""
     task = Task.new(
         tenant,
         TaskType.TEXT,
@@ -39,11 +63,9 @@ def create_text_task(
         notes=engine_notes(options, settings),
         chunk_count=1,
     )
-    task.progress.total = 1
+    task.progress.total = len(items)
     tasks.create(task)
-    message = WorkMessage(
-        tenant=tenant, task_id=task.task_id, chunk=0, items=[WorkItem(row=1, id=client_id or "1", text=text)]
-    )
+    message = WorkMessage(tenant=tenant, task_id=task.task_id, chunk=0, items=items)
     engine = engine_for(options, EngineParts(settings))
     try:
         queue.send([message], correlation_id, llm_queue=engine.uses_llm_queue)

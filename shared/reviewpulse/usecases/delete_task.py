@@ -5,7 +5,7 @@ from __future__ import annotations
 from reviewpulse.errors import ReviewPulseError
 from reviewpulse.observability import logger
 from reviewpulse.storage.inputs import InputFiles
-from reviewpulse.storage.layout import outgoing_keys, parse_source_key
+from reviewpulse.storage.layout import outgoing_keys, parse_source_key, receipt_keys
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 from reviewpulse.tasks.repository import TaskRepository
@@ -40,7 +40,7 @@ def purge_task(task: Task, *, tasks: TaskRepository, input_files: InputFiles, re
     if task.type is TaskType.DROP and task.source_key:
         source = parse_source_key(task.source_key)
         if source is not None:
-            for key in outgoing_keys(source):
+            for key in (*outgoing_keys(source), *receipt_keys(source)):
                 # A newer drop at the same path owns the copy now: leave its results alone.
                 deleted += result_files.delete_if_written_by(key, task.task_id)
     tasks.delete(task.tenant, task.task_id)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_named
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.errors import ColumnNotFound, EngineUnavailable, NotFound, RedactionRequired, TaskNotReady
+from reviewpulse.errors import (
+    BatchModeUnavailable,
+    ColumnNotFound,
+    EngineUnavailable,
+    NotFound,
+    RedactionRequired,
+    TaskNotReady,
+)
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import TaskStatus, is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
@@ -27,6 +34,9 @@ def resolve_options(
     quote_only: bool = False,
     max_cost_usd: float | None = None,
     on_budget_exhausted: str = "lexicon",
+    delimiter: str | None = None,
+    csv_bom: bool = False,
+    mode: str | None = None,
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
     engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
@@ -60,7 +70,16 @@ def resolve_options(
         quote_only=quote_only,
         max_cost_usd=max_cost_usd,
         on_budget_exhausted=on_budget_exhausted,
+        delimiter=delimiter,
+        csv_bom=csv_bom,
+        mode=mode,
     )
+    if mode == "batch" and not chosen.uses_llm_queue:
+        # The lexicon (and auto without an LLM) sends nothing to a provider: refused, not ignored,
+        # so that a client never believes it is paying the batch price for nothing.
+        raise BatchModeUnavailable(
+            f"options.mode batch needs an engine that calls the LLM; {chosen.name} does not here"
+        )
     return chosen.settle_options(requested)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.llm.estimate import TokenEstimate
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.clock import now
@@ -62,8 +63,13 @@ class TaskSpend:
         # Read once per chunk, at its first LLM request (a chunk the lexicon settles reads nothing).
         return self._budgets.monthly_limit(self._tenant)
 
+    def _cost_micros(self, input_tokens: int, output_tokens: int) -> int:
+        # Priced by the same function as the cost a task shows (Prices.usage_cost_usd), so the two
+        # cannot disagree. The gate only sees synchronous requests: Batch API mode is not gated.
+        return to_micros(self._prices.usage_cost_usd(Usage(input_tokens=input_tokens, output_tokens=output_tokens)))
+
     def reserve(self, estimate: TokenEstimate) -> Reservation | None:
-        micros = to_micros(self._prices.cost_usd(estimate.input_tokens, estimate.output_tokens))
+        micros = self._cost_micros(estimate.input_tokens, estimate.output_tokens)
         month = month_of(self._clock())
         if not self._tasks.reserve_spend(self._tenant, self._task_id, micros, limit_micros=self._task_limit):
             return self._refused(TASK_BUDGET, micros)
@@ -74,7 +80,7 @@ class TaskSpend:
         return Reservation(micros, month)
 
     def settle(self, reservation: Reservation, input_tokens: int, output_tokens: int) -> None:
-        spent = to_micros(self._prices.cost_usd(input_tokens, output_tokens))
+        spent = self._cost_micros(input_tokens, output_tokens)
         self._tasks.settle_spend(self._tenant, self._task_id, reserved_micros=reservation.micros, spent_micros=spent)
         settled = self._budgets.settle(
             self._tenant, reservation.month, reserved_micros=reservation.micros, spent_micros=spent

@@ -2,28 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
+from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.engines.base import EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import drop_engine, engine_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.errors import UnusableFile
+from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
-from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.observability import MetricUnit, logger, metrics, safe_validation_errors
 from reviewpulse.queues import FinalizeQueue, WorkItem, WorkMessage, WorkQueue
 from reviewpulse.settings import Settings
-from reviewpulse.storage.inputs import InputFiles, SourceChanged
-from reviewpulse.storage.layout import INCOMING, SourceObject, parse_source_key, upload_key
+from reviewpulse.storage.inputs import InputFiles, SourceChanged, TooBig
+from reviewpulse.storage.layout import (
+    INCOMING,
+    SourceObject,
+    is_options_sidecar,
+    options_sidecar_key,
+    parse_source_key,
+    upload_key,
+)
 from reviewpulse.storage.objects import ObjectInfo
+from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Quote, Task, TaskError, TaskStatus, TaskType, drop_task_id
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.tenants.keys import is_valid_tenant
+from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
+from reviewpulse.usecases.drop_receipts import INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
+from reviewpulse.usecases.options import check_baseline, engine_notes, resolve_options
 
 CORRELATION_METADATA = "correlation-id"
+# A drop's options sidecar is a small JSON object; anything larger is refused unread.
+MAX_SIDECAR_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class DropChecks:
+    """What a drop needs beyond an upload: the tenant's keys (a tenant exists iff it has an active
+    API key), where receipts of refused drops go, and the model a sidecar's options are validated
+    with — the API's own request model, passed in by the function so that sidecars take exactly
+    the options the API takes (whatever options are added to it)."""
+
+    keys: KeyRepository
+    result_files: ResultFiles
+    options_model: type[BaseModel]
 
 
 @dataclass(frozen=True)
@@ -58,6 +87,7 @@ def split_source(
     queue: WorkQueue,
     finalizer: FinalizeQueue,
     settings: Settings,
+    drops: DropChecks,
     event_correlation_id: str | None = None,
     delivery: Delivery | None = None,
 ) -> SplitOutcome:
@@ -68,9 +98,17 @@ def split_source(
     `split-failed` instead of leaving it `queued` while its message goes to the dead-letter queue.
     """
     delivery = delivery or Delivery()
+    if is_options_sidecar(source):
+        return SplitOutcome(None, "skipped", reason="options sidecar")  # read when its file arrives
     if not is_valid_tenant(source.tenant):
-        logger.warning("file under a prefix that is not a tenant name ignored")
+        logger.warning("file under a prefix that is not a tenant name refused")
+        detail = "the first folder under incoming/ must be your tenant name (lowercase letters, digits and -)"
+        refuse_drop(source, INVALID_TENANT, detail, drops.result_files)
         return SplitOutcome(None, "skipped", reason="not a tenant prefix")
+    if source.kind == INCOMING and not any(key.active for key in drops.keys.for_tenant(source.tenant)):
+        logger.warning("file dropped for a tenant that does not exist refused", extra={"tenant": source.tenant})
+        refuse_drop(source, UNKNOWN_TENANT, f"no tenant {source.tenant!r} exists here", drops.result_files)
+        return SplitOutcome(None, "skipped", reason="unknown tenant")
     info = input_files.source_info(source.key)
     if info is None:
         return SplitOutcome(source.task_id, "skipped", reason="object no longer exists")
@@ -79,7 +117,7 @@ def split_source(
         logger.set_correlation_id(correlation_id)
 
     task = (
-        _task_for_drop(source, info, delivery, tasks, input_files, settings, correlation_id)
+        _task_for_drop(source, info, delivery, tasks, input_files, settings, correlation_id, drops)
         if source.kind == INCOMING
         else _task_for_upload(source, info, tasks, correlation_id)
     )
@@ -105,6 +143,7 @@ def split_started_task(
     queue: WorkQueue,
     finalizer: FinalizeQueue,
     settings: Settings,
+    drops: DropChecks,
     correlation_id: str | None = None,
     final: bool = False,
 ) -> SplitOutcome:
@@ -121,6 +160,7 @@ def split_started_task(
         queue=queue,
         finalizer=finalizer,
         settings=settings,
+        drops=drops,
         event_correlation_id=correlation_id or task.correlation_id,
         delivery=Delivery(final=final),
     )
@@ -151,6 +191,7 @@ def _split(
         text_field=task.text_field,
         id_field=task.id_field,
         max_text_chars=settings.max_text_chars,
+        delimiter=task.options.delimiter,
     )
     counter = _Counter()
     # A quote-only task is split once to be priced (nothing is queued), and again when started.
@@ -167,6 +208,12 @@ def _split(
                 texts = {item.row: item.text for item in message.items if item.text is not None and item.error is None}
                 share = share + engine.quote(texts, task.options)
         else:
+            if engine.uses_llm_queue and task.options.mode is None and settings.llm_batch_min_items:
+                chunks = hold_until_mode_known(
+                    chunks,
+                    settings.llm_batch_min_items,
+                    lambda: _choose_batch_mode(tasks, task, settings.llm_batch_min_items),
+                )
             queue.send(counter.messages(task, chunks), correlation_id, llm_queue=engine.uses_llm_queue)
     except UnusableFile as exc:
         return _fail(tasks, task, exc.code, exc.detail)
@@ -200,13 +247,22 @@ def _record_quote(
     tasks: TaskRepository, task: Task, counter: _Counter, share: LlmShare, settings: Settings
 ) -> SplitOutcome:
     tokens = share.tokens
+    # Priced as the run will be billed (Prices.usage_cost_usd, as the task's cost): at the batch
+    # price when its requests will go through the Batch API (asked for, or chosen by size).
+    threshold = settings.llm_batch_min_items
+    batch = task.options.batch_mode or (task.options.mode is None and bool(threshold) and counter.items >= threshold)
+    estimate = Usage(requests=tokens.requests, input_tokens=tokens.input_tokens, output_tokens=tokens.output_tokens)
+    if batch and share.items:
+        estimate.batch_requests = tokens.requests
+        estimate.batch_input_tokens = tokens.input_tokens
+        estimate.batch_output_tokens = tokens.output_tokens
     quote = Quote(
         items=counter.items,
         llm_items=share.items,
         requests=tokens.requests,
         input_tokens=tokens.input_tokens,
         output_tokens=tokens.output_tokens,
-        estimated_cost_usd=round(Prices.of(settings).cost_usd(tokens.input_tokens, tokens.output_tokens), 6),
+        estimated_cost_usd=round(Prices.of(settings).usage_cost_usd(estimate), 6),
     )
     tasks.record_quote(task.tenant, task.task_id, quote)
     logger.info(
@@ -214,6 +270,40 @@ def _record_quote(
         extra={"tenant": task.tenant, "task_id": task.task_id, "items": counter.items, "llm_items": share.items},
     )
     return SplitOutcome(task.task_id, "quoted", items=counter.items, chunks=counter.chunks)
+
+
+BATCH_MODE_NOTE = (
+    "the task has at least {n} items: its LLM requests go through the provider's Batch API "
+    "(answered within 24 hours, at the batch price)"
+)
+
+
+def hold_until_mode_known(chunks: Iterator, threshold: int, choose: Callable[[], None]) -> Iterator:
+    """The chunks unchanged; but none is let go before it is known whether the file holds
+    `threshold` items, and if it does `choose` records batch mode first, so every chunk's worker
+    sees the task's final mode. At most `threshold` items are held in memory."""
+    held: list | None = []
+    items = 0
+    for chunk in chunks:
+        if held is None:
+            yield chunk
+            continue
+        held.append(chunk)
+        items += len(chunk.items)
+        if items >= threshold:
+            choose()
+            yield from held
+            held = None
+    if held:
+        yield from held
+
+
+def _choose_batch_mode(tasks: TaskRepository, task: Task, threshold: int) -> None:
+    chosen = tasks.choose_batch_mode(task.tenant, task.task_id, note=BATCH_MODE_NOTE.format(n=threshold))
+    logger.info(
+        "task switched to Batch API mode",
+        extra={"tenant": task.tenant, "task_id": task.task_id, "chosen": chosen is not None},
+    )
 
 
 class _Counter:
@@ -258,11 +348,22 @@ def _task_for_drop(
     input_files: InputFiles,
     settings: Settings,
     correlation_id: str | None,
+    drops: DropChecks,
 ) -> Task | SplitOutcome:
     task_id = drop_task_id(input_files.bucket, source.key, _drop_identity(info, delivery))
     file_format = FileFormat.from_filename(source.filename)
-    # A drop names no options: the deployment's default engine, where it can run.
-    engine = drop_engine(EngineParts(settings))
+    invalid_options = None
+    try:
+        options = _sidecar_options(source, input_files, settings, tasks, drops.options_model)
+    except _BadSidecar as exc:
+        options, invalid_options = None, exc.detail
+    if options is None:
+        # A drop without (valid) options: the deployment's default engine, where it can run.
+        engine = drop_engine(EngineParts(settings))
+        options = engine.settle_options(AnalysisOptions(engine=engine.name))
+        notes = [note] if (note := engine.note()) else []
+    else:
+        notes = engine_notes(options, settings)
     task = Task.new(
         source.tenant,
         TaskType.DROP,
@@ -274,16 +375,63 @@ def _task_for_drop(
         format=file_format.value if file_format else None,
         source_key=source.key,
         source_etag=info.etag,
-        options=engine.settle_options(AnalysisOptions(engine=engine.name)),
-        notes=[note] if (note := engine.note()) else [],
+        options=options,
+        notes=notes,
     )
     if tasks.create(task):
         metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)
+        if invalid_options is not None:
+            # A task all the same, so that the failure has an id, a receipt and an event.
+            return _fail(tasks, task, "invalid-options", invalid_options)
         return task
     existing = tasks.get(source.tenant, task_id)
     if existing is None or existing.chunk_count is not None or existing.status.is_terminal:
         return SplitOutcome(task_id, "skipped", reason="duplicate event")
     return existing  # an earlier split died part-way: split again; chunks are counted once
+
+
+class _BadSidecar(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _sidecar_options(
+    source: SourceObject,
+    input_files: InputFiles,
+    settings: Settings,
+    tasks: TaskRepository,
+    options_model: type[BaseModel],
+) -> AnalysisOptions | None:
+    """The options in the drop's sidecar, validated as the API validates a request's options;
+    None without a sidecar. A sidecar must be written before its file (it is read when the file
+    arrives)."""
+    name = options_sidecar_key(source).rsplit("/", 1)[-1]
+    try:
+        raw = input_files.read_small(options_sidecar_key(source), MAX_SIDECAR_BYTES)
+    except TooBig:
+        raise _BadSidecar(f"{name} is larger than {MAX_SIDECAR_BYTES} bytes") from None
+    if raw is None:
+        return None
+    try:
+        parsed: Any = json.loads(raw)
+    except ValueError:
+        raise _BadSidecar(f"{name} is not JSON") from None
+    try:
+        requested = options_model.model_validate(parsed)
+    except ValidationError as exc:
+        # Where and which rule only: pydantic's own text quotes the input.
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or '(the object)'}: {e['msg']}"
+            for e in safe_validation_errors(exc.errors())
+        )
+        raise _BadSidecar(f"{name} is not valid: {problems}") from None
+    fields = requested.model_dump()
+    try:
+        check_baseline(source.tenant, fields.get("compare_to"), tasks)
+        return resolve_options(settings=settings, **fields)
+    except ReviewPulseError as exc:
+        raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 
 
 def _drop_identity(info: ObjectInfo, delivery: Delivery) -> str:

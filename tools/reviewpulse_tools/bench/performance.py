@@ -11,6 +11,10 @@
                requests-per-minute cap, and what a half-repeated batch sends (llm.py)
     wire       bytes on the wire paging all results of a --rows task: gzip, deflate and
                fields=id,label against the full uncompressed pages, and a 304 poll (wire.py)
+    batchapi   Batch API mode end to end on 10,000 reviews with 5% failed requests and an expiry
+               part-way: exact counts, every row once, cost at the batch price (batch_api.py)
+    analyze    POST /v1/analyze's warm latency for 25 short texts against the lexicon analyzer
+               alone on the same texts, p50 and p99 (sync_analyze.py)
 
 Not part of the test suite: timings depend on the machine; the tests prove behaviour.
 """
@@ -114,8 +118,9 @@ SPLIT_CHILD = textwrap.dedent(
     import json, os, sys, tracemalloc, threading, boto3
     from reviewpulse.storage.layout import parse_source_key
     from reviewpulse.settings import get_settings
-    from reviewpulse.wiring import finalize_queue, input_files, task_repository, work_queue
-    from reviewpulse.usecases.split import split_source
+    from reviewpulse.api.schemas import OptionsRequest
+    from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
+    from reviewpulse.usecases.split import DropChecks, split_source
     sqs = boto3.client("sqs")
     stop = threading.Event()
     def drain():  # moto's SQS slows as a queue fills: empty it as the split fills it
@@ -130,7 +135,8 @@ SPLIT_CHILD = textwrap.dedent(
     before = peak_rss_kb()
     tracemalloc.start()
     outcome = split_source(parse_source_key(sys.argv[1]), tasks=task_repository(), input_files=input_files(),
-                           queue=work_queue(), finalizer=finalize_queue(), settings=get_settings())
+                           queue=work_queue(), finalizer=finalize_queue(), settings=get_settings(),
+                           drops=DropChecks(key_repository(), result_files(), OptionsRequest))
     traced = tracemalloc.get_traced_memory()[1]
     stop.set()
     print(json.dumps({"items": outcome.items, "chunks": outcome.chunks, "outcome": outcome.outcome,
@@ -484,7 +490,20 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "quote", "budget")
+BENCHMARKS = (
+    "lexicon",
+    "pipeline",
+    "memory",
+    "coldstart",
+    "llm",
+    "insights",
+    "wire",
+    "quote",
+    "budget",
+    "cli",
+    "batchapi",
+    "analyze",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -492,7 +511,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "which",
         nargs="*",
-        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, quote, budget (default: all)",
+        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, quote, budget, cli, batchapi, analyze "
+        "(default: all)",
     )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
@@ -514,6 +534,9 @@ def main(argv: list[str] | None = None) -> int:
                 "wire": lambda: _bench_wire(args.rows),
                 "quote": _bench_quote,
                 "budget": _bench_budget,
+                "cli": _bench_cli,
+                "batchapi": _bench_batch_api,
+                "analyze": _bench_analyze,
             }[args.one]()
         print(json.dumps(figures))
         return 0
@@ -570,6 +593,18 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.spending import report_budget
 
         print(report_budget(results["budget"]))
+    if "cli" in results:
+        from reviewpulse_tools.bench.cli_startup import report as cli_report
+
+        print(cli_report(results["cli"]))
+    if "batchapi" in results:
+        from reviewpulse_tools.bench.batch_api import report as batch_api_report
+
+        print("\n".join(batch_api_report(results["batchapi"])))
+    if "analyze" in results:
+        from reviewpulse_tools.bench.sync_analyze import report as analyze_report
+
+        print(analyze_report(results["analyze"]))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
@@ -598,6 +633,24 @@ def _bench_budget() -> dict:
     from reviewpulse_tools.bench.spending import bench_budget
 
     return bench_budget()
+
+
+def _bench_cli() -> dict:
+    from reviewpulse_tools.bench.cli_startup import bench_cli
+
+    return bench_cli()
+
+
+def _bench_batch_api() -> dict:
+    from reviewpulse_tools.bench.batch_api import bench_batch_api
+
+    return bench_batch_api()
+
+
+def _bench_analyze() -> dict:
+    from reviewpulse_tools.bench.sync_analyze import bench_analyze
+
+    return bench_analyze()
 
 
 def _bench_llm() -> dict:

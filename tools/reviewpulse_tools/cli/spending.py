@@ -1,22 +1,18 @@
-"""What the LLM may spend, from the command line: the quote shown before a run starts
-(`analyze FILE --quote`), resuming a paused task, and tenants' monthly budgets
-(`tenants budget --tenant NAME --usd N`).
+"""What the LLM may spend, from `reviewpulse analyze`: its options (--quote, --max-cost-usd,
+--on-budget-exhausted) and the quote shown, and asked about, before a run starts.
 
-Only argparse at import: the heavy imports (boto3, the domain's budgets module, the local stack)
-happen inside the commands that use them, so other commands stay fast.
+Standard library only: `analyze --help` loads this.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
-
-class SpendingUsageError(Exception):
-    """A mistake the user can fix; the CLI prints it without a traceback."""
+# Statuses a task waits in for its owner: `analyze` and `wait` stop waiting and say how to go on.
+WAITING = ("quoted", "paused")
 
 
 def add_quote_arguments(analyze: argparse.ArgumentParser) -> None:
@@ -62,74 +58,3 @@ def confirm_quote(
         print("not started: pass --yes to start without asking", file=sys.stderr)
         return False
     return ask("start it? [y/N] ").strip().lower() in ("y", "yes")
-
-
-def add_resume_command(resume: argparse.ArgumentParser) -> None:
-    resume.add_argument("task_id")
-    resume.add_argument("--max-cost-usd", type=float, help="a higher budget for a task its own budget paused")
-
-
-def resume_command(client: Any, args: argparse.Namespace) -> int:
-    task = client.resume(args.task_id, args.max_cost_usd)
-    print(f"task {task['task_id']} is {task['status']}", file=sys.stderr)
-    return 0
-
-
-def add_tenant_commands(commands: Any) -> None:
-    tenants = commands.add_parser("tenants", help="tenants' monthly LLM budgets").add_subparsers(
-        dest="action", required=True
-    )
-    budget = tenants.add_parser("budget", help="set (with --usd) or show a tenant's monthly LLM budget")
-    budget.add_argument("--tenant", required=True)
-    budget.add_argument("--usd", type=float, help="the monthly budget in US dollars; leave out to show it")
-    where = budget.add_mutually_exclusive_group()
-    where.add_argument("--stack", help="a deployed ReviewPulse stack's name")
-    where.add_argument("--table", help="the budgets table's name")
-    where.add_argument("--local", action="store_true", help="the running local stack")
-    budget.add_argument("--profile")
-    budget.add_argument("--region")
-
-
-def tenants_command(args: argparse.Namespace) -> int:
-    import boto3
-    from reviewpulse.clock import now
-    from reviewpulse.tenants.budgets import BudgetRepository, month_of
-    from reviewpulse.tenants.keys import is_valid_tenant
-
-    if not is_valid_tenant(args.tenant):
-        raise SpendingUsageError("a tenant name is 2-63 characters of a-z, 0-9 and '-'")
-    if args.usd is not None and not 0 < args.usd <= 10_000_000:
-        raise SpendingUsageError("--usd must be more than 0 (and at most 10,000,000)")
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
-    table = _budgets_table(args, session)
-    budgets = BudgetRepository(table, session.client("dynamodb"))
-    if args.usd is not None:
-        budgets.set_monthly(args.tenant, args.usd)
-    month = budgets.month(args.tenant, month_of(now()))
-    limit = "none" if month.limit_micros is None else f"${month.limit_micros / 1_000_000:,.2f}"
-    print(
-        f"tenant {args.tenant}: monthly budget {limit}; spent in {month.month} "
-        f"${month.settled_micros / 1_000_000:,.4f}"
-        + (f" ({month.used_percent:.1f}%)" if month.used_percent is not None else "")
-    )
-    return 0
-
-
-def _budgets_table(args: argparse.Namespace, session: Any) -> str:
-    if args.table:
-        return args.table
-    if args.local:
-        from reviewpulse_tools.local.stack import STACK_NAME, aws_environment, read_state
-
-        state = read_state()
-        if state is None:
-            raise SpendingUsageError("no local stack is running: start one with `make dev`")
-        os.environ.update(aws_environment(state["aws_endpoint"]))
-        return f"{STACK_NAME}-BudgetsTable"
-    if not args.stack:
-        raise SpendingUsageError("name the stack (--stack), the budgets table (--table) or --local")
-    described = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-    if "BudgetsTableName" not in outputs:
-        raise SpendingUsageError(f"stack {args.stack!r} has no BudgetsTableName output")
-    return outputs["BudgetsTableName"]

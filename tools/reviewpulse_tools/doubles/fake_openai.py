@@ -22,6 +22,9 @@ always gets the same answer); texts not in the file get the VADER answer and are
 stats.oracle_misses. Token usage is counted as always. This measures routing without a real model.
 
 Stats cover the chat-completions endpoint only, so health checks and /_stats never skew them.
+The Files and Batch APIs (/v1/files, /v1/batches) are played by fake_batches.BatchDesk
+(`server.batches`, or the /_control key "batches"): delay, per-request failures, expiry part-way,
+cancellation; their stats are `server.batches.snapshot()` and /_stats' "batches".
 Dev-only: never shipped to Lambda.
 
     with FakeOpenAI(rpm=600) as server:
@@ -55,6 +58,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from reviewpulse_tools.doubles.fake_batches import BatchDesk
 
 DEFAULT_MODEL = "fake-sentiment-1"
 SENTIMENT_BATCH = "sentiment_batch"
@@ -527,6 +532,7 @@ class FakeOpenAI:
         self._bucket: TokenBucket | None = None
         self.latency, self.rpm, self.always = latency, rpm, always
         self.script(script)
+        self.batches = BatchDesk(self._answer_body)
         self._server = _Server((host, port), self)
         # A short poll: close() waits up to one interval, and tests open and close a server each.
         self._thread = threading.Thread(
@@ -619,10 +625,12 @@ class FakeOpenAI:
             self._always = None
             if self._bucket is not None:
                 self._bucket = TokenBucket(self._bucket.rpm, time.monotonic())
+        self.batches.reset()
 
     def control(self, settings: Any) -> dict[str, Any]:
-        """Apply a /_control body: any of reset (applied first), latency, rpm, always, script."""
-        known = {"reset", "latency", "rpm", "always", "script"}
+        """Apply a /_control body: any of reset (applied first), latency, rpm, always, script, and
+        batches (an object of BatchDesk settings)."""
+        known = {"reset", "latency", "rpm", "always", "script", "batches"}
         if not isinstance(settings, dict) or not set(settings) <= known:
             raise ValueError(f"expected an object with keys among {sorted(known)}")
         script = settings.get("script", [])
@@ -633,8 +641,13 @@ class FakeOpenAI:
         check_rpm(settings.get("rpm"))
         for name in [*script, *([settings["always"]] if settings.get("always") is not None else [])]:
             parse_fault(name)
+        batches = settings.get("batches", {})
+        if not isinstance(batches, dict):
+            raise ValueError("batches must be an object of batch settings")
         if settings.get("reset"):
             self.reset()
+        if batches:
+            self.batches.configure(batches)
         if "latency" in settings:
             self.latency = settings["latency"]
         if "rpm" in settings:
@@ -682,6 +695,21 @@ class FakeOpenAI:
                 self._stats.prompt_tokens += reply.body["usage"]["prompt_tokens"]
                 self._stats.completion_tokens += reply.body["usage"]["completion_tokens"]
         return reply
+
+    def _answer_body(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], list[str]]:
+        """One request line of a batch, answered as the endpoint answers it (no faults, no rate
+        limit: a batch has its own): (status, body, the texts of a sentiment request)."""
+        try:
+            call: Call | BadRequest = parse_call(json.dumps(body).encode())
+        except BadRequest as exc:
+            call = exc
+        reply = self._answer(call, 0.0, None)
+        texts = (
+            [text for _, text in call.payload.items]
+            if isinstance(call, Call) and isinstance(call.payload, SentimentRequest)
+            else []
+        )
+        return reply.status, reply.body, texts
 
     def _answer(self, call: Call | BadRequest, wait: float, fault: Fault | None) -> Reply:
         if wait:
@@ -781,7 +809,15 @@ class _Handler(BaseHTTPRequestHandler):
             model = {"id": fake.model, "object": "model", "created": 0, "owned_by": "reviewpulse"}
             self.reply(Reply(200, {"object": "list", "data": [model]}))
         elif path == "/_stats":
-            self.reply(Reply(200, fake.stats().to_json()))
+            self.reply(Reply(200, fake.stats().to_json() | {"batches": asdict(fake.batches.snapshot())}))
+        elif path.startswith("/v1/files/") and path.endswith("/content"):
+            content = fake.batches.content(path.removeprefix("/v1/files/").removesuffix("/content"))
+            if content is None:
+                self.not_found()
+            else:
+                self.reply_bytes(content)
+        elif path.startswith("/v1/batches/"):
+            self.reply(Reply(*fake.batches.retrieve(path.removeprefix("/v1/batches/"))))
         elif path == "/_control":
             self.reply(Reply(200, fake.config()))
         else:
@@ -800,6 +836,12 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         if path == "/v1/chat/completions":
             self.reply(fake.complete(raw))
+        elif path == "/v1/files":
+            self.reply(Reply(*fake.batches.upload(self.headers.get("Content-Type", ""), raw)))
+        elif path == "/v1/batches":
+            self.reply(Reply(*fake.batches.create(raw)))
+        elif path.startswith("/v1/batches/") and path.endswith("/cancel"):
+            self.reply(Reply(*fake.batches.cancel_batch(path.removeprefix("/v1/batches/").removesuffix("/cancel"))))
         elif path == "/_control":
             try:
                 self.reply(Reply(200, fake.control(json.loads(raw or b"{}"))))
@@ -810,6 +852,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def not_found(self) -> None:
         self.reply(Reply(404, error_body(f"Unknown URL {self.path}.", "invalid_request_error", "unknown_url")))
+
+    def reply_bytes(self, data: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def reply(self, reply: Reply) -> None:
         data = json.dumps(reply.body).encode()

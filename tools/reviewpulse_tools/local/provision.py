@@ -22,6 +22,9 @@ BUCKET = "AWS::S3::Bucket"
 FUNCTION = "AWS::Lambda::Function"
 EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
 SECRETS_MANAGER_SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
+EVENT_BUS = "AWS::Events::EventBus"
+EVENT_RULE = "AWS::Events::Rule"
+KMS_KEY = "AWS::KMS::Key"
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,43 @@ def provision(
             arn = secretsmanager.describe_secret(SecretId=name)["ARN"]
         refs[logical] = arn  # Ref of a secret is its ARN
         attributes[logical] = {"Id": arn}
+
+    kms = session.client("kms", region_name=region)
+    for logical in template.of_type(KMS_KEY):
+        # A key has no name to find it by again: its description says which stack and resource.
+        description = f"{stack_name} {logical}"
+        if create:
+            key_id = kms.create_key(Description=description)["KeyMetadata"]["KeyId"]
+        else:
+            key_id = next(
+                k["KeyId"]
+                for k in kms.list_keys()["Keys"]
+                if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"].get("Description") == description
+            )
+        refs[logical] = key_id  # Ref of a key is its id
+        attributes[logical] = {"Arn": f"arn:aws:kms:{region}:{LOCAL_ACCOUNT}:key/{key_id}", "KeyId": key_id}
+
+    events = session.client("events", region_name=region)
+    for logical, resource in template.of_type(EVENT_BUS).items():
+        name = resolver.resolve(resource.get("Properties", {}).get("Name")) or f"{stack_name}-{logical}"
+        arn = (
+            events.create_event_bus(Name=name)["EventBusArn"] if create else events.describe_event_bus(Name=name)["Arn"]
+        )
+        refs[logical] = name  # Ref of an event bus is its name
+        attributes[logical] = {"Arn": arn, "Name": name}
+    for logical, resource in template.of_type(EVENT_RULE).items() if create else ():
+        props = resolver.resolve(resource.get("Properties", {}))
+        name = props.get("Name") or f"{stack_name}-{logical}"
+        bus = props.get("EventBusName", "default")
+        events.put_rule(
+            Name=name,
+            EventBusName=bus,
+            EventPattern=json.dumps(props["EventPattern"]),
+            State=props.get("State", "ENABLED"),
+        )
+        targets = [{"Id": t["Id"], "Arn": t["Arn"]} for t in props.get("Targets", [])]
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
 
     for logical in template.of_type(FUNCTION):
         name = f"{stack_name}-{logical}"

@@ -20,6 +20,7 @@ from functools import cached_property
 from reviewpulse.analysis.base import Analysis
 from reviewpulse.analysis.engines.base import (
     Answerer,
+    BatchPlan,
     ChunkAnalysis,
     EngineParts,
     LanguageColumn,
@@ -74,26 +75,30 @@ class AutoEngine(LanguageColumn):
         # Kept on the task, so a later change of the deployment's threshold cannot alter it.
         return options.model_copy(update={"min_confidence": self._parts.settings.auto_min_confidence})
 
-    def analyse(
-        self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
-    ) -> ChunkAnalysis:
-        first = self._lexicon.analyse(tenant, texts, options, deadline=deadline)
-        if not self._with_llm or self._parts.llm is None:
-            return first
-        unsure = self._unsure(texts, first, options)
-        if not unsure:
-            return first
-        second = self._llm.analyse(tenant, unsure, options, deadline=deadline)
-        return ChunkAnalysis({**first.answers, **second.answers}, second.usage)
-
-    def _unsure(self, texts: Mapping, first: ChunkAnalysis, options: AnalysisOptions) -> dict:
-        """The texts the lexicon's answer sends on to the LLM (routing.needs_llm)."""
+    def _unsure(self, first: ChunkAnalysis, texts: Mapping, options: AnalysisOptions) -> dict:
         threshold = options.min_confidence if options.min_confidence is not None else 0.0
         return {
             key: text
             for key, text in texts.items()
             if not isinstance(answer := first.answers.get(key), Analysis) or needs_llm(answer.sentiment, threshold)
         }
+
+    def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
+        first = self._lexicon.analyse(tenant, texts, options)
+        unsure = self._unsure(first, texts, options) if self._with_llm else {}
+        return BatchPlan(settled={k: a for k, a in first.answers.items() if k not in unsure}, to_ask=unsure)
+
+    def analyse(
+        self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
+    ) -> ChunkAnalysis:
+        first = self._lexicon.analyse(tenant, texts, options, deadline=deadline)
+        if not self._with_llm or self._parts.llm is None:
+            return first
+        unsure = self._unsure(first, texts, options)
+        if not unsure:
+            return first
+        second = self._llm.analyse(tenant, unsure, options, deadline=deadline)
+        return ChunkAnalysis({**first.answers, **second.answers}, second.usage)
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return llm_summary_writer(self._parts, deadline)
@@ -104,4 +109,4 @@ class AutoEngine(LanguageColumn):
         if not self._with_llm or not texts:
             return LlmShare()
         first = self._lexicon.analyse("", texts, options)
-        return llm_share(self._parts, self._unsure(texts, first, options), options)
+        return llm_share(self._parts, self._unsure(first, texts, options), options)

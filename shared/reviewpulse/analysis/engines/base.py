@@ -99,6 +99,12 @@ class Engine(Answerer, Protocol):
         estimated without sending any (analysis/llm/estimate.py)."""
         ...
 
+    def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
+        """Batch API mode: the answers this engine settles without the LLM, and the texts it
+        sends to the provider's Batch API (deterministic: the collector asks again and must get
+        the same split)."""
+        ...
+
     def csv_columns(self) -> list[str]: ...
 
     def csv_cells(self, result: HasLanguage) -> list[str]: ...
@@ -123,6 +129,12 @@ class LanguageColumn:
 
     def csv_cells(self, result: HasLanguage) -> list[str]:
         return [result.language or ""]
+
+
+@dataclass
+class BatchPlan:
+    settled: dict = field(default_factory=dict)  # key → Analysis | ItemFailure, answered without the LLM
+    to_ask: dict = field(default_factory=dict)  # key → text, for the Batch API
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from reviewpulse.analysis.aspects import aspect_themes, lexicon_aspects
 from reviewpulse.analysis.base import Analysis, Analyzer, Sentiment
 from reviewpulse.analysis.engines.base import (
     AnalysisUnavailable,
+    BatchPlan,
     ChunkAnalysis,
     EngineParts,
     HasLanguage,
@@ -90,6 +91,9 @@ class LexiconEngine:
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
         return self.answers.analyse(tenant, texts, options, deadline=deadline)
+
+    def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
+        return BatchPlan(settled=self.analyse(tenant, texts, options).answers)  # never asks the LLM
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return None  # the report's summary is written from a template

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from reviewpulse.analysis.engines.base import (
     Answerer,
+    BatchPlan,
     ChunkAnalysis,
     EngineParts,
     ItemFailure,
@@ -92,6 +93,14 @@ class LlmAnswers:
         return ChunkAnalysis(answers, outcome.usage)
 
 
+def llm_fallback(parts: EngineParts) -> Answerer | None:
+    """What answers the items the LLM left unanswered: the lexicon (named lexicon-fallback), or
+    nothing when the deployment's policy is to fail them."""
+    return (
+        LexiconAnswers(lexicon_analyzer(parts), FALLBACK_ENGINE) if parts.settings.llm_fallback == "lexicon" else None
+    )
+
+
 def llm_answers(parts: EngineParts) -> Answerer:
     """The LLM behind the result cache, the deployment's fallback policy and the task's budget
     policy."""
@@ -101,10 +110,9 @@ def llm_answers(parts: EngineParts) -> Answerer:
     cached = CachedAnswers(
         LlmAnswers(llm, parts.spend), parts.cache, engine="llm", model=llm().model, prompt=PROMPT_VERSION
     )
-    fallback = (
-        LexiconAnswers(lexicon_analyzer(parts), FALLBACK_ENGINE) if parts.settings.llm_fallback == "lexicon" else None
+    return WithinBudget(
+        WithFallback(cached, llm_fallback(parts)), LexiconAnswers(lexicon_analyzer(parts), BUDGET_ENGINE)
     )
-    return WithinBudget(WithFallback(cached, fallback), LexiconAnswers(lexicon_analyzer(parts), BUDGET_ENGINE))
 
 
 class LlmTaskEngine(LanguageColumn):
@@ -139,6 +147,9 @@ class LlmTaskEngine(LanguageColumn):
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
         return self.answers.analyse(tenant, texts, options, deadline=deadline)
+
+    def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
+        return BatchPlan(to_ask=dict(texts))
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return llm_summary_writer(self._parts, deadline)

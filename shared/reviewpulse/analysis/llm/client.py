@@ -5,6 +5,7 @@ from __future__ import annotations
 import openai
 from aws_lambda_powertools.utilities import parameters
 
+from reviewpulse.analysis.llm.batch_api import BatchApi
 from reviewpulse.analysis.llm.breaker import CircuitBreaker
 from reviewpulse.analysis.llm.engine import LlmEngine
 from reviewpulse.analysis.llm.pacing import RequestPacer
@@ -64,3 +65,7 @@ def build_engine(settings: Settings) -> LlmEngine:
         max_retries=settings.llm_max_retries,
         timeout=settings.llm_timeout_seconds,
     )
+
+
+def build_batch_api(settings: Settings) -> BatchApi:
+    return BatchApi(_Clients(settings))

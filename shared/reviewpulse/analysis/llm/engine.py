@@ -27,14 +27,16 @@ from pydantic import ValidationError
 
 from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.llm.breaker import HALF_OPEN, OPEN, CircuitBreaker
-from reviewpulse.analysis.llm.estimate import estimate_request, request_groups
+from reviewpulse.analysis.llm.estimate import estimate_request
 from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED, INVALID_ANSWER, UNAVAILABLE, LlmOutcome
 from reviewpulse.analysis.llm.pacing import RequestPacer, retry_after_seconds
 from reviewpulse.analysis.llm.prompt import (
     BatchReport,
     SentimentBatch,
+    answered_once,
     report_format,
     report_request,
+    request_groups,
     sentiment_format,
     sentiment_request,
     to_analysis,
@@ -47,11 +49,11 @@ from reviewpulse.privacy import mentions_personal_data
 MAX_ATTEMPTS = 3
 
 
-class _Truncated(Exception):
+class Truncated(Exception):
     pass
 
 
-class _Malformed(Exception):
+class Malformed(Exception):
     pass
 
 
@@ -177,8 +179,8 @@ class LlmEngine:
             return None, Usage()
         usage = _usage_of(completion)
         try:
-            summary = BatchReport.model_validate_json(_content(completion)).summary.strip()
-        except (_Truncated, _Malformed, ValidationError) as exc:
+            summary = BatchReport.model_validate_json(content_of(completion)).summary.strip()
+        except (Truncated, Malformed, ValidationError) as exc:
             logger.warning("executive summary unavailable", extra=failure_fields(exc))
             return None, usage
         if summary and mentions_personal_data(summary, redaction):
@@ -214,19 +216,19 @@ class LlmEngine:
             if completion is None:
                 reason = UNAVAILABLE
                 break
-            job.outcome.add_usage(*_token_counts(completion))
+            job.outcome.add_usage(*token_counts(completion))
             try:
-                answer = SentimentBatch.model_validate_json(_content(completion))
-            except _Truncated:
+                answer = SentimentBatch.model_validate_json(content_of(completion))
+            except Truncated:
                 if len(pending) > 1:
                     # The answer did not fit: ask again in halves, each with the attempts left.
                     self._halves(job, pending, attempts_left)
                     return
                 continue
-            except (_Malformed, ValidationError):
+            except (Malformed, ValidationError):
                 logger.warning("LLM answer did not match the schema; asking again", extra={"items": len(pending)})
                 continue
-            for local_id, verdict in _exact(answer, local).items():
+            for local_id, verdict in answered_once(answer, local).items():
                 key = local[local_id]
                 job.outcome.analyses[key] = to_analysis(
                     verdict, pending.pop(key), job.aspects, job.themes, request.redactions.get(local_id)
@@ -238,7 +240,7 @@ class LlmEngine:
     def _settle(job: _Job, reservation, completion) -> None:
         """What a reserved request cost: its reported usage, or nothing when it got no answer."""
         if job.spend is not None and reservation is not None:
-            job.spend.settle(reservation, *(_token_counts(completion) if completion is not None else (0, 0)))
+            job.spend.settle(reservation, *(token_counts(completion) if completion is not None else (0, 0)))
 
     def _halves(self, job: _Job, pending: dict[str, str], attempts_left: int) -> None:
         keys = list(pending)
@@ -345,28 +347,21 @@ class _Job:
     spend: SpendGate | None = None
 
 
-def _exact(answer: SentimentBatch, sent: dict[str, str]) -> dict:
-    """The verdicts whose id was sent and answered once; unknown and repeated ids are dropped."""
-    seen: dict[str, int] = {}
-    for verdict in answer.items:
-        seen[verdict.id] = seen.get(verdict.id, 0) + 1
-    return {v.id: v for v in answer.items if v.id in sent and seen[v.id] == 1}
-
-
-def _content(completion) -> str:
+def content_of(completion) -> str:
+    """The answer's text; raises Truncated (finish_reason length) or Malformed (no content)."""
     choice = completion.choices[0] if completion.choices else None
     if choice is None or choice.message.content is None:
-        raise _Malformed("no content")
+        raise Malformed("no content")
     if choice.finish_reason == "length":
-        raise _Truncated()
+        raise Truncated()
     return choice.message.content
 
 
-def _token_counts(completion) -> tuple[int, int]:
+def token_counts(completion) -> tuple[int, int]:
     usage = completion.usage
     return (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
 
 
 def _usage_of(completion) -> Usage:
-    input_tokens, output_tokens = _token_counts(completion)
+    input_tokens, output_tokens = token_counts(completion)
     return Usage(requests=1, input_tokens=input_tokens, output_tokens=output_tokens)

@@ -14,22 +14,21 @@ from characters instead, with ratios calibrated on the usage the server reports
   is four);
 - an answer is a fixed number of tokens per item, plus some per aspect and for themes.
 
-The engine groups texts into requests here too (request_groups), so a quote counts exactly the
-requests that will be sent.
+Texts are grouped into requests by prompt.request_groups, as the engine and the Batch API collector
+group them, so a quote counts exactly the requests that will be sent.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from reviewpulse.analysis.llm.prompt import batch_messages, looks_like_instructions, sentiment_format
-
-# Keeps one request well inside a small model's context window whatever the texts' lengths.
-MAX_REQUEST_CHARS = 40_000
+# request_groups is the one grouping of texts into requests: the engine, the Batch API collector
+# and the estimate all use it, so a quote counts exactly the requests that will be sent.
+from reviewpulse.analysis.llm.prompt import batch_messages, request_groups, sentiment_format
 
 # Calibrated on the usage the fake server (tools/reviewpulse_tools/doubles/fake_openai.py, a BPE-like
 # count) reports for the sample reviews, 2026-11-30; re-measure them against a real provider with
@@ -58,24 +57,6 @@ class TokenEstimate:
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,
         )
-
-
-def request_groups(texts: Mapping[str, str], size: int) -> Iterator[dict[str, str]]:
-    """Requests of at most `size` texts and MAX_REQUEST_CHARS characters; a text that reads like
-    instructions to the model goes alone, so it can influence no other text's result."""
-    group: dict[str, str] = {}
-    chars = 0
-    for key, text in texts.items():
-        if looks_like_instructions(text):
-            yield {key: text}
-            continue
-        if group and (len(group) >= size or chars + len(text) > MAX_REQUEST_CHARS):
-            yield group
-            group, chars = {}, 0
-        group[key] = text
-        chars += len(text)
-    if group:
-        yield group
 
 
 @cache

@@ -27,3 +27,10 @@ class Prices:
     def cost_usd(self, input_tokens: int, output_tokens: int, *, batch: bool = False) -> float:
         cost = (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1_000_000
         return cost * self.batch_factor if batch else cost
+
+    def usage_cost_usd(self, usage) -> float:
+        """What a Usage cost: its Batch API tokens at the batch price, the rest at the full price."""
+        synchronous = self.cost_usd(
+            usage.input_tokens - usage.batch_input_tokens, usage.output_tokens - usage.batch_output_tokens
+        )
+        return synchronous + self.cost_usd(usage.batch_input_tokens, usage.batch_output_tokens, batch=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
@@ -167,6 +167,37 @@ def report_request(facts: str) -> tuple[list[dict], Redaction]:
     no use for personal data whatever the task allowed."""
     redaction = redact(facts)
     return [{"role": "system", "content": REPORT_PROMPT}, {"role": "user", "content": redaction.text}], redaction
+
+
+def answered_once(answer: SentimentBatch, sent: Mapping[str, object]) -> dict[str, ItemVerdict]:
+    """The verdicts whose id was sent and answered once; unknown and repeated ids are dropped.
+    The synchronous engine and the Batch API collector both map answers back through this."""
+    seen: dict[str, int] = {}
+    for verdict in answer.items:
+        seen[verdict.id] = seen.get(verdict.id, 0) + 1
+    return {v.id: v for v in answer.items if v.id in sent and seen[v.id] == 1}
+
+
+# Keeps one request well inside a small model's context window whatever the texts' lengths.
+MAX_REQUEST_CHARS = 40_000
+
+
+def request_groups(texts: dict[str, str], size: int) -> Iterator[dict[str, str]]:
+    """Requests of at most `size` texts and MAX_REQUEST_CHARS characters; a text that reads like
+    instructions to the model goes alone, so it can influence no other text's result."""
+    group: dict[str, str] = {}
+    chars = 0
+    for key, text in texts.items():
+        if looks_like_instructions(text):
+            yield {key: text}
+            continue
+        if group and (len(group) >= size or chars + len(text) > MAX_REQUEST_CHARS):
+            yield group
+            group, chars = {}, 0
+        group[key] = text
+        chars += len(text)
+    if group:
+        yield group
 
 
 MAX_THEMES = 3

@@ -15,9 +15,11 @@ router = APIRouter()
 
 @router.post(
     "/v1/tasks/{task_id}/start",
+    operation_id="startTask",
+    tags=["tasks"],
     response_model=TaskView,
     summary="Run a quoted batch (options.quote_only) on the file it was quoted on",
-    responses=problem_responses(404, 409),
+    responses=problem_responses(404, 409, 413),
 )
 def start(
     task_id: str,

@@ -1,0 +1,54 @@
+"""Lambda entry point of webhook deliveries: the webhook queue holds the bus's task events (a rule
+of the stack sends them) and the deliveries they fan out to, each attempt or retry one message."""
+
+import json
+import time
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from reviewpulse.settings import get_settings, require_settings
+from reviewpulse.usecases.deliver_webhooks import RetryPolicy, deliver, fan_out
+from reviewpulse.webhooks.addresses import parse_allowed
+from reviewpulse.webhooks.queue import DeliveryJob
+from reviewpulse.wiring import delivery_queue, webhook_repository, webhook_secrets
+from reviewpulse.workers import sqs_lambda_handler
+
+# What this function reads from its environment, checked at cold start; template.yaml sets
+# exactly these for it (tests/unit/test_template.py holds both sides). WEBHOOK_ALLOWED_ADDRESSES
+# is set only by the local stack (test receivers on 127.0.0.1), never by the template.
+REQUIRED_SETTINGS = (
+    "WEBHOOKS_TABLE_NAME",
+    "WEBHOOK_SECRETS_KEY_ID",
+    "WEBHOOK_QUEUE_URL",
+    "WEBHOOK_DEAD_LETTER_QUEUE_URL",
+)
+OPTIONAL_SETTINGS = (
+    "WEBHOOK_ALLOWED_ADDRESSES",
+    "WEBHOOK_RETRY_BASE_SECONDS",
+    "WEBHOOK_RETRY_HOURS",
+    "WEBHOOK_TIMEOUT_SECONDS",
+)
+require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    settings = get_settings()
+    body = json.loads(record.body)
+    if isinstance(body, dict) and "detail-type" in body:  # a task event, from the bus's rule
+        fan_out(body, webhooks=webhook_repository(), queue=delivery_queue(), now=time.time())
+        return
+    deliver(
+        DeliveryJob.model_validate(body),
+        webhooks=webhook_repository(),
+        secrets=webhook_secrets(),
+        queue=delivery_queue(),
+        now=time.time(),
+        policy=RetryPolicy(
+            base_seconds=settings.webhook_retry_base_seconds,
+            horizon_seconds=settings.webhook_retry_hours * 3600,
+            timeout_seconds=settings.webhook_timeout_seconds,
+        ),
+        allowed=parse_allowed(settings.webhook_allowed_addresses),
+    )
+
+
+handler = sqs_lambda_handler(record_handler)

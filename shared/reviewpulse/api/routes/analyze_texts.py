@@ -1,0 +1,82 @@
+from functools import cache
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from reviewpulse import wiring
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.api import dependencies as deps
+from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.problems import problem_responses
+from reviewpulse.api.schemas import TaskView
+from reviewpulse.api.schemas_analyze import AnalyzeTextsRequest, AnalyzeTextsResponse, TokenUsageView
+from reviewpulse.queues import WorkQueue
+from reviewpulse.settings import Settings
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.usecases.analyze_texts import analyze_now, queue_texts_task
+from reviewpulse.usecases.options import resolve_options
+
+router = APIRouter(tags=["analysis"])
+
+
+@cache
+def _analyzers(settings: Settings) -> tuple:
+    """Built once per execution environment and its settings (which a Lambda never changes; tests
+    do): the lexicon analyzer, and the LLM engine — with its circuit breaker and pacing — whose
+    client (and openai) is built only for the first request that asks the LLM."""
+    from reviewpulse.analysis.engines.llm import LazyLlmEngine
+    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+
+    return LexiconAnalyzer(), LazyLlmEngine(lambda: settings)
+
+
+def engine_parts(settings: Settings = Depends(deps.settings)) -> EngineParts:
+    lexicon, llm = _analyzers(settings)
+    cache_table = settings.result_cache_table_name
+    return EngineParts(settings, lexicon=lexicon, llm=llm, cache=wiring.result_cache() if cache_table else None)
+
+
+@router.post(
+    "/v1/analyze",
+    operation_id="analyzeTexts",
+    response_model=AnalyzeTextsResponse,
+    summary="Analyse up to 25 texts and answer at once",
+    description=(
+        "Like Comprehend's BatchDetectSentiment: each text's label, score, confidence and the probability of each "
+        "label, with per-text errors inline. The lexicon always answers here; llm and auto answer here when they "
+        "finish within the API's time limit, else the answer is 202 with a task to follow (Location header)."
+    ),
+    responses={
+        202: {"model": TaskView, "description": "Not answered in time: a task analyses the texts (see Location)"},
+        **problem_responses(400, 413),
+    },
+)
+def analyze_texts(
+    body: AnalyzeTextsRequest,
+    request: Request,
+    tenant: str = Depends(caller_tenant),
+    tasks: TaskRepository = Depends(deps.task_repository),
+    queue: WorkQueue = Depends(deps.work_queue),
+    settings: Settings = Depends(deps.settings),
+    parts: EngineParts = Depends(engine_parts),
+) -> AnalyzeTextsResponse | JSONResponse:
+    options = resolve_options(settings=settings, aspects=[], report=False, columns=[], **body.options.model_dump())
+    answered = analyze_now(tenant, body.texts, options, parts=parts)
+    if answered is not None:
+        return AnalyzeTextsResponse(
+            engine=answered.engine,
+            results=[vars(result) for result in answered.results],
+            errors=[vars(error) for error in answered.errors],
+            usage=TokenUsageView(**answered.usage.model_dump()) if answered.spends_tokens else None,
+        )
+    task = queue_texts_task(
+        tenant,
+        body.texts,
+        options=options,
+        correlation_id=request_id(request),
+        tasks=tasks,
+        queue=queue,
+        settings=settings,
+    )
+    view = TaskView.of(task, settings)
+    return JSONResponse(view.model_dump(mode="json"), status_code=202, headers={"Location": view.links.self})
