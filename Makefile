@@ -5,8 +5,9 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
+OPENAPI_VENV := .venv-openapi
 
-.PHONY: venv sam-venv chromium dev demo bench chaos quality calibrate lint checkov test test-fast validate build openapi clean
+.PHONY: venv sam-venv openapi-client-venv chromium dev demo bench chaos quality calibrate lint checkov test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,16 @@ $(SAM_VENV)/.installed:
 
 sam-venv: $(SAM_VENV)/.installed
 
+# openapi-python-client, in its own environment like a client's: the test generates a client from
+# openapi.json there, installs it and drives the local stack with it (tests/local/test_generated_client.py).
+$(OPENAPI_VENV)/.installed:
+	$(PYTHON) -m venv $(OPENAPI_VENV)
+	$(OPENAPI_VENV)/bin/pip install --quiet --upgrade pip
+	$(OPENAPI_VENV)/bin/pip install --quiet 'openapi-python-client==0.29.1'
+	touch $@
+
+openapi-client-venv: $(OPENAPI_VENV)/.installed
+
 # checkov, also in its own environment (its pins are many).
 $(CHECKOV_VENV)/.installed:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
@@ -42,10 +53,13 @@ validate: sam-venv
 build: sam-venv
 	$(SAM) build --no-cached
 
-# The local stack in the foreground: API on http://127.0.0.1:$(PORT), Ctrl-C stops it.
-PORT ?= 3000
+# The local stack in the foreground: API on http://127.0.0.1:$(PORT), AWS (moto) on $(AWS_PORT);
+# Ctrl-C stops it. `PORT=8080 AWS_PORT=5006 make dev` moves both (REVIEWPULSE_PORT and
+# REVIEWPULSE_AWS_PORT are the defaults when set).
+PORT ?= $(or $(REVIEWPULSE_PORT),3000)
+AWS_PORT ?= $(or $(REVIEWPULSE_AWS_PORT),5005)
 dev: venv
-	$(VENV)/bin/reviewpulse dev --port $(PORT)
+	$(VENV)/bin/reviewpulse dev --port $(PORT) --aws-port $(AWS_PORT) $(DEV)
 
 # The main job on the embedded local default: analyse samples/reviews.csv, no AWS account needed.
 demo: venv
@@ -80,7 +94,7 @@ $(CHROMIUM):
 
 chromium: $(CHROMIUM)
 
-test: venv sam-venv lint checkov chromium
+test: venv sam-venv openapi-client-venv lint checkov chromium
 	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
 
 # Everything but the SAM build and packaging checks.
@@ -91,7 +105,7 @@ openapi: venv
 	$(PY) -m reviewpulse_tools.cli.openapi_export > openapi.json
 
 clean:
-	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .import_linter_cache demo-results.csv demo-report.html .artifacts
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(OPENAPI_VENV) .pytest_cache .import_linter_cache demo-results.csv demo-report.html .artifacts
 
 # ruff, then the import contracts (.importlinter): the allowed imports between packages, no cycles.
 lint: venv

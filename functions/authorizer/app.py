@@ -4,7 +4,7 @@ from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
 )
-from reviewpulse.observability import logger, metrics, tracer
+from reviewpulse.observability import logger, metrics, publishes_no_metrics, tracer
 from reviewpulse.settings import require_settings
 from reviewpulse.tenants.authorizer import authorize
 from reviewpulse.wiring import key_repository
@@ -14,6 +14,7 @@ from reviewpulse.wiring import key_repository
 REQUIRED_SETTINGS = ("KEYS_TABLE_NAME",)
 OPTIONAL_SETTINGS = ()
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
+publishes_no_metrics()  # only ColdStart: no "No application metrics to publish" warning per call
 
 
 # Never log_event=True: the event carries the API key.

@@ -4,7 +4,7 @@ import json
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
-from reviewpulse.observability import logger
+from reviewpulse.observability import logger, publishes_no_metrics
 from reviewpulse.queues import FinalizeRequest, WorkMessage, correlation_id_of
 from reviewpulse.settings import require_settings
 from reviewpulse.usecases.dead_letter import settle_dead_chunk, settle_dead_finalize
@@ -16,6 +16,7 @@ from reviewpulse.workers import sqs_lambda_handler
 REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME", "FINALIZE_QUEUE_URL")
 OPTIONAL_SETTINGS = ()
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
+publishes_no_metrics()  # only ColdStart: no "No application metrics to publish" warning per call
 
 
 def record_handler(record: SQSRecord) -> None:

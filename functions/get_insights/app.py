@@ -2,6 +2,7 @@
 
 from reviewpulse.api.lambda_handler import api_lambda_handler
 from reviewpulse.api.routes import get_insights
+from reviewpulse.observability import publishes_no_metrics
 from reviewpulse.settings import require_settings
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -9,5 +10,6 @@ from reviewpulse.settings import require_settings
 REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME")
 OPTIONAL_SETTINGS = ()
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
+publishes_no_metrics()  # only ColdStart: no "No application metrics to publish" warning per call
 
 handler = api_lambda_handler(get_insights.router)

@@ -2,6 +2,7 @@
 
 from reviewpulse.api.lambda_handler import api_lambda_handler
 from reviewpulse.api.routes import list_tasks
+from reviewpulse.observability import publishes_no_metrics
 from reviewpulse.settings import require_settings
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -9,5 +10,6 @@ from reviewpulse.settings import require_settings
 REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "CURSOR_SIGNING_SECRET")
 OPTIONAL_SETTINGS = ("LLM_INPUT_PRICE_PER_MILLION", "LLM_OUTPUT_PRICE_PER_MILLION")
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
+publishes_no_metrics()  # only ColdStart: no "No application metrics to publish" warning per call
 
 handler = api_lambda_handler(list_tasks.router)

@@ -1,11 +1,12 @@
-"""Lambda entry point of the splitter: S3 ObjectCreated events (through SQS) → chunks of work."""
+"""Lambda entry point of the splitter: S3 ObjectCreated events (through SQS, or bare) → chunks of work."""
 
 import json
+from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from reviewpulse.observability import logger
+from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.queues import SplitRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.storage.layout import parse_source_key
@@ -40,8 +41,6 @@ def record_handler(record: SQSRecord) -> None:
     settings = get_settings()
     final = int(record.attributes.approximate_receive_count) >= settings.ingest_max_receive_count
     body = json.loads(record.body)
-    if body.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is set up
-        return
     if "split_task" in body:  # POST /v1/tasks/{id}/start: a quoted task's file, split for real
         request = SplitRequest.model_validate(body).split_task
         split_started_task(
@@ -56,7 +55,15 @@ def record_handler(record: SQSRecord) -> None:
             final=final,
         )
         return
-    for s3_record in S3Event(body).records:
+    split_notification(body, final=final)
+
+
+def split_notification(notification: dict[str, Any], *, final: bool) -> None:
+    """One S3 notification: each object created under the upload and drop prefixes is split."""
+    settings = get_settings()
+    if notification.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is set up
+        return
+    for s3_record in S3Event(notification).records:
         # Keys arrive URL-encoded (spaces as "+"), whatever the object's real name.
         source = parse_source_key(unquote_plus(s3_record.s3.get_object.key))
         if source is None:
@@ -78,4 +85,24 @@ def record_handler(record: SQSRecord) -> None:
         )
 
 
-handler = sqs_lambda_handler(record_handler)
+sqs_handler = sqs_lambda_handler(record_handler)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def s3_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    # No receive count without a queue: every delivery counts as the last, so a split that fails
+    # still ends its task (as on the queue's last delivery) rather than leaving it running.
+    split_notification(event, final=True)
+    return {"records": len(event.get("Records", []))}
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The template wires S3 → IngestQueue → this function (an SQS event); a bare S3 notification,
+    as S3 sends it to a function wired directly (and `sam local generate-event s3 put` writes it),
+    is split the same way."""
+    records = event.get("Records") or []
+    if records and all(isinstance(r, dict) and r.get("eventSource") == "aws:s3" for r in records):
+        return s3_handler(event, context)
+    return sqs_handler(event, context)

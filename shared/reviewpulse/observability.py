@@ -8,6 +8,7 @@ locally with POWERTOOLS_TRACE_DISABLED.
 import logging
 import os
 import traceback
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +21,16 @@ from pydantic import ValidationError
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "reviewpulse"))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ReviewPulse"))
 tracer = Tracer()
+
+EMPTY_METRICS_WARNING = "No application metrics to publish"
+
+
+def publishes_no_metrics() -> None:
+    """For a function that publishes no application metrics (only the ColdStart one): Powertools
+    warns on every invocation that flushes none, and its documented remedy for functions meant to
+    publish none is a warning filter. Called once by such a function's handler module (one
+    function per execution environment); functions that do publish keep the warning."""
+    warnings.filterwarnings("ignore", message=EMPTY_METRICS_WARNING)
 
 
 def failure_fields(exc: BaseException) -> dict[str, str]:
@@ -66,6 +77,7 @@ class ExceptionTextFilter(logging.Filter):
 
 
 __all__ = [
+    "publishes_no_metrics",
     "logger",
     "metrics",
     "tracer",

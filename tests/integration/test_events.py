@@ -41,7 +41,9 @@ def test_event_replays_through_its_function(event_file, runner, stack):
     result = runner.invoke(functions_for(event_file, runner)[0], event)
 
     # Then the function answers as its trigger expects, without failures
-    if "Records" in event:
+    if "Records" in event and event["Records"][0].get("eventSource") == "aws:s3":
+        assert result == {"records": len(event["Records"])}  # a bare S3 notification
+    elif "Records" in event:
         assert result == {"batchItemFailures": []}
     elif event.get("source") == "aws.scheduler":
         assert set(result) == {"examined", "ended"}

@@ -45,6 +45,7 @@ LLM = {"engine": "llm"}
 
 # The insight options a task keeps when none are asked for (and redaction, on unless asked otherwise).
 NO_INSIGHT_OPTIONS = {"group_by": [], "time_field": None, "time_bucket": None, "compare_to": None, "redact_pii": True}
+NO_FILE_OPTIONS = {"delimiter": None, "csv_bom": False}
 # ... and the spending options it keeps when none are asked for.
 NO_BUDGET_OPTIONS = {"quote_only": False, "max_cost_usd": None, "on_budget_exhausted": "lexicon"}
 
@@ -146,6 +147,7 @@ def test_an_llm_batch_with_aspects_and_a_report_comes_back_row_for_row(client, p
         "report": True,
         "min_confidence": None,
         **NO_INSIGHT_OPTIONS,
+        **NO_FILE_OPTIONS,
         **NO_BUDGET_OPTIONS,
     }
     assert_labelled_by_the_llm(results, TEXTS)
@@ -407,6 +409,7 @@ def test_twenty_distinct_aspects_are_accepted(client, llm):
         "report": False,
         "min_confidence": None,
         **NO_INSIGHT_OPTIONS,
+        **NO_FILE_OPTIONS,
         **NO_BUDGET_OPTIONS,
     }
 

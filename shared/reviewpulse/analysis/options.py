@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.engine_names import EngineName
 
 TimeBucket = Literal["day", "week", "month"]
+# The CSV delimiters a file may use (what spreadsheets write); None: told from the file itself.
+CsvDelimiter = Literal[",", ";", "\t", "|"]
 # What the items left get when a budget (the task's or the tenant's month) runs out.
 BudgetPolicy = Literal["lexicon", "pause"]
 
@@ -29,6 +31,10 @@ class AnalysisOptions(BaseModel):
     # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
     # deployment allows it (AllowUnredactedLlm), checked when the task is created.
     redact_pii: bool = True
+    # CSV input: its delimiter, else detected (ingest/readers/csv_file.py); results: a UTF-8
+    # byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
+    delimiter: CsvDelimiter | None = None
+    csv_bom: bool = False
     quote_only: bool = False  # batches: count and price first; POST /v1/tasks/{id}/start runs it
     max_cost_usd: float | None = Field(default=None, gt=0)  # what the task's LLM requests may cost
     on_budget_exhausted: BudgetPolicy = "lexicon"

@@ -32,5 +32,36 @@ ROUTERS = (
 )
 
 
+# Where the API is: a deployed stage (its ApiUrl output) or the local stack (`make dev`). The paths
+# start below either, so a generated client takes one of these as its base URL.
+SERVERS = [
+    {
+        "url": "https://{apiId}.execute-api.{region}.amazonaws.com/{stage}",
+        "description": "a deployed stack (its ApiUrl output)",
+        "variables": {
+            "apiId": {"default": "abc123", "description": "the REST API's id"},
+            "region": {"default": "us-east-1"},
+            "stage": {"default": "dev", "description": "the Stage parameter"},
+        },
+    },
+    {"url": "http://127.0.0.1:3000", "description": "the local stack (`make dev`)"},
+]
+# Generators group operations by tag (openapi-python-client: one module per tag).
+TAGS = [
+    {"name": "tasks", "description": "one text, a task's state, the caller's tasks, cancel and purge"},
+    {"name": "batches", "description": "a file of items, uploaded by presigned POST"},
+    {"name": "results", "description": "per-item results and insights of a ready task"},
+    {"name": "health", "description": "liveness and readiness, no API key"},
+]
+
+
 def openapi_document() -> dict[str, Any]:
-    return build_app(*ROUTERS, openapi_url="/openapi.json").openapi()
+    document = build_app(*ROUTERS, openapi_url="/openapi.json").openapi()
+    document["servers"] = SERVERS
+    used = {
+        tag for operations in document["paths"].values() for op in operations.values() for tag in op.get("tags", [])
+    }
+    document["tags"] = [tag for tag in TAGS if tag["name"] in used] + [
+        {"name": name} for name in sorted(used - {tag["name"] for tag in TAGS})
+    ]
+    return document

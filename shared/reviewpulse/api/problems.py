@@ -28,6 +28,8 @@ _HTTP_CODES = {
     415: "unsupported-media-type",
     422: "validation-error",
     429: "throttled",
+    502: "internal-error",
+    503: "not-ready",
 }
 
 
@@ -49,21 +51,36 @@ def problem_response(
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
-# The error responses every endpoint documents in OpenAPI.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": code, "content": {PROBLEM_MEDIA_TYPE: {}}}
-    for status, code in ((401, "unauthorized"), (422, "validation-error"))
+# What API Gateway itself answers (template.yaml's GatewayResponses), documented on the routes it
+# answers them for. Any route: a function that fails or runs past its timeout (DEFAULT_5XX).
+GATEWAY_ERRORS: dict[int, str] = {502: "internal-error: the function failed or timed out (API Gateway)"}
+# Routes behind the authorizer and the usage plan.
+KEYED_GATEWAY_ERRORS: dict[int, str] = {
+    401: "unauthorized: no X-Api-Key, or an unknown or revoked key",
+    403: "forbidden: a key the authorizer denies, or one outside the usage plan (API Gateway)",
+    429: "throttled: over the tenant's usage-plan rate (API Gateway); retry after Retry-After seconds when given",
 }
+VALIDATION_ERROR = {422: "validation-error: a body, query or header that does not match the schema"}
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        **PROBLEM_RESPONSES,
-        **{
-            s: {"model": Problem, "description": _HTTP_CODES.get(s, "error"), "content": {PROBLEM_MEDIA_TYPE: {}}}
-            for s in statuses
-        },
+def problem_responses(*statuses: int, keyed: bool = True, validated: bool = True) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route for OpenAPI: what the route itself answers (`statuses`), what
+    the gateway answers for it, 401/403/429 when it is behind the API key (`keyed`), and 422 when
+    it reads a body, query or header (`validated`). Only what the route can return."""
+    described = {
+        **GATEWAY_ERRORS,
+        **(KEYED_GATEWAY_ERRORS if keyed else {}),
+        **(VALIDATION_ERROR if validated else {}),
+        **{status: _HTTP_CODES.get(status, "error") for status in statuses},
     }
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status, description in sorted(described.items()):
+        response: dict[str, Any] = {"model": Problem, "description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
+        if status == 429:
+            response["headers"] = _RETRY_AFTER
+        responses[status] = response
+    return responses
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -11,7 +11,7 @@ from reviewpulse.analysis.engine_names import EngineName
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
-from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.options import AnalysisOptions, CsvDelimiter
 from reviewpulse.api.fields import selection_of
 from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
@@ -110,6 +110,20 @@ class OptionsRequest(_Strict):
             "The id of an earlier ready task of yours: the insights then carry the changes since it, "
             "with significance tests corrected for many comparisons"
         ),
+    )
+
+    delimiter: CsvDelimiter | None = Field(
+        default=None,
+        description=(
+            "CSV input: the delimiter between columns. Left out, an Excel `sep=` first line names it, "
+            "else the header line decides: the most frequent of comma, semicolon, tab and pipe outside "
+            "quotes (ties in that order; none: comma)"
+        ),
+        examples=[";"],
+    )
+    csv_bom: bool = Field(
+        default=False,
+        description="Start the results CSV with a UTF-8 byte-order mark, so that Excel reads accented text right",
     )
 
     @field_validator("aspects")

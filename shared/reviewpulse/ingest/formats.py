@@ -41,3 +41,4 @@ class FileSpec:
     text_field: str | None = None
     id_field: str | None = None
     max_text_chars: int = 5000
+    delimiter: str | None = None  # CSV: the task's delimiter option; None: detected from the file

@@ -48,7 +48,9 @@ class ResultsWriter:
         input_columns: list[str] | None,
     ) -> None:
         self._jsonl_file = jsonl_file
-        self._csv_text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="", write_through=True)
+        # utf-8-sig writes the byte-order mark before the first cell, and only there.
+        encoding = "utf-8-sig" if options.csv_bom else "utf-8"
+        self._csv_text = io.TextIOWrapper(csv_file, encoding=encoding, newline="", write_through=True)
         self._csv = csv.writer(self._csv_text)
         self._options = options
         self._engine = engine

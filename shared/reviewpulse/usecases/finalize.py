@@ -243,5 +243,6 @@ def _source_rows(task: Task, input_files: InputFiles, settings: Settings) -> Ite
         text_field=task.text_field,
         id_field=task.id_field,
         max_text_chars=settings.max_text_chars,
+        delimiter=task.options.delimiter,
     )
     return iter(open_rows(input_files.open_source(task.source_key, etag=task.source_etag), spec))

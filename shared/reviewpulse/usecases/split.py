@@ -151,6 +151,7 @@ def _split(
         text_field=task.text_field,
         id_field=task.id_field,
         max_text_chars=settings.max_text_chars,
+        delimiter=task.options.delimiter,
     )
     counter = _Counter()
     # A quote-only task is split once to be priced (nothing is queued), and again when started.

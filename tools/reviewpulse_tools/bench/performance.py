@@ -484,7 +484,7 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "quote", "budget")
+BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "cli", "quote", "budget")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -492,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "which",
         nargs="*",
-        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, quote, budget (default: all)",
+        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, cli, quote, budget (default: all)",
     )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
@@ -512,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
                 "lexicon": bench_lexicon,
                 "insights": _bench_insights,
                 "wire": lambda: _bench_wire(args.rows),
+                "cli": _bench_cli,
                 "quote": _bench_quote,
                 "budget": _bench_budget,
             }[args.one]()
@@ -562,6 +563,10 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.wire import report as wire_report
 
         print("\n".join(wire_report(results["wire"])))
+    if "cli" in results:
+        from reviewpulse_tools.bench.cli_startup import report as cli_report
+
+        print(cli_report(results["cli"]))
     if "quote" in results:
         from reviewpulse_tools.bench.spending import report_quote
 
@@ -586,6 +591,12 @@ def _bench_wire(rows: int) -> dict:
     from reviewpulse_tools.bench.wire import bench_wire
 
     return bench_wire(rows)
+
+
+def _bench_cli() -> dict:
+    from reviewpulse_tools.bench.cli_startup import bench_cli
+
+    return bench_cli()
 
 
 def _bench_quote() -> dict:

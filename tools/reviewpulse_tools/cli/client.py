@@ -1,41 +1,65 @@
-"""A small client of the ReviewPulse HTTP API, for the CLI (and anyone scripting against it)."""
+"""A small client of the ReviewPulse HTTP API, for the CLI (and anyone scripting against it).
+
+The API's JSON calls go through the standard library's http.client: a command such as `status`
+answers in about the time of its request, where importing httpx alone took five times a bare
+interpreter's start. httpx is loaded only for what it does better, the multipart upload and the
+streamed download of result files, whose own time dwarfs its import. Answers are asked for
+gzipped (the gateway compresses large pages) and inflated with zlib, which the interpreter has built in.
+"""
 
 from __future__ import annotations
 
+import http.client
+import json as jsonlib
 import random
 import time
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlencode, urlsplit
 
-import httpx
+from reviewpulse_tools.cli.errors import ApiError
 
-
-class ApiError(Exception):
-    """Something the user can act on, in one line."""
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["ApiClient", "ApiError", "Response"]
 
 
-@dataclass
+class Response:
+    """The parts of an HTTP answer the client reads (named as httpx names them). Plain classes
+    here, not dataclasses: importing dataclasses loads inspect and ast, a tenth of `status`."""
+
+    def __init__(self, status_code: int, reason_phrase: str, headers: Any, content: bytes) -> None:
+        self.status_code = status_code
+        self.reason_phrase = reason_phrase
+        self.headers = headers  # http.client's message: names are matched without regard to case
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.content)
+
+
 class ApiClient:
-    endpoint: str
-    api_key: str
-    timeout: float = 30.0
-    sleep: Callable[[float], None] = time.sleep  # waits between retries (tests pass a clock's)
-
-    def __post_init__(self) -> None:
-        self._http = httpx.Client(
-            base_url=self.endpoint.rstrip("/"),
-            headers={"X-Api-Key": self.api_key, "User-Agent": "reviewpulse-cli"},
-            timeout=self.timeout,
-        )
+    def __init__(
+        self,
+        endpoint: str,
+        api_key: str,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,  # waits between retries (tests pass a clock's)
+    ) -> None:
+        self.endpoint = endpoint
+        self.api_key = api_key
+        self.timeout = timeout
+        self.sleep = sleep
+        self._connection: http.client.HTTPConnection | None = None
 
     def close(self) -> None:
-        self._http.close()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     # -- endpoints -----------------------------------------------------------------------------
 
@@ -56,6 +80,8 @@ class ApiClient:
         return self._call("POST", "/v1/batches", json=body)
 
     def upload(self, upload: dict[str, Any], filename: str, content: BinaryIO) -> None:
+        import httpx
+
         try:
             response = httpx.post(
                 upload["url"],
@@ -97,6 +123,8 @@ class ApiClient:
         return self._call("GET", f"/v1/tasks/{task_id}/results", params=params)
 
     def download(self, url: str, target: Path) -> int:
+        import httpx
+
         try:
             with httpx.stream("GET", url, timeout=max(self.timeout, 300)) as response:
                 response.raise_for_status()
@@ -126,7 +154,7 @@ class ApiClient:
                 break
             try:
                 wait = float(response.headers["Retry-After"])
-            except (KeyError, ValueError):
+            except (KeyError, TypeError, ValueError):
                 wait = 0.5 * 2**attempt
             if wait > max_wait:
                 break
@@ -145,16 +173,70 @@ class ApiClient:
         code = problem.get("code") or str(response.status_code)
         if response.status_code in (401, 403) and code in ("unauthorized", "forbidden", "403"):
             raise ApiError("the API key was refused: check --api-key or REVIEWPULSE_API_KEY", code)
-        raise ApiError(f"{problem.get('detail') or problem.get('message') or response.reason_phrase} ({code})", code)
+        detail = problem.get("detail") or problem.get("message") or response.reason_phrase
+        raise ApiError(f"{detail}{_fields_at_fault(problem)} ({code})", code)
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self._http.request(method, path, **kwargs)
-        except httpx.ConnectError:
-            raise ApiError(
-                f"cannot reach {self.endpoint}: is the stack running? (`make dev` starts a local one)"
-            ) from None
-        except httpx.TimeoutException:
-            raise ApiError(f"{self.endpoint} did not answer within {self.timeout:.0f} s") from None
-        except httpx.HTTPError as exc:
-            raise ApiError(f"talking to {self.endpoint} failed: {exc}") from None
+    def _send(self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None) -> Response:
+        base = urlsplit(self.endpoint.rstrip("/"))
+        target = base.path + path + (f"?{urlencode(params)}" if params else "")
+        headers = {
+            "X-Api-Key": self.api_key,
+            "User-Agent": "reviewpulse-cli",
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip",
+        }
+        body = None
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            headers["Content-Type"] = "application/json"
+        # One kept-alive connection per client (a wait polls many times); a dropped one is opened
+        # again once, as any HTTP client does for a request that never reached the server.
+        for attempt in range(2):
+            try:
+                connection = self._open(base)
+                connection.request(method, target, body=body, headers=headers)
+                answer = connection.getresponse()
+                content = answer.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.close()
+                if attempt == 1:
+                    raise ApiError(f"{self.endpoint} closed the connection without an answer") from None
+                continue
+            except ConnectionRefusedError:
+                self.close()
+                raise ApiError(
+                    f"cannot reach {self.endpoint}: is the stack running? (`make dev` starts a local one)"
+                ) from None
+            except TimeoutError:
+                self.close()
+                raise ApiError(f"{self.endpoint} did not answer within {self.timeout:.0f} s") from None
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()
+                raise ApiError(f"talking to {self.endpoint} failed: {exc}") from None
+            if answer.getheader("Connection", "").lower() == "close":
+                self.close()
+            if answer.getheader("Content-Encoding", "").lower() == "gzip":
+                content = zlib.decompress(content, 16 + zlib.MAX_WBITS)
+            return Response(answer.status, answer.reason, answer.headers, content)
+        raise AssertionError("unreachable")
+
+    def _open(self, base: Any) -> http.client.HTTPConnection:
+        if self._connection is None:
+            if base.scheme not in ("http", "https") or not base.hostname:
+                raise ApiError(f"{self.endpoint} is not an http(s) URL")
+            kind = http.client.HTTPSConnection if base.scheme == "https" else http.client.HTTPConnection
+            self._connection = kind(base.hostname, base.port, timeout=self.timeout)
+        return self._connection
+
+
+def _fields_at_fault(problem: dict[str, Any]) -> str:
+    """`: text: String should have at least 1 character` for each error a problem lists (422)."""
+    errors = problem.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return ""
+    parts = []
+    for error in errors:
+        if isinstance(error, dict):
+            place = ".".join(str(p) for p in error.get("loc", []) if p not in ("body", "query"))
+            parts.append(f"{place or 'request'}: {error.get('msg', 'invalid')}")
+    return (": " + "; ".join(parts)) if parts else ""

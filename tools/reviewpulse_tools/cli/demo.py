@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from reviewpulse_tools.local.template import ROOT
+from reviewpulse_tools.local.state import ROOT
 
 DEFAULT_FILE = ROOT / "samples" / "reviews.csv"
 

@@ -14,9 +14,9 @@ import boto3
 from botocore.exceptions import ClientError
 from reviewpulse.tenants.keys import ApiKeyRecord, KeyRepository, is_valid_tenant
 
+from reviewpulse_tools.cli.errors import KeyAdminError
 
-class KeyAdminError(Exception):
-    """A failure the user can act on; the CLI prints it without a traceback."""
+__all__ = ["KeyAdminError", "KeyTarget", "create_key", "list_keys", "resolve_target", "revoke_key", "session_for"]
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,26 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from reviewpulse_tools.cli.errors import UsageError
 
-class SpendingUsageError(Exception):
-    """A mistake the user can fix; the CLI prints it without a traceback."""
+
+def register(commands: argparse._SubParsersAction) -> None:
+    from reviewpulse_tools.cli.connect import add_api_options
+
+    resume = add_api_options(commands.add_parser("resume", help="continue a task a budget paused"))
+    add_resume_command(resume)
+    resume.set_defaults(run=_resume)
+    add_tenant_commands(commands)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from reviewpulse_tools.cli.connect import open_client
+
+    client = open_client(args)
+    try:
+        return resume_command(client, args)
+    finally:
+        client.close()
 
 
 def add_quote_arguments(analyze: argparse.ArgumentParser) -> None:
@@ -88,6 +105,7 @@ def add_tenant_commands(commands: Any) -> None:
     where.add_argument("--local", action="store_true", help="the running local stack")
     budget.add_argument("--profile")
     budget.add_argument("--region")
+    budget.set_defaults(run=tenants_command)
 
 
 def tenants_command(args: argparse.Namespace) -> int:
@@ -97,9 +115,9 @@ def tenants_command(args: argparse.Namespace) -> int:
     from reviewpulse.tenants.keys import is_valid_tenant
 
     if not is_valid_tenant(args.tenant):
-        raise SpendingUsageError("a tenant name is 2-63 characters of a-z, 0-9 and '-'")
+        raise UsageError("a tenant name is 2-63 characters of a-z, 0-9 and '-'")
     if args.usd is not None and not 0 < args.usd <= 10_000_000:
-        raise SpendingUsageError("--usd must be more than 0 (and at most 10,000,000)")
+        raise UsageError("--usd must be more than 0 (and at most 10,000,000)")
     session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
     table = _budgets_table(args, session)
     budgets = BudgetRepository(table, session.client("dynamodb"))
@@ -123,13 +141,13 @@ def _budgets_table(args: argparse.Namespace, session: Any) -> str:
 
         state = read_state()
         if state is None:
-            raise SpendingUsageError("no local stack is running: start one with `make dev`")
+            raise UsageError("no local stack is running: start one with `make dev`")
         os.environ.update(aws_environment(state["aws_endpoint"]))
         return f"{STACK_NAME}-BudgetsTable"
     if not args.stack:
-        raise SpendingUsageError("name the stack (--stack), the budgets table (--table) or --local")
+        raise UsageError("name the stack (--stack), the budgets table (--table) or --local")
     described = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     if "BudgetsTableName" not in outputs:
-        raise SpendingUsageError(f"stack {args.stack!r} has no BudgetsTableName output")
+        raise UsageError(f"stack {args.stack!r} has no BudgetsTableName output")
     return outputs["BudgetsTableName"]

@@ -58,6 +58,10 @@ class ApiResponse:
     def wire(self) -> bytes:
         return self.encoded if self.encoded is not None else self.body.encode()
 
+    def as_proxy_result(self) -> dict[str, Any]:
+        """As a Lambda proxy integration's result (what `invoke` prints)."""
+        return {"statusCode": self.status, "headers": self.headers, "body": self.body}
+
 
 def api_routes(template_path=TEMPLATE_PATH) -> list[Route]:
     """The routes the template deploys, with whether the default authorizer guards them."""
@@ -350,6 +354,26 @@ class ApiGateway:
         # Without binaryMediaTypes a REST API passes a base64 body on as the text it is.
         return ApiResponse(int(result["statusCode"]), response_headers, result.get("body") or "")
 
+    def authorize_event(self, function: str, event: dict[str, Any]) -> dict[str, Any] | ApiResponse:
+        """A REST proxy event for `function` as the gateway would hand it on: for a route behind
+        the authorizer, the authorizer is run on the event's X-Api-Key first and its context put
+        in `requestContext.authorizer`; or the gateway's own answer (401, 403) when it refuses."""
+        route = next((r for r in self.routes if r.function == function), None)
+        if route is None or not route.authorized:
+            return event
+        decision = self._authorize(event)
+        if decision in ("unauthorized", "denied", "failed"):
+            status, code = {
+                "unauthorized": (401, "unauthorized"),
+                "denied": (403, "forbidden"),
+                "failed": (500, "internal-error"),
+            }[decision]
+            return _problem(status, code, "missing or invalid API key" if status == 401 else decision)
+        context, usage_key = decision
+        if route.api_key_required and not usage_key:
+            return _problem(403, "forbidden", "the key is not in a usage plan (INVALID_API_KEY)")
+        return {**event, "requestContext": {**event.get("requestContext", {}), "authorizer": context}}
+
     def _authorize(self, event: dict[str, Any]) -> tuple[dict[str, Any], str | None] | str:
         """The context and usageIdentifierKey, or why not: unauthorized, denied or failed."""
         key = {k.lower(): v for k, v in event["headers"].items()}.get("x-api-key")
@@ -362,7 +386,7 @@ class ApiGateway:
             "type": "REQUEST",
             "methodArn": f"arn:aws:execute-api:{self.runner.stack.region}:{LOCAL_ACCOUNT}:{LOCAL_API_ID}/{self.stage}/{event['httpMethod']}{event['path']}",
             **{
-                k: event[k]
+                k: event.get(k)
                 for k in (
                     "resource",
                     "path",

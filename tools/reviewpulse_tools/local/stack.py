@@ -18,47 +18,27 @@ import logging
 import os
 import socket
 import threading
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewpulse_tools.local.template import ROOT
+from reviewpulse_tools.local.state import (
+    DEFAULT_TENANT,
+    LOCAL_CREDENTIALS,
+    REGION,
+    STACK_NAME,
+    api_key_file,
+    aws_environment,
+    local_usage_key,
+    read_state,
+    state_file,
+)
 
-STACK_NAME = "reviewpulse-local"
-REGION = "us-east-1"
-DEFAULT_TENANT = "local"
+__all__ = ["STACK_NAME", "REGION", "read_state", "state_file", "aws_environment", "local_usage_key", "start", "invoke"]
+
 DEFAULT_API_PORT = 3000
 ANALYZE_CONCURRENCY = max(1, min(4, os.cpu_count() or 1))
 DEFAULT_AWS_PORT = 5005
-# Where a running stack says how to reach it (REVIEWPULSE_STATE moves it, e.g. for tests).
-DEFAULT_STATE_FILE = ROOT / ".local" / "stack.json"
-
-
-def state_file() -> Path:
-    return Path(os.environ.get("REVIEWPULSE_STATE") or DEFAULT_STATE_FILE)
-
-
-# moto checks no signature; boto3 still wants credentials to sign with, and the local S3's POST
-# policy check (s3.py) verifies presigned POSTs with this secret.
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-
-
-def aws_environment(endpoint: str) -> dict[str, str]:
-    return {
-        **LOCAL_CREDENTIALS,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        # Read-only endpoints emit no business metrics, and Powertools warns on each such call.
-        "PYTHONWARNINGS": "ignore:No application metrics to publish",
-    }
-
-
-def local_usage_key(tenant: str) -> str:
-    """What stands in locally for the tenant's API Gateway key in the usage plan."""
-    return f"local-usage-{tenant}"
 
 
 # The LLM settings a developer's shell may give the local functions, over the template's values.
@@ -123,12 +103,12 @@ class RunningStack:
         return (
             f"ReviewPulse local stack\n"
             f"  API          {self.api_url}   (as `sam local start-api`)\n"
-            f"  API key      {self.api_key}   (tenant '{self.tenant}')\n"
+            f"  API key      {self.api_key}   (tenant '{self.tenant}'; kept in {api_key_file()} for the next start)\n"
             f"  usage plan   {self.usage_plan()}\n"
             f"  AWS (moto)   {self.aws_endpoint}   (data lives in this process's memory;"
             f" bucket {self.stack.ref('DataBucket')})\n"
             f"  state file   {state_file()}\n"
-            f"Try: reviewpulse analyze samples/reviews.csv    Stop: Ctrl-C"
+            f"Try: .venv/bin/reviewpulse analyze samples/reviews.csv    Stop: Ctrl-C"
         )
 
     def usage_plan(self) -> str:
@@ -181,8 +161,6 @@ def start(
         if port and not _port_is_free(host, port):
             raise PortInUse(f"port {port} on {host} is in use (another local stack?): stop it or pass {flag}")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    # Read-only endpoints emit no business metrics; Powertools warns on every such invocation.
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
     # No AWS account: nothing of the host's AWS configuration (profiles, endpoints) may leak in.
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         del os.environ[name]
@@ -220,9 +198,7 @@ def start(
         failed = runner.start_environments(stack.functions())
         for function, reason in failed.items():
             logging.getLogger(__name__).warning("%s did not start (%s); its invocations will fail", function, reason)
-        key, _ = KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")).create(
-            DEFAULT_TENANT, local_usage_key(DEFAULT_TENANT)
-        )
+        key = _local_api_key(KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")))
         poller = QueuePoller(runner, session.client("sqs"), retry_delay=None)
         # The template's usage plan and compression, as API Gateway applies them.
         gateway = ApiGateway(runner, stage="local", parameters=parameter_overrides)
@@ -277,6 +253,24 @@ def start(
     return running
 
 
+def _local_api_key(keys: Any) -> str:
+    """The default tenant's key: the one this state folder's last stack used, else a new one, saved
+    (owner-only) so that a restart keeps every script and shell that holds it working."""
+    saved = api_key_file()
+    try:
+        key = saved.read_text().strip()
+    except OSError:
+        key = ""
+    if key:
+        keys.add(key, DEFAULT_TENANT, local_usage_key(DEFAULT_TENANT))
+        return key
+    key, _ = keys.create(DEFAULT_TENANT, local_usage_key(DEFAULT_TENANT))
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.touch(mode=0o600)
+    saved.write_text(key + "\n")
+    return key
+
+
 class AwsServer:
     """moto's server app behind S3's POST policy check (moto itself ignores POST policies), on a
     werkzeug server as moto's ThreadedMotoServer runs it."""
@@ -322,13 +316,6 @@ def _port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def read_state() -> dict[str, str] | None:
-    try:
-        return json.loads(state_file().read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def invoke(function: str, event: dict[str, Any], env_file: Path | None = None) -> Any:
     """Invoke one function with one event against the running local stack, as `sam local invoke`."""
     import boto3
@@ -346,4 +333,21 @@ def invoke(function: str, event: dict[str, Any], env_file: Path | None = None) -
         raise StackNotRunning(f"no function {function!r} in template.yaml; functions: {', '.join(stack.functions())}")
     shared, per_function = read_env_file(env_file)
     runner = FunctionRunner(stack, {**environment, **llm_environment(), **shared}, per_function)
+    if _is_unauthorized_api_event(event):
+        # An API event as a client's request makes it (`sam local generate-event apigateway
+        # aws-proxy`, with an X-Api-Key header): the gateway's authorizer runs first and hands its
+        # context on. An event that already carries that context is invoked as it is.
+        from reviewpulse_tools.local.apigateway import ApiGateway
+
+        authorized = ApiGateway(runner, stage=event["requestContext"].get("stage") or "local").authorize_event(
+            function, event
+        )
+        if not isinstance(authorized, dict):
+            return authorized.as_proxy_result()
+        event = authorized
     return runner.invoke(function, event)
+
+
+def _is_unauthorized_api_event(event: dict[str, Any]) -> bool:
+    context = event.get("requestContext")
+    return isinstance(context, dict) and "httpMethod" in event and not context.get("authorizer")

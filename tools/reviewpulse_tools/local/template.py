@@ -18,7 +18,8 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-ROOT = Path(__file__).resolve().parents[3]  # the repository: <ROOT>/tools/reviewpulse_tools/local/template.py
+from reviewpulse_tools.local.state import ROOT
+
 TEMPLATE_PATH = ROOT / "template.yaml"
 LOCAL_ACCOUNT = "123456789012"
 _PLACEHOLDER_URI = "s3://local-placeholder/{}.zip"

@@ -20,6 +20,8 @@ router = APIRouter()
 
 @router.post(
     "/v1/batches",
+    operation_id="createBatch",
+    tags=["batches"],
     status_code=201,
     response_model=BatchCreated,
     summary="Create a batch task and get a presigned POST to upload its file",
@@ -32,7 +34,7 @@ router = APIRouter()
                 }
             }
         },
-        **problem_responses(400, 404, 409, 415),
+        **problem_responses(400, 404, 409, 413, 415),
     },
 )
 def create_batch(

@@ -20,6 +20,8 @@ router = APIRouter()
 
 @router.post(
     "/v1/tasks",
+    operation_id="createTask",
+    tags=["tasks"],
     status_code=202,
     response_model=TaskView,
     summary="Analyse one text",

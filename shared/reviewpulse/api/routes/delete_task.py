@@ -16,6 +16,8 @@ router = APIRouter()
 
 @router.delete(
     "/v1/tasks/{task_id}",
+    operation_id="deleteTask",
+    tags=["tasks"],
     response_model=TaskView,
     summary="Cancel a task; with purge=true also delete its upload, results and record",
     responses={**problem_responses(404, 409), 204: {"description": "purged: nothing of the task is left"}},

@@ -17,6 +17,8 @@ router = APIRouter()
 
 @router.get(
     "/v1/tasks/{task_id}/insights",
+    operation_id="getInsights",
+    tags=["results"],
     response_model=Insights,
     summary="The batch per segment, over time and per aspect: shares, mean score, net sentiment with its interval",
     responses=problem_responses(404, 409),

@@ -31,6 +31,8 @@ router = APIRouter()
 
 @router.get(
     "/v1/tasks/{task_id}/results",
+    operation_id="getResults",
+    tags=["results"],
     response_model=ResultPage | ResultSelectionPage,
     summary="Per-item results, a page at a time, with links to the full results files",
     responses={

@@ -26,6 +26,8 @@ router = APIRouter()
 
 @router.get(
     "/v1/tasks/{task_id}",
+    operation_id="getTask",
+    tags=["tasks"],
     response_model=TaskView,
     summary="A task's status, progress and summary",
     responses={

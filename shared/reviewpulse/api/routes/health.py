@@ -12,9 +12,11 @@ router = APIRouter()
 
 @router.get(
     "/health",
+    operation_id="health",
+    tags=["health"],
     response_model=Health,
     summary="Liveness and readiness (no API key needed)",
-    responses=problem_responses(503),
+    responses=problem_responses(503, keyed=False, validated=False),
 )
 def health(tasks: TaskRepository = Depends(deps.task_repository)) -> Health:
     try:

@@ -16,6 +16,8 @@ router = APIRouter()
 
 @router.get(
     "/v1/tasks",
+    operation_id="listTasks",
+    tags=["tasks"],
     response_model=TaskPage | TaskSelectionPage,
     summary="The caller's tasks, newest first",
     responses=problem_responses(400),

@@ -19,8 +19,10 @@ router = APIRouter()
 @router.post(
     "/v1/tasks/{task_id}/resume",
     response_model=TaskView,
+    operation_id="resumeTask",
+    tags=["tasks"],
     summary="Continue a task a budget paused (optionally with a higher max_cost_usd)",
-    responses=problem_responses(404, 409),
+    responses=problem_responses(404, 409, 413),
 )
 def resume(
     task_id: str,

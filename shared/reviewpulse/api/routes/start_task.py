@@ -16,8 +16,10 @@ router = APIRouter()
 @router.post(
     "/v1/tasks/{task_id}/start",
     response_model=TaskView,
+    operation_id="startTask",
+    tags=["tasks"],
     summary="Run a quoted batch (options.quote_only) on the file it was quoted on",
-    responses=problem_responses(404, 409),
+    responses=problem_responses(404, 409, 413),
 )
 def start(
     task_id: str,

@@ -1,11 +1,23 @@
-"""CSV: a header row names the columns; a ragged row is that row's error."""
+"""CSV: a header row names the columns; a ragged row is that row's error.
+
+The delimiter is the task's `delimiter` option, else told from the file by one deterministic rule:
+  1. Excel's `sep=X` first line names it (and is not a row), as Excel reads it;
+  2. else the header line decides: of comma, semicolon, tab and pipe, the one that occurs most
+     often outside double quotes; a tie goes to the first in that order, and a header with none
+     of them (one column) is read with commas.
+Why not csv.Sniffer: it guesses from character frequencies over whole lines, so the commas inside
+review texts (`Great value, slow delivery`) outvote the semicolons between columns, and it
+raises on files it cannot decide. The header is the line whose separators are meant: column names
+rarely hold a delimiter, texts often do. A `sep=` line is skipped even when the option is given.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import itertools
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 
 from reviewpulse.errors import UnusableFile
 from reviewpulse.ingest.formats import FileSpec
@@ -26,10 +38,55 @@ from reviewpulse.ingest.readers.rows import (
 _CSV_FIELD_CHARS = 12 * 1024 * 1024
 
 
+DELIMITERS = (",", ";", "\t", "|")  # in the order that breaks ties
+_EXCEL_SEP_LINE = re.compile(r'^\ufeff?"?sep=([^"\r\n])"?\s*$', re.IGNORECASE)
+# Blank lines read ahead to find the header line; past them, the header is taken as it comes.
+_LOOKAHEAD_LINES = 20
+
+
+def choose_delimiter(lines: Iterable[str], explicit: str | None) -> tuple[str, bool]:
+    """The delimiter for a file starting with `lines`, and whether its first line is Excel's
+    `sep=` line (not a row)."""
+    lines = list(lines)
+    sep_line = bool(lines) and _EXCEL_SEP_LINE.match(lines[0]) is not None
+    if explicit:
+        return explicit, sep_line
+    if sep_line:
+        return _EXCEL_SEP_LINE.match(lines[0]).group(1), True  # type: ignore[union-attr]
+    header = next((line for line in lines if line.strip()), "")
+    counts = _unquoted_counts(header)
+    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+    return (best if counts[best] else ","), False
+
+
+def _head(lines: Iterator[str]) -> list[str]:
+    """The first lines up to the header line: never more than one line that is not blank."""
+    ahead: list[str] = []
+    for line in lines:
+        ahead.append(line)
+        if len(ahead) >= _LOOKAHEAD_LINES or (line.strip() and not (len(ahead) == 1 and _EXCEL_SEP_LINE.match(line))):
+            break
+    return ahead
+
+
+def _unquoted_counts(line: str) -> dict[str, int]:
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    return counts
+
+
 def csv_rows(text: io.TextIOWrapper, spec: FileSpec, state: ReadState) -> Iterator[Row]:
     if csv.field_size_limit() < max(_CSV_FIELD_CHARS, 2 * spec.max_text_chars):
         csv.field_size_limit(max(_CSV_FIELD_CHARS, 2 * spec.max_text_chars))
-    reader = csv.reader(text)
+    lines = iter(text)
+    ahead = _head(lines)
+    delimiter, sep_line = choose_delimiter(ahead, spec.delimiter)
+    reader = csv.reader(itertools.chain(ahead[1:] if sep_line else ahead, lines), delimiter=delimiter)
     number = 0
     try:
         header = next((record for record in reader if record), None)  # blank lines before it are not rows

@@ -1,0 +1,266 @@
+"""`reviewpulse analyze` (a file or one text) and `reviewpulse wait` (a task until it ends)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reviewpulse.analysis.engine_names import ENGINE_NAMES
+
+from reviewpulse_tools.cli.connect import add_api_options, open_client
+from reviewpulse_tools.cli.errors import ApiError, UsageError
+from reviewpulse_tools.cli.output import add_output_option, write_record
+from reviewpulse_tools.cli.spending import add_quote_arguments, confirm_quote, spending_options
+
+if TYPE_CHECKING:
+    from reviewpulse_tools.cli.client import ApiClient
+
+TERMINAL = ("ready", "error", "cancelled")
+# Statuses a task waits in for its owner: `analyze` stops waiting there and says how to go on.
+WAITING = ("quoted", "paused")
+DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+FORMATS_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    analyze = add_api_options(commands.add_parser("analyze", help="analyse a file or one text"))
+    analyze.add_argument("file", nargs="?", type=Path)
+    analyze.add_argument("--text", help="analyse this text instead of a file")
+    analyze.add_argument("--id", help="with --text: your id for it")
+    analyze.add_argument("--format", choices=["csv", "json", "jsonl", "txt"])
+    analyze.add_argument("--text-field")
+    analyze.add_argument("--id-field")
+    analyze.add_argument("--out", type=Path, help="results file, .csv (input columns kept) or .jsonl")
+    analyze.add_argument("--engine", choices=ENGINE_NAMES, help="default: the deployment's")
+    analyze.add_argument(
+        "--min-confidence", type=float, help="auto: items the lexicon is less sure of go to the LLM (0..1)"
+    )
+    analyze.add_argument("--aspects", help="comma-separated aspects to rate, e.g. battery,price,support")
+    analyze.add_argument("--report", action="store_true", help="add the main themes and an executive summary")
+    analyze.add_argument("--group-by", help="comma-separated columns to cut the insights by, e.g. product,store")
+    analyze.add_argument("--time-field", help="a date column for the insights over time")
+    analyze.add_argument(
+        "--delimiter",
+        choices=list(DELIMITERS),
+        help="CSV: the delimiter between columns (default: Excel's sep= line, else told from the header)",
+    )
+    analyze.add_argument(
+        "--excel",
+        action="store_true",
+        help="write the results CSV with a UTF-8 byte-order mark, so that Excel shows accented text right",
+    )
+    analyze.add_argument("--no-progress", action="store_true")
+    analyze.add_argument(
+        "--timeout",
+        type=float,
+        default=3600,
+        help="seconds to wait for the task; it goes on running after that (`reviewpulse wait TASK_ID`)",
+    )
+    add_quote_arguments(analyze)
+    analyze.set_defaults(run=analyze_command)
+
+    wait = add_api_options(
+        commands.add_parser(
+            "wait",
+            help="wait for a task to end, then show it",
+            description="Wait for a task to end, then show it; exit 0 when it is ready, 1 otherwise.",
+        )
+    )
+    wait.add_argument("task_id")
+    wait.add_argument("--timeout", type=float, default=3600, help="seconds to wait (default: 3600)")
+    wait.add_argument("--no-progress", action="store_true")
+    add_output_option(wait)
+    wait.set_defaults(run=wait_command)
+
+
+def analyze_command(args: argparse.Namespace) -> int:
+    client = open_client(args)
+    try:
+        return _analyze(client, args)
+    finally:
+        client.close()
+
+
+def wait_command(args: argparse.Namespace) -> int:
+    client = open_client(args)
+    try:
+        task = wait_for(client, args.task_id, total_hint=None, show=not args.no_progress, timeout=args.timeout)
+    finally:
+        client.close()
+    write_record(task, args.output)
+    return 0 if task["status"] == "ready" else 1
+
+
+def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
+    if args.text is not None:
+        if args.file is not None:
+            raise UsageError("give a file or --text, not both")
+        task = client.create_text_task(args.text, args.id, options(args))
+        task = wait_for(client, task["task_id"], total_hint=1, show=False, timeout=args.timeout)
+        return _print_text_result(client, task)
+    if args.file is None:
+        raise UsageError("give a file to analyse, or --text")
+    if not args.file.is_file():
+        raise UsageError(f"no such file: {args.file}")
+    file_format = args.format or FORMATS_BY_SUFFIX.get(args.file.suffix.lower())
+    if file_format is None:
+        raise UsageError(f"{args.file.name}: cannot tell its format; pass --format csv|json|jsonl|txt")
+    out = args.out or Path(f"{args.file.stem}.results.csv")
+    if out.suffix.lower() not in (".csv", ".jsonl"):
+        raise UsageError("--out must end in .csv or .jsonl")
+    if not out.resolve().parent.is_dir():
+        raise UsageError(f"cannot write {out}: no such folder {out.resolve().parent}")
+    try:
+        content = args.file.open("rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+    with content:
+        created = client.create_batch(
+            args.file.name,
+            options(args),
+            format=file_format,
+            text_field=args.text_field,
+            id_field=args.id_field,
+        )
+        task_id = created["task"]["task_id"]
+        client.upload(created["upload"], args.file.name, content)
+    print(f"task {task_id}: uploaded {args.file.name} ({args.file.stat().st_size:,} bytes)", file=sys.stderr)
+    if args.quote:
+        quoted = wait_for(client, task_id, total_hint=None, show=False, timeout=args.timeout, until=("quoted",))
+        if quoted["status"] != "quoted":
+            error = quoted.get("error") or {}
+            raise ApiError(f"task {task_id} ended in {quoted['status']}: {error.get('detail')} ({error.get('code')})")
+        if not confirm_quote(quoted, yes=args.yes):
+            print(f"task {task_id} stays quoted: start it with POST /v1/tasks/{task_id}/start", file=sys.stderr)
+            return 0
+        client.start(task_id)
+    task = wait_for(client, task_id, total_hint=None, show=not args.no_progress, timeout=args.timeout, until=WAITING)
+    if task["status"] == "paused":
+        raise ApiError(
+            f"task {task_id} is paused: {task.get('paused_reason')}; continue it with `reviewpulse resume {task_id}`"
+        )
+    if task["status"] != "ready":
+        error = task.get("error") or {}
+        raise ApiError(f"task {task_id} ended in {task['status']}: {error.get('detail')} ({error.get('code')})")
+    _print_summary(task)
+    files = client.results(task_id, limit=1)["files"]
+    size = client.download(files["jsonl" if out.suffix.lower() == ".jsonl" else "csv"], out)
+    print(f"results: {out} ({size:,} bytes, {task['progress']['total']:,} rows)", file=sys.stderr)
+    return 0
+
+
+def wait_for(
+    client: ApiClient,
+    task_id: str,
+    *,
+    total_hint: int | None,
+    show: bool,
+    timeout: float,
+    until: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Poll the task until it ends; past the timeout, say how to pick it up again."""
+    deadline = time.monotonic() + timeout
+    delay = 0.2
+    with _progress(show) as progress:
+        bar = progress.add_task("waiting", total=total_hint) if progress else None
+        while True:
+            task = client.task(task_id)
+            counts = task["progress"]
+            if progress:
+                progress.update(
+                    bar,
+                    total=counts["total"],
+                    completed=counts["processed"] + counts["failed"],
+                    description=task["status"],
+                )
+            if task["status"] in (*TERMINAL, *until):
+                return task
+            if time.monotonic() > deadline:
+                raise ApiError(
+                    f"task {task_id} is still {task['status']} after {timeout:g} s; it goes on running: "
+                    f"`reviewpulse wait {task_id}` picks it up again"
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 2.0)
+
+
+def _progress(show: bool) -> Any:
+    """rich's progress bar on stderr, loaded only when one is shown."""
+    if not show:
+        import contextlib
+
+        return contextlib.nullcontext(None)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+
+
+def _print_text_result(client: ApiClient, task: dict[str, Any]) -> int:
+    if task["status"] != "ready":
+        error = task.get("error") or {}
+        raise ApiError(f"task {task['task_id']} ended in {task['status']}: {error.get('detail')}")
+    (item,) = client.results(task["task_id"], limit=1)["items"]
+    if item.get("error"):
+        print(f"{item['id']}\terror\t{item['error']['code']}: {item['error']['detail']}")
+        return 1
+    print(f"{item['id']}\t{item['label']}\tscore {item['score']:+.3f}\tconfidence {item['confidence']:.2f}")
+    return 0
+
+
+def options(args: argparse.Namespace) -> dict[str, Any]:
+    chosen: dict[str, Any] = {}
+    if args.engine:
+        chosen["engine"] = args.engine
+    if args.min_confidence is not None:
+        chosen["min_confidence"] = args.min_confidence
+    if args.aspects:
+        chosen["aspects"] = [aspect.strip() for aspect in args.aspects.split(",") if aspect.strip()]
+    if args.report:
+        chosen["report"] = True
+    if args.group_by:
+        chosen["group_by"] = [column.strip() for column in args.group_by.split(",") if column.strip()]
+    if args.time_field:
+        chosen["time_field"] = args.time_field
+    if getattr(args, "delimiter", None):
+        chosen["delimiter"] = DELIMITERS[args.delimiter]
+    if getattr(args, "excel", False):
+        chosen["csv_bom"] = True
+    return {**chosen, **spending_options(args)}
+
+
+def _print_summary(task: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    summary, counts = task["summary"], task["progress"]
+    table = Table("label", "count", "share", title=f"task {task['task_id']}")
+    for label, count in summary["counts"].items():
+        table.add_row(label, f"{count:,}", f"{summary['percentages'][label]:.1f}%")
+    table.add_row("errors", f"{counts['failed']:,}", "")
+    Console().print(table)
+    mean = summary.get("mean_score")
+    mean_text = f"{mean:+.3f}" if mean is not None else "n/a"
+    print(f"mean score {mean_text} over {counts['processed']:,} analysed of {counts['total']:,} rows")
+    usage = task.get("usage")
+    if usage:
+        print(
+            f"LLM: {usage['requests']:,} requests, {usage['input_tokens']:,} tokens in, "
+            f"{usage['output_tokens']:,} out, {usage['cached_items']:,} items from the cache, "
+            f"about ${usage['estimated_cost_usd']:.4f}"
+        )
+    report = task.get("report")
+    if report:
+        print(f"\n{report['executive_summary']}")
+        for theme in report["themes"]:
+            print(f"  {theme['polarity']:>9}  {theme['theme']} ({theme['count']:,})")

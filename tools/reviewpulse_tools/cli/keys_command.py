@@ -1,0 +1,73 @@
+"""`reviewpulse keys create|list|revoke`: tenants' API keys on a deployed stack, any keys table, or
+a running local stack. boto3 and the key administration load only when a keys command runs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from reviewpulse_tools.cli.errors import UsageError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    keys = commands.add_parser("keys", help="manage tenants' API keys").add_subparsers(dest="action", required=True)
+    for action, help_text in (
+        ("create", "create a key for a tenant"),
+        ("revoke", "revoke one of a tenant's keys"),
+        ("list", "list a tenant's keys"),
+    ):
+        sub = keys.add_parser(action, help=help_text)
+        sub.add_argument("--tenant", required=True)
+        where = sub.add_mutually_exclusive_group()
+        where.add_argument("--stack", help="a deployed ReviewPulse stack's name")
+        where.add_argument("--table", help="the keys table's name")
+        where.add_argument(
+            "--local",
+            action="store_true",
+            help="the running local stack (the one whose state file is --state, $REVIEWPULSE_STATE or .local/stack.json)",
+        )
+        sub.add_argument(
+            "--state", type=Path, help="with --local: that stack's state file (as `reviewpulse dev` printed it)"
+        )
+        sub.add_argument("--usage-plan-id", help="with --table: the usage plan that throttles tenants")
+        sub.add_argument("--profile")
+        sub.add_argument("--region")
+        if action == "revoke":
+            sub.add_argument("--key-id", required=True, help="the key id printed by `keys create` (a prefix will do)")
+        sub.set_defaults(run=keys_command)
+
+
+def keys_command(args: argparse.Namespace) -> int:
+    from reviewpulse_tools.cli.keys import create_key, list_keys, resolve_target, revoke_key, session_for
+
+    table = args.table
+    usage_key = None
+    if args.state and not args.local:
+        raise UsageError("--state names a local stack: use it with --local")
+    if args.local:
+        from reviewpulse_tools.local.state import STACK_NAME, aws_environment, local_usage_key, read_state
+
+        if args.state:
+            os.environ["REVIEWPULSE_STATE"] = str(args.state)
+        state = read_state()
+        if state is None:
+            where = f" with state file {args.state}" if args.state else ""
+            raise UsageError(f"no local stack is running{where}: start one with `make dev`")
+        os.environ.update(aws_environment(state["aws_endpoint"]))
+        table = f"{state.get('stack_name', STACK_NAME)}-KeysTable"
+        usage_key = local_usage_key(args.tenant)
+    session = session_for(args.profile, args.region)
+    target = resolve_target(session, stack=args.stack, table=table, usage_plan_id=args.usage_plan_id)
+    if args.action == "create":
+        key, record = create_key(session, target, args.tenant, usage_key=usage_key)
+        print(key)
+        print(f"created key {record.key_id} for tenant {record.tenant}; it is shown only once", file=sys.stderr)
+    elif args.action == "revoke":
+        record = revoke_key(session, target, args.tenant, args.key_id)
+        print(f"revoked key {record.key_id} of tenant {record.tenant}", file=sys.stderr)
+    else:
+        for record in list_keys(session, target, args.tenant):
+            print(f"{record.key_id}\t{record.status}\t{record.created_at}")
+    return 0
