@@ -119,6 +119,26 @@ def test_an_auto_quote_counts_the_items_its_router_will_send(client, poller, llm
     assert task["answered_by"].get("lexicon", 0) == len(texts) - quote["llm_items"]
 
 
+def test_a_batch_mode_quote_is_priced_as_the_batch_api_bills_it(client, poller, llm):
+    # Given the same file quoted twice on the llm engine: synchronous, and through the Batch API
+    sync_id = upload(client, "sync.txt", lines(TEXTS), options={**LLM, "quote_only": True})
+    batch_id = upload(client, "batch.txt", lines(TEXTS), options={**LLM, "quote_only": True, "mode": "batch"})
+
+    # When both are counted and priced
+    poller.drain()
+    sync_quote, batch_quote = (task_of(client, t)["quote"] for t in (sync_id, batch_id))
+
+    # Then they count the same requests and tokens, and the batch one costs what the task's shown
+    # cost will be (Prices.usage_cost_usd: Batch API tokens at the batch price), half the other
+    assert {k: v for k, v in sync_quote.items() if k != "estimated_cost_usd"} == {
+        k: v for k, v in batch_quote.items() if k != "estimated_cost_usd"
+    }
+    batch_cost = PRICES.cost_usd(batch_quote["input_tokens"], batch_quote["output_tokens"], batch=True)
+    assert batch_quote["estimated_cost_usd"] == pytest.approx(batch_cost, abs=1e-6)
+    assert batch_quote["estimated_cost_usd"] < sync_quote["estimated_cost_usd"]
+    assert llm.stats().requests == 0
+
+
 def test_starting_a_task_that_was_not_quoted_is_a_conflict(client, poller, llm):
     # Given an ordinary batch, finished
     task_id = upload(client, "plain.txt", lines(TEXTS[:2]), options=LLM)
