@@ -10,8 +10,16 @@ from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
-from reviewpulse.usecases.analyse_chunk import process_chunk
-from reviewpulse.wiring import finalize_queue, provider_batches, result_cache, result_files, task_repository
+from reviewpulse.usecases.analyse_chunk import Budgets, process_chunk
+from reviewpulse.wiring import (
+    budget_repository,
+    finalize_queue,
+    paused_chunks,
+    provider_batches,
+    result_cache,
+    result_files,
+    task_repository,
+)
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -24,6 +32,9 @@ OPTIONAL_SETTINGS = (
     "LLM_FALLBACK",
     "LLM_REQUESTS_PER_MINUTE",
     "LLM_WORKERS",
+    "LLM_INPUT_PRICE_PER_MILLION",
+    "LLM_OUTPUT_PRICE_PER_MILLION",
+    "BUDGETS_TABLE_NAME",  # the LLM analyzer's: reserves and settles each request against budgets
     # The LLM analyzer's: chunks of Batch API tasks wait in this table for the collector.
     "PROVIDER_BATCHES_TABLE_NAME",
 )
@@ -40,7 +51,9 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     correlation_id = correlation_id_of(record.message_attributes)
     logger.set_correlation_id(correlation_id)
     message = WorkMessage.model_validate_json(record.body)
-    parts = EngineParts(get_settings(), lexicon=analyzer, llm=llm_engine, cache=result_cache())
+    settings = get_settings()
+    parts = EngineParts(settings, lexicon=analyzer, llm=llm_engine, cache=result_cache())
+    budgets = Budgets(budget_repository(), paused_chunks()) if settings.budgets_table_name else None
     process_chunk(
         message,
         parts=parts,
@@ -51,6 +64,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         provider_batches=provider_batches(),
         # LLM requests stop in time to store and count the chunk before the function's timeout.
         deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - STORE_AND_COUNT_SECONDS,
+        budgets=budgets,
     )
 
 

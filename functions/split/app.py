@@ -8,9 +8,10 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from reviewpulse.api.schemas import OptionsRequest
 from reviewpulse.observability import logger, metrics, tracer
+from reviewpulse.queues import SplitRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.storage.layout import parse_source_key
-from reviewpulse.usecases.split import Delivery, DropChecks, split_source
+from reviewpulse.usecases.split import Delivery, DropChecks, split_source, split_started_task
 from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
 from reviewpulse.workers import sqs_lambda_handler
 
@@ -33,16 +34,39 @@ OPTIONAL_SETTINGS = (
     "DEFAULT_ENGINE",
     "AUTO_MIN_CONFIDENCE",
     "LLM_API_KEY_SECRET",
+    "LLM_INPUT_PRICE_PER_MILLION",
+    "LLM_OUTPUT_PRICE_PER_MILLION",
     "LLM_BATCH_MIN_ITEMS",
     "ALLOW_UNREDACTED_LLM",
 )
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 
+def drop_checks() -> DropChecks:
+    # A drop's sidecar takes the options the API takes, validated by the API's own model.
+    return DropChecks(keys=key_repository(), result_files=result_files(), options_model=OptionsRequest)
+
+
 def record_handler(record: SQSRecord) -> None:
     settings = get_settings()
     final = int(record.attributes.approximate_receive_count) >= settings.ingest_max_receive_count
-    split_notification(json.loads(record.body), final=final)
+    body = json.loads(record.body)
+    if "split_task" in body:  # POST /v1/tasks/{id}/start: a quoted task's file, split for real
+        request = SplitRequest.model_validate(body).split_task
+        split_started_task(
+            request.tenant,
+            request.task_id,
+            tasks=task_repository(),
+            input_files=input_files(),
+            queue=work_queue(),
+            finalizer=finalize_queue(),
+            settings=settings,
+            drops=drop_checks(),
+            correlation_id=correlation_id_of(record.message_attributes),
+            final=final,
+        )
+        return
+    split_notification(body, final=final)
 
 
 def split_notification(notification: dict[str, Any], *, final: bool) -> None:
@@ -63,8 +87,7 @@ def split_notification(notification: dict[str, Any], *, final: bool) -> None:
             queue=work_queue(),
             finalizer=finalize_queue(),
             settings=settings,
-            # A drop's sidecar takes the options the API takes, validated by the API's own model.
-            drops=DropChecks(keys=key_repository(), result_files=result_files(), options_model=OptionsRequest),
+            drops=drop_checks(),
             event_correlation_id=(s3_record.raw_event.get("responseElements") or {}).get("x-amz-request-id"),
             delivery=Delivery(
                 sequencer=s3_record.s3.get_object.raw_event.get("sequencer"),

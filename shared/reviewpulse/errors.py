@@ -78,6 +78,25 @@ class ColumnNotFound(ReviewPulseError):
     code, status, title = "column-not-found", 400, "Column not found"
 
 
+class TaskNotQuoted(ReviewPulseError):
+    """POST /v1/tasks/{id}/start on a task that was not created with options.quote_only, or whose
+    quote is not ready yet (its file is still being counted)."""
+
+    code, status, title = "task-not-quoted", 409, "Task is not waiting with a quote"
+
+
+class TaskNotPaused(ReviewPulseError):
+    """POST /v1/tasks/{id}/resume on a task that is not paused."""
+
+    code, status, title = "task-not-paused", 409, "Task is not paused"
+
+
+class BudgetStillExhausted(ReviewPulseError):
+    """POST /v1/tasks/{id}/resume while the budget that paused the task still has nothing left."""
+
+    code, status, title = "budget-exhausted", 409, "The budget is still spent"
+
+
 class UnusableFile(ReviewPulseError):
     """A whole file cannot be read: the task ends in status `error` with this code."""
 
@@ -128,4 +147,5 @@ TASK_WARNING_CODES = (
     "group-by-column-not-found",  # options.group_by names a column the file does not have
     "time-field-not-found",  # options.time_field names a column the file does not have
     "baseline-not-found",  # options.compare_to's insights were gone when the task finished
+    "budget-exhausted",  # a budget ran out: the items left were answered by the lexicon (lexicon-budget)
 )

@@ -70,6 +70,21 @@ class FinalizeRequest(BaseModel):
         return self.model_dump_json()
 
 
+class TaskRef(BaseModel):
+    tenant: TenantName
+    task_id: TaskId
+
+
+class SplitRequest(BaseModel):
+    """Split a quoted task's file for real: sent to the ingest queue by POST /v1/tasks/{id}/start,
+    beside the S3 events that queue carries."""
+
+    split_task: TaskRef
+
+    def body(self) -> str:
+        return self.model_dump_json()
+
+
 class QueueSendError(RuntimeError):
     pass
 
@@ -88,6 +103,19 @@ class FinalizeQueue:
             MessageBody=FinalizeRequest(tenant=tenant, task_id=task_id).body(),
             MessageAttributes=attributes,
         )
+
+
+class IngestQueue:
+    def __init__(self, queue_url: str, sqs: Any) -> None:
+        self._url = queue_url
+        self._sqs = sqs
+
+    def request_split(self, tenant: str, task_id: str, correlation_id: str | None) -> None:
+        attributes = (
+            {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation_id}} if correlation_id else {}
+        )
+        request = SplitRequest(split_task=TaskRef(tenant=tenant, task_id=task_id))
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=request.body(), MessageAttributes=attributes)
 
 
 class WorkQueue:

@@ -31,6 +31,8 @@ class Settings(BaseModel):
     work_queue_url: str = ""
     llm_work_queue_url: str = ""  # LLM tasks' chunks; the lexicon queue when not set
     finalize_queue_url: str = ""
+    ingest_queue_url: str = ""  # where POST .../start asks for a quoted task's split
+    budgets_table_name: str = ""  # tenants' monthly budgets and spend (tenants.budgets)
     idempotency_table_name: str = ""
     # The stack's event bus: every task that ends is announced on it (usecases.notify).
     event_bus_name: str = ""

@@ -20,11 +20,13 @@ if TYPE_CHECKING:
     from reviewpulse.analysis.llm.batch_api import BatchApi
     from reviewpulse.cursors import CursorSigner
     from reviewpulse.provider_batches.repository import ProviderBatchRepository
-    from reviewpulse.queues import FinalizeQueue, WorkQueue
+    from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkQueue
     from reviewpulse.storage.inputs import InputFiles
+    from reviewpulse.storage.paused_chunks import PausedChunks
     from reviewpulse.storage.result_files import ResultFiles
     from reviewpulse.tasks.model import Task
     from reviewpulse.tasks.repository import TaskRepository
+    from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
     from reviewpulse.webhooks.queue import DeliveryQueue
     from reviewpulse.webhooks.store import SecretBox, WebhookRepository
@@ -76,6 +78,18 @@ def result_files() -> ResultFiles:
     return ResultFiles(get_settings().data_bucket_name, client("s3"))
 
 
+def paused_chunks() -> PausedChunks:
+    from reviewpulse.storage.paused_chunks import PausedChunks
+
+    return PausedChunks(get_settings().data_bucket_name, client("s3"))
+
+
+def budget_repository() -> BudgetRepository:
+    from reviewpulse.tenants.budgets import BudgetRepository
+
+    return BudgetRepository(get_settings().budgets_table_name, client("dynamodb"))
+
+
 def cursor_signer() -> CursorSigner:
     from reviewpulse.cursors import CursorSigner
 
@@ -93,6 +107,12 @@ def work_queue() -> WorkQueue:
 
     settings = get_settings()
     return WorkQueue(settings.work_queue_url, client("sqs"), llm_queue_url=settings.llm_work_queue_url)
+
+
+def ingest_queue() -> IngestQueue:
+    from reviewpulse.queues import IngestQueue
+
+    return IngestQueue(get_settings().ingest_queue_url, client("sqs"))
 
 
 def finalize_queue() -> FinalizeQueue:

@@ -18,6 +18,8 @@ from typing import Any
 
 import boto3
 import pytest
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.tenants.keys import KeyRepository
 from reviewpulse_tools.local.apigateway import ApiGateway, ApiResponse, UsagePlanThrottle
 from reviewpulse_tools.local.sqs import QueuePoller
@@ -66,6 +68,14 @@ class World:
         task_id = upload(self.client, "empty.csv", b"")
         self.poller.drain()
         assert self.client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "error"
+        return task_id
+
+    def paused_task(self, **options: Any) -> str:
+        """A task its budget paused, waiting for room for a request of $0.001."""
+        body = {"text": "Lovely shoes", "options": {"on_budget_exhausted": "pause", **options}}
+        task_id = self.client.call("POST", "/v1/tasks", body).json()["task_id"]
+        tasks = TaskRepository(self.stack.ref("TasksTable"), boto3.client("dynamodb"))
+        assert tasks.mark_paused("acme", task_id, "a budget ran out", needed_micros=1_000)
         return task_id
 
     def webhooks_full(self, url: str | None = None) -> Any:
@@ -301,6 +311,29 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("ready", lambda w: w.client.call("DELETE", f"/v1/tasks/{w.ready_task()}")),
             ("ended in error", lambda w: w.client.call("DELETE", f"/v1/tasks/{w.error_task()}")),
         ],
+        "task-not-quoted": [
+            ("a ready text task", lambda w: w.client.call("POST", f"/v1/tasks/{w.ready_task()}/start")),
+            ("a task in error", lambda w: w.client.call("POST", f"/v1/tasks/{w.error_task()}/start")),
+            ("a quote_only batch before its upload", _start_before_upload),
+        ],
+        "task-not-paused": [
+            ("a ready task", lambda w: w.client.call("POST", f"/v1/tasks/{w.ready_task()}/resume")),
+            ("a task in error", lambda w: w.client.call("POST", f"/v1/tasks/{w.error_task()}/resume")),
+            ("a batch waiting for its file", _resume_before_upload),
+        ],
+        "budget-exhausted": [
+            (
+                "its max_cost_usd still spent",
+                lambda w: w.client.call("POST", f"/v1/tasks/{w.paused_task(max_cost_usd=0.0001)}/resume"),
+            ),
+            (
+                "a higher max_cost_usd still too small",
+                lambda w: w.client.call(
+                    "POST", f"/v1/tasks/{w.paused_task(max_cost_usd=0.0001)}/resume", {"max_cost_usd": 0.0005}
+                ),
+            ),
+            ("the tenant's month spent", _resume_with_the_month_spent),
+        ],
         "idempotency-key-reused": [
             ("text, another text", lambda w: _reuse(w, TEXT, {"text": "Nice"}, {"text": "Bad"})),
             ("text, another id", lambda w: _reuse(w, TEXT, {"text": "Nice"}, {"text": "Nice", "id": "1"})),
@@ -387,6 +420,21 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("tasks table name unknown", _tasks_table_renamed(monkeypatch)),
         ],
     }
+
+
+def _start_before_upload(w: World) -> ApiResponse:
+    created = w.client.call("POST", BATCH, {"filename": "q.csv", "options": {"quote_only": True}}).json()
+    return w.client.call("POST", f"/v1/tasks/{created['task']['task_id']}/start")
+
+
+def _resume_before_upload(w: World) -> ApiResponse:
+    created = w.client.call("POST", BATCH, {"filename": "r.csv"}).json()
+    return w.client.call("POST", f"/v1/tasks/{created['task']['task_id']}/resume")
+
+
+def _resume_with_the_month_spent(w: World) -> ApiResponse:
+    BudgetRepository(w.stack.ref("BudgetsTable"), boto3.client("dynamodb")).set_monthly("acme", 0.0001)
+    return w.client.call("POST", f"/v1/tasks/{w.paused_task()}/resume")
 
 
 def _reuse(w: World, path: str, first: Any, second: Any, key: str = "order-4711") -> ApiResponse:

@@ -13,9 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from reviewpulse.aws import add_api_call_listener, remove_api_call_listener, reset_clients
 from reviewpulse.settings import get_settings
+from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 from reviewpulse_tools.doubles.webhook_receiver import WebhookReceiver
 
@@ -141,6 +143,20 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     upload(client, "compared.txt", llm_file, options={"compare_to": batch_id, "report": True})
     assert client.call("POST", "/v1/tasks", {"text": POSITIVE[0], "options": {"compare_to": batch_id}}).status == 202
     poller.drain()
+    # A quoted batch, started; a batch paused by the tenant's spent monthly budget, resumed once
+    # the budget is raised (the budget is set by the CLI's code, outside any function)
+    quoted = upload(client, "quoted.txt", llm_file, options={**llm_options, "quote_only": True})
+    poller.drain()
+    assert client.call("POST", f"/v1/tasks/{quoted}/start").status == 200
+    poller.drain()
+    BudgetRepository(stack.ref("BudgetsTable"), boto3.client("dynamodb")).set_monthly("acme", 0.000001)
+    paused = upload(client, "paused.txt", b"Fine.\nGood.\n", options={"engine": "llm", "on_budget_exhausted": "pause"})
+    poller.drain()
+    assert client.call("GET", f"/v1/tasks/{paused}").json()["status"] == "paused"
+    BudgetRepository(stack.ref("BudgetsTable"), boto3.client("dynamodb")).set_monthly("acme", 100.0)
+    assert client.call("POST", f"/v1/tasks/{paused}/resume").status == 200
+    poller.drain()
+    assert client.call("GET", f"/v1/tasks/{paused}").json()["status"] == "ready"
     runner.module("AnalyzeFunction").analyzer = Unavailable()
     failing = upload(client, "f.txt", POSITIVE[1].encode())
     poller.drain()
@@ -197,6 +213,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
             "KeysTable",
             "IdempotencyTable",
             "ResultCacheTable",
+            "BudgetsTable",
             "ProviderBatchesTable",
             "DataBucket",
         )
@@ -248,6 +265,8 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "FinalizeFunction",
         "DeadLetterFunction",
         "DeleteTaskFunction",
+        "StartTaskFunction",
+        "ResumeTaskFunction",
         "CollectBatchesFunction",
         "AnalyzeTextsFunction",
         "CreateWebhookFunction",
@@ -267,6 +286,9 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert (decrypters, encrypters) == ({"DeliverWebhooksFunction"}, {"CreateWebhookFunction"})
     # And the LLM analyzer both read and wrote the result cache, whose calls were checked above
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+    # And the budget's reservations and the parked chunks were exercised (and checked above)
+    assert seen["LlmAnalyzeFunction"] >= {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:PutObject"}
+    assert seen["ResumeTaskFunction"] >= {"s3:ListObjectsV2", "s3:GetObject", "s3:DeleteObject", "sqs:SendMessageBatch"}
     # And the Batch API's grants are each used: the analyzer lists a chunk and its task, the
     # collector reads its index and records, writes answers, rounds and counts, reads and writes parts
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:PutItem", "dynamodb:UpdateItem"}

@@ -54,6 +54,8 @@ NO_INSIGHT_OPTIONS = {
     "mode": None,
 }
 NO_FILE_OPTIONS = {"delimiter": None, "csv_bom": False}
+# ... and the spending options it keeps when none are asked for.
+NO_BUDGET_OPTIONS = {"quote_only": False, "max_cost_usd": None, "on_budget_exhausted": "lexicon"}
 
 
 def lines(texts: list[str]) -> bytes:
@@ -153,6 +155,7 @@ def test_an_llm_batch_with_aspects_and_a_report_comes_back_row_for_row(client, p
         "report": True,
         "min_confidence": None,
         **NO_INSIGHT_OPTIONS,
+        **NO_BUDGET_OPTIONS,
         **NO_FILE_OPTIONS,
     }
     assert_labelled_by_the_llm(results, TEXTS)
@@ -420,6 +423,7 @@ def test_twenty_distinct_aspects_are_accepted(client, llm):
         "report": False,
         "min_confidence": None,
         **NO_INSIGHT_OPTIONS,
+        **NO_BUDGET_OPTIONS,
         **NO_FILE_OPTIONS,
     }
 

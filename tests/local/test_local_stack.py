@@ -192,6 +192,8 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "sweeper": "SweeperFunction",
         "collect_batches": "CollectBatchesFunction",
         "delete_task": "DeleteTaskFunction",
+        "start_task": "StartTaskFunction",
+        "resume_task": "ResumeTaskFunction",
         "get_results": "GetResultsFunction",
         "get_insights": "GetInsightsFunction",
         "list_tasks": "ListTasksFunction",

@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 from openai.types.chat import ChatCompletion
-from reviewpulse_tools.doubles.fake_openai import FakeOpenAI, Oracle
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI, Oracle, count_tokens
 
 MODEL = "fake-sentiment-1"
 SYSTEM = "Label the sentiment of each item."
@@ -46,7 +46,15 @@ def items_of(completion: ChatCompletion) -> list[dict[str, Any]]:
 
 
 def tokens(text: str) -> int:
-    return len(re.findall(r"\w+|[^\w\s]", text))
+    return count_tokens(text)
+
+
+def test_tokens_are_counted_like_bpe_pieces() -> None:
+    # Given words with their leading space, punctuation runs, digits in threes, a long rare word
+    # Then a common word or mark is one token, and a piece longer than six characters is several
+    assert count_tokens("Hello, world! 12345") == 6  # Hello | , | world | ! | 123 | 45
+    assert count_tokens("Unbelievably good") == 3  # Unbeli evably | good
+    assert count_tokens('{"id":"1"}') == 5  # {" | id | ":" | 1 | "}
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.engine_names import EngineName
 
 TimeBucket = Literal["day", "week", "month"]
+# What the items left get when a budget (the task's or the tenant's month) runs out.
+BudgetPolicy = Literal["lexicon", "pause"]
 # How an llm or auto task's LLM requests are sent: one by one as chunks arrive (sync), or through
 # the provider's Batch API (batch: answered within 24 hours at half price).
 LlmMode = Literal["sync", "batch"]
@@ -32,6 +34,9 @@ class AnalysisOptions(BaseModel):
     # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
     # deployment allows it (AllowUnredactedLlm), checked when the task is created.
     redact_pii: bool = True
+    quote_only: bool = False  # batches: count and price first; POST /v1/tasks/{id}/start runs it
+    max_cost_usd: float | None = Field(default=None, gt=0)  # what the task's LLM requests may cost
+    on_budget_exhausted: BudgetPolicy = "lexicon"
     # llm and auto only. None: the deployment decides (batch above LlmBatchMinItems items, when set).
     mode: LlmMode | None = None
 

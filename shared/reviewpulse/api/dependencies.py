@@ -5,7 +5,16 @@ from typing import Any
 
 from reviewpulse import wiring
 from reviewpulse.settings import Settings, get_settings
-from reviewpulse.wiring import cursor_signer, input_files, result_files, task_repository, work_queue
+from reviewpulse.wiring import (
+    budget_repository,
+    cursor_signer,
+    ingest_queue,
+    input_files,
+    paused_chunks,
+    result_files,
+    task_repository,
+    work_queue,
+)
 
 
 def settings() -> Settings:
@@ -21,7 +30,10 @@ def idempotency_store() -> Callable[[], Any]:
 __all__ = [
     "settings",
     "idempotency_store",
+    "budget_repository",
     "cursor_signer",
+    "ingest_queue",
+    "paused_chunks",
     "input_files",
     "result_files",
     "task_repository",

@@ -18,6 +18,8 @@ from reviewpulse.api.routes import (
     health,
     list_tasks,
     list_webhooks,
+    resume_task,
+    start_task,
 )
 
 ROUTERS = (
@@ -26,6 +28,8 @@ ROUTERS = (
     list_tasks.router,
     get_task.router,
     delete_task.router,
+    start_task.router,
+    resume_task.router,
     get_results.router,
     get_insights.router,
     health.router,

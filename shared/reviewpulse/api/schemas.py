@@ -16,7 +16,16 @@ from reviewpulse.api.fields import selection_of
 from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.settings import Settings, get_settings
-from reviewpulse.tasks.model import LlmBatchState, Progress, Task, TaskError, TaskStatus, TaskType, TaskWarning
+from reviewpulse.tasks.model import (
+    LlmBatchState,
+    Progress,
+    Quote,
+    Task,
+    TaskError,
+    TaskStatus,
+    TaskType,
+    TaskWarning,
+)
 
 
 class _Strict(BaseModel):
@@ -79,6 +88,27 @@ class OptionsRequest(_Strict):
             "Replace personal data (e-mail, phone, card, IBAN, IP, URLs with tokens, US SSN, UK NINO) with "
             "placeholders before any text reaches an LLM. false only where the deployment allows it "
             "(AllowUnredactedLlm); otherwise 400 redaction-required"
+        ),
+    )
+    quote_only: bool = Field(
+        default=False,
+        description=(
+            "Batches only: count the file's items and estimate the LLM requests, tokens and cost, then "
+            "wait as `quoted` (with `quote`) until POST /v1/tasks/{task_id}/start runs it"
+        ),
+    )
+    max_cost_usd: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description="Most this task's LLM requests may cost (US dollars at the deployment's prices)",
+    )
+    on_budget_exhausted: Literal["lexicon", "pause"] = Field(
+        default="lexicon",
+        description=(
+            "When the task's max_cost_usd or the tenant's monthly budget runs out: lexicon = the items "
+            "left are answered by the lexicon (engine lexicon-budget, and a budget-exhausted warning); "
+            "pause = the task waits as `paused` until POST /v1/tasks/{task_id}/resume"
         ),
     )
     compare_to: str | None = Field(
@@ -152,6 +182,15 @@ class CreateBatchRequest(_Strict):
     options: OptionsRequest = Field(default_factory=OptionsRequest)
 
 
+class ResumeRequest(_Strict):
+    max_cost_usd: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description="A new, higher options.max_cost_usd for a task its own budget paused",
+    )
+
+
 class Links(BaseModel):
     self: str
     results: str
@@ -175,6 +214,12 @@ class UsageView(BaseModel):
     )
 
 
+class BudgetView(BaseModel):
+    max_cost_usd: float | None = Field(description="options.max_cost_usd; null when the task has no budget of its own")
+    spent_usd: float = Field(description="What its LLM requests cost, from the usage the provider reported")
+    reserved_usd: float = Field(description="Reserved for LLM requests in flight, on top of spent_usd")
+
+
 class TaskView(BaseModel):
     task_id: str
     type: TaskType
@@ -186,6 +231,9 @@ class TaskView(BaseModel):
     progress: Progress
     options: AnalysisOptions
     usage: UsageView | None = Field(default=None, description="Tasks on the llm and auto engines only")
+    quote: Quote | None = Field(default=None, description="options.quote_only: the run's estimated LLM use and cost")
+    budget: BudgetView | None = Field(default=None, description="Tasks on the llm and auto engines only")
+    paused_reason: str | None = Field(default=None, description="Why a `paused` task waits")
     answered_by: dict[str, int] = Field(
         default_factory=dict,
         description="Items answered by each engine: lexicon, llm, lexicon-fallback (cached LLM answers count as llm)",
@@ -206,12 +254,17 @@ class TaskView(BaseModel):
     @classmethod
     def of(cls, task: Task, settings: Settings | None = None, report_url: str | None = None) -> TaskView:
         base = f"/v1/tasks/{task.task_id}"
-        usage = None
+        usage = budget = None
         prices = settings or get_settings()
         if engine_for(task.options, EngineParts(prices)).spends_tokens:
             usage = UsageView(
                 **task.usage.model_dump(),
                 estimated_cost_usd=round(Prices.of(prices).usage_cost_usd(task.usage), 6),
+            )
+            budget = BudgetView(
+                max_cost_usd=task.options.max_cost_usd,
+                spent_usd=task.spend_settled_micros / 1_000_000,
+                reserved_usd=max(0, task.spend_committed_micros - task.spend_settled_micros) / 1_000_000,
             )
         return cls(
             task_id=task.task_id,
@@ -224,6 +277,9 @@ class TaskView(BaseModel):
             progress=task.progress,
             options=task.options,
             usage=usage,
+            quote=task.quote,
+            budget=budget,
+            paused_reason=task.paused_reason,
             answered_by=task.answered_by,
             notes=task.notes,
             llm_batch=task.llm_batch,

@@ -70,6 +70,16 @@ def part_key(tenant: str, task_id: str, chunk: int, attempt: str) -> str:
     return f"{results_prefix(tenant, task_id)}parts/part-{chunk:06d}-{attempt}.jsonl"
 
 
+def paused_prefix(tenant: str, task_id: str) -> str:
+    """Where a paused task's chunks wait for its resume (under its results: purged and expired
+    with them)."""
+    return f"{results_prefix(tenant, task_id)}paused/"
+
+
+def paused_chunk_key(tenant: str, task_id: str, chunk: int) -> str:
+    return f"{paused_prefix(tenant, task_id)}chunk-{chunk:06d}.json"
+
+
 def waiting_chunk_key(tenant: str, task_id: str, chunk: int) -> str:
     """A chunk of a Batch API task, kept until its answers are in (purged with the results)."""
     return f"{results_prefix(tenant, task_id)}batch-api/chunk-{chunk:06d}.json"

@@ -33,6 +33,8 @@ class TaskStatus(str, Enum):
     READY = "ready"
     ERROR = "error"
     CANCELLED = "cancelled"  # stopped by its owner; chunks still queued are skipped
+    QUOTED = "quoted"  # options.quote_only: counted and priced, waiting for POST .../start
+    PAUSED = "paused"  # a budget ran out (options.on_budget_exhausted pause): waiting for POST .../resume
 
     @property
     def is_terminal(self) -> bool:
@@ -42,6 +44,17 @@ class TaskStatus(str, Enum):
 class TaskError(BaseModel):
     code: str
     detail: str
+
+
+class Quote(BaseModel):
+    """What a run will cost, estimated before it starts (analysis/llm/estimate.py says how)."""
+
+    items: int  # rows of the file, errors included
+    llm_items: int  # of which the engine expects to send to the LLM (auto: its unsure share)
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    estimated_cost_usd: float
 
 
 class Progress(BaseModel):
@@ -106,6 +119,13 @@ class Task(BaseModel):
     answered_by: dict[str, int] = Field(default_factory=dict)
     # What the client should know about how its task was run (e.g. auto without an LLM).
     notes: list[str] = Field(default_factory=list)
+    quote: Quote | None = None
+    # Dollars the LLM was paid for this task (settled from reported usage), in millionths, and
+    # what is reserved on top for requests in flight. Written by tenants.budgets.
+    spend_settled_micros: int = 0
+    spend_committed_micros: int = 0
+    paused_reason: str | None = None
+    paused_needs_micros: int = 0  # the LLM request a budget refused: the room a resume waits for
     llm_batch: LlmBatchState | None = None  # Batch API mode only
     summary: Summary | None = None
     report: Report | None = None

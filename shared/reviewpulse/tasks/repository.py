@@ -19,17 +19,20 @@ from reviewpulse.analysis.base import Usage
 from reviewpulse.clock import now
 from reviewpulse.errors import InvalidCursor
 from reviewpulse.results.summaries import Report, Summary
-from reviewpulse.tasks.model import LlmBatchState, Task, TaskError, TaskStatus, TaskWarning, created_key
+from reviewpulse.tasks.model import LlmBatchState, Quote, Task, TaskError, TaskStatus, TaskWarning, created_key
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-_RUNNING = "#s IN (:accepted, :queued, :processing)"
+# Every status a task can end from (not terminal): waiting ones (quoted, paused) included.
+_RUNNING = "#s IN (:accepted, :queued, :processing, :quoted, :paused)"
 _RUNNING_VALUES = {
     ":accepted": TaskStatus.ACCEPTED.value,
     ":queued": TaskStatus.QUEUED.value,
     ":processing": TaskStatus.PROCESSING.value,
+    ":quoted": TaskStatus.QUOTED.value,
+    ":paused": TaskStatus.PAUSED.value,
 }
 
 # Counts the task item's writes (1 when created, +1 in every update): what ETags are made of.
@@ -257,6 +260,70 @@ class TaskRepository:
             names={"#total": "total", "#columns": "columns"},
         )
 
+    def record_quote(self, tenant: str, task_id: str, quote: Quote) -> Task | None:
+        """queued → quoted, with its quote: the file was counted and priced, nothing was queued. The
+        task leaves the sweeper's index: it waits for its owner, not for a worker."""
+        return self._update(
+            tenant,
+            task_id,
+            set="#s = :quoted, tenant_status = :ts, quote = :quote, updated_at = :now",
+            remove="active_shard",
+            condition="#s = :queued AND attribute_not_exists(chunk_count)",
+            values={
+                ":quoted": TaskStatus.QUOTED.value,
+                ":ts": f"{tenant}#{TaskStatus.QUOTED.value}",
+                ":quote": json.loads(quote.model_dump_json(), parse_float=Decimal),
+                ":now": now().isoformat(),
+                ":queued": TaskStatus.QUEUED.value,
+            },
+        )
+
+    def start_quoted(self, tenant: str, task_id: str) -> Task | None:
+        """quoted → queued (back in the sweeper's index); None if the task is not quoted."""
+        return self._move(tenant, task_id, TaskStatus.QUOTED, TaskStatus.QUEUED)
+
+    def mark_paused(self, tenant: str, task_id: str, reason: str, *, needed_micros: int = 0) -> Task | None:
+        """queued or processing → paused, with why and the cost of the request a budget refused;
+        None if it was not running (or already paused). A paused task leaves the sweeper's index:
+        it waits for a budget, not for a worker."""
+        return self._update(
+            tenant,
+            task_id,
+            set="#s = :paused, tenant_status = :ts, paused_reason = :why, paused_needs_micros = :needs, "
+            "updated_at = :now",
+            remove="active_shard",
+            condition="#s IN (:queued, :processing)",
+            values={
+                ":paused": TaskStatus.PAUSED.value,
+                ":ts": f"{tenant}#{TaskStatus.PAUSED.value}",
+                ":why": reason,
+                ":needs": needed_micros,
+                ":now": now().isoformat(),
+                ":queued": TaskStatus.QUEUED.value,
+                ":processing": TaskStatus.PROCESSING.value,
+            },
+        )
+
+    def resume_paused(self, tenant: str, task_id: str) -> Task | None:
+        """paused → processing (back in the sweeper's index); None if the task is not paused."""
+        return self._move(tenant, task_id, TaskStatus.PAUSED, TaskStatus.PROCESSING)
+
+    def _move(self, tenant: str, task_id: str, seen: TaskStatus, to: TaskStatus) -> Task | None:
+        return self._update(
+            tenant,
+            task_id,
+            set="#s = :to, tenant_status = :ts, active_shard = :shard, updated_at = :now",
+            remove="paused_reason",
+            condition="#s = :seen",
+            values={
+                ":to": to.value,
+                ":ts": f"{tenant}#{to.value}",
+                ":shard": active_shard(task_id),
+                ":now": now().isoformat(),
+                ":seen": seen.value,
+            },
+        )
+
     def record_chunk(
         self,
         tenant: str,
@@ -284,24 +351,80 @@ class TaskRepository:
             adds.append(f"#e{n} :e{n}")
             engine_names[f"#e{n}"] = f"{_ANSWERED_BY}{engine}"
             usage_values[f":e{n}"] = count
-        return self._update(
+        values = {**usage_values, ":p": processed, ":f": failed, ":attempt": attempt, ":now": now().isoformat()}
+        names = {"#processed": "processed", "#parts": "parts", "#chunk": str(chunk), **engine_names}
+        counted = self._update(
             tenant,
             task_id,
             set="#parts.#chunk = :attempt, #s = :processing, tenant_status = :ts, updated_at = :now",
             add=adds,
             condition="#s IN (:queued, :processing) AND attribute_not_exists(#parts.#chunk)",
             values={
-                **usage_values,
-                ":p": processed,
-                ":f": failed,
-                ":attempt": attempt,
+                **values,
                 ":processing": TaskStatus.PROCESSING.value,
                 ":queued": TaskStatus.QUEUED.value,
                 ":ts": f"{tenant}#{TaskStatus.PROCESSING.value}",
-                ":now": now().isoformat(),
             },
-            names={"#processed": "processed", "#parts": "parts", "#chunk": str(chunk), **engine_names},
+            names=names,
         )
+        if counted is not None:
+            return counted
+        # A chunk that was in flight when its task paused still counts, and the task stays paused.
+        return self._update(
+            tenant,
+            task_id,
+            set="#parts.#chunk = :attempt, updated_at = :now",
+            add=adds,
+            condition="#s = :paused AND attribute_not_exists(#parts.#chunk)",
+            values={**values, ":paused": TaskStatus.PAUSED.value},
+            names=names,
+        )
+
+    # -- spend (reserved and settled by tenants.budgets, around each LLM request) -------------
+
+    def reserve_spend(self, tenant: str, task_id: str, micros: int, *, limit_micros: int | None) -> bool:
+        """Add `micros` to what the task has committed (settled + in flight), only if that stays
+        within `limit_micros` (options.max_cost_usd); False, changing nothing, if it would not."""
+        if limit_micros is not None and micros > limit_micros:
+            return False
+        condition = "attribute_exists(#s)"
+        values: dict[str, Any] = {":m": micros, ":now": now().isoformat()}
+        if limit_micros is not None:
+            # DynamoDB conditions cannot add: "committed + m <= limit" is written "committed <= limit - m".
+            condition += " AND (attribute_not_exists(spend_committed_micros) OR spend_committed_micros <= :room)"
+            values[":room"] = limit_micros - micros
+        reserved = self._update(
+            tenant,
+            task_id,
+            set="updated_at = :now",
+            add=["spend_committed_micros :m"],
+            condition=condition,
+            values=values,
+        )
+        return reserved is not None
+
+    def settle_spend(self, tenant: str, task_id: str, *, reserved_micros: int, spent_micros: int) -> None:
+        """Replace a reservation with what the request cost."""
+        self._update(
+            tenant,
+            task_id,
+            set="updated_at = :now",
+            add=["spend_committed_micros :change", "spend_settled_micros :spent"],
+            condition="attribute_exists(#s)",
+            values={":change": spent_micros - reserved_micros, ":spent": spent_micros, ":now": now().isoformat()},
+        )
+
+    def raise_budget(self, tenant: str, task_id: str, max_cost_usd: float) -> bool:
+        """A paused task's owner gives it more room (POST .../resume with max_cost_usd)."""
+        raised = self._update(
+            tenant,
+            task_id,
+            set="#o.max_cost_usd = :max, updated_at = :now",
+            condition="#s = :paused",
+            values={":max": Decimal(str(max_cost_usd)), ":now": now().isoformat(), ":paused": TaskStatus.PAUSED.value},
+            names={"#o": "options"},
+        )
+        return raised is not None
 
     def choose_batch_mode(self, tenant: str, task_id: str, *, note: str) -> Task | None:
         """The splitter found the task large enough for the Batch API: options.mode becomes batch

@@ -5,23 +5,29 @@ from __future__ import annotations
 import secrets
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reviewpulse.analysis.base import Analysis, Usage
 from reviewpulse.analysis.engines.base import AnalysisUnavailable, Engine, EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE
+from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED
+from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.provider_batches.repository import ProviderBatchRepository
 from reviewpulse.queues import FinalizeQueue, WorkMessage
 from reviewpulse.results.model import ItemResult
+from reviewpulse.storage.paused_chunks import PausedChunks
 from reviewpulse.storage.result_files import ResultFiles
-from reviewpulse.tasks.model import Task
+from reviewpulse.tasks.model import Task, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.budgets import BudgetRepository
+from reviewpulse.usecases.spend import TaskSpend
 
 __all__ = [
     "AnalysisUnavailable",
+    "Budgets",
     "ChunkOutcome",
     "analyse_items",
     "item_results",
@@ -127,6 +133,15 @@ def store_and_count(
     return ChunkOutcome(counted=counted, processed=processed, failed=failed, completed=completed)
 
 
+@dataclass(frozen=True)
+class Budgets:
+    """What the chunk workflow needs for budgets: the tenants' monthly budgets, and where the
+    chunks of a paused task wait."""
+
+    budgets: BudgetRepository
+    paused_chunks: PausedChunks
+
+
 def process_chunk(
     message: WorkMessage,
     *,
@@ -136,11 +151,16 @@ def process_chunk(
     finalizer: FinalizeQueue,
     correlation_id: str | None = None,
     deadline: float | None = None,
+    budgets: Budgets | None = None,
     provider_batches: ProviderBatchRepository | None = None,
 ) -> ChunkOutcome:
     """Analyse a chunk with the engine its task's options name (built from `parts`), store its
     results and count them once. A task in Batch API mode hands the chunk to the collector
-    (`provider_batches`) instead: it is counted once its answers are in."""
+    (`provider_batches`) instead: it is counted once its answers are in (no budget applies there:
+    the Batch API's requests are not reserved one by one). With `budgets`, the LLM requests of a
+    task on an engine that spends tokens are reserved and settled against its budgets; when one
+    runs out, the items left follow options.on_budget_exhausted (the lexicon answers them, or the
+    chunk is parked and the task paused)."""
     started = time.perf_counter()
     task = tasks.get(message.tenant, message.task_id)
     if task is None or task.status.is_terminal:
@@ -155,12 +175,32 @@ def process_chunk(
             },
         )
         return ChunkOutcome(counted=False, processed=0, failed=0, completed=False)
+    if task.status is TaskStatus.PAUSED and budgets is not None:
+        # Its budget is spent: the chunk waits for the resume without asking the LLM first.
+        return _park(message, task.paused_reason or "the task is paused", 0, tasks, budgets)
     if task.options.batch_mode:
         if provider_batches is None:
             raise RuntimeError("this worker was given no Batch API records for a task in batch mode")
         return wait_for_batch_api(message, task, provider_batches=provider_batches, result_files=result_files)
     engine = engine_for(task.options, parts)
+    spend = None
+    if budgets is not None and engine.spends_tokens:
+        spend = TaskSpend(
+            task.tenant,
+            task.task_id,
+            task_limit_usd=task.options.max_cost_usd,
+            tasks=tasks,
+            budgets=budgets.budgets,
+            prices=Prices.of(parts.settings),
+        )
+        engine = engine_for(task.options, replace(parts, spend=spend))
     results, usage = analyse_items(message, engine, task.options, deadline=deadline)
+    if budgets is not None and any(r.error is not None and r.error.code == BUDGET_EXHAUSTED for r in results):
+        # on_budget_exhausted pause: nothing of this chunk counts now. Answers already paid for
+        # are in the result cache, so the resumed chunk does not pay for them again.
+        exhausted = spend.exhausted if spend is not None else None
+        reason = f"{exhausted or 'a budget'} has no room left for more LLM requests"
+        return _park(message, reason, spend.refused_micros if spend is not None else 0, tasks, budgets)
     outcome = store_and_count(
         message,
         results,
@@ -188,6 +228,20 @@ def process_chunk(
         },
     )
     return outcome
+
+
+def _park(
+    message: WorkMessage, reason: str, needed_micros: int, tasks: TaskRepository, budgets: Budgets
+) -> ChunkOutcome:
+    """Keep the chunk for POST .../resume and pause its task (again: a resume may have come
+    between); `needed_micros` is the request a budget refused, the room a resume waits for."""
+    budgets.paused_chunks.park(message.tenant, message.task_id, message.chunk, message.body())
+    paused = tasks.mark_paused(message.tenant, message.task_id, reason, needed_micros=needed_micros)
+    if paused is not None:
+        metrics.add_metric(name="TasksPaused", unit=MetricUnit.Count, value=1)
+        logger.warning("task paused: budget exhausted", extra={"tenant": message.tenant, "task_id": message.task_id})
+    logger.info("chunk parked", extra={"tenant": message.tenant, "task_id": message.task_id, "chunk": message.chunk})
+    return ChunkOutcome(counted=False, processed=0, failed=0, completed=False)
 
 
 def wait_for_batch_api(

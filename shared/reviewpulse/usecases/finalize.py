@@ -15,6 +15,7 @@ from typing import IO
 
 from reviewpulse.analysis.engines.base import Engine, EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
+from reviewpulse.analysis.engines.wrappers import BUDGET_ENGINE
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.ingest.readers.rows import Row
@@ -25,6 +26,7 @@ from reviewpulse.results.export import ResultsWriter
 from reviewpulse.results.insights import InsightsBuilder
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.report import ThemeCounter, build_report
+from reviewpulse.results.summaries import TaskWarning
 from reviewpulse.results.summary import SummaryBuilder
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles, SourceChanged
@@ -149,12 +151,21 @@ def finalize_task(
         results_csv_key=csv_key,
         report=report,
         usage=usage,
-        warnings=task_insights.warnings,
+        warnings=[*task_insights.warnings, *_budget_warnings(task)],
     )
     if won:
         logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
         metrics.add_metric(name="TasksCompleted", unit=MetricUnit.Count, value=1)
     return won
+
+
+def _budget_warnings(task: Task) -> list[TaskWarning]:
+    """Items the lexicon answered because a budget ran out (on_budget_exhausted lexicon)."""
+    answered = task.answered_by.get(BUDGET_ENGINE, 0)
+    if not answered:
+        return []
+    detail = f"a budget ran out: {answered} items were answered by the lexicon (engine {BUDGET_ENGINE})"
+    return [TaskWarning(code="budget-exhausted", detail=detail)]
 
 
 def _each(results: Iterator[ItemResult], observe: Callable[[ItemResult], None]) -> Iterator[ItemResult]:

@@ -9,8 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.base import Usage
+from reviewpulse.analysis.engines.base import EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import drop_engine, engine_for
+from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
@@ -20,10 +22,17 @@ from reviewpulse.observability import MetricUnit, logger, metrics, safe_validati
 from reviewpulse.queues import FinalizeQueue, WorkItem, WorkMessage, WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles, SourceChanged, TooBig
-from reviewpulse.storage.layout import INCOMING, SourceObject, is_options_sidecar, options_sidecar_key, upload_key
+from reviewpulse.storage.layout import (
+    INCOMING,
+    SourceObject,
+    is_options_sidecar,
+    options_sidecar_key,
+    parse_source_key,
+    upload_key,
+)
 from reviewpulse.storage.objects import ObjectInfo
 from reviewpulse.storage.result_files import ResultFiles
-from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType, drop_task_id
+from reviewpulse.tasks.model import Quote, Task, TaskError, TaskStatus, TaskType, drop_task_id
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
 from reviewpulse.usecases.drop_receipts import INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
@@ -64,7 +73,7 @@ class Delivery:
 @dataclass(frozen=True)
 class SplitOutcome:
     task_id: str | None
-    outcome: str  # "split", "error" or "skipped"
+    outcome: str  # "split", "quoted", "error" or "skipped"
     items: int = 0
     chunks: int = 0
     reason: str = ""
@@ -125,6 +134,38 @@ def split_source(
         return _fail(tasks, task, "split-failed", detail)
 
 
+def split_started_task(
+    tenant: str,
+    task_id: str,
+    *,
+    tasks: TaskRepository,
+    input_files: InputFiles,
+    queue: WorkQueue,
+    finalizer: FinalizeQueue,
+    settings: Settings,
+    drops: DropChecks,
+    correlation_id: str | None = None,
+    final: bool = False,
+) -> SplitOutcome:
+    """Split a quoted task's file again, now for real, after POST /v1/tasks/{id}/start."""
+    task = tasks.get(tenant, task_id)
+    source = parse_source_key(task.source_key) if task is not None and task.source_key else None
+    if task is None or source is None or task.quote is None:
+        logger.warning("split request for a task that was never quoted ignored", extra={"task_id": task_id})
+        return SplitOutcome(task_id, "skipped", reason="not a quoted task")
+    return split_source(
+        source,
+        tasks=tasks,
+        input_files=input_files,
+        queue=queue,
+        finalizer=finalizer,
+        settings=settings,
+        drops=drops,
+        event_correlation_id=correlation_id or task.correlation_id,
+        delivery=Delivery(final=final),
+    )
+
+
 def _split(
     source: SourceObject,
     info: ObjectInfo,
@@ -153,24 +194,35 @@ def _split(
         delimiter=task.options.delimiter,
     )
     counter = _Counter()
+    # A quote-only task is split once to be priced (nothing is queued), and again when started.
+    quoting = task.options.quote_only and task.quote is None
+    share = LlmShare()
     try:
         rows = open_rows(input_files.open_source(source.key, etag=task.source_etag), spec)
         # The engine sets its chunks' size and queue (LLM chunks are smaller, to fit its timeout).
         engine = engine_for(task.options, EngineParts(settings))
         chunks = chunk_rows(rows, engine.chunk_max_items, settings.chunk_max_bytes)
-        if engine.uses_llm_queue and task.options.mode is None and settings.llm_batch_min_items:
-            chunks = hold_until_mode_known(
-                chunks,
-                settings.llm_batch_min_items,
-                lambda: _choose_batch_mode(tasks, task, settings.llm_batch_min_items),
-            )
-        queue.send(counter.messages(task, chunks), correlation_id, llm_queue=engine.uses_llm_queue)
+        if quoting:
+            for message in counter.messages(task, chunks):
+                # Chunk by chunk, as the workers will send them: requests never span two chunks.
+                texts = {item.row: item.text for item in message.items if item.text is not None and item.error is None}
+                share = share + engine.quote(texts, task.options)
+        else:
+            if engine.uses_llm_queue and task.options.mode is None and settings.llm_batch_min_items:
+                chunks = hold_until_mode_known(
+                    chunks,
+                    settings.llm_batch_min_items,
+                    lambda: _choose_batch_mode(tasks, task, settings.llm_batch_min_items),
+                )
+            queue.send(counter.messages(task, chunks), correlation_id, llm_queue=engine.uses_llm_queue)
     except UnusableFile as exc:
         return _fail(tasks, task, exc.code, exc.detail)
     except SourceChanged as exc:
         return _fail(tasks, task, "source-changed", str(exc))
     if counter.items == 0:
         return _fail(tasks, task, "empty-file", "the file holds no rows")
+    if quoting:
+        return _record_quote(tasks, task, counter, share, settings)
 
     recorded = tasks.record_split(
         task.tenant,
@@ -189,6 +241,35 @@ def _split(
     if recorded is not None and recorded.needs_finalizing:
         finalizer.request(task.tenant, task.task_id, correlation_id)
     return SplitOutcome(task.task_id, "split", items=counter.items, chunks=counter.chunks)
+
+
+def _record_quote(
+    tasks: TaskRepository, task: Task, counter: _Counter, share: LlmShare, settings: Settings
+) -> SplitOutcome:
+    tokens = share.tokens
+    # Priced as the run will be billed (Prices.usage_cost_usd, as the task's cost): at the batch
+    # price when its requests will go through the Batch API (asked for, or chosen by size).
+    threshold = settings.llm_batch_min_items
+    batch = task.options.batch_mode or (task.options.mode is None and bool(threshold) and counter.items >= threshold)
+    estimate = Usage(requests=tokens.requests, input_tokens=tokens.input_tokens, output_tokens=tokens.output_tokens)
+    if batch and share.items:
+        estimate.batch_requests = tokens.requests
+        estimate.batch_input_tokens = tokens.input_tokens
+        estimate.batch_output_tokens = tokens.output_tokens
+    quote = Quote(
+        items=counter.items,
+        llm_items=share.items,
+        requests=tokens.requests,
+        input_tokens=tokens.input_tokens,
+        output_tokens=tokens.output_tokens,
+        estimated_cost_usd=round(Prices.of(settings).usage_cost_usd(estimate), 6),
+    )
+    tasks.record_quote(task.tenant, task.task_id, quote)
+    logger.info(
+        "file quoted",
+        extra={"tenant": task.tenant, "task_id": task.task_id, "items": counter.items, "llm_items": share.items},
+    )
+    return SplitOutcome(task.task_id, "quoted", items=counter.items, chunks=counter.chunks)
 
 
 BATCH_MODE_NOTE = (

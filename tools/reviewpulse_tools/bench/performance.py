@@ -490,7 +490,20 @@ def report(
     return "\n".join(lines)
 
 
-BENCHMARKS = ("lexicon", "pipeline", "memory", "coldstart", "llm", "insights", "wire", "cli", "batchapi", "analyze")
+BENCHMARKS = (
+    "lexicon",
+    "pipeline",
+    "memory",
+    "coldstart",
+    "llm",
+    "insights",
+    "wire",
+    "quote",
+    "budget",
+    "cli",
+    "batchapi",
+    "analyze",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -498,7 +511,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "which",
         nargs="*",
-        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, cli, batchapi, analyze (default: all)",
+        help="lexicon, pipeline, memory, coldstart, llm, insights, wire, quote, budget, cli, batchapi, analyze "
+        "(default: all)",
     )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sizes", default="1,100", help="splitter file sizes in MB")
@@ -518,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
                 "lexicon": bench_lexicon,
                 "insights": _bench_insights,
                 "wire": lambda: _bench_wire(args.rows),
+                "quote": _bench_quote,
+                "budget": _bench_budget,
                 "cli": _bench_cli,
                 "batchapi": _bench_batch_api,
                 "analyze": _bench_analyze,
@@ -569,6 +585,14 @@ def main(argv: list[str] | None = None) -> int:
         from reviewpulse_tools.bench.wire import report as wire_report
 
         print("\n".join(wire_report(results["wire"])))
+    if "quote" in results:
+        from reviewpulse_tools.bench.spending import report_quote
+
+        print(report_quote(results["quote"]))
+    if "budget" in results:
+        from reviewpulse_tools.bench.spending import report_budget
+
+        print(report_budget(results["budget"]))
     if "cli" in results:
         from reviewpulse_tools.bench.cli_startup import report as cli_report
 
@@ -597,6 +621,18 @@ def _bench_wire(rows: int) -> dict:
     from reviewpulse_tools.bench.wire import bench_wire
 
     return bench_wire(rows)
+
+
+def _bench_quote() -> dict:
+    from reviewpulse_tools.bench.spending import bench_quote
+
+    return bench_quote()
+
+
+def _bench_budget() -> dict:
+    from reviewpulse_tools.bench.spending import bench_budget
+
+    return bench_budget()
 
 
 def _bench_cli() -> dict:

@@ -1,4 +1,5 @@
-"""`reviewpulse analyze` (a file or one text) and `reviewpulse wait` (a task until it ends)."""
+"""`reviewpulse analyze` (a file or one text, optionally quoted first), `reviewpulse wait` (a task
+until it ends or waits for its owner) and `reviewpulse resume` (a task a budget paused)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from reviewpulse.analysis.engine_names import ENGINE_NAMES
 from reviewpulse_tools.cli.connect import add_api_options, open_client
 from reviewpulse_tools.cli.errors import ApiError, UsageError
 from reviewpulse_tools.cli.output import add_output_option, write_record
+from reviewpulse_tools.cli.spending import WAITING, add_quote_arguments, confirm_quote, spending_options
 
 if TYPE_CHECKING:
     from reviewpulse_tools.cli.client import ApiClient
@@ -61,13 +63,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=3600,
         help="seconds to wait for the task; it goes on running after that (`reviewpulse wait TASK_ID`)",
     )
+    add_quote_arguments(analyze)
     analyze.set_defaults(run=analyze_command)
 
     wait = add_api_options(
         commands.add_parser(
             "wait",
             help="wait for a task to end, then show it",
-            description="Wait for a task to end, then show it; exit 0 when it is ready, 1 otherwise.",
+            description="Wait for a task to end (or to wait for you: quoted or paused), then show it; "
+            "exit 0 when it is ready, 1 otherwise.",
         )
     )
     wait.add_argument("task_id")
@@ -75,6 +79,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     wait.add_argument("--no-progress", action="store_true")
     add_output_option(wait)
     wait.set_defaults(run=wait_command)
+
+    resume = add_api_options(commands.add_parser("resume", help="continue a task a budget paused"))
+    resume.add_argument("task_id")
+    resume.add_argument("--max-cost-usd", type=float, help="a higher budget for a task its own budget paused")
+    resume.set_defaults(run=resume_command)
 
 
 def analyze_command(args: argparse.Namespace) -> int:
@@ -88,11 +97,28 @@ def analyze_command(args: argparse.Namespace) -> int:
 def wait_command(args: argparse.Namespace) -> int:
     client = open_client(args)
     try:
-        task = wait_for(client, args.task_id, total_hint=None, show=not args.no_progress, timeout=args.timeout)
+        task = wait_for(
+            client,
+            args.task_id,
+            total_hint=None,
+            show=not args.no_progress,
+            timeout=args.timeout,
+            until=(*WAITING, *TERMINAL),
+        )
     finally:
         client.close()
     write_record(task, args.output)
     return 0 if task["status"] == "ready" else 1
+
+
+def resume_command(args: argparse.Namespace) -> int:
+    client = open_client(args)
+    try:
+        task = client.resume(args.task_id, args.max_cost_usd)
+    finally:
+        client.close()
+    print(f"task {task['task_id']} is {task['status']}", file=sys.stderr)
+    return 0
 
 
 def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
@@ -100,7 +126,9 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
         if args.file is not None:
             raise UsageError("give a file or --text, not both")
         task = client.create_text_task(args.text, args.id, options(args))
-        task = wait_for(client, task["task_id"], total_hint=1, show=False, timeout=args.timeout)
+        task = wait_for(
+            client, task["task_id"], total_hint=1, show=False, timeout=args.timeout, until=(*WAITING, *TERMINAL)
+        )
         return _print_text_result(client, task)
     if args.file is None:
         raise UsageError("give a file to analyse, or --text")
@@ -129,7 +157,21 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
         task_id = created["task"]["task_id"]
         client.upload(created["upload"], args.file.name, content)
     print(f"task {task_id}: uploaded {args.file.name} ({args.file.stat().st_size:,} bytes)", file=sys.stderr)
-    task = wait_for(client, task_id, total_hint=None, show=not args.no_progress, timeout=args.timeout)
+    if args.quote:
+        quoted = wait_for(
+            client, task_id, total_hint=None, show=False, timeout=args.timeout, until=("quoted", *TERMINAL)
+        )
+        if quoted["status"] != "quoted":
+            error = quoted.get("error") or {}
+            raise ApiError(f"task {task_id} ended in {quoted['status']}: {error.get('detail')} ({error.get('code')})")
+        if not confirm_quote(quoted, yes=args.yes):
+            print(f"task {task_id} stays quoted: start it with POST /v1/tasks/{task_id}/start", file=sys.stderr)
+            return 0
+        client.start(task_id)
+    task = wait_for(
+        client, task_id, total_hint=None, show=not args.no_progress, timeout=args.timeout, until=(*WAITING, *TERMINAL)
+    )
+    _raise_if_paused(task)
     if task["status"] != "ready":
         error = task.get("error") or {}
         raise ApiError(f"task {task_id} ended in {task['status']}: {error.get('detail')} ({error.get('code')})")
@@ -140,8 +182,17 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
     return 0
 
 
-def wait_for(client: ApiClient, task_id: str, *, total_hint: int | None, show: bool, timeout: float) -> dict[str, Any]:
-    """Poll the task until it ends; past the timeout, say how to pick it up again."""
+def wait_for(
+    client: ApiClient,
+    task_id: str,
+    *,
+    total_hint: int | None,
+    show: bool,
+    timeout: float,
+    until: tuple[str, ...] = TERMINAL,
+) -> dict[str, Any]:
+    """Poll the task until its status is one of `until` (by default: it ended); past the timeout,
+    say how to pick it up again."""
     deadline = time.monotonic() + timeout
     delay = 0.2
     with _progress(show) as progress:
@@ -156,7 +207,7 @@ def wait_for(client: ApiClient, task_id: str, *, total_hint: int | None, show: b
                     completed=counts["processed"] + counts["failed"],
                     description=task["status"],
                 )
-            if task["status"] in TERMINAL:
+            if task["status"] in until:
                 return task
             if time.monotonic() > deadline:
                 raise ApiError(
@@ -186,7 +237,16 @@ def _progress(show: bool) -> Any:
     )
 
 
+def _raise_if_paused(task: dict[str, Any]) -> None:
+    if task["status"] == "paused":
+        task_id = task["task_id"]
+        raise ApiError(
+            f"task {task_id} is paused: {task.get('paused_reason')}; continue it with `reviewpulse resume {task_id}`"
+        )
+
+
 def _print_text_result(client: ApiClient, task: dict[str, Any]) -> int:
+    _raise_if_paused(task)
     if task["status"] != "ready":
         error = task.get("error") or {}
         raise ApiError(f"task {task['task_id']} ended in {task['status']}: {error.get('detail')}")
@@ -218,7 +278,7 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["delimiter"] = DELIMITERS[args.delimiter]
     if getattr(args, "excel", False):
         chosen["csv_bom"] = True
-    return chosen
+    return {**chosen, **spending_options(args)}
 
 
 def _print_summary(task: dict[str, Any]) -> None:

@@ -109,6 +109,15 @@ class ApiClient:
         }
         return self._call("GET", "/v1/tasks", params=params)
 
+    def start(self, task_id: str) -> dict[str, Any]:
+        """Run a quoted batch."""
+        return self._call("POST", f"/v1/tasks/{task_id}/start")
+
+    def resume(self, task_id: str, max_cost_usd: float | None = None) -> dict[str, Any]:
+        """Continue a task its budget paused."""
+        body = {"max_cost_usd": max_cost_usd} if max_cost_usd is not None else None
+        return self._call("POST", f"/v1/tasks/{task_id}/resume", **({"json": body} if body else {}))
+
     def results(self, task_id: str, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
         params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
         return self._call("GET", f"/v1/tasks/{task_id}/results", params=params)

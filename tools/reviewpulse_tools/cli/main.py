@@ -2,8 +2,11 @@
 
     reviewpulse analyze FILE [--out results.csv|.jsonl]   analyse a file, with a progress bar
     reviewpulse analyze --text "…"                        analyse one text
+    reviewpulse analyze FILE --quote [--yes]              show what the run will cost, then start it
+    reviewpulse resume TASK_ID [--max-cost-usd N]         continue a task a budget paused
     reviewpulse status TASK_ID | wait TASK_ID | results TASK_ID | tasks [--all]   (--output table|json|csv)
     reviewpulse keys create|list|revoke --tenant NAME (--stack S | --table T | --local [--state F])
+    reviewpulse tenants budget --tenant NAME [--usd N] (--stack S | --table T | --local)
     reviewpulse webhooks add --url URL | list | remove WEBHOOK_ID
     reviewpulse dev [--port 3000] [--aws-port 5005]      run the local stack in the foreground
     reviewpulse invoke FunctionLogicalId --event events/x.json   like `sam local invoke`
@@ -28,9 +31,10 @@ from reviewpulse_tools.cli.errors import CliError
 
 # module → the commands it registers, in the order `reviewpulse --help` lists them
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
-    "reviewpulse_tools.cli.analyze": ("analyze", "wait"),
+    "reviewpulse_tools.cli.analyze": ("analyze", "wait", "resume"),
     "reviewpulse_tools.cli.read": ("status", "results", "report", "tasks"),
     "reviewpulse_tools.cli.keys_command": ("keys",),
+    "reviewpulse_tools.cli.tenants_command": ("tenants",),
     "reviewpulse_tools.cli.webhooks": ("webhooks",),
     "reviewpulse_tools.cli.local_commands": ("dev", "invoke"),
 }

@@ -11,7 +11,7 @@ from reviewpulse_tools.cli.connect import add_api_options, open_client
 from reviewpulse_tools.cli.errors import ApiError, UsageError
 from reviewpulse_tools.cli.output import add_output_option, write_record, write_rows
 
-TASK_STATUSES = ("accepted", "queued", "processing", "ready", "error", "cancelled")
+TASK_STATUSES = ("accepted", "queued", "processing", "quoted", "paused", "ready", "error", "cancelled")
 TASK_COLUMNS = ("task_id", "type", "status", "created_at", "total", "processed", "failed", "filename")
 RESULT_COLUMNS = ("row", "id", "label", "score", "confidence", "engine", "error_code", "error_detail")
 # The API's largest pages (GET /v1/tasks and GET /v1/tasks/{id}/results).

@@ -84,13 +84,20 @@ LABELS = ("positive", "negative", "neutral", "mixed")
 OPPOSITE_LABEL = {"positive": "negative", "negative": "positive", "neutral": "mixed", "mixed": "neutral"}
 INJECTION = re.compile(r"ignore\s+(?:all\s+)?previous\s+instructions", re.IGNORECASE)
 SENTENCE = re.compile(r"[^.!?]+[.!?]*")
-TOKEN = re.compile(r"\w+|[^\w\s]")
+# Pre-tokenization as GPT-style BPE tokenizers do it: contractions, a word with its leading space,
+# up to three digits, a run of punctuation with its leading space, whitespace.
+PRE_TOKEN = re.compile(r"'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?[^\s\w]+|\s+(?!\S)|\s+")
+# Characters one BPE token covers inside a longer piece: common words are one token, rare and long
+# ones (and long punctuation runs) split into several.
+PIECE_CHARS = 6
 MALFORMED = {SENTIMENT_BATCH: '{"items": [oops', BATCH_REPORT: '{"summary": oops'}
 
 
 def count_tokens(text: str) -> int:
-    """Deterministic stand-in for a tokenizer: each word and each punctuation mark is a token."""
-    return len(TOKEN.findall(text))
+    """A deterministic tokenizer in the manner of BPE: pre-tokenize as GPT models do, then count a
+    piece as one token per PIECE_CHARS characters (rounded up). It counts independently of the
+    engine's character-ratio estimate, so the quote's accuracy is measured, not built in."""
+    return sum(-(-len(piece.strip() or piece) // PIECE_CHARS) for piece in PRE_TOKEN.findall(text))
 
 
 @dataclass(frozen=True)

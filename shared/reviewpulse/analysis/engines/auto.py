@@ -24,10 +24,11 @@ from reviewpulse.analysis.engines.base import (
     ChunkAnalysis,
     EngineParts,
     LanguageColumn,
+    LlmShare,
     SummaryWriter,
 )
 from reviewpulse.analysis.engines.lexicon import LexiconAnswers, LexiconEngine, lexicon_analyzer
-from reviewpulse.analysis.engines.llm import llm_answers, llm_summary_writer
+from reviewpulse.analysis.engines.llm import llm_answers, llm_share, llm_summary_writer
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.analysis.routing import needs_llm
 
@@ -101,3 +102,11 @@ class AutoEngine(LanguageColumn):
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return llm_summary_writer(self._parts, deadline)
+
+    def quote(self, texts: Mapping, options: AnalysisOptions) -> LlmShare:
+        """The lexicon runs on every text here as it will in the run (~10,000 a second), so the
+        quote counts exactly the items the router will send, not an average share."""
+        if not self._with_llm or not texts:
+            return LlmShare()
+        first = self._lexicon.analyse("", texts, options)
+        return llm_share(self._parts, self._unsure(first, texts, options), options)

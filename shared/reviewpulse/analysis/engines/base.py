@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from reviewpulse.analysis.base import Analysis, Analyzer, Usage
+from reviewpulse.analysis.llm.estimate import TokenEstimate
 
 if TYPE_CHECKING:
     from reviewpulse.analysis.cache import ResultCache
     from reviewpulse.analysis.llm.engine import LlmEngine
+    from reviewpulse.analysis.llm.spend import SpendGate
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.settings import Settings
 
@@ -92,6 +94,11 @@ class Engine(Answerer, Protocol):
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None: ...
 
+    def quote(self, texts: Mapping, options: AnalysisOptions) -> LlmShare:
+        """How many of these texts it would send to the LLM, in which requests, at what tokens:
+        estimated without sending any (analysis/llm/estimate.py)."""
+        ...
+
     def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
         """Batch API mode: the answers this engine settles without the LLM, and the texts it
         sends to the provider's Batch API (deterministic: the collector asks again and must get
@@ -101,6 +108,17 @@ class Engine(Answerer, Protocol):
     def csv_columns(self) -> list[str]: ...
 
     def csv_cells(self, result: HasLanguage) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class LlmShare:
+    """The texts of a chunk an engine would send to the LLM, and the requests' estimated tokens."""
+
+    items: int = 0
+    tokens: TokenEstimate = field(default_factory=TokenEstimate)
+
+    def __add__(self, other: LlmShare) -> LlmShare:
+        return LlmShare(self.items + other.items, self.tokens + other.tokens)
 
 
 class LanguageColumn:
@@ -122,9 +140,11 @@ class BatchPlan:
 @dataclass(frozen=True)
 class EngineParts:
     """What engines are built from. Only `settings` is needed to route and split; the workers add
-    the lexicon analyzer, the (lazily built) LLM client and the result cache."""
+    the lexicon analyzer, the (lazily built) LLM client, the result cache and, per task, the spend
+    gate its LLM requests are reserved and settled through."""
 
     settings: Settings
     lexicon: Analyzer | None = None
     llm: Callable[[], LlmEngine] | None = None
     cache: ResultCache | None = None
+    spend: SpendGate | None = None

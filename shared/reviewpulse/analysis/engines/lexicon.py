@@ -14,6 +14,7 @@ from reviewpulse.analysis.engines.base import (
     EngineParts,
     HasLanguage,
     ItemFailure,
+    LlmShare,
     SummaryWriter,
 )
 from reviewpulse.analysis.options import AnalysisOptions
@@ -96,6 +97,9 @@ class LexiconEngine:
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return None  # the report's summary is written from a template
+
+    def quote(self, texts: Mapping, options: AnalysisOptions) -> LlmShare:
+        return LlmShare()  # free: nothing goes to an LLM
 
     def csv_columns(self) -> list[str]:
         return []

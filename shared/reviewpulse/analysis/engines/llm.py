@@ -17,21 +17,31 @@ from reviewpulse.analysis.engines.base import (
     EngineParts,
     ItemFailure,
     LanguageColumn,
+    LlmShare,
     SummaryWriter,
 )
 from reviewpulse.analysis.engines.lexicon import LexiconAnswers, lexicon_analyzer, no_min_confidence
-from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE, CachedAnswers, WithFallback
-from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE, LlmOutcome
+from reviewpulse.analysis.engines.wrappers import (
+    BUDGET_ENGINE,
+    FALLBACK_ENGINE,
+    CachedAnswers,
+    WithFallback,
+    WithinBudget,
+)
+from reviewpulse.analysis.llm.estimate import estimate_texts
+from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED, INVALID_ANSWER, UNAVAILABLE, LlmOutcome
 from reviewpulse.analysis.llm.prompt import PROMPT_VERSION
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from reviewpulse.analysis.llm.engine import LlmEngine
+    from reviewpulse.analysis.llm.spend import SpendGate
 
 UNRESOLVED_DETAIL = {
     UNAVAILABLE: "the LLM engine was unavailable for this item",
     INVALID_ANSWER: "the LLM engine gave no valid answer for this item",
+    BUDGET_EXHAUSTED: "the budget had no room left for this item's LLM request",
 }
 NOT_CONFIGURED = "the llm engine is not configured in this deployment; use lexicon or auto"
 
@@ -56,8 +66,9 @@ class LlmAnswers:
     """Texts sent to the model, personal data redacted unless the task was allowed to send it:
     per-item failures name why (unavailable, invalid)."""
 
-    def __init__(self, llm: Callable[[], LlmEngine]) -> None:
+    def __init__(self, llm: Callable[[], LlmEngine], spend: SpendGate | None = None) -> None:
         self._llm = llm
+        self._spend = spend
 
     def analyse(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
@@ -65,7 +76,12 @@ class LlmAnswers:
         engine = self._llm()
         if engine.available:
             outcome = engine.analyze(
-                dict(texts), options.aspects, options.report, deadline=deadline, redact_pii=options.redact_pii
+                dict(texts),
+                options.aspects,
+                options.report,
+                deadline=deadline,
+                redact_pii=options.redact_pii,
+                spend=self._spend,
             )
         else:  # the breaker is open: skip the LLM rather than queue behind it
             outcome = LlmOutcome(unresolved=dict.fromkeys(texts, UNAVAILABLE))
@@ -86,12 +102,17 @@ def llm_fallback(parts: EngineParts) -> Answerer | None:
 
 
 def llm_answers(parts: EngineParts) -> Answerer:
-    """The LLM behind the result cache and the deployment's fallback policy."""
+    """The LLM behind the result cache, the deployment's fallback policy and the task's budget
+    policy."""
     if parts.llm is None:
         raise RuntimeError("this worker was given no LLM engine")
     llm = parts.llm
-    cached = CachedAnswers(LlmAnswers(llm), parts.cache, engine="llm", model=llm().model, prompt=PROMPT_VERSION)
-    return WithFallback(cached, llm_fallback(parts))
+    cached = CachedAnswers(
+        LlmAnswers(llm, parts.spend), parts.cache, engine="llm", model=llm().model, prompt=PROMPT_VERSION
+    )
+    return WithinBudget(
+        WithFallback(cached, llm_fallback(parts)), LexiconAnswers(lexicon_analyzer(parts), BUDGET_ENGINE)
+    )
 
 
 class LlmTaskEngine(LanguageColumn):
@@ -132,6 +153,20 @@ class LlmTaskEngine(LanguageColumn):
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return llm_summary_writer(self._parts, deadline)
+
+    def quote(self, texts: Mapping, options: AnalysisOptions) -> LlmShare:
+        return llm_share(self._parts, texts, options)
+
+
+def llm_share(parts: EngineParts, texts: Mapping, options: AnalysisOptions) -> LlmShare:
+    """Every one of `texts` sent to the LLM, grouped as the LLM engine groups them. Texts the
+    result cache could answer are counted too: the quote is the cost without the cache."""
+    if not texts:
+        return LlmShare()
+    tokens = estimate_texts(
+        texts, options.aspects, options.report, items_per_request=parts.settings.llm_items_per_request
+    )
+    return LlmShare(len(texts), tokens)
 
 
 def llm_summary_writer(parts: EngineParts, deadline: float | None) -> SummaryWriter | None:

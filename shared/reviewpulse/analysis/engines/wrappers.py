@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from reviewpulse.analysis.base import Analysis
 from reviewpulse.analysis.cache import ResultCache, cache_key
 from reviewpulse.analysis.engines.base import Answerer, ChunkAnalysis, ItemFailure
-from reviewpulse.analysis.llm.outcome import UNAVAILABLE
+from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED, UNAVAILABLE
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.observability import logger
 
 # The engine named by results the lexicon gave because the LLM left them unanswered.
 FALLBACK_ENGINE = "lexicon-fallback"
+# The engine named by results the lexicon gave because a budget ran out (on_budget_exhausted lexicon).
+BUDGET_ENGINE = "lexicon-budget"
 UNAVAILABLE_DETAIL = "the LLM engine was unavailable for this item"
 
 
@@ -74,10 +76,39 @@ class WithFallback:
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
         result = self._inner.analyse(tenant, texts, options, deadline=deadline)
-        unanswered = {key: text for key, text in texts.items() if not isinstance(result.answers.get(key), Analysis)}
+        # Items a budget turned away are not the LLM failing: the task's budget policy answers them.
+        unanswered = {
+            key: text
+            for key, text in texts.items()
+            if not isinstance(answer := result.answers.get(key), Analysis) and not _over_budget(answer)
+        }
         if unanswered and self._fallback is not None:
             logger.warning("LLM left items unanswered; using the lexicon engine", extra={"items": len(unanswered)})
             result.answers.update(self._fallback.analyse(tenant, unanswered, options, deadline=deadline).answers)
         for key in unanswered:
             result.answers.setdefault(key, ItemFailure(UNAVAILABLE, UNAVAILABLE_DETAIL))
+        return result
+
+
+def _over_budget(answer: object) -> bool:
+    return isinstance(answer, ItemFailure) and answer.code == BUDGET_EXHAUSTED
+
+
+class WithinBudget:
+    """Items a budget had no room for follow the task's options.on_budget_exhausted: `lexicon`
+    answers them with `lexicon` (labelled lexicon-budget); `pause` leaves them BUDGET_EXHAUSTED,
+    so that the chunk workflow parks their chunk until the task is resumed."""
+
+    def __init__(self, inner: Answerer, lexicon: Answerer) -> None:
+        self._inner = inner
+        self._lexicon = lexicon
+
+    def analyse(
+        self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
+    ) -> ChunkAnalysis:
+        result = self._inner.analyse(tenant, texts, options, deadline=deadline)
+        over = {key: text for key, text in texts.items() if _over_budget(result.answers.get(key))}
+        if over and options.on_budget_exhausted == "lexicon":
+            logger.info("budget exhausted; the lexicon answers the items left", extra={"items": len(over)})
+            result.answers.update(self._lexicon.analyse(tenant, over, options, deadline=deadline).answers)
         return result

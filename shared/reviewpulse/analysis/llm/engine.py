@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.llm.breaker import HALF_OPEN, OPEN, CircuitBreaker
-from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE, LlmOutcome
+from reviewpulse.analysis.llm.estimate import estimate_request
+from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED, INVALID_ANSWER, UNAVAILABLE, LlmOutcome
 from reviewpulse.analysis.llm.pacing import RequestPacer, retry_after_seconds
 from reviewpulse.analysis.llm.prompt import (
     BatchReport,
@@ -40,6 +41,7 @@ from reviewpulse.analysis.llm.prompt import (
     sentiment_request,
     to_analysis,
 )
+from reviewpulse.analysis.llm.spend import SpendGate
 from reviewpulse.observability import failure_fields, logger
 from reviewpulse.privacy import mentions_personal_data
 
@@ -130,11 +132,14 @@ class LlmEngine:
         *,
         deadline: float | None = None,
         redact_pii: bool = True,
+        spend: SpendGate | None = None,
     ) -> LlmOutcome:
         """Analyse texts given by key (keys are the caller's; they never reach the model). No
         request starts, and no retry waits, past `deadline` (this clock's seconds): what is left
         then is unresolved, so the caller can finish inside its own time limit. Personal data is
-        replaced by placeholders before it is sent unless `redact_pii` is False."""
+        replaced by placeholders before it is sent unless `redact_pii` is False. With `spend`, every
+        request is reserved against the budgets first and settled after; a request the budgets
+        have no room for is not sent, and its texts are unresolved as BUDGET_EXHAUSTED."""
         outcome = LlmOutcome()
         if not texts:
             return outcome
@@ -146,7 +151,7 @@ class LlmEngine:
             outcome.unresolved.update(dict.fromkeys(texts, UNAVAILABLE))
             return outcome
         groups = list(request_groups(texts, self._items_per_request))
-        job = _Job(client, aspects, themes, outcome, deadline, redact_pii)
+        job = _Job(client, aspects, themes, outcome, deadline, redact_pii, spend)
         if self.breaker.state == HALF_OPEN:
             # One trial request decides whether the LLM is back; the rest wait for its answer
             # instead of being turned away while it is out.
@@ -192,14 +197,22 @@ class LlmEngine:
             request = sentiment_request(
                 [(n, pending[key]) for n, key in local.items()], job.aspects, job.themes, redact_pii=job.redact_pii
             )
+            reservation = None
+            if job.spend is not None:
+                reservation = job.spend.reserve(estimate_request(list(pending.values()), job.aspects, job.themes))
+                if reservation is None:
+                    reason = BUDGET_EXHAUSTED
+                    break
             try:
                 completion = self._guarded_create(job.client, request.messages, sentiment_format(), job.deadline)
             except _Refused:
+                self._settle(job, reservation, None)
                 if len(pending) > 1:
                     # One text may be what the provider refuses: halve until it stands alone.
                     self._halves(job, pending, attempts_left + 1)
                     return
                 break
+            self._settle(job, reservation, completion)
             if completion is None:
                 reason = UNAVAILABLE
                 break
@@ -222,6 +235,12 @@ class LlmEngine:
                 )
         for key in pending:
             job.outcome.unresolved[key] = reason
+
+    @staticmethod
+    def _settle(job: _Job, reservation, completion) -> None:
+        """What a reserved request cost: its reported usage, or nothing when it got no answer."""
+        if job.spend is not None and reservation is not None:
+            job.spend.settle(reservation, *(token_counts(completion) if completion is not None else (0, 0)))
 
     def _halves(self, job: _Job, pending: dict[str, str], attempts_left: int) -> None:
         keys = list(pending)
@@ -325,6 +344,7 @@ class _Job:
     outcome: LlmOutcome
     deadline: float | None
     redact_pii: bool = True
+    spend: SpendGate | None = None
 
 
 def content_of(completion) -> str:

@@ -9,6 +9,9 @@ from reviewpulse.analysis.base import Analysis, Usage
 
 UNAVAILABLE = "llm-unavailable"  # the requests failed, or the breaker was open
 INVALID_ANSWER = "llm-invalid-response"  # answers came, but none valid for this item
+# A budget had no room for the request: never a row's error, the task's on_budget_exhausted
+# policy answers the item (the lexicon) or parks its chunk (pause).
+BUDGET_EXHAUSTED = "llm-budget-exhausted"
 
 
 @dataclass

@@ -48,7 +48,7 @@ def engine_parts(settings: Settings = Depends(deps.settings)) -> EngineParts:
     ),
     responses={
         202: {"model": TaskView, "description": "Not answered in time: a task analyses the texts (see Location)"},
-        **problem_responses(400),
+        **problem_responses(400, 413),
     },
 )
 def analyze_texts(

@@ -8,6 +8,7 @@ from reviewpulse.api.auth import caller_tenant, request_id
 from reviewpulse.api.idempotent import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import CreateTaskRequest, TaskView
+from reviewpulse.errors import ValidationFailed
 from reviewpulse.queues import WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
@@ -38,6 +39,8 @@ def create_task(
 ) -> TaskView:
     def create() -> TaskView:
         check_baseline(tenant, body.options.compare_to, tasks)
+        if body.options.quote_only:
+            raise ValidationFailed("options.quote_only applies to batches: one text is analysed at once")
         options = resolve_options(
             settings=settings,
             columns=[],  # a single text has no columns to cut by

@@ -19,7 +19,7 @@ router = APIRouter(tags=["webhooks"])
     status_code=201,
     response_model=WebhookCreated,
     summary="Register a webhook: your task events POSTed and signed to an https URL",
-    responses=problem_responses(400, 409),
+    responses=problem_responses(400, 409, 413),
 )
 def create_webhook(
     body: CreateWebhookRequest,

@@ -1,0 +1,321 @@
+"""`make bench BENCH="quote budget"`: how near a quote comes to what the run then costs, and how far
+concurrent workers overshoot a budget.
+
+- quote: batches of distinct texts through the whole local stack (its llm engine the fake server,
+  which counts tokens its own BPE-like way): created with options.quote_only, quoted by the
+  splitter, started with POST /v1/tasks/{id}/start, run to ready; the quote against the usage the
+  server reported (the task's usage). The sample reviews calibrated the estimate; the labelled
+  sets in ../shared/data (when present) are held out.
+- budget: 8 workers in parallel, each an LLM analyzer with its own engine (4 requests in flight
+  each) and a spend gate per chunk, as the LLM analyzer runs, against one task's max_cost_usd and
+  then one tenant's monthly budget (DynamoDB under moto); what was spent against the budget, in
+  units of one request's cost.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from reviewpulse_tools.bench.samples import sample_reviews
+
+QUOTE_ROWS = 1_000
+WORKERS = 8
+CHUNKS_PER_WORKER = 6
+CHUNK_ITEMS = 40
+ITEMS_PER_REQUEST = 10
+FAKE_LATENCY_S = 0.05
+
+
+def _held_out_texts(count: int) -> tuple[str, list[str]]:
+    from reviewpulse_tools.bench.labelled_data import load_sets
+
+    sets = [s for s in load_sets() if s.name in ("vader/amazon", "vader/tweets", "uci/yelp")]
+    # Round robin, so that each set has its share of the first `count`.
+    texts = [text for group in zip(*(s.texts for s in sets), strict=False) for text in group]
+    if len(texts) < count:
+        return "", []
+    return "+".join(s.name for s in sets), texts[:count]
+
+
+def _workloads() -> list[tuple[str, list[str], dict]]:
+    samples = sample_reviews()
+    calibration = [f"{samples[i % len(samples)]} (order {i + 1})" for i in range(QUOTE_ROWS)]
+    workloads = [
+        ("sample reviews, llm", calibration, {"engine": "llm"}),
+        ("sample reviews, llm, 2 aspects", calibration, {"engine": "llm", "aspects": ["battery", "price"]}),
+        ("sample reviews, auto", calibration, {"engine": "auto"}),
+    ]
+    name, held_out = _held_out_texts(QUOTE_ROWS)
+    if held_out:
+        workloads += [
+            (f"held out ({name}), llm", held_out, {"engine": "llm"}),
+            (f"held out ({name}), auto", held_out, {"engine": "auto"}),
+        ]
+    return workloads
+
+
+def bench_quote() -> dict:
+    import httpx
+
+    from reviewpulse_tools.local.stack import free_port, start
+
+    workdir = Path(tempfile.mkdtemp())
+    os.environ["REVIEWPULSE_STATE"] = str(workdir / "stack.json")
+    running = start(
+        api_port=free_port(), aws_port=free_port(), function_output=workdir / "functions.log", fake_llm=True
+    )
+    figures = []
+    try:
+        with httpx.Client(base_url=running.api_url, headers={"X-Api-Key": running.api_key}, timeout=60) as api:
+            for n, (label, texts, options) in enumerate(_workloads()):
+                # Each workload's texts are new to the result cache, which a quote does not count.
+                distinct = [f"{text} [{n}]" for text in texts]
+                quote, task = _quote_and_run(api, distinct, options)
+                usage = task["usage"]
+                figures.append(
+                    {
+                        "workload": label,
+                        "items": quote["items"],
+                        "llm_items": quote["llm_items"],
+                        "llm_answered": task["answered_by"].get("llm", 0),
+                        "requests": (quote["requests"], usage["requests"]),
+                        "input_tokens": (quote["input_tokens"], usage["input_tokens"]),
+                        "output_tokens": (quote["output_tokens"], usage["output_tokens"]),
+                        "cost_usd": (quote["estimated_cost_usd"], usage["estimated_cost_usd"]),
+                    }
+                )
+    finally:
+        running.stop()
+    return {"runs": figures}
+
+
+def _quote_and_run(api, texts: list[str], options: dict) -> tuple[dict, dict]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["review"])
+    writer.writerows([text] for text in texts)
+    created = api.post("/v1/batches", json={"filename": "q.csv", "options": {**options, "quote_only": True}})
+    created.raise_for_status()
+    body = created.json()
+    upload = body["upload"]
+    posted = httpx_post(upload, out.getvalue().encode())
+    assert posted in (200, 204), posted
+    task_id = body["task"]["task_id"]
+    quoted = _wait(api, task_id, ("quoted",))
+    assert quoted["status"] == "quoted", quoted
+    api.post(f"/v1/tasks/{task_id}/start").raise_for_status()
+    done = _wait(api, task_id, ("ready",))
+    assert done["status"] == "ready", done
+    return quoted["quote"], done
+
+
+def httpx_post(upload: dict, content: bytes) -> int:
+    import httpx
+
+    return httpx.post(upload["url"], data=upload["fields"], files={"file": ("q.csv", content)}, timeout=60).status_code
+
+
+def _wait(api, task_id: str, statuses: tuple[str, ...], timeout: float = 900) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = api.get(f"/v1/tasks/{task_id}").json()
+        if task["status"] in (*statuses, "error", "cancelled"):
+            return task
+        time.sleep(0.5)
+    raise TimeoutError(f"task {task_id} is still {task['status']}")
+
+
+# -- budget --------------------------------------------------------------------------------------
+
+
+def bench_budget() -> dict:
+    import boto3
+    from moto import mock_aws
+    from reviewpulse.analysis.llm.pricing import Prices
+    from reviewpulse.tasks.model import Task, TaskStatus, TaskType
+    from reviewpulse.tasks.repository import TaskRepository
+    from reviewpulse.tenants.budgets import BudgetRepository, month_of, to_micros
+    from reviewpulse.usecases.spend import TaskSpend
+
+    from reviewpulse_tools.bench.llm import _engine
+    from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
+
+    prices = Prices(0.15, 0.60)
+    tenant = "bench"
+    samples = sample_reviews()
+    runs = {}
+    for kind in ("task max_cost_usd", "tenant monthly budget"):
+        with mock_aws(), FakeOpenAI(latency=FAKE_LATENCY_S) as server:
+            dynamodb = ItemAtomic(boto3.client("dynamodb", region_name="us-east-1"))
+            _tables(dynamodb)
+            tasks, budgets = TaskRepository("tasks", dynamodb), BudgetRepository("budgets", dynamodb)
+            # About 40 requests' worth: a fraction of what the 8 workers would send.
+            limit_usd = 0.02
+            task = Task.new(tenant, TaskType.BATCH, TaskStatus.PROCESSING, ttl_days=1)
+            tasks.create(task)
+            if kind == "tenant monthly budget":
+                budgets.set_monthly(tenant, limit_usd)
+            in_flight = _InFlight()
+            requests: list[int] = []
+
+            def worker(number: int, task=task, kind=kind, limit_usd=limit_usd, tasks=tasks, budgets=budgets,
+                       in_flight=in_flight, requests=requests) -> None:  # fmt: skip
+                engine = _engine(server, llm_items_per_request=ITEMS_PER_REQUEST, llm_concurrency=4)
+                for chunk in range(CHUNKS_PER_WORKER):
+                    gate = in_flight.wrap(
+                        TaskSpend(
+                            tenant,
+                            task.task_id,
+                            task_limit_usd=limit_usd if kind == "task max_cost_usd" else None,
+                            tasks=tasks,
+                            budgets=budgets,
+                            prices=prices,
+                        ),
+                        requests,
+                    )
+                    texts = {
+                        str(i): f"{samples[(number * 97 + chunk * 13 + i) % len(samples)]} (w{number} c{chunk} {i})"
+                        for i in range(CHUNK_ITEMS)
+                    }
+                    engine.analyze(texts, spend=gate)
+
+            threads = [threading.Thread(target=worker, args=(n,)) for n in range(WORKERS)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            final = tasks.get(tenant, task.task_id)
+            month = budgets.month(tenant, month_of(task.created_at))
+            spent = final.spend_settled_micros if kind == "task max_cost_usd" else month.settled_micros
+            limit = to_micros(limit_usd)
+            mean_request = sum(requests) / len(requests)
+            runs[kind] = {
+                "workers": WORKERS,
+                "limit_usd": limit_usd,
+                "spent_usd": spent / 1_000_000,
+                "overshoot_usd": max(0, spent - limit) / 1_000_000,
+                "overshoot_requests": max(0, spent - limit) / mean_request,
+                "one_request_usd": mean_request / 1_000_000,
+                "largest_request_usd": max(requests) / 1_000_000,
+                "requests_paid": len(requests),
+                "requests_sent_by_server": server.stats().requests,
+                "most_in_flight": in_flight.most,
+                "left_reserved_usd": (final.spend_committed_micros - final.spend_settled_micros) / 1_000_000,
+            }
+    return runs
+
+
+class ItemAtomic:
+    """A DynamoDB client whose calls run one at a time. DynamoDB applies each UpdateItem atomically
+    (its condition and its ADD together); moto's in-memory tables do not, against calls from other
+    threads (here a concurrent ADD was lost). One at a time is what DynamoDB guarantees per item."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str):
+        call = getattr(self._client, name)
+
+        def atomic(*args, **kwargs):
+            with self._lock:
+                return call(*args, **kwargs)
+
+        return atomic
+
+
+class _InFlight:
+    """Counts reservations granted but not yet settled (requests in flight) across workers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def wrap(self, gate, paid: list[int]):
+        counter = self
+
+        class Counted:
+            exhausted = property(lambda self: gate.exhausted)
+
+            def reserve(self, estimate):
+                reservation = gate.reserve(estimate)
+                if reservation is not None:
+                    with counter._lock:
+                        counter.now += 1
+                        counter.most = max(counter.most, counter.now)
+                return reservation
+
+            def settle(self, reservation, input_tokens, output_tokens):
+                from reviewpulse.tenants.budgets import to_micros
+
+                gate.settle(reservation, input_tokens, output_tokens)
+                with counter._lock:
+                    counter.now -= 1
+                    if input_tokens or output_tokens:
+                        paid.append(to_micros(gate._prices.cost_usd(input_tokens, output_tokens)))
+
+        return Counted()
+
+
+def _tables(dynamodb) -> None:
+    dynamodb.create_table(
+        TableName="tasks",
+        KeySchema=[{"AttributeName": "tenant", "KeyType": "HASH"}, {"AttributeName": "task_id", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "tenant", "AttributeType": "S"},
+            {"AttributeName": "task_id", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.create_table(
+        TableName="budgets",
+        KeySchema=[{"AttributeName": "tenant", "KeyType": "HASH"}, {"AttributeName": "period", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "tenant", "AttributeType": "S"},
+            {"AttributeName": "period", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def _deviation(pair) -> str:
+    quoted, reported = pair
+    if not reported:
+        return "n/a"
+    return f"{100 * (quoted - reported) / reported:+.1f}%"
+
+
+def report_quote(figures: dict) -> str:
+    lines = [
+        "quote accuracy (quoted vs reported by the server; + = quote above the usage)",
+        f"  {'workload':<52} {'items':>6} {'to LLM':>7} {'requests':>12} {'input tok':>10} {'output tok':>10} {'cost':>8}",
+    ]
+    for run in figures["runs"]:
+        lines.append(
+            f"  {run['workload']:<52} {run['items']:>6} {run['llm_items']:>4}/{run['llm_answered']:<3}"
+            f" {run['requests'][0]:>5}/{run['requests'][1]:<5} {_deviation(run['input_tokens']):>10}"
+            f" {_deviation(run['output_tokens']):>10} {_deviation(run['cost_usd']):>8}"
+        )
+    return "\n".join(lines)
+
+
+def report_budget(runs: dict) -> str:
+    lines = [f"budget overshoot ({WORKERS} workers, 4 requests in flight each, fake latency {FAKE_LATENCY_S}s)"]
+    for kind, run in runs.items():
+        lines.append(
+            f"  {kind:<22} limit ${run['limit_usd']:.6f} spent ${run['spent_usd']:.6f} "
+            f"overshoot ${run['overshoot_usd']:.6f} = {run['overshoot_requests']:.2f} requests "
+            f"(one request ${run['one_request_usd']:.6f}, the largest ${run['largest_request_usd']:.6f}); {run['requests_paid']} paid, "
+            f"most {run['most_in_flight']} in flight, ${run['left_reserved_usd']:.6f} left reserved"
+        )
+    return "\n".join(lines)
