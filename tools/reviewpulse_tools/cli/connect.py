@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewpulse_tools.cli.errors import UsageError
@@ -33,3 +34,18 @@ def open_client(args: argparse.Namespace) -> ApiClient:
     if not api_key:
         raise UsageError("no API key: pass --api-key or set REVIEWPULSE_API_KEY")
     return ApiClient(endpoint, api_key)
+
+
+def local_stack_table(state_path: Path | None, logical_id: str) -> str:
+    """The running local stack's table `logical_id` (its AWS endpoint put into this process's
+    environment for boto3): the stack the state file names, `--state` or the default one."""
+    from reviewpulse_tools.local.state import STACK_NAME, aws_environment, read_state
+
+    if state_path:
+        os.environ["REVIEWPULSE_STATE"] = str(state_path)
+    state = read_state()
+    if state is None:
+        where = f" with state file {state_path}" if state_path else ""
+        raise UsageError(f"no local stack is running{where}: start one with `make dev`")
+    os.environ.update(aws_environment(state["aws_endpoint"]))
+    return f"{state.get('stack_name', STACK_NAME)}-{logical_id}"

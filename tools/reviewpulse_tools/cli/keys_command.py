@@ -4,10 +4,10 @@ a running local stack. boto3 and the key administration load only when a keys co
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from reviewpulse_tools.cli.connect import local_stack_table
 from reviewpulse_tools.cli.errors import UsageError
 
 
@@ -47,16 +47,9 @@ def keys_command(args: argparse.Namespace) -> int:
     if args.state and not args.local:
         raise UsageError("--state names a local stack: use it with --local")
     if args.local:
-        from reviewpulse_tools.local.state import STACK_NAME, aws_environment, local_usage_key, read_state
+        from reviewpulse_tools.local.state import local_usage_key
 
-        if args.state:
-            os.environ["REVIEWPULSE_STATE"] = str(args.state)
-        state = read_state()
-        if state is None:
-            where = f" with state file {args.state}" if args.state else ""
-            raise UsageError(f"no local stack is running{where}: start one with `make dev`")
-        os.environ.update(aws_environment(state["aws_endpoint"]))
-        table = f"{state.get('stack_name', STACK_NAME)}-KeysTable"
+        table = local_stack_table(args.state, "KeysTable")
         usage_key = local_usage_key(args.tenant)
     session = session_for(args.profile, args.region)
     target = resolve_target(session, stack=args.stack, table=table, usage_plan_id=args.usage_plan_id)

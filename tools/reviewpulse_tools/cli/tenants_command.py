@@ -5,10 +5,10 @@ only when the command runs."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
+from reviewpulse_tools.cli.connect import local_stack_table
 from reviewpulse_tools.cli.errors import UsageError
 
 
@@ -40,7 +40,7 @@ def tenants_command(args: argparse.Namespace) -> int:
         raise UsageError("--usd must be more than 0 (and at most 10,000,000)")
     if args.state and not args.local:
         raise UsageError("--state names a local stack: use it with --local")
-    table = _local_table(args) if args.local else args.table
+    table = local_stack_table(args.state, "BudgetsTable") if args.local else args.table
 
     import boto3
     from reviewpulse.clock import now
@@ -58,19 +58,6 @@ def tenants_command(args: argparse.Namespace) -> int:
         + (f" ({month.used_percent:.1f}%)" if month.used_percent is not None else "")
     )
     return 0
-
-
-def _local_table(args: argparse.Namespace) -> str:
-    from reviewpulse_tools.local.state import STACK_NAME, aws_environment, read_state
-
-    if args.state:
-        os.environ["REVIEWPULSE_STATE"] = str(args.state)
-    state = read_state()
-    if state is None:
-        where = f" with state file {args.state}" if args.state else ""
-        raise UsageError(f"no local stack is running{where}: start one with `make dev`")
-    os.environ.update(aws_environment(state["aws_endpoint"]))
-    return f"{state.get('stack_name', STACK_NAME)}-BudgetsTable"
 
 
 def _stack_table(args: argparse.Namespace, session: Any) -> str:
