@@ -73,11 +73,7 @@ def tasks_command(args: argparse.Namespace) -> int:
         )
     finally:
         client.close()
-    rows = items if args.output == "json" else [_task_row(task) for task in items]
-    write_rows(rows, TASK_COLUMNS, args.output)
-    if more:
-        print(f"(the first {len(items)}; more with --limit N or --all)", file=sys.stderr)
-    return 0
+    return _print_listing(items, more, TASK_COLUMNS, _task_row, args.output)
 
 
 def results_command(args: argparse.Namespace) -> int:
@@ -97,11 +93,7 @@ def results_command(args: argparse.Namespace) -> int:
         )
     finally:
         client.close()
-    rows = items if args.output == "json" else [_result_row(item) for item in items]
-    write_rows(rows, RESULT_COLUMNS, args.output)
-    if more:
-        print(f"(the first {len(items)}; more with --limit N or --all)", file=sys.stderr)
-    return 0
+    return _print_listing(items, more, RESULT_COLUMNS, _result_row, args.output)
 
 
 def report_command(args: argparse.Namespace) -> int:
@@ -155,3 +147,12 @@ def _task_row(task: dict[str, Any]) -> dict[str, Any]:
 def _result_row(item: dict[str, Any]) -> dict[str, Any]:
     error = item.get("error") or {}
     return {**item, "error_code": error.get("code"), "error_detail": error.get("detail")}
+
+
+def _print_listing(items: list, more: bool, columns, row_of, output: str) -> int:
+    """A listing as the chosen output (JSON keeps the API's items whole), and a hint on stderr
+    when more pages remain."""
+    write_rows(items if output == "json" else [row_of(item) for item in items], columns, output)
+    if more:
+        print(f"(the first {len(items)}; more with --limit N or --all)", file=sys.stderr)
+    return 0
