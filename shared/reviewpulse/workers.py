@@ -31,7 +31,11 @@ class RedactingBatchProcessor(BatchProcessor):
             return super().failure_handler(record, exception)
         logger.warning(
             "record failed; left for redelivery",
-            extra={"message_id": getattr(record, "message_id", None), **failure_fields(error)},
+            # An SQS record's message id, or a stream record's event id
+            extra={
+                "message_id": getattr(record, "message_id", None) or getattr(record, "event_id", None),
+                **failure_fields(error),
+            },
         )
         redacted = RecordFailed(describe_failure(error))
         return super().failure_handler(record, (RecordFailed, redacted, None))
