@@ -22,6 +22,7 @@ from reviewpulse_tools.local.apigateway import ApiGateway
 from reviewpulse_tools.local.lambda_ import FunctionRunner, LambdaContext
 from reviewpulse_tools.local.provision import ProvisionedStack, provision
 from reviewpulse_tools.local.sqs import QueuePoller
+from reviewpulse_tools.local.streams import StreamPoller, streams_client
 from reviewpulse_tools.local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,8 +81,14 @@ def gateway(runner: FunctionRunner) -> ApiGateway:
 
 
 @pytest.fixture
-def poller(runner: FunctionRunner) -> QueuePoller:
-    return QueuePoller(runner, boto3.client("sqs"))
+def streams(runner: FunctionRunner) -> StreamPoller:
+    return StreamPoller(runner, streams_client(boto3.session.Session()))
+
+
+@pytest.fixture
+def poller(runner: FunctionRunner, streams: StreamPoller) -> QueuePoller:
+    # Draining the queues drains the tasks table's stream too: task events feed the webhook queue.
+    return QueuePoller(runner, boto3.client("sqs"), also=[streams])
 
 
 @pytest.fixture

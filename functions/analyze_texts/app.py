@@ -6,8 +6,8 @@ from reviewpulse.settings import require_settings
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
-# The queues and EVENT_BUS_NAME: texts not answered in time become a task like POST /v1/tasks makes.
-REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "WORK_QUEUE_URL", "LLM_WORK_QUEUE_URL", "EVENT_BUS_NAME")
+# The queues: texts not answered in time become a task like POST /v1/tasks makes.
+REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "WORK_QUEUE_URL", "LLM_WORK_QUEUE_URL")
 OPTIONAL_SETTINGS = (
     "MAX_TEXT_CHARS",
     "TASK_TTL_DAYS",

@@ -13,7 +13,7 @@ from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
-REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME", "FINALIZE_QUEUE_URL", "EVENT_BUS_NAME")
+REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME", "FINALIZE_QUEUE_URL")
 OPTIONAL_SETTINGS = ()
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 publishes_no_metrics()  # only ColdStart: no "No application metrics to publish" warning per call

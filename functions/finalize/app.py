@@ -15,7 +15,7 @@ from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
-REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME", "EVENT_BUS_NAME")
+REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME")
 OPTIONAL_SETTINGS = ("MAX_TEXT_CHARS", "LLM_API_KEY_SECRET", "LLM_MODEL", "OPENAI_BASE_URL")
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 

@@ -11,7 +11,7 @@ from reviewpulse.wiring import task_repository
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
 # DATA_BUCKET_NAME: a dropped file's task that it ends gets its error receipt in outgoing/.
-REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "EVENT_BUS_NAME", "DATA_BUCKET_NAME")
+REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME")
 OPTIONAL_SETTINGS = ("UPLOAD_DEADLINE_MINUTES", "STALL_DEADLINE_MINUTES")
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 

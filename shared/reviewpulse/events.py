@@ -2,7 +2,9 @@
 
 A task's completion event is built by the notify use case; this module only sends it. PutEvents
 can accept a call and still refuse some of its entries (FailedEntryCount): those are sent again a
-few times; botocore already retries whole-call failures with backoff.
+few times; botocore already retries whole-call failures with backoff. An event still refused
+raises EventNotDelivered: its caller (the task stream's publisher) fails the stream record, and
+the stream delivers it again until the bus takes it.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ EVENT_SOURCE = "reviewpulse"
 _ENTRY_ATTEMPTS = 3
 
 
+class EventNotDelivered(Exception):
+    """EventBridge kept refusing the event (its error code, never its detail)."""
+
+
 class EventBus:
     def __init__(self, bus_name: str, eventbridge: Any) -> None:
         self._bus = bus_name
         self._events = eventbridge
 
-    def put(self, detail_type: str, detail: dict[str, Any]) -> bool:
-        """Put one event; False (logged, counted) if EventBridge kept refusing it."""
+    def put(self, detail_type: str, detail: dict[str, Any]) -> None:
+        """Put one event; EventNotDelivered (logged, counted) if EventBridge kept refusing it."""
         entry = {
             "EventBusName": self._bus,
             "Source": EVENT_SOURCE,
@@ -32,11 +38,11 @@ class EventBus:
         for _ in range(_ENTRY_ATTEMPTS):
             response = self._events.put_events(Entries=[entry])
             if not response.get("FailedEntryCount"):
-                return True
-        failure = (response.get("Entries") or [{}])[0]
+                return
+        code = (response.get("Entries") or [{}])[0].get("ErrorCode")
         logger.error(
-            "event not delivered to the bus",
-            extra={"detail_type": detail_type, "event_id": detail.get("event_id"), "error": failure.get("ErrorCode")},
+            "event refused by the bus",
+            extra={"detail_type": detail_type, "event_id": detail.get("event_id"), "error": code},
         )
         metrics.add_metric(name="EventsUndelivered", unit=MetricUnit.Count, value=1)
-        return False
+        raise EventNotDelivered(f"EventBridge refused the entry ({code})")

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from reviewpulse.analysis.cache import ResultCache
     from reviewpulse.analysis.llm.batch_api import BatchApi
     from reviewpulse.cursors import CursorSigner
+    from reviewpulse.events import EventBus
     from reviewpulse.provider_batches.repository import ProviderBatchRepository
     from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkQueue
     from reviewpulse.storage.inputs import InputFiles
@@ -33,31 +34,28 @@ if TYPE_CHECKING:
 
 
 def task_repository() -> TaskRepository:
-    """Each end of a task this repository wins is announced on the event bus (functions that end
-    tasks are given EVENT_BUS_NAME), and a dropped file's end gets its receipt in outgoing/
-    (functions that can end a drop are given DATA_BUCKET_NAME)."""
+    """A dropped file's end, won by this repository, gets its receipt in outgoing/ (functions
+    that can end a drop are given DATA_BUCKET_NAME). Completion events do not come from here but
+    from the table's stream (usecases.notify, PublishTaskEventsFunction)."""
     from reviewpulse.tasks.repository import TaskRepository
 
     settings = get_settings()
-    reactions: list[Callable[[Task], object]] = []
-    if settings.event_bus_name:
-        from reviewpulse.events import EventBus
-        from reviewpulse.usecases.notify import announce_task_ended
-
-        bus = EventBus(settings.event_bus_name, client("events"))
-        reactions.append(lambda task: announce_task_ended(task, bus))
+    on_ended: Callable[[Task], object] | None = None
     if settings.data_bucket_name:
         from reviewpulse.usecases.drop_receipts import write_drop_receipt
 
         files = result_files()
-        reactions.append(lambda task: write_drop_receipt(task, files))
 
-    def on_ended(task: Task) -> None:
-        # The receipt first: a consumer of the event may look for it at once.
-        for react in reversed(reactions):
-            react(task)
+        def on_ended(task: Task) -> object:
+            return write_drop_receipt(task, files)
 
-    return TaskRepository(settings.tasks_table_name, client("dynamodb"), on_ended=on_ended if reactions else None)
+    return TaskRepository(settings.tasks_table_name, client("dynamodb"), on_ended=on_ended)
+
+
+def event_bus() -> EventBus:
+    from reviewpulse.events import EventBus
+
+    return EventBus(get_settings().event_bus_name, client("events"))
 
 
 def key_repository() -> KeyRepository:

@@ -1,6 +1,6 @@
-"""The Lambda handler of an SQS-triggered function: Powertools' BatchProcessor reports only the
-records that failed (ReportBatchItemFailures), wrapped in the one decorator order every function
-uses."""
+"""The Lambda handler of an SQS- or DynamoDB-stream-triggered function: Powertools' BatchProcessor
+reports only the records that failed (ReportBatchItemFailures), wrapped in the one decorator order
+every function uses."""
 
 from __future__ import annotations
 
@@ -31,7 +31,11 @@ class RedactingBatchProcessor(BatchProcessor):
             return super().failure_handler(record, exception)
         logger.warning(
             "record failed; left for redelivery",
-            extra={"message_id": getattr(record, "message_id", None), **failure_fields(error)},
+            # An SQS record's message id, or a stream record's event id
+            extra={
+                "message_id": getattr(record, "message_id", None) or getattr(record, "event_id", None),
+                **failure_fields(error),
+            },
         )
         redacted = RecordFailed(describe_failure(error))
         return super().failure_handler(record, (RecordFailed, redacted, None))
@@ -39,7 +43,17 @@ class RedactingBatchProcessor(BatchProcessor):
 
 def sqs_lambda_handler(record_handler: Callable[..., None]) -> LambdaHandler:
     """`record_handler(record)`, or `record_handler(record, lambda_context)` to see its deadline."""
-    processor = RedactingBatchProcessor(event_type=EventType.SQS)
+    return _batch_handler(record_handler, EventType.SQS)
+
+
+def stream_lambda_handler(record_handler: Callable[..., None]) -> LambdaHandler:
+    """The same for a DynamoDB stream: a failed record is reported by its sequence number, and
+    Lambda delivers it again with every record after it in its shard (in order)."""
+    return _batch_handler(record_handler, EventType.DynamoDBStreams)
+
+
+def _batch_handler(record_handler: Callable[..., None], event_type: EventType) -> LambdaHandler:
+    processor = RedactingBatchProcessor(event_type=event_type)
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler(capture_response=False)

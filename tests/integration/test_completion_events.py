@@ -1,4 +1,5 @@
-"""Every task that ends is announced once on the stack's event bus, whoever ends it.
+"""Every task that ends is announced once on the stack's event bus, whoever ends it: the tasks
+table's stream carries the write that ended it to PublishTaskEventsFunction (the outbox).
 
 A user's rule on the bus (the template exports it) with an SQS target receives the events, through
 moto's EventBridge, as it would in AWS.
@@ -9,37 +10,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import boto3
-import pytest
 from reviewpulse.clock import now
 from reviewpulse.usecases.sweep import sweep
 from reviewpulse.wiring import task_repository
 
 from tests.conftest import load_event
 from tests.integration.helpers import NEGATIVE, POSITIVE, upload
-
-
-@pytest.fixture
-def received(stack):
-    """A queue behind a rule of the user's that matches every ReviewPulse event on the bus."""
-    sqs, events = boto3.client("sqs"), boto3.client("events")
-    queue_url = sqs.create_queue(QueueName="users-task-events")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    bus = stack.ref("TaskEventBus")
-    events.put_rule(Name="users-rule", EventBusName=bus, EventPattern=json.dumps({"source": ["reviewpulse"]}))
-    events.put_targets(Rule="users-rule", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
-
-    def drain() -> list[dict]:
-        found = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return found
-            for message in messages:
-                found.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-    return drain
 
 
 def by_task(events: list[dict]) -> dict[str, list[dict]]:
@@ -96,13 +72,14 @@ def test_a_redelivered_finalize_request_or_dead_letter_sends_no_second_event(cli
     dead = load_event("dead_letter_finalize.json")
     dead["Records"][0]["body"] = json.dumps({"tenant": "acme", "task_id": task_id})
     runner.invoke("DeadLetterFunction", dead)
+    poller.drain()  # the table's stream too
 
     # Then nothing more is announced: the transition was won once
     assert received() == []
     assert client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "ready"
 
 
-def test_the_sweeper_announces_the_tasks_it_ends(client, received):
+def test_the_sweeper_announces_the_tasks_it_ends(client, streams, received):
     # Given a batch whose file never came
     abandoned = client.call("POST", "/v1/batches", {"filename": "never.csv"}).json()["task"]["task_id"]
 
@@ -115,7 +92,8 @@ def test_the_sweeper_announces_the_tasks_it_ends(client, received):
             stall_deadline=timedelta(minutes=300),
         )
 
-    # Then one Task Failed event says why
+    # Then, once the table's stream is read, one Task Failed event says why
+    streams.drain()
     events = received()
     assert [(e["detail-type"], e["detail"]["task_id"], e["detail"]["error"]["code"]) for e in events] == [
         ("Task Failed", abandoned, "upload-expired")

@@ -3,6 +3,7 @@ when it fails or is refused, and options from a sidecar validated as the API val
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -12,6 +13,11 @@ from reviewpulse.aws import add_api_call_listener, remove_api_call_listener
 from tests.integration.helpers import NEGATIVE, POSITIVE
 
 CSV = ("review\n" + "\n".join(f'"{text}"' for text in POSITIVE + NEGATIVE) + "\n").encode()
+
+
+def refused_receipt_key(dropped_key: str) -> str:
+    """Where the README says a drop outside a valid tenant folder gets its receipt."""
+    return f"outgoing/_refused/{hashlib.sha256(dropped_key.encode()).hexdigest()}.error.json"
 
 
 def receipt(s3, bucket: str, key: str) -> dict | None:
@@ -75,14 +81,44 @@ def test_a_drop_for_a_tenant_that_does_not_exist_is_refused_unanalysed(client, p
     # When the splitter sees them
     poller.drain()
 
-    # Then each gets an error receipt beside its path, with no task
+    # Then the unknown tenant's drop gets an error receipt beside its path, with no task
     unknown = receipt(s3, bucket, "outgoing/nobody/a.csv.error.json")
     assert (unknown["code"], unknown["task_id"], unknown["status"]) == ("unknown-tenant", None, "refused")
-    invalid = receipt(s3, bucket, "outgoing/Not A Tenant/b.csv.error.json")
-    assert (invalid["code"], invalid["task_id"]) == ("invalid-tenant", None)
+    # And the one outside any tenant folder gets it in the refused folder, named by its key's hash
+    invalid = receipt(s3, bucket, refused_receipt_key("incoming/Not A Tenant/b.csv"))
+    assert (invalid["code"], invalid["task_id"], invalid["source"]) == (
+        "invalid-tenant",
+        None,
+        "incoming/Not A Tenant/b.csv",
+    )
     # And nothing was analysed: no chunk reached the analyzer
     assert runner.invocations.get("AnalyzeFunction", 0) == 0
     assert client.call("GET", "/v1/tasks").json()["items"] == []
+
+
+def test_a_drop_that_climbs_out_of_its_folder_is_refused_in_the_refused_folder(client, poller, s3, bucket, writes):
+    # Given files dropped at keys whose folders are "..", "." or empty (S3 keeps them literally)
+    hostile = [
+        "incoming/../acme/y.csv",
+        "incoming/acme/../other/y.csv",
+        "incoming/acme/./y.csv",
+        "incoming/acme//y.csv",
+    ]
+    for key in hostile:
+        s3.put_object(Bucket=bucket, Key=key, Body=CSV)
+
+    # When the splitter sees them
+    poller.drain()
+
+    # Then each is refused, unanalysed, with its receipt in the refused folder
+    assert client.call("GET", "/v1/tasks").json()["items"] == []
+    codes = [receipt(s3, bucket, refused_receipt_key(key))["code"] for key in hostile]
+    assert codes == ["invalid-tenant", "invalid-path", "invalid-path", "invalid-path"]
+    # And nothing written anywhere holds an empty, "." or ".." folder
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="outgoing/").get("Contents", [])]
+    assert sorted(listed) == sorted(writes) and len(writes) == len(hostile)
+    for key in writes:
+        assert not {"", ".", ".."} & set(key.split("/")), key
 
 
 def test_a_sidecar_carries_the_drops_options_and_is_not_analysed_itself(client, poller, s3, bucket):

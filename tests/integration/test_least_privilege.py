@@ -273,13 +273,16 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "ListWebhooksFunction",
         "DeleteWebhookFunction",
         "DeliverWebhooksFunction",
+        "PublishTaskEventsFunction",
     }
     # And exactly the two functions that page read the cursor signing secret (checked above)
     readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}
     assert readers == {"GetResultsFunction", "ListTasksFunction"}
-    # And the functions that ended tasks here announced them on the event bus (allowed above)
+    # And only the stream's publisher announced the tasks that ended here (the outbox), using
+    # its idempotency records (allowed above); no function that ends a task calls the bus itself
     announcers = {function for function, operations in seen.items() if "events:PutEvents" in operations}
-    assert "FinalizeFunction" in announcers
+    assert announcers == {"PublishTaskEventsFunction"}
+    assert seen["PublishTaskEventsFunction"] >= {"dynamodb:PutItem", "dynamodb:UpdateItem"}
     # And only the delivery function decrypts webhook secrets; only registration encrypts them
     decrypters = {function for function, operations in seen.items() if "kms:Decrypt" in operations}
     encrypters = {function for function, operations in seen.items() if "kms:Encrypt" in operations}

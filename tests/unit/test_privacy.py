@@ -116,6 +116,62 @@ def test_look_alikes_are_left_alone(text):
     assert redact(text).text == text
 
 
+# How release notes and support chats write four-part versions (the README's "IP address" row).
+VERSION_FORMS = [
+    "firmware 1.2.3.4",
+    "Firmware: 2.0.1.17 broke the wifi",
+    "after the update to firmware v3.1.0.2",
+    "v2.10.0.1",
+    "v 2.10.0.1 is out",
+    "Version 4.2.0.12",
+    "ver. 1.2.3.4",
+    "app version 5.12.0.3 crashes",
+    "build 10.0.19045.1234",
+    "Build: 1.0.2.3",
+    "build #1.0.2.3",
+    "Release 7.1.0.2 notes",
+    "rev 1.0.0.1",
+    "fw v1.2.3.4 and fw 1.2.3.5",
+    "BIOS 1.14.0.2",
+    "driver 31.0.101.45",
+    "it was updated to 2.4.0.1 yesterday",
+    "upgraded from 2.3.9.9 to 2.4.0.1",
+    "the 1.2.3.4 firmware is bad",
+    "the 1.2.3.4 update bricked it",
+    "(version 6.0.0.1)",
+]
+
+
+@pytest.mark.parametrize("text", VERSION_FORMS)
+def test_a_version_a_release_note_names_is_not_redacted_as_an_address(text):
+    # Given a dotted-quad version named as one, in a release note's usual forms
+    # When redacted; Then no address is found and the text goes as it is
+    assert [kind for kind, _ in found(text)] == []
+    assert redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("my IP is 192.168.1.20", "192.168.1.20"),
+        ("it cannot connect to 10.0.0.1 at all", "10.0.0.1"),
+        ("server 8.8.8.8 down again", "8.8.8.8"),
+        ("IP address: 198.51.100.23", "198.51.100.23"),
+        ("login from 203.0.113.7 was not me", "203.0.113.7"),
+        ("the firmware server at 10.0.0.5 is down", "10.0.0.5"),
+        ("router (v2) at 192.168.0.1", "192.168.0.1"),
+        ("firmware 1.2.3.4 cannot reach 172.16.0.9", "172.16.0.9"),
+    ],
+)
+def test_addresses_beside_version_words_are_still_redacted(text, address):
+    # Given a real address in a text that may also talk about versions
+    # When redacted
+    redaction = redact(text)
+    # Then the address, and only it, became a placeholder
+    assert found(text) == [("IP", address)]
+    assert address not in redaction.text and "[IP_1]" in redaction.text
+
+
 def test_the_same_value_gets_the_same_placeholder_and_each_kind_counts_on_its_own():
     text = "a@example.com, b@example.com, again a@example.com; call (202) 555-0143 or a@example.com"
     redaction = redact(text)

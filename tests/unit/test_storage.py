@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import boto3
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 from reviewpulse.storage.layout import (
     INCOMING,
+    REFUSED_PREFIX,
     UPLOADS,
+    UnsafeKey,
     conversations_key,
+    delivered_keys,
     outgoing_keys,
     parse_source_key,
     part_key,
+    receipt_keys,
+    refused_receipt_key,
     results_keys,
     task_prefixes,
     upload_key,
@@ -105,7 +111,7 @@ def test_the_source_keys_are_parsed_per_prefix():
         "results/acme/x/part.jsonl",
         "uploads/acme/r.csv",
         "incoming/acme/",
-        "incoming//x.csv",
+        "incoming/acme/eu/",
         "uploads/acme/id/",
     ):
         assert parse_source_key(outside) is None
@@ -131,3 +137,61 @@ def test_a_page_stops_at_its_byte_budget_and_the_next_page_goes_on_from_there(mo
         assert pages == [3, 3, 3, 1]
         # And a budget smaller than one line still gives one line a page
         assert result_files.read_lines("r.jsonl", offset=0, limit=10, max_bytes=1)[0] == [lines[0].encode()]
+
+
+# Keys anyone may drop: any prefix, segments that are empty, "." or "..", or anything else.
+hostile_segments = st.one_of(st.sampled_from(["", ".", "..", "incoming", "outgoing", "_refused"]), segments)
+hostile_keys = st.lists(hostile_segments, min_size=1, max_size=6).map("/".join)
+DOT_SEGMENTS = {"", ".", ".."}
+
+
+def keys_written_for(source, *, tenant_is_valid: bool) -> list[str]:
+    """Every outgoing/ key the service may write for a dropped object: its receipt when it is
+    refused, else its delivered files and both receipts (the splitter makes a task only for a
+    valid tenant's clean drop)."""
+    refusal = refused_receipt_key(source, tenant_is_valid=tenant_is_valid)
+    if not (tenant_is_valid and source.clean):
+        return [refusal]
+    return [refusal, *outgoing_keys(source), *receipt_keys(source), *delivered_keys(source, conversations=True)]
+
+
+@given(key=st.one_of(hostile_keys, hostile_keys.map(lambda path: f"{INCOMING}/{path}")), tenant_is_valid=st.booleans())
+def test_no_key_written_for_a_drop_holds_a_dot_or_empty_segment(key, tenant_is_valid):
+    # Given any key an object can be dropped at (valid tenant or not, as the splitter decides)
+    source = parse_source_key(key)
+    if source is None:
+        return  # not an upload or a drop: the splitter writes nothing for it
+    # When the keys written for it are made
+    written = keys_written_for(source, tenant_is_valid=tenant_is_valid)
+    for out in written:
+        # Then none holds an empty, "." or ".." segment
+        assert not DOT_SEGMENTS & set(out.split("/")), (key, out)
+        # And each lies in the drop's own tenant folder, or is the one fixed refused receipt
+        assert out.startswith(f"outgoing/{source.tenant}/{source.relative_path}.") or (
+            out.startswith(REFUSED_PREFIX) and out.count("/") == REFUSED_PREFIX.count("/")
+        ), (key, out)
+    # And a drop that is not clean can have no key built beside it
+    if not source.clean:
+        with pytest.raises(UnsafeKey):
+            outgoing_keys(source)
+        with pytest.raises(UnsafeKey):
+            receipt_keys(source)
+
+
+def test_a_drop_outside_a_valid_tenant_folder_gets_its_receipt_in_the_refused_folder():
+    # Given drops that climb out of their folder, hide in "." or empty folders, or name no tenant
+    for key in ("incoming/../other/y.csv", "incoming/acme/../other/y.csv", "incoming/acme/./y.csv", "incoming//y.csv"):
+        source = parse_source_key(key)
+        # When their refusal receipt's key is made (a tenant name that would be valid or not)
+        for valid in (True, False):
+            receipt = refused_receipt_key(source, tenant_is_valid=valid)
+            # Then it is the fixed folder's, one per dropped key, with nothing of the key in it
+            assert receipt.startswith(REFUSED_PREFIX) and receipt.endswith(".error.json")
+            assert ".." not in receipt and "other" not in receipt
+    keys = {
+        refused_receipt_key(parse_source_key(k), tenant_is_valid=False) for k in ("incoming/../a/x", "incoming/../b/x")
+    }
+    assert len(keys) == 2
+    # And a clean drop of an unknown but valid tenant name still gets its receipt beside it
+    nobody = parse_source_key("incoming/nobody/a.csv")
+    assert refused_receipt_key(nobody, tenant_is_valid=True) == "outgoing/nobody/a.csv.error.json"

@@ -551,3 +551,102 @@ def test_the_splitter_knows_which_delivery_of_an_ingest_message_is_the_last(temp
     # that delivery, before the message goes to the dead-letter queue
     variables = function_properties(template, "SplitFunction")["Environment"]["Variables"]
     assert int(variables["INGEST_MAX_RECEIVE_COUNT"]) == int(redrive["maxReceiveCount"])
+
+
+# --------------------------------------------------------------------------- alarms and logs
+
+ALARM = "AWS::CloudWatch::Alarm"
+LOG_GROUP = "AWS::Logs::LogGroup"
+# What every alarm notifies: the AlarmTopicArn parameter, or the stack's own topic when it is empty.
+ALARM_TARGET = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
+
+
+def _alarms_on(template: dict[str, Any], namespace: str, metric: str) -> dict[str, dict[str, Any]]:
+    """Alarm properties by the logical id their single dimension names (Ref or GetAtt)."""
+    found: dict[str, dict[str, Any]] = {}
+    for alarm in resources_of_type(template, ALARM).values():
+        props = alarm["Properties"]
+        if props.get("Namespace") != namespace or props.get("MetricName") != metric:
+            continue
+        for dimension in props.get("Dimensions", []):
+            found[referenced_logical_id(dimension["Value"])] = props
+    return found
+
+
+def _log_group_of(template: dict[str, Any], function_id: str) -> dict[str, Any] | None:
+    for group in resources_of_type(template, LOG_GROUP).values():
+        if group["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{function_id}}}"}:
+            return group
+    return None
+
+
+def alarm_and_log_gaps(template: dict[str, Any]) -> list[str]:
+    """What the template leaves unwatched: a function without a retention-bounded log group or
+    an errors alarm, a function with reserved concurrency and no throttles alarm, a dead-letter
+    queue without a depth alarm, an alarm that notifies nobody (or someone else)."""
+    gaps = []
+    errors = _alarms_on(template, "AWS/Lambda", "Errors")
+    throttles = _alarms_on(template, "AWS/Lambda", "Throttles")
+    depth = _alarms_on(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    for function_id in resources_of_type(template, FUNCTION):
+        group = _log_group_of(template, function_id)
+        if group is None:
+            gaps.append(f"{function_id}: no log group /aws/lambda/${{{function_id}}}")
+        elif group["Properties"].get("RetentionInDays") is None:
+            gaps.append(f"{function_id}: its log group never expires (no RetentionInDays)")
+        if function_id not in errors:
+            gaps.append(f"{function_id}: no Errors alarm")
+        if (
+            "ReservedConcurrentExecutions" in function_properties(template, function_id)
+            and function_id not in throttles
+        ):
+            gaps.append(f"{function_id}: reserved concurrency and no Throttles alarm")
+    for queue_id in dead_letter_queue_ids(template):
+        if queue_id not in depth:
+            gaps.append(f"{queue_id}: dead-letter queue without a depth alarm")
+    for alarm_id, alarm in resources_of_type(template, ALARM).items():
+        for actions in ("AlarmActions", "OKActions"):
+            if alarm["Properties"].get(actions) != [ALARM_TARGET]:
+                gaps.append(f"{alarm_id}: {actions} is not the alarm topic")
+    return gaps
+
+
+def test_every_function_queue_and_alarm_is_watched(template: dict[str, Any]) -> None:
+    # Given the template as committed (its functions and queues read from it, not listed here)
+    assert resources_of_type(template, FUNCTION) and dead_letter_queue_ids(template)
+    # When it is searched for anything unwatched
+    gaps = alarm_and_log_gaps(template)
+    # Then every function has a bounded log group and an errors alarm, every dead-letter queue a
+    # depth alarm, and every alarm notifies the one alarm topic
+    assert not gaps, "\n".join(gaps)
+
+
+def test_the_next_function_or_queue_cannot_forget_its_alarms(template: dict[str, Any]) -> None:
+    import copy
+
+    # Given the template plus a new function, a function given reserved concurrency, a new queue
+    # with its own dead-letter queue, and an alarm that notifies nobody - none of them watched
+    grown = copy.deepcopy(template)
+    resources = grown["Resources"]
+    resources["NewFunction"] = copy.deepcopy(resources["HealthFunction"])
+    resources["HealthFunction"]["Properties"]["ReservedConcurrentExecutions"] = 5
+    resources["NewDeadLetterQueue"] = {"Type": QUEUE, "Properties": {}}
+    resources["NewQueue"] = {
+        "Type": QUEUE,
+        "Properties": {"RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["NewDeadLetterQueue", "Arn"]}}},
+    }
+    some_alarm = next(alarm_id for alarm_id in resources if alarm_id.endswith("ErrorsAlarm"))
+    del resources[some_alarm]["Properties"]["OKActions"]
+    # When it is searched for anything unwatched
+    gaps = "\n".join(alarm_and_log_gaps(grown))
+    # Then each omission is named
+    assert "NewFunction: no log group" in gaps
+    assert "NewFunction: no Errors alarm" in gaps
+    assert "HealthFunction: reserved concurrency and no Throttles alarm" in gaps
+    assert "NewDeadLetterQueue: dead-letter queue without a depth alarm" in gaps
+    assert f"{some_alarm}: OKActions is not the alarm topic" in gaps
+    # And a log group that never expires is named too
+    group = _log_group_of(grown, "AuthorizerFunction")
+    assert group is not None
+    del group["Properties"]["RetentionInDays"]
+    assert "AuthorizerFunction: its log group never expires" in "\n".join(alarm_and_log_gaps(grown))

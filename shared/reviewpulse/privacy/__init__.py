@@ -8,7 +8,7 @@ checked against the original.
 Detected (detectors.py): e-mail addresses; phone numbers in international and national formats
 (the phonenumbers library); payment card numbers (Luhn and a card network's prefix); IBANs (the
 ISO 13616 mod-97 checksum and the country's length, python-stdnum); IPv4 and IPv6 addresses (the
-standard library's ipaddress); URLs that carry credentials or tokens (a user:password, a query or
+standard library's ipaddress; a dotted quad named as a version, "firmware 1.2.3.4", is not one); URLs that carry credentials or tokens (a user:password, a query or
 fragment parameter named like a token, key, secret, signature or password, or a long random path
 segment); US Social Security numbers (python-stdnum's area/group/serial rules); UK National
 Insurance numbers (the HMRC prefix rules).

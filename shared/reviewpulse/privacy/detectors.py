@@ -232,13 +232,34 @@ def ninos(text: str) -> Iterator[Finding]:
 
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\w)")
 _IPV6 = re.compile(r"(?i)(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
-# "v1.2.3.4" and "version 1.2.3.4" are versions, not addresses.
-_VERSION_BEFORE = re.compile(r"(?i)(?:\bv|version\s*)$")
+# A dotted quad a release note names as a version is a version, not an address: right after a
+# version word ("v1.2.3.4", "firmware 1.2.3.4", "Build: 1.2.3.4", "updated to 1.2.3.4", "fw v
+# 1.2.3.4") or right before one ("the 1.2.3.4 firmware"). "to"/"from" count only after an update
+# word, so "connect to 10.0.0.1" stays an address. Versions with a part over 255 ("build
+# 10.0.19045.1234") are never addresses in the first place.
+_VERSION_WORDS = (
+    r"v|ver|version|firmware|fw|build|release|rel|rev|revision|patch|update|updated|upgrade|upgraded"
+    r"|driver|drivers|bios|kernel|software|sw|app|rom|os"
+)
+_VERSION_BEFORE = re.compile(rf"(?i)\b(?:{_VERSION_WORDS})\b(?:\s+(?:is|was|to|from|version|v|no))?[\s:#=(.-]*v?$")
+_VERSION_AFTER = re.compile(r"(?i)^[\s)]*(?:firmware|fw|build|release|version|update|patch|driver|bios|rom)\b")
+
+
+# "from 2.3.9.9 to 2.4.0.1": the second is a version when the first one was.
+_FROM_VERSION_TO = re.compile(r"^\s*(?:to|->|→)\s*v?$")
+
+
+def _is_named_a_version(text: str, start: int, end: int, previous_version_end: int | None) -> bool:
+    if previous_version_end is not None and _FROM_VERSION_TO.match(text[previous_version_end:start]):
+        return True
+    return bool(_VERSION_BEFORE.search(text[max(0, start - 40) : start]) or _VERSION_AFTER.match(text[end : end + 20]))
 
 
 def ip_addresses(text: str) -> Iterator[Finding]:
+    version_end: int | None = None
     for match in _IPV4.finditer(text):
-        if _VERSION_BEFORE.search(text[max(0, match.start() - 9) : match.start()]):
+        if _is_named_a_version(text, match.start(), match.end(), version_end):
+            version_end = match.end()
             continue
         try:
             ipaddress.IPv4Address(match.group())

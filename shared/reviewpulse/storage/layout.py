@@ -12,17 +12,37 @@ outgoing/<tenant>/<path>.results.*      copies for dropped files, beside their i
 outgoing/<tenant>/<path>.insights.json, .report.html   a drop's insights and report, likewise
 outgoing/<tenant>/<path>.done.json      a drop's receipt once it is ready, written after the files above
 outgoing/<tenant>/<path>.error.json     a drop's receipt when it failed, was cancelled or was refused
+outgoing/_refused/<sha256>.error.json   the receipt of a drop outside a valid tenant folder
 incoming/<tenant>/<path>.options.json   a drop's options (its sidecar), read when <path> arrives
+
+No key written here holds an empty, `.` or `..` segment taken from input: S3 keeps such keys
+literally, but a consumer that mirrors outgoing/ to disk (`aws s3 sync`) resolves them, and
+`outgoing/acme/../other/x` would land in another folder. Keys built from a dropped path refuse
+one (UnsafeKey); the splitter refuses such drops and their receipts go to outgoing/_refused/.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 UPLOADS = "uploads"
 INCOMING = "incoming"
 RESULTS = "results"
 OUTGOING = "outgoing"
+# Receipts of drops outside a valid tenant folder: one folder that is no tenant's (a tenant name
+# starts with a letter or a digit), one receipt per dropped key, named by the key's SHA-256.
+REFUSED_PREFIX = f"{OUTGOING}/_refused/"
+_DOT_SEGMENTS = frozenset({"", ".", ".."})
+
+
+class UnsafeKey(ValueError):
+    """A key would hold an empty, `.` or `..` segment taken from input."""
+
+
+def is_clean_path(path: str) -> bool:
+    """True when no segment of `path` is empty, `.` or `..` (what a file system would resolve)."""
+    return not any(segment in _DOT_SEGMENTS for segment in path.split("/"))
 
 
 @dataclass(frozen=True)
@@ -36,14 +56,29 @@ class SourceObject:
     filename: str
     relative_path: str  # for drops: the path under incoming/<tenant>/
 
+    @property
+    def clean(self) -> bool:
+        """Its tenant and path hold no empty, `.` or `..` segment: keys may be built beside it."""
+        return is_clean_path(self.tenant) and is_clean_path(self.relative_path)
+
 
 def parse_source_key(key: str) -> SourceObject | None:
+    """The upload or drop a key names; None for other keys and for folder markers (a trailing /).
+    A drop's tenant and path are parsed whatever they hold (even `..`): the splitter refuses
+    those that are not clean, with a receipt."""
     parts = key.split("/")
     if len(parts) == 4 and parts[0] == UPLOADS and all(parts[1:]):
         return SourceObject(UPLOADS, parts[1], key, parts[2], parts[3], parts[3])
-    if len(parts) >= 3 and parts[0] == INCOMING and parts[1] and parts[-1]:
+    if len(parts) >= 3 and parts[0] == INCOMING and parts[-1]:
         return SourceObject(INCOMING, parts[1], key, None, parts[-1], "/".join(parts[2:]))
     return None
+
+
+def _beside(source: SourceObject) -> str:
+    """outgoing/<tenant>/<path>: where a drop's files go, only for a clean drop."""
+    if not source.clean:
+        raise UnsafeKey("a dropped key with an empty, . or .. segment has no place under outgoing/")
+    return f"{OUTGOING}/{source.tenant}/{source.relative_path}"
 
 
 def upload_key(tenant: str, task_id: str, filename: str) -> str:
@@ -103,16 +138,16 @@ def report_key(tenant: str, task_id: str) -> str:
 
 
 def outgoing_insights_key(source: SourceObject) -> str:
-    return f"{OUTGOING}/{source.tenant}/{source.relative_path}.insights.json"
+    return f"{_beside(source)}.insights.json"
 
 
 def outgoing_report_key(source: SourceObject) -> str:
-    return f"{OUTGOING}/{source.tenant}/{source.relative_path}.report.html"
+    return f"{_beside(source)}.report.html"
 
 
 def outgoing_keys(source: SourceObject) -> tuple[str, str, str]:
     """Where a drop's results are delivered: JSONL, CSV and, for chat conversations, their summaries."""
-    prefix = f"{OUTGOING}/{source.tenant}/{source.relative_path}"
+    prefix = _beside(source)
     return f"{prefix}.results.jsonl", f"{prefix}.results.csv", f"{prefix}.conversations.jsonl"
 
 
@@ -133,8 +168,16 @@ def options_sidecar_key(source: SourceObject) -> str:
 
 def receipt_keys(source: SourceObject) -> tuple[str, str]:
     """Where a drop says how it ended: `.done.json` (ready) and `.error.json` (anything else)."""
-    prefix = f"{OUTGOING}/{source.tenant}/{source.relative_path}"
+    prefix = _beside(source)
     return f"{prefix}.done.json", f"{prefix}.error.json"
+
+
+def refused_receipt_key(source: SourceObject, *, tenant_is_valid: bool) -> str:
+    """Where a drop refused before any task is made says so: beside its path when that is a
+    valid tenant's clean folder, else outgoing/_refused/<SHA-256 of its key, hex>.error.json."""
+    if tenant_is_valid and source.clean:
+        return receipt_keys(source)[1]
+    return f"{REFUSED_PREFIX}{hashlib.sha256(source.key.encode()).hexdigest()}.error.json"
 
 
 def fits_in_a_key(key: str) -> bool:

@@ -85,6 +85,11 @@ def _from_item(item: dict[str, Any]) -> Task:
     return Task.model_validate(raw)
 
 
+def task_from_item(item: dict[str, Any]) -> Task:
+    """A task from its item as DynamoDB writes it (typed attribute values), e.g. a stream image."""
+    return _from_item(item)
+
+
 def _plain(value: Any) -> Any:
     """DynamoDB numbers come back as Decimal and sets as set: make them JSON-friendly."""
     if isinstance(value, Decimal):
@@ -121,8 +126,9 @@ class TaskRepository:
     """`on_ended` is called with the task as it stands right after a call of this repository won
     its move to a terminal status (ready, error, cancelled): the one place every such move is
     won, whichever use case asks for it (finalize, the split's and the API's failures, cancel, the
-    sweeper, dead letters), and so the one place its completion event is sent from (wiring
-    passes usecases.notify.announce_task_ended here). A move that loses its condition calls nothing.
+    sweeper, dead letters); wiring passes the drop receipt writer here. (The completion event
+    comes from the same write through the table's stream: usecases.notify.) A move that loses its
+    condition calls nothing.
     """
 
     def __init__(self, table_name: str, dynamodb: Any, *, on_ended: Callable[[Task], Any] | None = None) -> None:

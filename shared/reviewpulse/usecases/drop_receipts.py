@@ -24,6 +24,7 @@ from reviewpulse.storage.layout import (
     fits_in_a_key,
     parse_source_key,
     receipt_keys,
+    refused_receipt_key,
 )
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
@@ -31,6 +32,7 @@ from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 # Codes of drops refused before a task exists (they appear only in error receipts).
 UNKNOWN_TENANT = "unknown-tenant"
 INVALID_TENANT = "invalid-tenant"
+INVALID_PATH = "invalid-path"
 
 
 def _name(source: SourceObject, key: str) -> str:
@@ -64,15 +66,18 @@ def write_drop_receipt(task: Task, result_files: ResultFiles) -> bool:
     if task.type is not TaskType.DROP or not task.source_key or not task.status.is_terminal:
         return False
     source = parse_source_key(task.source_key)
-    if source is None:
-        return False
+    if source is None or not source.clean:
+        return False  # no task is made for such a drop: it was refused with a receipt
     key, body = receipt_of(task, source)
     return _put(result_files, key, body, task.task_id)
 
 
-def refuse_drop(source: SourceObject, code: str, detail: str, result_files: ResultFiles) -> bool:
-    """A drop no task is made for: its error receipt, if its key can be written (False if not)."""
-    _, key = receipt_keys(source)
+def refuse_drop(
+    source: SourceObject, code: str, detail: str, result_files: ResultFiles, *, tenant_is_valid: bool
+) -> bool:
+    """A drop no task is made for: its error receipt, if its key can be written (False if not);
+    beside the drop in a valid tenant's clean folder, else in outgoing/_refused/ (see layout)."""
+    key = refused_receipt_key(source, tenant_is_valid=tenant_is_valid)
     if not fits_in_a_key(key):
         logger.warning("drop refused; its receipt's key would be too long to write", extra={"code": code})
         return False

@@ -1,11 +1,11 @@
 """A task reached a terminal status: announce it with one event on the stack's event bus.
 
-The event is sent by whoever won the task's conditional move to `ready`, `error` or `cancelled`
-(the task repository calls `announce_task_ended` with the task as that write left it), so one
-transition is one event even when the message that caused it is delivered twice: the second
-delivery loses the condition and sends nothing. The event id is derived from the tenant, the task
-and its terminal status, so should the same event ever be sent again (a webhook delivery retried),
-it carries the same id for the receiver's de-duplication.
+The event comes from the tasks table's DynamoDB stream (a transactional outbox): the write that
+ends a task is the event's source, so the event exists exactly when the state does, whichever
+function won that write, and however long the bus is unavailable (the stream keeps the record for
+24 hours and delivers it again until the bus takes it). The stream delivers at least once, so the
+put is idempotent: keyed on the event id (the tenant, the task and its terminal status), a record
+delivered again after its event was put sends nothing.
 
 The detail holds no customer text, no presigned URL and no secret: counts, the summary in numbers,
 the error code, and API paths to fetch the rest with the tenant's own key.
@@ -16,8 +16,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Protocol
 
-from reviewpulse.observability import MetricUnit, logger, metrics
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig, idempotent_function
+
+from reviewpulse.observability import logger
 from reviewpulse.tasks.model import Task, TaskStatus
+from reviewpulse.tasks.repository import task_from_item
 
 DETAIL_TYPES = {
     TaskStatus.READY: "Task Ready",
@@ -26,10 +29,13 @@ DETAIL_TYPES = {
 }
 # The version of the detail's shape: fields are added, never renamed or removed.
 SCHEMA_VERSION = "1"
+# How long a put event is remembered: longer than the stream keeps a record (24 hours), so no
+# redelivery of it can outlive its memory.
+REMEMBER_SECONDS = 48 * 3600
 
 
 class EventSink(Protocol):
-    def put(self, detail_type: str, detail: dict[str, Any]) -> bool: ...
+    def put(self, detail_type: str, detail: dict[str, Any]) -> None: ...
 
 
 def event_id(task: Task) -> str:
@@ -59,17 +65,45 @@ def task_ended_event(task: Task) -> tuple[str, dict[str, Any]]:
     return DETAIL_TYPES[task.status], detail
 
 
-def announce_task_ended(task: Task, sink: EventSink) -> bool:
-    """Send the task's event. The transition has been won already and stands whatever happens
-    here: a bus that stays unreachable through the client's retries costs the event (logged and
-    counted as EventsUndelivered), never the task's status nor a redelivery of its message."""
+def ended_task(old_image: dict[str, Any] | None, new_image: dict[str, Any] | None) -> Task | None:
+    """The task a stream record shows ending (its new image in a terminal status, its old one
+    not in that status, or none), else None: other writes, and writes to a task already ended."""
+    if not new_image or new_image.get("status", {}).get("S") not in {s.value for s in DETAIL_TYPES}:
+        return None
+    if old_image and old_image.get("status", {}).get("S") == new_image["status"]["S"]:
+        return None
+    return task_from_item(new_image)
+
+
+def publish_task_ended(
+    task: Task, *, sink: EventSink, store: BasePersistenceLayer, lambda_context: Any | None = None
+) -> bool:
+    """Put the task's event once: True if put now, False if an earlier delivery put it already.
+    A put that fails raises (the stream record fails, and is delivered again)."""
     detail_type, detail = task_ended_event(task)
-    try:
-        return sink.put(detail_type, detail)
-    except Exception as exc:  # an AWS client error or an unreachable endpoint, after retries
-        logger.error(
-            "event not delivered to the bus",
-            extra={"event_id": detail["event_id"], "task_id": task.task_id, "error_type": type(exc).__name__},
-        )
-        metrics.add_metric(name="EventsUndelivered", unit=MetricUnit.Count, value=1)
+    config = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=REMEMBER_SECONDS)
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+    sent: list[str] = []
+
+    @idempotent_function(data_keyword_argument="event", persistence_store=store, config=config)
+    def put_once(event: dict[str, Any]) -> dict[str, str]:
+        sink.put(detail_type, detail)
+        sent.append(event["event_id"])
+        return {"event_id": event["event_id"]}
+
+    put_once(event={"event_id": detail["event_id"]})
+    if not sent:
+        logger.info("event already put; redelivered stream record ignored", extra={"event_id": detail["event_id"]})
+    return bool(sent)
+
+
+def publish_stream_record(
+    record: dict[str, Any], *, sink: EventSink, store: BasePersistenceLayer, lambda_context: Any | None = None
+) -> bool:
+    """One record of the tasks table's stream: its task's event if the record ends the task."""
+    images = record.get("dynamodb") or {}
+    task = ended_task(images.get("OldImage"), images.get("NewImage"))
+    if task is None:
         return False
+    return publish_task_ended(task, sink=sink, store=store, lambda_context=lambda_context)

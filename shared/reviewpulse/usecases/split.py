@@ -35,7 +35,7 @@ from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Quote, Task, TaskError, TaskStatus, TaskType, drop_task_id
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
-from reviewpulse.usecases.drop_receipts import INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
+from reviewpulse.usecases.drop_receipts import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
 from reviewpulse.usecases.options import check_baseline, engine_notes, resolve_options
 
 CORRELATION_METADATA = "correlation-id"
@@ -103,11 +103,17 @@ def split_source(
     if not is_valid_tenant(source.tenant):
         logger.warning("file under a prefix that is not a tenant name refused")
         detail = "the first folder under incoming/ must be your tenant name (lowercase letters, digits and -)"
-        refuse_drop(source, INVALID_TENANT, detail, drops.result_files)
+        refuse_drop(source, INVALID_TENANT, detail, drops.result_files, tenant_is_valid=False)
         return SplitOutcome(None, "skipped", reason="not a tenant prefix")
+    if not source.clean:
+        logger.warning("file whose path has an empty, . or .. folder refused")
+        detail = "no folder of the path under incoming/<tenant>/ may be empty, '.' or '..'"
+        refuse_drop(source, INVALID_PATH, detail, drops.result_files, tenant_is_valid=True)
+        return SplitOutcome(None, "skipped", reason="not a clean path")
     if source.kind == INCOMING and not any(key.active for key in drops.keys.for_tenant(source.tenant)):
         logger.warning("file dropped for a tenant that does not exist refused", extra={"tenant": source.tenant})
-        refuse_drop(source, UNKNOWN_TENANT, f"no tenant {source.tenant!r} exists here", drops.result_files)
+        detail = f"no tenant {source.tenant!r} exists here"
+        refuse_drop(source, UNKNOWN_TENANT, detail, drops.result_files, tenant_is_valid=True)
         return SplitOutcome(None, "skipped", reason="unknown tenant")
     info = input_files.source_info(source.key)
     if info is None:

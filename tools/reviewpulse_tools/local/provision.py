@@ -1,4 +1,4 @@
-"""Create template.yaml's stateful resources (tables, queues, buckets, secrets) on any AWS endpoint.
+"""Create template.yaml's stateful resources (tables and their streams, queues, buckets, secrets) on any AWS endpoint.
 
 Used with moto — in-process under `mock_aws` in the tests, or a moto server for the local stack —
 so the deployed template stays the single source of truth for keys, indexes, TTL, redrive
@@ -33,6 +33,16 @@ class QueueTrigger:
     queue: str  # logical id
     batch_size: int
     report_failures: bool
+
+
+@dataclass(frozen=True)
+class StreamTrigger:
+    function: str  # logical id
+    table: str  # logical id
+    batch_size: int
+    report_failures: bool
+    starting_position: str  # TRIM_HORIZON or LATEST
+    filters: tuple[dict[str, Any], ...]  # the mapping's FilterCriteria patterns (any one matches)
 
 
 @dataclass
@@ -77,6 +87,30 @@ class ProvisionedStack:
                     queue=queue,
                     batch_size=int(props.get("BatchSize", 10)),
                     report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                )
+            )
+        return triggers
+
+    def stream_triggers(self) -> list[StreamTrigger]:
+        """The functions that consume a table's DynamoDB stream, with their mapping's settings."""
+        triggers = []
+        for mapping in self.template.of_type(EVENT_SOURCE_MAPPING).values():
+            props = mapping["Properties"]
+            source = props["EventSourceArn"]
+            if not (isinstance(source, dict) and "Fn::GetAtt" in source):
+                continue
+            table, attribute = source["Fn::GetAtt"]
+            if self.template.resources.get(table, {}).get("Type") != TABLE or attribute != "StreamArn":
+                continue
+            patterns = props.get("FilterCriteria", {}).get("Filters", [])
+            triggers.append(
+                StreamTrigger(
+                    function=props["FunctionName"]["Ref"],
+                    table=table,
+                    batch_size=int(props.get("BatchSize", 100)),
+                    report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                    starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
+                    filters=tuple(json.loads(f["Pattern"]) for f in patterns),
                 )
             )
         return triggers
@@ -128,12 +162,17 @@ def provision(
         props = resolver.resolve(resource["Properties"])
         name = props.get("TableName") or f"{stack_name}-{logical}"
         if create:
-            ddb.create_table(**_table_arguments(name, props))
+            created = ddb.create_table(**_table_arguments(name, props))["TableDescription"]
+        else:
+            created = ddb.describe_table(TableName=name)["Table"]
         ttl = props.get("TimeToLiveSpecification")
         if create and ttl and ttl.get("Enabled"):
             ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         refs[logical] = name
-        attributes[logical] = {"Arn": f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT}:table/{name}"}
+        attributes[logical] = {
+            "Arn": f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT}:table/{name}",
+            "StreamArn": created.get("LatestStreamArn", ""),
+        }
 
     secretsmanager = session.client("secretsmanager", region_name=region)
     for logical, resource in template.of_type(SECRETS_MANAGER_SECRET).items():
@@ -233,6 +272,8 @@ def _table_arguments(name: str, props: dict[str, Any]) -> dict[str, Any]:
     }
     if "ProvisionedThroughput" in props:
         arguments["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+    if "StreamSpecification" in props:
+        arguments["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if index_kind in props:
             arguments[index_kind] = props[index_kind]

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from reviewpulse_tools.local.lambda_ import FunctionRunner
@@ -60,10 +61,15 @@ class QueuePoller:
     of the template's size, only reported failures left for redelivery (after the visibility
     timeout, shortened here by `retry_delay`), redrive to the DLQ by the queue's own policy."""
 
-    def __init__(self, runner: FunctionRunner, sqs: Any, *, retry_delay: int | None = 0) -> None:
+    def __init__(
+        self, runner: FunctionRunner, sqs: Any, *, retry_delay: int | None = 0, also: Sequence[Any] = ()
+    ) -> None:
         self.runner = runner
         self.sqs = sqs
         self.retry_delay = retry_delay
+        # Other event sources drained with the queues (each with poll_all() -> records handled),
+        # such as the DynamoDB stream pollers: a task's end feeds the webhook queue through them.
+        self.also = list(also)
         self.triggers = runner.stack.queue_triggers()
         self.failures = 0
         self.crashes: list[Exception] = []
@@ -134,6 +140,7 @@ class QueuePoller:
         empty_rounds = 0
         for _ in range(max_rounds):
             round_handled = sum(self.poll_once(trigger) for trigger in self.triggers)
+            round_handled += sum(source.poll_all() for source in self.also)
             if round_handled == 0:
                 # A receive that found nothing may have just redriven a message to a dead-letter
                 # queue polled earlier in the round: only a second empty round means drained.

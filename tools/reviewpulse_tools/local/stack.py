@@ -156,6 +156,7 @@ def start(
     from reviewpulse_tools.local.provision import provision
     from reviewpulse_tools.local.scheduler import run_schedule, schedules
     from reviewpulse_tools.local.sqs import QueuePoller
+    from reviewpulse_tools.local.streams import StreamPoller, streams_client
     from reviewpulse_tools.local.template import check_parameter_overrides, load_template
 
     check_parameter_overrides(parameter_overrides or {})
@@ -205,6 +206,7 @@ def start(
             logging.getLogger(__name__).warning("%s did not start (%s); its invocations will fail", function, reason)
         key = _local_api_key(KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")))
         poller = QueuePoller(runner, session.client("sqs"), retry_delay=None)
+        streams = StreamPoller(runner, streams_client(session))
         # The template's usage plan and compression, as API Gateway applies them.
         gateway = ApiGateway(runner, stage="local", parameters=parameter_overrides)
         server, server_thread = serve(gateway, host, api_port)
@@ -232,6 +234,12 @@ def start(
             )
             thread.start()
             running._threads.append(thread)
+    for trigger in streams.triggers:
+        thread = threading.Thread(
+            target=streams.run, args=(trigger, running._stop), name=f"stream-{trigger.function}", daemon=True
+        )
+        thread.start()
+        running._threads.append(thread)
     # REVIEWPULSE_SCHEDULE_SECONDS caps every schedule's period, so that tests need not wait for a
     # 2-minute collector or a 5-minute sweeper (each still runs only what it would have run).
     cap = float(os.environ.get("REVIEWPULSE_SCHEDULE_SECONDS") or 0) or None
