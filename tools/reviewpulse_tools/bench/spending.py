@@ -386,8 +386,7 @@ def bench_budget_analyze() -> dict:
             llm_output_price_per_million=prices.output_per_million,
             llm_items_per_request=5,
         )
-        # A first call, unbudgeted, prices one call of 25 texts as the server counts it.
-        budgets.set_monthly("probe", 1_000.0)
+        # A first call, with no budget, prices one call of 25 texts as the server counts it.
         engine = _engine(server, llm_items_per_request=5, llm_concurrency=4, llm_max_retries=5)
         parts = EngineParts(settings, lexicon=LexiconAnalyzer(), llm=lambda: engine)
         options = AnalysisOptions(engine="llm")
