@@ -14,6 +14,7 @@ OPTIONAL_SETTINGS = (
     "DEFAULT_ENGINE",
     "AUTO_MIN_CONFIDENCE",
     "RESULT_CACHE_TABLE_NAME",
+    "BUDGETS_TABLE_NAME",  # llm and auto: each request reserved against the tenant's monthly budget
     "LLM_API_KEY_SECRET",
     "LLM_MODEL",
     "OPENAI_BASE_URL",

@@ -5,10 +5,19 @@ import time
 
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.collect_batches import Collector
-from reviewpulse.wiring import batch_api, finalize_queue, provider_batches, result_files, task_repository
+from reviewpulse.usecases.spend import BatchSpend
+from reviewpulse.wiring import (
+    batch_api,
+    budget_repository,
+    finalize_queue,
+    provider_batches,
+    result_files,
+    task_repository,
+)
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
@@ -18,6 +27,9 @@ OPTIONAL_SETTINGS = (
     "LLM_MODEL",
     "OPENAI_BASE_URL",
     "LLM_FALLBACK",
+    "BUDGETS_TABLE_NAME",  # each provider batch is reserved and settled against the budgets
+    "LLM_INPUT_PRICE_PER_MILLION",
+    "LLM_OUTPUT_PRICE_PER_MILLION",
 )
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
@@ -32,13 +44,21 @@ SPARE_SECONDS = 60
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event, context):
     settings = get_settings()
+    tasks, records = task_repository(), provider_batches()
+    spend = BatchSpend(
+        tasks=tasks,
+        budgets=budget_repository() if settings.budgets_table_name else None,
+        provider_batches=records,
+        prices=Prices.of(settings),
+    )
     collector = Collector(
-        provider_batches=provider_batches(),
-        tasks=task_repository(),
+        provider_batches=records,
+        tasks=tasks,
         result_files=result_files(),
         finalizer=finalize_queue(),
         api=batch_api(),
         parts=EngineParts(settings, lexicon=analyzer),
+        spend=spend,
     )
     outcome = collector.run(deadline=time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SPARE_SECONDS)
     return {

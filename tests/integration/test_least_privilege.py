@@ -36,6 +36,13 @@ S3_ACTIONS = {
     "ListObjectsV2": ["s3:ListBucket"],
 }
 SQS_ACTIONS = {"SendMessageBatch": "sqs:SendMessage", "SendMessage": "sqs:SendMessage"}
+# A DynamoDB transaction is authorized item by item, by the action each item performs.
+TRANSACTION_ACTIONS = {
+    "Update": "dynamodb:UpdateItem",
+    "Put": "dynamodb:PutItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
 
 
 def allowed(statements: list[dict[str, Any]], action: str, resource: tuple[str, ...]) -> bool:
@@ -179,11 +186,13 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert (llm_task["usage"]["cached_items"], cached_task["usage"]["cached_items"]) == (0, 6)
     assert client.call("GET", f"/v1/tasks/{auto_batch}").json()["answered_by"] == {"llm": 2}
     client.call("POST", "/v1/batches", {"filename": "later.csv"})
-    # Texts answered at once by the LLM (through its result cache)
+    # Texts answered at once by the LLM (through its result cache; each request reserved against
+    # the tenant's monthly budget)
     assert client.call("POST", "/v1/analyze", {"texts": NEGATIVE, "options": {"engine": "llm"}}).status == 200
     assert results_of(client, failing)[0]["error"]["code"] == "dead-lettered"
     # A Batch API task: the LLM analyzer hands its chunks over, the collector submits, collects
-    # and counts them (its first batch fails and is resubmitted), and a cancelled one is closed
+    # and counts them (its first batch fails and is resubmitted; each reserved and settled against
+    # the budgets), and a cancelled one is closed
     batch_mode = upload(client, "batch-api.txt", llm_file, options={**llm_options, "mode": "batch"})
     cancelled = upload(client, "cancelled.txt", llm_file, options={"engine": "llm", "mode": "batch"})
     poller.drain()
@@ -295,6 +304,23 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     # And the Batch API's grants are each used: the analyzer lists a chunk and its task, the
     # collector reads its index and records, writes answers, rounds and counts, reads and writes parts
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    # And the budgets were reserved and settled on every path that spends: the collector in
+    # transactions with its rounds' records, POST /v1/analyze request by request (checked above)
+    budget_table = stack.ref("BudgetsTable")
+    transacted = {
+        body["TableName"]
+        for function, _, operation, params in calls
+        if function == "CollectBatchesFunction" and operation == "TransactWriteItems"
+        for item in params["TransactItems"]
+        for body in item.values()
+    }
+    assert transacted == {stack.ref("ProviderBatchesTable"), stack.ref("TasksTable"), budget_table}
+    analyze_budget_calls = {
+        operation
+        for function, _, operation, params in calls
+        if function == "AnalyzeTextsFunction" and params.get("TableName") == budget_table
+    }
+    assert analyze_budget_calls == {"GetItem", "UpdateItem"}
     assert seen["CollectBatchesFunction"] >= {
         "dynamodb:Query",
         "dynamodb:PutItem",
@@ -311,6 +337,12 @@ def required(service, operation, params, names, queues):
         if operation in ("BatchGetItem", "BatchWriteItem"):
             # One call may name several tables: each must be allowed.
             return [(f"dynamodb:{operation}", ("table", names[name])) for name in params["RequestItems"]]
+        if operation == "TransactWriteItems":
+            return [
+                (TRANSACTION_ACTIONS[kind], ("table", names[body["TableName"]]))
+                for item in params["TransactItems"]
+                for kind, body in item.items()
+            ]
         table = names[params["TableName"]]
         if "IndexName" in params:
             return [(f"dynamodb:{operation}", ("index", table, params["IndexName"]))]

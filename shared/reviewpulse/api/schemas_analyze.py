@@ -54,7 +54,9 @@ class TextSentimentView(BaseModel):
         )
     )
     language: str | None = Field(default=None, description="ISO 639-1 code; und when the text is too short to tell")
-    engine: str = Field(description="The engine that answered: lexicon or llm")
+    engine: str = Field(
+        description="The engine that answered: lexicon or llm; lexicon-budget when the tenant's monthly budget had no room"
+    )
 
 
 class TextErrorView(BaseModel):

@@ -31,10 +31,30 @@ class Round(BaseModel):
         return self.status in FINISHED_STATUSES
 
 
+class RoundReservation(BaseModel):
+    """What a round (provider batch) reserved against the task's and the tenant's budgets before it
+    was submitted, written once per round number together with the budgets' own counters: the
+    requests it may carry (those whose estimate, at the batch price, fitted), the rows a budget
+    had no room for, and, once the batch ended, what its answers cost (settled once)."""
+
+    micros: int = 0
+    month: str = ""
+    requests: dict[str, list[int]] = Field(default_factory=dict)
+    refused_rows: list[int] = Field(default_factory=list)
+    refused_micros: int = 0  # the first request that did not fit: the room a resume needs
+    settled_micros: int | None = None
+
+
 class ChunkJob(BaseModel):
     chunk: int
     counted: bool = False
     rounds: dict[str, Round] = Field(default_factory=dict)  # by round number ("0", "1", ...)
+    reservations: dict[str, RoundReservation] = Field(default_factory=dict)  # by round number
+
+    @property
+    def budget_rows(self) -> set[int]:
+        """Rows a budget had no room for (with on_budget_exhausted lexicon, the lexicon answers them)."""
+        return {row for reservation in self.reservations.values() for row in reservation.refused_rows}
 
     def ordered_rounds(self) -> list[tuple[int, Round]]:
         return sorted(((int(n), r) for n, r in self.rounds.items()), key=lambda pair: pair[0])

@@ -3,7 +3,8 @@
     job = "<tenant>#<task_id>"
     sk  = "task"                         open_shard while any chunk waits (the collector's index),
                                          the collector's lease
-    sk  = "chunk#<chunk>"                the chunk's rounds (provider batches) and whether it is counted
+    sk  = "chunk#<chunk>"                the chunk's rounds (provider batches) and whether it is counted;
+                                         reservation_<n>: round n's reservation against the budgets
     sk  = "answer#<chunk>#<custom_id>"   one request's answer, written once
 
 Every write that matters is conditional: an answer is put only if its custom_id has none, a round
@@ -19,12 +20,13 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from reviewpulse.provider_batches.model import AnswerRecord, ChunkJob, Round
+from reviewpulse.provider_batches.model import AnswerRecord, ChunkJob, Round, RoundReservation
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 OPEN_SHARDS = 8
 TASK_SK = "task"
+RESERVATION = "reservation_"
 
 
 def open_shard(task_id: str) -> str:
@@ -161,7 +163,73 @@ class ProviderBatchRepository:
         return True
 
     def chunks(self, tenant: str, task_id: str) -> list[ChunkJob]:
-        return [ChunkJob.model_validate(raw) for raw in self._query(tenant, task_id, "chunk#")]
+        jobs = []
+        for raw in self._query(tenant, task_id, "chunk#"):
+            # One top-level attribute per round's reservation: a conditional write per round needs
+            # no map to exist first (chunks listed before budgets applied to batch mode have none).
+            raw["reservations"] = {k[len(RESERVATION) :]: v for k, v in raw.items() if k.startswith(RESERVATION)}
+            jobs.append(ChunkJob.model_validate(raw))
+        return jobs
+
+    # -- spend: each round reserved once before it is submitted, settled once when it ended ------
+
+    def reserve_round(
+        self, tenant: str, task_id: str, chunk: int, number: int, reservation: RoundReservation, ledger: list[dict]
+    ) -> str:
+        """Write round `number`'s reservation and the budgets' `ledger` updates (their conditional
+        ADDs) in one transaction: "reserved"; "exists" if the round was reserved (or submitted)
+        before, changing nothing; "refused" if a budget's condition failed (no room any more)."""
+        own = {
+            "Update": {
+                "TableName": self._table,
+                "Key": _key(tenant, task_id, _chunk_sk(chunk)),
+                "UpdateExpression": "SET #res = :res",
+                "ConditionExpression": "attribute_exists(sk) AND attribute_not_exists(#res) "
+                "AND attribute_not_exists(rounds.#r)",
+                "ExpressionAttributeNames": {"#res": f"{RESERVATION}{number}", "#r": str(number)},
+                "ExpressionAttributeValues": {":res": _dump(reservation.model_dump(exclude_none=True))},
+            }
+        }
+        return self._transact(own, ledger)
+
+    def settle_round(
+        self, tenant: str, task_id: str, chunk: int, number: int, spent_micros: int, ledger: list[dict]
+    ) -> bool:
+        """Mark round `number`'s reservation settled and write the budgets' `ledger` updates in one
+        transaction; False (changing nothing) if it was settled before."""
+        own = {
+            "Update": {
+                "TableName": self._table,
+                "Key": _key(tenant, task_id, _chunk_sk(chunk)),
+                "UpdateExpression": "SET #res.settled_micros = :spent",
+                "ConditionExpression": "attribute_exists(#res) AND attribute_not_exists(#res.settled_micros)",
+                "ExpressionAttributeNames": {"#res": f"{RESERVATION}{number}"},
+                "ExpressionAttributeValues": {":spent": _dump(spent_micros)},
+            }
+        }
+        return self._transact(own, ledger) == "reserved"
+
+    def _transact(self, own: dict, ledger: list[dict]) -> str:
+        if not ledger:
+            try:
+                self._ddb.update_item(**own["Update"])
+            except ClientError as exc:
+                if _condition_failed(exc):
+                    return "exists"
+                raise
+            return "reserved"
+        try:
+            self._ddb.transact_write_items(TransactItems=[own, *ledger])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [reason.get("Code") for reason in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return "exists"
+            if any(code == "ConditionalCheckFailed" for code in reasons[1:]):
+                return "refused"
+            raise
+        return "reserved"
 
     def add_round(self, tenant: str, task_id: str, chunk: int, number: int, round_: Round) -> bool:
         """Record a submitted provider batch as round `number`; False if that round was taken."""

@@ -393,32 +393,20 @@ class TaskRepository:
         within `limit_micros` (options.max_cost_usd); False, changing nothing, if it would not."""
         if limit_micros is not None and micros > limit_micros:
             return False
-        condition = "attribute_exists(#s)"
-        values: dict[str, Any] = {":m": micros, ":now": now().isoformat()}
-        if limit_micros is not None:
-            # DynamoDB conditions cannot add: "committed + m <= limit" is written "committed <= limit - m".
-            condition += " AND (attribute_not_exists(spend_committed_micros) OR spend_committed_micros <= :room)"
-            values[":room"] = limit_micros - micros
-        reserved = self._update(
-            tenant,
-            task_id,
-            set="updated_at = :now",
-            add=["spend_committed_micros :m"],
-            condition=condition,
-            values=values,
-        )
-        return reserved is not None
+        return self._update(tenant, task_id, **_reserve_args(micros, limit_micros)) is not None
 
     def settle_spend(self, tenant: str, task_id: str, *, reserved_micros: int, spent_micros: int) -> None:
         """Replace a reservation with what the request cost."""
-        self._update(
-            tenant,
-            task_id,
-            set="updated_at = :now",
-            add=["spend_committed_micros :change", "spend_settled_micros :spent"],
-            condition="attribute_exists(#s)",
-            values={":change": spent_micros - reserved_micros, ":spent": spent_micros, ":now": now().isoformat()},
-        )
+        self._update(tenant, task_id, **_settle_args(reserved_micros, spent_micros))
+
+    # The same two writes as one item of a transaction (TransactWriteItems), for Batch API mode: a
+    # provider batch's reservation and settlement are written together with the record that makes
+    # them happen once (provider_batches.repository).
+    def reserve_spend_item(self, tenant: str, task_id: str, micros: int, *, limit_micros: int | None) -> dict:
+        return {"Update": self._update_request(tenant, task_id, **_reserve_args(micros, limit_micros))}
+
+    def settle_spend_item(self, tenant: str, task_id: str, *, reserved_micros: int, spent_micros: int) -> dict:
+        return {"Update": self._update_request(tenant, task_id, **_settle_args(reserved_micros, spent_micros))}
 
     def raise_budget(self, tenant: str, task_id: str, max_cost_usd: float) -> bool:
         """A paused task's owner gives it more room (POST .../resume with max_cost_usd)."""
@@ -614,24 +602,59 @@ class TaskRepository:
         """One conditional update of the task item. Every update also adds one to its `version`,
         which the API's ETags are made of: a write that changed the task without a new version
         would let a client keep a stale copy (its If-None-Match would still match)."""
-        expression = f"SET {set} ADD {', '.join([*(add or []), f'{_VERSION} :one_version'])}"
-        if remove:
-            expression += f" REMOVE {remove}"
+        request = self._update_request(
+            tenant, task_id, set=set, add=add, remove=remove, condition=condition, values=values, names=names
+        )
         try:
-            response = self._ddb.update_item(
-                TableName=self._table,
-                Key=_to_item({"tenant": tenant, "task_id": task_id}),
-                UpdateExpression=expression,
-                ConditionExpression=f"attribute_exists(task_id) AND ({condition})",
-                ExpressionAttributeNames={"#s": "status", **(names or {})},
-                ExpressionAttributeValues=_values({**values, ":one_version": 1}),
-                ReturnValues="ALL_NEW",
-            )
+            response = self._ddb.update_item(**request, ReturnValues="ALL_NEW")
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return None
             raise
         return _from_item(response["Attributes"])
+
+    def _update_request(
+        self,
+        tenant: str,
+        task_id: str,
+        *,
+        set: str,
+        add: list[str] | None = None,
+        remove: str | None = None,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        expression = f"SET {set} ADD {', '.join([*(add or []), f'{_VERSION} :one_version'])}"
+        if remove:
+            expression += f" REMOVE {remove}"
+        return {
+            "TableName": self._table,
+            "Key": _to_item({"tenant": tenant, "task_id": task_id}),
+            "UpdateExpression": expression,
+            "ConditionExpression": f"attribute_exists(task_id) AND ({condition})",
+            "ExpressionAttributeNames": {"#s": "status", **(names or {})},
+            "ExpressionAttributeValues": _values({**values, ":one_version": 1}),
+        }
+
+
+def _reserve_args(micros: int, limit_micros: int | None) -> dict[str, Any]:
+    condition = "attribute_exists(#s)"
+    values: dict[str, Any] = {":m": micros, ":now": now().isoformat()}
+    if limit_micros is not None:
+        # DynamoDB conditions cannot add: "committed + m <= limit" is written "committed <= limit - m".
+        condition += " AND (attribute_not_exists(spend_committed_micros) OR spend_committed_micros <= :room)"
+        values[":room"] = limit_micros - micros
+    return {"set": "updated_at = :now", "add": ["spend_committed_micros :m"], "condition": condition, "values": values}
+
+
+def _settle_args(reserved_micros: int, spent_micros: int) -> dict[str, Any]:
+    return {
+        "set": "updated_at = :now",
+        "add": ["spend_committed_micros :change", "spend_settled_micros :spent"],
+        "condition": "attribute_exists(#s)",
+        "values": {":change": spent_micros - reserved_micros, ":spent": spent_micros, ":now": now().isoformat()},
+    }
 
 
 def _is_condition_failure(exc: ClientError) -> bool:

@@ -77,19 +77,8 @@ class BudgetRepository:
     def reserve(self, tenant: str, month: str, micros: int, *, limit_micros: int | None) -> bool:
         if limit_micros is not None and micros > limit_micros:
             return False
-        condition = None
-        values = {":m": {"N": str(micros)}}
-        if limit_micros is not None:
-            condition = "attribute_not_exists(committed_micros) OR committed_micros <= :room"
-            values[":room"] = {"N": str(limit_micros - micros)}
         try:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key={"tenant": {"S": tenant}, "period": {"S": month}},
-                UpdateExpression="ADD committed_micros :m",
-                ExpressionAttributeValues=values,
-                **({"ConditionExpression": condition} if condition else {}),
-            )
+            self._ddb.update_item(**self._reserve_request(tenant, month, micros, limit_micros))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
@@ -99,16 +88,42 @@ class BudgetRepository:
     def settle(self, tenant: str, month: str, *, reserved_micros: int, spent_micros: int) -> int:
         """Replace a reservation with what the request cost; the month's settled micros after it."""
         response = self._ddb.update_item(
-            TableName=self._table,
-            Key={"tenant": {"S": tenant}, "period": {"S": month}},
-            UpdateExpression="ADD committed_micros :change, settled_micros :spent",
-            ExpressionAttributeValues={
+            **self._settle_request(tenant, month, reserved_micros, spent_micros), ReturnValues="ALL_NEW"
+        )
+        return int(response["Attributes"].get("settled_micros", {}).get("N", 0))
+
+    # The same two writes as one item of a transaction (TransactWriteItems), for Batch API mode: a
+    # provider batch's reservation and settlement are written together with the record that makes
+    # them happen once (provider_batches.repository). The caller checks micros <= limit_micros.
+    def reserve_item(self, tenant: str, month: str, micros: int, *, limit_micros: int | None) -> dict[str, Any]:
+        return {"Update": self._reserve_request(tenant, month, micros, limit_micros)}
+
+    def settle_item(self, tenant: str, month: str, *, reserved_micros: int, spent_micros: int) -> dict[str, Any]:
+        return {"Update": self._settle_request(tenant, month, reserved_micros, spent_micros)}
+
+    def _reserve_request(self, tenant: str, month: str, micros: int, limit_micros: int | None) -> dict[str, Any]:
+        values = {":m": {"N": str(micros)}}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"tenant": {"S": tenant}, "period": {"S": month}},
+            "UpdateExpression": "ADD committed_micros :m",
+            "ExpressionAttributeValues": values,
+        }
+        if limit_micros is not None:
+            request["ConditionExpression"] = "attribute_not_exists(committed_micros) OR committed_micros <= :room"
+            values[":room"] = {"N": str(limit_micros - micros)}
+        return request
+
+    def _settle_request(self, tenant: str, month: str, reserved_micros: int, spent_micros: int) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Key": {"tenant": {"S": tenant}, "period": {"S": month}},
+            "UpdateExpression": "ADD committed_micros :change, settled_micros :spent",
+            "ExpressionAttributeValues": {
                 ":change": {"N": str(spent_micros - reserved_micros)},
                 ":spent": {"N": str(spent_micros)},
             },
-            ReturnValues="ALL_NEW",
-        )
-        return int(response["Attributes"].get("settled_micros", {}).get("N", 0))
+        }
 
     def _get(self, tenant: str, period: str) -> dict[str, Any] | None:
         response = self._ddb.get_item(

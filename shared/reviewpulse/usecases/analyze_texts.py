@@ -2,6 +2,11 @@
 answers them; or, when the engine cannot answer them all within the API's time limit, a task to
 follow (the same texts, analysed by the queue workers like any single text).
 
+With llm or auto, each LLM request is reserved against the tenant's monthly budget before it is
+sent and settled from the usage after it (usecases.spend, as for a task's requests; there is no
+task here to hold a max_cost_usd); the texts a budget has no room for are answered at once by the
+lexicon, named lexicon-budget.
+
 Each text's probabilities come from its calibrated confidence, the only probability the engines
 give: the chosen label gets the confidence, and the rest (1 - confidence) is shared equally by the
 other labels the engine can give. The lexicon never answers `mixed` (analysis/lexicon.py), so for
@@ -15,19 +20,22 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reviewpulse.analysis.base import Analysis, Label, Usage
 from reviewpulse.analysis.engines.base import Engine, EngineParts, ItemFailure
 from reviewpulse.analysis.engines.labels import labels_given_by, stood_in_for_the_llm
 from reviewpulse.analysis.engines.registry import engine_for
+from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import RowError, WorkItem, WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import Task
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.usecases.create_task import queue_one_chunk_task
+from reviewpulse.usecases.spend import TaskSpend
 
 MAX_TEXTS = 25
 # API Gateway ends a request at 29 s. LLM requests do not start after START_SECONDS; whatever is
@@ -95,10 +103,17 @@ def analyze_now(
     parts: EngineParts,
     start_seconds: float = START_SECONDS,
     answer_seconds: float = ANSWER_SECONDS,
+    budgets: BudgetRepository | None = None,
 ) -> Answered | None:
     """Every text answered within `answer_seconds` by the engine the options name; None when it
-    could not (an LLM too slow, failing, or behind an open breaker): queue a task instead."""
+    could not (an LLM too slow, failing, or behind an open breaker): queue a task instead. With
+    `budgets`, LLM requests are reserved against the tenant's monthly budget (module docstring)."""
     engine = engine_for(options, parts)
+    if budgets is not None and engine.spends_tokens:
+        spend = TaskSpend(
+            tenant, None, task_limit_usd=None, tasks=None, budgets=budgets, prices=Prices.of(parts.settings)
+        )
+        engine = engine_for(options, replace(parts, spend=spend))
     errors = text_errors(texts, parts.settings)
     to_analyse = {index: text for index, text in enumerate(texts) if index not in errors}
     answered = Answered(

@@ -16,6 +16,13 @@ per chunk:
    counted through store_and_count, the path every chunk takes, which counts it exactly once and
    asks for finalization when the task is complete.
 
+Budgets hold here as on the synchronous path (usecases.spend.BatchSpend): before a round is
+submitted its requests are reserved at the batch price against the task's max_cost_usd and the
+tenant's monthly budget, as many as fit; a round that ended is settled from its answers' usage.
+Rows a budget had no room for follow options.on_budget_exhausted: `lexicon` answers them when the
+chunk is counted (engine lexicon-budget); `pause` pauses the task, and the collector submits
+nothing more for it (it still collects what runs) until POST .../resume.
+
 Each step is idempotent, so a duplicated run, two runs at once (if a lease ever expired) or a crash
 at any point (say, between recording the answers and counting them) count nothing twice.
 """
@@ -29,7 +36,7 @@ from dataclasses import dataclass
 
 from reviewpulse.analysis.base import Analysis, Usage
 from reviewpulse.analysis.engines.base import Engine, EngineParts, ItemFailure
-from reviewpulse.analysis.engines.llm import UNRESOLVED_DETAIL, llm_fallback
+from reviewpulse.analysis.engines.llm import UNRESOLVED_DETAIL, budget_lexicon, llm_fallback
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.batch_requests import BatchApiClient, check_answer, completion_parts, request_line
 from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE
@@ -40,9 +47,10 @@ from reviewpulse.provider_batches.repository import OPEN_SHARDS, ProviderBatchRe
 from reviewpulse.queues import FinalizeQueue, WorkMessage
 from reviewpulse.settings import Settings
 from reviewpulse.storage.result_files import ResultFiles
-from reviewpulse.tasks.model import LlmBatchState, ProviderBatchCounts, ProviderBatchView, Task
+from reviewpulse.tasks.model import LlmBatchState, ProviderBatchCounts, ProviderBatchView, Task, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.usecases.analyse_chunk import item_results, store_and_count, texts_of
+from reviewpulse.usecases.spend import BatchSpend
 
 # Provider batches per chunk: the first, then resubmissions of what is still unanswered. With 5%
 # of requests failing at random, five rounds leave about 3 in 10 million requests unanswered.
@@ -75,6 +83,7 @@ class Collector:
     parts: EngineParts
     clock: Callable[[], float] = time.time
     after_recording: AfterRecording | None = None
+    spend: BatchSpend | None = None  # budgets; None: no budget applies (a deployment without them)
 
     @property
     def settings(self) -> Settings:
@@ -119,13 +128,21 @@ class Collector:
         task = self.tasks.get(tenant, task_id)
         jobs = self.provider_batches.chunks(tenant, task_id)
         if task is None or task.status.is_terminal:
-            # Cancelled, purged, failed or already finished: stop paying for what still runs.
+            # Cancelled, purged, failed or already finished: stop paying for what still runs, and
+            # settle what its batches answered before they stopped (the rest of their reservation
+            # is released). The task leaves the collector once every batch has ended.
+            waiting = False
             for job in jobs:
-                for _, round_ in job.ordered_rounds():
-                    if not round_.finished:
+                for number, round_ in job.ordered_rounds():
+                    if round_.collected:
+                        continue
+                    if not round_.finished and round_.status != "cancelling":
                         self.api.cancel(round_.batch_id)
-            logger.info("Batch API task closed", extra={"tenant": tenant, "task_id": task_id})
-            return True
+                    self._collect_round(tenant, task_id, job, number, round_, task)
+                    waiting = waiting or not round_.collected
+            if not waiting:
+                logger.info("Batch API task closed", extra={"tenant": tenant, "task_id": task_id})
+            return not waiting
         engine = engine_for(task.options, self.parts)
         for job in jobs:
             if deadline is not None and time.monotonic() > deadline:
@@ -145,18 +162,25 @@ class Collector:
         plan = engine.before_batch_api(task.tenant, texts, task.options)
         for number, round_ in job.ordered_rounds():
             if not round_.collected:
-                outcome.answers += self._collect_round(task, job.chunk, number, round_)
+                outcome.answers += self._collect_round(task.tenant, task.task_id, job, number, round_, task)
         if not all(round_.collected for round_ in job.rounds.values()):
             return  # still running at the provider
         answers = self.provider_batches.answers(task.tenant, task.task_id, job.chunk)
         answered, usage, seen = _answered(job, answers, texts, task)
-        missing = [row for row in plan.to_ask if row not in answered]
+        refused = self._refused_rows(task, job)
+        missing = [row for row in plan.to_ask if row not in answered and row not in refused]
         if missing and job.next_round < MAX_ROUNDS:
-            outcome.submitted += self._submit(task, job, {row: plan.to_ask[row] for row in missing})
-            return
-        given_up = {row: plan.to_ask[row] for row in missing}
+            if task.status is TaskStatus.PAUSED:
+                return  # a budget paused the task: nothing more is sent until it is resumed
+            submitted = self._submit(task, job, {row: plan.to_ask[row] for row in missing})
+            outcome.submitted += submitted
+            if submitted or not self._all_refused(task, job, missing):
+                return
+        refused = self._refused_rows(task, job)
+        given_up = {row: plan.to_ask[row] for row in missing if row not in refused}
         fallback = self._fallback(task, given_up, seen)
-        results = item_results(message, {**plan.settled, **answered, **fallback})
+        over_budget = self._over_budget(task, {row: plan.to_ask[row] for row in refused if row not in answered})
+        results = item_results(message, {**plan.settled, **answered, **over_budget, **fallback})
         counted = store_and_count(
             message,
             results,
@@ -182,8 +206,11 @@ class Collector:
             },
         )
 
-    def _collect_round(self, task: Task, chunk: int, number: int, round_: Round) -> int:
-        """Read a round's state; once finished, record its answers. The count newly recorded."""
+    def _collect_round(
+        self, tenant: str, task_id: str, job: ChunkJob, number: int, round_: Round, task: Task | None
+    ) -> int:
+        """Read a round's state; once finished, record its answers and settle what they cost
+        against the budgets. The count newly recorded."""
         state = self.api.state(round_.batch_id)
         round_.status = state.status
         round_.request_counts = RequestCounts(total=state.total, completed=state.completed, failed=state.failed)
@@ -205,20 +232,46 @@ class Collector:
                         output_tokens=output_tokens if line.status_code == 200 else 0,
                         error_code=line.error_code,
                     )
-                    recorded += int(self.provider_batches.record_answer(task.tenant, task.task_id, chunk, answer))
-            if self.after_recording is not None:
-                self.after_recording(task, chunk, number)
+                    recorded += int(self.provider_batches.record_answer(tenant, task_id, job.chunk, answer))
+            if self.after_recording is not None and task is not None:
+                self.after_recording(task, job.chunk, number)
+            if self.spend is not None:
+                # Once per round (a conditional write with the budgets' counters), from the answers
+                # recorded, not from this run's reading: a run after a crash settles the same.
+                self.spend.settle_round(
+                    tenant,
+                    task_id,
+                    job.chunk,
+                    number,
+                    job.reservations.get(str(number)),
+                    self.provider_batches.answers(tenant, task_id, job.chunk),
+                    task_exists=task is not None,
+                )
             round_.collected = True
-        self.provider_batches.update_round(task.tenant, task.task_id, chunk, number, round_)
+        self.provider_batches.update_round(tenant, task_id, job.chunk, number, round_)
         return recorded
 
     def _submit(self, task: Task, job: ChunkJob, texts: dict[int, str]) -> int:
-        """Send these rows as the chunk's next round; 1 if this run's batch became that round."""
+        """Send these rows as the chunk's next round, as many of them as the budgets have room for;
+        1 if this run's batch became that round."""
         number = job.next_round
         # Each round halves the texts per request: a text that spoils its request's answer is
         # soon asked alone, as the synchronous engine halves a request it cannot get answered.
         size = max(1, self.settings.llm_items_per_request >> number)
         requests = {f"c{job.chunk}-r{number}-g{n}": list(group) for n, group in enumerate(request_groups(texts, size))}
+        if self.spend is not None:
+            # With on_budget_exhausted lexicon the rows refused are kept with the reservation (the
+            # lexicon answers them); with pause they are asked again once the task is resumed.
+            keep = task.options.on_budget_exhausted != "pause"
+            plan = self.spend.reserve_round(task, job.chunk, number, requests, texts, keep_refused=keep)
+            if plan.reservation is None:
+                return 0  # the round is another collector's, or the room kept moving: next run
+            if plan.exhausted is not None:
+                self._budget_ran_out(task, plan.exhausted, plan.reservation.refused_micros)
+            if not plan.reservation.requests:
+                return 0
+            job.reservations[str(number)] = plan.reservation
+            requests = plan.reservation.requests
         lines = [
             request_line(
                 custom_id,
@@ -242,6 +295,35 @@ class Collector:
             extra={"task_id": task.task_id, "chunk": job.chunk, "round": number, "requests": len(requests)},
         )
         return 1
+
+    def _budget_ran_out(self, task: Task, budget: str | None, needed_micros: int) -> None:
+        """A round was cut by a budget: with on_budget_exhausted pause, the task pauses (its rows
+        left wait for the resume); with lexicon, they are answered by it when the chunk counts."""
+        if task.options.on_budget_exhausted != "pause" or task.status is TaskStatus.PAUSED:
+            return
+        reason = f"{budget or 'a budget'} has no room left for more LLM requests"
+        paused = self.tasks.mark_paused(task.tenant, task.task_id, reason, needed_micros=needed_micros)
+        if paused is not None:
+            task.status = TaskStatus.PAUSED
+            metrics.add_metric(name="TasksPaused", unit=MetricUnit.Count, value=1)
+            logger.warning("task paused: budget exhausted", extra={"tenant": task.tenant, "task_id": task.task_id})
+
+    def _all_refused(self, task: Task, job: ChunkJob, missing: list[int]) -> bool:
+        """Every row left was refused by a budget and the task answers such rows with the lexicon:
+        the chunk can be counted now."""
+        refused = self._refused_rows(task, job)
+        return bool(refused) and all(row in refused for row in missing)
+
+    @staticmethod
+    def _refused_rows(task: Task, job: ChunkJob) -> set[int]:
+        """Rows a budget had no room for that the lexicon answers (on_budget_exhausted lexicon)."""
+        return job.budget_rows if task.options.on_budget_exhausted != "pause" else set()
+
+    def _over_budget(self, task: Task, texts: dict[int, str]) -> dict:
+        """Rows a budget had no room for (on_budget_exhausted lexicon): the lexicon, lexicon-budget."""
+        if not texts:
+            return {}
+        return budget_lexicon(self.parts).analyse(task.tenant, texts, task.options).answers
 
     def _fallback(self, task: Task, texts: dict[int, str], seen: set[int]) -> dict:
         """Rows still unanswered after MAX_ROUNDS: the deployment's fallback policy."""

@@ -4,11 +4,12 @@ engine names: which labels that engine can give, and whether the lexicon stood i
 from __future__ import annotations
 
 from reviewpulse.analysis.base import Analysis, Label
-from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE
+from reviewpulse.analysis.engines.wrappers import BUDGET_ENGINE, FALLBACK_ENGINE
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 
-# The lexicon never answers `mixed` (analysis/lexicon.py), also when it stands in for the LLM.
-_NO_MIXED = frozenset({LexiconAnalyzer.engine, FALLBACK_ENGINE})
+# The lexicon never answers `mixed` (analysis/lexicon.py), also when it stands in for the LLM
+# (its fallback) or answers what a budget had no room for.
+_NO_MIXED = frozenset({LexiconAnalyzer.engine, FALLBACK_ENGINE, BUDGET_ENGINE})
 
 
 def labels_given_by(engine: str) -> tuple[Label, ...]:

@@ -101,6 +101,12 @@ def llm_fallback(parts: EngineParts) -> Answerer | None:
     )
 
 
+def budget_lexicon(parts: EngineParts) -> Answerer:
+    """What answers the items a budget had no room for (on_budget_exhausted lexicon): the lexicon,
+    named lexicon-budget."""
+    return LexiconAnswers(lexicon_analyzer(parts), BUDGET_ENGINE)
+
+
 def llm_answers(parts: EngineParts) -> Answerer:
     """The LLM behind the result cache, the deployment's fallback policy and the task's budget
     policy."""
@@ -110,9 +116,7 @@ def llm_answers(parts: EngineParts) -> Answerer:
     cached = CachedAnswers(
         LlmAnswers(llm, parts.spend), parts.cache, engine="llm", model=llm().model, prompt=PROMPT_VERSION
     )
-    return WithinBudget(
-        WithFallback(cached, llm_fallback(parts)), LexiconAnswers(lexicon_analyzer(parts), BUDGET_ENGINE)
-    )
+    return WithinBudget(WithFallback(cached, llm_fallback(parts)), budget_lexicon(parts))
 
 
 class LlmTaskEngine(LanguageColumn):

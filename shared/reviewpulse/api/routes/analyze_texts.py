@@ -13,6 +13,7 @@ from reviewpulse.api.schemas_analyze import AnalyzeTextsRequest, AnalyzeTextsRes
 from reviewpulse.queues import WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.usecases.analyze_texts import analyze_now, queue_texts_task
 from reviewpulse.usecases.options import resolve_options
 
@@ -36,6 +37,11 @@ def engine_parts(settings: Settings = Depends(deps.settings)) -> EngineParts:
     return EngineParts(settings, lexicon=lexicon, llm=llm, cache=wiring.result_cache() if cache_table else None)
 
 
+def monthly_budgets(settings: Settings = Depends(deps.settings)) -> BudgetRepository | None:
+    """The tenants' monthly budgets, where the deployment has them (BUDGETS_TABLE_NAME)."""
+    return wiring.budget_repository() if settings.budgets_table_name else None
+
+
 @router.post(
     "/v1/analyze",
     operation_id="analyzeTexts",
@@ -44,7 +50,9 @@ def engine_parts(settings: Settings = Depends(deps.settings)) -> EngineParts:
     description=(
         "Like Comprehend's BatchDetectSentiment: each text's label, score, confidence and the probability of each "
         "label, with per-text errors inline. The lexicon always answers here; llm and auto answer here when they "
-        "finish within the API's time limit, else the answer is 202 with a task to follow (Location header)."
+        "finish within the API's time limit, else the answer is 202 with a task to follow (Location header). "
+        "LLM requests are reserved against the tenant's monthly budget: texts it has no room for are answered by "
+        "the lexicon (engine lexicon-budget)."
     ),
     responses={
         202: {"model": TaskView, "description": "Not answered in time: a task analyses the texts (see Location)"},
@@ -59,9 +67,10 @@ def analyze_texts(
     queue: WorkQueue = Depends(deps.work_queue),
     settings: Settings = Depends(deps.settings),
     parts: EngineParts = Depends(engine_parts),
+    budgets: BudgetRepository | None = Depends(monthly_budgets),
 ) -> AnalyzeTextsResponse | JSONResponse:
     options = resolve_options(settings=settings, aspects=[], report=False, columns=[], **body.options.model_dump())
-    answered = analyze_now(tenant, body.texts, options, parts=parts)
+    answered = analyze_now(tenant, body.texts, options, parts=parts, budgets=budgets)
     if answered is not None:
         return AnalyzeTextsResponse(
             engine=answered.engine,
