@@ -82,6 +82,16 @@ class OptionsRequest(_Strict):
     time_bucket: Literal["day", "week", "month"] | None = Field(
         default=None, description="The insights' time step; chosen from the dates' span when left out"
     )
+    label_field: ColumnName | None = Field(
+        default=None,
+        description=(
+            "A column of your own labels: the ready task's insights carry an evaluation of the engine against "
+            "them (accuracy, macro-F1, per-class precision and recall, confusion matrix, calibration). Read as "
+            "positive/negative/neutral/mixed in any case, pos/neg, 1/0 (only 0 and 1: binary), 1/0/-1, or "
+            "1-5 stars (1-2 negative, 3 neutral, 4-5 positive); anything else is an invalid-label row"
+        ),
+        examples=["stars"],
+    )
     redact_pii: bool = Field(
         default=True,
         description=(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.base import Label
 from reviewpulse.analysis.options import AnalysisOptions, TimeBucket
 from reviewpulse.ingest.readers.rows import Row
+from reviewpulse.results.evaluation import Evaluation, EvaluationBuilder, LlmFigures
 from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.stats import net_sentiment, net_sentiment_interval
@@ -124,6 +125,9 @@ class Insights(BaseModel):
     )
     comparison: Comparison | None = Field(
         default=None, description="With options.compare_to: the changes since that task"
+    )
+    evaluation: Evaluation | None = Field(
+        default=None, description="With options.label_field: the engine's labels against the rows' own labels"
     )
     warnings: list[TaskWarning] = Field(default_factory=list)
 
@@ -381,6 +385,17 @@ class InsightsBuilder:
                         detail=f"time_field {options.time_field!r} is not in the input ({_columns_note(columns)})",
                     )
                 )
+        self._evaluation = None
+        if options.label_field:
+            if options.label_field in known:
+                self._evaluation = EvaluationBuilder(options.label_field)
+            else:
+                self.warnings.append(
+                    TaskWarning(
+                        code="label-field-not-found",
+                        detail=f"label_field {options.label_field!r} is not in the input ({_columns_note(columns)})",
+                    )
+                )
         self._aspects = AspectMentions(options.aspects)
         self._themes = ThemeFinder() if options.report else None
 
@@ -393,11 +408,14 @@ class InsightsBuilder:
             segment.add(columns.get(segment.column) or None, result, mentions)
         if self._time is not None:
             self._time.add(columns.get(self._time.field), result, mentions)
+        if self._evaluation is not None:
+            self._evaluation.add(result, columns.get(self._evaluation.label_field))
         if self._themes is not None and row is not None:
             values = [columns.get(segment.column) or None for segment in self._segments]
             self._themes.add(result.id, result.label, row.text, values)
 
-    def build(self) -> Insights:
+    def build(self, llm: LlmFigures | None = None) -> Insights:
+        """The insights; `llm`: what the task's LLM requests took, for its evaluation."""
         segments = [segment.build() for segment in self._segments]
         themes: list[Theme] = []
         if self._themes is not None:
@@ -415,6 +433,7 @@ class InsightsBuilder:
             time=self._time.build() if self._time is not None else None,
             aspects=self._overall.aspect_stats(self._aspects.names),
             themes=themes,
+            evaluation=self._evaluation.build(llm) if self._evaluation is not None else None,
             warnings=list(self.warnings),
         )
 

@@ -16,6 +16,7 @@ from typing import IO
 from reviewpulse.analysis.engines.base import Engine, EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.engines.wrappers import BUDGET_ENGINE
+from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.ingest.readers.rows import Row
@@ -23,6 +24,7 @@ from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeRequest
 from reviewpulse.results.conversations import ConversationsBuilder
 from reviewpulse.results.export import ResultsWriter
+from reviewpulse.results.evaluation import LlmFigures
 from reviewpulse.results.insights import InsightsBuilder
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.report import ThemeCounter, build_report
@@ -116,7 +118,8 @@ def finalize_task(
             )
         else:
             trajectories = []
-    task_insights = store_insights(task, insights.build(), result_files)
+    llm = llm_figures(task, settings) if engine.spends_tokens and task.options.label_field else None
+    task_insights = store_insights(task, insights.build(llm), result_files)
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
         return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing
@@ -157,6 +160,24 @@ def finalize_task(
         logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
         metrics.add_metric(name="TasksCompleted", unit=MetricUnit.Count, value=1)
     return won
+
+
+def llm_figures(task: Task, settings: Settings) -> LlmFigures:
+    """What the task's LLM requests took, per 1,000 analysed items (for its evaluation)."""
+    analysed = task.progress.processed
+    by_llm = task.answered_by.get("llm", 0)
+    tokens = task.usage.input_tokens + task.usage.output_tokens
+    cost = Prices.of(settings).usage_cost_usd(task.usage)
+    per_1000 = 1000 / analysed if analysed else 0.0
+    return LlmFigures(
+        items_answered_by_llm=by_llm,
+        share_answered_by_llm=round(by_llm / analysed, 4) if analysed else 0.0,
+        input_tokens=task.usage.input_tokens,
+        output_tokens=task.usage.output_tokens,
+        cost_usd=round(cost, 6),
+        tokens_per_1000_items=round(tokens * per_1000, 1),
+        cost_per_1000_items_usd=round(cost * per_1000, 6),
+    )
 
 
 def _budget_warnings(task: Task) -> list[TaskWarning]:
