@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.base import Label
 from reviewpulse.analysis.options import AnalysisOptions, TimeBucket
 from reviewpulse.ingest.readers.rows import Row
-from reviewpulse.results.evaluation import Evaluation, EvaluationBuilder, LlmFigures
 from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
+from reviewpulse.results.evaluation import Evaluation, EvaluationBuilder, LlmFigures
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.stats import net_sentiment, net_sentiment_interval
 from reviewpulse.results.summaries import TaskWarning, ThemeCount

@@ -23,8 +23,8 @@ from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeRequest
 from reviewpulse.results.conversations import ConversationsBuilder
-from reviewpulse.results.export import ResultsWriter
 from reviewpulse.results.evaluation import LlmFigures
+from reviewpulse.results.export import ResultsWriter
 from reviewpulse.results.insights import InsightsBuilder
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.report import ThemeCounter, build_report
