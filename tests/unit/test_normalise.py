@@ -12,6 +12,8 @@ from reviewpulse.results.themes import ThemeFinder, key_phrases, stop_words
     ("text", "read"),
     [
         ("@united lost my bag again", "lost my bag again"),
+        ("RT @keelzy: .@panic charger broken @apple @stevejobs", "charger broken"),
+        ("thanks @united for nothing", "thanks it for nothing"),
         ("see http://t.co/AbC123 now", "see now"),
         ("see https://example.com/a?b=c and www.example.org too", "see and too"),
         ("tea &amp; cake &lt;3", "tea & cake <3"),

@@ -23,6 +23,12 @@ import re
 _URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+|\b(?:t\.co|bit\.ly|goo\.gl|ow\.ly)/\S*", re.IGNORECASE)
 # A handle (@united, @Delta_Assist): not an e-mail address (no word character before the @).
 _HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+# The handles a reply or retweet starts with (".@panic", "RT @keelzy:") and a run that ends it.
+_LEADING_HANDLES = re.compile(r"^\s*(?:(?:RT\s*)?\.?@\w{1,30}:?\s*)+", re.IGNORECASE)
+_TRAILING_HANDLES = re.compile(r"(?:\s+@\w{1,30})+\s*$")
+# A handle inside a sentence stands for someone: read as a neutral pronoun, so that the words
+# around it keep their distance (VADER's negation and booster windows count words).
+HANDLE_IN_SENTENCE = "it"
 # An HTML entity a platform left escaped: &amp; &lt; &#39; &#x27;
 _ENTITY = re.compile(r"&(?:[a-z]{2,8}|#\d{1,6}|#x[0-9a-f]{1,6});", re.IGNORECASE)
 # A hashtag: its word is kept (#fail says "fail"), the mark goes.
@@ -34,13 +40,17 @@ _SPACES = re.compile(r"[ \t]{2,}")
 
 
 def normalise_social(text: str) -> str:
-    """The text an engine scores: links and @handles removed, HTML entities read (`&amp;` → `&`),
+    """The text an engine scores: links removed, @handles that open or close it removed and those
+    inside a sentence read as "it" (a handle is never scored as its word: "@united" is no praise),
+    HTML entities read (`&amp;` → `&`),
     hashtags read as their word (`#fail` → `fail`), runs of one punctuation mark cut to three.
     Pure; a text without any of these comes back unchanged (the same object)."""
     if not _might_need(text):
         return text
     text = _URL.sub(" ", text)
-    text = _HANDLE.sub(" ", text)
+    text = _LEADING_HANDLES.sub(" ", text)
+    text = _TRAILING_HANDLES.sub(" ", text)
+    text = _HANDLE.sub(HANDLE_IN_SENTENCE, text)
     if "&" in text:
         text = html.unescape(text)
     text = _HASHTAG.sub("", text)

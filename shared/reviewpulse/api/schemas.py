@@ -13,6 +13,7 @@ from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions, CsvDelimiter, LlmMode
 from reviewpulse.api.fields import selection_of
+from reviewpulse.results.headline import Headline
 from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.settings import Settings, get_settings
@@ -259,6 +260,13 @@ class TaskView(BaseModel):
     warnings: list[TaskWarning] = Field(
         default_factory=list, description="What the task could not do as asked (its results are still delivered)"
     )
+    headline: Headline | None = Field(
+        default=None,
+        description=(
+            "A ready task: which engine gave its labels and how well it is known to do on this text (measured "
+            "on the batch's labelled rows with options.label_field, else a plain statement that it was not)"
+        ),
+    )
     links: Links
 
     @classmethod
@@ -297,6 +305,7 @@ class TaskView(BaseModel):
             report=task.report,
             error=task.error,
             warnings=task.warnings,
+            headline=task.headline,
             links=Links(self=base, results=f"{base}/results", insights=f"{base}/insights", report=report_url),
         )
 

@@ -25,6 +25,7 @@ from reviewpulse.queues import FinalizeRequest
 from reviewpulse.results.conversations import ConversationsBuilder
 from reviewpulse.results.evaluation import LlmFigures
 from reviewpulse.results.export import ResultsWriter
+from reviewpulse.results.headline import headline
 from reviewpulse.results.insights import InsightsBuilder
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.report import ThemeCounter, build_report
@@ -119,7 +120,11 @@ def finalize_task(
         else:
             trajectories = []
     llm = llm_figures(task, settings) if engine.spends_tokens and task.options.label_field else None
-    task_insights = store_insights(task, insights.build(llm), result_files)
+    built = insights.build(llm)
+    # The model that answered, once tenant models exist (options.model_id; results name model_id@version).
+    model = getattr(task.options, "model_id", None)
+    built.headline = headline(task.options.engine, task.answered_by, built.evaluation, model=model)
+    task_insights = store_insights(task, built, result_files)
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
         return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing
@@ -155,6 +160,7 @@ def finalize_task(
         report=report,
         usage=usage,
         warnings=[*task_insights.warnings, *_budget_warnings(task)],
+        headline=task_insights.headline,
     )
     if won:
         logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
