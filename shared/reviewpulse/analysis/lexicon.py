@@ -59,12 +59,13 @@ class LexiconAnalyzer:
         return _combine([(len(w), self._vader.polarity_scores(w)) for w in windows])
 
     def analyze_one(self, text: str) -> Sentiment:
-        # Handles, links, entities and hashtags read as text (normalise.py); the original is kept.
-        text = normalise_social(text)
-        scores = self.scores(text)
+        # Handles, links, entities and hashtags read as text (normalise.py); the calibration's
+        # features still read the original, as they did when it was fitted.
+        read = normalise_social(text)
+        scores = self.scores(read)
         compound = max(-1.0, min(1.0, scores["compound"]))
         label = label_of_compound(compound)
-        language = self._languages.detect(text)
+        language = self._languages.detect(read)
         if language not in READS:
             return Sentiment(label, round(compound, 4), NOT_READ_CONFIDENCE, language, LANGUAGE_NOT_READ)
         confidence = self._calibration.confidence(label.value, features(text, scores))

@@ -29,9 +29,9 @@ RELIABILITY_BINS = 10
 def observations(analyzer: LexiconAnalyzer, texts: list[str], gold: list[str]) -> list[tuple[str, dict, bool]]:
     """(the lexicon's label, its features, whether the label is right) per text."""
     rows = []
-    for original, truth in zip(texts, gold, strict=True):
-        text = normalise_social(original)  # what the analyzer reads (analyze_one)
-        scores = analyzer.scores(text)
+    for text, truth in zip(texts, gold, strict=True):
+        # As analyze_one: VADER scores the normalised text, the features read the original.
+        scores = analyzer.scores(normalise_social(text))
         label = label_of_compound(max(-1.0, min(1.0, scores["compound"]))).value
         rows.append((label, features(text, scores), label == truth))
     return rows
