@@ -10,6 +10,7 @@ import json
 import boto3
 
 from tests.integration.helpers import NEGATIVE, POSITIVE, results_of, upload
+from tests.integration.test_llm_pipeline import configure, fake, llm  # noqa: F401 (fixtures)
 
 NEUTRAL = ["The parcel arrived on Tuesday", "It is a phone case"]
 STARS = {"positive": "5", "negative": "1", "neutral": "3"}
@@ -116,3 +117,48 @@ def test_a_single_text_cannot_name_a_label_column(client):
     response = client.call("POST", "/v1/tasks", {"text": POSITIVE[0], "options": {"label_field": "stars"}})
     assert response.status == 400
     assert response.json()["code"] == "column-not-found"
+
+
+def test_an_llm_batchs_evaluation_says_what_the_llm_took_and_its_task_says_how_sure_it_is(client, poller, llm):
+    # Given the llm engine (the fake OpenAI server) on a labelled CSV of 12 rows
+    content, stars = labelled_csv(12)
+    options = {"engine": "llm", "label_field": "stars"}
+    task_id = upload(client, "reviews.csv", content, id_field="id", options=options)
+
+    # When it runs
+    poller.drain()
+
+    # Then its evaluation has the LLM's share, tokens and cost per 1,000 items, from the task's own usage
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    assert task["status"] == "ready", task
+    evaluation = client.call("GET", f"/v1/tasks/{task_id}/insights").json()["evaluation"]
+    figures = evaluation["llm"]
+    analysed = task["progress"]["processed"]
+    assert figures["items_answered_by_llm"] == task["answered_by"]["llm"] == analysed
+    assert figures["share_answered_by_llm"] == 1.0
+    tokens = task["usage"]["input_tokens"] + task["usage"]["output_tokens"]
+    assert tokens > 0
+    assert figures["tokens_per_1000_items"] == round(tokens * 1000 / analysed, 1)
+    assert figures["cost_per_1000_items_usd"] == round(task["usage"]["estimated_cost_usd"] * 1000 / analysed, 6)
+    # And the task's headline says the labels were measured here, by the llm engine, with these figures
+    headline = task["headline"]
+    assert headline["measured"] is True and headline["engine"] == "llm"
+    assert headline["accuracy"] == evaluation["accuracy"]
+    assert headline["evaluated"] == evaluation["coverage"]["evaluated"]
+
+
+def test_a_batch_without_labels_says_plainly_its_labels_were_not_measured(client, poller):
+    # Given a batch without a label column, When it runs
+    content, _ = labelled_csv(4)
+    task_id = upload(client, "reviews.csv", content, id_field="id")
+    poller.drain()
+
+    # Then its task says so, with the lexicon's range on public sets, and there is no evaluation
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    headline = task["headline"]
+    assert headline["measured"] is False
+    assert headline["statement"].startswith("These labels were not measured on your data")
+    assert headline["known_range"]["accuracy_low"] < headline["known_range"]["accuracy_high"]
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+    assert insights["evaluation"] is None and insights["adjusted"] is None
+    assert insights["headline"] == headline
