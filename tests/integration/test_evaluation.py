@@ -119,7 +119,7 @@ def test_a_single_text_cannot_name_a_label_column(client):
     assert response.json()["code"] == "column-not-found"
 
 
-def test_an_llm_batchs_evaluation_says_what_the_llm_took_and_its_task_says_how_sure_it_is(client, poller, llm):
+def test_an_llm_batchs_evaluation_says_what_the_llm_took_and_its_task_says_how_sure_it_is(client, poller, llm):  # noqa: F811
     # Given the llm engine (the fake OpenAI server) on a labelled CSV of 12 rows
     content, stars = labelled_csv(12)
     options = {"engine": "llm", "label_field": "stars"}
