@@ -162,3 +162,22 @@ def test_a_batch_without_labels_says_plainly_its_labels_were_not_measured(client
     insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
     assert insights["evaluation"] is None and insights["adjusted"] is None
     assert insights["headline"] == headline
+
+
+def test_a_drops_sidecar_can_name_the_label_column(client, poller, s3, bucket):
+    # Given a dropped labelled file whose sidecar names its label column
+    content, stars = labelled_csv(9)
+    s3.put_object(
+        Bucket=bucket, Key="incoming/acme/rated.csv.options.json", Body=json.dumps({"label_field": "stars"}).encode()
+    )
+    s3.put_object(Bucket=bucket, Key="incoming/acme/rated.csv", Body=content)
+
+    # When the pipeline runs
+    poller.drain()
+
+    # Then its task was evaluated against that column, and the insights beside the drop's results say so
+    (task,) = client.call("GET", "/v1/tasks").json()["items"]
+    assert task["status"] == "ready" and task["options"]["label_field"] == "stars"
+    outgoing = json.loads(s3.get_object(Bucket=bucket, Key="outgoing/acme/rated.csv.insights.json")["Body"].read())
+    assert outgoing["evaluation"]["coverage"]["rows"] == 9
+    assert outgoing["evaluation"]["coverage"]["unlabelled"] == sum(1 for v in stars.values() if v == "")
