@@ -121,6 +121,7 @@ ADJUSTED_METHOD = (
     "and of the counts (seeded)"
 )
 MAX_ADJUSTED_SEGMENTS = 20  # per group_by column, the largest segments get adjusted shares
+MAX_ADJUSTED_BUCKETS = 100  # the latest time buckets get adjusted shares (each costs ~15 ms)
 ADJUSTED_DRAWS_PER_PART = 200  # per segment or bucket (the whole batch gets more)
 
 
@@ -493,7 +494,7 @@ def adjusted_shares(
         },
         time=[
             found
-            for bucket in (time.buckets if time is not None else [])
+            for bucket in (time.buckets[-MAX_ADJUSTED_BUCKETS:] if time is not None else [])
             if (found := part(bucket, bucket.start.isoformat())) is not None
         ],
     )
