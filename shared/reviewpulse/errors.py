@@ -148,6 +148,7 @@ TASK_WARNING_CODES = (
     "group-by-column-not-found",  # options.group_by names a column the file does not have
     "time-field-not-found",  # options.time_field names a column the file does not have
     "label-field-not-found",  # options.label_field names a column the file does not have
+    "labels-not-read",  # options.label_field: some rows' labels are invalid-label (the values are named)
     "baseline-not-found",  # options.compare_to's insights were gone when the task finished
     "budget-exhausted",  # a budget ran out: the items left were answered by the lexicon (lexicon-budget)
 )

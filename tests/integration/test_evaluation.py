@@ -94,6 +94,9 @@ def test_a_labelled_batch_is_evaluated_exactly_across_chunks(client, poller, sta
         "1": "negative",
         "n/a": None,
     }
+    # And the task itself says which values it could not read
+    (warning,) = task["warnings"]
+    assert warning["code"] == "labels-not-read" and f"'n/a' ({len(invalid)})" in warning["detail"]
     # And those rows were still analysed: a bad label never costs a row its sentiment
     assert all(item.get("label") for item in items if stars[item["id"]] == "n/a")
     assert sum(b["items"] for b in evaluation["reliability"]) == evaluated

@@ -455,6 +455,16 @@ class InsightsBuilder:
             finally:
                 self._themes.close()
         evaluation = self._evaluation.build(llm) if self._evaluation is not None else None
+        warnings = list(self.warnings)
+        if evaluation is not None and evaluation.coverage.invalid_label:
+            unread = ", ".join(f"{v.value!r} ({v.rows})" for v in evaluation.values if v.read_as is None)
+            warnings.append(
+                TaskWarning(
+                    code="labels-not-read",
+                    detail=f"{evaluation.coverage.invalid_label} rows have a label the mapping cannot read "
+                    f"(invalid-label, listed in the evaluation): {unread}",
+                )
+            )
         overall = Stats(**self._overall.stats())
         time = self._time.build() if self._time is not None else None
         return Insights(
@@ -466,7 +476,7 @@ class InsightsBuilder:
             themes=themes,
             evaluation=evaluation,
             adjusted=adjusted_shares(evaluation, overall, segments, time) if evaluation is not None else None,
-            warnings=list(self.warnings),
+            warnings=warnings,
         )
 
 
