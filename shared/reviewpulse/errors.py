@@ -140,12 +140,15 @@ ROW_ERROR_CODES = (
     "dead-lettered",  # the row's chunk failed repeatedly and went to the dead-letter queue
     "llm-unavailable",  # LLM task, fallback policy `fail`: the LLM failed or its breaker was open
     "llm-invalid-response",  # LLM task, fallback policy `fail`: no valid answer after retries
+    "invalid-label",  # options.label_field: a label the mapping cannot read (the row is still analysed)
 )
 # Warnings a ready task can carry: something it could not do as asked while its results were still
 # delivered (TaskWarning.code).
 TASK_WARNING_CODES = (
     "group-by-column-not-found",  # options.group_by names a column the file does not have
     "time-field-not-found",  # options.time_field names a column the file does not have
+    "label-field-not-found",  # options.label_field names a column the file does not have
+    "labels-not-read",  # options.label_field: some rows' labels are invalid-label (the values are named)
     "baseline-not-found",  # options.compare_to's insights were gone when the task finished
     "budget-exhausted",  # a budget ran out: the items left were answered by the lexicon (lexicon-budget)
 )

@@ -112,3 +112,74 @@ def test_the_report_opens_offline_and_shows_the_apis_numbers(client, poller, s3,
     assert page.evaluate("window.__pwned") is None
     assert HOSTILE_PRODUCT in page.locator("#segments-product").inner_text()
     assert page.locator("script").count() == 0 and page.locator("img").count() == 0
+    # And without labelled rows it says plainly that its labels were not measured on this data
+    assert page.locator("#trust").get_attribute("data-measured") == "false"
+    assert page.locator("#trust").inner_text().startswith("These labels were not measured on your data")
+
+
+def labelled_csv() -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "product", "review", "stars"])
+    rows = [(p, "watch", "5") for p in POSITIVE] + [(n, "vacuum", "1") for n in NEGATIVE]
+    rows += [("Not bad at all, it works", "watch", "4"), ("It arrived on Monday", "lamp", "3")]
+    rows += [("I love it, works great", "lamp", "2"), ("Fine I guess", "lamp", "great")]
+    for number, (text, product, stars) in enumerate(rows, start=1):
+        writer.writerow([f"r{number}", product, text, stars])
+    return out.getvalue().encode()
+
+
+def test_a_labelled_batchs_report_shows_its_evaluation_and_says_how_sure_it_is(
+    client, poller, s3, bucket, browser, tmp_path
+):
+    # Given a ready task whose rows carry star ratings (one unreadable), cut by product
+    options = {"group_by": ["product"], "label_field": "stars", "report": True}
+    task_id = upload(client, "reviews.csv", labelled_csv(), id_field="id", options=options)
+    poller.drain()
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+    evaluation = insights["evaluation"]
+    page_file = tmp_path / "report.html"
+    page_file.write_bytes(s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/report.html")["Body"].read())
+
+    # When Chromium opens its report
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_file.as_uri())
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(ARTIFACTS / "report-evaluation.png"), full_page=True)
+
+    # Then it says, visibly, that its labels were measured on the customer's rows, as the task does
+    assert errors == []
+    trust = page.locator("#trust")
+    assert trust.is_visible() and trust.get_attribute("data-measured") == "true"
+    assert trust.inner_text() == task["headline"]["statement"] == insights["headline"]["statement"]
+    # And the figures are the API's
+    for metric in ("accuracy", "macro_f1", "ece"):
+        shown = page.locator(f'[data-metric="{metric}"]').get_attribute("data-value")
+        assert float(shown) == pytest.approx(evaluation[metric]), metric
+    # And the confusion matrix's table is the API's matrix, row by row
+    rows = page.locator("#confusion-table tbody tr")
+    shown = [
+        [int(cell.get_attribute("data-value")) for cell in rows.nth(i).locator("td.num").all()]
+        for i in range(rows.count())
+    ]
+    assert shown == evaluation["confusion"]["matrix"]
+    # And the reliability table has one row per bin, with the API's items
+    bins = page.locator("#reliability-table tbody tr")
+    assert [int(bins.nth(i).locator("td").nth(1).get_attribute("data-value")) for i in range(bins.count())] == [
+        b["items"] for b in evaluation["reliability"]
+    ]
+    # And the counted and adjusted shares are both shown, and named
+    adjusted = insights["adjusted"]["overall"]["shares"]
+    table = page.locator("#adjusted-table tbody tr")
+    first = table.nth(0).locator("td")
+    assert first.nth(0).inner_text() == adjusted[0]["label"]
+    assert float(first.nth(1).get_attribute("data-value")) == pytest.approx(adjusted[0]["observed"])
+    assert float(first.nth(2).get_attribute("data-value")) == pytest.approx(adjusted[0]["adjusted"])
+    assert "Counted" in page.locator("#adjusted-table thead").inner_text()
+    # And every chart still has a title and a table after it
+    figures = page.locator("figure").count()
+    assert page.locator("figure > svg[role=img] > title").count() == figures
+    assert page.locator("figure + table, figure + details > table").count() == figures

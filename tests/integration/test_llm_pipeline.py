@@ -49,6 +49,7 @@ NO_INSIGHT_OPTIONS = {
     "group_by": [],
     "time_field": None,
     "time_bucket": None,
+    "label_field": None,
     "compare_to": None,
     "redact_pii": True,
     "mode": None,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from reviewpulse.analysis.base import LANGUAGE_NOT_READ, Label, Sentiment
 from reviewpulse.analysis.calibration import Calibration, features
 from reviewpulse.analysis.language import ENGLISH, UNDETERMINED, LanguageDetector
+from reviewpulse.analysis.normalise import normalise_social
 from reviewpulse.analysis.vader_linear import LinearVader
 
 # VADER's usual cut-offs on the compound score.
@@ -58,10 +59,13 @@ class LexiconAnalyzer:
         return _combine([(len(w), self._vader.polarity_scores(w)) for w in windows])
 
     def analyze_one(self, text: str) -> Sentiment:
-        scores = self.scores(text)
+        # Handles, links, entities and hashtags read as text (normalise.py); the calibration's
+        # features still read the original, as they did when it was fitted.
+        read = normalise_social(text)
+        scores = self.scores(read)
         compound = max(-1.0, min(1.0, scores["compound"]))
         label = label_of_compound(compound)
-        language = self._languages.detect(text)
+        language = self._languages.detect(read)
         if language not in READS:
             return Sentiment(label, round(compound, 4), NOT_READ_CONFIDENCE, language, LANGUAGE_NOT_READ)
         confidence = self._calibration.confidence(label.value, features(text, scores))

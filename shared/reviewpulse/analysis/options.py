@@ -30,6 +30,9 @@ class AnalysisOptions(BaseModel):
     group_by: list[str] = Field(default_factory=list)
     time_field: str | None = None
     time_bucket: TimeBucket | None = None
+    # A column of the customer's own labels: the ready task's insights carry an evaluation of the
+    # engine against them (results/evaluation.py says how the column is read).
+    label_field: str | None = None
     compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created
     # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
     # deployment allows it (AllowUnredactedLlm), checked when the task is created.

@@ -13,6 +13,7 @@ from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions, CsvDelimiter, LlmMode
 from reviewpulse.api.fields import selection_of
+from reviewpulse.results.headline import Headline
 from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.settings import Settings, get_settings
@@ -81,6 +82,16 @@ class OptionsRequest(_Strict):
     )
     time_bucket: Literal["day", "week", "month"] | None = Field(
         default=None, description="The insights' time step; chosen from the dates' span when left out"
+    )
+    label_field: ColumnName | None = Field(
+        default=None,
+        description=(
+            "A column of your own labels: the ready task's insights carry an evaluation of the engine against "
+            "them (accuracy, macro-F1, per-class precision and recall, confusion matrix, calibration). Read as "
+            "positive/negative/neutral/mixed in any case, pos/neg, 1/0 (only 0 and 1: binary), 1/0/-1, or "
+            "1-5 stars (1-2 negative, 3 neutral, 4-5 positive); anything else is an invalid-label row"
+        ),
+        examples=["stars"],
     )
     redact_pii: bool = Field(
         default=True,
@@ -249,6 +260,13 @@ class TaskView(BaseModel):
     warnings: list[TaskWarning] = Field(
         default_factory=list, description="What the task could not do as asked (its results are still delivered)"
     )
+    headline: Headline | None = Field(
+        default=None,
+        description=(
+            "A ready task: which engine gave its labels and how well it is known to do on this text (measured "
+            "on the batch's labelled rows with options.label_field, else a plain statement that it was not)"
+        ),
+    )
     links: Links
 
     @classmethod
@@ -287,6 +305,7 @@ class TaskView(BaseModel):
             report=task.report,
             error=task.error,
             warnings=task.warnings,
+            headline=task.headline,
             links=Links(self=base, results=f"{base}/results", insights=f"{base}/insights", report=report_url),
         )
 

@@ -17,7 +17,10 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.base import Label
 from reviewpulse.analysis.options import AnalysisOptions, TimeBucket
 from reviewpulse.ingest.readers.rows import Row
+from reviewpulse.results.adjusted import AdjustedStats, adjust
 from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
+from reviewpulse.results.evaluation import Evaluation, EvaluationBuilder, LlmFigures
+from reviewpulse.results.headline import Headline
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.stats import net_sentiment, net_sentiment_interval
 from reviewpulse.results.summaries import TaskWarning, ThemeCount
@@ -112,6 +115,25 @@ class Comparison(BaseModel):
     notes: list[str] = Field(default_factory=list, description="What could not be compared, and why")
 
 
+ADJUSTED_METHOD = (
+    "adjusted classify-and-count (Forman 2008): the confusion matrix of this batch's labelled rows "
+    "inverted and clipped to the simplex; 95% interval from Dirichlet resampling of each matrix row "
+    "and of the counts (seeded)"
+)
+MAX_ADJUSTED_SEGMENTS = 20  # per group_by column, the largest segments get adjusted shares
+MAX_ADJUSTED_BUCKETS = 100  # the latest time buckets get adjusted shares (each costs ~15 ms)
+ADJUSTED_DRAWS_PER_PART = 200  # per segment or bucket (the whole batch gets more)
+
+
+class AdjustedShares(BaseModel):
+    method: str = ADJUSTED_METHOD
+    overall: AdjustedStats | None
+    segments: dict[str, list[AdjustedStats]] = Field(
+        default_factory=dict, description="Per group_by column, its largest segments (key: the value)"
+    )
+    time: list[AdjustedStats] = Field(default_factory=list, description="Per time bucket (key: its start)")
+
+
 class Insights(BaseModel):
     task_id: str
     overall: Stats
@@ -124,6 +146,16 @@ class Insights(BaseModel):
     )
     comparison: Comparison | None = Field(
         default=None, description="With options.compare_to: the changes since that task"
+    )
+    evaluation: Evaluation | None = Field(
+        default=None, description="With options.label_field: the engine's labels against the rows' own labels"
+    )
+    adjusted: AdjustedShares | None = Field(
+        default=None,
+        description="With an evaluation: label shares corrected for the engine's measured errors (beside the counted ones)",
+    )
+    headline: Headline | None = Field(
+        default=None, description="Which engine gave the labels and how well it is known to do on this text"
     )
     warnings: list[TaskWarning] = Field(default_factory=list)
 
@@ -381,6 +413,17 @@ class InsightsBuilder:
                         detail=f"time_field {options.time_field!r} is not in the input ({_columns_note(columns)})",
                     )
                 )
+        self._evaluation = None
+        if options.label_field:
+            if options.label_field in known:
+                self._evaluation = EvaluationBuilder(options.label_field)
+            else:
+                self.warnings.append(
+                    TaskWarning(
+                        code="label-field-not-found",
+                        detail=f"label_field {options.label_field!r} is not in the input ({_columns_note(columns)})",
+                    )
+                )
         self._aspects = AspectMentions(options.aspects)
         self._themes = ThemeFinder() if options.report else None
 
@@ -393,11 +436,14 @@ class InsightsBuilder:
             segment.add(columns.get(segment.column) or None, result, mentions)
         if self._time is not None:
             self._time.add(columns.get(self._time.field), result, mentions)
+        if self._evaluation is not None:
+            self._evaluation.add(result, columns.get(self._evaluation.label_field))
         if self._themes is not None and row is not None:
             values = [columns.get(segment.column) or None for segment in self._segments]
             self._themes.add(result.id, result.label, row.text, values)
 
-    def build(self) -> Insights:
+    def build(self, llm: LlmFigures | None = None) -> Insights:
+        """The insights; `llm`: what the task's LLM requests took, for its evaluation."""
         segments = [segment.build() for segment in self._segments]
         themes: list[Theme] = []
         if self._themes is not None:
@@ -408,15 +454,60 @@ class InsightsBuilder:
                         segment.themes = found.get(segment.value, [])
             finally:
                 self._themes.close()
+        evaluation = self._evaluation.build(llm) if self._evaluation is not None else None
+        warnings = list(self.warnings)
+        if evaluation is not None and evaluation.coverage.invalid_label:
+            unread = ", ".join(f"{v.value!r} ({v.rows})" for v in evaluation.values if v.read_as is None)
+            warnings.append(
+                TaskWarning(
+                    code="labels-not-read",
+                    detail=f"{evaluation.coverage.invalid_label} rows have a label the mapping cannot read "
+                    f"(invalid-label, listed in the evaluation): {unread}",
+                )
+            )
+        overall = Stats(**self._overall.stats())
+        time = self._time.build() if self._time is not None else None
         return Insights(
             task_id=self.task_id,
-            overall=Stats(**self._overall.stats()),
+            overall=overall,
             segments=segments,
-            time=self._time.build() if self._time is not None else None,
+            time=time,
             aspects=self._overall.aspect_stats(self._aspects.names),
             themes=themes,
-            warnings=list(self.warnings),
+            evaluation=evaluation,
+            adjusted=adjusted_shares(evaluation, overall, segments, time) if evaluation is not None else None,
+            warnings=warnings,
         )
+
+
+def adjusted_shares(
+    evaluation: Evaluation, overall: Stats, segments: list[SegmentColumn], time: TimeSeries | None
+) -> AdjustedShares | None:
+    """The batch's label shares (overall, per segment, per bucket) corrected for the errors its
+    evaluation measured; None when the evaluation has no labelled rows."""
+    labels, matrix = evaluation.confusion.labels, evaluation.confusion.matrix
+    if not evaluation.coverage.evaluated:
+        return None
+
+    def part(stats: Stats, key: str | None) -> AdjustedStats | None:
+        return adjust(labels, matrix, stats.counts, key=key, draws=ADJUSTED_DRAWS_PER_PART)
+
+    return AdjustedShares(
+        overall=adjust(labels, matrix, overall.counts),
+        segments={
+            column.column: [
+                found
+                for segment in column.segments[:MAX_ADJUSTED_SEGMENTS]
+                if (found := part(segment, segment.value)) is not None
+            ]
+            for column in segments
+        },
+        time=[
+            found
+            for bucket in (time.buckets[-MAX_ADJUSTED_BUCKETS:] if time is not None else [])
+            if (found := part(bucket, bucket.start.isoformat())) is not None
+        ],
+    )
 
 
 def _columns_note(columns: list[str] | None) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from reviewpulse.results.conversations import ConversationSummary
+from reviewpulse.results.evaluation import Evaluation
 from reviewpulse.results.insights import Comparison, Insights, Stats
 from reviewpulse.results.summaries import WRITTEN_BY_LLM, Report, Summary
 
@@ -61,10 +62,15 @@ def render_report(
         f'<p class="muted">Task <code>{escape(task_id)}</code> · created {escape(created_at)} · '
         f"engine {escape(engine)}</p>",
         _headline(insights.overall),
+        _trust(insights),
     ]
     if report is not None:
         parts.append(_executive_summary(report))
     parts.append(_labels(insights.overall))
+    if insights.adjusted is not None and insights.adjusted.overall is not None:
+        parts.append(_adjusted(insights))
+    if insights.evaluation is not None:
+        parts.append(_evaluation(insights.evaluation))
     if insights.time is not None:
         parts.append(_over_time(insights))
     for column in insights.segments:
@@ -108,6 +114,202 @@ def _headline(overall: Stats) -> str:
         low, high = overall.net_sentiment_ci95
         interval = f'<p class="muted">Net sentiment 95% interval: {_signed(low)} to {_signed(high)}.</p>'
     return f'<section id="headline"><div class="headline">{cells}</div>{interval}</section>'
+
+
+def _trust(insights: Insights) -> str:
+    """Which engine gave the labels and how well it is known to do: visible, never in small print."""
+    headline = insights.headline
+    if headline is None:
+        return ""
+    kind = "measured" if headline.measured else "not-measured"
+    return f'<p id="trust" class="metric" data-measured="{str(headline.measured).lower()}" data-kind="{kind}">{escape(headline.statement)}</p>'
+
+
+def _adjusted(insights: Insights) -> str:
+    adjusted = insights.adjusted
+    assert adjusted is not None and adjusted.overall is not None
+    rows = [
+        [
+            escape(share.label),
+            _num(_percent(share.observed), share.observed),
+            _num(_percent(share.adjusted), share.adjusted),
+            f"{100 * share.ci95[0]:.1f}% to {100 * share.ci95[1]:.1f}%",
+        ]
+        for share in adjusted.overall.shares
+    ]
+    for column, parts in adjusted.segments.items():
+        for part in parts:
+            for share in part.shares:
+                rows.append(
+                    [
+                        escape(f"{column} = {_value(part.key)}: {share.label}"),
+                        _num(_percent(share.observed), share.observed),
+                        _num(_percent(share.adjusted), share.adjusted),
+                        f"{100 * share.ci95[0]:.1f}% to {100 * share.ci95[1]:.1f}%",
+                    ]
+                )
+    for part in adjusted.time:
+        for share in part.shares:
+            rows.append(
+                [
+                    escape(f"from {part.key}: {share.label}"),
+                    _num(_percent(share.observed), share.observed),
+                    _num(_percent(share.adjusted), share.adjusted),
+                    f"{100 * share.ci95[0]:.1f}% to {100 * share.ci95[1]:.1f}%",
+                ]
+            )
+    return (
+        "<h2>Label shares adjusted for the engine's measured errors</h2>"
+        '<p class="muted">Counted: the share of items the engine gave each label. Adjusted: the share once '
+        "the errors measured on your labelled rows are taken out; its interval includes the uncertainty of "
+        f"those measured errors. Method: {escape(adjusted.method)}.</p>"
+        + _table(
+            "adjusted-table",
+            ["Label", "Counted share", "Adjusted share", "Adjusted 95% interval"],
+            rows,
+            caption="Counted and adjusted label shares",
+        )
+    )
+
+
+def _evaluation(evaluation: Evaluation) -> str:
+    coverage = evaluation.coverage
+    facts = [
+        f"Against the labels in <code>{escape(evaluation.label_field)}</code> ({escape(evaluation.scale)} scale): "
+        f"{coverage.evaluated} of {coverage.rows} rows evaluated; {coverage.unlabelled} unlabelled, "
+        f"{coverage.invalid_label} with a label the mapping cannot read, {coverage.analysis_failed} not analysed."
+    ]
+    metrics = [
+        ("accuracy", "Accuracy", _percent(evaluation.accuracy), evaluation.accuracy),
+        ("macro_f1", "Macro-F1", _plain(evaluation.macro_f1), evaluation.macro_f1),
+        ("ece", "Calibration error (ECE)", _plain(evaluation.ece), evaluation.ece),
+    ]
+    cells = "".join(
+        f'<div class="metric"><span class="value" data-metric="{key}" data-value="{_raw(raw)}">{text}</span>'
+        f"{label}</div>"
+        for key, label, text, raw in metrics
+    )
+    labels, matrix = evaluation.confusion.labels, evaluation.confusion.matrix
+    confusion_rows = [
+        [escape(truth), *[_num(value, value) for value in row]] for truth, row in zip(labels, matrix, strict=True)
+    ]
+    classes = [
+        [
+            escape(c.label),
+            _num(c.support, c.support),
+            _num(c.predicted, c.predicted),
+            _num(_percent(c.precision), c.precision),
+            _num(_percent(c.recall), c.recall),
+            _num(_plain(c.f1), c.f1),
+        ]
+        for c in evaluation.classes
+    ]
+    reliability = [
+        [
+            f"{b.low:.1f}–{b.high:.1f}",
+            _num(b.items, b.items),
+            _num(_plain(b.mean_confidence), b.mean_confidence),
+            _num(_plain(b.accuracy), b.accuracy),
+        ]
+        for b in evaluation.reliability
+    ]
+    values = ", ".join(
+        f"{escape(v.value)} → {escape(v.read_as or 'invalid-label')} ({v.rows})" for v in evaluation.values
+    )
+    parts = [
+        '<h2 id="evaluation">Evaluation on your labelled rows</h2>',
+        f'<p class="muted">{facts[0]} Values met: {values}.</p>',
+        f'<div class="headline">{cells}</div>',
+        "<h3>Confusion matrix</h3>",
+        f"<figure>{_confusion_chart(labels, matrix)}</figure>",
+        _table(
+            "confusion-table",
+            ["Your label ↓ / engine's →", *labels],
+            confusion_rows,
+            caption="Confusion matrix: rows are your labels, columns the engine's",
+        ),
+        _table(
+            "classes-table",
+            ["Label", "Your rows", "Engine's", "Precision", "Recall", "F1"],
+            classes,
+            caption="Per-class precision and recall",
+        ),
+        "<h3>Reliability</h3>",
+        f"<figure>{_reliability_chart(evaluation)}</figure>",
+        _table(
+            "reliability-table",
+            ["Confidence", "Items", "Mean confidence", "Accuracy"],
+            reliability,
+            caption="Reliability: how often labels of each confidence are right",
+        ),
+    ]
+    if evaluation.llm is not None:
+        llm = evaluation.llm
+        parts.append(
+            f'<p id="evaluation-llm">LLM: {_percent(llm.share_answered_by_llm)} of items answered by the LLM; '
+            f"{llm.tokens_per_1000_items:,.0f} tokens and ${llm.cost_per_1000_items_usd:.4f} per 1,000 items.</p>"
+        )
+    return "".join(parts)
+
+
+def _confusion_chart(labels: list[str], matrix: list[list[int]]) -> str:
+    """A heat map: each row shaded by the share of that label's rows in each cell."""
+    cell, left, top = 70, 90, 30
+    size = len(labels)
+    width, height = left + cell * size + 10, top + cell * size + 10
+    shapes = []
+    for j, label in enumerate(labels):
+        shapes.append(f'<text x="{left + j * cell + 4}" y="{top - 8}">{escape(label)}</text>')
+    for i, (truth, row) in enumerate(zip(labels, matrix, strict=True)):
+        total = sum(row) or 1
+        shapes.append(f'<text x="0" y="{top + i * cell + cell / 2 + 4:.0f}">{escape(truth)}</text>')
+        for j, value in enumerate(row):
+            colour = LABEL_COLOURS["positive"] if i == j else LABEL_COLOURS["negative"]
+            shapes.append(
+                f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 2}" height="{cell - 2}" '
+                f'fill="{colour}" fill-opacity="{0.08 + 0.8 * value / total:.2f}">'
+                f"<title>{escape(truth)} called {escape(labels[j])}: {value}</title></rect>"
+                f'<text x="{left + j * cell + cell / 2 - 8:.0f}" y="{top + i * cell + cell / 2 + 4:.0f}">{value}</text>'
+            )
+    return (
+        f'<svg role="img" aria-labelledby="confusion-title" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><title id="confusion-title">Confusion matrix: your labels (rows) against '
+        f"the engine's (columns)</title>{''.join(shapes)}</svg>"
+    )
+
+
+def _reliability_chart(evaluation: Evaluation) -> str:
+    """Accuracy against mean confidence per bin, beside the diagonal of perfect calibration."""
+    side, pad = 240, 30
+
+    def at(value: float) -> float:
+        return pad + value * side
+
+    shapes = [
+        f'<line x1="{at(0)}" y1="{pad + side}" x2="{at(1)}" y2="{pad}" stroke="#999" stroke-dasharray="4 3"/>',
+        f'<line x1="{at(0)}" y1="{pad + side}" x2="{at(1)}" y2="{pad + side}" stroke="#bbb"/>',
+        f'<line x1="{at(0)}" y1="{pad}" x2="{at(0)}" y2="{pad + side}" stroke="#bbb"/>',
+        f'<text x="{at(0)}" y="{pad + side + 16}">confidence 0</text><text x="{at(1) - 20}" y="{pad + side + 16}">1</text>',
+        f'<text x="0" y="{pad - 8}">accuracy</text>',
+    ]
+    for b in evaluation.reliability:
+        if b.items and b.mean_confidence is not None and b.accuracy is not None:
+            x, y = at(b.mean_confidence), pad + side - b.accuracy * side
+            shapes.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{3 + min(b.items, 400) ** 0.5 / 3:.1f}" fill="#1565c0" '
+                f'fill-opacity="0.7"><title>{b.low:.1f}–{b.high:.1f}: {b.items} items, right {b.accuracy:.0%}'
+                "</title></circle>"
+            )
+    size = side + 2 * pad + 10
+    return (
+        f'<svg role="img" aria-labelledby="reliability-title" width="{size}" height="{size}" '
+        f'viewBox="0 0 {size} {size}"><title id="reliability-title">Reliability diagram: accuracy per confidence '
+        f"bin; the dashed diagonal is perfect calibration</title>{''.join(shapes)}</svg>"
+    )
+
+
+def _plain(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
 
 
 def _executive_summary(report: Report) -> str:

@@ -29,6 +29,8 @@ from importlib import resources
 
 from pydantic import BaseModel, Field
 
+from reviewpulse.analysis.normalise import mask_social
+
 THEMES_PER_POLARITY = 8
 SEGMENT_THEMES_PER_POLARITY = 3
 EXAMPLE_IDS = 3
@@ -83,9 +85,13 @@ def key_phrases(text: str, boundaries: frozenset[str], kept: dict[str, bool] | N
     `kept` remembers which tokens may be part of a phrase (a cache the caller owns)."""
     kept = {} if kept is None else kept
     found: dict[str, str] = {}
-    for sentence in _SENTENCES.findall(text):
+    # Sentences and words are read from the text with its links, handles, entities and hashtag
+    # marks blanked (same length), and quoted from the original at the same place.
+    masked = mask_social(text)
+    for match in _SENTENCES.finditer(masked):
+        sentence = text[match.start() : match.end()]
         run: list[str] = []
-        for token in [*_TOKENS.findall(sentence.lower().replace("’", "'")), ","]:  # "," ends the last run
+        for token in [*_TOKENS.findall(match.group().lower().replace("’", "'")), ","]:  # "," ends the last run
             keep = kept.get(token)
             if keep is None:
                 keep = len(token) > 1 and token[0].isalpha() and token not in boundaries and not token.endswith("ly")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.clock import now, ttl_epoch
+from reviewpulse.results.headline import Headline
 from reviewpulse.results.summaries import Report, Summary, TaskWarning
 
 TASK_ID_PATTERN = re.compile(r"^[0-9a-f]{28}$")
@@ -131,6 +132,7 @@ class Task(BaseModel):
     report: Report | None = None
     error: TaskError | None = None
     warnings: list[TaskWarning] = Field(default_factory=list)
+    headline: Headline | None = None  # a ready task: which engine gave its labels, how well it is known to do
     results_key: str | None = None
     results_csv_key: str | None = None
     expires_at: int | None = None

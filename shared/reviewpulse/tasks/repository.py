@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from reviewpulse.analysis.base import Usage
 from reviewpulse.clock import now
 from reviewpulse.errors import InvalidCursor
+from reviewpulse.results.headline import Headline
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.tasks.model import LlmBatchState, Quote, Task, TaskError, TaskStatus, TaskWarning, created_key
 
@@ -468,12 +469,15 @@ class TaskRepository:
         report: Report | None = None,
         usage: Usage | None = None,
         warnings: list[TaskWarning] | None = None,
+        headline: Headline | None = None,
     ) -> bool:
         """Running → ready. Only one caller wins, so a task is finalized exactly once. `usage` is
         what writing the report cost, added to the task's."""
         extra = {":report": json.loads(report.model_dump_json(), parse_float=Decimal)} if report else {}
         if warnings:
             extra[":warnings"] = [warning.model_dump() for warning in warnings]
+        if headline is not None:
+            extra[":headline"] = json.loads(headline.model_dump_json(), parse_float=Decimal)
         adds = []
         if usage is not None:
             extra.update({f":{attribute}": getattr(usage, name) for name, attribute in _USAGE_ATTRIBUTES.items()})
@@ -484,6 +488,7 @@ class TaskRepository:
             set="#s = :ready, tenant_status = :ts, summary = :summary, results_key = :rk, "
             + ("report = :report, " if report else "")
             + ("warnings = :warnings, " if warnings else "")
+            + ("headline = :headline, " if headline is not None else "")
             + "results_csv_key = :ck, updated_at = :now",
             add=adds,
             remove="active_shard",

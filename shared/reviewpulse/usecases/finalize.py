@@ -16,13 +16,16 @@ from typing import IO
 from reviewpulse.analysis.engines.base import Engine, EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.engines.wrappers import BUDGET_ENGINE
+from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeRequest
 from reviewpulse.results.conversations import ConversationsBuilder
+from reviewpulse.results.evaluation import LlmFigures
 from reviewpulse.results.export import ResultsWriter
+from reviewpulse.results.headline import headline
 from reviewpulse.results.insights import InsightsBuilder
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.report import ThemeCounter, build_report
@@ -116,7 +119,12 @@ def finalize_task(
             )
         else:
             trajectories = []
-    task_insights = store_insights(task, insights.build(), result_files)
+    llm = llm_figures(task, settings) if engine.spends_tokens and task.options.label_field else None
+    built = insights.build(llm)
+    # The model that answered, once tenant models exist (options.model_id; results name model_id@version).
+    model = getattr(task.options, "model_id", None)
+    built.headline = headline(task.options.engine, task.answered_by, built.evaluation, model=model)
+    task_insights = store_insights(task, built, result_files)
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
         return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing
@@ -152,11 +160,30 @@ def finalize_task(
         report=report,
         usage=usage,
         warnings=[*task_insights.warnings, *_budget_warnings(task)],
+        headline=task_insights.headline,
     )
     if won:
         logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
         metrics.add_metric(name="TasksCompleted", unit=MetricUnit.Count, value=1)
     return won
+
+
+def llm_figures(task: Task, settings: Settings) -> LlmFigures:
+    """What the task's LLM requests took, per 1,000 analysed items (for its evaluation)."""
+    analysed = task.progress.processed
+    by_llm = task.answered_by.get("llm", 0)
+    tokens = task.usage.input_tokens + task.usage.output_tokens
+    cost = Prices.of(settings).usage_cost_usd(task.usage)
+    per_1000 = 1000 / analysed if analysed else 0.0
+    return LlmFigures(
+        items_answered_by_llm=by_llm,
+        share_answered_by_llm=round(by_llm / analysed, 4) if analysed else 0.0,
+        input_tokens=task.usage.input_tokens,
+        output_tokens=task.usage.output_tokens,
+        cost_usd=round(cost, 6),
+        tokens_per_1000_items=round(tokens * per_1000, 1),
+        cost_per_1000_items_usd=round(cost * per_1000, 6),
+    )
 
 
 def _budget_warnings(task: Task) -> list[TaskWarning]:

@@ -28,6 +28,7 @@ def resolve_options(
     group_by: list[str] | None = None,
     time_field: str | None = None,
     time_bucket: str | None = None,
+    label_field: str | None = None,
     columns: list[str] | None = None,
     compare_to: str | None = None,
     redact_pii: bool = True,
@@ -40,7 +41,7 @@ def resolve_options(
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
     engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
-    known at creation (a single text has none), group_by and time_field must name some of them;
+    known at creation (a single text has none), group_by, time_field and label_field must name some of them;
     otherwise the finalizer checks them against the file's header. `redact_pii` False needs a
     deployment that allows unredacted texts to reach an LLM."""
     if not redact_pii and not settings.allow_unredacted_llm:
@@ -53,7 +54,7 @@ def resolve_options(
     if reason is not None:
         raise EngineUnavailable(reason)
     if columns is not None:
-        for name in [*(group_by or []), *([time_field] if time_field else [])]:
+        for name in [*(group_by or []), *([time_field] if time_field else []), *([label_field] if label_field else [])]:
             if name not in columns:
                 have = f"its columns are {', '.join(columns)}" if columns else "it has no columns"
                 raise ColumnNotFound(f"{name!r} is not a column of the input: {have}")
@@ -65,6 +66,7 @@ def resolve_options(
         group_by=group_by or [],
         time_field=time_field,
         time_bucket=time_bucket,
+        label_field=label_field,
         compare_to=compare_to,
         redact_pii=redact_pii,
         quote_only=quote_only,

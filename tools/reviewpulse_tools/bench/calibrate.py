@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reviewpulse.analysis.calibration import CALIBRATION_FILE, FEATURES, Calibration, LabelModel, features
 from reviewpulse.analysis.lexicon import LexiconAnalyzer, label_of_compound
+from reviewpulse.analysis.normalise import normalise_social
 
 from reviewpulse_tools.bench.labelled_data import DEFAULT_DATA_DIR, NEUTRAL_BAND, load_sets
 
@@ -29,7 +30,8 @@ def observations(analyzer: LexiconAnalyzer, texts: list[str], gold: list[str]) -
     """(the lexicon's label, its features, whether the label is right) per text."""
     rows = []
     for text, truth in zip(texts, gold, strict=True):
-        scores = analyzer.scores(text)
+        # As analyze_one: VADER scores the normalised text, the features read the original.
+        scores = analyzer.scores(normalise_social(text))
         label = label_of_compound(max(-1.0, min(1.0, scores["compound"]))).value
         rows.append((label, features(text, scores), label == truth))
     return rows

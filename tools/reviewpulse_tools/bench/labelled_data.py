@@ -7,6 +7,9 @@
   mean of about 20 raters from -4 to +4. Neutral band: a mean within ±NEUTRAL_BAND is neutral —
   half a step of the raters' scale, i.e. the raters on average did not lean one way. The VADER
   lexicon was validated on this material, so its figures flatter a lexicon engine.
+- CrowdFlower's "Apple Twitter Sentiment" (December 2014): a CSV in Windows-1252 with embedded
+  newlines; `sentiment` 1 negative, 3 neutral, 5 positive, `not_relevant` rows left out. Tweets
+  to and about a brand, with handles, hashtags, links and `&amp;`: the closest set to a support inbox.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 DEFAULT_DATA_DIR = Path(os.environ.get("REVIEWPULSE_DATA") or Path(__file__).resolve().parents[4] / "shared" / "data")
 NEUTRAL_BAND = 0.5
 UCI = "uci_sentiment_labelled_sentences"
+APPLE = "apple_twitter_crowdflower/Apple-Twitter-Sentiment-DFE.csv"
+_APPLE_GOLD = {"1": "negative", "3": "neutral", "5": "positive"}
 VADER = "vader_icwsm2014"
 
 
@@ -63,6 +68,19 @@ def read_vader(path: Path) -> tuple[list[str], list[str]]:
     return texts, gold
 
 
+def read_apple(path: Path) -> tuple[list[str], list[str]]:
+    import csv
+
+    texts, gold = [], []
+    with open(path, encoding="cp1252", errors="replace", newline="") as file:
+        for row in csv.DictReader(file):
+            label = _APPLE_GOLD.get((row.get("sentiment") or "").strip())
+            if label is not None:
+                texts.append(row["text"])
+                gold.append(label)
+    return texts, gold
+
+
 _UCI_SETS = {"amazon": "product reviews", "imdb": "movie reviews", "yelp": "restaurant reviews"}
 _VADER_SETS = {
     "amazonReviewSnippets": ("amazon", "product reviews"),
@@ -84,4 +102,6 @@ def load_sets(data_dir: Path = DEFAULT_DATA_DIR) -> list[LabelledSet]:
         path = data_dir / VADER / f"{stem}_GroundTruth.txt"
         if path.exists():
             sets.append(LabelledSet(f"vader/{short}", domain, *read_vader(path)))
+    if (data_dir / APPLE).exists():
+        sets.append(LabelledSet("apple/tweets", "tweets to and about a brand", *read_apple(data_dir / APPLE)))
     return sets

@@ -47,6 +47,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument("--group-by", help="comma-separated columns to cut the insights by, e.g. product,store")
     analyze.add_argument("--time-field", help="a date column for the insights over time")
     analyze.add_argument(
+        "--label-field",
+        help="a column of your own labels (words, 1/0, 1/0/-1 or 1-5 stars): measure the engine against them",
+    )
+    analyze.add_argument(
         "--delimiter",
         choices=list(DELIMITERS),
         help="CSV: the delimiter between columns (default: Excel's sep= line, else told from the header)",
@@ -274,6 +278,8 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["group_by"] = [column.strip() for column in args.group_by.split(",") if column.strip()]
     if args.time_field:
         chosen["time_field"] = args.time_field
+    if getattr(args, "label_field", None):
+        chosen["label_field"] = args.label_field
     if getattr(args, "delimiter", None):
         chosen["delimiter"] = DELIMITERS[args.delimiter]
     if getattr(args, "excel", False):
@@ -306,6 +312,9 @@ def _print_summary(task: dict[str, Any]) -> None:
                 else ""
             )
         )
+    headline = task.get("headline")
+    if headline:
+        print(headline["statement"])
     report = task.get("report")
     if report:
         print(f"\n{report['executive_summary']}")

@@ -101,6 +101,9 @@ class ApiClient:
     def task(self, task_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/tasks/{task_id}")
 
+    def insights(self, task_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/tasks/{task_id}/insights")
+
     def tasks(self, status: str | None = None, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
         params = {
             "limit": str(limit),

@@ -4,6 +4,7 @@
     reviewpulse analyze --text "…"                        analyse one text
     reviewpulse analyze FILE --quote [--yes]              show what the run will cost, then start it
     reviewpulse resume TASK_ID [--max-cost-usd N]         continue a task a budget paused
+    reviewpulse evaluate FILE --label-field COL [--engines lexicon,auto,llm]   engines side by side
     reviewpulse status TASK_ID | wait TASK_ID | results TASK_ID | tasks [--all]   (--output table|json|csv)
     reviewpulse keys create|list|revoke --tenant NAME (--stack S | --table T | --local [--state F])
     reviewpulse tenants budget --tenant NAME [--usd N] (--stack S | --table T | --local)
@@ -32,6 +33,7 @@ from reviewpulse_tools.cli.errors import CliError
 # module → the commands it registers, in the order `reviewpulse --help` lists them
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "reviewpulse_tools.cli.analyze": ("analyze", "wait", "resume"),
+    "reviewpulse_tools.cli.evaluate": ("evaluate",),
     "reviewpulse_tools.cli.read": ("status", "results", "report", "tasks"),
     "reviewpulse_tools.cli.keys_command": ("keys",),
     "reviewpulse_tools.cli.tenants_command": ("tenants",),
