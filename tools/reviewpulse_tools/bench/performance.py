@@ -710,9 +710,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         groups = [[name] for name in chosen]
     outcomes: dict[str, dict] = {}
+    # What each process took, in wall and in CPU time (the processes it waited for included): on a
+    # machine shared with other jobs the CPU time says more about the run's own cost.
+    costs: dict[str, dict[str, float]] = {}
     for group in groups:
         print(f"running {', '.join(group)}…", file=sys.stderr, flush=True)
+        cpu, started = _children_cpu_seconds(), time.perf_counter()
         outcomes.update(_run_in_child(group, args))
+        costs[",".join(group)] = {
+            "wall_s": round(time.perf_counter() - started, 1),
+            "cpu_s": round(_children_cpu_seconds() - cpu, 1),
+        }
     print(
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.node() or 'this machine'}: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}."
@@ -740,11 +748,14 @@ def main(argv: list[str] | None = None) -> int:
                     "benchmarks": chosen,
                     "figures": {n: o["figures"] for n, o in outcomes.items() if n not in failures},
                     "seconds": {n: o.get("seconds") for n, o in outcomes.items()},
+                    "processes": costs,
                     "failed": failures,
                 },
                 indent=2,
             )
         )
+    wall, cpu = (sum(cost[kind] for cost in costs.values()) for kind in ("wall_s", "cpu_s"))
+    print(f"\n{wall:.0f} s wall, {cpu:.0f} s CPU in the benchmarks' processes", file=sys.stderr)
     if failures:
         print(f"\n{len(failures)} of {len(chosen)} benchmarks FAILED:", file=sys.stderr)
         for name, error in failures.items():
@@ -753,6 +764,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"\nall {len(chosen)} benchmarks ran: {', '.join(chosen)}", file=sys.stderr)
     return 0
+
+
+def _children_cpu_seconds() -> float:
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 class _quiet_stdout:
