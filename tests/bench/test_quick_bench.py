@@ -57,7 +57,7 @@ def quick_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict]:
 
 
 def test_the_quick_run_includes_every_benchmark_and_passes(quick_run):
-    # Given `make bench --quick` with no benchmark named
+    # Given `make bench-quick` with no benchmark named
     done, run = quick_run
     # Then it ran every benchmark there is, and exited 0 with none failed
     assert run["benchmarks"] == list(BENCHMARKS)
@@ -72,8 +72,9 @@ def test_the_benchmark_runs_and_prints_its_figures(quick_run, name):
     assert_ran(name, run, done.stdout)
 
 
-# Loaded by every Python process of the run below (sitecustomize): the key the splitter-memory
-# benchmark creates for its drop tenant is never stored, as if it had been removed.
+# Loaded by every Python process of the run below (sitecustomize): no key created is stored. Of the
+# benchmarks run there only the splitter-memory one creates a key, for its drop tenant: as if that
+# key had been removed.
 NO_DROP_KEY = """
 import reviewpulse.tenants.keys as keys
 keys.KeyRepository.create = lambda self, tenant, usage_key=None: (keys.generate_api_key(), None)
