@@ -17,7 +17,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -54,13 +53,11 @@ def _request(api_url: str, api_key: str, path: str) -> float:
     return elapsed
 
 
-def bench_cli(runs: int = RUNS) -> dict:
-    from reviewpulse_tools.local.stack import free_port, start
+def bench_cli(runs: int = RUNS, running=None) -> dict:
+    from reviewpulse_tools.bench.stack import bench_stack
 
-    workdir = Path(tempfile.mkdtemp(prefix="reviewpulse-bench-cli-"))
-    os.environ["REVIEWPULSE_STATE"] = str(workdir / "stack.json")
-    running = start(api_port=free_port(), aws_port=free_port(), function_output=workdir / "functions.log")
-    try:
+    # The CLI finds the stack by the state file REVIEWPULSE_STATE names (bench_stack sets it).
+    with bench_stack(running) as running:
         connection = http.client.HTTPConnection(urlsplit(running.api_url).hostname, urlsplit(running.api_url).port)
         connection.request(
             "POST",
@@ -89,8 +86,6 @@ def bench_cli(runs: int = RUNS) -> dict:
                 elapsed, used = measure()
                 wall[name].append(elapsed)
                 cpu[name].append(used)
-    finally:
-        running.stop()
     medians = {name: statistics.median(values) for name, values in wall.items()}
     cpu_medians = {name: statistics.median(values) for name, values in cpu.items() if name != "request"}
     return {

@@ -183,6 +183,8 @@ def bench_finalize(rows: int, repeats: int = 2) -> dict:
         insights = json.loads(
             s3.get_object(Bucket=result_files.bucket, Key=f"results/acme/{task.task_id}/insights.json")["Body"].read()
         )
+    if not insights.get("themes") or not insights.get("segments"):
+        raise RuntimeError(f"the finalize with insights built no themes or segments: {sorted(insights)}")
     plain_s, full_s = statistics.median(times["plain"]), statistics.median(times["insights"])
     return {
         "rows": rows,
@@ -218,8 +220,10 @@ def bench_flat(sizes: tuple[int, ...] = (25_000, 50_000, 100_000)) -> list[dict]
             label = "positive" if any(v in values["review"] for v in ("Love", "happy", "Great")) else "negative"
             result = ItemResult(row=number, id=values["id"], label=label, score=0.5 if label == "positive" else -0.5)
             builder.add(result, Row(number, values["id"], values["review"], None, values))
-        builder.build()
+        built = builder.build()
         peak = tracemalloc.get_traced_memory()[1] - baseline
+        if len(built.segments) != len(options.group_by) or not built.themes:
+            raise RuntimeError(f"the insights builder built no segments or themes from {size} rows")
         tracemalloc.stop()
         del rows
         figures.append({"rows": size, "builder_peak_mb": round(peak / 2**20, 2)})
@@ -266,6 +270,14 @@ def bench_footprint(base: str = BASE_COMMIT, runs: int = 7) -> dict:
                 imports[module.rsplit(".", 1)[1]] = round(statistics.median(samples) * 1000)
             figures[name] = {"layer_bytes": size, "import_ms": imports}
     return figures
+
+
+def bench_insights(quick: bool = False) -> dict:
+    """What `make bench` runs: always 100,000 rows, the size the insights' targets are set for; a
+    quick run (in `make test`) a few hundred, and one import of each module."""
+    if quick:
+        return {"footprint": bench_footprint(runs=1), "flat": bench_flat((200, 400)), "finalize": bench_finalize(400)}
+    return {"footprint": bench_footprint(), "flat": bench_flat(), "finalize": bench_finalize(100_000)}
 
 
 def report(figures: dict) -> str:

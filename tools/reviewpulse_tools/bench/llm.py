@@ -41,8 +41,8 @@ def _engine(server: FakeOpenAI, **overrides):
     return build_engine(Settings(**settings))
 
 
-def bench_batching() -> dict:
-    texts = {str(i): text for i, text in enumerate(distinct_reviews(REVIEWS))}
+def bench_batching(reviews: int = REVIEWS) -> dict:
+    texts = {str(i): text for i, text in enumerate(distinct_reviews(reviews))}
     figures = {}
     with FakeOpenAI() as server:
         for per_request in (25, 1):
@@ -50,25 +50,26 @@ def bench_batching() -> dict:
             engine = _engine(server, llm_items_per_request=per_request, llm_concurrency=8)
             outcome = engine.analyze(texts)
             stats = server.stats()
+            _check_answered(outcome, texts, f"{per_request} per request")
             figures[per_request] = {
                 "requests": stats.requests,
                 "answered": len(outcome.analyses),
                 "input_tokens": stats.prompt_tokens,
                 "output_tokens": stats.completion_tokens,
-                "input_tokens_per_review": stats.prompt_tokens / REVIEWS,
+                "input_tokens_per_review": stats.prompt_tokens / reviews,
             }
     batched, single = figures[25], figures[1]
     return {
-        "reviews": REVIEWS,
+        "reviews": reviews,
         "batched": batched,
         "single": single,
         "input_token_ratio": batched["input_tokens_per_review"] / single["input_tokens_per_review"],
     }
 
 
-def bench_rate() -> dict:
+def bench_rate(requests: int = RATE_REQUESTS) -> dict:
     runs = {}
-    texts = {str(i): text for i, text in enumerate(distinct_reviews(RATE_REQUESTS * 25))}
+    texts = {str(i): text for i, text in enumerate(distinct_reviews(requests * 25))}
     for label, configured in (("configured", RATE_CAP_RPM), ("learnt from the first 429", 0)):
         with FakeOpenAI(latency=RATE_LATENCY_S, rpm=RATE_CAP_RPM) as server:
             engine = _engine(server, llm_requests_per_minute=configured, llm_concurrency=16)
@@ -76,6 +77,7 @@ def bench_rate() -> dict:
             outcome = engine.analyze(texts)
             elapsed = time.perf_counter() - started
             stats = server.stats()
+        _check_answered(outcome, texts, f"the rate run ({label})")
         assert engine.pacer is not None and engine.pacer.throttled == stats.rate_limited
         successful = stats.by_status.get(200, 0)
         allowed = RATE_CAP_RPM / 60 * elapsed
@@ -93,7 +95,7 @@ def bench_rate() -> dict:
     return {"cap_rpm": RATE_CAP_RPM, "latency_s": RATE_LATENCY_S, "runs": runs}
 
 
-def bench_cache() -> dict:
+def bench_cache(reviews: int = REVIEWS) -> dict:
     import boto3
     from moto import mock_aws
     from reviewpulse.analysis.cache import ResultCache
@@ -105,8 +107,8 @@ def bench_cache() -> dict:
     from reviewpulse.settings import Settings
     from reviewpulse.usecases.analyse_chunk import analyse_items
 
-    earlier = distinct_reviews(REVIEWS)
-    half = REVIEWS // 2
+    earlier = distinct_reviews(reviews)
+    half = reviews // 2
     fresh = [f"{text} (second batch)" for text in earlier[:half]]
     second = [text for pair in zip(earlier[:half], fresh, strict=True) for text in pair]  # repeats interleaved
     with mock_aws(), FakeOpenAI() as server:
@@ -133,8 +135,11 @@ def bench_cache() -> dict:
 
         first_sent, first_requests, _ = run(earlier)
         second_sent, second_requests, cached = run(second)
+    # Each text reaches the server once: the first batch whole, then only the second's new half.
+    if (first_sent, second_sent + cached) != (reviews, len(second)):
+        raise RuntimeError(f"the cache run sent {first_sent} of {reviews}, then {second_sent} + {cached} cached")
     return {
-        "first": {"texts": REVIEWS, "sent": first_sent, "requests": first_requests},
+        "first": {"texts": reviews, "sent": first_sent, "requests": first_requests},
         "second": {
             "texts": len(second),
             "new": half,
@@ -145,8 +150,13 @@ def bench_cache() -> dict:
     }
 
 
-def bench_llm() -> dict:
-    return {"batching": bench_batching(), "rate": bench_rate(), "cache": bench_cache()}
+def bench_llm(reviews: int = REVIEWS, rate_requests: int = RATE_REQUESTS) -> dict:
+    return {"batching": bench_batching(reviews), "rate": bench_rate(rate_requests), "cache": bench_cache(reviews)}
+
+
+def _check_answered(outcome, texts: dict, run: str) -> None:
+    if len(outcome.analyses) != len(texts):
+        raise RuntimeError(f"the LLM engine answered {len(outcome.analyses)} of {len(texts)} texts in {run}")
 
 
 def report(figures: dict) -> list[str]:

@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 from reviewpulse_tools.bench.samples import sample_reviews
 
@@ -46,41 +43,45 @@ def _held_out_texts(count: int) -> tuple[str, list[str]]:
     return "+".join(s.name for s in sets), texts[:count]
 
 
-def _workloads() -> list[tuple[str, list[str], dict]]:
+def _workloads(rows: int, held_out: bool) -> list[tuple[str, list[str], dict]]:
     samples = sample_reviews()
-    calibration = [f"{samples[i % len(samples)]} (order {i + 1})" for i in range(QUOTE_ROWS)]
+    calibration = [f"{samples[i % len(samples)]} (order {i + 1})" for i in range(rows)]
     workloads = [
         ("sample reviews, llm", calibration, {"engine": "llm"}),
         ("sample reviews, llm, 2 aspects", calibration, {"engine": "llm", "aspects": ["battery", "price"]}),
         ("sample reviews, auto", calibration, {"engine": "auto"}),
     ]
-    name, held_out = _held_out_texts(QUOTE_ROWS)
-    if held_out:
+    name, texts = _held_out_texts(rows) if held_out else ("", [])
+    if texts:
         workloads += [
-            (f"held out ({name}), llm", held_out, {"engine": "llm"}),
-            (f"held out ({name}), auto", held_out, {"engine": "auto"}),
+            (f"held out ({name}), llm", texts, {"engine": "llm"}),
+            (f"held out ({name}), auto", texts, {"engine": "auto"}),
         ]
     return workloads
 
 
-def bench_quote() -> dict:
+def bench_quote(rows: int = QUOTE_ROWS, held_out: bool = True, running=None) -> dict:
+    """`held_out`: also the labelled sets of ../shared/data when they are there (a quick run in
+    `make test` leaves them out: the project's tests use only data the project makes)."""
     import httpx
 
-    from reviewpulse_tools.local.stack import free_port, start
+    from reviewpulse_tools.bench.stack import bench_stack
 
-    workdir = Path(tempfile.mkdtemp())
-    os.environ["REVIEWPULSE_STATE"] = str(workdir / "stack.json")
-    running = start(
-        api_port=free_port(), aws_port=free_port(), function_output=workdir / "functions.log", fake_llm=True
-    )
     figures = []
-    try:
+    with bench_stack(running, fake_llm=True) as running:
         with httpx.Client(base_url=running.api_url, headers={"X-Api-Key": running.api_key}, timeout=60) as api:
-            for n, (label, texts, options) in enumerate(_workloads()):
+            for n, (label, texts, options) in enumerate(_workloads(rows, held_out)):
                 # Each workload's texts are new to the result cache, which a quote does not count.
                 distinct = [f"{text} [{n}]" for text in texts]
                 quote, task = _quote_and_run(api, distinct, options)
                 usage = task["usage"]
+                progress = task["progress"]
+                if (
+                    quote["items"] != len(distinct)
+                    or progress["processed"] != len(distinct)
+                    or not (quote["llm_items"] and usage["requests"])
+                ):
+                    raise RuntimeError(f"{label}: quoted {quote}, ran {progress} with {usage}")
                 figures.append(
                     {
                         "workload": label,
@@ -93,8 +94,6 @@ def bench_quote() -> dict:
                         "cost_usd": (quote["estimated_cost_usd"], usage["estimated_cost_usd"]),
                     }
                 )
-    finally:
-        running.stop()
     return {"runs": figures}
 
 
@@ -137,7 +136,7 @@ def _wait(api, task_id: str, statuses: tuple[str, ...], timeout: float = 900) ->
 # -- budget --------------------------------------------------------------------------------------
 
 
-def bench_budget() -> dict:
+def bench_budget(chunks_per_worker: int = CHUNKS_PER_WORKER) -> dict:
     import boto3
     from moto import mock_aws
     from reviewpulse.analysis.llm.pricing import Prices
@@ -170,7 +169,7 @@ def bench_budget() -> dict:
             def worker(number: int, task=task, kind=kind, limit_usd=limit_usd, tasks=tasks, budgets=budgets,
                        in_flight=in_flight, requests=requests) -> None:  # fmt: skip
                 engine = _engine(server, llm_items_per_request=ITEMS_PER_REQUEST, llm_concurrency=4)
-                for chunk in range(CHUNKS_PER_WORKER):
+                for chunk in range(chunks_per_worker):
                     gate = in_flight.wrap(
                         TaskSpend(
                             tenant,
@@ -197,6 +196,10 @@ def bench_budget() -> dict:
             month = budgets.month(tenant, month_of(task.created_at))
             spent = final.spend_settled_micros if kind == "task max_cost_usd" else month.settled_micros
             limit = to_micros(limit_usd)
+            if not requests or not spent:
+                raise RuntimeError(
+                    f"{kind}: no request was paid for ({len(requests)} paid, {spent} micro-dollars spent)"
+                )
             mean_request = sum(requests) / len(requests)
             runs[kind] = {
                 "path": "synchronous",

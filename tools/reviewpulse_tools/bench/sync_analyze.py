@@ -31,7 +31,7 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def bench_analyze(rounds: int = ROUNDS) -> dict[str, Any]:
+def bench_analyze(rounds: int = ROUNDS, warmup: int = WARMUP) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
     from reviewpulse.analysis.lexicon import LexiconAnalyzer
@@ -56,7 +56,7 @@ def bench_analyze(rounds: int = ROUNDS) -> dict[str, Any]:
         handler = runner.module("AnalyzeTextsFunction").handler
         analyzer = LexiconAnalyzer()
         api_times, alone_times = [], []
-        for n in range(WARMUP + rounds):
+        for n in range(warmup + rounds):
             texts = rnd.sample(short, TEXTS)
             request = {**event, "body": json.dumps({"texts": texts, "options": {"engine": "lexicon"}})}
             started = time.process_time()
@@ -64,10 +64,13 @@ def bench_analyze(rounds: int = ROUNDS) -> dict[str, Any]:
             api = time.process_time() - started
             if response["statusCode"] != 200:
                 raise RuntimeError(f"POST /v1/analyze answered {response['statusCode']}: {response['body'][:300]}")
+            answered = len(json.loads(response["body"])["results"])
+            if answered != len(texts):
+                raise RuntimeError(f"POST /v1/analyze answered {answered} of {len(texts)} texts")
             started = time.process_time()
             analyzer.analyze(texts)
             alone = time.process_time() - started
-            if n >= WARMUP:
+            if n >= warmup:
                 api_times.append(api)
                 alone_times.append(alone)
     p50 = (statistics.median(api_times), statistics.median(alone_times))

@@ -8,10 +8,6 @@ headers are left out, a few hundred bytes per answer either way.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 PAGE = 1000  # the largest page the API gives
 VARIANTS = {
     "full, uncompressed": ({"Accept-Encoding": "identity"}, None),
@@ -22,22 +18,14 @@ VARIANTS = {
 }
 
 
-def bench_wire(rows: int) -> dict:
+def bench_wire(rows: int, running=None) -> dict:
     import httpx
 
     from reviewpulse_tools.bench.batches import review_csv, run_batch
-    from reviewpulse_tools.local.stack import free_port, start
+    from reviewpulse_tools.bench.stack import RAISED_THROTTLE, bench_stack
 
-    workdir = Path(tempfile.mkdtemp())
-    os.environ["REVIEWPULSE_STATE"] = str(workdir / "stack.json")
     # The usage plan stays on; the rate is raised so the bench measures bytes, not waits.
-    running = start(
-        api_port=free_port(),
-        aws_port=free_port(),
-        function_output=workdir / "functions.log",
-        parameter_overrides={"ThrottleRateLimit": "1000", "ThrottleBurstLimit": "1000"},
-    )
-    try:
+    with bench_stack(running, parameter_overrides=RAISED_THROTTLE) as running:
         with httpx.Client(base_url=running.api_url, headers={"X-Api-Key": running.api_key}, timeout=60) as api:
             task, _ = run_batch(api, review_csv(rows))
             assert task["status"] == "ready", task
@@ -48,10 +36,9 @@ def bench_wire(rows: int) -> dict:
                 f"/v1/tasks/{task_id}", headers={"Accept-Encoding": "identity", "If-None-Match": view.headers["etag"]}
             )
             assert poll.status_code == 304, poll.status_code
-    finally:
-        running.stop()
     counts = {name: found["items"] for name, found in pages.items()}
-    assert set(counts.values()) == {rows}, counts  # every variant paged every row
+    if set(counts.values()) != {rows}:
+        raise RuntimeError(f"not every variant paged all {rows} rows: {counts}")
     full = pages["full, uncompressed"]["bytes"]
     return {
         "rows": rows,
