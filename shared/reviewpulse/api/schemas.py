@@ -143,6 +143,14 @@ class OptionsRequest(_Strict):
         default=False,
         description="Start the results CSV with a UTF-8 byte-order mark, so that Excel reads accented text right",
     )
+    csv_escape_formulas: bool = Field(
+        default=True,
+        description=(
+            "Put an apostrophe before the results CSV's cells that a spreadsheet would run as a formula that "
+            "calls something (starting with `=`; or with `+`, `-`, `@` and holding a function call or a `|`). "
+            "false: every cell exactly as the input's, for programs that join on the text"
+        ),
+    )
 
     @field_validator("aspects")
     @classmethod

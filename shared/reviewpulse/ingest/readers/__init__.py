@@ -42,6 +42,7 @@ __all__ = [
     "RowError",
     "RowStream",
     "open_rows",
+    "read_columns",
 ]
 
 _READERS = {
@@ -72,3 +73,17 @@ def open_rows(body: Body, spec: FileSpec) -> RowStream:
     if first is None:
         raise UnusableFile("empty-file", "the file has no data rows")
     return RowStream(itertools.chain([first], rows), state)
+
+
+def read_columns(body: Body, spec: FileSpec, rows: int) -> tuple[list[str], UnusableFile | None]:
+    """The columns a file's first `rows` rows name (a CSV's header), read as the split function
+    reads them, and the whole-file problem met on the way, if any: what a client can check
+    before it uploads the file (the columns are those found up to the problem)."""
+    state = ReadState(text_field=spec.text_field or "text")
+    try:
+        reader = _READERS[FileFormat(spec.format)](open_text(body, spec), spec, state)
+        for _ in itertools.islice(reader, rows):
+            pass
+    except UnusableFile as exc:
+        return list(state.columns), exc
+    return list(state.columns), None
