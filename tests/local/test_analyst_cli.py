@@ -1,0 +1,137 @@
+"""The analyst's loop through the CLI, against the local stack: the file is checked before it is
+uploaded, what a finished task warns about is printed, the HTML report is written by `analyze
+--report`, and no file is overwritten without --force."""
+
+from __future__ import annotations
+
+import csv
+
+from tests.local.test_local_stack import NEGATIVE, POSITIVE, run_cli
+
+
+def write_helpdesk(path, rows=4) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "company", "created_at"])
+        for i in range(rows):
+            writer.writerow([f"t{i}", POSITIVE if i % 2 else NEGATIVE, "acme" if i < 2 else "globex", f"2026-02-1{i}"])
+
+
+def newest_task(local) -> str:
+    listing = run_cli(local, "tasks", "--limit", "1", "--output", "csv")
+    lines = listing.stdout.splitlines()
+    return lines[1].split(",")[0] if len(lines) > 1 else ""
+
+
+def test_a_mistyped_column_is_refused_before_the_upload_with_the_one_meant(local, tmp_path):
+    # Given a helpdesk export whose column is `company`, and the newest task before
+    source = tmp_path / "helpdesk.csv"
+    write_helpdesk(source)
+    before = newest_task(local)
+    # When it is analysed by `Company`, and over a `created` column it does not have
+    by_case = run_cli(local, "analyze", str(source), "--group-by", "Company", "--out", str(tmp_path / "a.csv"))
+    by_name = run_cli(local, "analyze", str(source), "--time-field", "created", "--out", str(tmp_path / "b.csv"))
+    # Then each exits with a usage error naming the column meant, and nothing was uploaded
+    assert by_case.returncode == 2 and "Traceback" not in by_case.stderr
+    assert "--group-by 'Company'" in by_case.stderr and "did you mean 'company'?" in by_case.stderr
+    assert by_name.returncode == 2 and "did you mean 'created_at'?" in by_name.stderr
+    assert newest_task(local) == before
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_with_force_it_runs_and_the_tasks_warning_is_printed(local, tmp_path):
+    # Given the same file
+    source = tmp_path / "helpdesk.csv"
+    write_helpdesk(source)
+    # When it is analysed by `Company` anyway
+    done = run_cli(
+        local, "analyze", str(source), "--group-by", "Company", "--force", "--no-progress",
+        "--out", str(tmp_path / "out.csv"),
+    )  # fmt: skip
+    # Then the task ran, and the warning the finished task carries is on stderr
+    assert done.returncode == 0, done.stderr
+    assert "(uploaded anyway: --force)" in done.stderr
+    assert "warning: group_by column 'Company' is not in the input" in done.stderr
+    assert "(group-by-column-not-found)" in done.stderr
+    # And `wait` on the finished task prints it again
+    waited = run_cli(local, "wait", newest_task(local), "--no-progress", "-o", "json")
+    assert waited.returncode == 0 and "(group-by-column-not-found)" in waited.stderr
+
+
+def test_analyze_report_writes_and_names_the_html_and_never_overwrites_without_force(local, tmp_path):
+    # Given a file with segments and dates
+    source = tmp_path / "helpdesk.csv"
+    write_helpdesk(source)
+    # When it is analysed with --report and no file name, from its folder
+    done = run_cli(
+        local, "analyze", str(source), "--group-by", "company", "--time-field", "created_at", "--report",
+        "--no-progress", "--out", str(tmp_path / "helpdesk.results.csv"), cwd=tmp_path,
+    )  # fmt: skip
+    # Then the report is written beside the results under the input's name, and named on stderr
+    assert done.returncode == 0, done.stderr
+    report = tmp_path / "helpdesk.report.html"
+    assert f"report: {report.resolve()}" in done.stderr
+    page = report.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "acme" in page and "globex" in page
+    # When it runs again with a named report file
+    named = tmp_path / "february.html"
+    again = run_cli(local, "analyze", str(source), "--report", str(named), "--no-progress", cwd=tmp_path)
+    # Then it refuses, before uploading, to overwrite the results file it would write
+    assert again.returncode == 2 and "helpdesk.results.csv exists: pass --force" in again.stderr
+    assert not named.exists()
+    # And with --force it overwrites the results and writes the named report
+    forced = run_cli(local, "analyze", str(source), "--report", str(named), "--force", "--no-progress", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert named.read_text().startswith("<!DOCTYPE html>")
+    # And `report` and `results --out` refuse to overwrite a file too
+    task_id = newest_task(local)
+    refused = run_cli(local, "report", task_id, "--out", str(named))
+    assert refused.returncode == 2 and "exists: pass --force" in refused.stderr
+    assert run_cli(local, "report", task_id, "--out", str(named), "--force").returncode == 0
+
+
+def test_the_results_csv_keeps_handles_escapes_calls_and_can_keep_everything(local, tmp_path):
+    # Given tweets that start with a handle, a bullet, and one cell that would call a program
+    source = tmp_path / "tweets.csv"
+    with source.open("w", newline="") as handle:
+        csv.writer(handle).writerows(
+            [["id", "text", "note"], ["1", f"@united {NEGATIVE}", "=cmd|' /C calc'!A0"], ["2", f"- {POSITIVE}", "+1"]]
+        )
+    escaped, kept = tmp_path / "escaped.csv", tmp_path / "kept.csv"
+    # When it is analysed as it is, and with --no-formula-escape
+    first = run_cli(local, "analyze", str(source), "--id-field", "id", "--out", str(escaped), "--no-progress")
+    second = run_cli(
+        local, "analyze", str(source), "--id-field", "id", "--out", str(kept), "--no-progress", "--no-formula-escape"
+    )
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    # Then by default the handle, the bullet and the number stay as written and only the call is escaped
+    rows = {row["id"]: row for row in csv.DictReader(escaped.open(newline=""))}
+    assert rows["1"]["text"] == f"@united {NEGATIVE}" and rows["2"]["text"] == f"- {POSITIVE}"
+    assert rows["1"]["note"] == "'=cmd|' /C calc'!A0" and rows["2"]["note"] == "+1"
+    # And without escaping every cell is the input's own
+    rows = {row["id"]: row for row in csv.DictReader(kept.open(newline=""))}
+    assert rows["1"]["note"] == "=cmd|' /C calc'!A0"
+
+
+def test_one_instant_written_two_ways_lands_in_one_utc_bucket(local, api, tmp_path):
+    # Given the same instant written with a spaced offset and with an ISO offset, and one naive time
+    source = tmp_path / "times.csv"
+    with source.open("w", newline="") as handle:
+        csv.writer(handle).writerows(
+            [
+                ["id", "text", "created_at"],
+                ["1", POSITIVE, "2026-02-16 23:48:48 -0800"],
+                ["2", NEGATIVE, "2026-02-16T23:48:48-08:00"],
+                ["3", POSITIVE, "2026-02-16 23:48:48"],
+            ]
+        )
+    # When it is analysed over created_at by day
+    done = run_cli(
+        local, "analyze", str(source), "--id-field", "id", "--time-field", "created_at", "--no-progress",
+        "--out", str(tmp_path / "out.csv"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    insights = api.get(f"/v1/tasks/{newest_task(local)}/insights").json()
+    # Then both aware forms are counted on their UTC date, the naive one on the date written
+    buckets = {bucket["start"]: bucket["items"] for bucket in insights["time"]["buckets"]}
+    assert buckets == {"2026-02-16": 1, "2026-02-17": 2}
