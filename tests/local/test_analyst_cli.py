@@ -5,6 +5,12 @@ uploaded, what a finished task warns about is printed, the HTML report is writte
 from __future__ import annotations
 
 import csv
+import json
+import time
+from pathlib import Path
+
+import boto3
+import httpx
 
 from tests.local.test_local_stack import NEGATIVE, POSITIVE, run_cli
 
@@ -135,3 +141,69 @@ def test_one_instant_written_two_ways_lands_in_one_utc_bucket(local, api, tmp_pa
     # Then both aware forms are counted on their UTC date, the naive one on the date written
     buckets = {bucket["start"]: bucket["items"] for bucket in insights["time"]["buckets"]}
     assert buckets == {"2026-02-16": 1, "2026-02-17": 2}
+
+
+def stack_log(local) -> Path:
+    return Path(local["env"]["REVIEWPULSE_STATE"]).parent / "dev.log"
+
+
+def log_after(local, start: int, expected: str, attempts: int = 120) -> str:
+    """The stack's terminal output written after `start`, once it holds `expected` (the functions
+    write to it from processes of their own)."""
+    for _ in range(attempts):
+        text = stack_log(local).read_text(errors="replace")[start:]
+        if expected in text:
+            return text
+        time.sleep(0.5)
+    return stack_log(local).read_text(errors="replace")[start:]
+
+
+def test_the_stacks_terminal_is_quiet_a_refused_key_is_one_line_and_metrics_are_concise(local, api):
+    start = len(stack_log(local).read_text(errors="replace"))
+    # When a request comes with a wrong key
+    refused = httpx.get(f"{local['api_url']}/v1/tasks", headers={"X-Api-Key": "rp_wrong"}, timeout=60)
+    assert refused.status_code == 401
+    # Then the authorizer says so in one line, without the key, and no traceback is printed
+    text = log_after(local, start, "API key refused")
+    assert "API key refused" in text and "unknown key" in text and "rp_wrong" not in text
+    assert "Traceback" not in text
+    # When a task is created (a function that publishes a metric)
+    start = len(stack_log(local).read_text(errors="replace"))
+    assert api.post("/v1/tasks", json={"text": POSITIVE}).status_code == 202
+    # Then its metric is one concise line, not the embedded-metric-format JSON
+    text = log_after(local, start, "TasksCreated=1")
+    lines = [line for line in text.splitlines() if line.startswith("metrics CreateTaskFunction:")]
+    assert any("TasksCreated=1" in line for line in lines), text[-2000:]
+    assert '{"_aws"' not in text
+    assert "No application metrics to publish" not in text
+
+
+def test_a_drop_with_boto3_as_the_banner_says_and_a_sidecar_that_names_the_id_and_text(local):
+    # Given the credentials, region and bucket the banner and the state file give
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=local["aws_endpoint"],
+        region_name=local["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    drop = "incoming/local/analyst/feb.csv"
+    body = f"ref;comment;product\r\nk1;{POSITIVE};mug\r\nk2;{NEGATIVE};lamp\r\n"
+    # When a sidecar names the id and text columns (and the delimiter), then the file is dropped
+    sidecar = {"id_field": "ref", "text_field": "comment", "delimiter": ";", "group_by": ["product"]}
+    s3.put_object(Bucket=local["bucket"], Key=drop + ".options.json", Body=json.dumps(sidecar).encode())
+    s3.put_object(Bucket=local["bucket"], Key=drop, Body=body.encode())
+    # Then the drop is ready, and its results carry the ids from that column
+    done = "outgoing/local/analyst/feb.csv.done.json"
+    for _ in range(600):
+        try:
+            receipt = json.load(s3.get_object(Bucket=local["bucket"], Key=done)["Body"])
+            break
+        except s3.exceptions.NoSuchKey:
+            time.sleep(0.5)
+    else:
+        raise AssertionError("no receipt")
+    assert receipt["status"] == "ready" and receipt["counts"]["failed"] == 0
+    results = s3.get_object(Bucket=local["bucket"], Key="outgoing/local/analyst/feb.csv.results.jsonl")["Body"]
+    labels = {item["id"]: item["label"] for item in map(json.loads, results.read().decode().splitlines())}
+    assert labels == {"k1": "positive", "k2": "negative"}

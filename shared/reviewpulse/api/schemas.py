@@ -168,6 +168,18 @@ class OptionsRequest(_Strict):
         return columns
 
 
+class DropOptionsRequest(OptionsRequest):
+    """A drop's `<path>.options.json`: the API's `options`, and what a batch request says about its
+    file beside them (a drop has no request to say it in)."""
+
+    format: str | None = Field(
+        default=None,
+        description="csv, json, jsonl, txt or conversations; told from the file name when left out",
+    )
+    text_field: str | None = Field(default=None, min_length=1, max_length=256)
+    id_field: str | None = Field(default=None, min_length=1, max_length=256)
+
+
 class CreateTaskRequest(_Strict):
     text: str = Field(min_length=1, description="The text to analyse")
     id: str | None = Field(default=None, min_length=1, max_length=256, description="Your id for this text")
