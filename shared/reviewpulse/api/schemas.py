@@ -301,7 +301,7 @@ class TaskView(BaseModel):
             budget=budget,
             paused_reason=task.paused_reason,
             answered_by=task.answered_by,
-            notes=task.notes,
+            notes=task.notes + task.reading_notes,
             llm_batch=task.llm_batch,
             summary=task.summary,
             report=task.report,

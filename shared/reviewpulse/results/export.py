@@ -51,12 +51,14 @@ class ResultsWriter:
         options: AnalysisOptions,
         engine: EngineColumns,
         input_columns: list[str] | None,
+        *,
+        delimiter: str = ",",
     ) -> None:
         self._jsonl_file = jsonl_file
         # utf-8-sig writes the byte-order mark before the first cell, and only there.
         encoding = "utf-8-sig" if options.csv_bom else "utf-8"
         self._csv_text = io.TextIOWrapper(csv_file, encoding=encoding, newline="", write_through=True)
-        self._csv = csv.writer(self._csv_text)
+        self._csv = csv.writer(self._csv_text, delimiter=delimiter)
         self._options = options
         self._engine = engine
         self._input_columns = input_columns

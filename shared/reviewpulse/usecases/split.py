@@ -231,6 +231,8 @@ def _split(
         chunk_count=counter.chunks,
         text_field=rows.text_field,
         columns=list(rows.columns),
+        encoding=rows.encoding,
+        delimiter=rows.delimiter,
     )
     metrics.add_metric(name="ItemsQueued", unit=MetricUnit.Count, value=counter.items)
     logger.info(

@@ -86,6 +86,7 @@ def csv_rows(text: io.TextIOWrapper, spec: FileSpec, state: ReadState) -> Iterat
     lines = iter(text)
     ahead = _head(lines)
     delimiter, sep_line = choose_delimiter(ahead, spec.delimiter)
+    state.delimiter = delimiter
     reader = csv.reader(itertools.chain(ahead[1:] if sep_line else ahead, lines), delimiter=delimiter)
     number = 0
     try:
