@@ -1,10 +1,12 @@
 """The analyst's loop through the CLI, against the local stack: the file is checked before it is
 uploaded, what a finished task warns about is printed, the HTML report is written by `analyze
---report`, and no file is overwritten without --force."""
+--report`, no file is overwritten without --force, European Excel files go in and come out, times
+are bucketed by one rule, drops take the API's options, and the stack's terminal stays quiet."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import time
 from pathlib import Path
@@ -207,3 +209,75 @@ def test_a_drop_with_boto3_as_the_banner_says_and_a_sidecar_that_names_the_id_an
     results = s3.get_object(Bucket=local["bucket"], Key="outgoing/local/analyst/feb.csv.results.jsonl")["Body"]
     labels = {item["id"]: item["label"] for item in map(json.loads, results.read().decode().splitlines())}
     assert labels == {"k1": "positive", "k2": "negative"}
+
+
+def test_a_european_excel_file_in_and_out_of_the_cli(local, tmp_path):
+    # Given what Excel writes in Germany or France: semicolons, Windows-1252, decimal commas
+    source = tmp_path / "europe.csv"
+    lines = ["id;review;price"] + [f"{i};{POSITIVE} Très bon, livré à temps;3,50 €" for i in range(60)]
+    source.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    out = tmp_path / "europe.results.csv"
+    # When it is analysed for Excel
+    done = run_cli(local, "analyze", str(source), "--id-field", "id", "--excel", "--out", str(out), "--no-progress")
+    # Then every row was read, in the encoding the task names, and the note is printed
+    assert done.returncode == 0, done.stderr
+    assert "60 analysed of 60 rows" in done.stdout
+    assert "note: the file is not UTF-8: it was read as Windows-1252" in done.stderr
+    # And the results are UTF-8 with a BOM, between the input's own semicolons, accents intact
+    body = out.read_bytes()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 60 and rows[0]["review"].endswith("Très bon, livré à temps") and rows[0]["price"] == "3,50 €"
+
+
+def test_a_workbook_is_refused_with_how_to_save_it(local, tmp_path):
+    workbook = tmp_path / "export.xlsx"
+    workbook.write_bytes(b"PK\x03\x04" + bytes(100))
+    done = run_cli(local, "analyze", str(workbook))
+    assert done.returncode == 2 and "CSV UTF-8" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_this_period_against_the_last_through_compare_to_and_insights(local, tmp_path):
+    # Given last month's export, analysed, and this month's, where one company went sour: acme's
+    # 20 items were 16 positive and 4 negative (net +0.6), now 4 and 16 (net -0.6)
+    def export(path, acme_mostly: str, acme_rarely: str) -> None:
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "text", "company"])
+            for i in range(40):
+                acme = i % 2 == 1
+                text = (acme_rarely if i % 10 == 1 else acme_mostly) if acme else POSITIVE
+                writer.writerow([f"{path.stem}-{i}", text, "acme" if acme else "globex"])
+
+    january, february = tmp_path / "january.csv", tmp_path / "february.csv"
+    export(january, POSITIVE, NEGATIVE)
+    export(february, NEGATIVE, POSITIVE)
+    first = run_cli(local, "analyze", str(january), "--group-by", "company", "--no-progress", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    baseline = newest_task(local)
+    # When this month's is analysed against it, and its insights are asked for
+    second = run_cli(
+        local, "analyze", str(february), "--group-by", "company", "--compare-to", baseline, "--no-progress",
+        "--report", cwd=tmp_path,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    task_id = newest_task(local)
+    table = run_cli(local, "insights", task_id, env_columns=200)
+    as_json = run_cli(local, "insights", task_id, "--output", "json")
+    # Then the table leads with what changed since the baseline, acme's fall significant, and no
+    # p-value printed as a bare 0
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.lstrip().startswith(f"changes since {baseline}")
+    acme = next(line for line in table.stdout.splitlines() if "segment" in line and "acme" in line)
+    assert "yes" in acme and "<0.001" in acme
+    assert " 0 " not in table.stdout and "by company (worst first)" in table.stdout
+    # And the JSON is the API's insights, whole
+    found = json.loads(as_json.stdout)
+    assert found["comparison"]["baseline_task_id"] == baseline and found["task_id"] == task_id
+    # And the report leads with the comparison, names acme's fall in the executive summary, and
+    # prints the adjusted p-value as below 0.001, not as 0
+    page = (tmp_path / "february.report.html").read_text()
+    assert page.index("Compared with the baseline") < page.index("Label distribution")
+    summary = page.split('<p id="comparison-summary">', 1)[1].split("</p>", 1)[0]
+    assert "significant" in summary and "company: acme net sentiment -1.20" in summary
+    assert "&lt;0.001" in page.split('id="comparison-table"', 1)[1]

@@ -34,8 +34,11 @@ def wait_until_done(api, task_id: str, timeout: float = 60) -> dict:
     raise AssertionError(f"task {task_id} did not finish: {task}")
 
 
-def run_cli(local, *args: str, timeout: float = 120, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], cwd=cwd, env=local["env"], capture_output=True, text=True, timeout=timeout)
+def run_cli(
+    local, *args: str, timeout: float = 120, cwd: Path = ROOT, env_columns: int | None = None
+) -> subprocess.CompletedProcess:
+    env = {**local["env"], "COLUMNS": str(env_columns)} if env_columns else local["env"]
+    return subprocess.run([*CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_health_answers_without_a_key(local):

@@ -62,6 +62,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument("--group-by", help="comma-separated columns to cut the insights by, e.g. product,store")
     analyze.add_argument("--time-field", help="a date column for the insights over time")
     analyze.add_argument(
+        "--compare-to",
+        metavar="TASK_ID",
+        help="an earlier ready task: the insights then say what changed since it (`reviewpulse insights`)",
+    )
+    analyze.add_argument(
         "--delimiter",
         choices=list(DELIMITERS),
         help="CSV: the delimiter between columns (default: Excel's sep= line, else told from the header)",
@@ -158,6 +163,11 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")
     file_format = args.format or FORMATS_BY_SUFFIX.get(args.file.suffix.lower())
+    if file_format is None and args.file.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        raise UsageError(
+            f"{args.file.name} is a spreadsheet workbook, which is not read: save it from Excel with "
+            'Save As, "CSV UTF-8 (Comma delimited)", and analyse the .csv'
+        )
     if file_format is None:
         raise UsageError(f"{args.file.name}: cannot tell its format; pass --format csv|json|jsonl|txt")
     out = args.out or Path(f"{args.file.stem}.results.csv")
@@ -354,6 +364,8 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["group_by"] = [column.strip() for column in args.group_by.split(",") if column.strip()]
     if args.time_field:
         chosen["time_field"] = args.time_field
+    if getattr(args, "compare_to", None):
+        chosen["compare_to"] = args.compare_to
     if getattr(args, "delimiter", None):
         chosen["delimiter"] = DELIMITERS[args.delimiter]
     if getattr(args, "excel", False):

@@ -5,6 +5,7 @@
     reviewpulse analyze FILE --quote [--yes]              show what the run will cost, then start it
     reviewpulse resume TASK_ID [--max-cost-usd N]         continue a task a budget paused
     reviewpulse status TASK_ID | wait TASK_ID | results TASK_ID | tasks [--all]   (--output table|json|csv)
+    reviewpulse insights TASK_ID [--output table|json]    segments, time, themes, what changed
     reviewpulse keys create|list|revoke --tenant NAME (--stack S | --table T | --local [--state F])
     reviewpulse tenants budget --tenant NAME [--usd N] (--stack S | --table T | --local)
     reviewpulse webhooks add --url URL | list | remove WEBHOOK_ID
@@ -33,6 +34,7 @@ from reviewpulse_tools.cli.errors import CliError
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "reviewpulse_tools.cli.analyze": ("analyze", "wait", "resume"),
     "reviewpulse_tools.cli.read": ("status", "results", "report", "tasks"),
+    "reviewpulse_tools.cli.insights": ("insights",),
     "reviewpulse_tools.cli.keys_command": ("keys",),
     "reviewpulse_tools.cli.tenants_command": ("tenants",),
     "reviewpulse_tools.cli.webhooks": ("webhooks",),
