@@ -168,7 +168,11 @@ def test_the_cli_runs_an_llm_task_with_aspects_and_a_report(local, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["analyze", "samples/reviews.csv", "--api-key", "rp_wrong"], "the API key was refused"),
+        # (--out: a results file no run leaves behind, which analyze would refuse to overwrite first)
+        (
+            ["analyze", "samples/reviews.csv", "--api-key", "rp_wrong", "--out", ".never-written.csv"],
+            "the API key was refused",
+        ),
         (["status", "0" * 28], "no such task"),
         (["analyze", "Makefile"], "cannot tell its format"),
         (["analyze", "nope.csv"], "no such file"),
