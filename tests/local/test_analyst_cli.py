@@ -281,3 +281,6 @@ def test_this_period_against_the_last_through_compare_to_and_insights(local, tmp
     summary = page.split('<p id="comparison-summary">', 1)[1].split("</p>", 1)[0]
     assert "significant" in summary and "company: acme net sentiment -1.20" in summary
     assert "&lt;0.001" in page.split('id="comparison-table"', 1)[1]
+    # And its segment chart puts the worst segment first
+    chart = page.split("<h2>By company</h2>", 1)[1].split("</svg>", 1)[0]
+    assert chart.index(">acme<") < chart.index(">globex<")

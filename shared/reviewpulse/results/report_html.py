@@ -182,10 +182,10 @@ def _over_time(insights: Insights) -> str:
 def _segments(column) -> str:
     name = escape(column.column)
     anchor = f"segments-{_slug(column.column)}"
-    shown = [s for s in column.segments[:CHART_SEGMENTS] if s.net_sentiment is not None]
+    shown = _worst_first([s for s in column.segments[:CHART_SEGMENTS] if s.net_sentiment is not None])
     svg = _interval_bars(
         [(_value(s.value), s.net_sentiment, s.net_sentiment_ci95, s.items) for s in shown],
-        f"Net sentiment per {column.column}, largest {len(shown)} segments, with 95% intervals",
+        f"Net sentiment per {column.column}, largest {len(shown)} segments, worst first, with 95% intervals",
         f"{anchor}-title",
     )
     rows = [
@@ -219,6 +219,11 @@ def _segments(column) -> str:
         f"<figure>{svg}</figure>"
         + _table(anchor, headers, rows, caption=f"Net sentiment by {column.column}", details=len(rows) > 20)
     )
+
+
+def _worst_first(segments: list) -> list:
+    """The chart's segments, lowest net sentiment first: the ones to act on lead (issue 22)."""
+    return sorted(segments, key=lambda s: s.net_sentiment)
 
 
 def _themes(insights: Insights) -> str:
