@@ -44,7 +44,8 @@ def problems(path: Path, file_format: str, delimiter: str | None, named: list[Na
     id_field = next((n.column for n in named if n.option == "--id-field"), None)
     spec = FileSpec(format=FileFormat(file_format), text_field=text_field, id_field=id_field, delimiter=delimiter)
     with path.open("rb") as body:
-        columns, unusable = read_columns(body, spec, SAMPLE_ROWS)
+        # A CSV's header names every column: its first row is enough.
+        columns, unusable = read_columns(body, spec, 1 if file_format == "csv" else SAMPLE_ROWS)
     where = "its header" if file_format == "csv" else f"its first {SAMPLE_ROWS:,} rows"
     found = [line for n in named if (line := _missing(n, columns, path.name, where))]
     if unusable is not None and not (unusable.code in ("text-column-not-found", "id-column-not-found") and found):
