@@ -22,7 +22,7 @@ def test_demo_analyses_a_file_end_to_end(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # it starts a whole stack: over 90 s on a loaded two-core machine
     )
 
     # Then it succeeds, prints the summary table, and writes one result row per input row

@@ -138,6 +138,20 @@ def test_a_sidecar_carries_the_drops_options_and_is_not_analysed_itself(client, 
     assert receipt(s3, bucket, "outgoing/acme/q3.csv.done.json")["task_id"] == task["task_id"]
 
 
+def test_a_sidecar_names_the_files_format_text_and_id_columns_as_a_batch_request_does(client, poller, s3, bucket):
+    # Given a sidecar naming the id and text columns of a file whose name says nothing of its format
+    sidecar = {"format": "csv", "text_field": "comment", "id_field": "ref"}
+    s3.put_object(Bucket=bucket, Key="incoming/acme/export.dat.options.json", Body=json.dumps(sidecar).encode())
+    s3.put_object(Bucket=bucket, Key="incoming/acme/export.dat", Body=b"ref,note,comment\nk1,x,Love it\nk2,y,Awful\n")
+    # When the pipeline runs
+    poller.drain()
+    # Then the task read it as CSV, its texts from `comment` and its ids from `ref`
+    (task,) = client.call("GET", "/v1/tasks").json()["items"]
+    assert task["status"] == "ready", task
+    items = client.call("GET", f"/v1/tasks/{task['task_id']}/results").json()["items"]
+    assert [(item["id"], item["label"]) for item in items] == [("k1", "positive"), ("k2", "negative")]
+
+
 @pytest.mark.parametrize(
     ("sidecar", "named"),
     [
@@ -145,6 +159,8 @@ def test_a_sidecar_carries_the_drops_options_and_is_not_analysed_itself(client, 
         (b'{"report": true, "colour": "secret-value-123"}', "colour"),
         (b"not json", "not JSON"),
         (b'{"aspects": ["a", "A"]}', "aspects"),
+        (b'{"format": "magic"}', "format"),
+        (b'{"id_field": ""}', "id_field"),
     ],
 )
 def test_a_bad_sidecar_fails_the_drop_with_an_error_receipt(client, poller, s3, bucket, sidecar, named):

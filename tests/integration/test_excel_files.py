@@ -24,10 +24,12 @@ def test_a_semicolon_file_from_excel_comes_back_whole_with_a_bom(client, poller,
     task = client.call("GET", f"/v1/tasks/{task_id}").json()
     assert task["status"] == "ready" and task["progress"] == {"total": 2, "processed": 2, "failed": 0}
     assert [(i["id"], i["label"]) for i in results_of(client, task_id)] == [("A-1", "positive"), ("A-2", "negative")]
-    # And the results CSV starts with one BOM, then the input's own columns, accents intact
+    # And the results CSV starts with one BOM, then the input's own columns, accents intact,
+    # between the input's own semicolons (what a European Excel shows as columns)
     body = s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/results.csv")["Body"].read()
     assert body.startswith(b"\xef\xbb\xbf") and body.count(b"\xef\xbb\xbf") == 1
-    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert body.decode("utf-8-sig").splitlines()[0].startswith("order;avis;prix;ville;sentiment_label;")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert [(r["order"], r["avis"], r["prix"], r["ville"]) for r in rows] == [
         ("A-1", "Great value, love it", "3,50", "Besançon"),
         ("A-2", "Broken, awful, I hate it", "12,00", "Zürich"),

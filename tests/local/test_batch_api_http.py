@@ -38,7 +38,8 @@ def test_the_cli_runs_a_file_in_batch_mode(local, tmp_path):
     source.write_text(f"{POSITIVE}\n{NEGATIVE}\n")
 
     # When the CLI analyses it with the llm engine in batch mode
-    done = run_cli(local, "analyze", str(source), "--no-progress", "--engine", "llm", "--mode", "batch")
+    done = run_cli(local, "analyze", str(source), "--no-progress", "--engine", "llm", "--mode", "batch",
+                   "--out", str(tmp_path / "out.csv"))  # fmt: skip
 
     # Then it waits for the collector and prints the usage at the Batch API's price
     assert done.returncode == 0, done.stderr

@@ -34,8 +34,11 @@ def wait_until_done(api, task_id: str, timeout: float = 60) -> dict:
     raise AssertionError(f"task {task_id} did not finish: {task}")
 
 
-def run_cli(local, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], cwd=ROOT, env=local["env"], capture_output=True, text=True, timeout=timeout)
+def run_cli(
+    local, *args: str, timeout: float = 120, cwd: Path = ROOT, env_columns: int | None = None
+) -> subprocess.CompletedProcess:
+    env = {**local["env"], "COLUMNS": str(env_columns)} if env_columns else local["env"]
+    return subprocess.run([*CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_health_answers_without_a_key(local):
@@ -165,7 +168,11 @@ def test_the_cli_runs_an_llm_task_with_aspects_and_a_report(local, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["analyze", "samples/reviews.csv", "--api-key", "rp_wrong"], "the API key was refused"),
+        # (--out: a results file no run leaves behind, which analyze would refuse to overwrite first)
+        (
+            ["analyze", "samples/reviews.csv", "--api-key", "rp_wrong", "--out", ".never-written.csv"],
+            "the API key was refused",
+        ),
         (["status", "0" * 28], "no such task"),
         (["analyze", "Makefile"], "cannot tell its format"),
         (["analyze", "nope.csv"], "no such file"),

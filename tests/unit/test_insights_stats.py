@@ -88,6 +88,57 @@ def test_read_date_forms(text, expected):
     assert read_date(text) == expected
 
 
+# 2026-02-16 23:48:48 at UTC-8 is 2026-02-17 07:48:48 UTC, in every form the reader accepts.
+AWARE_LATE_EVENING = [
+    "2026-02-16T23:48:48-08:00",
+    "2026-02-16 23:48:48 -0800",
+    "2026-02-16 23:48:48-08",
+    "2026-02-16T23:48:48.125-0800",
+    "2026/02/16 23:48:48 -08:00",
+    "16.02.2026 23:48:48 -0800",
+    "16.02.2026 23:48-08:00",
+    "Mon, 16 Feb 2026 23:48:48 -0800",
+    "2026-02-17T07:48:48Z",
+    "2026-02-17 07:48:48 UTC",
+    "1771314528",  # epoch seconds are UTC
+    "1771314528000",
+]
+
+
+@pytest.mark.parametrize("text", AWARE_LATE_EVENING)
+def test_an_aware_time_is_bucketed_on_its_utc_date_whatever_its_form(text):
+    assert read_date(text) == date(2026, 2, 17)
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [("02/16/2026 23:48:48 -0800", DateOrder.MONTH_FIRST), ("16/02/2026 11:48:48 PM -08:00", DateOrder.DAY_FIRST)],
+)
+def test_an_aware_slash_date_is_bucketed_on_its_utc_date_once_the_order_is_known(text, order):
+    assert read_date(text).read(order) == date(2026, 2, 17)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-02-16 23:48:48", "2026-02-16T23:48", "16.02.2026 23:48", "2026/02/16 23:48:48", "2026-02-16 11:48 PM"],
+)
+def test_a_time_without_an_offset_is_bucketed_on_the_date_written(text):
+    assert read_date(text) == date(2026, 2, 16)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-02-17 00:30 +0200", date(2026, 2, 16)),  # east of UTC, just after midnight: the day before
+        ("2026-12-31T23:30:00-01:00", date(2027, 1, 1)),  # across a year
+        ("2026-02-16T24:30+01:00", None),  # no such time: unreadable, not guessed
+        ("2026-02-16T10:00+25:00", None),
+    ],
+)
+def test_offsets_move_a_date_both_ways_and_impossible_times_are_unreadable(text, expected):
+    assert read_date(text) == expected
+
+
 def test_slash_dates_are_read_in_the_order_the_whole_column_allows():
     assert column_order(first_over_12=3, second_over_12=0)[0] is DateOrder.DAY_FIRST
     assert column_order(first_over_12=0, second_over_12=2)[0] is DateOrder.MONTH_FIRST

@@ -204,6 +204,25 @@ def test_csv_utf16_with_bom(encoding: str) -> None:
     assert summary(list(stream)) == [(1, "1", "naïve café 👍", None), (2, "2", "ok", None)]
 
 
+def test_a_windows_1252_file_is_read_in_its_encoding_and_says_so() -> None:
+    # Given what Excel writes in much of Europe: semicolons, Windows-1252, € and accents
+    lines = ["id;review;city"] + [f"{i};Très bon, livré à temps, 3,50 € qualité;Besançon" for i in range(300)]
+    data = ("\r\n".join(lines) + "\r\n").encode("cp1252")
+    # When it is read
+    stream = open_rows(io.BytesIO(data), FileSpec(FileFormat.CSV, id_field="id"))
+    rows = list(stream)
+    # Then every row is read whole, in the encoding told from the file, which the stream names
+    assert len(rows) == 300 and not [row for row in rows if row.error]
+    assert rows[0].text == "Très bon, livré à temps, 3,50 € qualité" and rows[0].columns["city"] == "Besançon"
+    assert (stream.encoding, stream.delimiter) == ("Windows-1252", ";")
+
+
+def test_an_xlsx_workbook_is_refused_with_what_to_do() -> None:
+    with pytest.raises(UnusableFile) as refused:
+        open_rows(io.BytesIO(b"PK\x03\x04" + bytes(200)), FileSpec(FileFormat.CSV))
+    assert refused.value.code == "not-text" and "CSV UTF-8" in refused.value.detail
+
+
 def test_multibyte_characters_split_across_reads() -> None:
     # Given UTF-8 text whose multi-byte characters straddle every read boundary
     data = b"text\n" + "日本語のレビュー 👍🏽 é\n".encode() * 50
@@ -214,19 +233,23 @@ def test_multibyte_characters_split_across_reads() -> None:
 
 
 def test_latin1_bytes_make_only_that_row_invalid() -> None:
-    # Given a UTF-8 CSV where one row was written in Latin-1
-    data = b"id,text\n1,good\n2,caf\xe9 cr\xe8me " + SECRET.encode() + b"\n3,fine\n"
-    _, rows = read_all(data, FileFormat.CSV, id_field="id")
+    # Given a UTF-8 CSV (its first row holds UTF-8 beyond ASCII) where one row was written in Latin-1
+    data = b"id,text\n1,good \xc3\xa9\n2,caf\xe9 cr\xe8me " + SECRET.encode() + b"\n3,fine\n"
+    stream = open_rows(io.BytesIO(data), FileSpec(FileFormat.CSV, id_field="id"))
+    rows = list(stream)
     # Then only that row is invalid-encoding, and its columns no longer carry undecodable characters
-    assert summary(rows) == [(1, "1", "good", None), (2, "2", None, "invalid-encoding"), (3, "3", "fine", None)]
+    assert summary(rows) == [(1, "1", "good é", None), (2, "2", None, "invalid-encoding"), (3, "3", "fine", None)]
+    # And its error names the encoding the file was read in and how to save it
+    assert stream.encoding == "UTF-8" and "not valid UTF-8" in rows[1].error.detail
+    assert "CSV UTF-8" in rows[1].error.detail
     assert rows[1].columns["text"] == f"caf\ufffd cr\ufffdme {SECRET}"
     assert rows[1].error is not None and SECRET not in rows[1].error.detail
     rows[1].columns["text"].encode("utf-8")  # safe to write out
 
 
 def test_invalid_byte_in_a_non_text_column_is_cleaned_not_an_error() -> None:
-    # Given an invalid byte in another column
-    _, rows = read_all(b"name,text\nJos\xe9,great\n", FileFormat.CSV)
+    # Given an invalid byte in another column of a UTF-8 file (its last row: UTF-8 beyond ASCII)
+    _, rows = read_all(b"name,text\nJos\xe9,great\nRen\xc3\xa9,fine\n", FileFormat.CSV)
     # Then the row is usable and the column is replaced with U+FFFD
     assert rows[0].text == "great"
     assert rows[0].columns == {"name": "Jos\ufffd", "text": "great"}

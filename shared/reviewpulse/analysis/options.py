@@ -51,3 +51,4 @@ class AnalysisOptions(BaseModel):
     # byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
     delimiter: CsvDelimiter | None = None
     csv_bom: bool = False
+    csv_escape_formulas: bool = True  # off: the results CSV's cells exactly as the input's (machine consumers)

@@ -154,6 +154,14 @@ class OptionsRequest(_Strict):
         default=False,
         description="Start the results CSV with a UTF-8 byte-order mark, so that Excel reads accented text right",
     )
+    csv_escape_formulas: bool = Field(
+        default=True,
+        description=(
+            "Put an apostrophe before the results CSV's cells that a spreadsheet would run as a formula that "
+            "calls something (starting with `=`; or with `+`, `-`, `@` and holding a function call or a `|`). "
+            "false: every cell exactly as the input's, for programs that join on the text"
+        ),
+    )
 
     @field_validator("aspects")
     @classmethod
@@ -169,6 +177,18 @@ class OptionsRequest(_Strict):
         if len(set(columns)) != len(columns):
             raise ValueError("group_by columns must be distinct")
         return columns
+
+
+class DropOptionsRequest(OptionsRequest):
+    """A drop's `<path>.options.json`: the API's `options`, and what a batch request says about its
+    file beside them (a drop has no request to say it in)."""
+
+    format: str | None = Field(
+        default=None,
+        description="csv, json, jsonl, txt or conversations; told from the file name when left out",
+    )
+    text_field: str | None = Field(default=None, min_length=1, max_length=256)
+    id_field: str | None = Field(default=None, min_length=1, max_length=256)
 
 
 class CreateTaskRequest(_Strict):
@@ -299,7 +319,7 @@ class TaskView(BaseModel):
             budget=budget,
             paused_reason=task.paused_reason,
             answered_by=task.answered_by,
-            notes=task.notes,
+            notes=task.notes + task.reading_notes,
             llm_batch=task.llm_batch,
             summary=task.summary,
             report=task.report,

@@ -13,12 +13,20 @@ from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import Enum
 
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
-_ISO_SLASH = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})(?:[T ].*)?$")
-_SLASH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[T ,].*)?$")
-_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[T ].*)?$")
+# Each date form; its last group is what follows the date (a time of day, perhaps an offset).
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})([T ].*)?$")
+_ISO_SLASH = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})([T ].*)?$")
+_SLASH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})([T ,].*)?$")
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})([T ].*)?$")
 _EPOCH = re.compile(r"\d{9,13}(?:\.\d+)?$")
-_HAS_ZONE = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$")
+# One rule for offsets, whatever the date's form: a time of day (24-hour, or 12-hour with AM/PM)
+# followed, with or without a space, by Z, UTC, GMT or ±HH[[:]MM] makes the time aware, and an
+# aware time is bucketed on its UTC date; a time without an offset is bucketed on the date written.
+_ZONED_TIME = re.compile(
+    r"[T ,]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AP]M)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$",
+    re.IGNORECASE,
+)
+_MINUTES_PER_DAY = 24 * 60
 # Dates outside this range are far more likely wrong fields (ids, amounts) than real dates.
 EARLIEST, LATEST = date(1970, 1, 1), date(2200, 12, 31)
 
@@ -35,10 +43,11 @@ class SlashDate:
     first: int
     second: int
     year: int
+    utc_shift: int = 0  # days from the date written to its UTC date (an aware time near midnight)
 
     def read(self, order: DateOrder) -> date | None:
         month, day = (self.first, self.second) if order is DateOrder.MONTH_FIRST else (self.second, self.first)
-        return _date(self.year, month, day)
+        return _date(self.year, month, day, self.utc_shift)
 
 
 def read_date(value: str) -> date | SlashDate | None:
@@ -49,17 +58,17 @@ def read_date(value: str) -> date | SlashDate | None:
     for pattern, order in ((_ISO, (1, 2, 3)), (_ISO_SLASH, (1, 2, 3)), (_DOTTED, (3, 2, 1))):
         found = pattern.match(text)
         if found:
-            if pattern is _ISO and _HAS_ZONE.search(text):
-                return _zoned(text)
+            shift = _utc_shift(found.group(4))
             numbers = found.groups()
-            return _date(*(int(numbers[i - 1]) for i in order))
+            return None if shift is None else _date(*(int(numbers[i - 1]) for i in order), shift)
     found = _SLASH.match(text)
     if found:
-        first, second, year = (int(g) for g in found.groups())
+        first, second, year = (int(g) for g in found.groups()[:3])
         year = year + 2000 if year < 100 else year  # two-digit years: this century
-        if first > 31 or second > 31 or (first > 12 and second > 12) or not first or not second:
+        shift = _utc_shift(found.group(4))
+        if first > 31 or second > 31 or (first > 12 and second > 12) or not first or not second or shift is None:
             return None
-        return SlashDate(first, second, year)
+        return SlashDate(first, second, year, shift)
     if _EPOCH.match(text):
         number = float(text)
         seconds = number / 1000 if number >= 1e11 else number  # 12-13 digits: milliseconds
@@ -106,19 +115,36 @@ def bucket_for_span(first: date, last: date) -> str:
     return "month"
 
 
-def _date(year: int, month: int, day: int) -> date | None:
+def _date(year: int, month: int, day: int, utc_shift: int = 0) -> date | None:
     try:
-        return _in_range(date(year, month, day))
-    except ValueError:
+        return _in_range(date(year, month, day) + timedelta(days=utc_shift))
+    except (ValueError, OverflowError):
         return None
 
 
-def _zoned(text: str) -> date | None:
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+def _utc_shift(after_date: str | None) -> int | None:
+    """Days from a written date to its UTC date, given what follows the date: -1, 0 or 1 for an
+    aware time, 0 for none or a time without an offset; None for an aware time that cannot be
+    (hour 24 or more, minute 60 or more, an offset of 24 hours or more)."""
+    found = _ZONED_TIME.match(after_date) if after_date else None
+    if found is None:
+        return 0
+    hour, minute, _, half, zone = found.groups()
+    hour, minute = int(hour), int(minute)
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half.upper() == "PM" else 0)
+    if hour > 23 or minute > 59:
         return None
-    return _in_range(_utc_date(parsed))
+    offset = 0
+    if zone[0] in "+-":
+        digits = zone[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+        if hours > 23 or minutes > 59:
+            return None
+        offset = (hours * 60 + minutes) * (-1 if zone[0] == "-" else 1)
+    return (hour * 60 + minute - offset) // _MINUTES_PER_DAY
 
 
 def _utc_date(moment: datetime) -> date:

@@ -1,6 +1,7 @@
 """How results are written out: one JSONL line and one CSV row per item. The CSV keeps the input
 file's own columns (or an `id`), then the analysis columns and those of the options asked for;
-every cell is escaped so that spreadsheet programs never run it as a formula."""
+a cell a spreadsheet program would run as a formula that calls something is escaped (unless the
+task's `csv_escape_formulas` is off, for machine consumers)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,14 @@ ANALYSIS_COLUMNS = [
     "error_code",
     "error_detail",
 ]
-# Spreadsheet programs run cells that start with these as formulas (CSV injection); plain
-# numbers such as a negative score are left alone.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+# CSV injection, limited to what a spreadsheet executes: a cell that starts with "=" is always a
+# formula; one that starts with "+", "-" or "@" is escaped only when it calls something, i.e. holds
+# a function call (a name directly followed by "(", as in `@SUM(A1)` or `+1+WEBSERVICE("…")`) or a
+# DDE link ("|", as in `-cmd|' /C calc'!A0`). So "@united thanks", "- fast delivery" and numbers
+# such as -0.4019 stay as written; arithmetic such as "-2+3" may be shown computed, but calls
+# nothing. Leading spaces, tabs and line breaks are looked through (some importers trim them).
+_FORMULA_SIGNS = ("+", "-", "@")
+_CALLS_SOMETHING = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\(|\|")
 
 
 class EngineColumns(Protocol):
@@ -46,16 +51,19 @@ class ResultsWriter:
         options: AnalysisOptions,
         engine: EngineColumns,
         input_columns: list[str] | None,
+        *,
+        delimiter: str = ",",
     ) -> None:
         self._jsonl_file = jsonl_file
         # utf-8-sig writes the byte-order mark before the first cell, and only there.
         encoding = "utf-8-sig" if options.csv_bom else "utf-8"
         self._csv_text = io.TextIOWrapper(csv_file, encoding=encoding, newline="", write_through=True)
-        self._csv = csv.writer(self._csv_text)
+        self._csv = csv.writer(self._csv_text, delimiter=delimiter)
         self._options = options
         self._engine = engine
         self._input_columns = input_columns
-        self._csv.writerow([safe_cell(c) for c in csv_header(options, engine, input_columns)])
+        self._cell = safe_cell if options.csv_escape_formulas else _as_text
+        self._csv.writerow([self._cell(c) for c in csv_header(options, engine, input_columns)])
 
     def write(self, result: ItemResult, source_columns: Mapping[str, str] | None = None) -> None:
         """`source_columns`: the input row's cells by column name, when there are input columns."""
@@ -65,7 +73,7 @@ class ResultsWriter:
         else:
             own = [result.id]
         self._csv.writerow(
-            [safe_cell(v) for v in own + analysis_cells(result) + option_cells(result, self._options, self._engine)]
+            [self._cell(v) for v in own + analysis_cells(result) + option_cells(result, self._options, self._engine)]
         )
 
     def close(self) -> None:
@@ -113,10 +121,16 @@ def option_cells(result: ItemResult, options: AnalysisOptions, engine: EngineCol
 
 
 def safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
+    """The cell as text, with an apostrophe before it where a spreadsheet would run it (above)."""
+    text = _as_text(value)
+    start = text.lstrip(" \t\r\n")
+    if start.startswith("=") or (start.startswith(_FORMULA_SIGNS) and _CALLS_SOMETHING.search(start)):
         return "'" + text
     return text
+
+
+def _as_text(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def _unique(name: str, taken: list[str]) -> str:

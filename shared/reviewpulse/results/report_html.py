@@ -10,6 +10,7 @@ ids, file names, the summary) is HTML-escaped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from html import escape
 
@@ -65,7 +66,9 @@ def render_report(
         _trust(insights),
     ]
     if report is not None:
-        parts.append(_executive_summary(report))
+        parts.append(_executive_summary(report) + _comparison_sentence(insights.comparison))
+    if insights.comparison is not None:  # what changed leads: it is what a comparison was asked for
+        parts.append(_comparison(insights.comparison))
     parts.append(_labels(insights.overall))
     if insights.adjusted is not None and insights.adjusted.overall is not None:
         parts.append(_adjusted(insights))
@@ -81,8 +84,6 @@ def render_report(
         parts.append(_aspects(insights))
     if conversations:
         parts.append(_conversations(conversations, summary))
-    if insights.comparison is not None:
-        parts.append(_comparison(insights.comparison))
     if insights.warnings:
         items = "".join(f"<li><code>{escape(w.code)}</code>: {escape(w.detail)}</li>" for w in insights.warnings)
         parts.append(f'<h2>Warnings</h2><ul id="warnings">{items}</ul>')
@@ -383,10 +384,10 @@ def _over_time(insights: Insights) -> str:
 def _segments(column) -> str:
     name = escape(column.column)
     anchor = f"segments-{_slug(column.column)}"
-    shown = [s for s in column.segments[:CHART_SEGMENTS] if s.net_sentiment is not None]
+    shown = _worst_first([s for s in column.segments[:CHART_SEGMENTS] if s.net_sentiment is not None])
     svg = _interval_bars(
         [(_value(s.value), s.net_sentiment, s.net_sentiment_ci95, s.items) for s in shown],
-        f"Net sentiment per {column.column}, largest {len(shown)} segments, with 95% intervals",
+        f"Net sentiment per {column.column}, largest {len(shown)} segments, worst first, with 95% intervals",
         f"{anchor}-title",
     )
     rows = [
@@ -420,6 +421,11 @@ def _segments(column) -> str:
         f"<figure>{svg}</figure>"
         + _table(anchor, headers, rows, caption=f"Net sentiment by {column.column}", details=len(rows) > 20)
     )
+
+
+def _worst_first(segments: list) -> list:
+    """The chart's segments, lowest net sentiment first: the ones to act on lead (issue 22)."""
+    return sorted(segments, key=lambda s: s.net_sentiment)
 
 
 def _themes(insights: Insights) -> str:
@@ -468,11 +474,12 @@ def _aspects(insights: Insights) -> str:
 def _comparison(comparison: Comparison) -> str:
     nets = [c for c in comparison.changes if c.measure == "net_sentiment"]
     shown = sorted(nets, key=lambda c: -abs(c.change))[:CHART_SEGMENTS]
+    extent = _change_extent([c.change for c in shown])
     svg = _interval_bars(
         [(_change_name(c), c.change, None, 0) for c in shown],
-        "Change in net sentiment since the baseline (−2 to +2), largest changes first",
+        f"Change in net sentiment since the baseline (−{extent:g} to +{extent:g}), largest changes first",
         "comparison-title",
-        extent=2.0,
+        extent=extent,
     )
     rows = [
         [
@@ -482,7 +489,7 @@ def _comparison(comparison: Comparison) -> str:
             _num(f"{c.baseline:+.2f}" if c.measure == "net_sentiment" else _percent(c.baseline), c.baseline),
             _num(f"{c.current:+.2f}" if c.measure == "net_sentiment" else _percent(c.current), c.current),
             _num(f"{c.change:+.2f}" if c.measure == "net_sentiment" else f"{100 * c.change:+.1f} pts", c.change),
-            _num("–" if c.p_adjusted is None else f"{c.p_adjusted:.3g}", c.p_adjusted),
+            _num(_p_text(c.p_adjusted), c.p_adjusted),
             f'<td data-significant="{str(c.significant).lower()}">{"yes" if c.significant else ""}</td>',
         ]
         for c in comparison.changes
@@ -504,6 +511,40 @@ def _comparison(comparison: Comparison) -> str:
         )
         + (f'<ul id="comparison-notes">{notes}</ul>' if notes else "")
     )
+
+
+# -- comparison helpers (issue 22): the axis fitted to the changes, p-values as people read them ---
+
+
+def _change_extent(changes: list[float]) -> float:
+    """The comparison chart's half-width: the largest change rounded up to a quarter (0.25 to 2),
+    so that a change of 0.1 is a bar one can see rather than a sliver of a −2 to +2 axis."""
+    largest = max((abs(change) for change in changes), default=0.0)
+    return min(2.0, max(0.25, math.ceil(largest * 4) / 4))
+
+
+def _p_text(p_value: float | None) -> str:
+    """An adjusted p-value: never "0" (a p-value is only ever below what is shown)."""
+    if p_value is None:
+        return "–"
+    return "<0.001" if p_value < 0.001 else f"{p_value:.3f}"
+
+
+def _comparison_sentence(comparison: Comparison | None) -> str:
+    """The executive summary's line on what changed since the baseline (nothing without one)."""
+    if comparison is None:
+        return ""
+    significant = sorted((c for c in comparison.changes if c.significant), key=lambda c: -abs(c.change))
+    if not significant:
+        text = f"No significant change since the baseline ({len(comparison.changes)} compared)."
+    else:
+        named = "; ".join(
+            f"{_change_name(c)} {c.measure.replace('_', ' ')} "
+            + (f"{c.change:+.2f}" if c.measure == "net_sentiment" else f"{100 * c.change:+.1f} pts")
+            for c in significant[:3]
+        )
+        text = f"{len(significant)} significant changes since the baseline; the largest: {named}."
+    return f'<p id="comparison-summary">{escape(text)}</p>'
 
 
 def _change_name(change) -> str:

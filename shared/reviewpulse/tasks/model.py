@@ -107,6 +107,8 @@ class Task(BaseModel):
     id_field: str | None = None
     source_key: str | None = None
     columns: list[str] | None = None  # the input's own columns, known once split
+    source_encoding: str | None = None  # what the file was read in (UTF-8, Windows-1252, …), once split
+    source_delimiter: str | None = None  # CSV: the delimiter it was read with, once split
     chunk_count: int | None = None
     source_etag: str | None = None  # the version of the input that was split; finalize reads the same
     # Chunk index → the attempt whose results part was counted. Written in the same conditional
@@ -164,6 +166,16 @@ class Task(BaseModel):
             expires_at=ttl_epoch(created_at, ttl_days),
             **fields,
         )
+
+    @property
+    def reading_notes(self) -> list[str]:
+        """What a client should know about how its file was read: an encoding other than UTF-8."""
+        if self.source_encoding in (None, "UTF-8", "UTF-8 with BOM", "UTF-16"):
+            return []
+        return [
+            f"the file is not UTF-8: it was read as {self.source_encoding}, detected from its first 8 KiB; "
+            'if its texts look wrong, save it as UTF-8 (in Excel: Save As, "CSV UTF-8 (Comma delimited)")'
+        ]
 
     @property
     def is_complete(self) -> bool:

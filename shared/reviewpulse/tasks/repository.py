@@ -247,19 +247,32 @@ class TaskRepository:
         )
 
     def record_split(
-        self, tenant: str, task_id: str, *, total: int, chunk_count: int, text_field: str, columns: list[str]
+        self,
+        tenant: str,
+        task_id: str,
+        *,
+        total: int,
+        chunk_count: int,
+        text_field: str,
+        columns: list[str],
+        encoding: str = "UTF-8",
+        delimiter: str | None = None,
     ) -> Task | None:
-        """Record how many items and chunks the file held, once the whole file has been read."""
+        """Record how many items and chunks the file held, once the whole file has been read, and
+        how it was read (its encoding; a CSV's delimiter)."""
         return self._update(
             tenant,
             task_id,
-            set="#total = :total, chunk_count = :chunks, text_field = :tf, #columns = :cols, updated_at = :now",
+            set="#total = :total, chunk_count = :chunks, text_field = :tf, #columns = :cols, "
+            "source_encoding = :enc, source_delimiter = :delim, updated_at = :now",
             condition="#s IN (:queued, :processing)",
             values={
                 ":total": total,
                 ":chunks": chunk_count,
                 ":tf": text_field,
                 ":cols": columns,
+                ":enc": encoding,
+                ":delim": delimiter,
                 ":now": now().isoformat(),
                 ":queued": TaskStatus.QUEUED.value,
                 ":processing": TaskStatus.PROCESSING.value,

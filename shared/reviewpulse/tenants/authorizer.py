@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponse,
 )
 
+from reviewpulse.observability import logger
 from reviewpulse.tenants.keys import KeyRepository
 
 API_KEY_HEADER = "x-api-key"
@@ -24,6 +25,9 @@ def authorize(event: APIGatewayAuthorizerRequestEvent, keys: KeyRepository) -> d
     key = headers.get(API_KEY_HEADER, "")
     record = keys.find(key) if key else None
     if record is None or not record.active:
+        # One line, never the key: a refused key is an answer (401), not a failure.
+        reason = "no key" if not key else "unknown key" if record is None else "revoked key"
+        logger.info("API key refused", extra={"reason": reason})
         raise Denied()
     arn = event.parsed_arn
     response = APIGatewayAuthorizerResponse(

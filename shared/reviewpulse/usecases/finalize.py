@@ -245,7 +245,9 @@ def _write_outputs(
     observe: Callable[[ItemResult, Row | None], None],
 ) -> int:
     input_columns = task.columns if (task.source_key and task.format and task.columns) else None
-    writer = ResultsWriter(jsonl_file, csv_file, task.options, engine, input_columns)
+    # For Excel (csv_bom), the results CSV keeps the input's delimiter: `;` where Excel writes `;`.
+    delimiter = (task.source_delimiter or ",") if task.options.csv_bom else ","
+    writer = ResultsWriter(jsonl_file, csv_file, task.options, engine, input_columns, delimiter=delimiter)
     rows = _source_rows(task, input_files, settings) if input_columns is not None else None
     written = 0
     for result in results:

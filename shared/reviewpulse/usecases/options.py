@@ -37,6 +37,7 @@ def resolve_options(
     on_budget_exhausted: str = "lexicon",
     delimiter: str | None = None,
     csv_bom: bool = False,
+    csv_escape_formulas: bool = True,
     mode: str | None = None,
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
@@ -74,6 +75,7 @@ def resolve_options(
         on_budget_exhausted=on_budget_exhausted,
         delimiter=delimiter,
         csv_bom=csv_bom,
+        csv_escape_formulas=csv_escape_formulas,
         mode=mode,
     )
     if mode == "batch" and not chosen.uses_llm_queue:

@@ -237,6 +237,8 @@ def _split(
         chunk_count=counter.chunks,
         text_field=rows.text_field,
         columns=list(rows.columns),
+        encoding=rows.encoding,
+        delimiter=rows.delimiter,
     )
     metrics.add_metric(name="ItemsQueued", unit=MetricUnit.Count, value=counter.items)
     logger.info(
@@ -359,10 +361,13 @@ def _task_for_drop(
     task_id = drop_task_id(input_files.bucket, source.key, _drop_identity(info, delivery))
     file_format = FileFormat.from_filename(source.filename)
     invalid_options = None
+    file_fields: dict[str, Any] = {}
     try:
-        options = _sidecar_options(source, input_files, settings, tasks, drops.options_model)
+        options, file_fields = _sidecar_options(source, input_files, settings, tasks, drops.options_model)
     except _BadSidecar as exc:
         options, invalid_options = None, exc.detail
+    if file_fields.get("format"):
+        file_format = FileFormat(file_fields["format"])
     if options is None:
         # A drop without (valid) options: the deployment's default engine, where it can run.
         engine = drop_engine(EngineParts(settings))
@@ -379,6 +384,8 @@ def _task_for_drop(
         correlation_id=correlation_id or task_id,
         filename=source.filename,
         format=file_format.value if file_format else None,
+        text_field=file_fields.get("text_field"),
+        id_field=file_fields.get("id_field"),
         source_key=source.key,
         source_etag=info.etag,
         options=options,
@@ -396,6 +403,10 @@ def _task_for_drop(
     return existing  # an earlier split died part-way: split again; chunks are counted once
 
 
+# What a batch request says about its file beside its options; a sidecar says it among them.
+_FILE_FIELDS = ("format", "text_field", "id_field")
+
+
 class _BadSidecar(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -408,9 +419,10 @@ def _sidecar_options(
     settings: Settings,
     tasks: TaskRepository,
     options_model: type[BaseModel],
-) -> AnalysisOptions | None:
-    """The options in the drop's sidecar, validated as the API validates a request's options;
-    None without a sidecar. A sidecar must be written before its file (it is read when the file
+) -> tuple[AnalysisOptions | None, dict[str, Any]]:
+    """The options in the drop's sidecar, validated as the API validates a request's options, and
+    what it says about the file as a batch request would (format, text_field, id_field); None and
+    nothing without a sidecar. A sidecar must be written before its file (it is read when the file
     arrives)."""
     name = options_sidecar_key(source).rsplit("/", 1)[-1]
     try:
@@ -418,7 +430,7 @@ def _sidecar_options(
     except TooBig:
         raise _BadSidecar(f"{name} is larger than {MAX_SIDECAR_BYTES} bytes") from None
     if raw is None:
-        return None
+        return None, {}
     try:
         parsed: Any = json.loads(raw)
     except ValueError:
@@ -433,9 +445,12 @@ def _sidecar_options(
         )
         raise _BadSidecar(f"{name} is not valid: {problems}") from None
     fields = requested.model_dump()
+    file_fields = {name: fields.pop(name, None) for name in _FILE_FIELDS}
+    if file_fields["format"] is not None and file_fields["format"] not in {f.value for f in FileFormat}:
+        raise _BadSidecar(f"{name} is not valid: format: not one of {', '.join(f.value for f in FileFormat)}")
     try:
         check_baseline(source.tenant, fields.get("compare_to"), tasks)
-        return resolve_options(settings=settings, **fields)
+        return resolve_options(settings=settings, **fields), file_fields
     except ReviewPulseError as exc:
         raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 

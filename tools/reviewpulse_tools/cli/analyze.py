@@ -14,6 +14,7 @@ from reviewpulse.analysis.engine_names import ENGINE_NAMES
 from reviewpulse_tools.cli.connect import add_api_options, open_client
 from reviewpulse_tools.cli.errors import ApiError, UsageError
 from reviewpulse_tools.cli.output import add_output_option, write_record
+from reviewpulse_tools.cli.read import refuse_to_overwrite
 from reviewpulse_tools.cli.spending import WAITING, add_quote_arguments, confirm_quote, spending_options
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 TERMINAL = ("ready", "error", "cancelled")
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+DEFAULT_REPORT = "<input>.report.html"  # --report without a file name
 FORMATS_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
 
 
@@ -43,12 +45,30 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="llm/auto: batch sends the LLM requests through the provider's Batch API (24 h, batch price)",
     )
     analyze.add_argument("--aspects", help="comma-separated aspects to rate, e.g. battery,price,support")
-    analyze.add_argument("--report", action="store_true", help="add the main themes and an executive summary")
+    analyze.add_argument(
+        "--report",
+        nargs="?",
+        const=DEFAULT_REPORT,
+        metavar="FILE.html",
+        help="add the main themes and an executive summary, and save the HTML report "
+        "(default: <input name>.report.html)",
+    )
+    analyze.add_argument(
+        "--force",
+        action="store_true",
+        help="upload even when a column the options name is not in the file, and overwrite the results "
+        "and report files",
+    )
     analyze.add_argument("--group-by", help="comma-separated columns to cut the insights by, e.g. product,store")
     analyze.add_argument("--time-field", help="a date column for the insights over time")
     analyze.add_argument(
         "--label-field",
         help="a column of your own labels (words, 1/0, 1/0/-1 or 1-5 stars): measure the engine against them",
+    )
+    analyze.add_argument(
+        "--compare-to",
+        metavar="TASK_ID",
+        help="an earlier ready task: the insights then say what changed since it (`reviewpulse insights`)",
     )
     analyze.add_argument(
         "--delimiter",
@@ -59,6 +79,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--excel",
         action="store_true",
         help="write the results CSV with a UTF-8 byte-order mark, so that Excel shows accented text right",
+    )
+    analyze.add_argument(
+        "--no-formula-escape",
+        action="store_true",
+        help="write the results CSV's cells exactly as the input's, for programs (default: an apostrophe "
+        "before a cell a spreadsheet would run as a formula that calls something)",
     )
     analyze.add_argument("--no-progress", action="store_true")
     analyze.add_argument(
@@ -112,6 +138,7 @@ def wait_command(args: argparse.Namespace) -> int:
     finally:
         client.close()
     write_record(task, args.output)
+    print_warnings_and_notes(task)
     return 0 if task["status"] == "ready" else 1
 
 
@@ -134,18 +161,28 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
             client, task["task_id"], total_hint=1, show=False, timeout=args.timeout, until=(*WAITING, *TERMINAL)
         )
         return _print_text_result(client, task)
+    _report_not_file(args)
     if args.file is None:
         raise UsageError("give a file to analyse, or --text")
     if not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")
     file_format = args.format or FORMATS_BY_SUFFIX.get(args.file.suffix.lower())
+    if file_format is None and args.file.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        raise UsageError(
+            f"{args.file.name} is a spreadsheet workbook, which is not read: save it from Excel with "
+            'Save As, "CSV UTF-8 (Comma delimited)", and analyse the .csv'
+        )
     if file_format is None:
         raise UsageError(f"{args.file.name}: cannot tell its format; pass --format csv|json|jsonl|txt")
     out = args.out or Path(f"{args.file.stem}.results.csv")
     if out.suffix.lower() not in (".csv", ".jsonl"):
         raise UsageError("--out must end in .csv or .jsonl")
-    if not out.resolve().parent.is_dir():
-        raise UsageError(f"cannot write {out}: no such folder {out.resolve().parent}")
+    report = _report_path(args)
+    for target in (out, report) if report else (out,):
+        if not target.resolve().parent.is_dir():
+            raise UsageError(f"cannot write {target}: no such folder {target.resolve().parent}")
+        refuse_to_overwrite(target, args.force)
+    _check_columns(args, file_format)
     try:
         content = args.file.open("rb")
     except OSError as exc:
@@ -180,10 +217,64 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
         error = task.get("error") or {}
         raise ApiError(f"task {task_id} ended in {task['status']}: {error.get('detail')} ({error.get('code')})")
     _print_summary(task)
+    print_warnings_and_notes(task)
     files = client.results(task_id, limit=1)["files"]
     size = client.download(files["jsonl" if out.suffix.lower() == ".jsonl" else "csv"], out)
     print(f"results: {out} ({size:,} bytes, {task['progress']['total']:,} rows)", file=sys.stderr)
+    if report:
+        size = client.download(task["links"]["report"], report)
+        print(
+            f"report: {report.resolve()} ({size:,} bytes; open it in a browser, it needs no network)", file=sys.stderr
+        )
     return 0
+
+
+def _report_not_file(args: argparse.Namespace) -> None:
+    """`analyze --report reviews.csv`: argparse gives the file to --report; give it back."""
+    if args.file is None and args.report not in (None, DEFAULT_REPORT):
+        if Path(args.report).suffix.lower() not in (".html", ".htm"):
+            args.file, args.report = Path(args.report), DEFAULT_REPORT
+
+
+def _report_path(args: argparse.Namespace) -> Path | None:
+    if args.report is None:
+        return None
+    if args.report == DEFAULT_REPORT:
+        return Path(f"{args.file.stem}.report.html")
+    path = Path(args.report)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--report {args.report}: the report is an HTML file, name it .html")
+    return path
+
+
+def _check_columns(args: argparse.Namespace, file_format: str) -> None:
+    """The columns the options name, looked up in the file before it is uploaded: a miss is a
+    usage error (with the column probably meant), or with --force a warning."""
+    from reviewpulse_tools.cli import columns
+
+    named = columns.named_columns(
+        text_field=args.text_field,
+        id_field=args.id_field,
+        group_by=options(args).get("group_by", []),
+        time_field=args.time_field,
+        label_field=getattr(args, "label_field", None),
+    )
+    delimiter = DELIMITERS[args.delimiter] if args.delimiter else None
+    found = columns.problems(args.file, file_format, delimiter, named)
+    if not found:
+        return
+    if not args.force:
+        raise UsageError("\n".join([*found, "nothing was uploaded; --force uploads it as it is"]))
+    for line in found:
+        print(f"warning: {line} (uploaded anyway: --force)", file=sys.stderr)
+
+
+def print_warnings_and_notes(task: dict[str, Any]) -> None:
+    """What the task says a user should know about how it ran, on stderr."""
+    for warning in task.get("warnings") or []:
+        print(f"warning: {warning.get('detail')} ({warning.get('code')})", file=sys.stderr)
+    for note in task.get("notes") or []:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def wait_for(
@@ -272,7 +363,7 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["mode"] = args.mode
     if args.aspects:
         chosen["aspects"] = [aspect.strip() for aspect in args.aspects.split(",") if aspect.strip()]
-    if args.report:
+    if args.report is not None:
         chosen["report"] = True
     if args.group_by:
         chosen["group_by"] = [column.strip() for column in args.group_by.split(",") if column.strip()]
@@ -280,10 +371,14 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["time_field"] = args.time_field
     if getattr(args, "label_field", None):
         chosen["label_field"] = args.label_field
+    if getattr(args, "compare_to", None):
+        chosen["compare_to"] = args.compare_to
     if getattr(args, "delimiter", None):
         chosen["delimiter"] = DELIMITERS[args.delimiter]
     if getattr(args, "excel", False):
         chosen["csv_bom"] = True
+    if getattr(args, "no_formula_escape", False):
+        chosen["csv_escape_formulas"] = False
     return {**chosen, **spending_options(args)}
 
 

@@ -50,34 +50,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"API on {running.api_url}, AWS (moto) on {running.aws_endpoint}", file=sys.stderr)
         print(f"the functions' logs: {workdir / 'functions.log'}", file=sys.stderr)
         # This stack, whatever REVIEWPULSE_ENDPOINT or REVIEWPULSE_API_KEY may say.
-        command = ["analyze", str(args.file), "--out", str(args.out), "--endpoint", running.api_url]
+        # The demo's own files: written again on every run (--force).
+        command = ["analyze", str(args.file), "--out", str(args.out), "--force", "--endpoint", running.api_url]
         command += ["--api-key", running.api_key]
         command += ["--id-field", id_field] if id_field else []
         command += ["--text-field", args.text_field] if args.text_field else []
         # The sample's own columns give the report its segments and its time axis.
-        command += ["--report"] + (["--group-by", "product", "--time-field", "created_at"] if sample else [])
-        done = cli.main(command)
-        if done != 0:
-            return done
-        newest = _newest_task(running.api_url, running.api_key)
-        access = ["--endpoint", running.api_url, "--api-key", running.api_key]
-        done = cli.main(["report", newest, "--out", str(report_out), *access])
-        if done == 0:
-            print(f"open {report_out.resolve()} in a browser: it needs no network", file=sys.stderr)
-        return done
+        command += ["--report", str(report_out)]
+        command += ["--group-by", "product", "--time-field", "created_at"] if sample else []
+        return cli.main(command)
     finally:
         running.stop()
         print("local stack stopped", file=sys.stderr)
-
-
-def _newest_task(api_url: str, api_key: str) -> str:
-    from reviewpulse_tools.cli.client import ApiClient
-
-    client = ApiClient(api_url, api_key)
-    try:
-        return client.tasks(limit=1)["items"][0]["task_id"]
-    finally:
-        client.close()
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -6,6 +6,7 @@
     reviewpulse resume TASK_ID [--max-cost-usd N]         continue a task a budget paused
     reviewpulse evaluate FILE --label-field COL [--engines lexicon,auto,llm]   engines side by side
     reviewpulse status TASK_ID | wait TASK_ID | results TASK_ID | tasks [--all]   (--output table|json|csv)
+    reviewpulse insights TASK_ID [--output table|json]    segments, time, themes, what changed
     reviewpulse keys create|list|revoke --tenant NAME (--stack S | --table T | --local [--state F])
     reviewpulse tenants budget --tenant NAME [--usd N] (--stack S | --table T | --local)
     reviewpulse webhooks add --url URL | list | remove WEBHOOK_ID
@@ -35,6 +36,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "reviewpulse_tools.cli.analyze": ("analyze", "wait", "resume"),
     "reviewpulse_tools.cli.evaluate": ("evaluate",),
     "reviewpulse_tools.cli.read": ("status", "results", "report", "tasks"),
+    "reviewpulse_tools.cli.insights": ("insights",),
     "reviewpulse_tools.cli.keys_command": ("keys",),
     "reviewpulse_tools.cli.tenants_command": ("tenants",),
     "reviewpulse_tools.cli.webhooks": ("webhooks",),

@@ -30,6 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     results.add_argument("--limit", type=_positive, default=100, help="how many items (default: 100)")
     results.add_argument("--all", action="store_true", help="every item, following the pages to the end")
     results.add_argument("--out", type=Path, help="write the full results file (.csv or .jsonl) instead")
+    results.add_argument("--force", action="store_true", help="overwrite the --out file if it exists")
     add_output_option(results, default="json")
     results.set_defaults(run=results_command)
 
@@ -37,6 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     report.add_argument("task_id")
     report.add_argument("--out", type=Path, help="where to save it (default: <task_id>-report.html)")
     report.add_argument("--open", action="store_true", help="open it in the default browser")
+    report.add_argument("--force", action="store_true", help="overwrite the --out file if it exists")
     report.set_defaults(run=report_command)
 
     tasks = add_api_options(commands.add_parser("tasks", help="your tasks, newest first (full ids)"))
@@ -82,6 +84,7 @@ def results_command(args: argparse.Namespace) -> int:
         if args.out:
             if args.out.suffix.lower() not in (".csv", ".jsonl"):
                 raise UsageError("--out must end in .csv or .jsonl")
+            refuse_to_overwrite(args.out, args.force)
             files = client.results(args.task_id, limit=1)["files"]
             client.download(files["jsonl" if args.out.suffix.lower() == ".jsonl" else "csv"], args.out)
             print(f"results: {args.out}", file=sys.stderr)
@@ -104,6 +107,7 @@ def report_command(args: argparse.Namespace) -> int:
         if not url:
             raise ApiError(f"task {args.task_id} is {task['status']}: a report exists once it is ready")
         target = args.out or Path(f"{args.task_id}-report.html")
+        refuse_to_overwrite(target, args.force)
         client.download(url, target)
     finally:
         client.close()
@@ -113,6 +117,11 @@ def report_command(args: argparse.Namespace) -> int:
 
         webbrowser.open(target.resolve().as_uri())
     return 0
+
+
+def refuse_to_overwrite(target: Path, force: bool) -> None:
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists: pass --force to overwrite it, or name another file")
 
 
 def _pages(fetch: Any, *, wanted: int | None, page_max: int) -> tuple[list[dict[str, Any]], bool]:

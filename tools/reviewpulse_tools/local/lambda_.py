@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import io
+import json
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -256,6 +259,7 @@ def _environment_start(
             os.dup2(sink.fileno(), 1)
             os.dup2(sink.fileno(), 2)
     os.environ.update(environment)
+    sys.stdout = ConciseMetrics(sys.stdout, name.rsplit("-", 1)[-1], os.environ.get(METRICS_MODE_VARIABLE, "line"))
     asyncio.set_event_loop(asyncio.new_event_loop())
     from reviewpulse.aws import add_api_call_listener
 
@@ -290,9 +294,57 @@ def _environment_invoke(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str
         outcome: dict[str, Any] = {"result": _environment["module"].handler(event, context)}
     except Exception as exc:
         # What Lambda reports for an unhandled error; plain strings cross the process boundary.
-        traceback.print_exc()
+        # An authorizer's "Unauthorized" is API Gateway's way to answer 401, not a failure: the
+        # authorizer logs it in one line, no traceback here.
+        if str(exc) != "Unauthorized":
+            traceback.print_exc()
         outcome = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
     return outcome, dict(calls), time.perf_counter() - started
+
+
+METRICS_MODE_VARIABLE = "REVIEWPULSE_METRICS"  # line (the default), emf or off
+
+
+class ConciseMetrics(io.TextIOBase):
+    """The local stack's functions' standard output, with each CloudWatch embedded-metric-format
+    blob Powertools prints turned into one line (`metrics CreateBatchFunction: TasksCreated=1`), or
+    left out (`off`), or kept as JSON (`emf`, as Lambda's log has it)."""
+
+    def __init__(self, target: Any, function: str, mode: str) -> None:
+        super().__init__()
+        self._target = target
+        self._function = function
+        self._mode = mode
+        self._after_blob = False  # print() writes the newline apart: the blob's own is dropped with it
+
+    def write(self, text: str) -> int:
+        if self._after_blob and text == "\n":
+            self._after_blob = False
+            return len(text)
+        self._after_blob = False
+        if self._mode == "emf" or not text.startswith('{"_aws":'):
+            return self._target.write(text)
+        try:
+            blob = json.loads(text)
+            names = [m["Name"] for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
+        except (ValueError, KeyError, TypeError):
+            return self._target.write(text)
+        self._after_blob = not text.endswith("\n")
+        if self._mode != "off":
+            values = ", ".join(f"{name}={_metric_value(blob.get(name))}" for name in names)
+            self._target.write(f"metrics {self._function}: {values}\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+    def writable(self) -> bool:
+        return True
+
+
+def _metric_value(value: Any) -> str:
+    values = value if isinstance(value, list) else [value]
+    return "+".join(f"{v:g}" if isinstance(v, int | float) else str(v) for v in values)
 
 
 def _die_with_parent() -> None:
@@ -308,4 +360,4 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-__all__ = ["FunctionError", "FunctionRunner", "LambdaContext", "ProcessFunctionRunner"]
+__all__ = ["ConciseMetrics", "FunctionError", "FunctionRunner", "LambdaContext", "ProcessFunctionRunner"]

@@ -107,8 +107,10 @@ class RunningStack:
             f"  API          {self.api_url}   (as `sam local start-api`)\n"
             f"  API key      {self.api_key}   (tenant '{self.tenant}'; kept in {api_key_file()} for the next start)\n"
             f"  usage plan   {self.usage_plan()}\n"
-            f"  AWS (moto)   {self.aws_endpoint}   (data lives in this process's memory;"
-            f" bucket {self.stack.ref('DataBucket')})\n"
+            f"  AWS (moto)   {self.aws_endpoint}   (data lives in this process's memory)\n"
+            f"               region {REGION}, access key {LOCAL_CREDENTIALS['AWS_ACCESS_KEY_ID']},"
+            f" secret {LOCAL_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}, bucket {self.stack.ref('DataBucket')}"
+            f" (drops: incoming/{self.tenant}/<path>)\n"
             f"  state file   {state_file()}\n"
             f"Try: .venv/bin/reviewpulse analyze samples/reviews.csv    Stop: Ctrl-C"
         )
@@ -259,6 +261,8 @@ def start(
                 "api_url": running.api_url,
                 "api_key": key,
                 "aws_endpoint": endpoint,
+                "region": REGION,
+                "bucket": running.stack.ref("DataBucket"),
                 "stack_name": STACK_NAME,
                 "usage_plan": running.usage_plan(),
             },

@@ -11,14 +11,16 @@ conversations become one Row per message, from JSON, JSONL or a declared convers
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from collections.abc import Iterator
 
 from reviewpulse.errors import UnusableFile
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers.conversations import CONVERSATION_COLUMNS, MAX_CONVERSATION_ID_CHARS
 from reviewpulse.ingest.readers.conversations_file import conversation_file_rows
 from reviewpulse.ingest.readers.csv_file import csv_rows
-from reviewpulse.ingest.readers.decoding import SNIFF_BYTES, Body, open_text
+from reviewpulse.ingest.readers.decoding import SNIFF_BYTES, Body, encoding_name, open_text
 from reviewpulse.ingest.readers.json_file import json_rows
 from reviewpulse.ingest.readers.jsonl_file import jsonl_rows
 from reviewpulse.ingest.readers.rows import (
@@ -42,6 +44,7 @@ __all__ = [
     "RowError",
     "RowStream",
     "open_rows",
+    "read_columns",
 ]
 
 _READERS = {
@@ -66,9 +69,35 @@ def open_rows(body: Body, spec: FileSpec) -> RowStream:
         detail = f"format {spec.format!r} is not one of csv, json, jsonl, txt, conversations"
         raise UnusableFile("unsupported-format", detail) from None
     text = open_text(body, spec)
-    state = ReadState(text_field=spec.text_field or "text")
-    rows = read_rows(text, spec, state)
+    state = ReadState(text_field=spec.text_field or "text", encoding=encoding_name(text.encoding))
+    rows = _naming_the_encoding(read_rows(text, spec, state), state.encoding)
     first = next(rows, None)
     if first is None:
         raise UnusableFile("empty-file", "the file has no data rows")
     return RowStream(itertools.chain([first], rows), state)
+
+
+def _naming_the_encoding(rows: Iterator[Row], encoding: str) -> Iterator[Row]:
+    """invalid-encoding rows say which encoding the file was read in and how to avoid them."""
+    detail = (
+        f"text contains bytes that are not valid {encoding}, the encoding the file was read in; "
+        'save the file as UTF-8 (in Excel: Save As, "CSV UTF-8 (Comma delimited)")'
+    )
+    for row in rows:
+        if row.error is not None and row.error.code == "invalid-encoding":
+            row = dataclasses.replace(row, error=RowError("invalid-encoding", detail))
+        yield row
+
+
+def read_columns(body: Body, spec: FileSpec, rows: int) -> tuple[list[str], UnusableFile | None]:
+    """The columns a file's first `rows` rows name (a CSV's header), read as the split function
+    reads them, and the whole-file problem met on the way, if any: what a client can check
+    before it uploads the file (the columns are those found up to the problem)."""
+    state = ReadState(text_field=spec.text_field or "text")
+    try:
+        reader = _READERS[FileFormat(spec.format)](open_text(body, spec), spec, state)
+        for _ in itertools.islice(reader, rows):
+            pass
+    except UnusableFile as exc:
+        return list(state.columns), exc
+    return list(state.columns), None

@@ -86,6 +86,7 @@ def csv_rows(text: io.TextIOWrapper, spec: FileSpec, state: ReadState) -> Iterat
     lines = iter(text)
     ahead = _head(lines)
     delimiter, sep_line = choose_delimiter(ahead, spec.delimiter)
+    state.delimiter = delimiter
     reader = csv.reader(itertools.chain(ahead[1:] if sep_line else ahead, lines), delimiter=delimiter)
     number = 0
     try:
@@ -97,13 +98,13 @@ def csv_rows(text: io.TextIOWrapper, spec: FileSpec, state: ReadState) -> Iterat
         if header is None or first is None:
             return
         header = [clean(name) for name in header]
+        names = unique_names(header)
+        state.add_columns(names)  # known even when the text or id column is missing (read_columns)
         # The text and id columns are looked up in the header as written (the first of repeated
         # names wins); rows are keyed by unique names so that no repeated column is lost.
         text_index = find_text_name(header, spec.text_field, single_fallback=True, where="the header")
         id_index = find_id_name(header, spec.id_field, where="the header") if spec.id_field else None
-        names = unique_names(header)
         state.text_field = names[text_index]
-        state.add_columns(names)
         for record in itertools.chain([first], reader):
             # A blank line is an empty row, unless only blank lines follow it (trailing newlines).
             if not record:

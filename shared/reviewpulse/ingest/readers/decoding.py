@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -13,6 +14,9 @@ from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers.rows import SURROGATES, Text
 
 SNIFF_BYTES = 8192
+_ZIP_MAGIC = b"PK\x03\x04"
+_CLOSE_CHAOS = 0.05  # charset-normalizer's "chaos" (0..1, mess detected): within this of the best is as clean
+_UTF8_BEYOND_ASCII = re.compile("[\u0080-\ud7ff\ue000-\U0010ffff]")
 # Above this share of undecodable bytes in the first 8 KiB, the file is binary, not mis-encoded text.
 _MAX_INVALID_SHARE = 0.3
 # TXT/JSONL lines longer than this are counted, not kept, so one newline-free file stays flat.
@@ -44,7 +48,8 @@ class Body(Protocol):
 
 def open_text(body: Body, spec: FileSpec) -> io.TextIOWrapper:
     """`body` as text, decoded incrementally; raises UnusableFile for a binary or empty file."""
-    prefix, encoding, errors = sniff(body)
+    # JSON is UTF-8 by its standard (RFC 8259); CSV and text files come in whatever their writer used.
+    prefix, encoding, errors = sniff(body, detect=spec.format in (FileFormat.CSV, FileFormat.TXT))
     return io.TextIOWrapper(
         io.BufferedReader(BodyReader(body, prefix), buffer_size=BUFFER_BYTES),
         encoding=encoding,
@@ -88,7 +93,7 @@ def _read_prefix(body: Body) -> bytes:
     return b"".join(parts)
 
 
-def sniff(body: Body) -> tuple[bytes, str, str]:
+def sniff(body: Body, *, detect: bool = True) -> tuple[bytes, str, str]:
     """Read the first bytes: (prefix to replay, encoding, decode error handler); reject bad files."""
     prefix = _read_prefix(body)
     at_end = len(prefix) < SNIFF_BYTES
@@ -100,6 +105,13 @@ def sniff(body: Body) -> tuple[bytes, str, str]:
     else:
         utf8_bom = prefix.startswith(codecs.BOM_UTF8)
         content = prefix[len(codecs.BOM_UTF8) :] if utf8_bom else prefix
+        if content.startswith(_ZIP_MAGIC):
+            # .xlsx, .ods and .docx files are ZIP archives: say what to do with the likeliest one.
+            detail = (
+                "the file is a ZIP archive (an Excel .xlsx workbook?), not text; "
+                'save it from Excel with Save As, "CSV UTF-8 (Comma delimited)"'
+            )
+            raise UnusableFile("not-text", detail)
         if b"\x00" in content:
             raise UnusableFile("not-text", "the file contains NUL bytes; it looks binary, not text")
         # Incremental, so a character cut at the 8 KiB boundary is not counted as invalid.
@@ -110,9 +122,40 @@ def sniff(body: Body) -> tuple[bytes, str, str]:
             detail = "much of the file's start is not valid UTF-8; it looks binary, not text"
             raise UnusableFile("not-text", detail)
         encoding, errors = ("utf-8-sig" if utf8_bom else "utf-8"), "surrogateescape"
+        # Undecodable bytes and no valid UTF-8 beyond ASCII: written in another encoding. (Valid
+        # UTF-8 sequences beside them: a UTF-8 file with some bad rows, which stay invalid-encoding.)
+        if detect and invalid and not utf8_bom and not _UTF8_BEYOND_ASCII.search(sample):
+            encoding = detect_encoding(content) or encoding
     if at_end and not sample.strip():
         raise UnusableFile("empty-file", "the file is empty")
     return prefix, encoding, errors
+
+
+def detect_encoding(sample: bytes) -> str | None:
+    """The encoding of a start of file that is not valid UTF-8 (Windows-1252 from Excel in much of
+    Europe, Shift-JIS, …), as charset-normalizer tells it (a well-kept detector, requests' own);
+    None when it cannot tell. Undecodable bytes of the rest still become invalid-encoding rows.
+
+    On a few kilobytes of accented Latin text the single-byte code pages tie (cp1250, cp1252 and
+    iso8859-10 decode "é" alike and "è" differently): Windows-1252, what Excel writes in Western
+    Europe and the Americas, is taken when it reads the sample about as cleanly as the best."""
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(sample)
+    best = matches.best()
+    if best is None or best.encoding in ("utf_8", "ascii"):
+        return None
+    windows = next((m for m in matches if m.encoding == "cp1252" and m.chaos <= best.chaos + _CLOSE_CHAOS), None)
+    return str((windows or best).encoding)
+
+
+def encoding_name(codec: str) -> str:
+    """A Python codec name as people know it: cp1252 → Windows-1252, latin_1 → ISO-8859-1."""
+    name = codecs.lookup(codec).name
+    if name.startswith("cp125"):
+        return f"Windows-{name[2:]}"
+    known = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16", "iso8859-1": "ISO-8859-1"}
+    return known.get(name, name.upper())
 
 
 def read_lines(text: Text, limit: int) -> Iterator[tuple[str | None, int]]:

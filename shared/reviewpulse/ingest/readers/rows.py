@@ -76,6 +76,8 @@ class ReadState:
     columns: list[str] = field(default_factory=list)
     object_key: str | None = None  # JSON/JSONL: text key fixed by the first object
     id_key: str | None = None  # JSON/JSONL: id key fixed by the first object, when id_field is given
+    encoding: str = "UTF-8"  # as people name it (encoding_name): what the file was read in
+    delimiter: str | None = None  # CSV: the delimiter it was read with
     _seen: set[str] = field(default_factory=set)
 
     def add_columns(self, names: Iterable[str]) -> None:
@@ -99,6 +101,16 @@ class RowStream:
         A CSV header's repeated names are made unique ("tag", "tag_2", ...), as in Row.columns.
         """
         return list(self._state.columns)
+
+    @property
+    def encoding(self) -> str:
+        """The encoding the file was read in, as people name it (UTF-8, Windows-1252, …)."""
+        return self._state.encoding
+
+    @property
+    def delimiter(self) -> str | None:
+        """CSV: the delimiter the file was read with (given or told from the file)."""
+        return self._state.delimiter
 
     @property
     def text_field(self) -> str:

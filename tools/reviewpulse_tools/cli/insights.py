@@ -1,0 +1,102 @@
+"""`reviewpulse insights TASK_ID [--output table|json]`: what a ready task's batch says per segment,
+over time and per theme, and what changed since its baseline (options.compare_to), as tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from reviewpulse_tools.cli.connect import add_api_options, open_client
+
+# Segments and time buckets shown per table; `--output json` has them all.
+SHOWN = 15
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    insights = add_api_options(
+        commands.add_parser("insights", help="a ready task's insights: segments, time, themes, what changed")
+    )
+    insights.add_argument("task_id")
+    insights.add_argument("--output", "-o", choices=["table", "json"], default="table")
+    insights.set_defaults(run=insights_command)
+
+
+def insights_command(args: argparse.Namespace) -> int:
+    client = open_client(args)
+    try:
+        found = client.insights(args.task_id)
+    finally:
+        client.close()
+    if args.output == "json":
+        json.dump(found, sys.stdout, indent=2)
+        print()
+        return 0
+    print_tables(found)
+    return 0
+
+
+def p_text(value: float | None) -> str:
+    """A p-value as people read it: never "0" (a p-value is never zero, only below what is shown)."""
+    if value is None:
+        return "n/a"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def net_text(stats: dict[str, Any]) -> str:
+    net = stats.get("net_sentiment")
+    if net is None:
+        return "n/a"
+    low, high = stats.get("net_sentiment_ci95") or (None, None)
+    interval = f" [{low:+.2f}, {high:+.2f}]" if low is not None and high is not None else ""
+    return f"{net:+.2f}{interval}"
+
+
+def print_tables(found: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    comparison = found.get("comparison")
+    if comparison:  # what changed comes first: it is what the analyst asked for
+        table = Table(
+            "kind", "of", "measure", "baseline", "current", "change", "p (adjusted)", "significant",
+            title=f"changes since {comparison['baseline_task_id']}",
+        )  # fmt: skip
+        changes = sorted(comparison["changes"], key=lambda c: (not c["significant"], -abs(c["change"])))
+        for change in changes:
+            table.add_row(
+                change["kind"],
+                " ".join(str(part) for part in (change.get("column"), change.get("key")) if part is not None),
+                change["measure"],
+                f"{change['baseline']:+.3f}",
+                f"{change['current']:+.3f}",
+                f"{change['change']:+.3f}",
+                p_text(change.get("p_adjusted")),
+                "yes" if change["significant"] else "",
+            )
+        console.print(table)
+        for note in comparison.get("notes") or []:
+            print(f"note: {note}", file=sys.stderr)
+    overall = found["overall"]
+    print(f"overall: {overall['items']:,} items, net sentiment {net_text(overall)}")
+    for column in found.get("segments") or []:
+        table = Table("value", "items", "net sentiment [95% interval]", title=f"by {column['column']} (worst first)")
+        rows = sorted(column["segments"], key=lambda s: (s.get("net_sentiment") is None, s.get("net_sentiment") or 0))
+        for segment in rows[:SHOWN]:
+            value = "(blank)" if segment.get("value") is None else str(segment["value"])
+            table.add_row(value, f"{segment['items']:,}", net_text(segment))
+        console.print(table)
+    time = found.get("time")
+    if time and time.get("buckets"):
+        table = Table("from", "items", "net sentiment [95% interval]", title=f"by {time['bucket']} of {time['field']}")
+        for bucket in time["buckets"][-SHOWN:]:
+            table.add_row(str(bucket["start"]), f"{bucket['items']:,}", net_text(bucket))
+        console.print(table)
+    themes = found.get("themes") or []
+    if themes:
+        table = Table("side", "theme", "items", title="themes")
+        for theme in themes:
+            table.add_row(str(theme["polarity"]), str(theme["phrase"]), f"{theme['count']:,}")
+        console.print(table)
