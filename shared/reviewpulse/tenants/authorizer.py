@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 
 from reviewpulse.tenants.keys import KeyRepository
+from reviewpulse.tenants.scopes import scopes_text
 
 API_KEY_HEADER = "x-api-key"
 
@@ -23,7 +24,8 @@ def authorize(event: APIGatewayAuthorizerRequestEvent, keys: KeyRepository) -> d
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     key = headers.get(API_KEY_HEADER, "")
     record = keys.find(key) if key else None
-    if record is None or not record.active:
+    # Unknown, revoked and expired keys alike: 401, telling a guesser nothing about which.
+    if record is None or not record.usable():
         raise Denied()
     arn = event.parsed_arn
     response = APIGatewayAuthorizerResponse(
@@ -32,7 +34,14 @@ def authorize(event: APIGatewayAuthorizerRequestEvent, keys: KeyRepository) -> d
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,
         stage=arn.stage,
-        context={"tenant": record.tenant, "key_id": record.key_id},
+        # What each function checks itself (reviewpulse.api.auth): the route's scope against
+        # `scopes`, and `expires_at` again, since API Gateway caches this answer for 300 s.
+        context={
+            "tenant": record.tenant,
+            "key_id": record.key_id,
+            "scopes": scopes_text(record.scopes),
+            **({"expires_at": record.expires_at} if record.expires_at else {}),
+        },
         usage_identifier_key=record.usage_key,
     )
     # One policy for every route of the stage: API Gateway caches it per key.

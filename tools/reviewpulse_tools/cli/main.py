@@ -5,7 +5,7 @@
     reviewpulse analyze FILE --quote [--yes]              show what the run will cost, then start it
     reviewpulse resume TASK_ID [--max-cost-usd N]         continue a task a budget paused
     reviewpulse status TASK_ID | wait TASK_ID | results TASK_ID | tasks [--all]   (--output table|json|csv)
-    reviewpulse keys create|list|revoke --tenant NAME (--stack S | --table T | --local [--state F])
+    reviewpulse keys create|list|expire|revoke --tenant NAME [--scopes read,analyze] [--expires 90d] [--name N] (--stack S | --table T | --local)
     reviewpulse tenants budget --tenant NAME [--usd N] (--stack S | --table T | --local)
     reviewpulse webhooks add --url URL | list | remove WEBHOOK_ID
     reviewpulse dev [--port 3000] [--aws-port 5005]      run the local stack in the foreground
