@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from reviewpulse.tasks.repository import TaskRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
+    from reviewpulse.usecases.erase_tenant import TenantData
     from reviewpulse.webhooks.queue import DeliveryQueue
     from reviewpulse.webhooks.store import SecretBox, WebhookRepository
 
@@ -168,3 +169,21 @@ def delivery_queue() -> DeliveryQueue:
 
     settings = get_settings()
     return DeliveryQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url, client("sqs"))
+
+
+def tenant_data() -> TenantData:
+    """Everything erasure removes. Its task repository announces nothing: a tenant whose data is
+    being erased gets no completion events or drop receipts for the tasks it cancels."""
+    from reviewpulse.storage.objects import BucketObjects
+    from reviewpulse.tasks.repository import TaskRepository
+    from reviewpulse.usecases.erase_tenant import TenantData
+
+    settings = get_settings()
+    return TenantData(
+        tasks=TaskRepository(settings.tasks_table_name, client("dynamodb")),
+        objects=BucketObjects(settings.data_bucket_name, client("s3")),
+        webhooks=webhook_repository(),
+        budgets=budget_repository(),
+        cache=result_cache() if settings.result_cache_table_name else None,
+        provider_batches=provider_batches(),
+    )

@@ -203,6 +203,9 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert receiver.accepted() and client.call("GET", "/v1/webhooks").status == 200
     assert client.call("DELETE", f"/v1/webhooks/{webhook['webhook_id']}").status == 204
     receiver.close()
+    # And last, the tenant's data is erased: every table and bucket area it holds anything in
+    erased = client.call("DELETE", "/v1/tenant/data")
+    assert erased.status == 200 and erased.json()["tasks"] > 0 and erased.json()["cache_entries"] > 0
 
     # Then every function called AWS, and each call is allowed by its own statements
     template = load_template()
@@ -273,6 +276,15 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "ListWebhooksFunction",
         "DeleteWebhookFunction",
         "DeliverWebhooksFunction",
+        "EraseTenantDataFunction",
+    }
+    # And erasure used each of its grants (checked above): queries by key, the cache's Scan, deletes
+    assert seen["EraseTenantDataFunction"] >= {
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:DeleteItem",
+        "s3:ListObjectsV2",
+        "s3:DeleteObjects",
     }
     # And exactly the two functions that page read the cursor signing secret (checked above)
     readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}

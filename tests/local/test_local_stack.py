@@ -210,6 +210,7 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "create_webhook": "CreateWebhookFunction",
         "list_webhooks": "ListWebhooksFunction",
         "delete_webhook": "DeleteWebhookFunction",
+        "erase_tenant_data": "EraseTenantDataFunction",
         "deliver_webhooks": "DeliverWebhooksFunction",
     }[event_file.stem]
     done = run_cli(local, "invoke", function, "--event", str(event_file))

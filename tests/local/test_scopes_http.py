@@ -103,6 +103,8 @@ RECIPES: dict[tuple[str, str], Callable[[httpx.Client], Call]] = {
     ("POST", "/v1/webhooks"): lambda api: Call("/v1/webhooks", {"url": "https://hooks.example.com/matrix"}),
     ("GET", "/v1/webhooks"): lambda api: Call("/v1/webhooks"),
     ("DELETE", "/v1/webhooks/{webhook_id}"): lambda api: Call(f"/v1/webhooks/{_webhook(api)}"),
+    # (Erases this test's own tenant: each recipe above makes what it needs afresh.)
+    ("DELETE", "/v1/tenant/data"): lambda api: Call("/v1/tenant/data"),
 }
 KEYED_ROUTES = sorted((r.method, r.path) for r in api_routes() if r.authorized)
 

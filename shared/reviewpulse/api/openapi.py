@@ -12,6 +12,7 @@ from reviewpulse.api.routes import (
     create_webhook,
     delete_task,
     delete_webhook,
+    erase_tenant_data,
     get_insights,
     get_results,
     get_task,
@@ -38,6 +39,7 @@ ROUTERS = (
     create_webhook.router,
     list_webhooks.router,
     delete_webhook.router,
+    erase_tenant_data.router,
 )
 
 
@@ -61,6 +63,7 @@ TAGS = [
     {"name": "batches", "description": "a file of items, uploaded by presigned POST"},
     {"name": "results", "description": "per-item results and insights of a ready task"},
     {"name": "health", "description": "liveness and readiness, no API key"},
+    {"name": "tenant", "description": "the caller's tenant as a whole: erasing all its data (admin scope)"},
 ]
 
 

@@ -27,6 +27,7 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("POST", "/v1/webhooks"): Scope.ADMIN,
     ("GET", "/v1/webhooks"): Scope.ADMIN,
     ("DELETE", "/v1/webhooks/{webhook_id}"): Scope.ADMIN,
+    ("DELETE", "/v1/tenant/data"): Scope.ADMIN,
 }
 
 

@@ -23,6 +23,14 @@ UPLOADS = "uploads"
 INCOMING = "incoming"
 RESULTS = "results"
 OUTGOING = "outgoing"
+MODELS = "models"  # models/<tenant>/…: a tenant's trained models (the models feature's files)
+# Every top-level area that holds one folder per tenant: erasing a tenant empties each of them.
+TENANT_AREAS = (UPLOADS, INCOMING, RESULTS, OUTGOING, MODELS)
+
+
+def tenant_prefix(area: str, tenant: str) -> str:
+    """All of one tenant's objects in an area (ends in "/": "acme" never covers "acme-2")."""
+    return f"{area}/{tenant}/"
 
 
 @dataclass(frozen=True)
