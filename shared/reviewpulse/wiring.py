@@ -94,13 +94,23 @@ def budget_repository() -> BudgetRepository:
 def cursor_signer() -> CursorSigner:
     from reviewpulse.cursors import CursorSigner
 
+    # Imported when first used: only functions that page pay for Powertools Parameters.
     def key() -> bytes:
-        # Imported here: only functions that page pay for Powertools Parameters.
-        from reviewpulse.signing_key import cursor_signing_key
+        from reviewpulse.signing_key import cursor_signing_keys
 
-        return cursor_signing_key(get_settings())
+        return cursor_signing_keys(get_settings()).current
 
-    return CursorSigner(key)
+    def previous() -> tuple[bytes, ...]:
+        from reviewpulse.signing_key import cursor_signing_keys
+
+        return cursor_signing_keys(get_settings()).previous
+
+    def reload() -> bool:
+        from reviewpulse.signing_key import reload_cursor_signing_keys
+
+        return reload_cursor_signing_keys(get_settings())
+
+    return CursorSigner(key, previous=previous, reload=reload)
 
 
 def work_queue() -> WorkQueue:
@@ -187,3 +197,9 @@ def tenant_data() -> TenantData:
         cache=result_cache() if settings.result_cache_table_name else None,
         provider_batches=provider_batches(),
     )
+
+
+def rotate_cursor_signing_secret(step: str, secret_id: str, token: str) -> None:
+    from reviewpulse.signing_key import rotate_step
+
+    rotate_step(step, secret_id, token, client("secretsmanager"))

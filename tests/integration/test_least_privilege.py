@@ -203,6 +203,14 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert receiver.accepted() and client.call("GET", "/v1/webhooks").status == 200
     assert client.call("DELETE", f"/v1/webhooks/{webhook['webhook_id']}").status == 204
     receiver.close()
+    # And the cursor signing secret is rotated by its function (Secrets Manager's four steps)
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        event = {
+            "Step": step,
+            "SecretId": stack.ref("CursorSigningSecret"),
+            "ClientRequestToken": "5e0c1f7a-rotation-token-0000000000001",
+        }
+        assert runner.invoke("CursorKeyRotationFunction", event) == {"step": step}
     # And last, the tenant's data is erased: every table and bucket area it holds anything in
     erased = client.call("DELETE", "/v1/tenant/data")
     assert erased.status == 200 and erased.json()["tasks"] > 0 and erased.json()["cache_entries"] > 0
@@ -277,6 +285,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "DeleteWebhookFunction",
         "DeliverWebhooksFunction",
         "EraseTenantDataFunction",
+        "CursorKeyRotationFunction",
     }
     # And erasure used each of its grants (checked above): queries by key, the cache's Scan, deletes
     assert seen["EraseTenantDataFunction"] >= {
@@ -286,9 +295,12 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "s3:ListObjectsV2",
         "s3:DeleteObjects",
     }
-    # And exactly the two functions that page read the cursor signing secret (checked above)
+    # And exactly the two functions that page, and the rotation, read the cursor signing secret
     readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}
-    assert readers == {"GetResultsFunction", "ListTasksFunction"}
+    assert readers == {"GetResultsFunction", "ListTasksFunction", "CursorKeyRotationFunction"}
+    # And only the rotation function writes it
+    writers = {function for function, operations in seen.items() if "secretsmanager:PutSecretValue" in operations}
+    assert writers == {"CursorKeyRotationFunction"}
     # And the functions that ended tasks here announced them on the event bus (allowed above)
     announcers = {function for function, operations in seen.items() if "events:PutEvents" in operations}
     assert "FinalizeFunction" in announcers
