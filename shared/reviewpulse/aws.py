@@ -15,6 +15,9 @@ from botocore.config import Config
 
 # Standard retry mode backs off with jitter on throttling and transient errors.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+# S3 signs presigned POSTs with SigV4 (AWS4-HMAC-SHA256): boto3's S3 default for them is still
+# SigV2, which S3 accepts only in the oldest regions and AWS has been retiring.
+_SERVICE_CONFIG = {"s3": Config(signature_version="s3v4")}
 
 # (service, operation, params) for every AWS API call the domain makes: for benchmarks that count
 # calls and tests that compare them with each function's IAM policy. Empty in production.
@@ -30,7 +33,8 @@ def _session() -> boto3.session.Session:
 
 @cache
 def client(service: str) -> Any:
-    created = _session().client(service, config=_CONFIG)
+    config = _CONFIG.merge(_SERVICE_CONFIG[service]) if service in _SERVICE_CONFIG else _CONFIG
+    created = _session().client(service, config=config)
     created.meta.events.register("before-parameter-build", _notify)
     return created
 

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from reviewpulse.errors import InvalidCursor
@@ -35,8 +35,19 @@ class CursorSigner:
     """Issues and opens cursors. `key` returns the signing key; it is called only when a cursor is
     issued or opened, so listings that never page never fetch it."""
 
-    def __init__(self, key: Callable[[], bytes]) -> None:
+    def __init__(
+        self,
+        key: Callable[[], bytes],
+        *,
+        previous: Callable[[], Sequence[bytes]] = tuple,
+        reload: Callable[[], bool] | None = None,
+    ) -> None:
+        # `previous`: keys a rotation replaced that still open cursors (their overlap not over);
+        # `reload`: re-read the keys when no key opens a cursor (another environment may already
+        # sign with a key this one has not fetched yet); True if it re-read them.
         self._key = key
+        self._previous = previous
+        self._reload = reload
 
     def issue(self, *, tenant: str, listing: str, position: Any) -> str:
         body = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
@@ -54,14 +65,19 @@ class CursorSigner:
         if len(token) <= 1 + _TAG_BYTES or token[0] != VERSION:
             raise InvalidCursor(_NOT_OURS)
         tag, body = token[1 : 1 + _TAG_BYTES], token[1 + _TAG_BYTES :]
-        if not hmac.compare_digest(tag, self._tag(VERSION, tenant, listing, body)):
-            raise InvalidCursor(_NOT_OURS)
+        if not self._signed_by_a_key(tag, tenant, listing, body):
+            if self._reload is None or not self._reload() or not self._signed_by_a_key(tag, tenant, listing, body):
+                raise InvalidCursor(_NOT_OURS)
         try:
             return json.loads(body)
         except ValueError:  # only a key leak could get here; still never a 500
             raise InvalidCursor(_NOT_OURS) from None
 
-    def _tag(self, version: int, tenant: str, listing: str, body: bytes) -> bytes:
+    def _signed_by_a_key(self, tag: bytes, tenant: str, listing: str, body: bytes) -> bool:
+        keys = (self._key(), *self._previous())
+        return any(hmac.compare_digest(tag, self._tag(VERSION, tenant, listing, body, key)) for key in keys)
+
+    def _tag(self, version: int, tenant: str, listing: str, body: bytes, key: bytes | None = None) -> bytes:
         # JSON framing keeps the fields apart: no tenant/listing pair can spell another one.
         message = json.dumps([version, tenant, listing]).encode() + b"\n" + body
-        return hmac.new(self._key(), message, hashlib.sha256).digest()
+        return hmac.new(key if key is not None else self._key(), message, hashlib.sha256).digest()

@@ -52,6 +52,12 @@ class Unauthorized(ReviewPulseError):
     code, status, title = "unauthorized", 401, "Missing or invalid API key"
 
 
+class InsufficientScope(ReviewPulseError):
+    """A valid key whose scopes do not include the one the route needs (reviewpulse.api.scopes)."""
+
+    code, status, title = "insufficient-scope", 403, "API key lacks the scope"
+
+
 class NotReady(ReviewPulseError):
     code, status, title = "not-ready", 503, "Service not ready"
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from reviewpulse.tasks.repository import TaskRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
+    from reviewpulse.usecases.erase_tenant import TenantData
     from reviewpulse.webhooks.queue import DeliveryQueue
     from reviewpulse.webhooks.store import SecretBox, WebhookRepository
 
@@ -91,13 +92,23 @@ def budget_repository() -> BudgetRepository:
 def cursor_signer() -> CursorSigner:
     from reviewpulse.cursors import CursorSigner
 
+    # Imported when first used: only functions that page pay for Powertools Parameters.
     def key() -> bytes:
-        # Imported here: only functions that page pay for Powertools Parameters.
-        from reviewpulse.signing_key import cursor_signing_key
+        from reviewpulse.signing_key import cursor_signing_keys
 
-        return cursor_signing_key(get_settings())
+        return cursor_signing_keys(get_settings()).current
 
-    return CursorSigner(key)
+    def previous() -> tuple[bytes, ...]:
+        from reviewpulse.signing_key import cursor_signing_keys
+
+        return cursor_signing_keys(get_settings()).previous
+
+    def reload() -> bool:
+        from reviewpulse.signing_key import reload_cursor_signing_keys
+
+        return reload_cursor_signing_keys(get_settings())
+
+    return CursorSigner(key, previous=previous, reload=reload)
 
 
 def work_queue() -> WorkQueue:
@@ -166,3 +177,27 @@ def delivery_queue() -> DeliveryQueue:
 
     settings = get_settings()
     return DeliveryQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url, client("sqs"))
+
+
+def tenant_data() -> TenantData:
+    """Everything erasure removes. Its task repository announces nothing: a tenant whose data is
+    being erased gets no completion events or drop receipts for the tasks it cancels."""
+    from reviewpulse.storage.objects import BucketObjects
+    from reviewpulse.tasks.repository import TaskRepository
+    from reviewpulse.usecases.erase_tenant import TenantData
+
+    settings = get_settings()
+    return TenantData(
+        tasks=TaskRepository(settings.tasks_table_name, client("dynamodb")),
+        objects=BucketObjects(settings.data_bucket_name, client("s3")),
+        webhooks=webhook_repository(),
+        budgets=budget_repository(),
+        cache=result_cache() if settings.result_cache_table_name else None,
+        provider_batches=provider_batches(),
+    )
+
+
+def rotate_cursor_signing_secret(step: str, secret_id: str, token: str) -> None:
+    from reviewpulse.signing_key import rotate_step
+
+    rotate_step(step, secret_id, token, client("secretsmanager"))

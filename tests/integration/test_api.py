@@ -85,6 +85,12 @@ def test_batch_creation_returns_a_tenant_scoped_presigned_post(client):
     assert ["content-length-range", 1, upload["max_bytes"]] in policy["conditions"]
     assert {"key": upload["fields"]["key"]} in policy["conditions"]
     assert policy["expiration"].startswith(upload["expires_at"][:16])
+    # And it is signed with SigV4 (AWS4-HMAC-SHA256, scoped to a day, a region and S3), not SigV2
+    fields = upload["fields"]
+    assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256" and len(fields["x-amz-signature"]) == 64
+    assert fields["x-amz-credential"].endswith("/us-east-1/s3/aws4_request")
+    assert {"x-amz-algorithm": "AWS4-HMAC-SHA256"} in policy["conditions"]
+    assert not {"AWSAccessKeyId", "signature"} & set(fields)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ import pytest
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.tenants.keys import KeyRepository
+from reviewpulse.tenants.scopes import parse_scopes
 from reviewpulse_tools.local.apigateway import ApiGateway, ApiResponse, UsagePlanThrottle
 from reviewpulse_tools.local.sqs import QueuePoller
 
@@ -155,6 +156,24 @@ def _revoked_key(w: World) -> ApiResponse:
     return w.with_key(key).call("GET", TEXT)
 
 
+def _expired_key(w: World) -> ApiResponse:
+    keys = KeyRepository(w.stack.ref("KeysTable"), boto3.client("dynamodb"))
+    key, record = keys.create("initech", "usage-initech", name="expired")
+    assert keys.expire("initech", record.key_id) is not None
+    return w.with_key(key).call("GET", TEXT)
+
+
+def _scoped(scopes: str, method: str, path: str | Callable[[World], str], body: Any = None) -> Case:
+    """A request of the tenant's own, with a key of the tenant that holds only `scopes`."""
+
+    def call(w: World) -> ApiResponse:
+        keys = KeyRepository(w.stack.ref("KeysTable"), boto3.client("dynamodb"))
+        key, _ = keys.create("acme", "usage-acme", scopes=parse_scopes(scopes.split(",")))
+        return w.with_key(key).call(method, path if isinstance(path, str) else path(w), body)
+
+    return call
+
+
 def _over_the_rate(w: World) -> ApiResponse:
     # The usage plan's burst, all at one instant (a frozen clock refills nothing): the next is over.
     throttle = UsagePlanThrottle(rate=1, burst=3, clock=lambda: 0.0)
@@ -261,8 +280,16 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("no key", lambda w: w.with_key(None).call("GET", TEXT)),
             ("an unknown key", lambda w: w.with_key("rp_" + "0" * 40).call("GET", TEXT)),
             ("a revoked key", _revoked_key),
+            ("an expired key", _expired_key),
             ("a 10 KB key", lambda w: w.with_key("k" * 10_240).call("POST", TEXT, {"text": "ok"})),
             ("no key on results", lambda w: w.with_key(None).call("GET", f"/v1/tasks/{UNKNOWN_TASK}/results")),
+        ],
+        "insufficient-scope": [
+            ("a read key creates a task", _scoped("read", "POST", TEXT, {"text": "ok"})),
+            ("a read key cancels its tenant's task", _scoped("read", "DELETE", lambda w: f"{TEXT}/{w.queued_task()}")),
+            ("an analyze key lists webhooks", _scoped("analyze", "GET", "/v1/webhooks")),
+            ("an admin key reads results", _scoped("admin", "GET", lambda w: f"{TEXT}/{w.ready_task()}/results")),
+            ("a read,admin key analyses texts", _scoped("read,admin", "POST", "/v1/analyze", {"texts": ["ok"]})),
         ],
         "not-found": [
             ("an unknown task", _get(f"/v1/tasks/{UNKNOWN_TASK}")),

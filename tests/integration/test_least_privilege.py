@@ -212,6 +212,17 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert receiver.accepted() and client.call("GET", "/v1/webhooks").status == 200
     assert client.call("DELETE", f"/v1/webhooks/{webhook['webhook_id']}").status == 204
     receiver.close()
+    # And the cursor signing secret is rotated by its function (Secrets Manager's four steps)
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        event = {
+            "Step": step,
+            "SecretId": stack.ref("CursorSigningSecret"),
+            "ClientRequestToken": "5e0c1f7a-rotation-token-0000000000001",
+        }
+        assert runner.invoke("CursorKeyRotationFunction", event) == {"step": step}
+    # And last, the tenant's data is erased: every table and bucket area it holds anything in
+    erased = client.call("DELETE", "/v1/tenant/data")
+    assert erased.status == 200 and erased.json()["tasks"] > 0 and erased.json()["cache_entries"] > 0
 
     # Then every function called AWS, and each call is allowed by its own statements
     template = load_template()
@@ -283,10 +294,23 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "DeleteWebhookFunction",
         "DeliverWebhooksFunction",
         "PublishTaskEventsFunction",
+        "EraseTenantDataFunction",
+        "CursorKeyRotationFunction",
     }
-    # And exactly the two functions that page read the cursor signing secret (checked above)
+    # And erasure used each of its grants (checked above): queries by key, the cache's Scan, deletes
+    assert seen["EraseTenantDataFunction"] >= {
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:DeleteItem",
+        "s3:ListObjectsV2",
+        "s3:DeleteObjects",
+    }
+    # And exactly the two functions that page, and the rotation, read the cursor signing secret
     readers = {function for function, operations in seen.items() if "secretsmanager:GetSecretValue" in operations}
-    assert readers == {"GetResultsFunction", "ListTasksFunction"}
+    assert readers == {"GetResultsFunction", "ListTasksFunction", "CursorKeyRotationFunction"}
+    # And only the rotation function writes it
+    writers = {function for function, operations in seen.items() if "secretsmanager:PutSecretValue" in operations}
+    assert writers == {"CursorKeyRotationFunction"}
     # And only the stream's publisher announced the tasks that ended here (the outbox), using
     # its idempotency records (allowed above); no function that ends a task calls the bus itself
     announcers = {function for function, operations in seen.items() if "events:PutEvents" in operations}

@@ -274,6 +274,9 @@ def test_valid_and_invalid_requests_to_every_route_leave_no_text_in_logs_or_answ
     poller.drain()
     assert client.call("GET", f"/v1/tasks/{task_id['task_id']}").json()["status"] == "ready"
     assert [item["id"] for item in results_of(client, batch_id)] == [f"{CANARY}-1", f"{CANARY}-2"]
+    # And erasing the tenant's data (its receipt holds counts and names, never what was erased)
+    erased = client.call("DELETE", "/v1/tenant/data")
+    assert erased.status == 200 and CANARY not in erased.body
     captured.assert_no_canary()
 
 

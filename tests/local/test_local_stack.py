@@ -186,7 +186,7 @@ def test_cli_failures_are_one_clear_line(local, args, message):
 
 
 @pytest.mark.parametrize("event_file", EVENTS, ids=[p.stem for p in EVENTS])
-def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_file):
+def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_file, tmp_path):
     # Given the sample authorizer event's key registered for its tenant
     sample_key = json.loads((ROOT / "events" / "authorizer.json").read_text())["headers"]["X-Api-Key"]
     keys = KeyRepository(f"{STACK_NAME}-KeysTable", aws("dynamodb"))
@@ -217,8 +217,16 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "create_webhook": "CreateWebhookFunction",
         "list_webhooks": "ListWebhooksFunction",
         "delete_webhook": "DeleteWebhookFunction",
+        "erase_tenant_data": "EraseTenantDataFunction",
+        "rotate_cursor_key": "CursorKeyRotationFunction",
         "deliver_webhooks": "DeliverWebhooksFunction",
     }[event_file.stem]
+    if function == "CursorKeyRotationFunction":
+        # The sample names a deployed secret's ARN; the rotation function rotates only its own.
+        event = json.loads(event_file.read_text())
+        event["SecretId"] = aws("secretsmanager").describe_secret(SecretId=f"{STACK_NAME}-cursor-signing")["ARN"]
+        event_file = tmp_path / event_file.name
+        event_file.write_text(json.dumps(event))
     done = run_cli(local, "invoke", function, "--event", str(event_file))
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -229,6 +237,8 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         assert result == {"batchItemFailures": []}
     elif function == "AuthorizerFunction":
         assert result["context"]["tenant"] == "example"
+    elif function == "CursorKeyRotationFunction":
+        assert result == {"step": "setSecret"}
     elif function == "SweeperFunction":
         assert set(result) == {"examined", "ended"}
     elif function == "CollectBatchesFunction":

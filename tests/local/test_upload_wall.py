@@ -151,6 +151,22 @@ def test_a_policy_edited_after_signing_fails_its_signature(store, store_v4, aws,
     assert not exists(aws, upload["key"])
 
 
+def test_the_apis_presigned_post_is_sigv4_and_the_local_s3_checks_it(api, aws):
+    # Given a batch's presigned POST as the API gives it
+    upload = api.post("/v1/batches", json={"filename": "v4.csv"}).json()["upload"]
+    fields = upload["fields"]
+    # Then it is signed with SigV4, not SigV2
+    assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256" and "signature" not in fields
+    # And the local S3 refuses it with one hex digit of its signature changed, storing nothing
+    flipped = fields["x-amz-signature"][:-1] + ("0" if fields["x-amz-signature"][-1] != "0" else "1")
+    refused = post(upload, fields={**fields, "x-amz-signature": flipped})
+    assert refused.status_code == 403 and s3_error(refused)["Code"] == "SignatureDoesNotMatch"
+    assert not exists(aws, fields["key"])
+    # And stores it as signed
+    assert post(upload).status_code in (200, 204)
+    assert exists(aws, fields["key"])
+
+
 def test_an_unknown_access_key_is_refused(store, aws):
     upload = upload_of(store, "walltest/local/stranger/r.csv")
     refused = post(upload, fields={**upload["fields"], "AWSAccessKeyId": "AKIASTRANGER"})

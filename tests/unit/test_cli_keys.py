@@ -69,9 +69,56 @@ def test_revoke_deactivates_one_key(deployed, capsys):
     assert "no single active key" in capsys.readouterr().err
 
 
+def test_create_with_scopes_expiry_and_name_then_list_never_shows_the_key(deployed, capsys):
+    local, _ = deployed
+    stack = ["--stack", "reviewpulse-dev"]
+    # When a read+analyze key expiring in 30 days and a full key are created
+    argv = ["keys", "create", "--tenant", "acme", *stack, "--scopes", "read,analyze", "--expires", "30d"]
+    assert main([*argv, "--name", "ingest service"]) == 0
+    scoped = capsys.readouterr().out.strip()
+    assert main(["keys", "create", "--tenant", "acme", *stack]) == 0
+    full = capsys.readouterr().out.strip()
+    keys = KeyRepository(local.ref("KeysTable"), boto3.client("dynamodb"))
+    record = keys.find(scoped)
+    assert (
+        {s.value for s in record.scopes} == {"read", "analyze"}
+        and record.expires_at
+        and record.name == "ingest service"
+    )
+    assert {s.value for s in keys.find(full).scopes} == {"read", "analyze", "admin"} and keys.find(
+        full
+    ).expires_at is None
+    # Then `keys list` shows each key's id, state, scopes, expiry and name, and neither key
+    assert main(["keys", "list", "--tenant", "acme", *stack]) == 0
+    listed = capsys.readouterr().out
+    assert scoped not in listed and full not in listed
+    rows = {line.split("\t")[0]: line.split("\t") for line in listed.splitlines()}
+    assert rows[record.key_id][1:4] == ["active", "read,analyze", record.expires_at]
+    assert rows[record.key_id][-1] == "ingest service"
+    assert rows[keys.find(full).key_id][1:4] == ["active", "read,analyze,admin", "-"]
+
+
+def test_expire_ends_a_key_now_and_list_says_so(deployed, capsys):
+    local, _ = deployed
+    main(["keys", "create", "--tenant", "acme", "--stack", "reviewpulse-dev"])
+    key = capsys.readouterr().out.strip()
+    keys = KeyRepository(local.ref("KeysTable"), boto3.client("dynamodb"))
+    key_id = keys.find(key).key_id
+    assert main(["keys", "expire", "--tenant", "acme", "--key-id", key_id, "--stack", "reviewpulse-dev"]) == 0
+    assert keys.find(key).state() == "expired" and not keys.find(key).usable()
+    main(["keys", "list", "--tenant", "acme", "--stack", "reviewpulse-dev"])
+    assert capsys.readouterr().out.split("\t")[1] == "expired"
+
+
 @pytest.mark.parametrize(
     "argv",
     [
+        ["keys", "create", "--tenant", "acme", "--stack", "reviewpulse-dev", "--scopes", "read,write"],
+        ["keys", "create", "--tenant", "acme", "--stack", "reviewpulse-dev", "--scopes", ","],
+        ["keys", "create", "--tenant", "acme", "--stack", "reviewpulse-dev", "--expires", "yesterday"],
+        ["keys", "create", "--tenant", "acme", "--stack", "reviewpulse-dev", "--expires", "2020-01-01T00:00:00Z"],
+        ["keys", "create", "--tenant", "acme", "--stack", "reviewpulse-dev", "--name", "x" * 65],
+        ["keys", "expire", "--tenant", "acme", "--stack", "reviewpulse-dev", "--key-id", "nothing"],
         ["keys", "create", "--tenant", "Bad Name!", "--stack", "reviewpulse-dev"],
         ["keys", "create", "--tenant", "acme", "--stack", "no-such-stack"],
         ["keys", "create", "--tenant", "acme"],

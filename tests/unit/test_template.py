@@ -506,6 +506,14 @@ def test_the_sweeper_waits_out_every_queues_retries(template: dict[str, Any]) ->
     assert int(stall["Default"]) >= int(stall["MinValue"])
 
 
+ROTATION_GRANT = [
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+]
+
+
 def test_the_cursor_signing_secret_is_generated_and_readable_only_by_the_routes_that_page(
     template: dict[str, Any],
 ) -> None:
@@ -529,7 +537,14 @@ def test_the_cursor_signing_secret_is_generated_and_readable_only_by_the_routes_
             for statement in policy["Statement"]:
                 if {"Ref": secret_id} in as_list(statement["Resource"]):
                     readers[function_id] = (statement["Effect"], as_list(statement["Action"]), statement["Resource"])
-    # Then exactly the paging functions may, with GetSecretValue on that one secret and nothing more
+    # Then exactly the paging functions may, with GetSecretValue on that one secret and nothing more,
+    # and the rotation function, which alone may also write its versions
+    (rotation,) = [
+        r["Properties"] for r in resources_of_type(template, "AWS::SecretsManager::RotationSchedule").values()
+    ]
+    assert rotation["SecretId"] == {"Ref": secret_id}
+    rotator = rotation["RotationLambdaARN"]["Fn::GetAtt"][0]
+    assert readers.pop(rotator) == ("Allow", ROTATION_GRANT, {"Ref": secret_id})
     assert set(readers) == paging
     for grant in readers.values():
         assert grant == ("Allow", ["secretsmanager:GetSecretValue"], {"Ref": secret_id})
@@ -540,7 +555,7 @@ def test_the_cursor_signing_secret_is_generated_and_readable_only_by_the_routes_
         if function_properties(template, function_id)["Environment"]["Variables"].get("CURSOR_SIGNING_SECRET")
         == {"Ref": secret_id}
     }
-    assert told == paging
+    assert told == paging | {rotator}
 
 
 def test_the_splitter_knows_which_delivery_of_an_ingest_message_is_the_last(template: dict[str, Any]) -> None:

@@ -82,6 +82,23 @@ class ResultCache:
             # Keys still unprocessed are misses: their texts are simply analysed again.
         return found
 
+    def erase_tenant(self, tenant: str) -> int:
+        """Delete every entry of the tenant (keys start "<tenant>#"); how many. A Scan: the table
+        is keyed by hash for lookups, and erasure is rare enough to read it whole."""
+        paginator = self._dynamodb.get_paginator("scan")
+        pages = paginator.paginate(
+            TableName=self._table,
+            FilterExpression="begins_with(k, :prefix)",
+            ExpressionAttributeValues={":prefix": {"S": f"{tenant}#"}},
+            ProjectionExpression="k",
+        )
+        deleted = 0
+        for page in pages:
+            for item in page.get("Items", []):
+                self._dynamodb.delete_item(TableName=self._table, Key={"k": item["k"]})
+                deleted += 1
+        return deleted
+
     def put_many(self, entries: dict[str, Analysis]) -> None:
         expires = int(self._clock()) + self._ttl_seconds
         requests = [

@@ -56,8 +56,8 @@ def problem_response(
 GATEWAY_ERRORS: dict[int, str] = {502: "internal-error: the function failed or timed out (API Gateway)"}
 # Routes behind the authorizer and the usage plan.
 KEYED_GATEWAY_ERRORS: dict[int, str] = {
-    401: "unauthorized: no X-Api-Key, or an unknown or revoked key",
-    403: "forbidden: a key the authorizer denies, or one outside the usage plan (API Gateway)",
+    401: "unauthorized: no X-Api-Key, or an unknown, revoked or expired key",
+    403: "insufficient-scope: the key lacks the scope this operation names; forbidden: a key the authorizer denies, or one outside the usage plan (API Gateway)",
     429: "throttled: over the tenant's usage-plan rate (API Gateway); retry after Retry-After seconds when given",
 }
 VALIDATION_ERROR = {422: "validation-error: a body, query or header that does not match the schema"}

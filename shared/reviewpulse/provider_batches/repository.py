@@ -78,6 +78,22 @@ class ProviderBatchRepository:
 
     # -- tasks waiting on the Batch API --------------------------------------------------------
 
+    def erase_task(self, tenant: str, task_id: str) -> int:
+        """Delete every record of one task's Batch API job (its rounds and answers); how many."""
+        paginator = self._ddb.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="job = :j",
+            ExpressionAttributeValues={":j": _dump(_job(tenant, task_id))},
+            ProjectionExpression="job, sk",
+        )
+        deleted = 0
+        for page in pages:
+            for item in page.get("Items", []):
+                self._ddb.delete_item(TableName=self._table, Key={"job": item["job"], "sk": item["sk"]})
+                deleted += 1
+        return deleted
+
     def open_task(self, tenant: str, task_id: str, *, expires_at: int | None) -> None:
         """List the task for the collector (idempotent)."""
         values = {":t": _dump(tenant), ":id": _dump(task_id), ":shard": _dump(open_shard(task_id))}

@@ -45,6 +45,16 @@ def is_clean_path(path: str) -> bool:
     return not any(segment in _DOT_SEGMENTS for segment in path.split("/"))
 
 
+MODELS = "models"  # models/<tenant>/…: a tenant's trained models (the models feature's files)
+# Every top-level area that holds one folder per tenant: erasing a tenant empties each of them.
+TENANT_AREAS = (UPLOADS, INCOMING, RESULTS, OUTGOING, MODELS)
+
+
+def tenant_prefix(area: str, tenant: str) -> str:
+    """All of one tenant's objects in an area (ends in "/": "acme" never covers "acme-2")."""
+    return f"{area}/{tenant}/"
+
+
 @dataclass(frozen=True)
 class SourceObject:
     """Where an input file came from, parsed from an S3 key."""

@@ -35,6 +35,25 @@ class BucketObjects:
             metadata=dict(head.get("Metadata", {})),
         )
 
+    def erase_tenant(self, tenant: str, areas: tuple[str, ...]) -> dict[str, int]:
+        """Delete every object of the tenant in each area (`<area>/<tenant>/`); how many per area."""
+        from reviewpulse.storage.layout import tenant_prefix
+
+        return {area: self._delete_prefix(tenant_prefix(area, tenant)) for area in areas}
+
+    def count_tenant(self, tenant: str, areas: tuple[str, ...]) -> dict[str, int]:
+        """How many objects the tenant has in each area."""
+        from reviewpulse.storage.layout import tenant_prefix
+
+        paginator = self._s3.get_paginator("list_objects_v2")
+        return {
+            area: sum(
+                page.get("KeyCount", 0)
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=tenant_prefix(area, tenant))
+            )
+            for area in areas
+        }
+
     def _delete_prefix(self, prefix: str) -> int:
         """Delete every object under `prefix` (1,000 per call). Returns how many."""
         deleted = 0

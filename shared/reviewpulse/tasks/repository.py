@@ -597,6 +597,17 @@ class TaskRepository:
             self._on_ended(task)
         return task
 
+    def all_of_tenant(self, tenant: str) -> list[Task]:
+        """Every task of the tenant, by the table's own key (erasure: not one page, all of them)."""
+        paginator = self._ddb.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="tenant = :t",
+            ExpressionAttributeValues=_values({":t": tenant}),
+            ConsistentRead=True,
+        )
+        return [_from_item(item) for page in pages for item in page.get("Items", [])]
+
     def delete(self, tenant: str, task_id: str) -> None:
         self._ddb.delete_item(TableName=self._table, Key=_to_item({"tenant": tenant, "task_id": task_id}))
 

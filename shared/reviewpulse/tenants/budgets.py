@@ -125,6 +125,23 @@ class BudgetRepository:
             },
         }
 
+    def erase(self, tenant: str) -> int:
+        """Delete the tenant's limit and every month's spend; how many records."""
+        paginator = self._ddb.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="tenant = :t",
+            ExpressionAttributeValues={":t": {"S": tenant}},
+            ProjectionExpression="tenant, #p",
+            ExpressionAttributeNames={"#p": "period"},
+        )
+        deleted = 0
+        for page in pages:
+            for item in page.get("Items", []):
+                self._ddb.delete_item(TableName=self._table, Key={"tenant": item["tenant"], "period": item["period"]})
+                deleted += 1
+        return deleted
+
     def _get(self, tenant: str, period: str) -> dict[str, Any] | None:
         response = self._ddb.get_item(
             TableName=self._table, Key={"tenant": {"S": tenant}, "period": {"S": period}}, ConsistentRead=True

@@ -121,9 +121,6 @@ class ApiClient:
         body = {"max_cost_usd": max_cost_usd} if max_cost_usd is not None else None
         return self._call("POST", f"/v1/tasks/{task_id}/resume", **({"json": body} if body else {}))
 
-    def insights(self, task_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/v1/tasks/{task_id}/insights")
-
     def results(self, task_id: str, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
         params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
         return self._call("GET", f"/v1/tasks/{task_id}/results", params=params)

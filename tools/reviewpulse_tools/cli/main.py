@@ -7,8 +7,9 @@
     reviewpulse evaluate FILE --label-field COL [--engines lexicon,auto,llm]   engines side by side
     reviewpulse status TASK_ID | wait TASK_ID | results TASK_ID | tasks [--all]   (--output table|json|csv)
     reviewpulse insights TASK_ID [--output table|json]    segments, time, themes, what changed
-    reviewpulse keys create|list|revoke --tenant NAME (--stack S | --table T | --local [--state F])
+    reviewpulse keys create|list|expire|revoke --tenant NAME [--scopes read,analyze] [--expires 90d] [--name N] (--stack S | --table T | --local)
     reviewpulse tenants budget --tenant NAME [--usd N] (--stack S | --table T | --local)
+    reviewpulse tenants erase --tenant NAME --yes (--stack S | --local)   erase all of a tenant's data
     reviewpulse webhooks add --url URL | list | remove WEBHOOK_ID
     reviewpulse dev [--port 3000] [--aws-port 5005]      run the local stack in the foreground
     reviewpulse invoke FunctionLogicalId --event events/x.json   like `sam local invoke`
