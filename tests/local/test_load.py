@@ -55,6 +55,7 @@ def test_a_short_load_run_passes_its_criteria(local):
         timeout=1200,
     )
 
-    # Then the run passed every criterion (its report says which failed otherwise)
+    # Then the run passed every criterion (its report says which failed otherwise; `-s` shows it)
+    print(run.stdout)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     assert "tasks created" in run.stdout

@@ -11,7 +11,8 @@ non-zero if any fails:
   failed or timed out, and counts as a failure here);
 - every 429 carries `Retry-After`;
 - every task created (text tasks, batches uploaded, analyze answers that became tasks) reaches a
-  terminal status within SETTLE_SECONDS after the load stops;
+  terminal status within SETTLE_SECONDS after the load stops, and so does every other task in the
+  tenant's list (one whose answer was lost) but batches whose upload was never sent;
 - every batch counted each row exactly once: `progress.total` equals the rows uploaded,
   `processed + failed == total`, the summary's counts add up to `processed`, and its results
   pages hold each uploaded id exactly once.
@@ -78,6 +79,7 @@ class Ledger:
 
     tasks: set[str] = field(default_factory=set)  # every task id a 2xx answer created
     batches: dict[str, list[str]] = field(default_factory=dict)  # uploaded batch → its row ids
+    not_uploaded: set[str] = field(default_factory=set)  # batches created, their upload not sent
     statuses: Counter = field(default_factory=Counter)  # (route, status) → answers
     throttled_without_retry_after: Counter = field(default_factory=Counter)  # route → 429s
 
@@ -155,6 +157,7 @@ def make_user(ledger: Ledger, api_key: str, wait: tuple[float, float]) -> type[H
             if not created:
                 return
             task_id, upload = created["task"]["task_id"], created["upload"]
+            ledger.not_uploaded.add(task_id)  # until its upload succeeds (a user may stop before)
             ids, content = _rows(size)
             with self.client.post(
                 upload["url"],
@@ -169,6 +172,7 @@ def make_user(ledger: Ledger, api_key: str, wait: tuple[float, float]) -> type[H
                     response.failure(f"{response.status_code}")
                     return
             ledger.batches[task_id] = ids
+            ledger.not_uploaded.discard(task_id)
             deadline = time.monotonic() + BATCH_WAIT_SECONDS
             status = None
             while time.monotonic() < deadline:
@@ -236,7 +240,21 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
                 return
             gevent.sleep(POLL_SECONDS)
 
-    Pool(20).map(settle, sorted(ledger.tasks))
+    # Tasks a client never heard of (its answer was a 502 or never came, after the task was
+    # written) must end too: the tenant's whole list, but for batches still waiting for an upload
+    # that was never sent (`accepted`; the sweeper ends them as upload-expired after an hour).
+    unheard: set[str] = set()
+    params = {"limit": 100, "fields": "task_id,type,status"}
+    while True:
+        page = _get(session, f"{api_url}/v1/tasks", params=params).json()
+        for item in page["items"]:
+            waiting = item["type"] == "batch" and item["status"] == "accepted" and item["task_id"] not in ledger.batches
+            if item["status"] not in TERMINAL and not waiting:
+                unheard.add(item["task_id"])
+        if not page.get("next_cursor"):
+            break
+        params = {**params, "cursor": page["next_cursor"]}
+    Pool(20).map(settle, sorted((ledger.tasks - ledger.not_uploaded) | unheard))
     for task_id, ids in ledger.batches.items():
         body = final.get(task_id)
         if body is None:
