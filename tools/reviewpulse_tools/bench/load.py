@@ -278,6 +278,12 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
             params = {"limit": 1000, "fields": "id", "cursor": page["next_cursor"]}
         if seen != Counter(ids):
             problems.append(f"batch {task_id}: results hold {sum(seen.values())} rows, not each of {len(ids)} once")
+    return problems + check_answers(ledger)
+
+
+def check_answers(ledger: Ledger) -> list[str]:
+    """The answers the users got: no 5xx (nor none at all), a Retry-After on every 429."""
+    problems = []
     server_errors = {key: n for key, n in ledger.statuses.items() if key[1] >= 500 or key[1] == 0}
     if server_errors:
         problems.append(f"5xx or no answer: {server_errors}")
