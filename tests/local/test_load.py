@@ -12,9 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]
-# Kept short for `make test`: 30 users for 30 s after spawning (about 20 requests a second on the
+# Kept short for `make test`: 20 users for 30 s after spawning (about 10 requests a second on the
 # suite's stack, batches of 1 to 60 rows among them).
-USERS, SECONDS, SPAWN_RATE = 30, 30, 10
+USERS, SECONDS, SPAWN_RATE = 20, 30, 10
 
 
 @pytest.mark.load
