@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 OPENAPI_VENV := .venv-openapi
 
-.PHONY: venv sam-venv openapi-client-venv chromium dev demo bench bench-quick chaos quality calibrate lint checkov test test-fast validate build openapi clean
+.PHONY: venv sam-venv openapi-client-venv chromium dev demo bench bench-quick chaos soak quality calibrate lint checkov test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,13 @@ bench-quick: venv
 # The pipeline under chaos at full size (10,000 rows): duplicates, crashes, flaky and poison rows.
 chaos: venv
 	$(PY) -m reviewpulse_tools.bench.chaos
+
+# Load and soak: 1,000 Locust users against a local stack of its own (usage plan raised), then the
+# pass criteria (no 5xx, 429s with Retry-After, every task ends, every batch row exactly once);
+# exits non-zero on a failure. SOAK="--users 200 --seconds 60" changes the run (--help lists all).
+SOAK ?= --users 1000 --spawn-rate 50 --seconds 180 --wait 15 45
+soak: venv
+	$(PY) -m reviewpulse_tools.bench.load $(SOAK)
 
 # Labelled sentences for quality and calibration: ../shared/data beside this repository by default.
 DATA ?=

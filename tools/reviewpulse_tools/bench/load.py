@@ -1,0 +1,413 @@
+"""Load and soak: concurrent Locust users against the local stack (`make soak`; a short run in
+tests/local/test_load.py), headless and bounded, with pass criteria checked by the run itself.
+
+Each user does what a client does, in a mix: one text (`POST /v1/tasks`), `POST /v1/analyze`,
+a batch of a few rows (create it, upload with the presigned POST, poll its status with
+`If-None-Match` until it ends, read its results pages and insights), a status poll of a task it
+made, and the task list. When the time is up the users stop and the run checks, then exits
+non-zero if any fails:
+
+- no 5xx answer (the API documents none for these routes under load; a 502 is a function that
+  failed or timed out, and counts as a failure here);
+- every 429 carries `Retry-After`;
+- every task created (text tasks, batches uploaded, analyze answers that became tasks) reaches a
+  terminal status within SETTLE_SECONDS after the load stops, and so does every other task in the
+  tenant's list (one whose answer was lost) but batches whose upload was never sent;
+- every batch counted each row exactly once: `progress.total` equals the rows uploaded,
+  `processed + failed == total`, the summary's counts add up to `processed`, and its results
+  pages hold each uploaded id exactly once.
+
+It prints p50/p95/p99 per route (Locust's statistics, end to end through the local gateway),
+request counts, and answers by status. The functions' own durations are not measured: the local
+stack keeps only each function's total busy time, inside its own process.
+
+Locust users are gevent greenlets in this one process (Locust patches the standard library on
+import), so the stack runs in a process of its own: started here (`reviewpulse dev` on free ports
+with the usage plan raised, as tests/local/conftest.py does) unless --api-url and --api-key name
+a running one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gevent
+from gevent.pool import Pool
+from locust import HttpUser, between, task
+from locust.env import Environment
+
+from reviewpulse_tools.local.state import ROOT
+
+if TYPE_CHECKING:
+    import requests
+
+TERMINAL = {"ready", "error", "cancelled"}
+SETTLE_SECONDS = 300  # after the load stops, every task must have ended within this
+BATCH_SIZES = (1, 3, 10, 25, 60)  # rows per uploaded batch, picked at random
+POLL_SECONDS = 1.0
+BATCH_WAIT_SECONDS = 120  # a user stops following its batch after this (the checks still do)
+PLAN = ("ThrottleRateLimit=1000", "ThrottleBurstLimit=2000", "QuotaLimit=100000000")
+TEXTS = (
+    "Battery lasts two days, love it",
+    "Support never answered my emails",
+    "It arrived on time and works as described",
+    "Terrible, it broke after one day",
+    "Not bad for the price, the strap feels cheap though",
+    "Absolutely love it, works perfectly",
+)
+
+
+@dataclass
+class Ledger:
+    """What the users made and saw, for the checks after the load."""
+
+    tasks: set[str] = field(default_factory=set)  # every task id a 2xx answer created
+    batches: dict[str, list[str]] = field(default_factory=dict)  # uploaded batch → its row ids
+    not_uploaded: set[str] = field(default_factory=set)  # batches created, their upload not sent
+    statuses: Counter = field(default_factory=Counter)  # (route, status) → answers
+    throttled_without_retry_after: Counter = field(default_factory=Counter)  # route → 429s
+
+
+def _rows(n: int) -> tuple[list[str], bytes]:
+    ids = [f"r{i}-{uuid.uuid4().hex[:8]}" for i in range(n)]
+    lines = ["ref,review", *(f'{ref},"{random.choice(TEXTS)}"' for ref in ids)]  # noqa: S311 (not a secret)
+    return ids, ("\n".join(lines) + "\n").encode()
+
+
+def make_user(ledger: Ledger, api_key: str, wait: tuple[float, float]) -> type[HttpUser]:
+    class Client(HttpUser):
+        wait_time = between(*wait)
+
+        def on_start(self) -> None:
+            self.client.headers.update({"X-Api-Key": api_key})
+            self.mine: list[str] = []
+            self.etags: dict[str, str] = {}
+
+        def _call(self, method: str, path: str, name: str, **kwargs: Any) -> requests.Response:
+            with self.client.request(method, path, name=name, catch_response=True, **kwargs) as response:
+                ledger.statuses[(name, response.status_code)] += 1
+                if response.status_code == 429 and "retry-after" not in response.headers:
+                    ledger.throttled_without_retry_after[name] += 1
+                if response.status_code >= 500 or response.status_code == 0:
+                    response.failure(f"{response.status_code}")
+                else:
+                    # 4xx are the API's answers (429 is counted and checked above), not load failures.
+                    response.success()
+                return response
+
+        def _created(self, response: requests.Response) -> dict | None:
+            if response.status_code in (200, 201, 202):
+                body = response.json()
+                task_id = (body.get("task") or body).get("task_id")
+                if task_id:
+                    ledger.tasks.add(task_id)
+                    self.mine.append(task_id)
+                return body
+            return None
+
+        @task(4)
+        def one_text(self) -> None:
+            self._created(
+                self._call("POST", "/v1/tasks", "POST /v1/tasks", json={"text": random.choice(TEXTS)})  # noqa: S311
+            )
+
+        @task(3)
+        def analyze(self) -> None:
+            texts = random.sample(TEXTS, random.randint(1, len(TEXTS)))  # noqa: S311
+            response = self._call("POST", "/v1/analyze", "POST /v1/analyze", json={"texts": texts})
+            if response.status_code == 202:  # llm/auto only; kept for completeness
+                self._created(response)
+
+        @task(4)
+        def poll(self) -> None:
+            if self.mine:
+                self._status(random.choice(self.mine))  # noqa: S311
+
+        @task(2)
+        def listing(self) -> None:
+            self._call("GET", "/v1/tasks", "GET /v1/tasks", params={"limit": 20})
+
+        @task(2)
+        def batch(self) -> None:
+            size = random.choice(BATCH_SIZES)  # noqa: S311
+            created = self._created(
+                self._call(
+                    "POST",
+                    "/v1/batches",
+                    "POST /v1/batches",
+                    json={"filename": "load.csv", "text_field": "review", "id_field": "ref"},
+                )
+            )
+            if not created:
+                return
+            task_id, upload = created["task"]["task_id"], created["upload"]
+            ledger.not_uploaded.add(task_id)  # until its upload succeeds (a user may stop before)
+            ids, content = _rows(size)
+            with self.client.post(
+                upload["url"],
+                name="POST presigned upload (S3)",
+                data=upload["fields"],
+                files={"file": ("load.csv", content)},
+                headers={"X-Api-Key": None},  # the upload is S3's, not the API's
+                catch_response=True,
+            ) as response:
+                ledger.statuses[("POST presigned upload (S3)", response.status_code)] += 1
+                if response.status_code not in (200, 204):
+                    response.failure(f"{response.status_code}")
+                    return
+            ledger.batches[task_id] = ids
+            ledger.not_uploaded.discard(task_id)
+            deadline = time.monotonic() + BATCH_WAIT_SECONDS
+            status = None
+            while time.monotonic() < deadline:
+                status = self._status(task_id)
+                if status in TERMINAL:
+                    break
+                gevent.sleep(POLL_SECONDS)
+            if status == "ready":
+                self._results(task_id)
+                self._call("GET", f"/v1/tasks/{task_id}/insights", "GET /v1/tasks/{id}/insights")
+
+        def _status(self, task_id: str) -> str | None:
+            headers = {"If-None-Match": self.etags[task_id]} if task_id in self.etags else {}
+            response = self._call("GET", f"/v1/tasks/{task_id}", "GET /v1/tasks/{id}", headers=headers)
+            if response.status_code == 200:
+                if "etag" in response.headers:
+                    self.etags[task_id] = response.headers["etag"]
+                return response.json()["status"]
+            return None  # 304: unchanged (and the caller polls again), or a 4xx/5xx counted above
+
+        def _results(self, task_id: str) -> None:
+            params: dict[str, Any] = {"limit": 20}
+            for _ in range(3):  # a few pages, as a client reading a screenful at a time
+                response = self._call(
+                    "GET", f"/v1/tasks/{task_id}/results", "GET /v1/tasks/{id}/results", params=params
+                )
+                cursor = response.json().get("next_cursor") if response.status_code == 200 else None
+                if not cursor:
+                    return
+                params = {"limit": 20, "cursor": cursor}
+
+    return Client
+
+
+def _get(session: requests.Session, url: str, **kwargs: Any) -> requests.Response:
+    """The checks' own reads, waiting out a 429 as a client would."""
+    while True:
+        response = session.get(url, timeout=60, **kwargs)
+        if response.status_code != 429:
+            return response
+        gevent.sleep(float(response.headers.get("retry-after", "1")))
+
+
+def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SETTLE_SECONDS) -> list[str]:
+    """After the load: every task terminal within the bound, every batch's rows exactly once."""
+    import requests  # after Locust (its import patches ssl for gevent, which must come first)
+
+    problems: list[str] = []
+    session = requests.Session()
+    session.headers["X-Api-Key"] = api_key
+    deadline = time.monotonic() + settle_seconds
+    final: dict[str, dict] = {}
+
+    def settle(task_id: str) -> None:
+        while True:
+            response = _get(session, f"{api_url}/v1/tasks/{task_id}")
+            body = response.json() if response.status_code == 200 else {}
+            if body.get("status") in TERMINAL:
+                final[task_id] = body
+                return
+            if time.monotonic() > deadline:
+                problems.append(
+                    f"task {task_id} not terminal {settle_seconds:.0f} s after the load: {body.get('status')}"
+                )
+                return
+            gevent.sleep(POLL_SECONDS)
+
+    # Tasks a client never heard of (its answer was a 502 or never came, after the task was
+    # written) must end too: the tenant's whole list, but for batches still waiting for an upload
+    # that was never sent (`accepted`; the sweeper ends them as upload-expired after an hour).
+    unheard: set[str] = set()
+    params = {"limit": 100, "fields": "task_id,type,status"}
+    while True:
+        page = _get(session, f"{api_url}/v1/tasks", params=params).json()
+        for item in page["items"]:
+            waiting = item["type"] == "batch" and item["status"] == "accepted" and item["task_id"] not in ledger.batches
+            if item["status"] not in TERMINAL and not waiting:
+                unheard.add(item["task_id"])
+        if not page.get("next_cursor"):
+            break
+        params = {**params, "cursor": page["next_cursor"]}
+    Pool(20).map(settle, sorted((ledger.tasks - ledger.not_uploaded) | unheard))
+    for task_id, ids in ledger.batches.items():
+        body = final.get(task_id)
+        if body is None:
+            continue
+        if body["status"] != "ready":
+            problems.append(f"batch {task_id} ended {body['status']}: {body.get('error')}")
+            continue
+        progress = body["progress"]
+        if progress["total"] != len(ids) or progress["processed"] + progress["failed"] != progress["total"]:
+            problems.append(f"batch {task_id}: {len(ids)} rows uploaded, progress {progress}")
+        counted = sum(body.get("summary", {}).get("counts", {}).values())
+        if counted != progress["processed"]:
+            problems.append(f"batch {task_id}: summary counts {counted} != processed {progress['processed']}")
+        seen: Counter = Counter()
+        params: dict[str, Any] = {"limit": 1000, "fields": "id"}
+        while True:
+            page = _get(session, f"{api_url}/v1/tasks/{task_id}/results", params=params).json()
+            seen.update(item["id"] for item in page["items"])
+            if not page.get("next_cursor"):
+                break
+            params = {"limit": 1000, "fields": "id", "cursor": page["next_cursor"]}
+        if seen != Counter(ids):
+            problems.append(f"batch {task_id}: results hold {sum(seen.values())} rows, not each of {len(ids)} once")
+    return problems + check_answers(ledger)
+
+
+def check_answers(ledger: Ledger) -> list[str]:
+    """The answers the users got: no 5xx (nor none at all), a Retry-After on every 429."""
+    problems = []
+    server_errors = {key: n for key, n in ledger.statuses.items() if key[1] >= 500 or key[1] == 0}
+    if server_errors:
+        problems.append(f"5xx or no answer: {server_errors}")
+    if ledger.throttled_without_retry_after:
+        problems.append(f"429 without Retry-After: {dict(ledger.throttled_without_retry_after)}")
+    return problems
+
+
+def table(environment: Environment, ledger: Ledger) -> str:
+    lines = [f"{'route':<34} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}  answers"]
+    for entry in sorted(environment.stats.entries.values(), key=lambda e: e.name):
+        answers = ", ".join(
+            f"{status}: {n}" for (name, status), n in sorted(ledger.statuses.items()) if name == entry.name
+        )
+        lines.append(
+            f"{entry.name:<34} {entry.num_requests:>8} {entry.get_response_time_percentile(0.5):>7.0f} "
+            f"{entry.get_response_time_percentile(0.95):>7.0f} {entry.get_response_time_percentile(0.99):>7.0f} "
+            f"{entry.max_response_time:>7.0f}  {answers}"
+        )
+    total = environment.stats.total
+    lines.append(
+        f"{'all':<34} {total.num_requests:>8} {total.get_response_time_percentile(0.5):>7.0f} "
+        f"{total.get_response_time_percentile(0.95):>7.0f} {total.get_response_time_percentile(0.99):>7.0f} "
+        f"{total.max_response_time:>7.0f}  {total.total_rps:.1f} requests/s"
+    )
+    return "\n".join(lines)
+
+
+def run_load(
+    api_url: str,
+    api_key: str,
+    users: int,
+    seconds: float,
+    spawn_rate: float,
+    wait: tuple[float, float] = (1.0, 3.0),
+    settle_seconds: float = SETTLE_SECONDS,
+) -> tuple[str, list[str]]:
+    """Run the users for `seconds` (after spawning them at `spawn_rate` a second), stop them, then
+    check. Returns the printed report and the problems found (none: pass)."""
+    ledger = Ledger()
+    environment = Environment(user_classes=[make_user(ledger, api_key, wait)], host=api_url)
+    runner = environment.create_local_runner()
+    started = time.monotonic()
+    runner.start(users, spawn_rate=spawn_rate)
+    gevent.sleep(users / spawn_rate + seconds)
+    runner.quit()  # stops every user (a batch being followed included) and waits for them
+    loaded = time.monotonic() - started
+    settle_started = time.monotonic()
+    problems = check(api_url, api_key, ledger, settle_seconds)
+    uploaded = sum(len(ids) for ids in ledger.batches.values())
+    report = "\n".join(
+        [
+            f"{users} users (spawned at {spawn_rate:g}/s, waiting {wait[0]:g}-{wait[1]:g} s between calls) "
+            f"for {loaded:.0f} s; {len(ledger.tasks)} tasks created, {len(ledger.batches)} batches "
+            f"uploaded with {uploaded} rows; all terminal after {time.monotonic() - settle_started:.0f} s more",
+            table(environment, ledger),
+            "functions' own durations: not measured (the local stack keeps only totals, in its own process)",
+            "PASS" if not problems else "FAIL:\n  " + "\n  ".join(problems),
+        ]
+    )
+    return report, problems
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def local_stack() -> Iterator[dict[str, str]]:
+    """`reviewpulse dev` in a process of its own on free ports, with the usage plan raised for load
+    (the template's 20 requests a second would answer most of it with 429); stopped with SIGTERM."""
+    with tempfile.TemporaryDirectory() as folder:
+        state_file = Path(folder) / "stack.json"
+        env = {**os.environ, "REVIEWPULSE_STATE": str(state_file)}
+        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DEFAULT_ENGINE"):
+            env.pop(name, None)
+        command = [sys.executable, "-m", "reviewpulse_tools.cli", "dev", "--port", str(_free_port())]
+        command += ["--aws-port", str(_free_port()), "--parameter-overrides", *PLAN]
+        with (Path(folder) / "dev.log").open("w") as log:
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+            try:
+                deadline = time.monotonic() + 300
+                while not state_file.exists():
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"the local stack did not start: {(Path(folder) / 'dev.log').read_text()[-2000:]}"
+                        )
+                    time.sleep(0.5)
+                yield json.loads(state_file.read_text())
+            finally:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60, help="how long all users run, after spawning")
+    parser.add_argument("--spawn-rate", type=float, default=20, help="users started a second")
+    parser.add_argument("--wait", type=float, nargs=2, default=(1.0, 3.0), help="seconds between a user's calls")
+    parser.add_argument("--settle-seconds", type=float, default=SETTLE_SECONDS)
+    parser.add_argument("--api-url", help="a running stack (default: start one)")
+    parser.add_argument("--api-key")
+    args = parser.parse_args(argv)
+    kwargs = {
+        "users": args.users,
+        "seconds": args.seconds,
+        "spawn_rate": args.spawn_rate,
+        "wait": tuple(args.wait),
+        "settle_seconds": args.settle_seconds,
+    }
+    if args.api_url:
+        report, problems = run_load(args.api_url.rstrip("/"), args.api_key, **kwargs)
+    else:
+        with local_stack() as state:
+            report, problems = run_load(state["api_url"], state["api_key"], **kwargs)
+    print(report, flush=True)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
