@@ -97,6 +97,22 @@ class BudgetStillExhausted(ReviewPulseError):
     code, status, title = "budget-exhausted", 409, "The budget is still spent"
 
 
+class LabelColumnNotFound(ReviewPulseError):
+    """POST /v1/models names a label column the task's file does not have."""
+
+    code, status, title = "label-column-not-found", 400, "Label column not found"
+
+
+class ModelNotReady(ReviewPulseError):
+    """A model that is still training or failed, named as the default or by a task."""
+
+    code, status, title = "model-not-ready", 409, "Model is not ready"
+
+
+class TooManyModels(ReviewPulseError):
+    code, status, title = "model-limit", 409, "Too many models"
+
+
 class UnusableFile(ReviewPulseError):
     """A whole file cannot be read: the task ends in status `error` with this code."""
 
@@ -140,6 +156,16 @@ ROW_ERROR_CODES = (
     "dead-lettered",  # the row's chunk failed repeatedly and went to the dead-letter queue
     "llm-unavailable",  # LLM task, fallback policy `fail`: the LLM failed or its breaker was open
     "llm-invalid-response",  # LLM task, fallback policy `fail`: no valid answer after retries
+)
+# Codes a tenant model can fail with (status `failed`): all but the last are found in its labels
+# before any fitting starts; nothing half-trained is ever served.
+MODEL_ERROR_CODES = (
+    "source-unavailable",  # the task's input file is gone (purged, expired) or was replaced
+    "no-usable-rows",  # no row has both a text and a label (e.g. a file of only row errors)
+    "unreadable-labels",  # label values the documented mapping cannot read (the error names a few)
+    "one-class-only",  # every labelled row has the same label
+    "too-few-labels",  # a class has fewer labelled rows than the documented minimum
+    "training-failed",  # fitting failed on every delivery of its training message
 )
 # Warnings a ready task can carry: something it could not do as asked while its results were still
 # delivered (TaskWarning.code).

@@ -22,12 +22,16 @@ if TYPE_CHECKING:
     from reviewpulse.provider_batches.repository import ProviderBatchRepository
     from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkQueue
     from reviewpulse.storage.inputs import InputFiles
+    from reviewpulse.storage.model_files import ModelFiles as ModelArtifacts
     from reviewpulse.storage.paused_chunks import PausedChunks
     from reviewpulse.storage.result_files import ResultFiles
     from reviewpulse.tasks.model import Task
     from reviewpulse.tasks.repository import TaskRepository
+    from reviewpulse.tenant_models.queue import TrainingQueue
+    from reviewpulse.tenant_models.repository import ModelRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
+    from reviewpulse.usecases.train_model import Fit
     from reviewpulse.webhooks.queue import DeliveryQueue
     from reviewpulse.webhooks.store import SecretBox, WebhookRepository
 
@@ -168,3 +172,29 @@ def delivery_queue() -> DeliveryQueue:
 
     settings = get_settings()
     return DeliveryQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url, client("sqs"))
+
+
+def model_repository() -> ModelRepository:
+    from reviewpulse.tenant_models.repository import ModelRepository
+
+    return ModelRepository(get_settings().models_table_name, client("dynamodb"))
+
+
+def training_queue() -> TrainingQueue:
+    from reviewpulse.tenant_models.queue import TrainingQueue
+
+    return TrainingQueue(get_settings().training_queue_url, client("sqs"))
+
+
+def model_artifacts() -> ModelArtifacts:
+    """Where fitted models are kept: the bucket's models/ prefix (storage.model_files)."""
+    from reviewpulse.storage.model_files import ModelFiles
+
+    return ModelFiles(get_settings().data_bucket_name, client("s3"))
+
+
+def model_trainer() -> Fit:
+    """The learning library's training (imports scikit-learn: only the training function calls it)."""
+    from reviewpulse.analysis.models.training import train
+
+    return train

@@ -8,17 +8,22 @@ from reviewpulse.api.app import build_app
 from reviewpulse.api.routes import (
     analyze_texts,
     create_batch,
+    create_model,
     create_task,
     create_webhook,
+    delete_model,
     delete_task,
     delete_webhook,
     get_insights,
+    get_model,
     get_results,
     get_task,
     health,
+    list_models,
     list_tasks,
     list_webhooks,
     resume_task,
+    set_default_model,
     start_task,
 )
 
@@ -37,6 +42,11 @@ ROUTERS = (
     create_webhook.router,
     list_webhooks.router,
     delete_webhook.router,
+    create_model.router,
+    list_models.router,
+    get_model.router,
+    delete_model.router,
+    set_default_model.router,
 )
 
 
@@ -59,6 +69,7 @@ TAGS = [
     {"name": "tasks", "description": "one text, a task's state, the caller's tasks, cancel and purge"},
     {"name": "batches", "description": "a file of items, uploaded by presigned POST"},
     {"name": "results", "description": "per-item results and insights of a ready task"},
+    {"name": "models", "description": "your own models, trained from your labelled rows; your default model"},
     {"name": "health", "description": "liveness and readiness, no API key"},
 ]
 

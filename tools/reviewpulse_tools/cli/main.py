@@ -8,6 +8,7 @@
     reviewpulse keys create|list|revoke --tenant NAME (--stack S | --table T | --local [--state F])
     reviewpulse tenants budget --tenant NAME [--usd N] (--stack S | --table T | --local)
     reviewpulse webhooks add --url URL | list | remove WEBHOOK_ID
+    reviewpulse models train (FILE | --task TASK_ID) --label-field F | list | show ID | delete ID | default [ID | --none]
     reviewpulse dev [--port 3000] [--aws-port 5005]      run the local stack in the foreground
     reviewpulse invoke FunctionLogicalId --event events/x.json   like `sam local invoke`
 
@@ -36,6 +37,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "reviewpulse_tools.cli.keys_command": ("keys",),
     "reviewpulse_tools.cli.tenants_command": ("tenants",),
     "reviewpulse_tools.cli.webhooks": ("webhooks",),
+    "reviewpulse_tools.cli.models": ("models",),
     "reviewpulse_tools.cli.local_commands": ("dev", "invoke"),
 }
 
