@@ -17,6 +17,11 @@ OPTIONAL_SETTINGS = ("MAX_TEXT_CHARS",)
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 
+def fit(texts, labels):
+    # scikit-learn is imported on the first fit, never for labels refused before it.
+    return model_trainer()(texts, labels)
+
+
 def record_handler(record: SQSRecord) -> None:
     logger.set_correlation_id(correlation_id_of(record.message_attributes))
     settings = get_settings()
@@ -25,8 +30,8 @@ def record_handler(record: SQSRecord) -> None:
         models=model_repository(),
         tasks=task_repository(),
         input_files=input_files(),
-        artifacts=model_artifacts(),
-        fit=model_trainer(),
+        artifacts=model_artifacts,
+        fit=fit,
         settings=settings,
         # On the queue's last delivery a model that keeps failing ends `failed`, never stuck training.
         last_attempt=int(record.attributes.approximate_receive_count) >= settings.training_max_receive_count,

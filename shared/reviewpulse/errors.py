@@ -157,14 +157,12 @@ ROW_ERROR_CODES = (
     "llm-unavailable",  # LLM task, fallback policy `fail`: the LLM failed or its breaker was open
     "llm-invalid-response",  # LLM task, fallback policy `fail`: no valid answer after retries
 )
-# Codes a tenant model can fail with (status `failed`): all but the last are found in its labels
-# before any fitting starts; nothing half-trained is ever served.
+# Codes a tenant model can fail with (status `failed`) besides the learning library's own
+# (TRAINING_ERROR_CODES: no rows, one class, too few per class): all but the last are found before
+# any fitting starts; nothing half-trained is ever served.
 MODEL_ERROR_CODES = (
     "source-unavailable",  # the task's input file is gone (purged, expired) or was replaced
-    "no-usable-rows",  # no row has both a text and a label (e.g. a file of only row errors)
     "unreadable-labels",  # label values the documented mapping cannot read (the error names a few)
-    "one-class-only",  # every labelled row has the same label
-    "too-few-labels",  # a class has fewer labelled rows than the documented minimum
     "training-failed",  # fitting failed on every delivery of its training message
 )
 # Warnings a ready task can carry: something it could not do as asked while its results were still

@@ -28,7 +28,7 @@ from reviewpulse.tenant_models.repository import ModelRepository
 
 # Fewer labelled rows than this in a class and the model is refused (too-few-labels): its
 # cross-validated figures would mean nothing and its weights for that class would be noise.
-MIN_LABELS_PER_CLASS = 20
+MIN_LABELS_PER_CLASS = 10
 
 
 class TrainedModel(Protocol):
@@ -110,7 +110,7 @@ def collect_labelled_rows(rows: Iterable[Row], label_field: str) -> LabelledRows
 def check_labels(collected: LabelledRows) -> None:
     """Refuse labels that cannot make a model, before any fitting."""
     if not collected.labels:
-        raise ModelRefused("no-usable-rows", "no row has both a text and a label")
+        raise ModelRefused("no-training-rows", "no row has both a text and a label")
     per_class = Counter(collected.labels)
     if len(per_class) < 2:
         (only,) = per_class
@@ -119,7 +119,7 @@ def check_labels(collected: LabelledRows) -> None:
     if short:
         listed = ", ".join(f"{label} {n}" for label, n in short.items())
         raise ModelRefused(
-            "too-few-labels", f"each class needs at least {MIN_LABELS_PER_CLASS} labelled rows; found {listed}"
+            "too-few-per-class", f"each class needs at least {MIN_LABELS_PER_CLASS} labelled rows; found {listed}"
         )
 
 
@@ -129,7 +129,7 @@ def train_model(
     models: ModelRepository,
     tasks: TaskRepository,
     input_files: InputFiles,
-    artifacts: Artifacts,
+    artifacts: Callable[[], Artifacts],
     fit: Fit,
     settings: Settings,
     last_attempt: bool,
@@ -153,14 +153,15 @@ def train_model(
         logger.exception("model training failed on its last delivery", extra={"model_id": model.model_id})
         return _fail(models, model, "training-failed", f"training failed ({type(exc).__name__})", counts)
     # The artifact first: a model is ready only once what serves it is written.
-    artifacts.save(model.tenant, model.model_id, trained)
+    store = artifacts()
+    store.save(model.tenant, model.model_id, trained)
     if not models.mark_ready(
         model.tenant, model.model_id, version=trained.version, card=trained.card_dict(), counts=counts
     ):
         # Deleted (or finished by another delivery) meanwhile: leave nothing of it behind.
         current = models.get(model.tenant, model.model_id)
         if current is None:
-            artifacts.delete_all(model.tenant, model.model_id)
+            store.delete_all(model.tenant, model.model_id)
         return current.status if current else None
     logger.info("model ready", extra={"model_id": model.model_id, "version": trained.version})
     return ModelStatus.READY
