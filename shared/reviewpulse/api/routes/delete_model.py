@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Depends, Response
 
 from reviewpulse import wiring
@@ -7,6 +10,11 @@ from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.models import delete_model as remove_model
 
 router = APIRouter(tags=["models"])
+
+
+def artifact_store_factory() -> Callable[[], Any]:
+    """The factory of the artifact store, not the store: it is built only when a model is found."""
+    return wiring.model_artifacts
 
 
 @router.delete(
@@ -21,7 +29,7 @@ def delete_model(
     model_id: str,
     tenant: str = Depends(caller_tenant),
     models: ModelRepository = Depends(wiring.model_repository),
-    artifacts=Depends(wiring.model_artifacts),
+    artifacts: Callable[[], Any] = Depends(artifact_store_factory),
 ) -> Response:
-    remove_model(tenant, model_id, models=models, delete_artifacts=artifacts.delete_all)
+    remove_model(tenant, model_id, models=models, delete_artifacts=lambda t, m: artifacts().delete_all(t, m))
     return Response(status_code=204)
