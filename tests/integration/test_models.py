@@ -94,7 +94,7 @@ def test_a_model_trained_from_a_ready_batchs_labels_becomes_ready_with_exact_cou
         (labelled_csv({"positive": 40}), "one-class-only"),
         (labelled_csv({"positive": 40, "negative": 3}), "too-few-per-class"),
         (
-            labelled_csv({"positive": 20, "negative": 20}, label=lambda c, i: "meh" if i == 0 else c),
+            labelled_csv({"positive": 20, "negative": 20}, label=lambda c, i: f"meh{i}" if i < 5 else c),
             "unreadable-labels",
         ),
         (labelled_csv({"positive": 20, "negative": 20}, label=lambda c, i: ""), "no-training-rows"),

@@ -7,6 +7,7 @@ import pytest
 from reviewpulse.analysis.labels import LabelScheme
 from reviewpulse.ingest.readers import Row, RowError
 from reviewpulse.usecases.train_model import (
+    MAX_UNREADABLE_SHARE,
     MIN_LABELS_PER_CLASS,
     ModelRefused,
     check_labels,
@@ -68,15 +69,26 @@ def test_rows_are_counted_by_what_became_of_them():
     assert len(collected.texts) == len(collected.labels) == 5
 
 
-def test_unreadable_labels_are_refused_naming_a_few_of_them():
-    # Given a column with values no shape reads
-    found = rows(*labelled({"positive": 30, "negative": 30}), ("a", "meh"), ("b", "so-so"))
-    # When collected, Then the model is refused with the values named (never the texts)
+def test_a_column_the_mapping_cannot_read_is_refused_naming_a_few_values():
+    # Given a column where more than MAX_UNREADABLE_SHARE of the labels are unreadable
+    bad = int(60 * MAX_UNREADABLE_SHARE) + 1
+    found = rows(*labelled({"positive": 30, "negative": 30 - bad}), *((f"row {i}", f"meh{i}") for i in range(bad)))
+    # When collected, Then the model is refused with some of the values named (never the texts)
     with pytest.raises(ModelRefused) as refused:
         collect_labelled_rows(found, "label")
     assert refused.value.code == "unreadable-labels"
-    assert "'meh'" in refused.value.detail and "'so-so'" in refused.value.detail
-    assert "text positive" not in refused.value.detail
+    assert "'meh0'" in refused.value.detail and "text positive" not in refused.value.detail
+    assert refused.value.counts["unreadable_labels"] == bad
+
+
+def test_a_few_unreadable_labels_are_left_out_counted_and_named():
+    # Given 60 readable labels and one value no shape reads (a stray "not_relevant")
+    found = rows(*labelled({"5": 30, "1": 30}), ("a tweet about stocks", "not_relevant"))
+    # When collected
+    collected = collect_labelled_rows(found, "label")
+    # Then that row is left out, counted, and its value named in the notes
+    assert collected.counts_dict() == {"label_negative": 30, "label_positive": 30, "rows": 61, "unreadable_labels": 1}
+    assert len(collected.texts) == 60 and "'not_relevant'" in collected.notes[0]
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ class ModelView(BaseModel):
         default=None, description="The model card (rows, classes, cross-validated figures, library versions)"
     )
     counts: dict[str, int] = Field(description="The training file's rows by what became of them")
+    notes: list[str] = Field(default_factory=list, description="How it was trained, e.g. label values left out")
     error: ModelError | None = None
     is_default: bool = False
 

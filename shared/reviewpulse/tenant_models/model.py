@@ -57,6 +57,8 @@ class TenantModel(BaseModel):
     card: dict[str, Any] | None = None
     # Rows read for training, by what became of them (labelled per class, skipped and why).
     counts: dict[str, int] = Field(default_factory=dict)
+    # What the client should know about how it was trained (e.g. label values left out).
+    notes: list[str] = Field(default_factory=list)
     error: ModelError | None = None
 
     @classmethod

@@ -29,6 +29,9 @@ from reviewpulse.tenant_models.repository import ModelRepository
 # Fewer labelled rows than this in a class and the model is refused (too-few-labels): its
 # cross-validated figures would mean nothing and its weights for that class would be noise.
 MIN_LABELS_PER_CLASS = 10
+# Labels the mapping cannot read are left out (and named) up to this share of the labelled rows;
+# past it the column is taken for one the mapping does not read, and the model is refused.
+MAX_UNREADABLE_SHARE = 0.05
 
 
 class TrainedModel(Protocol):
@@ -55,10 +58,11 @@ class Artifacts(Protocol):
 class ModelRefused(Exception):
     """The labels cannot make a model: the model fails with this code."""
 
-    def __init__(self, code: str, detail: str) -> None:
+    def __init__(self, code: str, detail: str, counts: dict[str, int] | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.counts = counts or {}
 
 
 @dataclass
@@ -66,15 +70,20 @@ class LabelledRows:
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
 
     def counts_dict(self) -> dict[str, int]:
         return dict(sorted(self.counts.items()))
 
 
 def collect_labelled_rows(rows: Iterable[Row], label_field: str) -> LabelledRows:
-    """Every row, counted by what became of it (`rows`, `row_errors`, `unlabelled`, and
-    `label_<class>` for each labelled one). ModelRefused for labels the mapping cannot read."""
+    """Every row, counted by what became of it (`rows`, `row_errors`, `unlabelled`,
+    `unreadable_labels`, and `label_<class>` for each labelled one). Rows whose label the mapping
+    cannot read are skipped and named in `notes` when they are few (MAX_UNREADABLE_SHARE of the
+    labelled rows, e.g. a stray `not_relevant`); more than that, and the column is not one the
+    mapping reads: ModelRefused."""
     collected = LabelledRows()
+    texts: list[str] = []
     raw: list[str] = []
     for row in rows:
         collected.counts["rows"] += 1
@@ -85,25 +94,28 @@ def collect_labelled_rows(rows: Iterable[Row], label_field: str) -> LabelledRows
         if not value:
             collected.counts["unlabelled"] += 1
             continue
-        collected.texts.append(row.text)
+        texts.append(row.text)
         raw.append(value)
     scheme = LabelScheme.for_values(raw)
     unreadable: list[str] = []
-    for value in raw:
+    for text, value in zip(texts, raw, strict=True):
         label = scheme.read(value)
         if label is None:
             unreadable.append(value)
-        else:
-            collected.labels.append(label.value)
+            continue
+        collected.texts.append(text)
+        collected.labels.append(label.value)
+        collected.counts[f"label_{label.value}"] += 1
     if unreadable:
         collected.counts["unreadable_labels"] = len(unreadable)
-        raise ModelRefused(
-            "unreadable-labels",
-            f"{len(unreadable)} label values the mapping cannot read (read as {scheme.name}): "
-            f"{describe_values(unreadable)}; see README, Tenant models, for the shapes it reads",
-        )
-    for label in collected.labels:
-        collected.counts[f"label_{label}"] += 1
+        named = f"{len(unreadable)} label values the mapping cannot read (read as {scheme.name}): {describe_values(unreadable)}"
+        if len(unreadable) > MAX_UNREADABLE_SHARE * len(raw):
+            raise ModelRefused(
+                "unreadable-labels",
+                f"{named}; see README, Tenant models, for the shapes it reads",
+                collected.counts_dict(),
+            )
+        collected.notes.append(f"{named}: those rows were left out")
     return collected
 
 
@@ -140,13 +152,14 @@ def train_model(
         logger.info("model not training; nothing to do", extra={"model_id": request.model_id})
         return None
     counts: dict[str, int] = {}
+    notes: list[str] = []
     try:
         collected = _read_labels(model, tasks, input_files, settings)
-        counts = collected.counts_dict()
+        counts, notes = collected.counts_dict(), collected.notes
         check_labels(collected)
         trained = fit(collected.texts, collected.labels)
     except ModelRefused as refused:
-        return _fail(models, model, refused.code, refused.detail, counts)
+        return _fail(models, model, refused.code, refused.detail, refused.counts or counts)
     except Exception as exc:
         if not last_attempt:
             raise  # redelivered by SQS
@@ -156,7 +169,7 @@ def train_model(
     store = artifacts()
     store.save(model.tenant, model.model_id, trained)
     if not models.mark_ready(
-        model.tenant, model.model_id, version=trained.version, card=trained.card_dict(), counts=counts
+        model.tenant, model.model_id, version=trained.version, card=trained.card_dict(), counts=counts, notes=notes
     ):
         # Deleted (or finished by another delivery) meanwhile: leave nothing of it behind.
         current = models.get(model.tenant, model.model_id)
