@@ -123,6 +123,31 @@ class UnusableFile(ReviewPulseError):
         self.code = code
 
 
+class TrainingDataRejected(ReviewPulseError):
+    """Labelled rows a model cannot be trained on, found before any training time is spent
+    (reviewpulse.analysis.models.training): `code` is one of TRAINING_ERROR_CODES."""
+
+    status, title = 422, "Training data cannot be used"
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class ModelNotFound(ReviewPulseError):
+    """options.model_id names no model of the caller's tenant (never another tenant's)."""
+
+    code, status, title = "model-not-found", 404, "Model not found"
+
+
+# Why a model cannot be trained on the rows given (TrainingDataRejected.code).
+TRAINING_ERROR_CODES = (
+    "no-training-rows",  # no labelled row to learn from
+    "invalid-training-label",  # a label that is not positive, negative, neutral or mixed
+    "one-class-only",  # every row has the same label: there is nothing to tell apart
+    "too-few-per-class",  # a class has fewer rows than MIN_ROWS_PER_CLASS
+)
+
 # The catalogue of the codes a task or a row can end with. tests/unit/test_error_codes.py holds it
 # to the code (every code raised is here) and to the README (every code here is documented there,
 # and nothing else is). File-level codes (UnusableFile.code) and row-level codes (RowError.code).

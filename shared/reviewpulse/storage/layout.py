@@ -13,6 +13,8 @@ outgoing/<tenant>/<path>.insights.json, .report.html   a drop's insights and rep
 outgoing/<tenant>/<path>.done.json      a drop's receipt once it is ready, written after the files above
 outgoing/<tenant>/<path>.error.json     a drop's receipt when it failed, was cancelled or was refused
 incoming/<tenant>/<path>.options.json   a drop's options (its sidecar), read when <path> arrives
+models/<tenant>/<model_id>/<version>.zip   a tenant model's artifact, one per version
+models/<tenant>/<model_id>/current.json    which version of the model new work uses
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ UPLOADS = "uploads"
 INCOMING = "incoming"
 RESULTS = "results"
 OUTGOING = "outgoing"
+MODELS = "models"
 
 
 @dataclass(frozen=True)
@@ -151,3 +154,17 @@ def delivered_keys(source: SourceObject, *, conversations: bool) -> list[str]:
         outgoing_insights_key(source),
         outgoing_report_key(source),
     ]
+
+
+def model_prefix(tenant: str, model_id: str) -> str:
+    """Where a tenant's model lives, every version (ends in "/": one model's never covers another's)."""
+    return f"{MODELS}/{tenant}/{model_id}/"
+
+
+def model_key(tenant: str, model_id: str, version: str) -> str:
+    return f"{model_prefix(tenant, model_id)}{version}.zip"
+
+
+def model_pointer_key(tenant: str, model_id: str) -> str:
+    """The small object naming the version new work on the model uses."""
+    return f"{model_prefix(tenant, model_id)}current.json"
