@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from reviewpulse.provider_batches.repository import ProviderBatchRepository
     from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkQueue
     from reviewpulse.storage.inputs import InputFiles
-    from reviewpulse.storage.model_files import ModelFiles as ModelArtifacts
+    from reviewpulse.storage.model_files import ModelFiles
     from reviewpulse.storage.paused_chunks import PausedChunks
     from reviewpulse.storage.result_files import ResultFiles
     from reviewpulse.tasks.model import Task
@@ -186,7 +186,7 @@ def training_queue() -> TrainingQueue:
     return TrainingQueue(get_settings().training_queue_url, client("sqs"))
 
 
-def model_artifacts() -> ModelArtifacts:
+def model_artifacts() -> ModelFiles:
     """Where fitted models are kept: the bucket's models/ prefix (storage.model_files)."""
     from reviewpulse.storage.model_files import ModelFiles
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import pytest
 from reviewpulse.analysis.labels import LabelScheme
+from reviewpulse.analysis.models.training import MIN_ROWS_PER_CLASS, check_rows
+from reviewpulse.errors import TrainingDataRejected
 from reviewpulse.ingest.readers import Row, RowError
-from reviewpulse.usecases.train_model import (
-    MAX_UNREADABLE_SHARE,
-    MIN_LABELS_PER_CLASS,
-    ModelRefused,
-    check_labels,
-    collect_labelled_rows,
-)
+from reviewpulse.usecases.train_model import MAX_UNREADABLE_SHARE, ModelRefused, collect_labelled_rows
 
 
 @pytest.mark.parametrize(
@@ -97,19 +93,21 @@ def test_a_few_unreadable_labels_are_left_out_counted_and_named():
         (rows(error=5), "no-training-rows"),
         (rows(("text", "")), "no-training-rows"),
         (rows(*labelled({"pos": 50})), "one-class-only"),
-        (rows(*labelled({"pos": MIN_LABELS_PER_CLASS, "neg": MIN_LABELS_PER_CLASS - 1})), "too-few-per-class"),
+        (rows(*labelled({"pos": MIN_ROWS_PER_CLASS, "neg": MIN_ROWS_PER_CLASS - 1})), "too-few-per-class"),
     ],
     ids=["only-errors", "no-labels", "one-class", "too-few"],
 )
 def test_labels_that_cannot_make_a_model_are_refused_before_fitting(found, code):
-    # When the collected labels are checked, Then the model is refused with the stable code
-    with pytest.raises(ModelRefused) as refused:
-        check_labels(collect_labelled_rows(found, "label"))
+    # When the collected labels are checked by the learning library, Then they are refused with
+    # the stable code
+    collected = collect_labelled_rows(found, "label")
+    with pytest.raises(TrainingDataRejected) as refused:
+        check_rows(collected.texts, collected.labels)
     assert refused.value.code == code
 
 
 def test_the_documented_minimum_per_class_is_enough():
     # Given exactly the minimum in each of two classes; Then the labels pass
-    check_labels(
-        collect_labelled_rows(rows(*labelled({"pos": MIN_LABELS_PER_CLASS, "neg": MIN_LABELS_PER_CLASS})), "label")
-    )
+    collected = collect_labelled_rows(rows(*labelled({"pos": MIN_ROWS_PER_CLASS, "neg": MIN_ROWS_PER_CLASS})), "label")
+    counts = check_rows(collected.texts, collected.labels)
+    assert counts == {"positive": MIN_ROWS_PER_CLASS, "negative": MIN_ROWS_PER_CLASS}

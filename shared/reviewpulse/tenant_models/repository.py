@@ -61,10 +61,18 @@ class ModelRepository:
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def mark_ready(
-        self, tenant: str, model_id: str, *, version: str, card: dict[str, Any], counts: dict[str, int]
+        self,
+        tenant: str,
+        model_id: str,
+        *,
+        version: str,
+        card: dict[str, Any],
+        counts: dict[str, int],
+        notes: list[str] | None = None,
     ) -> bool:
         """False if the model is no longer training (finished by an earlier delivery, or deleted)."""
-        return self._finish(tenant, model_id, status=ModelStatus.READY, version=version, card=card, counts=counts)
+        changes = {"version": version, "card": card, "counts": counts, "notes": notes or []}
+        return self._finish(tenant, model_id, status=ModelStatus.READY, **changes)
 
     def mark_failed(self, tenant: str, model_id: str, error: ModelError, counts: dict[str, int]) -> bool:
         return self._finish(tenant, model_id, status=ModelStatus.FAILED, error=error, counts=counts)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from reviewpulse.analysis.labels import LabelScheme, describe_values
-from reviewpulse.errors import UnusableFile
+from reviewpulse.analysis.models.artifact import ModelArtifact
+from reviewpulse.analysis.models.training import check_rows
+from reviewpulse.errors import TrainingDataRejected, UnusableFile
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import Row, open_rows
 from reviewpulse.observability import logger
@@ -26,33 +28,21 @@ from reviewpulse.tenant_models.model import ModelError, ModelStatus, TenantModel
 from reviewpulse.tenant_models.queue import TrainingRequest
 from reviewpulse.tenant_models.repository import ModelRepository
 
-# Fewer labelled rows than this in a class and the model is refused (too-few-labels): its
-# cross-validated figures would mean nothing and its weights for that class would be noise.
-MIN_LABELS_PER_CLASS = 10
 # Labels the mapping cannot read are left out (and named) up to this share of the labelled rows;
 # past it the column is taken for one the mapping does not read, and the model is refused.
 MAX_UNREADABLE_SHARE = 0.05
 
 
-class TrainedModel(Protocol):
-    """What the learning library hands back: an artifact with its version and its model card."""
-
-    @property
-    def version(self) -> str: ...
-
-    def card_dict(self) -> dict[str, Any]: ...
-
-
 # texts, their labels (Label values) → a fitted model (the learning library's train).
-Fit = Callable[[Sequence[str], Sequence[str]], TrainedModel]
+Fit = Callable[[Sequence[str], Sequence[str]], ModelArtifact]
 
 
 class Artifacts(Protocol):
-    """Where fitted models are kept (the learning library's model store)."""
+    """Where fitted models are kept (storage.model_files on the data bucket)."""
 
-    def save(self, tenant: str, model_id: str, model: Any) -> None: ...
+    def put(self, tenant: str, artifact: ModelArtifact) -> str: ...
 
-    def delete_all(self, tenant: str, model_id: str) -> None: ...
+    def delete(self, tenant: str, model_id: str) -> int: ...
 
 
 class ModelRefused(Exception):
@@ -119,22 +109,6 @@ def collect_labelled_rows(rows: Iterable[Row], label_field: str) -> LabelledRows
     return collected
 
 
-def check_labels(collected: LabelledRows) -> None:
-    """Refuse labels that cannot make a model, before any fitting."""
-    if not collected.labels:
-        raise ModelRefused("no-training-rows", "no row has both a text and a label")
-    per_class = Counter(collected.labels)
-    if len(per_class) < 2:
-        (only,) = per_class
-        raise ModelRefused("one-class-only", f"every labelled row is {only}: a model needs at least two classes")
-    short = {label: n for label, n in sorted(per_class.items()) if n < MIN_LABELS_PER_CLASS}
-    if short:
-        listed = ", ".join(f"{label} {n}" for label, n in short.items())
-        raise ModelRefused(
-            "too-few-per-class", f"each class needs at least {MIN_LABELS_PER_CLASS} labelled rows; found {listed}"
-        )
-
-
 def train_model(
     request: TrainingRequest,
     *,
@@ -152,31 +126,45 @@ def train_model(
         logger.info("model not training; nothing to do", extra={"model_id": request.model_id})
         return None
     counts: dict[str, int] = {}
-    notes: list[str] = []
     try:
         collected = _read_labels(model, tasks, input_files, settings)
-        counts, notes = collected.counts_dict(), collected.notes
-        check_labels(collected)
-        trained = fit(collected.texts, collected.labels)
+        counts = collected.counts_dict()
+        # The learning library's own checks (no rows, one class, too few per class), before fitting.
+        check_rows(collected.texts, collected.labels)
+        artifact = fit(collected.texts, collected.labels)
+        return _store_and_mark_ready(models, model, artifact, artifacts(), counts, collected.notes)
     except ModelRefused as refused:
         return _fail(models, model, refused.code, refused.detail, refused.counts or counts)
+    except TrainingDataRejected as rejected:
+        return _fail(models, model, rejected.code, rejected.detail, counts)
     except Exception as exc:
         if not last_attempt:
             raise  # redelivered by SQS
+        # Never left training: the model fails on its message's last delivery, whatever went wrong.
         logger.exception("model training failed on its last delivery", extra={"model_id": model.model_id})
         return _fail(models, model, "training-failed", f"training failed ({type(exc).__name__})", counts)
+
+
+def _store_and_mark_ready(
+    models: ModelRepository,
+    model: TenantModel,
+    trained: ModelArtifact,
+    store: Artifacts,
+    counts: dict[str, int],
+    notes: list[str],
+) -> ModelStatus | None:
     # The artifact first: a model is ready only once what serves it is written.
-    store = artifacts()
-    store.save(model.tenant, model.model_id, trained)
+    artifact = trained.with_identity(model.model_id, trained.version)
+    store.put(model.tenant, artifact)
     if not models.mark_ready(
-        model.tenant, model.model_id, version=trained.version, card=trained.card_dict(), counts=counts, notes=notes
+        model.tenant, model.model_id, version=artifact.version, card=artifact.card, counts=counts, notes=notes
     ):
         # Deleted (or finished by another delivery) meanwhile: leave nothing of it behind.
         current = models.get(model.tenant, model.model_id)
         if current is None:
-            store.delete_all(model.tenant, model.model_id)
+            store.delete(model.tenant, model.model_id)
         return current.status if current else None
-    logger.info("model ready", extra={"model_id": model.model_id, "version": trained.version})
+    logger.info("model ready", extra={"model_id": model.model_id, "version": artifact.version})
     return ModelStatus.READY
 
 

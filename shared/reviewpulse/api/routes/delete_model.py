@@ -31,5 +31,5 @@ def delete_model(
     models: ModelRepository = Depends(wiring.model_repository),
     artifacts: Callable[[], Any] = Depends(artifact_store_factory),
 ) -> Response:
-    remove_model(tenant, model_id, models=models, delete_artifacts=lambda t, m: artifacts().delete_all(t, m))
+    remove_model(tenant, model_id, models=models, delete_artifacts=lambda t, m: artifacts().delete(t, m))
     return Response(status_code=204)
