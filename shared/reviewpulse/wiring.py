@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from reviewpulse.provider_batches.repository import ProviderBatchRepository
     from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkQueue
     from reviewpulse.storage.inputs import InputFiles
+    from reviewpulse.storage.model_files import ModelFiles
     from reviewpulse.storage.paused_chunks import PausedChunks
     from reviewpulse.storage.result_files import ResultFiles
     from reviewpulse.tasks.model import Task
@@ -76,6 +77,13 @@ def result_files() -> ResultFiles:
     from reviewpulse.storage.result_files import ResultFiles
 
     return ResultFiles(get_settings().data_bucket_name, client("s3"))
+
+
+def model_files() -> ModelFiles:
+    """Tenants' model artifacts in the data bucket (the analyzers' ModelStore)."""
+    from reviewpulse.storage.model_files import ModelFiles
+
+    return ModelFiles(get_settings().data_bucket_name, client("s3"))
 
 
 def paused_chunks() -> PausedChunks:
