@@ -109,7 +109,7 @@ def test_a_trained_model_learns_the_tenants_words_and_says_how_well(trained):
     assert accuracy > 0.8 > max(gold.count(label) for label in set(gold)) / len(gold)
     # And its card records its cross-validated figures and counts, and no text
     card = artifact.card
-    assert card["rows"] == len(texts) and card["rows_per_class"] == {l: labels.count(l) for l in set(labels)}
+    assert card["rows"] == len(texts) and card["rows_per_class"] == {k: labels.count(k) for k in set(labels)}
     cv = card["cross_validation"]
     assert 0 <= cv["ece"] <= 1 and 0 < cv["accuracy"] <= 1 and 0 < cv["macro_f1"] <= 1
     assert sum(map(sum, cv["confusion"]["counts"])) == len(texts)
