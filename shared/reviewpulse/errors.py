@@ -165,6 +165,7 @@ ROW_ERROR_CODES = (
     "dead-lettered",  # the row's chunk failed repeatedly and went to the dead-letter queue
     "llm-unavailable",  # LLM task, fallback policy `fail`: the LLM failed or its breaker was open
     "llm-invalid-response",  # LLM task, fallback policy `fail`: no valid answer after retries
+    "model-not-found",  # the task's options.model_id names a model its tenant no longer has
 )
 # Warnings a ready task can carry: something it could not do as asked while its results were still
 # delivered (TaskWarning.code).
