@@ -220,3 +220,25 @@ def test_scoring_imports_neither_scikit_learn_nor_numpy():
 
     # Then no training library came with them
     assert loaded.strip() == "[]"
+
+
+# -- the figures' data --------------------------------------------------------------------------
+
+
+def test_the_apple_tweets_are_read_as_three_classes_without_the_irrelevant_rows(tmp_path):
+    from reviewpulse_tools.bench.learning import APPLE, load_apple, report
+
+    # Given the CrowdFlower file's shape: Latin-1 bytes, labels 1/3/5 and not_relevant
+    path = tmp_path / APPLE
+    path.parent.mkdir(parents=True)
+    rows = '_unit_id,sentiment,text\r\n1,5,caf\xe9 @apple love it\r\n2,not_relevant,spam\r\n3,1,"broke,\nagain"\r\n'
+    path.write_bytes(rows.encode("latin-1"))
+
+    # When it is read
+    labelled = load_apple(tmp_path)
+
+    # Then the labelled rows come back as texts and labels, in order
+    assert labelled.texts == ["caf\xe9 @apple love it", "broke,\nagain"]
+    assert labelled.gold == ["positive", "negative"]
+    # And without any data the figures say they were skipped
+    assert "skipped" in report(tmp_path / "nothing")
