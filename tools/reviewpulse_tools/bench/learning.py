@@ -1,4 +1,4 @@
-"""Tenant-model figures (issue 20 §6), part of `make quality` (or alone: `python -m
+"""Tenant-model figures (issue 20 §6), the second half of `make quality` (or alone: `python -m
 reviewpulse_tools.bench.learning`): what a model trained on a tenant's labels is worth, against
 the lexicon, on every labelled set in ../shared/data.
 

@@ -177,9 +177,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--thresholds", default=",".join(map(str, THRESHOLDS)))
     parser.add_argument("--pii-only", action="store_true", help="only the redaction report (no data files needed)")
     parser.add_argument("--no-pii", action="store_true", help="leave out the redaction report")
-    parser.add_argument(
-        "--no-models", action="store_true", help="leave out the tenant-model figures (bench/learning.py)"
-    )
     args = parser.parse_args(argv)
     if not args.no_pii:
         from reviewpulse_tools.bench.pii import report as pii_report
@@ -232,11 +229,6 @@ def main(argv: list[str] | None = None) -> int:
 
         print(real_text_findings(sets), end="\n\n")
     print(worst_case())
-    if not args.no_models:
-        from reviewpulse_tools.bench.learning import report as models_report
-
-        print()
-        print(models_report(args.data, oracle_accuracy=args.oracle_accuracy, names=args.sets))
     return 0
 
 
