@@ -8,7 +8,14 @@ from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.collect_batches import Collector
-from reviewpulse.wiring import batch_api, finalize_queue, provider_batches, result_files, task_repository
+from reviewpulse.wiring import (
+    batch_api,
+    finalize_queue,
+    model_files,
+    provider_batches,
+    result_files,
+    task_repository,
+)
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
@@ -38,7 +45,7 @@ def handler(event, context):
         result_files=result_files(),
         finalizer=finalize_queue(),
         api=batch_api(),
-        parts=EngineParts(settings, lexicon=analyzer),
+        parts=EngineParts(settings, lexicon=analyzer, models=model_files()),
     )
     outcome = collector.run(deadline=time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SPARE_SECONDS)
     return {

@@ -181,6 +181,7 @@ ROW_ERROR_CODES = (
     "dead-lettered",  # the row's chunk failed repeatedly and went to the dead-letter queue
     "llm-unavailable",  # LLM task, fallback policy `fail`: the LLM failed or its breaker was open
     "llm-invalid-response",  # LLM task, fallback policy `fail`: no valid answer after retries
+    "model-not-found",  # the task's options.model_id names a model its tenant no longer has
 )
 # Codes a tenant model can fail with (status `failed`) besides the learning library's own
 # (TRAINING_ERROR_CODES: no rows, one class, too few per class): all but the last are found before

@@ -82,6 +82,13 @@ def result_files() -> ResultFiles:
     return ResultFiles(get_settings().data_bucket_name, client("s3"))
 
 
+def model_files() -> ModelFiles:
+    """Tenants' model artifacts in the data bucket (the analyzers' ModelStore)."""
+    from reviewpulse.storage.model_files import ModelFiles
+
+    return ModelFiles(get_settings().data_bucket_name, client("s3"))
+
+
 def paused_chunks() -> PausedChunks:
     from reviewpulse.storage.paused_chunks import PausedChunks
 

@@ -54,6 +54,11 @@ class LexiconAnalyzer:
         """VADER's neg/neu/pos/compound for the whole text, each window scored once."""
         return windowed_scores(self._vader, text)
 
+    @property
+    def vader(self) -> LinearVader:
+        """Its VADER (a tenant model's scorer reads the same scores: analysis/models)."""
+        return self._vader
+
     def language(self, text: str) -> str:
         """The text's language as analyze_one detects it (an ISO 639 code, or "und")."""
         return self._languages.detect(text)

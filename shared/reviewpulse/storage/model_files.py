@@ -14,7 +14,7 @@ import json
 from botocore.exceptions import ClientError
 
 from reviewpulse.analysis.models.artifact import ArtifactInvalid, ModelArtifact
-from reviewpulse.analysis.models.store import is_valid_name
+from reviewpulse.analysis.models.names import is_valid_name
 from reviewpulse.errors import ModelNotFound
 from reviewpulse.storage import layout
 from reviewpulse.storage.objects import BucketObjects

@@ -37,6 +37,7 @@ def resolve_options(
     delimiter: str | None = None,
     csv_bom: bool = False,
     mode: str | None = None,
+    model_id: str | None = None,
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
     engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
@@ -73,6 +74,7 @@ def resolve_options(
         delimiter=delimiter,
         csv_bom=csv_bom,
         mode=mode,
+        model_id=model_id,
     )
     if mode == "batch" and not chosen.uses_llm_queue:
         # The lexicon (and auto without an LLM) sends nothing to a provider: refused, not ignored,

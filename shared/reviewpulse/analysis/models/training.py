@@ -97,14 +97,12 @@ def train(
 
 def _train(texts, labels, counts, seed, spec, folds, c_grid, target_accuracy) -> ModelArtifact:
     import numpy as np
-    import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
     started = time.perf_counter()
     classes = tuple(label for label in LABELS if label in counts)
-    featurizer = Featurizer(spec, LinearVader())
-    full = _matrix([featurizer.row(text) for text in texts], spec.dimensions, np, sp)
+    full = feature_matrix(texts, spec)
     # Only the columns some text reaches are fitted: under L2 a column no text reaches keeps a
     # weight of exactly zero, so leaving it out changes nothing but the cost (2^19 columns → a few
     # ten thousand).
@@ -126,15 +124,6 @@ def _train(texts, labels, counts, seed, spec, folds, c_grid, target_accuracy) ->
             best = (loss, c, temperature, logits)
     loss, c, temperature, logits = best
     final = LogisticRegression(C=c, max_iter=MAX_ITER).fit(x, y)
-    coef = np.zeros((final.coef_.shape[0], spec.dimensions))
-    coef[:, used] = final.coef_
-    intercept = final.intercept_.astype(np.float64)
-    if len(classes) == 2:  # scikit-learn keeps one row for two classes: P(second) = σ(w·x + b)
-        coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
-        intercept = np.array([0.0, intercept[0]])
-    from array import array
-
-    weights = tuple(array("f", row.astype(np.float32).tobytes()) for row in coef)
     probabilities = _softmax(logits / temperature, np)
     card = _card(
         classes=classes,
@@ -152,15 +141,41 @@ def _train(texts, labels, counts, seed, spec, folds, c_grid, target_accuracy) ->
         seconds=time.perf_counter() - started,
         np=np,
     )
-    artifact = ModelArtifact(
-        classes=classes,
+    artifact = artifact_of(final, classes, spec, used, temperature=temperature, card=card)
+    return artifact.with_identity("", artifact.digest())
+
+
+def feature_matrix(texts: Sequence[str], spec: HashingSpec, featurizer: Featurizer | None = None):
+    """The scipy CSR matrix of these texts' features (every column of the spec)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    featurizer = featurizer or Featurizer(spec, LinearVader())
+    return _matrix([featurizer.row(text) for text in texts], spec.dimensions, np, sp)
+
+
+def artifact_of(estimator, classes: Sequence[str], spec: HashingSpec, used=None, *, temperature: float = 1.0,
+                card: dict | None = None) -> ModelArtifact:  # fmt: skip
+    """The artifact of a fitted scikit-learn LogisticRegression whose columns are `used` (indices
+    into the spec's features; all of them when None)."""
+    from array import array
+
+    import numpy as np
+
+    coef = np.zeros((estimator.coef_.shape[0], spec.dimensions))
+    coef[:, slice(None) if used is None else used] = estimator.coef_
+    intercept = estimator.intercept_.astype(np.float64)
+    if len(classes) == 2:  # scikit-learn keeps one row for two classes: P(second) = σ(w·x + b)
+        coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
+        intercept = np.array([0.0, intercept[0]])
+    return ModelArtifact(
+        classes=tuple(classes),
         intercept=tuple(float(v) for v in intercept),
-        weights=weights,
+        weights=tuple(array("f", row.astype(np.float32).tobytes()) for row in coef),
         spec=spec,
         temperature=float(temperature),
-        card=card,
+        card=card or {},
     )
-    return artifact.with_identity("", artifact.digest())
 
 
 def _matrix(rows: list[dict[int, float]], dimensions: int, np, sp):
