@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.conftest import load_event
-from tests.integration.helpers import upload
+from tests.integration.helpers import results_of, upload
 
 WORDS = {
     "positive": ["love", "great", "excellent", "happy", "perfect", "wonderful"],
@@ -207,3 +207,30 @@ def test_a_redelivered_training_message_changes_nothing(client, poller, runner):
     assert runner.invoke("TrainModelFunction", event) == {"batchItemFailures": []}
     # Then the model is exactly as it was
     assert client.call("GET", f"/v1/models/{model['model_id']}").json() == model
+
+
+def test_new_tasks_that_name_no_model_are_read_by_the_tenants_default(client, other_client, poller):
+    # Given a ready model made acme's default
+    task_id = ready_batch(client, poller, labelled_csv({c: 15 for c in STARS}, label=lambda c, i: STARS[c]))
+    model = trained(client, poller, task_id)
+    assert client.call("PUT", "/v1/models/default", {"model_id": model["model_id"]}).status == 200
+    # When acme and globex each upload a batch naming no model
+    ours = upload(client, "new.txt", b"love phone great\nawful store worst\n")
+    theirs = upload(other_client, "new.txt", b"love phone great\nawful store worst\n")
+    poller.drain()
+    # Then acme's task keeps the default on its options and every result names that model's version
+    task = client.call("GET", f"/v1/tasks/{ours}").json()
+    assert task["options"]["model_id"] == model["model_id"]
+    answered = {(r["engine"], r.get("model")) for r in results_of(client, ours)}
+    assert answered == {("model", f"{model['model_id']}@{model['version']}")}
+    # And globex's task (no default of its own) is read by the lexicon
+    assert other_client.call("GET", f"/v1/tasks/{theirs}").json()["options"]["model_id"] is None
+    assert {r["engine"] for r in results_of(other_client, theirs)} == {"lexicon"}
+    # When the model is deleted, Then the finished task is still readable, its results naming the
+    # model; and a new task naming the deleted model gets model-not-found for each of its items
+    assert client.call("DELETE", f"/v1/models/{model['model_id']}").status == 204
+    assert client.call("GET", f"/v1/tasks/{ours}").json()["status"] == "ready"
+    assert {r.get("model") for r in results_of(client, ours)} == {f"{model['model_id']}@{model['version']}"}
+    later = upload(client, "later.txt", b"love phone great\n", options={"model_id": model["model_id"]})
+    poller.drain()
+    assert [r["error"]["code"] for r in results_of(client, later)] == ["model-not-found"]

@@ -5,6 +5,7 @@ file, list them, read one, delete one, and set the tenant's default (POST, GET, 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from reviewpulse.errors import LabelColumnNotFound, ModelNotReady, NotFound, TaskNotReady, TooManyModels
 from reviewpulse.observability import logger
@@ -91,3 +92,19 @@ def set_default_model(tenant: str, model_id: str | None, *, models: ModelReposit
     models.set_default(tenant, model_id)
     logger.info("default model set", extra={"tenant": tenant, "model_id": model_id})
     return model_id
+
+
+# The engines a model reads for (llm takes no model_id).
+ENGINES_WITH_MODELS = ("lexicon", "auto")
+
+
+def with_default_model(
+    tenant: str, requested: dict[str, Any], default_engine: str, *, models: ModelRepository
+) -> dict[str, Any]:
+    """A new task's options (as the request names them) with the tenant's default model filled in
+    where they name none and their engine reads a model; stored on the task, so a later change of
+    the default cannot alter it."""
+    if requested.get("model_id") is not None or (requested.get("engine") or default_engine) not in ENGINES_WITH_MODELS:
+        return requested
+    default = models.default_model_id(tenant)
+    return {**requested, "model_id": default} if default else requested
