@@ -89,11 +89,13 @@ soak: venv
 # Labelled sentences for quality and calibration: ../shared/data beside this repository by default.
 DATA ?=
 DATA_ARG := $(if $(DATA),--data $(DATA),)
-# Lexicon, llm and auto (routing at several thresholds) on the labelled sets. ENGINE=oracle (the
+# Lexicon, llm and auto (routing at several thresholds) on the labelled sets; then tenant models
+# (bench/learning.py: learning curves, the oracle student, speed; LEARNING=--parts/--sets narrows). ENGINE=oracle (the
 # fake OpenAI server answering gold labels 90% right) or ENGINE=llm / auto (OPENAI_BASE_URL/_API_KEY).
 ENGINE ?= oracle
 quality: venv
 	$(PY) -m reviewpulse_tools.bench.quality --engine $(ENGINE) $(DATA_ARG) $(QUALITY)
+	$(PY) -m reviewpulse_tools.bench.learning $(DATA_ARG) $(LEARNING)
 
 # Fit the lexicon's confidence calibration: writes shared/reviewpulse/analysis/calibration.json.
 calibrate: venv

@@ -14,6 +14,7 @@ from reviewpulse.usecases.analyse_chunk import Budgets, process_chunk
 from reviewpulse.wiring import (
     budget_repository,
     finalize_queue,
+    model_files,
     paused_chunks,
     provider_batches,
     result_cache,
@@ -52,7 +53,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.set_correlation_id(correlation_id)
     message = WorkMessage.model_validate_json(record.body)
     settings = get_settings()
-    parts = EngineParts(settings, lexicon=analyzer, llm=llm_engine, cache=result_cache())
+    parts = EngineParts(settings, lexicon=analyzer, llm=llm_engine, cache=result_cache(), models=model_files())
     budgets = Budgets(budget_repository(), paused_chunks()) if settings.budgets_table_name else None
     process_chunk(
         message,

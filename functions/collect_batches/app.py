@@ -14,6 +14,7 @@ from reviewpulse.wiring import (
     batch_api,
     budget_repository,
     finalize_queue,
+    model_files,
     provider_batches,
     result_files,
     task_repository,
@@ -57,7 +58,7 @@ def handler(event, context):
         result_files=result_files(),
         finalizer=finalize_queue(),
         api=batch_api(),
-        parts=EngineParts(settings, lexicon=analyzer),
+        parts=EngineParts(settings, lexicon=analyzer, models=model_files()),
         spend=spend,
     )
     outcome = collector.run(deadline=time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SPARE_SECONDS)

@@ -6,7 +6,7 @@ from reviewpulse.settings import require_settings
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
-REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME", "IDEMPOTENCY_TABLE_NAME")
+REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "MODELS_TABLE_NAME", "DATA_BUCKET_NAME", "IDEMPOTENCY_TABLE_NAME")
 OPTIONAL_SETTINGS = (
     "MAX_UPLOAD_BYTES",
     "TASK_TTL_DAYS",

@@ -8,6 +8,7 @@ from reviewpulse.settings import require_settings
 # exactly these for it (tests/unit/test_template.py holds both sides).
 REQUIRED_SETTINGS = (
     "TASKS_TABLE_NAME",
+    "MODELS_TABLE_NAME",
     "WORK_QUEUE_URL",
     "LLM_WORK_QUEUE_URL",
     "IDEMPOTENCY_TABLE_NAME",

@@ -103,6 +103,22 @@ class BudgetStillExhausted(ReviewPulseError):
     code, status, title = "budget-exhausted", 409, "The budget is still spent"
 
 
+class LabelColumnNotFound(ReviewPulseError):
+    """POST /v1/models names a label column the task's file does not have."""
+
+    code, status, title = "label-column-not-found", 400, "Label column not found"
+
+
+class ModelNotReady(ReviewPulseError):
+    """A model that is still training or failed, named as the default or by a task."""
+
+    code, status, title = "model-not-ready", 409, "Model is not ready"
+
+
+class TooManyModels(ReviewPulseError):
+    code, status, title = "model-limit", 409, "Too many models"
+
+
 class UnusableFile(ReviewPulseError):
     """A whole file cannot be read: the task ends in status `error` with this code."""
 
@@ -112,6 +128,31 @@ class UnusableFile(ReviewPulseError):
         super().__init__(detail)
         self.code = code
 
+
+class TrainingDataRejected(ReviewPulseError):
+    """Labelled rows a model cannot be trained on, found before any training time is spent
+    (reviewpulse.analysis.models.training): `code` is one of TRAINING_ERROR_CODES."""
+
+    status, title = 422, "Training data cannot be used"
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class ModelNotFound(ReviewPulseError):
+    """options.model_id names no model of the caller's tenant (never another tenant's)."""
+
+    code, status, title = "model-not-found", 404, "Model not found"
+
+
+# Why a model cannot be trained on the rows given (TrainingDataRejected.code).
+TRAINING_ERROR_CODES = (
+    "no-training-rows",  # no labelled row to learn from
+    "invalid-training-label",  # a label that is not positive, negative, neutral or mixed
+    "one-class-only",  # every row has the same label: there is nothing to tell apart
+    "too-few-per-class",  # a class has fewer rows than MIN_ROWS_PER_CLASS
+)
 
 # The catalogue of the codes a task or a row can end with. tests/unit/test_error_codes.py holds it
 # to the code (every code raised is here) and to the README (every code here is documented there,
@@ -147,6 +188,15 @@ ROW_ERROR_CODES = (
     "llm-unavailable",  # LLM task, fallback policy `fail`: the LLM failed or its breaker was open
     "llm-invalid-response",  # LLM task, fallback policy `fail`: no valid answer after retries
     "invalid-label",  # options.label_field: a label the mapping cannot read (the row is still analysed)
+    "model-not-found",  # the task's options.model_id names a model its tenant no longer has
+)
+# Codes a tenant model can fail with (status `failed`) besides the learning library's own
+# (TRAINING_ERROR_CODES: no rows, one class, too few per class): all but the last are found before
+# any fitting starts; nothing half-trained is ever served.
+MODEL_ERROR_CODES = (
+    "source-unavailable",  # the task's input file is gone (purged, expired) or was replaced
+    "unreadable-labels",  # label values the documented mapping cannot read (the error names a few)
+    "training-failed",  # fitting failed on every delivery of its training message
 )
 # Warnings a ready task can carry: something it could not do as asked while its results were still
 # delivered (TaskWarning.code).

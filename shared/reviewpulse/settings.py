@@ -48,6 +48,12 @@ class Settings(BaseModel):
     webhook_retry_base_seconds: float = Field(default=30.0, ge=0)
     webhook_retry_hours: float = Field(default=24.0, gt=0, le=72)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    # Tenant models: their records (and each tenant's default), and the queue the training
+    # function reads. The training queue's maxReceiveCount (template.yaml): on that delivery a
+    # model whose fitting keeps failing ends `failed` instead of its message going to the DLQ.
+    models_table_name: str = ""
+    training_queue_url: str = ""
+    training_max_receive_count: int = Field(default=2, ge=1)
 
     # Rows whose text is longer than this become per-row errors (documented in the README). The
     # cap keeps one item well inside an SQS message.

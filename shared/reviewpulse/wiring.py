@@ -23,13 +23,17 @@ if TYPE_CHECKING:
     from reviewpulse.provider_batches.repository import ProviderBatchRepository
     from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkQueue
     from reviewpulse.storage.inputs import InputFiles
+    from reviewpulse.storage.model_files import ModelFiles
     from reviewpulse.storage.paused_chunks import PausedChunks
     from reviewpulse.storage.result_files import ResultFiles
     from reviewpulse.tasks.model import Task
     from reviewpulse.tasks.repository import TaskRepository
+    from reviewpulse.tenant_models.queue import TrainingQueue
+    from reviewpulse.tenant_models.repository import ModelRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
     from reviewpulse.usecases.erase_tenant import TenantData
+    from reviewpulse.usecases.train_model import Fit
     from reviewpulse.webhooks.queue import DeliveryQueue
     from reviewpulse.webhooks.store import SecretBox, WebhookRepository
 
@@ -75,6 +79,13 @@ def result_files() -> ResultFiles:
     from reviewpulse.storage.result_files import ResultFiles
 
     return ResultFiles(get_settings().data_bucket_name, client("s3"))
+
+
+def model_files() -> ModelFiles:
+    """Tenants' model artifacts in the data bucket (the analyzers' ModelStore)."""
+    from reviewpulse.storage.model_files import ModelFiles
+
+    return ModelFiles(get_settings().data_bucket_name, client("s3"))
 
 
 def paused_chunks() -> PausedChunks:
@@ -201,3 +212,29 @@ def rotate_cursor_signing_secret(step: str, secret_id: str, token: str) -> None:
     from reviewpulse.signing_key import rotate_step
 
     rotate_step(step, secret_id, token, client("secretsmanager"))
+
+
+def model_repository() -> ModelRepository:
+    from reviewpulse.tenant_models.repository import ModelRepository
+
+    return ModelRepository(get_settings().models_table_name, client("dynamodb"))
+
+
+def training_queue() -> TrainingQueue:
+    from reviewpulse.tenant_models.queue import TrainingQueue
+
+    return TrainingQueue(get_settings().training_queue_url, client("sqs"))
+
+
+def model_artifacts() -> ModelFiles:
+    """Where fitted models are kept: the bucket's models/ prefix (storage.model_files)."""
+    from reviewpulse.storage.model_files import ModelFiles
+
+    return ModelFiles(get_settings().data_bucket_name, client("s3"))
+
+
+def model_trainer() -> Fit:
+    """The learning library's training (imports scikit-learn: only the training function calls it)."""
+    from reviewpulse.analysis.models.training import train
+
+    return train

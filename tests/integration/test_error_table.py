@@ -86,6 +86,33 @@ class World:
             assert self.client.call("POST", "/v1/webhooks", {"url": f"https://hooks.example.com/{n}"}).status == 201
         return self.client.call("POST", "/v1/webhooks", {"url": url or "https://hooks.example.com/eleventh"})
 
+    def labelled_task(self, label: str = "5") -> str:
+        """A ready batch whose file has a `stars` column (every row labelled `label`)."""
+        rows = "".join(f"Lovely shoes number {n},{label}\n" for n in range(12))
+        task_id = upload(self.client, "labelled.csv", f"text,stars\n{rows}".encode(), text_field="text")
+        self.poller.drain()
+        assert self.client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "ready"
+        return task_id
+
+    def train(self, task_id: str) -> ApiResponse:
+        return self.client.call("POST", "/v1/models", {"task_id": task_id, "label_field": "stars"})
+
+    def models_full(self) -> ApiResponse:
+        """The tenant has its 50 models (queued here as needed), then asks for one more."""
+        task_id = self.labelled_task()
+        have = len(self.client.call("GET", "/v1/models").json()["items"])
+        for _ in range(have, 50):
+            assert self.train(task_id).status == 202
+        return self.train(task_id)
+
+    def default_model(self, *, failed: bool) -> ApiResponse:
+        """A model still training, or one that failed (its labels are all one class), as the default."""
+        model_id = self.train(self.labelled_task()).json()["model_id"]
+        if failed:
+            self.poller.drain()
+            assert self.client.call("GET", f"/v1/models/{model_id}").json()["status"] == "failed"
+        return self.client.call("PUT", "/v1/models/default", {"model_id": model_id})
+
     def with_key(self, key: str | None) -> Client:
         return Client(self.gateway, key)
 
@@ -301,6 +328,16 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("an id with bad characters", _get("/v1/tasks/%00%27%22")),
             ("an unknown route", _get("/v2/tasks")),
             ("an unknown method", lambda w: w.client.call("PUT", TEXT, {"text": "ok"})),
+            ("an unknown model", _get("/v1/models/mdl_0123456789abcdef")),
+            ("a model id of another shape", _get("/v1/models/default")),
+            (
+                "another tenant's model",
+                lambda w: w.other.call("GET", f"/v1/models/{w.train(w.labelled_task()).json()['model_id']}"),
+            ),
+            (
+                "another tenant's task to train from",
+                lambda w: w.other.call("POST", "/v1/models", {"task_id": w.labelled_task(), "label_field": "stars"}),
+            ),
         ],
         "invalid-idempotency-key": [
             *(
@@ -314,6 +351,10 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
         ],
         "task-not-ready": [
             ("queued", lambda w: w.client.call("GET", f"/v1/tasks/{w.queued_task()}/results")),
+            (
+                "a model from a batch waiting for its file",
+                lambda w: w.train(w.client.call("POST", BATCH, {"filename": "a.csv"}).json()["task"]["task_id"]),
+            ),
             (
                 "waiting for its file",
                 lambda w: w.client.call(
@@ -391,6 +432,25 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("csv with a space", _post(BATCH, {"filename": "a.csv", "format": "csv "})),
             ("an unknown extension", _post(BATCH, {"filename": "a.xlsx"})),
             ("no extension", _post(BATCH, {"filename": "reviews"})),
+        ],
+        "label-column-not-found": [
+            (
+                "a column the file lacks",
+                lambda w: w.client.call("POST", "/v1/models", {"task_id": w.labelled_task(), "label_field": "rating"}),
+            ),
+            (
+                "a column in another case",
+                lambda w: w.client.call("POST", "/v1/models", {"task_id": w.labelled_task(), "label_field": "Stars"}),
+            ),
+            ("a single text's task", lambda w: w.train(w.ready_task())),
+        ],
+        "model-limit": [
+            ("a 51st model", lambda w: w.models_full()),
+            ("a 52nd model", lambda w: (w.models_full(), w.models_full())[1]),
+        ],
+        "model-not-ready": [
+            ("a model still training", lambda w: w.default_model(failed=False)),
+            ("a failed model", lambda w: w.default_model(failed=True)),
         ],
         "webhook-limit": [
             ("an 11th webhook", lambda w: w.webhooks_full()),

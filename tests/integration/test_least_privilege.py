@@ -209,6 +209,18 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     drop = next(t for t in client.call("GET", "/v1/tasks").json()["items"] if t["type"] == "drop")
     assert client.call("DELETE", f"/v1/tasks/{drop['task_id']}", query={"purge": "true"}).status == 204
     poller.drain()
+    # A tenant model trained from a ready labelled batch (and one refused for its labels), made the
+    # default, read, listed and deleted with its artifact
+    labelled = "".join(f"{text} {n},{stars}\n" for n in range(12) for text, stars in (("Love it", 5), ("Hate it", 1)))
+    labelled_batch = upload(client, "labelled.csv", f"text,stars\n{labelled}".encode(), text_field="text")
+    poller.drain()
+    model_id = client.call("POST", "/v1/models", {"task_id": labelled_batch, "label_field": "stars"}).json()["model_id"]
+    client.call("POST", "/v1/models", {"task_id": labelled_batch, "label_field": "text"})  # unreadable labels
+    poller.drain()
+    assert client.call("GET", f"/v1/models/{model_id}").json()["status"] == "ready"
+    assert client.call("PUT", "/v1/models/default", {"model_id": model_id}).status == 200
+    assert client.call("GET", "/v1/models").status == 200
+    assert client.call("DELETE", f"/v1/models/{model_id}").status == 204
     assert receiver.accepted() and client.call("GET", "/v1/webhooks").status == 200
     assert client.call("DELETE", f"/v1/webhooks/{webhook['webhook_id']}").status == 204
     receiver.close()
@@ -235,10 +247,11 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
             "ResultCacheTable",
             "BudgetsTable",
             "ProviderBatchesTable",
+            "ModelsTable",
             "DataBucket",
         )
     }
-    queues = {stack.ref(q): q for q in ("WorkQueue", "LlmWorkQueue", "FinalizeQueue", "IngestQueue")}
+    queues = {stack.ref(q): q for q in ("WorkQueue", "LlmWorkQueue", "FinalizeQueue", "IngestQueue", "TrainingQueue")}
     names[stack.ref("CursorSigningSecret")] = "CursorSigningSecret"
     names[stack.ref("TaskEventBus")] = "TaskEventBus"
     names[stack.ref("WebhooksTable")] = "WebhooksTable"
@@ -296,7 +309,16 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "PublishTaskEventsFunction",
         "EraseTenantDataFunction",
         "CursorKeyRotationFunction",
+        "CreateModelFunction",
+        "ListModelsFunction",
+        "GetModelFunction",
+        "DeleteModelFunction",
+        "SetDefaultModelFunction",
+        "TrainModelFunction",
     }
+    # And the trainer wrote the artifact it was granted; the delete removed it
+    assert seen["TrainModelFunction"] >= {"s3:GetObject", "s3:PutObject", "dynamodb:PutItem"}
+    assert "s3:DeleteObject" in seen["DeleteModelFunction"] or "s3:DeleteObjects" in seen["DeleteModelFunction"]
     # And erasure used each of its grants (checked above): queries by key, the cache's Scan, deletes
     assert seen["EraseTenantDataFunction"] >= {
         "dynamodb:Query",

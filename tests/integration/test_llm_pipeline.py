@@ -57,6 +57,8 @@ NO_INSIGHT_OPTIONS = {
 NO_FILE_OPTIONS = {"delimiter": None, "csv_bom": False}
 # ... and the spending options it keeps when none are asked for.
 NO_BUDGET_OPTIONS = {"quote_only": False, "max_cost_usd": None, "on_budget_exhausted": "lexicon"}
+# ... and no tenant model.
+NO_MODEL_OPTIONS = {"model_id": None, "model_version": None}
 
 
 def lines(texts: list[str]) -> bytes:
@@ -158,6 +160,7 @@ def test_an_llm_batch_with_aspects_and_a_report_comes_back_row_for_row(client, p
         **NO_INSIGHT_OPTIONS,
         **NO_BUDGET_OPTIONS,
         **NO_FILE_OPTIONS,
+        **NO_MODEL_OPTIONS,
     }
     assert_labelled_by_the_llm(results, TEXTS)
     assert task["answered_by"] == {"llm": 10} and task["notes"] == []
@@ -426,6 +429,7 @@ def test_twenty_distinct_aspects_are_accepted(client, llm):
         **NO_INSIGHT_OPTIONS,
         **NO_BUDGET_OPTIONS,
         **NO_FILE_OPTIONS,
+        **NO_MODEL_OPTIONS,
     }
 
 

@@ -7,7 +7,14 @@ import ast
 import re
 from pathlib import Path
 
-from reviewpulse.errors import FILE_ERROR_CODES, ROW_ERROR_CODES, TASK_ERROR_CODES, TASK_WARNING_CODES
+from reviewpulse.errors import (
+    FILE_ERROR_CODES,
+    MODEL_ERROR_CODES,
+    ROW_ERROR_CODES,
+    TASK_ERROR_CODES,
+    TASK_WARNING_CODES,
+    TRAINING_ERROR_CODES,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = REPO_ROOT / "shared" / "reviewpulse"
@@ -73,3 +80,46 @@ def test_the_readme_documents_exactly_the_catalogue() -> None:
 def test_the_readme_names_every_warning_a_task_can_carry() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert [code for code in TASK_WARNING_CODES if f"`{code}`" not in readme] == []
+
+
+# A model fails with the training function's codes or the learning library's (both catalogued).
+MODEL_CATALOGUE = set(MODEL_ERROR_CODES) | set(TRAINING_ERROR_CODES)
+
+
+def model_codes_raised_in_the_package() -> dict[str, str]:
+    """Every literal code a model is failed with: ModelRefused(code, …), TrainingDataRejected(code, …)
+    and the training function's _fail(…, code, …)."""
+    found: dict[str, str] = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            position = {"ModelRefused": 0, "TrainingDataRejected": 0}.get(callee)
+            if callee == "_fail" and path.name == "train_model.py":
+                position = 2
+            if position is not None and len(node.args) > position:
+                candidate = node.args[position]
+                if isinstance(candidate, ast.Constant) and isinstance(candidate.value, str):
+                    found[candidate.value] = str(path.relative_to(REPO_ROOT))
+    return found
+
+
+def test_every_code_a_model_fails_with_is_catalogued_once():
+    raised = model_codes_raised_in_the_package()
+    # (The scan finds the codes, not nothing.)
+    assert {"unreadable-labels", "training-failed", "one-class-only"} <= set(raised)
+    assert {code: where for code, where in raised.items() if code not in MODEL_CATALOGUE} == {}
+    assert not set(MODEL_ERROR_CODES) & set(TRAINING_ERROR_CODES)
+    assert all(CODE.match(code) for code in MODEL_CATALOGUE)
+
+
+def test_the_readme_documents_exactly_the_codes_a_model_fails_with():
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("A model that cannot be trained ends in `failed` with one of:")
+    paragraph = text[start : text.index("\n\n", start)]
+    documented = set(re.findall(r"`([a-z]+(?:-[a-z]+)*)`", paragraph)) - {"failed"}
+    assert documented == MODEL_CATALOGUE, {
+        "documented but not catalogued": sorted(documented - MODEL_CATALOGUE),
+        "catalogued but not documented": sorted(MODEL_CATALOGUE - documented),
+    }

@@ -58,6 +58,7 @@ class Analysis:
     language: str | None = None
     aspects: tuple[AspectSentiment, ...] = ()
     themes: tuple[ThemeMention, ...] = ()
+    model: str | None = None  # "model_id@version" when a tenant's model answered
 
     def for_text(self, text: str) -> Analysis:
         """This analysis as the result of `text`: evidence that does not occur in it verbatim is

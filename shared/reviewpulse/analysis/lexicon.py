@@ -53,10 +53,16 @@ class LexiconAnalyzer:
 
     def scores(self, text: str) -> dict[str, float]:
         """VADER's neg/neu/pos/compound for the whole text, each window scored once."""
-        windows = _windows(text)
-        if len(windows) == 1:
-            return self._vader.polarity_scores(windows[0])
-        return _combine([(len(w), self._vader.polarity_scores(w)) for w in windows])
+        return windowed_scores(self._vader, text)
+
+    @property
+    def vader(self) -> LinearVader:
+        """Its VADER (a tenant model's scorer reads the same scores: analysis/models)."""
+        return self._vader
+
+    def language(self, text: str) -> str:
+        """The text's language as analyze_one detects it (an ISO 639 code, or "und")."""
+        return self._languages.detect(text)
 
     def analyze_one(self, text: str) -> Sentiment:
         # Handles, links, entities and hashtags read as text (normalise.py); the calibration's
@@ -79,6 +85,14 @@ def label_of_compound(compound: float) -> Label:
     if compound <= NEGATIVE_THRESHOLD:
         return Label.NEGATIVE
     return Label.NEUTRAL
+
+
+def windowed_scores(vader: LinearVader, text: str) -> dict[str, float]:
+    """VADER's neg/neu/pos/compound for the whole text, each window scored once."""
+    windows = _windows(text)
+    if len(windows) == 1:
+        return vader.polarity_scores(windows[0])
+    return _combine([(len(w), vader.polarity_scores(w)) for w in windows])
 
 
 def _combine(weighted: list[tuple[int, dict[str, float]]]) -> dict[str, float]:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from reviewpulse.analysis.engine_names import EngineName
+from reviewpulse.analysis.models.names import NAME_PATTERN
 
 TimeBucket = Literal["day", "week", "month"]
 # What the items left get when a budget (the task's or the tenant's month) runs out.
@@ -25,8 +26,14 @@ class AnalysisOptions(BaseModel):
     engine: EngineName = "lexicon"
     aspects: list[str] = Field(default_factory=list)
     report: bool = False
-    # auto only: items whose calibrated lexicon confidence is below this go to the LLM.
+    # auto only: items whose calibrated confidence (the lexicon's, or the model's) is below this go
+    # to the LLM. With a model and none given, the model's own threshold (its card's auto.threshold).
     min_confidence: float | None = Field(default=None, ge=0, le=1)
+    # A tenant's model (analysis/models): lexicon and auto read texts with it instead of the lexicon.
+    # The version is pinned when the task is created where the creator knows it; else the model's
+    # current version when a chunk is analysed.
+    model_id: str | None = Field(default=None, pattern=NAME_PATTERN)
+    model_version: str | None = Field(default=None, pattern=NAME_PATTERN)
     group_by: list[str] = Field(default_factory=list)
     time_field: str | None = None
     time_bucket: TimeBucket | None = None

@@ -8,18 +8,23 @@ from reviewpulse.api.app import build_app
 from reviewpulse.api.routes import (
     analyze_texts,
     create_batch,
+    create_model,
     create_task,
     create_webhook,
+    delete_model,
     delete_task,
     delete_webhook,
     erase_tenant_data,
     get_insights,
+    get_model,
     get_results,
     get_task,
     health,
+    list_models,
     list_tasks,
     list_webhooks,
     resume_task,
+    set_default_model,
     start_task,
 )
 from reviewpulse.api.scopes import required_scope
@@ -40,6 +45,11 @@ ROUTERS = (
     list_webhooks.router,
     delete_webhook.router,
     erase_tenant_data.router,
+    create_model.router,
+    list_models.router,
+    get_model.router,
+    delete_model.router,
+    set_default_model.router,
 )
 
 
@@ -62,6 +72,7 @@ TAGS = [
     {"name": "tasks", "description": "one text, a task's state, the caller's tasks, cancel and purge"},
     {"name": "batches", "description": "a file of items, uploaded by presigned POST"},
     {"name": "results", "description": "per-item results and insights of a ready task"},
+    {"name": "models", "description": "your own models, trained from your labelled rows; your default model"},
     {"name": "health", "description": "liveness and readiness, no API key"},
     {"name": "tenant", "description": "the caller's tenant as a whole: erasing all its data (admin scope)"},
 ]

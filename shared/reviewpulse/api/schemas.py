@@ -11,6 +11,7 @@ from reviewpulse.analysis.engine_names import EngineName
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
+from reviewpulse.analysis.models.names import NAME_PATTERN
 from reviewpulse.analysis.options import AnalysisOptions, CsvDelimiter, LlmMode
 from reviewpulse.api.fields import selection_of
 from reviewpulse.results.headline import Headline
@@ -52,8 +53,17 @@ class OptionsRequest(_Strict):
         ge=0,
         le=1,
         description=(
-            "auto only: items whose calibrated lexicon confidence is below this go to the LLM; "
-            "the deployment's AutoMinConfidence when left out"
+            "auto only: items whose calibrated confidence (the lexicon's, or the model's with model_id) is "
+            "below this go to the LLM; left out, the deployment's AutoMinConfidence, or with model_id the "
+            "threshold the model chose from its cross-validated predictions"
+        ),
+    )
+    model_id: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description=(
+            "lexicon and auto: one of your models (POST /v1/models) reads the texts instead of the lexicon; "
+            "results name engine model and the model's id@version"
         ),
     )
     aspects: list[Aspect] = Field(
@@ -390,7 +400,10 @@ class ResultItem(BaseModel):
     confidence: float | None = Field(default=None, description="The probability that the label is right")
     engine: str | None = Field(
         default=None,
-        description="The engine that answered: lexicon, llm, or lexicon-fallback when the LLM was unavailable",
+        description=(
+            "The engine that answered: lexicon, llm, model (a tenant model, options.model_id), or "
+            "lexicon-fallback when the LLM was unavailable"
+        ),
     )
     language: str | None = Field(
         default=None, description="ISO 639-1 code, when the engine detects it; und when the text is too short to tell"
@@ -398,6 +411,9 @@ class ResultItem(BaseModel):
     flag: Literal["language_not_read"] | None = Field(
         default=None,
         description="Why the label is only a guess: language_not_read = the lexicon does not read this language",
+    )
+    model: str | None = Field(
+        default=None, description="The tenant model that answered (engine model): model_id@version"
     )
     aspects: list[AspectView] | None = None
     themes: list[ThemeView] | None = None

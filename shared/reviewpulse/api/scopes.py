@@ -28,6 +28,13 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("GET", "/v1/webhooks"): Scope.ADMIN,
     ("DELETE", "/v1/webhooks/{webhook_id}"): Scope.ADMIN,
     ("DELETE", "/v1/tenant/data"): Scope.ADMIN,
+    # Tenant models: reading them is reading; training, deleting and the default change what
+    # every later task of the tenant answers, so they are the admin's.
+    ("GET", "/v1/models"): Scope.READ,
+    ("GET", "/v1/models/{model_id}"): Scope.READ,
+    ("POST", "/v1/models"): Scope.ADMIN,
+    ("DELETE", "/v1/models/{model_id}"): Scope.ADMIN,
+    ("PUT", "/v1/models/default"): Scope.ADMIN,
 }
 
 

@@ -51,6 +51,7 @@ class ItemResult(BaseModel):
     engine: str | None = None
     language: str | None = None
     flag: str | None = None  # why the label is only a guess (e.g. language_not_read)
+    model: str | None = None  # "model_id@version" of the tenant model that answered (engine "model")
     aspects: list[AspectResult] | None = None
     themes: list[ThemeResult] | None = None
     conversation: MessageRef | None = None
@@ -68,6 +69,7 @@ class ItemResult(BaseModel):
             engine=analysis.engine,
             language=analysis.language or sentiment.language,
             flag=sentiment.flag,
+            model=analysis.model,
             aspects=[AspectResult(aspect=a.aspect, label=a.label, evidence=a.evidence) for a in analysis.aspects]
             or None,
             themes=[ThemeResult(theme=t.theme, polarity=t.polarity) for t in analysis.themes] or None,

@@ -19,6 +19,9 @@ No key written here holds an empty, `.` or `..` segment taken from input: S3 kee
 literally, but a consumer that mirrors outgoing/ to disk (`aws s3 sync`) resolves them, and
 `outgoing/acme/../other/x` would land in another folder. Keys built from a dropped path refuse
 one (UnsafeKey); the splitter refuses such drops and their receipts go to outgoing/_refused/.
+
+models/<tenant>/<model_id>/<version>.zip   a tenant model's artifact, one per version
+models/<tenant>/<model_id>/current.json    which version of the model new work uses
 """
 
 from __future__ import annotations
@@ -204,3 +207,17 @@ def delivered_keys(source: SourceObject, *, conversations: bool) -> list[str]:
         outgoing_insights_key(source),
         outgoing_report_key(source),
     ]
+
+
+def model_prefix(tenant: str, model_id: str) -> str:
+    """Where a tenant's model lives, every version (ends in "/": one model's never covers another's)."""
+    return f"{MODELS}/{tenant}/{model_id}/"
+
+
+def model_key(tenant: str, model_id: str, version: str) -> str:
+    return f"{model_prefix(tenant, model_id)}{version}.zip"
+
+
+def model_pointer_key(tenant: str, model_id: str) -> str:
+    """The small object naming the version new work on the model uses."""
+    return f"{model_prefix(tenant, model_id)}current.json"

@@ -39,6 +39,7 @@ def resolve_options(
     csv_bom: bool = False,
     csv_escape_formulas: bool = True,
     mode: str | None = None,
+    model_id: str | None = None,
 ) -> AnalysisOptions:
     """The options a task keeps: the deployment's default engine unless one is named, with that
     engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
@@ -77,6 +78,7 @@ def resolve_options(
         csv_bom=csv_bom,
         csv_escape_formulas=csv_escape_formulas,
         mode=mode,
+        model_id=model_id,
     )
     if mode == "batch" and not chosen.uses_llm_queue:
         # The lexicon (and auto without an LLM) sends nothing to a provider: refused, not ignored,

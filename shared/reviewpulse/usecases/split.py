@@ -212,7 +212,7 @@ def _split(
             for message in counter.messages(task, chunks):
                 # Chunk by chunk, as the workers will send them: requests never span two chunks.
                 texts = {item.row: item.text for item in message.items if item.text is not None and item.error is None}
-                share = share + engine.quote(texts, task.options)
+                share = share + engine.quote(texts, task.options, tenant=task.tenant)
         else:
             if engine.uses_llm_queue and task.options.mode is None and settings.llm_batch_min_items:
                 chunks = hold_until_mode_known(

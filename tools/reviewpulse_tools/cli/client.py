@@ -150,6 +150,24 @@ class ApiClient:
         if response.status_code != 204:
             self._call("DELETE", f"/v1/webhooks/{webhook_id}")  # raises the problem as ApiError
 
+    def create_model(self, task_id: str, label_field: str, name: str | None = None) -> dict[str, Any]:
+        body = {"task_id": task_id, "label_field": label_field, **({"name": name} if name else {})}
+        return self._call("POST", "/v1/models", json=body)
+
+    def models(self) -> dict[str, Any]:
+        return self._call("GET", "/v1/models")
+
+    def model(self, model_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/models/{model_id}")
+
+    def delete_model(self, model_id: str) -> None:
+        response = self._send("DELETE", f"/v1/models/{model_id}")
+        if response.status_code != 204:
+            self._call("DELETE", f"/v1/models/{model_id}")  # raises the problem as ApiError
+
+    def set_default_model(self, model_id: str | None) -> dict[str, Any]:
+        return self._call("PUT", "/v1/models/default", json={"model_id": model_id})
+
     # -- plumbing ------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@
     reviewpulse tenants budget --tenant NAME [--usd N] (--stack S | --table T | --local)
     reviewpulse tenants erase --tenant NAME --yes (--stack S | --local)   erase all of a tenant's data
     reviewpulse webhooks add --url URL | list | remove WEBHOOK_ID
+    reviewpulse models train (FILE | --task TASK_ID) --label-field F | list | show ID | delete ID | default [ID | --none]
     reviewpulse dev [--port 3000] [--aws-port 5005]      run the local stack in the foreground
     reviewpulse invoke FunctionLogicalId --event events/x.json   like `sam local invoke`
 
@@ -41,6 +42,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "reviewpulse_tools.cli.keys_command": ("keys",),
     "reviewpulse_tools.cli.tenants_command": ("tenants",),
     "reviewpulse_tools.cli.webhooks": ("webhooks",),
+    "reviewpulse_tools.cli.models": ("models",),
     "reviewpulse_tools.cli.local_commands": ("dev", "invoke"),
 }
 

@@ -6,6 +6,11 @@ lexicon flags it (a language it does not read): routing.needs_llm. The LLM's sha
 the `llm` engine answers, through the result cache and the fallback policy, and every result names
 the engine that answered it.
 
+With options.model_id the tenant's model (engines/model.py) takes the lexicon's place: its
+calibrated confidence decides, against the task's min_confidence or, without one, the threshold
+the model's card chose from its cross-validated predictions (analysis/models/routing.py). Items it
+settles name the engine `model`.
+
 Its chunks go to the LLM work queue: a chunk may make LLM requests, so it needs that queue's
 capped concurrency (the provider's rate limit), its longer timeout and its smaller chunks. The items
 the lexicon settles cost next to nothing there (VADER scores ~10,000 a second). Without an LLM
@@ -29,6 +34,7 @@ from reviewpulse.analysis.engines.base import (
 )
 from reviewpulse.analysis.engines.lexicon import LexiconAnswers, LexiconEngine, lexicon_analyzer
 from reviewpulse.analysis.engines.llm import llm_answers, llm_share, llm_summary_writer
+from reviewpulse.analysis.engines.model import ModelAnswers
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.analysis.routing import needs_llm
 
@@ -60,6 +66,13 @@ class AutoEngine(LanguageColumn):
         return LexiconAnswers(lexicon_analyzer(self._parts), LexiconEngine.name)
 
     @cached_property
+    def _model(self) -> ModelAnswers:
+        return ModelAnswers(self._parts)
+
+    def _first(self, options: AnalysisOptions) -> Answerer:
+        return self._model if options.model_id is not None else self._lexicon
+
+    @cached_property
     def _llm(self) -> Answerer:
         return llm_answers(self._parts)
 
@@ -70,13 +83,19 @@ class AutoEngine(LanguageColumn):
         return None if self._with_llm else NO_LLM_NOTE
 
     def settle_options(self, options: AnalysisOptions) -> AnalysisOptions:
-        if options.min_confidence is not None:
+        if options.min_confidence is not None or options.model_id is not None:
+            # A model's own threshold applies when the task names none (its card, per version).
             return options
         # Kept on the task, so a later change of the deployment's threshold cannot alter it.
         return options.model_copy(update={"min_confidence": self._parts.settings.auto_min_confidence})
 
-    def _unsure(self, first: ChunkAnalysis, texts: Mapping, options: AnalysisOptions) -> dict:
-        threshold = options.min_confidence if options.min_confidence is not None else 0.0
+    def _unsure(self, tenant: str, first: ChunkAnalysis, texts: Mapping, options: AnalysisOptions) -> dict:
+        if options.min_confidence is not None:
+            threshold = options.min_confidence
+        elif options.model_id is not None and any(isinstance(a, Analysis) for a in first.answers.values()):
+            threshold = self._model.threshold(tenant, options)
+        else:
+            threshold = 0.0
         return {
             key: text
             for key, text in texts.items()
@@ -84,17 +103,17 @@ class AutoEngine(LanguageColumn):
         }
 
     def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
-        first = self._lexicon.analyse(tenant, texts, options)
-        unsure = self._unsure(first, texts, options) if self._with_llm else {}
+        first = self._first(options).analyse(tenant, texts, options)
+        unsure = self._unsure(tenant, first, texts, options) if self._with_llm else {}
         return BatchPlan(settled={k: a for k, a in first.answers.items() if k not in unsure}, to_ask=unsure)
 
     def analyse(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
-        first = self._lexicon.analyse(tenant, texts, options, deadline=deadline)
+        first = self._first(options).analyse(tenant, texts, options, deadline=deadline)
         if not self._with_llm or self._parts.llm is None:
             return first
-        unsure = self._unsure(first, texts, options)
+        unsure = self._unsure(tenant, first, texts, options)
         if not unsure:
             return first
         second = self._llm.analyse(tenant, unsure, options, deadline=deadline)
@@ -103,10 +122,12 @@ class AutoEngine(LanguageColumn):
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return llm_summary_writer(self._parts, deadline)
 
-    def quote(self, texts: Mapping, options: AnalysisOptions) -> LlmShare:
+    def quote(self, texts: Mapping, options: AnalysisOptions, *, tenant: str = "") -> LlmShare:
         """The lexicon runs on every text here as it will in the run (~10,000 a second), so the
         quote counts exactly the items the router will send, not an average share."""
         if not self._with_llm or not texts:
             return LlmShare()
-        first = self._lexicon.analyse("", texts, options)
-        return llm_share(self._parts, self._unsure(first, texts, options), options)
+        # Without a model store here (a splitter not wired for models), the lexicon's pass estimates.
+        first_pass = self._first(options) if self._parts.models is not None else self._lexicon
+        first = first_pass.analyse(tenant, texts, options)
+        return llm_share(self._parts, self._unsure(tenant, first, texts, options), options)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from reviewpulse.analysis.cache import ResultCache
     from reviewpulse.analysis.llm.engine import LlmEngine
     from reviewpulse.analysis.llm.spend import SpendGate
+    from reviewpulse.analysis.models.store import ModelStore
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.settings import Settings
 
@@ -94,9 +95,9 @@ class Engine(Answerer, Protocol):
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None: ...
 
-    def quote(self, texts: Mapping, options: AnalysisOptions) -> LlmShare:
+    def quote(self, texts: Mapping, options: AnalysisOptions, *, tenant: str = "") -> LlmShare:
         """How many of these texts it would send to the LLM, in which requests, at what tokens:
-        estimated without sending any (analysis/llm/estimate.py)."""
+        estimated without sending any (analysis/llm/estimate.py). `tenant` finds the task's model."""
         ...
 
     def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
@@ -140,11 +141,13 @@ class BatchPlan:
 @dataclass(frozen=True)
 class EngineParts:
     """What engines are built from. Only `settings` is needed to route and split; the workers add
-    the lexicon analyzer, the (lazily built) LLM client, the result cache and, per task, the spend
-    gate its LLM requests are reserved and settled through."""
+    the lexicon analyzer, the (lazily built) LLM client, the result cache, where tenants' models
+    are loaded from and, per task, the spend gate its LLM requests are reserved and settled
+    through."""
 
     settings: Settings
     lexicon: Analyzer | None = None
     llm: Callable[[], LlmEngine] | None = None
     cache: ResultCache | None = None
     spend: SpendGate | None = None
+    models: ModelStore | None = None

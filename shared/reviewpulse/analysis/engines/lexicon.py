@@ -1,4 +1,5 @@
-"""The `lexicon` engine: VADER with a calibrated confidence, offline, free, on the lexicon queue."""
+"""The `lexicon` engine: VADER with a calibrated confidence, offline, free, on the lexicon queue.
+With options.model_id the tenant's model answers instead (engines/model.py: ModelEngine)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ from reviewpulse.observability import failure_fields, logger
 
 
 class LexiconAnswers:
-    """Answers texts with the lexicon analyzer; `label` is the engine its results name."""
+    """Answers texts with the lexicon analyzer (or a model's scorer: anything with analyze);
+    `label` is the engine its results name, `model` the model that answered, if one did."""
 
-    def __init__(self, analyzer: Analyzer, label: str) -> None:
+    def __init__(self, analyzer: Analyzer, label: str, *, model: str | None = None) -> None:
         self._analyzer = analyzer
         self.label = label
+        self._model = model
 
     def analyse(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
@@ -50,7 +53,7 @@ class LexiconAnswers:
     def _analysis(self, text: str, sentiment: Sentiment, options: AnalysisOptions) -> Analysis:
         aspects = lexicon_aspects(self._analyzer, text, options.aspects) if options.aspects else ()
         themes = aspect_themes(aspects) if options.report else ()
-        return Analysis(sentiment=sentiment, engine=self.label, aspects=aspects, themes=themes)
+        return Analysis(sentiment=sentiment, engine=self.label, aspects=aspects, themes=themes, model=self._model)
 
     def _one(self, text: str, options: AnalysisOptions) -> Analysis | ItemFailure:
         try:
@@ -98,7 +101,7 @@ class LexiconEngine:
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return None  # the report's summary is written from a template
 
-    def quote(self, texts: Mapping, options: AnalysisOptions) -> LlmShare:
+    def quote(self, texts: Mapping, options: AnalysisOptions, *, tenant: str = "") -> LlmShare:
         return LlmShare()  # free: nothing goes to an LLM
 
     def csv_columns(self) -> list[str]:

@@ -32,6 +32,7 @@ from reviewpulse.analysis.llm.estimate import estimate_texts
 from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED, INVALID_ANSWER, UNAVAILABLE, LlmOutcome
 from reviewpulse.analysis.llm.prompt import PROMPT_VERSION
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.errors import ValidationFailed
 from reviewpulse.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -145,6 +146,8 @@ class LlmTaskEngine(LanguageColumn):
         return None
 
     def settle_options(self, options: AnalysisOptions) -> AnalysisOptions:
+        if options.model_id is not None:
+            raise ValidationFailed("model_id applies to the lexicon and auto engines, not to llm")
         return no_min_confidence(self.name, options)
 
     def analyse(
@@ -158,7 +161,7 @@ class LlmTaskEngine(LanguageColumn):
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return llm_summary_writer(self._parts, deadline)
 
-    def quote(self, texts: Mapping, options: AnalysisOptions) -> LlmShare:
+    def quote(self, texts: Mapping, options: AnalysisOptions, *, tenant: str = "") -> LlmShare:
         return llm_share(self._parts, texts, options)
 
 

@@ -8,6 +8,7 @@ from reviewpulse.analysis.engines.auto import AutoEngine
 from reviewpulse.analysis.engines.base import Engine, EngineParts
 from reviewpulse.analysis.engines.lexicon import LexiconEngine
 from reviewpulse.analysis.engines.llm import LlmTaskEngine
+from reviewpulse.analysis.engines.model import ModelEngine
 from reviewpulse.analysis.options import AnalysisOptions
 
 ENGINES: dict[str, type] = {engine.name: engine for engine in (LexiconEngine, LlmTaskEngine, AutoEngine)}
@@ -23,7 +24,10 @@ def engine_named(name: str, parts: EngineParts) -> Engine:
 
 
 def engine_for(options: AnalysisOptions, parts: EngineParts) -> Engine:
-    """The engine a task's options name, built once per task (or chunk) from these parts."""
+    """The engine a task's options name, built once per task (or chunk) from these parts. The
+    lexicon engine of a task that names a model is that model's (auto routes through it itself)."""
+    if options.model_id is not None and options.engine == LexiconEngine.name:
+        return ModelEngine(parts)
     return engine_named(options.engine, parts)
 
 

@@ -3,6 +3,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from reviewpulse import wiring
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant, request_id
 from reviewpulse.api.conditional import PRESIGNED_CACHE
@@ -12,7 +13,9 @@ from reviewpulse.api.schemas import BatchCreated, CreateBatchRequest, TaskView, 
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.create_batch import create_batch_task
+from reviewpulse.usecases.models import with_default_model
 from reviewpulse.usecases.options import check_baseline, resolve_options
 
 router = APIRouter()
@@ -47,6 +50,7 @@ def create_batch(
     input_files: InputFiles = Depends(deps.input_files),
     settings: Settings = Depends(deps.settings),
     idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
+    models: ModelRepository = Depends(wiring.model_repository),
 ) -> BatchCreated:
     # The answer holds a presigned POST: no cache may store it.
     response.headers["Cache-Control"] = PRESIGNED_CACHE
@@ -61,8 +65,9 @@ def create_batch(
             body.id_field,
             options=resolve_options(
                 settings=settings,
-                # The request's options by name, as resolve_options takes them.
-                **body.options.model_dump(),
+                # The request's options by name, as resolve_options takes them (with the tenant's
+                # default model where they name none).
+                **with_default_model(tenant, body.options.model_dump(), settings.default_engine, models=models),
             ),
             correlation_id=request_id(request),
             tasks=tasks,

@@ -3,6 +3,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from reviewpulse import wiring
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant, request_id
 from reviewpulse.api.idempotent import IdempotencyKeyHeader, answer_once
@@ -12,7 +13,9 @@ from reviewpulse.errors import ValidationFailed
 from reviewpulse.queues import WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.create_task import create_text_task
+from reviewpulse.usecases.models import with_default_model
 from reviewpulse.usecases.options import check_baseline, resolve_options
 
 router = APIRouter()
@@ -36,6 +39,7 @@ def create_task(
     queue: WorkQueue = Depends(deps.work_queue),
     settings: Settings = Depends(deps.settings),
     idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
+    models: ModelRepository = Depends(wiring.model_repository),
 ) -> TaskView:
     def create() -> TaskView:
         check_baseline(tenant, body.options.compare_to, tasks)
@@ -44,8 +48,9 @@ def create_task(
         options = resolve_options(
             settings=settings,
             columns=[],  # a single text has no columns to cut by
-            # The request's options by name, as resolve_options takes them.
-            **body.options.model_dump(),
+            # The request's options by name, as resolve_options takes them (with the tenant's
+            # default model where they name none).
+            **with_default_model(tenant, body.options.model_dump(), settings.default_engine, models=models),
         )
         task = create_text_task(
             tenant,

@@ -1,0 +1,136 @@
+"""What a model reads of a text: hashed word uni- and bigrams, hashed character n-grams of each
+word, and VADER's four scores, all of the normalised text (text.py).
+
+Feature indices (the hashing parameters, HashingSpec, travel in the artifact):
+
+    [0, word_buckets)                          word unigrams and bigrams
+    [word_buckets, word_buckets+char_buckets)  byte n-grams (char_min..char_max) of each word, padded
+                                               with a space on both sides (scikit-learn's char_wb)
+    the last four                              VADER's neg, neu, pos, compound
+
+A block's values are its counts divided by the square root of the block's total count (about its
+L2 norm, and exactly a per-text scale): a text's score is then a sum over its words of what each
+word contributes, which the scorer caches per word. The hash is CRC-32 (zlib: stable across
+processes and platforms, unlike Python's hash()); an n-gram is of UTF-8 bytes, which for English
+is of characters.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import asdict, dataclass
+
+from reviewpulse.analysis.lexicon import windowed_scores
+from reviewpulse.analysis.models.text import normalise
+from reviewpulse.analysis.vader_linear import LinearVader
+
+FEATURES_VERSION = 1
+VADER_FEATURES = ("neg", "neu", "pos", "compound")
+# A word (letters, digits, inner apostrophes), the handle placeholder, or any one other visible
+# character: punctuation and each emoji are tokens of their own.
+_TOKEN = re.compile(r"@user|\w+(?:'\w+)*|[^\w\s]")
+_BIGRAM_SEPARATOR = b" "
+_UNIGRAM_PREFIX, _BIGRAM_PREFIX = b"w", b"b"
+
+
+@dataclass(frozen=True)
+class HashingSpec:
+    """How texts become feature indices: part of every artifact, so a model is always scored
+    with the features it was trained on."""
+
+    word_buckets: int = 2**18
+    char_buckets: int = 2**18
+    char_min: int = 2
+    char_max: int = 5
+    version: int = FEATURES_VERSION
+
+    @property
+    def dimensions(self) -> int:
+        return self.word_buckets + self.char_buckets + len(VADER_FEATURES)
+
+    @property
+    def vader_offset(self) -> int:
+        return self.word_buckets + self.char_buckets
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, document: dict) -> HashingSpec:
+        spec = cls(**{key: int(document[key]) for key in ("word_buckets", "char_buckets", "char_min", "char_max")})
+        if int(document.get("version", FEATURES_VERSION)) != FEATURES_VERSION:
+            raise ValueError(f"features version {document.get('version')} is not {FEATURES_VERSION}")
+        return spec
+
+
+def tokens(normalised: str) -> list[str]:
+    return _TOKEN.findall(normalised.lower())
+
+
+def is_word(token: str) -> bool:
+    """Words get character n-grams; punctuation, emoji and the handle placeholder do not."""
+    return token[0].isalnum() or token[0] == "_"
+
+
+def unigram_index(spec: HashingSpec, token: str) -> int:
+    return zlib.crc32(_UNIGRAM_PREFIX + token.encode()) % spec.word_buckets
+
+
+def bigram_index(spec: HashingSpec, first: str, second: str) -> int:
+    return zlib.crc32(_BIGRAM_PREFIX + first.encode() + _BIGRAM_SEPARATOR + second.encode()) % spec.word_buckets
+
+
+def char_indices(spec: HashingSpec, word: str) -> list[int]:
+    """The character-block indices of a word's padded byte n-grams (repeats kept: they count)."""
+    padded = b" " + word.encode() + b" "
+    offset, buckets = spec.word_buckets, spec.char_buckets
+    crc = zlib.crc32
+    return [
+        offset + crc(padded[i : i + n]) % buckets
+        for n in range(spec.char_min, spec.char_max + 1)
+        for i in range(len(padded) - n + 1)
+    ]
+
+
+def vader_values(vader: LinearVader, normalised: str) -> tuple[float, float, float, float]:
+    scores = windowed_scores(vader, normalised)
+    return tuple(float(scores[name]) for name in VADER_FEATURES)  # type: ignore[return-value]
+
+
+class Featurizer:
+    """Text → sparse feature row ({index: value}), as the training code builds its matrix. The
+    scorer computes the same sums without building rows (scorer.py); tests hold the two equal."""
+
+    def __init__(self, spec: HashingSpec, vader: LinearVader | None = None) -> None:
+        self.spec = spec
+        self._vader = vader or LinearVader()
+
+    def row(self, text: str) -> dict[int, float]:
+        normalised = normalise(text)
+        found = tokens(normalised)
+        counts: dict[int, float] = {}
+        word_total = 0
+        for token in found:
+            index = unigram_index(self.spec, token)
+            counts[index] = counts.get(index, 0.0) + 1
+            word_total += 1
+        for first, second in zip(found, found[1:], strict=False):
+            index = bigram_index(self.spec, first, second)
+            counts[index] = counts.get(index, 0.0) + 1
+            word_total += 1
+        char_counts: dict[int, float] = {}
+        char_total = 0
+        for token in found:
+            if is_word(token):
+                for index in char_indices(self.spec, token):
+                    char_counts[index] = char_counts.get(index, 0.0) + 1
+                    char_total += 1
+        row = {index: count / math.sqrt(word_total) for index, count in counts.items()}
+        row.update({index: count / math.sqrt(char_total) for index, count in char_counts.items()})
+        offset = self.spec.vader_offset
+        for position, value in enumerate(vader_values(self._vader, normalised)):
+            if value:
+                row[offset + position] = value
+        return row

@@ -1,0 +1,31 @@
+"""Social text read as text before a model sees it: @handles, links, HTML entities, hashtags and
+runs of punctuation normalised. (A small local normaliser; the shared one of issue 20 §0 replaces
+it when it lands. The original text is what is stored, returned and quoted: this is only what the
+model reads.)
+
+- `@united` → `@user`: a brand's handle is no word of praise ("united"), yet a handle is addressed;
+- `https://t.co/x` → `http`: a link is there, its letters mean nothing;
+- `&amp;` and the other HTML entities → their characters;
+- `#fail` → `fail`;
+- `!!!!!` → `!!!`, `....` → `...`: the run still counts, its length beyond three does not.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+HANDLE = "@user"
+LINK = "http"
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w@])@\w+")
+_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
+_RUN = re.compile(r"([!?.])\1{3,}")
+
+
+def normalise(text: str) -> str:
+    text = _LINK.sub(f" {LINK} ", text)
+    text = html.unescape(text)
+    text = _HANDLE.sub(HANDLE, text)
+    text = _HASHTAG.sub(r"\1", text)
+    return _RUN.sub(r"\1\1\1", text)

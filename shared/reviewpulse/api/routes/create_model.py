@@ -1,0 +1,42 @@
+from fastapi import APIRouter, Depends, Request
+
+from reviewpulse import wiring
+from reviewpulse.api import dependencies as deps
+from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.problems import problem_responses
+from reviewpulse.api.schemas_models import CreateModelRequest, ModelView
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenant_models.queue import TrainingQueue
+from reviewpulse.tenant_models.repository import ModelRepository
+from reviewpulse.usecases.models import request_training
+
+router = APIRouter(tags=["models"])
+
+
+@router.post(
+    "/v1/models",
+    operation_id="createModel",
+    status_code=202,
+    response_model=ModelView,
+    summary="Train a model of your own from a ready batch's labelled rows (status training, then ready or failed)",
+    responses=problem_responses(400, 404, 409, 413),
+)
+def create_model(
+    body: CreateModelRequest,
+    request: Request,
+    tenant: str = Depends(caller_tenant),
+    tasks: TaskRepository = Depends(deps.task_repository),
+    models: ModelRepository = Depends(wiring.model_repository),
+    queue: TrainingQueue = Depends(wiring.training_queue),
+) -> ModelView:
+    model = request_training(
+        tenant,
+        body.task_id,
+        body.label_field,
+        name=body.name,
+        correlation_id=request_id(request),
+        tasks=tasks,
+        models=models,
+        queue=queue,
+    )
+    return ModelView.of(model)

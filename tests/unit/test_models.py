@@ -1,0 +1,244 @@
+"""Tenant models (analysis/models): the text they read, their features, training and its refusals,
+the artifact, and the plain-Python scorer against scikit-learn on the same model."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from reviewpulse.analysis.models.artifact import MAX_BYTES, ArtifactInvalid, ModelArtifact
+from reviewpulse.analysis.models.features import Featurizer, HashingSpec, tokens
+from reviewpulse.analysis.models.routing import threshold_for
+from reviewpulse.analysis.models.scorer import Scorer, ScorerCache
+from reviewpulse.analysis.models.text import normalise
+from reviewpulse.analysis.models.training import (
+    MIN_ROWS_PER_CLASS,
+    artifact_of,
+    check_rows,
+    feature_matrix,
+    train,
+)
+from reviewpulse.errors import TRAINING_ERROR_CODES, TrainingDataRejected
+from reviewpulse_tools.bench.labelled_corpus import corpus
+
+# Small hashing spaces keep the tests' models small; the code paths are the same.
+SPEC = HashingSpec(word_buckets=2**12, char_buckets=2**12)
+GRID = (1.0, 4.0)
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[ModelArtifact, list[str], list[str]]:
+    texts, labels = corpus(150, seed=1)
+    return train(texts, labels, seed=0, spec=SPEC, c_grid=GRID), texts, labels
+
+
+# -- the text a model reads ----------------------------------------------------------------------
+
+
+def test_social_text_is_normalised_before_a_model_reads_it():
+    # Given a tweet with a handle, a link, an HTML entity, a hashtag and a run of exclamation marks
+    text = "@United lost my bag &amp; no reply #fail!!!!!! https://t.co/AbC123 see www.example.com/x"
+
+    # When it is normalised
+    normalised = normalise(text)
+
+    # Then the handle and links are placeholders, the entity and hashtag are plain, the run is cut
+    assert normalised.split() == ["@user", "lost", "my", "bag", "&", "no", "reply", "fail!!!", "http", "see", "http"]
+    assert "united" not in tokens(normalised)
+
+
+def test_a_feature_row_has_word_char_and_vader_parts_scaled_per_block():
+    # Given a featurizer
+    featurizer = Featurizer(SPEC)
+
+    # When a text becomes a row
+    row = featurizer.row("Great great phone")
+
+    # Then it has word features (3 unigrams + 2 bigrams, "great" twice), char n-grams and VADER's scores
+    words = {i: v for i, v in row.items() if i < SPEC.word_buckets}
+    chars = {i: v for i, v in row.items() if SPEC.word_buckets <= i < SPEC.vader_offset}
+    vader = {i: v for i, v in row.items() if i >= SPEC.vader_offset}
+    assert sum(v**2 for v in words.values()) == pytest.approx((2**2 + 1 + 1 + 1) / 5)
+    assert chars and vader
+    assert row[SPEC.vader_offset + 3] > 0  # compound: VADER reads "great" as praise
+
+
+# -- training and what it refuses ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("labels", "code"),
+    [
+        ([], "no-training-rows"),
+        (["positive"] * 30, "one-class-only"),
+        (["positive"] * 30 + ["negative"] * (MIN_ROWS_PER_CLASS - 1), "too-few-per-class"),
+        (["positive"] * 30 + ["great"] * 30, "invalid-training-label"),
+    ],
+)
+def test_bad_training_rows_are_refused_with_a_stable_code_before_any_fit(labels, code):
+    # Given labelled rows a model cannot learn from
+    texts = [f"text {n}" for n in range(len(labels))]
+
+    # When they are checked (train checks them first)
+    with pytest.raises(TrainingDataRejected) as refused:
+        train(texts, labels)
+
+    # Then the refusal names its catalogued code
+    assert refused.value.code == code and code in TRAINING_ERROR_CODES
+
+
+def test_the_minimum_per_class_is_enough():
+    labels = ["positive"] * MIN_ROWS_PER_CLASS + ["negative"] * MIN_ROWS_PER_CLASS
+    assert check_rows(["t"] * len(labels), labels) == {"positive": MIN_ROWS_PER_CLASS, "negative": MIN_ROWS_PER_CLASS}
+
+
+def test_a_trained_model_learns_the_tenants_words_and_says_how_well(trained):
+    # Given a model trained on a generated corpus whose classes are marked by words no lexicon knows
+    artifact, texts, labels = trained
+    held_out, gold = corpus(90, seed=2)
+
+    # When it scores texts it has not seen
+    predicted = [s.label.value for s in Scorer(artifact).analyze(held_out)]
+
+    # Then it is right far more often than the largest class alone would be
+    accuracy = sum(p == g for p, g in zip(predicted, gold, strict=True)) / len(gold)
+    assert accuracy > 0.8 > max(gold.count(label) for label in set(gold)) / len(gold)
+    # And its card records its cross-validated figures and counts, and no text
+    card = artifact.card
+    assert card["rows"] == len(texts) and card["rows_per_class"] == {k: labels.count(k) for k in set(labels)}
+    cv = card["cross_validation"]
+    assert 0 <= cv["ece"] <= 1 and 0 < cv["accuracy"] <= 1 and 0 < cv["macro_f1"] <= 1
+    assert sum(map(sum, cv["confusion"]["counts"])) == len(texts)
+    assert sum(row["items"] for row in cv["reliability"]) == len(texts)
+    assert card["regularisation"]["C"] in GRID and card["temperature"] > 0
+    assert 0 < card["auto"]["threshold"] <= 1
+    assert {"scikit-learn", "numpy", "vaderSentiment"} <= set(card["libraries"])
+
+
+# -- the artifact --------------------------------------------------------------------------------
+
+
+def test_an_artifact_round_trips_and_holds_no_customer_text(trained):
+    # Given a trained artifact under an id
+    artifact = trained[0].with_identity("support-tweets", "v1")
+
+    # When it is written and read back
+    data = artifact.to_bytes()
+    back = ModelArtifact.from_bytes(data)
+
+    # Then it is the same model, scoring the same, and small
+    assert back == artifact and back.name == "support-tweets@v1"
+    assert Scorer(back).probabilities("the app is zorbly") == Scorer(artifact).probabilities("the app is zorbly")
+    assert len(data) <= MAX_BYTES
+    # And none of the training texts' words is in it (hashed features only)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        content = b"".join(archive.read(name) for name in archive.namelist()).lower()
+    assert not [word for word in ("zorbly", "grubbish", "kaput", "headset", "blender") if word.encode() in content]
+    assert json.loads(zipfile.ZipFile(io.BytesIO(data)).read("model.json"))["card"]["rows"] == 150
+
+
+def test_bytes_that_are_not_an_artifact_are_refused():
+    for junk in (b"", b"not a zip", _zip({"model.json": b"{}", "weights.f32": b""})):
+        with pytest.raises(ArtifactInvalid):
+            ModelArtifact.from_bytes(junk)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, body in members.items():
+            archive.writestr(name, body)
+    return buffer.getvalue()
+
+
+# -- the scorer against scikit-learn -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("labels", [("positive", "negative", "neutral"), ("positive", "negative")])
+def test_the_scorer_gives_scikit_learns_probabilities_for_the_same_model(labels):
+    # Given a scikit-learn logistic regression fitted on the features of a generated corpus
+    from sklearn.linear_model import LogisticRegression
+
+    texts, gold = corpus(90, seed=3, labels=labels)
+    classes = tuple(sorted(set(gold)))
+    estimator = LogisticRegression(C=2.0, max_iter=2000).fit(feature_matrix(texts, SPEC), gold)
+    assert tuple(estimator.classes_) == classes
+
+    # When the same model is scored by the plain-Python scorer, from its artifact
+    scorer = Scorer(ModelArtifact.from_bytes(artifact_of(estimator, classes, SPEC).to_bytes()))
+    others, _ = corpus(40, seed=4, labels=labels)
+
+    # Then its probabilities are scikit-learn's (float32 weights: to about 1e-5)
+    expected = estimator.predict_proba(feature_matrix(others, SPEC))
+    for text, row in zip(others, expected, strict=True):
+        assert scorer.probabilities(text) == pytest.approx(list(row), abs=1e-4)
+
+
+def test_scorers_are_cached_by_tenant_model_and_version(trained):
+    cache = ScorerCache(size=2)
+    built = []
+
+    def build():
+        built.append(1)
+        return Scorer(trained[0])
+
+    first = cache.get(("acme", "m", "v1"), build)
+    assert cache.get(("acme", "m", "v1"), build) is first and len(built) == 1
+    assert cache.get(("acme", "m", "v2"), build) is not first and len(built) == 2
+    cache.get(("other", "m", "v1"), build)  # a third: the least recently used (v1 of acme) goes
+    assert ("acme", "m", "v1") not in cache and len(built) == 3
+
+
+def test_the_auto_threshold_is_the_lowest_confidence_whose_kept_items_reach_the_target():
+    # Given out-of-fold (confidence, right) pairs: the top 20 all right, then 10 half right, then wrong
+    pairs = [(0.95, True)] * 20 + [(0.7, n % 2 == 0) for n in range(10)] + [(0.5, False)] * 10
+
+    # Then 0.95 keeps 100 %, 0.7 keeps 25/30 = 83 %, 0.5 keeps 25/40
+    assert threshold_for(pairs, 0.9) == 0.95
+    assert threshold_for(pairs, 0.8) == 0.7
+    assert threshold_for(pairs, 0.6) == 0.5
+    assert threshold_for([(0.9, False)] * 20, 0.9) == 1.0  # never reached: everything to the LLM
+
+
+# -- what the analyzer imports -------------------------------------------------------------------
+
+
+def test_scoring_imports_neither_scikit_learn_nor_numpy():
+    # Given a fresh interpreter that loads the engines, the scorer, the artifact and model files
+    code = (
+        "import sys\n"
+        "import reviewpulse.analysis.engines.registry, reviewpulse.analysis.models.scorer\n"
+        "import reviewpulse.analysis.models.artifact, reviewpulse.storage.model_files\n"
+        "print(sorted(m for m in ('sklearn', 'numpy', 'scipy') if m in sys.modules))\n"
+    )
+    # When it has imported them
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+    # Then no training library came with them
+    assert loaded.strip() == "[]"
+
+
+# -- the figures' data --------------------------------------------------------------------------
+
+
+def test_the_apple_tweets_are_read_as_three_classes_without_the_irrelevant_rows(tmp_path):
+    from reviewpulse_tools.bench.learning import APPLE, load_apple, report
+
+    # Given the CrowdFlower file's shape: Latin-1 bytes, labels 1/3/5 and not_relevant
+    path = tmp_path / APPLE
+    path.parent.mkdir(parents=True)
+    rows = '_unit_id,sentiment,text\r\n1,5,caf\xe9 @apple love it\r\n2,not_relevant,spam\r\n3,1,"broke,\nagain"\r\n'
+    path.write_bytes(rows.encode("latin-1"))
+
+    # When it is read
+    labelled = load_apple(tmp_path)
+
+    # Then the labelled rows come back as texts and labels, in order
+    assert labelled.texts == ["caf\xe9 @apple love it", "broke,\nagain"]
+    assert labelled.gold == ["positive", "negative"]
+    # And without any data the figures say they were skipped
+    assert "skipped" in report(tmp_path / "nothing")

@@ -1,0 +1,314 @@
+"""Tenant-model figures (issue 20 §6), the second half of `make quality` (or alone: `python -m
+reviewpulse_tools.bench.learning`): what a model trained on a tenant's labels is worth, against
+the lexicon, on every labelled set in ../shared/data.
+
+- In-domain learning curves: train on the first N rows (100, 200, 500, 1,000, 2,000 where the set
+  leaves at least 500 rows after them), score the rest; the lexicon on the same rest. Accuracy,
+  macro-F1 and expected calibration error (ECE) of each, and the model's training time.
+- Across domains: a model trained on one set (its first 2,000 rows at most) scores the others.
+  UCI's sets have no neutral class: a model trained on one never says neutral.
+- The oracle student: the fake OpenAI server in oracle mode (right 90 % of the time) labels the
+  first 2,000 items of a three-class set; a model is trained on those labels alone; then `auto`
+  runs through the real engine code with that model (options.model_id) over the rest, at several
+  thresholds and at the model's own: accuracy as a share of llm-only's, and the share sent.
+- Speed and size: characters per second of the model's scorer (with the language check the
+  analyzer makes) against the lexicon's on the same texts, the time to read an artifact and build
+  its scorer, the artifact's size; training on 10,000 rows (the first 10,000 movie-review
+  snippets): seconds and peak memory, measured in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from reviewpulse.analysis.base import Analysis
+from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.engines.registry import engine_for
+from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.models.artifact import ModelArtifact
+from reviewpulse.analysis.models.scorer import Scorer
+from reviewpulse.analysis.models.training import train
+from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.errors import ModelNotFound
+from reviewpulse.settings import Settings
+
+from reviewpulse_tools.bench.calibrate import expected_calibration_error
+from reviewpulse_tools.bench.labelled_data import DEFAULT_DATA_DIR, LabelledSet, load_sets
+from reviewpulse_tools.bench.quality import accuracy, llm_engine, llm_labels, macro_f1
+
+SIZES = (100, 200, 500, 1000, 2000)
+MIN_REST = 500
+CROSS_TRAIN_MAX = 2000
+STUDENT_LABELS = 2000
+STUDENT_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
+APPLE = "apple_twitter_crowdflower/Apple-Twitter-Sentiment-DFE.csv"
+APPLE_LABELS = {"1": "negative", "3": "neutral", "5": "positive"}
+TRAIN_10K_ROWS = 10_000
+
+
+def load_apple(data_dir: Path) -> LabelledSet | None:
+    """CrowdFlower's Apple tweets (README of ../shared/data): Latin-1 CSV, labels 1/3/5, 82 rows
+    not_relevant (left out)."""
+    path = data_dir / APPLE
+    if not path.exists():
+        return None
+    rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("latin-1"))))
+    kept = [row for row in rows if row["sentiment"] in APPLE_LABELS]
+    return LabelledSet(
+        "apple/tweets", "tweets to a brand", [r["text"] for r in kept], [APPLE_LABELS[r["sentiment"]] for r in kept]
+    )
+
+
+def all_sets(data_dir: Path) -> list[LabelledSet]:
+    apple = load_apple(data_dir)
+    return [*([apple] if apple else []), *load_sets(data_dir)]
+
+
+class MemoryModels:
+    """A ModelStore over artifacts held in memory (the bench's stand-in for the bucket)."""
+
+    def __init__(self) -> None:
+        self.artifacts: dict[tuple[str, str], ModelArtifact] = {}
+
+    def add(self, tenant: str, artifact: ModelArtifact) -> None:
+        self.artifacts[(tenant, artifact.model_id)] = artifact
+
+    def current_version(self, tenant: str, model_id: str) -> str:
+        return self.load(tenant, model_id).version
+
+    def load(self, tenant: str, model_id: str, version: str | None = None) -> ModelArtifact:
+        try:
+            return self.artifacts[(tenant, model_id)]
+        except KeyError:
+            raise ModelNotFound(model_id) from None
+
+
+def scored(labels: Sequence[str], confidences: Sequence[float], gold: Sequence[str]) -> tuple[float, float, float]:
+    pairs = [(c, p == g) for p, c, g in zip(labels, confidences, gold, strict=True)]
+    return accuracy(labels, gold), macro_f1(labels, gold), expected_calibration_error(pairs)
+
+
+def in_domain(labelled: LabelledSet, lexicon: LexiconAnalyzer) -> list[str]:
+    lines = [
+        f"#### {labelled.name} ({labelled.domain}, {len(labelled.texts):,} rows): train on the first N, score the rest",
+        "",
+        "| N | rest | model accuracy | model macro-F1 | model ECE | lexicon accuracy | lexicon macro-F1 | lexicon ECE | CV accuracy (card) | training s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n in SIZES:
+        if len(labelled.texts) - n < MIN_REST:
+            continue
+        texts, gold = labelled.texts[:n], labelled.gold[:n]
+        if min(gold.count(label) for label in set(labelled.gold)) < 10:
+            lines.append(f"| {n} | | too few rows of a class in the first {n} | | | | | | | |")
+            continue
+        rest, rest_gold = labelled.texts[n:], labelled.gold[n:]
+        started = time.perf_counter()
+        artifact = train(texts, gold, seed=0)
+        seconds = time.perf_counter() - started
+        model = Scorer(artifact, vader=lexicon.vader).analyze(rest)
+        m_acc, m_f1, m_ece = scored([s.label.value for s in model], [s.confidence for s in model], rest_gold)
+        lex = lexicon.analyze(rest)
+        l_acc, l_f1, l_ece = scored([s.label.value for s in lex], [s.confidence for s in lex], rest_gold)
+        cv = artifact.card["cross_validation"]["accuracy"]
+        lines.append(
+            f"| {n:,} | {len(rest):,} | {m_acc:.3f} | {m_f1:.3f} | {m_ece:.3f} | {l_acc:.3f} | {l_f1:.3f} | "
+            f"{l_ece:.3f} | {cv:.3f} | {seconds:.1f} |"
+        )
+    return lines
+
+
+def across_domains(sets: list[LabelledSet], lexicon: LexiconAnalyzer) -> list[str]:
+    models = {}
+    for labelled in sets:
+        n = min(CROSS_TRAIN_MAX, len(labelled.texts))
+        models[labelled.name] = Scorer(train(labelled.texts[:n], labelled.gold[:n], seed=0), vader=lexicon.vader)
+    lexicon_accuracy = {s.name: accuracy([x.label.value for x in lexicon.analyze(s.texts)], s.gold) for s in sets}
+    names = [s.name for s in sets]
+    lines = [
+        f"Accuracy of a model trained on the row's set (its first {CROSS_TRAIN_MAX:,} rows at most) on the "
+        "column's whole set (on its own set: rows it was trained on included, so not a held-out figure; "
+        "the in-domain curves above are); last row: the lexicon.",
+        "",
+        "| trained on \\ scored on | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for name, scorer in models.items():
+        cells = []
+        for target in sets:
+            labels = [x.label.value for x in scorer.analyze(target.texts)]
+            cells.append(f"{accuracy(labels, target.gold):.3f}" + (" (own)" if target.name == name else ""))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("| lexicon | " + " | ".join(f"{lexicon_accuracy[n]:.3f}" for n in names) + " |")
+    return lines
+
+
+def student(labelled: LabelledSet, lexicon: LexiconAnalyzer, oracle_accuracy: float) -> list[str]:
+    """A model taught by the oracle LLM's labels on the first STUDENT_LABELS items, then auto
+    through it over the rest, through the real engine code."""
+    from reviewpulse_tools.doubles.fake_openai import FakeOpenAI, Oracle
+
+    teach, rest = labelled.texts[:STUDENT_LABELS], labelled.texts[STUDENT_LABELS:]
+    rest_gold = labelled.gold[STUDENT_LABELS:]
+    oracle = Oracle(dict(zip(labelled.texts, labelled.gold, strict=True)), oracle_accuracy)
+    with FakeOpenAI(oracle=oracle) as server:
+        engine = llm_engine(server.base_url, "oracle", "fake-sentiment-1")
+        taught, _ = llm_labels(engine, teach)
+        pairs = [
+            (t, label) for t, label in zip(teach, taught, strict=True) if label in ("positive", "negative", "neutral")
+        ]
+        artifact = train([t for t, _ in pairs], [label for _, label in pairs], seed=0).with_identity("student", "v1")
+        models = MemoryModels()
+        models.add("quality", artifact)
+        llm_only, _ = llm_labels(engine, rest)
+        llm_accuracy = accuracy(llm_only, rest_gold)
+        taught_right = accuracy([label for _, label in pairs], labelled.gold[: len(pairs)])
+        model_alone = [s.label.value for s in Scorer(artifact, vader=lexicon.vader).analyze(rest)]
+        lines = [
+            f"#### {labelled.name}: a student of {len(pairs):,} oracle labels (right {taught_right:.1%} of the "
+            f"time), then auto through it on the other {len(rest):,} items",
+            "",
+            f"The student alone: accuracy {accuracy(model_alone, rest_gold):.3f}; llm-only: {llm_accuracy:.3f}; "
+            f"the student's cross-validated accuracy (card): {artifact.card['cross_validation']['accuracy']:.3f}, "
+            f"its own auto threshold {artifact.card['auto']['threshold']:.3f}.",
+            "",
+            "| auto threshold | accuracy | share of llm-only accuracy | items sent to the LLM |",
+            "|---|---|---|---|",
+        ]
+        settings = Settings(openai_api_key="quality", llm_fallback="fail")
+        for threshold in (*STUDENT_THRESHOLDS, None):
+            options = AnalysisOptions(engine="auto", model_id="student", min_confidence=threshold)
+            auto = engine_for(options, EngineParts(settings, lexicon=lexicon, llm=lambda: engine, models=models))
+            chunk = auto.analyse("quality", dict(enumerate(rest)), options)
+            answers = [chunk.answers[n] for n in range(len(rest))]
+            labels = [a.sentiment.label.value if isinstance(a, Analysis) else None for a in answers]
+            sent = sum(1 for a in answers if not (isinstance(a, Analysis) and a.engine == "model"))
+            acc = accuracy(labels, rest_gold)
+            name = (
+                f"{threshold:.2f}"
+                if threshold is not None
+                else f"model's own ({artifact.card['auto']['threshold']:.3f})"
+            )
+            lines.append(f"| {name} | {acc:.3f} | {acc / llm_accuracy:.0%} | {sent / len(rest):.1%} |")
+    return lines
+
+
+def speed(labelled: LabelledSet, lexicon: LexiconAnalyzer) -> list[str]:
+    artifact = train(labelled.texts[:1000], labelled.gold[:1000], seed=0)
+    data = artifact.to_bytes()
+    texts = labelled.texts[1000:]
+    chars = sum(map(len, texts))
+    started = time.perf_counter()
+    scorer = Scorer(ModelArtifact.from_bytes(data), vader=lexicon.vader, language=lexicon.language)
+    load = time.perf_counter() - started
+    rates = {}
+    for name, analyze in (("lexicon", lexicon.analyze), ("model", scorer.analyze), ("lexicon ", lexicon.analyze)):
+        started = time.perf_counter()
+        analyze(texts)
+        rates[name.strip()] = max(rates.get(name.strip(), 0), chars / (time.perf_counter() - started))
+    # The second pass of the model over the same texts: its word cache is warm (a long batch's state).
+    started = time.perf_counter()
+    scorer.analyze(texts)
+    warm = chars / (time.perf_counter() - started)
+    return [
+        f"On {labelled.name} ({len(texts):,} texts, {chars:,} characters; a model of 1,000 rows):",
+        "",
+        "| | characters per second |",
+        "|---|---|",
+        f"| lexicon (VADER, calibration, language) | {rates['lexicon']:,.0f} |",
+        f"| model, first pass (word cache cold, language checked) | {rates['model']:,.0f} |",
+        f"| model, same texts again (word cache warm) | {warm:,.0f} |",
+        "",
+        f"Reading the artifact and building its scorer: {load * 1000:.0f} ms; artifact {len(data):,} bytes "
+        f"({len(data) / 1024 / 1024:.2f} MB).",
+    ]
+
+
+_TRAIN_10K = """
+import json, resource, sys, time
+from reviewpulse_tools.bench.labelled_data import read_vader
+from pathlib import Path
+texts, gold = read_vader(Path(sys.argv[1]))
+texts, gold = texts[:{rows}], gold[:{rows}]
+from reviewpulse.analysis.models.training import train
+started = time.perf_counter()
+artifact = train(texts, gold, seed=0)
+seconds = time.perf_counter() - started
+print(json.dumps({{"rows": len(texts), "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "bytes": len(artifact.to_bytes()), "cv_accuracy": artifact.card["cross_validation"]["accuracy"]}}))
+"""
+
+
+def training_10k(data_dir: Path) -> list[str]:
+    path = data_dir / "vader_icwsm2014" / "movieReviewSnippets_GroundTruth.txt"
+    if not path.exists():
+        return ["(no movie-review snippets: training on 10,000 rows not measured)"]
+    code = _TRAIN_10K.format(rows=TRAIN_10K_ROWS)
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)  # noqa: S603
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    return [
+        f"Training on {found['rows']:,} rows (the first movie-review snippets), in a fresh interpreter: "
+        f"{found['seconds']:.0f} s, peak memory {found['peak_mb']:.0f} MB (the whole process: Python, "
+        f"scikit-learn, the data), artifact {found['bytes'] / 1024 / 1024:.2f} MB, CV accuracy {found['cv_accuracy']:.3f}."
+    ]
+
+
+def report(
+    data_dir: Path = DEFAULT_DATA_DIR,
+    *,
+    oracle_accuracy: float = 0.9,
+    parts: str = "curves,cross,student,speed,train",
+    names: str = "",
+) -> str:
+    sets = all_sets(data_dir)
+    if names:
+        sets = [s for s in sets if s.name in names.split(",")]
+    if not sets:
+        return f"(no labelled sets under {data_dir}: tenant-model figures skipped)"
+    lexicon = LexiconAnalyzer()
+    wanted = set(parts.split(","))
+    lines = ["## Tenant models (issue 20): learning curves, across domains, the oracle student, speed", ""]
+    if "curves" in wanted:
+        lines += ["### In-domain learning curves", ""]
+        for labelled in sets:
+            lines += [*in_domain(labelled, lexicon), ""]
+    if "cross" in wanted:
+        lines += ["### Across domains", "", *across_domains(sets, lexicon), ""]
+    if "student" in wanted:
+        lines += ["### The oracle student (no human labels)", ""]
+        for labelled in sets:
+            if (
+                set(labelled.gold) == {"positive", "negative", "neutral"}
+                and len(labelled.texts) >= STUDENT_LABELS + MIN_REST
+            ):
+                if labelled.domain.startswith("tweets"):
+                    lines += [*student(labelled, lexicon, oracle_accuracy), ""]
+    if "speed" in wanted:
+        apple = next((s for s in sets if s.name == "apple/tweets"), sets[0])
+        lines += ["### Speed and size", "", *speed(apple, lexicon), ""]
+    if "train" in wanted:
+        lines += [*training_10k(data_dir), ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--oracle-accuracy", type=float, default=0.9)
+    parser.add_argument("--parts", default="curves,cross,student,speed,train")
+    parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
+    args = parser.parse_args(argv)
+    print(report(args.data, oracle_accuracy=args.oracle_accuracy, parts=args.parts, names=args.sets), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
