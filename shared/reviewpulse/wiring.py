@@ -205,6 +205,7 @@ def tenant_data() -> TenantData:
         budgets=budget_repository(),
         cache=result_cache() if settings.result_cache_table_name else None,
         provider_batches=provider_batches(),
+        models=model_repository() if settings.models_table_name else None,
     )
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import boto3
 from reviewpulse.provider_batches.repository import ProviderBatchRepository
 from reviewpulse.storage.layout import TENANT_AREAS
+from reviewpulse.tenant_models.model import ModelSource, TenantModel
+from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.budgets import BudgetRepository
 
 from tests.conftest import Client
@@ -78,6 +80,10 @@ def give_a_tenant_data(client: Client, poller, stack, s3, bucket: str, tenant: s
             Item={"k": {"S": f"{tenant}#{n:064x}"}, "r": {"S": "{}"}, "x": {"N": "9999999999"}},
         )
     s3.put_object(Bucket=bucket, Key=f"models/{tenant}/m-1/model.json", Body=b"{}")
+    models = ModelRepository(stack.ref("ModelsTable"), boto3.client("dynamodb"))
+    model = TenantModel.new(tenant, ModelSource(task_id=batch, label_field="stars"), name=None, correlation_id=None)
+    models.add(model)
+    models.set_default(tenant, model.model_id)
 
 
 def test_erasure_removes_everything_of_the_tenant_and_nothing_of_another(
@@ -88,7 +94,14 @@ def test_erasure_removes_everything_of_the_tenant_and_nothing_of_another(
     give_a_tenant_data(other_client, poller, stack, s3, bucket, "globex")
     in_flight = client.call("POST", "/v1/tasks", {"text": "Still on the queue"}).json()["task_id"]
     before = tenant_data(stack, "acme")
-    assert {"TasksTable", "WebhooksTable", "BudgetsTable", "ResultCacheTable", "ProviderBatchesTable"} <= set(before)
+    assert {
+        "TasksTable",
+        "WebhooksTable",
+        "BudgetsTable",
+        "ResultCacheTable",
+        "ProviderBatchesTable",
+        "ModelsTable",
+    } <= set(before)
     assert {key.split("/")[0] for key in before["objects"]} == set(TENANT_AREAS)
     theirs = tenant_data(stack, "globex")
     their_objects = {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in theirs["objects"]}
@@ -107,6 +120,8 @@ def test_erasure_removes_everything_of_the_tenant_and_nothing_of_another(
     assert (receipt["webhooks"], receipt["budget_records"]) == (before["WebhooksTable"], before["BudgetsTable"])
     assert receipt["cache_entries"] == before["ResultCacheTable"]
     assert receipt["provider_batch_records"] == before["ProviderBatchesTable"]
+    # (the model's record; the tenant's default, which names it, is removed with it)
+    assert receipt["model_records"] == before["ModelsTable"] - 1
     assert "api keys" in receipt["kept"]
     # And no table or bucket area holds anything of it, even after its queued work has run
     assert tenant_data(stack, "acme") == {}

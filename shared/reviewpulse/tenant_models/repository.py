@@ -111,6 +111,24 @@ class ModelRepository:
             raise
         return _model(response["Attributes"])
 
+    def erase(self, tenant: str) -> int:
+        """Every record of the tenant (its models and its default); how many models there were."""
+        models = 0
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "tenant = :t",
+            "ExpressionAttributeValues": {":t": {"S": tenant}},
+            "ProjectionExpression": "tenant, model_id",
+        }
+        while True:
+            response = self._ddb.query(**query)
+            for item in response.get("Items", []):
+                self._ddb.delete_item(TableName=self._table, Key=self._key(tenant, item["model_id"]["S"]))
+                models += item["model_id"]["S"] != DEFAULT_KEY
+            if "LastEvaluatedKey" not in response:
+                return models
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def default_model_id(self, tenant: str) -> str | None:
         response = self._ddb.get_item(TableName=self._table, Key=self._key(tenant, DEFAULT_KEY), ConsistentRead=True)
         return response.get("Item", {}).get("default_model_id", {}).get("S")

@@ -4,8 +4,8 @@ In this order: every task still running is cancelled first (its queued chunks ar
 as for any cancelled task), the tenant's webhooks are removed (nothing more is sent to them),
 then each task's Batch API records, every object under the tenant's folder in each of the
 bucket's tenant areas (uploads, incoming drops, results with insights and reports, outgoing
-copies and receipts, models), the task records, the budget records and the tenant's result
-cache entries. The answer is a receipt of what was removed, counted.
+copies and receipts, models' files), the task records, the model records (and the tenant's default
+model), the budget records and the tenant's result cache entries. The answer is a receipt of what was removed, counted.
 
 Kept: the tenant's API keys (the caller needs one to ask; `keys revoke` ends them), and the
 idempotency records of its last day's requests (keyed by a hash, holding answers, not texts;
@@ -21,6 +21,7 @@ from reviewpulse.provider_batches.repository import ProviderBatchRepository
 from reviewpulse.storage.layout import TENANT_AREAS
 from reviewpulse.storage.objects import BucketObjects
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.webhooks.store import WebhookRepository
 
@@ -35,6 +36,7 @@ class ErasureReceipt:
     budget_records: int
     cache_entries: int
     provider_batch_records: int
+    model_records: int  # the tenant's models (their files are counted under objects["models"])
     kept: tuple[str, ...] = field(default=("api keys", "idempotency records (expire within 24 hours)"))
 
 
@@ -48,6 +50,7 @@ class TenantData:
     budgets: BudgetRepository
     cache: ResultCache | None  # None where the deployment has no result cache table
     provider_batches: ProviderBatchRepository | None
+    models: ModelRepository | None = None  # None where the deployment has no models table
 
 
 def erase_tenant(tenant: str, data: TenantData) -> ErasureReceipt:
@@ -83,6 +86,7 @@ def erase_tenant(tenant: str, data: TenantData) -> ErasureReceipt:
         budget_records=data.budgets.erase(tenant),
         cache_entries=data.cache.erase_tenant(tenant) if data.cache is not None else 0,
         provider_batch_records=batch_records,
+        model_records=data.models.erase(tenant) if data.models is not None else 0,
     )
     logger.info(
         "tenant data erased",

@@ -46,7 +46,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 # What erasure touches, by the template's logical ids (found by name on the stack or the local one).
-_ERASED = ("TasksTable", "WebhooksTable", "BudgetsTable", "ResultCacheTable", "ProviderBatchesTable", "DataBucket")
+_ERASED = (
+    "TasksTable",
+    "WebhooksTable",
+    "BudgetsTable",
+    "ResultCacheTable",
+    "ProviderBatchesTable",
+    "ModelsTable",
+    "DataBucket",
+)
 
 
 def erase_command(args: argparse.Namespace) -> int:
@@ -69,6 +77,7 @@ def erase_command(args: argparse.Namespace) -> int:
     from reviewpulse.provider_batches.repository import ProviderBatchRepository
     from reviewpulse.storage.objects import BucketObjects
     from reviewpulse.tasks.repository import TaskRepository
+    from reviewpulse.tenant_models.repository import ModelRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.usecases.erase_tenant import TenantData, erase_tenant
     from reviewpulse.webhooks.store import WebhookRepository
@@ -90,6 +99,7 @@ def erase_command(args: argparse.Namespace) -> int:
         budgets=BudgetRepository(names["BudgetsTable"], ddb),
         cache=ResultCache(names["ResultCacheTable"], ddb, ttl_days=1),
         provider_batches=ProviderBatchRepository(names["ProviderBatchesTable"], ddb),
+        models=ModelRepository(names["ModelsTable"], ddb),
     )
     from reviewpulse.observability import logger
 

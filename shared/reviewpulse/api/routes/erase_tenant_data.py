@@ -21,6 +21,7 @@ class ErasureReceiptView(BaseModel):
     budget_records: int = Field(description="the monthly budget and each month's spend")
     cache_entries: int = Field(description="cached LLM answers for the tenant's texts")
     provider_batch_records: int = Field(description="Batch API mode's records of the tenant's tasks")
+    model_records: int = Field(description="the tenant's models (their files are counted under objects.models)")
     kept: list[str] = Field(description="what erasure does not remove")
 
 
@@ -28,7 +29,7 @@ class ErasureReceiptView(BaseModel):
     "/v1/tenant/data",
     operation_id="eraseTenantData",
     response_model=ErasureReceiptView,
-    summary="Erase every task, file, result, webhook and budget of the caller's tenant, with a receipt",
+    summary="Erase every task, file, result, model, webhook and budget of the caller's tenant, with a receipt",
     responses=problem_responses(validated=False),
 )
 def erase_tenant_data(
