@@ -1,7 +1,11 @@
 """Social text read as text before a model sees it: @handles, links, HTML entities, hashtags and
-runs of punctuation normalised. (A small local normaliser; the shared one of issue 20 §0 replaces
-it when it lands. The original text is what is stored, returned and quoted: this is only what the
-model reads.)
+runs of punctuation normalised. The original text is what is stored, returned and quoted: this is
+only what the model reads.
+
+Not the lexicon's reading (analysis/normalise.py), on purpose: the lexicon must not score a
+handle as its word, so it drops handles or reads them as "it"; a learned model gains from seeing
+that a handle was there (replies to a brand are mostly complaints), so it reads one placeholder
+token, and a link as one token too.
 
 - `@united` → `@user`: a brand's handle is no word of praise ("united"), yet a handle is addressed;
 - `https://t.co/x` → `http`: a link is there, its letters mean nothing;
