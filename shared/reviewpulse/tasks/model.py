@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.clock import now, ttl_epoch
+from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.results.headline import Headline
 from reviewpulse.results.summaries import Report, Summary, TaskWarning
 
@@ -176,6 +177,17 @@ class Task(BaseModel):
             f"the file is not UTF-8: it was read as {self.source_encoding}, detected from its first 8 KiB; "
             'if its texts look wrong, save it as UTF-8 (in Excel: Save As, "CSV UTF-8 (Comma delimited)")'
         ]
+
+    def file_spec(self, max_text_chars: int) -> FileSpec:
+        """How this batch's file is read: the same way by the splitter, the finalizer (the input's
+        own columns beside the results) and the model trainer (the label column)."""
+        return FileSpec(
+            format=FileFormat(self.format),
+            text_field=self.text_field,
+            id_field=self.id_field,
+            max_text_chars=max_text_chars,
+            delimiter=self.options.delimiter,
+        )
 
     @property
     def is_complete(self) -> bool:

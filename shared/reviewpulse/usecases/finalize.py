@@ -17,7 +17,6 @@ from reviewpulse.analysis.engines.base import Engine, EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.engines.wrappers import BUDGET_ENGINE
 from reviewpulse.analysis.llm.pricing import Prices
-from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.observability import MetricUnit, logger, metrics
@@ -267,11 +266,5 @@ def _write_outputs(
 
 
 def _source_rows(task: Task, input_files: InputFiles, settings: Settings) -> Iterator:
-    spec = FileSpec(
-        format=FileFormat(task.format),
-        text_field=task.text_field,
-        id_field=task.id_field,
-        max_text_chars=settings.max_text_chars,
-        delimiter=task.options.delimiter,
-    )
+    spec = task.file_spec(settings.max_text_chars)
     return iter(open_rows(input_files.open_source(task.source_key, etag=task.source_etag), spec))

@@ -16,7 +16,7 @@ from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.observability import MetricUnit, logger, metrics, safe_validation_errors
 from reviewpulse.queues import FinalizeQueue, WorkItem, WorkMessage, WorkQueue
@@ -192,13 +192,7 @@ def _split(
     if task.format is None:
         return _fail(tasks, task, "unsupported-format", f"{source.filename!r} is not a csv, json, jsonl or txt file")
 
-    spec = FileSpec(
-        format=FileFormat(task.format),
-        text_field=task.text_field,
-        id_field=task.id_field,
-        max_text_chars=settings.max_text_chars,
-        delimiter=task.options.delimiter,
-    )
+    spec = task.file_spec(settings.max_text_chars)
     counter = _Counter()
     # A quote-only task is split once to be priced (nothing is queued), and again when started.
     quoting = task.options.quote_only and task.quote is None

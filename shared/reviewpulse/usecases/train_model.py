@@ -17,7 +17,6 @@ from reviewpulse.analysis.labels import LabelScheme, describe_values
 from reviewpulse.analysis.models.artifact import ModelArtifact
 from reviewpulse.analysis.models.training import check_rows
 from reviewpulse.errors import TrainingDataRejected, UnusableFile
-from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.ingest.readers import Row, open_rows
 from reviewpulse.observability import logger
 from reviewpulse.settings import Settings
@@ -192,13 +191,7 @@ def _missing_object(exc: Exception) -> bool:
 
 
 def _rows(task: Task, input_files: InputFiles, settings: Settings) -> Iterable[Row]:
-    spec = FileSpec(
-        format=FileFormat(task.format),
-        text_field=task.text_field,
-        id_field=task.id_field,
-        max_text_chars=settings.max_text_chars,
-        delimiter=task.options.delimiter,
-    )
+    spec = task.file_spec(settings.max_text_chars)
     return open_rows(input_files.open_source(task.source_key, etag=task.source_etag), spec)
 
 
