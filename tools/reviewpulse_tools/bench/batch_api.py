@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any
 
 from reviewpulse_tools.bench.samples import sample_reviews
+from reviewpulse_tools.bench.stack import IN_PROCESS_ENVIRONMENT
 
 ROWS = 10_000
 FAILURE_RATE = 0.05
@@ -43,16 +44,7 @@ def bench_batch_api(rows: int = ROWS) -> dict[str, Any]:
     # Distinct texts (the sample's, numbered), so that "every row once" can be checked by text too.
     reviews = [f"{texts[n % len(texts)]} (#{n + 1})" for n in range(rows)]
     content = ("\n".join(reviews) + "\n").encode()
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "ReviewPulse",
-        "POWERTOOLS_SERVICE_NAME": "reviewpulse",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }.items():
-        os.environ[name] = value
+    os.environ.update(IN_PROCESS_ENVIRONMENT)
     with mock_aws(), FakeOpenAI() as server:
         stack = provision(boto3.Session(), template=load_template())
         for function_id in stack.template.of_type("AWS::Serverless::Function"):

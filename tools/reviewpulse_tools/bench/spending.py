@@ -23,6 +23,7 @@ import threading
 import time
 
 from reviewpulse_tools.bench.samples import sample_reviews
+from reviewpulse_tools.bench.stack import IN_PROCESS_ENVIRONMENT
 
 QUOTE_ROWS = 1_000
 WORKERS = 8
@@ -256,17 +257,7 @@ def bench_budget_batch_mode(rows: int = BATCH_ROWS) -> dict:
 
     samples = sample_reviews()
     reviews = [f"{samples[n % len(samples)]} (budget #{n + 1})" for n in range(rows)]
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "ReviewPulse",
-        "POWERTOOLS_SERVICE_NAME": "reviewpulse",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        os.environ[name] = value
+    os.environ.update({**IN_PROCESS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"})
     with mock_aws(), FakeOpenAI() as server:
         stack = provision(boto3.Session(), template=load_template())
         for function_id in stack.template.of_type("AWS::Serverless::Function"):

@@ -15,6 +15,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# What the functions read when a benchmark runs them in this process under moto (no stack of
+# processes): moto's dummy credentials, no X-Ray, quiet logs.
+IN_PROCESS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "ReviewPulse",
+    "POWERTOOLS_SERVICE_NAME": "reviewpulse",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
 # Room for the benchmarks' requests on one key, as the test suite's own stack has.
 RAISED_THROTTLE = {"ThrottleRateLimit": "1000", "ThrottleBurstLimit": "1000"}
 
