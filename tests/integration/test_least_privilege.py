@@ -222,6 +222,8 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert client.call("GET", "/v1/models").status == 200
     assert client.call("DELETE", f"/v1/models/{model_id}").status == 204
     assert receiver.accepted() and client.call("GET", "/v1/webhooks").status == 200
+    rotated = client.call("POST", f"/v1/webhooks/{webhook['webhook_id']}/rotate-secret", {"overlap_seconds": 60})
+    assert rotated.status == 200, rotated.body
     assert client.call("DELETE", f"/v1/webhooks/{webhook['webhook_id']}").status == 204
     receiver.close()
     # And the cursor signing secret is rotated by its function (Secrets Manager's four steps)
@@ -305,6 +307,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "CreateWebhookFunction",
         "ListWebhooksFunction",
         "DeleteWebhookFunction",
+        "RotateWebhookSecretFunction",
         "DeliverWebhooksFunction",
         "PublishTaskEventsFunction",
         "EraseTenantDataFunction",
@@ -338,10 +341,13 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     announcers = {function for function, operations in seen.items() if "events:PutEvents" in operations}
     assert announcers == {"PublishTaskEventsFunction"}
     assert seen["PublishTaskEventsFunction"] >= {"dynamodb:PutItem", "dynamodb:UpdateItem"}
-    # And only the delivery function decrypts webhook secrets; only registration encrypts them
+    # And only the delivery function decrypts webhook secrets; only registration and rotation
+    # encrypt them, and the rotation moves the old ciphertext with one UpdateItem, reading nothing
     decrypters = {function for function, operations in seen.items() if "kms:Decrypt" in operations}
     encrypters = {function for function, operations in seen.items() if "kms:Encrypt" in operations}
-    assert (decrypters, encrypters) == ({"DeliverWebhooksFunction"}, {"CreateWebhookFunction"})
+    assert decrypters == {"DeliverWebhooksFunction"}
+    assert encrypters == {"CreateWebhookFunction", "RotateWebhookSecretFunction"}
+    assert seen["RotateWebhookSecretFunction"] == {"kms:Encrypt", "dynamodb:UpdateItem"}
     # And the LLM analyzer both read and wrote the result cache, whose calls were checked above
     assert seen["LlmAnalyzeFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
     # And the budget's reservations and the parked chunks were exercised (and checked above)

@@ -217,6 +217,7 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "create_webhook": "CreateWebhookFunction",
         "list_webhooks": "ListWebhooksFunction",
         "delete_webhook": "DeleteWebhookFunction",
+        "rotate_webhook_secret": "RotateWebhookSecretFunction",
         "erase_tenant_data": "EraseTenantDataFunction",
         "rotate_cursor_key": "CursorKeyRotationFunction",
         "deliver_webhooks": "DeliverWebhooksFunction",

@@ -24,6 +24,7 @@ from reviewpulse.api.routes import (
     list_tasks,
     list_webhooks,
     resume_task,
+    rotate_webhook_secret,
     set_default_model,
     start_task,
 )
@@ -45,6 +46,7 @@ ROUTERS = (
     list_webhooks.router,
     delete_webhook.router,
     erase_tenant_data.router,
+    rotate_webhook_secret.router,
     create_model.router,
     list_models.router,
     get_model.router,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reviewpulse.usecases.webhooks import DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS
 from reviewpulse.webhooks.addresses import MAX_URL_LENGTH
 from reviewpulse.webhooks.store import Webhook
 
@@ -40,3 +41,24 @@ class WebhookCreated(WebhookView):
 
 class WebhookList(BaseModel):
     items: list[WebhookView]
+
+
+class RotateSecretRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    overlap_seconds: int = Field(
+        default=DEFAULT_OVERLAP_SECONDS,
+        ge=0,
+        le=MAX_OVERLAP_SECONDS,
+        description=(
+            "How long the replaced secret still signs deliveries beside the new one "
+            "(ReviewPulse-Signature: t=…,v1=<new>,v1=<old>); 0 ends it at once"
+        ),
+    )
+
+
+class SecretRotated(WebhookView):
+    secret: str = Field(description="The new signing secret. Shown only here: keep it")
+    previous_secret_valid_until: str = Field(
+        description="When deliveries stop carrying a signature with the replaced secret (ISO 8601, UTC)"
+    )

@@ -27,6 +27,7 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {
     ("POST", "/v1/webhooks"): Scope.ADMIN,
     ("GET", "/v1/webhooks"): Scope.ADMIN,
     ("DELETE", "/v1/webhooks/{webhook_id}"): Scope.ADMIN,
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): Scope.ADMIN,
     ("DELETE", "/v1/tenant/data"): Scope.ADMIN,
     # Tenant models: reading them is reading; training, deleting and the default change what
     # every later task of the tenant answers, so they are the admin's.

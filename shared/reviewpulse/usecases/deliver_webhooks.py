@@ -4,7 +4,9 @@ dead-letter queue (which has an alarm).
 
 At least once: a delivery is repeated when the receiver's answer is lost or an SQS message comes
 twice, so the payload carries the event's id (also in the ReviewPulse-Event-Id header) for the
-receiver to drop repeats. Each attempt is signed afresh (its own timestamp) over the same body.
+receiver to drop repeats. Each attempt is signed afresh (its own timestamp) over the same body,
+with every secret of the webhook valid at the time of that attempt (two during a rotation's
+overlap), so a delivery queued before a rotation verifies with whichever secret the receiver has.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from reviewpulse.tenants.keys import is_valid_tenant
 from reviewpulse.webhooks import sender
 from reviewpulse.webhooks.addresses import AddressRefused, Network, Resolver, check_url, resolve_public, system_resolver
 from reviewpulse.webhooks.queue import DeliveryJob, DeliveryQueue
-from reviewpulse.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signature
+from reviewpulse.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signatures
 from reviewpulse.webhooks.store import SecretBox, WebhookRepository
 
 Post = Callable[..., sender.Sent]
@@ -108,11 +110,11 @@ def deliver(
     if job.not_before > now:
         queue.send([job], now=now)  # SQS waits 900 s at most: the next hop of a longer wait
         return "waiting"
-    found = webhooks.get_with_secret(job.tenant, job.webhook_id)
+    found = webhooks.get_with_secrets(job.tenant, job.webhook_id, at=now)
     if found is None:
         logger.info("webhook removed; delivery dropped", extra=log)
         return "webhook-gone"
-    webhook, sealed = found
+    webhook, sealed_secrets = found
     body = payload(job)
     try:
         target = check_url(webhook.url, allowed)
@@ -121,7 +123,9 @@ def deliver(
         sent = sender.Sent(None, f"refused: {exc}")
     else:
         headers = {
-            SIGNATURE_HEADER: signature(secrets.open(job.tenant, job.webhook_id, sealed), int(now), body),
+            SIGNATURE_HEADER: signatures(
+                [secrets.open(job.tenant, job.webhook_id, sealed) for sealed in sealed_secrets], int(now), body
+            ),
             EVENT_ID_HEADER: job.event_id,
         }
         sent = post(target, address, body, headers, policy.timeout_seconds)

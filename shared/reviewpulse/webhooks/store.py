@@ -8,6 +8,12 @@ needs kms:Decrypt, which only the delivery function is granted (the register fun
 kms:Encrypt). The encryption context names the tenant and the webhook, so a ciphertext copied to
 another item does not decrypt there. (Secrets Manager would do the same at a secret per webhook,
 with a CreateSecret grant wide enough to make any secret.)
+
+Rotation keeps two ciphertexts on the item: `secret` (the newest) and `previous_secret` with
+`previous_until` (epoch seconds). Deliveries sign with each secret still valid at the time they are
+sent; an expired previous secret is ignored by its time and overwritten by the next rotation. The
+rotation never decrypts: it moves the current ciphertext (same tenant and webhook, so the same
+encryption context) to `previous_secret` and seals a new one (kms:Encrypt and UpdateItem only).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from botocore.exceptions import ClientError
 from reviewpulse.clock import now
 
 _deserializer = TypeDeserializer()
+_SEALED = ("secret", "previous_secret")
 WEBHOOK_ID_PREFIX = "wh_"
 
 
@@ -98,16 +105,45 @@ class WebhookRepository:
                 return sorted(found, key=lambda w: (w.created_at, w.webhook_id))
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def get_with_secret(self, tenant: str, webhook_id: str) -> tuple[Webhook, bytes] | None:
+    def get_with_secrets(self, tenant: str, webhook_id: str, at: float) -> tuple[Webhook, list[bytes]] | None:
+        """The webhook and its sealed secrets valid at epoch second `at`: the newest first, then
+        the previous one while its overlap lasts."""
+        item = self._get(tenant, webhook_id)
+        if item is None:
+            return None
+        sealed = [bytes(_deserializer.deserialize(item["secret"]))]
+        if "previous_secret" in item and at < int(item.get("previous_until", {"N": "0"})["N"]):
+            sealed.append(bytes(_deserializer.deserialize(item["previous_secret"])))
+        return _webhook(item), sealed
+
+    def rotate(self, tenant: str, webhook_id: str, sealed_secret: bytes, previous_until: int) -> Webhook | None:
+        """Make `sealed_secret` the webhook's secret; the one it replaces stays valid until epoch
+        second `previous_until` (a previous one still in its overlap is ended). None if the tenant
+        has no such webhook. One UpdateItem moves the current ciphertext to `previous_secret`
+        (DynamoDB evaluates `secret` before the update), so two rotations at once lose no secret:
+        the later one's previous is the earlier one's new."""
+        try:
+            response = self._ddb.update_item(
+                TableName=self._table,
+                Key={"tenant": {"S": tenant}, "webhook_id": {"S": webhook_id}},
+                UpdateExpression="SET previous_secret = secret, secret = :new, previous_until = :until",
+                ConditionExpression="attribute_exists(webhook_id)",
+                ExpressionAttributeValues={":new": {"B": sealed_secret}, ":until": {"N": str(previous_until)}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _webhook(response["Attributes"])
+
+    def _get(self, tenant: str, webhook_id: str) -> dict[str, Any] | None:
         response = self._ddb.get_item(
             TableName=self._table,
             Key={"tenant": {"S": tenant}, "webhook_id": {"S": webhook_id}},
             ConsistentRead=True,
         )
-        item = response.get("Item")
-        if not item:
-            return None
-        return _webhook(item), bytes(_deserializer.deserialize(item["secret"]))
+        return response.get("Item") or None
 
     def delete(self, tenant: str, webhook_id: str) -> bool:
         """False if the tenant has no such webhook."""
@@ -125,5 +161,5 @@ class WebhookRepository:
 
 
 def _webhook(item: dict[str, Any]) -> Webhook:
-    plain = {k: _deserializer.deserialize(v) for k, v in item.items() if k != "secret"}
+    plain = {k: _deserializer.deserialize(v) for k, v in item.items() if k not in _SEALED}
     return Webhook(plain["tenant"], plain["webhook_id"], plain["url"], plain.get("created_at", ""))

@@ -150,6 +150,10 @@ class ApiClient:
         if response.status_code != 204:
             self._call("DELETE", f"/v1/webhooks/{webhook_id}")  # raises the problem as ApiError
 
+    def rotate_webhook_secret(self, webhook_id: str, overlap_seconds: int | None = None) -> dict[str, Any]:
+        body = {} if overlap_seconds is None else {"overlap_seconds": overlap_seconds}
+        return self._call("POST", f"/v1/webhooks/{webhook_id}/rotate-secret", json=body)
+
     def create_model(self, task_id: str, label_field: str, name: str | None = None) -> dict[str, Any]:
         body = {"task_id": task_id, "label_field": label_field, **({"name": name} if name else {})}
         return self._call("POST", "/v1/models", json=body)

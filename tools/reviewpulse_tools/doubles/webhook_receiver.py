@@ -28,6 +28,8 @@ class Delivery:
     status: int  # what the receiver answered
     body: dict[str, Any] | None
     path: str
+    signature: str = ""  # the ReviewPulse-Signature header as it came (to check with another secret)
+    raw: bytes = b""  # the body as it came
 
 
 class WebhookReceiver:
@@ -95,7 +97,18 @@ class WebhookReceiver:
             else:
                 status = 204
             event_id = body.get("id") if isinstance(body, dict) else None
-            self.deliveries.append(Delivery(event_id, headers.get(EVENT_ID_HEADER), valid, status, body, path))
+            self.deliveries.append(
+                Delivery(
+                    event_id,
+                    headers.get(EVENT_ID_HEADER),
+                    valid,
+                    status,
+                    body,
+                    path,
+                    headers.get(SIGNATURE_HEADER, ""),
+                    raw,
+                )
+            )
         return status, location
 
     def close(self) -> None:

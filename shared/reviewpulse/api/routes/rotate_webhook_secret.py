@@ -1,0 +1,39 @@
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Body, Depends
+
+from reviewpulse import wiring
+from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.problems import problem_responses
+from reviewpulse.api.schemas_webhooks import RotateSecretRequest, SecretRotated, WebhookView
+from reviewpulse.errors import NotFound
+from reviewpulse.usecases.webhooks import DEFAULT_OVERLAP_SECONDS, rotate_webhook_secret
+from reviewpulse.webhooks.store import WEBHOOK_ID_PREFIX, SecretBox, WebhookRepository
+
+router = APIRouter(tags=["webhooks"])
+
+
+@router.post(
+    "/v1/webhooks/{webhook_id}/rotate-secret",
+    operation_id="rotateWebhookSecret",
+    response_model=SecretRotated,
+    summary="A new signing secret, shown once; the old one still signs deliveries during the overlap",
+    responses=problem_responses(404, 413),
+)
+def rotate_secret(
+    webhook_id: str,
+    body: RotateSecretRequest | None = Body(default=None),
+    tenant: str = Depends(caller_tenant),
+    webhooks: WebhookRepository = Depends(wiring.webhook_repository),
+    secrets: SecretBox = Depends(wiring.webhook_secrets),
+) -> SecretRotated:
+    # Another tenant's webhook is looked up under the caller's tenant: it answers like a missing one.
+    if not webhook_id.startswith(WEBHOOK_ID_PREFIX) or len(webhook_id) > 64:
+        raise NotFound("no such webhook")
+    overlap = body.overlap_seconds if body is not None else DEFAULT_OVERLAP_SECONDS
+    webhook, secret, until = rotate_webhook_secret(tenant, webhook_id, overlap, webhooks=webhooks, secrets=secrets)
+    return SecretRotated(
+        **WebhookView.of(webhook).model_dump(),
+        secret=secret,
+        previous_secret_valid_until=datetime.fromtimestamp(until, UTC).isoformat(),
+    )
