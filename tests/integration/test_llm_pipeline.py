@@ -54,7 +54,7 @@ NO_INSIGHT_OPTIONS = {
     "redact_pii": True,
     "mode": None,
 }
-NO_FILE_OPTIONS = {"delimiter": None, "csv_bom": False}
+NO_FILE_OPTIONS = {"delimiter": None, "csv_bom": False, "csv_escape_formulas": True}
 # ... and the spending options it keeps when none are asked for.
 NO_BUDGET_OPTIONS = {"quote_only": False, "max_cost_usd": None, "on_budget_exhausted": "lexicon"}
 # ... and no tenant model.

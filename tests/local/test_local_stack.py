@@ -221,6 +221,13 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "erase_tenant_data": "EraseTenantDataFunction",
         "rotate_cursor_key": "CursorKeyRotationFunction",
         "deliver_webhooks": "DeliverWebhooksFunction",
+        "publish_task_events": "PublishTaskEventsFunction",
+        "create_model": "CreateModelFunction",
+        "list_models": "ListModelsFunction",
+        "get_model": "GetModelFunction",
+        "delete_model": "DeleteModelFunction",
+        "set_default_model": "SetDefaultModelFunction",
+        "train_model": "TrainModelFunction",
     }[event_file.stem]
     if function == "CursorKeyRotationFunction":
         # The sample names a deployed secret's ARN; the rotation function rotates only its own.

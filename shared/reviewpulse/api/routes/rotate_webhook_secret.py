@@ -18,7 +18,7 @@ router = APIRouter(tags=["webhooks"])
     operation_id="rotateWebhookSecret",
     response_model=SecretRotated,
     summary="A new signing secret, shown once; the old one still signs deliveries during the overlap",
-    responses=problem_responses(404, 413),
+    responses=problem_responses(400, 404, 413),
 )
 def rotate_secret(
     webhook_id: str,

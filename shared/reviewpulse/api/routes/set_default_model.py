@@ -15,7 +15,7 @@ router = APIRouter(tags=["models"])
     operation_id="setDefaultModel",
     response_model=DefaultModelView,
     summary="Your default model: used by your new tasks that name none (null: no default)",
-    responses=problem_responses(404, 409, 413),
+    responses=problem_responses(400, 404, 409, 413),
 )
 def set_default_model(
     body: SetDefaultModelRequest,
