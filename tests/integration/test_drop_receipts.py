@@ -16,7 +16,7 @@ CSV = ("review\n" + "\n".join(f'"{text}"' for text in POSITIVE + NEGATIVE) + "\n
 
 
 def refused_receipt_key(dropped_key: str) -> str:
-    """Where the README says a drop outside a valid tenant folder gets its receipt."""
+    """Where docs/integrations.md says a drop outside a valid tenant folder gets its receipt."""
     return f"outgoing/_refused/{hashlib.sha256(dropped_key.encode()).hexdigest()}.error.json"
 
 

@@ -1,8 +1,8 @@
-"""The README's error table is the contract: every row it documents is answered with exactly that
+"""The error table (docs/api.md, "Errors") is the contract: every row it documents is answered with exactly that
 status and code, as application/problem+json, for several inputs of each class (too short, too
 long, edge lengths, bad characters, wrong types), through API Gateway REST proxy events.
 
-The rows are read from README.md itself, so the table and the code cannot drift apart: a row
+The rows are read from docs/api.md itself, so the table and the code cannot drift apart: a row
 without inputs here fails, and so does an input whose answer differs from its row.
 """
 
@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -26,9 +25,9 @@ from reviewpulse_tools.local.apigateway import ApiGateway, ApiResponse, UsagePla
 from reviewpulse_tools.local.sqs import QueuePoller
 
 from tests.conftest import Client
+from tests.documentation import API_PAGE, section
 from tests.integration.helpers import upload
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 PROBLEM = "application/problem+json"
 _ROW = re.compile(r"^\|\s*(\d{3})\s*\|\s*`([a-z-]+)`\s*\|\s*(.+?)\s*\|\s*$")
 
@@ -39,10 +38,8 @@ def encode_cursor(values: dict) -> str:
 
 
 def documented_errors() -> dict[str, int]:
-    """code → status, from the table under the README's `### Errors` heading."""
-    text = README.read_text()
-    section = text.split("### Errors", 1)[1].split("\n#", 1)[0]
-    rows = [_ROW.match(line) for line in section.splitlines()]
+    """code → status, from the table under the `## Errors` heading of docs/api.md."""
+    rows = [_ROW.match(line) for line in section(API_PAGE, "## Errors").splitlines()]
     return {m.group(2): int(m.group(1)) for m in rows if m}
 
 
@@ -238,7 +235,7 @@ def _tasks_table_renamed(monkeypatch: pytest.MonkeyPatch) -> Case:
 
 def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
     """Several inputs per documented code, by class; each names only its code, the status is the
-    README's."""
+    table's."""
     bad_keys = {
         "empty": "",
         "129 characters": "k" * 129,
@@ -533,8 +530,8 @@ DOCUMENTED = documented_errors()
 
 
 def test_the_readme_documents_errors_and_every_row_has_inputs(monkeypatch):
-    # Given the README's error table, When its rows are read, Then each has several inputs here
-    assert len(DOCUMENTED) >= 10, "the README's error table was not found"
+    # Given the documented error table, When its rows are read, Then each has several inputs here
+    assert len(DOCUMENTED) >= 10, "the error table of docs/api.md was not found"
     inputs = cases(monkeypatch)
     assert set(inputs) == set(DOCUMENTED), set(inputs) ^ set(DOCUMENTED)
     assert all(len(found) >= 2 for found in inputs.values())
@@ -550,7 +547,7 @@ def test_every_input_of_a_documented_class_gets_the_documented_answer(
     for name, case in cases(monkeypatch).get(code, []):
         # When each is sent through API Gateway proxy events
         response = case(world)
-        # Then the answer is the README's status and code, as problem+json, and never a 5xx
+        # Then the answer is the documented status and code, as problem+json, and never a 5xx
         body = response.json() if response.body else {}
         answered = (response.status, response.headers.get("content-type", "").split(";")[0], body.get("code"))
         if answered != (DOCUMENTED[code], PROBLEM, code) or body.get("status", response.status) != response.status:

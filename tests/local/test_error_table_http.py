@@ -1,4 +1,4 @@
-"""The README's error table over HTTP against the local stack (`reviewpulse dev` in its own
+"""The error table (docs/api.md, "Errors") over HTTP against the local stack (`reviewpulse dev` in its own
 process): every documented error that one request can provoke, with no state set up first,
 answers its documented status and code as problem+json. The inputs are the in-process table
 test's; the local stack serves the LLM engine, so `engine-unavailable` cannot occur there."""
@@ -57,7 +57,7 @@ def test_a_documented_error_over_http(api, code, name, case):
     headers = {"Content-Type": "application/json", **{k: v.encode() for k, v in (case.headers or {}).items()}}
     body = case.body if case.body is None or isinstance(case.body, str) else json.dumps(case.body)
     response = api.request(case.method, case.path, content=body, params=case.query, headers=headers)
-    # Then it gets the README's status and code, as problem+json
+    # Then it gets the documented status and code, as problem+json
     assert response.status_code == DOCUMENTED[code], response.text[:300]
     assert response.headers["content-type"].split(";")[0] == PROBLEM
     assert response.json()["code"] == code

@@ -1,18 +1,22 @@
-"""The README runs as written: each of its shell blocks, against the local stack, with only the
-endpoint and the key filled in (`API`, `KEY`). A block that must not run here says so on its
-first line (`# not run by the README test: <why>`); every other one must run to its end with
-every command succeeding and every HTTP answer below 400."""
+"""The README and the docs run as written: each shell block of README.md and of every page under
+docs/ (pending pages too), against the local stack, with only the endpoint and the key filled in
+(`API`, `KEY`). A block that must not run here says so on its first line (`# not run by the
+README test: <why>`); every other one must run to its end with every command succeeding and every
+HTTP answer below 400. Blocks run in order: README.md first, then the pages in the order its "Where
+to read on" lists them, then any other page by path (tests/documentation.py); a block may rely on
+what an earlier block of its own page left on the stack (tasks, a ready batch), never on another
+page's shell variables or files (each block runs in a folder of its own)."""
 
 from __future__ import annotations
 
 import os
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.documentation import ROOT, pages
+
 NOT_RUN = "# not run by the README test:"
 BLOCK = re.compile(r"^```bash\n(.*?)^```", re.MULTILINE | re.DOTALL)
 # A curl that notes every HTTP status it gets (on stderr, which blocks never redirect), so the
@@ -22,19 +26,24 @@ exec /usr/bin/curl -w '%{stderr}HTTP_STATUS %{http_code}\\n' "$@"
 """
 
 
-def readme_blocks() -> list[tuple[int, str]]:
-    text = (ROOT / "README.md").read_text()
-    return [(text[: m.start()].count("\n") + 1, m.group(1)) for m in BLOCK.finditer(text)]
+def doc_blocks() -> list[tuple[str, str]]:
+    """(`page:line`, body) of every shell block, page by page in reading order."""
+    found = []
+    for path in pages():
+        text = path.read_text()
+        name = path.relative_to(ROOT).as_posix()
+        found += [(f"{name}:{text[: m.start()].count(chr(10)) + 1}", m.group(1)) for m in BLOCK.finditer(text)]
+    return found
 
 
-BLOCKS = readme_blocks()
-RUNNABLE = [(line, body) for line, body in BLOCKS if not body.startswith(NOT_RUN)]
+BLOCKS = doc_blocks()
+RUNNABLE = [(where, body) for where, body in BLOCKS if not body.startswith(NOT_RUN)]
 
 
 def test_blocks_not_run_say_why_and_are_few():
     skipped = [body.splitlines()[0] for _, body in BLOCKS if body.startswith(NOT_RUN)]
     assert all(len(first) > len(NOT_RUN) + 10 for first in skipped), skipped
-    # Most of the README runs: the blocks left out are fewer than those run
+    # Most of the README and the docs run: the blocks left out are fewer than those run
     assert len(skipped) < len(RUNNABLE)
 
 
@@ -44,8 +53,8 @@ def with_endpoint_and_key(body: str, api: str, key: str) -> str:
     return re.sub(r"^KEY=\S+", f"KEY={key}", body, flags=re.MULTILINE)
 
 
-@pytest.mark.parametrize(("line", "body"), RUNNABLE, ids=[f"README.md:{line}" for line, _ in RUNNABLE])
-def test_the_block_runs_as_written(local, tmp_path, line, body):
+@pytest.mark.parametrize(("where", "body"), RUNNABLE, ids=[where for where, _ in RUNNABLE])
+def test_the_block_runs_as_written(local, tmp_path, where, body):
     # Given a folder like a checkout (the project's environment and samples) and a curl that notes statuses
     for name in (".venv", "samples", "events"):
         (tmp_path / name).symlink_to(ROOT / name)
@@ -63,7 +72,7 @@ def test_the_block_runs_as_written(local, tmp_path, line, body):
     script = "set -e -o pipefail\n" + with_endpoint_and_key(body, local["api_url"], local["api_key"])
     done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     # Then it ran to its end, no command failed, no answer was an error
-    report = f"README.md:{line}\n--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
+    report = f"{where}\n--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
     assert done.returncode == 0, report
     assert "Traceback" not in done.stderr, report
     statuses = [int(s) for s in re.findall(r"^HTTP_STATUS (\d+)$", done.stderr, re.MULTILINE)]

@@ -1,5 +1,6 @@
 """One catalogue of task and row error codes (reviewpulse.errors), held to the code that raises them
-and to the README that documents them."""
+and to the docs that document them (docs/api.md, "Errors"; docs/engines-and-quality.md, tenant
+models; every page for the warnings)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from reviewpulse.errors import (
     TASK_WARNING_CODES,
     TRAINING_ERROR_CODES,
 )
+
+from tests.documentation import API_PAGE, ENGINES_PAGE, all_text, paragraph
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = REPO_ROOT / "shared" / "reviewpulse"
@@ -47,10 +50,7 @@ def codes_raised_in_the_package() -> dict[str, str]:
 
 
 def readme_codes_paragraph() -> str:
-    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("A task that cannot be processed ends in `error` with one of:")
-    end = text.index("\n\n", start)
-    return text[start:end]
+    return paragraph(API_PAGE, "A task that cannot be processed ends in `error` with one of:")
 
 
 def test_every_code_the_package_raises_is_in_the_catalogue() -> None:
@@ -78,8 +78,8 @@ def test_the_readme_documents_exactly_the_catalogue() -> None:
 
 
 def test_the_readme_names_every_warning_a_task_can_carry() -> None:
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    assert [code for code in TASK_WARNING_CODES if f"`{code}`" not in readme] == []
+    docs = all_text()
+    assert [code for code in TASK_WARNING_CODES if f"`{code}`" not in docs] == []
 
 
 # A model fails with the training function's codes or the learning library's (both catalogued).
@@ -115,10 +115,8 @@ def test_every_code_a_model_fails_with_is_catalogued_once():
 
 
 def test_the_readme_documents_exactly_the_codes_a_model_fails_with():
-    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("A model that cannot be trained ends in `failed` with one of:")
-    paragraph = text[start : text.index("\n\n", start)]
-    documented = set(re.findall(r"`([a-z]+(?:-[a-z]+)*)`", paragraph)) - {"failed"}
+    text = paragraph(ENGINES_PAGE, "A model that cannot be trained ends in `failed` with one of:")
+    documented = set(re.findall(r"`([a-z]+(?:-[a-z]+)*)`", text)) - {"failed"}
     assert documented == MODEL_CATALOGUE, {
         "documented but not catalogued": sorted(documented - MODEL_CATALOGUE),
         "catalogued but not documented": sorted(MODEL_CATALOGUE - documented),
