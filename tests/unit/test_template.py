@@ -7,6 +7,7 @@ adding a function, a queue or a route is checked without editing this file.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -616,6 +617,9 @@ def alarm_and_log_gaps(template: dict[str, Any]) -> list[str]:
             gaps.append(f"{function_id}: no log group /aws/lambda/${{{function_id}}}")
         elif group["Properties"].get("RetentionInDays") is None:
             gaps.append(f"{function_id}: its log group never expires (no RetentionInDays)")
+        elif group["Properties"]["RetentionInDays"] != {"Ref": "LogRetentionDays"}:
+            # The parameter promises one retention for every function's logs: no group keeps its own.
+            gaps.append(f"{function_id}: its log group's RetentionInDays is not the LogRetentionDays parameter")
         if function_id not in errors:
             gaps.append(f"{function_id}: no Errors alarm")
         if (
@@ -672,3 +676,103 @@ def test_the_next_function_or_queue_cannot_forget_its_alarms(template: dict[str,
     assert group is not None
     del group["Properties"]["RetentionInDays"]
     assert "AuthorizerFunction: its log group never expires" in "\n".join(alarm_and_log_gaps(grown))
+    # And so is one whose retention is its own, not the LogRetentionDays parameter
+    group["Properties"]["RetentionInDays"] = 3653
+    assert "AuthorizerFunction: its log group's RetentionInDays is not the LogRetentionDays parameter" in "\n".join(
+        alarm_and_log_gaps(grown)
+    )
+
+
+# --------------------------------------------------------------------------- sections by feature
+
+SECTION_LINE = re.compile(r"^  # section: ([a-z0-9-]+)\s*$")
+RESOURCE_LINE = re.compile(r"^  ([A-Za-z0-9]+):\s*$")
+
+
+def resource_sections(source: str) -> tuple[dict[str, str | None], list[str]]:
+    """Each resource's section (the last `# section: <name>` line above it, None before the
+    first), and the section names in the order they open."""
+    lines = source.split("\n")
+    start = lines.index("Resources:") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i][:1].isalpha())  # the next top-level key
+    where: dict[str, str | None] = {}
+    opened: list[str] = []
+    current = None
+    for line in lines[start:end]:
+        if match := SECTION_LINE.match(line):
+            current = match.group(1)
+            opened.append(current)
+        elif match := RESOURCE_LINE.match(line):
+            where[match.group(1)] = current
+    return where, opened
+
+
+def section_gaps(template: dict[str, Any], where: dict[str, str | None], opened: list[str]) -> list[str]:
+    """A resource outside every section, a section opened twice (its feature split up), or a
+    function whose log group or errors alarm sits in another section than the function."""
+    gaps = [f"{rid}: in no section" for rid in template["Resources"] if where.get(rid) is None]
+    gaps += [f"section {name} opens more than once" for name in sorted({n for n in opened if opened.count(n) > 1})]
+    errors = {
+        function_id: alarm_id
+        for alarm_id, alarm in resources_of_type(template, ALARM).items()
+        for function_id in [_errors_alarm_function(alarm)]
+        if function_id
+    }
+    for function_id in resources_of_type(template, FUNCTION):
+        for what, rid in (
+            ("log group", _log_group_id_of(template, function_id)),
+            ("errors alarm", errors.get(function_id)),
+        ):
+            if rid is not None and where.get(rid) != where.get(function_id):
+                gaps.append(f"{function_id} ({where.get(function_id)}): its {what} {rid} is in {where.get(rid)}")
+    return gaps
+
+
+def _errors_alarm_function(alarm: dict[str, Any]) -> str | None:
+    props = alarm["Properties"]
+    if props.get("Namespace") != "AWS/Lambda" or props.get("MetricName") != "Errors":
+        return None
+    return next((referenced_logical_id(d["Value"]) for d in props.get("Dimensions", [])), None)
+
+
+def _log_group_id_of(template: dict[str, Any], function_id: str) -> str | None:
+    name = {"Fn::Sub": f"/aws/lambda/${{{function_id}}}"}
+    return next(
+        (
+            rid
+            for rid, group in resources_of_type(template, LOG_GROUP).items()
+            if group["Properties"].get("LogGroupName") == name
+        ),
+        None,
+    )
+
+
+def test_each_features_resources_stay_in_its_section(template: dict[str, Any]) -> None:
+    # Given the template's text, in sections by feature
+    where, opened = resource_sections(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    assert len(opened) > 1
+    # When each resource is placed in its section
+    gaps = section_gaps(template, where, opened)
+    # Then every resource is in one, each section is one stretch, and each function's log group
+    # and errors alarm are in the function's section
+    assert not gaps, "\n".join(gaps)
+
+
+def test_a_resource_outside_its_features_section_is_named(template: dict[str, Any]) -> None:
+    # Given the template's sections with one errors alarm moved to another section, one log group
+    # and one new resource left before the first section, and one section opened again
+    where, opened = resource_sections(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    alarm_id = next(rid for rid, alarm in resources_of_type(template, ALARM).items() if _errors_alarm_function(alarm))
+    function_id = _errors_alarm_function(template["Resources"][alarm_id])
+    assert function_id is not None
+    other = next(name for name in opened if name != where[alarm_id])
+    log_group_id = _log_group_id_of(template, function_id)
+    moved = {**where, alarm_id: other, log_group_id: None, "NewQueue": None}
+    grown = {**template, "Resources": {**template["Resources"], "NewQueue": {"Type": QUEUE, "Properties": {}}}}
+    # When it is checked
+    gaps = "\n".join(section_gaps(grown, moved, [*opened, opened[0]]))
+    # Then each is named
+    assert f"its errors alarm {alarm_id} is in {other}" in gaps
+    assert f"its log group {log_group_id} is in None" in gaps
+    assert "NewQueue: in no section" in gaps
+    assert f"section {opened[0]} opens more than once" in gaps
