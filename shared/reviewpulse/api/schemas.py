@@ -7,13 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from reviewpulse.analysis.engine_names import EngineName
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.models.names import NAME_PATTERN
 from reviewpulse.analysis.options import AnalysisOptions, CsvDelimiter, LlmMode
 from reviewpulse.api.fields import selection_of
+from reviewpulse.engine_names import EngineName
 from reviewpulse.results.headline import Headline
 from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
