@@ -24,7 +24,7 @@ def evaluation_section(evaluation: Evaluation) -> str:
         ("ece", "Calibration error (ECE)", html_parts.plain(evaluation.ece), evaluation.ece),
     ]
     cells = "".join(
-        f'<div class="metric"><span class="value" data-metric="{key}" data-value="{html_parts.raw(raw)}">{text}</span>'
+        f'<div class="metric"><span class="value" data-metric="{key}" data-value="{html_parts.data_value(raw)}">{text}</span>'
         f"{label}</div>"
         for key, label, text, raw in metrics
     )

@@ -106,7 +106,7 @@ def _headline(overall: Stats) -> str:
         ("mean_score", "Mean score", html_parts.signed(overall.mean_score), overall.mean_score),
     ]
     cells = "".join(
-        f'<div class="metric"><span class="value" data-metric="{key}" data-value="{html_parts.raw(raw)}">{text}</span>'
+        f'<div class="metric"><span class="value" data-metric="{key}" data-value="{html_parts.data_value(raw)}">{text}</span>'
         f"{label}</div>"
         for key, label, text, raw in metrics
     )

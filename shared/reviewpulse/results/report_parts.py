@@ -97,10 +97,11 @@ def table(table_id: str, headers: list[str], rows: Iterable[list[str]], *, capti
 
 
 def num(text: object, raw: object) -> str:
-    return f'<td class="num" data-value="{raw(raw)}">{escape(str(text))}</td>'
+    return f'<td class="num" data-value="{data_value(raw)}">{escape(str(text))}</td>'
 
 
-def raw(value: object) -> str:
+def data_value(value: object) -> str:
+    """A raw number as a data-value attribute (what the browser test reads back)."""
     return "" if value is None else escape(str(value))
 
 
