@@ -98,6 +98,23 @@ def floor_kind(event: Path) -> str:
     return "api" if "httpMethod" in sample or "methodArn" in sample else "queue"
 
 
+def replayed(stack, function: str, event: Path, work: Path) -> Path:
+    """The sample event as it reaches this stack's function. A Secrets Manager rotation sample
+    names a deployed secret, and a rotation function rotates only its own: its SecretId becomes
+    the secret that the template's RotationSchedule gives to this function."""
+    sample = json.loads(event.read_text())
+    if not {"Step", "SecretId"} <= set(sample):
+        return event
+    for schedule in stack.template.of_type("AWS::SecretsManager::RotationSchedule").values():
+        target = schedule["Properties"].get("RotationLambdaARN", {})
+        target = target.get("Fn::GetAtt") if isinstance(target, dict) else None
+        if target and (target[0] if isinstance(target, list) else target.split(".")[0]) == function:
+            sample["SecretId"] = str(stack.resolver.resolve(schedule["Properties"]["SecretId"]))
+    path = work / f"{function}.{event.name}"
+    path.write_text(json.dumps(sample))
+    return path
+
+
 def sampled(functions: dict[str, Path], every: int) -> dict[str, Path]:
     """Every `every`-th function by name (the quick run's sample: the full run measures all)."""
     return {function: functions[function] for function in sorted(functions)[::every]}
@@ -164,7 +181,7 @@ def bench_cold_start(
             for _ in range(runs):
                 if not (floor_once and floor_runs[kind]):
                     floors.append(once(floor_app, floor_event, floor_env))
-                totals.append(once(app, event, env))
+                totals.append(once(app, replayed(running.stack, function, event, work), env))
             floor_runs[kind] += floors
             floors = floors or floor_runs[kind]
             median, floor = statistics.median(totals), statistics.median(floors)
