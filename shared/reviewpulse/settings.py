@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from reviewpulse.analysis.engine_names import EngineName
+from reviewpulse.engine_names import EngineName
 
 
 class Settings(BaseModel):

@@ -42,7 +42,7 @@ def test_a_task_that_moves_while_being_swept_is_not_ended(client, stack):
     tasks.record_chunk("acme", task_id, chunk=0, attempt="a1", processed=1, failed=0)
     from reviewpulse.tasks.model import TaskError
 
-    assert not tasks.expire(
+    assert not tasks.sweeps.expire(
         "acme",
         task_id,
         seen_status=seen.status.value,

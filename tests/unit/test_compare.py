@@ -5,7 +5,8 @@ from __future__ import annotations
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.results.compare import compare
-from reviewpulse.results.insights import InsightsBuilder, Theme
+from reviewpulse.results.insights import Theme
+from reviewpulse.results.insights_builder import InsightsBuilder
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.stats import benjamini_hochberg, net_sentiment_z_test
 

@@ -12,7 +12,6 @@ import pytest
 from moto import mock_aws
 from reviewpulse.analysis.base import Label, Sentiment
 from reviewpulse.analysis.cache import ResultCache
-from reviewpulse.analysis.engine_names import ENGINE_NAMES
 from reviewpulse.analysis.engines.auto import NO_LLM_NOTE
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import ENGINES, drop_engine, engine_for, engine_named
@@ -21,6 +20,7 @@ from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.analysis.llm.client import build_engine
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.analysis.routing import needs_llm
+from reviewpulse.engine_names import ENGINE_NAMES
 from reviewpulse.errors import ValidationFailed
 from reviewpulse.queues import WorkItem, WorkMessage
 from reviewpulse.settings import Settings

@@ -15,7 +15,8 @@ import httpx
 import openai
 import pytest
 from openai.types.chat import ChatCompletion
-from reviewpulse_tools.doubles.fake_openai import FakeOpenAI, Oracle, count_tokens
+from reviewpulse_tools.doubles.fake_model import Oracle, count_tokens
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 MODEL = "fake-sentiment-1"
 SYSTEM = "Label the sentiment of each item."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.ingest.readers.rows import Row
-from reviewpulse.results.insights import InsightsBuilder
+from reviewpulse.results.insights_builder import InsightsBuilder
 from reviewpulse.results.model import AspectResult, ItemError, ItemResult
 
 

@@ -9,7 +9,8 @@ from reviewpulse.analysis.calibration import MAX_CONFIDENCE, MIN_CONFIDENCE, Cal
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse_tools.bench import calibrate, quality
 from reviewpulse_tools.bench.labelled_data import LabelledSet, gold_of_rating, read_uci, read_vader
-from reviewpulse_tools.doubles.fake_openai import FakeOpenAI, Oracle
+from reviewpulse_tools.doubles.fake_model import Oracle
+from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 PRAISE = ["I love this phone, it is wonderful", "Great battery and a superb screen", "Excellent, happy with it"]
 COMPLAINT = ["Awful, it broke on day one", "Terrible support and a horrible refund", "I hate the noisy fan"]

@@ -28,6 +28,16 @@ QUOTED = {
 }
 
 
+class TaskLedger:
+    """Stands in for a task's spend ledger: grants everything."""
+
+    def reserve(self, *args, **kwargs) -> bool:
+        return True
+
+    def settle(self, *args, **kwargs) -> None:
+        pass
+
+
 class Ledger:
     """Stands in for both repositories: grants everything, remembers the monthly settled sum."""
 
@@ -38,14 +48,12 @@ class Ledger:
     def monthly_limit(self, tenant: str) -> int | None:
         return self.limit
 
-    def reserve_spend(self, *args, **kwargs) -> bool:
-        return True
+    @property
+    def spend(self) -> TaskLedger:  # the task's spend ledger (tasks.spend_ledger)
+        return TaskLedger()
 
     def reserve(self, *args, **kwargs) -> bool:
         return True
-
-    def settle_spend(self, *args, **kwargs) -> None:
-        pass
 
     def settle(self, tenant: str, month: str, *, reserved_micros: int, spent_micros: int) -> int:
         self.settled += spent_micros
@@ -111,8 +119,13 @@ class BatchLedger:
     def reserve_item(self, tenant, month, micros, *, limit_micros):
         return {"budget": micros, "limit": limit_micros}
 
-    def reserve_spend_item(self, tenant, task_id, micros, *, limit_micros):
-        return {"task": micros, "limit": limit_micros}
+    @property
+    def spend(self) -> BatchLedger.TaskItems:  # the task's spend ledger (tasks.spend_ledger)
+        return BatchLedger.TaskItems()
+
+    class TaskItems:
+        def reserve_item(self, tenant, task_id, micros, *, limit_micros):
+            return {"task": micros, "limit": limit_micros}
 
     def reserve_round(self, tenant, task_id, chunk, number, reservation, ledger) -> str:
         self.written.append((number, reservation, ledger))

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from reviewpulse.analysis.engine_names import EngineName
 from reviewpulse.analysis.models.names import NAME_PATTERN
+from reviewpulse.engine_names import EngineName
 
 TimeBucket = Literal["day", "week", "month"]
 # What the items left get when a budget (the task's or the tenant's month) runs out.

@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from reviewpulse.analysis.engine_names import EngineName
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.models.names import NAME_PATTERN
 from reviewpulse.analysis.options import AnalysisOptions, CsvDelimiter, LlmMode
 from reviewpulse.api.fields import selection_of
+from reviewpulse.engine_names import EngineName
+from reviewpulse.ingest.formats import format_names
 from reviewpulse.results.headline import Headline
 from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
@@ -195,7 +196,7 @@ class DropOptionsRequest(OptionsRequest):
 
     format: str | None = Field(
         default=None,
-        description="csv, json, jsonl, txt or conversations; told from the file name when left out",
+        description=f"{format_names()}; told from the file name when left out",
     )
     text_field: str | None = Field(default=None, min_length=1, max_length=256)
     id_field: str | None = Field(default=None, min_length=1, max_length=256)
@@ -213,7 +214,7 @@ class CreateBatchRequest(_Strict):
     format: str | None = Field(
         default=None,
         description=(
-            "csv, json, jsonl, txt or conversations (chat conversations in JSON or JSON Lines); told from the "
+            f"{format_names()} (chat conversations in JSON or JSON Lines); told from the "
             "file name when left out, and a json or jsonl file of conversations is recognised as one"
         ),
         examples=["csv"],

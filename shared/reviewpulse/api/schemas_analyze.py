@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reviewpulse.analysis.engine_names import EngineName
+from reviewpulse.engine_names import EngineName
 from reviewpulse.usecases.analyze_texts import MAX_TEXTS
 
 LabelName = Literal["positive", "negative", "neutral", "mixed"]

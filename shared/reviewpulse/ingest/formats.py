@@ -24,6 +24,13 @@ class FileFormat(str, Enum):
         return _BY_EXTENSION.get(extension.lower()) if dot else None
 
 
+def format_names(conjunction: str = "or") -> str:
+    """Every format in words, in the enum's order ("csv, json, jsonl, txt or conversations"): what
+    messages and the API's descriptions list, so that a new format is listed wherever they are."""
+    *names, last = (member.value for member in FileFormat)
+    return f"{', '.join(names)} {conjunction} {last}"
+
+
 _BY_EXTENSION: dict[str, FileFormat] = {
     "csv": FileFormat.CSV,
     "json": FileFormat.JSON,

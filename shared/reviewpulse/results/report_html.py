@@ -11,18 +11,18 @@ ids, file names, the summary) is HTML-escaped.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from html import escape
 
+from reviewpulse.results import report_evaluation
+from reviewpulse.results import report_parts as html_parts
 from reviewpulse.results.conversations import ConversationSummary
-from reviewpulse.results.evaluation import Evaluation
 from reviewpulse.results.insights import Comparison, Insights, Stats
+from reviewpulse.results.report_parts import LABEL_COLOURS, WIDTH
 from reviewpulse.results.summaries import WRITTEN_BY_LLM, Report, Summary
 
 CHART_SEGMENTS = 15  # bars per segment chart; the table below it lists every reported segment
 CHART_CONVERSATIONS = 40
-LABEL_COLOURS = {"positive": "#2e7d32", "neutral": "#757575", "mixed": "#f9a825", "negative": "#c62828"}
-WIDTH = 640
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:60rem;
@@ -73,7 +73,7 @@ def render_report(
     if insights.adjusted is not None and insights.adjusted.overall is not None:
         parts.append(_adjusted(insights))
     if insights.evaluation is not None:
-        parts.append(_evaluation(insights.evaluation))
+        parts.append(report_evaluation.evaluation_section(insights.evaluation))
     if insights.time is not None:
         parts.append(_over_time(insights))
     for column in insights.segments:
@@ -102,18 +102,20 @@ def _headline(overall: Stats) -> str:
         ("items", "Items", str(overall.items), overall.items),
         ("analysed", "Analysed", str(overall.analysed), overall.analysed),
         ("failed", "Not analysed", str(overall.items - overall.analysed), overall.items - overall.analysed),
-        ("net_sentiment", "Net sentiment", _signed(overall.net_sentiment), overall.net_sentiment),
-        ("mean_score", "Mean score", _signed(overall.mean_score), overall.mean_score),
+        ("net_sentiment", "Net sentiment", html_parts.signed(overall.net_sentiment), overall.net_sentiment),
+        ("mean_score", "Mean score", html_parts.signed(overall.mean_score), overall.mean_score),
     ]
     cells = "".join(
-        f'<div class="metric"><span class="value" data-metric="{key}" data-value="{_raw(raw)}">{text}</span>'
+        f'<div class="metric"><span class="value" data-metric="{key}" data-value="{html_parts.data_value(raw)}">{text}</span>'
         f"{label}</div>"
         for key, label, text, raw in metrics
     )
     interval = ""
     if overall.net_sentiment_ci95 is not None:
         low, high = overall.net_sentiment_ci95
-        interval = f'<p class="muted">Net sentiment 95% interval: {_signed(low)} to {_signed(high)}.</p>'
+        interval = (
+            f'<p class="muted">Net sentiment 95% interval: {html_parts.signed(low)} to {html_parts.signed(high)}.</p>'
+        )
     return f'<section id="headline"><div class="headline">{cells}</div>{interval}</section>'
 
 
@@ -132,8 +134,8 @@ def _adjusted(insights: Insights) -> str:
     rows = [
         [
             escape(share.label),
-            _num(_percent(share.observed), share.observed),
-            _num(_percent(share.adjusted), share.adjusted),
+            html_parts.num(html_parts.percent(share.observed), share.observed),
+            html_parts.num(html_parts.percent(share.adjusted), share.adjusted),
             f"{100 * share.ci95[0]:.1f}% to {100 * share.ci95[1]:.1f}%",
         ]
         for share in adjusted.overall.shares
@@ -143,9 +145,9 @@ def _adjusted(insights: Insights) -> str:
             for share in part.shares:
                 rows.append(
                     [
-                        escape(f"{column} = {_value(part.key)}: {share.label}"),
-                        _num(_percent(share.observed), share.observed),
-                        _num(_percent(share.adjusted), share.adjusted),
+                        escape(f"{column} = {html_parts.value(part.key)}: {share.label}"),
+                        html_parts.num(html_parts.percent(share.observed), share.observed),
+                        html_parts.num(html_parts.percent(share.adjusted), share.adjusted),
                         f"{100 * share.ci95[0]:.1f}% to {100 * share.ci95[1]:.1f}%",
                     ]
                 )
@@ -154,8 +156,8 @@ def _adjusted(insights: Insights) -> str:
             rows.append(
                 [
                     escape(f"from {part.key}: {share.label}"),
-                    _num(_percent(share.observed), share.observed),
-                    _num(_percent(share.adjusted), share.adjusted),
+                    html_parts.num(html_parts.percent(share.observed), share.observed),
+                    html_parts.num(html_parts.percent(share.adjusted), share.adjusted),
                     f"{100 * share.ci95[0]:.1f}% to {100 * share.ci95[1]:.1f}%",
                 ]
             )
@@ -164,153 +166,13 @@ def _adjusted(insights: Insights) -> str:
         '<p class="muted">Counted: the share of items the engine gave each label. Adjusted: the share once '
         "the errors measured on your labelled rows are taken out; its interval includes the uncertainty of "
         f"those measured errors. Method: {escape(adjusted.method)}.</p>"
-        + _table(
+        + html_parts.table(
             "adjusted-table",
             ["Label", "Counted share", "Adjusted share", "Adjusted 95% interval"],
             rows,
             caption="Counted and adjusted label shares",
         )
     )
-
-
-def _evaluation(evaluation: Evaluation) -> str:
-    coverage = evaluation.coverage
-    facts = [
-        f"Against the labels in <code>{escape(evaluation.label_field)}</code> ({escape(evaluation.scale)} scale): "
-        f"{coverage.evaluated} of {coverage.rows} rows evaluated; {coverage.unlabelled} unlabelled, "
-        f"{coverage.invalid_label} with a label the mapping cannot read, {coverage.analysis_failed} not analysed."
-    ]
-    metrics = [
-        ("accuracy", "Accuracy", _percent(evaluation.accuracy), evaluation.accuracy),
-        ("macro_f1", "Macro-F1", _plain(evaluation.macro_f1), evaluation.macro_f1),
-        ("ece", "Calibration error (ECE)", _plain(evaluation.ece), evaluation.ece),
-    ]
-    cells = "".join(
-        f'<div class="metric"><span class="value" data-metric="{key}" data-value="{_raw(raw)}">{text}</span>'
-        f"{label}</div>"
-        for key, label, text, raw in metrics
-    )
-    labels, matrix = evaluation.confusion.labels, evaluation.confusion.matrix
-    confusion_rows = [
-        [escape(truth), *[_num(value, value) for value in row]] for truth, row in zip(labels, matrix, strict=True)
-    ]
-    classes = [
-        [
-            escape(c.label),
-            _num(c.support, c.support),
-            _num(c.predicted, c.predicted),
-            _num(_percent(c.precision), c.precision),
-            _num(_percent(c.recall), c.recall),
-            _num(_plain(c.f1), c.f1),
-        ]
-        for c in evaluation.classes
-    ]
-    reliability = [
-        [
-            f"{b.low:.1f}–{b.high:.1f}",
-            _num(b.items, b.items),
-            _num(_plain(b.mean_confidence), b.mean_confidence),
-            _num(_plain(b.accuracy), b.accuracy),
-        ]
-        for b in evaluation.reliability
-    ]
-    values = ", ".join(
-        f"{escape(v.value)} → {escape(v.read_as or 'invalid-label')} ({v.rows})" for v in evaluation.values
-    )
-    parts = [
-        '<h2 id="evaluation">Evaluation on your labelled rows</h2>',
-        f'<p class="muted">{facts[0]} Values met: {values}.</p>',
-        f'<div class="headline">{cells}</div>',
-        "<h3>Confusion matrix</h3>",
-        f"<figure>{_confusion_chart(labels, matrix)}</figure>",
-        _table(
-            "confusion-table",
-            ["Your label ↓ / engine's →", *labels],
-            confusion_rows,
-            caption="Confusion matrix: rows are your labels, columns the engine's",
-        ),
-        _table(
-            "classes-table",
-            ["Label", "Your rows", "Engine's", "Precision", "Recall", "F1"],
-            classes,
-            caption="Per-class precision and recall",
-        ),
-        "<h3>Reliability</h3>",
-        f"<figure>{_reliability_chart(evaluation)}</figure>",
-        _table(
-            "reliability-table",
-            ["Confidence", "Items", "Mean confidence", "Accuracy"],
-            reliability,
-            caption="Reliability: how often labels of each confidence are right",
-        ),
-    ]
-    if evaluation.llm is not None:
-        llm = evaluation.llm
-        parts.append(
-            f'<p id="evaluation-llm">LLM: {_percent(llm.share_answered_by_llm)} of items answered by the LLM; '
-            f"{llm.tokens_per_1000_items:,.0f} tokens and ${llm.cost_per_1000_items_usd:.4f} per 1,000 items.</p>"
-        )
-    return "".join(parts)
-
-
-def _confusion_chart(labels: list[str], matrix: list[list[int]]) -> str:
-    """A heat map: each row shaded by the share of that label's rows in each cell."""
-    cell, left, top = 70, 90, 30
-    size = len(labels)
-    width, height = left + cell * size + 10, top + cell * size + 10
-    shapes = []
-    for j, label in enumerate(labels):
-        shapes.append(f'<text x="{left + j * cell + 4}" y="{top - 8}">{escape(label)}</text>')
-    for i, (truth, row) in enumerate(zip(labels, matrix, strict=True)):
-        total = sum(row) or 1
-        shapes.append(f'<text x="0" y="{top + i * cell + cell / 2 + 4:.0f}">{escape(truth)}</text>')
-        for j, value in enumerate(row):
-            colour = LABEL_COLOURS["positive"] if i == j else LABEL_COLOURS["negative"]
-            shapes.append(
-                f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 2}" height="{cell - 2}" '
-                f'fill="{colour}" fill-opacity="{0.08 + 0.8 * value / total:.2f}">'
-                f"<title>{escape(truth)} called {escape(labels[j])}: {value}</title></rect>"
-                f'<text x="{left + j * cell + cell / 2 - 8:.0f}" y="{top + i * cell + cell / 2 + 4:.0f}">{value}</text>'
-            )
-    return (
-        f'<svg role="img" aria-labelledby="confusion-title" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}"><title id="confusion-title">Confusion matrix: your labels (rows) against '
-        f"the engine's (columns)</title>{''.join(shapes)}</svg>"
-    )
-
-
-def _reliability_chart(evaluation: Evaluation) -> str:
-    """Accuracy against mean confidence per bin, beside the diagonal of perfect calibration."""
-    side, pad = 240, 30
-
-    def at(value: float) -> float:
-        return pad + value * side
-
-    shapes = [
-        f'<line x1="{at(0)}" y1="{pad + side}" x2="{at(1)}" y2="{pad}" stroke="#999" stroke-dasharray="4 3"/>',
-        f'<line x1="{at(0)}" y1="{pad + side}" x2="{at(1)}" y2="{pad + side}" stroke="#bbb"/>',
-        f'<line x1="{at(0)}" y1="{pad}" x2="{at(0)}" y2="{pad + side}" stroke="#bbb"/>',
-        f'<text x="{at(0)}" y="{pad + side + 16}">confidence 0</text><text x="{at(1) - 20}" y="{pad + side + 16}">1</text>',
-        f'<text x="0" y="{pad - 8}">accuracy</text>',
-    ]
-    for b in evaluation.reliability:
-        if b.items and b.mean_confidence is not None and b.accuracy is not None:
-            x, y = at(b.mean_confidence), pad + side - b.accuracy * side
-            shapes.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{3 + min(b.items, 400) ** 0.5 / 3:.1f}" fill="#1565c0" '
-                f'fill-opacity="0.7"><title>{b.low:.1f}–{b.high:.1f}: {b.items} items, right {b.accuracy:.0%}'
-                "</title></circle>"
-            )
-    size = side + 2 * pad + 10
-    return (
-        f'<svg role="img" aria-labelledby="reliability-title" width="{size}" height="{size}" '
-        f'viewBox="0 0 {size} {size}"><title id="reliability-title">Reliability diagram: accuracy per confidence '
-        f"bin; the dashed diagonal is perfect calibration</title>{''.join(shapes)}</svg>"
-    )
-
-
-def _plain(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f}"
 
 
 def _executive_summary(report: Report) -> str:
@@ -341,10 +203,14 @@ def _labels(overall: Stats) -> str:
         f'<text x="0" y="44">{legend}</text></svg>'
     )
     rows = [
-        [escape(label), _num(count, count), _num(_percent(overall.shares.get(label)), overall.shares.get(label))]
+        [
+            escape(label),
+            html_parts.num(count, count),
+            html_parts.num(html_parts.percent(overall.shares.get(label)), overall.shares.get(label)),
+        ]
         for label, count in overall.counts.items()
     ]
-    return f"<h2>Label distribution</h2><figure>{svg}</figure>" + _table(
+    return f"<h2>Label distribution</h2><figure>{svg}</figure>" + html_parts.table(
         "labels-table", ["Label", "Items", "Share"], rows, caption="Label distribution"
     )
 
@@ -358,7 +224,7 @@ def _over_time(insights: Insights) -> str:
         notes.append(escape(time.date_order))
     if time.unreadable_dates:
         notes.append(f"{time.unreadable_dates} items without a readable date are left out")
-    svg = _line_chart(
+    svg = html_parts.line_chart(
         [(b.start.isoformat(), b.net_sentiment, b.net_sentiment_ci95) for b in buckets],
         "Net sentiment over time, with 95% intervals",
         "time-title",
@@ -366,38 +232,41 @@ def _over_time(insights: Insights) -> str:
     rows = [
         [
             escape(b.start.isoformat()),
-            _num(b.items, b.items),
-            _num(_signed(b.net_sentiment), b.net_sentiment),
-            _interval(b.net_sentiment_ci95),
-            _num(_signed(b.mean_score), b.mean_score),
+            html_parts.num(b.items, b.items),
+            html_parts.num(html_parts.signed(b.net_sentiment), b.net_sentiment),
+            html_parts.interval(b.net_sentiment_ci95),
+            html_parts.num(html_parts.signed(b.mean_score), b.mean_score),
         ]
         for b in time.buckets
     ]
-    return f'<h2>Net sentiment over time</h2><p class="muted">{"; ".join(notes)}.</p><figure>{svg}</figure>' + _table(
-        "time-table",
-        ["From", "Items", "Net sentiment", "95% interval", "Mean score"],
-        rows,
-        caption="Net sentiment over time",
+    return (
+        f'<h2>Net sentiment over time</h2><p class="muted">{"; ".join(notes)}.</p><figure>{svg}</figure>'
+        + html_parts.table(
+            "time-table",
+            ["From", "Items", "Net sentiment", "95% interval", "Mean score"],
+            rows,
+            caption="Net sentiment over time",
+        )
     )
 
 
 def _segments(column) -> str:
     name = escape(column.column)
-    anchor = f"segments-{_slug(column.column)}"
+    anchor = f"segments-{html_parts.slug(column.column)}"
     shown = _worst_first([s for s in column.segments[:CHART_SEGMENTS] if s.net_sentiment is not None])
-    svg = _interval_bars(
-        [(_value(s.value), s.net_sentiment, s.net_sentiment_ci95, s.items) for s in shown],
+    svg = html_parts.interval_bars(
+        [(html_parts.value(s.value), s.net_sentiment, s.net_sentiment_ci95, s.items) for s in shown],
         f"Net sentiment per {column.column}, largest {len(shown)} segments, worst first, with 95% intervals",
         f"{anchor}-title",
     )
     rows = [
         [
-            escape(_value(s.value)),
-            _num(s.items, s.items),
-            _num(_signed(s.net_sentiment), s.net_sentiment),
-            _interval(s.net_sentiment_ci95),
-            _num(_percent(s.shares.get("positive")), s.shares.get("positive")),
-            _num(_percent(s.shares.get("negative")), s.shares.get("negative")),
+            escape(html_parts.value(s.value)),
+            html_parts.num(s.items, s.items),
+            html_parts.num(html_parts.signed(s.net_sentiment), s.net_sentiment),
+            html_parts.interval(s.net_sentiment_ci95),
+            html_parts.num(html_parts.percent(s.shares.get("positive")), s.shares.get("positive")),
+            html_parts.num(html_parts.percent(s.shares.get("negative")), s.shares.get("negative")),
             escape(", ".join(f"{t.phrase} ({t.count})" for t in s.themes)),
         ]
         for s in column.segments
@@ -407,11 +276,11 @@ def _segments(column) -> str:
         rows.append(
             [
                 "<em>all other values</em>",
-                _num(o.items, o.items),
-                _num(_signed(o.net_sentiment), o.net_sentiment),
-                _interval(o.net_sentiment_ci95),
-                _num(_percent(o.shares.get("positive")), o.shares.get("positive")),
-                _num(_percent(o.shares.get("negative")), o.shares.get("negative")),
+                html_parts.num(o.items, o.items),
+                html_parts.num(html_parts.signed(o.net_sentiment), o.net_sentiment),
+                html_parts.interval(o.net_sentiment_ci95),
+                html_parts.num(html_parts.percent(o.shares.get("positive")), o.shares.get("positive")),
+                html_parts.num(html_parts.percent(o.shares.get("negative")), o.shares.get("negative")),
                 "",
             ]
         )
@@ -419,7 +288,7 @@ def _segments(column) -> str:
     return (
         f'<h2>By {name}</h2><p class="muted">{column.distinct_values} distinct values.</p>'
         f"<figure>{svg}</figure>"
-        + _table(anchor, headers, rows, caption=f"Net sentiment by {column.column}", details=len(rows) > 20)
+        + html_parts.table(anchor, headers, rows, caption=f"Net sentiment by {column.column}", details=len(rows) > 20)
     )
 
 
@@ -452,7 +321,7 @@ def _themes(insights: Insights) -> str:
 
 def _aspects(insights: Insights) -> str:
     shown = [a for a in insights.aspects if a.net_sentiment is not None]
-    svg = _interval_bars(
+    svg = html_parts.interval_bars(
         [(a.aspect, a.net_sentiment, a.net_sentiment_ci95, a.mentioned) for a in shown],
         "Net sentiment per named aspect, with 95% intervals",
         "aspects-title",
@@ -460,13 +329,13 @@ def _aspects(insights: Insights) -> str:
     rows = [
         [
             escape(a.aspect),
-            _num(a.mentioned, a.mentioned),
-            _num(_signed(a.net_sentiment), a.net_sentiment),
-            _interval(a.net_sentiment_ci95),
+            html_parts.num(a.mentioned, a.mentioned),
+            html_parts.num(html_parts.signed(a.net_sentiment), a.net_sentiment),
+            html_parts.interval(a.net_sentiment_ci95),
         ]
         for a in insights.aspects
     ]
-    return f"<h2>Aspects</h2><figure>{svg}</figure>" + _table(
+    return f"<h2>Aspects</h2><figure>{svg}</figure>" + html_parts.table(
         "aspects-table", ["Aspect", "Mentioned by", "Net sentiment", "95% interval"], rows, caption="Aspects"
     )
 
@@ -475,7 +344,7 @@ def _comparison(comparison: Comparison) -> str:
     nets = [c for c in comparison.changes if c.measure == "net_sentiment"]
     shown = sorted(nets, key=lambda c: -abs(c.change))[:CHART_SEGMENTS]
     extent = _change_extent([c.change for c in shown])
-    svg = _interval_bars(
+    svg = html_parts.interval_bars(
         [(_change_name(c), c.change, None, 0) for c in shown],
         f"Change in net sentiment since the baseline (−{extent:g} to +{extent:g}), largest changes first",
         "comparison-title",
@@ -486,10 +355,16 @@ def _comparison(comparison: Comparison) -> str:
             escape(c.kind),
             escape(_change_name(c)),
             escape(c.measure.replace("_", " ")),
-            _num(f"{c.baseline:+.2f}" if c.measure == "net_sentiment" else _percent(c.baseline), c.baseline),
-            _num(f"{c.current:+.2f}" if c.measure == "net_sentiment" else _percent(c.current), c.current),
-            _num(f"{c.change:+.2f}" if c.measure == "net_sentiment" else f"{100 * c.change:+.1f} pts", c.change),
-            _num(_p_text(c.p_adjusted), c.p_adjusted),
+            html_parts.num(
+                f"{c.baseline:+.2f}" if c.measure == "net_sentiment" else html_parts.percent(c.baseline), c.baseline
+            ),
+            html_parts.num(
+                f"{c.current:+.2f}" if c.measure == "net_sentiment" else html_parts.percent(c.current), c.current
+            ),
+            html_parts.num(
+                f"{c.change:+.2f}" if c.measure == "net_sentiment" else f"{100 * c.change:+.1f} pts", c.change
+            ),
+            html_parts.num(_p_text(c.p_adjusted), c.p_adjusted),
             f'<td data-significant="{str(c.significant).lower()}">{"yes" if c.significant else ""}</td>',
         ]
         for c in comparison.changes
@@ -502,7 +377,7 @@ def _comparison(comparison: Comparison) -> str:
         f'<strong id="significant-changes" data-value="{significant}">{significant}</strong> significant changes '
         f'of {len(comparison.changes)} compared. New themes: <span id="new-themes">{new}</span>.</p>'
         f'<p class="muted">{escape(comparison.method)}.</p><figure>{svg}</figure>'
-        + _table(
+        + html_parts.table(
             "comparison-table",
             ["Kind", "What", "Measure", "Baseline", "Now", "Change", "Adjusted p", "Significant"],
             rows,
@@ -549,7 +424,7 @@ def _comparison_sentence(comparison: Comparison | None) -> str:
 
 def _change_name(change) -> str:
     if change.kind == "segment":
-        return f"{change.column}: {_value(change.key)}"
+        return f"{change.column}: {html_parts.value(change.key)}"
     return change.key or change.kind
 
 
@@ -578,10 +453,10 @@ def _conversations(conversations: Sequence[ConversationSummary], summary: Summar
     rows = [
         [
             escape(c.conversation_id),
-            _num(c.messages, c.messages),
+            html_parts.num(c.messages, c.messages),
             escape(c.label or ""),
-            _num(_signed(c.trajectory.start_score), c.trajectory.start_score),
-            _num(_signed(c.trajectory.end_score), c.trajectory.end_score),
+            html_parts.num(html_parts.signed(c.trajectory.start_score), c.trajectory.start_score),
+            html_parts.num(html_parts.signed(c.trajectory.end_score), c.trajectory.end_score),
             escape(c.trajectory.direction),
         ]
         for c in with_path
@@ -591,131 +466,10 @@ def _conversations(conversations: Sequence[ConversationSummary], summary: Summar
     if totals is not None:
         directions = ", ".join(f"{count} {escape(d)}" for d, count in totals.directions.items())
         note = f'<p class="muted">{totals.conversations} conversations: {directions}. First {len(with_path)} shown.</p>'
-    return f"<h2>Conversations</h2>{note}<figure>{svg}</figure>" + _table(
+    return f"<h2>Conversations</h2>{note}<figure>{svg}</figure>" + html_parts.table(
         "conversations-table",
         ["Conversation", "Messages", "Label", "Start", "End", "Direction"],
         rows,
         caption="Conversation trajectories",
         details=len(rows) > 20,
     )
-
-
-# -- charts ---------------------------------------------------------------------------------------
-
-
-def _interval_bars(
-    rows: list[tuple[str, float, tuple[float, float] | None, int]], title: str, title_id: str, extent: float = 1.0
-) -> str:
-    """Horizontal bars from a zero line (−extent to +extent), each with its interval as a whisker."""
-    row_height, label_width = 22, 190
-    height = max(1, len(rows)) * row_height + 30
-    scale = (WIDTH - label_width - 20) / 2 / extent
-    zero = label_width + scale
-    shapes = [f'<line x1="{zero:.1f}" y1="0" x2="{zero:.1f}" y2="{height - 24}" stroke="#999"/>']
-    for index, (label, value, interval, items) in enumerate(rows):
-        y = index * row_height + 4
-        x = zero + min(value, 0) * scale
-        colour = LABEL_COLOURS["positive"] if value >= 0 else LABEL_COLOURS["negative"]
-        shapes.append(f'<text x="0" y="{y + 13}">{escape(_clip(label))}</text>')
-        shapes.append(
-            f'<rect x="{x:.1f}" y="{y}" width="{abs(value) * scale:.1f}" height="14" fill="{colour}" '
-            f'fill-opacity="0.75"><title>{escape(label)}: {value:+.2f} ({items} items)</title></rect>'
-        )
-        if interval is not None:
-            low, high = (zero + bound * scale for bound in interval)
-            shapes.append(
-                f'<line x1="{low:.1f}" y1="{y + 7}" x2="{high:.1f}" y2="{y + 7}" stroke="#222" stroke-width="1.5"/>'
-            )
-    shapes.append(f'<text x="{label_width}" y="{height - 8}">{-extent:g}</text>')
-    shapes.append(f'<text x="{zero - 4:.1f}" y="{height - 8}">0</text>')
-    shapes.append(f'<text x="{WIDTH - 30}" y="{height - 8}">+{extent:g}</text>')
-    return (
-        f'<svg role="img" aria-labelledby="{title_id}" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}"><title id="{title_id}">{escape(title)}</title>{"".join(shapes)}</svg>'
-    )
-
-
-def _line_chart(points: list[tuple[str, float, tuple[float, float] | None]], title: str, title_id: str) -> str:
-    """Net sentiment per bucket as a line over a band of its intervals, −1 at the bottom, +1 at the top."""
-    height, left, pad = 200, 40, 20
-    inner = WIDTH - left - pad
-    count = len(points)
-
-    def x(index: int) -> float:
-        return left + (inner * index / (count - 1) if count > 1 else inner / 2)
-
-    def y(value: float) -> float:
-        return pad + (1 - value) / 2 * (height - 2 * pad)
-
-    shapes = [
-        f'<line x1="{left}" y1="{y(0):.1f}" x2="{WIDTH - pad}" y2="{y(0):.1f}" stroke="#bbb"/>',
-        f'<text x="4" y="{y(1) + 4:.1f}">+1</text><text x="8" y="{y(0) + 4:.1f}">0</text>'
-        f'<text x="4" y="{y(-1) + 4:.1f}">−1</text>',
-    ]
-    band = [(x(i), y(p[2][1])) for i, p in enumerate(points) if p[2]] + [
-        (x(i), y(p[2][0])) for i, p in reversed(list(enumerate(points))) if p[2]
-    ]
-    if len(band) > 2:
-        shapes.append(
-            f'<polygon points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in band)}" fill="#90caf9" fill-opacity="0.35"/>'
-        )
-    if points:
-        line = " ".join(f"{x(i):.1f},{y(p[1]):.1f}" for i, p in enumerate(points))
-        shapes.append(f'<polyline points="{line}" fill="none" stroke="#1565c0" stroke-width="2"/>')
-        for i, (label, value, _) in enumerate(points):
-            shapes.append(
-                f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3" fill="#1565c0">'
-                f"<title>{escape(label)}: {value:+.2f}</title></circle>"
-            )
-        shapes.append(f'<text x="{left}" y="{height - 2}">{escape(points[0][0])}</text>')
-        if count > 1:
-            shapes.append(f'<text x="{WIDTH - pad - 70}" y="{height - 2}">{escape(points[-1][0])}</text>')
-    return (
-        f'<svg role="img" aria-labelledby="{title_id}" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}"><title id="{title_id}">{escape(title)}</title>{"".join(shapes)}</svg>'
-    )
-
-
-# -- cells ----------------------------------------------------------------------------------------
-
-
-def _table(table_id: str, headers: list[str], rows: Iterable[list[str]], *, caption: str, details: bool = False) -> str:
-    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
-    body = "".join(
-        "<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in row) + "</tr>" for row in rows
-    )
-    table = f'<table id="{table_id}"><caption class="muted">{escape(caption)} (table)</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-    return f"<details><summary>All rows as a table</summary>{table}</details>" if details else table
-
-
-def _num(text: object, raw: object) -> str:
-    return f'<td class="num" data-value="{_raw(raw)}">{escape(str(text))}</td>'
-
-
-def _raw(value: object) -> str:
-    return "" if value is None else escape(str(value))
-
-
-def _signed(value: float | None) -> str:
-    return "–" if value is None else f"{value:+.2f}"
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
-
-
-def _interval(interval: tuple[float, float] | None) -> str:
-    return "–" if interval is None else f"{interval[0]:+.2f} to {interval[1]:+.2f}"
-
-
-def _value(value: str | None) -> str:
-    return "(blank)" if value is None else value
-
-
-def _clip(text: str, limit: int = 28) -> str:
-    # Chart labels only: the table below the chart gives each value in full.
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower())[:40] or "column"

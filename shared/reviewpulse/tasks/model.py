@@ -43,6 +43,88 @@ class TaskStatus(str, Enum):
         return self in (TaskStatus.READY, TaskStatus.ERROR, TaskStatus.CANCELLED)
 
 
+class Move(str, Enum):
+    """What a use case can do to a task's status; `TRANSITIONS` says from where, and to what. The
+    repository writes each move as one conditional update whose condition is read from that table,
+    so a rule about a task's states is written here once and nowhere else."""
+
+    CLAIM_SOURCE = "claim_source"  # the splitter binds a batch task to its uploaded file
+    RECORD_SPLIT = "record_split"  # the whole file was read: its totals are known
+    QUOTE = "quote"  # options.quote_only: counted and priced, nothing queued
+    START_QUOTED = "start_quoted"  # POST .../start
+    PAUSE = "pause"  # a budget ran out (options.on_budget_exhausted pause)
+    RAISE_BUDGET = "raise_budget"  # POST .../resume with max_cost_usd
+    RESUME = "resume"  # POST .../resume
+    COUNT_CHUNK = "count_chunk"  # one chunk's counts (a chunk in flight when its task paused still counts)
+    CHOOSE_BATCH_MODE = "choose_batch_mode"  # the splitter found the task large enough for the Batch API
+    RECORD_LLM_BATCH = "record_llm_batch"  # where its provider batches stand
+    FINISH = "finish"  # finalize: merged results and summary
+    FAIL = "fail"  # any use case that finds it cannot go on
+    CANCEL = "cancel"  # DELETE .../tasks/{id}, a tenant's erasure
+    EXPIRE = "expire"  # the sweeper: a task that stopped moving while a worker should have moved it
+
+
+_S = TaskStatus
+# Every status a task can end from (not terminal): the waiting ones (quoted, paused) included.
+_RUNNING = (_S.ACCEPTED, _S.QUEUED, _S.PROCESSING, _S.QUOTED, _S.PAUSED)
+
+# (move, status it is made from) → the status it leaves the task in. A pair that is not here is
+# refused: the repository's write fails its condition and changes nothing.
+TRANSITIONS: dict[tuple[Move, TaskStatus], TaskStatus] = {
+    # accepted → queued; a split that died part-way claims the same file again and keeps its status
+    (Move.CLAIM_SOURCE, _S.ACCEPTED): _S.QUEUED,
+    (Move.CLAIM_SOURCE, _S.QUEUED): _S.QUEUED,
+    (Move.CLAIM_SOURCE, _S.PROCESSING): _S.PROCESSING,
+    (Move.RECORD_SPLIT, _S.QUEUED): _S.QUEUED,
+    (Move.RECORD_SPLIT, _S.PROCESSING): _S.PROCESSING,
+    (Move.QUOTE, _S.QUEUED): _S.QUOTED,
+    (Move.START_QUOTED, _S.QUOTED): _S.QUEUED,
+    (Move.PAUSE, _S.QUEUED): _S.PAUSED,
+    (Move.PAUSE, _S.PROCESSING): _S.PAUSED,
+    (Move.RAISE_BUDGET, _S.PAUSED): _S.PAUSED,
+    (Move.RESUME, _S.PAUSED): _S.PROCESSING,
+    (Move.COUNT_CHUNK, _S.QUEUED): _S.PROCESSING,
+    (Move.COUNT_CHUNK, _S.PROCESSING): _S.PROCESSING,
+    (Move.COUNT_CHUNK, _S.PAUSED): _S.PAUSED,
+    (Move.CHOOSE_BATCH_MODE, _S.QUEUED): _S.QUEUED,
+    (Move.CHOOSE_BATCH_MODE, _S.PROCESSING): _S.PROCESSING,
+    (Move.RECORD_LLM_BATCH, _S.QUEUED): _S.QUEUED,
+    (Move.RECORD_LLM_BATCH, _S.PROCESSING): _S.PROCESSING,
+    (Move.FINISH, _S.QUEUED): _S.READY,
+    (Move.FINISH, _S.PROCESSING): _S.READY,
+    **{(Move.FAIL, status): _S.ERROR for status in _RUNNING},
+    **{(Move.CANCEL, status): _S.CANCELLED for status in _RUNNING},
+    # Only the statuses a worker should move on (the sweeper's `active` index holds no other)
+    **{(Move.EXPIRE, status): _S.ERROR for status in (_S.ACCEPTED, _S.QUEUED, _S.PROCESSING)},
+}
+
+
+def transition(move: Move, status: TaskStatus) -> TaskStatus | None:
+    """The status `move` leaves a task in that is now `status`; None if the move is refused."""
+    return TRANSITIONS.get((move, status))
+
+
+def sources(move: Move, *, to: TaskStatus | None = None) -> tuple[TaskStatus, ...]:
+    """The statuses `move` can be made from (only those that lead `to` a given status, if named),
+    in the enum's order."""
+    return tuple(
+        status for status in TaskStatus if (move, status) in TRANSITIONS and to in (None, TRANSITIONS[move, status])
+    )
+
+
+def target(move: Move) -> TaskStatus:
+    """The one status `move` leaves a task in, whichever status it is made from (a move that can
+    keep a status, such as CLAIM_SOURCE, has no one target: ask `transition`)."""
+    (status,) = {TRANSITIONS[move, source] for source in sources(move)}
+    return status
+
+
+def is_watched(status: TaskStatus) -> bool:
+    """Whether a task in `status` waits on a worker, and so sits in the sweeper's `active` index:
+    not an ended one, and not one waiting for its owner (quoted) or a budget (paused)."""
+    return status in (_S.ACCEPTED, _S.QUEUED, _S.PROCESSING)
+
+
 class TaskError(BaseModel):
     code: str
     detail: str
@@ -188,6 +270,10 @@ class Task(BaseModel):
             max_text_chars=max_text_chars,
             delimiter=self.options.delimiter,
         )
+
+    def after(self, move: Move) -> TaskStatus | None:
+        """The status `move` would leave this task in; None if its status refuses the move."""
+        return transition(move, self.status)
 
     @property
     def is_complete(self) -> bool:

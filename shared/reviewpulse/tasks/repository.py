@@ -1,8 +1,13 @@
-"""DynamoDB access for tasks. The only module that knows the table's shape.
+"""The task lifecycle in DynamoDB: create, read, list, and each status move of `tasks.model`'s
+`TRANSITIONS` as one conditional write whose condition is read from that table.
 
 Counters are updated with one conditional UpdateItem per chunk: the chunk's index joins a number
 set in the same write that adds its counts, so a redelivered chunk fails the condition instead of
 counting twice (DynamoDB `ADD` alone is atomic but not idempotent).
+
+The task item's other concerns have their own modules on the same table (tasks.table): the spend
+ledger (`TaskRepository.spend`), the Batch API state (`.batch_api`) and the sweeper's queries
+(`.sweeps`), reached through this repository so that a use case keeps one collaborator.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from reviewpulse.analysis.base import Usage
@@ -20,89 +24,34 @@ from reviewpulse.clock import now
 from reviewpulse.errors import InvalidCursor
 from reviewpulse.results.headline import Headline
 from reviewpulse.results.summaries import Report, Summary
-from reviewpulse.tasks.model import LlmBatchState, Quote, Task, TaskError, TaskStatus, TaskWarning, created_key
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-# Every status a task can end from (not terminal): waiting ones (quoted, paused) included.
-_RUNNING = "#s IN (:accepted, :queued, :processing, :quoted, :paused)"
-_RUNNING_VALUES = {
-    ":accepted": TaskStatus.ACCEPTED.value,
-    ":queued": TaskStatus.QUEUED.value,
-    ":processing": TaskStatus.PROCESSING.value,
-    ":quoted": TaskStatus.QUOTED.value,
-    ":paused": TaskStatus.PAUSED.value,
-}
-
-# Counts the task item's writes (1 when created, +1 in every update): what ETags are made of.
-_VERSION = "version"
-
-# Running tasks are spread over a few partitions of the sparse `active` index.
-ACTIVE_SHARDS = 8
-
-
-def active_shard(task_id: str) -> str:
-    return f"s{int(task_id[-2:], 16) % ACTIVE_SHARDS}"
-
-
-def _to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
-
-
-def _values(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items()}
-
-
-# LLM usage lives in top-level numbers so each chunk can ADD to them in its counting update.
-_USAGE_ATTRIBUTES = {
-    "requests": "llm_requests",
-    "input_tokens": "llm_input_tokens",
-    "output_tokens": "llm_output_tokens",
-    "cached_items": "llm_cached_items",
-    "batch_requests": "llm_batch_requests",
-    "batch_input_tokens": "llm_batch_input_tokens",
-    "batch_output_tokens": "llm_batch_output_tokens",
-}
-
-# Items answered per engine live in top-level numbers too (answered_by_lexicon, answered_by_llm,
-# ...), so a chunk ADDs to them, whichever engines answered it, without a map that must exist first.
-_ANSWERED_BY = "answered_by_"
-
-
-def _from_item(item: dict[str, Any]) -> Task:
-    raw = {k: _deserializer.deserialize(v) for k, v in item.items()}
-    raw = _plain(raw)
-    raw["progress"] = {
-        "total": raw.pop("total", None),
-        "processed": raw.pop("processed", 0),
-        "failed": raw.pop("failed", 0),
-    }
-    raw["usage"] = {name: raw.pop(attribute, 0) for name, attribute in _USAGE_ATTRIBUTES.items()}
-    raw["answered_by"] = {
-        name.removeprefix(_ANSWERED_BY): raw.pop(name) for name in list(raw) if name.startswith(_ANSWERED_BY)
-    }
-    return Task.model_validate(raw)
-
-
-def task_from_item(item: dict[str, Any]) -> Task:
-    """A task from its item as DynamoDB writes it (typed attribute values), e.g. a stream image."""
-    return _from_item(item)
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal and sets as set: make them JSON-friendly."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return sorted(_plain(v) for v in value)
-    return value
-
+from reviewpulse.tasks.batch_state import BatchApiState
+from reviewpulse.tasks.model import (
+    LlmBatchState,
+    Move,
+    Quote,
+    Task,
+    TaskError,
+    TaskStatus,
+    TaskWarning,
+    created_key,
+    is_watched,
+    target,
+)
+from reviewpulse.tasks.spend_ledger import SpendLedger
+from reviewpulse.tasks.sweeps import Sweeps
+from reviewpulse.tasks.table import (
+    ANSWERED_BY,
+    USAGE_ATTRIBUTES,
+    VERSION,
+    TaskTable,
+    active_shard,
+    deserialize,
+    is_condition_failure,
+    status_in,
+    task_from_item,
+    to_item,
+    to_values,
+)
 
 # The keys of each listing's LastEvaluatedKey; a start key must carry exactly these.
 _START_KEYS = {
@@ -123,30 +72,25 @@ def _start_key(position: Any, index: str, tenant: str, tenant_status: str | None
     return {k: {"S": v} for k, v in position.items()}
 
 
-class TaskRepository:
-    """`on_ended` is called with the task as it stands right after a call of this repository won
-    its move to a terminal status (ready, error, cancelled): the one place every such move is
-    won, whichever use case asks for it (finalize, the split's and the API's failures, cancel, the
-    sweeper, dead letters); wiring passes the drop receipt writer here. (The completion event
-    comes from the same write through the table's stream: usecases.notify.) A move that loses its
-    condition calls nothing.
-    """
+class TaskRepository(TaskTable):
+    """The task lifecycle; `on_ended` is the table's (tasks.table.TaskTable)."""
 
     def __init__(self, table_name: str, dynamodb: Any, *, on_ended: Callable[[Task], Any] | None = None) -> None:
-        self._table = table_name
-        self._ddb = dynamodb
-        self._on_ended = on_ended
+        super().__init__(table_name, dynamodb, on_ended=on_ended)
+        self.spend = SpendLedger(table_name, dynamodb)
+        self.batch_api = BatchApiState(table_name, dynamodb)
+        self.sweeps = Sweeps(table_name, dynamodb, on_ended=on_ended)
 
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, tenant: str, task_id: str) -> Task | None:
         response = self._ddb.get_item(
             TableName=self._table,
-            Key=_to_item({"tenant": tenant, "task_id": task_id}),
+            Key=to_item({"tenant": tenant, "task_id": task_id}),
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return _from_item(item) if item else None
+        return task_from_item(item) if item else None
 
     def list(
         self, tenant: str, *, status: TaskStatus | None, limit: int, start: dict[str, Any] | None
@@ -157,11 +101,12 @@ class TaskRepository:
         tenant_status = f"{tenant}#{status.value}" if status is not None else None
         if tenant_status is None:
             index = "by_created"
-            query.update(KeyConditionExpression="tenant = :t", ExpressionAttributeValues=_values({":t": tenant}))
+            query.update(KeyConditionExpression="tenant = :t", ExpressionAttributeValues=to_values({":t": tenant}))
         else:
             index = "by_status"
             query.update(
-                KeyConditionExpression="tenant_status = :ts", ExpressionAttributeValues=_values({":ts": tenant_status})
+                KeyConditionExpression="tenant_status = :ts",
+                ExpressionAttributeValues=to_values({":ts": tenant_status}),
             )
         query["IndexName"] = index
         if start is not None:
@@ -172,11 +117,25 @@ class TaskRepository:
             if start is not None and exc.response.get("Error", {}).get("Code") == "ValidationException":
                 raise InvalidCursor("the cursor is not one this API returned") from None
             raise
-        tasks = [_from_item(item) for item in response.get("Items", [])]
+        tasks = [task_from_item(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
-        return tasks, ({k: _deserializer.deserialize(v) for k, v in last.items()} if last else None)
+        return tasks, (deserialize(last) if last else None)
 
-    # -- writes --------------------------------------------------------------------------------
+    def all_of_tenant(self, tenant: str) -> list[Task]:
+        """Every task of the tenant, by the table's own key (erasure: not one page, all of them)."""
+        paginator = self._ddb.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="tenant = :t",
+            ExpressionAttributeValues=to_values({":t": tenant}),
+            ConsistentRead=True,
+        )
+        return [task_from_item(item) for page in pages for item in page.get("Items", [])]
+
+    def describe(self) -> dict[str, Any]:
+        return self._ddb.describe_table(TableName=self._table)["Table"]
+
+    # -- creation and removal ------------------------------------------------------------------
 
     def create(self, task: Task) -> bool:
         """Store a new task; False when a task with that id already exists (a duplicate event)."""
@@ -206,31 +165,39 @@ class TaskRepository:
             # Through JSON: DynamoDB takes a float (min_confidence) only as a Decimal.
             "options": json.loads(task.options.model_dump_json(), parse_float=Decimal),
             "notes": task.notes or None,
-            _VERSION: 1,
+            VERSION: 1,
         }
         try:
             self._ddb.put_item(
                 TableName=self._table,
-                Item=_to_item(item),
+                Item=to_item(item),
                 ConditionExpression="attribute_not_exists(task_id)",
             )
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
+
+    def delete(self, tenant: str, task_id: str) -> None:
+        self._ddb.delete_item(TableName=self._table, Key=to_item({"tenant": tenant, "task_id": task_id}))
+
+    # -- status moves (tasks.model.TRANSITIONS) ------------------------------------------------
 
     def claim_source(self, task: Task, *, source_key: str, source_etag: str, correlation_id: str | None) -> Task | None:
         """Bind a batch task to its uploaded file before splitting it: accepted → queued, or the
         same file again after a split that died part-way. None if the task was split already,
         has ended, moved on since it was read, or is bound to another version of the file."""
-        status = TaskStatus.QUEUED if task.status is TaskStatus.ACCEPTED else task.status
+        status = task.after(Move.CLAIM_SOURCE)
+        if status is None:
+            return None
+        allowed, allowed_values = status_in(Move.CLAIM_SOURCE)
         return self._update(
             task.tenant,
             task.task_id,
             set="#s = :status, tenant_status = :ts, source_key = :src, source_etag = :etag, updated_at = :now"
             + (", correlation_id = :cid" if correlation_id else ""),
-            condition="#s = :seen AND #s IN (:accepted, :queued, :processing) AND attribute_not_exists(chunk_count) "
+            condition=f"#s = :seen AND {allowed} AND attribute_not_exists(chunk_count) "
             "AND (attribute_not_exists(source_etag) OR source_etag = :etag)",
             values={
                 ":status": status.value,
@@ -239,9 +206,7 @@ class TaskRepository:
                 ":src": source_key,
                 ":etag": source_etag,
                 ":now": now().isoformat(),
-                ":accepted": TaskStatus.ACCEPTED.value,
-                ":queued": TaskStatus.QUEUED.value,
-                ":processing": TaskStatus.PROCESSING.value,
+                **allowed_values,
                 **({":cid": correlation_id} if correlation_id else {}),
             },
         )
@@ -260,12 +225,13 @@ class TaskRepository:
     ) -> Task | None:
         """Record how many items and chunks the file held, once the whole file has been read, and
         how it was read (its encoding; a CSV's delimiter)."""
+        allowed, allowed_values = status_in(Move.RECORD_SPLIT)
         return self._update(
             tenant,
             task_id,
             set="#total = :total, chunk_count = :chunks, text_field = :tf, #columns = :cols, "
             "source_encoding = :enc, source_delimiter = :delim, updated_at = :now",
-            condition="#s IN (:queued, :processing)",
+            condition=allowed,
             values={
                 ":total": total,
                 ":chunks": chunk_count,
@@ -274,8 +240,7 @@ class TaskRepository:
                 ":enc": encoding,
                 ":delim": delimiter,
                 ":now": now().isoformat(),
-                ":queued": TaskStatus.QUEUED.value,
-                ":processing": TaskStatus.PROCESSING.value,
+                **allowed_values,
             },
             names={"#total": "total", "#columns": "columns"},
         )
@@ -283,64 +248,66 @@ class TaskRepository:
     def record_quote(self, tenant: str, task_id: str, quote: Quote) -> Task | None:
         """queued → quoted, with its quote: the file was counted and priced, nothing was queued. The
         task leaves the sweeper's index: it waits for its owner, not for a worker."""
-        return self._update(
+        return self._set_status(
             tenant,
             task_id,
-            set="#s = :quoted, tenant_status = :ts, quote = :quote, updated_at = :now",
-            remove="active_shard",
-            condition="#s = :queued AND attribute_not_exists(chunk_count)",
-            values={
-                ":quoted": TaskStatus.QUOTED.value,
-                ":ts": f"{tenant}#{TaskStatus.QUOTED.value}",
-                ":quote": json.loads(quote.model_dump_json(), parse_float=Decimal),
-                ":now": now().isoformat(),
-                ":queued": TaskStatus.QUEUED.value,
-            },
+            Move.QUOTE,
+            set="quote = :quote",
+            condition="attribute_not_exists(chunk_count)",
+            values={":quote": json.loads(quote.model_dump_json(), parse_float=Decimal)},
         )
 
     def start_quoted(self, tenant: str, task_id: str) -> Task | None:
         """quoted → queued (back in the sweeper's index); None if the task is not quoted."""
-        return self._move(tenant, task_id, TaskStatus.QUOTED, TaskStatus.QUEUED)
+        return self._set_status(tenant, task_id, Move.START_QUOTED, remove="paused_reason")
 
     def mark_paused(self, tenant: str, task_id: str, reason: str, *, needed_micros: int = 0) -> Task | None:
         """queued or processing → paused, with why and the cost of the request a budget refused;
         None if it was not running (or already paused). A paused task leaves the sweeper's index:
         it waits for a budget, not for a worker."""
-        return self._update(
+        return self._set_status(
             tenant,
             task_id,
-            set="#s = :paused, tenant_status = :ts, paused_reason = :why, paused_needs_micros = :needs, "
-            "updated_at = :now",
-            remove="active_shard",
-            condition="#s IN (:queued, :processing)",
-            values={
-                ":paused": TaskStatus.PAUSED.value,
-                ":ts": f"{tenant}#{TaskStatus.PAUSED.value}",
-                ":why": reason,
-                ":needs": needed_micros,
-                ":now": now().isoformat(),
-                ":queued": TaskStatus.QUEUED.value,
-                ":processing": TaskStatus.PROCESSING.value,
-            },
+            Move.PAUSE,
+            set="paused_reason = :why, paused_needs_micros = :needs",
+            values={":why": reason, ":needs": needed_micros},
         )
 
     def resume_paused(self, tenant: str, task_id: str) -> Task | None:
         """paused → processing (back in the sweeper's index); None if the task is not paused."""
-        return self._move(tenant, task_id, TaskStatus.PAUSED, TaskStatus.PROCESSING)
+        return self._set_status(tenant, task_id, Move.RESUME, remove="paused_reason")
 
-    def _move(self, tenant: str, task_id: str, seen: TaskStatus, to: TaskStatus) -> Task | None:
+    def _set_status(
+        self,
+        tenant: str,
+        task_id: str,
+        move: Move,
+        *,
+        set: str = "",
+        remove: str | None = None,
+        condition: str = "",
+        values: dict[str, Any] | None = None,
+    ) -> Task | None:
+        """Make `move`, which leads every status it is made from to one status, with the task's
+        place in the sweeper's `active` index following it (tasks.model.is_watched)."""
+        status = target(move)
+        allowed, allowed_values = status_in(move)
+        removed = [name for name in (remove, None if is_watched(status) else "active_shard") if name]
         return self._update(
             tenant,
             task_id,
-            set="#s = :to, tenant_status = :ts, active_shard = :shard, updated_at = :now",
-            remove="paused_reason",
-            condition="#s = :seen",
+            set="#s = :to, tenant_status = :ts, updated_at = :now"
+            + (", active_shard = :shard" if is_watched(status) else "")
+            + (f", {set}" if set else ""),
+            remove=", ".join(removed) or None,
+            condition=f"{allowed} AND {condition}" if condition else allowed,
             values={
-                ":to": to.value,
-                ":ts": f"{tenant}#{to.value}",
-                ":shard": active_shard(task_id),
+                ":to": status.value,
+                ":ts": f"{tenant}#{status.value}",
                 ":now": now().isoformat(),
-                ":seen": seen.value,
+                **({":shard": active_shard(task_id)} if is_watched(status) else {}),
+                **allowed_values,
+                **(values or {}),
             },
         )
 
@@ -363,26 +330,27 @@ class TaskRepository:
         usage_values = {}
         engine_names = {}
         if usage is not None:
-            for name, attribute in _USAGE_ATTRIBUTES.items():
+            for name, attribute in USAGE_ATTRIBUTES.items():
                 adds.append(f"{attribute} :{attribute}")
                 usage_values[f":{attribute}"] = getattr(usage, name)
         for n, (engine, count) in enumerate(sorted((answered_by or {}).items())):
             # Engine names (lexicon-fallback) are not attribute-name safe: they go by placeholder.
             adds.append(f"#e{n} :e{n}")
-            engine_names[f"#e{n}"] = f"{_ANSWERED_BY}{engine}"
+            engine_names[f"#e{n}"] = f"{ANSWERED_BY}{engine}"
             usage_values[f":e{n}"] = count
         values = {**usage_values, ":p": processed, ":f": failed, ":attempt": attempt, ":now": now().isoformat()}
         names = {"#processed": "processed", "#parts": "parts", "#chunk": str(chunk), **engine_names}
+        counting, counting_values = status_in(Move.COUNT_CHUNK, to=TaskStatus.PROCESSING)
         counted = self._update(
             tenant,
             task_id,
             set="#parts.#chunk = :attempt, #s = :processing, tenant_status = :ts, updated_at = :now",
             add=adds,
-            condition="#s IN (:queued, :processing) AND attribute_not_exists(#parts.#chunk)",
+            condition=f"{counting} AND attribute_not_exists(#parts.#chunk)",
             values={
                 **values,
+                **counting_values,
                 ":processing": TaskStatus.PROCESSING.value,
-                ":queued": TaskStatus.QUEUED.value,
                 ":ts": f"{tenant}#{TaskStatus.PROCESSING.value}",
             },
             names=names,
@@ -390,85 +358,15 @@ class TaskRepository:
         if counted is not None:
             return counted
         # A chunk that was in flight when its task paused still counts, and the task stays paused.
+        waiting, waiting_values = status_in(Move.COUNT_CHUNK, to=TaskStatus.PAUSED)
         return self._update(
             tenant,
             task_id,
             set="#parts.#chunk = :attempt, updated_at = :now",
             add=adds,
-            condition="#s = :paused AND attribute_not_exists(#parts.#chunk)",
-            values={**values, ":paused": TaskStatus.PAUSED.value},
+            condition=f"{waiting} AND attribute_not_exists(#parts.#chunk)",
+            values={**values, **waiting_values},
             names=names,
-        )
-
-    # -- spend (reserved and settled by tenants.budgets, around each LLM request) -------------
-
-    def reserve_spend(self, tenant: str, task_id: str, micros: int, *, limit_micros: int | None) -> bool:
-        """Add `micros` to what the task has committed (settled + in flight), only if that stays
-        within `limit_micros` (options.max_cost_usd); False, changing nothing, if it would not."""
-        if limit_micros is not None and micros > limit_micros:
-            return False
-        return self._update(tenant, task_id, **_reserve_args(micros, limit_micros)) is not None
-
-    def settle_spend(self, tenant: str, task_id: str, *, reserved_micros: int, spent_micros: int) -> None:
-        """Replace a reservation with what the request cost."""
-        self._update(tenant, task_id, **_settle_args(reserved_micros, spent_micros))
-
-    # The same two writes as one item of a transaction (TransactWriteItems), for Batch API mode: a
-    # provider batch's reservation and settlement are written together with the record that makes
-    # them happen once (provider_batches.repository).
-    def reserve_spend_item(self, tenant: str, task_id: str, micros: int, *, limit_micros: int | None) -> dict:
-        return {"Update": self._update_request(tenant, task_id, **_reserve_args(micros, limit_micros))}
-
-    def settle_spend_item(self, tenant: str, task_id: str, *, reserved_micros: int, spent_micros: int) -> dict:
-        return {"Update": self._update_request(tenant, task_id, **_settle_args(reserved_micros, spent_micros))}
-
-    def raise_budget(self, tenant: str, task_id: str, max_cost_usd: float) -> bool:
-        """A paused task's owner gives it more room (POST .../resume with max_cost_usd)."""
-        raised = self._update(
-            tenant,
-            task_id,
-            set="#o.max_cost_usd = :max, updated_at = :now",
-            condition="#s = :paused",
-            values={":max": Decimal(str(max_cost_usd)), ":now": now().isoformat(), ":paused": TaskStatus.PAUSED.value},
-            names={"#o": "options"},
-        )
-        return raised is not None
-
-    def choose_batch_mode(self, tenant: str, task_id: str, *, note: str) -> Task | None:
-        """The splitter found the task large enough for the Batch API: options.mode becomes batch
-        before any of its chunks is sent (a task that named its mode keeps it)."""
-        return self._update(
-            tenant,
-            task_id,
-            set="#options.#mode = :batch, notes = list_append(if_not_exists(notes, :empty), :note), updated_at = :now",
-            condition="#s IN (:queued, :processing) AND attribute_not_exists(chunk_count) "
-            "AND (attribute_not_exists(#options.#mode) OR attribute_type(#options.#mode, :null))",
-            values={
-                ":batch": "batch",
-                ":null": "NULL",
-                ":empty": [],
-                ":note": [note],
-                ":now": now().isoformat(),
-                ":queued": TaskStatus.QUEUED.value,
-                ":processing": TaskStatus.PROCESSING.value,
-            },
-            names={"#options": "options", "#mode": "mode"},
-        )
-
-    def record_llm_batch(self, tenant: str, task_id: str, state: LlmBatchState) -> Task | None:
-        """Show where the task's provider batches stand. It also moves updated_at: a task waiting
-        on the Batch API (up to 24 hours) is not stalled while its collector sees it."""
-        return self._update(
-            tenant,
-            task_id,
-            set="llm_batch = :state, updated_at = :now",
-            condition="#s IN (:queued, :processing)",
-            values={
-                ":state": state.model_dump(),
-                ":now": now().isoformat(),
-                ":queued": TaskStatus.QUEUED.value,
-                ":processing": TaskStatus.PROCESSING.value,
-            },
         )
 
     def mark_ready(
@@ -493,8 +391,9 @@ class TaskRepository:
             extra[":headline"] = json.loads(headline.model_dump_json(), parse_float=Decimal)
         adds = []
         if usage is not None:
-            extra.update({f":{attribute}": getattr(usage, name) for name, attribute in _USAGE_ATTRIBUTES.items()})
-            adds = [f"{attribute} :{attribute}" for attribute in _USAGE_ATTRIBUTES.values()]
+            extra.update({f":{attribute}": getattr(usage, name) for name, attribute in USAGE_ATTRIBUTES.items()})
+            adds = [f"{attribute} :{attribute}" for attribute in USAGE_ATTRIBUTES.values()]
+        allowed, allowed_values = status_in(Move.FINISH)
         updated = self._update(
             tenant,
             task_id,
@@ -505,7 +404,7 @@ class TaskRepository:
             + "results_csv_key = :ck, updated_at = :now",
             add=adds,
             remove="active_shard",
-            condition="#s IN (:queued, :processing)",
+            condition=allowed,
             values={
                 ":ready": TaskStatus.READY.value,
                 ":ts": f"{tenant}#{TaskStatus.READY.value}",
@@ -514,177 +413,24 @@ class TaskRepository:
                 ":rk": results_key,
                 ":ck": results_csv_key,
                 ":now": now().isoformat(),
-                ":queued": TaskStatus.QUEUED.value,
-                ":processing": TaskStatus.PROCESSING.value,
+                **allowed_values,
             },
         )
         return self._ended(updated) is not None
 
     def mark_error(self, tenant: str, task_id: str, error: TaskError) -> bool:
         """Any running status → error."""
-        return (
-            self._end(tenant, task_id, TaskStatus.ERROR, error, condition=_RUNNING, values=_RUNNING_VALUES) is not None
-        )
+        return self._end(tenant, task_id, Move.FAIL, error) is not None
 
     def mark_cancelled(self, tenant: str, task_id: str) -> Task | None:
         """Any running status → cancelled. None if the task had already ended."""
-        return self._end(tenant, task_id, TaskStatus.CANCELLED, None, condition=_RUNNING, values=_RUNNING_VALUES)
+        return self._end(tenant, task_id, Move.CANCEL, None)
 
-    def stale(self, shard: str, older_than: str) -> list[dict[str, str]]:
-        """Running tasks of one shard last updated before `older_than` (ISO time)."""
-        found: list[dict[str, str]] = []
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "active",
-            "KeyConditionExpression": "active_shard = :shard AND updated_at < :before",
-            "ExpressionAttributeValues": _values({":shard": shard, ":before": older_than}),
-        }
-        while True:
-            response = self._ddb.query(**query)
-            found += [{k: _deserializer.deserialize(v) for k, v in item.items()} for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return found
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    # -- the other concerns, kept reachable under their old names for the callers of a parallel
+    # branch (usecases.split, usecases.collect_batches); new code calls `batch_api` itself.
 
-    def expire(self, tenant: str, task_id: str, *, seen_status: str, seen_updated_at: str, error: TaskError) -> bool:
-        """End a task that has not moved since it was seen; False if it moved or ended meanwhile."""
-        ended = self._end(
-            tenant,
-            task_id,
-            TaskStatus.ERROR,
-            error,
-            condition="#s = :seen AND updated_at = :seen_at",
-            values={":seen": seen_status, ":seen_at": seen_updated_at},
-        )
-        return ended is not None
+    def choose_batch_mode(self, tenant: str, task_id: str, *, note: str) -> Task | None:
+        return self.batch_api.choose_batch_mode(tenant, task_id, note=note)
 
-    def _end(
-        self,
-        tenant: str,
-        task_id: str,
-        status: TaskStatus,
-        error: TaskError | None,
-        *,
-        condition: str,
-        values: dict[str, Any],
-    ) -> Task | None:
-        """Move a task to a terminal status (leaving the sweeper's `active` index) if `condition`."""
-        expression = "#s = :status, tenant_status = :ts, updated_at = :now"
-        names: dict[str, str] = {}
-        if error is not None:
-            expression += ", #error = :err"
-            values = {**values, ":err": error.model_dump()}
-            names["#error"] = "error"
-        return self._ended(
-            self._update(
-                tenant,
-                task_id,
-                set=expression,
-                remove="active_shard",
-                condition=condition,
-                values={
-                    ":status": status.value,
-                    ":ts": f"{tenant}#{status.value}",
-                    ":now": now().isoformat(),
-                    **values,
-                },
-                names=names,
-            )
-        )
-
-    def _ended(self, task: Task | None) -> Task | None:
-        if task is not None and self._on_ended is not None:
-            self._on_ended(task)
-        return task
-
-    def all_of_tenant(self, tenant: str) -> list[Task]:
-        """Every task of the tenant, by the table's own key (erasure: not one page, all of them)."""
-        paginator = self._ddb.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            KeyConditionExpression="tenant = :t",
-            ExpressionAttributeValues=_values({":t": tenant}),
-            ConsistentRead=True,
-        )
-        return [_from_item(item) for page in pages for item in page.get("Items", [])]
-
-    def delete(self, tenant: str, task_id: str) -> None:
-        self._ddb.delete_item(TableName=self._table, Key=_to_item({"tenant": tenant, "task_id": task_id}))
-
-    def describe(self) -> dict[str, Any]:
-        return self._ddb.describe_table(TableName=self._table)["Table"]
-
-    # -- internals -----------------------------------------------------------------------------
-
-    def _update(
-        self,
-        tenant: str,
-        task_id: str,
-        *,
-        set: str,
-        add: list[str] | None = None,
-        remove: str | None = None,
-        condition: str,
-        values: dict[str, Any],
-        names: dict[str, str] | None = None,
-    ) -> Task | None:
-        """One conditional update of the task item. Every update also adds one to its `version`,
-        which the API's ETags are made of: a write that changed the task without a new version
-        would let a client keep a stale copy (its If-None-Match would still match)."""
-        request = self._update_request(
-            tenant, task_id, set=set, add=add, remove=remove, condition=condition, values=values, names=names
-        )
-        try:
-            response = self._ddb.update_item(**request, ReturnValues="ALL_NEW")
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return None
-            raise
-        return _from_item(response["Attributes"])
-
-    def _update_request(
-        self,
-        tenant: str,
-        task_id: str,
-        *,
-        set: str,
-        add: list[str] | None = None,
-        remove: str | None = None,
-        condition: str,
-        values: dict[str, Any],
-        names: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
-        expression = f"SET {set} ADD {', '.join([*(add or []), f'{_VERSION} :one_version'])}"
-        if remove:
-            expression += f" REMOVE {remove}"
-        return {
-            "TableName": self._table,
-            "Key": _to_item({"tenant": tenant, "task_id": task_id}),
-            "UpdateExpression": expression,
-            "ConditionExpression": f"attribute_exists(task_id) AND ({condition})",
-            "ExpressionAttributeNames": {"#s": "status", **(names or {})},
-            "ExpressionAttributeValues": _values({**values, ":one_version": 1}),
-        }
-
-
-def _reserve_args(micros: int, limit_micros: int | None) -> dict[str, Any]:
-    condition = "attribute_exists(#s)"
-    values: dict[str, Any] = {":m": micros, ":now": now().isoformat()}
-    if limit_micros is not None:
-        # DynamoDB conditions cannot add: "committed + m <= limit" is written "committed <= limit - m".
-        condition += " AND (attribute_not_exists(spend_committed_micros) OR spend_committed_micros <= :room)"
-        values[":room"] = limit_micros - micros
-    return {"set": "updated_at = :now", "add": ["spend_committed_micros :m"], "condition": condition, "values": values}
-
-
-def _settle_args(reserved_micros: int, spent_micros: int) -> dict[str, Any]:
-    return {
-        "set": "updated_at = :now",
-        "add": ["spend_committed_micros :change", "spend_settled_micros :spent"],
-        "condition": "attribute_exists(#s)",
-        "values": {":change": spent_micros - reserved_micros, ":spent": spent_micros, ":now": now().isoformat()},
-    }
-
-
-def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    def record_llm_batch(self, tenant: str, task_id: str, state: LlmBatchState) -> Task | None:
+        return self.batch_api.record(tenant, task_id, state)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.errors import UnsupportedFormat
-from reviewpulse.ingest.formats import FileFormat
+from reviewpulse.ingest.formats import FileFormat, format_names
 from reviewpulse.observability import MetricUnit, metrics
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles
@@ -81,9 +81,9 @@ def _resolve_format(filename: str, declared: str | None) -> FileFormat:
             return FileFormat(declared.lower())
         except ValueError:
             # The value is not echoed: it is the client's input, of any length.
-            raise UnsupportedFormat("format is not one of csv, json, jsonl, txt, conversations") from None
+            raise UnsupportedFormat(f"format is not one of {format_names()}") from None
     detected = FileFormat.from_filename(filename)
     if detected is None:
-        detail = "give `format` (csv, json, jsonl, txt or conversations): it cannot be told from the file name"
+        detail = f"give `format` ({format_names()}): it cannot be told from the file name"
         raise UnsupportedFormat(detail)
     return detected

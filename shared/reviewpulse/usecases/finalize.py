@@ -25,7 +25,7 @@ from reviewpulse.results.conversations import ConversationsBuilder
 from reviewpulse.results.evaluation import LlmFigures
 from reviewpulse.results.export import ResultsWriter
 from reviewpulse.results.headline import headline
-from reviewpulse.results.insights import InsightsBuilder
+from reviewpulse.results.insights_builder import InsightsBuilder
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.report import ThemeCounter, build_report
 from reviewpulse.results.summaries import TaskWarning

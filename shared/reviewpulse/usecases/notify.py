@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, Id
 
 from reviewpulse.observability import logger
 from reviewpulse.tasks.model import Task, TaskStatus
-from reviewpulse.tasks.repository import task_from_item
+from reviewpulse.tasks.table import task_from_item
 
 DETAIL_TYPES = {
     TaskStatus.READY: "Task Ready",

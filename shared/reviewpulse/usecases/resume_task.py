@@ -37,7 +37,7 @@ def resume_task(
     if max_cost_usd is not None:
         if max_cost_usd <= task.spend_settled_micros / 1_000_000:
             raise BudgetStillExhausted("max_cost_usd must be more than the task has spent already")
-        tasks.raise_budget(task.tenant, task.task_id, max_cost_usd)
+        tasks.spend.raise_limit(task.tenant, task.task_id, max_cost_usd)
     # Room for at least the request a budget refused, so that the task does not pause again at once.
     needs = max(1, task.paused_needs_micros)
     limit = max_cost_usd if max_cost_usd is not None else task.options.max_cost_usd

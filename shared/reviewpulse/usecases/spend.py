@@ -102,19 +102,19 @@ class TaskSpend:
         month = month_of(self._clock())
         tasks, task = self._tasks, self._task_id
         if tasks is not None and task is not None:
-            if not tasks.reserve_spend(self._tenant, task, micros, limit_micros=self._task_limit):
+            if not tasks.spend.reserve(self._tenant, task, micros, limit_micros=self._task_limit):
                 return self._refused(TASK_BUDGET, micros)
         if not self._budgets.reserve(self._tenant, month, micros, limit_micros=self._monthly_limit):
             if tasks is not None and task is not None:
                 # Give the task's reservation back: this request is not sent.
-                tasks.settle_spend(self._tenant, task, reserved_micros=micros, spent_micros=0)
+                tasks.spend.settle(self._tenant, task, reserved_micros=micros, spent_micros=0)
             return self._refused(MONTHLY_BUDGET, micros)
         return Reservation(micros, month)
 
     def settle(self, reservation: Reservation, input_tokens: int, output_tokens: int) -> None:
         spent = cost_micros(self._prices, input_tokens, output_tokens)
         if self._tasks is not None and self._task_id is not None:
-            self._tasks.settle_spend(
+            self._tasks.spend.settle(
                 self._tenant, self._task_id, reserved_micros=reservation.micros, spent_micros=spent
             )
         settled = self._budgets.settle(
@@ -212,7 +212,7 @@ class BatchSpend:
             cut = exhausted if refused_rows else None
             ledger = []
             if total:
-                ledger.append(self._tasks.reserve_spend_item(task.tenant, task.task_id, total, limit_micros=task_limit))
+                ledger.append(self._tasks.spend.reserve_item(task.tenant, task.task_id, total, limit_micros=task_limit))
                 if self._budgets is not None:
                     ledger.append(self._budgets.reserve_item(task.tenant, month, total, limit_micros=monthly_limit))
             if cut:
@@ -255,7 +255,7 @@ class BatchSpend:
         ledger = []
         if task_exists:  # a purged task has no item left to settle: the month still is
             ledger.append(
-                self._tasks.settle_spend_item(tenant, task_id, reserved_micros=reservation.micros, spent_micros=spent)
+                self._tasks.spend.settle_item(tenant, task_id, reserved_micros=reservation.micros, spent_micros=spent)
             )
         if self._budgets is not None and reservation.micros:
             ledger.append(

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.tasks.model import TaskError, TaskStatus
-from reviewpulse.tasks.repository import ACTIVE_SHARDS, TaskRepository
+from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tasks.sweeps import ACTIVE_SHARDS
 
 
 @dataclass
@@ -22,7 +23,7 @@ def sweep(
     outcome = SweepOutcome()
     older_than = (now - min(upload_deadline, stall_deadline)).isoformat()
     for shard in range(ACTIVE_SHARDS):
-        for item in tasks.stale(f"s{shard}", older_than):
+        for item in tasks.sweeps.stale(f"s{shard}", older_than):
             outcome.examined += 1
             age = now - datetime.fromisoformat(item["updated_at"])
             status = item["status"]
@@ -33,7 +34,7 @@ def sweep(
             else:
                 continue
             # Only if it has not moved since it was read: a chunk counted meanwhile wins.
-            if tasks.expire(
+            if tasks.sweeps.expire(
                 item["tenant"], item["task_id"], seen_status=status, seen_updated_at=item["updated_at"], error=error
             ):
                 outcome.ended.append((item["tenant"], item["task_id"], error.code))

@@ -203,7 +203,7 @@ def bench_flat(sizes: tuple[int, ...] = (25_000, 50_000, 100_000)) -> list[dict]
     """The insights builder alone (segments, time, themes): peak traced memory per size."""
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.ingest.readers.rows import Row
-    from reviewpulse.results.insights import InsightsBuilder
+    from reviewpulse.results.insights_builder import InsightsBuilder
     from reviewpulse.results.model import ItemResult
 
     options = AnalysisOptions(group_by=["product", "store", "region"], time_field="created_at", report=True)

@@ -154,7 +154,8 @@ def across_domains(sets: list[LabelledSet], lexicon: LexiconAnalyzer) -> list[st
 def student(labelled: LabelledSet, lexicon: LexiconAnalyzer, oracle_accuracy: float) -> list[str]:
     """A model taught by the oracle LLM's labels on the first STUDENT_LABELS items, then auto
     through it over the rest, through the real engine code."""
-    from reviewpulse_tools.doubles.fake_openai import FakeOpenAI, Oracle
+    from reviewpulse_tools.doubles.fake_model import Oracle
+    from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
     teach, rest = labelled.texts[:STUDENT_LABELS], labelled.texts[STUDENT_LABELS:]
     rest_gold = labelled.gold[STUDENT_LABELS:]

@@ -13,7 +13,7 @@
     insights   a 100,000-row finalize with and without insights (insights.py)
     wire       bytes on the wire paging all results of a --rows task: gzip, deflate and
                fields=id,label against the full uncompressed pages, and a 304 poll (wire.py)
-    quote      each workload's quote against what its run then cost (spending.py)
+    quote      each workload's quote against what its run then cost (quote.py)
     budget     how far concurrent workers overshoot a task's and a tenant's budget (spending.py)
     cli        `reviewpulse --help` and `status` against a bare interpreter (cli_startup.py)
     batchapi   Batch API mode end to end on 10,000 reviews with 5% failed requests and an expiry
@@ -35,105 +35,20 @@ Not part of the test suite's figures: timings depend on the machine; the tests p
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
 import platform
-import random
 import re
-import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from reviewpulse_tools.bench import cold_start, lexicon_speed, pipeline
 from reviewpulse_tools.bench.batches import review_csv
-from reviewpulse_tools.bench.batches import run_batch as _run_batch
-from reviewpulse_tools.bench.samples import sample_reviews
-from reviewpulse_tools.bench.stack import bench_stack
-from reviewpulse_tools.local.template import ROOT
-
-COLD_RUNS = 11
-
-
-# -- pipeline ----------------------------------------------------------------------------------
-
-
-def bench_pipeline(rows: int, running=None) -> dict:
-    import httpx
-    from reviewpulse.analysis.lexicon import LexiconAnalyzer
-
-    with bench_stack(running) as running:
-        poller_calls = Counter()
-        original_poll = running.poller.poll_once
-
-        def counted_poll(trigger, wait_seconds=0):
-            handled = original_poll(trigger, wait_seconds)
-            poller_calls["sqs:ReceiveMessage"] += 1
-            poller_calls["sqs:DeleteMessageBatch"] += 1 if handled else 0
-            return handled
-
-        try:
-            content = review_csv(rows)
-            texts = [row["review"] for row in csv.DictReader(io.StringIO(content.decode()))]
-            headers = {"X-Api-Key": running.api_key}
-            with httpx.Client(base_url=running.api_url, headers=headers, timeout=60) as api:
-                # Warm every function first (imports, botocore models), as a deployed stack would be.
-                _run_batch(api, review_csv(20, seed=1))
-                running.runner.busy_seconds.clear()
-                running.runner.api_calls.clear()
-                running.poller.poll_once = counted_poll
-                task, end_to_end = _run_batch(api, content)
-        finally:
-            running.poller.poll_once = original_poll  # a shared stack goes on to other benchmarks
-        api_calls = {function: dict(counts) for function, counts in running.runner.api_calls.items()}
-        busy_seconds = dict(running.runner.busy_seconds)
-        progress = task["progress"]
-        if task["status"] != "ready" or (progress["total"], progress["processed"], progress["failed"]) != (
-            rows,
-            rows,
-            0,
-        ):
-            raise RuntimeError(f"the pipeline did not analyse its {rows} reviews: {task['status']}, {progress}")
-        # The analyzer alone while the stack still runs (idle), as it always was measured.
-        analyzer = LexiconAnalyzer()
-        started = time.perf_counter()
-        analysed = analyzer.analyze(texts)
-        analyzer_alone = time.perf_counter() - started
-    if len(analysed) != rows:
-        raise RuntimeError(f"the analyzer alone scored {len(analysed)} of {rows} texts")
-    calls: Counter = Counter()
-    by_function: Counter = Counter()
-    for function, counts in api_calls.items():
-        for name, count in counts.items():
-            if name != "s3:CreateBucket":  # botocore builds one to sign a presigned POST; nothing is sent
-                calls[name] += count
-                by_function[function] += count
-    function_calls = sum(by_function.values())
-    if not function_calls:
-        raise RuntimeError("no AWS API call of the functions was counted")
-    pipeline_calls = function_calls - by_function.get("GetTaskFunction", 0)
-    return {
-        "pipeline_calls_per_review": pipeline_calls / rows,
-        "rows": rows,
-        "end_to_end_s": end_to_end,
-        "analyzer_alone_s": analyzer_alone,
-        "ratio": end_to_end / analyzer_alone,
-        "function_calls": function_calls,
-        "calls_per_review": function_calls / rows,
-        "mapping_calls": sum(poller_calls.values()),
-        "all_calls_per_review": (function_calls + sum(poller_calls.values())) / rows,
-        "by_operation": dict(calls.most_common()),
-        "by_function": dict(by_function.most_common()),
-        "progress": task["progress"],
-        "busy_s": dict(sorted(busy_seconds.items(), key=lambda kv: -kv[1])),
-    }
-
 
 # -- splitter memory ---------------------------------------------------------------------------
 
@@ -223,272 +138,10 @@ def bench_split_memory(sizes_mb: tuple[float, ...]) -> list[dict]:
 
 # -- cold start --------------------------------------------------------------------------------
 
-API_FLOOR = textwrap.dedent(
-    """
-    import boto3
-    from aws_lambda_powertools import Logger, Metrics, Tracer
-    from fastapi import FastAPI
-    from mangum import Mangum
-    logger, metrics, tracer = Logger(), Metrics(), Tracer()
-    table = boto3.client("dynamodb")
-    app = FastAPI()
-    @app.get("/health")
-    def health():
-        return {"status": "ok"}
-    asgi = Mangum(app, lifespan="off")
-    @logger.inject_lambda_context
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics(capture_cold_start_metric=True)
-    def handler(event, context):
-        return asgi(event, context)
-    """
-)
-QUEUE_FLOOR = textwrap.dedent(
-    """
-    import boto3
-    from aws_lambda_powertools import Logger, Metrics, Tracer
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-    logger, metrics, tracer = Logger(), Metrics(), Tracer()
-    queue = boto3.client("sqs")
-    processor = BatchProcessor(event_type=EventType.SQS)
-    def record_handler(record):
-        return None
-    @logger.inject_lambda_context
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics(capture_cold_start_metric=True)
-    def handler(event, context):
-        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    """
-)
-COLD_CHILD = textwrap.dedent(
-    """
-    import time
-    started = time.perf_counter()
-    import importlib.util, json, sys, io, contextlib
-    spec = importlib.util.spec_from_file_location("app", sys.argv[1])
-    module = importlib.util.module_from_spec(spec)
-    with contextlib.redirect_stdout(io.StringIO()):
-        spec.loader.exec_module(module)
-        imported = time.perf_counter()
-        class Context:
-            function_name = "bench"; memory_limit_in_mb = 512; aws_request_id = "bench"
-            invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-            def get_remaining_time_in_millis(self): return 30000
-        response = module.handler(json.loads(open(sys.argv[2]).read()), Context())
-    answered = time.perf_counter()
-    print(json.dumps({"import": imported - started, "total": answered - started, "response": response}, default=str))
-    """
-)
-# The event each function answers in the cold-start runs.
-COLD_EVENTS = {
-    "AuthorizerFunction": "authorizer.json",
-    "CreateTaskFunction": "create_task.json",
-    "CreateBatchFunction": "create_batch.json",
-    "ListTasksFunction": "list_tasks.json",
-    "GetTaskFunction": "get_task.json",
-    "DeleteTaskFunction": "delete_task.json",
-    "GetResultsFunction": "get_results.json",
-    "GetInsightsFunction": "get_insights.json",
-    "HealthFunction": "health.json",
-    "SplitFunction": "split.json",
-    "AnalyzeFunction": "analyze.json",
-    "LlmAnalyzeFunction": "analyze.json",
-    "FinalizeFunction": "finalize.json",
-    "DeadLetterFunction": "dead_letter.json",
-    "SweeperFunction": "sweeper.json",
-}
-API_FUNCTIONS = {
-    "CreateTaskFunction",
-    "DeleteTaskFunction",
-    "CreateBatchFunction",
-    "ListTasksFunction",
-    "GetTaskFunction",
-    "GetResultsFunction",
-    "GetInsightsFunction",
-    "HealthFunction",
-    "AuthorizerFunction",
-}
-
-
-def bench_cold_start(runs: int = COLD_RUNS, part_runs: int = 5, floor_once: bool = False, running=None) -> dict:
-    """`floor_once`: each kind's floor measured once and compared with every function of that kind
-    (the quick run: half the interpreters), instead of alternating with each function."""
-    from reviewpulse.tenants.keys import KeyRepository
-
-    work = Path(tempfile.mkdtemp())
-    (work / "api_floor.py").write_text(API_FLOOR)
-    (work / "queue_floor.py").write_text(QUEUE_FLOOR)
-    (work / "child.py").write_text(COLD_CHILD)
-    with bench_stack(running) as running:
-        import boto3
-
-        sample_key = json.loads((ROOT / "events" / "authorizer.json").read_text())["headers"]["X-Api-Key"]
-        KeyRepository(running.stack.ref("KeysTable"), boto3.client("dynamodb")).add(sample_key, "example")
-        # The handlers run in bare interpreters: the domain package and the dependencies come from
-        # the same places the layers would put them on sys.path.
-        site = next(p for p in sys.path if p.endswith("site-packages"))
-        env_base = {
-            "PATH": os.environ["PATH"],
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "shared"), site]),
-            "POWERTOOLS_TRACE_DISABLED": "false",
-            "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-        }
-
-        def once(app: Path, event: Path, function_env: dict) -> float:
-            done = subprocess.run(
-                [sys.executable, "-S", str(work / "child.py"), str(app), str(event)],
-                env={**env_base, **function_env},
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"{app}: {done.stderr[-2000:]}")
-            measured = json.loads(done.stdout.strip().splitlines()[-1])
-            _check_answered(app, measured["response"])
-            return measured["total"]
-
-        results = {}
-        aws_env = {k: v for k, v in running.runner.extra_environment.items() if k.startswith("AWS_")}
-        floor_env = {**running.stack.function_environment("HealthFunction"), **aws_env}
-        floor_runs: dict[str, list[float]] = {"api": [], "queue": []}
-        for function, event in COLD_EVENTS.items():
-            env = {**running.stack.function_environment(function), **aws_env}
-            app = running.stack.function_code_dir(function) / "app.py"
-            kind = "api" if function in API_FUNCTIONS else "queue"
-            floor_app, floor_event = (
-                (work / "api_floor.py", ROOT / "events" / "health.json")
-                if kind == "api"
-                else (work / "queue_floor.py", ROOT / "events" / "analyze.json")
-            )
-            # Floor and function alternate, so drift in the machine's speed hits both alike.
-            floors, totals = [], []
-            for _ in range(runs):
-                if not (floor_once and floor_runs[kind]):
-                    floors.append(once(floor_app, floor_event, floor_env))
-                totals.append(once(app, ROOT / "events" / event, env))
-            floor_runs[kind] += floors
-            floors = floors or floor_runs[kind]
-            median, floor = statistics.median(totals), statistics.median(floors)
-            results[function] = {"median_s": median, "floor_s": floor, "ratio": median / floor}
-        floors = {kind: statistics.median(values) for kind, values in floor_runs.items()}
-        parts = _floor_parts(env_base, part_runs)
-    return {"runs": runs, "part_runs": part_runs, "functions": results, "floors": floors, "floor_parts": parts}
-
-
-def _check_answered(app: Path, response: object) -> None:
-    """A cold start counts only if the handler did its work: no 5xx from an API function, no
-    failed record from a queue function, an Allow from the authorizer (for the sample key)."""
-    if not isinstance(response, dict):
-        return  # the scheduled functions return nothing
-    if "statusCode" in response and int(response["statusCode"]) >= 500:
-        raise RuntimeError(f"{app} answered its sample event with {response['statusCode']}: {response}")
-    if response.get("batchItemFailures"):
-        raise RuntimeError(f"{app} failed records of its sample event: {response['batchItemFailures']}")
-    statements = response.get("policyDocument", {}).get("Statement", [])
-    if statements and any(statement.get("Effect") != "Allow" for statement in statements):
-        raise RuntimeError(f"{app} denied the sample event's key: {response}")
-
-
-def _floor_parts(env_base: dict, runs: int = 5) -> dict:
-    """What the floor itself is made of: each import on its own, in a fresh interpreter."""
-    pieces = {
-        "python start": "pass",
-        "boto3 + one client": "import boto3; boto3.client('sqs', region_name='us-east-1')",
-        "Powertools Logger + Metrics": "from aws_lambda_powertools import Logger, Metrics; Logger(); Metrics()",
-        "Powertools Tracer (X-Ray SDK)": "from aws_lambda_powertools import Tracer; Tracer()",
-        "FastAPI": "import fastapi",
-        "Mangum": "import mangum",
-        "BatchProcessor": "from aws_lambda_powertools.utilities.batch import BatchProcessor",
-        "vaderSentiment + lexicon": "from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer as S; S()",
-    }
-    measured = {}
-    for name, code in pieces.items():
-        samples = []
-        for _ in range(runs):
-            script = f"import time; t=time.perf_counter(); {code}; print(time.perf_counter()-t)"
-            done = subprocess.run([sys.executable, "-S", "-c", script], env=env_base, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(f"the floor's part {name!r} failed: {done.stderr[-1000:]}")
-            samples.append(float(done.stdout.strip()))
-        measured[name] = statistics.median(samples)
-    return measured
-
-
 # -- report ------------------------------------------------------------------------------------
 
 
-LEXICON_LENGTHS = (100, 500, 1_000, 2_000, 5_000)
-LEXICON_CHARS_PER_LENGTH = 300_000
-
-
-def bench_lexicon(lengths: tuple[int, ...] = LEXICON_LENGTHS, chars: int = LEXICON_CHARS_PER_LENGTH) -> dict:
-    """Characters per second of the lexicon engine by text length: texts cut from the project's
-    sample reviews, joined until long enough; the same number of characters at every length. CPU
-    time of this (single-threaded) process, so that other work on the machine does not skew it."""
-    from reviewpulse.analysis.lexicon import LexiconAnalyzer
-
-    analyzer = LexiconAnalyzer()
-    reviews = sample_reviews()
-    rnd = random.Random(3)
-    rates = {}
-    for length in lengths:
-        texts = []
-        while len(texts) * length < chars:
-            text = ""
-            while len(text) < length:
-                text += rnd.choice(reviews) + " "
-            texts.append(text[:length])
-        analyzer.analyze(texts[:20])  # warm up
-        started = time.process_time()
-        scored = analyzer.analyze(texts)
-        elapsed = time.process_time() - started
-        if len(scored) != len(texts) or not elapsed:
-            raise RuntimeError(f"the lexicon scored {len(scored)} of {len(texts)} texts of {length} characters")
-        rates[str(length)] = sum(map(len, texts)) / elapsed
-    return {"chars_per_second": rates, "chars_per_length": chars}
-
-
 # -- reports -----------------------------------------------------------------------------------
-
-
-def report_lexicon(lexicon: dict) -> str:
-    rates = lexicon["chars_per_second"]
-    base = rates[min(rates, key=int)]
-    return "\n".join(
-        [
-            "Lexicon engine, characters per CPU second by text length (each text scored once):",
-            "",
-            "| characters | chars/s | vs shortest |",
-            "|---|---|---|",
-            *(f"| {int(n):,} | {rate:,.0f} | {rate / base:.0%} |" for n, rate in rates.items()),
-        ]
-    )
-
-
-def report_pipeline(p: dict) -> str:
-    return "\n".join(
-        [
-            f"**Pipeline, {p['rows']:,} reviews on the local stack** (`make bench`):",
-            "",
-            "| figure | value | target |",
-            "|---|---|---|",
-            f"| AWS API calls by the functions per review | {p['calls_per_review']:.4f} ({p['function_calls']} calls) | ≤ 0.05 |",
-            f"| … without the client's status polls (GetTask) | {p['pipeline_calls_per_review']:.4f} | |",
-            f"| … plus the event source mappings' receives and deletes | {p['all_calls_per_review']:.4f} | |",
-            f"| upload → ready | {p['end_to_end_s']:.2f} s | |",
-            f"| analyzer alone on the same texts | {p['analyzer_alone_s']:.2f} s | |",
-            f"| ratio | {p['ratio']:.2f}× | ≤ 2× |",
-            "",
-            "Calls by operation: " + ", ".join(f"{k} {v}" for k, v in p["by_operation"].items()),
-            "",
-            "Calls by function: " + ", ".join(f"{k} {v}" for k, v in p["by_function"].items()),
-            "",
-            "Time inside each function's handlers (functions run in their own processes, the analyzer in"
-            " several, so these overlap): " + ", ".join(f"{k} {v:.2f} s" for k, v in p["busy_s"].items()) + ".",
-        ]
-    )
 
 
 def report_memory(memory: list) -> str:
@@ -506,24 +159,6 @@ def report_memory(memory: list) -> str:
     if len(memory) > 1:
         ratio = memory[-1]["rss_peak_kb"] / memory[0]["rss_peak_kb"]
         lines += ["", f"Largest ÷ smallest peak RSS: {ratio:.2f}× (target ≤ 1.2×)."]
-    return "\n".join(lines)
-
-
-def report_cold(cold: dict) -> str:
-    lines = [
-        f"**Cold start**, median of {cold['runs']} fresh interpreters importing the handler and answering one "
-        "event from events/ (Tracer on), against a minimal handler on the same framework:",
-        "",
-        "| function | median | floor | ratio |",
-        "|---|---|---|---|",
-    ]
-    for name, c in cold["functions"].items():
-        lines.append(f"| {name} | {c['median_s'] * 1000:.0f} ms | {c['floor_s'] * 1000:.0f} ms | {c['ratio']:.2f}× |")
-    lines += [
-        "",
-        f"The floor's parts, each imported alone (median of {cold['part_runs']}): "
-        + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in cold["floor_parts"].items()),
-    ]
     return "\n".join(lines)
 
 
@@ -554,16 +189,20 @@ QUICK_ROWS, QUICK_SIZES = 200, "0.05,0.1"
 
 def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, ...], running=None) -> dict:
     """One benchmark's figures; it raises if its work did not happen."""
-    from reviewpulse_tools.bench import batch_api, cli_startup, insights, llm, spending, sync_analyze, wire
+    from reviewpulse_tools.bench import batch_api, cli_startup, insights, llm, quote, spending, sync_analyze, wire
 
     if name == "lexicon":
-        return bench_lexicon((100, 1_000), chars=20_000) if quick else bench_lexicon()
+        return lexicon_speed.bench_lexicon((100, 1_000), chars=20_000) if quick else lexicon_speed.bench_lexicon()
     if name == "pipeline":
-        return bench_pipeline(rows, running=running)
+        return pipeline.bench_pipeline(rows, running=running)
     if name == "memory":
         return bench_split_memory(sizes_mb)
     if name == "coldstart":
-        return bench_cold_start(runs=1, part_runs=1, floor_once=True, running=running) if quick else bench_cold_start()
+        if quick:
+            return cold_start.bench_cold_start(
+                runs=1, part_runs=1, floor_once=True, sample_every=cold_start.QUICK_SAMPLE_EVERY, running=running
+            )
+        return cold_start.bench_cold_start()
     if name == "llm":
         return llm.bench_llm(reviews=100, rate_requests=10) if quick else llm.bench_llm()
     if name == "insights":
@@ -571,7 +210,7 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
     if name == "wire":
         return wire.bench_wire(rows, running=running)
     if name == "quote":
-        return spending.bench_quote(rows=50, held_out=False, running=running) if quick else spending.bench_quote()
+        return quote.bench_quote(rows=50, held_out=False, running=running) if quick else quote.bench_quote()
     if name == "budget":
         return spending.bench_budget(chunks_per_worker=2) if quick else spending.bench_budget()
     if name == "cli":
@@ -585,17 +224,17 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
 
 def report_of(name: str, figures) -> str:
     """The benchmark's table, as the README quotes it."""
-    from reviewpulse_tools.bench import batch_api, cli_startup, insights, llm, spending, sync_analyze, wire
+    from reviewpulse_tools.bench import batch_api, cli_startup, insights, llm, quote, spending, sync_analyze, wire
 
     reports = {
-        "lexicon": report_lexicon,
-        "pipeline": report_pipeline,
+        "lexicon": lexicon_speed.report_lexicon,
+        "pipeline": pipeline.report_pipeline,
         "memory": report_memory,
-        "coldstart": report_cold,
+        "coldstart": cold_start.report_cold,
         "llm": lambda f: "\n".join(llm.report(f)),
         "insights": insights.report,
         "wire": lambda f: "\n".join(wire.report(f)),
-        "quote": spending.report_quote,
+        "quote": quote.report_quote,
         "budget": spending.report_budget,
         "cli": cli_startup.report,
         "batchapi": lambda f: "\n".join(batch_api.report(f)),

@@ -210,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         lexicon = analyzer.analyze(labelled.texts)
         if args.engine == "oracle":
-            from reviewpulse_tools.doubles.fake_openai import FakeOpenAI, Oracle
+            from reviewpulse_tools.doubles.fake_model import Oracle
+            from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
             oracle = Oracle(dict(zip(labelled.texts, labelled.gold, strict=True)), args.oracle_accuracy)
             with FakeOpenAI(oracle=oracle) as server:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reviewpulse.analysis.engine_names import ENGINE_NAMES
+from reviewpulse.engine_names import ENGINE_NAMES
 
 from reviewpulse_tools.cli.connect import add_api_options, open_client
 from reviewpulse_tools.cli.errors import ApiError, UsageError

@@ -25,7 +25,8 @@ Stats cover the chat-completions endpoint only, so health checks and /_stats nev
 The Files and Batch APIs (/v1/files, /v1/batches) are played by fake_batches.BatchDesk
 (`server.batches`, or the /_control key "batches"): delay, per-request failures, expiry part-way,
 cancellation; their stats are `server.batches.snapshot()` and /_stats' "batches".
-Dev-only: never shipped to Lambda.
+The model it plays is doubles.fake_model; the wire (request parsing, faults, rate limit) is
+doubles.fake_wire. Dev-only: never shipped to Lambda.
 
     with FakeOpenAI(rpm=600) as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="test")
@@ -41,8 +42,6 @@ import copy
 import itertools
 import json
 import math
-import random
-import re
 import signal
 import socket
 import sys
@@ -50,459 +49,39 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from reviewpulse_tools.doubles.fake_batches import BatchDesk
-
-DEFAULT_MODEL = "fake-sentiment-1"
-SENTIMENT_BATCH = "sentiment_batch"
-BATCH_REPORT = "batch_report"
-CONTENT_FAULTS = ("malformed", "truncated", "missing", "extra", "duplicate", "schema")
-# A 400 about the request's content, as a provider's content filter answers (code content_filter).
-REFUSED = "refused"
-# Words the fake "notices" as themes on top of the requested aspects.
-THEME_VOCABULARY = (
-    "battery",
-    "price",
-    "delivery",
-    "support",
-    "quality",
-    "screen",
-    "sound",
-    "service",
-    "shipping",
-    "refund",
+from reviewpulse_tools.doubles.fake_model import (
+    DEFAULT_MODEL,
+    REFUSED,
+    Model,
+    Oracle,
+    SentimentRequest,
+    apply_content_fault,
+    count_tokens,
 )
-LABELS = ("positive", "negative", "neutral", "mixed")
-OPPOSITE_LABEL = {"positive": "negative", "negative": "positive", "neutral": "mixed", "mixed": "neutral"}
-INJECTION = re.compile(r"ignore\s+(?:all\s+)?previous\s+instructions", re.IGNORECASE)
-SENTENCE = re.compile(r"[^.!?]+[.!?]*")
-# Pre-tokenization as GPT-style BPE tokenizers do it: contractions, a word with its leading space,
-# up to three digits, a run of punctuation with its leading space, whitespace.
-PRE_TOKEN = re.compile(r"'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?[^\s\w]+|\s+(?!\S)|\s+")
-# Characters one BPE token covers inside a longer piece: common words are one token, rare and long
-# ones (and long punctuation runs) split into several.
-PIECE_CHARS = 6
-MALFORMED = {SENTIMENT_BATCH: '{"items": [oops', BATCH_REPORT: '{"summary": oops'}
+from reviewpulse_tools.doubles.fake_wire import (
+    BadRequest,
+    Call,
+    FakeStats,
+    Fault,
+    Reply,
+    TokenBucket,
+    check_latency,
+    check_rpm,
+    error_body,
+    parse_call,
+    parse_fault,
+    rate_limit_reply,
+)
 
-
-def count_tokens(text: str) -> int:
-    """A deterministic tokenizer in the manner of BPE: pre-tokenize as GPT models do, then count a
-    piece as one token per PIECE_CHARS characters (rounded up). It counts independently of the
-    engine's character-ratio estimate, so the quote's accuracy is measured, not built in."""
-    return sum(-(-len(piece.strip() or piece) // PIECE_CHARS) for piece in PRE_TOKEN.findall(text))
-
-
-@dataclass(frozen=True)
-class Fault:
-    name: str
-    kind: str
-    status: int | None = None
-    seconds: float = 0.0
-
-
-def parse_fault(name: str) -> Fault:
-    """Validate a fault name ("status:500", "slow:0.5", "malformed", ...); raises ValueError."""
-    if not isinstance(name, str):
-        raise ValueError(f"a fault is a string, not {name!r}")
-    kind, _, argument = name.partition(":")
-    if kind == "status" and argument.isdigit() and 400 <= int(argument) <= 599:
-        return Fault(name, kind, status=int(argument))
-    if kind == "slow":
-        try:
-            seconds = float(argument)
-        except ValueError:
-            seconds = -1.0
-        if math.isfinite(seconds) and seconds >= 0:
-            return Fault(name, kind, seconds=seconds)
-    if name in CONTENT_FAULTS:
-        return Fault(name, name)
-    if name == REFUSED:
-        return Fault(name, name, status=400)
-    raise ValueError(
-        f"unknown fault {name!r}: expected status:<400-599>, slow:<seconds>, {REFUSED} or one of "
-        f"{', '.join(CONTENT_FAULTS)}"
-    )
-
-
-def check_latency(seconds: Any) -> float:
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"latency must be a non-negative number of seconds, not {seconds!r}")
-    return float(seconds)
-
-
-def check_rpm(rpm: Any) -> None:
-    if rpm is not None and (
-        isinstance(rpm, bool) or not isinstance(rpm, int | float) or not math.isfinite(rpm) or rpm <= 0
-    ):
-        raise ValueError(f"rpm must be a positive number or None, not {rpm!r}")
-
-
-ORACLE_LABELS = ("positive", "negative", "neutral")
-ORACLE_SCORES = {"positive": 0.6, "negative": -0.6, "neutral": 0.0}
-
-
-@dataclass(frozen=True)
-class Oracle:
-    """Gold labels by text, answered right with probability `accuracy` (a wrong label otherwise)."""
-
-    gold: dict[str, str]
-    accuracy: float = 0.9
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.accuracy <= 1.0:
-            raise ValueError(f"oracle accuracy must be within 0..1, not {self.accuracy!r}")
-        unknown = set(self.gold.values()) - set(ORACLE_LABELS)
-        if unknown:
-            raise ValueError(f"oracle labels must be among {ORACLE_LABELS}, not {sorted(unknown)}")
-
-    @classmethod
-    def from_file(cls, path: Path, accuracy: float = 0.9, seed: int = 0) -> Oracle:
-        """A JSON Lines file of {"text": ..., "label": positive|negative|neutral} objects."""
-        gold = {}
-        for line in path.read_text(encoding="utf-8").split("\n"):
-            if line.strip():
-                row = json.loads(line)
-                gold[row["text"]] = row["label"]
-        return cls(gold, accuracy, seed)
-
-    def answer(self, text: str) -> str | None:
-        gold = self.gold.get(text)
-        if gold is None:
-            return None
-        # Seeded per text (string seeds hash deterministically), so repeats get the same answer.
-        draw = random.Random(f"{self.seed}:{text}")  # noqa: S311 - a simulation, not security
-        if draw.random() < self.accuracy:
-            return gold
-        return draw.choice([label for label in ORACLE_LABELS if label != gold])
-
-
-@dataclass
-class FakeStats:
-    """What the fake has seen on /v1/chat/completions. `ids[i]` and `texts[i]` are the ids and texts
-    of the i-th sentiment_batch request received (rate-limited ones included: they went over the wire);
-    `bodies` every request body as received, of any kind, valid or not (what left the client)."""
-
-    requests: int = 0
-    by_status: dict[int, int] = field(default_factory=dict)
-    item_counts: list[int] = field(default_factory=list)
-    ids: list[list[str]] = field(default_factory=list)
-    texts: list[list[str]] = field(default_factory=list)
-    bodies: list[str] = field(default_factory=list)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    rate_limited: int = 0
-    arrivals: list[float] = field(default_factory=list)
-    oracle_misses: int = 0  # texts the oracle had no gold label for (answered by VADER)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self) | {"by_status": {str(code): n for code, n in sorted(self.by_status.items())}}
-
-
-class BadRequest(Exception):
-    def __init__(self, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.message, self.param = message, param
-
-
-@dataclass
-class Reply:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def error_body(message: str, type_: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": type_, "code": code, "param": param}}
-
-
-def rate_limit_reply(wait: float) -> Reply:
-    return Reply(
-        429,
-        error_body("Rate limit reached for requests (fake).", "requests", "rate_limit_exceeded"),
-        {"Retry-After": str(max(1, math.ceil(wait))), "retry-after-ms": str(max(1, math.ceil(wait * 1000)))},
-    )
-
-
-class TokenBucket:
-    """About one second of burst, refilling at rpm/60 per second."""
-
-    def __init__(self, rpm: float, now: float) -> None:
-        self.rpm = rpm
-        self.rate = rpm / 60
-        self.capacity = max(1.0, self.rate)
-        self.tokens = self.capacity
-        self.stamp = now
-
-    def take(self, now: float) -> float:
-        """Take a token and return 0, or return the seconds until one is available (taking none)."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
-@dataclass(frozen=True)
-class Call:
-    model: str
-    schema: str
-    payload: Any
-    prompt_tokens: int
-
-
-def message_text(content: Any) -> str:
-    # The SDK sends a string, but content may also be a list of text parts.
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return ""
-
-
-def parse_call(raw: bytes) -> Call:
-    try:
-        request = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"The request body is not valid JSON: {exc}") from None
-    if not isinstance(request, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    model, messages, response_format = request.get("model"), request.get("messages"), request.get("response_format")
-    if not isinstance(model, str):
-        raise BadRequest("'model' must be a string.", "model")
-    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
-        raise BadRequest("'messages' must be a list of objects.", "messages")
-    json_schema = response_format.get("json_schema") if isinstance(response_format, dict) else None
-    schema = json_schema.get("name") if isinstance(json_schema, dict) else None
-    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema" or schema is None:
-        raise BadRequest("This model only answers response_format of type json_schema.", "response_format")
-    if schema not in (SENTIMENT_BATCH, BATCH_REPORT):
-        raise BadRequest(f"Unknown json_schema name {schema!r}.", "response_format.json_schema.name")
-    texts = [message_text(m.get("content")) for m in messages]
-    users = [text for m, text in zip(messages, texts, strict=True) if m.get("role") == "user"]
-    if not users:
-        raise BadRequest("A user message is required.", "messages")
-    try:
-        user = json.loads(users[-1])
-    except json.JSONDecodeError:
-        raise BadRequest("The user message must be JSON.", "messages") from None
-    payload = parse_sentiment_request(user) if schema == SENTIMENT_BATCH else parse_report_request(user)
-    # 3 tokens per message for its framing, as chat models count them.
-    prompt_tokens = sum(map(count_tokens, texts)) + count_tokens(json.dumps(response_format)) + 3 * len(messages)
-    return Call(model, schema, payload, prompt_tokens)
-
-
-@dataclass(frozen=True)
-class SentimentRequest:
-    aspects: list[str]
-    themes: bool
-    items: list[tuple[str, str]]
-
-
-def parse_sentiment_request(user: Any) -> SentimentRequest:
-    items = user.get("items") if isinstance(user, dict) else None
-    if not isinstance(items, list) or not all(
-        isinstance(i, dict) and isinstance(i.get("id"), str) and isinstance(i.get("text"), str) for i in items
-    ):
-        raise BadRequest("'items' must be a list of {id, text} strings.", "messages")
-    aspects, themes = user.get("aspects", []), user.get("themes", False)
-    if not isinstance(aspects, list) or not all(isinstance(a, str) and a.strip() for a in aspects):
-        raise BadRequest("'aspects' must be a list of non-empty strings.", "messages")
-    if not isinstance(themes, bool):
-        raise BadRequest("'themes' must be a boolean.", "messages")
-    return SentimentRequest(aspects, themes, [(i["id"], i["text"]) for i in items])
-
-
-def parse_report_request(user: Any) -> dict[str, Any]:
-    if not isinstance(user, dict):
-        raise BadRequest("The batch_report request must be an object.", "messages")
-    analysed, counts, mean = user.get("analysed"), user.get("counts", {}), user.get("mean_score")
-    themes = user.get("themes", [])
-    if not isinstance(analysed, int) or analysed < 0:
-        raise BadRequest("'analysed' must be a non-negative integer.", "messages")
-    if not isinstance(counts, dict) or not all(isinstance(n, int) for n in counts.values()):
-        raise BadRequest("'counts' must map labels to integers.", "messages")
-    if mean is not None and not isinstance(mean, int | float):
-        raise BadRequest("'mean_score' must be a number or null.", "messages")
-    if not isinstance(themes, list) or not all(
-        isinstance(t, dict)
-        and isinstance(t.get("theme"), str)
-        and isinstance(t.get("polarity"), str)
-        and isinstance(t.get("count"), int)
-        for t in themes
-    ):
-        raise BadRequest("'themes' must be a list of {theme, polarity, count}.", "messages")
-    return {"analysed": analysed, "counts": counts, "mean_score": mean, "themes": themes}
-
-
-class Model:
-    """The deterministic "model": VADER for labels, word matching for aspects and themes."""
-
-    def __init__(self, oracle: Oracle | None = None) -> None:
-        self.vader = SentimentIntensityAnalyzer()
-        self.oracle = oracle
-        self.oracle_misses = 0
-        self._misses_lock = threading.Lock()  # requests are answered on many threads
-
-    @staticmethod
-    def blank(item_id: str, aspects: list[str]) -> dict[str, Any]:
-        return {
-            "id": item_id,
-            "label": "neutral",
-            "score": 0.0,
-            "confidence": 0.6,
-            "language": "en",
-            "aspects": [{"aspect": aspect, "label": "not_mentioned", "evidence": ""} for aspect in aspects],
-            "themes": [],
-        }
-
-    def compound(self, text: str) -> float:
-        return float(self.vader.polarity_scores(text)["compound"])
-
-    @staticmethod
-    def label(compound: float) -> str:
-        return "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
-
-    @staticmethod
-    def sentence_with(word: str, text: str) -> str | None:
-        # Whole words only ("price" is not in "priceless"); lookarounds also suit words like "c++".
-        pattern = re.compile(rf"(?<!\w){re.escape(word.strip())}(?!\w)", re.IGNORECASE)
-        for match in SENTENCE.finditer(text):
-            if pattern.search(match.group()):
-                return match.group().strip()
-        return None
-
-    def analyse(self, item_id: str, text: str, aspects: list[str], themes: bool) -> dict[str, Any]:
-        compound = self.compound(text)
-        label = self.label(compound)
-        if self.oracle is not None:
-            answer = self.oracle.answer(text)
-            if answer is None:
-                with self._misses_lock:
-                    self.oracle_misses += 1
-            else:
-                label, compound = answer, ORACLE_SCORES[answer]
-        words = [*aspects, *THEME_VOCABULARY] if themes else aspects
-        sentences = {word: self.sentence_with(word, text) for word in words}
-        aspect_answers = []
-        for aspect in aspects:
-            sentence = sentences[aspect]
-            aspect_answers.append(
-                {"aspect": aspect, "label": "not_mentioned", "evidence": ""}
-                if sentence is None
-                else {"aspect": aspect, "label": self.label(self.compound(sentence)), "evidence": sentence}
-            )
-        theme_answers: list[dict[str, str]] = []
-        if themes:
-            seen: set[str] = set()
-            for word in words:
-                sentence = sentences[word]
-                if sentence is not None and word.lower() not in seen:
-                    seen.add(word.lower())
-                    polarity = "praise" if self.compound(sentence) >= 0 else "complaint"
-                    theme_answers.append({"theme": word, "polarity": polarity})
-        return {
-            "id": item_id,
-            "label": label,
-            "score": round(compound, 4),
-            "confidence": 0.6 if label == "neutral" else round(0.5 + abs(compound) / 2, 4),
-            "language": "en",
-            "aspects": aspect_answers,
-            "themes": theme_answers,
-        }
-
-    def sentiment_batch(self, request: SentimentRequest) -> dict[str, Any]:
-        items = [self.analyse(i, text, request.aspects, request.themes) for i, text in request.items]
-        # A deliberately obedient model: one injected item takes over the whole batch.
-        if any(INJECTION.search(text) for _, text in request.items):
-            for item in items:
-                item.update(label="positive", score=1.0, confidence=1.0)
-        return {"items": items}
-
-    @staticmethod
-    def batch_report(report: dict[str, Any]) -> dict[str, Any]:
-        analysed, counts, mean = report["analysed"], report["counts"], report["mean_score"]
-        if analysed:
-            pos, neg, neu, mixed = (f"{100 * counts.get(label, 0) / analysed:.0f}%" for label in LABELS)
-            sentences = [
-                f"Of {analysed} analysed items, {pos} were positive, {neg} negative, {neu} neutral and {mixed} mixed."
-            ]
-        else:
-            sentences = ["No items were analysed."]
-        if mean is not None:
-            sentences.append(f"The mean score was {mean:.2f}.")
-
-        def top(polarity: str) -> tuple[str, int] | None:
-            ranked = sorted((-t["count"], t["theme"]) for t in report["themes"] if t["polarity"] == polarity)
-            return (ranked[0][1], -ranked[0][0]) if ranked else None
-
-        def mentions(n: int) -> str:
-            return f"{n} mention" if n == 1 else f"{n} mentions"
-
-        praised, complaint = top("praise"), top("complaint")
-        if praised and complaint:
-            sentences.append(
-                f"The most praised theme was {praised[0]} ({mentions(praised[1])}); "
-                f"the most common complaint was {complaint[0]} ({complaint[1]})."
-            )
-        elif praised:
-            sentences.append(
-                f"The most praised theme was {praised[0]} ({mentions(praised[1])}); no complaints recurred."
-            )
-        elif complaint:
-            sentences.append(
-                f"No theme was praised; the most common complaint was {complaint[0]} ({mentions(complaint[1])})."
-            )
-        else:
-            sentences.append("No recurring themes were reported.")
-        return {"summary": " ".join(sentences)}
-
-
-def unused_id(items: list[dict[str, Any]]) -> str:
-    taken = {item["id"] for item in items}
-    return next(f"unknown-{n}" for n in itertools.count(len(items) + 1) if f"unknown-{n}" not in taken)
-
-
-def apply_content_fault(kind: str | None, schema: str, answer: dict[str, Any], aspects: list[str]) -> tuple[str, str]:
-    """The answer's content and finish_reason, broken as the fault says."""
-    if kind == "malformed":
-        return MALFORMED[schema], "stop"
-    if kind == "truncated":
-        content = json.dumps(answer, ensure_ascii=False)
-        return content[: len(content) // 2], "length"
-    if schema == BATCH_REPORT:
-        if kind == "missing":
-            answer = {}
-        elif kind == "extra":
-            answer = answer | {"extra": "unexpected"}
-        elif kind == "duplicate":
-            value = json.dumps(answer["summary"], ensure_ascii=False)
-            return f'{{"summary": {value}, "summary": {value}}}', "stop"
-        elif kind == "schema":
-            answer = {"summary": 42}
-        return json.dumps(answer, ensure_ascii=False), "stop"
-    items: list[dict[str, Any]] = answer["items"]
-    if kind == "missing":
-        items = items[:-1]
-    elif kind == "extra":
-        # Well formed but for its id: what a model says about an empty text.
-        items = [*items, Model.blank(unused_id(items), aspects)]
-    elif kind == "duplicate" and items:
-        first = items[0]
-        # `or 0.0`: a neutral item's score must not flip to -0.0.
-        items = [*items, first | {"label": OPPOSITE_LABEL[first["label"]], "score": -first["score"] or 0.0}]
-    elif kind == "schema":
-        items = [item | {"label": "great"} for item in items]
-    return json.dumps({"items": items}, ensure_ascii=False), "stop"
+__all__ = ["FakeOpenAI", "main"]
 
 
 class FakeOpenAI:

@@ -6,6 +6,7 @@ provision.py   tables, queues, bucket and notifications created from the templat
 lambda_.py     Lambda: the context object, running handlers in-process or one process per function
 sqs.py         SQS event source mappings: the event shape and the queue pollers
 scheduler.py   EventBridge Scheduler: the template's rate() schedules
-apigateway.py  API Gateway: routes, the REQUEST authorizer, the usage plan, compression, HTTP on localhost
+apigateway.py  API Gateway: routes, the REQUEST authorizer, compression, HTTP on localhost
+usage_plan.py  API Gateway's usage plan: the per-key throttle and quota
 s3.py          S3's presigned-POST policy check, which moto does not make
 """

@@ -3,13 +3,13 @@ task's options name and calls it; it never compares engine names."""
 
 from __future__ import annotations
 
-from reviewpulse.analysis.engine_names import ENGINE_NAMES
 from reviewpulse.analysis.engines.auto import AutoEngine
 from reviewpulse.analysis.engines.base import Engine, EngineParts
 from reviewpulse.analysis.engines.lexicon import LexiconEngine
 from reviewpulse.analysis.engines.llm import LlmTaskEngine
 from reviewpulse.analysis.engines.model import ModelEngine
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.engine_names import ENGINE_NAMES
 
 ENGINES: dict[str, type] = {engine.name: engine for engine in (LexiconEngine, LlmTaskEngine, AutoEngine)}
 # What a drop gets when the deployment's default engine cannot run here (the llm without a key).

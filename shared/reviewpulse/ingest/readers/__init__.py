@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Iterator
 
 from reviewpulse.errors import UnusableFile
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.formats import FileFormat, FileSpec, format_names
 from reviewpulse.ingest.readers.conversations import CONVERSATION_COLUMNS, MAX_CONVERSATION_ID_CHARS
 from reviewpulse.ingest.readers.conversations_file import conversation_file_rows
 from reviewpulse.ingest.readers.csv_file import csv_rows
@@ -66,7 +66,7 @@ def open_rows(body: Body, spec: FileSpec) -> RowStream:
     try:
         read_rows = _READERS[FileFormat(spec.format)]
     except ValueError:
-        detail = f"format {spec.format!r} is not one of csv, json, jsonl, txt, conversations"
+        detail = f"format {spec.format!r} is not one of {format_names()}"
         raise UnusableFile("unsupported-format", detail) from None
     text = open_text(body, spec)
     state = ReadState(text_field=spec.text_field or "text", encoding=encoding_name(text.encoding))

@@ -1,0 +1,109 @@
+"""`make bench`'s pipeline: a batch of reviews on the local stack, from upload to ready: the AWS
+API calls per review (counted with botocore's event hooks, so the count is exact), the time it took,
+and the analyzer alone on the same texts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections import Counter
+
+from reviewpulse_tools.bench.batches import review_csv
+from reviewpulse_tools.bench.batches import run_batch as _run_batch
+from reviewpulse_tools.bench.stack import bench_stack
+
+
+def bench_pipeline(rows: int, running=None) -> dict:
+    import httpx
+    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+
+    with bench_stack(running) as running:
+        poller_calls = Counter()
+        original_poll = running.poller.poll_once
+
+        def counted_poll(trigger, wait_seconds=0):
+            handled = original_poll(trigger, wait_seconds)
+            poller_calls["sqs:ReceiveMessage"] += 1
+            poller_calls["sqs:DeleteMessageBatch"] += 1 if handled else 0
+            return handled
+
+        try:
+            content = review_csv(rows)
+            texts = [row["review"] for row in csv.DictReader(io.StringIO(content.decode()))]
+            headers = {"X-Api-Key": running.api_key}
+            with httpx.Client(base_url=running.api_url, headers=headers, timeout=60) as api:
+                # Warm every function first (imports, botocore models), as a deployed stack would be.
+                _run_batch(api, review_csv(20, seed=1))
+                running.runner.busy_seconds.clear()
+                running.runner.api_calls.clear()
+                running.poller.poll_once = counted_poll
+                task, end_to_end = _run_batch(api, content)
+        finally:
+            running.poller.poll_once = original_poll  # a shared stack goes on to other benchmarks
+        api_calls = {function: dict(counts) for function, counts in running.runner.api_calls.items()}
+        busy_seconds = dict(running.runner.busy_seconds)
+        progress = task["progress"]
+        if task["status"] != "ready" or (progress["total"], progress["processed"], progress["failed"]) != (
+            rows,
+            rows,
+            0,
+        ):
+            raise RuntimeError(f"the pipeline did not analyse its {rows} reviews: {task['status']}, {progress}")
+        # The analyzer alone while the stack still runs (idle), as it always was measured.
+        analyzer = LexiconAnalyzer()
+        started = time.perf_counter()
+        analysed = analyzer.analyze(texts)
+        analyzer_alone = time.perf_counter() - started
+    if len(analysed) != rows:
+        raise RuntimeError(f"the analyzer alone scored {len(analysed)} of {rows} texts")
+    calls: Counter = Counter()
+    by_function: Counter = Counter()
+    for function, counts in api_calls.items():
+        for name, count in counts.items():
+            if name != "s3:CreateBucket":  # botocore builds one to sign a presigned POST; nothing is sent
+                calls[name] += count
+                by_function[function] += count
+    function_calls = sum(by_function.values())
+    if not function_calls:
+        raise RuntimeError("no AWS API call of the functions was counted")
+    pipeline_calls = function_calls - by_function.get("GetTaskFunction", 0)
+    return {
+        "pipeline_calls_per_review": pipeline_calls / rows,
+        "rows": rows,
+        "end_to_end_s": end_to_end,
+        "analyzer_alone_s": analyzer_alone,
+        "ratio": end_to_end / analyzer_alone,
+        "function_calls": function_calls,
+        "calls_per_review": function_calls / rows,
+        "mapping_calls": sum(poller_calls.values()),
+        "all_calls_per_review": (function_calls + sum(poller_calls.values())) / rows,
+        "by_operation": dict(calls.most_common()),
+        "by_function": dict(by_function.most_common()),
+        "progress": task["progress"],
+        "busy_s": dict(sorted(busy_seconds.items(), key=lambda kv: -kv[1])),
+    }
+
+
+def report_pipeline(p: dict) -> str:
+    return "\n".join(
+        [
+            f"**Pipeline, {p['rows']:,} reviews on the local stack** (`make bench`):",
+            "",
+            "| figure | value | target |",
+            "|---|---|---|",
+            f"| AWS API calls by the functions per review | {p['calls_per_review']:.4f} ({p['function_calls']} calls) | ≤ 0.05 |",
+            f"| … without the client's status polls (GetTask) | {p['pipeline_calls_per_review']:.4f} | |",
+            f"| … plus the event source mappings' receives and deletes | {p['all_calls_per_review']:.4f} | |",
+            f"| upload → ready | {p['end_to_end_s']:.2f} s | |",
+            f"| analyzer alone on the same texts | {p['analyzer_alone_s']:.2f} s | |",
+            f"| ratio | {p['ratio']:.2f}× | ≤ 2× |",
+            "",
+            "Calls by operation: " + ", ".join(f"{k} {v}" for k, v in p["by_operation"].items()),
+            "",
+            "Calls by function: " + ", ".join(f"{k} {v}" for k, v in p["by_function"].items()),
+            "",
+            "Time inside each function's handlers (functions run in their own processes, the analyzer in"
+            " several, so these overlap): " + ", ".join(f"{k} {v:.2f} s" for k, v in p["busy_s"].items()) + ".",
+        ]
+    )
