@@ -6,7 +6,6 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from reviewpulse.api.schemas import DropOptionsRequest
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.queues import SplitRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
@@ -42,8 +41,7 @@ require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 
 def drop_checks() -> DropChecks:
-    # A drop's sidecar takes the options the API takes, validated by the API's own model.
-    return DropChecks(keys=key_repository(), result_files=result_files(), options_model=DropOptionsRequest)
+    return DropChecks(keys=key_repository(), result_files=result_files())
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import boto3
 import pytest
 import requests
-from reviewpulse.api.schemas import OptionsRequest
 from reviewpulse.queues import WorkQueue
 from reviewpulse.results.model import ItemResult
 from reviewpulse.settings import get_settings
@@ -50,7 +49,7 @@ def test_a_split_that_died_part_way_is_redone_and_counts_once(client, poller, st
             queue=DiesAfterFirstBatch(work_queue()),
             finalizer=finalize_queue(),
             settings=get_settings(),
-            drops=DropChecks(keys=key_repository(), result_files=result_files(), options_model=OptionsRequest),
+            drops=DropChecks(keys=key_repository(), result_files=result_files()),
         )
     # And the analyzers already counted those first chunks
     poller.poll_once(next(t for t in poller.triggers if t.function == "AnalyzeFunction"))

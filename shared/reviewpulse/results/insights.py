@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from reviewpulse.analysis.base import Label
-from reviewpulse.analysis.options import AnalysisOptions, TimeBucket
+from reviewpulse.analysis.options import MAX_SEGMENTS, AnalysisOptions, TimeBucket
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.results.adjusted import AdjustedStats, adjust
 from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
@@ -26,7 +26,6 @@ from reviewpulse.results.stats import net_sentiment, net_sentiment_interval
 from reviewpulse.results.summaries import TaskWarning, ThemeCount
 from reviewpulse.results.themes import SegmentTheme, Theme, ThemeFinder
 
-MAX_SEGMENTS = 200
 DATE_CACHE = 10_000  # distinct date strings remembered while reading a time_field
 _UNREAD = object()
 # (aspect, label) for each named aspect an item mentions.

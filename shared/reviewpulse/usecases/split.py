@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.engines.base import EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import drop_engine, engine_for
 from reviewpulse.analysis.llm.pricing import Prices
-from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.options import AnalysisOptions, DropOptionsRequest, mode_waits_on_size, uses_batch_api
 from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat
@@ -46,13 +46,11 @@ MAX_SIDECAR_BYTES = 64 * 1024
 @dataclass(frozen=True)
 class DropChecks:
     """What a drop needs beyond an upload: the tenant's keys (a tenant exists iff it has an active
-    API key), where receipts of refused drops go, and the model a sidecar's options are validated
-    with — the API's own request model, passed in by the function so that sidecars take exactly
-    the options the API takes (whatever options are added to it)."""
+    API key) and where receipts of refused drops go. (A sidecar's options are the API's: both are
+    analysis/options.py's one model.)"""
 
     keys: KeyRepository
     result_files: ResultFiles
-    options_model: type[BaseModel]
 
 
 @dataclass(frozen=True)
@@ -208,11 +206,12 @@ def _split(
                 texts = {item.row: item.text for item in message.items if item.text is not None and item.error is None}
                 share = share + engine.quote(texts, task.options, tenant=task.tenant)
         else:
-            if engine.uses_llm_queue and task.options.mode is None and settings.llm_batch_min_items:
+            threshold = settings.llm_batch_min_items
+            if engine.uses_llm_queue and mode_waits_on_size(task.options.mode, threshold):
                 chunks = hold_until_mode_known(
                     chunks,
-                    settings.llm_batch_min_items,
-                    lambda: _choose_batch_mode(tasks, task, settings.llm_batch_min_items),
+                    lambda items: uses_batch_api(task.options.mode, items=items, threshold=threshold),
+                    lambda: _choose_batch_mode(tasks, task, threshold),
                 )
             queue.send(counter.messages(task, chunks), correlation_id, llm_queue=engine.uses_llm_queue)
     except UnusableFile as exc:
@@ -251,8 +250,7 @@ def _record_quote(
     tokens = share.tokens
     # Priced as the run will be billed (Prices.usage_cost_usd, as the task's cost): at the batch
     # price when its requests will go through the Batch API (asked for, or chosen by size).
-    threshold = settings.llm_batch_min_items
-    batch = task.options.batch_mode or (task.options.mode is None and bool(threshold) and counter.items >= threshold)
+    batch = uses_batch_api(task.options.mode, items=counter.items, threshold=settings.llm_batch_min_items)
     estimate = Usage(requests=tokens.requests, input_tokens=tokens.input_tokens, output_tokens=tokens.output_tokens)
     if batch and share.items:
         estimate.batch_requests = tokens.requests
@@ -280,10 +278,11 @@ BATCH_MODE_NOTE = (
 )
 
 
-def hold_until_mode_known(chunks: Iterator, threshold: int, choose: Callable[[], None]) -> Iterator:
-    """The chunks unchanged; but none is let go before it is known whether the file holds
-    `threshold` items, and if it does `choose` records batch mode first, so every chunk's worker
-    sees the task's final mode. At most `threshold` items are held in memory."""
+def hold_until_mode_known(chunks: Iterator, batch_at: Callable[[int], bool], choose: Callable[[], None]) -> Iterator:
+    """The chunks unchanged; but none is let go before it is known whether the file's items make it
+    a Batch API task (`batch_at(items so far)`, the rule of analysis/options.py:uses_batch_api), and
+    if they do `choose` records batch mode first, so every chunk's worker sees the task's final
+    mode. At most the deployment's LlmBatchMinItems items are held in memory."""
     held: list | None = []
     items = 0
     for chunk in chunks:
@@ -292,7 +291,7 @@ def hold_until_mode_known(chunks: Iterator, threshold: int, choose: Callable[[],
             continue
         held.append(chunk)
         items += len(chunk.items)
-        if items >= threshold:
+        if batch_at(items):
             choose()
             yield from held
             held = None
@@ -357,7 +356,7 @@ def _task_for_drop(
     invalid_options = None
     file_fields: dict[str, Any] = {}
     try:
-        options, file_fields = _sidecar_options(source, input_files, settings, tasks, drops.options_model)
+        options, file_fields = _sidecar_options(source, input_files, settings, tasks)
     except _BadSidecar as exc:
         options, invalid_options = None, exc.detail
     if file_fields.get("format"):
@@ -412,7 +411,6 @@ def _sidecar_options(
     input_files: InputFiles,
     settings: Settings,
     tasks: TaskRepository,
-    options_model: type[BaseModel],
 ) -> tuple[AnalysisOptions | None, dict[str, Any]]:
     """The options in the drop's sidecar, validated as the API validates a request's options, and
     what it says about the file as a batch request would (format, text_field, id_field); None and
@@ -430,7 +428,7 @@ def _sidecar_options(
     except ValueError:
         raise _BadSidecar(f"{name} is not JSON") from None
     try:
-        requested = options_model.model_validate(parsed)
+        requested = DropOptionsRequest.model_validate(parsed)
     except ValidationError as exc:
         # Where and which rule only: pydantic's own text quotes the input.
         problems = "; ".join(
@@ -438,13 +436,12 @@ def _sidecar_options(
             for e in safe_validation_errors(exc.errors())
         )
         raise _BadSidecar(f"{name} is not valid: {problems}") from None
-    fields = requested.model_dump()
-    file_fields = {name: fields.pop(name, None) for name in _FILE_FIELDS}
+    file_fields = {name: getattr(requested, name) for name in _FILE_FIELDS}
     if file_fields["format"] is not None and file_fields["format"] not in {f.value for f in FileFormat}:
         raise _BadSidecar(f"{name} is not valid: format: not one of {', '.join(f.value for f in FileFormat)}")
     try:
-        check_baseline(source.tenant, fields.get("compare_to"), tasks)
-        return resolve_options(settings=settings, **fields), file_fields
+        check_baseline(source.tenant, requested.compare_to, tasks)
+        return resolve_options(requested.requested(), settings), file_fields
     except ReviewPulseError as exc:
         raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 
