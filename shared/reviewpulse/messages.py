@@ -142,3 +142,14 @@ def read_message(
             extra={"queue": queue, "message_id": message_id, "problems": problems},
         )
         return None
+
+
+# -- Secrets Manager's rotation of the cursor signing secret -----------------------------------------
+
+
+class SecretRotationStep(_Lenient):
+    """One step of a secret's rotation, as Secrets Manager invokes the rotation function with it."""
+
+    step: Literal["createSecret", "setSecret", "testSecret", "finishSecret"] = Field(alias="Step")
+    secret_id: str = Field(alias="SecretId")
+    token: str = Field(alias="ClientRequestToken")
