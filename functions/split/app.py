@@ -1,7 +1,6 @@
 """Lambda entry point of the splitter: S3 ObjectCreated events (through SQS, or bare) → chunks of work."""
 
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
@@ -9,9 +8,8 @@ from reviewpulse.messages import INGEST_MESSAGES, S3Notification, read_message
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.queues import SplitRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
-from reviewpulse.storage.layout import parse_source_key
-from reviewpulse.usecases.split import Delivery, DropChecks, split_source, split_started_task
-from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
+from reviewpulse.usecases.split import SplitQuotedTask, split_notification, split_started_task
+from reviewpulse.wiring import splitter
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -40,53 +38,17 @@ OPTIONAL_SETTINGS = (
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 
-def drop_checks() -> DropChecks:
-    return DropChecks(keys=key_repository(), result_files=result_files())
-
-
 def record_handler(record: SQSRecord) -> None:
-    settings = get_settings()
-    final = int(record.attributes.approximate_receive_count) >= settings.ingest_max_receive_count
+    final = int(record.attributes.approximate_receive_count) >= get_settings().ingest_max_receive_count
     message = read_message(INGEST_MESSAGES, record.body, queue="ingest", message_id=record.message_id)
     if isinstance(message, SplitRequest):  # POST /v1/tasks/{id}/start: a quoted task's file, split for real
-        split_started_task(
-            message.split_task.tenant,
-            message.split_task.task_id,
-            tasks=task_repository(),
-            input_files=input_files(),
-            queue=work_queue(),
-            finalizer=finalize_queue(),
-            settings=settings,
-            drops=drop_checks(),
-            correlation_id=correlation_id_of(record.message_attributes),
-            final=final,
-        )
+        ref = message.split_task
+        correlation_id = correlation_id_of(record.message_attributes)
+        split_started_task(SplitQuotedTask(ref.tenant, ref.task_id, correlation_id, final), splitter())
     elif isinstance(message, S3Notification):
-        split_notification(message, final=final)
+        split_notification(message, splitter(), final=final)
     # S3's test event (sent when the notification is set up) has nothing to split; a message of no
     # known kind was logged by read_message, and is acknowledged: no redelivery would change it.
-
-
-def split_notification(notification: S3Notification, *, final: bool) -> None:
-    """One S3 notification: each object created under the upload and drop prefixes is split."""
-    settings = get_settings()
-    for s3_record in notification.records:
-        # Keys arrive URL-encoded (spaces as "+"), whatever the object's real name.
-        source = parse_source_key(unquote_plus(s3_record.s3.object.key))
-        if source is None:
-            logger.warning("object outside the upload and drop prefixes ignored")
-            continue
-        split_source(
-            source,
-            tasks=task_repository(),
-            input_files=input_files(),
-            queue=work_queue(),
-            finalizer=finalize_queue(),
-            settings=settings,
-            drops=drop_checks(),
-            event_correlation_id=s3_record.request_id,
-            delivery=Delivery(sequencer=s3_record.s3.object.sequencer, event_time=s3_record.event_time, final=final),
-        )
 
 
 sqs_handler = sqs_lambda_handler(record_handler)
@@ -99,7 +61,7 @@ def s3_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     # No receive count without a queue: every delivery counts as the last, so a split that fails
     # still ends its task (as on the queue's last delivery) rather than leaving it running.
     notification = S3Notification.model_validate(event)
-    split_notification(notification, final=True)
+    split_notification(notification, splitter(), final=True)
     return {"records": len(notification.records)}
 
 

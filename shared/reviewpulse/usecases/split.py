@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_plus
 
 from pydantic import ValidationError
 
@@ -18,6 +19,7 @@ from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import open_rows
+from reviewpulse.messages import S3Notification
 from reviewpulse.observability import MetricUnit, logger, metrics, safe_validation_errors
 from reviewpulse.queues import FinalizeQueue, WorkItem, WorkMessage, WorkQueue
 from reviewpulse.settings import Settings
@@ -54,6 +56,19 @@ class DropChecks:
 
 
 @dataclass(frozen=True)
+class Splitter:
+    """The splitter's collaborators, built once per process by wiring.splitter(); tests pass their
+    own (a queue that dies part-way, say)."""
+
+    tasks: TaskRepository
+    input_files: InputFiles
+    queue: WorkQueue
+    finalizer: FinalizeQueue
+    settings: Settings
+    drops: DropChecks
+
+
+@dataclass(frozen=True)
 class Delivery:
     """What the queue and the S3 event say about this delivery of an object's creation.
 
@@ -69,6 +84,26 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class SplitObject:
+    """Command: split the object `source` names (an upload, or a drop), as its S3 event says it was
+    delivered; `correlation_id` is the event's, used where the object carries none of its own."""
+
+    source: SourceObject
+    correlation_id: str | None = None
+    delivery: Delivery = Delivery()
+
+
+@dataclass(frozen=True)
+class SplitQuotedTask:
+    """Command: split a quoted task's file again, now for real (POST /v1/tasks/{id}/start)."""
+
+    tenant: str
+    task_id: str
+    correlation_id: str | None = None
+    final: bool = False  # the queue's last delivery of the request
+
+
+@dataclass(frozen=True)
 class SplitOutcome:
     task_id: str | None
     outcome: str  # "split", "quoted", "error" or "skipped"
@@ -77,25 +112,29 @@ class SplitOutcome:
     reason: str = ""
 
 
-def split_source(
-    source: SourceObject,
-    *,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    queue: WorkQueue,
-    finalizer: FinalizeQueue,
-    settings: Settings,
-    drops: DropChecks,
-    event_correlation_id: str | None = None,
-    delivery: Delivery | None = None,
-) -> SplitOutcome:
+def split_notification(notification: S3Notification, splitter: Splitter, *, final: bool) -> list[SplitOutcome]:
+    """One S3 notification: each object created under the upload and drop prefixes is split."""
+    outcomes = []
+    for record in notification.records:
+        # Keys arrive URL-encoded (spaces as "+"), whatever the object's real name.
+        source = parse_source_key(unquote_plus(record.s3.object.key))
+        if source is None:
+            logger.warning("object outside the upload and drop prefixes ignored")
+            continue
+        delivery = Delivery(sequencer=record.s3.object.sequencer, event_time=record.event_time, final=final)
+        outcomes.append(split_source(SplitObject(source, record.request_id, delivery), splitter))
+    return outcomes
+
+
+def split_source(command: SplitObject, splitter: Splitter) -> SplitOutcome:
     """Split the object `source` names into work-queue chunks of its task (made here for a drop).
 
     Whatever the file holds, the task ends: an unreadable file or row is an error of the task or
     of the row, and an unexpected failure on the queue's final delivery ends the task in
     `split-failed` instead of leaving it `queued` while its message goes to the dead-letter queue.
     """
-    delivery = delivery or Delivery()
+    source, delivery, event_correlation_id = command.source, command.delivery, command.correlation_id
+    tasks, input_files, settings, drops = splitter.tasks, splitter.input_files, splitter.settings, splitter.drops
     if is_options_sidecar(source):
         return SplitOutcome(None, "skipped", reason="options sidecar")  # read when its file arrives
     if not is_valid_tenant(source.tenant):
@@ -128,7 +167,7 @@ def split_source(
     if isinstance(task, SplitOutcome):
         return task
     try:
-        return _split(source, info, task, tasks, input_files, queue, finalizer, settings, correlation_id)
+        return _split(source, info, task, splitter, correlation_id)
     except Exception as exc:
         if not delivery.final:
             raise  # the queue delivers it again: the failure may be passing
@@ -138,49 +177,23 @@ def split_source(
         return _fail(tasks, task, "split-failed", detail)
 
 
-def split_started_task(
-    tenant: str,
-    task_id: str,
-    *,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    queue: WorkQueue,
-    finalizer: FinalizeQueue,
-    settings: Settings,
-    drops: DropChecks,
-    correlation_id: str | None = None,
-    final: bool = False,
-) -> SplitOutcome:
+def split_started_task(command: SplitQuotedTask, splitter: Splitter) -> SplitOutcome:
     """Split a quoted task's file again, now for real, after POST /v1/tasks/{id}/start."""
-    task = tasks.get(tenant, task_id)
+    task_id = command.task_id
+    task = splitter.tasks.get(command.tenant, task_id)
     source = parse_source_key(task.source_key) if task is not None and task.source_key else None
     if task is None or source is None or task.quote is None:
         logger.warning("split request for a task that was never quoted ignored", extra={"task_id": task_id})
         return SplitOutcome(task_id, "skipped", reason="not a quoted task")
-    return split_source(
-        source,
-        tasks=tasks,
-        input_files=input_files,
-        queue=queue,
-        finalizer=finalizer,
-        settings=settings,
-        drops=drops,
-        event_correlation_id=correlation_id or task.correlation_id,
-        delivery=Delivery(final=final),
-    )
+    correlation_id = command.correlation_id or task.correlation_id
+    return split_source(SplitObject(source, correlation_id, Delivery(final=command.final)), splitter)
 
 
 def _split(
-    source: SourceObject,
-    info: ObjectInfo,
-    task: Task,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    queue: WorkQueue,
-    finalizer: FinalizeQueue,
-    settings: Settings,
-    correlation_id: str | None,
+    source: SourceObject, info: ObjectInfo, task: Task, splitter: Splitter, correlation_id: str | None
 ) -> SplitOutcome:
+    tasks, input_files, queue, finalizer = splitter.tasks, splitter.input_files, splitter.queue, splitter.finalizer
+    settings = splitter.settings
     if task.tenant != source.tenant or task.source_key not in (None, source.key):
         # Defence in depth: a task reads only the object it was made for.
         return _fail(tasks, task, "source-mismatch", "the object's key does not belong to this task")
