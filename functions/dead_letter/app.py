@@ -1,7 +1,8 @@
 """Lambda entry point for dead letters of the work and finalize queues: every task still ends."""
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from reviewpulse.messages import DEAD_LETTERS, read_message
+from reviewpulse.messages import read_message
+from reviewpulse.messages.dead_letters import DEAD_LETTERS
 from reviewpulse.observability import logger, publishes_no_metrics
 from reviewpulse.queues import FinalizeRequest, WorkMessage, correlation_id_of
 from reviewpulse.settings import require_settings

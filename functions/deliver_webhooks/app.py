@@ -4,7 +4,8 @@ of the stack sends them) and the deliveries they fan out to, each attempt or ret
 import time
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from reviewpulse.messages import WEBHOOK_MESSAGES, TaskEvent, read_message
+from reviewpulse.messages import read_message
+from reviewpulse.messages.webhooks import WEBHOOK_MESSAGES, TaskEvent
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.deliver_webhooks import RetryPolicy, deliver, fan_out
 from reviewpulse.webhooks.addresses import parse_allowed

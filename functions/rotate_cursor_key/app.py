@@ -1,7 +1,7 @@
 """Lambda entry point of the cursor signing secret's rotation (Secrets Manager invokes it for each
 of the four steps, on the secret's schedule or `aws secretsmanager rotate-secret`)."""
 
-from reviewpulse.messages import SecretRotationStep
+from reviewpulse.messages.rotation import SecretRotationStep
 from reviewpulse.observability import logger, metrics, publishes_no_metrics, tracer
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.wiring import rotate_cursor_signing_secret

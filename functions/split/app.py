@@ -4,7 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
-from reviewpulse.messages import INGEST_MESSAGES, S3Notification, read_message
+from reviewpulse.messages import read_message
+from reviewpulse.messages.ingest import INGEST_MESSAGES, S3Notification
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.queues import SplitRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings

@@ -6,15 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from reviewpulse.messages import (
-    DEAD_LETTERS,
-    INGEST_MESSAGES,
-    WEBHOOK_MESSAGES,
-    S3Notification,
-    S3TestEvent,
-    TaskEvent,
-    read_message,
-)
+from reviewpulse.messages import read_message
+from reviewpulse.messages.dead_letters import DEAD_LETTERS
+from reviewpulse.messages.ingest import INGEST_MESSAGES, S3Notification, S3TestEvent
+from reviewpulse.messages.webhooks import WEBHOOK_MESSAGES, TaskEvent
 from reviewpulse.queues import FinalizeRequest, SplitRequest, WorkMessage
 from reviewpulse.webhooks.queue import DeliveryJob
 

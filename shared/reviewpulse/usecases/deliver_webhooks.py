@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from reviewpulse.errors import ValidationFailed
-from reviewpulse.messages import TaskEvent
+from reviewpulse.messages.webhooks import TaskEvent
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.tenants.keys import is_valid_tenant
 from reviewpulse.webhooks import sender

@@ -19,7 +19,7 @@ from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import open_rows
-from reviewpulse.messages import S3Notification
+from reviewpulse.messages.ingest import S3Notification
 from reviewpulse.observability import MetricUnit, logger, metrics, safe_validation_errors
 from reviewpulse.queues import FinalizeQueue, WorkItem, WorkMessage, WorkQueue
 from reviewpulse.settings import Settings
