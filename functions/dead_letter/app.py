@@ -1,9 +1,8 @@
 """Lambda entry point for dead letters of the work and finalize queues: every task still ends."""
 
-import json
-
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import ValidationError
+from reviewpulse.messages import read_message
+from reviewpulse.messages.dead_letters import DEAD_LETTERS
 from reviewpulse.observability import logger, publishes_no_metrics
 from reviewpulse.queues import FinalizeRequest, WorkMessage, correlation_id_of
 from reviewpulse.settings import require_settings
@@ -22,22 +21,18 @@ publishes_no_metrics()  # only ColdStart: no "No application metrics to publish"
 def record_handler(record: SQSRecord) -> None:
     correlation_id = correlation_id_of(record.message_attributes)
     logger.set_correlation_id(correlation_id)
-    try:
-        body = json.loads(record.body)
-        if isinstance(body, dict) and "chunk" in body:
-            message = WorkMessage.model_validate(body)
-            settle_dead_chunk(
-                message,
-                tasks=task_repository(),
-                result_files=result_files(),
-                finalizer=finalize_queue(),
-                correlation_id=correlation_id,
-            )
-        else:
-            settle_dead_finalize(FinalizeRequest.model_validate(body), tasks=task_repository())
-    except (ValueError, ValidationError):
-        # Nothing to attribute it to and nothing a retry would change: say so once and drop it.
-        logger.error("unreadable dead letter dropped", extra={"message_id": record.message_id})
+    message = read_message(DEAD_LETTERS, record.body, queue="dead-letter", message_id=record.message_id)
+    if isinstance(message, WorkMessage):
+        settle_dead_chunk(
+            message,
+            tasks=task_repository(),
+            result_files=result_files(),
+            finalizer=finalize_queue(),
+            correlation_id=correlation_id,
+        )
+    elif isinstance(message, FinalizeRequest):
+        settle_dead_finalize(message, tasks=task_repository())
+    # Else nothing to attribute it to and nothing a retry would change: read_message said so once.
 
 
 handler = sqs_lambda_handler(record_handler)

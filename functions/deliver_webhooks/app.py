@@ -1,14 +1,14 @@
 """Lambda entry point of webhook deliveries: the webhook queue holds the bus's task events (a rule
 of the stack sends them) and the deliveries they fan out to, each attempt or retry one message."""
 
-import json
 import time
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from reviewpulse.messages import read_message
+from reviewpulse.messages.webhooks import WEBHOOK_MESSAGES, TaskEvent
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.deliver_webhooks import RetryPolicy, deliver, fan_out
 from reviewpulse.webhooks.addresses import parse_allowed
-from reviewpulse.webhooks.queue import DeliveryJob
 from reviewpulse.wiring import delivery_queue, webhook_repository, webhook_secrets
 from reviewpulse.workers import sqs_lambda_handler
 
@@ -32,12 +32,14 @@ require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 def record_handler(record: SQSRecord) -> None:
     settings = get_settings()
-    body = json.loads(record.body)
-    if isinstance(body, dict) and "detail-type" in body:  # a task event, from the bus's rule
-        fan_out(body, webhooks=webhook_repository(), queue=delivery_queue(), now=time.time())
+    message = read_message(WEBHOOK_MESSAGES, record.body, queue="webhooks", message_id=record.message_id)
+    if isinstance(message, TaskEvent):  # a task event, from the bus's rule
+        fan_out(message, webhooks=webhook_repository(), queue=delivery_queue(), now=time.time())
         return
+    if message is None:
+        return  # of no known kind: logged by read_message, and acknowledged (no redelivery would change it)
     deliver(
-        DeliveryJob.model_validate(body),
+        message,
         webhooks=webhook_repository(),
         secrets=webhook_secrets(),
         queue=delivery_queue(),

@@ -1,18 +1,16 @@
 """Lambda entry point of the splitter: S3 ObjectCreated events (through SQS, or bare) → chunks of work."""
 
-import json
 from typing import Any
-from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from reviewpulse.api.schemas import DropOptionsRequest
+from pydantic import ValidationError
+from reviewpulse.messages import read_message
+from reviewpulse.messages.ingest import INGEST_MESSAGES, S3Notification
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.queues import SplitRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
-from reviewpulse.storage.layout import parse_source_key
-from reviewpulse.usecases.split import Delivery, DropChecks, split_source, split_started_task
-from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
+from reviewpulse.usecases.split import SplitQuotedTask, split_notification, split_started_task
+from reviewpulse.wiring import splitter
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -41,59 +39,17 @@ OPTIONAL_SETTINGS = (
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 
-def drop_checks() -> DropChecks:
-    # A drop's sidecar takes the options the API takes, validated by the API's own model.
-    return DropChecks(keys=key_repository(), result_files=result_files(), options_model=DropOptionsRequest)
-
-
 def record_handler(record: SQSRecord) -> None:
-    settings = get_settings()
-    final = int(record.attributes.approximate_receive_count) >= settings.ingest_max_receive_count
-    body = json.loads(record.body)
-    if "split_task" in body:  # POST /v1/tasks/{id}/start: a quoted task's file, split for real
-        request = SplitRequest.model_validate(body).split_task
-        split_started_task(
-            request.tenant,
-            request.task_id,
-            tasks=task_repository(),
-            input_files=input_files(),
-            queue=work_queue(),
-            finalizer=finalize_queue(),
-            settings=settings,
-            drops=drop_checks(),
-            correlation_id=correlation_id_of(record.message_attributes),
-            final=final,
-        )
-        return
-    split_notification(body, final=final)
-
-
-def split_notification(notification: dict[str, Any], *, final: bool) -> None:
-    """One S3 notification: each object created under the upload and drop prefixes is split."""
-    settings = get_settings()
-    if notification.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is set up
-        return
-    for s3_record in S3Event(notification).records:
-        # Keys arrive URL-encoded (spaces as "+"), whatever the object's real name.
-        source = parse_source_key(unquote_plus(s3_record.s3.get_object.key))
-        if source is None:
-            logger.warning("object outside the upload and drop prefixes ignored")
-            continue
-        split_source(
-            source,
-            tasks=task_repository(),
-            input_files=input_files(),
-            queue=work_queue(),
-            finalizer=finalize_queue(),
-            settings=settings,
-            drops=drop_checks(),
-            event_correlation_id=(s3_record.raw_event.get("responseElements") or {}).get("x-amz-request-id"),
-            delivery=Delivery(
-                sequencer=s3_record.s3.get_object.raw_event.get("sequencer"),
-                event_time=s3_record.raw_event.get("eventTime"),
-                final=final,
-            ),
-        )
+    final = int(record.attributes.approximate_receive_count) >= get_settings().ingest_max_receive_count
+    message = read_message(INGEST_MESSAGES, record.body, queue="ingest", message_id=record.message_id)
+    if isinstance(message, SplitRequest):  # POST /v1/tasks/{id}/start: a quoted task's file, split for real
+        ref = message.split_task
+        correlation_id = correlation_id_of(record.message_attributes)
+        split_started_task(SplitQuotedTask(ref.tenant, ref.task_id, correlation_id, final), splitter())
+    elif isinstance(message, S3Notification):
+        split_notification(message, splitter(), final=final)
+    # S3's test event (sent when the notification is set up) has nothing to split; a message of no
+    # known kind was logged by read_message, and is acknowledged: no redelivery would change it.
 
 
 sqs_handler = sqs_lambda_handler(record_handler)
@@ -105,15 +61,23 @@ sqs_handler = sqs_lambda_handler(record_handler)
 def s3_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     # No receive count without a queue: every delivery counts as the last, so a split that fails
     # still ends its task (as on the queue's last delivery) rather than leaving it running.
-    split_notification(event, final=True)
-    return {"records": len(event.get("Records", []))}
+    notification = S3Notification.model_validate(event)
+    split_notification(notification, splitter(), final=True)
+    return {"records": len(notification.records)}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The template wires S3 → IngestQueue → this function (an SQS event); a bare S3 notification,
     as S3 sends it to a function wired directly (and `sam local generate-event s3 put` writes it),
     is split the same way."""
-    records = event.get("Records") or []
-    if records and all(isinstance(r, dict) and r.get("eventSource") == "aws:s3" for r in records):
+    if _is_s3_notification(event):
         return s3_handler(event, context)
     return sqs_handler(event, context)
+
+
+def _is_s3_notification(event: dict[str, Any]) -> bool:
+    try:
+        S3Notification.model_validate(event)
+    except ValidationError:
+        return False  # an SQS event: its records are the queue's messages
+    return True

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
     from reviewpulse.usecases.erase_tenant import TenantData
+    from reviewpulse.usecases.split import Splitter
     from reviewpulse.usecases.train_model import Fit
     from reviewpulse.webhooks.queue import DeliveryQueue
     from reviewpulse.webhooks.store import SecretBox, WebhookRepository
@@ -120,6 +121,20 @@ def cursor_signer() -> CursorSigner:
         return reload_cursor_signing_keys(get_settings())
 
     return CursorSigner(key, previous=previous, reload=reload)
+
+
+def splitter() -> Splitter:
+    """The split function's collaborators (usecases/split.py), for its current settings."""
+    from reviewpulse.usecases.split import DropChecks, Splitter
+
+    return Splitter(
+        tasks=task_repository(),
+        input_files=input_files(),
+        queue=work_queue(),
+        finalizer=finalize_queue(),
+        settings=get_settings(),
+        drops=DropChecks(keys=key_repository(), result_files=result_files()),
+    )
 
 
 def work_queue() -> WorkQueue:

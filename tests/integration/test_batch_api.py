@@ -309,6 +309,36 @@ def test_no_seeded_personal_data_reaches_the_batch_api(client, poller, runner, l
     assert support["evidence"] == f"The support team never answered {QUOTED_EMAIL} at all."
 
 
+def test_a_batch_mode_task_allowed_to_send_texts_unredacted_sends_and_checks_them_as_written(
+    client, poller, runner, llm, configure
+):
+    # Given a deployment with AllowUnredactedLlm=true and a batch-mode task asking for redact_pii false,
+    # one of whose texts is quoted back as the evidence of its aspect
+    configure(ALLOW_UNREDACTED_LLM="true")
+    texts, values = seeded_documents(8)
+
+    # When it runs through the Batch API
+    options = {**BATCH, "aspects": ["support"], "redact_pii": False}
+    task_id = upload(client, "reviews.jsonl", jsonl(texts), id_field="id", options=options)
+    poller.drain()
+    task = until_done(client, poller, runner, task_id)
+
+    # Then the request lines carried the texts as written (the task's redact_pii, as the answers are
+    # checked with), not placeholders
+    results = results_of(client, task_id)
+    assert_every_row_once(task, results, len(texts))
+    assert task["options"]["redact_pii"] is False
+    uploads = llm.batches.snapshot().uploads
+    assert leaked(uploads, values) == values
+    sent = user_messages([json.dumps(json.loads(line)["body"]) for up in uploads for line in up.splitlines() if line])
+    assert "[EMAIL_1]" not in sent
+    # And the answer was checked against the texts as sent: the quote of the text holding an e-mail
+    # address is kept (checked against a redacted text, it would not be verbatim and be dropped)
+    quoted = next(item for item in results if item["id"] == f"r{len(texts)}")
+    support = next(a for a in quoted["aspects"] if a["aspect"] == "support")
+    assert support["evidence"] and support["evidence"] in texts[-1]
+
+
 def test_a_task_that_cannot_be_collected_holds_back_no_other_and_still_ends(client, poller, runner, llm, s3, bucket):
     # Given two batch-mode tasks, one of which has lost a waiting chunk (its object deleted)
     healthy = submit(client, poller, TEXTS)

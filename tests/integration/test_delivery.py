@@ -4,17 +4,25 @@ stand-in is a queue that fails once, the way SQS does when a Lambda dies mid-spl
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import boto3
 import pytest
 import requests
-from reviewpulse.api.schemas import OptionsRequest
 from reviewpulse.queues import WorkQueue
 from reviewpulse.results.model import ItemResult
 from reviewpulse.settings import get_settings
 from reviewpulse.storage.layout import parse_source_key
 from reviewpulse.usecases.analyse_chunk import store_and_count
-from reviewpulse.usecases.split import DropChecks, split_source
-from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
+from reviewpulse.usecases.split import SplitObject, split_source
+from reviewpulse.wiring import (
+    finalize_queue,
+    input_files,
+    result_files,
+    splitter,
+    task_repository,
+    work_queue,
+)
 
 from tests.integration.helpers import NEGATIVE, POSITIVE, results_of, upload
 
@@ -43,15 +51,7 @@ def test_a_split_that_died_part_way_is_redone_and_counts_once(client, poller, st
     task_id = upload(client, "r.txt", ("\n".join(rows) + "\n").encode())
     key = f"uploads/acme/{task_id}/r.txt"
     with pytest.raises(TimeoutError):
-        split_source(
-            parse_source_key(key),
-            tasks=task_repository(),
-            input_files=input_files(),
-            queue=DiesAfterFirstBatch(work_queue()),
-            finalizer=finalize_queue(),
-            settings=get_settings(),
-            drops=DropChecks(keys=key_repository(), result_files=result_files(), options_model=OptionsRequest),
-        )
+        split_source(SplitObject(parse_source_key(key)), replace(splitter(), queue=DiesAfterFirstBatch(work_queue())))
     # And the analyzers already counted those first chunks
     poller.poll_once(next(t for t in poller.triggers if t.function == "AnalyzeFunction"))
     assert client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "processing"

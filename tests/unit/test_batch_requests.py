@@ -11,6 +11,7 @@ from reviewpulse.analysis.base import Label, Usage
 from reviewpulse.analysis.llm.batch_requests import check_answer, completion_parts, request_line
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.llm.prompt import SYSTEM_PROMPT, batch_messages, sentiment_format
+from reviewpulse.analysis.options import AnalysisOptions, uses_batch_api
 from reviewpulse.ingest.chunking import Chunk
 from reviewpulse.usecases.split import hold_until_mode_known
 
@@ -30,7 +31,7 @@ def verdict(item_id: str, label: str = "positive") -> dict:
 
 
 def test_a_request_line_is_the_synchronous_engines_request_under_its_custom_id():
-    line = request_line("c3-r0-g1", "gpt-4o-mini", TEXTS, ["battery"], True)
+    line = request_line("c3-r0-g1", "gpt-4o-mini", TEXTS, AnalysisOptions(aspects=["battery"], report=True))
     assert (line["custom_id"], line["method"], line["url"]) == ("c3-r0-g1", "POST", "/v1/chat/completions")
     body = line["body"]
     assert body["messages"] == batch_messages([("1", TEXTS[0]), ("2", TEXTS[1])], ["battery"], True)
@@ -44,7 +45,7 @@ def test_answers_are_held_to_the_exact_ids_sent():
     content = json.dumps({"items": [verdict("1"), verdict("2"), verdict("2", "negative"), verdict("9")]})
 
     # When it is checked against the two texts sent
-    checked = check_answer(content, "stop", TEXTS, ["battery"], False)
+    checked = check_answer(content, "stop", TEXTS, AnalysisOptions(aspects=["battery"]))
 
     # Then only the first text is answered: the repeated id and the unknown one are dropped
     assert list(checked.by_position) == [0]
@@ -63,12 +64,12 @@ def test_answers_are_held_to_the_exact_ids_sent():
     ],
 )
 def test_an_answer_that_fails_the_checks_answers_nothing(content, finish):
-    assert check_answer(content, finish, TEXTS, [], False).by_position == {}
+    assert check_answer(content, finish, TEXTS, AnalysisOptions()).by_position == {}
 
 
 def test_evidence_not_in_the_text_is_dropped():
     content = json.dumps({"items": [verdict("2", "negative")]})
-    checked = check_answer(content, "stop", TEXTS, ["battery"], False)
+    checked = check_answer(content, "stop", TEXTS, AnalysisOptions(aspects=["battery"]))
     assert checked.by_position[1].aspects[0].evidence is None
 
 
@@ -116,7 +117,9 @@ def test_the_splitter_lets_no_chunk_go_before_it_knows_the_mode(sizes, threshold
         events.append("batch mode chosen")
 
     # When the chunks are passed on
-    for chunk in hold_until_mode_known(iter(chunks(sizes)), threshold, choose):
+    for chunk in hold_until_mode_known(
+        iter(chunks(sizes)), lambda n: uses_batch_api(None, items=n, threshold=threshold), choose
+    ):
         events.append(f"chunk {chunk.index} sent")
 
     # Then every chunk goes, in order, and none before batch mode is recorded (when it is)

@@ -18,7 +18,7 @@ from reviewpulse.analysis.engines.registry import ENGINES, drop_engine, engine_f
 from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.analysis.llm.client import build_engine
-from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.options import AnalysisOptions, OptionsRequest
 from reviewpulse.analysis.routing import needs_llm
 from reviewpulse.engine_names import ENGINE_NAMES
 from reviewpulse.errors import ValidationFailed
@@ -141,13 +141,13 @@ def test_a_drop_gets_the_default_engine_where_it_can_run():
 
 def test_min_confidence_is_kept_on_auto_tasks_and_refused_for_others():
     settings = Settings(openai_api_key="k", auto_min_confidence=0.65)
-    assert resolve_options("auto", [], False, settings).min_confidence == 0.65
-    assert resolve_options("auto", [], False, settings, min_confidence=0.9).min_confidence == 0.9
-    assert resolve_options(None, [], False, Settings(default_engine="auto")).engine == "auto"
+    assert resolve_options(OptionsRequest(engine="auto"), settings).min_confidence == 0.65
+    assert resolve_options(OptionsRequest(engine="auto", min_confidence=0.9), settings).min_confidence == 0.9
+    assert resolve_options(OptionsRequest(), Settings(default_engine="auto")).engine == "auto"
     for engine in ("lexicon", "llm"):
-        assert resolve_options(engine, [], False, settings).min_confidence is None
+        assert resolve_options(OptionsRequest(engine=engine), settings).min_confidence is None
         with pytest.raises(ValidationFailed):
-            resolve_options(engine, [], False, settings, min_confidence=0.5)
+            resolve_options(OptionsRequest(engine=engine, min_confidence=0.5), settings)
 
 
 # ---------------------------------------------------------------- routing

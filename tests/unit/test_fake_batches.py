@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 from reviewpulse.analysis.llm.batch_requests import request_line
+from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 TEXTS = ["I love it", "Awful, it broke", "Fine I guess", "Great value", "Terrible support"]
@@ -28,7 +29,7 @@ def client(server: FakeOpenAI) -> Iterator[openai.OpenAI]:
 
 
 def start(client: openai.OpenAI, n: int) -> str:
-    lines = [request_line(f"req-{i}", "fake-sentiment-1", [TEXTS[i % len(TEXTS)]], [], False) for i in range(n)]
+    lines = [request_line(f"req-{i}", "fake-sentiment-1", [TEXTS[i % len(TEXTS)]], AnalysisOptions()) for i in range(n)]
     data = "".join(json.dumps(line) + "\n" for line in lines).encode()
     uploaded = client.files.create(file=("requests.jsonl", data, "application/jsonl"), purpose="batch")
     return client.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h").id

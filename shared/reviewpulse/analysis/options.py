@@ -1,11 +1,23 @@
-"""What a task asks of the analysis: its engine, the aspects it names, whether it wants a report,
-and how its insights are cut (segments, time)."""
+"""The one options contract: what a client may ask of a task, declared once, grouped by concern.
+
+- `OptionsRequest` is what a client sends (the API's `options`, a drop's sidecar, the CLI's flags):
+  flat keys, each declared in exactly one of the concern groups below, with its constraints and the
+  description OpenAPI shows.
+- `AnalysisOptions` is what a task keeps and what the workers read: the same fields, resolved
+  (`usecases/options.py:resolve_options`: the engine named, its defaults filled in) and stored on
+  the task when it is created, so that a later change of a default cannot alter it.
+- `DropOptionsRequest` is a drop's sidecar: the options, and what a batch request says about its
+  file beside them.
+
+A new option is declared once, in its group here; the API, the sidecar, the stored task and the
+workers all take it from there (tests/unit/test_options.py holds that).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from reviewpulse.analysis.models.names import NAME_PATTERN
 from reviewpulse.engine_names import EngineName
@@ -19,43 +31,247 @@ LlmMode = Literal["sync", "batch"]
 # The CSV delimiters a file may use (what spreadsheets write); None: told from the file itself.
 CsvDelimiter = Literal[",", ";", "\t", "|"]
 
+MAX_ASPECTS = 20
+MAX_GROUP_BY = 3
+# The largest values of a group_by column the insights list (results/insights.py); the rest count
+# as other. Here, beside the option it bounds (results stands on analysis, not the other way).
+MAX_SEGMENTS = 200
+ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Aspect = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
-class AnalysisOptions(BaseModel):
-    """Stored on the task when it is created, so a later change of the default cannot alter it."""
 
-    engine: EngineName = "lexicon"
-    aspects: list[str] = Field(default_factory=list)
-    report: bool = False
-    # auto only: items whose calibrated confidence (the lexicon's, or the model's) is below this go
-    # to the LLM. With a model and none given, the model's own threshold (its card's auto.threshold).
-    min_confidence: float | None = Field(default=None, ge=0, le=1)
+def uses_batch_api(mode: LlmMode | None, *, items: int, threshold: int | None) -> bool:
+    """The Batch API mode rule, the one place it is written: a task's LLM requests go through the
+    provider's Batch API when it asked for batch, or when it left the mode to the deployment and its
+    input holds at least the deployment's LlmBatchMinItems (`threshold`; None or 0: never by size).
+    Whether its engine calls an LLM at all is the engine's to say (`uses_llm_queue`)."""
+    return mode == "batch" or (mode is None and bool(threshold) and items >= (threshold or 0))
+
+
+def mode_waits_on_size(mode: LlmMode | None, threshold: int | None) -> bool:
+    """Whether the mode can only be known once the input's items are counted (uses_batch_api)."""
+    return mode is None and bool(threshold)
+
+
+class AnalysisChoices(BaseModel):
+    """Analysis: which engine reads the texts, what it rates, and what it may send to an LLM."""
+
+    engine: EngineName | None = Field(
+        default=None,
+        description=(
+            "The analysis engine; the deployment's default when left out. lexicon: offline and free; "
+            "llm: every item by the LLM; auto: the lexicon first, the items it is unsure of by the LLM"
+        ),
+    )
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description=(
+            "auto only: items whose calibrated confidence (the lexicon's, or the model's with model_id) is "
+            "below this go to the LLM; left out, the deployment's AutoMinConfidence, or with model_id the "
+            "threshold the model chose from its cross-validated predictions"
+        ),
+    )
     # A tenant's model (analysis/models): lexicon and auto read texts with it instead of the lexicon.
-    # The version is pinned when the task is created where the creator knows it; else the model's
-    # current version when a chunk is analysed.
-    model_id: str | None = Field(default=None, pattern=NAME_PATTERN)
-    model_version: str | None = Field(default=None, pattern=NAME_PATTERN)
-    group_by: list[str] = Field(default_factory=list)
-    time_field: str | None = None
-    time_bucket: TimeBucket | None = None
-    # A column of the customer's own labels: the ready task's insights carry an evaluation of the
-    # engine against them (results/evaluation.py says how the column is read).
-    label_field: str | None = None
-    compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created
+    model_id: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description=(
+            "lexicon and auto: one of your models (POST /v1/models) reads the texts instead of the lexicon; "
+            "results name engine model and the model's id@version"
+        ),
+    )
+    aspects: list[Aspect] = Field(
+        default_factory=list,
+        max_length=MAX_ASPECTS,
+        description="Aspects to rate in every item, each with a verbatim evidence quote",
+        examples=[["battery", "price", "support"]],
+    )
+    report: bool = Field(default=False, description="Add the batch's main themes and an executive summary")
     # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
     # deployment allows it (AllowUnredactedLlm), checked when the task is created.
-    redact_pii: bool = True
-    quote_only: bool = False  # batches: count and price first; POST /v1/tasks/{id}/start runs it
-    max_cost_usd: float | None = Field(default=None, gt=0)  # what the task's LLM requests may cost
-    on_budget_exhausted: BudgetPolicy = "lexicon"
-    # llm and auto only. None: the deployment decides (batch above LlmBatchMinItems items, when set).
-    mode: LlmMode | None = None
+    redact_pii: bool = Field(
+        default=True,
+        description=(
+            "Replace personal data (e-mail, phone, card, IBAN, IP, URLs with tokens, US SSN, UK NINO) with "
+            "placeholders before any text reaches an LLM. false only where the deployment allows it "
+            "(AllowUnredactedLlm); otherwise 400 redaction-required"
+        ),
+    )
+
+    @field_validator("aspects")
+    @classmethod
+    def _distinct(cls, aspects: list[str]) -> list[str]:
+        folded = [a.casefold() for a in aspects]
+        if len(set(folded)) != len(folded):
+            raise ValueError("aspects must be distinct (compared without case)")
+        return aspects
+
+
+class InsightChoices(BaseModel):
+    """Insights: how the ready task's insights are cut (segments, time) and what they are held to."""
+
+    group_by: list[ColumnName] = Field(
+        default_factory=list,
+        max_length=MAX_GROUP_BY,
+        description=(
+            "Input columns to cut the insights by (product, store, agent; speaker for conversations). "
+            f"The {MAX_SEGMENTS} largest values per column are listed, the rest count as other"
+        ),
+        examples=[["product"]],
+    )
+    time_field: ColumnName | None = Field(
+        default=None,
+        description=(
+            "A date column for the insights over time: ISO 8601, RFC 2822, MM/DD/YYYY or DD/MM/YYYY (the "
+            "order is decided from the whole column), DD.MM.YYYY, or epoch seconds or milliseconds"
+        ),
+        examples=["created_at"],
+    )
+    time_bucket: TimeBucket | None = Field(
+        default=None, description="The insights' time step; chosen from the dates' span when left out"
+    )
+    # A column of the customer's own labels (results/evaluation.py says how the column is read).
+    label_field: ColumnName | None = Field(
+        default=None,
+        description=(
+            "A column of your own labels: the ready task's insights carry an evaluation of the engine against "
+            "them (accuracy, macro-F1, per-class precision and recall, confusion matrix, calibration). Read as "
+            "positive/negative/neutral/mixed in any case, pos/neg, 1/0 (only 0 and 1: binary), 1/0/-1, or "
+            "1-5 stars (1-2 negative, 3 neutral, 4-5 positive); anything else is an invalid-label row"
+        ),
+        examples=["stars"],
+    )
+    # A ready task of the same tenant, checked when the task is created (usecases/options.py).
+    compare_to: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description=(
+            "The id of an earlier ready task of yours: the insights then carry the changes since it, "
+            "with significance tests corrected for many comparisons"
+        ),
+    )
+
+    @field_validator("group_by")
+    @classmethod
+    def _distinct_columns(cls, columns: list[str]) -> list[str]:
+        if len(set(columns)) != len(columns):
+            raise ValueError("group_by columns must be distinct")
+        return columns
+
+
+class SpendingChoices(BaseModel):
+    """Spending: what the task's LLM requests may cost, and how they are sent and priced."""
+
+    quote_only: bool = Field(
+        default=False,
+        description=(
+            "Batches only: count the file's items and estimate the LLM requests, tokens and cost, then "
+            "wait as `quoted` (with `quote`) until POST /v1/tasks/{task_id}/start runs it"
+        ),
+    )
+    max_cost_usd: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description="Most this task's LLM requests may cost (US dollars at the deployment's prices)",
+    )
+    on_budget_exhausted: BudgetPolicy = Field(
+        default="lexicon",
+        description=(
+            "When the task's max_cost_usd or the tenant's monthly budget runs out: lexicon = the items "
+            "left are answered by the lexicon (engine lexicon-budget, and a budget-exhausted warning); "
+            "pause = the task waits as `paused` until POST /v1/tasks/{task_id}/resume"
+        ),
+    )
+    # None: the deployment decides (uses_batch_api above).
+    mode: LlmMode | None = Field(
+        default=None,
+        description=(
+            "llm and auto only. sync: LLM requests are sent as the items arrive; batch: through the "
+            "provider's Batch API, answered within 24 hours at the batch price (half, for OpenAI). "
+            "Left out, the deployment decides: batch for files of at least its LlmBatchMinItems items, "
+            "when it sets one. batch on an engine that calls no LLM is 400 batch-mode-unavailable"
+        ),
+    )
 
     @property
     def batch_mode(self) -> bool:
+        """Batch API mode as the task keeps it (the split records batch once the size chose it)."""
         return self.mode == "batch"
 
-    # CSV input: its delimiter, else detected (ingest/readers/csv_file.py); results: a UTF-8
-    # byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
-    delimiter: CsvDelimiter | None = None
-    csv_bom: bool = False
-    csv_escape_formulas: bool = True  # off: the results CSV's cells exactly as the input's (machine consumers)
+
+class InputChoices(BaseModel):
+    """Input: how the uploaded file is read (ingest/readers)."""
+
+    delimiter: CsvDelimiter | None = Field(
+        default=None,
+        description=(
+            "CSV input: the delimiter between columns. Left out, an Excel `sep=` first line names it, "
+            "else the header line decides: the most frequent of comma, semicolon, tab and pipe outside "
+            "quotes (ties in that order; none: comma)"
+        ),
+        examples=[";"],
+    )
+
+
+class OutputChoices(BaseModel):
+    """Output: how the results files are written (results/export.py)."""
+
+    # A UTF-8 byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
+    csv_bom: bool = Field(
+        default=False,
+        description="Start the results CSV with a UTF-8 byte-order mark, so that Excel reads accented text right",
+    )
+    csv_escape_formulas: bool = Field(
+        default=True,
+        description=(
+            "Put an apostrophe before the results CSV's cells that a spreadsheet would run as a formula that "
+            "calls something (starting with `=`; or with `+`, `-`, `@` and holding a function call or a `|`). "
+            "false: every cell exactly as the input's, for programs that join on the text"
+        ),
+    )
+
+
+# pydantic lists the fields of the last base first: the schema reads analysis, insight, spending,
+# input, output. A new option goes in its group above, nowhere else.
+class OptionsRequest(OutputChoices, InputChoices, SpendingChoices, InsightChoices, AnalysisChoices):
+    """What a client asks of a task: `options` of POST /v1/tasks, /v1/batches and a drop's sidecar."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DropOptionsRequest(OptionsRequest):
+    """A drop's `<path>.options.json`: the API's `options`, and what a batch request says about its
+    file beside them (a drop has no request to say it in)."""
+
+    format: str | None = Field(
+        default=None,
+        description="csv, json, jsonl, txt or conversations; told from the file name when left out",
+    )
+    text_field: str | None = Field(default=None, min_length=1, max_length=256)
+    id_field: str | None = Field(default=None, min_length=1, max_length=256)
+
+    def requested(self) -> OptionsRequest:
+        """The options alone, without what the sidecar says about its file."""
+        return OptionsRequest.model_validate(self.model_dump(include=set(OptionsRequest.model_fields)))
+
+
+class AnalysisOptions(OptionsRequest):
+    """Stored on the task when it is created (resolve_options), so a later change of the default
+    cannot alter it; what the workers read. Unknown keys are ignored on reading: a task stored by a
+    newer version stays readable by an older one during a deploy."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    engine: EngineName = "lexicon"  # type: ignore[assignment]  # resolved: always named
+    # The version is pinned when the task is created where the creator knows it; else the model's
+    # current version when a chunk is analysed.
+    model_version: str | None = Field(default=None, pattern=NAME_PATTERN)
+
+    @classmethod
+    def of(cls, requested: OptionsRequest, **resolved: object) -> AnalysisOptions:
+        """The options a task keeps from what its client asked (`resolved`: what resolution decided)."""
+        return cls.model_validate({**requested.model_dump(include=set(OptionsRequest.model_fields)), **resolved})

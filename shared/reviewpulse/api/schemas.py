@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
-from reviewpulse.analysis.models.names import NAME_PATTERN
-from reviewpulse.analysis.options import AnalysisOptions, CsvDelimiter, LlmMode
+
+# The options are declared once, in the domain (analysis/options.py); the API takes them as they are.
+from reviewpulse.analysis.options import AnalysisOptions, OptionsRequest
 from reviewpulse.api.fields import selection_of
-from reviewpulse.engine_names import EngineName
 from reviewpulse.ingest.formats import format_names
 from reviewpulse.results.headline import Headline
-from reviewpulse.results.insights import MAX_SEGMENTS
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.settings import Settings, get_settings
 from reviewpulse.tasks.model import (
@@ -33,173 +32,6 @@ from reviewpulse.tasks.model import (
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-MAX_ASPECTS = 20
-MAX_GROUP_BY = 3
-ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-Aspect = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-
-
-class OptionsRequest(_Strict):
-    engine: EngineName | None = Field(
-        default=None,
-        description=(
-            "The analysis engine; the deployment's default when left out. lexicon: offline and free; "
-            "llm: every item by the LLM; auto: the lexicon first, the items it is unsure of by the LLM"
-        ),
-    )
-    min_confidence: float | None = Field(
-        default=None,
-        ge=0,
-        le=1,
-        description=(
-            "auto only: items whose calibrated confidence (the lexicon's, or the model's with model_id) is "
-            "below this go to the LLM; left out, the deployment's AutoMinConfidence, or with model_id the "
-            "threshold the model chose from its cross-validated predictions"
-        ),
-    )
-    model_id: str | None = Field(
-        default=None,
-        pattern=NAME_PATTERN,
-        description=(
-            "lexicon and auto: one of your models (POST /v1/models) reads the texts instead of the lexicon; "
-            "results name engine model and the model's id@version"
-        ),
-    )
-    aspects: list[Aspect] = Field(
-        default_factory=list,
-        max_length=MAX_ASPECTS,
-        description="Aspects to rate in every item, each with a verbatim evidence quote",
-        examples=[["battery", "price", "support"]],
-    )
-    report: bool = Field(default=False, description="Add the batch's main themes and an executive summary")
-    group_by: list[ColumnName] = Field(
-        default_factory=list,
-        max_length=MAX_GROUP_BY,
-        description=(
-            "Input columns to cut the insights by (product, store, agent; speaker for conversations). "
-            f"The {MAX_SEGMENTS} largest values per column are listed, the rest count as other"
-        ),
-        examples=[["product"]],
-    )
-    time_field: ColumnName | None = Field(
-        default=None,
-        description=(
-            "A date column for the insights over time: ISO 8601, RFC 2822, MM/DD/YYYY or DD/MM/YYYY (the "
-            "order is decided from the whole column), DD.MM.YYYY, or epoch seconds or milliseconds"
-        ),
-        examples=["created_at"],
-    )
-    time_bucket: Literal["day", "week", "month"] | None = Field(
-        default=None, description="The insights' time step; chosen from the dates' span when left out"
-    )
-    label_field: ColumnName | None = Field(
-        default=None,
-        description=(
-            "A column of your own labels: the ready task's insights carry an evaluation of the engine against "
-            "them (accuracy, macro-F1, per-class precision and recall, confusion matrix, calibration). Read as "
-            "positive/negative/neutral/mixed in any case, pos/neg, 1/0 (only 0 and 1: binary), 1/0/-1, or "
-            "1-5 stars (1-2 negative, 3 neutral, 4-5 positive); anything else is an invalid-label row"
-        ),
-        examples=["stars"],
-    )
-    redact_pii: bool = Field(
-        default=True,
-        description=(
-            "Replace personal data (e-mail, phone, card, IBAN, IP, URLs with tokens, US SSN, UK NINO) with "
-            "placeholders before any text reaches an LLM. false only where the deployment allows it "
-            "(AllowUnredactedLlm); otherwise 400 redaction-required"
-        ),
-    )
-    quote_only: bool = Field(
-        default=False,
-        description=(
-            "Batches only: count the file's items and estimate the LLM requests, tokens and cost, then "
-            "wait as `quoted` (with `quote`) until POST /v1/tasks/{task_id}/start runs it"
-        ),
-    )
-    max_cost_usd: float | None = Field(
-        default=None,
-        gt=0,
-        le=1_000_000,
-        description="Most this task's LLM requests may cost (US dollars at the deployment's prices)",
-    )
-    on_budget_exhausted: Literal["lexicon", "pause"] = Field(
-        default="lexicon",
-        description=(
-            "When the task's max_cost_usd or the tenant's monthly budget runs out: lexicon = the items "
-            "left are answered by the lexicon (engine lexicon-budget, and a budget-exhausted warning); "
-            "pause = the task waits as `paused` until POST /v1/tasks/{task_id}/resume"
-        ),
-    )
-    compare_to: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        description=(
-            "The id of an earlier ready task of yours: the insights then carry the changes since it, "
-            "with significance tests corrected for many comparisons"
-        ),
-    )
-
-    mode: LlmMode | None = Field(
-        default=None,
-        description=(
-            "llm and auto only. sync: LLM requests are sent as the items arrive; batch: through the "
-            "provider's Batch API, answered within 24 hours at the batch price (half, for OpenAI). "
-            "Left out, the deployment decides: batch for files of at least its LlmBatchMinItems items, "
-            "when it sets one. batch on an engine that calls no LLM is 400 batch-mode-unavailable"
-        ),
-    )
-    delimiter: CsvDelimiter | None = Field(
-        default=None,
-        description=(
-            "CSV input: the delimiter between columns. Left out, an Excel `sep=` first line names it, "
-            "else the header line decides: the most frequent of comma, semicolon, tab and pipe outside "
-            "quotes (ties in that order; none: comma)"
-        ),
-        examples=[";"],
-    )
-    csv_bom: bool = Field(
-        default=False,
-        description="Start the results CSV with a UTF-8 byte-order mark, so that Excel reads accented text right",
-    )
-    csv_escape_formulas: bool = Field(
-        default=True,
-        description=(
-            "Put an apostrophe before the results CSV's cells that a spreadsheet would run as a formula that "
-            "calls something (starting with `=`; or with `+`, `-`, `@` and holding a function call or a `|`). "
-            "false: every cell exactly as the input's, for programs that join on the text"
-        ),
-    )
-
-    @field_validator("aspects")
-    @classmethod
-    def _distinct(cls, aspects: list[str]) -> list[str]:
-        folded = [a.casefold() for a in aspects]
-        if len(set(folded)) != len(folded):
-            raise ValueError("aspects must be distinct (compared without case)")
-        return aspects
-
-    @field_validator("group_by")
-    @classmethod
-    def _distinct_columns(cls, columns: list[str]) -> list[str]:
-        if len(set(columns)) != len(columns):
-            raise ValueError("group_by columns must be distinct")
-        return columns
-
-
-class DropOptionsRequest(OptionsRequest):
-    """A drop's `<path>.options.json`: the API's `options`, and what a batch request says about its
-    file beside them (a drop has no request to say it in)."""
-
-    format: str | None = Field(
-        default=None,
-        description=f"{format_names()}; told from the file name when left out",
-    )
-    text_field: str | None = Field(default=None, min_length=1, max_length=256)
-    id_field: str | None = Field(default=None, min_length=1, max_length=256)
 
 
 class CreateTaskRequest(_Strict):

@@ -273,13 +273,7 @@ class Collector:
             job.reservations[str(number)] = plan.reservation
             requests = plan.reservation.requests
         lines = [
-            request_line(
-                custom_id,
-                self.settings.llm_model,
-                [texts[row] for row in rows],
-                task.options.aspects,
-                task.options.report,
-            )
+            request_line(custom_id, self.settings.llm_model, [texts[row] for row in rows], task.options)
             for custom_id, rows in requests.items()
         ]
         metadata = {"task_id": task.task_id, "chunk": str(job.chunk), "round": str(number)}
@@ -364,14 +358,7 @@ def _answered(
                 )
             )
             seen.update(rows)
-            checked = check_answer(
-                answer.content,
-                answer.finish_reason,
-                [texts[row] for row in rows],
-                task.options.aspects,
-                task.options.report,
-                redact_pii=task.options.redact_pii,
-            )
+            checked = check_answer(answer.content, answer.finish_reason, [texts[row] for row in rows], task.options)
             for position, analysis in checked.by_position.items():
                 answered.setdefault(rows[position], analysis)
     return answered, usage, seen

@@ -16,11 +16,11 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import ValidationError
 
 from reviewpulse.errors import ValidationFailed
+from reviewpulse.messages.webhooks import TaskEvent
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.tenants.keys import is_valid_tenant
 from reviewpulse.webhooks import sender
@@ -59,12 +59,9 @@ def payload(job: DeliveryJob) -> bytes:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def fan_out(event: dict[str, Any], *, webhooks: WebhookRepository, queue: DeliveryQueue, now: float) -> int:
+def fan_out(event: TaskEvent, *, webhooks: WebhookRepository, queue: DeliveryQueue, now: float) -> int:
     """One delivery per webhook of the event's tenant. Returns how many."""
-    detail = event.get("detail")
-    if not isinstance(detail, dict):
-        logger.error("event without a detail dropped")
-        return 0
+    detail = event.detail
     tenant = detail.get("tenant")
     if not isinstance(tenant, str) or not is_valid_tenant(tenant):
         logger.error("event without a valid tenant dropped")
@@ -75,7 +72,7 @@ def fan_out(event: dict[str, Any], *, webhooks: WebhookRepository, queue: Delive
                 tenant=tenant,
                 webhook_id=webhook.webhook_id,
                 event_id=detail.get("event_id"),
-                detail_type=event.get("detail-type"),
+                detail_type=event.detail_type,
                 detail=detail,
                 first_attempt_at=now,
                 not_before=now,

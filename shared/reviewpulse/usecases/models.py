@@ -5,8 +5,8 @@ file, list them, read one, delete one, and set the tenant's default (POST, GET, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from reviewpulse.analysis.options import OptionsRequest
 from reviewpulse.errors import LabelColumnNotFound, ModelNotReady, NotFound, TaskNotReady, TooManyModels
 from reviewpulse.observability import logger
 from reviewpulse.tasks.model import TaskStatus, TaskType, is_valid_task_id
@@ -99,12 +99,12 @@ ENGINES_WITH_MODELS = ("lexicon", "auto")
 
 
 def with_default_model(
-    tenant: str, requested: dict[str, Any], default_engine: str, *, models: ModelRepository
-) -> dict[str, Any]:
+    tenant: str, requested: OptionsRequest, default_engine: str, *, models: ModelRepository
+) -> OptionsRequest:
     """A new task's options (as the request names them) with the tenant's default model filled in
     where they name none and their engine reads a model; stored on the task, so a later change of
     the default cannot alter it."""
-    if requested.get("model_id") is not None or (requested.get("engine") or default_engine) not in ENGINES_WITH_MODELS:
+    if requested.model_id is not None or (requested.engine or default_engine) not in ENGINES_WITH_MODELS:
         return requested
     default = models.default_model_id(tenant)
-    return {**requested, "model_id": default} if default else requested
+    return requested.model_copy(update={"model_id": default}) if default else requested

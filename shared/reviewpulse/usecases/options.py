@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_named
-from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.options import AnalysisOptions, OptionsRequest
 from reviewpulse.errors import (
     BatchModeUnavailable,
     ColumnNotFound,
@@ -19,74 +19,36 @@ from reviewpulse.tasks.repository import TaskRepository
 
 
 def resolve_options(
-    engine: str | None,
-    aspects: list[str],
-    report: bool,
-    settings: Settings,
-    *,
-    min_confidence: float | None = None,
-    group_by: list[str] | None = None,
-    time_field: str | None = None,
-    time_bucket: str | None = None,
-    label_field: str | None = None,
-    columns: list[str] | None = None,
-    compare_to: str | None = None,
-    redact_pii: bool = True,
-    quote_only: bool = False,
-    max_cost_usd: float | None = None,
-    on_budget_exhausted: str = "lexicon",
-    delimiter: str | None = None,
-    csv_bom: bool = False,
-    csv_escape_formulas: bool = True,
-    mode: str | None = None,
-    model_id: str | None = None,
+    requested: OptionsRequest, settings: Settings, *, columns: list[str] | None = None
 ) -> AnalysisOptions:
-    """The options a task keeps: the deployment's default engine unless one is named, with that
-    engine's defaults filled in (auto: the deployment's min_confidence). With the input's `columns`
-    known at creation (a single text has none), group_by, time_field and label_field must name some of them;
-    otherwise the finalizer checks them against the file's header. `redact_pii` False needs a
-    deployment that allows unredacted texts to reach an LLM."""
-    if not redact_pii and not settings.allow_unredacted_llm:
+    """The options a task keeps from what its client asked (the API's `options`, a drop's sidecar):
+    the deployment's default engine unless one is named, with that engine's defaults filled in
+    (auto: the deployment's min_confidence). With the input's `columns` known at creation (a single
+    text has none), group_by, time_field and label_field must name some of them; otherwise the
+    finalizer checks them against the file's header. `redact_pii` False needs a deployment that
+    allows unredacted texts to reach an LLM."""
+    if not requested.redact_pii and not settings.allow_unredacted_llm:
         raise RedactionRequired(
             "this deployment redacts personal data from every text sent to an LLM; options.redact_pii "
             "cannot be false here (the deployment parameter AllowUnredactedLlm allows it)"
         )
-    chosen = engine_named(engine or settings.default_engine, EngineParts(settings))
+    chosen = engine_named(requested.engine or settings.default_engine, EngineParts(settings))
     reason = chosen.unavailable_reason()
     if reason is not None:
         raise EngineUnavailable(reason)
     if columns is not None:
-        for name in [*(group_by or []), *([time_field] if time_field else []), *([label_field] if label_field else [])]:
+        named = [*requested.group_by, *(f for f in (requested.time_field, requested.label_field) if f)]
+        for name in named:
             if name not in columns:
                 have = f"its columns are {', '.join(columns)}" if columns else "it has no columns"
                 raise ColumnNotFound(f"{name!r} is not a column of the input: {have}")
-    requested = AnalysisOptions(
-        engine=chosen.name,
-        aspects=aspects,
-        report=report,
-        min_confidence=min_confidence,
-        group_by=group_by or [],
-        time_field=time_field,
-        time_bucket=time_bucket,
-        label_field=label_field,
-        compare_to=compare_to,
-        redact_pii=redact_pii,
-        quote_only=quote_only,
-        max_cost_usd=max_cost_usd,
-        on_budget_exhausted=on_budget_exhausted,
-        delimiter=delimiter,
-        csv_bom=csv_bom,
-        csv_escape_formulas=csv_escape_formulas,
-        mode=mode,
-        model_id=model_id,
-    )
-    if mode == "batch" and not chosen.uses_llm_queue:
+    if requested.mode == "batch" and not chosen.uses_llm_queue:
         # The lexicon (and auto without an LLM) sends nothing to a provider: refused, not ignored,
         # so that a client never believes it is paying the batch price for nothing.
         raise BatchModeUnavailable(
             f"options.mode batch needs an engine that calls the LLM; {chosen.name} does not here"
         )
-    return chosen.settle_options(requested)
+    return chosen.settle_options(AnalysisOptions.of(requested, engine=chosen.name))
 
 
 def engine_notes(options: AnalysisOptions, settings: Settings) -> list[str]:

@@ -6,18 +6,20 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_plus
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.engines.base import EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import drop_engine, engine_for
 from reviewpulse.analysis.llm.pricing import Prices
-from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.options import AnalysisOptions, DropOptionsRequest, mode_waits_on_size, uses_batch_api
 from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import open_rows
+from reviewpulse.messages.ingest import S3Notification
 from reviewpulse.observability import MetricUnit, logger, metrics, safe_validation_errors
 from reviewpulse.queues import FinalizeQueue, WorkItem, WorkMessage, WorkQueue
 from reviewpulse.settings import Settings
@@ -46,13 +48,24 @@ MAX_SIDECAR_BYTES = 64 * 1024
 @dataclass(frozen=True)
 class DropChecks:
     """What a drop needs beyond an upload: the tenant's keys (a tenant exists iff it has an active
-    API key), where receipts of refused drops go, and the model a sidecar's options are validated
-    with — the API's own request model, passed in by the function so that sidecars take exactly
-    the options the API takes (whatever options are added to it)."""
+    API key) and where receipts of refused drops go. (A sidecar's options are the API's: both are
+    analysis/options.py's one model.)"""
 
     keys: KeyRepository
     result_files: ResultFiles
-    options_model: type[BaseModel]
+
+
+@dataclass(frozen=True)
+class Splitter:
+    """The splitter's collaborators, built once per process by wiring.splitter(); tests pass their
+    own (a queue that dies part-way, say)."""
+
+    tasks: TaskRepository
+    input_files: InputFiles
+    queue: WorkQueue
+    finalizer: FinalizeQueue
+    settings: Settings
+    drops: DropChecks
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,26 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class SplitObject:
+    """Command: split the object `source` names (an upload, or a drop), as its S3 event says it was
+    delivered; `correlation_id` is the event's, used where the object carries none of its own."""
+
+    source: SourceObject
+    correlation_id: str | None = None
+    delivery: Delivery = Delivery()
+
+
+@dataclass(frozen=True)
+class SplitQuotedTask:
+    """Command: split a quoted task's file again, now for real (POST /v1/tasks/{id}/start)."""
+
+    tenant: str
+    task_id: str
+    correlation_id: str | None = None
+    final: bool = False  # the queue's last delivery of the request
+
+
+@dataclass(frozen=True)
 class SplitOutcome:
     task_id: str | None
     outcome: str  # "split", "quoted", "error" or "skipped"
@@ -79,25 +112,29 @@ class SplitOutcome:
     reason: str = ""
 
 
-def split_source(
-    source: SourceObject,
-    *,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    queue: WorkQueue,
-    finalizer: FinalizeQueue,
-    settings: Settings,
-    drops: DropChecks,
-    event_correlation_id: str | None = None,
-    delivery: Delivery | None = None,
-) -> SplitOutcome:
+def split_notification(notification: S3Notification, splitter: Splitter, *, final: bool) -> list[SplitOutcome]:
+    """One S3 notification: each object created under the upload and drop prefixes is split."""
+    outcomes = []
+    for record in notification.records:
+        # Keys arrive URL-encoded (spaces as "+"), whatever the object's real name.
+        source = parse_source_key(unquote_plus(record.s3.object.key))
+        if source is None:
+            logger.warning("object outside the upload and drop prefixes ignored")
+            continue
+        delivery = Delivery(sequencer=record.s3.object.sequencer, event_time=record.event_time, final=final)
+        outcomes.append(split_source(SplitObject(source, record.request_id, delivery), splitter))
+    return outcomes
+
+
+def split_source(command: SplitObject, splitter: Splitter) -> SplitOutcome:
     """Split the object `source` names into work-queue chunks of its task (made here for a drop).
 
     Whatever the file holds, the task ends: an unreadable file or row is an error of the task or
     of the row, and an unexpected failure on the queue's final delivery ends the task in
     `split-failed` instead of leaving it `queued` while its message goes to the dead-letter queue.
     """
-    delivery = delivery or Delivery()
+    source, delivery, event_correlation_id = command.source, command.delivery, command.correlation_id
+    tasks, input_files, settings, drops = splitter.tasks, splitter.input_files, splitter.settings, splitter.drops
     if is_options_sidecar(source):
         return SplitOutcome(None, "skipped", reason="options sidecar")  # read when its file arrives
     if not is_valid_tenant(source.tenant):
@@ -130,7 +167,7 @@ def split_source(
     if isinstance(task, SplitOutcome):
         return task
     try:
-        return _split(source, info, task, tasks, input_files, queue, finalizer, settings, correlation_id)
+        return _split(source, info, task, splitter, correlation_id)
     except Exception as exc:
         if not delivery.final:
             raise  # the queue delivers it again: the failure may be passing
@@ -140,49 +177,23 @@ def split_source(
         return _fail(tasks, task, "split-failed", detail)
 
 
-def split_started_task(
-    tenant: str,
-    task_id: str,
-    *,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    queue: WorkQueue,
-    finalizer: FinalizeQueue,
-    settings: Settings,
-    drops: DropChecks,
-    correlation_id: str | None = None,
-    final: bool = False,
-) -> SplitOutcome:
+def split_started_task(command: SplitQuotedTask, splitter: Splitter) -> SplitOutcome:
     """Split a quoted task's file again, now for real, after POST /v1/tasks/{id}/start."""
-    task = tasks.get(tenant, task_id)
+    task_id = command.task_id
+    task = splitter.tasks.get(command.tenant, task_id)
     source = parse_source_key(task.source_key) if task is not None and task.source_key else None
     if task is None or source is None or task.quote is None:
         logger.warning("split request for a task that was never quoted ignored", extra={"task_id": task_id})
         return SplitOutcome(task_id, "skipped", reason="not a quoted task")
-    return split_source(
-        source,
-        tasks=tasks,
-        input_files=input_files,
-        queue=queue,
-        finalizer=finalizer,
-        settings=settings,
-        drops=drops,
-        event_correlation_id=correlation_id or task.correlation_id,
-        delivery=Delivery(final=final),
-    )
+    correlation_id = command.correlation_id or task.correlation_id
+    return split_source(SplitObject(source, correlation_id, Delivery(final=command.final)), splitter)
 
 
 def _split(
-    source: SourceObject,
-    info: ObjectInfo,
-    task: Task,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    queue: WorkQueue,
-    finalizer: FinalizeQueue,
-    settings: Settings,
-    correlation_id: str | None,
+    source: SourceObject, info: ObjectInfo, task: Task, splitter: Splitter, correlation_id: str | None
 ) -> SplitOutcome:
+    tasks, input_files, queue, finalizer = splitter.tasks, splitter.input_files, splitter.queue, splitter.finalizer
+    settings = splitter.settings
     if task.tenant != source.tenant or task.source_key not in (None, source.key):
         # Defence in depth: a task reads only the object it was made for.
         return _fail(tasks, task, "source-mismatch", "the object's key does not belong to this task")
@@ -208,11 +219,12 @@ def _split(
                 texts = {item.row: item.text for item in message.items if item.text is not None and item.error is None}
                 share = share + engine.quote(texts, task.options, tenant=task.tenant)
         else:
-            if engine.uses_llm_queue and task.options.mode is None and settings.llm_batch_min_items:
+            threshold = settings.llm_batch_min_items
+            if engine.uses_llm_queue and mode_waits_on_size(task.options.mode, threshold):
                 chunks = hold_until_mode_known(
                     chunks,
-                    settings.llm_batch_min_items,
-                    lambda: _choose_batch_mode(tasks, task, settings.llm_batch_min_items),
+                    lambda items: uses_batch_api(task.options.mode, items=items, threshold=threshold),
+                    lambda: _choose_batch_mode(tasks, task, threshold),
                 )
             queue.send(counter.messages(task, chunks), correlation_id, llm_queue=engine.uses_llm_queue)
     except UnusableFile as exc:
@@ -251,8 +263,7 @@ def _record_quote(
     tokens = share.tokens
     # Priced as the run will be billed (Prices.usage_cost_usd, as the task's cost): at the batch
     # price when its requests will go through the Batch API (asked for, or chosen by size).
-    threshold = settings.llm_batch_min_items
-    batch = task.options.batch_mode or (task.options.mode is None and bool(threshold) and counter.items >= threshold)
+    batch = uses_batch_api(task.options.mode, items=counter.items, threshold=settings.llm_batch_min_items)
     estimate = Usage(requests=tokens.requests, input_tokens=tokens.input_tokens, output_tokens=tokens.output_tokens)
     if batch and share.items:
         estimate.batch_requests = tokens.requests
@@ -280,10 +291,11 @@ BATCH_MODE_NOTE = (
 )
 
 
-def hold_until_mode_known(chunks: Iterator, threshold: int, choose: Callable[[], None]) -> Iterator:
-    """The chunks unchanged; but none is let go before it is known whether the file holds
-    `threshold` items, and if it does `choose` records batch mode first, so every chunk's worker
-    sees the task's final mode. At most `threshold` items are held in memory."""
+def hold_until_mode_known(chunks: Iterator, batch_at: Callable[[int], bool], choose: Callable[[], None]) -> Iterator:
+    """The chunks unchanged; but none is let go before it is known whether the file's items make it
+    a Batch API task (`batch_at(items so far)`, the rule of analysis/options.py:uses_batch_api), and
+    if they do `choose` records batch mode first, so every chunk's worker sees the task's final
+    mode. At most the deployment's LlmBatchMinItems items are held in memory."""
     held: list | None = []
     items = 0
     for chunk in chunks:
@@ -292,7 +304,7 @@ def hold_until_mode_known(chunks: Iterator, threshold: int, choose: Callable[[],
             continue
         held.append(chunk)
         items += len(chunk.items)
-        if items >= threshold:
+        if batch_at(items):
             choose()
             yield from held
             held = None
@@ -357,7 +369,7 @@ def _task_for_drop(
     invalid_options = None
     file_fields: dict[str, Any] = {}
     try:
-        options, file_fields = _sidecar_options(source, input_files, settings, tasks, drops.options_model)
+        options, file_fields = _sidecar_options(source, input_files, settings, tasks)
     except _BadSidecar as exc:
         options, invalid_options = None, exc.detail
     if file_fields.get("format"):
@@ -412,7 +424,6 @@ def _sidecar_options(
     input_files: InputFiles,
     settings: Settings,
     tasks: TaskRepository,
-    options_model: type[BaseModel],
 ) -> tuple[AnalysisOptions | None, dict[str, Any]]:
     """The options in the drop's sidecar, validated as the API validates a request's options, and
     what it says about the file as a batch request would (format, text_field, id_field); None and
@@ -430,7 +441,7 @@ def _sidecar_options(
     except ValueError:
         raise _BadSidecar(f"{name} is not JSON") from None
     try:
-        requested = options_model.model_validate(parsed)
+        requested = DropOptionsRequest.model_validate(parsed)
     except ValidationError as exc:
         # Where and which rule only: pydantic's own text quotes the input.
         problems = "; ".join(
@@ -438,13 +449,12 @@ def _sidecar_options(
             for e in safe_validation_errors(exc.errors())
         )
         raise _BadSidecar(f"{name} is not valid: {problems}") from None
-    fields = requested.model_dump()
-    file_fields = {name: fields.pop(name, None) for name in _FILE_FIELDS}
+    file_fields = {name: getattr(requested, name) for name in _FILE_FIELDS}
     if file_fields["format"] is not None and file_fields["format"] not in {f.value for f in FileFormat}:
         raise _BadSidecar(f"{name} is not valid: format: not one of {', '.join(f.value for f in FileFormat)}")
     try:
-        check_baseline(source.tenant, fields.get("compare_to"), tasks)
-        return resolve_options(settings=settings, **fields), file_fields
+        check_baseline(source.tenant, requested.compare_to, tasks)
+        return resolve_options(requested.requested(), settings), file_fields
     except ReviewPulseError as exc:
         raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 

@@ -57,9 +57,8 @@ SPLIT_CHILD = textwrap.dedent(
     import json, os, sys, tracemalloc, threading, boto3
     from reviewpulse.storage.layout import parse_source_key
     from reviewpulse.settings import get_settings
-    from reviewpulse.api.schemas import OptionsRequest
-    from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
-    from reviewpulse.usecases.split import DropChecks, split_source
+    from reviewpulse.wiring import splitter
+    from reviewpulse.usecases.split import SplitObject, split_source
     sqs = boto3.client("sqs")
     stop = threading.Event()
     def drain():  # moto's SQS slows as a queue fills: empty it as the split fills it
@@ -73,9 +72,7 @@ SPLIT_CHILD = textwrap.dedent(
             return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     before = peak_rss_kb()
     tracemalloc.start()
-    outcome = split_source(parse_source_key(sys.argv[1]), tasks=task_repository(), input_files=input_files(),
-                           queue=work_queue(), finalizer=finalize_queue(), settings=get_settings(),
-                           drops=DropChecks(key_repository(), result_files(), OptionsRequest))
+    outcome = split_source(SplitObject(parse_source_key(sys.argv[1])), splitter())
     traced = tracemalloc.get_traced_memory()[1]
     stop.set()
     print(json.dumps({"items": outcome.items, "chunks": outcome.chunks, "outcome": outcome.outcome,

@@ -22,6 +22,7 @@ from reviewpulse.analysis.llm.prompt import (
     sentiment_format,
     to_analysis,
 )
+from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.privacy import redact
 
 ENDPOINT = "/v1/chat/completions"
@@ -60,21 +61,15 @@ class RequestOutcome:
     error_code: str | None
 
 
-def request_line(
-    custom_id: str,
-    model: str,
-    texts: Sequence[str],
-    aspects: Sequence[str],
-    themes: bool,
-    *,
-    redact_pii: bool = True,
-) -> dict:
-    """One line of a batch input file: the texts under local ids 1..n, as the engine sends them
-    (personal data replaced by placeholders unless the task was allowed to send it)."""
+def request_line(custom_id: str, model: str, texts: Sequence[str], options: AnalysisOptions) -> dict:
+    """One line of a batch input file: the texts under local ids 1..n, as the engine sends them for
+    a task on these options (its aspects, its report's themes, personal data replaced by
+    placeholders unless the task was allowed to send it). The task's options, whole, so that the
+    request and the check of its answer (check_answer) cannot read different ones."""
     items = [(str(n), text) for n, text in enumerate(texts, start=1)]
     body = {
         "model": model,
-        "messages": batch_messages(items, aspects, themes, redact_pii=redact_pii),
+        "messages": batch_messages(items, options.aspects, options.report, redact_pii=options.redact_pii),
         "response_format": sentiment_format(),
         "temperature": 0,
     }
@@ -90,13 +85,7 @@ class CheckedAnswer:
 
 
 def check_answer(
-    content: str | None,
-    finish_reason: str | None,
-    texts: Sequence[str],
-    aspects: Sequence[str],
-    themes: bool,
-    *,
-    redact_pii: bool = True,
+    content: str | None, finish_reason: str | None, texts: Sequence[str], options: AnalysisOptions
 ) -> CheckedAnswer:
     """An answer's verdicts, under the synchronous engine's checks: schema, exact ids, bounded values,
     quotes mapped back through the same placeholders the request carried (redaction is
@@ -112,8 +101,8 @@ def check_answer(
     for local_id, verdict in answered_once(answer, local).items():
         position = local[local_id]
         text = texts[position]
-        redaction = redact(text) if redact_pii else None
-        checked.by_position[position] = to_analysis(verdict, text, aspects, themes, redaction)
+        redaction = redact(text) if options.redact_pii else None
+        checked.by_position[position] = to_analysis(verdict, text, options.aspects, options.report, redaction)
     return checked
 
 

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 
 from reviewpulse import wiring
 from reviewpulse.analysis.engines.base import EngineParts
+from reviewpulse.analysis.options import OptionsRequest
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant, request_id
 from reviewpulse.api.problems import problem_responses
@@ -69,7 +70,7 @@ def analyze_texts(
     parts: EngineParts = Depends(engine_parts),
     budgets: BudgetRepository | None = Depends(monthly_budgets),
 ) -> AnalyzeTextsResponse | JSONResponse:
-    options = resolve_options(settings=settings, aspects=[], report=False, columns=[], **body.options.model_dump())
+    options = resolve_options(OptionsRequest.model_validate(body.options.model_dump()), settings, columns=[])
     answered = analyze_now(tenant, body.texts, options, parts=parts, budgets=budgets)
     if answered is not None:
         return AnalyzeTextsResponse(

@@ -64,10 +64,9 @@ def create_batch(
             body.text_field,
             body.id_field,
             options=resolve_options(
-                settings=settings,
-                # The request's options by name, as resolve_options takes them (with the tenant's
-                # default model where they name none).
-                **with_default_model(tenant, body.options.model_dump(), settings.default_engine, models=models),
+                # The request's options, with the tenant's default model where they name none.
+                with_default_model(tenant, body.options, settings.default_engine, models=models),
+                settings,
             ),
             correlation_id=request_id(request),
             tasks=tasks,

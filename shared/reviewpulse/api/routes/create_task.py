@@ -46,11 +46,10 @@ def create_task(
         if body.options.quote_only:
             raise ValidationFailed("options.quote_only applies to batches: one text is analysed at once")
         options = resolve_options(
-            settings=settings,
+            # The request's options, with the tenant's default model where they name none.
+            with_default_model(tenant, body.options, settings.default_engine, models=models),
+            settings,
             columns=[],  # a single text has no columns to cut by
-            # The request's options by name, as resolve_options takes them (with the tenant's
-            # default model where they name none).
-            **with_default_model(tenant, body.options.model_dump(), settings.default_engine, models=models),
         )
         task = create_text_task(
             tenant,
