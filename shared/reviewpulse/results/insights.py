@@ -13,14 +13,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from reviewpulse.analysis.options import MAX_SEGMENTS, TimeBucket
+from reviewpulse.analysis.options import TimeBucket
 from reviewpulse.results.adjusted import AdjustedStats
 from reviewpulse.results.evaluation import Evaluation
 from reviewpulse.results.headline import Headline
 from reviewpulse.results.summaries import TaskWarning, ThemeCount
 from reviewpulse.results.themes import SegmentTheme, Theme
-
-
 
 # -- the document ---------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from reviewpulse.analysis.base import Label
-from reviewpulse.analysis.options import AnalysisOptions, TimeBucket
+from reviewpulse.analysis.options import MAX_SEGMENTS, AnalysisOptions, TimeBucket
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.results.adjusted import AdjustedStats, adjust
 from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
@@ -20,7 +20,6 @@ from reviewpulse.results.insights import (
     ADJUSTED_DRAWS_PER_PART,
     MAX_ADJUSTED_BUCKETS,
     MAX_ADJUSTED_SEGMENTS,
-    MAX_SEGMENTS,
     AdjustedShares,
     AspectStats,
     Insights,
