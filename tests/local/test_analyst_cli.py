@@ -230,11 +230,11 @@ def test_a_european_excel_file_in_and_out_of_the_cli(local, tmp_path):
     assert len(rows) == 60 and rows[0]["review"].endswith("Très bon, livré à temps") and rows[0]["price"] == "3,50 €"
 
 
-def test_a_workbook_is_refused_with_how_to_save_it(local, tmp_path):
-    workbook = tmp_path / "export.xlsx"
-    workbook.write_bytes(b"PK\x03\x04" + bytes(100))
+def test_an_old_xls_workbook_is_refused_with_how_to_save_it(local, tmp_path):
+    workbook = tmp_path / "export.xls"
+    workbook.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))
     done = run_cli(local, "analyze", str(workbook))
-    assert done.returncode == 2 and "CSV UTF-8" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "Excel Workbook (.xlsx)" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_this_period_against_the_last_through_compare_to_and_insights(local, tmp_path):

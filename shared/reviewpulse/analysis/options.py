@@ -57,5 +57,6 @@ class AnalysisOptions(BaseModel):
     # CSV input: its delimiter, else detected (ingest/readers/csv_file.py); results: a UTF-8
     # byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
     delimiter: CsvDelimiter | None = None
+    sheet: str | None = None  # .xlsx input: the worksheet read (ingest/readers/xlsx_file.py); None: the first
     csv_bom: bool = False
     csv_escape_formulas: bool = True  # off: the results CSV's cells exactly as the input's (machine consumers)

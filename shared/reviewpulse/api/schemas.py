@@ -160,6 +160,14 @@ class OptionsRequest(_Strict):
         ),
         examples=[";"],
     )
+    sheet: ColumnName | None = Field(
+        default=None,
+        description=(
+            "xlsx input: the worksheet to read, by its name (case ignored); left out, the first. A name the "
+            "workbook lacks ends the task in error sheet-not-found, naming the sheets it has"
+        ),
+        examples=["Reviews"],
+    )
     csv_bom: bool = Field(
         default=False,
         description="Start the results CSV with a UTF-8 byte-order mark, so that Excel reads accented text right",
@@ -195,7 +203,7 @@ class DropOptionsRequest(OptionsRequest):
 
     format: str | None = Field(
         default=None,
-        description="csv, json, jsonl, txt or conversations; told from the file name when left out",
+        description="csv, json, jsonl, txt, xlsx or conversations; told from the file name when left out",
     )
     text_field: str | None = Field(default=None, min_length=1, max_length=256)
     id_field: str | None = Field(default=None, min_length=1, max_length=256)
@@ -213,7 +221,8 @@ class CreateBatchRequest(_Strict):
     format: str | None = Field(
         default=None,
         description=(
-            "csv, json, jsonl, txt or conversations (chat conversations in JSON or JSON Lines); told from the "
+            "csv, json, jsonl, txt, xlsx (an Excel workbook) or conversations (chat conversations in JSON or "
+            "JSON Lines); told from the "
             "file name when left out, and a json or jsonl file of conversations is recognised as one"
         ),
         examples=["csv"],

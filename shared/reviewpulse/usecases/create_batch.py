@@ -81,9 +81,9 @@ def _resolve_format(filename: str, declared: str | None) -> FileFormat:
             return FileFormat(declared.lower())
         except ValueError:
             # The value is not echoed: it is the client's input, of any length.
-            raise UnsupportedFormat("format is not one of csv, json, jsonl, txt, conversations") from None
+            raise UnsupportedFormat("format is not one of csv, json, jsonl, txt, xlsx, conversations") from None
     detected = FileFormat.from_filename(filename)
     if detected is None:
-        detail = "give `format` (csv, json, jsonl, txt or conversations): it cannot be told from the file name"
+        detail = "give `format` (csv, json, jsonl, txt, xlsx or conversations): it cannot be told from the file name"
         raise UnsupportedFormat(detail)
     return detected

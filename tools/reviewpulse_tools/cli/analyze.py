@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 TERMINAL = ("ready", "error", "cancelled")
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 DEFAULT_REPORT = "<input>.report.html"  # --report without a file name
-FORMATS_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
+FORMATS_BY_SUFFIX = {
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".txt": "txt",
+    ".xlsx": "xlsx",
+}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -31,7 +38,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument("file", nargs="?", type=Path)
     analyze.add_argument("--text", help="analyse this text instead of a file")
     analyze.add_argument("--id", help="with --text: your id for it")
-    analyze.add_argument("--format", choices=["csv", "json", "jsonl", "txt"])
+    analyze.add_argument("--format", choices=["csv", "json", "jsonl", "txt", "xlsx"])
+    analyze.add_argument("--sheet", help="xlsx: the worksheet to read, by name (default: the first)")
     analyze.add_argument("--text-field")
     analyze.add_argument("--id-field")
     analyze.add_argument("--out", type=Path, help="results file, .csv (input columns kept) or .jsonl")
@@ -167,13 +175,15 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")
     file_format = args.format or FORMATS_BY_SUFFIX.get(args.file.suffix.lower())
-    if file_format is None and args.file.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+    if file_format is None and args.file.suffix.lower() in (".xlsm", ".xls", ".ods"):
         raise UsageError(
-            f"{args.file.name} is a spreadsheet workbook, which is not read: save it from Excel with "
-            'Save As, "CSV UTF-8 (Comma delimited)", and analyse the .csv'
+            f"{args.file.name} is a spreadsheet workbook that is not read: save it from Excel as "
+            '"Excel Workbook (.xlsx)" or with Save As, "CSV UTF-8 (Comma delimited)", and analyse that file'
         )
     if file_format is None:
-        raise UsageError(f"{args.file.name}: cannot tell its format; pass --format csv|json|jsonl|txt")
+        raise UsageError(f"{args.file.name}: cannot tell its format; pass --format csv|json|jsonl|txt|xlsx")
+    if args.sheet and file_format != "xlsx":
+        raise UsageError("--sheet names a worksheet of an .xlsx workbook; this file is read as " + file_format)
     out = args.out or Path(f"{args.file.stem}.results.csv")
     if out.suffix.lower() not in (".csv", ".jsonl"):
         raise UsageError("--out must end in .csv or .jsonl")
@@ -260,7 +270,7 @@ def _check_columns(args: argparse.Namespace, file_format: str) -> None:
         label_field=getattr(args, "label_field", None),
     )
     delimiter = DELIMITERS[args.delimiter] if args.delimiter else None
-    found = columns.problems(args.file, file_format, delimiter, named)
+    found = columns.problems(args.file, file_format, delimiter, named, sheet=getattr(args, "sheet", None))
     if not found:
         return
     if not args.force:
@@ -375,6 +385,8 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["compare_to"] = args.compare_to
     if getattr(args, "delimiter", None):
         chosen["delimiter"] = DELIMITERS[args.delimiter]
+    if getattr(args, "sheet", None):
+        chosen["sheet"] = args.sheet
     if getattr(args, "excel", False):
         chosen["csv_bom"] = True
     if getattr(args, "no_formula_escape", False):
