@@ -13,7 +13,7 @@ from reviewpulse.analysis.engine_names import ENGINE_NAMES
 
 from reviewpulse_tools.cli.connect import add_api_options, open_client
 from reviewpulse_tools.cli.errors import ApiError, UsageError
-from reviewpulse_tools.cli.output import add_output_option, write_record
+from reviewpulse_tools.cli.output import add_output_option, themes_by_count, write_record
 from reviewpulse_tools.cli.read import refuse_to_overwrite
 from reviewpulse_tools.cli.spending import WAITING, add_quote_arguments, confirm_quote, spending_options
 
@@ -425,5 +425,5 @@ def _print_summary(task: dict[str, Any]) -> None:
     report = task.get("report")
     if report:
         print(f"\n{report['executive_summary']}")
-        for theme in report["themes"]:
+        for theme in themes_by_count(report["themes"]):
             print(f"  {theme['polarity']:>9}  {theme['theme']} ({theme['count']:,})")

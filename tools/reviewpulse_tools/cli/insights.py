@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from reviewpulse_tools.cli.connect import add_api_options, open_client
+from reviewpulse_tools.cli.output import themes_by_count
 
 # Segments and time buckets shown per table; `--output json` has them all.
 SHOWN = 15
@@ -97,6 +98,6 @@ def print_tables(found: dict[str, Any]) -> None:
     themes = found.get("themes") or []
     if themes:
         table = Table("side", "theme", "items", title="themes")
-        for theme in themes:
+        for theme in themes_by_count(themes):
             table.add_row(str(theme["polarity"]), str(theme["phrase"]), f"{theme['count']:,}")
         console.print(table)
