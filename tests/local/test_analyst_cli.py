@@ -237,6 +237,53 @@ def test_an_old_xls_workbook_is_refused_with_how_to_save_it(local, tmp_path):
     assert done.returncode == 2 and "Excel Workbook (.xlsx)" in done.stderr and "Traceback" not in done.stderr
 
 
+def write_workbook(path, rows=4) -> None:
+    """The helpdesk export saved from Excel as .xlsx: a cover sheet, then the tickets with real dates."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Cover"
+    book.active.append(["Helpdesk export"])
+    sheet = book.create_sheet("Tickets")
+    sheet.append(["id", "text", "company", "created_at"])
+    for i in range(rows):
+        sheet.append(
+            [f"t{i}", POSITIVE if i % 2 else NEGATIVE, "acme" if i < 2 else "globex", dt.date(2026, 2, 10 + i)]
+        )
+    book.save(path)
+
+
+def test_an_xlsx_workbook_is_checked_then_analysed_from_its_named_sheet(local, api, tmp_path):
+    # Given the helpdesk export as an Excel workbook whose tickets are on its second sheet
+    source = tmp_path / "helpdesk.xlsx"
+    write_workbook(source)
+    before = newest_task(local)
+    # When it is analysed by a mistyped column of that sheet
+    mistyped = run_cli(local, "analyze", str(source), "--sheet", "Tickets", "--group-by", "Company")
+    # Then the sheet's header was checked before anything was uploaded
+    assert mistyped.returncode == 2 and "did you mean 'company'?" in mistyped.stderr, mistyped.stderr
+    assert newest_task(local) == before
+    # When it is analysed by its columns
+    out = tmp_path / "helpdesk.results.csv"
+    done = run_cli(
+        local, "analyze", str(source), "--sheet", "tickets", "--id-field", "id", "--group-by", "company",
+        "--time-field", "created_at", "--no-progress", "--out", str(out),
+    )  # fmt: skip
+    # Then every row comes back with the sheet's own columns, dates as a CSV would hold them
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [(r["id"], r["company"], r["created_at"]) for r in rows] == [
+        ("t0", "acme", "2026-02-10"),
+        ("t1", "acme", "2026-02-11"),
+        ("t2", "globex", "2026-02-12"),
+        ("t3", "globex", "2026-02-13"),
+    ]
+    insights = api.get(f"/v1/tasks/{newest_task(local)}/insights").json()
+    assert sum(b["items"] for b in insights["time"]["buckets"]) == 4 and insights["time"]["unreadable_dates"] == 0
+
+
 def test_this_period_against_the_last_through_compare_to_and_insights(local, tmp_path):
     # Given last month's export, analysed, and this month's, where one company went sour: acme's
     # 20 items were 16 positive and 4 negative (net +0.6), now 4 and 16 (net -0.6)
