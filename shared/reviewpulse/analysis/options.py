@@ -40,6 +40,9 @@ class AnalysisOptions(BaseModel):
     # A column of the customer's own labels: the ready task's insights carry an evaluation of the
     # engine against them (results/evaluation.py says how the column is read).
     label_field: str | None = None
+    # Categories the customer defines: a name and the words and phrases that put an item in it
+    # (results/categories.py); the insights count each category's items.
+    categories: dict[str, list[str]] = Field(default_factory=dict)
     compare_to: str | None = None  # a ready task of the same tenant, checked when the task is created
     # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
     # deployment allows it (AllowUnredactedLlm), checked when the task is created.

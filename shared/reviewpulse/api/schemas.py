@@ -38,6 +38,9 @@ MAX_ASPECTS = 20
 MAX_GROUP_BY = 3
 ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Aspect = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+MAX_CATEGORIES, MAX_CATEGORY_TERMS = 20, 50
+CategoryName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+CategoryTerm = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class OptionsRequest(_Strict):
@@ -102,6 +105,18 @@ class OptionsRequest(_Strict):
             "1-5 stars (1-2 negative, 3 neutral, 4-5 positive); anything else is an invalid-label row"
         ),
         examples=["stars"],
+    )
+    categories: dict[
+        CategoryName, Annotated[list[CategoryTerm], Field(min_length=1, max_length=MAX_CATEGORY_TERMS)]
+    ] = Field(
+        default_factory=dict,
+        max_length=MAX_CATEGORIES,
+        description=(
+            "Categories you define: a name and the words or phrases that put an item in it (matched as whole "
+            "words, case ignored; an item may be in several). The insights count each category's items, their "
+            "labels, net sentiment and a few example ids"
+        ),
+        examples=[{"delays": ["late", "delay", "delayed"], "baggage": ["bag", "luggage", "baggage"]}],
     )
     redact_pii: bool = Field(
         default=True,

@@ -18,6 +18,7 @@ from reviewpulse.analysis.base import Label
 from reviewpulse.analysis.options import AnalysisOptions, TimeBucket
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.results.adjusted import AdjustedStats, adjust
+from reviewpulse.results.categories import CategoryMatcher
 from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
 from reviewpulse.results.evaluation import Evaluation, EvaluationBuilder, LlmFigures
 from reviewpulse.results.headline import Headline
@@ -34,6 +35,7 @@ Mentions = tuple[tuple[str, str], ...]
 # Distinct values followed per column before new ones go to "other" directly: well above
 # MAX_SEGMENTS, so that a value that grows large late in the file is still ranked.
 MAX_TRACKED_VALUES = 2000
+CATEGORY_EXAMPLE_IDS = 5
 LABELS = tuple(label.value for label in Label)
 
 
@@ -63,6 +65,11 @@ class SegmentStats(Stats):
         default_factory=list, description="The batch's themes this segment's items mention most (with options.report)"
     )
     aspects: list[AspectStats] = Field(default_factory=list, description="Each named aspect among this segment's items")
+
+
+class CategoryStats(Stats):
+    name: str
+    example_ids: list[str] = Field(description=f"The first {CATEGORY_EXAMPLE_IDS} items in the category, by row")
 
 
 class SegmentColumn(BaseModel):
@@ -140,6 +147,10 @@ class Insights(BaseModel):
     segments: list[SegmentColumn] = Field(default_factory=list)
     time: TimeSeries | None = None
     aspects: list[AspectStats] = Field(default_factory=list)
+    categories: list[CategoryStats] = Field(
+        default_factory=list,
+        description="With options.categories: each category's items (those whose text holds one of its terms)",
+    )
     themes: list[Theme] = Field(
         default_factory=list,
         description="Praise and complaint key phrases found in the items' text, without an LLM (with options.report)",
@@ -426,6 +437,9 @@ class InsightsBuilder:
                 )
         self._aspects = AspectMentions(options.aspects)
         self._themes = ThemeFinder() if options.report else None
+        self._categories = CategoryMatcher(options.categories)
+        self._category_tallies = {name: Tally() for name in self._categories.names}
+        self._category_examples: dict[str, list[str]] = {name: [] for name in self._categories.names}
 
     def add(self, result: ItemResult, row: Row | None) -> None:
         """One result, with its input row when the input is a file (None for a single text)."""
@@ -438,6 +452,10 @@ class InsightsBuilder:
             self._time.add(columns.get(self._time.field), result, mentions)
         if self._evaluation is not None:
             self._evaluation.add(result, columns.get(self._evaluation.label_field))
+        for name in self._categories.of(row.text if row is not None else None):
+            self._category_tallies[name].add(result)
+            if len(self._category_examples[name]) < CATEGORY_EXAMPLE_IDS:
+                self._category_examples[name].append(result.id)
         if self._themes is not None and row is not None:
             values = [columns.get(segment.column) or None for segment in self._segments]
             self._themes.add(result.id, result.label, row.text, values)
@@ -473,6 +491,10 @@ class InsightsBuilder:
             segments=segments,
             time=time,
             aspects=self._overall.aspect_stats(self._aspects.names),
+            categories=[
+                CategoryStats(name=name, example_ids=self._category_examples[name], **tally.stats())
+                for name, tally in self._category_tallies.items()
+            ],
             themes=themes,
             evaluation=evaluation,
             adjusted=adjusted_shares(evaluation, overall, segments, time) if evaluation is not None else None,

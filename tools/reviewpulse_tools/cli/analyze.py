@@ -74,6 +74,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="a column of your own labels (words, 1/0, 1/0/-1 or 1-5 stars): measure the engine against them",
     )
     analyze.add_argument(
+        "--category",
+        action="append",
+        metavar="NAME=TERM,TERM",
+        help="a category of your own and the words or phrases that put an item in it, e.g. "
+        "delays=late,delayed (repeat for more); the insights count each one's items",
+    )
+    analyze.add_argument(
         "--compare-to",
         metavar="TASK_ID",
         help="an earlier ready task: the insights then say what changed since it (`reviewpulse insights`)",
@@ -381,6 +388,8 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["time_field"] = args.time_field
     if getattr(args, "label_field", None):
         chosen["label_field"] = args.label_field
+    if getattr(args, "category", None):
+        chosen["categories"] = categories(args.category)
     if getattr(args, "compare_to", None):
         chosen["compare_to"] = args.compare_to
     if getattr(args, "delimiter", None):
@@ -427,3 +436,15 @@ def _print_summary(task: dict[str, Any]) -> None:
         print(f"\n{report['executive_summary']}")
         for theme in themes_by_count(report["themes"]):
             print(f"  {theme['polarity']:>9}  {theme['theme']} ({theme['count']:,})")
+
+
+def categories(given: list[str]) -> dict[str, list[str]]:
+    """`--category delays=late,delayed` given once per category."""
+    found: dict[str, list[str]] = {}
+    for entry in given:
+        name, equals, terms = entry.partition("=")
+        words = [term.strip() for term in terms.split(",") if term.strip()]
+        if not equals or not name.strip() or not words:
+            raise UsageError(f"--category {entry!r}: give NAME=TERM[,TERM...], e.g. delays=late,delayed")
+        found.setdefault(name.strip(), []).extend(words)
+    return found

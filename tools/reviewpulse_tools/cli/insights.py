@@ -95,6 +95,14 @@ def print_tables(found: dict[str, Any]) -> None:
         for bucket in time["buckets"][-SHOWN:]:
             table.add_row(str(bucket["start"]), f"{bucket['items']:,}", net_text(bucket))
         console.print(table)
+    listed = found.get("categories") or []
+    if listed:
+        table = Table("category", "items", "net sentiment [95% interval]", "examples", title="categories")
+        for category in listed:
+            table.add_row(
+                str(category["name"]), f"{category['items']:,}", net_text(category), ", ".join(category["example_ids"])
+            )
+        console.print(table)
     themes = found.get("themes") or []
     if themes:
         table = Table("side", "theme", "items", title="themes")
