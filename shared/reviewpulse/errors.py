@@ -161,6 +161,7 @@ FILE_ERROR_CODES = (
     "empty-file",  # no bytes, or no data rows (a header alone)
     "not-text",  # binary content
     "unsupported-format",  # extension or declared format not one of ingest.formats.FileFormat
+    "sheet-not-found",  # options.sheet names no worksheet of the .xlsx workbook
     "text-column-not-found",  # no text column given and none could be detected
     "id-column-not-found",  # id_field names a column the CSV header (or the first JSON object) lacks
     "malformed-file",  # the file's structure is broken beyond one row (e.g. invalid JSON)

@@ -21,7 +21,7 @@ REQUESTS = [
     ("POST", "/v1/tasks", '{"text": "' + "y" * 2_000_000 + '"}', {}, None),
     ("POST", "/v1/tasks", {"text": "ok"}, {"Idempotency-Key": "has spaces in it"}, None),
     ("POST", "/v1/tasks", {"text": "ok"}, {"Idempotency-Key": "k" * 300}, None),
-    ("POST", "/v1/batches", {"filename": "a.csv", "format": "xlsx"}, {}, None),
+    ("POST", "/v1/batches", {"filename": "a.csv", "format": "xls"}, {}, None),
     ("POST", "/v1/batches", {"filename": "a.csv", "text_field": ""}, {}, None),
     ("POST", "/v1/batches", {"filename": "x" * 2000}, {}, None),
     ("POST", "/v1/batches", {"filename": None}, {}, None),

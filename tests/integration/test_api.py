@@ -96,7 +96,7 @@ def test_batch_creation_returns_a_tenant_scoped_presigned_post(client):
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"filename": "reviews.xlsx"}, 415, "unsupported-format"),
+        ({"filename": "reviews.xls"}, 415, "unsupported-format"),
         ({"filename": "reviews"}, 415, "unsupported-format"),
         ({"filename": "reviews.csv", "format": "xml"}, 415, "unsupported-format"),
         ({"filename": "reviews.csv", "format": 7}, 422, "validation-error"),

@@ -422,12 +422,12 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("with an Idempotency-Key", _post(TEXT, {"text": "x" * 5001}, {"Idempotency-Key": "big-one"})),
         ],
         "unsupported-format": [
-            ("xlsx", _post(BATCH, {"filename": "a.csv", "format": "xlsx"})),
+            ("xls", _post(BATCH, {"filename": "a.csv", "format": "xls"})),
             ("empty", _post(BATCH, {"filename": "a.csv", "format": ""})),
             ("17 characters", _post(BATCH, {"filename": "a.csv", "format": "c" * 17})),
             ("10 KB", _post(BATCH, {"filename": "a.csv", "format": "c" * 10_240})),
             ("csv with a space", _post(BATCH, {"filename": "a.csv", "format": "csv "})),
-            ("an unknown extension", _post(BATCH, {"filename": "a.xlsx"})),
+            ("an unknown extension", _post(BATCH, {"filename": "a.ods"})),
             ("no extension", _post(BATCH, {"filename": "reviews"})),
         ],
         "label-column-not-found": [

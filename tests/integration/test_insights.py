@@ -236,3 +236,30 @@ def test_conversations_are_grouped_by_speaker_and_their_trajectories_reported(cl
     page = s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/report.html")["Body"].read().decode()
     assert "<h2>Conversations</h2>" in page
     assert page.count("<tr><td>c1</td>") == 1 and page.count("<tr><td>c2</td>") == 1
+
+
+def test_categories_defined_on_the_batch_are_counted_in_the_insights(client, poller):
+    # Given airline tickets and two categories of the analyst's own, named on the batch
+    tickets = [
+        ("t1", "The flight was delayed and the staff were rude"),
+        ("t2", "Lost my luggage, awful service"),
+        ("t3", "Great crew, we landed early"),
+        ("t4", "Delayed again, and my BAG never arrived"),
+    ]
+    data = "id,text\n" + "".join(f'{ticket},"{text}"\n' for ticket, text in tickets)
+    options = {"categories": {"delays": ["delayed", "late"], "baggage": ["bag", "luggage"], "food": ["meal"]}}
+    task_id = upload(client, "tickets.csv", data.encode(), id_field="id", options=options)
+    # When the pipeline runs
+    poller.drain()
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+    # Then the task keeps the categories, and each counts the tickets whose text holds one of its terms
+    assert task["status"] == "ready" and task["options"]["categories"] == options["categories"]
+    found = {c["name"]: (c["items"], c["example_ids"]) for c in insights["categories"]}
+    assert found == {"delays": (2, ["t1", "t4"]), "baggage": (2, ["t2", "t4"]), "food": (0, [])}
+
+
+def test_too_many_categories_are_refused(client):
+    options = {"categories": {f"c{i}": ["x"] for i in range(21)}}
+    response = client.call("POST", "/v1/batches", {"filename": "x.csv", "options": options})
+    assert response.status == 422 and response.json()["code"] == "validation-error"

@@ -50,11 +50,12 @@ NO_INSIGHT_OPTIONS = {
     "time_field": None,
     "time_bucket": None,
     "label_field": None,
+    "categories": {},
     "compare_to": None,
     "redact_pii": True,
     "mode": None,
 }
-NO_FILE_OPTIONS = {"delimiter": None, "csv_bom": False, "csv_escape_formulas": True}
+NO_FILE_OPTIONS = {"delimiter": None, "sheet": None, "csv_bom": False, "csv_escape_formulas": True}
 # ... and the spending options it keeps when none are asked for.
 NO_BUDGET_OPTIONS = {"quote_only": False, "max_cost_usd": None, "on_budget_exhausted": "lexicon"}
 # ... and no tenant model.

@@ -160,7 +160,7 @@ def test_a_dropped_file_gets_its_own_task_and_outgoing_results(client, other_cli
 
 
 def test_a_dropped_file_of_unknown_format_ends_in_error(client, poller, s3, bucket):
-    s3.put_object(Bucket=bucket, Key="incoming/acme/report.xlsx", Body=b"PK\x03\x04")
+    s3.put_object(Bucket=bucket, Key="incoming/acme/report.ods", Body=b"PK\x03\x04")
     poller.drain()
     (task,) = client.call("GET", "/v1/tasks").json()["items"]
     assert task["status"] == "error" and task["error"]["code"] == "unsupported-format"

@@ -230,11 +230,58 @@ def test_a_european_excel_file_in_and_out_of_the_cli(local, tmp_path):
     assert len(rows) == 60 and rows[0]["review"].endswith("Très bon, livré à temps") and rows[0]["price"] == "3,50 €"
 
 
-def test_a_workbook_is_refused_with_how_to_save_it(local, tmp_path):
-    workbook = tmp_path / "export.xlsx"
-    workbook.write_bytes(b"PK\x03\x04" + bytes(100))
+def test_an_old_xls_workbook_is_refused_with_how_to_save_it(local, tmp_path):
+    workbook = tmp_path / "export.xls"
+    workbook.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))
     done = run_cli(local, "analyze", str(workbook))
-    assert done.returncode == 2 and "CSV UTF-8" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "Excel Workbook (.xlsx)" in done.stderr and "Traceback" not in done.stderr
+
+
+def write_workbook(path, rows=4) -> None:
+    """The helpdesk export saved from Excel as .xlsx: a cover sheet, then the tickets with real dates."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Cover"
+    book.active.append(["Helpdesk export"])
+    sheet = book.create_sheet("Tickets")
+    sheet.append(["id", "text", "company", "created_at"])
+    for i in range(rows):
+        sheet.append(
+            [f"t{i}", POSITIVE if i % 2 else NEGATIVE, "acme" if i < 2 else "globex", dt.date(2026, 2, 10 + i)]
+        )
+    book.save(path)
+
+
+def test_an_xlsx_workbook_is_checked_then_analysed_from_its_named_sheet(local, api, tmp_path):
+    # Given the helpdesk export as an Excel workbook whose tickets are on its second sheet
+    source = tmp_path / "helpdesk.xlsx"
+    write_workbook(source)
+    before = newest_task(local)
+    # When it is analysed by a mistyped column of that sheet
+    mistyped = run_cli(local, "analyze", str(source), "--sheet", "Tickets", "--group-by", "Company")
+    # Then the sheet's header was checked before anything was uploaded
+    assert mistyped.returncode == 2 and "did you mean 'company'?" in mistyped.stderr, mistyped.stderr
+    assert newest_task(local) == before
+    # When it is analysed by its columns
+    out = tmp_path / "helpdesk.results.csv"
+    done = run_cli(
+        local, "analyze", str(source), "--sheet", "tickets", "--id-field", "id", "--group-by", "company",
+        "--time-field", "created_at", "--no-progress", "--out", str(out),
+    )  # fmt: skip
+    # Then every row comes back with the sheet's own columns, dates as a CSV would hold them
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [(r["id"], r["company"], r["created_at"]) for r in rows] == [
+        ("t0", "acme", "2026-02-10"),
+        ("t1", "acme", "2026-02-11"),
+        ("t2", "globex", "2026-02-12"),
+        ("t3", "globex", "2026-02-13"),
+    ]
+    insights = api.get(f"/v1/tasks/{newest_task(local)}/insights").json()
+    assert sum(b["items"] for b in insights["time"]["buckets"]) == 4 and insights["time"]["unreadable_dates"] == 0
 
 
 def test_this_period_against_the_last_through_compare_to_and_insights(local, tmp_path):

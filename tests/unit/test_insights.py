@@ -141,3 +141,38 @@ def test_named_aspects_are_counted_per_segment_and_per_time_bucket_too():
     by_month = {b.start.isoformat(): b.aspects[0] for b in insights.time.buckets}
     assert by_month["2026-01-01"].counts["positive"] == 2 and by_month["2026-02-01"].counts["negative"] == 1
     assert insights.aspects[0].mentioned == 3
+
+
+def test_categories_count_the_items_whose_text_holds_one_of_their_terms():
+    # Given categories an analyst defines, and airline tickets: two about delays (one negative, one
+    # positive), one about baggage and delays, one about neither, one failed row about baggage
+    options = AnalysisOptions(
+        categories={"delays": ["late", "delayed flight"], "baggage": ["bag", "luggage"], "food": ["meal"]}
+    )
+    builder = InsightsBuilder("t1", options, ["text"])
+    tickets = [
+        ("negative", "Our DELAYED\nflight left three hours after boarding"),
+        ("positive", "A little late but the crew were lovely"),
+        ("negative", "Lost my bag and the flight was late"),
+        ("neutral", "Latest booking went through; no baggage issues"),  # latest, baggage: not the terms
+    ]
+    for number, (label, text) in enumerate(tickets, start=1):
+        builder.add(result(number, label), Row(number, str(number), text, None, {"text": text}))
+    builder.add(result(5, None), Row(5, "5", "luggage", None, {"text": "luggage"}))
+    # When the insights are built
+    categories = {c.name: c for c in builder.build().categories}
+    # Then each category counts its own items, in the options' order, a phrase across a line break
+    # and any case included, whole words only
+    assert list(categories) == ["delays", "baggage", "food"]
+    delays, baggage, food = categories["delays"], categories["baggage"], categories["food"]
+    assert (delays.items, delays.counts["negative"], delays.counts["positive"]) == (3, 2, 1)
+    assert delays.net_sentiment == round((1 - 2) / 3, 4) and delays.example_ids == ["1", "2", "3"]
+    # And the failed row counts as an item of its category, not in its shares
+    assert (baggage.items, baggage.analysed, baggage.example_ids) == (2, 1, ["3", "5"])
+    assert (food.items, food.net_sentiment, food.example_ids) == (0, None, [])
+
+
+def test_no_categories_asked_means_none_listed():
+    builder = InsightsBuilder("t1", AnalysisOptions(), ["text"])
+    builder.add(result(1, "positive"), Row(1, "1", "late bag", None, {"text": "late bag"}))
+    assert builder.build().categories == []

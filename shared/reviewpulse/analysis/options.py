@@ -38,6 +38,9 @@ MAX_GROUP_BY = 3
 MAX_SEGMENTS = 200
 ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Aspect = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+MAX_CATEGORIES, MAX_CATEGORY_TERMS = 20, 50
+CategoryName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+CategoryTerm = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 def uses_batch_api(mode: LlmMode | None, *, items: int, threshold: int | None) -> bool:
@@ -143,6 +146,20 @@ class InsightChoices(BaseModel):
         ),
         examples=["stars"],
     )
+    # Categories the customer defines: a name and the words and phrases that put an item in it
+    # (results/categories.py); the insights count each category's items.
+    categories: dict[
+        CategoryName, Annotated[list[CategoryTerm], Field(min_length=1, max_length=MAX_CATEGORY_TERMS)]
+    ] = Field(
+        default_factory=dict,
+        max_length=MAX_CATEGORIES,
+        description=(
+            "Categories you define: a name and the words or phrases that put an item in it (matched as whole "
+            "words, case ignored; an item may be in several). The insights count each category's items, their "
+            "labels, net sentiment and a few example ids"
+        ),
+        examples=[{"delays": ["late", "delay", "delayed"], "baggage": ["bag", "luggage", "baggage"]}],
+    )
     # A ready task of the same tenant, checked when the task is created (usecases/options.py).
     compare_to: str | None = Field(
         default=None,
@@ -215,6 +232,14 @@ class InputChoices(BaseModel):
         ),
         examples=[";"],
     )
+    sheet: ColumnName | None = Field(
+        default=None,
+        description=(
+            "xlsx input: the worksheet to read, by its name (case ignored); left out, the first. A name the "
+            "workbook lacks ends the task in error sheet-not-found, naming the sheets it has"
+        ),
+        examples=["Reviews"],
+    )
 
 
 class OutputChoices(BaseModel):
@@ -249,7 +274,7 @@ class DropOptionsRequest(OptionsRequest):
 
     format: str | None = Field(
         default=None,
-        description="csv, json, jsonl, txt or conversations; told from the file name when left out",
+        description="csv, json, jsonl, txt, xlsx or conversations; told from the file name when left out",
     )
     text_field: str | None = Field(default=None, min_length=1, max_length=256)
     id_field: str | None = Field(default=None, min_length=1, max_length=256)

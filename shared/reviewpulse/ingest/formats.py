@@ -13,6 +13,7 @@ class FileFormat(str, Enum):
     JSON = "json"
     JSONL = "jsonl"
     TXT = "txt"
+    XLSX = "xlsx"  # an Excel workbook: its first sheet, or options.sheet
     # Chat conversations in JSON or JSON Lines; never told from a file name (JSON files holding
     # conversations are recognised by the json and jsonl readers themselves).
     CONVERSATIONS = "conversations"
@@ -37,6 +38,7 @@ _BY_EXTENSION: dict[str, FileFormat] = {
     "jsonl": FileFormat.JSONL,
     "ndjson": FileFormat.JSONL,
     "txt": FileFormat.TXT,
+    "xlsx": FileFormat.XLSX,
 }
 
 
@@ -49,3 +51,4 @@ class FileSpec:
     id_field: str | None = None
     max_text_chars: int = 5000
     delimiter: str | None = None  # CSV: the task's delimiter option; None: detected from the file
+    sheet: str | None = None  # XLSX: the task's sheet option; None: the first worksheet

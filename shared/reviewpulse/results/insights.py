@@ -19,6 +19,8 @@ from reviewpulse.results.evaluation import Evaluation
 from reviewpulse.results.headline import Headline
 from reviewpulse.results.summaries import TaskWarning, ThemeCount
 from reviewpulse.results.themes import SegmentTheme, Theme
+CATEGORY_EXAMPLE_IDS = 5
+
 
 # -- the document ---------------------------------------------------------------------------------
 
@@ -46,6 +48,11 @@ class SegmentStats(Stats):
         default_factory=list, description="The batch's themes this segment's items mention most (with options.report)"
     )
     aspects: list[AspectStats] = Field(default_factory=list, description="Each named aspect among this segment's items")
+
+
+class CategoryStats(Stats):
+    name: str
+    example_ids: list[str] = Field(description=f"The first {CATEGORY_EXAMPLE_IDS} items in the category, by row")
 
 
 class SegmentColumn(BaseModel):
@@ -123,6 +130,10 @@ class Insights(BaseModel):
     segments: list[SegmentColumn] = Field(default_factory=list)
     time: TimeSeries | None = None
     aspects: list[AspectStats] = Field(default_factory=list)
+    categories: list[CategoryStats] = Field(
+        default_factory=list,
+        description="With options.categories: each category's items (those whose text holds one of its terms)",
+    )
     themes: list[Theme] = Field(
         default_factory=list,
         description="Praise and complaint key phrases found in the items' text, without an LLM (with options.report)",

@@ -14,9 +14,12 @@ from reviewpulse.analysis.base import Label
 from reviewpulse.analysis.options import MAX_SEGMENTS, AnalysisOptions, TimeBucket
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.results.adjusted import AdjustedStats, adjust
+from reviewpulse.results.categories import CategoryMatcher
 from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
 from reviewpulse.results.evaluation import Evaluation, EvaluationBuilder, LlmFigures
 from reviewpulse.results.insights import (
+    CATEGORY_EXAMPLE_IDS,
+    CategoryStats,
     ADJUSTED_DRAWS_PER_PART,
     MAX_ADJUSTED_BUCKETS,
     MAX_ADJUSTED_SEGMENTS,
@@ -296,6 +299,9 @@ class InsightsBuilder:
                 )
         self._aspects = AspectMentions(options.aspects)
         self._themes = ThemeFinder() if options.report else None
+        self._categories = CategoryMatcher(options.categories)
+        self._category_tallies = {name: Tally() for name in self._categories.names}
+        self._category_examples: dict[str, list[str]] = {name: [] for name in self._categories.names}
 
     def add(self, result: ItemResult, row: Row | None) -> None:
         """One result, with its input row when the input is a file (None for a single text)."""
@@ -308,6 +314,10 @@ class InsightsBuilder:
             self._time.add(columns.get(self._time.field), result, mentions)
         if self._evaluation is not None:
             self._evaluation.add(result, columns.get(self._evaluation.label_field))
+        for name in self._categories.of(row.text if row is not None else None):
+            self._category_tallies[name].add(result)
+            if len(self._category_examples[name]) < CATEGORY_EXAMPLE_IDS:
+                self._category_examples[name].append(result.id)
         if self._themes is not None and row is not None:
             values = [columns.get(segment.column) or None for segment in self._segments]
             self._themes.add(result.id, result.label, row.text, values)
@@ -343,6 +353,10 @@ class InsightsBuilder:
             segments=segments,
             time=time,
             aspects=self._overall.aspect_stats(self._aspects.names),
+            categories=[
+                CategoryStats(name=name, example_ids=self._category_examples[name], **tally.stats())
+                for name, tally in self._category_tallies.items()
+            ],
             themes=themes,
             evaluation=evaluation,
             adjusted=adjusted_shares(evaluation, overall, segments, time) if evaluation is not None else None,

@@ -269,6 +269,7 @@ class Task(BaseModel):
             id_field=self.id_field,
             max_text_chars=max_text_chars,
             delimiter=self.options.delimiter,
+            sheet=self.options.sheet,
         )
 
     def after(self, move: Move) -> TaskStatus | None:

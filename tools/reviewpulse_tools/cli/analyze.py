@@ -13,7 +13,7 @@ from reviewpulse.engine_names import ENGINE_NAMES
 
 from reviewpulse_tools.cli.connect import add_api_options, open_client
 from reviewpulse_tools.cli.errors import ApiError, UsageError
-from reviewpulse_tools.cli.output import add_output_option, write_record
+from reviewpulse_tools.cli.output import add_output_option, themes_by_count, write_record
 from reviewpulse_tools.cli.read import refuse_to_overwrite
 from reviewpulse_tools.cli.spending import WAITING, add_quote_arguments, confirm_quote, spending_options
 
@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 TERMINAL = ("ready", "error", "cancelled")
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 DEFAULT_REPORT = "<input>.report.html"  # --report without a file name
-FORMATS_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
+FORMATS_BY_SUFFIX = {
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".txt": "txt",
+    ".xlsx": "xlsx",
+}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -31,7 +38,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument("file", nargs="?", type=Path)
     analyze.add_argument("--text", help="analyse this text instead of a file")
     analyze.add_argument("--id", help="with --text: your id for it")
-    analyze.add_argument("--format", choices=["csv", "json", "jsonl", "txt"])
+    analyze.add_argument("--format", choices=["csv", "json", "jsonl", "txt", "xlsx"])
+    analyze.add_argument("--sheet", help="xlsx: the worksheet to read, by name (default: the first)")
     analyze.add_argument("--text-field")
     analyze.add_argument("--id-field")
     analyze.add_argument("--out", type=Path, help="results file, .csv (input columns kept) or .jsonl")
@@ -64,6 +72,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyze.add_argument(
         "--label-field",
         help="a column of your own labels (words, 1/0, 1/0/-1 or 1-5 stars): measure the engine against them",
+    )
+    analyze.add_argument(
+        "--category",
+        action="append",
+        metavar="NAME=TERM,TERM",
+        help="a category of your own and the words or phrases that put an item in it, e.g. "
+        "delays=late,delayed (repeat for more); the insights count each one's items",
     )
     analyze.add_argument(
         "--compare-to",
@@ -167,13 +182,15 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")
     file_format = args.format or FORMATS_BY_SUFFIX.get(args.file.suffix.lower())
-    if file_format is None and args.file.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+    if file_format is None and args.file.suffix.lower() in (".xlsm", ".xls", ".ods"):
         raise UsageError(
-            f"{args.file.name} is a spreadsheet workbook, which is not read: save it from Excel with "
-            'Save As, "CSV UTF-8 (Comma delimited)", and analyse the .csv'
+            f"{args.file.name} is a spreadsheet workbook that is not read: save it from Excel as "
+            '"Excel Workbook (.xlsx)" or with Save As, "CSV UTF-8 (Comma delimited)", and analyse that file'
         )
     if file_format is None:
-        raise UsageError(f"{args.file.name}: cannot tell its format; pass --format csv|json|jsonl|txt")
+        raise UsageError(f"{args.file.name}: cannot tell its format; pass --format csv|json|jsonl|txt|xlsx")
+    if args.sheet and file_format != "xlsx":
+        raise UsageError("--sheet names a worksheet of an .xlsx workbook; this file is read as " + file_format)
     out = args.out or Path(f"{args.file.stem}.results.csv")
     if out.suffix.lower() not in (".csv", ".jsonl"):
         raise UsageError("--out must end in .csv or .jsonl")
@@ -260,7 +277,7 @@ def _check_columns(args: argparse.Namespace, file_format: str) -> None:
         label_field=getattr(args, "label_field", None),
     )
     delimiter = DELIMITERS[args.delimiter] if args.delimiter else None
-    found = columns.problems(args.file, file_format, delimiter, named)
+    found = columns.problems(args.file, file_format, delimiter, named, sheet=getattr(args, "sheet", None))
     if not found:
         return
     if not args.force:
@@ -371,10 +388,14 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["time_field"] = args.time_field
     if getattr(args, "label_field", None):
         chosen["label_field"] = args.label_field
+    if getattr(args, "category", None):
+        chosen["categories"] = categories(args.category)
     if getattr(args, "compare_to", None):
         chosen["compare_to"] = args.compare_to
     if getattr(args, "delimiter", None):
         chosen["delimiter"] = DELIMITERS[args.delimiter]
+    if getattr(args, "sheet", None):
+        chosen["sheet"] = args.sheet
     if getattr(args, "excel", False):
         chosen["csv_bom"] = True
     if getattr(args, "no_formula_escape", False):
@@ -413,5 +434,17 @@ def _print_summary(task: dict[str, Any]) -> None:
     report = task.get("report")
     if report:
         print(f"\n{report['executive_summary']}")
-        for theme in report["themes"]:
+        for theme in themes_by_count(report["themes"]):
             print(f"  {theme['polarity']:>9}  {theme['theme']} ({theme['count']:,})")
+
+
+def categories(given: list[str]) -> dict[str, list[str]]:
+    """`--category delays=late,delayed` given once per category."""
+    found: dict[str, list[str]] = {}
+    for entry in given:
+        name, equals, terms = entry.partition("=")
+        words = [term.strip() for term in terms.split(",") if term.strip()]
+        if not equals or not name.strip() or not words:
+            raise UsageError(f"--category {entry!r}: give NAME=TERM[,TERM...], e.g. delays=late,delayed")
+        found.setdefault(name.strip(), []).extend(words)
+    return found

@@ -41,21 +41,26 @@ def named_columns(
     return named
 
 
-def problems(path: Path, file_format: str, delimiter: str | None, named: list[Named]) -> list[str]:
+def problems(
+    path: Path, file_format: str, delimiter: str | None, named: list[Named], *, sheet: str | None = None
+) -> list[str]:
     """One line per problem the API would meet with this file and these options; none if it is fine."""
     from reviewpulse.ingest.formats import FileFormat, FileSpec
     from reviewpulse.ingest.readers import read_columns
 
     text_field = next((n.column for n in named if n.option == "--text-field"), None)
     id_field = next((n.column for n in named if n.option == "--id-field"), None)
-    spec = FileSpec(format=FileFormat(file_format), text_field=text_field, id_field=id_field, delimiter=delimiter)
+    spec = FileSpec(
+        format=FileFormat(file_format), text_field=text_field, id_field=id_field, delimiter=delimiter, sheet=sheet
+    )
     with path.open("rb") as body:
-        # A CSV's header names every column: its first row is enough.
-        columns, unusable = read_columns(body, spec, 1 if file_format == "csv" else SAMPLE_ROWS)
-    where = "its header" if file_format == "csv" else f"its first {SAMPLE_ROWS:,} rows"
+        # A CSV's (or a sheet's) header names every column: its first row is enough.
+        by_header = file_format in ("csv", "xlsx")
+        columns, unusable = read_columns(body, spec, 1 if by_header else SAMPLE_ROWS)
+    where = "its header" if by_header else f"its first {SAMPLE_ROWS:,} rows"
     found = [line for n in named if (line := _missing(n, columns, path.name, where))]
     if unusable is not None and not (unusable.code in ("text-column-not-found", "id-column-not-found") and found):
-        detail = unusable.detail.replace("with text_field", "with --text-field")
+        detail = unusable.detail.replace("with text_field", "with --text-field").replace("options.sheet", "--sheet")
         found.insert(0, f"{path.name}: {detail} ({unusable.code})")
     return found
 

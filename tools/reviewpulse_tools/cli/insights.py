@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from reviewpulse_tools.cli.connect import add_api_options, open_client
+from reviewpulse_tools.cli.output import themes_by_count
 
 # Segments and time buckets shown per table; `--output json` has them all.
 SHOWN = 15
@@ -94,9 +95,17 @@ def print_tables(found: dict[str, Any]) -> None:
         for bucket in time["buckets"][-SHOWN:]:
             table.add_row(str(bucket["start"]), f"{bucket['items']:,}", net_text(bucket))
         console.print(table)
+    listed = found.get("categories") or []
+    if listed:
+        table = Table("category", "items", "net sentiment [95% interval]", "examples", title="categories")
+        for category in listed:
+            table.add_row(
+                str(category["name"]), f"{category['items']:,}", net_text(category), ", ".join(category["example_ids"])
+            )
+        console.print(table)
     themes = found.get("themes") or []
     if themes:
         table = Table("side", "theme", "items", title="themes")
-        for theme in themes:
+        for theme in themes_by_count(themes):
             table.add_row(str(theme["polarity"]), str(theme["phrase"]), f"{theme['count']:,}")
         console.print(table)

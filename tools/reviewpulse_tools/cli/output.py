@@ -81,3 +81,18 @@ def write_record(record: Mapping[str, Any], fmt: str, out: TextIO | None = None)
         write_rows([flat], list(flat), "csv", out)
         return
     write_rows(({"field": k, "value": v} for k, v in flat.items()), ["field", "value"], "table", out)
+
+
+def themes_by_count(themes: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Themes as a terminal lists them beside their counts: praise first, then complaints, each
+    side most items first (ties by name). The API ranks them by how strongly they lean to their
+    side (z), which read beside counts looks like a mistake: `started (3)` above `support (4)`."""
+    side = {"praise": 0, "complaint": 1}
+    return sorted(
+        themes,
+        key=lambda t: (
+            side.get(str(t.get("polarity")), 2),
+            -int(t.get("count") or 0),
+            str(t.get("phrase") or t.get("theme")),
+        ),
+    )

@@ -4,7 +4,7 @@
 decodes the rest incrementally (decoding). Whole-file problems raise `UnusableFile`; a row that
 cannot be used becomes a Row with an `error`, so no row is ever dropped silently.
 
-One module per format (csv_file, json_file, jsonl_file, txt_file, conversations_file); what they
+One module per format (csv_file, json_file, jsonl_file, txt_file, xlsx_file, conversations_file); what they
 share is in rows (the Row and how one is built), json_values and conversations (chat
 conversations become one Row per message, from JSON, JSONL or a declared conversations file).
 """
@@ -32,6 +32,7 @@ from reviewpulse.ingest.readers.rows import (
     RowStream,
 )
 from reviewpulse.ingest.readers.txt_file import txt_rows
+from reviewpulse.ingest.readers.xlsx_file import xlsx_rows
 
 __all__ = [
     "CONVERSATION_COLUMNS",
@@ -54,6 +55,8 @@ _READERS = {
     FileFormat.TXT: txt_rows,
     FileFormat.CONVERSATIONS: conversation_file_rows,
 }
+# Workbooks are not text: their reader takes the body itself (xlsx_file).
+_BINARY_READERS = {FileFormat.XLSX: xlsx_rows}
 
 
 def open_rows(body: Body, spec: FileSpec) -> RowStream:
@@ -64,13 +67,17 @@ def open_rows(body: Body, spec: FileSpec) -> RowStream:
     raised during iteration.
     """
     try:
-        read_rows = _READERS[FileFormat(spec.format)]
+        file_format = FileFormat(spec.format)
     except ValueError:
         detail = f"format {spec.format!r} is not one of {format_names()}"
         raise UnusableFile("unsupported-format", detail) from None
-    text = open_text(body, spec)
-    state = ReadState(text_field=spec.text_field or "text", encoding=encoding_name(text.encoding))
-    rows = _naming_the_encoding(read_rows(text, spec, state), state.encoding)
+    if file_format in _BINARY_READERS:
+        state = ReadState(text_field=spec.text_field or "text")
+        rows = _BINARY_READERS[file_format](body, spec, state)
+    else:
+        text = open_text(body, spec)
+        state = ReadState(text_field=spec.text_field or "text", encoding=encoding_name(text.encoding))
+        rows = _naming_the_encoding(_READERS[file_format](text, spec, state), state.encoding)
     first = next(rows, None)
     if first is None:
         raise UnusableFile("empty-file", "the file has no data rows")
@@ -94,10 +101,17 @@ def read_columns(body: Body, spec: FileSpec, rows: int) -> tuple[list[str], Unus
     reads them, and the whole-file problem met on the way, if any: what a client can check
     before it uploads the file (the columns are those found up to the problem)."""
     state = ReadState(text_field=spec.text_field or "text")
+    file_format = FileFormat(spec.format)
     try:
-        reader = _READERS[FileFormat(spec.format)](open_text(body, spec), spec, state)
-        for _ in itertools.islice(reader, rows):
-            pass
+        if file_format in _BINARY_READERS:
+            reader = _BINARY_READERS[file_format](body, spec, state)
+        else:
+            reader = _READERS[file_format](open_text(body, spec), spec, state)
+        try:
+            for _ in itertools.islice(reader, rows):
+                pass
+        finally:
+            reader.close()  # an .xlsx reader holds a temporary copy of the file until closed
     except UnusableFile as exc:
         return list(state.columns), exc
     return list(state.columns), None

@@ -108,8 +108,8 @@ def sniff(body: Body, *, detect: bool = True) -> tuple[bytes, str, str]:
         if content.startswith(_ZIP_MAGIC):
             # .xlsx, .ods and .docx files are ZIP archives: say what to do with the likeliest one.
             detail = (
-                "the file is a ZIP archive (an Excel .xlsx workbook?), not text; "
-                'save it from Excel with Save As, "CSV UTF-8 (Comma delimited)"'
+                "the file is a ZIP archive (an Excel .xlsx workbook?), not text; a workbook is read as "
+                'format xlsx (told from a name ending in .xlsx), or save it as "CSV UTF-8 (Comma delimited)"'
             )
             raise UnusableFile("not-text", detail)
         if b"\x00" in content:
