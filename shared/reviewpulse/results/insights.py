@@ -19,6 +19,7 @@ from reviewpulse.results.evaluation import Evaluation
 from reviewpulse.results.headline import Headline
 from reviewpulse.results.summaries import TaskWarning, ThemeCount
 from reviewpulse.results.themes import SegmentTheme, Theme
+
 CATEGORY_EXAMPLE_IDS = 5
 
 

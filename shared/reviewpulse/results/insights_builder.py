@@ -18,13 +18,13 @@ from reviewpulse.results.categories import CategoryMatcher
 from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
 from reviewpulse.results.evaluation import Evaluation, EvaluationBuilder, LlmFigures
 from reviewpulse.results.insights import (
-    CATEGORY_EXAMPLE_IDS,
-    CategoryStats,
     ADJUSTED_DRAWS_PER_PART,
+    CATEGORY_EXAMPLE_IDS,
     MAX_ADJUSTED_BUCKETS,
     MAX_ADJUSTED_SEGMENTS,
     AdjustedShares,
     AspectStats,
+    CategoryStats,
     Insights,
     SegmentColumn,
     SegmentStats,
