@@ -227,10 +227,41 @@ def test_new_tasks_that_name_no_model_are_read_by_the_tenants_default(client, ot
     assert other_client.call("GET", f"/v1/tasks/{theirs}").json()["options"]["model_id"] is None
     assert {r["engine"] for r in results_of(other_client, theirs)} == {"lexicon"}
     # When the model is deleted, Then the finished task is still readable, its results naming the
-    # model; and a new task naming the deleted model gets model-not-found for each of its items
+    # model
     assert client.call("DELETE", f"/v1/models/{model['model_id']}").status == 204
     assert client.call("GET", f"/v1/tasks/{ours}").json()["status"] == "ready"
     assert {r.get("model") for r in results_of(client, ours)} == {f"{model['model_id']}@{model['version']}"}
-    later = upload(client, "later.txt", b"love phone great\n", options={"model_id": model["model_id"]})
-    poller.drain()
-    assert [r["error"]["code"] for r in results_of(client, later)] == ["model-not-found"]
+
+
+def test_a_new_task_naming_a_model_it_cannot_use_is_refused_at_creation(client, other_client, poller):
+    # Given acme's ready model, a model of acme still training, and a model of acme since deleted
+    task_id = ready_batch(client, poller, labelled_csv({c: 15 for c in STARS}, label=lambda c, i: STARS[c]))
+    ready_id = trained(client, poller, task_id)["model_id"]
+    deleted_id = trained(client, poller, task_id)["model_id"]
+    assert client.call("DELETE", f"/v1/models/{deleted_id}").status == 204
+    training_id = client.call("POST", "/v1/models", {"task_id": task_id, "label_field": "stars"}).json()["model_id"]
+    before = [len(c.call("GET", "/v1/tasks").json()["items"]) for c in (client, other_client)]
+    cases = [
+        (client, deleted_id, 404, "model-not-found"),
+        (client, "mdl_0123456789abcdef", 404, "model-not-found"),
+        (client, "student", 404, "model-not-found"),  # a name of the options' shape that is no model id
+        (other_client, ready_id, 404, "model-not-found"),  # another tenant's: answered like a missing one
+        (client, training_id, 409, "model-not-ready"),
+    ]
+    for caller, model_id, status, code in cases:
+        options = {"engine": "lexicon", "model_id": model_id}
+        # When a single text, a batch and a batch that leaves the engine to the deployment name it
+        for path, body in (
+            ("/v1/tasks", {"text": "love phone great", "options": options}),
+            ("/v1/batches", {"filename": "later.txt", "options": options}),
+            ("/v1/batches", {"filename": "later.txt", "options": {"model_id": model_id}}),
+        ):
+            answer = caller.call("POST", path, body)
+            # Then each is answered at once as problem+json with the status and code
+            assert (answer.status, answer.json()["code"]) == (status, code), (path, model_id)
+            content_type = {k.lower(): v for k, v in answer.headers.items()}["content-type"]
+            assert content_type.startswith("application/problem+json")
+    # And no task was created for either tenant
+    assert [len(c.call("GET", "/v1/tasks").json()["items"]) for c in (client, other_client)] == before
+    # And the ready model is still accepted
+    assert client.call("POST", "/v1/tasks", {"text": "love phone", "options": {"model_id": ready_id}}).status == 202

@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reviewpulse.errors import LabelColumnNotFound, ModelNotReady, NotFound, TaskNotReady, TooManyModels
+from reviewpulse.errors import (
+    LabelColumnNotFound,
+    ModelNotFound,
+    ModelNotReady,
+    NotFound,
+    TaskNotReady,
+    TooManyModels,
+)
 from reviewpulse.observability import logger
 from reviewpulse.tasks.model import TaskStatus, TaskType, is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
@@ -108,3 +115,18 @@ def with_default_model(
         return requested
     default = models.default_model_id(tenant)
     return {**requested, "model_id": default} if default else requested
+
+
+def check_task_model(tenant: str, model_id: str | None, *, models: ModelRepository) -> None:
+    """A new task's options.model_id (named, or the tenant's default) must be a ready model of the
+    tenant, checked when the task is created: 404 `model-not-found` for none (missing, deleted, or
+    another tenant's: looked up under the caller's tenant, it answers like a missing one), 409
+    `model-not-ready` for one still training or failed. A model deleted after the task was created
+    still leaves its items the per-row `model-not-found`."""
+    if model_id is None:
+        return
+    model = models.get(tenant, model_id) if is_valid_model_id(model_id) else None
+    if model is None:
+        raise ModelNotFound("options.model_id names no model of yours")
+    if model.status is not ModelStatus.READY:
+        raise ModelNotReady(f"options.model_id names a model that is {model.status.value}: name a ready model")

@@ -15,7 +15,7 @@ from reviewpulse.storage.inputs import InputFiles
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.create_batch import create_batch_task
-from reviewpulse.usecases.models import with_default_model
+from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.options import check_baseline, resolve_options
 
 router = APIRouter()
@@ -57,18 +57,20 @@ def create_batch(
 
     def create() -> BatchCreated:
         check_baseline(tenant, body.options.compare_to, tasks)
+        options = resolve_options(
+            settings=settings,
+            # The request's options by name, as resolve_options takes them (with the tenant's
+            # default model where they name none).
+            **with_default_model(tenant, body.options.model_dump(), settings.default_engine, models=models),
+        )
+        check_task_model(tenant, options.model_id, models=models)
         task, upload = create_batch_task(
             tenant,
             body.filename,
             body.format,
             body.text_field,
             body.id_field,
-            options=resolve_options(
-                settings=settings,
-                # The request's options by name, as resolve_options takes them (with the tenant's
-                # default model where they name none).
-                **with_default_model(tenant, body.options.model_dump(), settings.default_engine, models=models),
-            ),
+            options=options,
             correlation_id=request_id(request),
             tasks=tasks,
             input_files=input_files,
