@@ -484,6 +484,10 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
                 _post(TEXT, {"text": "ok", "options": {"model_id": "student"}}),
             ),
             ("a text naming a deleted model", lambda w: w.task_naming_model("deleted", TEXT)),
+            (
+                "texts to analyse naming no model",
+                _post("/v1/analyze", {"texts": ["ok"], "options": {"model_id": "mdl_0"}}),
+            ),
             ("a batch naming another tenant's model", lambda w: w.task_naming_model("other", BATCH)),
         ],
         "webhook-limit": [

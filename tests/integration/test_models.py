@@ -265,3 +265,36 @@ def test_a_new_task_naming_a_model_it_cannot_use_is_refused_at_creation(client, 
     assert [len(c.call("GET", "/v1/tasks").json()["items"]) for c in (client, other_client)] == before
     # And the ready model is still accepted
     assert client.call("POST", "/v1/tasks", {"text": "love phone", "options": {"model_id": ready_id}}).status == 202
+
+
+def test_texts_analysed_at_once_are_read_by_a_named_or_default_model(client, other_client, poller):
+    # Given acme's ready model and a model still training
+    task_id = ready_batch(client, poller, labelled_csv({c: 15 for c in STARS}, label=lambda c, i: STARS[c]))
+    model = trained(client, poller, task_id)
+    training_id = client.call("POST", "/v1/models", {"task_id": task_id, "label_field": "stars"}).json()["model_id"]
+    texts = ["love phone great", "awful store worst", ""]
+    # When acme analyses texts naming the model
+    named = client.call("POST", "/v1/analyze", {"texts": texts, "options": {"model_id": model["model_id"]}})
+    # Then each text is answered by that model's version, and the empty one is a per-text error
+    assert named.status == 200, named.body
+    answer = named.json()
+    assert [(r["index"], r["engine"], r["model"]) for r in answer["results"]] == [
+        (0, "model", f"{model['model_id']}@{model['version']}"),
+        (1, "model", f"{model['model_id']}@{model['version']}"),
+    ]
+    assert [(e["index"], e["code"]) for e in answer["errors"]] == [(2, "empty-text")]
+    # When the model is acme's default and the texts name none, Then the default reads them
+    assert client.call("PUT", "/v1/models/default", {"model_id": model["model_id"]}).status == 200
+    default = client.call("POST", "/v1/analyze", {"texts": texts[:1]}).json()
+    assert [r["model"] for r in default["results"]] == [f"{model['model_id']}@{model['version']}"]
+    # And globex (no default) is read by the lexicon, and is refused acme's model like a missing one
+    assert [r["engine"] for r in other_client.call("POST", "/v1/analyze", {"texts": texts[:1]}).json()["results"]] == [
+        "lexicon"
+    ]
+    for caller, model_id, status, code in (
+        (other_client, model["model_id"], 404, "model-not-found"),
+        (client, "mdl_0123456789abcdef", 404, "model-not-found"),
+        (client, training_id, 409, "model-not-ready"),
+    ):
+        refused = caller.call("POST", "/v1/analyze", {"texts": texts[:1], "options": {"model_id": model_id}})
+        assert (refused.status, refused.json()["code"]) == (status, code), model_id
