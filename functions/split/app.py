@@ -12,7 +12,15 @@ from reviewpulse.queues import SplitRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.storage.layout import parse_source_key
 from reviewpulse.usecases.split import Delivery, DropChecks, split_source, split_started_task
-from reviewpulse.wiring import finalize_queue, input_files, key_repository, result_files, task_repository, work_queue
+from reviewpulse.wiring import (
+    finalize_queue,
+    input_files,
+    key_repository,
+    model_repository,
+    result_files,
+    task_repository,
+    work_queue,
+)
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -25,6 +33,7 @@ REQUIRED_SETTINGS = (
     "FINALIZE_QUEUE_URL",
     "INGEST_MAX_RECEIVE_COUNT",
     "KEYS_TABLE_NAME",
+    "MODELS_TABLE_NAME",  # a drop's model: the tenant's default, or a sidecar's, checked
 )
 OPTIONAL_SETTINGS = (
     "MAX_TEXT_CHARS",
@@ -43,7 +52,9 @@ require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 def drop_checks() -> DropChecks:
     # A drop's sidecar takes the options the API takes, validated by the API's own model.
-    return DropChecks(keys=key_repository(), result_files=result_files(), options_model=DropOptionsRequest)
+    return DropChecks(
+        keys=key_repository(), result_files=result_files(), options_model=DropOptionsRequest, models=model_repository()
+    )
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -298,3 +298,30 @@ def test_texts_analysed_at_once_are_read_by_a_named_or_default_model(client, oth
     ):
         refused = caller.call("POST", "/v1/analyze", {"texts": texts[:1], "options": {"model_id": model_id}})
         assert (refused.status, refused.json()["code"]) == (status, code), model_id
+
+
+def test_drops_are_read_by_the_default_model_and_a_sidecar_naming_no_model_fails_the_drop(client, poller, s3, bucket):
+    # Given acme's ready model made its default, and a model since deleted
+    task_id = ready_batch(client, poller, labelled_csv({c: 15 for c in STARS}, label=lambda c, i: STARS[c]))
+    model = trained(client, poller, task_id)
+    deleted_id = trained(client, poller, task_id)["model_id"]
+    assert client.call("DELETE", f"/v1/models/{deleted_id}").status == 204
+    assert client.call("PUT", "/v1/models/default", {"model_id": model["model_id"]}).status == 200
+    # When a file is dropped with no sidecar, and another with a sidecar naming the deleted model
+    s3.put_object(Bucket=bucket, Key="incoming/acme/plain.txt", Body=b"love phone great\nawful store worst\n")
+    s3.put_object(Bucket=bucket, Key="incoming/acme/gone.txt.options.json", Body=json.dumps({"model_id": deleted_id}))
+    s3.put_object(Bucket=bucket, Key="incoming/acme/gone.txt", Body=b"love phone great\n")
+    poller.drain()
+    drops = {t["filename"]: t for t in client.call("GET", "/v1/tasks").json()["items"] if t["type"] == "drop"}
+    # Then the plain drop kept the default model on its options and each row names its version
+    plain = drops["plain.txt"]
+    assert (plain["status"], plain["options"]["model_id"]) == ("ready", model["model_id"])
+    assert [r.get("model") for r in results_of(client, plain["task_id"])] == [
+        f"{model['model_id']}@{model['version']}"
+    ] * 2
+    # And the drop naming the deleted model failed as a whole (invalid-options, naming the code),
+    # with no row analysed
+    gone = drops["gone.txt"]
+    assert (gone["status"], gone["error"]["code"]) == ("error", "invalid-options")
+    assert "model-not-found" in gone["error"]["detail"]
+    assert gone["progress"]["processed"] == 0

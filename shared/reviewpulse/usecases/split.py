@@ -34,8 +34,10 @@ from reviewpulse.storage.objects import ObjectInfo
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Quote, Task, TaskError, TaskStatus, TaskType, drop_task_id
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
 from reviewpulse.usecases.drop_receipts import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
+from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.options import check_baseline, engine_notes, resolve_options
 
 CORRELATION_METADATA = "correlation-id"
@@ -53,6 +55,9 @@ class DropChecks:
     keys: KeyRepository
     result_files: ResultFiles
     options_model: type[BaseModel]
+    # The tenants' models: a drop on lexicon or auto is read by the tenant's default model where
+    # its sidecar names none, and a model a sidecar names must be a ready one of the tenant's.
+    models: ModelRepository | None = None
 
 
 @dataclass(frozen=True)
@@ -357,7 +362,9 @@ def _task_for_drop(
     invalid_options = None
     file_fields: dict[str, Any] = {}
     try:
-        options, file_fields = _sidecar_options(source, input_files, settings, tasks, drops.options_model)
+        options, file_fields = _sidecar_options(
+            source, input_files, settings, tasks, drops.options_model, models=drops.models
+        )
     except _BadSidecar as exc:
         options, invalid_options = None, exc.detail
     if file_fields.get("format"):
@@ -365,7 +372,10 @@ def _task_for_drop(
     if options is None:
         # A drop without (valid) options: the deployment's default engine, where it can run.
         engine = drop_engine(EngineParts(settings))
-        options = engine.settle_options(AnalysisOptions(engine=engine.name))
+        requested = {"engine": engine.name}
+        if drops.models is not None:  # the tenant's default model, as a batch that names none gets
+            requested = with_default_model(source.tenant, requested, engine.name, models=drops.models)
+        options = engine.settle_options(AnalysisOptions(**requested))
         notes = [note] if (note := engine.note()) else []
     else:
         notes = engine_notes(options, settings)
@@ -413,6 +423,7 @@ def _sidecar_options(
     settings: Settings,
     tasks: TaskRepository,
     options_model: type[BaseModel],
+    models: ModelRepository | None = None,
 ) -> tuple[AnalysisOptions | None, dict[str, Any]]:
     """The options in the drop's sidecar, validated as the API validates a request's options, and
     what it says about the file as a batch request would (format, text_field, id_field); None and
@@ -444,7 +455,12 @@ def _sidecar_options(
         raise _BadSidecar(f"{name} is not valid: format: not one of {', '.join(f.value for f in FileFormat)}")
     try:
         check_baseline(source.tenant, fields.get("compare_to"), tasks)
-        return resolve_options(settings=settings, **fields), file_fields
+        if models is not None:
+            fields = with_default_model(source.tenant, fields, settings.default_engine, models=models)
+        options = resolve_options(settings=settings, **fields)
+        if models is not None:
+            check_task_model(source.tenant, options.model_id, models=models)
+        return options, file_fields
     except ReviewPulseError as exc:
         raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 
