@@ -118,14 +118,17 @@ def with_default_model(
 
 
 def check_task_model(tenant: str, model_id: str | None, *, models: ModelRepository) -> None:
-    """A new task's options.model_id (named, or the tenant's default) must be a ready model of the
-    tenant, checked when the task is created: 404 `model-not-found` for none (missing, deleted, or
+    """The options.model_id a new task's request names must be a ready model of the tenant,
+    checked when the task is created (the tenant's default needs no check: it can only be set to a
+    ready model, and deleting the model clears it): 404 `model-not-found` for none (missing, deleted, or
     another tenant's: looked up under the caller's tenant, it answers like a missing one), 409
     `model-not-ready` for one still training or failed. A model deleted after the task was created
     still leaves its items the per-row `model-not-found`."""
     if model_id is None:
         return
-    model = models.get(tenant, model_id) if is_valid_model_id(model_id) else None
+    # (Looked up whatever its shape: records are made by the models API, whose ids are mdl_…,
+    # and by tools that store a named model the same way.)
+    model = models.get(tenant, model_id)
     if model is None:
         raise ModelNotFound("options.model_id names no model of yours")
     if model.status is not ModelStatus.READY:

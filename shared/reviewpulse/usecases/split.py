@@ -456,11 +456,9 @@ def _sidecar_options(
     try:
         check_baseline(source.tenant, fields.get("compare_to"), tasks)
         if models is not None:
+            check_task_model(source.tenant, fields.get("model_id"), models=models)
             fields = with_default_model(source.tenant, fields, settings.default_engine, models=models)
-        options = resolve_options(settings=settings, **fields)
-        if models is not None:
-            check_task_model(source.tenant, options.model_id, models=models)
-        return options, file_fields
+        return resolve_options(settings=settings, **fields), file_fields
     except ReviewPulseError as exc:
         raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 

@@ -82,7 +82,7 @@ def analyze_texts(
     # The tenant's default model where the options name none, as for a task; checked at once.
     requested = with_default_model(tenant, body.options.model_dump(), settings.default_engine, models=models)
     options = resolve_options(settings=settings, aspects=[], report=False, columns=[], **requested)
-    check_task_model(tenant, options.model_id, models=models)
+    check_task_model(tenant, body.options.model_id, models=models)
     answered = analyze_now(tenant, body.texts, options, parts=parts, budgets=budgets)
     if answered is not None:
         return AnalyzeTextsResponse(

@@ -63,7 +63,7 @@ def create_batch(
             # default model where they name none).
             **with_default_model(tenant, body.options.model_dump(), settings.default_engine, models=models),
         )
-        check_task_model(tenant, options.model_id, models=models)
+        check_task_model(tenant, body.options.model_id, models=models)
         task, upload = create_batch_task(
             tenant,
             body.filename,

@@ -52,7 +52,7 @@ def create_task(
             # default model where they name none).
             **with_default_model(tenant, body.options.model_dump(), settings.default_engine, models=models),
         )
-        check_task_model(tenant, options.model_id, models=models)
+        check_task_model(tenant, body.options.model_id, models=models)
         task = create_text_task(
             tenant,
             body.text,
