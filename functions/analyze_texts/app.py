@@ -7,7 +7,14 @@ from reviewpulse.settings import require_settings
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
 # The queues: texts not answered in time become a task like POST /v1/tasks makes.
-REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "WORK_QUEUE_URL", "LLM_WORK_QUEUE_URL")
+# The models table and the bucket: options.model_id (or the tenant's default) reads the texts.
+REQUIRED_SETTINGS = (
+    "TASKS_TABLE_NAME",
+    "WORK_QUEUE_URL",
+    "LLM_WORK_QUEUE_URL",
+    "MODELS_TABLE_NAME",
+    "DATA_BUCKET_NAME",
+)
 OPTIONAL_SETTINGS = (
     "MAX_TEXT_CHARS",
     "TASK_TTL_DAYS",

@@ -133,7 +133,7 @@ def splitter() -> Splitter:
         queue=work_queue(),
         finalizer=finalize_queue(),
         settings=get_settings(),
-        drops=DropChecks(keys=key_repository(), result_files=result_files()),
+        drops=DropChecks(keys=key_repository(), result_files=result_files(), models=model_repository()),
     )
 
 

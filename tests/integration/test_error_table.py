@@ -110,6 +110,26 @@ class World:
             assert self.client.call("GET", f"/v1/models/{model_id}").json()["status"] == "failed"
         return self.client.call("PUT", "/v1/models/default", {"model_id": model_id})
 
+    def task_naming_model(self, kind: str, path: str) -> ApiResponse:
+        """A new text task or batch whose options name a model of acme still `training`, one that
+        `failed`, a ready one since `deleted`, or (`other`) a ready one of acme, named by globex."""
+        if kind in ("training", "failed"):
+            model_id = self.train(self.labelled_task()).json()["model_id"]
+            if kind == "failed":
+                self.poller.drain()
+        else:
+            rows = "".join(f"Lovely shoes number {n},5\nAwful shoes number {n},1\n" for n in range(12))
+            task_id = upload(self.client, "two.csv", f"text,stars\n{rows}".encode(), text_field="text")
+            self.poller.drain()
+            model_id = self.train(task_id).json()["model_id"]
+            self.poller.drain()
+            assert self.client.call("GET", f"/v1/models/{model_id}").json()["status"] == "ready"
+            if kind == "deleted":
+                assert self.client.call("DELETE", f"/v1/models/{model_id}").status == 204
+        caller = self.other if kind == "other" else self.client
+        body = {"filename": "a.csv"} if path == BATCH else {"text": "ok"}
+        return caller.call("POST", path, {**body, "options": {"model_id": model_id}})
+
     def with_key(self, key: str | None) -> Client:
         return Client(self.gateway, key)
 
@@ -448,6 +468,24 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
         "model-not-ready": [
             ("a model still training", lambda w: w.default_model(failed=False)),
             ("a failed model", lambda w: w.default_model(failed=True)),
+            ("a batch naming a model still training", lambda w: w.task_naming_model("training", BATCH)),
+            ("a text naming a failed model", lambda w: w.task_naming_model("failed", TEXT)),
+        ],
+        "model-not-found": [
+            (
+                "a batch naming no model",
+                _post(BATCH, {"filename": "a.csv", "options": {"model_id": "mdl_0123456789abcdef"}}),
+            ),
+            (
+                "a text naming a name that is no model id",
+                _post(TEXT, {"text": "ok", "options": {"model_id": "student"}}),
+            ),
+            ("a text naming a deleted model", lambda w: w.task_naming_model("deleted", TEXT)),
+            (
+                "texts to analyse naming no model",
+                _post("/v1/analyze", {"texts": ["ok"], "options": {"model_id": "mdl_0"}}),
+            ),
+            ("a batch naming another tenant's model", lambda w: w.task_naming_model("other", BATCH)),
         ],
         "webhook-limit": [
             ("an 11th webhook", lambda w: w.webhooks_full()),

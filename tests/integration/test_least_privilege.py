@@ -220,6 +220,9 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert client.call("GET", f"/v1/models/{model_id}").json()["status"] == "ready"
     assert client.call("PUT", "/v1/models/default", {"model_id": model_id}).status == 200
     assert client.call("GET", "/v1/models").status == 200
+    # Texts answered at once by the tenant's default model (its record and artifact read)
+    answered = client.call("POST", "/v1/analyze", {"texts": NEGATIVE, "options": {"engine": "lexicon"}})
+    assert {r["engine"] for r in answered.json()["results"]} == {"model"}
     assert client.call("DELETE", f"/v1/models/{model_id}").status == 204
     assert receiver.accepted() and client.call("GET", "/v1/webhooks").status == 200
     rotated = client.call("POST", f"/v1/webhooks/{webhook['webhook_id']}/rotate-secret", {"overlap_seconds": 60})
@@ -319,6 +322,8 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "SetDefaultModelFunction",
         "TrainModelFunction",
     }
+    # And POST /v1/analyze read the tenant's default model's record and artifact
+    assert seen["AnalyzeTextsFunction"] >= {"dynamodb:GetItem", "s3:GetObject"}
     # And the trainer wrote the artifact it was granted; the delete removed it
     assert seen["TrainModelFunction"] >= {"s3:GetObject", "s3:PutObject", "dynamodb:PutItem"}
     assert "s3:DeleteObject" in seen["DeleteModelFunction"] or "s3:DeleteObjects" in seen["DeleteModelFunction"]

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
+import requests
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.analysis.models.features import HashingSpec
 from reviewpulse.analysis.models.scorer import Scorer
 from reviewpulse.analysis.models.training import train
 from reviewpulse.analysis.routing import needs_llm
 from reviewpulse.storage.model_files import ModelFiles
+from reviewpulse.tenant_models.model import ModelSource, ModelStatus, TenantModel
+from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse_tools.bench.labelled_corpus import corpus
 
 from tests.integration import test_llm_pipeline
@@ -45,8 +49,12 @@ def artifact():
 
 
 @pytest.fixture
-def stored(artifact, s3, bucket):
+def stored(artifact, s3, bucket, stack):
+    """The model as the models API leaves a ready one: its artifact in the bucket and its record."""
     ModelFiles(bucket, s3).put("acme", artifact)
+    record = TenantModel.new("acme", ModelSource(task_id="0" * 28, label_field="label"), name=None, correlation_id=None)
+    record = record.model_copy(update={"model_id": "support", "status": ModelStatus.READY, "version": "v1"})
+    ModelRepository(stack.ref("ModelsTable"), boto3.client("dynamodb")).add(record)
     return artifact
 
 
@@ -76,19 +84,33 @@ def test_a_lexicon_batch_that_names_a_model_is_answered_by_it(client, poller, st
     assert [row["sentiment_label"] for row in stored_csv(s3, bucket, task_id)] == [s.label.value for s in sentiments]
 
 
-def test_a_model_the_tenant_does_not_have_leaves_per_row_errors(client, poller, stored, other_client):
-    # Given another tenant naming the first tenant's model id (and the first one naming a missing one)
-    theirs = upload(other_client, "a.txt", lines(TEXTS[:3]), options={"model_id": "support"})
-    missing = upload(client, "b.txt", lines(TEXTS[:3]), options={"model_id": "nothing-here"})
+def test_a_model_deleted_after_its_task_was_created_leaves_per_row_errors(client, poller, stored, stack, s3, bucket):
+    # Given a batch created naming the tenant's model (accepted: the model is ready then)
+    created = client.call("POST", "/v1/batches", {"filename": "b.txt", "options": {"model_id": "support"}})
+    assert created.status == 201, created.body
+    task_id = created.json()["task"]["task_id"]
+    # And the model deleted before the file arrives (its record and its artifacts, as DELETE
+    # /v1/models/{model_id} deletes a model of the API's own ids)
+    assert ModelRepository(stack.ref("ModelsTable"), boto3.client("dynamodb")).delete("acme", "support") is not None
+    assert ModelFiles(bucket, s3).delete("acme", "support") > 0
 
-    # When the pipeline runs
+    # When the file is uploaded and the pipeline runs
+    post = created.json()["upload"]
+    assert requests.post(post["url"], data=post["fields"], files={"file": ("b.txt", lines(TEXTS[:3]))}).ok
     poller.drain()
 
-    # Then neither task is answered by anything else: each row is a model-not-found error
-    for caller, task_id in ((other_client, theirs), (client, missing)):
-        task = caller.call("GET", f"/v1/tasks/{task_id}").json()
-        assert task["status"] == "ready" and task["progress"]["failed"] == 3
-        assert [r["error"]["code"] for r in results_of(caller, task_id)] == ["model-not-found"] * 3
+    # Then nothing else answers in its place: each row is a model-not-found error
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    assert task["status"] == "ready" and task["progress"]["failed"] == 3
+    assert [r["error"]["code"] for r in results_of(client, task_id)] == ["model-not-found"] * 3
+
+
+def test_a_model_the_tenant_does_not_have_is_refused_when_the_task_is_created(client, stored, other_client):
+    # Given another tenant naming the first tenant's model, and the first one naming a missing one
+    for caller, model_id in ((other_client, "support"), (client, "nothing-here")):
+        # When each asks for a batch, Then it is refused at once: 404 model-not-found
+        answer = caller.call("POST", "/v1/batches", {"filename": "a.txt", "options": {"model_id": model_id}})
+        assert (answer.status, answer.json()["code"]) == (404, "model-not-found"), model_id
 
 
 def test_a_drop_sidecar_may_name_a_model(client, poller, stored, s3, bucket):

@@ -227,10 +227,101 @@ def test_new_tasks_that_name_no_model_are_read_by_the_tenants_default(client, ot
     assert other_client.call("GET", f"/v1/tasks/{theirs}").json()["options"]["model_id"] is None
     assert {r["engine"] for r in results_of(other_client, theirs)} == {"lexicon"}
     # When the model is deleted, Then the finished task is still readable, its results naming the
-    # model; and a new task naming the deleted model gets model-not-found for each of its items
+    # model
     assert client.call("DELETE", f"/v1/models/{model['model_id']}").status == 204
     assert client.call("GET", f"/v1/tasks/{ours}").json()["status"] == "ready"
     assert {r.get("model") for r in results_of(client, ours)} == {f"{model['model_id']}@{model['version']}"}
-    later = upload(client, "later.txt", b"love phone great\n", options={"model_id": model["model_id"]})
+
+
+def test_a_new_task_naming_a_model_it_cannot_use_is_refused_at_creation(client, other_client, poller):
+    # Given acme's ready model, a model of acme still training, and a model of acme since deleted
+    task_id = ready_batch(client, poller, labelled_csv({c: 15 for c in STARS}, label=lambda c, i: STARS[c]))
+    ready_id = trained(client, poller, task_id)["model_id"]
+    deleted_id = trained(client, poller, task_id)["model_id"]
+    assert client.call("DELETE", f"/v1/models/{deleted_id}").status == 204
+    training_id = client.call("POST", "/v1/models", {"task_id": task_id, "label_field": "stars"}).json()["model_id"]
+    before = [len(c.call("GET", "/v1/tasks").json()["items"]) for c in (client, other_client)]
+    cases = [
+        (client, deleted_id, 404, "model-not-found"),
+        (client, "mdl_0123456789abcdef", 404, "model-not-found"),
+        (client, "student", 404, "model-not-found"),  # a name of the options' shape that is no model id
+        (other_client, ready_id, 404, "model-not-found"),  # another tenant's: answered like a missing one
+        (client, training_id, 409, "model-not-ready"),
+    ]
+    for caller, model_id, status, code in cases:
+        options = {"engine": "lexicon", "model_id": model_id}
+        # When a single text, a batch and a batch that leaves the engine to the deployment name it
+        for path, body in (
+            ("/v1/tasks", {"text": "love phone great", "options": options}),
+            ("/v1/batches", {"filename": "later.txt", "options": options}),
+            ("/v1/batches", {"filename": "later.txt", "options": {"model_id": model_id}}),
+        ):
+            answer = caller.call("POST", path, body)
+            # Then each is answered at once as problem+json with the status and code
+            assert (answer.status, answer.json()["code"]) == (status, code), (path, model_id)
+            content_type = {k.lower(): v for k, v in answer.headers.items()}["content-type"]
+            assert content_type.startswith("application/problem+json")
+    # And no task was created for either tenant
+    assert [len(c.call("GET", "/v1/tasks").json()["items"]) for c in (client, other_client)] == before
+    # And the ready model is still accepted
+    assert client.call("POST", "/v1/tasks", {"text": "love phone", "options": {"model_id": ready_id}}).status == 202
+
+
+def test_texts_analysed_at_once_are_read_by_a_named_or_default_model(client, other_client, poller):
+    # Given acme's ready model and a model still training
+    task_id = ready_batch(client, poller, labelled_csv({c: 15 for c in STARS}, label=lambda c, i: STARS[c]))
+    model = trained(client, poller, task_id)
+    training_id = client.call("POST", "/v1/models", {"task_id": task_id, "label_field": "stars"}).json()["model_id"]
+    texts = ["love phone great", "awful store worst", ""]
+    # When acme analyses texts naming the model
+    named = client.call("POST", "/v1/analyze", {"texts": texts, "options": {"model_id": model["model_id"]}})
+    # Then each text is answered by that model's version, and the empty one is a per-text error
+    assert named.status == 200, named.body
+    answer = named.json()
+    assert [(r["index"], r["engine"], r["model"]) for r in answer["results"]] == [
+        (0, "model", f"{model['model_id']}@{model['version']}"),
+        (1, "model", f"{model['model_id']}@{model['version']}"),
+    ]
+    assert [(e["index"], e["code"]) for e in answer["errors"]] == [(2, "empty-text")]
+    # When the model is acme's default and the texts name none, Then the default reads them
+    assert client.call("PUT", "/v1/models/default", {"model_id": model["model_id"]}).status == 200
+    default = client.call("POST", "/v1/analyze", {"texts": texts[:1]}).json()
+    assert [r["model"] for r in default["results"]] == [f"{model['model_id']}@{model['version']}"]
+    # And globex (no default) is read by the lexicon, and is refused acme's model like a missing one
+    assert [r["engine"] for r in other_client.call("POST", "/v1/analyze", {"texts": texts[:1]}).json()["results"]] == [
+        "lexicon"
+    ]
+    for caller, model_id, status, code in (
+        (other_client, model["model_id"], 404, "model-not-found"),
+        (client, "mdl_0123456789abcdef", 404, "model-not-found"),
+        (client, training_id, 409, "model-not-ready"),
+    ):
+        refused = caller.call("POST", "/v1/analyze", {"texts": texts[:1], "options": {"model_id": model_id}})
+        assert (refused.status, refused.json()["code"]) == (status, code), model_id
+
+
+def test_drops_are_read_by_the_default_model_and_a_sidecar_naming_no_model_fails_the_drop(client, poller, s3, bucket):
+    # Given acme's ready model made its default, and a model since deleted
+    task_id = ready_batch(client, poller, labelled_csv({c: 15 for c in STARS}, label=lambda c, i: STARS[c]))
+    model = trained(client, poller, task_id)
+    deleted_id = trained(client, poller, task_id)["model_id"]
+    assert client.call("DELETE", f"/v1/models/{deleted_id}").status == 204
+    assert client.call("PUT", "/v1/models/default", {"model_id": model["model_id"]}).status == 200
+    # When a file is dropped with no sidecar, and another with a sidecar naming the deleted model
+    s3.put_object(Bucket=bucket, Key="incoming/acme/plain.txt", Body=b"love phone great\nawful store worst\n")
+    s3.put_object(Bucket=bucket, Key="incoming/acme/gone.txt.options.json", Body=json.dumps({"model_id": deleted_id}))
+    s3.put_object(Bucket=bucket, Key="incoming/acme/gone.txt", Body=b"love phone great\n")
     poller.drain()
-    assert [r["error"]["code"] for r in results_of(client, later)] == ["model-not-found"]
+    drops = {t["filename"]: t for t in client.call("GET", "/v1/tasks").json()["items"] if t["type"] == "drop"}
+    # Then the plain drop kept the default model on its options and each row names its version
+    plain = drops["plain.txt"]
+    assert (plain["status"], plain["options"]["model_id"]) == ("ready", model["model_id"])
+    assert [r.get("model") for r in results_of(client, plain["task_id"])] == [
+        f"{model['model_id']}@{model['version']}"
+    ] * 2
+    # And the drop naming the deleted model failed as a whole (invalid-options, naming the code),
+    # with no row analysed
+    gone = drops["gone.txt"]
+    assert (gone["status"], gone["error"]["code"]) == ("error", "invalid-options")
+    assert "model-not-found" in gone["error"]["detail"]
+    assert gone["progress"]["processed"] == 0

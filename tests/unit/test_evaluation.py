@@ -32,11 +32,14 @@ from reviewpulse.results.model import ItemError, ItemResult
         (["1", "2", "3", "4", "5"], "4", "positive"),
         (["5.0", "1"], "5.0", "positive"),
         (["1", "5"], "1", "negative"),
+        (["4.5", "1"], "4.5", "positive"),  # half stars: below 3 negative, above 3 positive
+        (["2.5", "5"], "2.5", "negative"),
+        (["neu", "pos"], "neu", "neutral"),
         # anything else is unreadable
         (["1", "2", "3", "4", "5", "0"], "0", None),
         (["1", "5", "7"], "7", None),
         (["good"], "good", None),
-        (["4.5", "1"], "4.5", None),
+        (["4.25", "1"], "4.25", None),  # whole or half stars only
         (["nan"], "nan", None),
     ],
 )

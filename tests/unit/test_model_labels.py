@@ -111,3 +111,41 @@ def test_the_documented_minimum_per_class_is_enough():
     collected = collect_labelled_rows(rows(*labelled({"pos": MIN_ROWS_PER_CLASS, "neg": MIN_ROWS_PER_CLASS})), "label")
     counts = check_rows(collected.texts, collected.labels)
     assert counts == {"positive": MIN_ROWS_PER_CLASS, "negative": MIN_ROWS_PER_CLASS}
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["5", "4", "3", "2", "1", "0"],  # a 0 among stars
+        ["1", "5", "7"],  # a 7 among stars
+        ["-1", "2", "5"],  # a -1 among stars
+        ["4.5", "2.5", "1"],  # half stars
+        ["neu", "Pos", "NEG", "mixed", "meh"],
+        ["1", "0", "-1"],
+        ["1", "0"],
+        ["positive", "1"],  # a number in a column of words
+    ],
+)
+def test_an_evaluation_and_training_read_a_column_the_same_way(column):
+    # Given a label column (one row per value, each with a text)
+    from reviewpulse.results.evaluation import EvaluationBuilder
+    from reviewpulse.results.model import ItemResult
+
+    found = rows(*((f"text {i}", value) for i, value in enumerate(column)))
+    # When the finalizer's evaluation reads it, and training reads it
+    builder = EvaluationBuilder("label")
+    for n, value in enumerate(column, start=1):
+        result = ItemResult(row=n, id=str(n), label="positive", score=0.5, confidence=0.9, engine="lexicon")
+        builder.add(result, value)
+    read_by_evaluation = {v.value.casefold(): v.read_as for v in builder.build().values}
+    try:
+        collected = collect_labelled_rows(found, "label")
+    except ModelRefused:  # more unreadable labels than training takes: then only the share differs
+        scheme = LabelScheme.for_values(column)
+        read_by_training = {v.casefold(): (label.value if (label := scheme.read(v)) else None) for v in column}
+    else:
+        read_by_training = dict.fromkeys((v.casefold() for v in column), None)
+        for text, label in zip(collected.texts, collected.labels, strict=True):
+            read_by_training[column[int(text.split()[1])].casefold()] = label
+    # Then every value means the same label to both (or is unreadable to both)
+    assert read_by_evaluation == read_by_training

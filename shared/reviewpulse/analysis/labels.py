@@ -1,17 +1,19 @@
-"""Reading the labels a customer already has: the usual shapes of a label column, mapped to ours.
+"""Reading the labels a customer already has: the one mapping of a label column to our labels,
+used by evaluation (results/evaluation.py, options.label_field) and by training (tenant models).
 
 A column is read as a whole, because a value alone can be ambiguous ("1" is a one-star review in
 a stars column and a positive one in a -1/0/1 column):
 
 - words, any case, surrounding spaces ignored: positive / negative / neutral / mixed, and
   pos / neg / neu;
-- numbers -1, 0, 1: negative, neutral, positive; a column of only 0 and 1 is binary:
-  0 negative, 1 positive;
-- stars 1-5 (a column with a value of 2 to 5 and none outside 1-5): 1-2 negative, 3 neutral,
-  4-5 positive (whole or half stars: 2.5 is negative, 3.5 positive).
+- a column whose numbers are only 0 and 1 is binary: 0 negative, 1 positive;
+- a column whose numbers are only -1, 0 and 1 (with a -1): negative, neutral, positive;
+- any other column with numbers is stars: 1 to 5, whole or half (4.0 reads as 4): below 3
+  negative, 3 neutral, above 3 positive; any other number (0, 7, -1 among stars) is unreadable.
 
-An empty value is no label (the row is skipped, not an error); any other value is unreadable.
-Shared by training (tenant models) and evaluation; one place to extend the mapping.
+A star column that happens to hold only 1s therefore reads as binary (all positive): a documented
+edge of a simple rule. An empty value is no label (the row is skipped, not an error); any other
+value is unreadable (`invalid-label` in an evaluation, left out or refused by training).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def _number(value: str) -> float | None:
 
 
 def _stars(number: float) -> Label | None:
-    if not 1 <= number <= 5:
+    if not 1 <= number <= 5 or number * 2 != int(number * 2):  # whole or half stars only
         return None
     if number < 3:
         return Label.NEGATIVE
@@ -55,7 +57,8 @@ def _stars(number: float) -> Label | None:
 
 @dataclass(frozen=True)
 class LabelScheme:
-    """How one column's values are read: `words`, `polarity` (-1/0/1), `binary` (0/1) or `stars`."""
+    """How one column's values are read: `words` (it holds no numbers), `polarity` (-1/0/1),
+    `binary` (0/1) or `stars`."""
 
     name: str
 
@@ -71,19 +74,31 @@ class LabelScheme:
             return _stars(number)
         if self.name == "binary":
             return _BINARY.get(number)
-        return _POLARITY.get(number)
+        if self.name == "polarity":
+            return _POLARITY.get(number)
+        return None  # a column of words: a number in it is no label
 
     @classmethod
     def for_values(cls, values: Iterable[str]) -> LabelScheme:
         """The scheme that reads a column with these (non-empty) values."""
-        numbers = {n for n in (_number(v.strip()) for v in values) if n is not None}
-        if numbers and numbers <= {0.0, 1.0}:
+        cleaned = (v.strip().lower() for v in values)
+        numbers = {n for v in cleaned if v not in _WORDS and (n := _number(v)) is not None}
+        if not numbers:
+            return cls("words")
+        if numbers <= {0.0, 1.0}:
             return cls("binary")
-        if numbers and numbers <= {-1.0, 0.0, 1.0}:
+        if numbers <= {-1.0, 0.0, 1.0}:
             return cls("polarity")
-        if any(2 <= n <= 5 for n in numbers) and all(1 <= n <= 5 for n in numbers):
-            return cls("stars")
-        return cls("polarity" if numbers else "words")
+        return cls("stars")
+
+
+# What an evaluation says it read a column with (Evaluation.mapping).
+MAPPING = (
+    "positive/negative/neutral/mixed (any case), pos/neg/neu; numbers by the column's scale: only 0 and 1 = "
+    "binary (1 positive, 0 negative); only -1, 0, 1 = 1 positive, 0 neutral, -1 negative; otherwise "
+    "stars 1-5, whole or half: below 3 negative, 3 neutral, above 3 positive; anything else invalid-label; "
+    "blank = unlabelled"
+)
 
 
 def describe_values(values: Iterable[str]) -> str:

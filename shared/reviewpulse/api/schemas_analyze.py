@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reviewpulse.analysis.models.names import NAME_PATTERN
 from reviewpulse.engine_names import EngineName
 from reviewpulse.usecases.analyze_texts import MAX_TEXTS
 
@@ -24,6 +25,15 @@ class AnalyzeOptions(BaseModel):
     )
     min_confidence: float | None = Field(
         default=None, ge=0, le=1, description="auto only: items below this calibrated confidence go to the LLM"
+    )
+    model_id: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description=(
+            "lexicon and auto: a ready model of yours reads the texts instead of the lexicon (auto: only the ones "
+            "it is unsure of go to the LLM). Left out: the tenant's default model, if any. 404 model-not-found "
+            "for no model of yours, 409 model-not-ready for one still training or failed"
+        ),
     )
 
 
@@ -55,8 +65,12 @@ class TextSentimentView(BaseModel):
     )
     language: str | None = Field(default=None, description="ISO 639-1 code; und when the text is too short to tell")
     engine: str = Field(
-        description="The engine that answered: lexicon or llm; lexicon-budget when the tenant's monthly budget had no room"
+        description=(
+            "The engine that answered: lexicon, model (a tenant's model) or llm; lexicon-budget when the tenant's "
+            "monthly budget had no room"
+        )
     )
+    model: str | None = Field(default=None, description="model_id@version when a tenant's model answered")
 
 
 class TextErrorView(BaseModel):

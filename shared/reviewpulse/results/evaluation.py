@@ -1,19 +1,13 @@
 """How well a task's labels match the labels its customer already had (options.label_field).
 
-The label column is read with one documented mapping (LABEL_MAPPING, README "Evaluate on labelled
-rows"): the words positive / negative / neutral / mixed in any case, pos / neg, and numbers. A
-number's meaning depends on the column: the scale is decided from every number the column holds,
-so it is only known at the end of the finalizer's one pass:
-
-- only 0 and 1: binary, 1 positive and 0 negative;
-- only -1, 0 and 1 (with a -1): 1 positive, 0 neutral, -1 negative;
-- otherwise stars: 1–2 negative, 3 neutral, 4–5 positive; any other number is invalid.
-
-A star column that happens to hold only 1s therefore reads as binary (all positive): a documented
-edge of a simple rule. Anything else is a per-row `invalid-label` (listed in the evaluation with
-its row and id); the evaluation says which values it met and how it read each. A blank label is an
-unlabelled row, neither right nor wrong. The row is analysed whatever its label: the label column
-measures the engine, it never costs a customer their sentiment.
+The label column is read with the one mapping training reads it with (analysis/labels.py,
+README "Evaluate on labelled rows"): words in any case, and numbers by the column's scale,
+decided from every number the column holds, so only known at the end of the finalizer's one pass.
+Anything the mapping cannot read is a per-row `invalid-label` (listed in the evaluation with its
+row and id, and written on the row in the results files); the evaluation says which values it met
+and how it read each. A blank label is an unlabelled row, neither right nor wrong. The row is
+analysed whatever its label: the label column measures the engine, it never costs a customer
+their sentiment.
 
 Counting is exact under chunking for the same reason the insights are: the finalizer reads each
 counted part once, in row order, with the row's input columns (usecases/finalize.py). Memory is
@@ -23,30 +17,15 @@ table of counts by predicted label and confidence bin.
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from reviewpulse.analysis.labels import MAPPING, LabelScheme
 from reviewpulse.results.model import ItemResult
 
 LABELS = ("positive", "negative", "neutral", "mixed")
-WORDS = {
-    "positive": "positive",
-    "pos": "positive",
-    "negative": "negative",
-    "neg": "negative",
-    "neutral": "neutral",
-    "mixed": "mixed",
-}
-STARS = {1: "negative", 2: "negative", 3: "neutral", 4: "positive", 5: "positive"}
-BINARY = {1: "positive", 0: "negative"}
-SIGNED = {1: "positive", 0: "neutral", -1: "negative"}
-LABEL_MAPPING = (
-    "positive/negative/neutral/mixed (any case), pos/neg; numbers by the column's scale: only 0 and 1 = "
-    "binary (1 positive, 0 negative); only -1, 0, 1 = 1 positive, 0 neutral, -1 negative; otherwise "
-    "stars 1-2 negative, 3 neutral, 4-5 positive; anything else invalid-label; blank = unlabelled"
-)
+LABEL_MAPPING = MAPPING
 RELIABILITY_BINS = 10
 MAX_LABEL_VALUES = 100  # distinct values followed; a column with more is not a label column
 MAX_VALUE_CHARS = 40  # a value is shown as met up to this length (labels are short)
@@ -135,37 +114,20 @@ class Evaluation(BaseModel):
 # -- reading labels -------------------------------------------------------------------------------
 
 
-def _number(value: str) -> int | None:
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    if not math.isfinite(number) or number != int(number):
-        return None
-    return int(number)
+# The evaluation's names for the mapping's schemes (its `scale` field, part of the API).
+_SCALES: dict[str, Scale] = {"words": "none", "binary": "binary", "polarity": "signed", "stars": "stars"}
 
 
 def scale_of(values: list[str]) -> Scale:
-    """The scale of a column's numbers (see the module's docstring)."""
-    numbers = {n for v in values if v not in WORDS and (n := _number(v)) is not None}
-    if not numbers:
-        return "none"
-    if numbers <= {0, 1}:
-        return "binary"
-    if numbers <= {-1, 0, 1}:
-        return "signed"
-    return "stars"
+    """The scale of a column's numbers (analysis/labels.py says how it is decided)."""
+    return _SCALES[LabelScheme.for_values(values).name]
 
 
 def read_label(value: str, scale: Scale) -> str | None:
-    """The label a (trimmed, case-folded) value means on this scale, or None: invalid-label."""
-    word = WORDS.get(value)
-    if word is not None:
-        return word
-    number = _number(value)
-    if number is None:
-        return None
-    return {"binary": BINARY, "signed": SIGNED, "stars": STARS}.get(scale, {}).get(number)
+    """The label a value means on this scale, or None: invalid-label."""
+    scheme = LabelScheme(next(name for name, shown in _SCALES.items() if shown == scale))
+    label = scheme.read(value)
+    return label.value if label is not None else None
 
 
 # -- accumulation ---------------------------------------------------------------------------------

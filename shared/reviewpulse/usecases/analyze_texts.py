@@ -53,6 +53,7 @@ class TextSentiment:
     probabilities: dict[str, float]
     language: str | None
     engine: str
+    model: str | None = None  # "model_id@version" when a tenant's model answered
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def analyze_now(
                 probabilities=label_probabilities(sentiment.label.value, sentiment.confidence, answer.engine),
                 language=answer.language or sentiment.language,
                 engine=answer.engine,
+                model=answer.model,
             )
         )
     answered.errors.sort(key=lambda error: error.index)

@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reviewpulse.analysis.options import OptionsRequest
-from reviewpulse.errors import LabelColumnNotFound, ModelNotReady, NotFound, TaskNotReady, TooManyModels
+from reviewpulse.errors import (
+    LabelColumnNotFound,
+    ModelNotFound,
+    ModelNotReady,
+    NotFound,
+    TaskNotReady,
+    TooManyModels,
+)
 from reviewpulse.observability import logger
 from reviewpulse.tasks.model import TaskStatus, TaskType, is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
@@ -108,3 +115,21 @@ def with_default_model(
         return requested
     default = models.default_model_id(tenant)
     return requested.model_copy(update={"model_id": default}) if default else requested
+
+
+def check_task_model(tenant: str, model_id: str | None, *, models: ModelRepository) -> None:
+    """The options.model_id a new task's request names must be a ready model of the tenant,
+    checked when the task is created (the tenant's default needs no check: it can only be set to a
+    ready model, and deleting the model clears it): 404 `model-not-found` for none (missing, deleted, or
+    another tenant's: looked up under the caller's tenant, it answers like a missing one), 409
+    `model-not-ready` for one still training or failed. A model deleted after the task was created
+    still leaves its items the per-row `model-not-found`."""
+    if model_id is None:
+        return
+    # (Looked up whatever its shape: records are made by the models API, whose ids are mdl_…,
+    # and by tools that store a named model the same way.)
+    model = models.get(tenant, model_id)
+    if model is None:
+        raise ModelNotFound("options.model_id names no model of yours")
+    if model.status is not ModelStatus.READY:
+        raise ModelNotReady(f"options.model_id names a model that is {model.status.value}: name a ready model")

@@ -14,7 +14,7 @@ from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.engines.base import EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import drop_engine, engine_for
 from reviewpulse.analysis.llm.pricing import Prices
-from reviewpulse.analysis.options import AnalysisOptions, DropOptionsRequest, mode_waits_on_size, uses_batch_api
+from reviewpulse.analysis.options import AnalysisOptions, DropOptionsRequest, OptionsRequest, mode_waits_on_size, uses_batch_api
 from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat
@@ -36,8 +36,10 @@ from reviewpulse.storage.objects import ObjectInfo
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Quote, Task, TaskError, TaskStatus, TaskType, drop_task_id
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
 from reviewpulse.usecases.drop_receipts import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
+from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.options import check_baseline, engine_notes, resolve_options
 
 CORRELATION_METADATA = "correlation-id"
@@ -53,6 +55,9 @@ class DropChecks:
 
     keys: KeyRepository
     result_files: ResultFiles
+    # The tenants' models: a drop on lexicon or auto is read by the tenant's default model where
+    # its sidecar names none, and a model a sidecar names must be a ready one of the tenant's.
+    models: ModelRepository | None = None
 
 
 @dataclass(frozen=True)
@@ -369,7 +374,7 @@ def _task_for_drop(
     invalid_options = None
     file_fields: dict[str, Any] = {}
     try:
-        options, file_fields = _sidecar_options(source, input_files, settings, tasks)
+        options, file_fields = _sidecar_options(source, input_files, settings, tasks, models=drops.models)
     except _BadSidecar as exc:
         options, invalid_options = None, exc.detail
     if file_fields.get("format"):
@@ -377,7 +382,10 @@ def _task_for_drop(
     if options is None:
         # A drop without (valid) options: the deployment's default engine, where it can run.
         engine = drop_engine(EngineParts(settings))
-        options = engine.settle_options(AnalysisOptions(engine=engine.name))
+        requested = OptionsRequest(engine=engine.name)
+        if drops.models is not None:  # the tenant's default model, as a batch that names none gets
+            requested = with_default_model(source.tenant, requested, engine.name, models=drops.models)
+        options = engine.settle_options(AnalysisOptions.of(requested, engine=engine.name))
         notes = [note] if (note := engine.note()) else []
     else:
         notes = engine_notes(options, settings)
@@ -424,6 +432,7 @@ def _sidecar_options(
     input_files: InputFiles,
     settings: Settings,
     tasks: TaskRepository,
+    models: ModelRepository | None = None,
 ) -> tuple[AnalysisOptions | None, dict[str, Any]]:
     """The options in the drop's sidecar, validated as the API validates a request's options, and
     what it says about the file as a batch request would (format, text_field, id_field); None and
@@ -454,7 +463,11 @@ def _sidecar_options(
         raise _BadSidecar(f"{name} is not valid: format: not one of {', '.join(f.value for f in FileFormat)}")
     try:
         check_baseline(source.tenant, requested.compare_to, tasks)
-        return resolve_options(requested.requested(), settings), file_fields
+        options = requested.requested()
+        if models is not None:
+            check_task_model(source.tenant, options.model_id, models=models)
+            options = with_default_model(source.tenant, options, settings.default_engine, models=models)
+        return resolve_options(options, settings), file_fields
     except ReviewPulseError as exc:
         raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 

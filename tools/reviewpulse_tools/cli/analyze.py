@@ -48,6 +48,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--min-confidence", type=float, help="auto: items the lexicon is less sure of go to the LLM (0..1)"
     )
     analyze.add_argument(
+        "--model",
+        metavar="MODEL_ID",
+        help="lexicon/auto: one of your ready models reads the texts (default: your default model, if any)",
+    )
+    analyze.add_argument(
         "--mode",
         choices=["sync", "batch"],
         help="llm/auto: batch sends the LLM requests through the provider's Batch API (24 h, batch price)",
@@ -376,6 +381,8 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["engine"] = args.engine
     if args.min_confidence is not None:
         chosen["min_confidence"] = args.min_confidence
+    if getattr(args, "model", None):
+        chosen["model_id"] = args.model
     if args.mode:
         chosen["mode"] = args.mode
     if args.aspects:

@@ -14,8 +14,10 @@ from reviewpulse.api.schemas_analyze import AnalyzeTextsRequest, AnalyzeTextsRes
 from reviewpulse.queues import WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.usecases.analyze_texts import analyze_now, queue_texts_task
+from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.options import resolve_options
 
 router = APIRouter(tags=["analysis"])
@@ -35,7 +37,14 @@ def _analyzers(settings: Settings) -> tuple:
 def engine_parts(settings: Settings = Depends(deps.settings)) -> EngineParts:
     lexicon, llm = _analyzers(settings)
     cache_table = settings.result_cache_table_name
-    return EngineParts(settings, lexicon=lexicon, llm=llm, cache=wiring.result_cache() if cache_table else None)
+    return EngineParts(
+        settings,
+        lexicon=lexicon,
+        llm=llm,
+        cache=wiring.result_cache() if cache_table else None,
+        # Tenants' models (options.model_id), where the deployment gives this function its bucket.
+        models=wiring.model_files() if settings.data_bucket_name else None,
+    )
 
 
 def monthly_budgets(settings: Settings = Depends(deps.settings)) -> BudgetRepository | None:
@@ -57,7 +66,7 @@ def monthly_budgets(settings: Settings = Depends(deps.settings)) -> BudgetReposi
     ),
     responses={
         202: {"model": TaskView, "description": "Not answered in time: a task analyses the texts (see Location)"},
-        **problem_responses(400, 413),
+        **problem_responses(400, 404, 409, 413),
     },
 )
 def analyze_texts(
@@ -69,8 +78,13 @@ def analyze_texts(
     settings: Settings = Depends(deps.settings),
     parts: EngineParts = Depends(engine_parts),
     budgets: BudgetRepository | None = Depends(monthly_budgets),
+    models: ModelRepository = Depends(wiring.model_repository),
 ) -> AnalyzeTextsResponse | JSONResponse:
-    options = resolve_options(OptionsRequest.model_validate(body.options.model_dump()), settings, columns=[])
+    # The tenant's default model where the options name none, as for a task; checked at once.
+    requested = OptionsRequest.model_validate(body.options.model_dump())
+    check_task_model(tenant, requested.model_id, models=models)
+    requested = with_default_model(tenant, requested, settings.default_engine, models=models)
+    options = resolve_options(requested, settings, columns=[])
     answered = analyze_now(tenant, body.texts, options, parts=parts, budgets=budgets)
     if answered is not None:
         return AnalyzeTextsResponse(

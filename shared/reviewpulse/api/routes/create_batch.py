@@ -15,7 +15,7 @@ from reviewpulse.storage.inputs import InputFiles
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.create_batch import create_batch_task
-from reviewpulse.usecases.models import with_default_model
+from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.options import check_baseline, resolve_options
 
 router = APIRouter()
@@ -57,6 +57,7 @@ def create_batch(
 
     def create() -> BatchCreated:
         check_baseline(tenant, body.options.compare_to, tasks)
+        check_task_model(tenant, body.options.model_id, models=models)
         task, upload = create_batch_task(
             tenant,
             body.filename,
