@@ -14,7 +14,13 @@ from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.engines.base import EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import drop_engine, engine_for
 from reviewpulse.analysis.llm.pricing import Prices
-from reviewpulse.analysis.options import AnalysisOptions, DropOptionsRequest, OptionsRequest, mode_waits_on_size, uses_batch_api
+from reviewpulse.analysis.options import (
+    AnalysisOptions,
+    DropOptionsRequest,
+    OptionsRequest,
+    mode_waits_on_size,
+    uses_batch_api,
+)
 from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat
