@@ -25,6 +25,7 @@ REQUIRED_SETTINGS = (
     "KEYS_TABLE_NAME",
 )
 OPTIONAL_SETTINGS = (
+    "MODELS_TABLE_NAME",  # a drop's model: the tenant's default, or a sidecar's, checked
     "MAX_TEXT_CHARS",
     "MAX_UPLOAD_BYTES",
     "TASK_TTL_DAYS",

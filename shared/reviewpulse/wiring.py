@@ -133,7 +133,11 @@ def splitter() -> Splitter:
         queue=work_queue(),
         finalizer=finalize_queue(),
         settings=get_settings(),
-        drops=DropChecks(keys=key_repository(), result_files=result_files(), models=model_repository()),
+        drops=DropChecks(
+            keys=key_repository(),
+            result_files=result_files(),
+            models=model_repository() if get_settings().models_table_name else None,
+        ),
     )
 
 
