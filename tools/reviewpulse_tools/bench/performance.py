@@ -20,6 +20,8 @@
                part-way: exact counts, every row once, cost at the batch price (batch_api.py)
     analyze    POST /v1/analyze's warm latency for 25 short texts against the lexicon analyzer
                alone on the same texts, p50 and p99 (sync_analyze.py)
+    cost       dollars per million reviews of 300 characters by engine, priced line by line from
+               what a batch per engine used on the local stack (cost.py, prices/)
 
 Each benchmark runs in a fresh process and raises when its work did not happen (items not all
 analysed, a handler failing its event, a figure missing from its table). Every table that can be
@@ -544,8 +546,9 @@ BENCHMARKS = (
     "cli",
     "batchapi",
     "analyze",
+    "cost",
 )
-ON_THE_STACK = ("pipeline", "coldstart", "wire", "quote", "cli")
+ON_THE_STACK = ("pipeline", "coldstart", "wire", "quote", "cli", "cost")
 FULL_ROWS, FULL_SIZES = 10_000, "1,100"
 # The quick run (`--quick`, in `make test`): every benchmark, every figure, at sizes and counts that
 # keep the whole run to a few minutes. Its figures prove the benchmarks work, not how fast.
@@ -554,7 +557,7 @@ QUICK_ROWS, QUICK_SIZES = 200, "0.05,0.1"
 
 def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, ...], running=None) -> dict:
     """One benchmark's figures; it raises if its work did not happen."""
-    from reviewpulse_tools.bench import batch_api, cli_startup, insights, llm, spending, sync_analyze, wire
+    from reviewpulse_tools.bench import batch_api, cli_startup, cost, insights, llm, spending, sync_analyze, wire
 
     if name == "lexicon":
         return bench_lexicon((100, 1_000), chars=20_000) if quick else bench_lexicon()
@@ -580,12 +583,14 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
         return batch_api.bench_batch_api(rows=rows) if quick else batch_api.bench_batch_api()
     if name == "analyze":
         return sync_analyze.bench_analyze(rounds=10, warmup=2) if quick else sync_analyze.bench_analyze()
+    if name == "cost":
+        return cost.bench_cost(rows=cost.QUICK_ROWS, running=running) if quick else cost.bench_cost()
     raise ValueError(f"unknown benchmark: {name}")
 
 
 def report_of(name: str, figures) -> str:
     """The benchmark's table, as the README quotes it."""
-    from reviewpulse_tools.bench import batch_api, cli_startup, insights, llm, spending, sync_analyze, wire
+    from reviewpulse_tools.bench import batch_api, cli_startup, cost, insights, llm, spending, sync_analyze, wire
 
     reports = {
         "lexicon": report_lexicon,
@@ -600,6 +605,7 @@ def report_of(name: str, figures) -> str:
         "cli": cli_startup.report,
         "batchapi": lambda f: "\n".join(batch_api.report(f)),
         "analyze": sync_analyze.report,
+        "cost": cost.report,
     }
     return reports[name](figures).strip()
 
