@@ -22,6 +22,8 @@
                alone on the same texts, p50 and p99 (sync_analyze.py)
     cost       dollars per million reviews of 300 characters by engine, priced line by line from
                what a batch per engine used on the local stack (cost.py, prices/)
+    scale      a 1,000,000-row CSV end to end after a 10,000-row one: rows per second, every row
+               once, splitter and finalizer peak memory of the two (scale.py)
 
 Each benchmark runs in a fresh process and raises when its work did not happen (items not all
 analysed, a handler failing its event, a figure missing from its table). Every table that can be
@@ -547,6 +549,7 @@ BENCHMARKS = (
     "batchapi",
     "analyze",
     "cost",
+    "scale",
 )
 ON_THE_STACK = ("pipeline", "coldstart", "wire", "quote", "cli", "cost")
 FULL_ROWS, FULL_SIZES = 10_000, "1,100"
@@ -557,7 +560,7 @@ QUICK_ROWS, QUICK_SIZES = 200, "0.05,0.1"
 
 def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, ...], running=None) -> dict:
     """One benchmark's figures; it raises if its work did not happen."""
-    from reviewpulse_tools.bench import batch_api, cli_startup, cost, insights, llm, spending, sync_analyze, wire
+    from reviewpulse_tools.bench import batch_api, cli_startup, cost, insights, llm, scale, spending, sync_analyze, wire
 
     if name == "lexicon":
         return bench_lexicon((100, 1_000), chars=20_000) if quick else bench_lexicon()
@@ -583,6 +586,8 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
         return batch_api.bench_batch_api(rows=rows) if quick else batch_api.bench_batch_api()
     if name == "analyze":
         return sync_analyze.bench_analyze(rounds=10, warmup=2) if quick else sync_analyze.bench_analyze()
+    if name == "scale":
+        return scale.bench_scale(scale.QUICK_SMALL, scale.QUICK_LARGE) if quick else scale.bench_scale()
     if name == "cost":
         return cost.bench_cost(rows=cost.QUICK_ROWS, running=running) if quick else cost.bench_cost()
     raise ValueError(f"unknown benchmark: {name}")
@@ -590,7 +595,7 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
 
 def report_of(name: str, figures) -> str:
     """The benchmark's table, as the README quotes it."""
-    from reviewpulse_tools.bench import batch_api, cli_startup, cost, insights, llm, spending, sync_analyze, wire
+    from reviewpulse_tools.bench import batch_api, cli_startup, cost, insights, llm, scale, spending, sync_analyze, wire
 
     reports = {
         "lexicon": report_lexicon,
@@ -606,6 +611,7 @@ def report_of(name: str, figures) -> str:
         "batchapi": lambda f: "\n".join(batch_api.report(f)),
         "analyze": sync_analyze.report,
         "cost": cost.report,
+        "scale": scale.report,
     }
     return reports[name](figures).strip()
 
