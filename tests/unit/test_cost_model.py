@@ -202,3 +202,25 @@ def test_calls_are_counted_in_the_units_aws_bills():
     assert billed_units("dynamodb", "BatchGetItem", reads) == 40
     assert billed_units("dynamodb", "TransactWriteItems", {"TransactItems": [{}, {}]}) == 4
     assert billed_units("s3", "PutObject", {"Key": "k"}) == 1
+
+
+def test_the_report_lists_every_line_item_of_every_engine_even_those_one_engine_did_not_use():
+    from reviewpulse_tools.bench.cost import report
+
+    # Given two engines' runs, only one of which read a secret
+    plain = recorded_run(engine="lexicon", input_tokens=0, output_tokens=0, llm_answered=0)
+    secret = recorded_run(requests={**recorded_run().requests, "secretsmanager:GetSecretValue": 1})
+    priced = {run.engine: {a: price_run(run, TABLE, a) for a in ("x86_64", "arm64")} for run in (plain, secret)}
+    figures = {
+        "prices": {"region": "test-1", "date": "2000-01-01", "llm": TABLE["llm"]},
+        "rows": 200,
+        "review_chars": 300,
+        "priced": priced,
+        "comparison": comparison_per_million(TABLE),
+    }
+    # When the report is made
+    text = report(figures)
+    # Then every line item has a row with a figure for each engine
+    for name in priced["llm"]["x86_64"]["per_million_usd"]:
+        row = next(line for line in text.splitlines() if line.startswith(f"| {name} |"))
+        assert row.count("$") == 2

@@ -120,7 +120,15 @@ def price_run(run: RecordedRun, prices: dict[str, Any], architecture: str = "x86
     items["API Gateway requests"] = run.api_requests * prices["api_gateway"]["per_million_requests"] / MILLION
     write_units = math.ceil(run.task_item_bytes / 1024) or 1
     read_units = math.ceil(run.task_item_bytes / 4096) or 1
-    for name in ("DynamoDB writes", "DynamoDB reads", "SQS requests", "S3 PUT/POST/LIST", "S3 GET", "EventBridge"):
+    for name in (
+        "DynamoDB writes",
+        "DynamoDB reads",
+        "SQS requests",
+        "S3 PUT/POST/LIST",
+        "S3 GET",
+        "EventBridge",
+        "Secrets Manager",
+    ):
         items[name] = 0.0
     for call, units in sorted(run.requests.items()):
         service, operation = call.split(":", 1)
@@ -144,7 +152,6 @@ def price_run(run: RecordedRun, prices: dict[str, Any], architecture: str = "x86
         elif service == "events":
             items["EventBridge"] += units * prices["eventbridge"]["per_million_events"] / MILLION
         elif service == "secretsmanager":
-            items.setdefault("Secrets Manager", 0.0)
             items["Secrets Manager"] += units * prices["secretsmanager"]["per_ten_thousand_calls"] / 10_000
         else:
             unpriced[call] = units

@@ -551,7 +551,7 @@ BENCHMARKS = (
     "cost",
     "scale",
 )
-ON_THE_STACK = ("pipeline", "coldstart", "wire", "quote", "cli", "cost")
+ON_THE_STACK = ("pipeline", "coldstart", "wire", "quote", "cli", "cost", "scale")
 FULL_ROWS, FULL_SIZES = 10_000, "1,100"
 # The quick run (`--quick`, in `make test`): every benchmark, every figure, at sizes and counts that
 # keep the whole run to a few minutes. Its figures prove the benchmarks work, not how fast.
@@ -587,7 +587,9 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
     if name == "analyze":
         return sync_analyze.bench_analyze(rounds=10, warmup=2) if quick else sync_analyze.bench_analyze()
     if name == "scale":
-        return scale.bench_scale(scale.QUICK_SMALL, scale.QUICK_LARGE) if quick else scale.bench_scale()
+        if quick:
+            return scale.bench_scale(scale.QUICK_SMALL, scale.QUICK_LARGE, running=running)
+        return scale.bench_scale()
     if name == "cost":
         return cost.bench_cost(rows=cost.QUICK_ROWS, running=running) if quick else cost.bench_cost()
     raise ValueError(f"unknown benchmark: {name}")

@@ -22,7 +22,9 @@ PAGE = 1000
 WATCHED = ("SplitFunction", "AnalyzeFunction", "FinalizeFunction", "GetResultsFunction")
 
 
-def bench_scale(small: int = SMALL, large: int = LARGE) -> dict[str, Any]:
+def bench_scale(small: int = SMALL, large: int = LARGE, running=None) -> dict[str, Any]:
+    """`running`: a shared stack (the quick run's, whose files are far below MaxUploadBytes), left
+    running; else a stack of its own with MaxUploadBytes raised above the large file."""
     import boto3
     import httpx
 
@@ -30,14 +32,16 @@ def bench_scale(small: int = SMALL, large: int = LARGE) -> dict[str, Any]:
 
     content = review_csv(large)
     overrides = {**RAISED_THROTTLE, "MaxUploadBytes": str(max(2 * len(content), 100 * 1024 * 1024))}
-    running = start_stack(parameter_overrides=overrides)
+    own = running is None
+    running = start_stack(parameter_overrides=overrides) if own else running
     try:
         runs = {}
         with httpx.Client(base_url=running.api_url, headers={"X-Api-Key": running.api_key}, timeout=300) as api:
             for rows, body in ((small, review_csv(small)), (large, content)):
                 runs[str(rows)] = _one(api, running, rows, body, boto3.client("s3"))
     finally:
-        running.stop()
+        if own:
+            running.stop()
     small_rss, large_rss = runs[str(small)]["peak_rss_kb"], runs[str(large)]["peak_rss_kb"]
     ratios = {name: large_rss[name] / small_rss[name] for name in WATCHED if small_rss.get(name)}
     return {"small": small, "large": large, "bytes": len(content), "runs": runs, "rss_ratio": ratios}
