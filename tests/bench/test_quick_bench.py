@@ -101,3 +101,24 @@ def test_a_broken_benchmark_fails_the_run_by_name_and_the_others_still_print(tmp
     # And the benchmarks before and after it still printed their tables
     for name in ("lexicon", "analyze"):
         assert_ran(name, run, done.stdout)
+
+
+def test_the_cost_benchmark_prices_each_engine_from_what_its_batch_used(quick_run):
+    # Given the quick run's cost benchmark (a small batch per engine on the shared stack)
+    _, run = quick_run
+    assert_cost_figures(run["figures"]["cost"])
+
+
+def assert_cost_figures(cost: dict) -> None:
+    # Then each engine's batch was recorded and priced on both architectures, every call it made
+    # had a price in the table, and only the engines that send texts to the LLM paid for tokens
+    assert list(cost["priced"]) == ["lexicon", "auto", "llm"]
+    for engine, by_architecture in cost["priced"].items():
+        x86, arm = by_architecture["x86_64"], by_architecture["arm64"]
+        assert x86["unpriced_calls"] == {}, f"{engine}: calls with no price: {x86['unpriced_calls']}"
+        assert x86["invocations"] > 0 and x86["infrastructure_usd"] > 0
+        assert arm["line_items_usd"]["Lambda compute (GB-s)"] < x86["line_items_usd"]["Lambda compute (GB-s)"]
+    lexicon, auto, llm = (cost["priced"][e]["x86_64"] for e in ("lexicon", "auto", "llm"))
+    assert (lexicon["llm_share"], lexicon["llm_sync_usd"]) == (0, 0)
+    assert llm["llm_share"] == 1 and llm["llm_sync_usd"] > 0
+    assert 0 < auto["llm_share"] <= 1 and auto["llm_sync_usd"] > 0

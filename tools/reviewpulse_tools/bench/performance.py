@@ -20,6 +20,10 @@
                part-way: exact counts, every row once, cost at the batch price (batch_api.py)
     analyze    POST /v1/analyze's warm latency for 25 short texts against the lexicon analyzer
                alone on the same texts, p50 and p99 (sync_analyze.py)
+    cost       dollars per million reviews of 300 characters by engine, priced line by line from
+               what a batch per engine used on the local stack (cost.py, prices/)
+    scale      a 1,000,000-row CSV end to end after a 10,000-row one: rows per second, every row
+               once, splitter and finalizer peak memory of the two (scale.py)
 
 Each benchmark runs in a fresh process and raises when its work did not happen (items not all
 analysed, a handler failing its event, a figure missing from its table). Every table that can be
@@ -176,8 +180,13 @@ BENCHMARKS = (
     "cli",
     "batchapi",
     "analyze",
+    "cost",
+    "scale",
 )
-ON_THE_STACK = ("pipeline", "coldstart", "wire", "quote", "cli")
+# Run in full only when named (`make bench BENCH=scale`): a million rows take about an hour and a
+# few GB of free memory, which a plain `make bench` must not need. Quick mode runs it small.
+BY_NAME_ONLY = ("scale",)
+ON_THE_STACK = ("pipeline", "coldstart", "wire", "quote", "cli", "cost", "scale")
 FULL_ROWS, FULL_SIZES = 10_000, "1,100"
 # The quick run (`--quick`, in `make test`): every benchmark, every figure, at sizes and counts that
 # keep the whole run to a few minutes. Its figures prove the benchmarks work, not how fast.
@@ -186,7 +195,18 @@ QUICK_ROWS, QUICK_SIZES = 200, "0.05,0.1"
 
 def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, ...], running=None) -> dict:
     """One benchmark's figures; it raises if its work did not happen."""
-    from reviewpulse_tools.bench import batch_api, cli_startup, insights, llm, quote, spending, sync_analyze, wire
+    from reviewpulse_tools.bench import (
+        batch_api,
+        cli_startup,
+        cost,
+        insights,
+        llm,
+        quote,
+        scale,
+        spending,
+        sync_analyze,
+        wire,
+    )
 
     if name == "lexicon":
         return lexicon_speed.bench_lexicon((100, 1_000), chars=20_000) if quick else lexicon_speed.bench_lexicon()
@@ -216,12 +236,29 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
         return batch_api.bench_batch_api(rows=rows) if quick else batch_api.bench_batch_api()
     if name == "analyze":
         return sync_analyze.bench_analyze(rounds=10, warmup=2) if quick else sync_analyze.bench_analyze()
+    if name == "scale":
+        if quick:
+            return scale.bench_scale(scale.QUICK_SMALL, scale.QUICK_LARGE, running=running)
+        return scale.bench_scale()
+    if name == "cost":
+        return cost.bench_cost(rows=cost.QUICK_ROWS, running=running) if quick else cost.bench_cost()
     raise ValueError(f"unknown benchmark: {name}")
 
 
 def report_of(name: str, figures) -> str:
     """The benchmark's table, as the README quotes it."""
-    from reviewpulse_tools.bench import batch_api, cli_startup, insights, llm, quote, spending, sync_analyze, wire
+    from reviewpulse_tools.bench import (
+        batch_api,
+        cli_startup,
+        cost,
+        insights,
+        llm,
+        quote,
+        scale,
+        spending,
+        sync_analyze,
+        wire,
+    )
 
     reports = {
         "lexicon": lexicon_speed.report_lexicon,
@@ -236,6 +273,8 @@ def report_of(name: str, figures) -> str:
         "cli": cli_startup.report,
         "batchapi": lambda f: "\n".join(batch_api.report(f)),
         "analyze": sync_analyze.report,
+        "cost": cost.report,
+        "scale": scale.report,
     }
     return reports[name](figures).strip()
 
@@ -316,7 +355,11 @@ def _one(names: list[str], args: argparse.Namespace) -> dict[str, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", help=f"{', '.join(BENCHMARKS)} (default: all)")
+    parser.add_argument(
+        "which",
+        nargs="*",
+        help=f"{', '.join(BENCHMARKS)} (default: all; {', '.join(BY_NAME_ONLY)} only when quick or named)",
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -336,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         print(json.dumps(_one(args.one.split(","), args)))
         return 0
-    which = args.which or list(BENCHMARKS)
+    which = args.which or [name for name in BENCHMARKS if args.quick or name not in BY_NAME_ONLY]
     if set(which) - set(BENCHMARKS):
         parser.error(f"unknown benchmark: {', '.join(sorted(set(which) - set(BENCHMARKS)))}")
     chosen = [name for name in BENCHMARKS if name in which]

@@ -162,7 +162,13 @@ class ProcessFunctionRunner:
         self._lock = threading.Lock()
         self.invocations: dict[str, int] = {}
         self.busy_seconds: dict[str, float] = {}
+        # CPU seconds of each function's handlers (all threads of its environments) and the largest
+        # peak RSS any of its environments reached: what the cost model and memory sizing price.
+        self.cpu_seconds: dict[str, float] = {}
+        self.peak_rss_kb: dict[str, int] = {}
         self.api_calls: dict[str, dict[str, int]] = {}  # function → "service:Operation" → count
+        # The same calls in the units AWS bills them by (see billed_units): the cost benchmark's.
+        self.request_units: dict[str, dict[str, int]] = {}
 
     environment = FunctionRunner.environment
 
@@ -170,7 +176,7 @@ class ProcessFunctionRunner:
         timeout = int(self.stack.function_properties(function).get("Timeout", 3))
         try:
             future = self._pool(function).submit(_environment_invoke, event)
-            outcome, calls, elapsed = future.result(timeout=timeout + 5)
+            outcome, calls, elapsed, cpu, rss_kb = future.result(timeout=timeout + 5)
         except BrokenProcessPool:
             # The environment died (out of memory, killed): the next invocation gets a new one.
             self._discard(function)
@@ -181,9 +187,13 @@ class ProcessFunctionRunner:
         with self._lock:
             self.invocations[function] = self.invocations.get(function, 0) + 1
             self.busy_seconds[function] = self.busy_seconds.get(function, 0.0) + elapsed
+            self.cpu_seconds[function] = self.cpu_seconds.get(function, 0.0) + cpu
+            self.peak_rss_kb[function] = max(self.peak_rss_kb.get(function, 0), rss_kb)
             counts = self.api_calls.setdefault(function, {})
+            units = self.request_units.setdefault(function, {})
             for name, count in calls.items():
-                counts[name] = counts.get(name, 0) + count
+                into, key = (units, name.removesuffix(UNITS_SUFFIX)) if name.endswith(UNITS_SUFFIX) else (counts, name)
+                into[key] = into.get(key, 0) + count
         if "errorType" in outcome:
             raise FunctionError(outcome["errorType"], outcome["errorMessage"])
         return outcome["result"]
@@ -267,6 +277,8 @@ def _environment_start(
 
     def count(service: str, operation: str, params: dict[str, Any]) -> None:
         calls[f"{service}:{operation}"] = calls.get(f"{service}:{operation}", 0) + 1
+        units = f"{service}:{operation}{UNITS_SUFFIX}"
+        calls[units] = calls.get(units, 0) + billed_units(service, operation, params)
 
     add_api_call_listener(count)
     spec = importlib.util.spec_from_file_location("app", app_path)
@@ -276,12 +288,38 @@ def _environment_start(
     _environment.update(module=module, calls=calls, name=name, memory=memory, timeout=timeout)
 
 
+UNITS_SUFFIX = "#units"
+_SQS_CHUNK = 64 * 1024
+_DYNAMODB_ITEMS = {"BatchWriteItem": "RequestItems", "BatchGetItem": "RequestItems"}
+
+
+def billed_units(service: str, operation: str, params: dict[str, Any]) -> int:
+    """How many requests AWS bills for one API call: SQS a request per 64 KiB of payload (a batch's
+    messages together), EventBridge an event per entry, DynamoDB's batch and transaction calls per
+    item (a transaction's twice); everything else one. Item sizes (DynamoDB capacity units per
+    item) are the cost model's to apply: a call does not say how large the stored item is."""
+    if service == "sqs" and operation in ("SendMessage", "SendMessageBatch"):
+        bodies = [params.get("MessageBody", "")] + [e.get("MessageBody", "") for e in params.get("Entries", [])]
+        size = sum(len(str(body).encode()) for body in bodies)
+        return max(1, -(-size // _SQS_CHUNK))
+    if service == "events" and operation == "PutEvents":
+        return max(1, len(params.get("Entries", [])))
+    if service == "dynamodb" and operation in _DYNAMODB_ITEMS:
+        requests = params.get(_DYNAMODB_ITEMS[operation], {})
+        return max(1, sum(len(v.get("Keys", [])) if isinstance(v, dict) else len(v) for v in requests.values()))
+    if service == "dynamodb" and operation in ("TransactWriteItems", "TransactGetItems"):
+        return 2 * max(1, len(params.get("TransactItems", [])))
+    return 1
+
+
 def _environment_ready() -> int:
     """Nothing: the environment's initializer (the function's cold start) has run by now."""
     return os.getpid()
 
 
-def _environment_invoke(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int], float]:
+def _environment_invoke(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int], float, float, int]:
+    """The outcome, the AWS calls made, and the invocation's wall seconds, CPU seconds (every
+    thread of this process) and the environment's peak RSS so far (kB)."""
     context = LambdaContext(
         function_name=_environment["name"],
         memory_limit_in_mb=_environment["memory"],
@@ -289,7 +327,7 @@ def _environment_invoke(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str
     )
     calls = _environment["calls"]
     calls.clear()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         outcome: dict[str, Any] = {"result": _environment["module"].handler(event, context)}
     except Exception as exc:
@@ -299,7 +337,18 @@ def _environment_invoke(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str
         if str(exc) != "Unauthorized":
             traceback.print_exc()
         outcome = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-    return outcome, dict(calls), time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return outcome, dict(calls), elapsed, cpu, _peak_rss_kb()
+
+
+def _peak_rss_kb() -> int:
+    """This process's peak resident set (VmHWM; not ru_maxrss, which Linux carries over from the
+    parent across exec), 0 where /proc is not there."""
+    try:
+        with open("/proc/self/status") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+    except OSError:
+        return 0
 
 
 METRICS_MODE_VARIABLE = "REVIEWPULSE_METRICS"  # line (the default), emf or off
