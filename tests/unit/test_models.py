@@ -242,3 +242,25 @@ def test_the_apple_tweets_are_read_as_three_classes_without_the_irrelevant_rows(
     assert labelled.gold == ["positive", "negative"]
     # And without any data the figures say they were skipped
     assert "skipped" in report(tmp_path / "nothing")
+
+
+def test_the_learning_figures_score_rows_no_model_was_trained_on():
+    from reviewpulse_tools.bench.labelled_data import LabelledSet
+    from reviewpulse_tools.bench.learning import MIN_REST, split
+
+    # Given a set sorted by its label (as the movie snippets are sorted by rating)
+    texts = [f"text {n}" for n in range(1200)]
+    labelled = LabelledSet("sorted", "test", texts, ["negative"] * 600 + ["positive"] * 600)
+
+    # When it is split into a training pool and held-out rows
+    pool, held_out = split(labelled)
+
+    # Then no row is in both, none is lost, at least MIN_REST are held out
+    assert not set(pool.texts) & set(held_out.texts)
+    assert sorted(pool.texts + held_out.texts) == sorted(texts)
+    assert len(held_out.texts) >= MIN_REST
+    # And the pool is shuffled (both labels in its first rows), the same way every time
+    assert set(pool.gold[:100]) == {"negative", "positive"}
+    assert split(labelled) == (pool, held_out)
+    # And each text keeps its own label
+    assert all(labelled.gold[texts.index(t)] == g for t, g in zip(held_out.texts, held_out.gold, strict=True))

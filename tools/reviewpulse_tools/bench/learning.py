@@ -2,13 +2,19 @@
 reviewpulse_tools.bench.learning`): what a model trained on a tenant's labels is worth, against
 the lexicon, on every labelled set in ../shared/data.
 
-- In-domain learning curves: train on the first N rows (100, 200, 500, 1,000, 2,000 where the set
-  leaves at least 500 rows after them), score the rest; the lexicon on the same rest. Accuracy,
-  macro-F1 and expected calibration error (ECE) of each, and the model's training time.
-- Across domains: a model trained on one set (its first 2,000 rows at most) scores the others.
-  UCI's sets have no neutral class: a model trained on one never says neutral.
+- Every set is shuffled once (random.Random(SPLIT_SEED)): its first rows after the shuffle are the
+  pool models are trained from, the rest (at least MIN_REST rows, the same for every N) is held
+  out and scored. No figure is measured on a row a model was trained on, and nothing was tuned on
+  the held-out rows (the training's own choices are by cross-validation inside its rows). The
+  shuffle matters: some files are sorted (the movie snippets by rating, the Apple tweets by time).
+- In-domain learning curves: train on the first N pool rows (100, 200, 500, 1,000, 2,000 where the
+  pool has them), score the held-out rows; the lexicon on the same rows. Accuracy, macro-F1 and
+  expected calibration error (ECE) of each, and the model's training time.
+- Across domains: a model trained on one set's pool (2,000 rows at most) scores every set's held-out
+  rows (its own included: the diagonal is in-domain). UCI's sets have no neutral class: a model
+  trained on one never says neutral.
 - The oracle student: the fake OpenAI server in oracle mode (right 90 % of the time) labels the
-  first 2,000 items of a three-class set; a model is trained on those labels alone; then `auto`
+  first 2,000 shuffled items of a three-class tweet set; a model is trained on those labels alone; then `auto`
   runs through the real engine code with that model (options.model_id) over the rest, at several
   thresholds and at the model's own: accuracy as a share of llm-only's, and the share sent.
 - Speed and size: characters per second of the model's scorer (with the language check the
@@ -23,6 +29,7 @@ import argparse
 import csv
 import io
 import json
+import random
 import subprocess
 import sys
 import time
@@ -52,6 +59,7 @@ STUDENT_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 APPLE = "apple_twitter_crowdflower/Apple-Twitter-Sentiment-DFE.csv"
 APPLE_LABELS = {"1": "negative", "3": "neutral", "5": "positive"}
 TRAIN_10K_ROWS = 10_000
+SPLIT_SEED = 20
 
 
 def load_apple(data_dir: Path) -> LabelledSet | None:
@@ -69,7 +77,23 @@ def load_apple(data_dir: Path) -> LabelledSet | None:
 
 def all_sets(data_dir: Path) -> list[LabelledSet]:
     apple = load_apple(data_dir)
-    return [*([apple] if apple else []), *load_sets(data_dir)]
+    others = [s for s in load_sets(data_dir) if apple is None or s.name != apple.name]
+    return [*([apple] if apple else []), *others]
+
+
+def split(labelled: LabelledSet, seed: int = SPLIT_SEED) -> tuple[LabelledSet, LabelledSet]:
+    """(pool, held out): the set shuffled once by `seed`; the pool is its first rows (max(SIZES)
+    at most, leaving MIN_REST or more held out)."""
+    order = list(range(len(labelled.texts)))
+    random.Random(seed).shuffle(order)  # noqa: S311 (a reproducible split, not a secret)
+    size = max(0, min(max(SIZES), len(order) - MIN_REST))
+
+    def part(rows: list[int]) -> LabelledSet:
+        return LabelledSet(
+            labelled.name, labelled.domain, [labelled.texts[i] for i in rows], [labelled.gold[i] for i in rows]
+        )
+
+    return part(order[:size]), part(order[size:])
 
 
 class MemoryModels:
@@ -97,27 +121,29 @@ def scored(labels: Sequence[str], confidences: Sequence[float], gold: Sequence[s
 
 
 def in_domain(labelled: LabelledSet, lexicon: LexiconAnalyzer) -> list[str]:
+    pool, held_out = split(labelled)
     lines = [
-        f"#### {labelled.name} ({labelled.domain}, {len(labelled.texts):,} rows): train on the first N, score the rest",
+        f"#### {labelled.name} ({labelled.domain}, {len(labelled.texts):,} rows): train on N of the "
+        f"{len(pool.texts):,}-row pool, score the {len(held_out.texts):,} held-out rows",
         "",
         "| N | rest | model accuracy | model macro-F1 | model ECE | lexicon accuracy | lexicon macro-F1 | lexicon ECE | CV accuracy (card) | training s |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    rest, rest_gold = held_out.texts, held_out.gold
+    lex = lexicon.analyze(rest)
+    l_acc, l_f1, l_ece = scored([s.label.value for s in lex], [s.confidence for s in lex], rest_gold)
     for n in SIZES:
-        if len(labelled.texts) - n < MIN_REST:
+        if n > len(pool.texts):
             continue
-        texts, gold = labelled.texts[:n], labelled.gold[:n]
+        texts, gold = pool.texts[:n], pool.gold[:n]
         if min(gold.count(label) for label in set(labelled.gold)) < 10:
             lines.append(f"| {n} | | too few rows of a class in the first {n} | | | | | | | |")
             continue
-        rest, rest_gold = labelled.texts[n:], labelled.gold[n:]
         started = time.perf_counter()
         artifact = train(texts, gold, seed=0)
         seconds = time.perf_counter() - started
         model = Scorer(artifact, vader=lexicon.vader).analyze(rest)
         m_acc, m_f1, m_ece = scored([s.label.value for s in model], [s.confidence for s in model], rest_gold)
-        lex = lexicon.analyze(rest)
-        l_acc, l_f1, l_ece = scored([s.label.value for s in lex], [s.confidence for s in lex], rest_gold)
         cv = artifact.card["cross_validation"]["accuracy"]
         lines.append(
             f"| {n:,} | {len(rest):,} | {m_acc:.3f} | {m_f1:.3f} | {m_ece:.3f} | {l_acc:.3f} | {l_f1:.3f} | "
@@ -128,15 +154,18 @@ def in_domain(labelled: LabelledSet, lexicon: LexiconAnalyzer) -> list[str]:
 
 def across_domains(sets: list[LabelledSet], lexicon: LexiconAnalyzer) -> list[str]:
     models = {}
+    held = {}
     for labelled in sets:
-        n = min(CROSS_TRAIN_MAX, len(labelled.texts))
-        models[labelled.name] = Scorer(train(labelled.texts[:n], labelled.gold[:n], seed=0), vader=lexicon.vader)
-    lexicon_accuracy = {s.name: accuracy([x.label.value for x in lexicon.analyze(s.texts)], s.gold) for s in sets}
+        pool, held[labelled.name] = split(labelled)
+        n = min(CROSS_TRAIN_MAX, len(pool.texts))
+        models[labelled.name] = Scorer(train(pool.texts[:n], pool.gold[:n], seed=0), vader=lexicon.vader)
+    lexicon_accuracy = {
+        name: accuracy([x.label.value for x in lexicon.analyze(h.texts)], h.gold) for name, h in held.items()
+    }
     names = [s.name for s in sets]
     lines = [
-        f"Accuracy of a model trained on the row's set (its first {CROSS_TRAIN_MAX:,} rows at most) on the "
-        "column's whole set (on its own set: rows it was trained on included, so not a held-out figure; "
-        "the in-domain curves above are); last row: the lexicon.",
+        f"Accuracy of a model trained on the row's set (its pool, {CROSS_TRAIN_MAX:,} rows at most) on the "
+        "column's held-out rows (the diagonal is in-domain, held out too); last row: the lexicon on the same rows.",
         "",
         "| trained on \\ scored on | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
@@ -144,8 +173,9 @@ def across_domains(sets: list[LabelledSet], lexicon: LexiconAnalyzer) -> list[st
     for name, scorer in models.items():
         cells = []
         for target in sets:
-            labels = [x.label.value for x in scorer.analyze(target.texts)]
-            cells.append(f"{accuracy(labels, target.gold):.3f}" + (" (own)" if target.name == name else ""))
+            rows = held[target.name]
+            labels = [x.label.value for x in scorer.analyze(rows.texts)]
+            cells.append(f"{accuracy(labels, rows.gold):.3f}" + (" (own)" if target.name == name else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append("| lexicon | " + " | ".join(f"{lexicon_accuracy[n]:.3f}" for n in names) + " |")
     return lines
@@ -157,8 +187,10 @@ def student(labelled: LabelledSet, lexicon: LexiconAnalyzer, oracle_accuracy: fl
     from reviewpulse_tools.doubles.fake_model import Oracle
     from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
-    teach, rest = labelled.texts[:STUDENT_LABELS], labelled.texts[STUDENT_LABELS:]
-    rest_gold = labelled.gold[STUDENT_LABELS:]
+    pool, held_out = split(labelled)
+    teach, rest = pool.texts[:STUDENT_LABELS], held_out.texts
+    rest_gold = held_out.gold
+    teach_gold = pool.gold[:STUDENT_LABELS]
     oracle = Oracle(dict(zip(labelled.texts, labelled.gold, strict=True)), oracle_accuracy)
     with FakeOpenAI(oracle=oracle) as server:
         engine = llm_engine(server.base_url, "oracle", "fake-sentiment-1")
@@ -171,7 +203,7 @@ def student(labelled: LabelledSet, lexicon: LexiconAnalyzer, oracle_accuracy: fl
         models.add("quality", artifact)
         llm_only, _ = llm_labels(engine, rest)
         llm_accuracy = accuracy(llm_only, rest_gold)
-        taught_right = accuracy([label for _, label in pairs], labelled.gold[: len(pairs)])
+        taught_right = accuracy(taught, teach_gold)
         model_alone = [s.label.value for s in Scorer(artifact, vader=lexicon.vader).analyze(rest)]
         lines = [
             f"#### {labelled.name}: a student of {len(pairs):,} oracle labels (right {taught_right:.1%} of the "

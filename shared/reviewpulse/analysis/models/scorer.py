@@ -78,7 +78,9 @@ class Scorer:
         if not is_word(token):
             return unigram, (0.0,) * len(self._weights), 0
         indices = char_indices(self._spec, token)
-        chars = tuple(sum(row[i] for i in indices) for row in self._weights)
+        # map over the bound __getitem__: the same sums in the same order, without a generator
+        # frame per n-gram (this line was the cold-cache scorer's largest cost, profiled).
+        chars = tuple(sum(map(row.__getitem__, indices)) for row in self._weights)
         return unigram, chars, len(indices)
 
     def _bigram_contribution(self, first: str, second: str) -> tuple[float, ...]:
