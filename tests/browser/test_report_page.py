@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import sync_playwright
 from reviewpulse.results.report_html import MIN_CHART_ITEMS
+from reviewpulse.results.report_parts import time_chart
 
 from tests.integration.test_pipeline import NEGATIVE, POSITIVE, upload
 
@@ -259,3 +261,43 @@ def test_the_reports_charts_span_the_page_name_their_dates_mark_small_buckets_an
     assert page.evaluate("decodeURIComponent(location.hash)") == page.locator(
         "a.item-link", has_text=ODD_ID
     ).first.get_attribute("href")
+
+
+def bucket_starts(bucket: str, count: int) -> list[date]:
+    if bucket == "month":
+        return [date(2024 + i // 12, i % 12 + 1, 1) for i in range(count)]
+    step = timedelta(days=7 if bucket == "week" else 1)
+    return [date(2024, 1, 1) + i * step for i in range(count)]
+
+
+@pytest.mark.parametrize("bucket", ["day", "week", "month"])
+def test_a_long_time_axis_names_its_buckets_dates_without_labels_overlapping(browser, bucket):
+    # Given a long series of buckets whose first and last are nearly empty
+    starts = bucket_starts(bucket, 120)
+    points = [
+        (start, ((i % 7) - 3) / 4, (((i % 7) - 3) / 4 - 0.2, ((i % 7) - 3) / 4 + 0.2), 1 if i in (0, 119) else 40)
+        for i, start in enumerate(starts)
+    ]
+    svg = time_chart(points, "A long series", "long-title", bucket=bucket, min_items=MIN_CHART_ITEMS)
+
+    # When Chromium draws its chart at a narrow and at a wide page width
+    for width in (480, 1400):
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.set_content(
+            f"<style>svg{{width:100%;height:auto}} svg text{{font-size:13px}}</style><figure>{svg}</figure>"
+        )
+
+        # Then its ticks are dates of buckets, several, spread over the series, and none overlaps another
+        ticks = page.locator("text.tick").all()
+        dates = [date.fromisoformat(tick.get_attribute("data-date")) for tick in ticks]
+        assert set(dates) <= set(starts) and len(dates) >= 5
+        assert dates[0] == starts[0] and dates[-1] >= starts[-1] - (starts[-1] - starts[0]) / 8
+        boxes = [tick.bounding_box() for tick in ticks]
+        assert all(left["x"] + left["width"] < right["x"] for left, right in zip(boxes, boxes[1:], strict=False))
+        assert all(box["x"] >= 0 and box["x"] + box["width"] <= width for box in boxes)
+        # And the two nearly empty buckets, and only they, are drawn as uncertain
+        assert [c.get_attribute("data-date") for c in page.locator("circle.small-bucket").all()] == [
+            starts[0].isoformat(),
+            starts[-1].isoformat(),
+        ]
+        page.close()
