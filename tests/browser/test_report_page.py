@@ -246,6 +246,11 @@ def test_the_reports_charts_span_the_page_name_their_dates_mark_small_buckets_an
     drawn = {c.get_attribute("data-date") for c in page.locator("circle.small-bucket").all()}
     assert drawn == small
     assert page.locator("#time-table tr.small-bucket").count() == len(small)
+    # And so are exactly the categories of too few analysed items, in their chart and their table
+    few = {c["name"] for c in insights["categories"] if c["analysed"] < MIN_CHART_ITEMS}
+    assert few and few != {c["name"] for c in insights["categories"]}
+    assert {row.locator("td").first.inner_text() for row in page.locator("#categories-table tr.small").all()} == few
+    assert page.locator("#categories-title ~ rect.small").count() == len(few)
     # And every example id of the themes and categories links to an entry on the page holding that id
     named = {i for t in insights["themes"] for i in t["example_ids"]}
     named |= {i for c in insights["categories"] for i in c["example_ids"]}

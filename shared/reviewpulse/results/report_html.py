@@ -38,7 +38,7 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
 th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:.8rem 0}figure svg{display:block;width:100%;height:auto}svg text{font-size:13px;fill:#333}
-tr.small-bucket td{color:#8a8a8a}.examples li:target{background:#fff3c4}
+tr.small-bucket td,tr.small td{color:#8a8a8a}.examples li:target{background:#fff3c4}
 blockquote{margin:.2rem 0 .8rem 1rem;padding-left:.6rem;border-left:3px solid #ccc;color:#333}
 details{margin:.3rem 0 1rem}summary{cursor:pointer;color:#444}
 """
@@ -278,15 +278,18 @@ def _segments(column) -> str:
         min_items=MIN_CHART_ITEMS,
     )
     rows = [
-        [
-            escape(html_parts.value(s.value)),
-            html_parts.num(s.items, s.items),
-            html_parts.num(html_parts.signed(s.net_sentiment), s.net_sentiment),
-            html_parts.interval(s.net_sentiment_ci95),
-            html_parts.num(html_parts.percent(s.shares.get("positive")), s.shares.get("positive")),
-            html_parts.num(html_parts.percent(s.shares.get("negative")), s.shares.get("negative")),
-            escape(", ".join(f"{t.phrase} ({t.count})" for t in s.themes)),
-        ]
+        (
+            _small(s),
+            [
+                escape(html_parts.value(s.value)),
+                html_parts.num(s.items, s.items),
+                html_parts.num(html_parts.signed(s.net_sentiment), s.net_sentiment),
+                html_parts.interval(s.net_sentiment_ci95),
+                html_parts.num(html_parts.percent(s.shares.get("positive")), s.shares.get("positive")),
+                html_parts.num(html_parts.percent(s.shares.get("negative")), s.shares.get("negative")),
+                escape(", ".join(f"{t.phrase} ({t.count})" for t in s.themes)),
+            ],
+        )
         for s in column.segments
     ]
     if column.other is not None:
@@ -308,6 +311,11 @@ def _segments(column) -> str:
         f"<figure>{svg}</figure>"
         + html_parts.table(anchor, headers, rows, caption=f"Net sentiment by {column.column}", details=len(rows) > 20)
     )
+
+
+def _small(stats) -> str:
+    """A table row's class: "small" when the chart draws its bar as too few items to read."""
+    return "small" if stats.analysed < MIN_CHART_ITEMS else ""
 
 
 def _worst_first(segments: list) -> list:
@@ -346,13 +354,16 @@ def _categories(insights: Insights) -> str:
         min_items=MIN_CHART_ITEMS,
     )
     rows = [
-        [
-            escape(c.name),
-            html_parts.num(c.items, c.items),
-            html_parts.num(html_parts.signed(c.net_sentiment), c.net_sentiment),
-            html_parts.interval(c.net_sentiment_ci95),
-            item_links(c.example_ids),
-        ]
+        (
+            _small(c),
+            [
+                escape(c.name),
+                html_parts.num(c.items, c.items),
+                html_parts.num(html_parts.signed(c.net_sentiment), c.net_sentiment),
+                html_parts.interval(c.net_sentiment_ci95),
+                item_links(c.example_ids),
+            ],
+        )
         for c in insights.categories
     ]
     return (
