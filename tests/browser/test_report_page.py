@@ -182,6 +182,10 @@ def test_a_labelled_batchs_report_shows_its_evaluation_and_says_how_sure_it_is(
     assert float(first.nth(1).get_attribute("data-value")) == pytest.approx(adjusted[0]["observed"])
     assert float(first.nth(2).get_attribute("data-value")) == pytest.approx(adjusted[0]["adjusted"])
     assert "Counted" in page.locator("#adjusted-table thead").inner_text()
+    # And the square charts keep their drawn size (only the wide ones stretch to the page)
+    for chart in ("confusion-title", "reliability-title"):
+        svg = page.locator(f'figure > svg[aria-labelledby="{chart}"]')
+        assert svg.bounding_box()["width"] <= float(svg.get_attribute("width"))
     # And every chart still has a title and a table after it
     figures = page.locator("figure").count()
     assert page.locator("figure > svg[role=img] > title").count() == figures

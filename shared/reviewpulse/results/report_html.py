@@ -37,7 +37,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2.2rem;bo
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
 th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:.8rem 0}figure svg{display:block;width:100%;height:auto}svg text{font-size:13px;fill:#333}
+figure{margin:.8rem 0}figure svg{display:block;max-width:100%;height:auto}figure svg.wide{width:100%}svg text{font-size:13px;fill:#333}
 tr.small-bucket td,tr.small td{color:#8a8a8a}.examples li:target{background:#fff3c4}
 blockquote{margin:.2rem 0 .8rem 1rem;padding-left:.6rem;border-left:3px solid #ccc;color:#333}
 details{margin:.3rem 0 1rem}summary{cursor:pointer;color:#444}
@@ -207,7 +207,7 @@ def _labels(overall: Stats) -> str:
         f'<tspan fill="{LABEL_COLOURS.get(label, "#999")}">■</tspan> {escape(label)}' for label in overall.counts
     )
     svg = (
-        f'<svg role="img" aria-labelledby="labels-title" width="{WIDTH}" height="50" viewBox="0 0 {WIDTH} 50">'
+        f'<svg class="wide" role="img" aria-labelledby="labels-title" width="{WIDTH}" height="50" viewBox="0 0 {WIDTH} 50">'
         f'<title id="labels-title">Share of each label among analysed items</title>{"".join(bars)}'
         f'<text x="0" y="44">{legend}</text></svg>'
     )
@@ -539,7 +539,7 @@ def _conversations(conversations: Sequence[ConversationSummary], summary: Summar
             f"{t.end_score:+.2f}</title></line>"
         )
     svg = (
-        f'<svg role="img" aria-labelledby="conv-title" width="{WIDTH}" height="{height}" '
+        f'<svg class="wide" role="img" aria-labelledby="conv-title" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}"><title id="conv-title">Each conversation from its first third '
         f"(left) to its last third (right), score −1 to +1</title>"
         f'<text x="10" y="{pad}">+1</text><text x="10" y="{height - pad}">−1</text>'

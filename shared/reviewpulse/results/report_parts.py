@@ -139,9 +139,9 @@ def tick_label(day: date, bucket: str) -> str:
 
 
 def _svg(title_id: str, title: str, height: int, shapes: str) -> str:
-    # Drawn at WIDTH units and scaled to the page's width by the style sheet (figure svg).
+    # Drawn at WIDTH units and scaled to the page's width by the style sheet (figure svg.wide).
     return (
-        f'<svg role="img" aria-labelledby="{title_id}" width="{WIDTH}" height="{height}" '
+        f'<svg class="wide" role="img" aria-labelledby="{title_id}" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}"><title id="{title_id}">{escape(title)}</title>{shapes}</svg>'
     )
 
