@@ -23,9 +23,12 @@ from reviewpulse.results.summaries import WRITTEN_BY_LLM, Report, Summary
 
 CHART_SEGMENTS = 15  # bars per segment chart; the table below it lists every reported segment
 CHART_CONVERSATIONS = 40
+# A time bucket, segment, category or aspect of fewer analysed items than this is drawn grey and
+# marked uncertain: at 10 items one review moves the net sentiment by 0.1 or more.
+MIN_CHART_ITEMS = 10
 
 _STYLE = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:60rem;
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:72rem;
 color:#1b1b1b;line-height:1.45;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid #ddd}
 .muted{color:#5f5f5f}.headline{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
@@ -34,7 +37,8 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2.2rem;bo
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
 th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:.8rem 0}svg text{font-size:11px;fill:#333}
+figure{margin:.8rem 0}figure svg{display:block;max-width:100%;height:auto}figure svg.wide{width:100%}svg text{font-size:13px;fill:#333}
+tr.small-bucket td,tr.small td{color:#8a8a8a}.examples li:target{background:#fff3c4}
 blockquote{margin:.2rem 0 .8rem 1rem;padding-left:.6rem;border-left:3px solid #ccc;color:#333}
 details{margin:.3rem 0 1rem}summary{cursor:pointer;color:#444}
 """
@@ -78,12 +82,17 @@ def render_report(
         parts.append(_over_time(insights))
     for column in insights.segments:
         parts.append(_segments(column))
+    if insights.categories:
+        parts.append(_categories(insights))
     if insights.themes:
         parts.append(_themes(insights))
     if insights.aspects:
         parts.append(_aspects(insights))
     if conversations:
         parts.append(_conversations(conversations, summary))
+    examples = _examples(insights)
+    if examples:
+        parts.append(examples)
     if insights.warnings:
         items = "".join(f"<li><code>{escape(w.code)}</code>: {escape(w.detail)}</li>" for w in insights.warnings)
         parts.append(f'<h2>Warnings</h2><ul id="warnings">{items}</ul>')
@@ -198,7 +207,7 @@ def _labels(overall: Stats) -> str:
         f'<tspan fill="{LABEL_COLOURS.get(label, "#999")}">■</tspan> {escape(label)}' for label in overall.counts
     )
     svg = (
-        f'<svg role="img" aria-labelledby="labels-title" width="{WIDTH}" height="50" viewBox="0 0 {WIDTH} 50">'
+        f'<svg class="wide" role="img" aria-labelledby="labels-title" width="{WIDTH}" height="50" viewBox="0 0 {WIDTH} 50">'
         f'<title id="labels-title">Share of each label among analysed items</title>{"".join(bars)}'
         f'<text x="0" y="44">{legend}</text></svg>'
     )
@@ -224,19 +233,27 @@ def _over_time(insights: Insights) -> str:
         notes.append(escape(time.date_order))
     if time.unreadable_dates:
         notes.append(f"{time.unreadable_dates} items without a readable date are left out")
-    svg = html_parts.line_chart(
-        [(b.start.isoformat(), b.net_sentiment, b.net_sentiment_ci95) for b in buckets],
+    small = sum(1 for b in buckets if b.analysed < MIN_CHART_ITEMS)
+    if small:
+        notes.append(f"{small} buckets of fewer than {MIN_CHART_ITEMS} analysed items are drawn grey, as uncertain")
+    svg = html_parts.time_chart(
+        [(b.start, b.net_sentiment, b.net_sentiment_ci95, b.analysed) for b in buckets],
         "Net sentiment over time, with 95% intervals",
         "time-title",
+        bucket=time.bucket,
+        min_items=MIN_CHART_ITEMS,
     )
     rows = [
-        [
-            escape(b.start.isoformat()),
-            html_parts.num(b.items, b.items),
-            html_parts.num(html_parts.signed(b.net_sentiment), b.net_sentiment),
-            html_parts.interval(b.net_sentiment_ci95),
-            html_parts.num(html_parts.signed(b.mean_score), b.mean_score),
-        ]
+        (
+            "small-bucket" if b.analysed < MIN_CHART_ITEMS else "",
+            [
+                escape(b.start.isoformat()),
+                html_parts.num(b.items, b.items),
+                html_parts.num(html_parts.signed(b.net_sentiment), b.net_sentiment),
+                html_parts.interval(b.net_sentiment_ci95),
+                html_parts.num(html_parts.signed(b.mean_score), b.mean_score),
+            ],
+        )
         for b in time.buckets
     ]
     return (
@@ -255,20 +272,24 @@ def _segments(column) -> str:
     anchor = f"segments-{html_parts.slug(column.column)}"
     shown = _worst_first([s for s in column.segments[:CHART_SEGMENTS] if s.net_sentiment is not None])
     svg = html_parts.interval_bars(
-        [(html_parts.value(s.value), s.net_sentiment, s.net_sentiment_ci95, s.items) for s in shown],
+        [(html_parts.value(s.value), s.net_sentiment, s.net_sentiment_ci95, s.analysed) for s in shown],
         f"Net sentiment per {column.column}, largest {len(shown)} segments, worst first, with 95% intervals",
         f"{anchor}-title",
+        min_items=MIN_CHART_ITEMS,
     )
     rows = [
-        [
-            escape(html_parts.value(s.value)),
-            html_parts.num(s.items, s.items),
-            html_parts.num(html_parts.signed(s.net_sentiment), s.net_sentiment),
-            html_parts.interval(s.net_sentiment_ci95),
-            html_parts.num(html_parts.percent(s.shares.get("positive")), s.shares.get("positive")),
-            html_parts.num(html_parts.percent(s.shares.get("negative")), s.shares.get("negative")),
-            escape(", ".join(f"{t.phrase} ({t.count})" for t in s.themes)),
-        ]
+        (
+            _small(s),
+            [
+                escape(html_parts.value(s.value)),
+                html_parts.num(s.items, s.items),
+                html_parts.num(html_parts.signed(s.net_sentiment), s.net_sentiment),
+                html_parts.interval(s.net_sentiment_ci95),
+                html_parts.num(html_parts.percent(s.shares.get("positive")), s.shares.get("positive")),
+                html_parts.num(html_parts.percent(s.shares.get("negative")), s.shares.get("negative")),
+                escape(", ".join(f"{t.phrase} ({t.count})" for t in s.themes)),
+            ],
+        )
         for s in column.segments
     ]
     if column.other is not None:
@@ -292,6 +313,11 @@ def _segments(column) -> str:
     )
 
 
+def _small(stats) -> str:
+    """A table row's class: "small" when the chart draws its bar as too few items to read."""
+    return "small" if stats.analysed < MIN_CHART_ITEMS else ""
+
+
 def _worst_first(segments: list) -> list:
     """The chart's segments, lowest net sentiment first: the ones to act on lead (issue 22)."""
     return sorted(segments, key=lambda s: s.net_sentiment)
@@ -306,7 +332,7 @@ def _themes(insights: Insights) -> str:
         items = []
         for t in themes:
             quote = f"<blockquote>{escape(t.example)}</blockquote>" if t.example else ""
-            ids = ", ".join(escape(i) for i in t.example_ids)
+            ids = item_links(t.example_ids)
             items.append(
                 f'<li><strong class="theme">{escape(t.phrase)}</strong> — '
                 f'<span data-value="{t.count}">{t.count}</span> items (e.g. {ids}){quote}</li>'
@@ -319,12 +345,82 @@ def _themes(insights: Insights) -> str:
     )
 
 
+def _categories(insights: Insights) -> str:
+    shown = _worst_first([c for c in insights.categories if c.net_sentiment is not None])
+    svg = html_parts.interval_bars(
+        [(c.name, c.net_sentiment, c.net_sentiment_ci95, c.analysed) for c in shown],
+        "Net sentiment per category, worst first, with 95% intervals",
+        "categories-title",
+        min_items=MIN_CHART_ITEMS,
+    )
+    rows = [
+        (
+            _small(c),
+            [
+                escape(c.name),
+                html_parts.num(c.items, c.items),
+                html_parts.num(html_parts.signed(c.net_sentiment), c.net_sentiment),
+                html_parts.interval(c.net_sentiment_ci95),
+                item_links(c.example_ids),
+            ],
+        )
+        for c in insights.categories
+    ]
+    return (
+        '<h2>Categories</h2><p class="muted">Your categories: the items whose text holds one of each '
+        "category's words or phrases (an item may be in several).</p>"
+        f"<figure>{svg}</figure>"
+        + html_parts.table(
+            "categories-table",
+            ["Category", "Items", "Net sentiment", "95% interval", "Examples"],
+            rows,
+            caption="Net sentiment by category",
+        )
+    )
+
+
+# -- example items (issue 22): every example id links to one list of the items named on the page --
+
+
+def item_anchor(item_id: str) -> str:
+    """An HTML id for an item id, whatever characters it holds: hex keeps it unique and safe."""
+    return "item-" + item_id.encode().hex()
+
+
+def item_links(item_ids: Sequence[str]) -> str:
+    return ", ".join(f'<a class="item-link" href="#{item_anchor(i)}">{escape(i)}</a>' for i in item_ids)
+
+
+def _examples(insights: Insights) -> str:
+    """Each example id the themes and categories name, once, with what names it. The insights carry
+    ids, not texts: the text of each is in the task's results file under the same id."""
+    named: dict[str, list[str]] = {}
+    for theme in insights.themes:
+        for item_id in theme.example_ids:
+            named.setdefault(item_id, []).append(f"{theme.polarity} “{theme.phrase}”")
+    for category in insights.categories:
+        for item_id in category.example_ids:
+            named.setdefault(item_id, []).append(f"category {category.name}")
+    if not named:
+        return ""
+    items = "".join(
+        f'<li id="{item_anchor(item_id)}"><code>{escape(item_id)}</code> — {escape("; ".join(where))}</li>'
+        for item_id, where in named.items()
+    )
+    return (
+        '<h2>Example items</h2><p class="muted">The items the themes and categories above give as examples, '
+        "by id; each one's text and label are in the task's results file under the same id.</p>"
+        f'<ul class="examples" id="examples">{items}</ul>'
+    )
+
+
 def _aspects(insights: Insights) -> str:
     shown = [a for a in insights.aspects if a.net_sentiment is not None]
     svg = html_parts.interval_bars(
         [(a.aspect, a.net_sentiment, a.net_sentiment_ci95, a.mentioned) for a in shown],
         "Net sentiment per named aspect, with 95% intervals",
         "aspects-title",
+        min_items=MIN_CHART_ITEMS,
     )
     rows = [
         [
@@ -443,7 +539,7 @@ def _conversations(conversations: Sequence[ConversationSummary], summary: Summar
             f"{t.end_score:+.2f}</title></line>"
         )
     svg = (
-        f'<svg role="img" aria-labelledby="conv-title" width="{WIDTH}" height="{height}" '
+        f'<svg class="wide" role="img" aria-labelledby="conv-title" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}"><title id="conv-title">Each conversation from its first third '
         f"(left) to its last third (right), score −1 to +1</title>"
         f'<text x="10" y="{pad}">+1</text><text x="10" y="{height - pad}">−1</text>'
