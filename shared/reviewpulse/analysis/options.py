@@ -33,7 +33,7 @@ CsvDelimiter = Literal[",", ";", "\t", "|"]
 
 MAX_ASPECTS = 20
 MAX_GROUP_BY = 3
-# The largest values of a group_by column the insights list (results/insights.py); the rest count
+# The largest values of a group_by column the insights list (results/insights_builder.py); the rest count
 # as other. Here, beside the option it bounds (results stands on analysis, not the other way).
 MAX_SEGMENTS = 200
 ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
