@@ -42,6 +42,7 @@ ANALYZE_CONCURRENCY = max(1, min(4, os.cpu_count() or 1))
 # Every invocation's record (function, duration, wait, cold start, outcome), one JSON line each,
 # beside the state file: Lambda's REPORT lines, for load reports (bench/load.py). Emptied at start.
 INVOCATIONS_FILE_NAME = "invocations.jsonl"
+FAULTS_RETRY_SECONDS = 5
 DEFAULT_AWS_PORT = 5005
 # Webhook deliveries may go to this machine in the local stack only (tests run receivers here).
 LOCAL_WEBHOOK_ADDRESSES = "127.0.0.0/8,::1/128"
@@ -218,7 +219,11 @@ def start(
         for function, reason in failed.items():
             logging.getLogger(__name__).warning("%s did not start (%s); its invocations will fail", function, reason)
         key = _local_api_key(KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")))
-        poller = QueuePoller(runner, session.client("sqs"), retry_delay=None)
+        # A failed batch comes back after the queue's own visibility timeout (30-90 min for the
+        # work and finalize queues), as in Lambda; with injected faults, after FAULTS_RETRY_SECONDS,
+        # so that a bounded load run can check that every task still ends.
+        faults = bool(os.environ.get(FAULTS_VARIABLE))
+        poller = QueuePoller(runner, session.client("sqs"), retry_delay=FAULTS_RETRY_SECONDS if faults else None)
         streams = StreamPoller(runner, streams_client(session))
         # The template's usage plan and compression, as API Gateway applies them.
         gateway = ApiGateway(runner, stage="local", parameters=parameter_overrides)
