@@ -72,6 +72,8 @@ RESULTS_FUNCTION, RESULTS_ROUTE = "GetResultsFunction", "GET /v1/tasks/{id}/resu
 SETTLE_SECONDS = 300  # after the load stops, every task must have ended within this
 BATCH_SIZES = (1, 3, 10, 25, 60)  # rows per uploaded batch, picked at random
 POLL_SECONDS = 1.0
+CHECK_ATTEMPTS = 5  # the checks' reads: tries of one that answers 5xx
+CHECK_POLLERS, CHECK_POLL_SECONDS = 8, 2.0  # the checks poll this many tasks at once, this often
 BATCH_WAIT_SECONDS = 120  # a user stops following its batch after this (the checks still do)
 PLAN = ("ThrottleRateLimit=1000", "ThrottleBurstLimit=2000", "QuotaLimit=100000000")
 FAULTS = "crash=0.02,transient=0.1,duplicate=0.2"  # --faults without a value (doubles/faults.py)
@@ -220,12 +222,17 @@ def make_user(ledger: Ledger, api_key: str, wait: tuple[float, float]) -> type[H
 
 
 def _get(session: requests.Session, url: str, **kwargs: Any) -> requests.Response:
-    """The checks' own reads, waiting out a 429 as a client would."""
-    while True:
+    """The checks' own reads, waiting out a 429 as a client would, and trying a 5xx again a few
+    times (a stack still busy with the load's backlog; the users' 5xx are what the run counts)."""
+    for attempt in range(CHECK_ATTEMPTS):
         response = session.get(url, timeout=60, **kwargs)
-        if response.status_code != 429:
+        if response.status_code == 429:
+            gevent.sleep(float(response.headers.get("retry-after", "1")))
+        elif response.status_code >= 500 and attempt < CHECK_ATTEMPTS - 1:
+            gevent.sleep(2 * (attempt + 1))
+        else:
             return response
-        gevent.sleep(float(response.headers.get("retry-after", "1")))
+    return response
 
 
 def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SETTLE_SECONDS) -> list[str]:
@@ -250,7 +257,7 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
                     f"task {task_id} not terminal {settle_seconds:.0f} s after the load: {body.get('status')}"
                 )
                 return
-            gevent.sleep(POLL_SECONDS)
+            gevent.sleep(CHECK_POLL_SECONDS)
 
     # Tasks a client never heard of (its answer was a 502 or never came, after the task was
     # written) must end too: the tenant's whole list, but for batches still waiting for an upload
@@ -258,7 +265,11 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
     unheard: set[str] = set()
     params = {"limit": 100, "fields": "task_id,type,status"}
     while True:
-        page = _get(session, f"{api_url}/v1/tasks", params=params).json()
+        listed = _get(session, f"{api_url}/v1/tasks", params=params)
+        if listed.status_code != 200:
+            problems.append(f"the tenant's task list answered {listed.status_code}: its tasks were not all checked")
+            break
+        page = listed.json()
         for item in page["items"]:
             waiting = item["type"] == "batch" and item["status"] == "accepted" and item["task_id"] not in ledger.batches
             if item["status"] not in TERMINAL and not waiting:
@@ -266,7 +277,7 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
         if not page.get("next_cursor"):
             break
         params = {**params, "cursor": page["next_cursor"]}
-    Pool(20).map(settle, sorted((ledger.tasks - ledger.not_uploaded) | unheard))
+    Pool(CHECK_POLLERS).map(settle, sorted((ledger.tasks - ledger.not_uploaded) | unheard))
     for task_id, ids in ledger.batches.items():
         body = final.get(task_id)
         if body is None:
@@ -283,7 +294,11 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
         seen: Counter = Counter()
         params: dict[str, Any] = {"limit": 1000, "fields": "id"}
         while True:
-            page = _get(session, f"{api_url}/v1/tasks/{task_id}/results", params=params).json()
+            read = _get(session, f"{api_url}/v1/tasks/{task_id}/results", params=params)
+            if read.status_code != 200:
+                problems.append(f"batch {task_id}: its results answered {read.status_code}")
+                break
+            page = read.json()
             seen.update(item["id"] for item in page["items"])
             if not page.get("next_cursor"):
                 break
