@@ -47,6 +47,8 @@ def test_a_short_load_run_passes_its_criteria(local):
             str(SECONDS),
             "--spawn-rate",
             str(SPAWN_RATE),
+            "--invocations",
+            local["invocations"],
         ],
         cwd=ROOT,
         env=local["env"],
@@ -59,3 +61,5 @@ def test_a_short_load_run_passes_its_criteria(local):
     print(run.stdout)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     assert "tasks created" in run.stdout
+    # and it reported the functions' own durations from the stack's invocation records
+    assert "GetTaskFunction" in run.stdout and "result retrieval p99:" in run.stdout

@@ -18,8 +18,15 @@ non-zero if any fails:
   pages hold each uploaded id exactly once.
 
 It prints p50/p95/p99 per route (Locust's statistics, end to end through the local gateway),
-request counts, and answers by status. The functions' own durations are not measured: the local
-stack keeps only each function's total busy time, inside its own process.
+request counts, and answers by status; then each function's own durations over the same time
+(the handler's time inside its execution environment, from the local stack's invocation records,
+as Lambda's REPORT lines give it), with invocations, cold starts, the time invocations waited for a
+free environment, and failures by type; and "result retrieval p99", GetResultsFunction's own p99
+(the seed's "sub-second result retrieval"), beside the route's end-to-end p99.
+
+`--faults` switches on the chaos of `make chaos` in the workers of the stack this run starts
+(doubles/faults.py: analyzer environments dying mid-chunk, finalizers mid-merge, transient engine
+failures, every SQS batch twice at the given share): `make soak` does; the criteria stay the same.
 
 Locust users are gevent greenlets in this one process (Locust patches the standard library on
 import), so the stack runs in a process of its own: started here (`reviewpulse dev` on free ports
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import signal
@@ -52,17 +60,23 @@ from gevent.pool import Pool
 from locust import HttpUser, between, task
 from locust.env import Environment
 
+from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
+from reviewpulse_tools.local.lambda_ import Invocation, read_invocations
 from reviewpulse_tools.local.state import ROOT
 
 if TYPE_CHECKING:
     import requests
 
 TERMINAL = {"ready", "error", "cancelled"}
+RESULTS_FUNCTION, RESULTS_ROUTE = "GetResultsFunction", "GET /v1/tasks/{id}/results"
 SETTLE_SECONDS = 300  # after the load stops, every task must have ended within this
 BATCH_SIZES = (1, 3, 10, 25, 60)  # rows per uploaded batch, picked at random
 POLL_SECONDS = 1.0
+CHECK_ATTEMPTS = 5  # the checks' reads: tries of one that answers 5xx
+CHECK_POLLERS, CHECK_POLL_SECONDS = 8, 2.0  # the checks poll this many tasks at once, this often
 BATCH_WAIT_SECONDS = 120  # a user stops following its batch after this (the checks still do)
 PLAN = ("ThrottleRateLimit=1000", "ThrottleBurstLimit=2000", "QuotaLimit=100000000")
+FAULTS = "crash=0.02,transient=0.1,duplicate=0.2"  # --faults without a value (doubles/faults.py)
 TEXTS = (
     "Battery lasts two days, love it",
     "Support never answered my emails",
@@ -208,12 +222,17 @@ def make_user(ledger: Ledger, api_key: str, wait: tuple[float, float]) -> type[H
 
 
 def _get(session: requests.Session, url: str, **kwargs: Any) -> requests.Response:
-    """The checks' own reads, waiting out a 429 as a client would."""
-    while True:
+    """The checks' own reads, waiting out a 429 as a client would, and trying a 5xx again a few
+    times (a stack still busy with the load's backlog; the users' 5xx are what the run counts)."""
+    for attempt in range(CHECK_ATTEMPTS):
         response = session.get(url, timeout=60, **kwargs)
-        if response.status_code != 429:
+        if response.status_code == 429:
+            gevent.sleep(float(response.headers.get("retry-after", "1")))
+        elif response.status_code >= 500 and attempt < CHECK_ATTEMPTS - 1:
+            gevent.sleep(2 * (attempt + 1))
+        else:
             return response
-        gevent.sleep(float(response.headers.get("retry-after", "1")))
+    return response
 
 
 def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SETTLE_SECONDS) -> list[str]:
@@ -238,7 +257,7 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
                     f"task {task_id} not terminal {settle_seconds:.0f} s after the load: {body.get('status')}"
                 )
                 return
-            gevent.sleep(POLL_SECONDS)
+            gevent.sleep(CHECK_POLL_SECONDS)
 
     # Tasks a client never heard of (its answer was a 502 or never came, after the task was
     # written) must end too: the tenant's whole list, but for batches still waiting for an upload
@@ -246,7 +265,11 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
     unheard: set[str] = set()
     params = {"limit": 100, "fields": "task_id,type,status"}
     while True:
-        page = _get(session, f"{api_url}/v1/tasks", params=params).json()
+        listed = _get(session, f"{api_url}/v1/tasks", params=params)
+        if listed.status_code != 200:
+            problems.append(f"the tenant's task list answered {listed.status_code}: its tasks were not all checked")
+            break
+        page = listed.json()
         for item in page["items"]:
             waiting = item["type"] == "batch" and item["status"] == "accepted" and item["task_id"] not in ledger.batches
             if item["status"] not in TERMINAL and not waiting:
@@ -254,7 +277,7 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
         if not page.get("next_cursor"):
             break
         params = {**params, "cursor": page["next_cursor"]}
-    Pool(20).map(settle, sorted((ledger.tasks - ledger.not_uploaded) | unheard))
+    Pool(CHECK_POLLERS).map(settle, sorted((ledger.tasks - ledger.not_uploaded) | unheard))
     for task_id, ids in ledger.batches.items():
         body = final.get(task_id)
         if body is None:
@@ -271,7 +294,11 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
         seen: Counter = Counter()
         params: dict[str, Any] = {"limit": 1000, "fields": "id"}
         while True:
-            page = _get(session, f"{api_url}/v1/tasks/{task_id}/results", params=params).json()
+            read = _get(session, f"{api_url}/v1/tasks/{task_id}/results", params=params)
+            if read.status_code != 200:
+                problems.append(f"batch {task_id}: its results answered {read.status_code}")
+                break
+            page = read.json()
             seen.update(item["id"] for item in page["items"])
             if not page.get("next_cursor"):
                 break
@@ -312,6 +339,44 @@ def table(environment: Environment, ledger: Ledger) -> str:
     return "\n".join(lines)
 
 
+def _percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (as Locust and CloudWatch report them)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else float("nan")
+
+
+def function_table(records: list[Invocation]) -> str:
+    """Each function's own durations from the local stack's invocation records."""
+    if not records:
+        return "functions' own durations: no invocation records (a stack without them, or none in the run)"
+    by_function: dict[str, list[Invocation]] = {}
+    for record in records:
+        by_function.setdefault(record.function, []).append(record)
+    lines = [
+        "functions' own durations (inside the execution environment; waited: for a free environment or a cold start)",
+        f"{'function':<30} {'calls':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'cold':>5} "
+        f"{'waited p99':>10}  failures",
+    ]
+    for function, mine in sorted(by_function.items(), key=lambda kv: -len(kv[1])):
+        durations = [r.duration_ms for r in mine]
+        failures = Counter(r.outcome for r in mine if r.outcome != "ok")
+        lines.append(
+            f"{function:<30} {len(mine):>6} {_percentile(durations, 0.5):>7.0f} {_percentile(durations, 0.95):>7.0f} "
+            f"{_percentile(durations, 0.99):>7.0f} {max(durations):>7.0f} {sum(r.cold for r in mine):>5} "
+            f"{_percentile([r.waited_ms for r in mine], 0.99):>10.0f}  "
+            + (", ".join(f"{name}: {n}" for name, n in sorted(failures.items())) or "-")
+        )
+    return "\n".join(lines)
+
+
+def result_retrieval(environment: Environment, records: list[Invocation]) -> str:
+    durations = [r.duration_ms for r in records if r.function == RESULTS_FUNCTION and r.outcome == "ok"]
+    route = environment.stats.entries.get((RESULTS_ROUTE, "GET"))
+    end_to_end = f"{route.get_response_time_percentile(0.99):.0f} ms" if route and route.num_requests else "no requests"
+    own = f"{_percentile(durations, 0.99):.0f} ms over {len(durations)} calls" if durations else "no records"
+    return f"result retrieval p99: {own} ({RESULTS_FUNCTION}'s own); {end_to_end} end to end ({RESULTS_ROUTE})"
+
+
 def run_load(
     api_url: str,
     api_key: str,
@@ -320,10 +385,15 @@ def run_load(
     spawn_rate: float,
     wait: tuple[float, float] = (1.0, 3.0),
     settle_seconds: float = SETTLE_SECONDS,
+    invocations: str | None = None,
+    faults: str | None = None,
 ) -> tuple[str, list[str]]:
     """Run the users for `seconds` (after spawning them at `spawn_rate` a second), stop them, then
-    check. Returns the printed report and the problems found (none: pass)."""
+    check. `invocations`: the stack's invocation records (its state file says where), for the
+    functions' own durations over the run. Returns the printed report and the problems found
+    (none: pass)."""
     ledger = Ledger()
+    began = time.time()
     environment = Environment(user_classes=[make_user(ledger, api_key, wait)], host=api_url)
     runner = environment.create_local_runner()
     started = time.monotonic()
@@ -334,13 +404,17 @@ def run_load(
     settle_started = time.monotonic()
     problems = check(api_url, api_key, ledger, settle_seconds)
     uploaded = sum(len(ids) for ids in ledger.batches.values())
+    # The stack's records over this run (a shared stack's other callers may be among them).
+    records = [r for r in read_invocations(invocations) if r.started >= began] if invocations else []
     report = "\n".join(
         [
-            f"{users} users (spawned at {spawn_rate:g}/s, waiting {wait[0]:g}-{wait[1]:g} s between calls) "
-            f"for {loaded:.0f} s; {len(ledger.tasks)} tasks created, {len(ledger.batches)} batches "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}: {users} users (spawned at "
+            f"{spawn_rate:g}/s, waiting {wait[0]:g}-{wait[1]:g} s between calls) for {loaded:.0f} s; faults in the "
+            f"workers: {faults or 'none'}; {len(ledger.tasks)} tasks created, {len(ledger.batches)} batches "
             f"uploaded with {uploaded} rows; all terminal after {time.monotonic() - settle_started:.0f} s more",
             table(environment, ledger),
-            "functions' own durations: not measured (the local stack keeps only totals, in its own process)",
+            function_table(records),
+            result_retrieval(environment, records),
             "PASS" if not problems else "FAIL:\n  " + "\n  ".join(problems),
         ]
     )
@@ -354,12 +428,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_stack() -> Iterator[dict[str, str]]:
+def local_stack(faults: str | None = None) -> Iterator[dict[str, str]]:
     """`reviewpulse dev` in a process of its own on free ports, with the usage plan raised for load
-    (the template's 20 requests a second would answer most of it with 429); stopped with SIGTERM."""
+    (the template's 20 requests a second would answer most of it with 429), and `faults` in its
+    workers; stopped with SIGTERM."""
     with tempfile.TemporaryDirectory() as folder:
         state_file = Path(folder) / "stack.json"
         env = {**os.environ, "REVIEWPULSE_STATE": str(state_file)}
+        env.pop(FAULTS_VARIABLE, None)
+        if faults:
+            env[FAULTS_VARIABLE] = faults
         for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DEFAULT_ENGINE"):
             env.pop(name, None)
         command = [sys.executable, "-m", "reviewpulse_tools.cli", "dev", "--port", str(_free_port())]
@@ -390,9 +468,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spawn-rate", type=float, default=20, help="users started a second")
     parser.add_argument("--wait", type=float, nargs=2, default=(1.0, 3.0), help="seconds between a user's calls")
     parser.add_argument("--settle-seconds", type=float, default=SETTLE_SECONDS)
+    parser.add_argument(
+        "--faults",
+        nargs="?",
+        const=FAULTS,
+        help=f"chaos in the workers of the stack this run starts (doubles/faults.py; bare: {FAULTS})",
+    )
     parser.add_argument("--api-url", help="a running stack (default: start one)")
     parser.add_argument("--api-key")
+    parser.add_argument("--invocations", help="a running stack's invocation records (its state file's `invocations`)")
     args = parser.parse_args(argv)
+    if args.api_url and args.faults:
+        parser.error("--faults applies to the stack this run starts, not to --api-url")
     kwargs = {
         "users": args.users,
         "seconds": args.seconds,
@@ -401,10 +488,12 @@ def main(argv: list[str] | None = None) -> int:
         "settle_seconds": args.settle_seconds,
     }
     if args.api_url:
-        report, problems = run_load(args.api_url.rstrip("/"), args.api_key, **kwargs)
+        report, problems = run_load(args.api_url.rstrip("/"), args.api_key, invocations=args.invocations, **kwargs)
     else:
-        with local_stack() as state:
-            report, problems = run_load(state["api_url"], state["api_key"], **kwargs)
+        with local_stack(args.faults) as state:
+            report, problems = run_load(
+                state["api_url"], state["api_key"], invocations=state.get("invocations"), faults=args.faults, **kwargs
+            )
     print(report, flush=True)
     return 1 if problems else 0
 

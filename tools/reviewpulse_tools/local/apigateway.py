@@ -22,8 +22,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from reviewpulse_tools.local.lambda_ import FunctionRunner
-from reviewpulse_tools.local.template import LOCAL_ACCOUNT, TEMPLATE_PATH, read_sam_template
+from reviewpulse_tools.local.lambda_ import FunctionError, FunctionRunner, WaitedTooLong
+from reviewpulse_tools.local.state import LOCAL_ACCOUNT
+from reviewpulse_tools.local.template import TEMPLATE_PATH, read_sam_template
 from reviewpulse_tools.local.usage_plan import Quota, Refusal, UsagePlanThrottle
 
 LOCAL_API_ID = "localapi"
@@ -217,6 +218,7 @@ class ApiGateway:
         source_ip: str,
     ) -> ApiResponse:
         method = method.upper()
+        deadline = time.monotonic() + INTEGRATION_TIMEOUT_SECONDS
         matched = [(route, route.pattern.match(path)) for route in self.routes]
         candidates = [(route, m) for route, m in matched if m]
         allowed = [(route, m) for route, m in candidates if route.method == method]
@@ -240,11 +242,26 @@ class ApiGateway:
                 return answer
             event["requestContext"]["authorizer"] = context
         try:
-            result = self.runner.invoke(route.function, event)
-        except Exception as exc:
+            result = self.runner.invoke(route.function, event, wait_until=deadline)
+        except WaitedTooLong:
+            # No environment came free within the integration timeout: API Gateway's 504.
+            _log.warning("%s: no execution environment free within %d s", route.function, INTEGRATION_TIMEOUT_SECONDS)
+            return _problem(504, "internal-error", "Endpoint request timed out")
+        except FunctionError as exc:
+            if exc.error_type == "TooManyRequestsException":
+                # Lambda throttled the function (its reserved concurrency): API Gateway answers 500.
+                _log.warning("%s throttled", route.function)
+                return _problem(500, "internal-error", "the function is throttled")
             # A function error or timeout: API Gateway answers 502, through DEFAULT_5XX.
-            _log.warning("%s failed: %s", route.function, getattr(exc, "error_type", type(exc).__name__))
+            _log.warning("%s failed: %s", route.function, exc.error_type)
             return _problem(502, "internal-error", "the function failed")
+        except Exception as exc:
+            _log.warning("%s failed: %s", route.function, type(exc).__name__)
+            return _problem(502, "internal-error", "the function failed")
+        if time.monotonic() > deadline:
+            # The function answered, but after API Gateway had given up on it.
+            _log.warning("%s answered after %d s", route.function, INTEGRATION_TIMEOUT_SECONDS)
+            return _problem(504, "internal-error", "Endpoint request timed out")
         response_headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
         for name, values in (result.get("multiValueHeaders") or {}).items():
             response_headers[name.lower()] = ", ".join(values)
@@ -377,6 +394,7 @@ def _problem(status: int, code: str, detail: str) -> ApiResponse:
 MAX_BODY_BYTES = 10 * 1024 * 1024
 # API Gateway's integration timeout for REST APIs: the longest a client waits for an answer.
 INTEGRATION_TIMEOUT_SECONDS = 29
+LISTEN_BACKLOG = 2048  # connections waiting to be accepted (see serve)
 
 
 class GatewayApp:
@@ -417,6 +435,10 @@ class GatewayApp:
 
 def serve(gateway: ApiGateway, host: str, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
     server = make_server(host, port, GatewayApp(gateway), threaded=True)
+    # werkzeug listens with a backlog of 128: a thousand clients connecting at once overflowed it
+    # and got no answer at all. listen() again on the bound socket raises it (the kernel caps it
+    # at net.core.somaxconn).
+    server.socket.listen(LISTEN_BACKLOG)
     thread = threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True)
     thread.start()
     return server, thread

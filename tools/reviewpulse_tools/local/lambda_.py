@@ -7,6 +7,7 @@ execution environments of their own (the local stack).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.util
 import io
 import json
@@ -18,17 +19,23 @@ import threading
 import time
 import traceback
 import uuid
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewpulse.settings import get_settings
 
-from reviewpulse_tools.local.provision import ProvisionedStack
-from reviewpulse_tools.local.template import LOCAL_ACCOUNT
+from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
+from reviewpulse_tools.local.state import LOCAL_ACCOUNT
+
+if TYPE_CHECKING:
+    # Not at run time: every execution environment imports this module, and the template's
+    # tooling (cfn-lint) would add seconds and tens of MB to each one's cold start.
+    from reviewpulse_tools.local.provision import ProvisionedStack
 
 
 @dataclass
@@ -99,7 +106,8 @@ class FunctionRunner:
             self._modules[function] = module
         return self._modules[function]
 
-    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    def invoke(self, function: str, event: dict[str, Any], wait_until: float | None = None) -> Any:
+        # One invocation at a time here (see above); `wait_until` is ProcessFunctionRunner's.
         return self._executor.submit(self._invoke, function, event).result()
 
     def _enter_environment(self, function: str) -> None:
@@ -137,10 +145,74 @@ class FunctionError(Exception):
         self.message = message
 
 
+class WaitedTooLong(Exception):
+    """No execution environment was free before the caller's deadline (the gateway's 29 s
+    integration timeout): API Gateway answers 504. Locally only: Lambda would have started one."""
+
+
+# Execution environments per function, at most, unless the stack says otherwise for a function
+# (REVIEWPULSE_LAMBDA_ENVIRONMENTS sets the default). Lambda runs up to the account's 1,000; here
+# each one is a Python process of 60-100 MB, started on first need and kept for reuse, so the cap
+# bounds memory (33 functions x 4 = 132 processes, about 11 GB, if every function were busy at once;
+# a load run starts a few dozen). Invocations beyond the cap wait for one to come free.
+DEFAULT_ENVIRONMENTS = 4
+
+
+def default_environments() -> int:
+    return max(1, int(os.environ.get("REVIEWPULSE_LAMBDA_ENVIRONMENTS") or DEFAULT_ENVIRONMENTS))
+
+
+@dataclass
+class Invocation:
+    """One invocation's record, as Lambda's REPORT line has it (and the time it waited here)."""
+
+    function: str
+    environment: int  # which execution environment ran it (its process id)
+    started: float  # wall clock, seconds
+    duration_ms: float  # the handler's own time, inside its environment
+    waited_ms: float  # waiting for a free environment (the local cap) and its cold start, if any
+    cold: bool
+    outcome: str  # "ok", or the error type (Sandbox.Timedout, Runtime.ExitError, ...)
+
+
+class _Environment:
+    """One execution environment: a process of its own running one invocation at a time."""
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        self.pool = pool
+        self.pid = 0
+        self.fresh = False  # started lazily and not invoked yet: its first invocation is a cold start
+        self.failed = False  # its start failed
+
+    def kill(self) -> None:
+        for process in list(getattr(self.pool, "_processes", {}).values()):
+            process.kill()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Function:
+    """A function's environments: idle ones (reused, the most recent first), and how many exist."""
+
+    def __init__(self, limit: int, reserved: int | None) -> None:
+        self.limit = limit
+        self.reserved = reserved
+        self.idle: list[_Environment] = []
+        self.count = 0  # idle, busy and starting
+        self.changed = threading.Condition()
+
+
 class ProcessFunctionRunner:
-    """Runs each function in processes of its own, as Lambda runs each function in its own
-    execution environments: separate module state, the function's own environment, and real
-    concurrency across cores (`concurrency` environments per function, started on first use).
+    """Runs each function in execution environments of its own, as Lambda does: each a process
+    with its own module state and the function's environment, running one invocation at a time.
+    An invocation takes an idle environment (the most recently used: warm), else starts a new one
+    (a cold start) up to the function's limit, else waits for one to come free.
+
+    The limit is the function's ReservedConcurrentExecutions where the template sets one, and an
+    invocation past it is throttled at once (TooManyRequestsException) as Lambda throttles it;
+    otherwise it is this machine's cap (`concurrency`, else default_environments()), and an
+    invocation past the cap waits, since Lambda would not have refused it. The wait never counts
+    against the function's own Timeout; a caller may bound it (`wait_until`, the gateway's
+    integration timeout). A timed-out or crashed environment is killed and replaced on demand.
 
     The local stack uses it; the tests use FunctionRunner, since moto's in-process mock cannot
     be shared with other processes."""
@@ -152,14 +224,18 @@ class ProcessFunctionRunner:
         function_environment: dict[str, dict[str, str]] | None = None,
         concurrency: dict[str, int] | None = None,
         output: str | None = None,
+        records: str | None = None,
     ) -> None:
         self.stack = stack
         self.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true", **(extra_environment or {})}
         self.function_environment = function_environment or {}
         self.concurrency = concurrency or {}
         self.output = output  # a file for the functions' own output (logs, EMF metrics); None: ours
-        self._pools: dict[str, ProcessPoolExecutor] = {}
+        self.records = records  # a JSON-lines file of every invocation's record; None: none kept
+        self._functions: dict[str, _Function] = {}
         self._lock = threading.Lock()
+        self._records_lock = threading.Lock()
+        self._closed = False
         self.invocations: dict[str, int] = {}
         self.busy_seconds: dict[str, float] = {}
         # CPU seconds of each function's handlers (all threads of its environments) and the largest
@@ -172,18 +248,39 @@ class ProcessFunctionRunner:
 
     environment = FunctionRunner.environment
 
-    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    def limit(self, function: str) -> int:
+        """The most execution environments the function gets here."""
+        return self._function(function).limit
+
+    def environments(self, function: str) -> int:
+        """How many execution environments the function has now (idle, busy or starting)."""
+        return self._function(function).count
+
+    def invoke(self, function: str, event: dict[str, Any], wait_until: float | None = None) -> Any:
+        """`wait_until` (time.monotonic()) bounds the wait for a free environment: past it,
+        WaitedTooLong. The function's own Timeout runs from when an environment takes the event."""
         timeout = int(self.stack.function_properties(function).get("Timeout", 3))
+        asked = time.monotonic()
+        environment, cold = self._acquire(function, wait_until)
+        waited = time.monotonic() - asked
+        outcome_name = "ok"
         try:
-            future = self._pool(function).submit(_environment_invoke, event)
+            future = environment.pool.submit(_environment_invoke, event)
+            # The handler's own timer runs inside; this bound only catches an environment that hangs.
             outcome, calls, elapsed, cpu, rss_kb = future.result(timeout=timeout + 5)
         except BrokenProcessPool:
             # The environment died (out of memory, killed): the next invocation gets a new one.
-            self._discard(function)
+            self._retire(function, environment)
+            self._record(function, environment, asked, 0.0, waited, cold, "Runtime.ExitError")
             raise FunctionError("Runtime.ExitError", "the execution environment exited") from None
         except FutureTimeout:
-            self._discard(function)
+            self._retire(function, environment)
+            self._record(function, environment, asked, timeout * 1000.0, waited, cold, "Sandbox.Timedout")
             raise FunctionError("Sandbox.Timedout", f"Task timed out after {timeout}.00 seconds") from None
+        except BaseException:
+            self._retire(function, environment)
+            raise
+        self._release(function, environment)
         with self._lock:
             self.invocations[function] = self.invocations.get(function, 0) + 1
             self.busy_seconds[function] = self.busy_seconds.get(function, 0.0) + elapsed
@@ -195,63 +292,169 @@ class ProcessFunctionRunner:
                 into, key = (units, name.removesuffix(UNITS_SUFFIX)) if name.endswith(UNITS_SUFFIX) else (counts, name)
                 into[key] = into.get(key, 0) + count
         if "errorType" in outcome:
+            outcome_name = outcome["errorType"]
+        self._record(function, environment, asked, elapsed * 1000.0, waited, cold, outcome_name)
+        if "errorType" in outcome:
             raise FunctionError(outcome["errorType"], outcome["errorMessage"])
         return outcome["result"]
 
     def start_environments(self, functions: list[str], timeout: float = 300) -> dict[str, str]:
-        """Start every function's execution environments now, in parallel, and wait until each
-        function has one ready (as provisioned concurrency does). Started lazily, a cold start
-        (a fresh interpreter importing FastAPI, boto3, Powertools: seconds, and tens of seconds on
-        a loaded machine) landed on a client's request. Returns the functions that failed to
-        start and why; their next invocation tries again and fails as Lambda would."""
-        warming = {}
+        """Start one execution environment of every function now, in parallel, and wait until each
+        is ready (as provisioned concurrency does). Started lazily, a cold start (a fresh
+        interpreter importing FastAPI, boto3, Powertools: seconds, and tens of seconds on a loaded
+        machine) landed on a client's request. More start when invocations overlap. Returns the
+        functions that failed to start and why; their next invocation tries again."""
+        starting = {}
         for function in functions:
-            pool = self._pool(function)
-            # Submitted together, before any environment is idle, so the pool spawns one process each.
-            warming[function] = [pool.submit(_environment_ready) for _ in range(self.concurrency.get(function, 1))]
+            state = self._function(function)
+            with state.changed:
+                if state.count or state.limit == 0:
+                    continue
+                state.count += 1
+            starting[function] = self._new_environment(function)
         deadline = time.monotonic() + timeout
         failed: dict[str, str] = {}
-        for function, futures in warming.items():
-            for future in futures:
-                try:
-                    future.result(timeout=max(0.0, deadline - time.monotonic()))
-                except (BrokenProcessPool, FutureTimeout) as exc:
-                    failed[function] = type(exc).__name__
-                    self._discard(function)
-                    break
+        for function, (environment, future) in starting.items():
+            state = self._function(function)
+            try:
+                environment.pid = future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except (BrokenProcessPool, FutureTimeout) as exc:
+                failed[function] = type(exc).__name__
+                self._retire(function, environment)
+                continue
+            self._release(function, environment)
         return failed
 
     def close(self) -> None:
-        for pool in list(self._pools.values()):
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def _discard(self, function: str) -> None:
+        self._closed = True
         with self._lock:
-            pool = self._pools.pop(function, None)
-        if pool is not None:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.kill()
-            pool.shutdown(wait=False, cancel_futures=True)
+            functions = list(self._functions.values())
+        for state in functions:
+            with state.changed:
+                idle, state.idle = state.idle, []
+                state.changed.notify_all()
+            for environment in idle:
+                environment.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _pool(self, function: str) -> ProcessPoolExecutor:
+    def _function(self, function: str) -> _Function:
         with self._lock:
-            if function not in self._pools:
-                properties = self.stack.function_properties(function)
-                self._pools[function] = ProcessPoolExecutor(
-                    max_workers=self.concurrency.get(function, 1),
-                    # spawn, not fork: this process runs threads (moto, the gateway, pollers).
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_environment_start,
-                    initargs=(
-                        str(self.stack.function_code_dir(function) / "app.py"),
-                        self.environment(function),
-                        f"{self.stack.name}-{function}",
-                        int(properties.get("MemorySize", 128)),
-                        int(properties.get("Timeout", 3)),
-                        self.output,
-                    ),
+            if function not in self._functions:
+                reserved = self.stack.function_properties(function).get("ReservedConcurrentExecutions")
+                cap = self.concurrency.get(function) or default_environments()
+                reserved = None if reserved is None else int(reserved)
+                # Reserved below the cap: Lambda's own limit, and past it Lambda throttles.
+                limit = min(cap, reserved) if reserved is not None else cap
+                self._functions[function] = _Function(
+                    limit, reserved if reserved is not None and reserved <= cap else None
                 )
-            return self._pools[function]
+            return self._functions[function]
+
+    def _acquire(self, function: str, wait_until: float | None) -> tuple[_Environment, bool]:
+        """An idle environment; else start one (up to the limit) and take whichever is idle first,
+        the new one or one that came free meanwhile: on a busy machine a cold start takes longer
+        than most invocations, and an invocation need not wait for its own. Returns the
+        environment and whether this is its first invocation after a lazy start (a cold start)."""
+        state = self._function(function)
+        started: _Environment | None = None
+        with state.changed:
+            while True:
+                if state.idle:
+                    environment = state.idle.pop()  # the most recently used: warm
+                    cold, environment.fresh = environment.fresh, False
+                    return environment, cold
+                if self._closed:
+                    raise FunctionError("Runtime.ExitError", "the local stack is stopping")
+                if started is not None and started.failed:
+                    raise FunctionError("Runtime.InitError", "the execution environment failed to start")
+                if started is None and state.count < state.limit:
+                    state.count += 1
+                    started, future = self._new_environment(function)
+                    future.add_done_callback(lambda done, new=started: self._started(function, new, done))
+                elif state.count >= state.limit and state.reserved is not None and started is None:
+                    raise FunctionError("TooManyRequestsException", "Rate Exceeded.")
+                remaining = None if wait_until is None else wait_until - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    # A started environment joins the idle ones when ready, for the next caller.
+                    raise WaitedTooLong(function)
+                state.changed.wait(timeout=remaining if remaining is not None else 5)
+
+    def _started(self, function: str, environment: _Environment, future: Future) -> None:
+        if future.cancelled() or future.exception() is not None:
+            environment.failed = True
+            self._retire(function, environment)
+        else:
+            environment.pid = future.result()
+            environment.fresh = True
+            self._release(function, environment)
+
+    def _release(self, function: str, environment: _Environment) -> None:
+        state = self._function(function)
+        with state.changed:
+            if self._closed:
+                environment.pool.shutdown(wait=False, cancel_futures=True)
+                state.count -= 1
+                return
+            state.idle.append(environment)
+            state.changed.notify()
+
+    def _retire(self, function: str, environment: _Environment) -> None:
+        environment.kill()
+        state = self._function(function)
+        with state.changed:
+            state.count -= 1
+            state.changed.notify()
+
+    def _new_environment(self, function: str) -> tuple[_Environment, Future]:
+        properties = self.stack.function_properties(function)
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            # spawn, not fork: this process runs threads (moto, the gateway, pollers).
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_environment_start,
+            initargs=(
+                str(self.stack.function_code_dir(function) / "app.py"),
+                self.environment(function),
+                f"{self.stack.name}-{function}",
+                int(properties.get("MemorySize", 128)),
+                int(properties.get("Timeout", 3)),
+                self.output,
+            ),
+        )
+        return _Environment(pool), pool.submit(_environment_ready)
+
+    def _record(
+        self,
+        function: str,
+        environment: _Environment,
+        asked: float,
+        duration_ms: float,
+        waited: float,
+        cold: bool,
+        outcome: str,
+    ) -> None:
+        if self.records is None:
+            return
+        record = Invocation(
+            function=function,
+            environment=environment.pid,
+            started=time.time() - (time.monotonic() - asked),
+            duration_ms=round(duration_ms, 2),
+            waited_ms=round(waited * 1000.0, 2),
+            cold=cold,
+            outcome=outcome,
+        )
+        line = json.dumps(dataclasses.asdict(record)) + "\n"
+        with self._records_lock, open(self.records, "a") as sink:
+            sink.write(line)
+
+
+def read_invocations(path: str | Path) -> list[Invocation]:
+    """The records a runner kept (`records`), for reports."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return []
+    return [Invocation(**json.loads(line)) for line in lines if line.strip()]
 
 
 # State of one execution environment (a child process of ProcessFunctionRunner).
@@ -285,6 +488,11 @@ def _environment_start(
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    if os.environ.get(FAULTS_VARIABLE):
+        # A load run's injected faults (doubles/faults.py): never set in a deployed function.
+        from reviewpulse_tools.doubles.faults import install
+
+        install(name.rsplit("-", 1)[-1], module, os.environ[FAULTS_VARIABLE])
     _environment.update(module=module, calls=calls, name=name, memory=memory, timeout=timeout)
 
 
@@ -409,4 +617,14 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-__all__ = ["ConciseMetrics", "FunctionError", "FunctionRunner", "LambdaContext", "ProcessFunctionRunner"]
+__all__ = [
+    "ConciseMetrics",
+    "FunctionError",
+    "FunctionRunner",
+    "Invocation",
+    "LambdaContext",
+    "ProcessFunctionRunner",
+    "WaitedTooLong",
+    "default_environments",
+    "read_invocations",
+]

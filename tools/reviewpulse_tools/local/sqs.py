@@ -12,7 +12,7 @@ from typing import Any
 
 from reviewpulse_tools.local.lambda_ import FunctionRunner
 from reviewpulse_tools.local.provision import QueueTrigger
-from reviewpulse_tools.local.template import LOCAL_ACCOUNT
+from reviewpulse_tools.local.state import LOCAL_ACCOUNT
 
 _log = logging.getLogger("reviewpulse.local")
 

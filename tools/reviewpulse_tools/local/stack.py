@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
 from reviewpulse_tools.local.state import (
     DEFAULT_TENANT,
     LOCAL_CREDENTIALS,
@@ -38,6 +39,10 @@ __all__ = ["STACK_NAME", "REGION", "read_state", "state_file", "aws_environment"
 
 DEFAULT_API_PORT = 3000
 ANALYZE_CONCURRENCY = max(1, min(4, os.cpu_count() or 1))
+# Every invocation's record (function, duration, wait, cold start, outcome), one JSON line each,
+# beside the state file: Lambda's REPORT lines, for load reports (bench/load.py). Emptied at start.
+INVOCATIONS_FILE_NAME = "invocations.jsonl"
+FAULTS_RETRY_SECONDS = 5
 DEFAULT_AWS_PORT = 5005
 # Webhook deliveries may go to this machine in the local stack only (tests run receivers here).
 LOCAL_WEBHOOK_ADDRESSES = "127.0.0.0/8,::1/128"
@@ -193,21 +198,32 @@ def start(
             "WEBHOOK_ALLOWED_ADDRESSES": LOCAL_WEBHOOK_ADDRESSES,
             **llm,
             **({"POWERTOOLS_LOG_LEVEL": function_log_level} if function_log_level else {}),
+            # Faults in the workers for load runs (doubles/faults.py); never set but by a developer.
+            **({FAULTS_VARIABLE: os.environ[FAULTS_VARIABLE]} if os.environ.get(FAULTS_VARIABLE) else {}),
             **shared,
         }
-        # Two execution environments for the analyzer (one per core here), one for the rest.
+        # Execution environments start one per function, more on demand up to the cap
+        # (REVIEWPULSE_LAMBDA_ENVIRONMENTS, default 4); the analyzer's queue gets one poller per core.
+        records = state_file().parent / INVOCATIONS_FILE_NAME
+        records.parent.mkdir(parents=True, exist_ok=True)
+        records.write_text("")
         runner = ProcessFunctionRunner(
             stack,
             extra,
             per_function,
             concurrency={"AnalyzeFunction": ANALYZE_CONCURRENCY},
             output=str(function_output) if function_output else None,
+            records=str(records),
         )
         failed = runner.start_environments(stack.functions())
         for function, reason in failed.items():
             logging.getLogger(__name__).warning("%s did not start (%s); its invocations will fail", function, reason)
         key = _local_api_key(KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")))
-        poller = QueuePoller(runner, session.client("sqs"), retry_delay=None)
+        # A failed batch comes back after the queue's own visibility timeout (30-90 min for the
+        # work and finalize queues), as in Lambda; with injected faults, after FAULTS_RETRY_SECONDS,
+        # so that a bounded load run can check that every task still ends.
+        faults = bool(os.environ.get(FAULTS_VARIABLE))
+        poller = QueuePoller(runner, session.client("sqs"), retry_delay=FAULTS_RETRY_SECONDS if faults else None)
         streams = StreamPoller(runner, streams_client(session))
         # The template's usage plan and compression, as API Gateway applies them.
         gateway = ApiGateway(runner, stage="local", parameters=parameter_overrides)
@@ -265,6 +281,7 @@ def start(
                 "bucket": running.stack.ref("DataBucket"),
                 "stack_name": STACK_NAME,
                 "usage_plan": running.usage_plan(),
+                "invocations": str(state_file().parent / INVOCATIONS_FILE_NAME),
             },
             indent=2,
         )

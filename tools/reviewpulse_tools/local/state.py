@@ -17,6 +17,7 @@ _STATE_HOME = ROOT if (ROOT / "template.yaml").is_file() else Path.cwd()
 STACK_NAME = "reviewpulse-local"
 REGION = "us-east-1"
 DEFAULT_TENANT = "local"
+LOCAL_ACCOUNT = "123456789012"  # the account id in the local stack's ARNs
 # Where a running stack says how to reach it (REVIEWPULSE_STATE moves it, e.g. for tests).
 DEFAULT_STATE_FILE = _STATE_HOME / ".local" / "stack.json"
 # The local tenant's API key, kept beside the state file across restarts (the state file itself

@@ -21,7 +21,6 @@ from cfnlint.decode import decode_str
 from reviewpulse_tools.local.state import ROOT
 
 TEMPLATE_PATH = ROOT / "template.yaml"
-LOCAL_ACCOUNT = "123456789012"
 _PLACEHOLDER_URI = "s3://local-placeholder/{}.zip"
 
 

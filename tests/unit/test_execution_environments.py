@@ -1,0 +1,156 @@
+"""The local stack's Lambda runner runs several execution environments per function, as Lambda
+does (tools/reviewpulse_tools/local/lambda_.py): overlapping invocations get environments of their
+own up to the function's limit, idle ones are reused, reserved concurrency throttles, waiting for
+an environment never counts against the function's timeout, and a timed-out environment is
+replaced without touching the others.
+
+A stand-in stack with one tiny function (a handler that sleeps as its event says and answers with
+its process id), so that the environments start in about a second each (seconds when busy)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reviewpulse_tools.local.lambda_ import (
+    FunctionError,
+    ProcessFunctionRunner,
+    WaitedTooLong,
+    read_invocations,
+)
+
+APP = """
+import os, time
+
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {"pid": os.getpid()}
+"""
+
+
+class TinyStack:
+    name = "tiny"
+    region = "us-east-1"
+
+    def __init__(self, folder: Path, properties: dict[str, Any]) -> None:
+        (folder / "app.py").write_text(APP)
+        self.folder = folder
+        self.properties = properties
+
+    def function_properties(self, function: str) -> dict[str, Any]:
+        return self.properties
+
+    def function_environment(self, function: str) -> dict[str, str]:
+        return {}
+
+    def function_code_dir(self, function: str) -> Path:
+        return self.folder
+
+
+@pytest.fixture
+def make_runner(tmp_path):
+    runners = []
+
+    def make(properties: dict[str, Any], cap: int) -> ProcessFunctionRunner:
+        runner = ProcessFunctionRunner(
+            TinyStack(tmp_path, properties),
+            concurrency={"Tiny": cap},
+            records=str(tmp_path / "invocations.jsonl"),
+        )
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.close()
+
+
+def invoke_together(runner: ProcessFunctionRunner, events: list[dict[str, Any]], **kwargs: Any) -> list[Any]:
+    """Invoke at once from several threads, as the gateway's request threads do."""
+    answers: list[Any] = [None] * len(events)
+
+    def one(i: int) -> None:
+        try:
+            answers[i] = runner.invoke("Tiny", events[i], **kwargs)
+        except Exception as exc:  # the answer under test
+            answers[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(events))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_overlapping_invocations_start_environments_up_to_the_cap_and_later_ones_reuse_them(make_runner, tmp_path):
+    # Given a function with room for 3 environments, none started yet
+    runner = make_runner({"Timeout": 60}, cap=3)
+    # When 5 invocations overlap (each holds its environment a while), then 3 more follow one by one
+    overlapping = invoke_together(runner, [{"sleep": 3}] * 5)
+    following = [runner.invoke("Tiny", {}) for _ in range(3)]
+
+    # Then environments were started lazily up to the cap and no further, and all answered
+    assert runner.environments("Tiny") == 3
+    assert all(isinstance(answer, dict) for answer in overlapping), overlapping
+    assert len({answer["pid"] for answer in overlapping}) > 1  # not one after another in one
+    # and the later ones reused them, warm: no other process, no cold start
+    assert {answer["pid"] for answer in following} <= {answer["pid"] for answer in overlapping}
+    records = read_invocations(tmp_path / "invocations.jsonl")
+    assert 1 <= [r.cold for r in records].count(True) <= 3
+    assert not any(r.cold for r in records[5:])
+    assert all(r.outcome == "ok" and r.duration_ms >= 0 for r in records)
+
+
+def test_past_the_cap_an_invocation_waits_and_the_wait_is_not_its_timeout(make_runner, tmp_path):
+    # Given one environment and a 2 s function timeout (the runner kills an environment 5 s past it)
+    runner = make_runner({"Timeout": 2}, cap=1)
+    # When 5 invocations of 1.5 s each arrive at once (the last waits 6 s or more for the environment)
+    answers = invoke_together(runner, [{"sleep": 1.5}] * 5)
+    # Then all succeed in the one environment: only running counts against the timeout
+    assert all(isinstance(answer, dict) for answer in answers), answers
+    assert len({answer["pid"] for answer in answers}) == 1
+    assert max(r.waited_ms for r in read_invocations(tmp_path / "invocations.jsonl")) > 0
+
+
+def test_a_caller_that_cannot_wait_longer_gets_waited_too_long(make_runner):
+    # Given one environment, busy for a while
+    runner = make_runner({"Timeout": 60}, cap=1)
+    runner.start_environments(["Tiny"])
+    busy = threading.Thread(target=runner.invoke, args=("Tiny", {"sleep": 4}))
+    busy.start()
+    time.sleep(0.5)
+    # When another caller will wait only until a deadline that passes before it is free
+    with pytest.raises(WaitedTooLong):
+        runner.invoke("Tiny", {}, wait_until=time.monotonic() + 0.5)
+    busy.join()
+    # Then the environment is still there for the next one
+    assert "pid" in runner.invoke("Tiny", {})
+
+
+def test_reserved_concurrency_throttles_past_it(make_runner):
+    # Given a function with reserved concurrency 1 (below this machine's cap of 3)
+    runner = make_runner({"Timeout": 60, "ReservedConcurrentExecutions": 1}, cap=3)
+    # When two invocations overlap
+    answers = invoke_together(runner, [{"sleep": 3}, {"sleep": 3}])
+    # Then one runs and the other is throttled, as Lambda throttles it
+    throttled = [a for a in answers if isinstance(a, FunctionError)]
+    assert len(throttled) == 1 and throttled[0].error_type == "TooManyRequestsException"
+    assert runner.limit("Tiny") == 1
+
+
+def test_a_timed_out_environment_is_replaced_and_the_others_keep_running(make_runner):
+    # Given two environments of a function with a 1 s timeout
+    runner = make_runner({"Timeout": 1}, cap=2)
+    # When one invocation hangs past the timeout while another runs normally
+    answers = invoke_together(runner, [{"sleep": 30}, {"sleep": 0.2}])
+    # Then the hung one is Lambda's timeout, the other answered
+    errors = [a for a in answers if isinstance(a, FunctionError)]
+    assert [e.error_type for e in errors] == ["Sandbox.Timedout"]
+    survivor = next(a for a in answers if isinstance(a, dict))
+    # and only the hung environment is gone: the next invocation runs in the survivor
+    assert runner.environments("Tiny") == 1
+    assert runner.invoke("Tiny", {})["pid"] == survivor["pid"]
