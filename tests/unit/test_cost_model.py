@@ -14,7 +14,7 @@ from reviewpulse_tools.bench.cost import (
     load_prices,
     price_run,
 )
-from reviewpulse_tools.local.lambda_ import billed_units
+from reviewpulse_tools.local.lambda_environment import billed_units
 
 # Round numbers, so each expectation below can be worked out by hand.
 TABLE = {

@@ -1,4 +1,4 @@
-"""The load run's pass criteria fail when they should (tools/reviewpulse_tools/bench/load.py).
+"""The load run's pass criteria fail when they should (tools/reviewpulse_tools/bench/load_checks.py).
 In a subprocess: importing Locust patches the standard library for gevent, not for this suite."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import textwrap
 SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from reviewpulse_tools.bench.load import Ledger, check_answers
+    from reviewpulse_tools.bench.load_checks import Ledger, check_answers
 
     ledger = Ledger()
     for route, status in json.loads(sys.argv[1]):

@@ -10,18 +10,16 @@ ids, file names, the summary) is HTML-escaped.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from html import escape
 
-from reviewpulse.results import report_evaluation
+from reviewpulse.results import report_comparison, report_evaluation
 from reviewpulse.results import report_parts as html_parts
 from reviewpulse.results.conversations import ConversationSummary
-from reviewpulse.results.insights import Comparison, Insights, Stats
-from reviewpulse.results.report_parts import LABEL_COLOURS, WIDTH
+from reviewpulse.results.insights import Insights, Stats
+from reviewpulse.results.report_parts import CHART_SEGMENTS, LABEL_COLOURS, WIDTH
 from reviewpulse.results.summaries import WRITTEN_BY_LLM, Report, Summary
 
-CHART_SEGMENTS = 15  # bars per segment chart; the table below it lists every reported segment
 CHART_CONVERSATIONS = 40
 # A time bucket, segment, category or aspect of fewer analysed items than this is drawn grey and
 # marked uncertain: at 10 items one review moves the net sentiment by 0.1 or more.
@@ -70,9 +68,9 @@ def render_report(
         _trust(insights),
     ]
     if report is not None:
-        parts.append(_executive_summary(report) + _comparison_sentence(insights.comparison))
+        parts.append(_executive_summary(report) + report_comparison.comparison_sentence(insights.comparison))
     if insights.comparison is not None:  # what changed leads: it is what a comparison was asked for
-        parts.append(_comparison(insights.comparison))
+        parts.append(report_comparison.comparison_section(insights.comparison))
     parts.append(_labels(insights.overall))
     if insights.adjusted is not None and insights.adjusted.overall is not None:
         parts.append(_adjusted(insights))
@@ -434,94 +432,6 @@ def _aspects(insights: Insights) -> str:
     return f"<h2>Aspects</h2><figure>{svg}</figure>" + html_parts.table(
         "aspects-table", ["Aspect", "Mentioned by", "Net sentiment", "95% interval"], rows, caption="Aspects"
     )
-
-
-def _comparison(comparison: Comparison) -> str:
-    nets = [c for c in comparison.changes if c.measure == "net_sentiment"]
-    shown = sorted(nets, key=lambda c: -abs(c.change))[:CHART_SEGMENTS]
-    extent = _change_extent([c.change for c in shown])
-    svg = html_parts.interval_bars(
-        [(_change_name(c), c.change, None, 0) for c in shown],
-        f"Change in net sentiment since the baseline (−{extent:g} to +{extent:g}), largest changes first",
-        "comparison-title",
-        extent=extent,
-    )
-    rows = [
-        [
-            escape(c.kind),
-            escape(_change_name(c)),
-            escape(c.measure.replace("_", " ")),
-            html_parts.num(
-                f"{c.baseline:+.2f}" if c.measure == "net_sentiment" else html_parts.percent(c.baseline), c.baseline
-            ),
-            html_parts.num(
-                f"{c.current:+.2f}" if c.measure == "net_sentiment" else html_parts.percent(c.current), c.current
-            ),
-            html_parts.num(
-                f"{c.change:+.2f}" if c.measure == "net_sentiment" else f"{100 * c.change:+.1f} pts", c.change
-            ),
-            html_parts.num(_p_text(c.p_adjusted), c.p_adjusted),
-            f'<td data-significant="{str(c.significant).lower()}">{"yes" if c.significant else ""}</td>',
-        ]
-        for c in comparison.changes
-    ]
-    new = ", ".join(escape(t) for t in comparison.new_themes) or "none"
-    notes = "".join(f"<li>{escape(n)}</li>" for n in comparison.notes)
-    significant = sum(1 for c in comparison.changes if c.significant)
-    return (
-        f"<h2>Compared with the baseline</h2><p>Baseline task <code>{escape(comparison.baseline_task_id)}</code>: "
-        f'<strong id="significant-changes" data-value="{significant}">{significant}</strong> significant changes '
-        f'of {len(comparison.changes)} compared. New themes: <span id="new-themes">{new}</span>.</p>'
-        f'<p class="muted">{escape(comparison.method)}.</p><figure>{svg}</figure>'
-        + html_parts.table(
-            "comparison-table",
-            ["Kind", "What", "Measure", "Baseline", "Now", "Change", "Adjusted p", "Significant"],
-            rows,
-            caption="Changes since the baseline",
-            details=len(rows) > 20,
-        )
-        + (f'<ul id="comparison-notes">{notes}</ul>' if notes else "")
-    )
-
-
-# -- comparison helpers (issue 22): the axis fitted to the changes, p-values as people read them ---
-
-
-def _change_extent(changes: list[float]) -> float:
-    """The comparison chart's half-width: the largest change rounded up to a quarter (0.25 to 2),
-    so that a change of 0.1 is a bar one can see rather than a sliver of a −2 to +2 axis."""
-    largest = max((abs(change) for change in changes), default=0.0)
-    return min(2.0, max(0.25, math.ceil(largest * 4) / 4))
-
-
-def _p_text(p_value: float | None) -> str:
-    """An adjusted p-value: never "0" (a p-value is only ever below what is shown)."""
-    if p_value is None:
-        return "–"
-    return "<0.001" if p_value < 0.001 else f"{p_value:.3f}"
-
-
-def _comparison_sentence(comparison: Comparison | None) -> str:
-    """The executive summary's line on what changed since the baseline (nothing without one)."""
-    if comparison is None:
-        return ""
-    significant = sorted((c for c in comparison.changes if c.significant), key=lambda c: -abs(c.change))
-    if not significant:
-        text = f"No significant change since the baseline ({len(comparison.changes)} compared)."
-    else:
-        named = "; ".join(
-            f"{_change_name(c)} {c.measure.replace('_', ' ')} "
-            + (f"{c.change:+.2f}" if c.measure == "net_sentiment" else f"{100 * c.change:+.1f} pts")
-            for c in significant[:3]
-        )
-        text = f"{len(significant)} significant changes since the baseline; the largest: {named}."
-    return f'<p id="comparison-summary">{escape(text)}</p>'
-
-
-def _change_name(change) -> str:
-    if change.kind == "segment":
-        return f"{change.column}: {html_parts.value(change.key)}"
-    return change.key or change.kind
 
 
 def _conversations(conversations: Sequence[ConversationSummary], summary: Summary) -> str:

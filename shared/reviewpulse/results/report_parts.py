@@ -12,6 +12,7 @@ LABEL_COLOURS = {"positive": "#2e7d32", "neutral": "#757575", "mixed": "#f9a825"
 SMALL_COLOUR = "#9e9e9e"  # a bar or point of too few items to read
 WIDTH = 960  # the charts' drawing units; the style sheet scales them to the page's width
 TICK_SPACING = 96  # drawing units between two date ticks: a "28 Sep 2026" label fits with room
+CHART_SEGMENTS = 15  # bars per segment chart; the table below it lists every reported segment
 
 
 def interval_bars(

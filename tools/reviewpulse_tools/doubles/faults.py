@@ -14,7 +14,7 @@ list of NAME=SHARE (0..1), all optional:
   at-least-once delivery SQS promises).
 - `seed`: the random seed (each environment adds its process id, so they differ).
 
-Nothing here ships: the local stack's runner (local/lambda_.py) installs it in an environment
+Nothing here ships: the local stack's runner (local/lambda_environment.py) installs it in an environment
 after the function's module is loaded, replacing the module-level collaborators.
 """
 

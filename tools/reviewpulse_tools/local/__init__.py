@@ -3,7 +3,8 @@
 stack.py       start, stop and find a running stack; moto's server as the AWS endpoint
 template.py    template.yaml as plain CloudFormation (SAM expanded), intrinsics resolved
 provision.py   tables, queues, bucket and notifications created from the template
-lambda_.py     Lambda: the context object, running handlers in-process or one process per function
+lambda_.py     Lambda: running handlers in-process or in execution environments (processes) per function
+lambda_environment.py  inside one execution environment: start, invoke, CPU/RSS/AWS calls; the context object
 sqs.py         SQS event source mappings: the event shape and the queue pollers
 scheduler.py   EventBridge Scheduler: the template's rate() schedules
 apigateway.py  API Gateway: routes, the REQUEST authorizer, compression, HTTP on localhost
