@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from reviewpulse.analysis.options import MAX_TEACH_SAMPLE, MIN_TEACH_SAMPLE
 from reviewpulse.analysis.teach import (
-    MAX_TEACH_SAMPLE,
-    MIN_TEACH_SAMPLE,
     sample_rows,
     teach_quote,
     teaching_labels,

@@ -44,6 +44,8 @@ class ModelSource(BaseModel):
     task_id: str
     label_field: str | None = None
     teach_sample: int | None = None
+    # A taught model made the tenant's default once ready (options.teach.set_default).
+    teach_set_default: bool = False
 
 
 class TenantModel(BaseModel):

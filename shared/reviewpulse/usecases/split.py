@@ -21,6 +21,7 @@ from reviewpulse.analysis.options import (
     mode_waits_on_size,
     uses_batch_api,
 )
+from reviewpulse.analysis.teach import sample_rows
 from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat
@@ -46,7 +47,7 @@ from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
 from reviewpulse.usecases.drop_receipts import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
 from reviewpulse.usecases.models import check_task_model, with_default_model
-from reviewpulse.usecases.options import check_baseline, engine_notes, resolve_options
+from reviewpulse.usecases.options import check_baseline, check_teach, engine_notes, resolve_options
 
 CORRELATION_METADATA = "correlation-id"
 # A drop's options sidecar is a small JSON object; anything larger is refused unread.
@@ -230,8 +231,19 @@ def _split(
                 texts = {item.row: item.text for item in message.items if item.text is not None and item.error is None}
                 share = share + engine.quote(texts, task.options, tenant=task.tenant)
         else:
+            if task.options.teach is not None:
+                # The teaching sample needs the file's item count first: a counting pass.
+                counted = chunk_rows(
+                    open_rows(input_files.open_source(source.key, etag=task.source_etag), spec),
+                    engine.chunk_max_items,
+                    settings.chunk_max_bytes,
+                )
+                total = sum(len(chunk.items) for chunk in counted)
+                counter.sample = sample_rows(task.task_id, total, task.options.teach.sample)
             threshold = settings.llm_batch_min_items
-            if engine.uses_llm_queue and mode_waits_on_size(task.options.mode, threshold):
+            # A teaching task stays in sync mode (check_teach): its sample is answered chunk by chunk.
+            waits = mode_waits_on_size(task.options.mode, threshold) and task.options.teach is None
+            if engine.uses_llm_queue and waits:
                 chunks = hold_until_mode_known(
                     chunks,
                     lambda items: uses_batch_api(task.options.mode, items=items, threshold=threshold),
@@ -335,12 +347,16 @@ class _Counter:
     def __init__(self) -> None:
         self.items = 0
         self.chunks = 0
+        self.sample: frozenset[int] = frozenset()  # the teaching sample's rows (options.teach)
 
     def messages(self, task: Task, chunks: Iterator) -> Iterator[WorkMessage]:
         for chunk in chunks:
             self.items += len(chunk.items)
             self.chunks += 1
             items = [WorkItem.model_validate(item) for item in chunk.items]
+            for item in items:
+                if item.row in self.sample:
+                    item.teach = True
             yield WorkMessage(tenant=task.tenant, task_id=task.task_id, chunk=chunk.index, items=items)
 
 
@@ -473,7 +489,9 @@ def _sidecar_options(
         if models is not None:
             check_task_model(source.tenant, options.model_id, models=models)
             options = with_default_model(source.tenant, options, settings.default_engine, models=models)
-        return resolve_options(options, settings), file_fields
+        resolved = resolve_options(options, settings)
+        check_teach(resolved, settings, batch=True)
+        return resolved, file_fields
     except ReviewPulseError as exc:
         raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 

@@ -22,6 +22,7 @@ from reviewpulse.ingest.readers import Row, open_rows
 from reviewpulse.observability import logger
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles, SourceChanged
+from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.model import ModelError, ModelStatus, TenantModel
@@ -50,6 +51,17 @@ class TaskResults(Protocol):
     parts on the data bucket): where a model taught from the LLM reads its labels."""
 
     def __call__(self, task: Task) -> Iterable[tuple[int, str | None, str | None]]: ...
+
+
+def results_from_parts(result_files: ResultFiles) -> TaskResults:
+    """A ready task's counted results read from its parts (the attempt of each chunk that counted)."""
+
+    def read(task: Task) -> Iterable[tuple[int, str | None, str | None]]:
+        for chunk, attempt in task.parts.items():
+            for result in result_files.read_part(task.tenant, task.task_id, int(chunk), attempt):
+                yield result.row, result.engine, result.label
+
+    return read
 
 
 class ModelRefused(Exception):
@@ -145,7 +157,10 @@ def train_model(
             # The card says what taught it (counts only: no customer text).
             card = {**artifact.card, "source": "llm-labels", "taught_from_llm_labels": len(collected.labels)}
             artifact = replace(artifact, card=card)
-        return _store_and_mark_ready(models, model, artifact, artifacts(), counts, collected.notes)
+        status = _store_and_mark_ready(models, model, artifact, artifacts(), counts, collected.notes)
+        if status is ModelStatus.READY and model.source.teach_set_default:
+            models.set_default(model.tenant, model.model_id)  # options.teach.set_default
+        return status
     except ModelRefused as refused:
         return _fail(models, model, refused.code, refused.detail, refused.counts or counts)
     except TrainingDataRejected as rejected:
