@@ -84,6 +84,43 @@ def test_a_batch_that_teaches_leaves_a_model_and_the_next_batch_sends_less(clien
     assert again["usage"]["estimated_cost_usd"] < task["usage"]["estimated_cost_usd"]
 
 
+def test_the_quote_states_what_teaching_costs_and_at_most_what_it_saves(client, poller, llm):
+    # Given a quote-only batch on auto that teaches from 200 items
+    min_confidence = client.call("POST", "/v1/tasks", {"text": "ok", "options": {"engine": "auto"}}).json()["options"][
+        "min_confidence"
+    ]
+    task_id = upload(
+        client, "reviews.txt", lines(TEXTS), options={"engine": "auto", "quote_only": True, "teach": {"sample": SAMPLE}}
+    )
+
+    # When it is quoted
+    poller.drain()
+    quoted = client.call("GET", f"/v1/tasks/{task_id}").json()
+
+    # Then the quote counts the sample as LLM items beside the lexicon's unsure ones, and prices it
+    sample = sample_rows(task_id, N, SAMPLE)
+    unsure = {n for n, s in enumerate(LexiconAnalyzer().analyze(TEXTS), start=1) if needs_llm(s, min_confidence)}
+    quote = quoted["quote"]
+    assert quoted["status"] == "quoted" and llm.stats().requests == 0
+    assert quote["llm_items"] == len(sample | unsure)
+    teach = quote["teach"]
+    assert teach["sample_items"] == SAMPLE
+    assert 0 < teach["sample_cost_usd"] < quote["estimated_cost_usd"]
+    # And the later batch's LLM items without a model: the unsure share outside the sample, scaled
+    assert teach["later_llm_items_without_model"] == round(len(unsure - sample) * N / (N - SAMPLE))
+    per_item = teach["sample_cost_usd"] / SAMPLE
+    assert teach["later_saving_usd_at_most"] == pytest.approx(
+        teach["later_llm_items_without_model"] * per_item, abs=1e-6
+    )
+    assert "upper bound" in teach["how"]
+
+    # When it is started, Then the LLM answers the items it was quoted for
+    assert client.call("POST", f"/v1/tasks/{task_id}/start").status == 200
+    poller.drain()
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    assert task["status"] == "ready" and task["answered_by"]["llm"] == quote["llm_items"]
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

@@ -1,4 +1,4 @@
-"""Teaching a model from the LLM: the sample, its labels and the quote's estimate (analysis/teach.py)."""
+"""Teaching a model from the LLM: the sample and its labels (analysis/teach.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 from reviewpulse.analysis.options import MAX_TEACH_SAMPLE, MIN_TEACH_SAMPLE
 from reviewpulse.analysis.teach import (
     sample_rows,
-    teach_quote,
     teaching_labels,
 )
 
@@ -47,23 +46,3 @@ def test_only_the_samples_llm_answers_are_teaching_labels():
     results.append((4, "llm", "positive"))
     # Then only the sample's llm-answered, labelled rows teach, in row order
     assert [(t.row, t.label) for t in teaching_labels(results, sample)] == [(1, "positive"), (5, "negative")]
-
-
-def test_the_quote_prices_the_sample_and_estimates_the_saving_from_the_shares():
-    quote = teach_quote(
-        items=10_000, sample=2000, llm_cost_per_item_usd=0.0002, auto_llm_share=0.4, model_llm_share=0.1
-    )
-    assert quote.sample_items == 2000
-    assert quote.sample_cost_usd == pytest.approx(2000 * 0.0002)
-    assert (quote.later_llm_items_without, quote.later_llm_items_with_estimate) == (4000, 1000)
-    assert quote.later_saving_usd_estimate == pytest.approx(3000 * 0.0002)
-    assert "estimate" in quote.how
-
-
-def test_a_sample_larger_than_the_file_costs_only_the_files_items():
-    assert (
-        teach_quote(
-            items=300, sample=2000, llm_cost_per_item_usd=0.001, auto_llm_share=0.5, model_llm_share=0.5
-        ).sample_items
-        == 300
-    )

@@ -1,9 +1,9 @@
-"""Teaching a tenant model from the LLM (issue 20 §3): which rows are the teaching sample, which
-of their results are teaching labels, and what teaching is expected to cost and save.
+"""Teaching a tenant model from the LLM (issue 20 §3): which rows are the teaching sample, and which
+of their results are teaching labels.
 
 Pure functions only; the pipeline that calls them is described in docs/pending-wip/teach2.md.
 
-The sample is chosen from the row numbers alone (and a seed, the task's id unless one is given):
+The sample is chosen from the row numbers alone, seeded by the task's id:
 the `n` rows whose seeded SHA-256 digest is smallest. So it is exactly `n` rows (or every row of a
 smaller file), uniformly random, and the same on every redelivery, split or reading of the file —
 the splitter that forces them to the LLM and the trainer that reads their labels agree without
@@ -66,44 +66,3 @@ def teaching_labels(
         if row in sample and engine == LLM_ENGINE and label is not None
     ]
     return sorted(chosen, key=lambda t: t.row)
-
-
-@dataclass(frozen=True)
-class TeachQuote:
-    """What a quote says of teaching (an estimate: see `teach_quote`)."""
-
-    sample_items: int
-    sample_cost_usd: float
-    later_llm_items_without: int
-    later_llm_items_with_estimate: int
-    later_saving_usd_estimate: float
-    how: str
-
-
-def teach_quote(
-    *, items: int, sample: int, llm_cost_per_item_usd: float, auto_llm_share: float, model_llm_share: float
-) -> TeachQuote:
-    """Teaching's cost and the saving expected on a later batch of the same size.
-
-    - sample_cost_usd: the sample's items at the LLM's cost per item (the quote's own estimate for
-      this file's texts), whatever the engine: on auto the sample is sent to the LLM even where the
-      lexicon is sure.
-    - The saving is an estimate: a later batch of `items` items on auto sends `auto_llm_share` of
-      them to the LLM without the model (the share the quote found for this file) and
-      `model_llm_share` with it (the share a model sends at its chosen threshold, a figure measured
-      on the shared sets, not on this tenant's texts)."""
-    taught = min(sample, items)
-    without = round(items * auto_llm_share)
-    with_model = round(items * model_llm_share)
-    return TeachQuote(
-        sample_items=taught,
-        sample_cost_usd=round(taught * llm_cost_per_item_usd, 6),
-        later_llm_items_without=without,
-        later_llm_items_with_estimate=with_model,
-        later_saving_usd_estimate=round(max(without - with_model, 0) * llm_cost_per_item_usd, 6),
-        how=(
-            "estimate: a later batch of the same size on auto sends the share of items the lexicon is "
-            "unsure of (this file's quote) without the model, and the share a taught model sends at its "
-            "threshold (measured on the shared sets) with it, each at this file's LLM cost per item"
-        ),
-    )
