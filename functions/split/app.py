@@ -36,6 +36,7 @@ OPTIONAL_SETTINGS = (
     "LLM_OUTPUT_PRICE_PER_MILLION",
     "LLM_BATCH_MIN_ITEMS",
     "ALLOW_UNREDACTED_LLM",
+    "MODELS_TABLE_NAME",  # drops read the tenant's default model (wiring.splitter)
 )
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 

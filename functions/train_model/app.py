@@ -6,8 +6,15 @@ from reviewpulse.observability import logger
 from reviewpulse.queues import correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.tenant_models.queue import TrainingRequest
-from reviewpulse.usecases.train_model import train_model
-from reviewpulse.wiring import input_files, model_artifacts, model_repository, model_trainer, task_repository
+from reviewpulse.usecases.train_model import results_from_parts, train_model
+from reviewpulse.wiring import (
+    input_files,
+    model_artifacts,
+    model_repository,
+    model_trainer,
+    result_files,
+    task_repository,
+)
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -35,6 +42,8 @@ def record_handler(record: SQSRecord) -> None:
         settings=settings,
         # On the queue's last delivery a model that keeps failing ends `failed`, never stuck training.
         last_attempt=int(record.attributes.approximate_receive_count) >= settings.training_max_receive_count,
+        # A model taught from the LLM reads the teaching sample's answers from the task's parts.
+        task_results=results_from_parts(result_files()),
     )
 
 

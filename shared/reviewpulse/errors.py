@@ -72,6 +72,13 @@ class BatchModeUnavailable(ReviewPulseError):
     code, status, title = "batch-mode-unavailable", 400, "Batch API mode not available"
 
 
+class TeachUnavailable(ReviewPulseError):
+    """options.teach where no model can be taught: not a batch, an engine other than auto or llm
+    (or auto without an LLM), or the Batch API mode."""
+
+    code, status, title = "teach-unavailable", 400, "Teaching a model not available"
+
+
 class RedactionRequired(ReviewPulseError):
     """options.redact_pii false where the deployment does not allow unredacted texts to an LLM."""
 
@@ -208,4 +215,5 @@ TASK_WARNING_CODES = (
     "labels-not-read",  # options.label_field: some rows' labels are invalid-label (the values are named)
     "baseline-not-found",  # options.compare_to's insights were gone when the task finished
     "budget-exhausted",  # a budget ran out: the items left were answered by the lexicon (lexicon-budget)
+    "teach-failed",  # options.teach: no model could be asked for (the detail says why); the results stand
 )

@@ -40,6 +40,9 @@ class WorkItem(BaseModel):
     text: str | None = None
     error: RowError | None = None
     conversation: MessageRef | None = None  # where a chat message sits
+    # In the task's teaching sample (options.teach, analysis/teach.py): answered by the LLM even on
+    # auto, its answer a teaching label. None (left out of the message) otherwise.
+    teach: bool | None = None
 
     @model_validator(mode="after")
     def _text_or_error(self) -> WorkItem:

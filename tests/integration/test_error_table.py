@@ -284,6 +284,17 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("text, auto without an LLM", _post(TEXT, {"text": "ok", "options": {"engine": "auto", "mode": "batch"}})),
             ("batch, default engine", _post(BATCH, {"filename": "a.csv", "options": {"mode": "batch"}})),
         ],
+        "teach-unavailable": [
+            (
+                "batch, lexicon",
+                _post(BATCH, {"filename": "a.csv", "options": {"engine": "lexicon", "teach": {"sample": 200}}}),
+            ),
+            (
+                "batch, auto without an LLM",
+                _post(BATCH, {"filename": "a.csv", "options": {"engine": "auto", "teach": {"sample": 500}}}),
+            ),
+            ("text, auto", _post(TEXT, {"text": "ok", "options": {"engine": "auto", "teach": {"sample": 200}}})),
+        ],
         "redaction-required": [
             ("text, lexicon", _post(TEXT, {"text": "ok", "options": {"redact_pii": False}})),
             ("text, llm", _post(TEXT, {"text": "ok", "options": {"engine": "llm", "redact_pii": False}})),

@@ -224,6 +224,13 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     answered = client.call("POST", "/v1/analyze", {"texts": NEGATIVE, "options": {"engine": "lexicon"}})
     assert {r["engine"] for r in answered.json()["results"]} == {"model"}
     assert client.call("DELETE", f"/v1/models/{model_id}").status == 204
+    # A batch that teaches a model from the LLM (options.teach): the finalizer records and queues
+    # the model, the trainer reads the sample's answers from the task's result parts
+    taught_file = "".join(f"{text} {n}\n" for n in range(100) for text in (POSITIVE[0], NEGATIVE[0])).encode()
+    teaching = upload(client, "teach.txt", taught_file, options={"engine": "auto", "teach": {"sample": 200}})
+    poller.drain()
+    taught_id = client.call("GET", f"/v1/tasks/{teaching}").json()["teach_model_id"]
+    assert client.call("GET", f"/v1/models/{taught_id}").json()["status"] == "ready"
     assert receiver.accepted() and client.call("GET", "/v1/webhooks").status == 200
     rotated = client.call("POST", f"/v1/webhooks/{webhook['webhook_id']}/rotate-secret", {"overlap_seconds": 60})
     assert rotated.status == 200, rotated.body
@@ -326,6 +333,8 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert seen["AnalyzeTextsFunction"] >= {"dynamodb:GetItem", "s3:GetObject"}
     # And the trainer wrote the artifact it was granted; the delete removed it
     assert seen["TrainModelFunction"] >= {"s3:GetObject", "s3:PutObject", "dynamodb:PutItem"}
+    # And the finalizer asked for the taught model with the grants options.teach gave it
+    assert seen["FinalizeFunction"] >= {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "sqs:SendMessage"}
     assert "s3:DeleteObject" in seen["DeleteModelFunction"] or "s3:DeleteObjects" in seen["DeleteModelFunction"]
     # And erasure used each of its grants (checked above): queries by key, the cache's Scan, deletes
     assert seen["EraseTenantDataFunction"] >= {

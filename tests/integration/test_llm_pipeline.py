@@ -59,7 +59,7 @@ NO_FILE_OPTIONS = {"delimiter": None, "sheet": None, "csv_bom": False, "csv_esca
 # ... and the spending options it keeps when none are asked for.
 NO_BUDGET_OPTIONS = {"quote_only": False, "max_cost_usd": None, "on_budget_exhausted": "lexicon"}
 # ... and no tenant model.
-NO_MODEL_OPTIONS = {"model_id": None, "model_version": None}
+NO_MODEL_OPTIONS = {"model_id": None, "model_version": None, "teach": None}
 
 
 def lines(texts: list[str]) -> bytes:

@@ -80,7 +80,12 @@ def test_a_model_trained_from_a_ready_batchs_labels_becomes_ready_with_exact_cou
         "rows": 92,
         "unlabelled": 1,
     }
-    assert model["source"] == {"task_id": task_id, "label_field": "stars"}
+    assert model["source"] == {
+        "task_id": task_id,
+        "label_field": "stars",
+        "teach_sample": None,
+        "teach_set_default": False,
+    }
     assert runner.invocations["TrainModelFunction"] == 1
     # And it is listed, not yet the default
     listing = client.call("GET", "/v1/models").json()

@@ -23,6 +23,7 @@ ASKED = {
     "model_id": "my-model",
     "aspects": ["battery", "price"],
     "report": True,
+    "teach": {"sample": 500, "set_default": True},
     "redact_pii": False,
     "group_by": ["product"],
     "time_field": "created_at",
@@ -35,6 +36,8 @@ ASKED = {
     "max_cost_usd": 2.5,
     "on_budget_exhausted": "pause",
     "delimiter": ";",
+    "sheet": "Reviews",
+    "categories": {"delays": ["late", "delayed"]},
     "csv_bom": True,
     "csv_escape_formulas": False,
 }

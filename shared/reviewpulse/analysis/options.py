@@ -56,6 +56,29 @@ def mode_waits_on_size(mode: LlmMode | None, threshold: int | None) -> bool:
     return mode is None and bool(threshold)
 
 
+# Bounds of options.teach.sample (analysis/teach.py says why); here as literals, because teach.py
+# stands on the models package, which this module must not import for the contract's sake.
+MIN_TEACH_SAMPLE, MAX_TEACH_SAMPLE = 200, 10_000
+
+
+class TeachChoice(BaseModel):
+    """options.teach: teach a model of yours from the LLM's answers to a sample of this batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sample: int = Field(
+        ge=MIN_TEACH_SAMPLE,
+        le=MAX_TEACH_SAMPLE,
+        description=(
+            "How many items (a seeded random sample, chosen from the row numbers) the LLM answers to teach the "
+            "model; a smaller file is taught from every item"
+        ),
+    )
+    set_default: bool = Field(
+        default=False, description="Make the taught model your default once it is ready (PUT /v1/models/default)"
+    )
+
+
 class AnalysisChoices(BaseModel):
     """Analysis: which engine reads the texts, what it rates, and what it may send to an LLM."""
 
@@ -92,6 +115,14 @@ class AnalysisChoices(BaseModel):
         examples=[["battery", "price", "support"]],
     )
     report: bool = Field(default=False, description="Add the batch's main themes and an executive summary")
+    teach: TeachChoice | None = Field(
+        default=None,
+        description=(
+            "Batches on auto or llm only (sync mode): the LLM answers a seeded random sample of `sample` items "
+            "(on auto even those the lexicon is sure of), and when the task is ready a model of yours is trained "
+            "from exactly those answers (the task names it: teach_model_id). Anything else is 400 teach-unavailable"
+        ),
+    )
     # Personal data is replaced by placeholders before any text reaches an LLM; False only where the
     # deployment allows it (AllowUnredactedLlm), checked when the task is created.
     redact_pii: bool = Field(

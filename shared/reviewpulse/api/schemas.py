@@ -28,6 +28,7 @@ from reviewpulse.tasks.model import (
     TaskType,
     TaskWarning,
 )
+from reviewpulse.usecases.models import taught_model_id
 
 
 class _Strict(BaseModel):
@@ -130,6 +131,13 @@ class TaskView(BaseModel):
             "on the batch's labelled rows with options.label_field, else a plain statement that it was not)"
         ),
     )
+    teach_model_id: str | None = Field(
+        default=None,
+        description=(
+            "options.teach: the id of the model this task teaches (GET /v1/models/{model_id} says its status); "
+            "asked for when the task is ready, unless a teach-failed warning says why not"
+        ),
+    )
     links: Links
 
     @classmethod
@@ -169,6 +177,7 @@ class TaskView(BaseModel):
             error=task.error,
             warnings=task.warnings,
             headline=task.headline,
+            teach_model_id=taught_model_id(task.task_id) if task.options.teach is not None else None,
             links=Links(self=base, results=f"{base}/results", insights=f"{base}/insights", report=report_url),
         )
 

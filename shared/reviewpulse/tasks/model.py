@@ -130,6 +130,25 @@ class TaskError(BaseModel):
     detail: str
 
 
+# How the quote's teaching figures are worked out (options.teach), stated with them.
+TEACH_QUOTE_HOW = (
+    "sample_cost_usd: the sample's LLM requests estimated as the run's are (included in estimated_cost_usd). "
+    "later_llm_items_without_model: the items a later auto batch of this size would send to the LLM without a "
+    "model (the lexicon's unsure share of this file outside the sample). later_saving_usd_at_most: those items at "
+    "this file's LLM cost per item, an upper bound: a taught model still sends the items it is unsure of"
+)
+
+
+class TeachQuote(BaseModel):
+    """options.teach in a quote: what teaching costs, and at most what it saves on later batches."""
+
+    sample_items: int
+    sample_cost_usd: float
+    later_llm_items_without_model: int | None = None  # auto only
+    later_saving_usd_at_most: float | None = None  # auto only
+    how: str
+
+
 class Quote(BaseModel):
     """What a run will cost, estimated before it starts (analysis/llm/estimate.py says how)."""
 
@@ -139,6 +158,7 @@ class Quote(BaseModel):
     input_tokens: int
     output_tokens: int
     estimated_cost_usd: float
+    teach: TeachQuote | None = None  # options.teach
 
 
 class Progress(BaseModel):

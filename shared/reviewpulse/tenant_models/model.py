@@ -37,10 +37,15 @@ class ModelError(BaseModel):
 
 
 class ModelSource(BaseModel):
-    """Where the labels come from: a ready batch task of the tenant, and the column holding them."""
+    """Where the labels come from: a ready batch task of the tenant, and either the column holding
+    them (`label_field`) or, for a model taught from the LLM (`teach_sample`), the LLM's answers to
+    that task's teaching sample (analysis/teach.py chooses the rows)."""
 
     task_id: str
-    label_field: str
+    label_field: str | None = None
+    teach_sample: int | None = None
+    # A taught model made the tenant's default once ready (options.teach.set_default).
+    teach_set_default: bool = False
 
 
 class TenantModel(BaseModel):

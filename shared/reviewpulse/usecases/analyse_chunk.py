@@ -46,13 +46,33 @@ class ChunkOutcome:
 
 
 def analyse_items(
-    message: WorkMessage, engine: Engine, options: AnalysisOptions, *, deadline: float | None = None
+    message: WorkMessage,
+    engine: Engine,
+    options: AnalysisOptions,
+    *,
+    deadline: float | None = None,
+    teacher: Engine | None = None,
 ) -> tuple[list[ItemResult], Usage]:
     """Results in row order; rows the splitter already rejected keep their error. LLM requests
     stop at `deadline` (time.monotonic() seconds); what the engine leaves unanswered then has
-    followed its fallback policy."""
-    analysed = engine.analyse(message.tenant, texts_of(message), options, deadline=deadline)
-    return item_results(message, analysed.answers), analysed.usage
+    followed its fallback policy. With a `teacher` (the LLM engine of a task that teaches a model
+    on auto), the items of the teaching sample are answered by it instead."""
+    texts = texts_of(message)
+    taught = {item.row for item in message.items if item.teach} if teacher is not None else set()
+    answers: dict = {}
+    usage = Usage()
+    if taught and teacher is not None:
+        by_teacher = teacher.analyse(
+            message.tenant, {row: text for row, text in texts.items() if row in taught}, options, deadline=deadline
+        )
+        answers.update(by_teacher.answers)
+        usage.add(by_teacher.usage)
+    rest = {row: text for row, text in texts.items() if row not in taught}
+    if rest or not taught:
+        analysed = engine.analyse(message.tenant, rest, options, deadline=deadline)
+        answers.update(analysed.answers)
+        usage.add(analysed.usage)
+    return item_results(message, answers), usage
 
 
 def texts_of(message: WorkMessage) -> dict[int, str]:
@@ -194,7 +214,9 @@ def process_chunk(
             prices=Prices.of(parts.settings),
         )
         engine = engine_for(task.options, replace(parts, spend=spend))
-    results, usage = analyse_items(message, engine, task.options, deadline=deadline)
+    results, usage = analyse_items(
+        message, engine, task.options, deadline=deadline, teacher=_teacher(task, spend, parts)
+    )
     if budgets is not None and any(r.error is not None and r.error.code == BUDGET_EXHAUSTED for r in results):
         # on_budget_exhausted pause: nothing of this chunk counts now. Answers already paid for
         # are in the result cache, so the resumed chunk does not pay for them again.
@@ -228,6 +250,15 @@ def process_chunk(
         },
     )
     return outcome
+
+
+def _teacher(task: Task, spend: TaskSpend | None, parts: EngineParts) -> Engine | None:
+    """On auto with options.teach, the LLM engine (with the same budgets and redaction) that answers
+    the teaching sample; on llm the engine itself answers every item, so none is needed."""
+    if task.options.teach is None or task.options.engine != "auto":
+        return None
+    teaching = task.options.model_copy(update={"engine": "llm", "model_id": None})
+    return engine_for(teaching, replace(parts, spend=spend) if spend is not None else parts)
 
 
 def _park(

@@ -11,6 +11,7 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import IO
 
 from reviewpulse.analysis.engines.base import Engine, EngineParts
@@ -36,7 +37,19 @@ from reviewpulse.storage.layout import conversations_key, outgoing_keys, parse_s
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskError, TaskType
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenant_models.queue import TrainingQueue
+from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.deliver_insights import deliver_report, first_conversations, store_insights
+from reviewpulse.usecases.models import prepare_teaching, queue_teaching
+
+
+@dataclass(frozen=True)
+class Teaching:
+    """What the finalizer needs to ask for a teaching task's model (options.teach)."""
+
+    models: ModelRepository
+    queue: TrainingQueue
+
 
 # Parts are small objects read one request each; a few in flight hide S3's latency.
 PART_READ_CONCURRENCY = 8
@@ -55,6 +68,7 @@ def finalize_request(
     settings: Settings,
     parts: EngineParts | None = None,
     deadline: float | None = None,
+    teaching: Teaching | None = None,
 ) -> bool:
     """Handle a finalize request: a duplicate, or one for a task that already ended, does nothing."""
     task = tasks.get(request.tenant, request.task_id)
@@ -68,6 +82,7 @@ def finalize_request(
         settings=settings,
         parts=parts,
         deadline=deadline,
+        teaching=teaching,
     )
 
 
@@ -80,6 +95,7 @@ def finalize_task(
     settings: Settings,
     parts: EngineParts | None = None,
     deadline: float | None = None,
+    teaching: Teaching | None = None,
 ) -> bool:
     """Write the merged results and mark the task ready. True if this call made it ready. The
     task's engine (built from `parts`) names its extra CSV columns and writes the executive
@@ -150,6 +166,7 @@ def finalize_task(
         conversations=trajectories,
         result_files=result_files,
     )
+    teach_warnings = _prepare_teaching(task, teaching)
     won = tasks.mark_ready(
         task.tenant,
         task.task_id,
@@ -158,13 +175,31 @@ def finalize_task(
         results_csv_key=csv_key,
         report=report,
         usage=usage,
-        warnings=[*task_insights.warnings, *_budget_warnings(task)],
+        warnings=[*task_insights.warnings, *_budget_warnings(task), *teach_warnings],
         headline=task_insights.headline,
     )
+    if won and teaching is not None and task.options.teach is not None and not teach_warnings:
+        queue_teaching(task, models=teaching.models, queue=teaching.queue, correlation_id=task.correlation_id)
     if won:
         logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
         metrics.add_metric(name="TasksCompleted", unit=MetricUnit.Count, value=1)
     return won
+
+
+def _prepare_teaching(task: Task, teaching: Teaching | None) -> list[TaskWarning]:
+    """A teaching task's model record, before the task is ready; what kept it from being taught
+    becomes the task's `teach-failed` warning (the analysis itself is never failed for it)."""
+    if task.options.teach is None:
+        return []
+    if teaching is None:
+        failure: str | None = "this deployment's finalizer cannot ask for models"
+    else:
+        try:
+            _, failure = prepare_teaching(task, models=teaching.models, correlation_id=task.correlation_id)
+        except Exception as exc:
+            logger.exception("teaching not prepared", extra={"task_id": task.task_id})
+            failure = f"the model could not be recorded ({type(exc).__name__})"
+    return [TaskWarning(code="teach-failed", detail=failure)] if failure else []
 
 
 def llm_figures(task: Task, settings: Settings) -> LlmFigures:

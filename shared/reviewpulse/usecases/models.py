@@ -4,6 +4,7 @@ file, list them, read one, delete one, and set the tenant's default (POST, GET, 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 from reviewpulse.analysis.options import OptionsRequest
@@ -16,10 +17,12 @@ from reviewpulse.errors import (
     TooManyModels,
 )
 from reviewpulse.observability import logger
-from reviewpulse.tasks.model import TaskStatus, TaskType, is_valid_task_id
+from reviewpulse.tasks.model import Task, TaskStatus, TaskType, is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.model import (
     MAX_MODELS_PER_TENANT,
+    MODEL_ID_PREFIX,
+    ModelError,
     ModelSource,
     ModelStatus,
     TenantModel,
@@ -67,6 +70,57 @@ def request_training(
         raise
     logger.info("model training requested", extra={"tenant": tenant, "model_id": model.model_id, "task_id": task_id})
     return model
+
+
+# The model code (MODEL_ERROR_CODES) of a taught model whose training request could not be sent.
+NOT_QUEUED = "training-failed"
+
+
+def taught_model_id(task_id: str) -> str:
+    """The id of the model a task teaches (options.teach): derived from the task's id, so a
+    redelivered finalization finds the model it already asked for, and the task view can name it."""
+    return MODEL_ID_PREFIX + hashlib.sha256(f"teach:{task_id}".encode()).hexdigest()[:16]
+
+
+def prepare_teaching(task: Task, *, models: ModelRepository, correlation_id: str | None) -> tuple[str, str | None]:
+    """Before a teaching task (options.teach) is marked ready: its model's record in `training`
+    (labels: the LLM's answers to the task's teaching sample). Returns the model's id and, if it
+    cannot be taught, why (the task's `teach-failed` warning); a redelivery finds the same model."""
+    model_id = taught_model_id(task.task_id)
+    teach = task.options.teach
+    if teach is None:
+        return model_id, "the task asked for no teaching"
+    existing = models.get(task.tenant, model_id)
+    if existing is None:
+        owned, _ = models.for_tenant(task.tenant)
+        if len(owned) >= MAX_MODELS_PER_TENANT:
+            return model_id, f"a tenant may have {MAX_MODELS_PER_TENANT} models (too-many-models): none was taught"
+        source = ModelSource(task_id=task.task_id, teach_sample=teach.sample, teach_set_default=teach.set_default)
+        model = TenantModel.new(task.tenant, source, name="taught from the LLM", correlation_id=correlation_id)
+        try:
+            models.add(model.model_copy(update={"model_id": model_id}))
+        except Exception:
+            if models.get(task.tenant, model_id) is None:
+                raise
+            # A redelivered finalization added it first.
+    return model_id, None
+
+
+def queue_teaching(task: Task, *, models: ModelRepository, queue: TrainingQueue, correlation_id: str | None) -> None:
+    """Once the teaching task is ready: its model queued for the training function. A model that
+    cannot be queued fails (never left training with nothing to finish it)."""
+    model_id = taught_model_id(task.task_id)
+    model = models.get(task.tenant, model_id)
+    if model is None or model.status is not ModelStatus.TRAINING:
+        return
+    try:
+        queue.request(TrainingRequest(tenant=task.tenant, model_id=model_id), correlation_id)
+    except Exception:
+        logger.exception("teaching request not queued", extra={"task_id": task.task_id, "model_id": model_id})
+        error = ModelError(code=NOT_QUEUED, detail="the training request could not be queued")
+        models.mark_failed(task.tenant, model_id, error, {})
+        return
+    logger.info("teaching requested", extra={"tenant": task.tenant, "model_id": model_id, "task_id": task.task_id})
 
 
 def get_model(tenant: str, model_id: str, *, models: ModelRepository) -> TenantModel:

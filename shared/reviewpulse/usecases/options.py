@@ -12,6 +12,7 @@ from reviewpulse.errors import (
     NotFound,
     RedactionRequired,
     TaskNotReady,
+    TeachUnavailable,
 )
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import TaskStatus, is_valid_task_id
@@ -49,6 +50,27 @@ def resolve_options(
             f"options.mode batch needs an engine that calls the LLM; {chosen.name} does not here"
         )
     return chosen.settle_options(AnalysisOptions.of(requested, engine=chosen.name))
+
+
+# The engines a model can be taught on (options.teach): the ones that ask the LLM.
+TEACHING_ENGINES = ("auto", "llm")
+
+
+def check_teach(options: AnalysisOptions, settings: Settings, *, batch: bool) -> None:
+    """options.teach needs a batch (an upload or a drop) on auto or llm with an LLM to ask, in sync
+    mode (the Batch API's answers are collected apart from the chunks that pick the sample): else
+    400 teach-unavailable."""
+    if options.teach is None:
+        return
+    if not batch:
+        raise TeachUnavailable("options.teach needs a batch: a model is taught from a sample of a file's items")
+    engine = engine_named(options.engine, EngineParts(settings))
+    if options.engine not in TEACHING_ENGINES or not engine.uses_llm_queue:
+        raise TeachUnavailable(
+            f"options.teach needs the auto or llm engine with an LLM; {options.engine} has none here"
+        )
+    if options.mode == "batch":
+        raise TeachUnavailable("options.teach needs sync mode: the teaching sample is answered as the chunks arrive")
 
 
 def engine_notes(options: AnalysisOptions, settings: Settings) -> list[str]:

@@ -11,7 +11,7 @@ from urllib.parse import unquote_plus
 from pydantic import ValidationError
 
 from reviewpulse.analysis.base import Usage
-from reviewpulse.analysis.engines.base import EngineParts, LlmShare
+from reviewpulse.analysis.engines.base import Engine, EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import drop_engine, engine_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import (
@@ -21,6 +21,7 @@ from reviewpulse.analysis.options import (
     mode_waits_on_size,
     uses_batch_api,
 )
+from reviewpulse.analysis.teach import sample_rows
 from reviewpulse.errors import ReviewPulseError, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat
@@ -40,13 +41,22 @@ from reviewpulse.storage.layout import (
 )
 from reviewpulse.storage.objects import ObjectInfo
 from reviewpulse.storage.result_files import ResultFiles
-from reviewpulse.tasks.model import Quote, Task, TaskError, TaskStatus, TaskType, drop_task_id
+from reviewpulse.tasks.model import (
+    TEACH_QUOTE_HOW,
+    Quote,
+    Task,
+    TaskError,
+    TaskStatus,
+    TaskType,
+    TeachQuote,
+    drop_task_id,
+)
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
 from reviewpulse.usecases.drop_receipts import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
 from reviewpulse.usecases.models import check_task_model, with_default_model
-from reviewpulse.usecases.options import check_baseline, engine_notes, resolve_options
+from reviewpulse.usecases.options import check_baseline, check_teach, engine_notes, resolve_options
 
 CORRELATION_METADATA = "correlation-id"
 # A drop's options sidecar is a small JSON object; anything larger is refused unread.
@@ -224,14 +234,33 @@ def _split(
         # The engine sets its chunks' size and queue (LLM chunks are smaller, to fit its timeout).
         engine = engine_for(task.options, EngineParts(settings))
         chunks = chunk_rows(rows, engine.chunk_max_items, settings.chunk_max_bytes)
+        if task.options.teach is not None:
+            # The teaching sample needs the file's item count first: a counting pass.
+            counted = chunk_rows(
+                open_rows(input_files.open_source(source.key, etag=task.source_etag), spec),
+                engine.chunk_max_items,
+                settings.chunk_max_bytes,
+            )
+            total = sum(len(chunk.items) for chunk in counted)
+            counter.sample = sample_rows(task.task_id, total, task.options.teach.sample)
+        teacher = _quote_teacher(task, settings) if quoting else None
         if quoting:
             for message in counter.messages(task, chunks):
                 # Chunk by chunk, as the workers will send them: requests never span two chunks.
                 texts = {item.row: item.text for item in message.items if item.text is not None and item.error is None}
+                taught = {row: text for row, text in texts.items() if row in counter.sample}
+                if teacher is not None and taught:
+                    # On auto the sample goes to the LLM whatever the lexicon says (priced apart).
+                    counter.teach_share = counter.teach_share + teacher.quote(taught, task.options, tenant=task.tenant)
+                    texts = {row: text for row, text in texts.items() if row not in taught}
+                elif taught:
+                    counter.teach_share = counter.teach_share + engine.quote(taught, task.options, tenant=task.tenant)
                 share = share + engine.quote(texts, task.options, tenant=task.tenant)
         else:
             threshold = settings.llm_batch_min_items
-            if engine.uses_llm_queue and mode_waits_on_size(task.options.mode, threshold):
+            # A teaching task stays in sync mode (check_teach): its sample is answered chunk by chunk.
+            waits = mode_waits_on_size(task.options.mode, threshold) and task.options.teach is None
+            if engine.uses_llm_queue and waits:
                 chunks = hold_until_mode_known(
                     chunks,
                     lambda items: uses_batch_api(task.options.mode, items=items, threshold=threshold),
@@ -268,9 +297,40 @@ def _split(
     return SplitOutcome(task.task_id, "split", items=counter.items, chunks=counter.chunks)
 
 
+def _teach_quote(task: Task, counter: _Counter, share: LlmShare, settings: Settings) -> TeachQuote:
+    """options.teach in the quote (TEACH_QUOTE_HOW says how); `share`: the LLM share of the items
+    outside the sample."""
+    t = counter.teach_share.tokens
+    sample_cost = Prices.of(settings).usage_cost_usd(
+        Usage(requests=t.requests, input_tokens=t.input_tokens, output_tokens=t.output_tokens)
+    )
+    per_item = sample_cost / counter.teach_share.items if counter.teach_share.items else 0.0
+    rest = counter.items - len(counter.sample)
+    without = round(share.items * counter.items / rest) if task.options.engine == "auto" and rest else None
+    return TeachQuote(
+        sample_items=counter.teach_share.items,
+        sample_cost_usd=round(sample_cost, 6),
+        later_llm_items_without_model=without,
+        later_saving_usd_at_most=round(without * per_item, 6) if without is not None else None,
+        how=TEACH_QUOTE_HOW,
+    )
+
+
+def _quote_teacher(task: Task, settings: Settings) -> Engine | None:
+    """The engine that answers an auto task's teaching sample (the LLM), for its quote."""
+    if task.options.teach is None or task.options.engine != "auto":
+        return None
+    return engine_for(task.options.model_copy(update={"engine": "llm", "model_id": None}), EngineParts(settings))
+
+
 def _record_quote(
     tasks: TaskRepository, task: Task, counter: _Counter, share: LlmShare, settings: Settings
 ) -> SplitOutcome:
+    teach = None
+    if task.options.teach is not None:
+        teach = _teach_quote(task, counter, share, settings)
+        if task.options.engine == "auto":
+            share = share + counter.teach_share  # the run sends the sample to the LLM as well
     tokens = share.tokens
     # Priced as the run will be billed (Prices.usage_cost_usd, as the task's cost): at the batch
     # price when its requests will go through the Batch API (asked for, or chosen by size).
@@ -287,6 +347,7 @@ def _record_quote(
         input_tokens=tokens.input_tokens,
         output_tokens=tokens.output_tokens,
         estimated_cost_usd=round(Prices.of(settings).usage_cost_usd(estimate), 6),
+        teach=teach,
     )
     tasks.record_quote(task.tenant, task.task_id, quote)
     logger.info(
@@ -335,12 +396,17 @@ class _Counter:
     def __init__(self) -> None:
         self.items = 0
         self.chunks = 0
+        self.sample: frozenset[int] = frozenset()  # the teaching sample's rows (options.teach)
+        self.teach_share = LlmShare()  # what the sample's LLM requests are quoted at
 
     def messages(self, task: Task, chunks: Iterator) -> Iterator[WorkMessage]:
         for chunk in chunks:
             self.items += len(chunk.items)
             self.chunks += 1
             items = [WorkItem.model_validate(item) for item in chunk.items]
+            for item in items:
+                if item.row in self.sample:
+                    item.teach = True
             yield WorkMessage(tenant=task.tenant, task_id=task.task_id, chunk=chunk.index, items=items)
 
 
@@ -473,7 +539,9 @@ def _sidecar_options(
         if models is not None:
             check_task_model(source.tenant, options.model_id, models=models)
             options = with_default_model(source.tenant, options, settings.default_engine, models=models)
-        return resolve_options(options, settings), file_fields
+        resolved = resolve_options(options, settings)
+        check_teach(resolved, settings, batch=True)
+        return resolved, file_fields
     except ReviewPulseError as exc:
         raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from reviewpulse.analysis.labels import LabelScheme, describe_values
 from reviewpulse.analysis.models.artifact import ModelArtifact
 from reviewpulse.analysis.models.training import check_rows
+from reviewpulse.analysis.teach import sample_rows, teaching_labels
 from reviewpulse.errors import TrainingDataRejected, UnusableFile
 from reviewpulse.ingest.readers import Row, open_rows
 from reviewpulse.observability import logger
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles, SourceChanged
+from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.model import ModelError, ModelStatus, TenantModel
@@ -42,6 +44,24 @@ class Artifacts(Protocol):
     def put(self, tenant: str, artifact: ModelArtifact) -> str: ...
 
     def delete(self, tenant: str, model_id: str) -> int: ...
+
+
+class TaskResults(Protocol):
+    """A ready task's counted results as (row, engine, label), in any order (the task's result
+    parts on the data bucket): where a model taught from the LLM reads its labels."""
+
+    def __call__(self, task: Task) -> Iterable[tuple[int, str | None, str | None]]: ...
+
+
+def results_from_parts(result_files: ResultFiles) -> TaskResults:
+    """A ready task's counted results read from its parts (the attempt of each chunk that counted)."""
+
+    def read(task: Task) -> Iterable[tuple[int, str | None, str | None]]:
+        for chunk, attempt in task.parts.items():
+            for result in result_files.read_part(task.tenant, task.task_id, int(chunk), attempt):
+                yield result.row, result.engine, result.label
+
+    return read
 
 
 class ModelRefused(Exception):
@@ -118,20 +138,29 @@ def train_model(
     fit: Fit,
     settings: Settings,
     last_attempt: bool,
+    task_results: TaskResults | None = None,
 ) -> ModelStatus | None:
-    """Train one model; its status once done (None if it was not training: nothing to do)."""
+    """Train one model; its status once done (None if it was not training: nothing to do). A
+    model taught from the LLM (source.teach_sample) reads its labels from `task_results`."""
     model = models.get(request.tenant, request.model_id)
     if model is None or model.status is not ModelStatus.TRAINING:
         logger.info("model not training; nothing to do", extra={"model_id": request.model_id})
         return None
     counts: dict[str, int] = {}
     try:
-        collected = _read_labels(model, tasks, input_files, settings)
+        collected = _read_labels(model, tasks, input_files, settings, task_results)
         counts = collected.counts_dict()
         # The learning library's own checks (no rows, one class, too few per class), before fitting.
         check_rows(collected.texts, collected.labels)
         artifact = fit(collected.texts, collected.labels)
-        return _store_and_mark_ready(models, model, artifact, artifacts(), counts, collected.notes)
+        if model.source.teach_sample is not None:
+            # The card says what taught it (counts only: no customer text).
+            card = {**artifact.card, "source": "llm-labels", "taught_from_llm_labels": len(collected.labels)}
+            artifact = replace(artifact, card=card)
+        status = _store_and_mark_ready(models, model, artifact, artifacts(), counts, collected.notes)
+        if status is ModelStatus.READY and model.source.teach_set_default:
+            models.set_default(model.tenant, model.model_id)  # options.teach.set_default
+        return status
     except ModelRefused as refused:
         return _fail(models, model, refused.code, refused.detail, refused.counts or counts)
     except TrainingDataRejected as rejected:
@@ -167,13 +196,43 @@ def _store_and_mark_ready(
     return ModelStatus.READY
 
 
+def collect_taught_rows(rows: Iterable[Row], labels: dict[int, str]) -> LabelledRows:
+    """The rows the LLM labelled for teaching (`labels` by row number: analysis/teach.py), their
+    texts read again from the task's file; counted as collect_labelled_rows counts."""
+    collected = LabelledRows()
+    for row in rows:
+        label = labels.get(row.number)
+        if label is None:
+            continue
+        collected.counts["rows"] += 1
+        if row.error is not None or row.text is None:
+            collected.counts["row_errors"] += 1
+            continue
+        collected.texts.append(row.text)
+        collected.labels.append(label)
+        collected.counts[f"label_{label}"] += 1
+    return collected
+
+
 def _read_labels(
-    model: TenantModel, tasks: TaskRepository, input_files: InputFiles, settings: Settings
+    model: TenantModel,
+    tasks: TaskRepository,
+    input_files: InputFiles,
+    settings: Settings,
+    task_results: TaskResults | None = None,
 ) -> LabelledRows:
     task = tasks.get(model.tenant, model.source.task_id)
     if task is None or task.status is not TaskStatus.READY or not task.source_key or not task.format:
         raise ModelRefused("source-unavailable", "the task or its file is gone (deleted, purged or expired)")
     try:
+        if model.source.teach_sample is not None:
+            if task_results is None:
+                raise ModelRefused("source-unavailable", "this deployment cannot read a task's results for teaching")
+            sample = sample_rows(task.task_id, task.progress.total, model.source.teach_sample)
+            taught = {t.row: t.label for t in teaching_labels(task_results(task), sample)}
+            return collect_taught_rows(_rows(task, input_files, settings), taught)
+        if not model.source.label_field:
+            raise ModelRefused("source-unavailable", "the model names no label column and no teaching sample")
         return collect_labelled_rows(_rows(task, input_files, settings), model.source.label_field)
     except SourceChanged:
         raise ModelRefused("source-unavailable", "the task's file was replaced after it was analysed") from None

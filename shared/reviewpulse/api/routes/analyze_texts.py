@@ -18,7 +18,7 @@ from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.usecases.analyze_texts import analyze_now, queue_texts_task
 from reviewpulse.usecases.models import check_task_model, with_default_model
-from reviewpulse.usecases.options import resolve_options
+from reviewpulse.usecases.options import check_teach, resolve_options
 
 router = APIRouter(tags=["analysis"])
 
@@ -85,6 +85,7 @@ def analyze_texts(
     check_task_model(tenant, requested.model_id, models=models)
     requested = with_default_model(tenant, requested, settings.default_engine, models=models)
     options = resolve_options(requested, settings, columns=[])
+    check_teach(options, settings, batch=False)
     answered = analyze_now(tenant, body.texts, options, parts=parts, budgets=budgets)
     if answered is not None:
         return AnalyzeTextsResponse(

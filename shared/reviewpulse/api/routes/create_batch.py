@@ -16,7 +16,7 @@ from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.create_batch import create_batch_task
 from reviewpulse.usecases.models import check_task_model, with_default_model
-from reviewpulse.usecases.options import check_baseline, resolve_options
+from reviewpulse.usecases.options import check_baseline, check_teach, resolve_options
 
 router = APIRouter()
 
@@ -58,17 +58,19 @@ def create_batch(
     def create() -> BatchCreated:
         check_baseline(tenant, body.options.compare_to, tasks)
         check_task_model(tenant, body.options.model_id, models=models)
+        options = resolve_options(
+            # The request's options, with the tenant's default model where they name none.
+            with_default_model(tenant, body.options, settings.default_engine, models=models),
+            settings,
+        )
+        check_teach(options, settings, batch=True)
         task, upload = create_batch_task(
             tenant,
             body.filename,
             body.format,
             body.text_field,
             body.id_field,
-            options=resolve_options(
-                # The request's options, with the tenant's default model where they name none.
-                with_default_model(tenant, body.options, settings.default_engine, models=models),
-                settings,
-            ),
+            options=options,
             correlation_id=request_id(request),
             tasks=tasks,
             input_files=input_files,

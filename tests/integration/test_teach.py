@@ -1,0 +1,142 @@
+"""options.teach through the API, the queues and the functions under moto, with the fake OpenAI
+server: a batch on auto sends its teaching sample to the LLM, a model is trained from exactly those
+answers when the task is ready, and the next batch, read by that model, sends fewer items and pays
+no teaching cost. Options no model can be taught from are refused with 400 teach-unavailable."""
+
+from __future__ import annotations
+
+import pytest
+from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.routing import needs_llm
+from reviewpulse.analysis.teach import sample_rows
+from reviewpulse_tools.bench.labelled_corpus import corpus
+
+from tests.integration import test_llm_pipeline
+from tests.integration.helpers import results_of, upload
+from tests.integration.test_api import assert_problem
+from tests.integration.test_llm_pipeline import lines, sent_texts
+from tests.unit.test_llm_engine import model_label
+
+fake, configure, llm = test_llm_pipeline.fake, test_llm_pipeline.configure, test_llm_pipeline.llm
+
+N, SAMPLE = 300, 200
+# Distinct texts (repeats would be sent once), of three classes.
+TEXTS = [f"{text} (#{i})" for i, text in enumerate(corpus(N, seed=5)[0])]
+AGAIN = [f"{text} (v{i})" for i, text in enumerate(corpus(N, seed=6)[0])]
+
+
+def test_a_batch_that_teaches_leaves_a_model_and_the_next_batch_sends_less(client, poller, llm):
+    # Given a batch on auto asking to teach a model from 200 items, made the default once ready
+    threshold = client.call("POST", "/v1/tasks", {"text": "ok", "options": {"engine": "auto"}}).json()
+    min_confidence = threshold["options"]["min_confidence"]
+    poller.drain()
+    task_id = upload(
+        client,
+        "reviews.txt",
+        lines(TEXTS),
+        options={"engine": "auto", "teach": {"sample": SAMPLE, "set_default": True}},
+    )
+
+    # When the pipeline runs (split, workers, finalizer, trainer)
+    poller.drain()
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    results = results_of(client, task_id)
+
+    # Then the task is ready without a teach-failed warning, and names the model it taught
+    assert task["status"] == "ready", task.get("error")
+    assert [w for w in task["warnings"] if w["code"] == "teach-failed"] == []
+    model_id = task["teach_model_id"]
+    # And the LLM answered exactly the sample (200 rows, even where the lexicon was sure) and the
+    # items the lexicon was unsure of, each once
+    sample = sample_rows(task_id, N, SAMPLE)
+    assert len(sample) == SAMPLE
+    unsure = {n for n, s in enumerate(LexiconAnalyzer().analyze(TEXTS), start=1) if needs_llm(s, min_confidence)}
+    assert sorted(sent_texts(llm)) == sorted(TEXTS[n - 1] for n in sample | unsure)
+    assert {r["row"] for r in results if r["engine"] == "llm"} == sample | unsure
+    assert sample - unsure, "the sample holds items the lexicon was sure of"
+
+    # And a model of the tenant is ready, trained on exactly the sample's 200 LLM labels
+    model = client.call("GET", f"/v1/models/{model_id}").json()
+    assert model["status"] == "ready", model.get("error")
+    assert model["source"]["teach_sample"] == SAMPLE and model["source"]["task_id"] == task_id
+    assert model["card"]["source"] == "llm-labels" and model["card"]["taught_from_llm_labels"] == SAMPLE
+    labels = [model_label(TEXTS[n - 1]) for n in sample]
+    assert {k: v for k, v in model["counts"].items() if k.startswith("label_")} == {
+        f"label_{label}": labels.count(label) for label in set(labels)
+    }
+    listed = client.call("GET", "/v1/models").json()
+    assert model_id in [m["model_id"] for m in listed["items"]]
+    assert [m["is_default"] for m in listed["items"] if m["model_id"] == model_id] == [True]
+
+    # When a second batch on auto names nothing (the default model reads it)
+    before = len(sent_texts(llm))
+    second = upload(client, "more.txt", lines(AGAIN), options={"engine": "auto"})
+    poller.drain()
+    again = client.call("GET", f"/v1/tasks/{second}").json()
+
+    # Then it is answered through the taught model, with no teaching: fewer items reach the LLM
+    # than the first batch sent, and none is sent for teaching
+    assert again["status"] == "ready" and again["options"]["model_id"] == model_id
+    assert again["teach_model_id"] is None
+    sent_again = len(sent_texts(llm)) - before
+    assert again["answered_by"].get("llm", 0) == sent_again
+    assert sent_again < len(sample | unsure)
+    assert again["usage"]["estimated_cost_usd"] < task["usage"]["estimated_cost_usd"]
+
+
+def test_the_quote_states_what_teaching_costs_and_at_most_what_it_saves(client, poller, llm):
+    # Given a quote-only batch on auto that teaches from 200 items
+    min_confidence = client.call("POST", "/v1/tasks", {"text": "ok", "options": {"engine": "auto"}}).json()["options"][
+        "min_confidence"
+    ]
+    task_id = upload(
+        client, "reviews.txt", lines(TEXTS), options={"engine": "auto", "quote_only": True, "teach": {"sample": SAMPLE}}
+    )
+
+    # When it is quoted
+    poller.drain()
+    quoted = client.call("GET", f"/v1/tasks/{task_id}").json()
+
+    # Then the quote counts the sample as LLM items beside the lexicon's unsure ones, and prices it
+    sample = sample_rows(task_id, N, SAMPLE)
+    unsure = {n for n, s in enumerate(LexiconAnalyzer().analyze(TEXTS), start=1) if needs_llm(s, min_confidence)}
+    quote = quoted["quote"]
+    assert quoted["status"] == "quoted" and llm.stats().requests == 0
+    assert quote["llm_items"] == len(sample | unsure)
+    teach = quote["teach"]
+    assert teach["sample_items"] == SAMPLE
+    assert 0 < teach["sample_cost_usd"] < quote["estimated_cost_usd"]
+    # And the later batch's LLM items without a model: the unsure share outside the sample, scaled
+    assert teach["later_llm_items_without_model"] == round(len(unsure - sample) * N / (N - SAMPLE))
+    per_item = teach["sample_cost_usd"] / SAMPLE
+    assert teach["later_saving_usd_at_most"] == pytest.approx(
+        teach["later_llm_items_without_model"] * per_item, abs=1e-6
+    )
+    assert "upper bound" in teach["how"]
+
+    # When it is started, Then the LLM answers the items it was quoted for
+    assert client.call("POST", f"/v1/tasks/{task_id}/start").status == 200
+    poller.drain()
+    task = client.call("GET", f"/v1/tasks/{task_id}").json()
+    assert task["status"] == "ready" and task["answered_by"]["llm"] == quote["llm_items"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/batches", {"filename": "a.txt", "options": {"engine": "lexicon", "teach": {"sample": 500}}}),
+        (
+            "/v1/batches",
+            {"filename": "a.txt", "options": {"engine": "auto", "mode": "batch", "teach": {"sample": 500}}},
+        ),
+        ("/v1/tasks", {"text": "great", "options": {"engine": "llm", "teach": {"sample": 500}}}),
+    ],
+)
+def test_teaching_where_no_model_can_be_taught_is_refused(client, llm, path, body):
+    assert_problem(client.call("POST", path, body), 400, "teach-unavailable")
+
+
+@pytest.mark.parametrize("teach", [{"sample": 199}, {"sample": 10_001}, {"sample": 500, "seed": 3}, {}])
+def test_a_sample_out_of_bounds_or_unknown_keys_are_a_validation_error(client, llm, teach):
+    body = {"filename": "a.txt", "options": {"engine": "auto", "teach": teach}}
+    assert_problem(client.call("POST", "/v1/batches", body), 422, "validation-error")
