@@ -36,8 +36,6 @@ ASKED = {
     "max_cost_usd": 2.5,
     "on_budget_exhausted": "pause",
     "delimiter": ";",
-    "sheet": "Reviews",
-    "categories": {"delays": ["late", "delayed"]},
     "csv_bom": True,
     "csv_escape_formulas": False,
 }
