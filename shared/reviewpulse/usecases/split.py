@@ -10,10 +10,8 @@ from urllib.parse import unquote_plus
 
 from pydantic import ValidationError
 
-from reviewpulse.analysis.base import Usage
-from reviewpulse.analysis.engines.base import Engine, EngineParts, LlmShare
+from reviewpulse.analysis.engines.base import EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import drop_engine, engine_for
-from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import (
     AnalysisOptions,
     DropOptionsRequest,
@@ -28,7 +26,7 @@ from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.messages.ingest import S3Notification
 from reviewpulse.observability import MetricUnit, logger, metrics, safe_validation_errors
-from reviewpulse.queues import FinalizeQueue, WorkItem, WorkMessage, WorkQueue
+from reviewpulse.queues import FinalizeQueue, WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles, SourceChanged, TooBig
 from reviewpulse.storage.layout import (
@@ -42,13 +40,10 @@ from reviewpulse.storage.layout import (
 from reviewpulse.storage.objects import ObjectInfo
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import (
-    TEACH_QUOTE_HOW,
-    Quote,
     Task,
     TaskError,
     TaskStatus,
     TaskType,
-    TeachQuote,
     drop_task_id,
 )
 from reviewpulse.tasks.repository import TaskRepository
@@ -57,6 +52,7 @@ from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
 from reviewpulse.usecases.drop_receipts import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
 from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.options import check_baseline, check_teach, engine_notes, resolve_options
+from reviewpulse.usecases.split_quote import ItemCounter, quote_teacher, record_quote
 
 CORRELATION_METADATA = "correlation-id"
 # A drop's options sidecar is a small JSON object; anything larger is refused unread.
@@ -225,7 +221,7 @@ def _split(
         return _fail(tasks, task, "unsupported-format", f"{source.filename!r} is not a csv, json, jsonl or txt file")
 
     spec = task.file_spec(settings.max_text_chars)
-    counter = _Counter()
+    counter = ItemCounter()
     # A quote-only task is split once to be priced (nothing is queued), and again when started.
     quoting = task.options.quote_only and task.quote is None
     share = LlmShare()
@@ -243,7 +239,7 @@ def _split(
             )
             total = sum(len(chunk.items) for chunk in counted)
             counter.sample = sample_rows(task.task_id, total, task.options.teach.sample)
-        teacher = _quote_teacher(task, settings) if quoting else None
+        teacher = quote_teacher(task, settings) if quoting else None
         if quoting:
             for message in counter.messages(task, chunks):
                 # Chunk by chunk, as the workers will send them: requests never span two chunks.
@@ -274,7 +270,8 @@ def _split(
     if counter.items == 0:
         return _fail(tasks, task, "empty-file", "the file holds no rows")
     if quoting:
-        return _record_quote(tasks, task, counter, share, settings)
+        record_quote(tasks, task, counter, share, settings)
+        return SplitOutcome(task.task_id, "quoted", items=counter.items, chunks=counter.chunks)
 
     recorded = tasks.record_split(
         task.tenant,
@@ -295,66 +292,6 @@ def _split(
     if recorded is not None and recorded.needs_finalizing:
         finalizer.request(task.tenant, task.task_id, correlation_id)
     return SplitOutcome(task.task_id, "split", items=counter.items, chunks=counter.chunks)
-
-
-def _teach_quote(task: Task, counter: _Counter, share: LlmShare, settings: Settings) -> TeachQuote:
-    """options.teach in the quote (TEACH_QUOTE_HOW says how); `share`: the LLM share of the items
-    outside the sample."""
-    t = counter.teach_share.tokens
-    sample_cost = Prices.of(settings).usage_cost_usd(
-        Usage(requests=t.requests, input_tokens=t.input_tokens, output_tokens=t.output_tokens)
-    )
-    per_item = sample_cost / counter.teach_share.items if counter.teach_share.items else 0.0
-    rest = counter.items - len(counter.sample)
-    without = round(share.items * counter.items / rest) if task.options.engine == "auto" and rest else None
-    return TeachQuote(
-        sample_items=counter.teach_share.items,
-        sample_cost_usd=round(sample_cost, 6),
-        later_llm_items_without_model=without,
-        later_saving_usd_at_most=round(without * per_item, 6) if without is not None else None,
-        how=TEACH_QUOTE_HOW,
-    )
-
-
-def _quote_teacher(task: Task, settings: Settings) -> Engine | None:
-    """The engine that answers an auto task's teaching sample (the LLM), for its quote."""
-    if task.options.teach is None or task.options.engine != "auto":
-        return None
-    return engine_for(task.options.model_copy(update={"engine": "llm", "model_id": None}), EngineParts(settings))
-
-
-def _record_quote(
-    tasks: TaskRepository, task: Task, counter: _Counter, share: LlmShare, settings: Settings
-) -> SplitOutcome:
-    teach = None
-    if task.options.teach is not None:
-        teach = _teach_quote(task, counter, share, settings)
-        if task.options.engine == "auto":
-            share = share + counter.teach_share  # the run sends the sample to the LLM as well
-    tokens = share.tokens
-    # Priced as the run will be billed (Prices.usage_cost_usd, as the task's cost): at the batch
-    # price when its requests will go through the Batch API (asked for, or chosen by size).
-    batch = uses_batch_api(task.options.mode, items=counter.items, threshold=settings.llm_batch_min_items)
-    estimate = Usage(requests=tokens.requests, input_tokens=tokens.input_tokens, output_tokens=tokens.output_tokens)
-    if batch and share.items:
-        estimate.batch_requests = tokens.requests
-        estimate.batch_input_tokens = tokens.input_tokens
-        estimate.batch_output_tokens = tokens.output_tokens
-    quote = Quote(
-        items=counter.items,
-        llm_items=share.items,
-        requests=tokens.requests,
-        input_tokens=tokens.input_tokens,
-        output_tokens=tokens.output_tokens,
-        estimated_cost_usd=round(Prices.of(settings).usage_cost_usd(estimate), 6),
-        teach=teach,
-    )
-    tasks.record_quote(task.tenant, task.task_id, quote)
-    logger.info(
-        "file quoted",
-        extra={"tenant": task.tenant, "task_id": task.task_id, "items": counter.items, "llm_items": share.items},
-    )
-    return SplitOutcome(task.task_id, "quoted", items=counter.items, chunks=counter.chunks)
 
 
 BATCH_MODE_NOTE = (
@@ -390,24 +327,6 @@ def _choose_batch_mode(tasks: TaskRepository, task: Task, threshold: int) -> Non
         "task switched to Batch API mode",
         extra={"tenant": task.tenant, "task_id": task.task_id, "chosen": chosen is not None},
     )
-
-
-class _Counter:
-    def __init__(self) -> None:
-        self.items = 0
-        self.chunks = 0
-        self.sample: frozenset[int] = frozenset()  # the teaching sample's rows (options.teach)
-        self.teach_share = LlmShare()  # what the sample's LLM requests are quoted at
-
-    def messages(self, task: Task, chunks: Iterator) -> Iterator[WorkMessage]:
-        for chunk in chunks:
-            self.items += len(chunk.items)
-            self.chunks += 1
-            items = [WorkItem.model_validate(item) for item in chunk.items]
-            for item in items:
-                if item.row in self.sample:
-                    item.teach = True
-            yield WorkMessage(tenant=task.tenant, task_id=task.task_id, chunk=chunk.index, items=items)
 
 
 def _task_for_upload(
