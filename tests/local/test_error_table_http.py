@@ -14,7 +14,10 @@ from tests.integration.test_error_table import DOCUMENTED, PROBLEM, Request, cas
 # Answered the same by any deployment; engine-unavailable depends on one without an LLM key.
 DEPLOYMENT_DEPENDENT = {"engine-unavailable"}
 # Inputs whose answer depends on the deployment having no LLM: the local stack serves one (the fake).
-NEEDS_NO_LLM = {("batch-mode-unavailable", "text, auto without an LLM")}
+NEEDS_NO_LLM = {
+    ("batch-mode-unavailable", "text, auto without an LLM"),
+    ("teach-unavailable", "batch, auto without an LLM"),
+}
 
 
 def single_requests() -> list[tuple[str, str, Request]]:

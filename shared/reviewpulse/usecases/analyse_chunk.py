@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from reviewpulse.analysis.base import Analysis, Usage
 from reviewpulse.analysis.engines.base import AnalysisUnavailable, Engine, EngineParts
-from reviewpulse.analysis.engines.registry import engine_for
+from reviewpulse.analysis.engines.registry import engine_for, teacher_for
 from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE
 from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED
 from reviewpulse.analysis.llm.pricing import Prices
@@ -255,10 +255,7 @@ def process_chunk(
 def _teacher(task: Task, spend: TaskSpend | None, parts: EngineParts) -> Engine | None:
     """On auto with options.teach, the LLM engine (with the same budgets and redaction) that answers
     the teaching sample; on llm the engine itself answers every item, so none is needed."""
-    if task.options.teach is None or task.options.engine != "auto":
-        return None
-    teaching = task.options.model_copy(update={"engine": "llm", "model_id": None})
-    return engine_for(teaching, replace(parts, spend=spend) if spend is not None else parts)
+    return teacher_for(task.options, replace(parts, spend=spend) if spend is not None else parts)
 
 
 def _park(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.engines.base import Engine, EngineParts, LlmShare
-from reviewpulse.analysis.engines.registry import engine_for
+from reviewpulse.analysis.engines.registry import sends_only_unsure, teacher_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import uses_batch_api
 from reviewpulse.observability import logger
@@ -47,7 +47,7 @@ def teach_quote(task: Task, counter: ItemCounter, share: LlmShare, settings: Set
     )
     per_item = sample_cost / counter.teach_share.items if counter.teach_share.items else 0.0
     rest = counter.items - len(counter.sample)
-    without = round(share.items * counter.items / rest) if task.options.engine == "auto" and rest else None
+    without = round(share.items * counter.items / rest) if sends_only_unsure(task.options) and rest else None
     return TeachQuote(
         sample_items=counter.teach_share.items,
         sample_cost_usd=round(sample_cost, 6),
@@ -59,9 +59,7 @@ def teach_quote(task: Task, counter: ItemCounter, share: LlmShare, settings: Set
 
 def quote_teacher(task: Task, settings: Settings) -> Engine | None:
     """The engine that answers an auto task's teaching sample (the LLM), for its quote."""
-    if task.options.teach is None or task.options.engine != "auto":
-        return None
-    return engine_for(task.options.model_copy(update={"engine": "llm", "model_id": None}), EngineParts(settings))
+    return teacher_for(task.options, EngineParts(settings))
 
 
 def record_quote(tasks: TaskRepository, task: Task, counter: ItemCounter, share: LlmShare, settings: Settings) -> None:
@@ -70,7 +68,7 @@ def record_quote(tasks: TaskRepository, task: Task, counter: ItemCounter, share:
     teach = None
     if task.options.teach is not None:
         teach = teach_quote(task, counter, share, settings)
-        if task.options.engine == "auto":
+        if sends_only_unsure(task.options):
             share = share + counter.teach_share  # the run sends the sample to the LLM as well
     tokens = share.tokens
     # Priced as the run will be billed (Prices.usage_cost_usd, as the task's cost): at the batch

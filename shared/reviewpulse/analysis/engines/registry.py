@@ -35,3 +35,18 @@ def drop_engine(parts: EngineParts) -> Engine:
     """A dropped file names no options: the deployment's default engine where it can run."""
     engine = engine_named(parts.settings.default_engine, parts)
     return engine if engine.unavailable_reason() is None else engine_named(ALWAYS_AVAILABLE, parts)
+
+
+def sends_only_unsure(options: AnalysisOptions) -> bool:
+    """Whether the task's engine sends only the items it is unsure of to the LLM (auto), so that a
+    teaching sample (options.teach) must be sent to it on purpose."""
+    return options.engine == "auto"
+
+
+def teacher_for(options: AnalysisOptions, parts: EngineParts) -> Engine | None:
+    """The LLM engine (with the task's budgets and redaction, through `parts`) that answers the
+    teaching sample of a task with options.teach on auto; None where none is needed (no teaching,
+    or llm, which answers every item anyway)."""
+    if options.teach is None or not sends_only_unsure(options):
+        return None
+    return engine_for(options.model_copy(update={"engine": "llm", "model_id": None}), parts)
