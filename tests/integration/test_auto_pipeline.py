@@ -80,8 +80,8 @@ def test_an_auto_batch_sends_only_the_unsure_items_to_the_llm(client, poller, ru
     }
     assert stats.requests > 0 and task["notes"] == []
     # And every chunk went through the LLM worker, in LLM-sized chunks
-    assert runner.invocations["LlmAnalyzeFunction"] == len(chunk_sizes(len(ALL_TEXTS)))
-    assert "AnalyzeFunction" not in runner.invocations
+    assert runner.invocations["LlmAnalyzeChunkFunction"] == len(chunk_sizes(len(ALL_TEXTS)))
+    assert "AnalyzeChunkFunction" not in runner.invocations
 
 
 def test_a_text_task_on_auto_the_lexicon_is_sure_of_costs_nothing(client, poller, llm):
@@ -108,7 +108,7 @@ def test_auto_without_an_llm_is_the_lexicon_and_says_so(client, poller, runner):
     assert {item["engine"] for item in results} == {"lexicon"}
     assert task["answered_by"] == {"lexicon": len(TEXTS)}
     assert task["notes"] == [NO_LLM_NOTE]
-    assert "LlmAnalyzeFunction" not in runner.invocations and runner.invocations["AnalyzeFunction"] >= 1
+    assert "LlmAnalyzeChunkFunction" not in runner.invocations and runner.invocations["AnalyzeChunkFunction"] >= 1
     assert task["usage"]["requests"] == 0
 
 

@@ -1,5 +1,5 @@
 """Batch API mode through the API and the whole pipeline under moto: split → LLM work queue →
-LlmAnalyzeFunction (the chunk waits) → CollectBatchesFunction (submit, collect, resubmit, count) →
+LlmAnalyzeChunkFunction (the chunk waits) → CollectBatchesFunction (submit, collect, resubmit, count) →
 finalize, the provider being the fake OpenAI server's Files and Batch APIs.
 
 Counting must stay exactly once whatever the provider and the collector do: every expectation on

@@ -53,7 +53,7 @@ def test_a_split_that_died_part_way_is_redone_and_counts_once(client, poller, st
     with pytest.raises(TimeoutError):
         split_source(SplitObject(parse_source_key(key)), replace(splitter(), queue=DiesAfterFirstBatch(work_queue())))
     # And the analyzers already counted those first chunks
-    poller.poll_once(next(t for t in poller.triggers if t.function == "AnalyzeFunction"))
+    poller.poll_once(next(t for t in poller.triggers if t.function == "AnalyzeChunkFunction"))
     assert client.call("GET", f"/v1/tasks/{task_id}").json()["status"] == "processing"
 
     # When the ingest message is delivered again and everything drains
@@ -145,7 +145,7 @@ def test_two_racing_finalizers_make_the_task_ready_exactly_once(client, poller, 
     from reviewpulse.usecases.finalize import finalize_task
 
     task_id = upload(client, "race.txt", ("\n".join(POSITIVE + NEGATIVE) + "\n").encode())
-    for function in ("SplitFunction", "SplitFunction", "AnalyzeFunction"):
+    for function in ("SplitFunction", "SplitFunction", "AnalyzeChunkFunction"):
         poller.poll_once(next(t for t in poller.triggers if t.function == function))
     task = task_repository().get("acme", task_id)
     assert task.needs_finalizing and task.status is TaskStatus.PROCESSING

@@ -92,7 +92,7 @@ def test_a_drop_for_a_tenant_that_does_not_exist_is_refused_unanalysed(client, p
         "incoming/Not A Tenant/b.csv",
     )
     # And nothing was analysed: no chunk reached the analyzer
-    assert runner.invocations.get("AnalyzeFunction", 0) == 0
+    assert runner.invocations.get("AnalyzeChunkFunction", 0) == 0
     assert client.call("GET", "/v1/tasks").json()["items"] == []
 
 

@@ -54,8 +54,8 @@ def test_a_labelled_batch_is_evaluated_exactly_across_chunks(client, poller, sta
     url = stack.ref("WorkQueue")
     (message,) = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], MaxNumberOfMessages=1)["Messages"]
     event = sqs_event([message], stack.attribute("WorkQueue", "Arn"))
-    assert runner.invoke("AnalyzeFunction", event) == {"batchItemFailures": []}
-    assert runner.invoke("AnalyzeFunction", event) == {"batchItemFailures": []}
+    assert runner.invoke("AnalyzeChunkFunction", event) == {"batchItemFailures": []}
+    assert runner.invoke("AnalyzeChunkFunction", event) == {"batchItemFailures": []}
     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     poller.drain()
 

@@ -164,7 +164,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert client.call("POST", f"/v1/tasks/{paused}/resume").status == 200
     poller.drain()
     assert client.call("GET", f"/v1/tasks/{paused}").json()["status"] == "ready"
-    runner.module("AnalyzeFunction").analyzer = Unavailable()
+    runner.module("AnalyzeChunkFunction").analyzer = Unavailable()
     failing = upload(client, "f.txt", POSITIVE[1].encode())
     poller.drain()
     for path in (
@@ -305,8 +305,8 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
         "ListTasksFunction",
         "HealthFunction",
         "SplitFunction",
-        "AnalyzeFunction",
-        "LlmAnalyzeFunction",
+        "AnalyzeChunkFunction",
+        "LlmAnalyzeChunkFunction",
         "FinalizeFunction",
         "DeadLetterFunction",
         "DeleteTaskFunction",
@@ -363,13 +363,13 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     assert encrypters == {"CreateWebhookFunction", "RotateWebhookSecretFunction"}
     assert seen["RotateWebhookSecretFunction"] == {"kms:Encrypt", "dynamodb:UpdateItem"}
     # And the LLM analyzer both read and wrote the result cache, whose calls were checked above
-    assert seen["LlmAnalyzeFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+    assert seen["LlmAnalyzeChunkFunction"] >= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
     # And the budget's reservations and the parked chunks were exercised (and checked above)
-    assert seen["LlmAnalyzeFunction"] >= {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:PutObject"}
+    assert seen["LlmAnalyzeChunkFunction"] >= {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:PutObject"}
     assert seen["ResumeTaskFunction"] >= {"s3:ListObjectsV2", "s3:GetObject", "s3:DeleteObject", "sqs:SendMessageBatch"}
     # And the Batch API's grants are each used: the analyzer lists a chunk and its task, the
     # collector reads its index and records, writes answers, rounds and counts, reads and writes parts
-    assert seen["LlmAnalyzeFunction"] >= {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert seen["LlmAnalyzeChunkFunction"] >= {"dynamodb:PutItem", "dynamodb:UpdateItem"}
     # And the budgets were reserved and settled on every path that spends: the collector in
     # transactions with its rounds' records, POST /v1/analyze request by request (checked above)
     budget_table = stack.ref("BudgetsTable")

@@ -1,5 +1,5 @@
 """LLM tasks through the API and the whole pipeline under moto: split → LLM work queue →
-LlmAnalyzeFunction → finalize (with the report), the LLM being the fake OpenAI server configured
+LlmAnalyzeChunkFunction → finalize (with the report), the LLM being the fake OpenAI server configured
 through the functions' environment as a deployment configures it.
 
 The fake labels with VADER, so expected labels are worked out with VADER directly.
@@ -167,8 +167,8 @@ def test_an_llm_batch_with_aspects_and_a_report_comes_back_row_for_row(client, p
     assert task["answered_by"] == {"llm": 10} and task["notes"] == []
     # And each chunk went through the LLM worker, one request per chunk; none through the lexicon worker
     stats = llm.stats()
-    assert runner.invocations["LlmAnalyzeFunction"] == len(chunk_sizes(10))
-    assert "AnalyzeFunction" not in runner.invocations
+    assert runner.invocations["LlmAnalyzeChunkFunction"] == len(chunk_sizes(10))
+    assert "AnalyzeChunkFunction" not in runner.invocations
     assert sorted(stats.item_counts) == sorted(chunk_sizes(10))
     # And each result rates exactly the requested aspects, quoting its own text verbatim
     for item, text in zip(results, TEXTS, strict=True):
@@ -220,7 +220,7 @@ def test_a_text_task_on_the_llm_engine(client, poller, runner, llm):
     task = client.call("GET", f"/v1/tasks/{created.json()['task_id']}").json()
     (item,) = results_of(client, task["task_id"])
     assert (task["status"], item["id"], item["engine"], item["label"]) == ("ready", "t1", "llm", model_label(TEXTS[0]))
-    assert runner.invocations["LlmAnalyzeFunction"] == 1
+    assert runner.invocations["LlmAnalyzeChunkFunction"] == 1
     assert task["usage"]["requests"] == llm.stats().requests == 1
 
 

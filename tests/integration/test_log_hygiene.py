@@ -182,8 +182,8 @@ HOSTILE_WEBHOOK = [
 QUEUE_FUNCTIONS = {
     "DeliverWebhooksFunction": ("deliver_webhooks.json", HOSTILE_ANY + HOSTILE_WEBHOOK),
     "SplitFunction": ("split.json", HOSTILE_ANY + HOSTILE_INGEST),
-    "AnalyzeFunction": ("analyze.json", HOSTILE_ANY + HOSTILE_WORK),
-    "LlmAnalyzeFunction": ("analyze.json", HOSTILE_ANY + HOSTILE_WORK),
+    "AnalyzeChunkFunction": ("analyze_chunk.json", HOSTILE_ANY + HOSTILE_WORK),
+    "LlmAnalyzeChunkFunction": ("analyze_chunk.json", HOSTILE_ANY + HOSTILE_WORK),
     "FinalizeFunction": ("finalize.json", HOSTILE_ANY + HOSTILE_FINALIZE),
     "DeadLetterFunction": ("dead_letter.json", HOSTILE_ANY + HOSTILE_WORK + HOSTILE_FINALIZE),
 }

@@ -1,5 +1,5 @@
 """Personal data never reaches the LLM: files and texts with seeded personal data of every kind run
-through the API and the whole pipeline under moto (split → LLM work queue → LlmAnalyzeFunction →
+through the API and the whole pipeline under moto (split → LLM work queue → LlmAnalyzeChunkFunction →
 finalize with the report), and every request body the fake OpenAI server received is searched for
 each seeded value.
 

@@ -169,7 +169,7 @@ def test_a_dropped_file_of_unknown_format_ends_in_error(client, poller, s3, buck
 def test_chunks_that_keep_failing_are_dead_lettered_and_the_task_still_ends(client, poller, runner, stack, monkeypatch):
     # Given an analyzer that always fails, and a file of 5 rows in chunks of 2
     monkeypatch.setenv("CHUNK_MAX_ITEMS", "2")
-    runner.module("AnalyzeFunction").analyzer = Unavailable()
+    runner.module("AnalyzeChunkFunction").analyzer = Unavailable()
     task_id = upload(client, "reviews.txt", ("\n".join(POSITIVE[:2] + [""] + NEGATIVE[:2]) + "\n").encode())
 
     # When the queues drain (each chunk is tried maxReceiveCount times, then redriven)
@@ -202,8 +202,8 @@ def test_a_redelivered_chunk_is_counted_once(client, runner, stack, poller):
     event = sqs_event(messages, stack.attribute("WorkQueue", "Arn"))
 
     # When the analyze function handles both deliveries
-    first = runner.invoke("AnalyzeFunction", event)
-    second = runner.invoke("AnalyzeFunction", event)
+    first = runner.invoke("AnalyzeChunkFunction", event)
+    second = runner.invoke("AnalyzeChunkFunction", event)
 
     # Then both succeed, and the item is counted once
     assert first == second == {"batchItemFailures": []}
@@ -262,7 +262,7 @@ def test_correlation_id_follows_the_request_and_no_text_is_logged(client, poller
     for line in log_lines():
         by_function.setdefault(line.get("function_name", "").rsplit("-", 1)[-1], set()).add(line.get("correlation_id"))
     assert by_function["SplitFunction"] == {correlation_id}
-    assert by_function["AnalyzeFunction"] == {correlation_id}
+    assert by_function["AnalyzeChunkFunction"] == {correlation_id}
     # And no customer text, and not the API key, appears in any log line or anything else
     # written to stdout/stderr
     secrets = ("Zanzibar", client.api_key)

@@ -49,7 +49,7 @@ def recorded_run(**changes) -> RecordedRun:
         engine="llm",
         reviews=200,
         functions={
-            "AnalyzeFunction": FunctionUse(invocations=4, cpu_s=1.0, memory_mb=500, aws_calls=10),
+            "AnalyzeChunkFunction": FunctionUse(invocations=4, cpu_s=1.0, memory_mb=500, aws_calls=10),
             "FinalizeFunction": FunctionUse(invocations=1, cpu_s=0.5, memory_mb=2000),
         },
         requests={

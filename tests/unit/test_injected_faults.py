@@ -31,7 +31,7 @@ def test_duplicate_hands_every_sqs_batch_twice_and_reports_both_deliveries_failu
     # Given the analyzer's module with every batch duplicated
     calls: list = []
     module = analyzer_module(calls)
-    install("AnalyzeFunction", module, "duplicate=1")
+    install("AnalyzeChunkFunction", module, "duplicate=1")
     # When one SQS batch arrives
     answer = module.handler({"Records": [{"messageId": "x"}]}, None)
     # Then the handler ran twice on it, and the failures of both runs are reported
@@ -42,7 +42,7 @@ def test_duplicate_hands_every_sqs_batch_twice_and_reports_both_deliveries_failu
 def test_transient_fails_a_chunk_but_not_the_one_by_one_retries():
     # Given the analyzer's module with every engine request failing transiently
     module = analyzer_module([])
-    install("AnalyzeFunction", module, "transient=1")
+    install("AnalyzeChunkFunction", module, "transient=1")
     # Then a chunk of several texts fails as an unavailable engine, a single text does not
     with pytest.raises(AnalysisUnavailable):
         module.analyzer.analyze(["a", "b"])
@@ -72,7 +72,7 @@ def test_a_crash_ends_the_environment_at_the_drawn_step():
 
         module = SimpleNamespace(handler=None, analyzer=None, result_files=Files, task_repository=Tasks)
         module.handler = handler
-        install("AnalyzeFunction", module, "crash=1")
+        install("AnalyzeChunkFunction", module, "crash=1")
         module.handler({"Records": [{}]}, None)
         print("survived", flush=True)
         """

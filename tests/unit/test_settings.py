@@ -37,7 +37,7 @@ def test_a_declared_name_the_settings_do_not_read_is_refused() -> None:
 
 def test_a_function_started_without_its_variables_fails_at_cold_start_naming_them() -> None:
     # Given the analyzer's handler and an environment with none of its resource names
-    app = REPO_ROOT / "functions" / "analyze" / "app.py"
+    app = REPO_ROOT / "functions" / "analyze_chunk" / "app.py"
     environment = {
         name: value
         for name, value in os.environ.items()

@@ -3,7 +3,7 @@ and poisonous analysis. `make chaos` runs it at full size; tests/integration/tes
 scaled down. Everything else is the real thing: handlers, workflows, moto resources.
 
 - every S3 event and SQS message is delivered twice (each batch is handed to its function twice);
-- the analyze function crashes once at each step in turn — before and after a chunk's results
+- the analyze_chunk function crashes once at each step in turn — before and after a chunk's results
   are written, before and after its counts are recorded — and the finalizer once mid-merge;
 - a share of analyzer calls fail transiently (the chunk is retried), and a share of the rows
   are poison (the engine always fails on them: they become per-row errors).
@@ -147,7 +147,7 @@ def install(runner: Any, plan: ChaosPlan) -> None:
     """Give the real handlers chaotic collaborators (their module-level factories)."""
     from reviewpulse.wiring import result_files, task_repository
 
-    analyze = runner.module("AnalyzeFunction")
+    analyze = runner.module("AnalyzeChunkFunction")
     analyze.analyzer = ChaosAnalyzer(plan)
     analyze.result_files = lambda: ChaosResultFiles(result_files(), plan)
     analyze.task_repository = lambda: ChaosTasks(task_repository(), plan)

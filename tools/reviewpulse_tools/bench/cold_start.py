@@ -174,7 +174,7 @@ def bench_cold_start(
             floor_app, floor_event = (
                 (work / "api_floor.py", ROOT / "events" / "health.json")
                 if kind == "api"
-                else (work / "queue_floor.py", ROOT / "events" / "analyze.json")
+                else (work / "queue_floor.py", ROOT / "events" / "analyze_chunk.json")
             )
             # Floor and function alternate, so drift in the machine's speed hits both alike.
             floors, totals = [], []

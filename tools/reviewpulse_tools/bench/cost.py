@@ -340,10 +340,13 @@ def record_run(running, engine: str, texts: list[str]) -> RecordedRun:
         props = running.stack.function_properties(name)
         # The LLM's answers are waited for by the LLM worker when the task ran there, else the analyzer.
         llm_worker = (
-            "LlmAnalyzeFunction"
-            if "LlmAnalyzeFunction" in after["invocations"]
-            and (after["invocations"]["LlmAnalyzeFunction"] > before["invocations"].get("LlmAnalyzeFunction", 0))
-            else "AnalyzeFunction"
+            "LlmAnalyzeChunkFunction"
+            if "LlmAnalyzeChunkFunction" in after["invocations"]
+            and (
+                after["invocations"]["LlmAnalyzeChunkFunction"]
+                > before["invocations"].get("LlmAnalyzeChunkFunction", 0)
+            )
+            else "AnalyzeChunkFunction"
         )
         waits_for_llm = name == llm_worker
         functions[name] = FunctionUse(

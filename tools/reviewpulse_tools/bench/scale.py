@@ -19,7 +19,7 @@ from reviewpulse_tools.bench.batches import review_csv
 SMALL, LARGE = 10_000, 1_000_000
 QUICK_SMALL, QUICK_LARGE = 100, 1_000
 PAGE = 1000
-WATCHED = ("SplitFunction", "AnalyzeFunction", "FinalizeFunction", "GetResultsFunction")
+WATCHED = ("SplitFunction", "AnalyzeChunkFunction", "FinalizeFunction", "GetResultsFunction")
 
 
 def bench_scale(small: int = SMALL, large: int = LARGE, running=None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from typing import Any
 FAULTS_VARIABLE = "REVIEWPULSE_FAULTS"
 CRASH_STEPS = ("before results write", "after results write", "before count", "after count")
 # The functions an SQS batch reaches that count rows; duplicates go to these.
-_DUPLICATED = ("AnalyzeFunction", "FinalizeFunction", "SplitFunction")
+_DUPLICATED = ("AnalyzeChunkFunction", "FinalizeFunction", "SplitFunction")
 
 
 def parse(spec: str) -> dict[str, float]:
@@ -109,7 +109,7 @@ def install(function: str, module: Any, spec: str) -> None:
     shares = parse(spec)
     dice = _Dice(shares)
     planned: list[str] = []  # the step this invocation dies at, if any (drawn per invocation)
-    if function == "AnalyzeFunction":
+    if function == "AnalyzeChunkFunction":
         module.analyzer = _FlakyAnalyzer(module.analyzer, dice)
         result_files, task_repository = module.result_files, module.task_repository
         module.result_files = lambda: _CrashingResultFiles(result_files(), dice, planned, finalizer=False)

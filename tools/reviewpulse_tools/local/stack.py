@@ -211,7 +211,7 @@ def start(
             stack,
             extra,
             per_function,
-            concurrency={"AnalyzeFunction": ANALYZE_CONCURRENCY},
+            concurrency={"AnalyzeChunkFunction": ANALYZE_CONCURRENCY},
             output=str(function_output) if function_output else None,
             records=str(records),
         )
