@@ -10,7 +10,7 @@ from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
-from reviewpulse.usecases.analyse_chunk import Budgets, process_chunk
+from reviewpulse.usecases.analyze_chunk import Budgets, process_chunk
 from reviewpulse.wiring import (
     budget_repository,
     finalize_queue,

@@ -8,7 +8,7 @@ import io
 
 import requests
 from reviewpulse.analysis.base import Sentiment
-from reviewpulse.usecases.analyse_chunk import AnalysisUnavailable
+from reviewpulse.usecases.analyze_chunk import AnalysisUnavailable
 
 POSITIVE = ["I love it, works great", "Excellent quality and fast delivery", "Best purchase this year, very happy"]
 NEGATIVE = ["Terrible, it broke after a day", "Awful support and a horrible smell", "Worst product ever, I hate it"]

@@ -13,7 +13,7 @@ from reviewpulse.queues import WorkQueue
 from reviewpulse.results.model import ItemResult
 from reviewpulse.settings import get_settings
 from reviewpulse.storage.layout import parse_source_key
-from reviewpulse.usecases.analyse_chunk import store_and_count
+from reviewpulse.usecases.analyze_chunk import store_and_count
 from reviewpulse.usecases.split import SplitObject, split_source
 from reviewpulse.wiring import (
     finalize_queue,

@@ -9,7 +9,7 @@ import textwrap
 from types import SimpleNamespace
 
 import pytest
-from reviewpulse.usecases.analyse_chunk import AnalysisUnavailable
+from reviewpulse.usecases.analyze_chunk import AnalysisUnavailable
 from reviewpulse_tools.doubles.faults import install, parse
 
 

@@ -469,17 +469,17 @@ def test_aspect_evidence_is_a_verbatim_quote_of_the_text(server):
 
 def test_evidence_the_model_did_not_quote_verbatim_is_dropped_and_scores_are_clamped(server, monkeypatch):
     # Given a model that paraphrases its evidence, invents an aspect and overshoots its scores
-    analyse = server._model.analyse
+    analyze = server._model.analyze
 
     def unreliable(item_id: str, text: str, aspects: list[str], themes: bool) -> dict[str, Any]:
-        answer = analyse(item_id, text, aspects, themes)
+        answer = analyze(item_id, text, aspects, themes)
         answer["aspects"] = [
             {**a, "evidence": a["evidence"].upper()} if a["aspect"] == "battery" else a for a in answer["aspects"]
         ]
         answer["aspects"].append({"aspect": "colour", "label": "positive", "evidence": text})
         return answer | {"score": 7.5, "confidence": -3.0}
 
-    monkeypatch.setattr(server._model, "analyse", unreliable)
+    monkeypatch.setattr(server._model, "analyze", unreliable)
     text = "The battery is great. The price is awful!"
     # When analysed
     outcome = engine_for(server).analyze({"a": text}, ["battery", "price"])

@@ -54,12 +54,12 @@ def test_a_task_allowed_to_send_texts_unredacted_sends_them_as_written(server): 
 
 def swap_answer(monkeypatch, server, change) -> None:  # noqa: F811
     """Make the fake's model answer as it would, then pass the answer through `change`."""
-    analyse = server._model.analyse
+    analyze = server._model.analyze
 
     def changed(item_id: str, text: str, aspects: list[str], themes: bool) -> dict[str, Any]:
-        return change(analyse(item_id, text, aspects, themes))
+        return change(analyze(item_id, text, aspects, themes))
 
-    monkeypatch.setattr(server._model, "analyse", changed)
+    monkeypatch.setattr(server._model, "analyze", changed)
 
 
 def test_a_quote_whose_placeholder_gives_no_verbatim_original_is_dropped_and_its_label_kept(server, monkeypatch):  # noqa: F811

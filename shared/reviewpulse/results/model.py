@@ -58,7 +58,7 @@ class ItemResult(BaseModel):
     error: ItemError | None = None
 
     @classmethod
-    def analysed(cls, item: QueuedItem, analysis: Analysis) -> ItemResult:
+    def analyzed(cls, item: QueuedItem, analysis: Analysis) -> ItemResult:
         sentiment = analysis.sentiment
         return cls(
             row=item.row,

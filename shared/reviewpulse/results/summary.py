@@ -11,17 +11,17 @@ class SummaryBuilder:
     def __init__(self) -> None:
         self._counts = {label.value: 0 for label in Label}
         self._score_sum = 0.0
-        self._analysed = 0
+        self._analyzed = 0
 
     def add(self, result: ItemResult) -> None:
         if result.error is not None or result.label is None:
             return
         self._counts[result.label] = self._counts.get(result.label, 0) + 1
         self._score_sum += result.score or 0.0
-        self._analysed += 1
+        self._analyzed += 1
 
     def build(self, conversations: ConversationsSummary | None = None) -> Summary:
-        n = self._analysed
+        n = self._analyzed
         return Summary(
             counts=dict(self._counts),
             percentages={label: round(100.0 * count / n, 2) if n else 0.0 for label, count in self._counts.items()},

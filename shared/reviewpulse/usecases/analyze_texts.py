@@ -116,17 +116,17 @@ def analyze_now(
         )
         engine = engine_for(options, replace(parts, spend=spend))
     errors = text_errors(texts, parts.settings)
-    to_analyse = {index: text for index, text in enumerate(texts) if index not in errors}
+    to_analyze = {index: text for index, text in enumerate(texts) if index not in errors}
     answered = Answered(
         engine=engine.name, spends_tokens=engine.spends_tokens, errors=sorted(errors.values(), key=lambda e: e.index)
     )
-    if not to_analyse:
+    if not to_analyze:
         return answered
-    analysed = _within(engine, tenant, to_analyse, options, start_seconds, answer_seconds)
+    analysed = _within(engine, tenant, to_analyze, options, start_seconds, answer_seconds)
     if analysed is None:
         return None
     answers, answered.usage = analysed
-    for index in sorted(to_analyse):
+    for index in sorted(to_analyze):
         answer = answers.get(index)
         if not engine.spends_tokens and isinstance(answer, ItemFailure):
             answered.errors.append(TextError(index, answer.code, answer.detail))  # as a file's row would
@@ -160,12 +160,12 @@ def _within(
     answer_seconds: float,
 ) -> tuple[dict, Usage] | None:
     if not engine.spends_tokens:  # the lexicon: microseconds per text, no thread needed
-        chunk = engine.analyse(tenant, texts, options)
+        chunk = engine.answer(tenant, texts, options)
         return chunk.answers, chunk.usage
     # An LLM request already sent may outlast its deadline: wait for the answer only so long.
     started = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze-now")
-    future = pool.submit(engine.analyse, tenant, texts, options, deadline=started + start_seconds)
+    future = pool.submit(engine.answer, tenant, texts, options, deadline=started + start_seconds)
     pool.shutdown(wait=False)
     try:
         chunk = future.result(timeout=answer_seconds)

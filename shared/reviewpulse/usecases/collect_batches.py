@@ -49,7 +49,7 @@ from reviewpulse.settings import Settings
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import LlmBatchState, ProviderBatchCounts, ProviderBatchView, Task, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.usecases.analyse_chunk import item_results, store_and_count, texts_of
+from reviewpulse.usecases.analyze_chunk import item_results, store_and_count, texts_of
 from reviewpulse.usecases.spend import BatchSpend
 
 # Provider batches per chunk: the first, then resubmissions of what is still unanswered. With 5%
@@ -317,7 +317,7 @@ class Collector:
         """Rows a budget had no room for (on_budget_exhausted lexicon): the lexicon, lexicon-budget."""
         if not texts:
             return {}
-        return budget_lexicon(self.parts).analyse(task.tenant, texts, task.options).answers
+        return budget_lexicon(self.parts).answer(task.tenant, texts, task.options).answers
 
     def _fallback(self, task: Task, texts: dict[int, str], seen: set[int]) -> dict:
         """Rows still unanswered after MAX_ROUNDS: the deployment's fallback policy."""
@@ -325,7 +325,7 @@ class Collector:
             return {}
         fallback = llm_fallback(self.parts)
         if fallback is not None:
-            return fallback.analyse(task.tenant, texts, task.options).answers
+            return fallback.answer(task.tenant, texts, task.options).answers
         answers = {}
         for row in texts:
             code = INVALID_ANSWER if row in seen else UNAVAILABLE

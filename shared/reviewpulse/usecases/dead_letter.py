@@ -14,7 +14,7 @@ from reviewpulse.results.model import ItemResult
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import TaskError
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.usecases.analyse_chunk import ChunkOutcome, store_and_count
+from reviewpulse.usecases.analyze_chunk import ChunkOutcome, store_and_count
 
 DEAD_LETTER_DETAIL = "this item's chunk failed repeatedly and was set aside"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
-from reviewpulse.usecases.analyse_chunk import AnalysisUnavailable
+from reviewpulse.usecases.analyze_chunk import AnalysisUnavailable
 
 from reviewpulse_tools.local.sqs import QueuePoller, sqs_event
 

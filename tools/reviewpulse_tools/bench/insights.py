@@ -245,7 +245,7 @@ def bench_footprint(base: str = BASE_COMMIT, runs: int = 7) -> dict:
                 if p.is_file() and "__pycache__" not in p.parts and ".egg-info" not in str(p)
             )
             imports = {}
-            for module in ("reviewpulse.usecases.finalize", "reviewpulse.usecases.analyse_chunk"):
+            for module in ("reviewpulse.usecases.finalize", "reviewpulse.usecases.analyze_chunk"):
                 samples = []
                 for _ in range(runs):
                     done = subprocess.run(

@@ -220,7 +220,7 @@ def student(labelled: LabelledSet, lexicon: LexiconAnalyzer, oracle_accuracy: fl
         for threshold in (*STUDENT_THRESHOLDS, None):
             options = AnalysisOptions(engine="auto", model_id="student", min_confidence=threshold)
             auto = engine_for(options, EngineParts(settings, lexicon=lexicon, llm=lambda: engine, models=models))
-            chunk = auto.analyse("quality", dict(enumerate(rest)), options)
+            chunk = auto.answer("quality", dict(enumerate(rest)), options)
             answers = [chunk.answers[n] for n in range(len(rest))]
             labels = [a.sentiment.label.value if isinstance(a, Analysis) else None for a in answers]
             sent = sum(1 for a in answers if not (isinstance(a, Analysis) and a.engine == "model"))

@@ -105,7 +105,7 @@ def auto_labels(
     settings = Settings(openai_api_key="quality", llm_fallback="fail")
     options = AnalysisOptions(engine="auto", min_confidence=threshold)
     auto = engine_for(options, EngineParts(settings, lexicon=analyzer, llm=lambda: engine))
-    chunk = auto.analyse("quality", dict(enumerate(texts)), options)
+    chunk = auto.answer("quality", dict(enumerate(texts)), options)
     answers = [chunk.answers[n] for n in range(len(texts))]
     labels = [a.sentiment.label.value if isinstance(a, Analysis) else None for a in answers]
     settled = sum(1 for a in answers if isinstance(a, Analysis) and a.engine == LexiconEngine.name)

@@ -141,7 +141,7 @@ class Model:
                 return match.group().strip()
         return None
 
-    def analyse(self, item_id: str, text: str, aspects: list[str], themes: bool) -> dict[str, Any]:
+    def analyze(self, item_id: str, text: str, aspects: list[str], themes: bool) -> dict[str, Any]:
         compound = self.compound(text)
         label = self.label(compound)
         if self.oracle is not None:
@@ -181,7 +181,7 @@ class Model:
         }
 
     def sentiment_batch(self, request: SentimentRequest) -> dict[str, Any]:
-        items = [self.analyse(i, text, request.aspects, request.themes) for i, text in request.items]
+        items = [self.analyze(i, text, request.aspects, request.themes) for i, text in request.items]
         # A deliberately obedient model: one injected item takes over the whole batch.
         if any(INJECTION.search(text) for _, text in request.items):
             for item in items:

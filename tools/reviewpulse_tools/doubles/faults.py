@@ -60,7 +60,7 @@ class _FlakyAnalyzer:
         self.real, self.dice = real, dice
 
     def analyze(self, texts: Any) -> Any:
-        from reviewpulse.usecases.analyse_chunk import AnalysisUnavailable
+        from reviewpulse.usecases.analyze_chunk import AnalysisUnavailable
 
         # A chunk's request fails, not the one-by-one retries that isolate a poison row in it.
         if len(texts) > 1 and self.dice.roll("transient"):

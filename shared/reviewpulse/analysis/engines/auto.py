@@ -103,20 +103,20 @@ class AutoEngine(LanguageColumn):
         }
 
     def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
-        first = self._first(options).analyse(tenant, texts, options)
+        first = self._first(options).answer(tenant, texts, options)
         unsure = self._unsure(tenant, first, texts, options) if self._with_llm else {}
         return BatchPlan(settled={k: a for k, a in first.answers.items() if k not in unsure}, to_ask=unsure)
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
-        first = self._first(options).analyse(tenant, texts, options, deadline=deadline)
+        first = self._first(options).answer(tenant, texts, options, deadline=deadline)
         if not self._with_llm or self._parts.llm is None:
             return first
         unsure = self._unsure(tenant, first, texts, options)
         if not unsure:
             return first
-        second = self._llm.analyse(tenant, unsure, options, deadline=deadline)
+        second = self._llm.answer(tenant, unsure, options, deadline=deadline)
         return ChunkAnalysis({**first.answers, **second.answers}, second.usage)
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
@@ -129,5 +129,5 @@ class AutoEngine(LanguageColumn):
             return LlmShare()
         # Without a model store here (a splitter not wired for models), the lexicon's pass estimates.
         first_pass = self._first(options) if self._parts.models is not None else self._lexicon
-        first = first_pass.analyse(tenant, texts, options)
+        first = first_pass.answer(tenant, texts, options)
         return llm_share(self._parts, self._unsure(tenant, first, texts, options), options)

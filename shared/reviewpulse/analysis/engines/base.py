@@ -52,7 +52,7 @@ class ChunkAnalysis:
 class Answerer(Protocol):
     """Anything that answers texts by key: an engine, or a wrapper around one (cache, fallback)."""
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
         """An answer for every key of `texts`; no LLM request starts past `deadline`

@@ -32,7 +32,7 @@ class LexiconAnswers:
         self.label = label
         self._model = model
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
         keys = list(texts)
@@ -90,13 +90,13 @@ class LexiconEngine:
     def settle_options(self, options: AnalysisOptions) -> AnalysisOptions:
         return no_min_confidence(self.name, options)
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
-        return self.answers.analyse(tenant, texts, options, deadline=deadline)
+        return self.answers.answer(tenant, texts, options, deadline=deadline)
 
     def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
-        return BatchPlan(settled=self.analyse(tenant, texts, options).answers)  # never asks the LLM
+        return BatchPlan(settled=self.answer(tenant, texts, options).answers)  # never asks the LLM
 
     def summary_writer(self, deadline: float | None) -> SummaryWriter | None:
         return None  # the report's summary is written from a template

@@ -71,7 +71,7 @@ class LlmAnswers:
         self._llm = llm
         self._spend = spend
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
         engine = self._llm()
@@ -150,10 +150,10 @@ class LlmTaskEngine(LanguageColumn):
             raise ValidationFailed("model_id applies to the lexicon and auto engines, not to llm")
         return no_min_confidence(self.name, options)
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
-        return self.answers.analyse(tenant, texts, options, deadline=deadline)
+        return self.answers.answer(tenant, texts, options, deadline=deadline)
 
     def before_batch_api(self, tenant: str, texts: Mapping, options: AnalysisOptions) -> BatchPlan:
         return BatchPlan(to_ask=dict(texts))

@@ -58,7 +58,7 @@ class ModelAnswers:
         card = self.scorer(tenant, options).artifact.card
         return float((card.get("auto") or {}).get("threshold", AUTO_TARGET_ACCURACY))
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
         try:
@@ -66,7 +66,7 @@ class ModelAnswers:
         except ModelNotFound:
             return ChunkAnalysis({key: ItemFailure(MODEL_NOT_FOUND, MODEL_NOT_FOUND_DETAIL) for key in texts})
         answers = LexiconAnswers(scorer, MODEL_ENGINE, model=scorer.artifact.name)
-        return answers.analyse(tenant, texts, options, deadline=deadline)
+        return answers.answer(tenant, texts, options, deadline=deadline)
 
 
 class ModelEngine(LexiconEngine):
@@ -77,7 +77,7 @@ class ModelEngine(LexiconEngine):
     def model_answers(self) -> ModelAnswers:
         return ModelAnswers(self._parts)
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
-        return self.model_answers.analyse(tenant, texts, options, deadline=deadline)
+        return self.model_answers.answer(tenant, texts, options, deadline=deadline)

@@ -36,7 +36,7 @@ class CachedAnswers:
         self._cache = cache
         self._identity = {"engine": engine, "model": model, "prompt_version": prompt}
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
         keys = {
@@ -48,7 +48,7 @@ class CachedAnswers:
         for key, text in texts.items():
             if keys[key] not in known:
                 to_ask.setdefault(keys[key], text)
-        asked = self._inner.analyse(tenant, to_ask, options, deadline=deadline) if to_ask else ChunkAnalysis()
+        asked = self._inner.answer(tenant, to_ask, options, deadline=deadline) if to_ask else ChunkAnalysis()
         fresh = {key: answer for key, answer in asked.answers.items() if isinstance(answer, Analysis)}
         if self._cache is not None and fresh:
             self._cache.put_many(fresh)
@@ -72,10 +72,10 @@ class WithFallback:
         self._inner = inner
         self._fallback = fallback
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
-        result = self._inner.analyse(tenant, texts, options, deadline=deadline)
+        result = self._inner.answer(tenant, texts, options, deadline=deadline)
         # Items a budget turned away are not the LLM failing: the task's budget policy answers them.
         unanswered = {
             key: text
@@ -84,7 +84,7 @@ class WithFallback:
         }
         if unanswered and self._fallback is not None:
             logger.warning("LLM left items unanswered; using the lexicon engine", extra={"items": len(unanswered)})
-            result.answers.update(self._fallback.analyse(tenant, unanswered, options, deadline=deadline).answers)
+            result.answers.update(self._fallback.answer(tenant, unanswered, options, deadline=deadline).answers)
         for key in unanswered:
             result.answers.setdefault(key, ItemFailure(UNAVAILABLE, UNAVAILABLE_DETAIL))
         return result
@@ -103,12 +103,12 @@ class WithinBudget:
         self._inner = inner
         self._lexicon = lexicon
 
-    def analyse(
+    def answer(
         self, tenant: str, texts: Mapping, options: AnalysisOptions, *, deadline: float | None = None
     ) -> ChunkAnalysis:
-        result = self._inner.analyse(tenant, texts, options, deadline=deadline)
+        result = self._inner.answer(tenant, texts, options, deadline=deadline)
         over = {key: text for key, text in texts.items() if _over_budget(result.answers.get(key))}
         if over and options.on_budget_exhausted == "lexicon":
             logger.info("budget exhausted; the lexicon answers the items left", extra={"items": len(over)})
-            result.answers.update(self._lexicon.analyse(tenant, over, options, deadline=deadline).answers)
+            result.answers.update(self._lexicon.answer(tenant, over, options, deadline=deadline).answers)
         return result

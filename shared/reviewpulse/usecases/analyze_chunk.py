@@ -29,7 +29,7 @@ __all__ = [
     "AnalysisUnavailable",
     "Budgets",
     "ChunkOutcome",
-    "analyse_items",
+    "analyze_items",
     "item_results",
     "process_chunk",
     "store_and_count",
@@ -45,7 +45,7 @@ class ChunkOutcome:
     completed: bool  # the task is now fully counted and its finalization was requested
 
 
-def analyse_items(
+def analyze_items(
     message: WorkMessage,
     engine: Engine,
     options: AnalysisOptions,
@@ -62,14 +62,14 @@ def analyse_items(
     answers: dict = {}
     usage = Usage()
     if taught and teacher is not None:
-        by_teacher = teacher.analyse(
+        by_teacher = teacher.answer(
             message.tenant, {row: text for row, text in texts.items() if row in taught}, options, deadline=deadline
         )
         answers.update(by_teacher.answers)
         usage.add(by_teacher.usage)
     rest = {row: text for row, text in texts.items() if row not in taught}
     if rest or not taught:
-        analysed = engine.analyse(message.tenant, rest, options, deadline=deadline)
+        analysed = engine.answer(message.tenant, rest, options, deadline=deadline)
         answers.update(analysed.answers)
         usage.add(analysed.usage)
     return item_results(message, answers), usage
@@ -93,7 +93,7 @@ def item_results(message: WorkMessage, answers: dict) -> list[ItemResult]:
             continue
         answer = answers[item.row]
         if isinstance(answer, Analysis):
-            results.append(ItemResult.analysed(item, answer))
+            results.append(ItemResult.analyzed(item, answer))
         else:
             results.append(ItemResult.failed(item, answer.code, answer.detail))
     return results
@@ -214,7 +214,7 @@ def process_chunk(
             prices=Prices.of(parts.settings),
         )
         engine = engine_for(task.options, replace(parts, spend=spend))
-    results, usage = analyse_items(
+    results, usage = analyze_items(
         message, engine, task.options, deadline=deadline, teacher=_teacher(task, spend, parts)
     )
     if budgets is not None and any(r.error is not None and r.error.code == BUDGET_EXHAUSTED for r in results):
