@@ -7,7 +7,7 @@ from reviewpulse import wiring
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant, request_id
 from reviewpulse.api.conditional import PRESIGNED_CACHE
-from reviewpulse.api.idempotent import IdempotencyKeyHeader, answer_once
+from reviewpulse.api.idempotency_header import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import BatchCreated, CreateBatchRequest, TaskView, UploadView
 from reviewpulse.settings import Settings

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from reviewpulse import wiring
 from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import caller_tenant, request_id
-from reviewpulse.api.idempotent import IdempotencyKeyHeader, answer_once
+from reviewpulse.api.idempotency_header import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import CreateTaskRequest, TaskView
 from reviewpulse.errors import ValidationFailed

@@ -1,4 +1,5 @@
-"""The Idempotency-Key header of the create endpoints."""
+"""The Idempotency-Key header of the create endpoints, and answer_once: without a key, no idempotency
+code is loaded; with one, api/idempotency.py (Powertools records in DynamoDB) answers it once."""
 
 from __future__ import annotations
 
