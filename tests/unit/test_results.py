@@ -9,7 +9,7 @@ from reviewpulse.api.paging import read_results_page
 from reviewpulse.cursors import CursorSigner
 from reviewpulse.errors import TaskNotReady
 from reviewpulse.results.model import ItemError, ItemResult
-from reviewpulse.results.summary import SummaryBuilder
+from reviewpulse.results.summary_builder import SummaryBuilder
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 from reviewpulse.usecases.create_batch import safe_filename
 

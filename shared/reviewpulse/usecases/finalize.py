@@ -30,7 +30,7 @@ from reviewpulse.results.insights_builder import InsightsBuilder
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.report import ThemeCounter, build_report
 from reviewpulse.results.summaries import TaskWarning
-from reviewpulse.results.summary import SummaryBuilder
+from reviewpulse.results.summary_builder import SummaryBuilder
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles, SourceChanged
 from reviewpulse.storage.layout import conversations_key, outgoing_keys, parse_source_key, results_keys
