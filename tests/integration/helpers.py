@@ -7,7 +7,7 @@ import csv
 import io
 
 import requests
-from reviewpulse.analysis.base import Sentiment
+from reviewpulse.analysis.sentiment import Sentiment
 from reviewpulse.usecases.analyze_chunk import AnalysisUnavailable
 
 POSITIVE = ["I love it, works great", "Excellent quality and fast delivery", "Best purchase this year, very happy"]

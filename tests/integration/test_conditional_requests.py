@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from reviewpulse.analysis.base import Usage
+from reviewpulse.analysis.sentiment import Usage
 from reviewpulse.aws import add_api_call_listener, remove_api_call_listener
 from reviewpulse.results.summaries import Summary
 from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from reviewpulse.analysis.base import Label, Usage
 from reviewpulse.analysis.llm.batch_requests import check_answer, completion_parts, request_line
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.llm.prompt import SYSTEM_PROMPT, batch_messages, sentiment_format
 from reviewpulse.analysis.options import AnalysisOptions, uses_batch_api
+from reviewpulse.analysis.sentiment import Label, Usage
 from reviewpulse.ingest.chunking import Chunk
 from reviewpulse.usecases.split import hold_until_mode_known
 

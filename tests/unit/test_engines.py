@@ -10,7 +10,6 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
-from reviewpulse.analysis.base import Label, Sentiment
 from reviewpulse.analysis.cache import ResultCache
 from reviewpulse.analysis.engines.auto import NO_LLM_NOTE
 from reviewpulse.analysis.engines.base import EngineParts
@@ -20,6 +19,7 @@ from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.analysis.llm.client import build_engine
 from reviewpulse.analysis.options import AnalysisOptions, OptionsRequest
 from reviewpulse.analysis.routing import needs_llm
+from reviewpulse.analysis.sentiment import Label, Sentiment
 from reviewpulse.engine_names import ENGINE_NAMES
 from reviewpulse.errors import ValidationFailed
 from reviewpulse.queues import WorkItem, WorkMessage

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from reviewpulse.analysis.base import LANGUAGE_NOT_READ, Label, Sentiment
 from reviewpulse.analysis.calibration import Calibration, LabelModel
 from reviewpulse.analysis.lexicon import _TOKEN, NOT_READ_CONFIDENCE, WINDOW_TOKENS, LexiconAnalyzer, _windows
 from reviewpulse.analysis.routing import needs_llm
+from reviewpulse.analysis.sentiment import LANGUAGE_NOT_READ, Label, Sentiment
 from reviewpulse.analysis.vader_linear import LinearVader
 from reviewpulse_tools.bench.labelled_data import DEFAULT_DATA_DIR, load_sets
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer

@@ -786,8 +786,8 @@ def test_an_unpaced_pacer_adopts_the_stated_limit_as_the_deployments():
 
 
 def test_long_evidence_is_cut_to_a_short_quote_that_still_occurs_verbatim():
-    from reviewpulse.analysis.base import EVIDENCE_MAX_CHARS
     from reviewpulse.analysis.llm.prompt import AspectVerdict, ItemVerdict, to_analysis
+    from reviewpulse.analysis.sentiment import EVIDENCE_MAX_CHARS
 
     # Given a verdict quoting a whole 1,000-character text as its evidence
     text = "The battery " + "lasts and lasts " * 62

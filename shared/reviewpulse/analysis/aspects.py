@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reviewpulse.analysis.base import EVIDENCE_MAX_CHARS, Analyzer, AspectSentiment, Label, Sentiment, ThemeMention
+from reviewpulse.analysis.sentiment import EVIDENCE_MAX_CHARS, Analyzer, AspectSentiment, Label, Sentiment, ThemeMention
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 

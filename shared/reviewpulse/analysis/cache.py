@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from reviewpulse.analysis.base import Analysis, AspectSentiment, Label, Sentiment, ThemeMention
+from reviewpulse.analysis.sentiment import Analysis, AspectSentiment, Label, Sentiment, ThemeMention
 
 # BatchGetItem takes at most 100 keys a call.
 _GET_BATCH = 100

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reviewpulse.analysis.base import Label
+from reviewpulse.analysis.sentiment import Label
 
 _WORDS = {
     "positive": Label.POSITIVE,

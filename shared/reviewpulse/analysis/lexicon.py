@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reviewpulse.analysis.base import LANGUAGE_NOT_READ, Label, Sentiment
 from reviewpulse.analysis.calibration import Calibration, features
 from reviewpulse.analysis.language import ENGLISH, UNDETERMINED, LanguageDetector
 from reviewpulse.analysis.normalise import normalise_social
+from reviewpulse.analysis.sentiment import LANGUAGE_NOT_READ, Label, Sentiment
 from reviewpulse.analysis.vader_linear import LinearVader
 
 # VADER's usual cut-offs on the compound score.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewpulse.analysis.base import Sentiment
+from reviewpulse.analysis.sentiment import Sentiment
 
 
 def needs_llm(sentiment: Sentiment, threshold: float) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from reviewpulse.analysis.base import Label
 from reviewpulse.analysis.options import MAX_SEGMENTS, AnalysisOptions, TimeBucket
+from reviewpulse.analysis.sentiment import Label
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.results.adjusted import AdjustedStats, adjust
 from reviewpulse.results.categories import CategoryMatcher

@@ -6,7 +6,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from reviewpulse.analysis.base import Analysis
+from reviewpulse.analysis.sentiment import Analysis
 
 
 class ItemError(BaseModel):

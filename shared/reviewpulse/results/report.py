@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 
-from reviewpulse.analysis.base import Usage
+from reviewpulse.analysis.sentiment import Usage
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.summaries import WRITTEN_BY_LLM, WRITTEN_BY_TEMPLATE, Report, Summary, ThemeCount
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewpulse.analysis.base import Label
+from reviewpulse.analysis.sentiment import Label
 from reviewpulse.results.model import ItemResult
 from reviewpulse.results.summaries import ConversationsSummary, Summary
 

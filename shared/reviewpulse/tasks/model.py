@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.sentiment import Usage
 from reviewpulse.clock import now, ttl_epoch
 from reviewpulse.ingest.formats import FileFormat, FileSpec
 from reviewpulse.results.headline import Headline

@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reviewpulse.analysis.base import Usage
+from reviewpulse.analysis.sentiment import Usage
 from reviewpulse.clock import now
 from reviewpulse.errors import InvalidCursor
 from reviewpulse.results.headline import Headline

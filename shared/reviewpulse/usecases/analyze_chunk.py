@@ -7,13 +7,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from reviewpulse.analysis.base import Analysis, Usage
 from reviewpulse.analysis.engines.base import AnalysisUnavailable, Engine, EngineParts
 from reviewpulse.analysis.engines.registry import engine_for, teacher_for
 from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE
 from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.sentiment import Analysis, Usage
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.provider_batches.repository import ProviderBatchRepository
 from reviewpulse.queues import FinalizeQueue, WorkMessage

@@ -22,12 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 
-from reviewpulse.analysis.base import Analysis, Label, Usage
 from reviewpulse.analysis.engines.base import Engine, EngineParts, ItemFailure
 from reviewpulse.analysis.engines.labels import labels_given_by, stood_in_for_the_llm
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.sentiment import Analysis, Label, Usage
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import RowError, WorkItem, WorkQueue
 from reviewpulse.settings import Settings

@@ -34,13 +34,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reviewpulse.analysis.base import Analysis, Usage
 from reviewpulse.analysis.engines.base import Engine, EngineParts, ItemFailure
 from reviewpulse.analysis.engines.llm import UNRESOLVED_DETAIL, budget_lexicon, llm_fallback
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.llm.batch_requests import BatchApiClient, check_answer, completion_parts, request_line
 from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE
 from reviewpulse.analysis.llm.prompt import request_groups
+from reviewpulse.analysis.sentiment import Analysis, Usage
 from reviewpulse.observability import MetricUnit, failure_fields, logger, metrics
 from reviewpulse.provider_batches.model import AnswerRecord, ChunkJob, RequestCounts, Round
 from reviewpulse.provider_batches.repository import OPEN_SHARDS, ProviderBatchRepository

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.llm.estimate import TokenEstimate, estimate_request
 from reviewpulse.analysis.llm.pricing import Prices
+from reviewpulse.analysis.sentiment import Usage
 from reviewpulse.clock import now
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.provider_batches.model import AnswerRecord, RoundReservation

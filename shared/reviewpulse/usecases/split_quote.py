@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.engines.base import Engine, EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import sends_only_unsure, teacher_for
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import uses_batch_api
+from reviewpulse.analysis.sentiment import Usage
 from reviewpulse.observability import logger
 from reviewpulse.queues import WorkItem, WorkMessage
 from reviewpulse.settings import Settings

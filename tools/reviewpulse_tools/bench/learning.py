@@ -36,7 +36,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from reviewpulse.analysis.base import Analysis
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
@@ -44,6 +43,7 @@ from reviewpulse.analysis.models.artifact import ModelArtifact
 from reviewpulse.analysis.models.scorer import Scorer
 from reviewpulse.analysis.models.training import train
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.sentiment import Analysis
 from reviewpulse.errors import ModelNotFound
 from reviewpulse.settings import Settings
 

@@ -30,12 +30,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from reviewpulse.analysis.base import Analysis, Sentiment
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.lexicon import LexiconEngine
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.lexicon import LexiconAnalyzer
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.sentiment import Analysis, Sentiment
 from reviewpulse.settings import Settings
 
 from reviewpulse_tools.bench.calibrate import expected_calibration_error, reliability_table

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cached_property
 
-from reviewpulse.analysis.base import Analysis
 from reviewpulse.analysis.engines.base import (
     Answerer,
     BatchPlan,
@@ -37,6 +36,7 @@ from reviewpulse.analysis.engines.llm import llm_answers, llm_share, llm_summary
 from reviewpulse.analysis.engines.model import ModelAnswers
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.analysis.routing import needs_llm
+from reviewpulse.analysis.sentiment import Analysis
 
 NO_LLM_NOTE = "no LLM is configured in this deployment: auto answered every item with the lexicon"
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from reviewpulse.analysis.base import Analysis, Analyzer, Usage
 from reviewpulse.analysis.llm.estimate import TokenEstimate
+from reviewpulse.analysis.sentiment import Analysis, Analyzer, Usage
 
 if TYPE_CHECKING:
     from reviewpulse.analysis.cache import ResultCache

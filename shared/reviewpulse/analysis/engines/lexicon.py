@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from functools import cached_property
 
 from reviewpulse.analysis.aspects import aspect_themes, lexicon_aspects
-from reviewpulse.analysis.base import Analysis, Analyzer, Sentiment
 from reviewpulse.analysis.engines.base import (
     AnalysisUnavailable,
     BatchPlan,
@@ -19,6 +18,7 @@ from reviewpulse.analysis.engines.base import (
     SummaryWriter,
 )
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.sentiment import Analysis, Analyzer, Sentiment
 from reviewpulse.errors import ValidationFailed
 from reviewpulse.observability import failure_fields, logger
 

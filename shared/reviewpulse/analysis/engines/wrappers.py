@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reviewpulse.analysis.base import Analysis
 from reviewpulse.analysis.cache import ResultCache, cache_key
 from reviewpulse.analysis.engines.base import Answerer, ChunkAnalysis, ItemFailure
 from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED, UNAVAILABLE
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.sentiment import Analysis
 from reviewpulse.observability import logger
 
 # The engine named by results the lexicon gave because the LLM left them unanswered.

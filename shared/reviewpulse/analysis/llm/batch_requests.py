@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from reviewpulse.analysis.base import Analysis
 from reviewpulse.analysis.llm.prompt import (
     SentimentBatch,
     answered_once,
@@ -23,6 +22,7 @@ from reviewpulse.analysis.llm.prompt import (
     to_analysis,
 )
 from reviewpulse.analysis.options import AnalysisOptions
+from reviewpulse.analysis.sentiment import Analysis
 from reviewpulse.privacy import redact
 
 ENDPOINT = "/v1/chat/completions"

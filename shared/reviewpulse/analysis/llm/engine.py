@@ -25,7 +25,6 @@ import openai
 import tenacity
 from pydantic import ValidationError
 
-from reviewpulse.analysis.base import Usage
 from reviewpulse.analysis.llm.breaker import HALF_OPEN, OPEN, CircuitBreaker
 from reviewpulse.analysis.llm.estimate import estimate_request
 from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED, INVALID_ANSWER, UNAVAILABLE, LlmOutcome
@@ -42,6 +41,7 @@ from reviewpulse.analysis.llm.prompt import (
     to_analysis,
 )
 from reviewpulse.analysis.llm.spend import SpendGate
+from reviewpulse.analysis.sentiment import Usage
 from reviewpulse.observability import failure_fields, logger
 from reviewpulse.privacy import mentions_personal_data
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from reviewpulse.analysis.base import Analysis, Usage
+from reviewpulse.analysis.sentiment import Analysis, Usage
 
 UNAVAILABLE = "llm-unavailable"  # the requests failed, or the breaker was open
 INVALID_ANSWER = "llm-invalid-response"  # answers came, but none valid for this item

@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reviewpulse.analysis.base import EVIDENCE_MAX_CHARS, Analysis, AspectSentiment, Label, Sentiment, ThemeMention
+from reviewpulse.analysis.sentiment import EVIDENCE_MAX_CHARS, Analysis, AspectSentiment, Label, Sentiment, ThemeMention
 from reviewpulse.privacy import Redaction, mentions_personal_data, redact
 
 # Part of the result cache key: bump it whenever the prompt or the schema changes meaning.

@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from threading import Lock
 
-from reviewpulse.analysis.base import LANGUAGE_NOT_READ, Label, Sentiment
 from reviewpulse.analysis.models.artifact import ModelArtifact
 from reviewpulse.analysis.models.features import (
     VADER_FEATURES,
@@ -31,6 +30,7 @@ from reviewpulse.analysis.models.features import (
     vader_values,
 )
 from reviewpulse.analysis.models.text import normalise
+from reviewpulse.analysis.sentiment import LANGUAGE_NOT_READ, Label, Sentiment
 from reviewpulse.analysis.vader_linear import LinearVader
 
 # As the lexicon: a text in a language the model never read gets chance confidence and a flag.

@@ -32,10 +32,10 @@ from collections import Counter
 from collections.abc import Sequence
 from importlib import metadata
 
-from reviewpulse.analysis.base import Label
 from reviewpulse.analysis.models.artifact import ModelArtifact
 from reviewpulse.analysis.models.features import Featurizer, HashingSpec
 from reviewpulse.analysis.models.routing import AUTO_TARGET_ACCURACY, threshold_for
+from reviewpulse.analysis.sentiment import Label
 from reviewpulse.analysis.vader_linear import LinearVader
 from reviewpulse.clock import now
 from reviewpulse.errors import TrainingDataRejected
