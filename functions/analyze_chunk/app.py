@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.llm import LazyLlmEngine
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings

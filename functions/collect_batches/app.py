@@ -4,7 +4,7 @@ waiting chunks to the provider's Batch API, collects answers, resubmits what is 
 import time
 
 from reviewpulse.analysis.engines.base import EngineParts
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.settings import get_settings, require_settings

@@ -4,7 +4,7 @@ the LLM answers there when it can in time, else a task follows."""
 from __future__ import annotations
 
 import pytest
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.settings import get_settings
 from reviewpulse.usecases.analyze_texts import label_probabilities
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI

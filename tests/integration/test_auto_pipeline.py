@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from reviewpulse.analysis.engines.auto import NO_LLM_NOTE
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 
 from tests.integration import test_llm_pipeline
 from tests.integration.helpers import results_of, stored_csv, upload

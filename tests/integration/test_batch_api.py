@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from reviewpulse.analysis.engines.base import EngineParts
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.clock import now
 from reviewpulse.settings import get_settings

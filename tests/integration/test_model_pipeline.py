@@ -14,7 +14,7 @@ import json
 import boto3
 import pytest
 import requests
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.models.features import HashingSpec
 from reviewpulse.analysis.models.scorer import Scorer
 from reviewpulse.analysis.models.training import train

@@ -6,7 +6,7 @@ no teaching cost. Options no model can be taught from are refused with 400 teach
 from __future__ import annotations
 
 import pytest
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.routing import needs_llm
 from reviewpulse.analysis.teach import sample_rows
 from reviewpulse_tools.bench.labelled_corpus import corpus

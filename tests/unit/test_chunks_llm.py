@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.llm.client import build_engine
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.queues import WorkMessage

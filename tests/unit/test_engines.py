@@ -15,7 +15,7 @@ from reviewpulse.analysis.engines.auto import NO_LLM_NOTE
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import ENGINES, drop_engine, engine_for, engine_named
 from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.llm.client import build_engine
 from reviewpulse.analysis.options import AnalysisOptions, OptionsRequest
 from reviewpulse.analysis.routing import needs_llm

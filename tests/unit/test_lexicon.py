@@ -6,7 +6,7 @@ import random
 
 import pytest
 from reviewpulse.analysis.calibration import Calibration, LabelModel
-from reviewpulse.analysis.lexicon import _TOKEN, NOT_READ_CONFIDENCE, WINDOW_TOKENS, LexiconAnalyzer, _windows
+from reviewpulse.analysis.lexicon_analyzer import _TOKEN, NOT_READ_CONFIDENCE, WINDOW_TOKENS, LexiconAnalyzer, _windows
 from reviewpulse.analysis.routing import needs_llm
 from reviewpulse.analysis.sentiment import LANGUAGE_NOT_READ, Label, Sentiment
 from reviewpulse.analysis.vader_linear import LinearVader

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.normalise import mask_social, normalise_social
 from reviewpulse.results.themes import ThemeFinder, key_phrases, stop_words
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from reviewpulse.analysis.calibration import MAX_CONFIDENCE, MIN_CONFIDENCE, Calibration
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse_tools.bench import calibrate, quality
 from reviewpulse_tools.bench.labelled_data import LabelledSet, gold_of_rating, read_uci, read_vader
 from reviewpulse_tools.doubles.fake_model import Oracle

@@ -9,7 +9,7 @@ lexicon, named lexicon-budget.
 
 Each text's probabilities come from its calibrated confidence, the only probability the engines
 give: the chosen label gets the confidence, and the rest (1 - confidence) is shared equally by the
-other labels the engine can give. The lexicon never answers `mixed` (analysis/lexicon.py), so for
+other labels the engine can give. The lexicon never answers `mixed` (analysis/lexicon_analyzer.py), so for
 its answers `mixed` is 0 and the rest goes to the two other labels; LLM answers share it among
 three. They sum to 1. (With a confidence below that share, another label shows more probability
 than the chosen one: the engine's confidence in its label is that low.)

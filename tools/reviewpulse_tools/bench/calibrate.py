@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from reviewpulse.analysis.calibration import CALIBRATION_FILE, FEATURES, Calibration, LabelModel, features
-from reviewpulse.analysis.lexicon import LexiconAnalyzer, label_of_compound
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer, label_of_compound
 from reviewpulse.analysis.normalise import normalise_social
 
 from reviewpulse_tools.bench.labelled_data import DEFAULT_DATA_DIR, NEUTRAL_BAND, load_sets

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.usecases.analyze_chunk import AnalysisUnavailable
 
 from reviewpulse_tools.local.sqs import QueuePoller, sqs_event

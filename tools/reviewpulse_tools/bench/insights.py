@@ -80,7 +80,7 @@ def make_csv(rows: int, seed: int = 7) -> tuple[bytes, list[str]]:
 def bench_finalize(rows: int, repeats: int = 2) -> dict:
     import boto3
     from moto import mock_aws
-    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.results.model import ItemResult
     from reviewpulse.settings import get_settings

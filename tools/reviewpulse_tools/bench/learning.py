@@ -38,7 +38,7 @@ from pathlib import Path
 
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.models.artifact import ModelArtifact
 from reviewpulse.analysis.models.scorer import Scorer
 from reviewpulse.analysis.models.training import train

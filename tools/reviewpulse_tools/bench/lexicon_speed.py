@@ -15,7 +15,7 @@ def bench_lexicon(lengths: tuple[int, ...] = LEXICON_LENGTHS, chars: int = LEXIC
     """Characters per second of the lexicon engine by text length: texts cut from the project's
     sample reviews, joined until long enough; the same number of characters at every length. CPU
     time of this (single-threaded) process, so that other work on the machine does not skew it."""
-    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 
     analyzer = LexiconAnalyzer()
     reviews = sample_reviews()

@@ -101,7 +101,7 @@ def bench_cache(reviews: int = REVIEWS) -> dict:
     from reviewpulse.analysis.cache import ResultCache
     from reviewpulse.analysis.engines.base import EngineParts
     from reviewpulse.analysis.engines.registry import engine_for
-    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.queues import WorkMessage
     from reviewpulse.settings import Settings

@@ -16,7 +16,7 @@ from reviewpulse_tools.bench.stack import bench_stack
 
 def bench_pipeline(rows: int, running=None) -> dict:
     import httpx
-    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 
     with bench_stack(running) as running:
         poller_calls = Counter()

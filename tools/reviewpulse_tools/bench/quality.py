@@ -33,7 +33,7 @@ from pathlib import Path
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.lexicon import LexiconEngine
 from reviewpulse.analysis.engines.registry import engine_for
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.analysis.sentiment import Analysis, Sentiment
 from reviewpulse.settings import Settings

@@ -244,7 +244,7 @@ def bench_budget_analyze() -> dict:
     import boto3
     from moto import mock_aws
     from reviewpulse.analysis.engines.base import EngineParts
-    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
     from reviewpulse.analysis.llm.pricing import Prices
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.clock import now

@@ -34,7 +34,7 @@ def _quantile(values: list[float], q: float) -> float:
 def bench_analyze(rounds: int = ROUNDS, warmup: int = WARMUP) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
-    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 
     from reviewpulse_tools.local.lambda_ import FunctionRunner, LambdaContext
     from reviewpulse_tools.local.provision import provision

@@ -4,10 +4,10 @@ engine names: which labels that engine can give, and whether the lexicon stood i
 from __future__ import annotations
 
 from reviewpulse.analysis.engines.wrappers import BUDGET_ENGINE, FALLBACK_ENGINE
-from reviewpulse.analysis.lexicon import LexiconAnalyzer
+from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.sentiment import Analysis, Label
 
-# The lexicon never answers `mixed` (analysis/lexicon.py), also when it stands in for the LLM
+# The lexicon never answers `mixed` (analysis/lexicon_analyzer.py), also when it stands in for the LLM
 # (its fallback) or answers what a budget had no room for.
 _NO_MIXED = frozenset({LexiconAnalyzer.engine, FALLBACK_ENGINE, BUDGET_ENGINE})
 

@@ -115,7 +115,7 @@ def lexicon_analyzer(parts: EngineParts) -> Analyzer:
     """The workers' analyzer, or one built here (VADER and its calibration load in ~0.1 s)."""
     if parts.lexicon is not None:
         return parts.lexicon
-    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 
     return LexiconAnalyzer()
 

@@ -22,7 +22,7 @@ import re
 import zlib
 from dataclasses import asdict, dataclass
 
-from reviewpulse.analysis.lexicon import windowed_scores
+from reviewpulse.analysis.lexicon_analyzer import windowed_scores
 from reviewpulse.analysis.models.text import normalise
 from reviewpulse.analysis.vader_linear import LinearVader
 

@@ -29,7 +29,7 @@ def _analyzers(settings: Settings) -> tuple:
     do): the lexicon analyzer, and the LLM engine — with its circuit breaker and pacing — whose
     client (and openai) is built only for the first request that asks the LLM."""
     from reviewpulse.analysis.engines.llm import LazyLlmEngine
-    from reviewpulse.analysis.lexicon import LexiconAnalyzer
+    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 
     return LexiconAnalyzer(), LazyLlmEngine(lambda: settings)
 
