@@ -156,7 +156,7 @@ assert callable(getattr(app, "handler", None)), "app.handler is missing or not c
 import boto3, reviewpulse
 openai_at_import = "openai" in sys.modules
 pii_libraries_at_import = bool({"phonenumbers", "stdnum"} & set(sys.modules))
-import reviewpulse.analysis.llm.engine, openai  # what the first LLM task would load
+import reviewpulse.analysis.llm.request_engine, openai  # what the first LLM task would load
 from reviewpulse.privacy import redact  # and its first redaction (phone metadata, IBAN registry)
 import phonenumbers
 redacted = redact("call +44 20 7946 0123, IBAN DE89370400440532013000, card 4111111111111111, SSN 536-22-1234").text

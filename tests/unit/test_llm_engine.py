@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from reviewpulse.analysis.llm.client import build_engine
-from reviewpulse.analysis.llm.engine import MAX_ATTEMPTS, MIN_REQUEST_SECONDS, LlmEngine
 from reviewpulse.analysis.llm.outcome import INVALID_ANSWER, UNAVAILABLE
 from reviewpulse.analysis.llm.pacing import DEFAULT_PAUSE_SECONDS, HEADROOM, RequestPacer, retry_after_seconds
+from reviewpulse.analysis.llm.request_engine import MAX_ATTEMPTS, MIN_REQUEST_SECONDS, LlmEngine
 from reviewpulse.settings import Settings
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer

@@ -65,8 +65,8 @@ def llm_engine(base_url: str, api_key: str, model: str):
     """The real LLM engine, against whatever endpoint is named (imported lazily: openai is slow)."""
     import openai
     from reviewpulse.analysis.llm.breaker import CircuitBreaker
-    from reviewpulse.analysis.llm.engine import LlmEngine
     from reviewpulse.analysis.llm.pacing import RequestPacer
+    from reviewpulse.analysis.llm.request_engine import LlmEngine
 
     client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
     return LlmEngine(

@@ -16,7 +16,7 @@ from reviewpulse.analysis.sentiment import Analysis, Analyzer, Usage
 
 if TYPE_CHECKING:
     from reviewpulse.analysis.cache import ResultCache
-    from reviewpulse.analysis.llm.engine import LlmEngine
+    from reviewpulse.analysis.llm.request_engine import LlmEngine
     from reviewpulse.analysis.llm.spend import SpendGate
     from reviewpulse.analysis.models.store import ModelStore
     from reviewpulse.analysis.options import AnalysisOptions

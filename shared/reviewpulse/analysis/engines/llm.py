@@ -36,7 +36,7 @@ from reviewpulse.errors import ValidationFailed
 from reviewpulse.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from reviewpulse.analysis.llm.engine import LlmEngine
+    from reviewpulse.analysis.llm.request_engine import LlmEngine
     from reviewpulse.analysis.llm.spend import SpendGate
 
 UNRESOLVED_DETAIL = {

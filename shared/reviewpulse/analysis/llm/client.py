@@ -7,8 +7,8 @@ from aws_lambda_powertools.utilities import parameters
 
 from reviewpulse.analysis.llm.batch_api import BatchApi
 from reviewpulse.analysis.llm.breaker import CircuitBreaker
-from reviewpulse.analysis.llm.engine import LlmEngine
 from reviewpulse.analysis.llm.pacing import RequestPacer
+from reviewpulse.analysis.llm.request_engine import LlmEngine
 from reviewpulse.settings import Settings
 
 # Powertools caches the key this long, so a rotated key is picked up without a cold start.
