@@ -2,7 +2,7 @@
 
 - A task's chunk (TaskSpend): each synchronous LLM request is reserved against the task's
   options.max_cost_usd (on the task item) and the tenant's monthly budget (tenants.budgets) before it
-  is sent, and settled from the usage the server reported after it (analysis/llm/spend.py).
+  is sent, and settled from the usage the server reported after it (analysis/llm/spend_gate.py).
 - POST /v1/analyze (TaskSpend without a task): the same, against the tenant's monthly budget only.
 - Batch API mode (BatchSpend): each provider batch reserves its requests' estimated cost at the
   batch price before it is submitted, and is settled from the usage of its answers when it ended;

@@ -17,7 +17,7 @@ from reviewpulse.analysis.sentiment import Analysis, Analyzer, Usage
 if TYPE_CHECKING:
     from reviewpulse.analysis.cache import ResultCache
     from reviewpulse.analysis.llm.request_engine import LlmEngine
-    from reviewpulse.analysis.llm.spend import SpendGate
+    from reviewpulse.analysis.llm.spend_gate import SpendGate
     from reviewpulse.analysis.models.store import ModelStore
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.settings import Settings

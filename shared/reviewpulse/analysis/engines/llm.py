@@ -37,7 +37,7 @@ from reviewpulse.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from reviewpulse.analysis.llm.request_engine import LlmEngine
-    from reviewpulse.analysis.llm.spend import SpendGate
+    from reviewpulse.analysis.llm.spend_gate import SpendGate
 
 UNRESOLVED_DETAIL = {
     UNAVAILABLE: "the LLM engine was unavailable for this item",

@@ -40,7 +40,7 @@ from reviewpulse.analysis.llm.prompt import (
     sentiment_request,
     to_analysis,
 )
-from reviewpulse.analysis.llm.spend import SpendGate
+from reviewpulse.analysis.llm.spend_gate import SpendGate
 from reviewpulse.analysis.sentiment import Usage
 from reviewpulse.observability import failure_fields, logger
 from reviewpulse.privacy import mentions_personal_data
