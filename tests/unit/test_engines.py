@@ -25,7 +25,7 @@ from reviewpulse.errors import ValidationFailed
 from reviewpulse.queues import WorkItem, WorkMessage
 from reviewpulse.settings import Settings
 from reviewpulse.usecases.analyze_chunk import analyze_items
-from reviewpulse.usecases.options import resolve_options
+from reviewpulse.usecases.resolve_options import resolve_options
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]

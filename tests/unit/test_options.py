@@ -15,7 +15,7 @@ from reviewpulse.analysis.options import (
 )
 from reviewpulse.api.schemas import CreateBatchRequest, CreateTaskRequest
 from reviewpulse.settings import Settings
-from reviewpulse.usecases.options import resolve_options
+from reviewpulse.usecases.resolve_options import resolve_options
 
 # A value other than its default for every option a lexicon task takes as asked (the engine and
 # what the engine settles, min_confidence and mode, are resolution's, tested with the engines).

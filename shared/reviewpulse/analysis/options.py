@@ -4,7 +4,7 @@
   flat keys, each declared in exactly one of the concern groups below, with its constraints and the
   description OpenAPI shows.
 - `AnalysisOptions` is what a task keeps and what the workers read: the same fields, resolved
-  (`usecases/options.py:resolve_options`: the engine named, its defaults filled in) and stored on
+  (`usecases/resolve_options.py:resolve_options`: the engine named, its defaults filled in) and stored on
   the task when it is created, so that a later change of a default cannot alter it.
 - `DropOptionsRequest` is a drop's sidecar: the options, and what a batch request says about its
   file beside them.
@@ -191,7 +191,7 @@ class InsightChoices(BaseModel):
         ),
         examples=[{"delays": ["late", "delay", "delayed"], "baggage": ["bag", "luggage", "baggage"]}],
     )
-    # A ready task of the same tenant, checked when the task is created (usecases/options.py).
+    # A ready task of the same tenant, checked when the task is created (usecases/resolve_options.py).
     compare_to: str | None = Field(
         default=None,
         min_length=1,

@@ -16,7 +16,7 @@ from reviewpulse.storage.inputs import InputFiles
 from reviewpulse.storage.layout import upload_key
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.usecases.options import engine_notes
+from reviewpulse.usecases.resolve_options import engine_notes
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 

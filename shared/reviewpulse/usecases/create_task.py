@@ -11,7 +11,7 @@ from reviewpulse.queues import WorkItem, WorkMessage, WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import Task, TaskError, TaskStatus, TaskType
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.usecases.options import engine_notes
+from reviewpulse.usecases.resolve_options import engine_notes
 
 
 def create_text_task(

@@ -51,7 +51,7 @@ from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
 from reviewpulse.usecases.drop_receipts import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
 from reviewpulse.usecases.models import check_task_model, with_default_model
-from reviewpulse.usecases.options import check_baseline, check_teach, engine_notes, resolve_options
+from reviewpulse.usecases.resolve_options import check_baseline, check_teach, engine_notes, resolve_options
 from reviewpulse.usecases.split_quote import ItemCounter, quote_teacher, record_quote
 
 CORRELATION_METADATA = "correlation-id"

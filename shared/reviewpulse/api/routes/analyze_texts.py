@@ -18,7 +18,7 @@ from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.usecases.analyze_texts import analyze_now, queue_texts_task
 from reviewpulse.usecases.models import check_task_model, with_default_model
-from reviewpulse.usecases.options import check_teach, resolve_options
+from reviewpulse.usecases.resolve_options import check_teach, resolve_options
 
 router = APIRouter(tags=["analysis"])
 

@@ -16,7 +16,7 @@ from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.create_batch import create_batch_task
 from reviewpulse.usecases.models import check_task_model, with_default_model
-from reviewpulse.usecases.options import check_baseline, check_teach, resolve_options
+from reviewpulse.usecases.resolve_options import check_baseline, check_teach, resolve_options
 
 router = APIRouter()
 
