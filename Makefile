@@ -63,7 +63,7 @@ dev: venv
 
 # The main job on the embedded local default: analyse samples/reviews.csv, no AWS account needed.
 demo: venv
-	$(PY) -m reviewpulse_tools.cli.demo
+	$(PY) -m reviewpulse_tools.dev.demo
 
 # Benchmarks (not tests): calls per review, end-to-end time, splitter memory, cold starts, … .
 # Every benchmark (or those in BENCH) runs and prints its table even when another fails; failures
@@ -118,7 +118,7 @@ test-fast: venv
 	$(PY) -m pytest -m "not packaging"
 
 openapi: venv
-	$(PY) -m reviewpulse_tools.cli.openapi_export > openapi.json
+	$(PY) -m reviewpulse_tools.dev.openapi_export > openapi.json
 
 clean:
 	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(OPENAPI_VENV) .pytest_cache .import_linter_cache demo-results.csv demo-report.html .artifacts

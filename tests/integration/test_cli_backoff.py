@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from reviewpulse_tools.cli.client import ApiClient, ApiError
+from reviewpulse_cli.client import ApiClient, ApiError
 from reviewpulse_tools.local.apigateway import ApiGateway, Quota, UsagePlanThrottle, serve
 from reviewpulse_tools.local.stack import free_port
 

@@ -18,7 +18,7 @@ def test_demo_analyses_a_file_end_to_end(tmp_path):
 
     # When the demo analyses it
     done = subprocess.run(
-        [sys.executable, "-m", "reviewpulse_tools.cli.demo", str(source), "--id-field", "ref", "--out", str(out)],
+        [sys.executable, "-m", "reviewpulse_tools.dev.demo", str(source), "--id-field", "ref", "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -42,7 +42,7 @@ def test_demo_analyses_a_file_end_to_end(tmp_path):
 
 def test_demo_reports_a_missing_file_in_one_line(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "reviewpulse_tools.cli.demo", str(tmp_path / "nope.csv")],
+        [sys.executable, "-m", "reviewpulse_tools.dev.demo", str(tmp_path / "nope.csv")],
         cwd=ROOT,
         capture_output=True,
         text=True,

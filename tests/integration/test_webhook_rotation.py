@@ -181,7 +181,7 @@ def test_rotation_needs_the_admin_scope(gateway, stack, client, receiver, poller
 
 
 def test_the_cli_rotates_and_prints_the_new_secret_once(runner, api_key, client, receiver, poller, capsys):
-    from reviewpulse_tools.cli.main import main
+    from reviewpulse_cli.main import main
     from reviewpulse_tools.local.apigateway import ApiGateway, serve
     from reviewpulse_tools.local.stack import free_port
 

@@ -17,7 +17,7 @@ from reviewpulse_tools.local.apigateway import INTEGRATION_TIMEOUT_SECONDS
 from reviewpulse_tools.local.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]
+CLI = [sys.executable, "-m", "reviewpulse_cli"]
 SUITE_RATE, SUITE_BURST = 1000, 2000
 
 

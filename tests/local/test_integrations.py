@@ -14,7 +14,7 @@ from reviewpulse_tools.doubles.webhook_receiver import WebhookReceiver
 from reviewpulse_tools.local.stack import STACK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]
+CLI = [sys.executable, "-m", "reviewpulse_cli"]
 BUCKET = f"{STACK_NAME}-data-123456789012-us-east-1"
 REVIEWS = 'review\n"Absolutely love it, works perfectly"\n"Terrible, it broke after one day"\n'
 

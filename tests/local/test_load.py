@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]
+CLI = [sys.executable, "-m", "reviewpulse_cli"]
 # Kept short for `make test`: 20 users for 30 s after spawning (about 10 requests a second on the
 # suite's stack, batches of 1 to 60 rows among them).
 USERS, SECONDS, SPAWN_RATE = 20, 30, 10

@@ -18,7 +18,7 @@ from reviewpulse_tools.local.apigateway import INTEGRATION_TIMEOUT_SECONDS
 from reviewpulse_tools.local.stack import STACK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "reviewpulse_tools.cli"]
+CLI = [sys.executable, "-m", "reviewpulse_cli"]
 EVENTS = sorted((ROOT / "events").glob("*.json"))
 POSITIVE = "Absolutely love it, works perfectly"
 NEGATIVE = "Terrible, it broke after one day"

@@ -29,7 +29,7 @@ def start_stack(tmp_path: Path, api_port: int, aws_port: int) -> tuple[subproces
         env.pop(name, None)
     log = tmp_path / "dev.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "reviewpulse_tools.cli", "dev", "--port", str(api_port), "--aws-port", str(aws_port)],
+        [sys.executable, "-m", "reviewpulse_cli", "dev", "--port", str(api_port), "--aws-port", str(aws_port)],
         cwd=ROOT,
         env=env,
         stdout=log.open("a"),

@@ -67,7 +67,7 @@ def upload_of(store: InputFiles, key: str, *, max_bytes: int = 100, expires_in: 
 def test_the_batch_post_cannot_be_aimed_at_another_tenants_upload_key(local, api, aws):
     # Given another tenant's batch, waiting for its upload, and our own batch's presigned POST
     other_key = subprocess.run(
-        [sys.executable, "-m", "reviewpulse_tools.cli", "keys", "create", "--tenant", "wall-other", "--local"],
+        [sys.executable, "-m", "reviewpulse_cli", "keys", "create", "--tenant", "wall-other", "--local"],
         cwd=ROOT, env=local["env"], capture_output=True, text=True, timeout=120, check=True,
     ).stdout.strip()  # fmt: skip
     theirs = httpx.post(

@@ -44,6 +44,7 @@ DEV_ONLY_NAMES = frozenset(
         "tests",
         "test",
         "reviewpulse_tools",  # developer-only code from tools/
+        "reviewpulse_cli",  # the command-line client from cli/
         "boto3",  # the runtime provides it (see layers/dependencies/requirements.txt)
     }
 )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reviewpulse_tools.cli.analyze import options
-from reviewpulse_tools.cli.main import build_parser
+from reviewpulse_cli.analyze import options
+from reviewpulse_cli.main import build_parser
 
 
 def test_model_names_the_model_that_reads_the_texts():

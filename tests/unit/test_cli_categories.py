@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from reviewpulse_tools.cli.analyze import categories
-from reviewpulse_tools.cli.errors import UsageError
+from reviewpulse_cli.analyze import categories
+from reviewpulse_cli.errors import UsageError
 
 
 def test_each_flag_is_a_category_and_a_repeated_name_adds_its_terms() -> None:

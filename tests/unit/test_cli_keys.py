@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from reviewpulse.tenants.keys import KeyRepository
-from reviewpulse_tools.cli.main import main
+from reviewpulse_cli.main import main
 from reviewpulse_tools.local.provision import provision
 
 

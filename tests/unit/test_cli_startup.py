@@ -14,7 +14,7 @@ from reviewpulse_tools.local.stack import free_port
 HEAVY = ("httpx", "boto3", "botocore", "cfnlint", "samtranslator", "moto", "pydantic", "rich", "fastapi")
 PROBE = """
 import json, sys
-from reviewpulse_tools.cli.main import main
+from reviewpulse_cli.main import main
 try:
     code = main(sys.argv[1:])
 except SystemExit as exit:
@@ -62,5 +62,5 @@ def test_a_read_command_finds_the_local_stack_without_loading_it(tmp_path):
     # Then it read the state file (it tried that endpoint) and loaded neither the stack nor any heavy library
     assert code == 1 and "cannot reach http://127.0.0.1:" in stderr
     assert not heavy(modules), heavy(modules)
-    assert "reviewpulse_tools.local.state" in modules
+    assert "reviewpulse_cli.local_state" in modules
     assert not {"reviewpulse_tools.local.stack", "reviewpulse_tools.local.template"} & modules

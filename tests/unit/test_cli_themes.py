@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from reviewpulse_tools.cli import analyze
+from reviewpulse_cli import analyze
 
 # As the API gives them: each side by z, so counts are out of order within a side.
 THEMES = [

@@ -1,4 +1,4 @@
-"""No module over 500 lines (issue 21): every .py under shared/, functions/ and tools/, test files
+"""No module over 500 lines (issue 21): every .py under shared/, functions/, cli/ and tools/, test files
 exempt. A module past the limit is split by meaning (see git log for the earlier splits), not
 trimmed of comments."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("shared", "functions", "tools")
+PACKAGES = ("shared", "functions", "cli", "tools")
 LIMIT = 500
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reviewpulse.api.openapi import openapi_document
-from reviewpulse_tools.cli.openapi_export import render
+from reviewpulse_tools.dev.openapi_export import render
 from reviewpulse_tools.local.apigateway import api_routes
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from reviewpulse.observability import metrics
 from reviewpulse.tasks.model import Task, TaskStatus, TaskType
 from reviewpulse.tenants.budgets import MonthSpend, to_micros
 from reviewpulse.usecases.spend import ALERT_PERCENT, BatchSpend, TaskSpend, cost_micros
-from reviewpulse_tools.cli.spending import confirm_quote
+from reviewpulse_cli.spending import confirm_quote
 
 from tests.sam_template import load_template
 

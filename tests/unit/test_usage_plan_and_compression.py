@@ -144,7 +144,7 @@ def test_the_coding_is_the_clients_preferred_one_when_api_gateway_has_it(accept,
     ],
 )
 def test_dev_refuses_a_parameter_override_cloudformation_would_refuse(capsys, pair, says):
-    from reviewpulse_tools.cli.main import main
+    from reviewpulse_cli.main import main
 
     # Before it starts anything: the check comes first, and the answer is one line and exit 2
     assert main(["dev", "--parameter-overrides", pair]) == 2

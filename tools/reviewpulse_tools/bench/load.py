@@ -57,11 +57,11 @@ from typing import TYPE_CHECKING, Any
 import gevent
 from locust import HttpUser, between, task
 from locust.env import Environment
+from reviewpulse_cli.local_state import ROOT
 
 from reviewpulse_tools.bench.load_checks import SETTLE_SECONDS, TERMINAL, Ledger, check
 from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
 from reviewpulse_tools.local.lambda_ import Invocation, read_invocations
-from reviewpulse_tools.local.state import ROOT
 
 if TYPE_CHECKING:
     import requests
@@ -326,7 +326,7 @@ def local_stack(faults: str | None = None) -> Iterator[dict[str, str]]:
             env[FAULTS_VARIABLE] = faults
         for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DEFAULT_ENGINE"):
             env.pop(name, None)
-        command = [sys.executable, "-m", "reviewpulse_tools.cli", "dev", "--port", str(_free_port())]
+        command = [sys.executable, "-m", "reviewpulse_cli", "dev", "--port", str(_free_port())]
         command += ["--aws-port", str(_free_port()), "--parameter-overrides", *PLAN]
         with (Path(folder) / "dev.log").open("w") as log:
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from reviewpulse_cli.local_state import LOCAL_ACCOUNT
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from reviewpulse_tools.local.lambda_ import FunctionError, FunctionRunner, WaitedTooLong
-from reviewpulse_tools.local.state import LOCAL_ACCOUNT
 from reviewpulse_tools.local.template import TEMPLATE_PATH, read_sam_template
 from reviewpulse_tools.local.usage_plan import Quota, Refusal, UsagePlanThrottle
 

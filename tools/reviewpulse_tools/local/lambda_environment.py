@@ -21,8 +21,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from reviewpulse_cli.local_state import LOCAL_ACCOUNT
+
 from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
-from reviewpulse_tools.local.state import LOCAL_ACCOUNT
 
 
 @dataclass

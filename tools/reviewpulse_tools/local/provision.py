@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reviewpulse_tools.local.state import LOCAL_ACCOUNT
+from reviewpulse_cli.local_state import LOCAL_ACCOUNT
+
 from reviewpulse_tools.local.template import Resolver, Template, load_template
 
 TABLE = "AWS::DynamoDB::Table"

@@ -9,7 +9,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from reviewpulse_tools.local.state import LOCAL_ACCOUNT
+from reviewpulse_cli.local_state import LOCAL_ACCOUNT
+
 from reviewpulse_tools.local.template import TEMPLATE_PATH, read_sam_template
 
 _log = logging.getLogger("reviewpulse.local")

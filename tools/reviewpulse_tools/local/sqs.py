@@ -10,9 +10,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from reviewpulse_cli.local_state import LOCAL_ACCOUNT
+
 from reviewpulse_tools.local.lambda_ import FunctionRunner
 from reviewpulse_tools.local.provision import QueueTrigger
-from reviewpulse_tools.local.state import LOCAL_ACCOUNT
 
 _log = logging.getLogger("reviewpulse.local")
 

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
-from reviewpulse_tools.local.state import (
+from reviewpulse_cli.local_state import (
     DEFAULT_TENANT,
     LOCAL_CREDENTIALS,
     REGION,
@@ -34,6 +33,8 @@ from reviewpulse_tools.local.state import (
     read_state,
     state_file,
 )
+
+from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
 
 __all__ = ["STACK_NAME", "REGION", "read_state", "state_file", "aws_environment", "local_usage_key", "start", "invoke"]
 

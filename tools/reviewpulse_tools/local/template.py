@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cfnlint.decode import decode_str
-
-from reviewpulse_tools.local.state import ROOT
+from reviewpulse_cli.local_state import ROOT
 
 TEMPLATE_PATH = ROOT / "template.yaml"
 _PLACEHOLDER_URI = "s3://local-placeholder/{}.zip"

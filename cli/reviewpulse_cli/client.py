@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlencode, urlsplit
 
-from reviewpulse_tools.cli.errors import ApiError
+from reviewpulse_cli.errors import ApiError
 
 __all__ = ["ApiClient", "ApiError", "Response"]
 

@@ -18,7 +18,7 @@ from reviewpulse.clock import now
 from reviewpulse.tenants.keys import MAX_NAME_CHARS, ApiKeyRecord, KeyRepository, is_valid_tenant
 from reviewpulse.tenants.scopes import ALL_SCOPES, Scope, parse_scopes
 
-from reviewpulse_tools.cli.errors import KeyAdminError
+from reviewpulse_cli.errors import KeyAdminError
 
 __all__ = [
     "KeyAdminError",

@@ -9,8 +9,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from reviewpulse_tools.cli.connect import local_stack_table
-from reviewpulse_tools.cli.errors import UsageError
+from reviewpulse_cli.connect import local_stack_table
+from reviewpulse_cli.errors import UsageError
 
 
 def register(commands: argparse._SubParsersAction) -> None:

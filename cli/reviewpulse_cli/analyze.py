@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from reviewpulse.engine_names import ENGINE_NAMES
 
-from reviewpulse_tools.cli.connect import add_api_options, open_client
-from reviewpulse_tools.cli.errors import ApiError, UsageError
-from reviewpulse_tools.cli.output import add_output_option, themes_by_count, write_record
-from reviewpulse_tools.cli.read import refuse_to_overwrite
-from reviewpulse_tools.cli.spending import WAITING, add_quote_arguments, confirm_quote, spending_options
+from reviewpulse_cli.connect import add_api_options, open_client
+from reviewpulse_cli.errors import ApiError, UsageError
+from reviewpulse_cli.output import add_output_option, themes_by_count, write_record
+from reviewpulse_cli.read import refuse_to_overwrite
+from reviewpulse_cli.spending import WAITING, add_quote_arguments, confirm_quote, spending_options
 
 if TYPE_CHECKING:
-    from reviewpulse_tools.cli.client import ApiClient
+    from reviewpulse_cli.client import ApiClient
 
 TERMINAL = ("ready", "error", "cancelled")
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
@@ -272,7 +272,7 @@ def _report_path(args: argparse.Namespace) -> Path | None:
 def _check_columns(args: argparse.Namespace, file_format: str) -> None:
     """The columns the options name, looked up in the file before it is uploaded: a miss is a
     usage error (with the column probably meant), or with --force a warning."""
-    from reviewpulse_tools.cli import columns
+    from reviewpulse_cli import columns
 
     named = columns.named_columns(
         text_field=args.text_field,

@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewpulse_tools.cli.errors import UsageError
+from reviewpulse_cli.errors import UsageError
 
 if TYPE_CHECKING:
-    from reviewpulse_tools.cli.client import ApiClient
+    from reviewpulse_cli.client import ApiClient
 
 
 def add_api_options(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -21,8 +21,8 @@ def add_api_options(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def open_client(args: argparse.Namespace) -> ApiClient:
-    from reviewpulse_tools.cli.client import ApiClient
-    from reviewpulse_tools.local.state import read_state
+    from reviewpulse_cli.client import ApiClient
+    from reviewpulse_cli.local_state import read_state
 
     state = read_state() or {}
     endpoint = args.endpoint or os.environ.get("REVIEWPULSE_ENDPOINT") or state.get("api_url")
@@ -39,7 +39,7 @@ def open_client(args: argparse.Namespace) -> ApiClient:
 def local_stack_table(state_path: Path | None, logical_id: str) -> str:
     """The running local stack's table `logical_id` (its AWS endpoint put into this process's
     environment for boto3): the stack the state file names, `--state` or the default one."""
-    from reviewpulse_tools.local.state import STACK_NAME, aws_environment, read_state
+    from reviewpulse_cli.local_state import STACK_NAME, aws_environment, read_state
 
     if state_path:
         os.environ["REVIEWPULSE_STATE"] = str(state_path)

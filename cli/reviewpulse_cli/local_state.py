@@ -1,7 +1,8 @@
 """Where a running local stack says how to reach it, readable without loading the stack itself.
 
-The CLI reads this on every API command; it must not import the emulator, moto or the template
-tooling (cfn-lint alone costs seconds to import), so it stands below every other local module.
+The CLI reads this on every API command and the local stack (tools/reviewpulse_tools/local) writes
+it; it lives with the CLI, which must not import the emulator, moto or the template tooling
+(cfn-lint alone costs seconds to import).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]  # the repository: <ROOT>/tools/reviewpulse_tools/local/state.py
+ROOT = Path(__file__).resolve().parents[2]  # the repository: <ROOT>/cli/reviewpulse_cli/local_state.py
 # In a checkout the state file is the repository's; installed with `pip install .` (no repository
 # around the package), the current folder's.
 _STATE_HOME = ROOT if (ROOT / "template.yaml").is_file() else Path.cwd()

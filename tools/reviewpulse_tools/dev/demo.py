@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from reviewpulse_tools.local.state import ROOT
+from reviewpulse_cli.local_state import ROOT
 
 DEFAULT_FILE = ROOT / "samples" / "reviews.csv"
 
@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     id_field = args.id_field or ("order_id" if sample else None)
     report_out = args.report_out or args.out.with_name("demo-report.html")
 
-    from reviewpulse_tools.cli import main as cli
+    from reviewpulse_cli import main as cli
+
     from reviewpulse_tools.local.stack import free_port, start
 
     # The demo's stack is its own: a private state file, so the CLI below finds this one.

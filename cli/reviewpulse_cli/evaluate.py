@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reviewpulse_tools.cli.connect import add_api_options, open_client
-from reviewpulse_tools.cli.errors import ApiError, UsageError
+from reviewpulse_cli.connect import add_api_options, open_client
+from reviewpulse_cli.errors import ApiError, UsageError
 
 if TYPE_CHECKING:
-    from reviewpulse_tools.cli.client import ApiClient
+    from reviewpulse_cli.client import ApiClient
 
 # name on the command line → the options of its batch (beside label_field)
 RUNS: dict[str, dict[str, Any]] = {
@@ -94,7 +94,7 @@ def _start(client: ApiClient, args: argparse.Namespace, file_format: str, name: 
 def _finish(client: ApiClient, started: str | dict[str, Any], timeout: float) -> dict[str, Any]:
     if isinstance(started, dict):
         return started
-    from reviewpulse_tools.cli.analyze import TERMINAL, wait_for
+    from reviewpulse_cli.analyze import TERMINAL, wait_for
 
     task = wait_for(client, started, total_hint=None, show=False, timeout=timeout, until=TERMINAL)
     if task["status"] != "ready":

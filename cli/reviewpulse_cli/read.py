@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reviewpulse_tools.cli.connect import add_api_options, open_client
-from reviewpulse_tools.cli.errors import ApiError, UsageError
-from reviewpulse_tools.cli.output import add_output_option, write_record, write_rows
+from reviewpulse_cli.connect import add_api_options, open_client
+from reviewpulse_cli.errors import ApiError, UsageError
+from reviewpulse_cli.output import add_output_option, write_record, write_rows
 
 TASK_STATUSES = ("accepted", "queued", "processing", "quoted", "paused", "ready", "error", "cancelled")
 TASK_COLUMNS = ("task_id", "type", "status", "created_at", "total", "processed", "failed", "filename")

@@ -10,7 +10,7 @@ import argparse
 import re
 import sys
 
-from reviewpulse_tools.cli.connect import add_api_options, open_client
+from reviewpulse_cli.connect import add_api_options, open_client
 
 
 def register(commands: argparse._SubParsersAction) -> None:

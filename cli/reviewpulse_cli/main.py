@@ -1,4 +1,5 @@
-"""`reviewpulse`: the command-line client and the local stack's front door.
+"""`reviewpulse`: the command-line client (and, with the developer tools installed, the local stack's
+front door: `dev` and `invoke` come from tools/reviewpulse_tools/dev through entry points).
 
     reviewpulse analyze FILE [--out results.csv|.jsonl]   analyse a file, with a progress bar
     reviewpulse analyze --text "…"                        analyse one text
@@ -22,7 +23,8 @@ Each command lives in a module of its own that registers its parser; those modul
 the standard library at the top and load what a command needs (the HTTP client, boto3, the local
 stack) when it runs. Only the module of the command being run is imported and registered (all of
 them for the top-level help), so `reviewpulse --help` and `status` start as fast as Python does.
-A new command: a module with `register(commands)` setting `run`, and its line in COMMAND_MODULES.
+A new command: a module with `register(commands)` setting `run`, and its line in COMMAND_MODULES
+(or, from another package, an entry point in the `reviewpulse.commands` group).
 """
 
 from __future__ import annotations
@@ -31,20 +33,31 @@ import argparse
 import importlib
 import sys
 
-from reviewpulse_tools.cli.errors import CliError
+from reviewpulse_cli.errors import CliError
 
 # module → the commands it registers, in the order `reviewpulse --help` lists them
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
-    "reviewpulse_tools.cli.analyze": ("analyze", "wait", "resume"),
-    "reviewpulse_tools.cli.evaluate": ("evaluate",),
-    "reviewpulse_tools.cli.read": ("status", "results", "report", "tasks"),
-    "reviewpulse_tools.cli.insights": ("insights",),
-    "reviewpulse_tools.cli.keys_command": ("keys",),
-    "reviewpulse_tools.cli.tenants_command": ("tenants",),
-    "reviewpulse_tools.cli.webhooks": ("webhooks",),
-    "reviewpulse_tools.cli.models": ("models",),
-    "reviewpulse_tools.cli.local_commands": ("dev", "invoke"),
+    "reviewpulse_cli.analyze": ("analyze", "wait", "resume"),
+    "reviewpulse_cli.evaluate": ("evaluate",),
+    "reviewpulse_cli.read": ("status", "results", "report", "tasks"),
+    "reviewpulse_cli.insights": ("insights",),
+    "reviewpulse_cli.keys_command": ("keys",),
+    "reviewpulse_cli.tenants_command": ("tenants",),
+    "reviewpulse_cli.webhooks": ("webhooks",),
+    "reviewpulse_cli.models": ("models",),
 }
+# Commands other installed packages add (the developer tools' `dev` and `invoke`): entry points in
+# this group, named for the command, whose value is the module that registers it.
+PLUGIN_GROUP = "reviewpulse.commands"
+
+
+def _plugin_modules(named: str | None) -> list[str]:
+    """The modules of the plugin commands: the one named, or all of them (for the help)."""
+    # importlib.metadata scans the installed distributions: only for a command the CLI does not own.
+    from importlib.metadata import entry_points
+
+    found = entry_points(group=PLUGIN_GROUP)
+    return list(dict.fromkeys(point.value for point in found if named is None or point.name == named))
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -52,7 +65,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reviewpulse", description="ReviewPulse command-line client")
     commands = parser.add_subparsers(dest="command", required=True)
     named = argv[0] if argv else None  # the command comes first; `reviewpulse -h …` shows them all
-    modules = [module for module, names in COMMAND_MODULES.items() if named in names] or list(COMMAND_MODULES)
+    modules = [module for module, names in COMMAND_MODULES.items() if named in names]
+    if not modules:
+        modules = _plugin_modules(named) or list(COMMAND_MODULES) + _plugin_modules(None)
     for module in modules:
         importlib.import_module(module).register(commands)
     return parser

@@ -7,8 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from reviewpulse_tools.cli.connect import local_stack_table
-from reviewpulse_tools.cli.errors import UsageError
+from reviewpulse_cli.connect import local_stack_table
+from reviewpulse_cli.errors import UsageError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -53,7 +53,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def keys_command(args: argparse.Namespace) -> int:
     from reviewpulse.tenants.scopes import scopes_text
 
-    from reviewpulse_tools.cli.keys import (
+    from reviewpulse_cli.keys import (
         create_key,
         expire_key,
         list_keys,
@@ -69,7 +69,7 @@ def keys_command(args: argparse.Namespace) -> int:
     if args.state and not args.local:
         raise UsageError("--state names a local stack: use it with --local")
     if args.local:
-        from reviewpulse_tools.local.state import local_usage_key
+        from reviewpulse_cli.local_state import local_usage_key
 
         table = local_stack_table(args.state, "KeysTable")
         usage_key = local_usage_key(args.tenant)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reviewpulse_tools.cli.errors import UsageError
+from reviewpulse_cli.errors import UsageError
 
 DEV_DESCRIPTION = """\
 Run the whole suite on this machine, in the foreground, as `sam local start-api` would without a

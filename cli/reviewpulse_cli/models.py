@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reviewpulse_tools.cli.connect import add_api_options, open_client
-from reviewpulse_tools.cli.errors import ApiError, UsageError
+from reviewpulse_cli.connect import add_api_options, open_client
+from reviewpulse_cli.errors import ApiError, UsageError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -107,7 +107,7 @@ def _train(client: Any, args: argparse.Namespace) -> int:
 
 
 def _upload_and_wait(client: Any, args: argparse.Namespace) -> str:
-    from reviewpulse_tools.cli.analyze import FORMATS_BY_SUFFIX, TERMINAL, wait_for
+    from reviewpulse_cli.analyze import FORMATS_BY_SUFFIX, TERMINAL, wait_for
 
     if not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")

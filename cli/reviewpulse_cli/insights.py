@@ -8,8 +8,8 @@ import json
 import sys
 from typing import Any
 
-from reviewpulse_tools.cli.connect import add_api_options, open_client
-from reviewpulse_tools.cli.output import themes_by_count
+from reviewpulse_cli.connect import add_api_options, open_client
+from reviewpulse_cli.output import themes_by_count
 
 # Segments and time buckets shown per table; `--output json` has them all.
 SHOWN = 15
