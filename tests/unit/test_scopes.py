@@ -35,6 +35,16 @@ def test_every_deployed_route_has_exactly_one_line_in_the_scope_table():
         assert (ROUTE_SCOPES[(route.method, route.path)] is None) == (not route.authorized), route
 
 
+def test_the_scope_table_names_exactly_the_routes_the_routers_serve():
+    # Given every route of api/routes (the routers the functions deploy and OpenAPI is made from)
+    from reviewpulse.api.openapi import ROUTERS
+
+    served = {(method, route.path) for router in ROUTERS for route in router.routes for method in route.methods}
+    assert served
+    # Then the scope table has one line for each of them and none for a route no router serves
+    assert set(ROUTE_SCOPES) == served
+
+
 def test_the_committed_openapi_document_names_each_routes_scope():
     # Given the committed openapi.json (what clients and generated SDKs read)
     document = json.loads((ROOT / "openapi.json").read_text())

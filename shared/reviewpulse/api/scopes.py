@@ -1,7 +1,9 @@
 """The scope each route needs: ONE table, read by every function (reviewpulse.api.auth checks the
 caller's key against it before the route runs) and by the OpenAPI document (each operation's
-security requirement names it). tests/unit/test_scopes.py holds it to the template's routes and
-to openapi.json; tests/local/test_scopes_http.py sends every route with every scope.
+security requirement names it). tests/unit/test_scopes.py holds it to the routers of api/routes
+(exactly their routes), to the template's routes and to openapi.json; tests/local/test_scopes_http.py
+sends every route with every scope. It stays a table, not a field of each route, so that the scopes
+of the whole API read in one place (a review of who may do what is a review of this file).
 
 Adding a route is one line here. A route missing from the table is refused to every key."""
 
