@@ -107,11 +107,11 @@ def _train(client: Any, args: argparse.Namespace) -> int:
 
 
 def _upload_and_wait(client: Any, args: argparse.Namespace) -> str:
-    from reviewpulse_cli.analyze import FORMATS_BY_SUFFIX, TERMINAL, wait_for
+    from reviewpulse_cli.analyze import TERMINAL, format_of, wait_for
 
     if not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")
-    file_format = args.format or FORMATS_BY_SUFFIX.get(args.file.suffix.lower())
+    file_format = args.format or format_of(args.file)
     if file_format not in ("csv", "json", "jsonl"):
         raise UsageError(f"{args.file.name}: a labelled file is csv, json or jsonl; pass --format")
     with args.file.open("rb") as content:

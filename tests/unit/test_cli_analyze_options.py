@@ -18,3 +18,20 @@ def test_model_names_the_model_that_reads_the_texts():
 def test_without_model_the_request_names_none_and_the_tenants_default_applies():
     argv = ["analyze", "reviews.csv"]
     assert "model_id" not in options(build_parser(argv).parse_args(argv))
+
+
+def test_every_input_format_the_api_reads_can_be_named_and_is_told_from_its_extension():
+    from pathlib import Path
+
+    from reviewpulse.ingest.formats import FileFormat
+    from reviewpulse_cli.analyze import format_of
+
+    # Given each format the API reads (conversations included, which the CLI once left out)
+    for member in FileFormat:
+        argv = ["analyze", "chats.json", "--format", member.value]
+        # Then `--format` takes it
+        assert build_parser(argv).parse_args(argv).format == member.value
+    # And a file's extension names the format the API would tell from it
+    for name in ("a.csv", "b.JSONL", "c.ndjson", "d.txt", "e.xlsx", "f.json", "g.xls"):
+        told = FileFormat.from_filename(name)
+        assert format_of(Path(name)) == (told.value if told else None)
