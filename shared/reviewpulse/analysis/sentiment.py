@@ -1,4 +1,6 @@
-"""What every analysis engine promises, and the shapes of what it finds."""
+"""What every analyzer promises (Analyzer.analyze: texts in, one Sentiment each), and the shapes of
+what an analysis finds: Label, Sentiment, Analysis, Usage. A task's engine (engines/base.py) is
+built on an analyzer."""
 
 from __future__ import annotations
 
