@@ -209,7 +209,7 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
         "split": "SplitFunction",
         "split_drop": "SplitFunction",
         "split_s3_put": "SplitFunction",
-        "analyze": "AnalyzeChunkFunction",
+        "analyze_chunk": "AnalyzeChunkFunction",
         "finalize": "FinalizeFunction",
         "dead_letter": "DeadLetterFunction",
         "dead_letter_finalize": "DeadLetterFunction",
