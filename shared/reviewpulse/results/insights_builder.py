@@ -19,6 +19,7 @@ from reviewpulse.results.categories import CategoryMatcher
 from reviewpulse.results.compare import compare
 from reviewpulse.results.dates import DateOrder, SlashDate, bucket_for_span, bucket_start, column_order, read_date
 from reviewpulse.results.evaluation import Evaluation, EvaluationBuilder, LlmFigures
+from reviewpulse.results.example_texts import ExampleTexts, ReportItems
 from reviewpulse.results.insights import (
     ADJUSTED_DRAWS_PER_PART,
     CATEGORY_EXAMPLE_IDS,
@@ -320,6 +321,12 @@ class InsightsBuilder:
         self._category_tallies = {name: Tally() for name in self._categories.names}
         self._category_examples: dict[str, list[str]] = {name: [] for name in self._categories.names}
         self._category_index = {name: index for index, name in enumerate(self._categories.names)}
+        self._texts = (
+            ExampleTexts(self._categories.names, themes=options.report, redact_pii=options.redact_pii)
+            if options.report or options.categories
+            else None
+        )
+        self.report_items = ReportItems()  # the texts the report lists, once built
         crossed = (
             options.compare is not None
             or bool(self._time or options.categories)
@@ -343,6 +350,8 @@ class InsightsBuilder:
             self._category_tallies[name].add(result)
             if len(self._category_examples[name]) < CATEGORY_EXAMPLE_IDS:
                 self._category_examples[name].append(result.id)
+        if self._texts is not None and row is not None:
+            self._texts.add(result.id, None if result.error is not None else result.label, row.text, names)
         if self._cross is not None:
             label = None if result.error is not None else result.label
             indices = tuple(self._category_index[name] for name in names)
@@ -355,6 +364,8 @@ class InsightsBuilder:
         """The insights; `llm`: what the task's LLM requests took, for its evaluation."""
         try:
             insights = self._build(llm)
+            if self._texts is not None:
+                self.report_items = self._texts.finish({i for theme in insights.themes for i in theme.example_ids})
             if self._cross is None:
                 return insights
             mentions = None
@@ -370,6 +381,8 @@ class InsightsBuilder:
                 self._themes.close()
             if self._cross is not None:
                 self._cross.spool.close()
+            if self._texts is not None:
+                self._texts.close()
         if warning is not None:
             insights.warnings.append(warning)
         if before is not None and after is not None:

@@ -54,6 +54,35 @@ def net_text(stats: dict[str, Any]) -> str:
     return f"{net:+.2f}{interval}"
 
 
+def compared_with(comparison: dict[str, Any]) -> str:
+    """What the changes are measured from: an earlier task, or the earlier period of this file."""
+    periods = comparison.get("periods")
+    if not periods:
+        return f"since {comparison['baseline_task_id']}"
+    before, after = periods["before"], periods["after"]
+    return (
+        f"from {before['first']}..{before['last']} ({before['items']:,} items) "
+        f"to {after['first']}..{after['last']} ({after['items']:,} items) by {periods['field']}"
+    )
+
+
+def print_comparison(found: dict[str, Any]) -> None:
+    """`analyze` with a comparison: one line naming the significant changes, largest first."""
+    comparison = found.get("comparison")
+    if not comparison:
+        return  # the task's warning says why (periods-not-compared, baseline-not-found)
+    significant = sorted((c for c in comparison["changes"] if c["significant"]), key=lambda c: -abs(c["change"]))
+    named = "; ".join(
+        f"{' '.join(str(p) for p in (c.get('column'), c.get('key')) if p is not None) or c['kind']} "
+        f"{c['measure'].replace('_', ' ')} {c['baseline']:+.2f} -> {c['current']:+.2f}"
+        for c in significant[:3]
+    )
+    print(
+        f"compared {compared_with(comparison)}: {len(significant)} significant changes of "
+        f"{len(comparison['changes'])}" + (f"; the largest: {named}" if named else "")
+    )
+
+
 def print_tables(found: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -63,7 +92,7 @@ def print_tables(found: dict[str, Any]) -> None:
     if comparison:  # what changed comes first: it is what the analyst asked for
         table = Table(
             "kind", "of", "measure", "baseline", "current", "change", "p (adjusted)", "significant",
-            title=f"changes since {comparison['baseline_task_id']}",
+            title=f"changes {compared_with(comparison)}",
         )  # fmt: skip
         changes = sorted(comparison["changes"], key=lambda c: (not c["significant"], -abs(c["change"])))
         for change in changes:
