@@ -18,3 +18,13 @@ def test_model_names_the_model_that_reads_the_texts():
 def test_without_model_the_request_names_none_and_the_tenants_default_applies():
     argv = ["analyze", "reviews.csv"]
     assert "model_id" not in options(build_parser(argv).parse_args(argv))
+
+
+def test_compare_at_asks_for_two_periods_of_the_file():
+    # Given the command line of a file compared at a date, and one compared over its last bucket
+    for at in ("2026-04-01", "last-bucket"):
+        argv = ["analyze", "reviews.csv", "--time-field", "created_at", "--compare-at", at]
+        # When its options are built
+        chosen = options(build_parser(argv).parse_args(argv))
+        # Then the request asks for options.compare at that point, by the time field
+        assert (chosen["compare"], chosen["time_field"]) == ({"at": at}, "created_at")
