@@ -93,6 +93,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="an earlier ready task: the insights then say what changed since it (`reviewpulse insights`)",
     )
     analyze.add_argument(
+        "--compare-at",
+        metavar="DATE|last-bucket",
+        help="compare two periods of this file by --time-field: before DATE (YYYY-MM-DD) against from it on, "
+        "or last-bucket: the last time bucket against the one before",
+    )
+    analyze.add_argument(
         "--delimiter",
         choices=list(DELIMITERS),
         help="CSV: the delimiter between columns (default: Excel's sep= line, else told from the header)",
@@ -241,6 +247,10 @@ def _analyze(client: ApiClient, args: argparse.Namespace) -> int:
         error = task.get("error") or {}
         raise ApiError(f"task {task_id} ended in {task['status']}: {error.get('detail')} ({error.get('code')})")
     _print_summary(task)
+    if getattr(args, "compare_to", None) or getattr(args, "compare_at", None):
+        from reviewpulse_cli.insights import print_comparison
+
+        print_comparison(client.insights(task_id))
     print_warnings_and_notes(task)
     files = client.results(task_id, limit=1)["files"]
     size = client.download(files["jsonl" if out.suffix.lower() == ".jsonl" else "csv"], out)
@@ -401,6 +411,8 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["categories"] = categories(args.category)
     if getattr(args, "compare_to", None):
         chosen["compare_to"] = args.compare_to
+    if getattr(args, "compare_at", None):
+        chosen["compare"] = {"at": args.compare_at}
     if getattr(args, "delimiter", None):
         chosen["delimiter"] = DELIMITERS[args.delimiter]
     if getattr(args, "sheet", None):

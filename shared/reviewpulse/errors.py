@@ -91,6 +91,12 @@ class ColumnNotFound(ReviewPulseError):
     code, status, title = "column-not-found", 400, "Column not found"
 
 
+class CompareUnavailable(ReviewPulseError):
+    """options.compare without a time_field to split by, or together with options.compare_to."""
+
+    code, status, title = "compare-unavailable", 400, "Periods cannot be compared"
+
+
 class TaskNotQuoted(ReviewPulseError):
     """POST /v1/tasks/{id}/start on a task that was not created with options.quote_only, or whose
     quote is not ready yet (its file is still being counted)."""
@@ -214,6 +220,7 @@ TASK_WARNING_CODES = (
     "label-field-not-found",  # options.label_field names a column the file does not have
     "labels-not-read",  # options.label_field: some rows' labels are invalid-label (the values are named)
     "baseline-not-found",  # options.compare_to's insights were gone when the task finished
+    "periods-not-compared",  # options.compare: no time_field column, or a period without analysed items
     "budget-exhausted",  # a budget ran out: the items left were answered by the lexicon (lexicon-budget)
     "teach-failed",  # options.teach: no model could be asked for (the detail says why); the results stand
 )

@@ -247,7 +247,8 @@ def test_the_reports_charts_span_the_page_name_their_dates_mark_small_buckets_an
     # And exactly the buckets of too few analysed items are drawn and listed as uncertain
     small = {start for start, b in buckets.items() if b["analysed"] < MIN_CHART_ITEMS}
     assert small and small != set(buckets)
-    drawn = {c.get_attribute("data-date") for c in page.locator("circle.small-bucket").all()}
+    # (on the batch's own time chart: the trends per segment have their own small buckets)
+    drawn = {c.get_attribute("data-date") for c in page.locator("#time-title ~ circle.small-bucket").all()}
     assert drawn == small
     assert page.locator("#time-table tr.small-bucket").count() == len(small)
     # And so are exactly the categories of too few analysed items, in their chart and their table
@@ -260,7 +261,8 @@ def test_the_reports_charts_span_the_page_name_their_dates_mark_small_buckets_an
     named |= {i for c in insights["categories"] for i in c["example_ids"]}
     assert ODD_ID in named
     links = page.locator("a.item-link").all()
-    assert {link.inner_text() for link in links} == named
+    # (the categories' lists of their first items add links of their own: tests/browser/test_report_loop.py)
+    assert named <= {link.inner_text() for link in links}
     for link in links:
         target = page.locator(f'[id="{link.get_attribute("href")[1:]}"]')
         assert target.count() == 1

@@ -272,6 +272,23 @@ def cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[str, Case]]]:
             ("text, time_field", _post(TEXT, {"text": "ok", "options": {"time_field": "created_at"}})),
             ("text, both", _post(TEXT, {"text": "ok", "options": {"group_by": ["a", "b"], "time_field": "c"}})),
         ],
+        "compare-unavailable": [
+            (
+                "batch, no time_field",
+                _post(BATCH, {"filename": "a.csv", "options": {"compare": {"at": "last-bucket"}}}),
+            ),
+            (
+                "batch, with compare_to",
+                _post(
+                    BATCH,
+                    {
+                        "filename": "a.csv",
+                        "options": {"time_field": "d", "compare": {"at": "2026-03-01"}, "compare_to": "0" * 28},
+                    },
+                ),
+            ),
+            ("text, no time_field", _post(TEXT, {"text": "ok", "options": {"compare": {"at": "2026-03-01"}}})),
+        ],
         "engine-unavailable": [
             ("text, llm", _post(TEXT, {"text": "ok", "options": {"engine": "llm"}})),
             ("text, llm with aspects", _post(TEXT, {"text": "ok", "options": {"engine": "llm", "aspects": ["x"]}})),

@@ -331,3 +331,35 @@ def test_this_period_against_the_last_through_compare_to_and_insights(local, tmp
     # And its segment chart puts the worst segment first
     chart = page.split("<h2>By company</h2>", 1)[1].split("</svg>", 1)[0]
     assert chart.index(">acme<") < chart.index(">globex<")
+
+
+def test_two_periods_of_one_file_compared_through_the_cli(local, tmp_path):
+    # Given one export of two months in which acme went sour: in March its 20 items were 16
+    # positive and 4 negative, in April 4 and 16; globex stays positive
+    export = tmp_path / "spring.csv"
+    with export.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "company", "created_at"])
+        for month, (mostly, rarely) in ((3, (POSITIVE, NEGATIVE)), (4, (NEGATIVE, POSITIVE))):
+            for i in range(40):
+                acme = i % 2 == 1
+                text = (rarely if i % 10 == 1 else mostly) if acme else POSITIVE
+                writer.writerow([f"{month}-{i}", text, "acme" if acme else "globex", f"2026-0{month}-{i % 28 + 1:02d}"])
+    # When it is analysed with the periods split at April's first day
+    done = run_cli(
+        local, "analyze", str(export), "--group-by", "company", "--time-field", "created_at",
+        "--compare-at", "2026-04-01", "--no-progress", "--report", cwd=tmp_path,
+    )  # fmt: skip
+    # Then the CLI's summary names the periods and acme's fall among the significant changes
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("compared from"))
+    assert "2026-03-01..2026-03-28 (40 items) to 2026-04-01..2026-04-28 (40 items) by created_at" in line
+    assert "significant changes" in line and "company acme net sentiment +0.60 -> -0.60" in line
+    # And `insights` leads with the same periods, and the report with its comparison
+    table = run_cli(local, "insights", newest_task(local), env_columns=220)
+    assert table.stdout.lstrip().startswith("changes from 2026-03-01..2026-03-28")
+    page = (tmp_path / "spring.report.html").read_text()
+    assert page.index("Compared between periods") < page.index("Label distribution")
+    # And without --time-field the API refuses it before anything runs, naming why
+    refused = run_cli(local, "analyze", str(export), "--compare-at", "last-bucket", "--out", "again.csv", cwd=tmp_path)
+    assert refused.returncode != 0 and "compare-unavailable" in refused.stderr

@@ -35,3 +35,13 @@ def test_every_input_format_the_api_reads_can_be_named_and_is_told_from_its_exte
     for name in ("a.csv", "b.JSONL", "c.ndjson", "d.txt", "e.xlsx", "f.json", "g.xls"):
         told = FileFormat.from_filename(name)
         assert format_of(Path(name)) == (told.value if told else None)
+
+
+def test_compare_at_asks_for_two_periods_of_the_file():
+    # Given the command line of a file compared at a date, and one compared over its last bucket
+    for at in ("2026-04-01", "last-bucket"):
+        argv = ["analyze", "reviews.csv", "--time-field", "created_at", "--compare-at", at]
+        # When its options are built
+        chosen = options(build_parser(argv).parse_args(argv))
+        # Then the request asks for options.compare at that point, by the time field
+        assert (chosen["compare"], chosen["time_field"]) == ({"at": at}, "created_at")

@@ -31,6 +31,7 @@ ASKED = {
     "label_field": "stars",
     "categories": {"delays": ["late", "delayed"]},
     "compare_to": "0" * 28,
+    "compare": {"at": "last-bucket"},
     "sheet": "Reviews",
     "quote_only": True,
     "max_cost_usd": 2.5,

@@ -15,6 +15,7 @@ workers all take it from there (tests/unit/test_options.py holds that).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -76,6 +77,20 @@ class TeachChoice(BaseModel):
     )
     set_default: bool = Field(
         default=False, description="Make the taught model your default once it is ready (PUT /v1/models/default)"
+    )
+
+
+class CompareChoice(BaseModel):
+    """options.compare: two periods of one file's time_field compared (results/periods.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: date | Literal["last-bucket"] = Field(
+        description=(
+            "A date (YYYY-MM-DD): items dated before it are the earlier period, those dated on or after it the "
+            "later one. last-bucket: the last time bucket against the one before it"
+        ),
+        examples=["2026-03-01", "last-bucket"],
     )
 
 
@@ -200,6 +215,17 @@ class InsightChoices(BaseModel):
             "The id of an earlier ready task of yours: the insights then carry the changes since it, "
             "with significance tests corrected for many comparisons"
         ),
+    )
+
+    # Periods of one file (needs time_field; not with compare_to): usecases/resolve_options.py checks both.
+    compare: CompareChoice | None = Field(
+        default=None,
+        description=(
+            "Compare two periods inside this file by its time_field: the insights then carry the changes from the "
+            "earlier period to the later one, tested and corrected as with compare_to. Needs time_field, and not "
+            "with compare_to (400 compare-unavailable)"
+        ),
+        examples=[{"at": "2026-03-01"}],
     )
 
     @field_validator("group_by")

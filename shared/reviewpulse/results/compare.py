@@ -16,7 +16,13 @@ from reviewpulse.results.stats import benjamini_hochberg, net_sentiment_z_test, 
 FDR = 0.05
 
 
-def compare(current: Insights, baseline: Insights, baseline_task_id: str) -> Comparison:
+def compare(
+    current: Insights, baseline: Insights, baseline_task_id: str | None, *, baseline_has_themes: bool | None = None
+) -> Comparison:
+    """The changes from `baseline` to `current`. `baseline_has_themes`: whether the baseline was asked
+    for themes (default: whether it lists any); periods of one file share the batch's themes."""
+    if baseline_has_themes is None:
+        baseline_has_themes = bool(baseline.themes)
     changes: list[tuple[Change, object]] = []  # each with its test (or None)
     notes: list[str] = []
     changes += [_net("overall", None, None, baseline.overall, current.overall)]
@@ -55,7 +61,7 @@ def compare(current: Insights, baseline: Insights, baseline_task_id: str) -> Com
         else:
             changes.append(_net("aspect", None, aspect.aspect, earlier, aspect))
     new_themes: list[str] = []
-    if current.themes and not baseline.themes:
+    if current.themes and not baseline_has_themes:
         notes.append("the baseline has no themes (it was not asked for a report): themes are not compared")
     elif current.themes:
         earlier_themes = {theme.phrase: theme for theme in baseline.themes}

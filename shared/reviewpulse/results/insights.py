@@ -21,6 +21,8 @@ from reviewpulse.results.summaries import TaskWarning, ThemeCount
 from reviewpulse.results.themes import SegmentTheme, Theme
 
 CATEGORY_EXAMPLE_IDS = 5
+TREND_SEGMENTS = 5  # per group_by column, the largest segments get a trend over the time buckets
+CATEGORY_SEGMENTS = 10  # per group_by column, each category is cut by the largest segments
 
 
 # -- the document ---------------------------------------------------------------------------------
@@ -51,11 +53,6 @@ class SegmentStats(Stats):
     aspects: list[AspectStats] = Field(default_factory=list, description="Each named aspect among this segment's items")
 
 
-class CategoryStats(Stats):
-    name: str
-    example_ids: list[str] = Field(description=f"The first {CATEGORY_EXAMPLE_IDS} items in the category, by row")
-
-
 class SegmentColumn(BaseModel):
     column: str
     distinct_values: int = Field(description="Distinct values seen (those beyond the tracking cap count in other)")
@@ -68,6 +65,12 @@ class TimeBucketStats(Stats):
     aspects: list[AspectStats] = Field(default_factory=list, description="Each named aspect among this bucket's items")
 
 
+class SegmentTrend(BaseModel):
+    column: str
+    value: str | None
+    buckets: list[TimeBucketStats] = Field(description="This segment's items per bucket (buckets where it has some)")
+
+
 class TimeSeries(BaseModel):
     field: str
     bucket: TimeBucket
@@ -77,6 +80,27 @@ class TimeSeries(BaseModel):
     )
     unreadable_dates: int = Field(description="Items whose date could not be read (blank or unknown form)")
     buckets: list[TimeBucketStats]
+    segments: list[SegmentTrend] = Field(
+        default_factory=list,
+        description=f"The {TREND_SEGMENTS} largest segments of each group_by column over the same buckets",
+    )
+
+
+class CategorySegment(Stats):
+    column: str
+    value: str | None
+
+
+class CategoryStats(Stats):
+    name: str
+    example_ids: list[str] = Field(description=f"The first {CATEGORY_EXAMPLE_IDS} items in the category, by row")
+    segments: list[CategorySegment] = Field(
+        default_factory=list,
+        description=f"The category's items in each of the {CATEGORY_SEGMENTS} largest segments of each group_by column",
+    )
+    time: list[TimeBucketStats] = Field(
+        default_factory=list, description="The category's items per time bucket (buckets where it has some)"
+    )
 
 
 METHOD = (
@@ -98,8 +122,26 @@ class Change(BaseModel):
     significant: bool
 
 
+class Period(BaseModel):
+    first: date | None = Field(description="The period's earliest date with items")
+    last: date | None = Field(description="The period's latest date with items")
+    items: int
+
+
+class Periods(BaseModel):
+    field: str = Field(description="The time_field the file was split by")
+    at: date = Field(description="The later period's first day (options.compare's date, or the last bucket's start)")
+    rule: Literal["date", "last-bucket"]
+    before: Period = Field(description="The earlier period: the baseline of the changes")
+    after: Period = Field(description="The later period: the current side of the changes")
+    left_out: int = Field(description="Items in neither period (an unreadable date; last-bucket: an earlier bucket)")
+
+
 class Comparison(BaseModel):
-    baseline_task_id: str
+    baseline_task_id: str | None = Field(description="options.compare_to; null for periods of one file")
+    periods: Periods | None = Field(
+        default=None, description="With options.compare: the two periods of this file that were compared"
+    )
     method: str = METHOD
     changes: list[Change]
     new_themes: list[str] = Field(description="Themes of this batch that were not among the baseline's themes")
@@ -140,7 +182,8 @@ class Insights(BaseModel):
         description="Praise and complaint key phrases found in the items' text, without an LLM (with options.report)",
     )
     comparison: Comparison | None = Field(
-        default=None, description="With options.compare_to: the changes since that task"
+        default=None,
+        description="With options.compare_to: the changes since that task; with options.compare: between the periods",
     )
     evaluation: Evaluation | None = Field(
         default=None, description="With options.label_field: the engine's labels against the rows' own labels"

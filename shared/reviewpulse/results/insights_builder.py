@@ -9,14 +9,17 @@ accumulator, per aspect one.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from reviewpulse.analysis.options import MAX_SEGMENTS, AnalysisOptions, TimeBucket
 from reviewpulse.analysis.sentiment import Label
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.results.adjusted import AdjustedStats, adjust
 from reviewpulse.results.categories import CategoryMatcher
-from reviewpulse.results.dates import SlashDate, bucket_for_span, bucket_start, column_order, read_date
+from reviewpulse.results.compare import compare
+from reviewpulse.results.dates import DateOrder, SlashDate, bucket_for_span, bucket_start, column_order, read_date
 from reviewpulse.results.evaluation import Evaluation, EvaluationBuilder, LlmFigures
+from reviewpulse.results.example_texts import ExampleTexts, ReportItems
 from reviewpulse.results.insights import (
     ADJUSTED_DRAWS_PER_PART,
     CATEGORY_EXAMPLE_IDS,
@@ -33,6 +36,7 @@ from reviewpulse.results.insights import (
     TimeSeries,
 )
 from reviewpulse.results.model import ItemResult
+from reviewpulse.results.periods import CrossTallies, date_key
 from reviewpulse.results.stats import net_sentiment, net_sentiment_interval
 from reviewpulse.results.summaries import TaskWarning
 from reviewpulse.results.themes import Theme, ThemeFinder
@@ -59,11 +63,15 @@ class Tally:
         self.aspects: dict[str, Tally] | None = None  # per named aspect, the labels it was given
 
     def add(self, result: ItemResult, mentions: Mentions = ()) -> None:
-        if result.error is not None or result.label is None:
+        self.add_parts(None if result.error is not None else result.label, result.score, mentions)
+
+    def add_parts(self, label: str | None, score: float | None, mentions: Mentions = ()) -> None:
+        """One item by its label (None: failed), score and aspect mentions."""
+        if label is None:
             self.failed += 1
             return
-        self.counts[result.label] = self.counts.get(result.label, 0) + 1
-        self.score_sum += result.score or 0.0
+        self.counts[label] = self.counts.get(label, 0) + 1
+        self.score_sum += score or 0.0
         if mentions:
             if self.aspects is None:
                 self.aspects = {}
@@ -172,8 +180,10 @@ class TimeCounter:
         self._read: dict[str, object] = {}
         self._first_over_12 = 0
         self._second_over_12 = 0
+        self.order: DateOrder | None = None  # of slash dates, decided by build()
 
-    def add(self, value: str | None, result: ItemResult, mentions: Mentions = ()) -> None:
+    def add(self, value: str | None, result: ItemResult, mentions: Mentions = ()) -> date | SlashDate | None:
+        """Count the item in its day; returns the date read (None: unreadable)."""
         if not value:
             when = None
         else:
@@ -186,15 +196,22 @@ class TimeCounter:
                 self._read[value] = when
         if when is None:
             self._unreadable += 1
-            return
+            return None
         if isinstance(when, SlashDate):
             if when.first > 12:
                 self._first_over_12 += 1
             elif when.second > 12:
                 self._second_over_12 += 1
             self._slashes.setdefault(when, Tally()).add(result, mentions)
-            return
+            return when
         self._days.setdefault(when, Tally()).add(result, mentions)
+        return when  # type: ignore[return-value]
+
+    def day_of(self, when: date | SlashDate | None) -> date | None:
+        """The day a date read by add() counts on, once build() has decided the column's order."""
+        if isinstance(when, SlashDate):
+            return when.read(self.order) if self.order is not None else None
+        return when
 
     def build(self) -> TimeSeries:
         days: dict[date, Tally] = {}
@@ -204,6 +221,7 @@ class TimeCounter:
         note = None
         if self._slashes:
             order, note = column_order(self._first_over_12, self._second_over_12)
+            self.order = order
             for slash, tally in self._slashes.items():
                 day = slash.read(order)
                 if day is None:
@@ -302,38 +320,85 @@ class InsightsBuilder:
         self._categories = CategoryMatcher(options.categories)
         self._category_tallies = {name: Tally() for name in self._categories.names}
         self._category_examples: dict[str, list[str]] = {name: [] for name in self._categories.names}
+        self._category_index = {name: index for index, name in enumerate(self._categories.names)}
+        self._texts = (
+            ExampleTexts(self._categories.names, themes=options.report, redact_pii=options.redact_pii)
+            if options.report or options.categories
+            else None
+        )
+        self.report_items = ReportItems()  # the texts the report lists, once built
+        crossed = (
+            options.compare is not None
+            or bool(self._time or options.categories)
+            and bool(self._segments or (self._time and options.categories))
+        )
+        self._cross = CrossTallies(Tally, self._categories.names, options.compare) if crossed else None
 
     def add(self, result: ItemResult, row: Row | None) -> None:
         """One result, with its input row when the input is a file (None for a single text)."""
         columns = row.columns if row is not None else {}
         mentions = self._aspects.of(result)
         self._overall.add(result, mentions)
-        for segment in self._segments:
-            segment.add(columns.get(segment.column) or None, result, mentions)
-        if self._time is not None:
-            self._time.add(columns.get(self._time.field), result, mentions)
+        values = [columns.get(segment.column) or None for segment in self._segments]
+        for segment, value in zip(self._segments, values, strict=True):
+            segment.add(value, result, mentions)
+        when = self._time.add(columns.get(self._time.field), result, mentions) if self._time is not None else None
         if self._evaluation is not None:
             self._evaluation.add(result, columns.get(self._evaluation.label_field))
-        for name in self._categories.of(row.text if row is not None else None):
+        names = self._categories.of(row.text if row is not None else None)
+        for name in names:
             self._category_tallies[name].add(result)
             if len(self._category_examples[name]) < CATEGORY_EXAMPLE_IDS:
                 self._category_examples[name].append(result.id)
+        if self._texts is not None and row is not None:
+            self._texts.add(result.id, None if result.error is not None else result.label, row.text, names)
+        if self._cross is not None:
+            label = None if result.error is not None else result.label
+            indices = tuple(self._category_index[name] for name in names)
+            self._cross.spool.add((date_key(when), label, result.score, tuple(values), indices, mentions))
         if self._themes is not None and row is not None:
-            values = [columns.get(segment.column) or None for segment in self._segments]
-            self._themes.add(result.id, result.label, row.text, values)
+            # The date last: the periods count the themes' mentions per period (CrossTallies).
+            self._themes.add(result.id, result.label, row.text, [*values, date_key(when)])
 
     def build(self, llm: LlmFigures | None = None) -> Insights:
         """The insights; `llm`: what the task's LLM requests took, for its evaluation."""
+        try:
+            insights = self._build(llm)
+            if self._texts is not None:
+                self.report_items = self._texts.finish({i for theme in insights.themes for i in theme.example_ids})
+            if self._cross is None:
+                return insights
+            mentions = None
+            if self._themes is not None:
+                phrases = {theme.phrase for theme in insights.themes}
+                mentions = partial(self._themes.counts_by, phrases)
+            time = self._time
+            before, after, periods, warning = self._cross.finish(
+                insights, time.day_of if time else lambda _: None, self._aspects.names, mentions
+            )
+        finally:
+            if self._themes is not None:
+                self._themes.close()
+            if self._cross is not None:
+                self._cross.spool.close()
+            if self._texts is not None:
+                self._texts.close()
+        if warning is not None:
+            insights.warnings.append(warning)
+        if before is not None and after is not None:
+            # The earlier period is the baseline, as an earlier task is for compare_to.
+            comparison = compare(after, before, None, baseline_has_themes=bool(insights.themes))
+            insights.comparison = comparison.model_copy(update={"periods": periods})
+        return insights
+
+    def _build(self, llm: LlmFigures | None) -> Insights:
         segments = [segment.build() for segment in self._segments]
         themes: list[Theme] = []
         if self._themes is not None:
-            try:
-                themes, per_column = self._themes.finish([{s.value for s in column.segments} for column in segments])
-                for column, found in zip(segments, per_column, strict=True):
-                    for segment in column.segments:
-                        segment.themes = found.get(segment.value, [])
-            finally:
-                self._themes.close()
+            themes, per_column = self._themes.finish([{s.value for s in column.segments} for column in segments])
+            for column, found in zip(segments, per_column, strict=True):
+                for segment in column.segments:
+                    segment.themes = found.get(segment.value, [])
         evaluation = self._evaluation.build(llm) if self._evaluation is not None else None
         warnings = list(self.warnings)
         if evaluation is not None and evaluation.coverage.invalid_label:

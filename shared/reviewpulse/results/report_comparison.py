@@ -18,7 +18,7 @@ def comparison_section(comparison: Comparison) -> str:
     extent = _change_extent([c.change for c in shown])
     svg = html_parts.interval_bars(
         [(_change_name(c), c.change, None, 0) for c in shown],
-        f"Change in net sentiment since the baseline (−{extent:g} to +{extent:g}), largest changes first",
+        f"Change in net sentiment {_since(comparison)} (−{extent:g} to +{extent:g}), largest changes first",
         "comparison-title",
         extent=extent,
     )
@@ -44,8 +44,20 @@ def comparison_section(comparison: Comparison) -> str:
     new = ", ".join(escape(t) for t in comparison.new_themes) or "none"
     notes = "".join(f"<li>{escape(n)}</li>" for n in comparison.notes)
     significant = sum(1 for c in comparison.changes if c.significant)
+    periods = comparison.periods
+    if periods is None:
+        heading = "Compared with the baseline"
+        against = f"Baseline task <code>{escape(comparison.baseline_task_id or '')}</code>"
+    else:
+        heading = "Compared between periods"
+        against = (
+            f'<span id="periods" data-at="{periods.at.isoformat()}">By <code>{escape(periods.field)}</code>: '
+            f"{_period_text(periods.before)} (the baseline) against {_period_text(periods.after)}"
+            + (f"; {periods.left_out} items in neither" if periods.left_out else "")
+            + "</span>"
+        )
     return (
-        f"<h2>Compared with the baseline</h2><p>Baseline task <code>{escape(comparison.baseline_task_id)}</code>: "
+        f"<h2>{heading}</h2><p>{against}: "
         f'<strong id="significant-changes" data-value="{significant}">{significant}</strong> significant changes '
         f'of {len(comparison.changes)} compared. New themes: <span id="new-themes">{new}</span>.</p>'
         f'<p class="muted">{escape(comparison.method)}.</p><figure>{svg}</figure>'
@@ -77,20 +89,33 @@ def _p_text(p_value: float | None) -> str:
     return "<0.001" if p_value < 0.001 else f"{p_value:.3f}"
 
 
+def _period_text(period) -> str:
+    first = period.first.isoformat() if period.first else "?"
+    last = period.last.isoformat() if period.last else "?"
+    return f"{first} to {last} ({period.items} items)"
+
+
+def _since(comparison: Comparison) -> str:
+    periods = comparison.periods
+    if periods is None:
+        return "since the baseline"
+    return f"from the period before {periods.at.isoformat()} to the period from it"
+
+
 def comparison_sentence(comparison: Comparison | None) -> str:
     """The executive summary's line on what changed since the baseline (nothing without one)."""
     if comparison is None:
         return ""
     significant = sorted((c for c in comparison.changes if c.significant), key=lambda c: -abs(c.change))
     if not significant:
-        text = f"No significant change since the baseline ({len(comparison.changes)} compared)."
+        text = f"No significant change {_since(comparison)} ({len(comparison.changes)} compared)."
     else:
         named = "; ".join(
             f"{_change_name(c)} {c.measure.replace('_', ' ')} "
             + (f"{c.change:+.2f}" if c.measure == "net_sentiment" else f"{100 * c.change:+.1f} pts")
             for c in significant[:3]
         )
-        text = f"{len(significant)} significant changes since the baseline; the largest: {named}."
+        text = f"{len(significant)} significant changes {_since(comparison)}; the largest: {named}."
     return f'<p id="comparison-summary">{escape(text)}</p>'
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from reviewpulse.results import report_comparison, report_evaluation
+from reviewpulse.results import report_comparison, report_evaluation, report_trends
 from reviewpulse.results import report_parts as html_parts
 from reviewpulse.results.conversations import ConversationSummary
+from reviewpulse.results.example_texts import ReportItems
 from reviewpulse.results.insights import Insights, Stats
+from reviewpulse.results.report_items import category_count, examples_section, item_links
 from reviewpulse.results.report_parts import CHART_SEGMENTS, LABEL_COLOURS, WIDTH
 from reviewpulse.results.summaries import WRITTEN_BY_LLM, Report, Summary
 
@@ -52,8 +54,10 @@ def render_report(
     insights: Insights,
     report: Report | None,
     conversations: Sequence[ConversationSummary] = (),
+    items: ReportItems | None = None,
+    redacted: bool = True,
 ) -> str:
-    """The whole page as one string."""
+    """The whole page as one string; `items`: the texts behind the example ids (redacted or not)."""
     title = f"ReviewPulse report — {filename}" if filename else f"ReviewPulse report — task {task_id}"
     parts = [
         "<!DOCTYPE html>",
@@ -80,15 +84,16 @@ def render_report(
         parts.append(_over_time(insights))
     for column in insights.segments:
         parts.append(_segments(column))
+    parts.append(report_trends.segment_trends(insights, MIN_CHART_ITEMS))
     if insights.categories:
-        parts.append(_categories(insights))
+        parts.append(_categories(insights, items) + report_trends.category_cuts(insights, MIN_CHART_ITEMS))
     if insights.themes:
         parts.append(_themes(insights))
     if insights.aspects:
         parts.append(_aspects(insights))
     if conversations:
         parts.append(_conversations(conversations, summary))
-    examples = _examples(insights)
+    examples = examples_section(insights, items, redacted=redacted)
     if examples:
         parts.append(examples)
     if insights.warnings:
@@ -343,7 +348,7 @@ def _themes(insights: Insights) -> str:
     )
 
 
-def _categories(insights: Insights) -> str:
+def _categories(insights: Insights, items: ReportItems | None) -> str:
     shown = _worst_first([c for c in insights.categories if c.net_sentiment is not None])
     svg = html_parts.interval_bars(
         [(c.name, c.net_sentiment, c.net_sentiment_ci95, c.analysed) for c in shown],
@@ -356,7 +361,7 @@ def _categories(insights: Insights) -> str:
             _small(c),
             [
                 escape(c.name),
-                html_parts.num(c.items, c.items),
+                category_count(c.name, c.items, items),
                 html_parts.num(html_parts.signed(c.net_sentiment), c.net_sentiment),
                 html_parts.interval(c.net_sentiment_ci95),
                 item_links(c.example_ids),
@@ -374,41 +379,6 @@ def _categories(insights: Insights) -> str:
             rows,
             caption="Net sentiment by category",
         )
-    )
-
-
-# -- example items (issue 22): every example id links to one list of the items named on the page --
-
-
-def item_anchor(item_id: str) -> str:
-    """An HTML id for an item id, whatever characters it holds: hex keeps it unique and safe."""
-    return "item-" + item_id.encode().hex()
-
-
-def item_links(item_ids: Sequence[str]) -> str:
-    return ", ".join(f'<a class="item-link" href="#{item_anchor(i)}">{escape(i)}</a>' for i in item_ids)
-
-
-def _examples(insights: Insights) -> str:
-    """Each example id the themes and categories name, once, with what names it. The insights carry
-    ids, not texts: the text of each is in the task's results file under the same id."""
-    named: dict[str, list[str]] = {}
-    for theme in insights.themes:
-        for item_id in theme.example_ids:
-            named.setdefault(item_id, []).append(f"{theme.polarity} “{theme.phrase}”")
-    for category in insights.categories:
-        for item_id in category.example_ids:
-            named.setdefault(item_id, []).append(f"category {category.name}")
-    if not named:
-        return ""
-    items = "".join(
-        f'<li id="{item_anchor(item_id)}"><code>{escape(item_id)}</code> — {escape("; ".join(where))}</li>'
-        for item_id, where in named.items()
-    )
-    return (
-        '<h2>Example items</h2><p class="muted">The items the themes and categories above give as examples, '
-        "by id; each one's text and label are in the task's results file under the same id.</p>"
-        f'<ul class="examples" id="examples">{items}</ul>'
     )
 
 

@@ -22,7 +22,7 @@ import marshal
 import math
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -235,6 +235,24 @@ class ThemeFinder:
 
     def themes(self) -> list[Theme]:
         return self.finish([])[0]
+
+    def counts_by(self, phrases: set[str], group_of: Callable[[object], int | None]) -> dict[int, dict[str, list[int]]]:
+        """Per group (`group_of` the last of an item's segment values), how many positive and
+        negative items mention each of `phrases`: one more read of the spool (results/periods.py)."""
+        found: dict[int, dict[str, list[int]]] = {}
+        groups: dict[object, int | None] = {}
+        for positive, _, segments, item_phrases in self._records():
+            key = segments[-1] if segments else None
+            if key not in groups:
+                groups[key] = group_of(key)
+            group = groups[key]
+            if group is None:
+                continue
+            counts = found.setdefault(group, {})
+            for phrase in item_phrases:
+                if phrase in phrases:
+                    counts.setdefault(phrase, [0, 0])[0 if positive else 1] += 1
+        return found
 
     def close(self) -> None:
         self._spool.close()

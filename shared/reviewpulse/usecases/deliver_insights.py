@@ -8,6 +8,7 @@ from typing import IO
 
 from reviewpulse.results.compare import compare
 from reviewpulse.results.conversations import ConversationSummary
+from reviewpulse.results.example_texts import ReportItems
 from reviewpulse.results.insights import Insights
 from reviewpulse.results.report_html import CHART_CONVERSATIONS, render_report
 from reviewpulse.results.summaries import Report, Summary
@@ -64,6 +65,7 @@ def deliver_report(
     report: Report | None,
     conversations: list[ConversationSummary],
     result_files: ResultFiles,
+    items: ReportItems | None = None,
 ) -> None:
     """Write the report page; for a drop, copy it and insights.json to outgoing/."""
     page = render_report(
@@ -75,6 +77,8 @@ def deliver_report(
         insights=insights,
         report=report,
         conversations=conversations,
+        items=items,
+        redacted=task.options.redact_pii,
     )
     key = report_key(task.tenant, task.task_id)
     result_files.put_file(key, io.BytesIO(page.encode()), REPORT_TYPE)

@@ -165,6 +165,7 @@ def finalize_task(
         report=report,
         conversations=trajectories,
         result_files=result_files,
+        items=insights.report_items,
     )
     teach_warnings = _prepare_teaching(task, teaching)
     won = tasks.mark_ready(

@@ -8,6 +8,7 @@ from reviewpulse.analysis.options import AnalysisOptions, OptionsRequest
 from reviewpulse.errors import (
     BatchModeUnavailable,
     ColumnNotFound,
+    CompareUnavailable,
     EngineUnavailable,
     NotFound,
     RedactionRequired,
@@ -79,9 +80,25 @@ def engine_notes(options: AnalysisOptions, settings: Settings) -> list[str]:
     return [note] if note else []
 
 
-def check_baseline(tenant: str, compare_to: str | None, tasks: TaskRepository) -> None:
+def check_compare(requested: OptionsRequest) -> None:
+    """options.compare splits the file by its time_field, so it needs one; and one task holds one
+    comparison, so not with compare_to too: else 400 compare-unavailable."""
+    if requested.compare is None:
+        return
+    if not requested.time_field:
+        raise CompareUnavailable("options.compare splits the file by its dates: name the date column in time_field")
+    if requested.compare_to:
+        raise CompareUnavailable(
+            "options.compare and options.compare_to each ask for the one comparison a task holds: give one of them"
+        )
+
+
+def check_baseline(tenant: str, requested: OptionsRequest, tasks: TaskRepository) -> None:
     """options.compare_to must name a ready task of the same tenant; another tenant's task is
-    looked up under the caller's tenant, so it answers exactly like a missing one."""
+    looked up under the caller's tenant, so it answers exactly like a missing one. options.compare
+    is checked here too (check_compare): what a task is compared with."""
+    check_compare(requested)
+    compare_to = requested.compare_to
     if compare_to is None:
         return
     baseline = tasks.get(tenant, compare_to) if is_valid_task_id(compare_to) else None

@@ -453,7 +453,7 @@ def _sidecar_options(
     if file_fields["format"] is not None and file_fields["format"] not in {f.value for f in FileFormat}:
         raise _BadSidecar(f"{name} is not valid: format: not one of {', '.join(f.value for f in FileFormat)}")
     try:
-        check_baseline(source.tenant, requested.compare_to, tasks)
+        check_baseline(source.tenant, requested, tasks)
         options = requested.requested()
         if models is not None:
             check_task_model(source.tenant, options.model_id, models=models)

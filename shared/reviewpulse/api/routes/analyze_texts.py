@@ -18,7 +18,7 @@ from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.usecases.analyze_texts import analyze_now, queue_texts_task
 from reviewpulse.usecases.models import check_task_model, with_default_model
-from reviewpulse.usecases.resolve_options import check_teach, resolve_options
+from reviewpulse.usecases.resolve_options import check_compare, check_teach, resolve_options
 
 router = APIRouter(tags=["analysis"])
 
@@ -82,6 +82,7 @@ def analyze_texts(
 ) -> AnalyzeTextsResponse | JSONResponse:
     # The tenant's default model where the options name none, as for a task; checked at once.
     requested = OptionsRequest.model_validate(body.options.model_dump())
+    check_compare(requested)
     check_task_model(tenant, requested.model_id, models=models)
     requested = with_default_model(tenant, requested, settings.default_engine, models=models)
     options = resolve_options(requested, settings, columns=[])

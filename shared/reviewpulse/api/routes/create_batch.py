@@ -56,7 +56,7 @@ def create_batch(
     response.headers["Cache-Control"] = PRESIGNED_CACHE
 
     def create() -> BatchCreated:
-        check_baseline(tenant, body.options.compare_to, tasks)
+        check_baseline(tenant, body.options, tasks)
         check_task_model(tenant, body.options.model_id, models=models)
         options = resolve_options(
             # The request's options, with the tenant's default model where they name none.

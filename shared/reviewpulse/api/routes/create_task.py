@@ -42,7 +42,7 @@ def create_task(
     models: ModelRepository = Depends(wiring.model_repository),
 ) -> TaskView:
     def create() -> TaskView:
-        check_baseline(tenant, body.options.compare_to, tasks)
+        check_baseline(tenant, body.options, tasks)
         if body.options.quote_only:
             raise ValidationFailed("options.quote_only applies to batches: one text is analysed at once")
         options = resolve_options(
