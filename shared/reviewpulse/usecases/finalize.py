@@ -7,6 +7,7 @@ of them mark the task ready.
 
 from __future__ import annotations
 
+import heapq
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.observability import MetricUnit, logger, metrics
-from reviewpulse.queues import FinalizeRequest
+from reviewpulse.queues import FinalizeRequest, IngestQueue
 from reviewpulse.results.conversations import ConversationsBuilder
 from reviewpulse.results.evaluation import LlmFigures
 from reviewpulse.results.export import ResultsWriter
@@ -41,6 +42,7 @@ from reviewpulse.tenant_models.queue import TrainingQueue
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.deliver_insights import deliver_report, first_conversations, store_insights
 from reviewpulse.usecases.models import prepare_teaching, queue_teaching
+from reviewpulse.usecases.teach_first import start_teaching
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Teaching:
 
     models: ModelRepository
     queue: TrainingQueue
+    # Where a taught-first task's rest is asked for when its model cannot be taught (teach_first.py).
+    rest: IngestQueue | None = None
 
 
 # Parts are small objects read one request each; a few in flight hide S3's latency.
@@ -72,6 +76,10 @@ def finalize_request(
 ) -> bool:
     """Handle a finalize request: a duplicate, or one for a task that already ended, does nothing."""
     task = tasks.get(request.tenant, request.task_id)
+    if task is not None and task.needs_teaching and teaching is not None:
+        # A taught-first task's sample is counted: its model is taught before the rest is read.
+        start_teaching(task, tasks=tasks, models=teaching.models, queue=teaching.queue, rest=teaching.rest)
+        return False
     if task is None or not task.needs_finalizing:
         return False
     return finalize_task(
@@ -178,7 +186,13 @@ def finalize_task(
         warnings=[*task_insights.warnings, *_budget_warnings(task), *teach_warnings],
         headline=task_insights.headline,
     )
-    if won and teaching is not None and task.options.teach is not None and not teach_warnings:
+    if (
+        won
+        and teaching is not None
+        and task.options.teach is not None
+        and not task.teaches_first
+        and not teach_warnings
+    ):
         queue_teaching(task, models=teaching.models, queue=teaching.queue, correlation_id=task.correlation_id)
     if won:
         logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
@@ -191,6 +205,9 @@ def _prepare_teaching(task: Task, teaching: Teaching | None) -> list[TaskWarning
     becomes the task's `teach-failed` warning (the analysis itself is never failed for it)."""
     if task.options.teach is None:
         return []
+    if task.teaches_first:  # its model was taught before the rest was read (teach_first.py)
+        failure = task.teach_failure
+        return [TaskWarning(code="teach-failed", detail=failure)] if failure else []
     if teaching is None:
         failure: str | None = "this deployment's finalizer cannot ask for models"
     else:
@@ -250,13 +267,23 @@ def _with_conversations(
 
 
 def _merged_results(task: Task, result_files: ResultFiles) -> Iterator[ItemResult]:
-    """Every counted part in chunk order, read a few at a time ahead of the writer."""
+    """Every counted part in chunk order, read a few at a time ahead of the writer. A taught-first
+    task has two sets of chunks, each in row order (the sample's, then the rest's): merged by row."""
     attempts = []
     for chunk in range(task.chunk_count or 0):
         attempt = task.parts.get(str(chunk))
         if attempt is None:
             raise ResultsMismatch(f"chunk {chunk} has no counted part")
         attempts.append((chunk, attempt))
+    split = task.teach_sample_chunks if task.teaches_first else None
+    if split:
+        by_row = lambda result: result.row  # noqa: E731
+        first, rest = attempts[:split], attempts[split:]
+        return heapq.merge(_read_parts(task, result_files, first), _read_parts(task, result_files, rest), key=by_row)
+    return _read_parts(task, result_files, attempts)
+
+
+def _read_parts(task: Task, result_files: ResultFiles, attempts: list[tuple[int, str]]) -> Iterator[ItemResult]:
     with ThreadPoolExecutor(max_workers=PART_READ_CONCURRENCY) as pool:
         pending: deque = deque()
         for chunk, attempt in attempts:
