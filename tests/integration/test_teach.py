@@ -86,6 +86,9 @@ def test_a_batch_that_teaches_reads_its_rest_through_the_model_it_taught(client,
     settled = [r for r in results if r["row"] in rest and r["row"] not in unsure]
     assert settled and {(r["engine"], r["model"]) for r in settled} == {("model", f"{model_id}@{model['version']}")}
     assert task["answered_by"] == {"llm": len(sample) + len(unsure), "model": len(settled)}
+    # And its headline (in the task, the insights and the report) says the model was taught here
+    assert task["headline"]["model"] == model_id
+    assert f"model {model_id}, taught from the LLM's answers to {SAMPLE} items" in task["headline"]["statement"]
     listed = client.call("GET", "/v1/models").json()
     assert [m["is_default"] for m in listed["items"] if m["model_id"] == model_id] == [True]
 

@@ -146,7 +146,9 @@ def finalize_task(
     built = insights.build(llm)
     # The model that answered, once tenant models exist (options.model_id; results name model_id@version).
     model = getattr(task.options, "model_id", None)
-    built.headline = headline(task.options.engine, task.answered_by, built.evaluation, model=model)
+    # A batch taught first: its rest was read through the model it taught (usecases/teach_first.py).
+    taught = task.options.teach.sample if task.teaches_first and task.options.teach and model else None
+    built.headline = headline(task.options.engine, task.answered_by, built.evaluation, model=model, taught_from=taught)
     task_insights = store_insights(task, built, result_files)
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
