@@ -18,13 +18,14 @@ from typing import IO
 from reviewpulse.analysis.engines.base import Engine, EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.engines.wrappers import BUDGET_ENGINE
+from reviewpulse.analysis.labels import SchemeFinder
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.observability import MetricUnit, logger, metrics
 from reviewpulse.queues import FinalizeRequest, IngestQueue
 from reviewpulse.results.conversations import ConversationsBuilder
-from reviewpulse.results.evaluation import LlmFigures
+from reviewpulse.results.evaluation import LlmFigures, label_error
 from reviewpulse.results.export import ResultsWriter
 from reviewpulse.results.headline import headline
 from reviewpulse.results.insights_builder import InsightsBuilder
@@ -113,7 +114,8 @@ def finalize_task(
     summary = SummaryBuilder()
     conversations = ConversationsBuilder()
     themes = ThemeCounter() if task.options.report else None
-    insights = InsightsBuilder(task.task_id, task.options, task.columns)
+    scheme = _label_scheme(task, input_files, settings)
+    insights = InsightsBuilder(task.task_id, task.options, task.columns, label_scheme=scheme)
     with (
         tempfile.TemporaryFile() as jsonl_file,
         tempfile.TemporaryFile() as csv_file,
@@ -124,7 +126,7 @@ def finalize_task(
             results = _each(results, themes.add)
         try:
             written = _write_outputs(
-                task, engine, results, summary, input_files, settings, jsonl_file, csv_file, insights.add
+                task, engine, results, summary, input_files, settings, jsonl_file, csv_file, insights.add, scheme
             )
         except SourceChanged as exc:
             logger.warning("input replaced before finalizing", extra={"tenant": task.tenant, "task_id": task.task_id})
@@ -306,12 +308,16 @@ def _write_outputs(
     jsonl_file: IO[bytes],
     csv_file: IO[bytes],
     observe: Callable[[ItemResult, Row | None], None],
+    label_scheme: str | None = None,
 ) -> int:
+    """`label_scheme`: the label column's (options.label_field): each row whose label it cannot
+    read gets its invalid-label."""
     input_columns = task.columns if (task.source_key and task.format and task.columns) else None
     # For Excel (csv_bom), the results CSV keeps the input's delimiter: `;` where Excel writes `;`.
     delimiter = (task.source_delimiter or ",") if task.options.csv_bom else ","
     writer = ResultsWriter(jsonl_file, csv_file, task.options, engine, input_columns, delimiter=delimiter)
     rows = _source_rows(task, input_files, settings) if input_columns is not None else None
+    field = task.options.label_field or ""
     written = 0
     for result in results:
         written += 1
@@ -323,10 +329,24 @@ def _write_outputs(
             row = next(rows, None)
             if row is None or row.number != result.row:
                 raise ResultsMismatch(f"input has no row {result.row}")
+            if label_scheme is not None and (error := label_error(row.columns.get(field), label_scheme)):
+                result = result.model_copy(update={"label_error": error})
         observe(result, row)
         writer.write(result, row.columns if row is not None else None)
     writer.close()
     return written
+
+
+def _label_scheme(task: Task, input_files: InputFiles, settings: Settings) -> str | None:
+    """options.label_field: how its column is read, from all its values (a pass over the input's
+    label column before the merge), so each row's invalid-label is known as the row is written."""
+    field = task.options.label_field
+    if not field or not task.source_key or not task.format or field not in (task.columns or []):
+        return None
+    finder = SchemeFinder()
+    for row in _source_rows(task, input_files, settings):
+        finder.add(row.columns.get(field) or "")
+    return finder.scheme().name
 
 
 def _source_rows(task: Task, input_files: InputFiles, settings: Settings) -> Iterator:
