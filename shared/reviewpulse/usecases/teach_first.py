@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for, sends_only_unsure
@@ -25,13 +26,27 @@ from reviewpulse.errors import UnusableFile
 from reviewpulse.ingest.chunking import Chunk, chunk_rows
 from reviewpulse.ingest.readers import Row, open_rows
 from reviewpulse.observability import logger
-from reviewpulse.queues import IngestQueue, WorkItem, WorkMessage
-from reviewpulse.storage.inputs import SourceChanged
+from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkItem, WorkMessage, WorkQueue
+from reviewpulse.settings import Settings
+from reviewpulse.storage.inputs import InputFiles, SourceChanged
 from reviewpulse.tasks.model import TEACH_REST, TEACH_TRAINING, Task, TaskError
+from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.model import ModelStatus, TenantModel
 from reviewpulse.tenant_models.queue import TrainingQueue
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.models import prepare_teaching, queue_teaching, taught_model_id
+
+
+class Splitter(Protocol):
+    """What the rest's split needs of the splitter's collaborators (usecases/split.py's Splitter,
+    which imports this module for the first phase)."""
+
+    tasks: TaskRepository
+    input_files: InputFiles
+    queue: WorkQueue
+    finalizer: FinalizeQueue
+    settings: Settings
+    drops: Any  # its models: split.DropChecks.models
 
 
 def teaches_first(task: Task, total: int) -> bool:
@@ -50,7 +65,7 @@ def sample_only(rows: Iterable[Row], sample: frozenset[int]) -> Iterator[Row]:
 
 
 def start_teaching(
-    task: Task, *, tasks, models: ModelRepository, queue: TrainingQueue, rest: IngestQueue | None
+    task: Task, *, tasks: TaskRepository, models: ModelRepository, queue: TrainingQueue, rest: IngestQueue | None
 ) -> None:
     """The sample of `task` is counted: its model recorded and queued for training, by the one
     caller whose write moves the task to `training`. A model that cannot be taught (too many
@@ -88,7 +103,9 @@ class RestOutcome:
     reason: str = ""
 
 
-def split_rest(tenant: str, task_id: str, splitter, *, correlation_id: str | None, final: bool) -> RestOutcome:
+def split_rest(
+    tenant: str, task_id: str, splitter: Splitter, *, correlation_id: str | None, final: bool
+) -> RestOutcome:
     """Queue the rest of a taught-first task (the rows outside its sample) once its model has
     ended: through the model if it is ready, else as auto reads without one."""
     tasks, settings = splitter.tasks, splitter.settings
@@ -148,7 +165,7 @@ def _reader(model: TenantModel | None) -> tuple[str | None, str | None]:
     return None, f"the model {model.model_id} could not be taught ({reason}); the rest was read without it"
 
 
-def _rest_chunks(task: Task, splitter) -> Iterator[Chunk]:
+def _rest_chunks(task: Task, splitter: Splitter) -> Iterator[Chunk]:
     spec = task.file_spec(splitter.settings.max_text_chars)
     total = task.progress.total or 0
     sample = sample_rows(task.task_id, total, task.options.teach.sample if task.options.teach else 0)
@@ -158,7 +175,7 @@ def _rest_chunks(task: Task, splitter) -> Iterator[Chunk]:
     return chunk_rows(rest, engine.chunk_max_items, splitter.settings.chunk_max_bytes)
 
 
-def _messages(task: Task, splitter) -> Iterator[WorkMessage]:
+def _messages(task: Task, splitter: Splitter) -> Iterator[WorkMessage]:
     offset = task.teach_sample_chunks or 0
     for chunk in _rest_chunks(task, splitter):
         items = [WorkItem.model_validate(item) for item in chunk.items]
