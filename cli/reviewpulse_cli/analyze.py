@@ -55,6 +55,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="lexicon/auto: one of your ready models reads the texts (default: your default model, if any)",
     )
     analyze.add_argument(
+        "--teach-sample",
+        type=int,
+        metavar="N",
+        help="auto/llm: teach a model of yours from the LLM's answers to N items (200-10,000) of this file; "
+        "on auto the rest of the file is then read through it",
+    )
+    analyze.add_argument(
+        "--teach-default", action="store_true", help="with --teach-sample: make the taught model your default"
+    )
+    analyze.add_argument(
         "--mode",
         choices=["sync", "batch"],
         help="llm/auto: batch sends the LLM requests through the provider's Batch API (24 h, batch price)",
@@ -395,6 +405,10 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
         chosen["min_confidence"] = args.min_confidence
     if getattr(args, "model", None):
         chosen["model_id"] = args.model
+    if getattr(args, "teach_sample", None) is not None:
+        chosen["teach"] = {"sample": args.teach_sample, "set_default": args.teach_default}
+    elif getattr(args, "teach_default", False):
+        raise UsageError("--teach-default makes a taught model your default: give --teach-sample N too")
     if args.mode:
         chosen["mode"] = args.mode
     if args.aspects:
@@ -452,11 +466,23 @@ def _print_summary(task: dict[str, Any]) -> None:
     headline = task.get("headline")
     if headline:
         print(headline["statement"])
+    taught = task.get("teach_model_id")
+    if taught:
+        print(taught_line(task, taught))
     report = task.get("report")
     if report:
         print(f"\n{report['executive_summary']}")
         for theme in themes_by_count(report["themes"]):
             print(f"  {theme['polarity']:>9}  {theme['theme']} ({theme['count']:,})")
+
+
+def taught_line(task: dict[str, Any], model_id: str) -> str:
+    """What a batch that taught a model (--teach-sample) says about it in the summary."""
+    if (task.get("options") or {}).get("model_id") == model_id:
+        return f"taught model {model_id} from the LLM's answers to a sample; it read the rest of this file"
+    if any(w.get("code") == "teach-failed" for w in task.get("warnings") or []):
+        return f"model {model_id} could not be taught (see the teach-failed warning)"
+    return f"teaching model {model_id} from the LLM's answers to a sample: `reviewpulse models show {model_id}`"
 
 
 def categories(given: list[str]) -> dict[str, list[str]]:

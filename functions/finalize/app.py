@@ -10,12 +10,25 @@ from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.finalize import Teaching, finalize_request
-from reviewpulse.wiring import input_files, model_repository, result_files, task_repository, training_queue
+from reviewpulse.wiring import (
+    ingest_queue,
+    input_files,
+    model_repository,
+    result_files,
+    task_repository,
+    training_queue,
+)
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
-REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "DATA_BUCKET_NAME", "MODELS_TABLE_NAME", "TRAINING_QUEUE_URL")
+REQUIRED_SETTINGS = (
+    "TASKS_TABLE_NAME",
+    "DATA_BUCKET_NAME",
+    "MODELS_TABLE_NAME",
+    "TRAINING_QUEUE_URL",
+    "INGEST_QUEUE_URL",
+)
 OPTIONAL_SETTINGS = ("MAX_TEXT_CHARS", "LLM_API_KEY_SECRET", "LLM_MODEL", "OPENAI_BASE_URL")
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
@@ -37,7 +50,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         # The summary's LLM request gives up in time to mark the task ready within the timeout.
         deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - MARK_READY_SECONDS,
         # A task that teaches a model (options.teach) asks for it once ready.
-        teaching=Teaching(models=model_repository(), queue=training_queue()),
+        # A taught-first task's counted sample asks for its model here (and for its rest if none can be).
+        teaching=Teaching(models=model_repository(), queue=training_queue(), rest=ingest_queue()),
     )
 
 

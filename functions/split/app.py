@@ -10,6 +10,7 @@ from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.queues import SplitRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.usecases.split import SplitQuotedTask, split_notification, split_started_task
+from reviewpulse.usecases.teach_first import split_rest
 from reviewpulse.wiring import splitter
 from reviewpulse.workers import sqs_lambda_handler
 
@@ -44,7 +45,11 @@ require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 def record_handler(record: SQSRecord) -> None:
     final = int(record.attributes.approximate_receive_count) >= get_settings().ingest_max_receive_count
     message = read_message(INGEST_MESSAGES, record.body, queue="ingest", message_id=record.message_id)
-    if isinstance(message, SplitRequest):  # POST /v1/tasks/{id}/start: a quoted task's file, split for real
+    if isinstance(message, SplitRequest) and message.rest:  # a taught-first task's model ended: its rest
+        ref = message.split_task
+        correlation_id = correlation_id_of(record.message_attributes)
+        split_rest(ref.tenant, ref.task_id, splitter(), correlation_id=correlation_id, final=final)
+    elif isinstance(message, SplitRequest):  # POST /v1/tasks/{id}/start: a quoted task's file, split for real
         ref = message.split_task
         correlation_id = correlation_id_of(record.message_attributes)
         split_started_task(SplitQuotedTask(ref.tenant, ref.task_id, correlation_id, final), splitter())

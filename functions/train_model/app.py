@@ -8,6 +8,7 @@ from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.tenant_models.queue import TrainingRequest
 from reviewpulse.usecases.train_model import results_from_parts, train_model
 from reviewpulse.wiring import (
+    ingest_queue,
     input_files,
     model_artifacts,
     model_repository,
@@ -19,7 +20,13 @@ from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
 # exactly these for it (tests/unit/test_template.py holds both sides).
-REQUIRED_SETTINGS = ("TASKS_TABLE_NAME", "MODELS_TABLE_NAME", "DATA_BUCKET_NAME", "TRAINING_MAX_RECEIVE_COUNT")
+REQUIRED_SETTINGS = (
+    "TASKS_TABLE_NAME",
+    "MODELS_TABLE_NAME",
+    "DATA_BUCKET_NAME",
+    "TRAINING_MAX_RECEIVE_COUNT",
+    "INGEST_QUEUE_URL",
+)
 OPTIONAL_SETTINGS = ("MAX_TEXT_CHARS",)
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
@@ -44,6 +51,8 @@ def record_handler(record: SQSRecord) -> None:
         last_attempt=int(record.attributes.approximate_receive_count) >= settings.training_max_receive_count,
         # A model taught from the LLM reads the teaching sample's answers from the task's parts.
         task_results=results_from_parts(result_files()),
+        # A model taught first from its task's sample: once it ends, the rest of that task is split.
+        rest=ingest_queue(),
     )
 
 

@@ -211,6 +211,7 @@ MODEL_ERROR_CODES = (
     "source-unavailable",  # the task's input file is gone (purged, expired) or was replaced
     "unreadable-labels",  # label values the documented mapping cannot read (the error names a few)
     "training-failed",  # fitting failed on every delivery of its training message
+    "training-stalled",  # still training past the sweeper's deadline (the function timed out or crashed)
 )
 # Warnings a ready task can carry: something it could not do as asked while its results were still
 # delivered (TaskWarning.code).

@@ -83,9 +83,12 @@ class SplitRequest(BaseModel):
     beside the S3 events that queue carries."""
 
     split_task: TaskRef
+    # options.teach taught first: split the rest of the task's file, now that its model has ended
+    # (usecases/teach_first.py). False (left out): a quoted task's file, split for real.
+    rest: bool = False
 
     def body(self) -> str:
-        return self.model_dump_json()
+        return self.model_dump_json(exclude_defaults=True)
 
 
 class QueueSendError(RuntimeError):
@@ -113,11 +116,11 @@ class IngestQueue:
         self._url = queue_url
         self._sqs = sqs
 
-    def request_split(self, tenant: str, task_id: str, correlation_id: str | None) -> None:
+    def request_split(self, tenant: str, task_id: str, correlation_id: str | None, *, rest: bool = False) -> None:
         attributes = (
             {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation_id}} if correlation_id else {}
         )
-        request = SplitRequest(split_task=TaskRef(tenant=tenant, task_id=task_id))
+        request = SplitRequest(split_task=TaskRef(tenant=tenant, task_id=task_id), rest=rest)
         self._sqs.send_message(QueueUrl=self._url, MessageBody=request.body(), MessageAttributes=attributes)
 
 

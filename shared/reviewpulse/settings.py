@@ -72,6 +72,8 @@ class Settings(BaseModel):
     # ends a task it cannot split instead of letting the message go to the dead-letter queue.
     ingest_max_receive_count: int = Field(default=5, ge=1)
     stall_deadline_minutes: int = Field(default=300, ge=1)
+    # A model still training past this age is failed by the sweeper (training-stalled).
+    training_deadline_minutes: int = Field(default=150, ge=1)
 
     # Analysis engines. The lexicon engine needs nothing; the LLM engine needs a key from one of:
     # OPENAI_API_KEY (local runs), a Secrets Manager secret or an SSM SecureString (Lambda).

@@ -100,6 +100,18 @@ def test_a_labelled_batch_is_evaluated_exactly_across_chunks(client, poller, sta
     # And those rows were still analysed: a bad label never costs a row its sentiment
     assert all(item.get("label") for item in items if stars[item["id"]] == "n/a")
     assert sum(b["items"] for b in evaluation["reliability"]) == evaluated
+    # And the results files name exactly those rows invalid-label: the API's and the JSONL's
+    # `label_error`, and the CSV's `label_error_code` column
+    flagged = [item["row"] for item in items if item.get("label_error")]
+    assert flagged == invalid
+    assert {item["label_error"]["code"] for item in items if item.get("label_error")} == {"invalid-label"}
+    assert all("'n/a'" in item["label_error"]["detail"] for item in items if item.get("label_error"))
+    jsonl = s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/results.jsonl")["Body"].read().decode()
+    assert [json.loads(line)["row"] for line in jsonl.splitlines() if "label_error" in line] == invalid
+    body = s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/results.csv")["Body"].read().decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [n for n, row in enumerate(rows, start=1) if row["label_error_code"] == "invalid-label"] == invalid
+    assert {row["label_error_code"] for row in rows} == {"", "invalid-label"}
 
 
 def test_a_label_field_the_file_lacks_ends_ready_with_a_warning(client, poller):

@@ -21,6 +21,7 @@ from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 from reviewpulse_tools.doubles.webhook_receiver import WebhookReceiver
 
+from tests.conftest import load_event
 from tests.integration.helpers import NEGATIVE, POSITIVE, Unavailable, results_of, upload
 from tests.sam_template import function_properties, inline_policies, load_template
 
@@ -224,13 +225,18 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     answered = client.call("POST", "/v1/analyze", {"texts": NEGATIVE, "options": {"engine": "lexicon"}})
     assert {r["engine"] for r in answered.json()["results"]} == {"model"}
     assert client.call("DELETE", f"/v1/models/{model_id}").status == 204
-    # A batch that teaches a model from the LLM (options.teach): the finalizer records and queues
-    # the model, the trainer reads the sample's answers from the task's result parts
-    taught_file = "".join(f"{text} {n}\n" for n in range(100) for text in (POSITIVE[0], NEGATIVE[0])).encode()
+    # A batch that teaches a model from the LLM (options.teach), taught first: the finalizer records
+    # and queues the model once the sample is counted, the trainer reads the sample's answers from
+    # the task's result parts and asks the splitter for the rest, read through the model
+    taught_file = "".join(f"{text} {n}\n" for n in range(150) for text in (POSITIVE[0], NEGATIVE[0])).encode()
     teaching = upload(client, "teach.txt", taught_file, options={"engine": "auto", "teach": {"sample": 200}})
     poller.drain()
-    taught_id = client.call("GET", f"/v1/tasks/{teaching}").json()["teach_model_id"]
+    taught = client.call("GET", f"/v1/tasks/{teaching}").json()
+    taught_id = taught["teach_model_id"]
     assert client.call("GET", f"/v1/models/{taught_id}").json()["status"] == "ready"
+    assert taught["status"] == "ready" and taught["options"]["model_id"] == taught_id
+    # The sweeper looks for stalled tasks and for models stuck in training
+    assert runner.invoke("SweeperFunction", load_event("sweeper.json"))["models_failed"] == 0
     assert receiver.accepted() and client.call("GET", "/v1/webhooks").status == 200
     rotated = client.call("POST", f"/v1/webhooks/{webhook['webhook_id']}/rotate-secret", {"overlap_seconds": 60})
     assert rotated.status == 200, rotated.body

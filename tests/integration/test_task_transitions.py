@@ -33,6 +33,7 @@ MAKE: dict[Move, Callable[[TaskRepository, Task], object]] = {
     Move.FINISH: lambda r, t: r.mark_ready(t.tenant, t.task_id, summary=SUMMARY, results_key="r", results_csv_key="c"),
     Move.FAIL: lambda r, t: r.mark_error(t.tenant, t.task_id, ERROR),
     Move.CANCEL: lambda r, t: r.mark_cancelled(t.tenant, t.task_id),
+    Move.TEACH: lambda r, t: r.teaching.begin(t.tenant, t.task_id, sample_chunks=1),
     Move.EXPIRE: lambda r, t: r.sweeps.expire(
         t.tenant, t.task_id, seen_status=t.status.value, seen_updated_at=t.updated_at.isoformat(), error=ERROR
     ),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from reviewpulse_cli.analyze import options
+import pytest
+from reviewpulse_cli.analyze import options, taught_line
+from reviewpulse_cli.errors import UsageError
 from reviewpulse_cli.main import build_parser
 
 
@@ -45,3 +47,31 @@ def test_compare_at_asks_for_two_periods_of_the_file():
         chosen = options(build_parser(argv).parse_args(argv))
         # Then the request asks for options.compare at that point, by the time field
         assert (chosen["compare"], chosen["time_field"]) == ({"at": at}, "created_at")
+
+
+def test_teach_sample_asks_for_a_model_taught_from_that_many_items():
+    # Given the command line of an auto batch teaching from 500 items, made the default
+    argv = ["analyze", "reviews.csv", "--engine", "auto", "--teach-sample", "500", "--teach-default"]
+    # When its options are built, Then the request asks for options.teach as the API names it
+    assert options(build_parser(argv).parse_args(argv))["teach"] == {"sample": 500, "set_default": True}
+    argv = ["analyze", "reviews.csv", "--teach-sample", "300"]
+    assert options(build_parser(argv).parse_args(argv))["teach"] == {"sample": 300, "set_default": False}
+
+
+def test_teach_default_without_a_sample_is_a_usage_error():
+    argv = ["analyze", "reviews.csv", "--teach-default"]
+    with pytest.raises(UsageError, match="--teach-sample"):
+        options(build_parser(argv).parse_args(argv))
+
+
+@pytest.mark.parametrize(
+    ("task", "says"),
+    [
+        ({"options": {"model_id": "mdl_a"}, "warnings": []}, "it read the rest"),
+        ({"options": {"model_id": None}, "warnings": [{"code": "teach-failed", "detail": "x"}]}, "could not be"),
+        ({"options": {"model_id": None}, "warnings": []}, "models show mdl_a"),
+    ],
+)
+def test_the_summary_names_the_taught_model_and_what_became_of_it(task, says):
+    line = taught_line(task, "mdl_a")
+    assert "mdl_a" in line and says in line

@@ -4,7 +4,7 @@ before any fitting (usecases/train_model.py), as tables."""
 from __future__ import annotations
 
 import pytest
-from reviewpulse.analysis.labels import LabelScheme
+from reviewpulse.analysis.labels import LabelScheme, SchemeFinder
 from reviewpulse.analysis.models.training import MIN_ROWS_PER_CLASS, check_rows
 from reviewpulse.errors import TrainingDataRejected
 from reviewpulse.ingest.readers import Row, RowError
@@ -35,6 +35,28 @@ def test_values_outside_the_mapping_are_unreadable(value):
     for column in (["1", "5", value], ["-1", "1", value], ["positive", value]):
         # Then a value none of the shapes names reads as nothing
         assert LabelScheme.for_values(column).read(value) is None, (column, value)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["Positive", "neg", "n/a"],
+        ["1", "0", "-1", ""],
+        ["0", "1", "1", "great"],
+        ["1", "2", "3", "4", "5"],
+        ["1", "0", "7"],
+        ["-1", "1", "0.5"],
+        ["nan", "inf", "positive"],
+        [],
+    ],
+)
+def test_the_scheme_found_value_by_value_is_the_scheme_of_the_whole_column(column):
+    # Given a label column, When it is fed to the finder one value at a time (the finalizer's pass)
+    finder = SchemeFinder()
+    for value in column:
+        finder.add(value)
+    # Then it finds the scheme the whole column is read with
+    assert finder.scheme() == LabelScheme.for_values([v for v in column if v.strip()])
 
 
 def rows(*pairs: tuple[str | None, str], error: int = 0) -> list[Row]:

@@ -30,6 +30,7 @@ SPECIFICATION: dict[Move, dict[TaskStatus, TaskStatus]] = {
     Move.FAIL: {A: E, Q: E, P: E, QT: E, PS: E},
     Move.CANCEL: {A: C, Q: C, P: C, QT: C, PS: C},
     Move.EXPIRE: {A: E, Q: E, P: E},
+    Move.TEACH: {Q: Q, P: P, PS: PS},
 }
 
 

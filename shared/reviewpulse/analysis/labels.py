@@ -92,6 +92,32 @@ class LabelScheme:
         return cls("stars")
 
 
+class SchemeFinder:
+    """LabelScheme.for_values fed one value at a time, in constant memory: the finalizer reads a
+    label column once through it before its pass, so that each row's label is known readable or
+    not (a per-row invalid-label in the results files) as that row is written."""
+
+    def __init__(self) -> None:
+        self._small: set[float] = set()  # the numbers met among -1, 0 and 1
+        self._other = False  # a number outside them: the column is stars
+
+    def add(self, value: str) -> None:
+        cleaned = value.strip().lower()
+        if not cleaned or cleaned in _WORDS or (number := _number(cleaned)) is None:
+            return
+        if number in (-1.0, 0.0, 1.0):
+            self._small.add(number)
+        else:
+            self._other = True
+
+    def scheme(self) -> LabelScheme:
+        if self._other:
+            return LabelScheme("stars")
+        if not self._small:
+            return LabelScheme("words")
+        return LabelScheme("binary" if self._small <= {0.0, 1.0} else "polarity")
+
+
 # What an evaluation says it read a column with (Evaluation.mapping).
 MAPPING = (
     "positive/negative/neutral/mixed (any case), pos/neg/neu; numbers by the column's scale: only 0 and 1 = "

@@ -261,6 +261,11 @@ class ResultItem(BaseModel):
     themes: list[ThemeView] | None = None
     conversation: MessageView | None = None
     error: ItemErrorView | None = None
+    label_error: ItemErrorView | None = Field(
+        default=None,
+        description="options.label_field: invalid-label when the row's own label is one the mapping cannot "
+        "read (the row is still analysed, and left out of the evaluation)",
+    )
 
 
 class ResultFiles(BaseModel):

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from reviewpulse.analysis.labels import MAPPING, LabelScheme
-from reviewpulse.results.model import ItemResult
+from reviewpulse.results.model import ItemError, ItemResult
 
 LABELS = ("positive", "negative", "neutral", "mixed")
 LABEL_MAPPING = MAPPING
@@ -123,6 +123,16 @@ def scale_of(values: list[str]) -> Scale:
     return _SCALES[LabelScheme.for_values(values).name]
 
 
+def label_error(value: str | None, scheme: str) -> ItemError | None:
+    """A row's per-row `invalid-label` (in the results files) when its label cell holds a value
+    the column's scheme (analysis/labels.py) cannot read; None for a readable or blank one."""
+    shown = (value or "").strip()
+    if not shown or LabelScheme(scheme).read(shown) is not None:
+        return None
+    detail = f"the label {shown[:MAX_VALUE_CHARS]!r} is not one the mapping reads ({_SCALES[scheme]} scale)"
+    return ItemError(code=INVALID_LABEL, detail=detail)
+
+
 def read_label(value: str, scale: Scale) -> str | None:
     """The label a value means on this scale, or None: invalid-label."""
     scheme = LabelScheme(next(name for name, shown in _SCALES.items() if shown == scale))
@@ -148,8 +158,11 @@ class _ValueTally:
 class EvaluationBuilder:
     """Fed every result with its label cell, in the finalizer's pass; builds the Evaluation."""
 
-    def __init__(self, label_field: str, *, max_values: int = MAX_LABEL_VALUES) -> None:
+    def __init__(self, label_field: str, *, max_values: int = MAX_LABEL_VALUES, scheme: str | None = None) -> None:
+        """`scheme`: the column's, found over all its values before the pass (labels.SchemeFinder);
+        without it, decided from the values this builder keeps."""
         self.label_field = label_field
+        self._scheme = scheme
         self._max_values = max_values
         self._values: dict[str, _ValueTally] = {}
         self._rows = 0
@@ -184,7 +197,7 @@ class EvaluationBuilder:
         counts[1] += confidence
 
     def build(self, llm: LlmFigures | None = None) -> Evaluation:
-        scale = scale_of(list(self._values))
+        scale = _SCALES[self._scheme] if self._scheme else scale_of(list(self._values))
         read = {key: read_label(key, scale) for key in self._values}
         truths = [truth for truth in read.values() if truth is not None]
         confusion: dict[tuple[str, str], int] = {}

@@ -102,11 +102,11 @@ def analysis_cells(result: ItemResult) -> list[str]:
 
 def option_columns(options: AnalysisOptions, engine: EngineColumns) -> list[str]:
     """Columns for what the task asked for: the engine's own (llm and auto: language), each
-    aspect's label and evidence, themes."""
+    aspect's label and evidence, themes, and with a label column whether its label was readable."""
     columns = engine.csv_columns()
     for aspect in options.aspects:
         columns += [f"aspect_{aspect}", f"aspect_{aspect}_evidence"]
-    return columns + (["themes"] if options.report else [])
+    return columns + (["themes"] if options.report else []) + (["label_error_code"] if options.label_field else [])
 
 
 def option_cells(result: ItemResult, options: AnalysisOptions, engine: EngineColumns) -> list[str]:
@@ -117,6 +117,8 @@ def option_cells(result: ItemResult, options: AnalysisOptions, engine: EngineCol
         cells += [entry.label, entry.evidence or ""] if entry else ["", ""]
     if options.report:
         cells.append("; ".join(f"{t.theme} ({t.polarity})" for t in result.themes or ()))
+    if options.label_field:  # invalid-label: the row's own label is one the mapping cannot read
+        cells.append(result.label_error.code if result.label_error else "")
     return cells
 
 

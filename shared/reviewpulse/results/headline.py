@@ -50,9 +50,17 @@ class Headline(BaseModel):
 
 
 def headline(
-    engine: str, answered_by: Mapping[str, int], evaluation: Evaluation | None, model: str | None = None
+    engine: str,
+    answered_by: Mapping[str, int],
+    evaluation: Evaluation | None,
+    model: str | None = None,
+    *,
+    taught_from: int | None = None,
 ) -> Headline:
-    by = f"{engine} engine" + (f" (model {model})" if model else "")
+    """`taught_from`: the model was taught from the LLM's answers to that many items of this batch
+    (options.teach, read through it afterwards)."""
+    taught = f", taught from the LLM's answers to {taught_from:,} items of this batch" if taught_from else ""
+    by = f"{engine} engine" + (f" (model {model}{taught})" if model else "")
     if evaluation is not None and evaluation.accuracy is not None:
         n = evaluation.coverage.evaluated
         statement = (

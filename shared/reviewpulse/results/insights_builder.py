@@ -277,6 +277,7 @@ class InsightsBuilder:
         *,
         max_segments: int = MAX_SEGMENTS,
         max_tracked: int = MAX_TRACKED_VALUES,
+        label_scheme: str | None = None,  # the label column's, found before the pass (finalize)
     ) -> None:
         self.task_id = task_id
         self.warnings: list[TaskWarning] = []
@@ -307,7 +308,7 @@ class InsightsBuilder:
         self._evaluation = None
         if options.label_field:
             if options.label_field in known:
-                self._evaluation = EvaluationBuilder(options.label_field)
+                self._evaluation = EvaluationBuilder(options.label_field, scheme=label_scheme)
             else:
                 self.warnings.append(
                     TaskWarning(

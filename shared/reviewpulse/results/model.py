@@ -56,6 +56,9 @@ class ItemResult(BaseModel):
     themes: list[ThemeResult] | None = None
     conversation: MessageRef | None = None
     error: ItemError | None = None
+    # options.label_field: the row's own label is one the mapping cannot read (invalid-label);
+    # the row is still analysed, and left out of the evaluation.
+    label_error: ItemError | None = None
 
     @classmethod
     def analyzed(cls, item: QueuedItem, analysis: Analysis) -> ItemResult:

@@ -62,6 +62,7 @@ class Move(str, Enum):
     FAIL = "fail"  # any use case that finds it cannot go on
     CANCEL = "cancel"  # DELETE .../tasks/{id}, a tenant's erasure
     EXPIRE = "expire"  # the sweeper: a task that stopped moving while a worker should have moved it
+    TEACH = "teach"  # options.teach taught first: its teaching phase moves on (tasks/teaching.py)
 
 
 _S = TaskStatus
@@ -92,6 +93,9 @@ TRANSITIONS: dict[tuple[Move, TaskStatus], TaskStatus] = {
     (Move.RECORD_LLM_BATCH, _S.PROCESSING): _S.PROCESSING,
     (Move.FINISH, _S.QUEUED): _S.READY,
     (Move.FINISH, _S.PROCESSING): _S.READY,
+    (Move.TEACH, _S.QUEUED): _S.QUEUED,
+    (Move.TEACH, _S.PROCESSING): _S.PROCESSING,
+    (Move.TEACH, _S.PAUSED): _S.PAUSED,
     **{(Move.FAIL, status): _S.ERROR for status in _RUNNING},
     **{(Move.CANCEL, status): _S.CANCELLED for status in _RUNNING},
     # Only the statuses a worker should move on (the sweeper's `active` index holds no other)
@@ -123,6 +127,10 @@ def is_watched(status: TaskStatus) -> bool:
     """Whether a task in `status` waits on a worker, and so sits in the sweeper's `active` index:
     not an ended one, and not one waiting for its owner (quoted) or a budget (paused)."""
     return status in (_S.ACCEPTED, _S.QUEUED, _S.PROCESSING)
+
+
+# Task.teach_phase, in the order a task taught first goes through them (tasks/teaching.py).
+TEACH_SAMPLE, TEACH_TRAINING, TEACH_REST = "sample", "training", "rest"
 
 
 class TaskError(BaseModel):
@@ -238,6 +246,13 @@ class Task(BaseModel):
     error: TaskError | None = None
     warnings: list[TaskWarning] = Field(default_factory=list)
     headline: Headline | None = None  # a ready task: which engine gave its labels, how well it is known to do
+    # options.teach on auto, taught first (tasks/teaching.py): where the teaching stands. "sample":
+    # only the sample's chunks (0..teach_sample_chunks-1) are queued; "training": its model is
+    # being taught; "rest": the other rows are queued, after the sample's chunks, read through the
+    # model (options.model_id) or, if it could not be taught, as before (teach_failure says why).
+    teach_phase: str | None = None
+    teach_sample_chunks: int | None = None
+    teach_failure: str | None = None
     results_key: str | None = None
     results_csv_key: str | None = None
     expires_at: int | None = None
@@ -305,6 +320,19 @@ class Task(BaseModel):
     @property
     def needs_finalizing(self) -> bool:
         return self.is_complete and not self.status.is_terminal
+
+    @property
+    def teaches_first(self) -> bool:
+        """options.teach answered first: the rest of the batch waits for the taught model."""
+        return self.teach_phase is not None
+
+    @property
+    def needs_teaching(self) -> bool:
+        """Every item of the teaching sample is counted and its model is not asked for yet."""
+        total, teach = self.progress.total, self.options.teach
+        if self.teach_phase != TEACH_SAMPLE or total is None or teach is None or self.status.is_terminal:
+            return False
+        return self.progress.processed + self.progress.failed >= min(teach.sample, total)
 
 
 def new_task_id() -> str:

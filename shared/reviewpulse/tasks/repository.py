@@ -6,8 +6,8 @@ set in the same write that adds its counts, so a redelivered chunk fails the con
 counting twice (DynamoDB `ADD` alone is atomic but not idempotent).
 
 The task item's other concerns have their own modules on the same table (tasks.table): the spend
-ledger (`TaskRepository.spend`), the Batch API state (`.batch_api`) and the sweeper's queries
-(`.sweeps`), reached through this repository so that a use case keeps one collaborator.
+ledger (`TaskRepository.spend`), the Batch API state (`.batch_api`), the sweeper's queries
+(`.sweeps`) and a taught-first task's teaching phase (`.teaching`), reached through this repository so that a use case keeps one collaborator.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from reviewpulse.tasks.table import (
     to_item,
     to_values,
 )
+from reviewpulse.tasks.teaching import TeachingState
 
 # The keys of each listing's LastEvaluatedKey; a start key must carry exactly these.
 _START_KEYS = {
@@ -80,6 +81,7 @@ class TaskRepository(TaskTable):
         self.spend = SpendLedger(table_name, dynamodb)
         self.batch_api = BatchApiState(table_name, dynamodb)
         self.sweeps = Sweeps(table_name, dynamodb, on_ended=on_ended)
+        self.teaching = TeachingState(table_name, dynamodb)
 
     # -- reads ---------------------------------------------------------------------------------
 

@@ -129,6 +129,26 @@ class ModelRepository:
                 return models
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def training_since_before(self, older_than: str) -> list[TenantModel]:
+        """Models still training, last written before `older_than` (ISO time), of every tenant."""
+        found: list[TenantModel] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": TRAINING_INDEX,
+            "KeyConditionExpression": "training_shard = :shard AND training_since < :before",
+            "ExpressionAttributeValues": {":shard": {"S": TRAINING_SHARD}, ":before": {"S": older_than}},
+        }
+        while True:
+            response = self._ddb.query(**query)
+            # The index holds keys only: each model is read again, as it stands now.
+            for item in response.get("Items", []):
+                model = self.get(item["tenant"]["S"], item["model_id"]["S"])
+                if model is not None and model.status is ModelStatus.TRAINING:
+                    found.append(model)
+            if "LastEvaluatedKey" not in response:
+                return found
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def default_model_id(self, tenant: str) -> str | None:
         response = self._ddb.get_item(TableName=self._table, Key=self._key(tenant, DEFAULT_KEY), ConsistentRead=True)
         return response.get("Item", {}).get("default_model_id", {}).get("S")
@@ -158,9 +178,18 @@ class ModelRepository:
         return True
 
 
+# The sparse `training` index holds only models in training (one partition: few train at once),
+# by when they were last written: where the sweeper finds the ones stuck there.
+TRAINING_INDEX, TRAINING_SHARD = "training", "training"
+
+
 def _attributes(model: TenantModel) -> dict[str, Any]:
     # The record as one JSON document beside its status (conditions read the status alone).
-    return {"status": {"S": model.status.value}, "doc": {"S": model.model_dump_json()}}
+    attributes = {"status": {"S": model.status.value}, "doc": {"S": model.model_dump_json()}}
+    if model.status is ModelStatus.TRAINING:
+        attributes["training_shard"] = {"S": TRAINING_SHARD}
+        attributes["training_since"] = {"S": model.updated_at.isoformat()}
+    return attributes
 
 
 def _model(item: dict[str, Any]) -> TenantModel:

@@ -137,7 +137,8 @@ def store_and_count(
         # task its finalization request if the earlier attempt died right after counting.
         task = tasks.get(message.tenant, message.task_id)
     completed = task is not None and task.needs_finalizing
-    if completed:
+    # A taught-first task's counted sample: the finalizer asks for its model (usecases/teach_first.py).
+    if completed or (task is not None and task.needs_teaching):
         finalizer.request(message.tenant, message.task_id, correlation_id)
     if counted:
         metrics.add_metric(name="ItemsAnalysed", unit=MetricUnit.Count, value=processed)

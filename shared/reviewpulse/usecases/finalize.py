@@ -7,6 +7,7 @@ of them mark the task ready.
 
 from __future__ import annotations
 
+import heapq
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -17,13 +18,14 @@ from typing import IO
 from reviewpulse.analysis.engines.base import Engine, EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.engines.wrappers import BUDGET_ENGINE
+from reviewpulse.analysis.labels import SchemeFinder
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.observability import MetricUnit, logger, metrics
-from reviewpulse.queues import FinalizeRequest
+from reviewpulse.queues import FinalizeRequest, IngestQueue
 from reviewpulse.results.conversations import ConversationsBuilder
-from reviewpulse.results.evaluation import LlmFigures
+from reviewpulse.results.evaluation import LlmFigures, label_error
 from reviewpulse.results.export import ResultsWriter
 from reviewpulse.results.headline import headline
 from reviewpulse.results.insights_builder import InsightsBuilder
@@ -41,6 +43,7 @@ from reviewpulse.tenant_models.queue import TrainingQueue
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.deliver_insights import deliver_report, first_conversations, store_insights
 from reviewpulse.usecases.models import prepare_teaching, queue_teaching
+from reviewpulse.usecases.teach_first import start_teaching
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Teaching:
 
     models: ModelRepository
     queue: TrainingQueue
+    # Where a taught-first task's rest is asked for when its model cannot be taught (teach_first.py).
+    rest: IngestQueue | None = None
 
 
 # Parts are small objects read one request each; a few in flight hide S3's latency.
@@ -72,6 +77,10 @@ def finalize_request(
 ) -> bool:
     """Handle a finalize request: a duplicate, or one for a task that already ended, does nothing."""
     task = tasks.get(request.tenant, request.task_id)
+    if task is not None and task.needs_teaching and teaching is not None:
+        # A taught-first task's sample is counted: its model is taught before the rest is read.
+        start_teaching(task, tasks=tasks, models=teaching.models, queue=teaching.queue, rest=teaching.rest)
+        return False
     if task is None or not task.needs_finalizing:
         return False
     return finalize_task(
@@ -105,7 +114,8 @@ def finalize_task(
     summary = SummaryBuilder()
     conversations = ConversationsBuilder()
     themes = ThemeCounter() if task.options.report else None
-    insights = InsightsBuilder(task.task_id, task.options, task.columns)
+    scheme = _label_scheme(task, input_files, settings)
+    insights = InsightsBuilder(task.task_id, task.options, task.columns, label_scheme=scheme)
     with (
         tempfile.TemporaryFile() as jsonl_file,
         tempfile.TemporaryFile() as csv_file,
@@ -116,7 +126,7 @@ def finalize_task(
             results = _each(results, themes.add)
         try:
             written = _write_outputs(
-                task, engine, results, summary, input_files, settings, jsonl_file, csv_file, insights.add
+                task, engine, results, summary, input_files, settings, jsonl_file, csv_file, insights.add, scheme
             )
         except SourceChanged as exc:
             logger.warning("input replaced before finalizing", extra={"tenant": task.tenant, "task_id": task.task_id})
@@ -138,7 +148,9 @@ def finalize_task(
     built = insights.build(llm)
     # The model that answered, once tenant models exist (options.model_id; results name model_id@version).
     model = getattr(task.options, "model_id", None)
-    built.headline = headline(task.options.engine, task.answered_by, built.evaluation, model=model)
+    # A batch taught first: its rest was read through the model it taught (usecases/teach_first.py).
+    taught = task.options.teach.sample if task.teaches_first and task.options.teach and model else None
+    built.headline = headline(task.options.engine, task.answered_by, built.evaluation, model=model, taught_from=taught)
     task_insights = store_insights(task, built, result_files)
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
@@ -179,7 +191,13 @@ def finalize_task(
         warnings=[*task_insights.warnings, *_budget_warnings(task), *teach_warnings],
         headline=task_insights.headline,
     )
-    if won and teaching is not None and task.options.teach is not None and not teach_warnings:
+    if (
+        won
+        and teaching is not None
+        and task.options.teach is not None
+        and not task.teaches_first
+        and not teach_warnings
+    ):
         queue_teaching(task, models=teaching.models, queue=teaching.queue, correlation_id=task.correlation_id)
     if won:
         logger.info("task ready", extra={"task_id": task.task_id, "tenant": task.tenant, "items": written})
@@ -192,6 +210,9 @@ def _prepare_teaching(task: Task, teaching: Teaching | None) -> list[TaskWarning
     becomes the task's `teach-failed` warning (the analysis itself is never failed for it)."""
     if task.options.teach is None:
         return []
+    if task.teaches_first:  # its model was taught before the rest was read (teach_first.py)
+        failure = task.teach_failure
+        return [TaskWarning(code="teach-failed", detail=failure)] if failure else []
     if teaching is None:
         failure: str | None = "this deployment's finalizer cannot ask for models"
     else:
@@ -251,13 +272,23 @@ def _with_conversations(
 
 
 def _merged_results(task: Task, result_files: ResultFiles) -> Iterator[ItemResult]:
-    """Every counted part in chunk order, read a few at a time ahead of the writer."""
+    """Every counted part in chunk order, read a few at a time ahead of the writer. A taught-first
+    task has two sets of chunks, each in row order (the sample's, then the rest's): merged by row."""
     attempts = []
     for chunk in range(task.chunk_count or 0):
         attempt = task.parts.get(str(chunk))
         if attempt is None:
             raise ResultsMismatch(f"chunk {chunk} has no counted part")
         attempts.append((chunk, attempt))
+    split = task.teach_sample_chunks if task.teaches_first else None
+    if split:
+        by_row = lambda result: result.row  # noqa: E731
+        first, rest = attempts[:split], attempts[split:]
+        return heapq.merge(_read_parts(task, result_files, first), _read_parts(task, result_files, rest), key=by_row)
+    return _read_parts(task, result_files, attempts)
+
+
+def _read_parts(task: Task, result_files: ResultFiles, attempts: list[tuple[int, str]]) -> Iterator[ItemResult]:
     with ThreadPoolExecutor(max_workers=PART_READ_CONCURRENCY) as pool:
         pending: deque = deque()
         for chunk, attempt in attempts:
@@ -278,12 +309,16 @@ def _write_outputs(
     jsonl_file: IO[bytes],
     csv_file: IO[bytes],
     observe: Callable[[ItemResult, Row | None], None],
+    label_scheme: str | None = None,
 ) -> int:
+    """`label_scheme`: the label column's (options.label_field): each row whose label it cannot
+    read gets its invalid-label."""
     input_columns = task.columns if (task.source_key and task.format and task.columns) else None
     # For Excel (csv_bom), the results CSV keeps the input's delimiter: `;` where Excel writes `;`.
     delimiter = (task.source_delimiter or ",") if task.options.csv_bom else ","
     writer = ResultsWriter(jsonl_file, csv_file, task.options, engine, input_columns, delimiter=delimiter)
     rows = _source_rows(task, input_files, settings) if input_columns is not None else None
+    field = task.options.label_field or ""
     written = 0
     for result in results:
         written += 1
@@ -295,10 +330,24 @@ def _write_outputs(
             row = next(rows, None)
             if row is None or row.number != result.row:
                 raise ResultsMismatch(f"input has no row {result.row}")
+            if label_scheme is not None and (error := label_error(row.columns.get(field), label_scheme)):
+                result = result.model_copy(update={"label_error": error})
         observe(result, row)
         writer.write(result, row.columns if row is not None else None)
     writer.close()
     return written
+
+
+def _label_scheme(task: Task, input_files: InputFiles, settings: Settings) -> str | None:
+    """options.label_field: how its column is read, from all its values (a pass over the input's
+    label column before the merge), so each row's invalid-label is known as the row is written."""
+    field = task.options.label_field
+    if not field or not task.source_key or not task.format or field not in (task.columns or []):
+        return None
+    finder = SchemeFinder()
+    for row in _source_rows(task, input_files, settings):
+        finder.add(row.columns.get(field) or "")
+    return finder.scheme().name
 
 
 def _source_rows(task: Task, input_files: InputFiles, settings: Settings) -> Iterator:

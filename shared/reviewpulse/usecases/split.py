@@ -53,6 +53,7 @@ from reviewpulse.usecases.drop_receipts import INVALID_PATH, INVALID_TENANT, UNK
 from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.resolve_options import check_baseline, check_teach, engine_notes, resolve_options
 from reviewpulse.usecases.split_quote import ItemCounter, quote_teacher, record_quote
+from reviewpulse.usecases.teach_first import sample_only, teaches_first
 
 CORRELATION_METADATA = "correlation-id"
 # A drop's options sidecar is a small JSON object; anything larger is refused unread.
@@ -237,8 +238,8 @@ def _split(
                 engine.chunk_max_items,
                 settings.chunk_max_bytes,
             )
-            total = sum(len(chunk.items) for chunk in counted)
-            counter.sample = sample_rows(task.task_id, total, task.options.teach.sample)
+            counter.total = sum(len(chunk.items) for chunk in counted)
+            counter.sample = sample_rows(task.task_id, counter.total, task.options.teach.sample)
         teacher = quote_teacher(task, settings) if quoting else None
         if quoting:
             for message in counter.messages(task, chunks):
@@ -262,7 +263,13 @@ def _split(
                     lambda items: uses_batch_api(task.options.mode, items=items, threshold=threshold),
                     lambda: _choose_batch_mode(tasks, task, threshold),
                 )
+            if first := teaches_first(task, counter.total):
+                # Taught first: only the sample now; the rest once its model has ended (teach_first.py).
+                chunks = chunk_rows(sample_only(rows, counter.sample), engine.chunk_max_items, settings.chunk_max_bytes)
             queue.send(counter.messages(task, chunks), correlation_id, llm_queue=engine.uses_llm_queue)
+            if first:
+                tasks.teaching.begin(task.tenant, task.task_id, sample_chunks=counter.chunks)
+                counter.items = counter.total
     except UnusableFile as exc:
         return _fail(tasks, task, exc.code, exc.detail)
     except SourceChanged as exc:
@@ -288,8 +295,9 @@ def _split(
         "file split",
         extra={"tenant": task.tenant, "task_id": task.task_id, "items": counter.items, "chunks": counter.chunks},
     )
-    # Every chunk may have been counted before the total was known: then asking is ours.
-    if recorded is not None and recorded.needs_finalizing:
+    # Every chunk (or the teaching sample) may have been counted before the total was known: then
+    # asking is ours.
+    if recorded is not None and (recorded.needs_finalizing or recorded.needs_teaching):
         finalizer.request(task.tenant, task.task_id, correlation_id)
     return SplitOutcome(task.task_id, "split", items=counter.items, chunks=counter.chunks)
 

@@ -24,6 +24,7 @@ class ItemCounter:
     def __init__(self) -> None:
         self.items = 0
         self.chunks = 0
+        self.total = 0  # options.teach: the file's items, from a counting pass
         self.sample: frozenset[int] = frozenset()  # the teaching sample's rows (options.teach)
         self.teach_share = LlmShare()  # what the sample's LLM requests are quoted at
 

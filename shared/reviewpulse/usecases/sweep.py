@@ -1,4 +1,5 @@
-"""No task stays running forever: end those whose upload never came or whose progress stopped."""
+"""No task stays running forever: end those whose upload never came or whose progress stopped; and
+no model stays training forever."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.queues import IngestQueue
 from reviewpulse.tasks.model import TaskError, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tasks.sweeps import ACTIVE_SHARDS
+from reviewpulse.tenant_models.model import ModelError
+from reviewpulse.tenant_models.repository import ModelRepository
+from reviewpulse.usecases.teach_first import model_ended
 
 
 @dataclass
@@ -48,3 +53,26 @@ def sweep(
 
 def _minutes(delta: timedelta) -> str:
     return f"{int(delta.total_seconds() // 60)} minutes"
+
+
+# The model code of a model the sweeper ends (reviewpulse.errors.MODEL_ERROR_CODES).
+TRAINING_STALLED = "training-stalled"
+
+
+def sweep_models(
+    models: ModelRepository, *, now: datetime, deadline: timedelta, rest: IngestQueue | None = None
+) -> list[tuple[str, str]]:
+    """No model stays training forever: one still training `deadline` after it was asked for (its
+    function timed out or crashed on every delivery, or its request was never queued) fails with
+    `training-stalled`; a model taught first from a task's sample then lets that task's rest be
+    read without it (usecases/teach_first.py). The (tenant, model_id) of each model it ended."""
+    ended = []
+    for model in models.training_since_before((now - deadline).isoformat()):
+        detail = f"still training after {_minutes(deadline)}: its training timed out or crashed on every delivery"
+        # Conditional on its still training: a model that finished meanwhile keeps its status.
+        if models.mark_failed(model.tenant, model.model_id, ModelError(code=TRAINING_STALLED, detail=detail), {}):
+            ended.append((model.tenant, model.model_id))
+            logger.warning("model ended by the sweeper", extra={"tenant": model.tenant, "model_id": model.model_id})
+            model_ended(model, rest)
+    metrics.add_metric(name="ModelsSwept", unit=MetricUnit.Count, value=len(ended))
+    return ended

@@ -20,14 +20,16 @@ from reviewpulse.analysis.teach import sample_rows, teaching_labels
 from reviewpulse.errors import TrainingDataRejected, UnusableFile
 from reviewpulse.ingest.readers import Row, open_rows
 from reviewpulse.observability import logger
+from reviewpulse.queues import IngestQueue
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles, SourceChanged
 from reviewpulse.storage.result_files import ResultFiles
-from reviewpulse.tasks.model import Task, TaskStatus
+from reviewpulse.tasks.model import TEACH_TRAINING, Task, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.model import ModelError, ModelStatus, TenantModel
 from reviewpulse.tenant_models.queue import TrainingRequest
 from reviewpulse.tenant_models.repository import ModelRepository
+from reviewpulse.usecases.teach_first import model_ended
 
 # Labels the mapping cannot read are left out (and named) up to this share of the labelled rows;
 # past it the column is taken for one the mapping does not read, and the model is refused.
@@ -139,13 +141,34 @@ def train_model(
     settings: Settings,
     last_attempt: bool,
     task_results: TaskResults | None = None,
+    rest: IngestQueue | None = None,
 ) -> ModelStatus | None:
     """Train one model; its status once done (None if it was not training: nothing to do). A
-    model taught from the LLM (source.teach_sample) reads its labels from `task_results`."""
+    model taught from the LLM (source.teach_sample) reads its labels from `task_results`, and once
+    it has ended asks for the rest of its task (`rest`, usecases/teach_first.py): on every
+    delivery, as the message may be redelivered after the model ended and before the request."""
     model = models.get(request.tenant, request.model_id)
     if model is None or model.status is not ModelStatus.TRAINING:
         logger.info("model not training; nothing to do", extra={"model_id": request.model_id})
+        if model is not None:
+            model_ended(model, rest)
         return None
+    status = _train(model, models, tasks, input_files, artifacts, fit, settings, last_attempt, task_results)
+    model_ended(model, rest)
+    return status
+
+
+def _train(
+    model: TenantModel,
+    models: ModelRepository,
+    tasks: TaskRepository,
+    input_files: InputFiles,
+    artifacts: Callable[[], Artifacts],
+    fit: Fit,
+    settings: Settings,
+    last_attempt: bool,
+    task_results: TaskResults | None,
+) -> ModelStatus | None:
     counts: dict[str, int] = {}
     try:
         collected = _read_labels(model, tasks, input_files, settings, task_results)
@@ -222,7 +245,9 @@ def _read_labels(
     task_results: TaskResults | None = None,
 ) -> LabelledRows:
     task = tasks.get(model.tenant, model.source.task_id)
-    if task is None or task.status is not TaskStatus.READY or not task.source_key or not task.format:
+    # A taught-first task (usecases/teach_first.py) is still running: its sample is counted.
+    waiting = task is not None and task.teach_phase == TEACH_TRAINING and not task.status.is_terminal
+    if task is None or not (task.status is TaskStatus.READY or waiting) or not task.source_key or not task.format:
         raise ModelRefused("source-unavailable", "the task or its file is gone (deleted, purged or expired)")
     try:
         if model.source.teach_sample is not None:

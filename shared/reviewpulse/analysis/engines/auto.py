@@ -86,6 +86,10 @@ class AutoEngine(LanguageColumn):
         if options.min_confidence is not None or options.model_id is not None:
             # A model's own threshold applies when the task names none (its card, per version).
             return options
+        if options.teach is not None:
+            # Taught first: the rest is read through the taught model, at its own threshold, or
+            # without one at the deployment's, filled in then (usecases/teach_first.py).
+            return options
         # Kept on the task, so a later change of the deployment's threshold cannot alter it.
         return options.model_copy(update={"min_confidence": self._parts.settings.auto_min_confidence})
 
@@ -94,6 +98,8 @@ class AutoEngine(LanguageColumn):
             threshold = options.min_confidence
         elif options.model_id is not None and any(isinstance(a, Analysis) for a in first.answers.values()):
             threshold = self._model.threshold(tenant, options)
+        elif options.model_id is None:  # a teaching task's quote, before its rest is read
+            threshold = self._parts.settings.auto_min_confidence
         else:
             threshold = 0.0
         return {
