@@ -149,7 +149,13 @@ def in_domain(labelled: LabelledSet, lexicon: LexiconAnalyzer) -> list[str]:
             f"| {n:,} | {len(rest):,} | {m_acc:.3f} | {m_f1:.3f} | {m_ece:.3f} | {l_acc:.3f} | {l_f1:.3f} | "
             f"{l_ece:.3f} | {cv:.3f} | {seconds:.1f} |"
         )
+        _progress(labelled.name, lines[-1])
     return lines
+
+
+def _progress(part: str, line: str) -> None:
+    """A finished row on stderr as it comes (a full run takes long on a busy machine)."""
+    print(f"[{part}] {line}", file=sys.stderr, flush=True)
 
 
 def across_domains(sets: list[LabelledSet], lexicon: LexiconAnalyzer) -> list[str]:
@@ -159,6 +165,7 @@ def across_domains(sets: list[LabelledSet], lexicon: LexiconAnalyzer) -> list[st
         pool, held[labelled.name] = split(labelled)
         n = min(CROSS_TRAIN_MAX, len(pool.texts))
         models[labelled.name] = Scorer(train(pool.texts[:n], pool.gold[:n], seed=0), vader=lexicon.vader)
+        _progress("across domains", f"trained on {labelled.name}")
     lexicon_accuracy = {
         name: accuracy([x.label.value for x in lexicon.analyze(h.texts)], h.gold) for name, h in held.items()
     }
@@ -177,6 +184,7 @@ def across_domains(sets: list[LabelledSet], lexicon: LexiconAnalyzer) -> list[st
             labels = [x.label.value for x in scorer.analyze(rows.texts)]
             cells.append(f"{accuracy(labels, rows.gold):.3f}" + (" (own)" if target.name == name else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        _progress("across domains", lines[-1])
     lines.append("| lexicon | " + " | ".join(f"{lexicon_accuracy[n]:.3f}" for n in names) + " |")
     return lines
 
