@@ -257,10 +257,13 @@ def speed(labelled: LabelledSet, lexicon: LexiconAnalyzer) -> list[str]:
         started = time.process_time()
         analyze(texts)
         rates[name.strip()] = max(rates.get(name.strip(), 0), chars / (time.process_time() - started))
-    # The second pass of the model over the same texts: its word cache is warm (a long batch's state).
-    started = time.process_time()
-    scorer.analyze(texts)
-    warm = chars / (time.process_time() - started)
+    # Then the model over the same texts again, its word cache warm (a long batch's state): the
+    # best of two passes, as the lexicon's.
+    warm = 0.0
+    for _ in range(2):
+        started = time.process_time()
+        scorer.analyze(texts)
+        warm = max(warm, chars / (time.process_time() - started))
     lexicon_rate = rates["lexicon"]
     return [
         f"On {labelled.name} ({len(texts):,} texts, {chars:,} characters; a model of 1,000 rows):",
