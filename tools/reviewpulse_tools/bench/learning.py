@@ -159,16 +159,7 @@ def _progress(part: str, line: str) -> None:
 
 
 def across_domains(sets: list[LabelledSet], lexicon: LexiconAnalyzer) -> list[str]:
-    models = {}
-    held = {}
-    for labelled in sets:
-        pool, held[labelled.name] = split(labelled)
-        n = min(CROSS_TRAIN_MAX, len(pool.texts))
-        models[labelled.name] = Scorer(train(pool.texts[:n], pool.gold[:n], seed=0), vader=lexicon.vader)
-        _progress("across domains", f"trained on {labelled.name}")
-    lexicon_accuracy = {
-        name: accuracy([x.label.value for x in lexicon.analyze(h.texts)], h.gold) for name, h in held.items()
-    }
+    held = {labelled.name: split(labelled) for labelled in sets}
     names = [s.name for s in sets]
     lines = [
         f"Accuracy of a model trained on the row's set (its pool, {CROSS_TRAIN_MAX:,} rows at most) on the "
@@ -177,15 +168,22 @@ def across_domains(sets: list[LabelledSet], lexicon: LexiconAnalyzer) -> list[st
         "| trained on \\ scored on | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
     ]
-    for name, scorer in models.items():
+    # Each model scores every set as soon as it is trained (a row at a time: a full run is long).
+    for name in names:
+        pool = held[name][0]
+        n = min(CROSS_TRAIN_MAX, len(pool.texts))
+        scorer = Scorer(train(pool.texts[:n], pool.gold[:n], seed=0), vader=lexicon.vader)
         cells = []
-        for target in sets:
-            rows = held[target.name]
+        for target in names:
+            rows = held[target][1]
             labels = [x.label.value for x in scorer.analyze(rows.texts)]
-            cells.append(f"{accuracy(labels, rows.gold):.3f}" + (" (own)" if target.name == name else ""))
+            cells.append(f"{accuracy(labels, rows.gold):.3f}" + (" (own)" if target == name else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
         _progress("across domains", lines[-1])
-    lines.append("| lexicon | " + " | ".join(f"{lexicon_accuracy[n]:.3f}" for n in names) + " |")
+    lexicon_accuracy = [
+        accuracy([x.label.value for x in lexicon.analyze(held[n][1].texts)], held[n][1].gold) for n in names
+    ]
+    lines.append("| lexicon | " + " | ".join(f"{a:.3f}" for a in lexicon_accuracy) + " |")
     return lines
 
 
