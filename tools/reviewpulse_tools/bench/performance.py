@@ -1,6 +1,7 @@
 """`make bench`: the figures the README quotes, measured on this machine in one run.
 
     lexicon    characters per CPU second of the lexicon engine by text length
+    model      a tenant model's scorer against the lexicon on the same texts, chars per CPU second
     pipeline   a 10,000-review batch on the local stack: AWS API calls per review (counted with
                botocore's event hooks, so the count is exact), time from upload to ready, and
                the analyzer alone on the same texts
@@ -169,6 +170,7 @@ def report_memory(memory: list) -> str:
 # shares one stack among them).
 BENCHMARKS = (
     "lexicon",
+    "model",
     "pipeline",
     "memory",
     "coldstart",
@@ -210,6 +212,8 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
 
     if name == "lexicon":
         return lexicon_speed.bench_lexicon((100, 1_000), chars=20_000) if quick else lexicon_speed.bench_lexicon()
+    if name == "model":
+        return lexicon_speed.bench_model((100,), chars=20_000) if quick else lexicon_speed.bench_model()
     if name == "pipeline":
         return pipeline.bench_pipeline(rows, running=running)
     if name == "memory":
@@ -262,6 +266,7 @@ def report_of(name: str, figures) -> str:
 
     reports = {
         "lexicon": lexicon_speed.report_lexicon,
+        "model": lexicon_speed.report_model,
         "pipeline": pipeline.report_pipeline,
         "memory": report_memory,
         "coldstart": cold_start.report_cold,

@@ -21,8 +21,9 @@ import math
 import re
 import zlib
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
-from reviewpulse.analysis.lexicon_analyzer import windowed_scores
+from reviewpulse.analysis.lexicon_analyzer import WINDOW_TOKENS, windowed_scores
 from reviewpulse.analysis.models.text import normalise
 from reviewpulse.analysis.vader_linear import LinearVader
 
@@ -32,7 +33,10 @@ VADER_FEATURES = ("neg", "neu", "pos", "compound")
 # character: punctuation and each emoji are tokens of their own.
 _TOKEN = re.compile(r"@user|\w+(?:'\w+)*|[^\w\s]")
 _BIGRAM_SEPARATOR = b" "
-_UNIGRAM_PREFIX, _BIGRAM_PREFIX = b"w", b"b"
+_UNIGRAM_PREFIX = b"w"
+# A bigram is hashed as this prefix, its first token, a space, its second (the scorer hashes the
+# joined "first second" string's bytes after it: tokens never hold a space).
+BIGRAM_PREFIX = b"b"
 
 
 @dataclass(frozen=True)
@@ -79,23 +83,41 @@ def unigram_index(spec: HashingSpec, token: str) -> int:
 
 
 def bigram_index(spec: HashingSpec, first: str, second: str) -> int:
-    return zlib.crc32(_BIGRAM_PREFIX + first.encode() + _BIGRAM_SEPARATOR + second.encode()) % spec.word_buckets
+    return zlib.crc32(BIGRAM_PREFIX + first.encode() + _BIGRAM_SEPARATOR + second.encode()) % spec.word_buckets
 
 
 def char_indices(spec: HashingSpec, word: str) -> list[int]:
     """The character-block indices of a word's padded byte n-grams (repeats kept: they count)."""
+    offset = spec.word_buckets
+    return [offset + bucket for bucket in char_buckets(spec, word)]
+
+
+def char_buckets(spec: HashingSpec, word: str) -> list[int]:
+    """char_indices less the block's offset: each n-gram's bucket within the character block.
+    Slicing, hashing and the modulo are chained maps (C loops, no Python frame per n-gram): a new
+    word's n-grams are most of what a model's first pass over a batch costs."""
     padded = b" " + word.encode() + b" "
-    offset, buckets = spec.word_buckets, spec.char_buckets
-    crc = zlib.crc32
-    return [
-        offset + crc(padded[i : i + n]) % buckets
-        for n in range(spec.char_min, spec.char_max + 1)
-        for i in range(len(padded) - n + 1)
-    ]
+    grams = map(padded.__getitem__, ngram_slices(len(padded), spec.char_min, spec.char_max))
+    return list(map(spec.char_buckets.__rmod__, map(zlib.crc32, grams)))
 
 
-def vader_values(vader: LinearVader, normalised: str) -> tuple[float, float, float, float]:
-    scores = windowed_scores(vader, normalised)
+@lru_cache(maxsize=256)
+def ngram_slices(length: int, shortest: int, longest: int) -> tuple[slice, ...]:
+    """The slices of every n-gram of a sequence of this length, n from shortest to longest, each n
+    in order of position (the order the sums are taken in)."""
+    return tuple(slice(i, i + n) for n in range(shortest, longest + 1) for i in range(length - n + 1))
+
+
+def vader_values(
+    vader: LinearVader, normalised: str, found: list[str] | None = None
+) -> tuple[float, float, float, float]:
+    """VADER's four scores of the normalised text, windowed as the lexicon scores it. `found`
+    (its tokens) lets a text that is surely one window skip the window split: the split counts
+    `@user` as two tokens and a word's inner apostrophe and the piece after it as two more."""
+    if found is not None and len(found) + normalised.count("@") + 2 * normalised.count("'") <= WINDOW_TOKENS:
+        scores = vader.polarity_scores(normalised)
+    else:
+        scores = windowed_scores(vader, normalised)
     return tuple(float(scores[name]) for name in VADER_FEATURES)  # type: ignore[return-value]
 
 

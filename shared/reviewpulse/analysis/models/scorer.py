@@ -5,7 +5,10 @@ so a text's logit for a class is its intercept, plus what its words and bigrams 
 the square root of their count, plus what its words' character n-grams contribute over the square
 root of theirs, plus VADER's four scores times their weights. What a word contributes is the same
 in every text: it is computed once and cached (words follow Zipf's law: a few thousand cover most
-of any batch), so a text costs a dictionary look-up per word and bigram, and one VADER pass.
+of any batch), and so is a token together with the bigram it starts (unigram and bigram weights
+share a scale), so a text costs one dictionary look-up per token, sums taken in C, and one VADER
+pass. The weights are held interleaved (an index's class weights side by side), so a new word's
+n-grams touch one cache line each. Speed against the lexicon: docs/engines-and-quality.md.
 
 Scorers are cached per process by (tenant, model id, version): an artifact is immutable under its
 version, so a new version is a new scorer and an old one is never served for it.
@@ -14,16 +17,19 @@ version, so a new version is a new scorer and an old one is never served for it.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from itertools import repeat
+from operator import add, getitem
 from threading import Lock
+from zlib import crc32
 
 from reviewpulse.analysis.models.artifact import ModelArtifact
 from reviewpulse.analysis.models.features import (
+    BIGRAM_PREFIX,
     VADER_FEATURES,
-    bigram_index,
-    char_indices,
+    char_buckets,
     is_word,
     tokens,
     unigram_index,
@@ -36,9 +42,28 @@ from reviewpulse.analysis.vader_linear import LinearVader
 # As the lexicon: a text in a language the model never read gets chance confidence and a flag.
 NOT_READ_CONFIDENCE = round(1 / 3, 4)
 READS = frozenset({"en", "und"})
-# Words and bigrams whose contributions are kept (about 100 bytes each).
+# Words, and token pairs (a token with the bigram it starts), whose contributions are kept (about
+# 150 bytes each with their keys).
 WORD_CACHE = 2**16
-BIGRAM_CACHE = 2**16
+PAIR_CACHE = 2**17
+
+
+class _Contributions(dict):
+    """A bounded cache of what a key contributes: `cache[key]` computes a missing one with
+    `compute` (dict.__missing__, so a hit costs one C-level look-up, no Python frame). Emptied
+    when full: simpler and cheaper than LRU bookkeeping on every hit, and a batch's words warm it
+    again within a few hundred texts."""
+
+    def __init__(self, compute: Callable, size: int) -> None:
+        super().__init__()
+        self._compute = compute
+        self._size = size
+
+    def __missing__(self, key):
+        if len(self) >= self._size:
+            self.clear()
+        value = self[key] = self._compute(key)
+        return value
 
 
 class Scorer:
@@ -49,10 +74,15 @@ class Scorer:
         artifact: ModelArtifact,
         vader: LinearVader | None = None,
         language: Callable[[str], str] | None = None,
+        *,
+        word_cache: int = WORD_CACHE,
+        pair_cache: int = PAIR_CACHE,
     ) -> None:
         self.artifact = artifact
         self._spec = artifact.spec
-        self._weights = artifact.weights
+        self._weights = _interleaved(artifact.weights)
+        start, stop = self._spec.word_buckets, self._spec.vader_offset
+        self._char_weights = [view[start:stop] for view in self._weights]
         self._intercept = artifact.intercept
         self._temperature = artifact.temperature
         self._vader = vader or LinearVader()
@@ -61,30 +91,46 @@ class Scorer:
         self._vader_weights = [
             tuple(row[offset + position] for row in self._weights) for position in range(len(VADER_FEATURES))
         ]
-        self._word = lru_cache(maxsize=WORD_CACHE)(self._word_contribution)
-        self._bigram = lru_cache(maxsize=BIGRAM_CACHE)(self._bigram_contribution)
+        self._k = len(artifact.classes)
+        self._no_chars = (0.0,) * len(self._weights)
+        self._words = _Contributions(self._word_contribution, word_cache)
+        self._positions = _Contributions(self._position_contribution, pair_cache)
         self._classes = artifact.classes
+        self._labels = tuple(Label(name) for name in artifact.classes)
         self._positive = _index(artifact.classes, Label.POSITIVE.value)
         self._negative = _index(artifact.classes, Label.NEGATIVE.value)
 
     # -- contributions --------------------------------------------------------------------------
 
     def _column(self, index: int) -> tuple[float, ...]:
-        return tuple(row[index] for row in self._weights)
+        return tuple([row[index] for row in self._weights])
 
-    def _word_contribution(self, token: str) -> tuple[tuple[float, ...], tuple[float, ...], int]:
-        """(unigram weights, summed char n-gram weights, number of char n-grams) of one word."""
+    def _word_contribution(self, token: str) -> tuple[float, ...]:
+        """One flat tuple: the word's unigram weights (one per class), its char n-grams' summed
+        weights (one per class), and its number of char n-grams, so that a text's sums are one
+        C-level `map(sum, zip(*words))`."""
         unigram = self._column(unigram_index(self._spec, token))
         if not is_word(token):
-            return unigram, (0.0,) * len(self._weights), 0
-        indices = char_indices(self._spec, token)
-        # map over the bound __getitem__: the same sums in the same order, without a generator
-        # frame per n-gram (this line was the cold-cache scorer's largest cost, profiled).
-        chars = tuple(sum(map(row.__getitem__, indices)) for row in self._weights)
-        return unigram, chars, len(indices)
+            return (*unigram, *self._no_chars, 0)
+        buckets = char_buckets(self._spec, token)
+        # map over the bound __getitem__ of each class's view of the character block: the sums in
+        # C, without a generator frame per n-gram.
+        chars = [sum(map(view.__getitem__, buckets)) for view in self._char_weights]
+        return (*unigram, *chars, len(buckets))
 
-    def _bigram_contribution(self, first: str, second: str) -> tuple[float, ...]:
-        return self._column(bigram_index(self._spec, first, second))
+    def _position_contribution(self, key: str) -> tuple[float, ...]:
+        """What a token contributes together with the bigram it starts: key "first second" (tokens
+        never hold a space) or a text's last token alone. The unigram and bigram weights share the
+        word block's scale, so they are added here, once per distinct pair, not once per text."""
+        first, _, second = key.partition(" ")
+        word = self._words[first]
+        if not second:
+            return word
+        # key's bytes after the prefix are what bigram_index hashes for (first, second)
+        bigram = crc32(BIGRAM_PREFIX + key.encode()) % self._spec.word_buckets
+        k = self._k
+        # the same sums as a comprehension would make, with no Python frame per class
+        return (*map(add, word[:k], map(getitem, self._weights, repeat(bigram))), *word[k:])
 
     # -- scoring --------------------------------------------------------------------------------
 
@@ -93,20 +139,21 @@ class Scorer:
         found = tokens(normalised)
         logits = list(self._intercept)
         if found:
-            words = [self._word(token) for token in found]
-            word_parts = [unigram for unigram, _, _ in words]
-            word_parts += [self._bigram(a, b) for a, b in zip(found, found[1:], strict=False)]
-            word_scale = 1 / math.sqrt(len(word_parts))
-            char_total = sum(n for _, _, n in words)
+            k = self._k
+            # One look-up per token (with the bigram it starts) and the sums in C (map/zip/sum):
+            # sums = per class the word block's sum, per class the char block's, the char count.
+            keys = [f"{a} {b}" for a, b in zip(found, found[1:], strict=False)]
+            keys.append(found[-1])
+            sums = list(map(sum, zip(*map(self._positions.__getitem__, keys))))  # noqa: B905 (equal lengths)
+            word_scale = 1 / math.sqrt(2 * len(found) - 1)  # unigrams and bigrams
+            char_total = sums[2 * k]
             char_scale = 1 / math.sqrt(char_total) if char_total else 0.0
-            word_sums = [sum(column) for column in zip(*word_parts, strict=True)]
-            char_sums = [sum(column) for column in zip(*(chars for _, chars, _ in words), strict=True)]
-            for k in range(len(logits)):
-                logits[k] += word_sums[k] * word_scale + char_sums[k] * char_scale
-        for value, weights in zip(vader_values(self._vader, normalised), self._vader_weights, strict=True):
+            for c in range(k):
+                logits[c] += sums[c] * word_scale + sums[k + c] * char_scale
+        for value, weights in zip(vader_values(self._vader, normalised, found), self._vader_weights, strict=True):
             if value:
-                for k, weight in enumerate(weights):
-                    logits[k] += value * weight
+                for c, weight in enumerate(weights):
+                    logits[c] += value * weight
         return logits
 
     def probabilities(self, text: str) -> list[float]:
@@ -118,8 +165,8 @@ class Scorer:
 
     def analyze_one(self, text: str) -> Sentiment:
         probabilities = self.probabilities(text)
-        best = max(range(len(probabilities)), key=probabilities.__getitem__)
-        label = Label(self._classes[best])
+        best = probabilities.index(max(probabilities))
+        label = self._labels[best]
         positive = probabilities[self._positive] if self._positive is not None else 0.0
         negative = probabilities[self._negative] if self._negative is not None else 0.0
         score = round(max(-1.0, min(1.0, positive - negative)), 4)
@@ -127,6 +174,19 @@ class Scorer:
         if language is not None and language not in READS:
             return Sentiment(label, score, NOT_READ_CONFIDENCE, language, LANGUAGE_NOT_READ)
         return Sentiment(label, score, round(probabilities[best], 4), language)
+
+
+def _interleaved(rows: Sequence[array]) -> list[memoryview]:
+    """The weight rows, one view per class over one array that holds an index's weights for every
+    class side by side: the class weights of a hashed feature are one cache line apart instead
+    of megabytes (a new word's n-grams are random indices: this halved its cost, measured).
+    Built with C-level strided copies (about 10 ms for a full model); view[c][i] is row c's i."""
+    k = len(rows)
+    flat = array("f", bytes(4 * k * len(rows[0])))
+    for c, row in enumerate(rows):
+        flat[c::k] = row
+    whole = memoryview(flat)
+    return [whole[c::k] for c in range(k)]
 
 
 def softmax(logits: Sequence[float]) -> list[float]:
