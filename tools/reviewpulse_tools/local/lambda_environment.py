@@ -61,6 +61,7 @@ def _environment_start(
         with open(output, "ab") as sink:
             os.dup2(sink.fileno(), 1)
             os.dup2(sink.fileno(), 2)
+    os.environ.clear()  # forked from the fork server: its variables are those of when it started
     os.environ.update(environment)
     sys.stdout = ConciseMetrics(sys.stdout, name.rsplit("-", 1)[-1], os.environ.get(METRICS_MODE_VARIABLE, "line"))
     asyncio.set_event_loop(asyncio.new_event_loop())
