@@ -58,6 +58,7 @@ import gevent
 from locust import HttpUser, between, task
 from locust.env import Environment
 
+from reviewpulse_tools.bench import load_cpu
 from reviewpulse_tools.bench.load_checks import SETTLE_SECONDS, TERMINAL, Ledger, check
 from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
 from reviewpulse_tools.local.lambda_ import Invocation, read_invocations
@@ -241,7 +242,7 @@ def function_table(records: list[Invocation]) -> str:
     lines = [
         "functions' own durations (inside the execution environment; waited: for a free environment or a cold start)",
         f"{'function':<30} {'calls':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'cold':>5} "
-        f"{'waited p99':>10}  failures",
+        f"{'waited p99':>10} {'cpu mean':>8} {'cpu s':>6}  failures",
     ]
     for function, mine in sorted(by_function.items(), key=lambda kv: -len(kv[1])):
         durations = [r.duration_ms for r in mine]
@@ -249,7 +250,8 @@ def function_table(records: list[Invocation]) -> str:
         lines.append(
             f"{function:<30} {len(mine):>6} {_percentile(durations, 0.5):>7.0f} {_percentile(durations, 0.95):>7.0f} "
             f"{_percentile(durations, 0.99):>7.0f} {max(durations):>7.0f} {sum(r.cold for r in mine):>5} "
-            f"{_percentile([r.waited_ms for r in mine], 0.99):>10.0f}  "
+            f"{_percentile([r.waited_ms for r in mine], 0.99):>10.0f} "
+            f"{sum(r.cpu_ms for r in mine) / len(mine):>8.0f} {sum(r.cpu_ms for r in mine) / 1000:>6.1f}  "
             + (", ".join(f"{name}: {n}" for name, n in sorted(failures.items())) or "-")
         )
     return "\n".join(lines)
@@ -273,20 +275,21 @@ def run_load(
     settle_seconds: float = SETTLE_SECONDS,
     invocations: str | None = None,
     faults: str | None = None,
+    stack_pid: int | None = None,
 ) -> tuple[str, list[str]]:
     """Run the users for `seconds` (after spawning them at `spawn_rate` a second), stop them, then
     check. `invocations`: the stack's invocation records (its state file says where), for the
-    functions' own durations over the run. Returns the printed report and the problems found
+    functions' own durations over the run; `stack_pid`, its process, for where the CPU went. Returns the printed report and the problems found
     (none: pass)."""
     ledger = Ledger()
     began = time.time()
     environment = Environment(user_classes=[make_user(ledger, api_key, wait)], host=api_url)
     runner = environment.create_local_runner()
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), load_cpu.sample(stack_pid)
     runner.start(users, spawn_rate=spawn_rate)
     gevent.sleep(users / spawn_rate + seconds)
     runner.quit()  # stops every user (a batch being followed included) and waits for them
-    loaded = time.monotonic() - started
+    loaded, cpu_after = time.monotonic() - started, load_cpu.sample(stack_pid)
     settle_started = time.monotonic()
     problems = check(api_url, api_key, ledger, settle_seconds)
     uploaded = sum(len(ids) for ids in ledger.batches.values())
@@ -301,6 +304,13 @@ def run_load(
             table(environment, ledger),
             function_table(records),
             result_retrieval(environment, records),
+            load_cpu.budget(
+                cpu_before,
+                cpu_after,
+                loaded,
+                environment.stats.total.num_requests,
+                [r for r in records if r.started <= began + loaded],
+            ),
             "PASS" if not problems else "FAIL:\n  " + "\n  ".join(problems),
         ]
     )
@@ -314,7 +324,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_stack(faults: str | None = None) -> Iterator[dict[str, str]]:
+def local_stack(faults: str | None = None) -> Iterator[dict[str, Any]]:
     """`reviewpulse dev` in a process of its own on free ports, with the usage plan raised for load
     (the template's 20 requests a second would answer most of it with 429), and `faults` in its
     workers; stopped with SIGTERM."""
@@ -338,7 +348,7 @@ def local_stack(faults: str | None = None) -> Iterator[dict[str, str]]:
                             f"the local stack did not start: {(Path(folder) / 'dev.log').read_text()[-2000:]}"
                         )
                     time.sleep(0.5)
-                yield json.loads(state_file.read_text())
+                yield {**json.loads(state_file.read_text()), "pid": process.pid}
             finally:
                 process.send_signal(signal.SIGTERM)
                 try:
@@ -363,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-url", help="a running stack (default: start one)")
     parser.add_argument("--api-key")
     parser.add_argument("--invocations", help="a running stack's invocation records (its state file's `invocations`)")
+    parser.add_argument("--stack-pid", type=int, help="a running stack's process, for where the CPU went")
     args = parser.parse_args(argv)
     if args.api_url and args.faults:
         parser.error("--faults applies to the stack this run starts, not to --api-url")
@@ -374,11 +385,18 @@ def main(argv: list[str] | None = None) -> int:
         "settle_seconds": args.settle_seconds,
     }
     if args.api_url:
-        report, problems = run_load(args.api_url.rstrip("/"), args.api_key, invocations=args.invocations, **kwargs)
+        report, problems = run_load(
+            args.api_url.rstrip("/"), args.api_key, invocations=args.invocations, stack_pid=args.stack_pid, **kwargs
+        )
     else:
         with local_stack(args.faults) as state:
             report, problems = run_load(
-                state["api_url"], state["api_key"], invocations=state.get("invocations"), faults=args.faults, **kwargs
+                state["api_url"],
+                state["api_key"],
+                invocations=state.get("invocations"),
+                faults=args.faults,
+                stack_pid=state["pid"],
+                **kwargs,
             )
     print(report, flush=True)
     return 1 if problems else 0
