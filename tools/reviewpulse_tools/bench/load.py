@@ -55,8 +55,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gevent
-from locust import HttpUser, between, task
+from locust import FastHttpUser, between, task
 from locust.env import Environment
+from urllib3 import encode_multipart_formdata
 
 from reviewpulse_tools.bench import load_cpu
 from reviewpulse_tools.bench.load_checks import SETTLE_SECONDS, TERMINAL, Ledger, check
@@ -65,7 +66,7 @@ from reviewpulse_tools.local.lambda_ import Invocation, read_invocations
 from reviewpulse_tools.local.state import ROOT
 
 if TYPE_CHECKING:
-    import requests
+    from locust.contrib.fasthttp import FastResponse
 
 RESULTS_FUNCTION, RESULTS_ROUTE = "GetResultsFunction", "GET /v1/tasks/{id}/results"
 BATCH_SIZES = (1, 3, 10, 25, 60)  # rows per uploaded batch, picked at random
@@ -89,16 +90,18 @@ def _rows(n: int) -> tuple[list[str], bytes]:
     return ids, ("\n".join(lines) + "\n").encode()
 
 
-def make_user(ledger: Ledger, api_key: str, wait: tuple[float, float]) -> type[HttpUser]:
-    class Client(HttpUser):
+def make_user(ledger: Ledger, api_key: str, wait: tuple[float, float]) -> type[FastHttpUser]:
+    # FastHttpUser (geventhttpclient), not HttpUser (requests): a third of the client's CPU per
+    # request, and the client shares this machine's cores with the stack it loads.
+    class Client(FastHttpUser):
         wait_time = between(*wait)
 
         def on_start(self) -> None:
-            self.client.headers.update({"X-Api-Key": api_key})
             self.mine: list[str] = []
             self.etags: dict[str, str] = {}
 
-        def _call(self, method: str, path: str, name: str, **kwargs: Any) -> requests.Response:
+        def _call(self, method: str, path: str, name: str, **kwargs: Any) -> FastResponse:
+            kwargs["headers"] = {"X-Api-Key": api_key, **kwargs.get("headers", {})}
             with self.client.request(method, path, name=name, catch_response=True, **kwargs) as response:
                 ledger.statuses[(name, response.status_code)] += 1
                 if response.status_code == 429 and "retry-after" not in response.headers:
@@ -110,7 +113,7 @@ def make_user(ledger: Ledger, api_key: str, wait: tuple[float, float]) -> type[H
                     response.success()
                 return response
 
-        def _created(self, response: requests.Response) -> dict | None:
+        def _created(self, response: FastResponse) -> dict | None:
             if response.status_code in (200, 201, 202):
                 body = response.json()
                 task_id = (body.get("task") or body).get("task_id")
@@ -158,12 +161,14 @@ def make_user(ledger: Ledger, api_key: str, wait: tuple[float, float]) -> type[H
             task_id, upload = created["task"]["task_id"], created["upload"]
             ledger.not_uploaded.add(task_id)  # until its upload succeeds (a user may stop before)
             ids, content = _rows(size)
-            with self.client.post(
-                upload["url"],
+            # The policy's fields first, the file last, as S3's POST form requires.
+            form, content_type = encode_multipart_formdata({**upload["fields"], "file": ("load.csv", content)})
+            with self.client.request(
+                "POST",
+                upload["url"],  # S3's, not the API's: no API key
                 name="POST presigned upload (S3)",
-                data=upload["fields"],
-                files={"file": ("load.csv", content)},
-                headers={"X-Api-Key": None},  # the upload is S3's, not the API's
+                data=form,
+                headers={"Content-Type": content_type},
                 catch_response=True,
             ) as response:
                 ledger.statuses[("POST presigned upload (S3)", response.status_code)] += 1
@@ -276,20 +281,22 @@ def run_load(
     invocations: str | None = None,
     faults: str | None = None,
     stack_pid: int | None = None,
+    aws_pid: int | None = None,
 ) -> tuple[str, list[str]]:
     """Run the users for `seconds` (after spawning them at `spawn_rate` a second), stop them, then
     check. `invocations`: the stack's invocation records (its state file says where), for the
-    functions' own durations over the run; `stack_pid`, its process, for where the CPU went. Returns the printed report and the problems found
+    functions' own durations over the run; `stack_pid` and `aws_pid`, its processes, for where
+    the CPU went. Returns the printed report and the problems found
     (none: pass)."""
     ledger = Ledger()
     began = time.time()
     environment = Environment(user_classes=[make_user(ledger, api_key, wait)], host=api_url)
     runner = environment.create_local_runner()
-    started, cpu_before = time.monotonic(), load_cpu.sample(stack_pid)
+    started, cpu_before = time.monotonic(), load_cpu.sample(stack_pid, aws_pid)
     runner.start(users, spawn_rate=spawn_rate)
     gevent.sleep(users / spawn_rate + seconds)
     runner.quit()  # stops every user (a batch being followed included) and waits for them
-    loaded, cpu_after = time.monotonic() - started, load_cpu.sample(stack_pid)
+    loaded, cpu_after = time.monotonic() - started, load_cpu.sample(stack_pid, aws_pid)
     settle_started = time.monotonic()
     problems = check(api_url, api_key, ledger, settle_seconds)
     uploaded = sum(len(ids) for ids in ledger.batches.values())
@@ -348,7 +355,7 @@ def local_stack(faults: str | None = None) -> Iterator[dict[str, Any]]:
                             f"the local stack did not start: {(Path(folder) / 'dev.log').read_text()[-2000:]}"
                         )
                     time.sleep(0.5)
-                yield {**json.loads(state_file.read_text()), "pid": process.pid}
+                yield json.loads(state_file.read_text())
             finally:
                 process.send_signal(signal.SIGTERM)
                 try:
@@ -373,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-url", help="a running stack (default: start one)")
     parser.add_argument("--api-key")
     parser.add_argument("--invocations", help="a running stack's invocation records (its state file's `invocations`)")
-    parser.add_argument("--stack-pid", type=int, help="a running stack's process, for where the CPU went")
+    parser.add_argument("--stack-pid", type=int, help="a running stack's process (its state file's `pid`)")
+    parser.add_argument("--aws-pid", type=int, help="a running stack's AWS process (its state file's `aws_pid`)")
     args = parser.parse_args(argv)
     if args.api_url and args.faults:
         parser.error("--faults applies to the stack this run starts, not to --api-url")
@@ -386,7 +394,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.api_url:
         report, problems = run_load(
-            args.api_url.rstrip("/"), args.api_key, invocations=args.invocations, stack_pid=args.stack_pid, **kwargs
+            args.api_url.rstrip("/"),
+            args.api_key,
+            invocations=args.invocations,
+            stack_pid=args.stack_pid,
+            aws_pid=args.aws_pid,
+            **kwargs,
         )
     else:
         with local_stack(args.faults) as state:
@@ -396,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
                 invocations=state.get("invocations"),
                 faults=args.faults,
                 stack_pid=state["pid"],
+                aws_pid=state.get("aws_pid"),
                 **kwargs,
             )
     print(report, flush=True)

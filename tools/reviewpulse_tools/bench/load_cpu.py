@@ -1,6 +1,7 @@
 """Where a load run's CPU goes (bench/load.py): the load client (this process, the Locust users),
-the stack's own process (the gateway, moto, the queue and stream pollers) and its execution
-environments (the handlers, their cold starts and their AWS SDK calls), sampled before and after
+the stack's own process (the gateway, the queue and stream pollers), its AWS process (moto, which
+answers every AWS call) and its execution environments (the handlers, their cold starts and their
+AWS SDK calls), sampled before and after
 the load, with each function's handler CPU from the invocation records beside it.
 
 CPU seconds, not wall time: on a shared machine wall time says how busy the others were, CPU time
@@ -25,7 +26,8 @@ from reviewpulse_tools.local.lambda_ import Invocation
 class CpuSample:
     client: float  # this process: the load client's users and checks
     stack: float | None  # the stack's process itself (None: no stack process known)
-    environments: dict[int, float]  # each execution environment (the stack's descendants) by pid
+    aws: float | None  # its AWS process (moto), when the stack names it
+    environments: dict[int, float]  # each execution environment (the stack's other descendants) by pid
 
 
 def _seconds(times: psutil._common.pcputimes | resource.struct_rusage) -> float:
@@ -34,23 +36,27 @@ def _seconds(times: psutil._common.pcputimes | resource.struct_rusage) -> float:
     return times.user + times.system
 
 
-def sample(stack_pid: int | None) -> CpuSample:
+def sample(stack_pid: int | None, aws_pid: int | None = None) -> CpuSample:
     client = _seconds(resource.getrusage(resource.RUSAGE_SELF))
     if stack_pid is None:
-        return CpuSample(client, None, {})
+        return CpuSample(client, None, None, {})
     try:
         stack = psutil.Process(stack_pid)
         own = _seconds(stack.cpu_times())
         descendants = stack.children(recursive=True)
     except psutil.Error:
-        return CpuSample(client, None, {})
-    environments = {}
+        return CpuSample(client, None, None, {})
+    aws, environments = None, {}
     for child in descendants:
         try:
-            environments[child.pid] = _seconds(child.cpu_times())
+            seconds = _seconds(child.cpu_times())
         except psutil.Error:  # it exited meanwhile
             continue
-    return CpuSample(client, own, environments)
+        if child.pid == aws_pid:
+            aws = seconds
+        else:
+            environments[child.pid] = seconds
+    return CpuSample(client, own, aws, environments)
 
 
 def budget(before: CpuSample, after: CpuSample, seconds: float, requests: int, records: list[Invocation]) -> str:
@@ -64,8 +70,11 @@ def budget(before: CpuSample, after: CpuSample, seconds: float, requests: int, r
         stack = after.stack - before.stack
         environments = sum(t - before.environments.get(pid, 0.0) for pid, t in after.environments.items())
         started = len(set(after.environments) - set(before.environments))
+        if after.aws is not None and before.aws is not None:
+            parts.append(f"AWS process (moto) {after.aws - before.aws:.1f} s")
+            total += after.aws - before.aws
         parts += [
-            f"stack process (gateway, moto, pollers) {stack:.1f} s",
+            f"stack process (gateway, pollers{'' if after.aws is not None else ', moto'}) {stack:.1f} s",
             f"execution environments {environments:.1f} s ({handlers:.1f} s inside handlers; "
             f"{started} processes started during the load)",
         ]
