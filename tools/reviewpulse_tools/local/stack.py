@@ -350,12 +350,14 @@ def _serve_aws(host: str, port: int, ready: Any) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    from reviewpulse_tools.local import dynamodb
     from reviewpulse_tools.local.lambda_environment import _die_with_parent
     from reviewpulse_tools.local.s3 import PostPolicyWall
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stack's to handle
     _die_with_parent()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    dynamodb.install()  # item answers written as JSON directly (dynamodb.py: moto's serializer was most of this process's CPU)
     secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
     app = PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
