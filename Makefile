@@ -81,8 +81,8 @@ chaos: venv
 
 # Load and soak: 1,000 Locust users against a local stack of its own (usage plan raised, the chaos
 # of `make chaos` in its workers), then the pass criteria (no 5xx, 429s with Retry-After, every
-# task ends, every batch row exactly once) and p50/p95/p99 per route and per function; exits
-# non-zero on a failure. SOAK="--users 200 --seconds 60" changes the run (--help lists all).
+# task ends, every batch row exactly once, result retrieval p99 under 1 s), p50/p95/p99 per route
+# and per function, and where the CPU went; exits non-zero on a failure. SOAK="--users 200 --seconds 60" changes the run (--help lists all).
 SOAK ?= --users 1000 --spawn-rate 50 --seconds 180 --wait 15 45 --faults
 soak: venv
 	$(PY) -m reviewpulse_tools.bench.load $(SOAK)

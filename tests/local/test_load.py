@@ -49,6 +49,10 @@ def test_a_short_load_run_passes_its_criteria(local):
             str(SPAWN_RATE),
             "--invocations",
             local["invocations"],
+            # The suite's stack serves the other tests at the same time: the p99 is reported here,
+            # held by `make soak` on a stack of its own.
+            "--result-p99-ms",
+            "0",
         ],
         cwd=ROOT,
         env=local["env"],

@@ -2,7 +2,8 @@
 does (tools/reviewpulse_tools/local/lambda_.py): overlapping invocations get environments of their
 own up to the function's limit, idle ones are reused, reserved concurrency throttles, waiting for
 an environment never counts against the function's timeout, and a timed-out environment is
-replaced without touching the others.
+replaced without touching the others. Idle environments are shut down after the idle time, the
+least recently used first, down to one per function.
 
 A stand-in stack with one tiny function (a handler that sleeps as its event says and answers with
 its process id), so that the environments start in about a second each (seconds when busy)."""
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from reviewpulse_tools.local.lambda_ import (
     FunctionError,
@@ -54,11 +56,12 @@ class TinyStack:
 def make_runner(tmp_path):
     runners = []
 
-    def make(properties: dict[str, Any], cap: int) -> ProcessFunctionRunner:
+    def make(properties: dict[str, Any], cap: int, idle_seconds: float = 3600) -> ProcessFunctionRunner:
         runner = ProcessFunctionRunner(
             TinyStack(tmp_path, properties),
             concurrency={"Tiny": cap},
             records=str(tmp_path / "invocations.jsonl"),
+            idle_seconds=idle_seconds,
         )
         runners.append(runner)
         return runner
@@ -154,3 +157,65 @@ def test_a_timed_out_environment_is_replaced_and_the_others_keep_running(make_ru
     # and only the hung environment is gone: the next invocation runs in the survivor
     assert runner.environments("Tiny") == 1
     assert runner.invoke("Tiny", {})["pid"] == survivor["pid"]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def wait_for(condition: Any, seconds: float = 120) -> bool:
+    """Poll until `condition()` holds (a generous bound on a busy machine; not a timing claim)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_environments_idle_past_the_idle_time_are_shut_down_down_to_one_the_most_recently_used(make_runner):
+    # Given three environments after a burst, then one invocation that leaves one of them the most recently used
+    runner = make_runner({"Timeout": 60}, cap=3)
+    burst = invoke_together(runner, [{"sleep": 3}] * 3)
+    pids = {answer["pid"] for answer in burst}
+    assert runner.environments("Tiny") == 3 and len(pids) == 3
+    latest = runner.invoke("Tiny", {})["pid"]
+    # When none has been idle for the idle time yet, nothing is shut down
+    assert runner.reap() == 0
+    # When they have all been idle past it
+    reaped = runner.reap(now=time.monotonic() + runner.idle_seconds + 1)
+    # Then all but one are shut down, their processes end, and the one kept is the most recently used
+    assert reaped == 2 and runner.reaped == {"Tiny": 2}
+    assert runner.environments("Tiny") == 1
+    assert wait_for(lambda: all(_gone(pid) for pid in pids - {latest}))
+    assert runner.invoke("Tiny", {})["pid"] == latest
+
+
+def test_a_busy_environment_is_never_shut_down_for_idleness(make_runner):
+    # Given two environments, one of them busy with a long invocation
+    runner = make_runner({"Timeout": 60}, cap=2)
+    invoke_together(runner, [{"sleep": 2}] * 2)
+    answer: dict[str, Any] = {}
+    busy = threading.Thread(target=lambda: answer.update(runner.invoke("Tiny", {"sleep": 4})))
+    busy.start()
+    assert wait_for(lambda: runner.idle_environments("Tiny") == 1)  # the other has taken the invocation
+    # When every idle environment is past the idle time
+    reaped = runner.reap(now=time.monotonic() + runner.idle_seconds + 1)
+    busy.join()
+    # Then only the idle one went; the busy one answered and stays
+    assert reaped == 1
+    assert "pid" in answer and runner.environments("Tiny") == 1
+    assert runner.invoke("Tiny", {})["pid"] == answer["pid"]
+
+
+def test_the_runner_reaps_on_its_own_after_the_idle_time(make_runner):
+    # Given a short idle time and two environments after overlapping invocations
+    runner = make_runner({"Timeout": 60}, cap=2, idle_seconds=1)
+    invoke_together(runner, [{"sleep": 2}] * 2)
+    # When they are left idle, Then the runner shuts one down by itself and keeps the other
+    assert wait_for(lambda: runner.environments("Tiny") == 1)
+    assert runner.reaped == {"Tiny": 1}
+    assert "pid" in runner.invoke("Tiny", {})

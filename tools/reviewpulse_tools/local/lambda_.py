@@ -10,15 +10,12 @@ import asyncio
 import dataclasses
 import importlib.util
 import json
-import multiprocessing
 import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +23,13 @@ from reviewpulse.settings import get_settings
 
 from reviewpulse_tools.local.lambda_environment import (
     UNITS_SUFFIX,
+    Invocation,
     LambdaContext,
     _environment_invoke,
     _environment_ready,
     _environment_start,
+    environment_context,
+    read_invocations,
 )
 
 if TYPE_CHECKING:
@@ -140,17 +140,17 @@ def default_environments() -> int:
     return max(1, int(os.environ.get("REVIEWPULSE_LAMBDA_ENVIRONMENTS") or DEFAULT_ENVIRONMENTS))
 
 
-@dataclass
-class Invocation:
-    """One invocation's record, as Lambda's REPORT line has it (and the time it waited here)."""
+# An execution environment idle this long is shut down, as Lambda reclaims idle ones (AWS names no
+# figure; minutes to tens of minutes are observed): a burst's extra environments, 60-100 MB each,
+# do not stay for the life of the stack. Each function keeps one (the one the stack starts ahead,
+# as provisioned concurrency would), so a quiet function's next call is not a cold start here.
+# REVIEWPULSE_LAMBDA_IDLE_SECONDS sets it.
+DEFAULT_IDLE_SECONDS = 600.0
+KEPT_ENVIRONMENTS = 1
 
-    function: str
-    environment: int  # which execution environment ran it (its process id)
-    started: float  # wall clock, seconds
-    duration_ms: float  # the handler's own time, inside its environment
-    waited_ms: float  # waiting for a free environment (the local cap) and its cold start, if any
-    cold: bool
-    outcome: str  # "ok", or the error type (Sandbox.Timedout, Runtime.ExitError, ...)
+
+def default_idle_seconds() -> float:
+    return max(0.1, float(os.environ.get("REVIEWPULSE_LAMBDA_IDLE_SECONDS") or DEFAULT_IDLE_SECONDS))
 
 
 class _Environment:
@@ -161,6 +161,7 @@ class _Environment:
         self.pid = 0
         self.fresh = False  # started lazily and not invoked yet: its first invocation is a cold start
         self.failed = False  # its start failed
+        self.idle_since = time.monotonic()  # when it last became idle
 
     def kill(self) -> None:
         for process in list(getattr(self.pool, "_processes", {}).values()):
@@ -188,7 +189,8 @@ class ProcessFunctionRunner:
     The limit is the function's ReservedConcurrentExecutions where the template sets one, and an
     invocation past it is throttled at once (TooManyRequestsException) as Lambda throttles it;
     otherwise it is this machine's cap (`concurrency`, else default_environments()), and an
-    invocation past the cap waits, since Lambda would not have refused it. The wait never counts
+    invocation past the cap waits, since Lambda would not have refused it. An environment idle
+    for `idle_seconds` (default_idle_seconds()) is shut down, but each function keeps one. The wait never counts
     against the function's own Timeout; a caller may bound it (`wait_until`, the gateway's
     integration timeout). A timed-out or crashed environment is killed and replaced on demand.
 
@@ -203,8 +205,13 @@ class ProcessFunctionRunner:
         concurrency: dict[str, int] | None = None,
         output: str | None = None,
         records: str | None = None,
+        idle_seconds: float | None = None,
     ) -> None:
         self.stack = stack
+        self.idle_seconds = idle_seconds if idle_seconds is not None else default_idle_seconds()
+        self.reaped: dict[str, int] = {}  # function → environments shut down for being idle
+        self._reaper: threading.Thread | None = None
+        self._stopping = threading.Event()
         self.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true", **(extra_environment or {})}
         self.function_environment = function_environment or {}
         self.concurrency = concurrency or {}
@@ -233,6 +240,12 @@ class ProcessFunctionRunner:
     def environments(self, function: str) -> int:
         """How many execution environments the function has now (idle, busy or starting)."""
         return self._function(function).count
+
+    def idle_environments(self, function: str) -> int:
+        """How many of them are idle now."""
+        state = self._function(function)
+        with state.changed:
+            return len(state.idle)
 
     def invoke(self, function: str, event: dict[str, Any], wait_until: float | None = None) -> Any:
         """`wait_until` (time.monotonic()) bounds the wait for a free environment: past it,
@@ -271,7 +284,7 @@ class ProcessFunctionRunner:
                 into[key] = into.get(key, 0) + count
         if "errorType" in outcome:
             outcome_name = outcome["errorType"]
-        self._record(function, environment, asked, elapsed * 1000.0, waited, cold, outcome_name)
+        self._record(function, environment, asked, elapsed * 1000.0, waited, cold, outcome_name, cpu * 1000.0)
         if "errorType" in outcome:
             raise FunctionError(outcome["errorType"], outcome["errorMessage"])
         return outcome["result"]
@@ -305,6 +318,7 @@ class ProcessFunctionRunner:
 
     def close(self) -> None:
         self._closed = True
+        self._stopping.set()
         with self._lock:
             functions = list(self._functions.values())
         for state in functions:
@@ -314,8 +328,38 @@ class ProcessFunctionRunner:
             for environment in idle:
                 environment.pool.shutdown(wait=True, cancel_futures=True)
 
+    def reap(self, now: float | None = None) -> int:
+        """Shut down every environment idle for longer than `idle_seconds`, the least recently
+        used first, keeping KEPT_ENVIRONMENTS per function. Returns how many it shut down."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            functions = list(self._functions.items())
+        reaped = 0
+        for function, state in functions:
+            with state.changed:
+                # idle is in the order environments came free: the front has waited longest.
+                stale = [e for e in state.idle if now - e.idle_since > self.idle_seconds]
+                stale = stale[: max(0, state.count - KEPT_ENVIRONMENTS)]
+                for environment in stale:
+                    state.idle.remove(environment)
+                state.count -= len(stale)
+            for environment in stale:
+                environment.pool.shutdown(wait=False, cancel_futures=True)
+            if stale:
+                with self._lock:
+                    self.reaped[function] = self.reaped.get(function, 0) + len(stale)
+                reaped += len(stale)
+        return reaped
+
+    def _reap_until_closed(self) -> None:
+        while not self._stopping.wait(min(30.0, max(0.05, self.idle_seconds / 4))):
+            self.reap()
+
     def _function(self, function: str) -> _Function:
         with self._lock:
+            if self._reaper is None:
+                self._reaper = threading.Thread(target=self._reap_until_closed, name="lambda-reaper", daemon=True)
+                self._reaper.start()
             if function not in self._functions:
                 reserved = self.stack.function_properties(function).get("ReservedConcurrentExecutions")
                 cap = self.concurrency.get(function) or default_environments()
@@ -337,7 +381,7 @@ class ProcessFunctionRunner:
         with state.changed:
             while True:
                 if state.idle:
-                    environment = state.idle.pop()  # the most recently used: warm
+                    environment = state.idle.pop()  # the most recently used: warm (the others may be reaped)
                     cold, environment.fresh = environment.fresh, False
                     return environment, cold
                 if self._closed:
@@ -372,6 +416,7 @@ class ProcessFunctionRunner:
                 environment.pool.shutdown(wait=False, cancel_futures=True)
                 state.count -= 1
                 return
+            environment.idle_since = time.monotonic()
             state.idle.append(environment)
             state.changed.notify()
 
@@ -386,12 +431,13 @@ class ProcessFunctionRunner:
         properties = self.stack.function_properties(function)
         pool = ProcessPoolExecutor(
             max_workers=1,
-            # spawn, not fork: this process runs threads (moto, the gateway, pollers).
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=environment_context(),
             initializer=_environment_start,
             initargs=(
                 str(self.stack.function_code_dir(function) / "app.py"),
-                self.environment(function),
+                # This process's variables as they are now (the fork server's are those of when it
+                # started), then the function's: what a spawned environment would inherit.
+                {**os.environ, **self.environment(function)},
                 f"{self.stack.name}-{function}",
                 int(properties.get("MemorySize", 128)),
                 int(properties.get("Timeout", 3)),
@@ -409,6 +455,7 @@ class ProcessFunctionRunner:
         waited: float,
         cold: bool,
         outcome: str,
+        cpu_ms: float = 0.0,
     ) -> None:
         if self.records is None:
             return
@@ -420,19 +467,11 @@ class ProcessFunctionRunner:
             waited_ms=round(waited * 1000.0, 2),
             cold=cold,
             outcome=outcome,
+            cpu_ms=round(cpu_ms, 2),
         )
         line = json.dumps(dataclasses.asdict(record)) + "\n"
         with self._records_lock, open(self.records, "a") as sink:
             sink.write(line)
-
-
-def read_invocations(path: str | Path) -> list[Invocation]:
-    """The records a runner kept (`records`), for reports."""
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError:
-        return []
-    return [Invocation(**json.loads(line)) for line in lines if line.strip()]
 
 
 __all__ = [

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
+import signal
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,7 +116,7 @@ class RunningStack:
             f"  API          {self.api_url}   (as `sam local start-api`)\n"
             f"  API key      {self.api_key}   (tenant '{self.tenant}'; kept in {api_key_file()} for the next start)\n"
             f"  usage plan   {self.usage_plan()}\n"
-            f"  AWS (moto)   {self.aws_endpoint}   (data lives in this process's memory)\n"
+            f"  AWS (moto)   {self.aws_endpoint}   (data lives in its process's memory)\n"
             f"               region {REGION}, access key {LOCAL_CREDENTIALS['AWS_ACCESS_KEY_ID']},"
             f" secret {LOCAL_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}, bucket {self.stack.ref('DataBucket')}"
             f" (drops: incoming/{self.tenant}/<path>)\n"
@@ -283,6 +286,8 @@ def start(
                 "stack_name": STACK_NAME,
                 "usage_plan": running.usage_plan(),
                 "invocations": str(state_file().parent / INVOCATIONS_FILE_NAME),
+                "pid": os.getpid(),
+                "aws_pid": moto.pid,
             },
             indent=2,
         )
@@ -311,24 +316,55 @@ def _local_api_key(keys: Any) -> str:
 
 class AwsServer:
     """moto's server app behind S3's POST policy check (moto itself ignores POST policies), on a
-    werkzeug server as moto's ThreadedMotoServer runs it."""
+    werkzeug server as moto's ThreadedMotoServer runs it, in a process of its own: every AWS call
+    of every function and poller is answered by moto, and in the stack's process it shared one
+    interpreter lock with the gateway and the pollers, so a load run could use one core at most
+    there whatever the machine had (bench/load.py measured 25 ms of that process's CPU a request,
+    two thirds of it moto's)."""
 
     def __init__(self, host: str, port: int) -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-        from werkzeug.serving import make_server
+        # spawn, not fork: this process may run threads by now.
+        context = multiprocessing.get_context("spawn")
+        ready = context.Event()
+        self._process = context.Process(target=_serve_aws, args=(host, port, ready), name="aws", daemon=True)
+        self._process.start()
+        deadline = time.monotonic() + 300
+        while not ready.wait(0.5):
+            if not self._process.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"moto's server did not start on {host}:{port}")
 
-        from reviewpulse_tools.local.s3 import PostPolicyWall
-
-        secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
-        app = PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets)
-        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="aws", daemon=True)
-        self._thread.start()
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._process.terminate()
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout=5)
+
+
+def _serve_aws(host: str, port: int, ready: Any) -> None:
+    """The AWS process: moto until the stack stops it (SIGTERM) or is gone."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    from reviewpulse_tools.local import dynamodb
+    from reviewpulse_tools.local.lambda_environment import _die_with_parent
+    from reviewpulse_tools.local.s3 import PostPolicyWall
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stack's to handle
+    _die_with_parent()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    dynamodb.install()  # item answers written as JSON directly (dynamodb.py: moto's serializer was most of this process's CPU)
+    secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
+    app = PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets)
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    server.socket.listen(2048)  # as the gateway's (apigateway.serve): bursts of connections
+    ready.set()
+    server.serve_forever()
 
 
 class PortInUse(RuntimeError):

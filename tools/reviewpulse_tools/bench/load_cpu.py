@@ -1,0 +1,94 @@
+"""Where a load run's CPU goes (bench/load.py): the load client (this process, the Locust users),
+the stack's own process (the gateway, the queue and stream pollers), its AWS process (moto, which
+answers every AWS call) and its execution environments (the handlers, their cold starts and their
+AWS SDK calls), sampled before and after
+the load, with each function's handler CPU from the invocation records beside it.
+
+CPU seconds, not wall time: on a shared machine wall time says how busy the others were, CPU time
+what each request costs. An environment that exits during the run (a crash fault, a timeout)
+takes its CPU with it, so the environments' figure is a floor.
+
+psutil comes with Locust (its own dependency, for the same figures of its workers).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+from dataclasses import dataclass
+
+import psutil
+
+from reviewpulse_tools.local.lambda_ import Invocation
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    client: float  # this process: the load client's users and checks
+    stack: float | None  # the stack's process itself (None: no stack process known)
+    aws: float | None  # its AWS process (moto), when the stack names it
+    environments: dict[int, float]  # each execution environment (the stack's other descendants) by pid
+
+
+def _seconds(times: psutil._common.pcputimes | resource.struct_rusage) -> float:
+    if isinstance(times, resource.struct_rusage):
+        return times.ru_utime + times.ru_stime
+    return times.user + times.system
+
+
+def sample(stack_pid: int | None, aws_pid: int | None = None) -> CpuSample:
+    client = _seconds(resource.getrusage(resource.RUSAGE_SELF))
+    if stack_pid is None:
+        return CpuSample(client, None, None, {})
+    try:
+        stack = psutil.Process(stack_pid)
+        own = _seconds(stack.cpu_times())
+        descendants = stack.children(recursive=True)
+    except psutil.Error:
+        return CpuSample(client, None, None, {})
+    aws, environments = None, {}
+    for child in descendants:
+        try:
+            seconds = _seconds(child.cpu_times())
+        except psutil.Error:  # it exited meanwhile
+            continue
+        if child.pid == aws_pid:
+            aws = seconds
+        else:
+            environments[child.pid] = seconds
+    return CpuSample(client, own, aws, environments)
+
+
+def budget(before: CpuSample, after: CpuSample, seconds: float, requests: int, records: list[Invocation]) -> str:
+    """One paragraph: CPU seconds by part over the load, per API request, and as cores of this
+    machine's (a process started during the load counts whole, its cold start included)."""
+    handlers = sum(r.cpu_ms for r in records) / 1000
+    client = after.client - before.client
+    parts = [f"load client {client:.1f} s"]
+    total = client
+    if after.stack is not None and before.stack is not None:
+        stack = after.stack - before.stack
+        environments = sum(t - before.environments.get(pid, 0.0) for pid, t in after.environments.items())
+        started = len(set(after.environments) - set(before.environments))
+        if after.aws is not None and before.aws is not None:
+            parts.append(f"AWS process (moto) {after.aws - before.aws:.1f} s")
+            total += after.aws - before.aws
+        parts += [
+            f"stack process (gateway, pollers{'' if after.aws is not None else ', moto'}) {stack:.1f} s",
+            f"execution environments {environments:.1f} s ({handlers:.1f} s inside handlers; "
+            f"{started} processes started during the load)",
+        ]
+        total += stack + environments
+    else:
+        parts.append(f"handlers {handlers:.1f} s (the stack's processes not measured: --api-url)")
+        total += handlers
+    per_request = f"{1000 * total / requests:.0f} ms of CPU per API request" if requests else "no requests"
+    load = os.getloadavg()[0]
+    return (
+        f"CPU over the {seconds:.0f} s of load: {', '.join(parts)}; total {total:.1f} s = "
+        f"{total / seconds:.2f} of this machine's {os.cpu_count()} cores; {per_request} "
+        f"(workers' share included); 1-minute load average at the end {load:.1f}"
+    )
+
+
+__all__ = ["CpuSample", "budget", "sample"]
