@@ -309,17 +309,19 @@ def _local_api_key(keys: Any) -> str:
 
 
 class AwsServer:
-    """moto's server app behind S3's POST policy check (moto itself ignores POST policies), on a
-    werkzeug server as moto's ThreadedMotoServer runs it."""
+    """moto's server app behind S3's POST policy check (moto itself ignores POST policies) and
+    ranged reads streamed from its storage (s3_ranges), on a werkzeug server as moto's
+    ThreadedMotoServer runs it."""
 
     def __init__(self, host: str, port: int) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
         from reviewpulse_tools.local.s3 import PostPolicyWall
+        from reviewpulse_tools.local.s3_ranges import RangedReads
 
         secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
-        app = PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets)
+        app = RangedReads(PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets))
         self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="aws", daemon=True)
         self._thread.start()
