@@ -13,12 +13,13 @@ from reviewpulse.results.model import ItemResult
 from reviewpulse.storage import layout
 from reviewpulse.storage.objects import BucketObjects
 
-# The merged files go up in 8 MiB parts, two at a time, with at most three parts in memory (the next
-# one is read while it waits): boto3's default holds up to ten (eleven) parts of an open file in
-# memory at once, so the finalizer's peak grew with the file (+110 MiB uploading a 113 MiB file,
-# +28 MiB with this) instead of staying flat.
-MERGED_UPLOAD = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
-MERGED_UPLOAD.max_in_memory_upload_chunks = 2  # s3transfer's setting; boto3's constructor does not take it
+# The merged files go up in 5 MiB parts (S3's smallest) one at a time, with at most two parts in
+# memory (the next one is read while one is sent): boto3's default holds up to ten (eleven) 8 MiB
+# parts of an open file in memory at once, so the finalizer's peak grew with the file (+110 MiB
+# uploading a 113 MiB results file; +17 MiB with this, +12 MiB for an 11 MiB one). One part at a
+# time costs a few seconds on a million rows' files, once per task.
+MERGED_UPLOAD = TransferConfig(multipart_chunksize=5 * 1024 * 1024, max_concurrency=1)
+MERGED_UPLOAD.max_in_memory_upload_chunks = 1  # s3transfer's setting; boto3's constructor does not take it
 
 # User metadata on an outgoing copy: the task that wrote it, the only one that may delete it.
 TASK_METADATA = "task-id"
