@@ -47,15 +47,20 @@ def count(tokenizer: Path, texts: list[str]) -> list[int]:
     return json.loads(done.stdout)
 
 
-def calibrate(tokenizer: Path, reviews: int = 500, items_per_request: int = 25) -> dict:
+def calibrate(tokenizer: Path, reviews: int = 500, items_per_request: int = 25, texts_file: Path | None = None) -> dict:
     from reviewpulse.analysis.llm import estimate
     from reviewpulse.analysis.llm.prompt import batch_messages, request_groups, sentiment_format
 
     from reviewpulse_tools.bench.samples import sample_reviews
     from reviewpulse_tools.doubles.fake_openai import Model, SentimentRequest
 
-    samples = sample_reviews()
-    texts = {str(n + 1): f"{samples[n % len(samples)]} (#{n + 1})" for n in range(reviews)}
+    if texts_file is None:
+        samples = sample_reviews()
+        texts = {str(n + 1): f"{samples[n % len(samples)]} (#{n + 1})" for n in range(reviews)}
+    else:
+        # Texts the constants were not fitted on (one a line): how far off the estimate is elsewhere.
+        lines = [line.strip() for line in texts_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        texts = {str(n + 1): text for n, text in enumerate(lines[:reviews])}
     groups = list(request_groups(texts, items_per_request))
     schema = json.dumps(sentiment_format())
     model = Model()
@@ -101,7 +106,8 @@ def calibrate(tokenizer: Path, reviews: int = 500, items_per_request: int = 25) 
         }
     estimated_out = sum(estimate.estimate_request(list(g.values()), [], False).output_tokens for g in groups)
     return {
-        "reviews": reviews,
+        "reviews": len(texts),
+        "texts": texts_file.name if texts_file else "distinct sample reviews",
         "requests": len(groups),
         "fixed_counted": fixed,
         "fixed_estimated": estimate.request_overhead_tokens(),
@@ -126,7 +132,7 @@ def report(f: dict) -> str:
     o = f["output"]
     return "\n".join(
         [
-            f"**Token estimate against o200k_base** ({f['reviews']} distinct sample reviews in {f['requests']} requests):",
+            f"**Token estimate against o200k_base** ({f['reviews']} texts, {f['texts']}, in {f['requests']} requests):",
             "",
             "| figure | estimate | counted | error |",
             "|---|---|---|---|",
@@ -150,9 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokenizer", type=Path, required=True, help="the gpt-tokenizer package's directory")
     parser.add_argument("--reviews", type=int, default=500)
+    parser.add_argument("--texts", type=Path, help="count these texts (one a line) instead of the sample reviews")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    figures = calibrate(args.tokenizer, args.reviews)
+    figures = calibrate(args.tokenizer, args.reviews, texts_file=args.texts)
     print(report(figures))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

@@ -315,7 +315,8 @@ def _local_api_key(keys: Any) -> str:
 
 
 class AwsServer:
-    """moto's server app behind S3's POST policy check (moto itself ignores POST policies), on a
+    """moto's server app behind S3's POST policy check (moto itself ignores POST policies) and
+    ranged reads streamed from its storage (s3_ranges), on a
     werkzeug server as moto's ThreadedMotoServer runs it, in a process of its own: every AWS call
     of every function and poller is answered by moto, and in the stack's process it shared one
     interpreter lock with the gateway and the pollers, so a load run could use one core at most
@@ -354,13 +355,14 @@ def _serve_aws(host: str, port: int, ready: Any) -> None:
     from reviewpulse_tools.local import dynamodb
     from reviewpulse_tools.local.lambda_environment import _die_with_parent
     from reviewpulse_tools.local.s3 import PostPolicyWall
+    from reviewpulse_tools.local.s3_ranges import RangedReads
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stack's to handle
     _die_with_parent()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     dynamodb.install()  # item answers written as JSON directly (dynamodb.py: moto's serializer was most of this process's CPU)
     secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
-    app = PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets)
+    app = RangedReads(PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     server.socket.listen(2048)  # as the gateway's (apigateway.serve): bursts of connections
     ready.set()
