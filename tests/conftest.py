@@ -38,7 +38,14 @@ EVENTS = ROOT / "events"
 SHARED_GROUPS = {"local": "local-stack", "sam_build_dir": "sam-build", "lambda_runtime_dir": "sam-build"}
 # Groups handed out first (xdist runs with --no-loadscope-reorder, so in this order): the longest,
 # so that none of them starts last and keeps one worker busy after the other has finished.
-FIRST = ("local-stack", "tests/bench/test_quick_bench.py", "sam-build", "tests/local/test_restart.py")
+FIRST = (
+    "local-stack",
+    "tests/bench/test_quick_bench.py",
+    "sam-build",
+    "tests/local/test_restart.py",
+    # Its large-sheet test alone took 185 s under load (2026-12-06), last of all when collected last.
+    "tests/unit/test_xlsx.py",
+)
 
 
 @pytest.hookimpl(tryfirst=True)
