@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 OPENAPI_VENV := .venv-openapi
 
-.PHONY: venv sam-venv openapi-client-venv chromium dev demo bench bench-quick chaos soak quality calibrate lint checkov test test-fast validate build openapi clean
+.PHONY: setup venv sam-venv openapi-client-venv chromium dev demo bench bench-quick chaos soak quality calibrate lint checkov test test-fast validate build openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -110,12 +110,23 @@ $(CHROMIUM):
 
 chromium: $(CHROMIUM)
 
-test: venv sam-venv openapi-client-venv lint checkov chromium
-	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest
+# The environments and Chromium side by side: each is mostly downloading and unpacking.
+setup:
+	$(MAKE) -j4 venv sam-venv openapi-client-venv $(CHECKOV_VENV)/.installed chromium
+
+# The suite on one pytest-xdist worker per core (PYTEST_WORKERS=0: in this process alone). The tests
+# that share the local stack, or `sam build`, run on one worker: tests/conftest.py groups them and
+# hands the longest groups out first (hence --no-loadscope-reorder).
+# PYTEST_ARGS adds options (e.g. PYTEST_ARGS=--durations=30).
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+test: setup
+	$(MAKE) lint checkov
+	SAM_CLI=$(abspath $(SAM)) $(PY) -m pytest $(PYTEST_PARALLEL)
 
 # Everything but the SAM build and packaging checks.
 test-fast: venv
-	$(PY) -m pytest -m "not packaging"
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not packaging"
 
 openapi: venv
 	$(PY) -m reviewpulse_tools.dev.openapi_export > openapi.json

@@ -25,8 +25,46 @@ from reviewpulse_tools.local.sqs import QueuePoller
 from reviewpulse_tools.local.streams import StreamPoller, streams_client
 from reviewpulse_tools.local.template import load_template
 
+# The local stack in its own process, one per session (per worker under xdist): registered here.
+from tests.local_stack import api, aws, local  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
+
+# `make test` runs the suite on pytest-xdist workers (`-n auto --dist loadgroup`): tests that share
+# an expensive fixture must run on one worker, or each worker would make its own. Each module is a
+# group (its module-scoped fixtures made once); the modules that use the session's local stack are
+# one group, and so are those that use the session's `sam build`.
+SHARED_GROUPS = {"local": "local-stack", "sam_build_dir": "sam-build", "lambda_runtime_dir": "sam-build"}
+# Groups handed out first (xdist runs with --no-loadscope-reorder, so in this order): the longest,
+# so that none of them starts last and keeps one worker busy after the other has finished.
+FIRST = (
+    "local-stack",
+    "tests/bench/test_quick_bench.py",
+    "sam-build",
+    "tests/local/test_restart.py",
+    # Its large-sheet test alone took 185 s under load (2026-12-06), last of all when collected last.
+    "tests/unit/test_xlsx.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Set on xdist's workers under --dist loadgroup (which collect the tests the controller hands out).
+    if not getattr(config.option, "loadgroup", False):
+        return
+    group_of_module: dict[Path, str] = {}
+    for item in items:
+        shared = [SHARED_GROUPS[name] for name in item.fixturenames if name in SHARED_GROUPS]
+        if shared:
+            group_of_module[item.path] = shared[0]
+        else:
+            group_of_module.setdefault(item.path, item.path.relative_to(ROOT).as_posix())
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group_of_module[item.path]))
+    # A stable sort: the first groups in FIRST's order, every other test where it was.
+    rank = {group: n for n, group in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(group_of_module[item.path], len(FIRST)))
 
 
 @pytest.fixture(scope="session")

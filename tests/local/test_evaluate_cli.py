@@ -8,7 +8,7 @@ import io
 import re
 import subprocess
 
-from tests.local.conftest import CLI, ROOT
+from tests.local_stack import CLI, ROOT
 
 POSITIVE = ["I love it, works great", "Excellent quality and fast delivery", "Best purchase this year"]
 NEGATIVE = ["Terrible, it broke after a day", "Awful support and a horrible smell", "Worst product ever"]

@@ -18,8 +18,8 @@ from reviewpulse_tools.local.lambda_ import FunctionRunner
 from reviewpulse_tools.local.provision import provision
 from reviewpulse_tools.local.stack import LOCAL_CREDENTIALS, REGION, free_port
 
-from tests.local.conftest import SUITE_BURST, SUITE_RATE
 from tests.local.test_local_stack import POSITIVE, wait_until_done
+from tests.local_stack import SUITE_BURST, SUITE_RATE
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.local.conftest import local  # noqa: F401 (the running local stack, as a fixture)
-
 ROOT = Path(__file__).resolve().parents[2]
 PIP_TIMEOUT_SECONDS = 900
 

@@ -219,3 +219,21 @@ def test_the_runner_reaps_on_its_own_after_the_idle_time(make_runner):
     assert wait_for(lambda: runner.environments("Tiny") == 1)
     assert runner.reaped == {"Tiny": 1}
     assert "pid" in runner.invoke("Tiny", {})
+
+
+def test_the_stack_starts_the_environments_reviewpulse_warm_names(monkeypatch):
+    from reviewpulse_tools.local.stack import UnknownFunction, warm_functions
+
+    functions = ["AuthorizerFunction", "HealthFunction", "SplitFunction"]
+    # Given no REVIEWPULSE_WARM, or "all": every function's first environment starts with the stack
+    monkeypatch.delenv("REVIEWPULSE_WARM", raising=False)
+    assert warm_functions(functions) == functions
+    monkeypatch.setenv("REVIEWPULSE_WARM", "all")
+    assert warm_functions(functions) == functions
+    # Given a list: only those (the others start on their first invocation)
+    monkeypatch.setenv("REVIEWPULSE_WARM", "HealthFunction, AuthorizerFunction")
+    assert warm_functions(functions) == ["AuthorizerFunction", "HealthFunction"]
+    # Given a name the template does not have: refused, naming it
+    monkeypatch.setenv("REVIEWPULSE_WARM", "HealthFunction,NoSuchFunction")
+    with pytest.raises(UnknownFunction, match="NoSuchFunction"):
+        warm_functions(functions)

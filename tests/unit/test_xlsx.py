@@ -110,19 +110,21 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize(
-    ("name", "data", "code", "says"),
-    [
-        ("empty", b"", "empty-file", "empty"),
-        ("a CSV named .xlsx", b"id,text\n1,ok\n", "malformed-file", "not a ZIP"),
-        ("Excel 97-2003", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "malformed-file", ".xls"),
-        ("a cut ZIP", b"PK\x03\x04" + bytes(300), "malformed-file", "ZIP"),
-        ("a ZIP with no workbook", _zip({"readme.txt": b"hello"}), "malformed-file", "cannot be read"),
-        ("a workbook cut short", workbook_bytes({"S": [["text"], ["a"]]})[:-200], "malformed-file", "ZIP"),
-        ("a header and no rows", workbook_bytes({"S": [["id", "text"]]}), "empty-file", "no data rows"),
-        ("no rows at all", workbook_bytes({"S": []}), "empty-file", "no data rows"),
-    ],
-)
+# Named by their first field: a ZIP's bytes carry the time it was written, and pytest-xdist's workers
+# must collect the same test ids.
+NOT_USABLE = [
+    ("empty", b"", "empty-file", "empty"),
+    ("a CSV named .xlsx", b"id,text\n1,ok\n", "malformed-file", "not a ZIP"),
+    ("Excel 97-2003", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "malformed-file", ".xls"),
+    ("a cut ZIP", b"PK\x03\x04" + bytes(300), "malformed-file", "ZIP"),
+    ("a ZIP with no workbook", _zip({"readme.txt": b"hello"}), "malformed-file", "cannot be read"),
+    ("a workbook cut short", workbook_bytes({"S": [["text"], ["a"]]})[:-200], "malformed-file", "ZIP"),
+    ("a header and no rows", workbook_bytes({"S": [["id", "text"]]}), "empty-file", "no data rows"),
+    ("no rows at all", workbook_bytes({"S": []}), "empty-file", "no data rows"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "code", "says"), NOT_USABLE, ids=[case[0] for case in NOT_USABLE])
 def test_a_file_that_is_not_a_usable_workbook_is_refused_with_a_stable_code(name, data, code, says) -> None:
     refused = refusal(data)
     assert (refused.code, says in refused.detail) == (code, True), (name, refused.detail)

@@ -33,7 +33,7 @@ failures, every SQS batch twice at the given share): `make soak` does; the crite
 
 Locust users are gevent greenlets in this one process (Locust patches the standard library on
 import), so the stack runs in a process of its own: started here (`reviewpulse dev` on free ports
-with the usage plan raised, as tests/local/conftest.py does) unless --api-url and --api-key name
+with the usage plan raised, as tests/local_stack.py does) unless --api-url and --api-key name
 a running one.
 """
 

@@ -88,7 +88,7 @@ def _port(value: str) -> int:
 def dev_command(args: argparse.Namespace) -> int:
     import signal
 
-    from reviewpulse_tools.local.stack import BadEnvFile, PortInUse, start
+    from reviewpulse_tools.local.stack import BadEnvFile, PortInUse, UnknownFunction, start
     from reviewpulse_tools.local.template import BadParameter
 
     try:
@@ -101,7 +101,7 @@ def dev_command(args: argparse.Namespace) -> int:
             fake_llm=args.fake_llm,
             parameter_overrides=_parameter_overrides(args.parameter_overrides),
         )
-    except (PortInUse, BadEnvFile, BadParameter) as exc:
+    except (PortInUse, BadEnvFile, BadParameter, UnknownFunction) as exc:
         raise UsageError(str(exc)) from None
     print(running.describe(), flush=True)
     stopping = {"now": False}

@@ -48,6 +48,9 @@ ANALYZE_CONCURRENCY = max(1, min(4, os.cpu_count() or 1))
 INVOCATIONS_FILE_NAME = "invocations.jsonl"
 FAULTS_RETRY_SECONDS = 5
 DEFAULT_AWS_PORT = 5005
+# The functions whose first execution environment starts with the stack: all, or a comma-separated
+# list of logical ids (see start()).
+WARM_VARIABLE = "REVIEWPULSE_WARM"
 # Webhook deliveries may go to this machine in the local stack only (tests run receivers here).
 LOCAL_WEBHOOK_ADDRESSES = "127.0.0.0/8,::1/128"
 
@@ -69,11 +72,27 @@ def llm_environment() -> dict[str, str]:
     return {name: os.environ[name] for name in LLM_PASSTHROUGH if os.environ.get(name)}
 
 
+def warm_functions(functions: list[str]) -> list[str]:
+    """Those of `functions` that REVIEWPULSE_WARM names (all when it is unset or "all")."""
+    named = os.environ.get(WARM_VARIABLE, "all").strip()
+    if named == "all":
+        return functions
+    wanted = {name.strip() for name in named.split(",") if name.strip()}
+    unknown = wanted - set(functions)
+    if unknown:
+        raise UnknownFunction(f"{WARM_VARIABLE} names no function of the template: {', '.join(sorted(unknown))}")
+    return [function for function in functions if function in wanted]
+
+
 class StackNotRunning(RuntimeError):
     pass
 
 
 class BadEnvFile(ValueError):
+    pass
+
+
+class UnknownFunction(ValueError):
     pass
 
 
@@ -219,7 +238,10 @@ def start(
             output=str(function_output) if function_output else None,
             records=str(records),
         )
-        failed = runner.start_environments(stack.functions())
+        # Every function's first environment starts before the stack says it is ready, as
+        # provisioned concurrency does; REVIEWPULSE_WARM may name the few that will run (the others
+        # start on their first invocation, a cold start), for a stack started to try one thing.
+        failed = runner.start_environments(warm_functions(stack.functions()))
         for function, reason in failed.items():
             logging.getLogger(__name__).warning("%s did not start (%s); its invocations will fail", function, reason)
         key = _local_api_key(KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")))

@@ -1,4 +1,7 @@
-"""One `reviewpulse dev` for every test in this folder, in its own process on free ports."""
+"""One `reviewpulse dev` for the whole session, in its own process on free ports: the tests in
+tests/local and the packaging test that analyses against it share it (starting one costs tens of
+CPU seconds). Its fixtures are registered in tests/conftest.py; under pytest-xdist every test that
+uses it runs on one worker (the "local-stack" group there), so the session starts one."""
 
 from __future__ import annotations
 
@@ -16,12 +19,12 @@ import pytest
 from reviewpulse_tools.local.apigateway import INTEGRATION_TIMEOUT_SECONDS
 from reviewpulse_tools.local.stack import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "reviewpulse_cli"]
 SUITE_RATE, SUITE_BURST = 1000, 2000
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def local(tmp_path_factory):
     """A running `reviewpulse dev` on free ports, with its own state file and the llm engine served
     by the local fake OpenAI-compatible server; stopped with SIGTERM."""
@@ -74,7 +77,7 @@ def local(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def api(local):
     with httpx.Client(
         base_url=local["api_url"], headers={"X-Api-Key": local["api_key"]}, timeout=INTEGRATION_TIMEOUT_SECONDS
@@ -82,7 +85,7 @@ def api(local):
         yield client
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def aws(local):
     session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
     return lambda service: session.client(service, endpoint_url=local["aws_endpoint"])
