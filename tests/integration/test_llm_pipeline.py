@@ -52,6 +52,7 @@ NO_INSIGHT_OPTIONS = {
     "label_field": None,
     "categories": {},
     "compare_to": None,
+    "compare": None,
     "redact_pii": True,
     "mode": None,
 }

@@ -248,7 +248,7 @@ def test_every_sample_event_runs_through_the_invoke_command(local, aws, event_fi
     elif function == "CursorKeyRotationFunction":
         assert result == {"step": "setSecret"}
     elif function == "SweeperFunction":
-        assert set(result) == {"examined", "ended"}
+        assert set(result) == {"examined", "ended", "models_failed"}
     elif function == "CollectBatchesFunction":
         assert set(result) == {"tasks", "submitted", "answers", "counted", "failed"}
     else:

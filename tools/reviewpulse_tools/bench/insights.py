@@ -245,7 +245,9 @@ def bench_footprint(base: str = BASE_COMMIT, runs: int = 7) -> dict:
                 if p.is_file() and "__pycache__" not in p.parts and ".egg-info" not in str(p)
             )
             imports = {}
-            for module in ("reviewpulse.usecases.finalize", "reviewpulse.usecases.analyze_chunk"):
+            # The chunk worker's use case was analyse_chunk before its rename: time whichever the tree has.
+            chunk = "analyze_chunk" if (shared / "reviewpulse/usecases/analyze_chunk.py").exists() else "analyse_chunk"
+            for module in ("reviewpulse.usecases.finalize", f"reviewpulse.usecases.{chunk}"):
                 samples = []
                 for _ in range(runs):
                     done = subprocess.run(
@@ -267,7 +269,9 @@ def bench_footprint(base: str = BASE_COMMIT, runs: int = 7) -> dict:
                         check=True,
                     )
                     samples.append(float(done.stdout.strip().splitlines()[-1]))
-                imports[module.rsplit(".", 1)[1]] = round(statistics.median(samples) * 1000)
+                imports[module.rsplit(".", 1)[1].replace("analyse", "analyze")] = round(
+                    statistics.median(samples) * 1000
+                )
             figures[name] = {"layer_bytes": size, "import_ms": imports}
     return figures
 
