@@ -130,6 +130,8 @@ class QueuePoller:
             try:
                 self.poll_once(trigger, wait_seconds=wait_seconds)
             except Exception as exc:  # the endpoint went away or hiccuped: keep polling
+                if stop.is_set():  # the stack is stopping and moto's process went first: not a fault
+                    return
                 _log.warning("polling %s failed: %s", trigger.queue, exc)
                 with self._count_lock:
                     self.crashes.append(exc)
