@@ -98,7 +98,7 @@ def stack(translated_template, monkeypatch: pytest.MonkeyPatch) -> Iterator[Prov
         local = provision(boto3.Session(), template=translated_template)
         # Handlers read their configuration from the environment, as in Lambda.
         # Each function gets only the variables it reads; tests act for any of them.
-        for function_id in local.template.of_type("AWS::Serverless::Function"):
+        for function_id in local.template.of_type("AWS::Lambda::Function"):
             for name, value in local.function_environment(function_id).items():
                 monkeypatch.setenv(name, value)
         monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
