@@ -13,6 +13,7 @@ from reviewpulse.results.example_texts import CATEGORY_LISTED
 
 from tests.browser.test_report_page import ARTIFACTS, browser  # noqa: F401  (the fixture)
 from tests.integration.helpers import NEGATIVE, POSITIVE, upload
+from tests.integration.test_insights import AIRLINE_COMPLAINTS, AIRLINE_PRAISE
 
 pytestmark = pytest.mark.browser
 
@@ -114,3 +115,59 @@ def test_the_report_leads_with_the_periods_and_reaches_the_reviews_behind_a_numb
             (t.bounding_box() for t in page.locator(f"#trend-{index}-title ~ text.tick").all()), key=lambda b: b["x"]
         )
         assert boxes and all(a["x"] + a["width"] < b["x"] for a, b in zip(boxes, boxes[1:], strict=False))
+
+
+def test_the_reports_themes_stand_under_the_categories_they_name_and_the_rest_under_a_plain_heading(
+    client,
+    poller,
+    s3,
+    bucket,
+    browser,  # noqa: F811  (the fixture imported above)
+    tmp_path,
+):
+    # Given a lexicon batch of airline tickets with themes, and categories of the analyst's own
+    texts = [AIRLINE_PRAISE[n % 5] if n % 2 else AIRLINE_COMPLAINTS[n % 5] for n in range(40)]
+    data = "id,text\n" + "".join(f'a{number},"{text}"\n' for number, text in enumerate(texts, start=1))
+    categories = {
+        "delays": ["delay", "late"],
+        "baggage": ["bag", "luggage"],
+        "staff": ["crew", "agent"],
+        "food": ["meal"],
+    }
+    options = {"engine": "lexicon", "report": True, "categories": categories}
+    task_id = upload(client, "tickets.csv", data.encode(), id_field="id", options=options)
+    poller.drain()
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+    page_file = tmp_path / "report.html"
+    page_file.write_bytes(s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/report.html")["Body"].read())
+
+    # When Chromium opens its report
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(page_file.as_uri())
+    page.wait_for_load_state("load")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report-themes.png"), full_page=True)
+
+    # Then each category with themes heads the themes the API lists under it, with their polarity
+    grouped = {c["name"]: c["themes"] for c in insights["categories"] if c["themes"]}
+    assert set(grouped) == {"delays", "baggage", "staff"}
+    assert [h.inner_text() for h in page.locator("#themes h3.theme-category").all()] == list(grouped)
+    polarity = {t["phrase"]: t["polarity"] for t in insights["themes"]}
+    for name, phrases in grouped.items():
+        listed = page.locator(f'#themes ul[data-category="{name}"] > li')
+        assert [li.locator(".theme").inner_text() for li in listed.all()] == phrases
+        assert [li.locator(".theme-polarity").inner_text() for li in listed.all()] == [polarity[p] for p in phrases]
+    # And every other theme is under the plain heading, praise and complaints apart, none lost
+    under = {p for phrases in grouped.values() for p in phrases}
+    assert page.locator("#themes h3.themes-rest").inner_text() == "Other themes"
+    rest = [t for t in insights["themes"] if t["phrase"] not in under]
+    for side in ("praise", "complaint"):
+        shown = [e.inner_text() for e in page.locator(f"#themes .themes-{side} .theme").all()]
+        assert shown == [t["phrase"] for t in rest if t["polarity"] == side]
+    assert "legroom" in {t["phrase"] for t in rest}
+    # And a grouped theme's example ids still reach their reviews
+    first = page.locator('#themes ul[data-category="baggage"] a.item-link').first
+    entry = page.locator(f'[id="{first.get_attribute("href")[1:]}"]')
+    assert "bags" in entry.locator("blockquote.item-text").inner_text()
+    # And nothing sticks out of the page
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")

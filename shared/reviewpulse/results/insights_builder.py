@@ -412,6 +412,7 @@ class InsightsBuilder:
                 )
             )
         overall = Stats(**self._overall.stats())
+        theme_names = {theme.phrase: self._categories.theme_names(theme.phrase) for theme in themes}
         time = self._time.build() if self._time is not None else None
         return Insights(
             task_id=self.task_id,
@@ -420,7 +421,12 @@ class InsightsBuilder:
             time=time,
             aspects=self._overall.aspect_stats(self._aspects.names),
             categories=[
-                CategoryStats(name=name, example_ids=self._category_examples[name], **tally.stats())
+                CategoryStats(
+                    name=name,
+                    example_ids=self._category_examples[name],
+                    themes=[theme.phrase for theme in themes if name in theme_names[theme.phrase]],
+                    **tally.stats(),
+                )
                 for name, tally in self._category_tallies.items()
             ],
             themes=themes,
