@@ -7,6 +7,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from tests.integration.test_pipeline import NEGATIVE, POSITIVE, upload
 
 
@@ -300,3 +302,19 @@ def test_themes_are_grouped_under_the_categories_they_name_in_insights_json(clie
     phrases = {t["phrase"] for t in insights["themes"]}
     assert {p for listed in grouped.values() for p in listed} < phrases
     assert "legroom" in phrases
+
+
+@pytest.mark.parametrize(
+    "compare",
+    [{"at": "2026-13-01"}, {"at": "last-week"}, {"at": "2026-04-01", "by": "month"}, "2026-04-01", {}],
+)
+def test_a_malformed_compare_is_refused_like_every_other_option(client, compare):
+    # Given a batch whose options.compare is no date, no last-bucket, not an object, or has extra fields
+    options = {"time_field": "created_at", "compare": compare}
+    # When it is created
+    response = client.call("POST", "/v1/batches", {"filename": "x.csv", "options": options})
+    # Then it is refused as every malformed option is: 422 validation-error naming the option,
+    # without echoing the value
+    problem = response.json()
+    assert response.status == 422 and problem["code"] == "validation-error"
+    assert "compare" in json.dumps(problem) and "last-week" not in json.dumps(problem)
