@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.ingest.readers.rows import Row
-from reviewpulse.results.categories import CategoryMatcher, singular
+from reviewpulse.results.categories import FEW_KEYS, CategoryMatcher, singular
 from reviewpulse.results.insights_builder import InsightsBuilder
 from reviewpulse.results.model import AspectResult, ItemError, ItemResult
 
@@ -234,10 +235,15 @@ def test_themes_found_without_an_llm_are_grouped_under_the_categories_they_name(
     assert grouped["food"] == []
 
 
-def test_category_terms_match_as_words_whatever_their_punctuation_or_case():
+@pytest.mark.parametrize("filler_terms", [0, FEW_KEYS + 1])
+def test_category_terms_match_as_words_whatever_their_punctuation_or_case(filler_terms):
     # Given terms with punctuation inside or before them, one without any word character, one in
-    # another case (the matcher skips a category whose terms' first words a text lacks)
-    matcher = CategoryMatcher({"wifi": ["wi-fi"], "handle": ["@united"], "sad": [":("], "street": ["STRASSE"]})
+    # another case (the matcher skips a category whose terms' first words a text lacks, told by
+    # substrings for a few terms and by the text's words for many: a category of filler terms)
+    categories = {"wifi": ["wi-fi"], "handle": ["@united"], "sad": [":("], "street": ["STRASSE"]}
+    matcher = CategoryMatcher(
+        categories | ({"filler": [f"zz{i}" for i in range(filler_terms)]} if filler_terms else {})
+    )
     # When texts are matched; Then each is in the categories whose terms it holds as whole words
     assert matcher.of("The Wi-Fi dropped twice") == ["wifi"]
     assert matcher.of("wifi and wi fi are other words") == []
