@@ -41,6 +41,7 @@ figure{margin:.8rem 0}figure svg{display:block;max-width:100%;height:auto}figure
 tr.small-bucket td,tr.small td{color:#8a8a8a}.examples li:target{background:#fff3c4}
 blockquote{margin:.2rem 0 .8rem 1rem;padding-left:.6rem;border-left:3px solid #ccc;color:#333}
 details{margin:.3rem 0 1rem}summary{cursor:pointer;color:#444}
+.theme-polarity{color:#5f5f5f;font-size:.85rem}
 """
 
 
