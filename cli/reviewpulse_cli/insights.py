@@ -138,9 +138,15 @@ def print_tables(found: dict[str, Any]) -> None:
         print_category_segments(console, listed)
     themes = found.get("themes") or []
     if themes:
-        table = Table("side", "theme", "items", title="themes")
+        # The categories each theme is under (categories[].themes), when any is under one
+        under: dict[str, list[str]] = {}
+        for category in listed:
+            for phrase in category.get("themes") or []:
+                under.setdefault(phrase, []).append(str(category["name"]))
+        table = Table("side", "theme", "items", *(["category"] if under else []), title="themes")
         for theme in themes_by_count(themes):
-            table.add_row(str(theme["polarity"]), str(theme["phrase"]), f"{theme['count']:,}")
+            named = [", ".join(under.get(theme["phrase"], [])) or "-"] if under else []
+            table.add_row(str(theme["polarity"]), str(theme["phrase"]), f"{theme['count']:,}", *named)
         console.print(table)
 
 

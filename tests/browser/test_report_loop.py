@@ -10,9 +10,11 @@ import io
 
 import pytest
 from reviewpulse.results.example_texts import CATEGORY_LISTED
+from reviewpulse.results.report_html import MIN_CHART_ITEMS
 
 from tests.browser.test_report_page import ARTIFACTS, browser  # noqa: F401  (the fixture)
 from tests.integration.helpers import NEGATIVE, POSITIVE, upload
+from tests.integration.test_insights import AIRLINE_COMPLAINTS, AIRLINE_PRAISE
 
 pytestmark = pytest.mark.browser
 
@@ -114,3 +116,112 @@ def test_the_report_leads_with_the_periods_and_reaches_the_reviews_behind_a_numb
             (t.bounding_box() for t in page.locator(f"#trend-{index}-title ~ text.tick").all()), key=lambda b: b["x"]
         )
         assert boxes and all(a["x"] + a["width"] < b["x"] for a, b in zip(boxes, boxes[1:], strict=False))
+
+
+def test_the_reports_themes_stand_under_the_categories_they_name_and_the_rest_under_a_plain_heading(
+    client,
+    poller,
+    s3,
+    bucket,
+    browser,  # noqa: F811  (the fixture imported above)
+    tmp_path,
+):
+    # Given a lexicon batch of airline tickets with themes, and categories of the analyst's own
+    texts = [AIRLINE_PRAISE[n % 5] if n % 2 else AIRLINE_COMPLAINTS[n % 5] for n in range(40)]
+    data = "id,text\n" + "".join(f'a{number},"{text}"\n' for number, text in enumerate(texts, start=1))
+    categories = {
+        "delays": ["delay", "late"],
+        "baggage": ["bag", "luggage"],
+        "staff": ["crew", "agent"],
+        "food": ["meal"],
+    }
+    options = {"engine": "lexicon", "report": True, "categories": categories}
+    task_id = upload(client, "tickets.csv", data.encode(), id_field="id", options=options)
+    poller.drain()
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+    page_file = tmp_path / "report.html"
+    page_file.write_bytes(s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/report.html")["Body"].read())
+
+    # When Chromium opens its report
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(page_file.as_uri())
+    page.wait_for_load_state("load")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report-themes.png"), full_page=True)
+
+    # Then each category with themes heads the themes the API lists under it, with their polarity
+    grouped = {c["name"]: c["themes"] for c in insights["categories"] if c["themes"]}
+    assert set(grouped) == {"delays", "baggage", "staff"}
+    assert [h.inner_text() for h in page.locator("#themes h3.theme-category").all()] == list(grouped)
+    polarity = {t["phrase"]: t["polarity"] for t in insights["themes"]}
+    for name, phrases in grouped.items():
+        listed = page.locator(f'#themes ul[data-category="{name}"] > li')
+        assert [li.locator(".theme").inner_text() for li in listed.all()] == phrases
+        assert [li.locator(".theme-polarity").inner_text() for li in listed.all()] == [polarity[p] for p in phrases]
+    # And every other theme is under the plain heading, praise and complaints apart, none lost
+    under = {p for phrases in grouped.values() for p in phrases}
+    assert page.locator("#themes h3.themes-rest").inner_text() == "Other themes"
+    rest = [t for t in insights["themes"] if t["phrase"] not in under]
+    for side in ("praise", "complaint"):
+        shown = [e.inner_text() for e in page.locator(f"#themes .themes-{side} .theme").all()]
+        assert shown == [t["phrase"] for t in rest if t["polarity"] == side]
+    assert "legroom" in {t["phrase"] for t in rest}
+    # And a grouped theme's example ids still reach their reviews
+    first = page.locator('#themes ul[data-category="baggage"] a.item-link').first
+    entry = page.locator(f'[id="{first.get_attribute("href")[1:]}"]')
+    assert "bags" in entry.locator("blockquote.item-text").inner_text()
+    # And nothing sticks out of the page
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_the_segment_bars_run_worst_first_coloured_by_their_sign_and_grey_when_too_few(
+    client,
+    poller,
+    s3,
+    bucket,
+    browser,  # noqa: F811  (the fixture imported above)
+    tmp_path,
+):
+    # Given airlines: one mostly panned, one mostly praised, one a little better than even, one of
+    # too few tickets to read
+    plan = {"skyjet": (3, 9), "aerofly": (10, 2), "northair": (7, 5), "tinyair": (MIN_CHART_ITEMS - 8, 1)}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "airline", "text"])
+    number = 0
+    for airline, (positive, negative) in plan.items():
+        for text in [POSITIVE[n % 3] for n in range(positive)] + [NEGATIVE[n % 3] for n in range(negative)]:
+            number += 1
+            writer.writerow([f"b{number}", airline, text])
+    options = {"engine": "lexicon", "group_by": ["airline"]}
+    task_id = upload(client, "airlines.csv", out.getvalue().encode(), id_field="id", options=options)
+    poller.drain()
+    segments = client.call("GET", f"/v1/tasks/{task_id}/insights").json()["segments"][0]["segments"]
+    page_file = tmp_path / "report.html"
+    page_file.write_bytes(s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/report.html")["Body"].read())
+
+    # When Chromium opens its report
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(page_file.as_uri())
+    page.wait_for_load_state("load")
+    bars = page.locator("#segments-airline-title ~ rect").all()
+    labels = [text.text_content() for text in page.locator("#segments-airline-title ~ text").all()]
+    fills = [bar.evaluate("bar => getComputedStyle(bar).fill") for bar in bars]
+
+    # Then the bars run from the API's worst net sentiment to its best
+    by_value = {s["value"]: s for s in segments}
+    worst_first = sorted(by_value, key=lambda value: by_value[value]["net_sentiment"])
+    assert [label for label in labels if label in by_value] == worst_first
+    # And a bar below zero has one colour, a bar above another, a bar of too few items a third
+    signs = {}
+    for value, fill in zip(worst_first, fills, strict=True):
+        few = by_value[value]["analysed"] < MIN_CHART_ITEMS
+        signs.setdefault("few" if few else by_value[value]["net_sentiment"] >= 0, set()).add(fill)
+    assert set(signs) == {"few", True, False} and all(len(found) == 1 for found in signs.values())
+    assert len({fill for found in signs.values() for fill in found}) == 3
+    # And the negative colour is the one the label chart gives negative items
+    negative = page.evaluate(
+        """() => getComputedStyle([...document.querySelectorAll("rect")].find(
+            bar => (bar.querySelector("title")?.textContent || "").startsWith("negative:"))).fill"""
+    )
+    assert signs[False] == {negative}

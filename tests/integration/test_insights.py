@@ -7,6 +7,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from tests.integration.test_pipeline import NEGATIVE, POSITIVE, upload
 
 
@@ -263,3 +265,56 @@ def test_too_many_categories_are_refused(client):
     options = {"categories": {f"c{i}": ["x"] for i in range(21)}}
     response = client.call("POST", "/v1/batches", {"filename": "x.csv", "options": options})
     assert response.status == 422 and response.json()["code"] == "validation-error"
+
+
+AIRLINE_COMPLAINTS = [
+    "Awful flight delays again, we waited for hours",
+    "Terrible: lost bags at the carousel",
+    "The gate agent was rude about our bags, awful",
+    "Horrible delays and no explanation",
+    "Checked bags arrived damaged, terrible",
+]
+AIRLINE_PRAISE = [
+    "The cabin crew were lovely",
+    "Great legroom and comfy seats",
+    "The cabin crew made the trip, wonderful",
+    "Smooth boarding and friendly cabin crew",
+    "Great legroom on the new plane",
+]
+
+
+def test_themes_are_grouped_under_the_categories_they_name_in_insights_json(client, poller, s3, bucket):
+    # Given a lexicon batch of airline tickets with themes, and categories named in the singular
+    texts = [AIRLINE_PRAISE[n % 5] if n % 2 else AIRLINE_COMPLAINTS[n % 5] for n in range(40)]
+    data = "id,text\n" + "".join(f'a{number},"{text}"\n' for number, text in enumerate(texts, start=1))
+    categories = {"delays": ["delay", "late"], "baggage": ["bag", "luggage"], "staff": ["crew", "agent"]}
+    options = {"engine": "lexicon", "report": True, "categories": categories}
+    task_id = upload(client, "tickets.csv", data.encode(), id_field="id", options=options)
+    # When the pipeline runs
+    poller.drain()
+    insights = client.call("GET", f"/v1/tasks/{task_id}/insights").json()
+    stored = json.loads(s3.get_object(Bucket=bucket, Key=f"results/acme/{task_id}/insights.json")["Body"].read())
+    # Then insights.json and the API list under each category the themes that name it, plurals included
+    grouped = {c["name"]: c["themes"] for c in insights["categories"]}
+    assert grouped == {c["name"]: c["themes"] for c in stored["categories"]}
+    assert "delays" in grouped["delays"] and "bags" in grouped["baggage"] and "cabin crew" in grouped["staff"]
+    # And every theme stays in the batch's themes, those under no category too
+    phrases = {t["phrase"] for t in insights["themes"]}
+    assert {p for listed in grouped.values() for p in listed} < phrases
+    assert "legroom" in phrases
+
+
+@pytest.mark.parametrize(
+    "compare",
+    [{"at": "2026-13-01"}, {"at": "last-week"}, {"at": "2026-04-01", "by": "month"}, "2026-04-01", {}],
+)
+def test_a_malformed_compare_is_refused_like_every_other_option(client, compare):
+    # Given a batch whose options.compare is no date, no last-bucket, not an object, or has extra fields
+    options = {"time_field": "created_at", "compare": compare}
+    # When it is created
+    response = client.call("POST", "/v1/batches", {"filename": "x.csv", "options": options})
+    # Then it is refused as every malformed option is: 422 validation-error naming the option,
+    # without echoing the value
+    problem = response.json()
+    assert response.status == 422 and problem["code"] == "validation-error"
+    assert "compare" in json.dumps(problem) and "last-week" not in json.dumps(problem)

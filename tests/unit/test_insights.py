@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.ingest.readers.rows import Row
+from reviewpulse.results.categories import FEW_KEYS, CategoryMatcher, singular
 from reviewpulse.results.insights_builder import InsightsBuilder
 from reviewpulse.results.model import AspectResult, ItemError, ItemResult
 
@@ -176,3 +178,84 @@ def test_no_categories_asked_means_none_listed():
     builder = InsightsBuilder("t1", AnalysisOptions(), ["text"])
     builder.add(result(1, "positive"), Row(1, "1", "late bag", None, {"text": "late bag"}))
     assert builder.build().categories == []
+
+
+def airline_tickets(count: int) -> list[tuple[str, str]]:
+    """Generated tickets: complaints about delays and lost bags and a rude agent, praise for the
+    cabin crew and the legroom (labels as an engine would give them)."""
+    complaints = [
+        "Flight delays again, we waited for hours",
+        "Lost bags at the carousel, nobody knew where",
+        "The gate agent was rude about our bags",
+        "More delays and no explanation",
+        "Checked bags arrived damaged",
+    ]
+    praise = [
+        "The cabin crew were lovely",
+        "Legroom was generous and seats comfy",
+        "Cabin crew made the trip",
+        "Smooth boarding and friendly cabin crew",
+        "Great legroom on the new plane",
+    ]
+    return [
+        ("positive", praise[n % len(praise)]) if n % 2 else ("negative", complaints[n % len(complaints)])
+        for n in range(count)
+    ]
+
+
+def test_themes_found_without_an_llm_are_grouped_under_the_categories_they_name():
+    # Given generated airline tickets with themes asked for, and categories named in the singular
+    categories = {
+        "delays": ["delay", "late"],
+        "baggage": ["bag", "luggage"],
+        "staff": ["crew", "agent"],
+        "food": ["meal"],
+    }
+    builders = [
+        InsightsBuilder("t1", AnalysisOptions(report=True, categories=categories), ["text"]),
+        InsightsBuilder("t2", AnalysisOptions(report=True), ["text"]),
+    ]
+    for number, (label, text) in enumerate(airline_tickets(120), start=1):
+        for builder in builders:
+            builder.add(result(number, label), Row(number, str(number), text, None, {"text": text}))
+    # When the insights are built, with the categories and without
+    insights, plain = (builder.build() for builder in builders)
+    grouped = {c.name: c.themes for c in insights.categories}
+    phrases = [t.phrase for t in insights.themes]
+    # Then the batch's themes are the same with categories or without: none is dropped
+    assert phrases == [t.phrase for t in plain.themes] and plain.categories == []
+    # And a theme in the plural is under the category that names it in the singular
+    assert "delays" in grouped["delays"] and "bags" in grouped["baggage"]
+    # And a phrase that holds a term is under its category, however many categories it names
+    assert {"cabin crew", "agent"} <= set(grouped["staff"])
+    # And the category lists them in the themes' order, and a theme naming no category is under none
+    for name, listed in grouped.items():
+        assert listed == [p for p in phrases if p in listed], name
+    assert "legroom" in phrases and all("legroom" not in listed for listed in grouped.values())
+    assert grouped["food"] == []
+
+
+@pytest.mark.parametrize("filler_terms", [0, FEW_KEYS + 1])
+def test_category_terms_match_as_words_whatever_their_punctuation_or_case(filler_terms):
+    # Given terms with punctuation inside or before them, one without any word character, one in
+    # another case (the matcher skips a category whose terms' first words a text lacks, told by
+    # substrings for a few terms and by the text's words for many: a category of filler terms)
+    categories = {"wifi": ["wi-fi"], "handle": ["@united"], "sad": [":("], "street": ["STRASSE"]}
+    matcher = CategoryMatcher(
+        categories | ({"filler": [f"zz{i}" for i in range(filler_terms)]} if filler_terms else {})
+    )
+    # When texts are matched; Then each is in the categories whose terms it holds as whole words
+    assert matcher.of("The Wi-Fi dropped twice") == ["wifi"]
+    assert matcher.of("wifi and wi fi are other words") == []
+    assert matcher.of("Thanks @United :(") == ["handle", "sad"]
+    assert matcher.of("thanks united") == []
+    assert matcher.of("Die Hauptstraße ist laut, die Straße auch") == ["street"]
+    # And a theme's plural words count as their singulars
+    assert [singular(w) for w in ("batteries", "boxes", "delays", "glass", "status", "bus")] == [
+        "battery",
+        "box",
+        "delay",
+        "glass",
+        "status",
+        "bus",
+    ]

@@ -101,6 +101,13 @@ class CategoryStats(Stats):
     time: list[TimeBucketStats] = Field(
         default_factory=list, description="The category's items per time bucket (buckets where it has some)"
     )
+    themes: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The phrases of the batch's themes (found without an LLM) that hold one of this category's terms as "
+            "whole words, case ignored and plurals as singulars; a theme may be under several categories or none"
+        ),
+    )
 
 
 METHOD = (

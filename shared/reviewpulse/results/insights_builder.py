@@ -353,13 +353,14 @@ class InsightsBuilder:
                 self._category_examples[name].append(result.id)
         if self._texts is not None and row is not None:
             self._texts.add(result.id, None if result.error is not None else result.label, row.text, names)
+        key = date_key(when)
         if self._cross is not None:
             label = None if result.error is not None else result.label
             indices = tuple(self._category_index[name] for name in names)
-            self._cross.spool.add((date_key(when), label, result.score, tuple(values), indices, mentions))
+            self._cross.spool.add((key, label, result.score, tuple(values), indices, mentions))
         if self._themes is not None and row is not None:
             # The date last: the periods count the themes' mentions per period (CrossTallies).
-            self._themes.add(result.id, result.label, row.text, [*values, date_key(when)])
+            self._themes.add(result.id, result.label, row.text, [*values, key])
 
     def build(self, llm: LlmFigures | None = None) -> Insights:
         """The insights; `llm`: what the task's LLM requests took, for its evaluation."""
@@ -412,6 +413,7 @@ class InsightsBuilder:
                 )
             )
         overall = Stats(**self._overall.stats())
+        theme_names = {theme.phrase: self._categories.theme_names(theme.phrase) for theme in themes}
         time = self._time.build() if self._time is not None else None
         return Insights(
             task_id=self.task_id,
@@ -420,7 +422,12 @@ class InsightsBuilder:
             time=time,
             aspects=self._overall.aspect_stats(self._aspects.names),
             categories=[
-                CategoryStats(name=name, example_ids=self._category_examples[name], **tally.stats())
+                CategoryStats(
+                    name=name,
+                    example_ids=self._category_examples[name],
+                    themes=[theme.phrase for theme in themes if name in theme_names[theme.phrase]],
+                    **tally.stats(),
+                )
                 for name, tally in self._category_tallies.items()
             ],
             themes=themes,

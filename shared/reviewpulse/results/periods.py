@@ -157,14 +157,25 @@ class CrossTallies:
                 day = day_of(read_key(key))
                 found = days[key] = (day, bucket_start(day, time.bucket) if day and time else None)
             day, start = found
-            for index, value in enumerate(values):
-                if start is not None and value in trends[index]:
-                    trends[index][value].setdefault(start, tally()).add_parts(label, score)
+            # A tally is made only where there is none yet (setdefault(k, tally()) would make one per
+            # record): this loop runs once per item, and was most of the cuts' cost.
+            if start is not None:
+                for index, value in enumerate(values):
+                    by_start = trends[index].get(value)
+                    if by_start is not None:
+                        bucket = by_start.get(start)
+                        if bucket is None:
+                            bucket = by_start[start] = tally()
+                        bucket.add_parts(label, score)
             for category in categories:
                 if start is not None:
-                    category_time[category].setdefault(start, tally()).add_parts(label, score)
-                for index, value in enumerate(values):
-                    cut = category_cut[category][index].get(value)
+                    by_start = category_time[category]
+                    bucket = by_start.get(start)
+                    if bucket is None:
+                        bucket = by_start[start] = tally()
+                    bucket.add_parts(label, score)
+                for cuts, value in zip(category_cut[category], values, strict=True):
+                    cut = cuts.get(value)
                     if cut is not None:
                         cut.add_parts(label, score)
             if rule is not None:
@@ -176,7 +187,10 @@ class CrossTallies:
                 period.overall.add_parts(label, score, mentions)
                 for index, value in enumerate(values):
                     if value in listed[index]:
-                        period.segments[index].setdefault(value, tally()).add_parts(label, score, mentions)
+                        found_tally = period.segments[index].get(value)
+                        if found_tally is None:
+                            found_tally = period.segments[index][value] = tally()
+                        found_tally.add_parts(label, score, mentions)
                 period.first = day if period.first is None or day < period.first else period.first
                 period.last = day if period.last is None or day > period.last else period.last
         self.spool.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from reviewpulse.results import report_comparison, report_evaluation, report_trends
+from reviewpulse.results import report_comparison, report_evaluation, report_themes, report_trends
 from reviewpulse.results import report_parts as html_parts
 from reviewpulse.results.conversations import ConversationSummary
 from reviewpulse.results.example_texts import ReportItems
@@ -41,6 +41,7 @@ figure{margin:.8rem 0}figure svg{display:block;max-width:100%;height:auto}figure
 tr.small-bucket td,tr.small td{color:#8a8a8a}.examples li:target{background:#fff3c4}
 blockquote{margin:.2rem 0 .8rem 1rem;padding-left:.6rem;border-left:3px solid #ccc;color:#333}
 details{margin:.3rem 0 1rem}summary{cursor:pointer;color:#444}
+.theme-polarity{color:#5f5f5f;font-size:.85rem}
 """
 
 
@@ -88,7 +89,7 @@ def render_report(
     if insights.categories:
         parts.append(_categories(insights, items) + report_trends.category_cuts(insights, MIN_CHART_ITEMS))
     if insights.themes:
-        parts.append(_themes(insights))
+        parts.append(report_themes.themes_section(insights))
     if insights.aspects:
         parts.append(_aspects(insights))
     if conversations:
@@ -324,28 +325,6 @@ def _small(stats) -> str:
 def _worst_first(segments: list) -> list:
     """The chart's segments, lowest net sentiment first: the ones to act on lead (issue 22)."""
     return sorted(segments, key=lambda s: s.net_sentiment)
-
-
-def _themes(insights: Insights) -> str:
-    blocks = []
-    for polarity, heading in (("praise", "Praised"), ("complaint", "Complaints")):
-        themes = [t for t in insights.themes if t.polarity == polarity]
-        if not themes:
-            continue
-        items = []
-        for t in themes:
-            quote = f"<blockquote>{escape(t.example)}</blockquote>" if t.example else ""
-            ids = item_links(t.example_ids)
-            items.append(
-                f'<li><strong class="theme">{escape(t.phrase)}</strong> — '
-                f'<span data-value="{t.count}">{t.count}</span> items (e.g. {ids}){quote}</li>'
-            )
-        blocks.append(f'<h3>{heading}</h3><ol class="themes-{polarity}">{"".join(items)}</ol>')
-    return (
-        '<h2>Top themes</h2><p class="muted">Key phrases far more frequent in positive than in negative '
-        "items (praise) or the reverse (complaints), found in the text without an LLM.</p>"
-        f'<section id="themes">{"".join(blocks)}</section>'
-    )
 
 
 def _categories(insights: Insights, items: ReportItems | None) -> str:

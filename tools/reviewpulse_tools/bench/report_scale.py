@@ -5,7 +5,7 @@ categories per segment and over time and the texts behind the example ids are al
 
 Measures the insights builder's time over the rows (as the finalizer feeds it, without S3) with and
 without the loop's options (alternating, median of 2 each: on a shared machine the ratio means more
-than the seconds), with --memory its peak traced memory, the page's rendering time and size, and
+than the seconds), wall and CPU seconds (the process's own, which the machine's load inflates least), with --memory its peak traced memory, the page's rendering time and size, and
 how long headless Chromium takes to open it (load event, then a full-page layout), median of 3. The rows are bench/insights.py's synthetic
 reviews (300 products, 60 stores, 8 regions over 180 days).
 """
@@ -44,7 +44,7 @@ def build(rows: list[dict], loop: bool, memory: bool = False):
     summary = SummaryBuilder()
     if memory:
         tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     builder = InsightsBuilder("t", options, list(rows[0]))
     for number, values in enumerate(rows, start=1):
         label = "positive" if any(v in values["review"] for v in ("Love", "happy", "Great")) else "negative"
@@ -53,10 +53,11 @@ def build(rows: list[dict], loop: bool, memory: bool = False):
         builder.add(result, Row(number, values["id"], values["review"], None, values))
     insights = builder.build()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1] if memory else None
     if memory:
         tracemalloc.stop()
-    return insights, summary, builder, seconds, peak
+    return insights, summary, builder, (seconds, cpu), peak
 
 
 def measure(rows: int, memory: bool = False) -> dict:
@@ -67,9 +68,11 @@ def measure(rows: int, memory: bool = False) -> dict:
     build(parsed[:1000], loop=True)  # warm-up: imports, the lexicon's word list
     # Alternating, so that the machine's load weighs on both alike
     times: dict[bool, list[float]] = {False: [], True: []}
+    cpu: dict[bool, list[float]] = {False: [], True: []}
     for loop in (False, True, False, True):
-        insights, summary, builder, seconds, _ = build(parsed, loop)
+        insights, summary, builder, (seconds, cpu_seconds), _ = build(parsed, loop)
         times[loop].append(seconds)
+        cpu[loop].append(cpu_seconds)
     if insights.comparison is None or not insights.time.segments or not insights.categories[0].segments:
         raise RuntimeError("the insights lack the comparison, the trends or the category cuts")
     peak = build(parsed, True, memory=True)[4] if memory else None
@@ -86,11 +89,16 @@ def measure(rows: int, memory: bool = False) -> dict:
     )
     rendered = time.perf_counter() - started
     without, with_loop = statistics.median(times[False]), statistics.median(times[True])
+    cpu_without, cpu_with = statistics.median(cpu[False]), statistics.median(cpu[True])
     return {
         "rows": rows,
         "build_s_without_loop": round(without, 2),
         "build_s_with_loop": round(with_loop, 2),
         "ratio": round(with_loop / without, 2),
+        # CPU seconds of this process: what the load of a shared machine inflates least
+        "build_cpu_s_without_loop": round(cpu_without, 2),
+        "build_cpu_s_with_loop": round(cpu_with, 2),
+        "cpu_ratio": round(cpu_with / cpu_without, 2),
         "builder_peak_mb": round(peak / 2**20, 1) if peak is not None else None,
         "render_s": round(rendered, 3),
         "report_bytes": len(page.encode()),
