@@ -53,6 +53,20 @@ def analyze_concurrency() -> int:
     return max(1, int(os.environ.get(ANALYZE_VARIABLE) or ANALYZE_CONCURRENCY))
 
 
+# Every other queue-triggered function gets one poller unless REVIEWPULSE_QUEUE_POLLERS says: Lambda's
+# event source mapping runs up to 1,000 at once, and a load run with one finalizer at a time
+# (batch size 1, a few hundred ms each, mostly waiting on moto) leaves most tasks processing long
+# after their chunks are done. More pollers than REVIEWPULSE_LAMBDA_ENVIRONMENTS wait for an
+# environment. Finalizers may race: the task's conditional status change lets one win (finalize.py).
+POLLERS_VARIABLE = "REVIEWPULSE_QUEUE_POLLERS"
+
+
+def queue_pollers(function: str) -> int:
+    if function == "AnalyzeChunkFunction":
+        return analyze_concurrency()
+    return max(1, int(os.environ.get(POLLERS_VARIABLE) or 1))
+
+
 # Every invocation's record (function, duration, wait, cold start, outcome), one JSON line each,
 # beside the state file: Lambda's REPORT lines, for load reports (bench/load.py). Emptied at start.
 INVOCATIONS_FILE_NAME = "invocations.jsonl"
@@ -283,7 +297,7 @@ def start(
     running._closers += [server.shutdown, server.server_close, runner.close, *closers, moto.stop]
     running._threads.append(server_thread)
     for trigger in poller.triggers:
-        for n in range(runner.concurrency.get(trigger.function, 1)):
+        for n in range(queue_pollers(trigger.function)):
             thread = threading.Thread(
                 target=poller.run, args=(trigger, running._stop), name=f"poller-{trigger.function}-{n}", daemon=True
             )
