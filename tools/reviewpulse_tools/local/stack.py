@@ -59,6 +59,7 @@ def analyze_concurrency() -> int:
 # after their chunks are done. More pollers than REVIEWPULSE_LAMBDA_ENVIRONMENTS wait for an
 # environment. Finalizers may race: the task's conditional status change lets one win (finalize.py).
 POLLERS_VARIABLE = "REVIEWPULSE_QUEUE_POLLERS"
+EXTRA_POLLER_WAIT_SECONDS = 5
 
 
 def queue_pollers(function: str) -> int:
@@ -299,7 +300,13 @@ def start(
     for trigger in poller.triggers:
         for n in range(queue_pollers(trigger.function)):
             thread = threading.Thread(
-                target=poller.run, args=(trigger, running._stop), name=f"poller-{trigger.function}-{n}", daemon=True
+                target=poller.run,
+                args=(trigger, running._stop),
+                # The first poller asks every second; the others wait longer on an empty queue
+                # (moto answers as soon as a message comes): each ask costs moto's process CPU.
+                kwargs={"wait_seconds": 1 if n == 0 else EXTRA_POLLER_WAIT_SECONDS},
+                name=f"poller-{trigger.function}-{n}",
+                daemon=True,
             )
             thread.start()
             running._threads.append(thread)
