@@ -237,3 +237,20 @@ def test_the_stack_starts_the_environments_reviewpulse_warm_names(monkeypatch):
     monkeypatch.setenv("REVIEWPULSE_WARM", "HealthFunction,NoSuchFunction")
     with pytest.raises(UnknownFunction, match="NoSuchFunction"):
         warm_functions(functions)
+
+
+def test_the_stack_polls_each_queue_with_as_many_pollers_as_its_settings_say(monkeypatch):
+    from reviewpulse_tools.local.stack import ANALYZE_CONCURRENCY, queue_pollers
+
+    # Given no settings: the analyzer's queue gets its per-core default, every other queue one poller
+    monkeypatch.delenv("REVIEWPULSE_ANALYZE_CONCURRENCY", raising=False)
+    monkeypatch.delenv("REVIEWPULSE_QUEUE_POLLERS", raising=False)
+    assert queue_pollers("AnalyzeChunkFunction") == ANALYZE_CONCURRENCY
+    assert queue_pollers("FinalizeFunction") == 1
+    # Given a load run's settings: each says how many for its queues, and only for them
+    monkeypatch.setenv("REVIEWPULSE_ANALYZE_CONCURRENCY", "6")
+    monkeypatch.setenv("REVIEWPULSE_QUEUE_POLLERS", "3")
+    assert [queue_pollers(f) for f in ("AnalyzeChunkFunction", "FinalizeFunction", "SplitFunction")] == [6, 3, 3]
+    # Given zero: still one poller (a queue nobody polls would leave its tasks unfinished)
+    monkeypatch.setenv("REVIEWPULSE_QUEUE_POLLERS", "0")
+    assert queue_pollers("FinalizeFunction") == 1

@@ -79,6 +79,12 @@ BATCH_WAIT_SECONDS = 120  # a user stops following its batch after this (the che
 # (`--result-p99-ms`; the suite's short run on a shared stack does not hold it).
 RESULT_RETRIEVAL_P99_MS = 1000.0
 PLAN = ("ThrottleRateLimit=1000", "ThrottleBurstLimit=2000", "QuotaLimit=100000000")
+# What a load run may set in the stack it starts (local/stack.py, local/lambda_.py): flag -> variable.
+STACK_SETTINGS = {
+    "analyzers": ("REVIEWPULSE_ANALYZE_CONCURRENCY", "the analyzer's pollers and environments"),
+    "queue-pollers": ("REVIEWPULSE_QUEUE_POLLERS", "pollers of every other queue-triggered function"),
+    "environments": ("REVIEWPULSE_LAMBDA_ENVIRONMENTS", "execution environments per function, at most"),
+}
 FAULTS = "crash=0.02,transient=0.1,duplicate=0.2"  # --faults without a value (doubles/faults.py)
 TEXTS = (
     "Battery lasts two days, love it",
@@ -289,6 +295,7 @@ def run_load(
     stack_pid: int | None = None,
     aws_pid: int | None = None,
     result_p99_ms: float | None = None,
+    stack_settings: dict[str, str] | None = None,
 ) -> tuple[str, list[str]]:
     """Run the users for `seconds` (after spawning them at `spawn_rate` a second), stop them, then
     check. `invocations`: the stack's invocation records (its state file says where), for the
@@ -296,7 +303,7 @@ def run_load(
     the CPU went. Returns the printed report and the problems found
     (none: pass)."""
     ledger = Ledger()
-    began = time.time()
+    began, load_before = time.time(), os.getloadavg()[0]
     environment = Environment(user_classes=[make_user(ledger, api_key, wait)], host=api_url)
     runner = environment.create_local_runner()
     started, cpu_before = time.monotonic(), load_cpu.sample(stack_pid, aws_pid)
@@ -318,6 +325,8 @@ def run_load(
             f"{spawn_rate:g}/s, waiting {wait[0]:g}-{wait[1]:g} s between calls) for {loaded:.0f} s; faults in the "
             f"workers: {faults or 'none'}; {len(ledger.tasks)} tasks created, {len(ledger.batches)} batches "
             f"uploaded with {uploaded} rows; all terminal after {time.monotonic() - settle_started:.0f} s more",
+            f"1-minute load average at the start {load_before:.1f}; stack: "
+            + (", ".join(f"{k}={v}" for k, v in sorted(stack_settings.items())) if stack_settings else "its defaults"),
             table(environment, ledger),
             function_table(records),
             result_retrieval(environment, records),
@@ -341,13 +350,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_stack(faults: str | None = None) -> Iterator[dict[str, Any]]:
+def local_stack(faults: str | None = None, settings: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
     """`reviewpulse dev` in a process of its own on free ports, with the usage plan raised for load
     (the template's 20 requests a second would answer most of it with 429), and `faults` in its
-    workers; stopped with SIGTERM."""
+    workers, and `settings` (STACK_SETTINGS' variables) in its environment; stopped with SIGTERM."""
     with tempfile.TemporaryDirectory() as folder:
         state_file = Path(folder) / "stack.json"
-        env = {**os.environ, "REVIEWPULSE_STATE": str(state_file)}
+        env = {**os.environ, "REVIEWPULSE_STATE": str(state_file), **(settings or {})}
         env.pop(FAULTS_VARIABLE, None)
         if faults:
             env[FAULTS_VARIABLE] = faults
@@ -393,14 +402,18 @@ def main(argv: list[str] | None = None) -> int:
         const=FAULTS,
         help=f"chaos in the workers of the stack this run starts (doubles/faults.py; bare: {FAULTS})",
     )
+    for flag, (variable, what) in STACK_SETTINGS.items():
+        parser.add_argument(f"--{flag}", type=int, help=f"{what} in the stack this run starts ({variable})")
     parser.add_argument("--api-url", help="a running stack (default: start one)")
     parser.add_argument("--api-key")
     parser.add_argument("--invocations", help="a running stack's invocation records (its state file's `invocations`)")
     parser.add_argument("--stack-pid", type=int, help="a running stack's process (its state file's `pid`)")
     parser.add_argument("--aws-pid", type=int, help="a running stack's AWS process (its state file's `aws_pid`)")
     args = parser.parse_args(argv)
-    if args.api_url and args.faults:
-        parser.error("--faults applies to the stack this run starts, not to --api-url")
+    settings = {v: str(getattr(args, f.replace("-", "_"))) for f, (v, _) in STACK_SETTINGS.items()}
+    settings = {k: v for k, v in settings.items() if v != "None"}
+    if args.api_url and (args.faults or settings):
+        parser.error("--faults and the stack's settings apply to the stack this run starts, not to --api-url")
     kwargs = {
         "users": args.users,
         "seconds": args.seconds,
@@ -419,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
             **kwargs,
         )
     else:
-        with local_stack(args.faults) as state:
+        with local_stack(args.faults, settings) as state:
             report, problems = run_load(
                 state["api_url"],
                 state["api_key"],
@@ -427,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
                 faults=args.faults,
                 stack_pid=state["pid"],
                 aws_pid=state.get("aws_pid"),
+                stack_settings=settings,
                 **kwargs,
             )
     print(report, flush=True)

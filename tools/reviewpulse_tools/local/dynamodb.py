@@ -12,12 +12,23 @@ So for the item operations, whose answers hold only strings, numbers, booleans, 
 under the output shape's own member names, the answer is `json.dumps` of moto's value; anything
 else (a member the shape does not name, a None, bytes of a binary attribute, a datetime) goes to
 moto's serializer as before. tests/unit/test_local_dynamodb.py holds the two to the same answers.
+
+A Query walked every item of the table, twice sorted: moto's Table.query asks all_items(), which
+lists and sorts the whole table by key (DynamoType comparisons in Python), then keeps the items of
+the asked hash key (a table Query) or of the index's key, which it sorts again (an index Query).
+With a few thousand tasks of one tenant that sort was most of a ListTasks or GetResults call's
+cost in the AWS process. So, within a Query only, all_items() answers the hash key's own items
+(a table Query: DynamoDB reads one partition) or the table's items unsorted (an index Query
+sorts what it keeps by the index's key and the table's, which order every item): the same
+answers, held to moto's by tests/unit/test_local_dynamodb.py.
+
 Installed by the AWS process only (stack._serve_aws); the tests' in-process moto keeps its own.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 ITEM_OPERATIONS = frozenset(
@@ -36,6 +47,8 @@ ITEM_OPERATIONS = frozenset(
 )
 _installed: list[Any] = []
 answered = {"fast": 0, "moto": 0}  # answers written each way since install()
+walked = {"items": 0}  # items a Query's all_items() handed over since install()
+_query = threading.local()  # the Query this thread of moto's server is answering: (table, hash key)
 
 
 def _plain(value: Any) -> bool:
@@ -81,14 +94,47 @@ def install() -> None:
 
     DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
     _installed.append(serialize)
+    _install_query()
+
+
+def _install_query() -> None:
+    from moto.dynamodb.models.table import Table
+
+    query, all_items = Table.query, Table.all_items
+
+    def keyed_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        _query.current = (self, None if index else hash_key)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _query.current = None
+
+    def query_items(self: Any) -> Any:
+        current = getattr(_query, "current", None)
+        if current is None or current[0] is not self:
+            return all_items(self)
+        hash_key = current[1]
+        if hash_key is None:  # an index Query: every item, in no order (it sorts its own)
+            found = [i for h in self.items.values() for i in (h.values() if self.range_key_attr else [h])]
+        else:  # a table Query: the partition's items (.get: self.items is a defaultdict)
+            partition = self.items.get(hash_key)
+            found = [] if partition is None else list(partition.values()) if self.range_key_attr else [partition]
+        walked["items"] += len(found)
+        return found
+
+    Table.query, Table.all_items = keyed_query, query_items  # type: ignore[method-assign]
+    _installed.append((query, all_items))
 
 
 def uninstall() -> None:
     """Back to moto's serializer (the tests compare the two)."""
+    from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoResult
 
     if _installed:
+        Table.query, Table.all_items = _installed.pop()  # type: ignore[method-assign]
         DynamoResult.execute_result = _installed.pop()  # type: ignore[method-assign]
 
 
-__all__ = ["ITEM_OPERATIONS", "answered", "fast_answer", "install", "uninstall"]
+__all__ = ["ITEM_OPERATIONS", "answered", "walked", "fast_answer", "install", "uninstall"]

@@ -42,7 +42,32 @@ from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
 __all__ = ["STACK_NAME", "REGION", "read_state", "state_file", "aws_environment", "local_usage_key", "start", "invoke"]
 
 DEFAULT_API_PORT = 3000
+# The analyzer's queue pollers (and its environments): one per core up to 4 unless
+# REVIEWPULSE_ANALYZE_CONCURRENCY says (a load run sets more: an analyzer chunk mostly waits on
+# moto's answers, so more of them at once keep up with a busy queue on the same cores).
 ANALYZE_CONCURRENCY = max(1, min(4, os.cpu_count() or 1))
+ANALYZE_VARIABLE = "REVIEWPULSE_ANALYZE_CONCURRENCY"
+
+
+def analyze_concurrency() -> int:
+    return max(1, int(os.environ.get(ANALYZE_VARIABLE) or ANALYZE_CONCURRENCY))
+
+
+# Every other queue-triggered function gets one poller unless REVIEWPULSE_QUEUE_POLLERS says: Lambda's
+# event source mapping runs up to 1,000 at once, and a load run with one finalizer at a time
+# (batch size 1, a few hundred ms each, mostly waiting on moto) leaves most tasks processing long
+# after their chunks are done. More pollers than REVIEWPULSE_LAMBDA_ENVIRONMENTS wait for an
+# environment. Finalizers may race: the task's conditional status change lets one win (finalize.py).
+POLLERS_VARIABLE = "REVIEWPULSE_QUEUE_POLLERS"
+EXTRA_POLLER_WAIT_SECONDS = 5
+
+
+def queue_pollers(function: str) -> int:
+    if function == "AnalyzeChunkFunction":
+        return analyze_concurrency()
+    return max(1, int(os.environ.get(POLLERS_VARIABLE) or 1))
+
+
 # Every invocation's record (function, duration, wait, cold start, outcome), one JSON line each,
 # beside the state file: Lambda's REPORT lines, for load reports (bench/load.py). Emptied at start.
 INVOCATIONS_FILE_NAME = "invocations.jsonl"
@@ -226,7 +251,8 @@ def start(
             **shared,
         }
         # Execution environments start one per function, more on demand up to the cap
-        # (REVIEWPULSE_LAMBDA_ENVIRONMENTS, default 4); the analyzer's queue gets one poller per core.
+        # (REVIEWPULSE_LAMBDA_ENVIRONMENTS, default 4); the analyzer's queue gets analyze_concurrency()
+        # pollers, each with an environment.
         records = state_file().parent / INVOCATIONS_FILE_NAME
         records.parent.mkdir(parents=True, exist_ok=True)
         records.write_text("")
@@ -234,7 +260,7 @@ def start(
             stack,
             extra,
             per_function,
-            concurrency={"AnalyzeChunkFunction": ANALYZE_CONCURRENCY},
+            concurrency={"AnalyzeChunkFunction": analyze_concurrency()},
             output=str(function_output) if function_output else None,
             records=str(records),
         )
@@ -272,9 +298,15 @@ def start(
     running._closers += [server.shutdown, server.server_close, runner.close, *closers, moto.stop]
     running._threads.append(server_thread)
     for trigger in poller.triggers:
-        for n in range(runner.concurrency.get(trigger.function, 1)):
+        for n in range(queue_pollers(trigger.function)):
             thread = threading.Thread(
-                target=poller.run, args=(trigger, running._stop), name=f"poller-{trigger.function}-{n}", daemon=True
+                target=poller.run,
+                args=(trigger, running._stop),
+                # The first poller asks every second; the others wait longer on an empty queue
+                # (moto answers as soon as a message comes): each ask costs moto's process CPU.
+                kwargs={"wait_seconds": 1 if n == 0 else EXTRA_POLLER_WAIT_SECONDS},
+                name=f"poller-{trigger.function}-{n}",
+                daemon=True,
             )
             thread.start()
             running._threads.append(thread)
@@ -374,7 +406,7 @@ def _serve_aws(host: str, port: int, ready: Any) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from reviewpulse_tools.local import dynamodb
+    from reviewpulse_tools.local import aws_dispatch, dynamodb
     from reviewpulse_tools.local.lambda_environment import _die_with_parent
     from reviewpulse_tools.local.s3 import PostPolicyWall
     from reviewpulse_tools.local.s3_ranges import RangedReads
@@ -383,6 +415,7 @@ def _serve_aws(host: str, port: int, ready: Any) -> None:
     _die_with_parent()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     dynamodb.install()  # item answers written as JSON directly (dynamodb.py: moto's serializer was most of this process's CPU)
+    aws_dispatch.install()  # each host's service and each class's actions found once (aws_dispatch.py)
     secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
     app = RangedReads(PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
