@@ -48,12 +48,12 @@ def task_repository() -> TaskRepository:
     settings = get_settings()
     on_ended: Callable[[Task], object] | None = None
     if settings.data_bucket_name:
-        from reviewpulse.usecases.drop_receipts import write_drop_receipt
+        from reviewpulse.usecases import deliver_drop
 
         files = result_files()
 
         def on_ended(task: Task) -> object:
-            return write_drop_receipt(task, files)
+            return deliver_drop.task_ended(task, files)
 
     return TaskRepository(settings.tasks_table_name, client("dynamodb"), on_ended=on_ended)
 

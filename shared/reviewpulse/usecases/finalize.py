@@ -35,12 +35,13 @@ from reviewpulse.results.summaries import TaskWarning
 from reviewpulse.results.summary_builder import SummaryBuilder
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles, SourceChanged
-from reviewpulse.storage.layout import conversations_key, outgoing_keys, parse_source_key, results_keys
+from reviewpulse.storage.layout import conversations_key, results_keys
 from reviewpulse.storage.result_files import ResultFiles
-from reviewpulse.tasks.model import Task, TaskError, TaskType
+from reviewpulse.tasks.model import Task, TaskError
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.queue import TrainingQueue
 from reviewpulse.tenant_models.repository import ModelRepository
+from reviewpulse.usecases import deliver_drop
 from reviewpulse.usecases.deliver_insights import deliver_report, first_conversations, store_insights
 from reviewpulse.usecases.models import prepare_teaching, queue_teaching
 from reviewpulse.usecases.teach_first import start_teaching
@@ -155,14 +156,6 @@ def finalize_task(
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
         return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing
-    if task.type is TaskType.DROP and task.source_key:
-        source = parse_source_key(task.source_key)
-        if source is not None:
-            out_jsonl, out_csv, out_conversations = outgoing_keys(source)
-            result_files.copy(jsonl_key, out_jsonl, task_id=task.task_id)
-            result_files.copy(csv_key, out_csv, task_id=task.task_id)
-            if task_summary.conversations is not None:
-                result_files.copy(conversations_key(task.tenant, task.task_id), out_conversations, task_id=task.task_id)
     report, usage = None, None
     if themes is not None:
         # Without themes of its own (LLM, or named aspects), the report has the phrases found in the text.
@@ -179,6 +172,8 @@ def finalize_task(
         result_files=result_files,
         items=insights.report_items,
     )
+    # A drop's copies in outgoing/, before its end is won (its receipt is written then, last).
+    deliver_drop.results_ready(task, result_files, conversations=task_summary.conversations is not None)
     teach_warnings = _prepare_teaching(task, teaching)
     won = tasks.mark_ready(
         task.tenant,
