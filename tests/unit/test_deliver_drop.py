@@ -175,3 +175,17 @@ def test_purging_a_drop_removes_what_its_task_wrote_and_nothing_a_newer_drop_wro
     # Then only its own receipt went; the newer task's copies stay
     assert deleted == 1 and f"{OUT}.error.json" not in files.written
     assert all(writer == newer.task_id for writer in files.written.values()) and files.written
+
+
+@pytest.mark.parametrize("conversations", [False, True])
+def test_purging_a_ready_drop_removes_every_file_it_delivered_and_its_receipt(conversations: bool) -> None:
+    # Given a ready drop's copies and its receipt in outgoing/
+    ready = task(TaskStatus.READY)
+    files = RecordingFiles()
+    deliver_drop.results_ready(ready, files, conversations=conversations)
+    deliver_drop.task_ended(ready, files)
+    assert len(files.written) == len(files.copies) + 1
+    # When it is purged
+    deleted = deliver_drop.task_purged(ready, files)
+    # Then nothing it wrote is left in outgoing/ (its insights and report copies included)
+    assert files.written == {} and deleted == len(files.copies) + 1

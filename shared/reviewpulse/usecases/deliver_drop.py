@@ -32,6 +32,7 @@ from reviewpulse.storage.layout import (
     OUTGOING,
     SourceObject,
     conversations_key,
+    delivered_keys,
     fits_in_a_key,
     insights_key,
     outgoing_insights_key,
@@ -155,15 +156,16 @@ def drop_refused(refusal: DropRefused, files: ResultFiles) -> bool:
 
 
 def task_purged(task: Task, files: ResultFiles) -> int:
-    """Delete a purged drop's outgoing results copies and receipts; the number deleted. Files
-    dropped by other systems under incoming/ are theirs and stay."""
+    """Delete a purged drop's outgoing copies (every file a ready drop delivers, insights and report
+    included) and receipts; the number deleted. Files dropped by other systems under incoming/ are
+    theirs and stay."""
     if task.type is not TaskType.DROP or not task.source_key:
         return 0
     source = parse_source_key(task.source_key)
     if source is None:
         return 0
     deleted = 0
-    for key in (*outgoing_keys(source), *receipt_keys(source)):
+    for key in (*delivered_keys(source, conversations=True), *receipt_keys(source)):
         # A newer drop at the same path owns the copy now: leave its results alone.
         deleted += files.delete_if_written_by(key, task.task_id)
     return deleted
