@@ -162,3 +162,29 @@ def test_an_expired_key_is_refused_like_an_unknown_one(keys):
 def test_a_key_needs_a_scope(keys):
     with pytest.raises(ValueError):
         keys.create("acme", "usage-acme", scopes=frozenset())
+
+
+def test_a_route_whose_tenant_declares_no_scope_is_refused_to_every_key_and_kept_out_of_the_table():
+    # Given a route that takes its tenant without declaring a scope
+    from fastapi import APIRouter, Depends, Request
+    from fastapi.security import SecurityScopes
+    from reviewpulse.api.auth import caller_tenant
+    from reviewpulse.api.scopes import route_scopes
+    from reviewpulse.errors import InsufficientScope
+
+    router = APIRouter()
+
+    @router.get("/v1/forgotten")
+    def forgotten(tenant: str = Depends(caller_tenant)) -> str:
+        return tenant
+
+    # Then the table cannot be built with it (make openapi and the drift tests fail)
+    with pytest.raises(UndeclaredRoute):
+        route_scopes([router])
+    # And a key holding every scope is refused by it
+    event = {"requestContext": {"authorizer": {"tenant": "acme", "scopes": scopes_text(ALL_SCOPES)}}}
+    request = Request({"type": "http", "method": "GET", "path": "/v1/forgotten", "headers": [], "aws.event": event})
+    with pytest.raises(InsufficientScope):
+        caller_tenant(request, SecurityScopes([]), None)
+    # While the same key passes where the route declares its scope
+    assert caller_tenant(request, SecurityScopes([Scope.READ.value]), None) == "acme"

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 
 from reviewpulse.api import routes
 from reviewpulse.api.app import build_app
-from reviewpulse.api.scopes import required_scope
+from reviewpulse.api.scopes import route_scope_table
 
 
 def _routers() -> tuple[APIRouter, ...]:
@@ -62,17 +62,11 @@ def openapi_document() -> dict[str, Any]:
 
 
 def _declare_scopes(document: dict[str, Any]) -> None:
-    """Each keyed operation's security requirement names the scope the one table gives its route
-    (OpenAPI 3.1 lets an apiKey requirement list the roles it needs). A route missing from the
-    table fails here, so `make openapi` cannot publish an undeclared route."""
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            if not operation.get("security"):
-                continue
-            scope = required_scope(method, path)
-            operation["security"] = [
-                {name: [scope.value] if scope else [] for name in requirement} for requirement in operation["security"]
-            ]
+    """Each keyed operation's security requirement names the scope its route declares (FastAPI
+    writes it from `scoped(...)`, reviewpulse.api.auth; OpenAPI 3.1 lets an apiKey requirement list
+    the roles it needs). A route whose tenant declares no scope fails here, so `make openapi` cannot
+    publish it; the scheme says what the scopes are."""
+    route_scope_table()
     for scheme in document.get("components", {}).get("securitySchemes", {}).values():
         scheme["description"] = (
             "Your tenant's API key. Each operation names the scope its key needs: `read`, `analyze` "

@@ -7,7 +7,7 @@ from reviewpulse import wiring
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.options import OptionsRequest
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.auth import request_id, scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import TaskView
 from reviewpulse.api.schemas_analyze import AnalyzeTextsRequest, AnalyzeTextsResponse, TokenUsageView
@@ -16,6 +16,7 @@ from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.budgets import BudgetRepository
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.analyze_texts import analyze_now, queue_texts_task
 from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.resolve_options import check_compare, check_teach, resolve_options
@@ -72,7 +73,7 @@ def monthly_budgets(settings: Settings = Depends(deps.settings)) -> BudgetReposi
 def analyze_texts(
     body: AnalyzeTextsRequest,
     request: Request,
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.ANALYZE),
     tasks: TaskRepository = Depends(deps.task_repository),
     queue: WorkQueue = Depends(deps.work_queue),
     settings: Settings = Depends(deps.settings),

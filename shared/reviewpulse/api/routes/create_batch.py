@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from reviewpulse import wiring
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.auth import request_id, scoped
 from reviewpulse.api.conditional import PRESIGNED_CACHE
 from reviewpulse.api.idempotency_header import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
@@ -14,6 +14,7 @@ from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.create_batch import create_batch_task
 from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.resolve_options import check_baseline, check_teach, resolve_options
@@ -45,7 +46,7 @@ def create_batch(
     request: Request,
     response: Response,
     idempotency_key: str | None = IdempotencyKeyHeader,
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.ANALYZE),
     tasks: TaskRepository = Depends(deps.task_repository),
     input_files: InputFiles = Depends(deps.input_files),
     settings: Settings = Depends(deps.settings),

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Request
 
 from reviewpulse import wiring
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.auth import request_id, scoped
 from reviewpulse.api.idempotency_header import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import CreateTaskRequest, TaskView
@@ -14,6 +14,7 @@ from reviewpulse.queues import WorkQueue
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.create_task import create_text_task
 from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.resolve_options import check_baseline, check_teach, resolve_options
@@ -34,7 +35,7 @@ def create_task(
     body: CreateTaskRequest,
     request: Request,
     idempotency_key: str | None = IdempotencyKeyHeader,
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.ANALYZE),
     tasks: TaskRepository = Depends(deps.task_repository),
     queue: WorkQueue = Depends(deps.work_queue),
     settings: Settings = Depends(deps.settings),

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Body, Depends, Request
 
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.auth import request_id, scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import ResumeRequest, TaskView
 from reviewpulse.errors import NotFound
@@ -11,6 +11,7 @@ from reviewpulse.storage.paused_chunks import PausedChunks
 from reviewpulse.tasks.model import is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.budgets import BudgetRepository
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.resume_task import resume_task
 
 router = APIRouter()
@@ -28,7 +29,7 @@ def resume(
     task_id: str,
     request: Request,
     body: ResumeRequest | None = Body(default=None),
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.ANALYZE),
     tasks: TaskRepository = Depends(deps.task_repository),
     budgets: BudgetRepository = Depends(deps.budget_repository),
     paused_chunks: PausedChunks = Depends(deps.paused_chunks),
