@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerRequestEvent,
 )
 from moto import mock_aws
-from reviewpulse.api.scopes import ROUTE_SCOPES, UndeclaredRoute, required_scope
+from reviewpulse.api.routers import ROUTE_SCOPES, required_scope
+from reviewpulse.api.scopes import UndeclaredRoute
 from reviewpulse.clock import now
 from reviewpulse.tenants.authorizer import Denied, authorize
 from reviewpulse.tenants.keys import KeyRepository, hash_api_key
@@ -37,7 +38,7 @@ def test_every_deployed_route_has_exactly_one_line_in_the_scope_table():
 
 def test_the_scope_table_names_exactly_the_routes_the_routers_serve():
     # Given every route of api/routes (the routers the functions deploy and OpenAPI is made from)
-    from reviewpulse.api.openapi import ROUTERS
+    from reviewpulse.api.routers import ROUTERS
 
     served = {(method, route.path) for router in ROUTERS for route in router.routes for method in route.methods}
     assert served

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
-from fastapi import APIRouter
-
-from reviewpulse.api import routes
 from reviewpulse.api.app import build_app
-from reviewpulse.api.scopes import route_scope_table
+from reviewpulse.api.routers import ROUTERS, route_scope_table
 
-
-def _routers() -> tuple[APIRouter, ...]:
-    """Every router of api/routes (one module per route, each with its `router`): a new route's
-    module is documented without being listed here; test_openapi holds them to the template."""
-    modules = sorted(module.name for module in pkgutil.iter_modules(routes.__path__))
-    return tuple(importlib.import_module(f"{routes.__name__}.{name}").router for name in modules)
-
-
-ROUTERS = _routers()
+__all__ = ["ROUTERS", "openapi_document"]
 
 
 # Where the API is: a deployed stage (its ApiUrl output) or the local stack (`make dev`). The paths

@@ -3,15 +3,13 @@
 Each route declares its scope once, where its tenant comes in (`tenant: str = scoped(Scope.READ)`,
 reviewpulse.api.auth); a route that takes no tenant is public (the template sets Authorizer: NONE
 on it). `route_scopes(routers)` reads the declarations back, so the whole API's scopes still read
-in one place: `ROUTE_SCOPES` (every router of api/routes), which tests/unit/test_scopes.py holds
+in one place: `api/routers.py: ROUTE_SCOPES` (every router of api/routes), which tests/unit/test_scopes.py holds
 to the template's routes and to openapi.json, and tests/local/test_scopes_http.py sends with every
 scope. A route whose tenant declares no scope is refused to every key."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
@@ -50,27 +48,3 @@ def route_scopes(routers: Iterable[APIRouter]) -> dict[tuple[str, str], Scope | 
         if isinstance(route, APIRoute)
         for method in route.methods
     }
-
-
-@cache
-def route_scope_table() -> dict[tuple[str, str], Scope | None]:
-    """Every route of api/routes and its scope (imports every router: built on first use, which a
-    function serving one route never makes)."""
-    from reviewpulse.api.openapi import ROUTERS
-
-    return route_scopes(ROUTERS)
-
-
-def __getattr__(name: str) -> Any:
-    if name == "ROUTE_SCOPES":
-        return route_scope_table()
-    raise AttributeError(name)
-
-
-def required_scope(method: str, path: str) -> Scope | None:
-    """The scope a route needs (None: public). HEAD is answered as GET is."""
-    method = "GET" if method.upper() == "HEAD" else method.upper()
-    try:
-        return route_scope_table()[(method, path)]
-    except KeyError:
-        raise UndeclaredRoute(f"{method} {path}") from None
