@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from reviewpulse.tenant_models.repository import ModelRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
+    from reviewpulse.usecases.deliver_webhooks import Deliveries
     from reviewpulse.usecases.erase_tenant import TenantData
     from reviewpulse.usecases.split import Splitter
     from reviewpulse.usecases.train_model import Fit
@@ -207,6 +208,25 @@ def delivery_queue() -> DeliveryQueue:
 
     settings = get_settings()
     return DeliveryQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url, client("sqs"))
+
+
+def webhook_deliveries() -> Deliveries:
+    """The webhook function's collaborators (usecases/deliver_webhooks.py), for its current settings."""
+    from reviewpulse.usecases.deliver_webhooks import Deliveries, RetryPolicy
+    from reviewpulse.webhooks.addresses import parse_allowed
+
+    settings = get_settings()
+    return Deliveries(
+        webhooks=webhook_repository(),
+        secrets=webhook_secrets(),
+        queue=delivery_queue(),
+        policy=RetryPolicy(
+            base_seconds=settings.webhook_retry_base_seconds,
+            horizon_seconds=settings.webhook_retry_hours * 3600,
+            timeout_seconds=settings.webhook_timeout_seconds,
+        ),
+        allowed=parse_allowed(settings.webhook_allowed_addresses),
+    )
 
 
 def tenant_data() -> TenantData:
