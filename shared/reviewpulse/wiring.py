@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from reviewpulse.tenant_models.repository import ModelRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
+    from reviewpulse.usecases.create_batch import BatchCreation
     from reviewpulse.usecases.deliver_webhooks import Deliveries
     from reviewpulse.usecases.erase_tenant import TenantData
     from reviewpulse.usecases.split import Splitter
@@ -122,6 +123,13 @@ def cursor_signer() -> CursorSigner:
         return reload_cursor_signing_keys(get_settings())
 
     return CursorSigner(key, previous=previous, reload=reload)
+
+
+def batch_creation() -> BatchCreation:
+    """POST /v1/batches' collaborators (usecases/create_batch.py)."""
+    from reviewpulse.usecases.create_batch import BatchCreation
+
+    return BatchCreation(tasks=task_repository(), input_files=input_files(), settings=get_settings())
 
 
 def splitter() -> Splitter:
