@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
     from reviewpulse.usecases.create_batch import BatchCreation
+    from reviewpulse.usecases.create_task import TaskQueueing
     from reviewpulse.usecases.deliver_webhooks import Deliveries
     from reviewpulse.usecases.erase_tenant import TenantData
     from reviewpulse.usecases.split import Splitter
@@ -123,6 +124,13 @@ def cursor_signer() -> CursorSigner:
         return reload_cursor_signing_keys(get_settings())
 
     return CursorSigner(key, previous=previous, reload=reload)
+
+
+def task_queueing() -> TaskQueueing:
+    """The collaborators of the routes that queue a text task (usecases/create_task.py)."""
+    from reviewpulse.usecases.create_task import TaskQueueing
+
+    return TaskQueueing(tasks=task_repository(), queue=work_queue(), settings=get_settings())
 
 
 def batch_creation() -> BatchCreation:
