@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from reviewpulse.usecases.create_task import TaskQueueing
     from reviewpulse.usecases.deliver_webhooks import Deliveries
     from reviewpulse.usecases.erase_tenant import TenantData
+    from reviewpulse.usecases.resume_task import Resuming
     from reviewpulse.usecases.split import Splitter
     from reviewpulse.usecases.train_model import Fit
     from reviewpulse.webhooks.queue import DeliveryQueue
@@ -131,6 +132,19 @@ def task_queueing() -> TaskQueueing:
     from reviewpulse.usecases.create_task import TaskQueueing
 
     return TaskQueueing(tasks=task_repository(), queue=work_queue(), settings=get_settings())
+
+
+def resuming() -> Resuming:
+    """POST /v1/tasks/{task_id}/resume's collaborators (usecases/resume_task.py)."""
+    from reviewpulse.usecases.resume_task import Resuming
+
+    return Resuming(
+        tasks=task_repository(),
+        budgets=budget_repository(),
+        paused_chunks=paused_chunks(),
+        queue=work_queue(),
+        settings=get_settings(),
+    )
 
 
 def batch_creation() -> BatchCreation:
