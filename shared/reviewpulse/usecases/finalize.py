@@ -61,22 +61,29 @@ class Teaching:
 PART_READ_CONCURRENCY = 8
 
 
+@dataclass(frozen=True)
+class Finalizer:
+    """The finalizer's collaborators, built per invocation by its handler from its module's
+    factories (which the chaos run and the fault injector replace): the tasks, the input and
+    result files, the settings, the engines' parts (for the report's summary writer), and what a
+    teaching task needs."""
+
+    tasks: TaskRepository
+    input_files: InputFiles
+    result_files: ResultFiles
+    settings: Settings
+    parts: EngineParts | None = None
+    teaching: Teaching | None = None
+
+
 class ResultsMismatch(RuntimeError):
     """The stored parts do not line up with the task's rows: finalizing must not go on."""
 
 
-def finalize_request(
-    request: FinalizeRequest,
-    *,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    result_files: ResultFiles,
-    settings: Settings,
-    parts: EngineParts | None = None,
-    deadline: float | None = None,
-    teaching: Teaching | None = None,
-) -> bool:
-    """Handle a finalize request: a duplicate, or one for a task that already ended, does nothing."""
+def finalize_request(request: FinalizeRequest, finalizer: Finalizer, *, deadline: float | None = None) -> bool:
+    """Handle a finalize request (the command): a duplicate, or one for a task that already ended,
+    does nothing."""
+    tasks, teaching = finalizer.tasks, finalizer.teaching
     task = tasks.get(request.tenant, request.task_id)
     if task is not None and task.needs_teaching and teaching is not None:
         # A taught-first task's sample is counted: its model is taught before the rest is read.
@@ -84,32 +91,15 @@ def finalize_request(
         return False
     if task is None or not task.needs_finalizing:
         return False
-    return finalize_task(
-        task,
-        tasks=tasks,
-        input_files=input_files,
-        result_files=result_files,
-        settings=settings,
-        parts=parts,
-        deadline=deadline,
-        teaching=teaching,
-    )
+    return finalize_task(task, finalizer, deadline=deadline)
 
 
-def finalize_task(
-    task: Task,
-    *,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    result_files: ResultFiles,
-    settings: Settings,
-    parts: EngineParts | None = None,
-    deadline: float | None = None,
-    teaching: Teaching | None = None,
-) -> bool:
+def finalize_task(task: Task, finalizer: Finalizer, *, deadline: float | None = None) -> bool:
     """Write the merged results and mark the task ready. True if this call made it ready. The
     task's engine (built from `parts`) names its extra CSV columns and writes the executive
     summary of its report, if it can before `deadline` (else a template does)."""
+    tasks, input_files, result_files = finalizer.tasks, finalizer.input_files, finalizer.result_files
+    settings, parts, teaching = finalizer.settings, finalizer.parts, finalizer.teaching
     engine = engine_for(task.options, parts or EngineParts(settings))
     jsonl_key, csv_key = results_keys(task.tenant, task.task_id)
     summary = SummaryBuilder()
