@@ -10,7 +10,7 @@ from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.observability import logger
 from reviewpulse.queues import WorkMessage, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
-from reviewpulse.usecases.analyze_chunk import Budgets, process_chunk
+from reviewpulse.usecases.analyze_chunk import AnalyzeChunk, Budgets, ChunkWorker, process_chunk
 from reviewpulse.wiring import (
     budget_repository,
     finalize_queue,
@@ -55,18 +55,18 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     settings = get_settings()
     parts = EngineParts(settings, lexicon=analyzer, llm=llm_engine, cache=result_cache(), models=model_files())
     budgets = Budgets(budget_repository(), paused_chunks()) if settings.budgets_table_name else None
-    process_chunk(
-        message,
+    # Built here from this module's factories, which a test or the fault injector may replace.
+    worker = ChunkWorker(
         parts=parts,
         tasks=task_repository(),
         result_files=result_files(),
         finalizer=finalize_queue(),
-        correlation_id=correlation_id,
-        provider_batches=provider_batches(),
-        # LLM requests stop in time to store and count the chunk before the function's timeout.
-        deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - STORE_AND_COUNT_SECONDS,
         budgets=budgets,
+        provider_batches=provider_batches(),
     )
+    # LLM requests stop in time to store and count the chunk before the function's timeout.
+    deadline = time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - STORE_AND_COUNT_SECONDS
+    process_chunk(AnalyzeChunk(message, correlation_id=correlation_id, deadline=deadline), worker)
 
 
 handler = sqs_lambda_handler(record_handler)

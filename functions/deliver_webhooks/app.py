@@ -6,10 +6,9 @@ import time
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from reviewpulse.messages import read_message
 from reviewpulse.messages.webhooks import WEBHOOK_MESSAGES, TaskEvent
-from reviewpulse.settings import get_settings, require_settings
-from reviewpulse.usecases.deliver_webhooks import RetryPolicy, deliver, fan_out
-from reviewpulse.webhooks.addresses import parse_allowed
-from reviewpulse.wiring import delivery_queue, webhook_repository, webhook_secrets
+from reviewpulse.settings import require_settings
+from reviewpulse.usecases.deliver_webhooks import deliver, fan_out
+from reviewpulse.wiring import webhook_deliveries
 from reviewpulse.workers import sqs_lambda_handler
 
 # What this function reads from its environment, checked at cold start; template.yaml sets
@@ -31,26 +30,13 @@ require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    settings = get_settings()
     message = read_message(WEBHOOK_MESSAGES, record.body, queue="webhooks", message_id=record.message_id)
     if isinstance(message, TaskEvent):  # a task event, from the bus's rule
-        fan_out(message, webhooks=webhook_repository(), queue=delivery_queue(), now=time.time())
+        fan_out(message, webhook_deliveries(), now=time.time())
         return
     if message is None:
         return  # of no known kind: logged by read_message, and acknowledged (no redelivery would change it)
-    deliver(
-        message,
-        webhooks=webhook_repository(),
-        secrets=webhook_secrets(),
-        queue=delivery_queue(),
-        now=time.time(),
-        policy=RetryPolicy(
-            base_seconds=settings.webhook_retry_base_seconds,
-            horizon_seconds=settings.webhook_retry_hours * 3600,
-            timeout_seconds=settings.webhook_timeout_seconds,
-        ),
-        allowed=parse_allowed(settings.webhook_allowed_addresses),
-    )
+    deliver(message, webhook_deliveries(), now=time.time())
 
 
 handler = sqs_lambda_handler(record_handler)

@@ -9,7 +9,7 @@ from reviewpulse.analysis.engines.llm import LazyLlmEngine
 from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
-from reviewpulse.usecases.finalize import Teaching, finalize_request
+from reviewpulse.usecases.finalize import Finalizer, Teaching, finalize_request
 from reviewpulse.wiring import (
     ingest_queue,
     input_files,
@@ -40,19 +40,20 @@ MARK_READY_SECONDS = 30
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.set_correlation_id(correlation_id_of(record.message_attributes))
     request = FinalizeRequest.model_validate_json(record.body)
-    finalize_request(
-        request,
+    # Built here from this module's factories, which a test or the fault injector may replace.
+    finalizer = Finalizer(
         tasks=task_repository(),
         input_files=input_files(),
         result_files=result_files(),
         settings=get_settings(),
         parts=EngineParts(get_settings(), llm=llm_engine),
-        # The summary's LLM request gives up in time to mark the task ready within the timeout.
-        deadline=time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - MARK_READY_SECONDS,
         # A task that teaches a model (options.teach) asks for it once ready.
         # A taught-first task's counted sample asks for its model here (and for its rest if none can be).
         teaching=Teaching(models=model_repository(), queue=training_queue(), rest=ingest_queue()),
     )
+    # The summary's LLM request gives up in time to mark the task ready within the timeout.
+    deadline = time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - MARK_READY_SECONDS
+    finalize_request(request, finalizer, deadline=deadline)
 
 
 handler = sqs_lambda_handler(record_handler)

@@ -32,7 +32,11 @@ if TYPE_CHECKING:
     from reviewpulse.tenant_models.repository import ModelRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
+    from reviewpulse.usecases.create_batch import BatchCreation
+    from reviewpulse.usecases.create_task import TaskQueueing
+    from reviewpulse.usecases.deliver_webhooks import Deliveries
     from reviewpulse.usecases.erase_tenant import TenantData
+    from reviewpulse.usecases.resume_task import Resuming
     from reviewpulse.usecases.split import Splitter
     from reviewpulse.usecases.train_model import Fit
     from reviewpulse.webhooks.queue import DeliveryQueue
@@ -48,12 +52,12 @@ def task_repository() -> TaskRepository:
     settings = get_settings()
     on_ended: Callable[[Task], object] | None = None
     if settings.data_bucket_name:
-        from reviewpulse.usecases.drop_receipts import write_drop_receipt
+        from reviewpulse.usecases import deliver_drop
 
         files = result_files()
 
         def on_ended(task: Task) -> object:
-            return write_drop_receipt(task, files)
+            return deliver_drop.task_ended(task, files)
 
     return TaskRepository(settings.tasks_table_name, client("dynamodb"), on_ended=on_ended)
 
@@ -121,6 +125,33 @@ def cursor_signer() -> CursorSigner:
         return reload_cursor_signing_keys(get_settings())
 
     return CursorSigner(key, previous=previous, reload=reload)
+
+
+def task_queueing() -> TaskQueueing:
+    """The collaborators of the routes that queue a text task (usecases/create_task.py)."""
+    from reviewpulse.usecases.create_task import TaskQueueing
+
+    return TaskQueueing(tasks=task_repository(), queue=work_queue(), settings=get_settings())
+
+
+def resuming() -> Resuming:
+    """POST /v1/tasks/{task_id}/resume's collaborators (usecases/resume_task.py)."""
+    from reviewpulse.usecases.resume_task import Resuming
+
+    return Resuming(
+        tasks=task_repository(),
+        budgets=budget_repository(),
+        paused_chunks=paused_chunks(),
+        queue=work_queue(),
+        settings=get_settings(),
+    )
+
+
+def batch_creation() -> BatchCreation:
+    """POST /v1/batches' collaborators (usecases/create_batch.py)."""
+    from reviewpulse.usecases.create_batch import BatchCreation
+
+    return BatchCreation(tasks=task_repository(), input_files=input_files(), settings=get_settings())
 
 
 def splitter() -> Splitter:
@@ -207,6 +238,25 @@ def delivery_queue() -> DeliveryQueue:
 
     settings = get_settings()
     return DeliveryQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url, client("sqs"))
+
+
+def webhook_deliveries() -> Deliveries:
+    """The webhook function's collaborators (usecases/deliver_webhooks.py), for its current settings."""
+    from reviewpulse.usecases.deliver_webhooks import Deliveries, RetryPolicy
+    from reviewpulse.webhooks.addresses import parse_allowed
+
+    settings = get_settings()
+    return Deliveries(
+        webhooks=webhook_repository(),
+        secrets=webhook_secrets(),
+        queue=delivery_queue(),
+        policy=RetryPolicy(
+            base_seconds=settings.webhook_retry_base_seconds,
+            horizon_seconds=settings.webhook_retry_hours * 3600,
+            timeout_seconds=settings.webhook_timeout_seconds,
+        ),
+        allowed=parse_allowed(settings.webhook_allowed_addresses),
+    )
 
 
 def tenant_data() -> TenantData:

@@ -142,7 +142,7 @@ def test_two_racing_finalizers_make_the_task_ready_exactly_once(client, poller, 
     from concurrent.futures import ThreadPoolExecutor
 
     from reviewpulse.tasks.model import TaskStatus
-    from reviewpulse.usecases.finalize import finalize_task
+    from reviewpulse.usecases.finalize import Finalizer, finalize_task
 
     task_id = upload(client, "race.txt", ("\n".join(POSITIVE + NEGATIVE) + "\n").encode())
     for function in ("SplitFunction", "SplitFunction", "AnalyzeChunkFunction"):
@@ -155,11 +155,7 @@ def test_two_racing_finalizers_make_the_task_ready_exactly_once(client, poller, 
         outcomes = list(
             pool.map(
                 lambda _: finalize_task(
-                    task,
-                    tasks=task_repository(),
-                    input_files=input_files(),
-                    result_files=result_files(),
-                    settings=get_settings(),
+                    task, Finalizer(task_repository(), input_files(), result_files(), get_settings())
                 ),
                 range(2),
             )

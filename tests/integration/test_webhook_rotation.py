@@ -10,7 +10,7 @@ from datetime import datetime
 
 import boto3
 import pytest
-from reviewpulse.usecases.deliver_webhooks import deliver
+from reviewpulse.usecases.deliver_webhooks import Deliveries, deliver
 from reviewpulse.webhooks import sender
 from reviewpulse.webhooks.addresses import parse_allowed
 from reviewpulse.webhooks.queue import DeliveryJob, DeliveryQueue
@@ -92,15 +92,14 @@ def test_after_the_overlap_only_the_new_secret_signs(client, receiver, stack):
 
     # When a delivery is sent just before the overlap ends, and one just after it
     for at in (until - 1, until):
-        deliver(
-            queued_job(webhook["webhook_id"]),
+        deliveries = Deliveries(
             webhooks=WebhookRepository(stack.ref("WebhooksTable"), boto3.client("dynamodb")),
             secrets=SecretBox(stack.ref("WebhookSecretsKey"), boto3.client("kms")),
             queue=queue_of(stack),
-            now=at,
             allowed=parse_allowed("127.0.0.1/32"),
             post=capture,
         )
+        deliver(queued_job(webhook["webhook_id"]), deliveries, now=at)
 
     # Then the first verifies with both secrets, the second only with the new one
     (inside, inside_headers, inside_body), (outside, outside_headers, outside_body) = sent

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from reviewpulse.api.scopes import ROUTE_SCOPES
+from reviewpulse.api.routers import ROUTE_SCOPES
 from reviewpulse.tenants.scopes import Scope
 from reviewpulse_tools.local.apigateway import api_routes
 

@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerRequestEvent,
 )
 from moto import mock_aws
-from reviewpulse.api.scopes import ROUTE_SCOPES, UndeclaredRoute, required_scope
+from reviewpulse.api.routers import ROUTE_SCOPES, required_scope
+from reviewpulse.api.scopes import UndeclaredRoute
 from reviewpulse.clock import now
 from reviewpulse.tenants.authorizer import Denied, authorize
 from reviewpulse.tenants.keys import KeyRepository, hash_api_key
@@ -37,7 +38,7 @@ def test_every_deployed_route_has_exactly_one_line_in_the_scope_table():
 
 def test_the_scope_table_names_exactly_the_routes_the_routers_serve():
     # Given every route of api/routes (the routers the functions deploy and OpenAPI is made from)
-    from reviewpulse.api.openapi import ROUTERS
+    from reviewpulse.api.routers import ROUTERS
 
     served = {(method, route.path) for router in ROUTERS for route in router.routes for method in route.methods}
     assert served
@@ -162,3 +163,29 @@ def test_an_expired_key_is_refused_like_an_unknown_one(keys):
 def test_a_key_needs_a_scope(keys):
     with pytest.raises(ValueError):
         keys.create("acme", "usage-acme", scopes=frozenset())
+
+
+def test_a_route_whose_tenant_declares_no_scope_is_refused_to_every_key_and_kept_out_of_the_table():
+    # Given a route that takes its tenant without declaring a scope
+    from fastapi import APIRouter, Depends, Request
+    from fastapi.security import SecurityScopes
+    from reviewpulse.api.auth import caller_tenant
+    from reviewpulse.api.scopes import route_scopes
+    from reviewpulse.errors import InsufficientScope
+
+    router = APIRouter()
+
+    @router.get("/v1/forgotten")
+    def forgotten(tenant: str = Depends(caller_tenant)) -> str:
+        return tenant
+
+    # Then the table cannot be built with it (make openapi and the drift tests fail)
+    with pytest.raises(UndeclaredRoute):
+        route_scopes([router])
+    # And a key holding every scope is refused by it
+    event = {"requestContext": {"authorizer": {"tenant": "acme", "scopes": scopes_text(ALL_SCOPES)}}}
+    request = Request({"type": "http", "method": "GET", "path": "/v1/forgotten", "headers": [], "aws.event": event})
+    with pytest.raises(InsufficientScope):
+        caller_tenant(request, SecurityScopes([]), None)
+    # While the same key passes where the route declares its scope
+    assert caller_tenant(request, SecurityScopes([Scope.READ.value]), None) == "acme"

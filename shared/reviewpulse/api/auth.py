@@ -2,29 +2,34 @@
 may call this route.
 
 The authorizer's context arrives in the proxy event (requestContext.authorizer); no client header
-can set it, so a forged tenant header changes nothing. Every route that names its tenant through
-`caller_tenant` is checked here against the one scope table (reviewpulse.api.scopes), so a route
-cannot forget its check.
+can set it, so a forged tenant header changes nothing. A route names its tenant through
+`scoped(Scope.X)`, which declares the scope its key needs once, on the route itself: FastAPI
+writes it into the route's OpenAPI security requirement, and `caller_tenant` checks the caller's
+key against it before the route runs. A route that takes its tenant without a scope is refused to
+every key. The table of every route's scope is read from the routes (reviewpulse.api.scopes).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import Request, Security
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, SecurityScopes
 
-from reviewpulse.api.scopes import UndeclaredRoute, required_scope
 from reviewpulse.clock import now
 from reviewpulse.errors import InsufficientScope, Unauthorized
-from reviewpulse.tenants.scopes import scopes_of_context
+from reviewpulse.tenants.scopes import Scope, scopes_of_context
 
 # Declared so the OpenAPI document shows the X-Api-Key scheme; the authorizer has already
 # checked the key by the time a function runs.
 api_key_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="Your tenant's API key")
 
 
-def caller_tenant(request: Request, _key: str | None = Security(api_key_header)) -> str:
+def caller_tenant(
+    request: Request, security_scopes: SecurityScopes, _key: str | None = Security(api_key_header)
+) -> str:
+    """The caller's tenant, once its key is known to hold the scope the route declared."""
     event = request.scope.get("aws.event") or {}
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     tenant = authorizer.get("tenant")
@@ -33,15 +38,17 @@ def caller_tenant(request: Request, _key: str | None = Security(api_key_header))
     # API Gateway caches the authorizer's answer for 300 s: a key that expired since is refused here.
     if _expired(authorizer.get("expires_at")):
         raise Unauthorized("this API key has expired")
-    route = request.scope.get("route")
-    path = getattr(route, "path", None)
-    try:
-        needed = required_scope(request.method, path) if path else None
-    except UndeclaredRoute:
-        raise InsufficientScope("this route declares no scope, so no key may call it") from None
-    if path is None or (needed is not None and needed not in scopes_of_context(authorizer.get("scopes"))):
-        raise InsufficientScope(f"this API key lacks the {needed or 'needed'} scope this route needs")
+    if len(security_scopes.scopes) != 1:
+        raise InsufficientScope("this route declares no scope, so no key may call it")
+    needed = Scope(security_scopes.scopes[0])
+    if needed not in scopes_of_context(authorizer.get("scopes")):
+        raise InsufficientScope(f"this API key lacks the {needed} scope this route needs")
     return tenant
+
+
+def scoped(scope: Scope) -> Any:
+    """A route's tenant parameter that needs `scope`: `tenant: str = scoped(Scope.READ)`."""
+    return Security(caller_tenant, scopes=[scope.value])
 
 
 def _expired(value: object) -> bool:

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
-from fastapi import APIRouter
-
-from reviewpulse.api import routes
 from reviewpulse.api.app import build_app
-from reviewpulse.api.scopes import required_scope
+from reviewpulse.api.routers import ROUTERS, route_scope_table
 
-
-def _routers() -> tuple[APIRouter, ...]:
-    """Every router of api/routes (one module per route, each with its `router`): a new route's
-    module is documented without being listed here; test_openapi holds them to the template."""
-    modules = sorted(module.name for module in pkgutil.iter_modules(routes.__path__))
-    return tuple(importlib.import_module(f"{routes.__name__}.{name}").router for name in modules)
-
-
-ROUTERS = _routers()
+__all__ = ["ROUTERS", "openapi_document"]
 
 
 # Where the API is: a deployed stage (its ApiUrl output) or the local stack (`make dev`). The paths
@@ -62,17 +49,11 @@ def openapi_document() -> dict[str, Any]:
 
 
 def _declare_scopes(document: dict[str, Any]) -> None:
-    """Each keyed operation's security requirement names the scope the one table gives its route
-    (OpenAPI 3.1 lets an apiKey requirement list the roles it needs). A route missing from the
-    table fails here, so `make openapi` cannot publish an undeclared route."""
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            if not operation.get("security"):
-                continue
-            scope = required_scope(method, path)
-            operation["security"] = [
-                {name: [scope.value] if scope else [] for name in requirement} for requirement in operation["security"]
-            ]
+    """Each keyed operation's security requirement names the scope its route declares (FastAPI
+    writes it from `scoped(...)`, reviewpulse.api.auth; OpenAPI 3.1 lets an apiKey requirement list
+    the roles it needs). A route whose tenant declares no scope fails here, so `make openapi` cannot
+    publish it; the scheme says what the scopes are."""
+    route_scope_table()
     for scheme in document.get("components", {}).get("securitySchemes", {}).values():
         scheme["description"] = (
             "Your tenant's API key. Each operation names the scope its key needs: `read`, `analyze` "

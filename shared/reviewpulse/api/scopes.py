@@ -1,54 +1,50 @@
-"""The scope each route needs: ONE table, read by every function (reviewpulse.api.auth checks the
-caller's key against it before the route runs) and by the OpenAPI document (each operation's
-security requirement names it). tests/unit/test_scopes.py holds it to the routers of api/routes
-(exactly their routes), to the template's routes and to openapi.json; tests/local/test_scopes_http.py
-sends every route with every scope. It stays a table, not a field of each route, so that the scopes
-of the whole API read in one place (a review of who may do what is a review of this file).
+"""The scope each route needs, as a table read from the routes themselves.
 
-Adding a route is one line here. A route missing from the table is refused to every key."""
+Each route declares its scope once, where its tenant comes in (`tenant: str = scoped(Scope.READ)`,
+reviewpulse.api.auth); a route that takes no tenant is public (the template sets Authorizer: NONE
+on it). `route_scopes(routers)` reads the declarations back, so the whole API's scopes still read
+in one place: `api/routers.py: ROUTE_SCOPES` (every router of api/routes), which tests/unit/test_scopes.py holds
+to the template's routes and to openapi.json, and tests/local/test_scopes_http.py sends with every
+scope. A route whose tenant declares no scope is refused to every key."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+
 from reviewpulse.tenants.scopes import Scope
 
-PUBLIC = None  # a route without the API key (the template sets Authorizer: NONE on it)
-
-ROUTE_SCOPES: dict[tuple[str, str], Scope | None] = {
-    ("GET", "/health"): PUBLIC,
-    ("GET", "/v1/tasks"): Scope.READ,
-    ("GET", "/v1/tasks/{task_id}"): Scope.READ,
-    ("GET", "/v1/tasks/{task_id}/results"): Scope.READ,
-    ("GET", "/v1/tasks/{task_id}/insights"): Scope.READ,
-    ("POST", "/v1/tasks"): Scope.ANALYZE,
-    ("POST", "/v1/batches"): Scope.ANALYZE,
-    ("POST", "/v1/analyze"): Scope.ANALYZE,
-    ("POST", "/v1/tasks/{task_id}/start"): Scope.ANALYZE,
-    ("POST", "/v1/tasks/{task_id}/resume"): Scope.ANALYZE,
-    # Cancel or purge: who submits work may stop it; a read-only dashboard may not delete.
-    ("DELETE", "/v1/tasks/{task_id}"): Scope.ANALYZE,
-    ("POST", "/v1/webhooks"): Scope.ADMIN,
-    ("GET", "/v1/webhooks"): Scope.ADMIN,
-    ("DELETE", "/v1/webhooks/{webhook_id}"): Scope.ADMIN,
-    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): Scope.ADMIN,
-    ("DELETE", "/v1/tenant/data"): Scope.ADMIN,
-    # Tenant models: reading them is reading; training, deleting and the default change what
-    # every later task of the tenant answers, so they are the admin's.
-    ("GET", "/v1/models"): Scope.READ,
-    ("GET", "/v1/models/{model_id}"): Scope.READ,
-    ("POST", "/v1/models"): Scope.ADMIN,
-    ("DELETE", "/v1/models/{model_id}"): Scope.ADMIN,
-    ("PUT", "/v1/models/default"): Scope.ADMIN,
-}
+PUBLIC = None  # a route without the API key
 
 
 class UndeclaredRoute(LookupError):
-    """A route with no line in ROUTE_SCOPES."""
+    """A route that is not in the table (no router serves it), or whose tenant declares no scope."""
 
 
-def required_scope(method: str, path: str) -> Scope | None:
-    """The scope a route needs (None: public). HEAD is answered as GET is."""
-    method = "GET" if method.upper() == "HEAD" else method.upper()
-    try:
-        return ROUTE_SCOPES[(method, path)]
-    except KeyError:
-        raise UndeclaredRoute(f"{method} {path}") from None
+def route_scope(route: APIRoute) -> Scope | None:
+    """The scope a route's tenant parameter declares; PUBLIC if it takes no tenant."""
+    from reviewpulse.api.auth import caller_tenant
+
+    declared = [
+        dependency.own_oauth_scopes or []
+        for dependency in route.dependant.dependencies
+        if dependency.call is caller_tenant
+    ]
+    if not declared:
+        return PUBLIC
+    if len(declared) != 1 or len(declared[0]) != 1:
+        raise UndeclaredRoute(f"{sorted(route.methods)} {route.path} declares no single scope")
+    return Scope(declared[0][0])
+
+
+def route_scopes(routers: Iterable[APIRouter]) -> dict[tuple[str, str], Scope | None]:
+    """(method, path) → the scope it needs, for every route of `routers`."""
+    return {
+        (method, route.path): route_scope(route)
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }

@@ -27,7 +27,9 @@ from reviewpulse.usecases.spend import TaskSpend
 
 __all__ = [
     "AnalysisUnavailable",
+    "AnalyzeChunk",
     "Budgets",
+    "ChunkWorker",
     "ChunkOutcome",
     "analyze_items",
     "item_results",
@@ -163,18 +165,31 @@ class Budgets:
     paused_chunks: PausedChunks
 
 
-def process_chunk(
-    message: WorkMessage,
-    *,
-    parts: EngineParts,
-    tasks: TaskRepository,
-    result_files: ResultFiles,
-    finalizer: FinalizeQueue,
-    correlation_id: str | None = None,
-    deadline: float | None = None,
-    budgets: Budgets | None = None,
-    provider_batches: ProviderBatchRepository | None = None,
-) -> ChunkOutcome:
+@dataclass(frozen=True)
+class AnalyzeChunk:
+    """Command: analyse one work message's chunk. LLM requests stop at `deadline`
+    (time.monotonic() seconds), in time to store and count the chunk."""
+
+    message: WorkMessage
+    correlation_id: str | None = None
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class ChunkWorker:
+    """The chunk worker's collaborators, built per invocation by its handler from its module's
+    factories (so a test or the fault injector can swap one): the engines' parts, the tasks, the
+    result files, the finalize queue, and where it has them, the budgets and Batch API records."""
+
+    parts: EngineParts
+    tasks: TaskRepository
+    result_files: ResultFiles
+    finalizer: FinalizeQueue
+    budgets: Budgets | None = None
+    provider_batches: ProviderBatchRepository | None = None
+
+
+def process_chunk(command: AnalyzeChunk, worker: ChunkWorker) -> ChunkOutcome:
     """Analyse a chunk with the engine its task's options name (built from `parts`), store its
     results and count them once. A task in Batch API mode hands the chunk to the collector
     (`provider_batches`) instead: it is counted once its answers are in (no budget applies there:
@@ -182,6 +197,9 @@ def process_chunk(
     task on an engine that spends tokens are reserved and settled against its budgets; when one
     runs out, the items left follow options.on_budget_exhausted (the lexicon answers them, or the
     chunk is parked and the task paused)."""
+    message, correlation_id, deadline = command.message, command.correlation_id, command.deadline
+    parts, tasks, result_files, budgets = worker.parts, worker.tasks, worker.result_files, worker.budgets
+    provider_batches = worker.provider_batches
     started = time.perf_counter()
     task = tasks.get(message.tenant, message.task_id)
     if task is None or task.status.is_terminal:
@@ -229,7 +247,7 @@ def process_chunk(
         results,
         tasks=tasks,
         result_files=result_files,
-        finalizer=finalizer,
+        finalizer=worker.finalizer,
         correlation_id=correlation_id,
         usage=usage,
     )

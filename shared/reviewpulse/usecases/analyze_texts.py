@@ -29,12 +29,11 @@ from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.analysis.sentiment import Analysis, Label, Usage
 from reviewpulse.observability import MetricUnit, logger, metrics
-from reviewpulse.queues import RowError, WorkItem, WorkQueue
+from reviewpulse.queues import RowError, WorkItem
 from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import Task
-from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.budgets import BudgetRepository
-from reviewpulse.usecases.create_task import queue_one_chunk_task
+from reviewpulse.usecases.create_task import NewChunkTask, TaskQueueing, queue_one_chunk_task
 from reviewpulse.usecases.spend import TaskSpend
 
 MAX_TEXTS = 25
@@ -176,31 +175,25 @@ def _within(
     return chunk.answers, chunk.usage
 
 
-def queue_texts_task(
-    tenant: str,
-    texts: list[str],
-    *,
-    options: AnalysisOptions,
-    correlation_id: str | None,
-    tasks: TaskRepository,
-    queue: WorkQueue,
-    settings: Settings,
-) -> Task:
+@dataclass(frozen=True)
+class NewTexts:
+    """Command: a task of POST /v1/analyze's texts, which were not answered at once."""
+
+    tenant: str
+    texts: list[str]
+    options: AnalysisOptions
+    correlation_id: str | None
+
+
+def queue_texts_task(command: NewTexts, deps: TaskQueueing) -> Task:
     """A text task of these texts (row i + 1 is text i; texts that cannot be analysed are row
     errors), queued as one chunk like a single text's task."""
-    errors = text_errors(texts, settings)
+    texts = command.texts
+    errors = text_errors(texts, deps.settings)
     items = [
         WorkItem(row=index + 1, id=str(index), error=RowError(code=errors[index].code, detail=errors[index].detail))
         if index in errors
         else WorkItem(row=index + 1, id=str(index), text=text)
         for index, text in enumerate(texts)
     ]
-    return queue_one_chunk_task(
-        tenant,
-        items,
-        options=options,
-        correlation_id=correlation_id,
-        tasks=tasks,
-        queue=queue,
-        settings=settings,
-    )
+    return queue_one_chunk_task(NewChunkTask(command.tenant, items, command.options, command.correlation_id), deps)

@@ -29,21 +29,34 @@ class Upload:
     max_bytes: int
 
 
-def create_batch_task(
-    tenant: str,
-    filename: str,
-    file_format: str | None,
-    text_field: str | None,
-    id_field: str | None,
-    *,
-    options: AnalysisOptions,
-    correlation_id: str | None,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    settings: Settings,
-) -> tuple[Task, Upload]:
-    safe_name = safe_filename(filename)
-    resolved = _resolve_format(safe_name, file_format)
+@dataclass(frozen=True)
+class NewBatch:
+    """Command: a batch task for a file the client will upload (POST /v1/batches), with its
+    options already resolved."""
+
+    tenant: str
+    filename: str
+    file_format: str | None
+    text_field: str | None
+    id_field: str | None
+    options: AnalysisOptions
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class BatchCreation:
+    """The create-batch function's collaborators (wiring.batch_creation builds them)."""
+
+    tasks: TaskRepository
+    input_files: InputFiles
+    settings: Settings
+
+
+def create_batch_task(command: NewBatch, deps: BatchCreation) -> tuple[Task, Upload]:
+    """Record the task and presign its upload."""
+    tenant, correlation_id, options, settings = command.tenant, command.correlation_id, command.options, deps.settings
+    safe_name = safe_filename(command.filename)
+    resolved = _resolve_format(safe_name, command.file_format)
     task = Task.new(
         tenant,
         TaskType.BATCH,
@@ -52,13 +65,13 @@ def create_batch_task(
         correlation_id=correlation_id,
         filename=safe_name,
         format=resolved.value,
-        text_field=text_field,
-        id_field=id_field,
+        text_field=command.text_field,
+        id_field=command.id_field,
         options=options,
         notes=engine_notes(options, settings),
     )
-    tasks.create(task)
-    url, fields, expires_at = input_files.presigned_upload(
+    deps.tasks.create(task)
+    url, fields, expires_at = deps.input_files.presigned_upload(
         upload_key(tenant, task.task_id, safe_name),
         max_bytes=settings.max_upload_bytes,
         expires_in=settings.upload_url_ttl_seconds,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from reviewpulse.errors import ReviewPulseError
 from reviewpulse.observability import logger
 from reviewpulse.storage.inputs import InputFiles
-from reviewpulse.storage.layout import outgoing_keys, parse_source_key, receipt_keys
 from reviewpulse.storage.result_files import ResultFiles
-from reviewpulse.tasks.model import Task, TaskStatus, TaskType
+from reviewpulse.tasks.model import Task, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.usecases import deliver_drop
 
 
 class TaskFinished(ReviewPulseError):
@@ -37,12 +37,7 @@ def purge_task(task: Task, *, tasks: TaskRepository, input_files: InputFiles, re
         tasks.mark_cancelled(task.tenant, task.task_id)
     deleted = input_files.delete_upload(task.tenant, task.task_id)
     deleted += result_files.delete_results(task.tenant, task.task_id)
-    if task.type is TaskType.DROP and task.source_key:
-        source = parse_source_key(task.source_key)
-        if source is not None:
-            for key in (*outgoing_keys(source), *receipt_keys(source)):
-                # A newer drop at the same path owns the copy now: leave its results alone.
-                deleted += result_files.delete_if_written_by(key, task.task_id)
+    deleted += deliver_drop.task_purged(task, result_files)
     tasks.delete(task.tenant, task.task_id)
     logger.info("task purged", extra={"tenant": task.tenant, "task_id": task.task_id, "objects": deleted})
     return deleted

@@ -1,5 +1,5 @@
-"""Where a finished task's insights and HTML report go: beside its results, and for drops also to
-outgoing/ beside the other delivered files. Called by the finalizer."""
+"""Where a finished task's insights and HTML report go: beside its results (a drop's copies in
+outgoing/ are usecases/deliver_drop.py's). Called by the finalizer."""
 
 from __future__ import annotations
 
@@ -14,16 +14,11 @@ from reviewpulse.results.report_html import CHART_CONVERSATIONS, render_report
 from reviewpulse.results.summaries import Report, Summary
 from reviewpulse.storage.layout import (
     insights_key,
-    outgoing_insights_key,
-    outgoing_report_key,
-    parse_source_key,
     report_key,
 )
 from reviewpulse.storage.result_files import ResultFiles
-from reviewpulse.tasks.model import Task, TaskType, TaskWarning
-
-REPORT_TYPE = "text/html; charset=utf-8"
-INSIGHTS_TYPE = "application/json"
+from reviewpulse.tasks.model import Task, TaskWarning
+from reviewpulse.usecases.deliver_drop import INSIGHTS_TYPE, REPORT_TYPE
 
 
 def store_insights(task: Task, insights: Insights, result_files: ResultFiles) -> Insights:
@@ -67,7 +62,7 @@ def deliver_report(
     result_files: ResultFiles,
     items: ReportItems | None = None,
 ) -> None:
-    """Write the report page; for a drop, copy it and insights.json to outgoing/."""
+    """Write the report page."""
     page = render_report(
         task_id=task.task_id,
         filename=task.filename,
@@ -82,13 +77,3 @@ def deliver_report(
     )
     key = report_key(task.tenant, task.task_id)
     result_files.put_file(key, io.BytesIO(page.encode()), REPORT_TYPE)
-    if task.type is TaskType.DROP and task.source_key:
-        source = parse_source_key(task.source_key)
-        if source is not None:
-            result_files.copy(
-                insights_key(task.tenant, task.task_id),
-                outgoing_insights_key(source),
-                task_id=task.task_id,
-                content_type=INSIGHTS_TYPE,
-            )
-            result_files.copy(key, outgoing_report_key(source), task_id=task.task_id, content_type=REPORT_TYPE)

@@ -47,6 +47,22 @@ class RetryPolicy:
         return wait / 2 + rng() * wait / 2
 
 
+@dataclass(frozen=True)
+class Deliveries:
+    """The webhook function's collaborators (built per process by wiring.webhook_deliveries; a test
+    swaps one with dataclasses.replace): the webhooks and their sealed secrets, the delivery
+    queue, the retry policy, the addresses a local stack may allow, and how a POST is sent."""
+
+    webhooks: WebhookRepository
+    secrets: SecretBox
+    queue: DeliveryQueue
+    policy: RetryPolicy = RetryPolicy()
+    allowed: Sequence[Network] = ()
+    resolve: Resolver = system_resolver
+    post: Post = sender.post
+    rng: Callable[[], float] = random.random
+
+
 def payload(job: DeliveryJob) -> bytes:
     """What the receiver gets: the event as EventBridge carries it, with the event's own id."""
     event = {
@@ -59,8 +75,9 @@ def payload(job: DeliveryJob) -> bytes:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def fan_out(event: TaskEvent, *, webhooks: WebhookRepository, queue: DeliveryQueue, now: float) -> int:
+def fan_out(event: TaskEvent, deliveries: Deliveries, *, now: float) -> int:
     """One delivery per webhook of the event's tenant. Returns how many."""
+    webhooks, queue = deliveries.webhooks, deliveries.queue
     detail = event.detail
     tenant = detail.get("tenant")
     if not isinstance(tenant, str) or not is_valid_tenant(tenant):
@@ -88,21 +105,10 @@ def fan_out(event: TaskEvent, *, webhooks: WebhookRepository, queue: DeliveryQue
     return len(jobs)
 
 
-def deliver(
-    job: DeliveryJob,
-    *,
-    webhooks: WebhookRepository,
-    secrets: SecretBox,
-    queue: DeliveryQueue,
-    now: float,
-    policy: RetryPolicy = RetryPolicy(),
-    allowed: Sequence[Network] = (),
-    resolve: Resolver = system_resolver,
-    post: Post = sender.post,
-    rng: Callable[[], float] = random.random,
-) -> str:
-    """One attempt (or one hop of a long wait). Returns what happened: delivered, retrying,
-    parked, waiting or webhook-gone."""
+def deliver(job: DeliveryJob, deliveries: Deliveries, *, now: float) -> str:
+    """One attempt of `job` (the command; or one hop of a long wait) at `now`. Returns what
+    happened: delivered, retrying, parked, waiting or webhook-gone."""
+    webhooks, secrets, queue, policy = deliveries.webhooks, deliveries.secrets, deliveries.queue, deliveries.policy
     log = {"tenant": job.tenant, "webhook_id": job.webhook_id, "event_id": job.event_id, "attempt": job.attempt}
     if job.not_before > now:
         queue.send([job], now=now)  # SQS waits 900 s at most: the next hop of a longer wait
@@ -114,8 +120,8 @@ def deliver(
     webhook, sealed_secrets = found
     body = payload(job)
     try:
-        target = check_url(webhook.url, allowed)
-        address = resolve_public(target, allowed, resolve)
+        target = check_url(webhook.url, deliveries.allowed)
+        address = resolve_public(target, deliveries.allowed, deliveries.resolve)
     except (AddressRefused, ValidationFailed) as exc:
         sent = sender.Sent(None, f"refused: {exc}")
     else:
@@ -125,12 +131,12 @@ def deliver(
             ),
             EVENT_ID_HEADER: job.event_id,
         }
-        sent = post(target, address, body, headers, policy.timeout_seconds)
+        sent = deliveries.post(target, address, body, headers, policy.timeout_seconds)
     if sent.status is not None and 200 <= sent.status < 300:
         logger.info("webhook delivered", extra={**log, "status": sent.status})
         metrics.add_metric(name="WebhooksDelivered", unit=MetricUnit.Count, value=1)
         return "delivered"
-    next_at = now + policy.wait_after(job.attempt, rng)
+    next_at = now + policy.wait_after(job.attempt, deliveries.rng)
     failed = job.model_copy(update={"last_error": sent.reason})
     if next_at - job.first_attempt_at > policy.horizon_seconds:
         queue.park(failed)

@@ -35,12 +35,13 @@ from reviewpulse.results.summaries import TaskWarning
 from reviewpulse.results.summary_builder import SummaryBuilder
 from reviewpulse.settings import Settings
 from reviewpulse.storage.inputs import InputFiles, SourceChanged
-from reviewpulse.storage.layout import conversations_key, outgoing_keys, parse_source_key, results_keys
+from reviewpulse.storage.layout import conversations_key, results_keys
 from reviewpulse.storage.result_files import ResultFiles
-from reviewpulse.tasks.model import Task, TaskError, TaskType
+from reviewpulse.tasks.model import Task, TaskError
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.queue import TrainingQueue
 from reviewpulse.tenant_models.repository import ModelRepository
+from reviewpulse.usecases import deliver_drop
 from reviewpulse.usecases.deliver_insights import deliver_report, first_conversations, store_insights
 from reviewpulse.usecases.models import prepare_teaching, queue_teaching
 from reviewpulse.usecases.teach_first import start_teaching
@@ -60,22 +61,29 @@ class Teaching:
 PART_READ_CONCURRENCY = 8
 
 
+@dataclass(frozen=True)
+class Finalizer:
+    """The finalizer's collaborators, built per invocation by its handler from its module's
+    factories (which the chaos run and the fault injector replace): the tasks, the input and
+    result files, the settings, the engines' parts (for the report's summary writer), and what a
+    teaching task needs."""
+
+    tasks: TaskRepository
+    input_files: InputFiles
+    result_files: ResultFiles
+    settings: Settings
+    parts: EngineParts | None = None
+    teaching: Teaching | None = None
+
+
 class ResultsMismatch(RuntimeError):
     """The stored parts do not line up with the task's rows: finalizing must not go on."""
 
 
-def finalize_request(
-    request: FinalizeRequest,
-    *,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    result_files: ResultFiles,
-    settings: Settings,
-    parts: EngineParts | None = None,
-    deadline: float | None = None,
-    teaching: Teaching | None = None,
-) -> bool:
-    """Handle a finalize request: a duplicate, or one for a task that already ended, does nothing."""
+def finalize_request(request: FinalizeRequest, finalizer: Finalizer, *, deadline: float | None = None) -> bool:
+    """Handle a finalize request (the command): a duplicate, or one for a task that already ended,
+    does nothing."""
+    tasks, teaching = finalizer.tasks, finalizer.teaching
     task = tasks.get(request.tenant, request.task_id)
     if task is not None and task.needs_teaching and teaching is not None:
         # A taught-first task's sample is counted: its model is taught before the rest is read.
@@ -83,32 +91,15 @@ def finalize_request(
         return False
     if task is None or not task.needs_finalizing:
         return False
-    return finalize_task(
-        task,
-        tasks=tasks,
-        input_files=input_files,
-        result_files=result_files,
-        settings=settings,
-        parts=parts,
-        deadline=deadline,
-        teaching=teaching,
-    )
+    return finalize_task(task, finalizer, deadline=deadline)
 
 
-def finalize_task(
-    task: Task,
-    *,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    result_files: ResultFiles,
-    settings: Settings,
-    parts: EngineParts | None = None,
-    deadline: float | None = None,
-    teaching: Teaching | None = None,
-) -> bool:
+def finalize_task(task: Task, finalizer: Finalizer, *, deadline: float | None = None) -> bool:
     """Write the merged results and mark the task ready. True if this call made it ready. The
     task's engine (built from `parts`) names its extra CSV columns and writes the executive
     summary of its report, if it can before `deadline` (else a template does)."""
+    tasks, input_files, result_files = finalizer.tasks, finalizer.input_files, finalizer.result_files
+    settings, parts, teaching = finalizer.settings, finalizer.parts, finalizer.teaching
     engine = engine_for(task.options, parts or EngineParts(settings))
     jsonl_key, csv_key = results_keys(task.tenant, task.task_id)
     summary = SummaryBuilder()
@@ -155,14 +146,6 @@ def finalize_task(
     latest = tasks.get(task.tenant, task.task_id)
     if latest is None or latest.status.is_terminal:
         return False  # cancelled, purged or finished by another finalizer meanwhile: deliver nothing
-    if task.type is TaskType.DROP and task.source_key:
-        source = parse_source_key(task.source_key)
-        if source is not None:
-            out_jsonl, out_csv, out_conversations = outgoing_keys(source)
-            result_files.copy(jsonl_key, out_jsonl, task_id=task.task_id)
-            result_files.copy(csv_key, out_csv, task_id=task.task_id)
-            if task_summary.conversations is not None:
-                result_files.copy(conversations_key(task.tenant, task.task_id), out_conversations, task_id=task.task_id)
     report, usage = None, None
     if themes is not None:
         # Without themes of its own (LLM, or named aspects), the report has the phrases found in the text.
@@ -179,6 +162,8 @@ def finalize_task(
         result_files=result_files,
         items=insights.report_items,
     )
+    # A drop's copies in outgoing/, before its end is won (its receipt is written then, last).
+    deliver_drop.results_ready(task, result_files, conversations=task_summary.conversations is not None)
     teach_warnings = _prepare_teaching(task, teaching)
     won = tasks.mark_ready(
         task.tenant,

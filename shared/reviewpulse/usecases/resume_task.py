@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.clock import now
@@ -15,20 +17,38 @@ from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenants.budgets import BudgetRepository, month_of, to_micros
 
 
-def resume_task(
-    task: Task,
-    *,
-    max_cost_usd: float | None,
-    tasks: TaskRepository,
-    budgets: BudgetRepository,
-    paused_chunks: PausedChunks,
-    queue: WorkQueue,
-    settings: Settings,
-    correlation_id: str | None,
-) -> Task:
+@dataclass(frozen=True)
+class ResumeTask:
+    """Command: resume `task` (the caller's, as read), raising its own budget to `max_cost_usd` first."""
+
+    task: Task
+    max_cost_usd: float | None
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class Resuming:
+    """POST .../resume's collaborators (wiring.resuming builds them)."""
+
+    tasks: TaskRepository
+    budgets: BudgetRepository
+    paused_chunks: PausedChunks
+    queue: WorkQueue
+    settings: Settings
+
+
+def resume_task(command: ResumeTask, deps: Resuming) -> Task:
     """paused → processing, and its parked chunks go back on the work queue. `max_cost_usd`
     raises the task's own budget first. Refused (409 budget-exhausted) while a budget that applies
     has nothing left; resuming a running task answers it as it is (idempotent)."""
+    task, max_cost_usd, correlation_id = command.task, command.max_cost_usd, command.correlation_id
+    tasks, budgets, paused_chunks, queue, settings = (
+        deps.tasks,
+        deps.budgets,
+        deps.paused_chunks,
+        deps.queue,
+        deps.settings,
+    )
     if task.status in (TaskStatus.QUEUED, TaskStatus.PROCESSING) and task.paused_reason is None:
         _send_parked(task, tasks, paused_chunks, queue, settings, correlation_id)  # a resume cut short
         return task

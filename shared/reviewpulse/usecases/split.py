@@ -49,7 +49,7 @@ from reviewpulse.tasks.model import (
 from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
-from reviewpulse.usecases.drop_receipts import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, refuse_drop
+from reviewpulse.usecases.deliver_drop import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, DropRefused, drop_refused
 from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.resolve_options import check_baseline, check_teach, engine_notes, resolve_options
 from reviewpulse.usecases.split_quote import ItemCounter, quote_teacher, record_quote
@@ -158,17 +158,17 @@ def split_source(command: SplitObject, splitter: Splitter) -> SplitOutcome:
     if not is_valid_tenant(source.tenant):
         logger.warning("file under a prefix that is not a tenant name refused")
         detail = "the first folder under incoming/ must be your tenant name (lowercase letters, digits and -)"
-        refuse_drop(source, INVALID_TENANT, detail, drops.result_files, tenant_is_valid=False)
+        drop_refused(DropRefused(source, INVALID_TENANT, detail, tenant_is_valid=False), drops.result_files)
         return SplitOutcome(None, "skipped", reason="not a tenant prefix")
     if not source.clean:
         logger.warning("file whose path has an empty, . or .. folder refused")
         detail = "no folder of the path under incoming/<tenant>/ may be empty, '.' or '..'"
-        refuse_drop(source, INVALID_PATH, detail, drops.result_files, tenant_is_valid=True)
+        drop_refused(DropRefused(source, INVALID_PATH, detail, tenant_is_valid=True), drops.result_files)
         return SplitOutcome(None, "skipped", reason="not a clean path")
     if source.kind == INCOMING and not any(key.active for key in drops.keys.for_tenant(source.tenant)):
         logger.warning("file dropped for a tenant that does not exist refused", extra={"tenant": source.tenant})
         detail = f"no tenant {source.tenant!r} exists here"
-        refuse_drop(source, UNKNOWN_TENANT, detail, drops.result_files, tenant_is_valid=True)
+        drop_refused(DropRefused(source, UNKNOWN_TENANT, detail, tenant_is_valid=True), drops.result_files)
         return SplitOutcome(None, "skipped", reason="unknown tenant")
     info = input_files.source_info(source.key)
     if info is None:

@@ -88,7 +88,7 @@ def bench_finalize(rows: int, repeats: int = 2) -> dict:
     from reviewpulse.storage.result_files import ResultFiles
     from reviewpulse.tasks.model import Progress, Task, TaskStatus, TaskType
     from reviewpulse.tasks.repository import TaskRepository
-    from reviewpulse.usecases.finalize import finalize_task
+    from reviewpulse.usecases.finalize import Finalizer, finalize_task
 
     from reviewpulse_tools.local.provision import provision
 
@@ -168,9 +168,7 @@ def bench_finalize(rows: int, repeats: int = 2) -> dict:
                 if traced:
                     tracemalloc.start()
                 started = time.perf_counter()
-                assert finalize_task(
-                    task, tasks=tasks, input_files=input_files, result_files=result_files, settings=settings
-                )
+                assert finalize_task(task, Finalizer(tasks, input_files, result_files, settings))
                 elapsed = time.perf_counter() - started
                 if traced:
                     peaks[name] = tracemalloc.get_traced_memory()[1]

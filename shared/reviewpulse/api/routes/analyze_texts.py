@@ -7,16 +7,16 @@ from reviewpulse import wiring
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.options import OptionsRequest
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.auth import request_id, scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import TaskView
 from reviewpulse.api.schemas_analyze import AnalyzeTextsRequest, AnalyzeTextsResponse, TokenUsageView
-from reviewpulse.queues import WorkQueue
 from reviewpulse.settings import Settings
-from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.budgets import BudgetRepository
-from reviewpulse.usecases.analyze_texts import analyze_now, queue_texts_task
+from reviewpulse.tenants.scopes import Scope
+from reviewpulse.usecases.analyze_texts import NewTexts, analyze_now, queue_texts_task
+from reviewpulse.usecases.create_task import TaskQueueing
 from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.resolve_options import check_compare, check_teach, resolve_options
 
@@ -72,14 +72,13 @@ def monthly_budgets(settings: Settings = Depends(deps.settings)) -> BudgetReposi
 def analyze_texts(
     body: AnalyzeTextsRequest,
     request: Request,
-    tenant: str = Depends(caller_tenant),
-    tasks: TaskRepository = Depends(deps.task_repository),
-    queue: WorkQueue = Depends(deps.work_queue),
-    settings: Settings = Depends(deps.settings),
+    tenant: str = scoped(Scope.ANALYZE),
+    queueing: TaskQueueing = Depends(wiring.task_queueing),
     parts: EngineParts = Depends(engine_parts),
     budgets: BudgetRepository | None = Depends(monthly_budgets),
     models: ModelRepository = Depends(wiring.model_repository),
 ) -> AnalyzeTextsResponse | JSONResponse:
+    settings = queueing.settings
     # The tenant's default model where the options name none, as for a task; checked at once.
     requested = OptionsRequest.model_validate(body.options.model_dump())
     check_compare(requested)
@@ -95,14 +94,6 @@ def analyze_texts(
             errors=[vars(error) for error in answered.errors],
             usage=TokenUsageView(**answered.usage.model_dump()) if answered.spends_tokens else None,
         )
-    task = queue_texts_task(
-        tenant,
-        body.texts,
-        options=options,
-        correlation_id=request_id(request),
-        tasks=tasks,
-        queue=queue,
-        settings=settings,
-    )
+    task = queue_texts_task(NewTexts(tenant, body.texts, options, correlation_id=request_id(request)), queueing)
     view = TaskView.of(task, settings)
     return JSONResponse(view.model_dump(mode="json"), status_code=202, headers={"Location": view.links.self})

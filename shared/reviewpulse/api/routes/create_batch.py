@@ -5,16 +5,14 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from reviewpulse import wiring
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.auth import request_id, scoped
 from reviewpulse.api.conditional import PRESIGNED_CACHE
 from reviewpulse.api.idempotency_header import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import BatchCreated, CreateBatchRequest, TaskView, UploadView
-from reviewpulse.settings import Settings
-from reviewpulse.storage.inputs import InputFiles
-from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
-from reviewpulse.usecases.create_batch import create_batch_task
+from reviewpulse.tenants.scopes import Scope
+from reviewpulse.usecases.create_batch import BatchCreation, NewBatch, create_batch_task
 from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.resolve_options import check_baseline, check_teach, resolve_options
 
@@ -45,15 +43,15 @@ def create_batch(
     request: Request,
     response: Response,
     idempotency_key: str | None = IdempotencyKeyHeader,
-    tenant: str = Depends(caller_tenant),
-    tasks: TaskRepository = Depends(deps.task_repository),
-    input_files: InputFiles = Depends(deps.input_files),
-    settings: Settings = Depends(deps.settings),
+    tenant: str = scoped(Scope.ANALYZE),
+    batches: BatchCreation = Depends(wiring.batch_creation),
     idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
     models: ModelRepository = Depends(wiring.model_repository),
 ) -> BatchCreated:
     # The answer holds a presigned POST: no cache may store it.
     response.headers["Cache-Control"] = PRESIGNED_CACHE
+
+    tasks, settings = batches.tasks, batches.settings
 
     def create() -> BatchCreated:
         check_baseline(tenant, body.options, tasks)
@@ -64,18 +62,16 @@ def create_batch(
             settings,
         )
         check_teach(options, settings, batch=True)
-        task, upload = create_batch_task(
-            tenant,
-            body.filename,
-            body.format,
-            body.text_field,
-            body.id_field,
+        command = NewBatch(
+            tenant=tenant,
+            filename=body.filename,
+            file_format=body.format,
+            text_field=body.text_field,
+            id_field=body.id_field,
             options=options,
             correlation_id=request_id(request),
-            tasks=tasks,
-            input_files=input_files,
-            settings=settings,
         )
+        task, upload = create_batch_task(command, batches)
         return BatchCreated(
             task=TaskView.of(task, settings),
             upload=UploadView(

@@ -5,16 +5,14 @@ from fastapi import APIRouter, Depends, Request
 
 from reviewpulse import wiring
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.auth import request_id, scoped
 from reviewpulse.api.idempotency_header import IdempotencyKeyHeader, answer_once
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import CreateTaskRequest, TaskView
 from reviewpulse.errors import ValidationFailed
-from reviewpulse.queues import WorkQueue
-from reviewpulse.settings import Settings
-from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
-from reviewpulse.usecases.create_task import create_text_task
+from reviewpulse.tenants.scopes import Scope
+from reviewpulse.usecases.create_task import NewText, TaskQueueing, create_text_task
 from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.resolve_options import check_baseline, check_teach, resolve_options
 
@@ -34,13 +32,13 @@ def create_task(
     body: CreateTaskRequest,
     request: Request,
     idempotency_key: str | None = IdempotencyKeyHeader,
-    tenant: str = Depends(caller_tenant),
-    tasks: TaskRepository = Depends(deps.task_repository),
-    queue: WorkQueue = Depends(deps.work_queue),
-    settings: Settings = Depends(deps.settings),
+    tenant: str = scoped(Scope.ANALYZE),
+    queueing: TaskQueueing = Depends(wiring.task_queueing),
     idempotency_store: Callable[[], Any] = Depends(deps.idempotency_store),
     models: ModelRepository = Depends(wiring.model_repository),
 ) -> TaskView:
+    tasks, settings = queueing.tasks, queueing.settings
+
     def create() -> TaskView:
         check_baseline(tenant, body.options, tasks)
         if body.options.quote_only:
@@ -53,16 +51,8 @@ def create_task(
         )
         check_teach(options, settings, batch=False)
         check_task_model(tenant, body.options.model_id, models=models)
-        task = create_text_task(
-            tenant,
-            body.text,
-            body.id,
-            options=options,
-            correlation_id=request_id(request),
-            tasks=tasks,
-            queue=queue,
-            settings=settings,
-        )
+        command = NewText(tenant, body.text, body.id, options, correlation_id=request_id(request))
+        task = create_text_task(command, queueing)
         return TaskView.of(task, settings)
 
     return answer_once(

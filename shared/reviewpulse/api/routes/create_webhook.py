@@ -2,10 +2,11 @@ from fastapi import APIRouter, Depends
 
 from reviewpulse import wiring
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas_webhooks import CreateWebhookRequest, WebhookCreated, WebhookView
 from reviewpulse.settings import Settings
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.webhooks import register_webhook
 from reviewpulse.webhooks.addresses import parse_allowed
 from reviewpulse.webhooks.store import SecretBox, WebhookRepository
@@ -23,7 +24,7 @@ router = APIRouter(tags=["webhooks"])
 )
 def create_webhook(
     body: CreateWebhookRequest,
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.ADMIN),
     webhooks: WebhookRepository = Depends(wiring.webhook_repository),
     secrets: SecretBox = Depends(wiring.webhook_secrets),
     settings: Settings = Depends(deps.settings),

@@ -4,9 +4,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 
 from reviewpulse import wiring
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.tenant_models.repository import ModelRepository
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.models import delete_model as remove_model
 
 router = APIRouter(tags=["models"])
@@ -27,7 +28,8 @@ def artifact_store_factory() -> Callable[[], Any]:
 )
 def delete_model(
     model_id: str,
-    tenant: str = Depends(caller_tenant),
+    # Reading models is reading; this changes what every later task of the tenant answers: admin.
+    tenant: str = scoped(Scope.ADMIN),
     models: ModelRepository = Depends(wiring.model_repository),
     artifacts: Callable[[], Any] = Depends(artifact_store_factory),
 ) -> Response:

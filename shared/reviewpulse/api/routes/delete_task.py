@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Depends, Query, Response
 
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import TaskView
 from reviewpulse.errors import NotFound
@@ -9,6 +9,7 @@ from reviewpulse.storage.inputs import InputFiles
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.delete_task import cancel_task, purge_task
 
 router = APIRouter()
@@ -25,7 +26,8 @@ router = APIRouter()
 def delete_task(
     task_id: str,
     purge: bool = Query(default=False, description="also delete the task's stored data"),
-    tenant: str = Depends(caller_tenant),
+    # Cancel or purge: who submits work may stop it; a read-only dashboard may not delete.
+    tenant: str = scoped(Scope.ANALYZE),
     tasks: TaskRepository = Depends(deps.task_repository),
     input_files: InputFiles = Depends(deps.input_files),
     result_files: ResultFiles = Depends(deps.result_files),

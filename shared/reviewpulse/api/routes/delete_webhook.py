@@ -1,9 +1,10 @@
 from fastapi import APIRouter, Depends, Response
 
 from reviewpulse import wiring
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.errors import NotFound
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.webhooks import remove_webhook
 from reviewpulse.webhooks.store import WEBHOOK_ID_PREFIX, WebhookRepository
 
@@ -20,7 +21,7 @@ router = APIRouter(tags=["webhooks"])
 )
 def delete_webhook(
     webhook_id: str,
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.ADMIN),
     webhooks: WebhookRepository = Depends(wiring.webhook_repository),
 ) -> Response:
     # Another tenant's webhook is looked up under the caller's tenant: it answers like a missing one.

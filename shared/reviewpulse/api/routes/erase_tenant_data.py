@@ -2,8 +2,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from reviewpulse import wiring
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.erase_tenant import TenantData, erase_tenant
 
 router = APIRouter(tags=["tenant"])
@@ -33,7 +34,7 @@ class ErasureReceiptView(BaseModel):
     responses=problem_responses(validated=False),
 )
 def erase_tenant_data(
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.ADMIN),
     data: TenantData = Depends(wiring.tenant_data),
 ) -> ErasureReceiptView:
     receipt = erase_tenant(tenant, data)

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.errors import NotFound, TaskNotReady
 from reviewpulse.results.insights import Insights
@@ -11,6 +11,7 @@ from reviewpulse.storage.layout import insights_key
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import TaskStatus, is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.scopes import Scope
 
 router = APIRouter()
 
@@ -25,7 +26,7 @@ router = APIRouter()
 )
 def get_insights(
     task_id: str,
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.READ),
     tasks: TaskRepository = Depends(deps.task_repository),
     result_files: ResultFiles = Depends(deps.result_files),
 ) -> Insights:

@@ -1,10 +1,11 @@
 from fastapi import APIRouter, Depends
 
 from reviewpulse import wiring
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas_models import ModelView
 from reviewpulse.tenant_models.repository import ModelRepository
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.models import get_model as find_model
 
 router = APIRouter(tags=["models"])
@@ -19,7 +20,7 @@ router = APIRouter(tags=["models"])
 )
 def get_model(
     model_id: str,
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.READ),
     models: ModelRepository = Depends(wiring.model_repository),
 ) -> ModelView:
     model = find_model(tenant, model_id, models=models)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.conditional import (
     NOT_MODIFIED_RESPONSE,
     IfNoneMatchHeader,
@@ -25,6 +25,7 @@ from reviewpulse.storage.layout import conversations_key
 from reviewpulse.storage.result_files import ResultFiles as StoredResultFiles
 from reviewpulse.tasks.model import is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.scopes import Scope
 
 router = APIRouter()
 
@@ -53,7 +54,7 @@ def get_results(
     cursor: str | None = Query(default=None, description="`next_cursor` of the previous page, as given"),
     fields: str | None = fields_query(ResultItem),
     if_none_match: str | None = IfNoneMatchHeader,
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.READ),
     tasks: TaskRepository = Depends(deps.task_repository),
     # The stored files; api.schemas.ResultFiles is the response's links to them.
     result_files: StoredResultFiles = Depends(deps.result_files),

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Depends, Response
 
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.conditional import (
     NOT_MODIFIED_RESPONSE,
     PRESIGNED_CACHE,
@@ -20,6 +20,7 @@ from reviewpulse.storage.layout import report_key
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import TaskStatus, is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.scopes import Scope
 
 router = APIRouter()
 
@@ -45,7 +46,7 @@ def get_task(
     task_id: str,
     response: Response,
     if_none_match: str | None = IfNoneMatchHeader,
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.READ),
     tasks: TaskRepository = Depends(deps.task_repository),
     result_files: ResultFiles = Depends(deps.result_files),
     settings: Settings = Depends(deps.settings),

@@ -1,10 +1,11 @@
 from fastapi import APIRouter, Depends
 
 from reviewpulse import wiring
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas_models import ModelList, ModelView
 from reviewpulse.tenant_models.repository import ModelRepository
+from reviewpulse.tenants.scopes import Scope
 
 router = APIRouter(tags=["models"])
 
@@ -17,7 +18,7 @@ router = APIRouter(tags=["models"])
     responses=problem_responses(),
 )
 def list_models(
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.READ),
     models: ModelRepository = Depends(wiring.model_repository),
 ) -> ModelList:
     owned, default = models.for_tenant(tenant)

@@ -2,7 +2,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.fields import fields_query, selected_fields
 from reviewpulse.api.paging import list_tasks_page
 from reviewpulse.api.problems import problem_responses
@@ -10,6 +10,7 @@ from reviewpulse.api.schemas import TaskPage, TaskSelectionPage, TaskView
 from reviewpulse.cursors import CursorSigner
 from reviewpulse.tasks.model import TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.scopes import Scope
 
 router = APIRouter()
 
@@ -28,7 +29,7 @@ def list_tasks(
     # No length limit here: a cursor that is too long is not one we issued (invalid-cursor).
     cursor: str | None = Query(default=None, description="`next_cursor` of the previous page, as given"),
     fields: str | None = fields_query(TaskView),
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.READ),
     tasks: TaskRepository = Depends(deps.task_repository),
     signer: CursorSigner = Depends(deps.cursor_signer),
 ) -> JSONResponse:

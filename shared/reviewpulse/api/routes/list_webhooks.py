@@ -1,9 +1,10 @@
 from fastapi import APIRouter, Depends
 
 from reviewpulse import wiring
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas_webhooks import WebhookList, WebhookView
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.webhooks.store import WebhookRepository
 
 router = APIRouter(tags=["webhooks"])
@@ -17,7 +18,7 @@ router = APIRouter(tags=["webhooks"])
     responses=problem_responses(),
 )
 def list_webhooks(
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.ADMIN),
     webhooks: WebhookRepository = Depends(wiring.webhook_repository),
 ) -> WebhookList:
     return WebhookList(items=[WebhookView.of(webhook) for webhook in webhooks.for_tenant(tenant)])

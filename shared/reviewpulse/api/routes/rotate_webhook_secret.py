@@ -3,10 +3,11 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Body, Depends
 
 from reviewpulse import wiring
-from reviewpulse.api.auth import caller_tenant
+from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas_webhooks import RotateSecretRequest, SecretRotated, WebhookView
 from reviewpulse.errors import NotFound
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.webhooks import DEFAULT_OVERLAP_SECONDS, rotate_webhook_secret
 from reviewpulse.webhooks.store import WEBHOOK_ID_PREFIX, SecretBox, WebhookRepository
 
@@ -23,7 +24,7 @@ router = APIRouter(tags=["webhooks"])
 def rotate_secret(
     webhook_id: str,
     body: RotateSecretRequest | None = Body(default=None),
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.ADMIN),
     webhooks: WebhookRepository = Depends(wiring.webhook_repository),
     secrets: SecretBox = Depends(wiring.webhook_secrets),
 ) -> SecretRotated:

@@ -1,13 +1,14 @@
 from fastapi import APIRouter, Depends, Request
 
 from reviewpulse.api import dependencies as deps
-from reviewpulse.api.auth import caller_tenant, request_id
+from reviewpulse.api.auth import request_id, scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import TaskView
 from reviewpulse.errors import NotFound
 from reviewpulse.queues import IngestQueue
 from reviewpulse.tasks.model import is_valid_task_id
 from reviewpulse.tasks.repository import TaskRepository
+from reviewpulse.tenants.scopes import Scope
 from reviewpulse.usecases.start_task import start_task
 
 router = APIRouter()
@@ -24,7 +25,7 @@ router = APIRouter()
 def start(
     task_id: str,
     request: Request,
-    tenant: str = Depends(caller_tenant),
+    tenant: str = scoped(Scope.ANALYZE),
     tasks: TaskRepository = Depends(deps.task_repository),
     ingest: IngestQueue = Depends(deps.ingest_queue),
 ) -> TaskView:
