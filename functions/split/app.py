@@ -1,5 +1,6 @@
 """Lambda entry point of the splitter: S3 ObjectCreated events (through SQS, or bare) → chunks of work."""
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -9,7 +10,14 @@ from reviewpulse.messages.ingest import INGEST_MESSAGES, S3Notification
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.queues import SplitRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
-from reviewpulse.usecases.split import SplitQuotedTask, split_notification, split_started_task
+from reviewpulse.usecases.split import (
+    Delivery,
+    ResumeSplit,
+    SplitQuotedTask,
+    split_notification,
+    split_resumed,
+    split_started_task,
+)
 from reviewpulse.usecases.teach_first import split_rest
 from reviewpulse.wiring import splitter
 from reviewpulse.workers import sqs_lambda_handler
@@ -23,6 +31,7 @@ REQUIRED_SETTINGS = (
     "LLM_WORK_QUEUE_URL",
     "FINALIZE_QUEUE_URL",
     "INGEST_MAX_RECEIVE_COUNT",
+    "INGEST_QUEUE_URL",  # a split that runs short of time asks its own queue for the rest
     "KEYS_TABLE_NAME",
 )
 OPTIONAL_SETTINGS = (
@@ -41,20 +50,36 @@ OPTIONAL_SETTINGS = (
 )
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
+# What is left of the function's time when a split stops queueing chunks and hands the rest on
+# (usecases/split_pacing.py): enough for the batch of chunks in flight, its checkpoint and the
+# request for the rest, with room to spare on a slow network.
+HAND_ON_SECONDS = 60
 
-def record_handler(record: SQSRecord) -> None:
+
+def deadline_of(lambda_context: Any) -> float:
+    return time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - HAND_ON_SECONDS
+
+
+def record_handler(record: SQSRecord, lambda_context: Any) -> None:
     final = int(record.attributes.approximate_receive_count) >= get_settings().ingest_max_receive_count
+    deadline = deadline_of(lambda_context)
     message = read_message(INGEST_MESSAGES, record.body, queue="ingest", message_id=record.message_id)
-    if isinstance(message, SplitRequest) and message.rest:  # a taught-first task's model ended: its rest
+    if isinstance(message, SplitRequest) and message.resume:  # a split handed on before its timeout
+        ref = message.split_task
+        delivery = Delivery(final=final, deadline=deadline)
+        command = ResumeSplit(ref.tenant, ref.task_id, correlation_id_of(record.message_attributes), delivery)
+        split_resumed(command, splitter())
+    elif isinstance(message, SplitRequest) and message.rest:  # a taught-first task's model ended: its rest
         ref = message.split_task
         correlation_id = correlation_id_of(record.message_attributes)
         split_rest(ref.tenant, ref.task_id, splitter(), correlation_id=correlation_id, final=final)
     elif isinstance(message, SplitRequest):  # POST /v1/tasks/{id}/start: a quoted task's file, split for real
         ref = message.split_task
         correlation_id = correlation_id_of(record.message_attributes)
-        split_started_task(SplitQuotedTask(ref.tenant, ref.task_id, correlation_id, final), splitter())
+        command = SplitQuotedTask(ref.tenant, ref.task_id, correlation_id, final, deadline)
+        split_started_task(command, splitter())
     elif isinstance(message, S3Notification):
-        split_notification(message, splitter(), final=final)
+        split_notification(message, splitter(), final=final, deadline=deadline)
     # S3's test event (sent when the notification is set up) has nothing to split; a message of no
     # known kind was logged by read_message, and is acknowledged: no redelivery would change it.
 
@@ -69,7 +94,7 @@ def s3_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     # No receive count without a queue: every delivery counts as the last, so a split that fails
     # still ends its task (as on the queue's last delivery) rather than leaving it running.
     notification = S3Notification.model_validate(event)
-    split_notification(notification, splitter(), final=True)
+    split_notification(notification, splitter(), final=True, deadline=deadline_of(context))
     return {"records": len(notification.records)}
 
 

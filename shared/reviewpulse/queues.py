@@ -86,6 +86,9 @@ class SplitRequest(BaseModel):
     # options.teach taught first: split the rest of the task's file, now that its model has ended
     # (usecases/teach_first.py). False (left out): a quoted task's file, split for real.
     rest: bool = False
+    # A split that ran short of time handed itself on (usecases/split_handoff.py): go on from the
+    # checkpoint on its task. False (left out) otherwise.
+    resume: bool = False
 
     def body(self) -> str:
         return self.model_dump_json(exclude_defaults=True)
@@ -116,11 +119,13 @@ class IngestQueue:
         self._url = queue_url
         self._sqs = sqs
 
-    def request_split(self, tenant: str, task_id: str, correlation_id: str | None, *, rest: bool = False) -> None:
+    def request_split(
+        self, tenant: str, task_id: str, correlation_id: str | None, *, rest: bool = False, resume: bool = False
+    ) -> None:
         attributes = (
             {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation_id}} if correlation_id else {}
         )
-        request = SplitRequest(split_task=TaskRef(tenant=tenant, task_id=task_id), rest=rest)
+        request = SplitRequest(split_task=TaskRef(tenant=tenant, task_id=task_id), rest=rest, resume=resume)
         self._sqs.send_message(QueueUrl=self._url, MessageBody=request.body(), MessageAttributes=attributes)
 
 

@@ -164,6 +164,7 @@ def splitter() -> Splitter:
         queue=work_queue(),
         finalizer=finalize_queue(),
         settings=get_settings(),
+        ingest=ingest_queue() if get_settings().ingest_queue_url else None,
         drops=DropChecks(
             keys=key_repository(),
             result_files=result_files(),

@@ -147,6 +147,12 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(
     poller.drain()
     cached_batch = upload(client, "again.txt", llm_file, options=llm_options)
     poller.drain()
+    # A split out of time hands the rest on through its own ingest queue (usecases/split_pacing.py)
+    with monkeypatch.context() as out_of_time:
+        out_of_time.setattr(runner.module("SplitFunction"), "HAND_ON_SECONDS", 10_000)
+        handed_on = upload(client, "handed.txt", llm_file)
+        poller.drain()
+    assert client.call("GET", f"/v1/tasks/{handed_on}").json()["status"] == "ready"
     # A batch and a text compared with a ready batch (the creators read it; the finalizer reads its insights)
     upload(client, "compared.txt", llm_file, options={"compare_to": batch_id, "report": True})
     assert client.call("POST", "/v1/tasks", {"text": POSITIVE[0], "options": {"compare_to": batch_id}}).status == 202

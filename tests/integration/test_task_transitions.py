@@ -22,6 +22,7 @@ MAKE: dict[Move, Callable[[TaskRepository, Task], object]] = {
     Move.RECORD_SPLIT: lambda r, t: r.record_split(
         t.tenant, t.task_id, total=1, chunk_count=1, text_field="t", columns=["t"]
     ),
+    Move.HAND_ON_SPLIT: lambda r, t: r.hand_on_split(t.tenant, t.task_id, seen=None, next_chunk=1),
     Move.QUOTE: lambda r, t: r.record_quote(t.tenant, t.task_id, QUOTE),
     Move.START_QUOTED: lambda r, t: r.start_quoted(t.tenant, t.task_id),
     Move.PAUSE: lambda r, t: r.mark_paused(t.tenant, t.task_id, "a budget ran out"),

@@ -18,6 +18,7 @@ R, E, C = TaskStatus.READY, TaskStatus.ERROR, TaskStatus.CANCELLED
 SPECIFICATION: dict[Move, dict[TaskStatus, TaskStatus]] = {
     Move.CLAIM_SOURCE: {A: Q, Q: Q, P: P},
     Move.RECORD_SPLIT: {Q: Q, P: P},
+    Move.HAND_ON_SPLIT: {Q: Q, P: P, PS: PS},
     Move.QUOTE: {Q: QT},
     Move.START_QUOTED: {QT: Q},
     Move.PAUSE: {Q: PS, P: PS},

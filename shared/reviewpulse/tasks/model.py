@@ -50,6 +50,7 @@ class Move(str, Enum):
 
     CLAIM_SOURCE = "claim_source"  # the splitter binds a batch task to its uploaded file
     RECORD_SPLIT = "record_split"  # the whole file was read: its totals are known
+    HAND_ON_SPLIT = "hand_on_split"  # the splitter's time ran short: the chunks it queued so far
     QUOTE = "quote"  # options.quote_only: counted and priced, nothing queued
     START_QUOTED = "start_quoted"  # POST .../start
     PAUSE = "pause"  # a budget ran out (options.on_budget_exhausted pause)
@@ -78,6 +79,9 @@ TRANSITIONS: dict[tuple[Move, TaskStatus], TaskStatus] = {
     (Move.CLAIM_SOURCE, _S.PROCESSING): _S.PROCESSING,
     (Move.RECORD_SPLIT, _S.QUEUED): _S.QUEUED,
     (Move.RECORD_SPLIT, _S.PROCESSING): _S.PROCESSING,
+    (Move.HAND_ON_SPLIT, _S.QUEUED): _S.QUEUED,
+    (Move.HAND_ON_SPLIT, _S.PROCESSING): _S.PROCESSING,
+    (Move.HAND_ON_SPLIT, _S.PAUSED): _S.PAUSED,
     (Move.QUOTE, _S.QUEUED): _S.QUOTED,
     (Move.START_QUOTED, _S.QUOTED): _S.QUEUED,
     (Move.PAUSE, _S.QUEUED): _S.PAUSED,
@@ -222,6 +226,9 @@ class Task(BaseModel):
     source_delimiter: str | None = None  # CSV: the delimiter it was read with, once split
     chunk_count: int | None = None
     source_etag: str | None = None  # the version of the input that was split; finalize reads the same
+    # A split handed on before its function's timeout (usecases/split_handoff.py): chunks below
+    # this index are queued, and the split goes on from it. None until the first hand-on.
+    split_next_chunk: int | None = None
     # Chunk index → the attempt whose results part was counted. Written in the same conditional
     # update that adds the chunk's counts, so exactly one attempt per chunk counts.
     parts: dict[str, str] = Field(default_factory=dict)

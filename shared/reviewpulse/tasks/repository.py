@@ -247,6 +247,25 @@ class TaskRepository(TaskTable):
             names={"#total": "total", "#columns": "columns"},
         )
 
+    def hand_on_split(self, tenant: str, task_id: str, *, seen: int | None, next_chunk: int) -> Task | None:
+        """The split's chunks below `next_chunk` are queued; it goes on from there. Only from the
+        checkpoint the caller started at (`seen`), so that of two copies of one hand-on message
+        one goes on; None if another moved it first, the file is whole or the task has ended."""
+        allowed, allowed_values = status_in(Move.HAND_ON_SPLIT)
+        started = "split_next_chunk = :seen" if seen is not None else "attribute_not_exists(split_next_chunk)"
+        return self._update(
+            tenant,
+            task_id,
+            set="split_next_chunk = :next, updated_at = :now",
+            condition=f"{allowed} AND attribute_not_exists(chunk_count) AND {started}",
+            values={
+                ":next": next_chunk,
+                ":now": now().isoformat(),
+                **({":seen": seen} if seen is not None else {}),
+                **allowed_values,
+            },
+        )
+
     def record_quote(self, tenant: str, task_id: str, quote: Quote) -> Task | None:
         """queued → quoted, with its quote: the file was counted and priced, nothing was queued. The
         task leaves the sweeper's index: it waits for its owner, not for a worker."""

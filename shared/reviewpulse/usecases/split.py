@@ -2,38 +2,32 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
-
-from pydantic import ValidationError
 
 from reviewpulse.analysis.engines.base import EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import drop_engine, engine_for
 from reviewpulse.analysis.options import (
     AnalysisOptions,
-    DropOptionsRequest,
     OptionsRequest,
     mode_waits_on_size,
     uses_batch_api,
 )
 from reviewpulse.analysis.teach import sample_rows
-from reviewpulse.errors import ReviewPulseError, UnusableFile
+from reviewpulse.errors import UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows
 from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.messages.ingest import S3Notification
-from reviewpulse.observability import MetricUnit, logger, metrics, safe_validation_errors
-from reviewpulse.queues import FinalizeQueue, WorkQueue
+from reviewpulse.observability import MetricUnit, logger, metrics
+from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkQueue
 from reviewpulse.settings import Settings
-from reviewpulse.storage.inputs import InputFiles, SourceChanged, TooBig
+from reviewpulse.storage.inputs import InputFiles, SourceChanged
 from reviewpulse.storage.layout import (
     INCOMING,
     SourceObject,
     is_options_sidecar,
-    options_sidecar_key,
     parse_source_key,
     upload_key,
 )
@@ -50,14 +44,14 @@ from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
 from reviewpulse.usecases.deliver_drop import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, DropRefused, drop_refused
-from reviewpulse.usecases.models import check_task_model, with_default_model
-from reviewpulse.usecases.resolve_options import check_baseline, check_teach, engine_notes, resolve_options
+from reviewpulse.usecases.drop_sidecar import BadSidecar, sidecar_options
+from reviewpulse.usecases.models import with_default_model
+from reviewpulse.usecases.resolve_options import engine_notes
+from reviewpulse.usecases.split_pacing import HandOff, choose_batch_mode, hold_until_mode_known
 from reviewpulse.usecases.split_quote import ItemCounter, quote_teacher, record_quote
 from reviewpulse.usecases.teach_first import sample_only, teaches_first
 
 CORRELATION_METADATA = "correlation-id"
-# A drop's options sidecar is a small JSON object; anything larger is refused unread.
-MAX_SIDECAR_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,6 +78,8 @@ class Splitter:
     finalizer: FinalizeQueue
     settings: Settings
     drops: DropChecks
+    # Where a split that runs short of time asks for its rest (split_pacing.py); None: never.
+    ingest: IngestQueue | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +95,7 @@ class Delivery:
     sequencer: str | None = None
     event_time: str | None = None
     final: bool = False
+    deadline: float | None = None  # time.monotonic() by which to hand the rest on (split_pacing.py)
 
 
 @dataclass(frozen=True)
@@ -119,18 +116,31 @@ class SplitQuotedTask:
     task_id: str
     correlation_id: str | None = None
     final: bool = False  # the queue's last delivery of the request
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class ResumeSplit:
+    """Command: go on with a split that handed itself on before its function's timeout."""
+
+    tenant: str
+    task_id: str
+    correlation_id: str | None = None
+    delivery: Delivery = Delivery()
 
 
 @dataclass(frozen=True)
 class SplitOutcome:
     task_id: str | None
-    outcome: str  # "split", "quoted", "error" or "skipped"
+    outcome: str  # "split", "quoted", "error", "skipped" or "handed-on" (split_pacing.py)
     items: int = 0
     chunks: int = 0
     reason: str = ""
 
 
-def split_notification(notification: S3Notification, splitter: Splitter, *, final: bool) -> list[SplitOutcome]:
+def split_notification(
+    notification: S3Notification, splitter: Splitter, *, final: bool, deadline: float | None = None
+) -> list[SplitOutcome]:
     """One S3 notification: each object created under the upload and drop prefixes is split."""
     outcomes = []
     for record in notification.records:
@@ -139,7 +149,7 @@ def split_notification(notification: S3Notification, splitter: Splitter, *, fina
         if source is None:
             logger.warning("object outside the upload and drop prefixes ignored")
             continue
-        delivery = Delivery(sequencer=record.s3.object.sequencer, event_time=record.event_time, final=final)
+        delivery = Delivery(record.s3.object.sequencer, record.event_time, final=final, deadline=deadline)
         outcomes.append(split_source(SplitObject(source, record.request_id, delivery), splitter))
     return outcomes
 
@@ -184,15 +194,26 @@ def split_source(command: SplitObject, splitter: Splitter) -> SplitOutcome:
     )
     if isinstance(task, SplitOutcome):
         return task
+    return _split_guarded(source, info, task, splitter, correlation_id, delivery)
+
+
+def _split_guarded(
+    source: SourceObject,
+    info: ObjectInfo,
+    task: Task,
+    splitter: Splitter,
+    correlation_id: str | None,
+    delivery: Delivery,
+) -> SplitOutcome:
     try:
-        return _split(source, info, task, splitter, correlation_id)
+        return _split(source, info, task, splitter, correlation_id, delivery.deadline)
     except Exception as exc:
         if not delivery.final:
             raise  # the queue delivers it again: the failure may be passing
         # Only the exception's type, no traceback: its message may quote the file.
         logger.error("split failed on its final delivery", extra={"error_type": type(exc).__name__})
         detail = f"the split failed on every delivery of its message ({type(exc).__name__})"
-        return _fail(tasks, task, "split-failed", detail)
+        return _fail(splitter.tasks, task, "split-failed", detail)
 
 
 def split_started_task(command: SplitQuotedTask, splitter: Splitter) -> SplitOutcome:
@@ -204,11 +225,32 @@ def split_started_task(command: SplitQuotedTask, splitter: Splitter) -> SplitOut
         logger.warning("split request for a task that was never quoted ignored", extra={"task_id": task_id})
         return SplitOutcome(task_id, "skipped", reason="not a quoted task")
     correlation_id = command.correlation_id or task.correlation_id
-    return split_source(SplitObject(source, correlation_id, Delivery(final=command.final)), splitter)
+    delivery = Delivery(final=command.final, deadline=command.deadline)
+    return split_source(SplitObject(source, correlation_id, delivery), splitter)
+
+
+def split_resumed(command: ResumeSplit, splitter: Splitter) -> SplitOutcome:
+    """Go on from the checkpoint of a split that handed itself on (split_pacing.py)."""
+    task = splitter.tasks.get(command.tenant, command.task_id)
+    source = parse_source_key(task.source_key) if task is not None and task.source_key else None
+    if task is None or source is None or task.chunk_count is not None or task.status.is_terminal:
+        return SplitOutcome(command.task_id, "skipped", reason="no split to go on with")
+    info = splitter.input_files.source_info(source.key)
+    if info is None:
+        return _fail(splitter.tasks, task, "source-changed", "the file was deleted while it was being split")
+    correlation_id = command.correlation_id or task.correlation_id
+    if correlation_id:
+        logger.set_correlation_id(correlation_id)
+    return _split_guarded(source, info, task, splitter, correlation_id, command.delivery)
 
 
 def _split(
-    source: SourceObject, info: ObjectInfo, task: Task, splitter: Splitter, correlation_id: str | None
+    source: SourceObject,
+    info: ObjectInfo,
+    task: Task,
+    splitter: Splitter,
+    correlation_id: str | None,
+    deadline: float | None,
 ) -> SplitOutcome:
     tasks, input_files, queue, finalizer = splitter.tasks, splitter.input_files, splitter.queue, splitter.finalizer
     settings = splitter.settings
@@ -261,12 +303,19 @@ def _split(
                 chunks = hold_until_mode_known(
                     chunks,
                     lambda items: uses_batch_api(task.options.mode, items=items, threshold=threshold),
-                    lambda: _choose_batch_mode(tasks, task, threshold),
+                    lambda: choose_batch_mode(tasks, task, threshold),
                 )
             if first := teaches_first(task, counter.total):
                 # Taught first: only the sample now; the rest once its model has ended (teach_first.py).
                 chunks = chunk_rows(sample_only(rows, counter.sample), engine.chunk_max_items, settings.chunk_max_bytes)
-            queue.send(counter.messages(task, chunks), correlation_id, llm_queue=engine.uses_llm_queue)
+            # Chunks below the checkpoint of a split that handed itself on are queued already.
+            handoff = HandOff(task, deadline if splitter.ingest is not None else None)
+            messages = handoff.until_deadline(counter.messages(task, chunks, first=handoff.first))
+            queue.send(messages, correlation_id, llm_queue=engine.uses_llm_queue)
+            if handoff.stopped_at is not None and splitter.ingest is not None:
+                handed = handoff.hand_on(tasks, splitter.ingest, task, correlation_id)
+                reason = "" if handed else "another copy of this split went on"
+                return SplitOutcome(task.task_id, "handed-on" if handed else "skipped", reason=reason)
             if first:
                 tasks.teaching.begin(task.tenant, task.task_id, sample_chunks=counter.chunks)
                 counter.items = counter.total
@@ -300,41 +349,6 @@ def _split(
     if recorded is not None and (recorded.needs_finalizing or recorded.needs_teaching):
         finalizer.request(task.tenant, task.task_id, correlation_id)
     return SplitOutcome(task.task_id, "split", items=counter.items, chunks=counter.chunks)
-
-
-BATCH_MODE_NOTE = (
-    "the task has at least {n} items: its LLM requests go through the provider's Batch API "
-    "(answered within 24 hours, at the batch price)"
-)
-
-
-def hold_until_mode_known(chunks: Iterator, batch_at: Callable[[int], bool], choose: Callable[[], None]) -> Iterator:
-    """The chunks unchanged; but none is let go before it is known whether the file's items make it
-    a Batch API task (`batch_at(items so far)`, the rule of analysis/options.py:uses_batch_api), and
-    if they do `choose` records batch mode first, so every chunk's worker sees the task's final
-    mode. At most the deployment's LlmBatchMinItems items are held in memory."""
-    held: list | None = []
-    items = 0
-    for chunk in chunks:
-        if held is None:
-            yield chunk
-            continue
-        held.append(chunk)
-        items += len(chunk.items)
-        if batch_at(items):
-            choose()
-            yield from held
-            held = None
-    if held:
-        yield from held
-
-
-def _choose_batch_mode(tasks: TaskRepository, task: Task, threshold: int) -> None:
-    chosen = tasks.choose_batch_mode(task.tenant, task.task_id, note=BATCH_MODE_NOTE.format(n=threshold))
-    logger.info(
-        "task switched to Batch API mode",
-        extra={"tenant": task.tenant, "task_id": task.task_id, "chosen": chosen is not None},
-    )
 
 
 def _task_for_upload(
@@ -373,8 +387,8 @@ def _task_for_drop(
     invalid_options = None
     file_fields: dict[str, Any] = {}
     try:
-        options, file_fields = _sidecar_options(source, input_files, settings, tasks, models=drops.models)
-    except _BadSidecar as exc:
+        options, file_fields = sidecar_options(source, input_files, settings, tasks, models=drops.models)
+    except BadSidecar as exc:
         options, invalid_options = None, exc.detail
     if file_fields.get("format"):
         file_format = FileFormat(file_fields["format"])
@@ -414,63 +428,6 @@ def _task_for_drop(
     if existing is None or existing.chunk_count is not None or existing.status.is_terminal:
         return SplitOutcome(task_id, "skipped", reason="duplicate event")
     return existing  # an earlier split died part-way: split again; chunks are counted once
-
-
-# What a batch request says about its file beside its options; a sidecar says it among them.
-_FILE_FIELDS = ("format", "text_field", "id_field")
-
-
-class _BadSidecar(Exception):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-def _sidecar_options(
-    source: SourceObject,
-    input_files: InputFiles,
-    settings: Settings,
-    tasks: TaskRepository,
-    models: ModelRepository | None = None,
-) -> tuple[AnalysisOptions | None, dict[str, Any]]:
-    """The options in the drop's sidecar, validated as the API validates a request's options, and
-    what it says about the file as a batch request would (format, text_field, id_field); None and
-    nothing without a sidecar. A sidecar must be written before its file (it is read when the file
-    arrives)."""
-    name = options_sidecar_key(source).rsplit("/", 1)[-1]
-    try:
-        raw = input_files.read_small(options_sidecar_key(source), MAX_SIDECAR_BYTES)
-    except TooBig:
-        raise _BadSidecar(f"{name} is larger than {MAX_SIDECAR_BYTES} bytes") from None
-    if raw is None:
-        return None, {}
-    try:
-        parsed: Any = json.loads(raw)
-    except ValueError:
-        raise _BadSidecar(f"{name} is not JSON") from None
-    try:
-        requested = DropOptionsRequest.model_validate(parsed)
-    except ValidationError as exc:
-        # Where and which rule only: pydantic's own text quotes the input.
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or '(the object)'}: {e['msg']}"
-            for e in safe_validation_errors(exc.errors())
-        )
-        raise _BadSidecar(f"{name} is not valid: {problems}") from None
-    file_fields = {name: getattr(requested, name) for name in _FILE_FIELDS}
-    if file_fields["format"] is not None and file_fields["format"] not in {f.value for f in FileFormat}:
-        raise _BadSidecar(f"{name} is not valid: format: not one of {', '.join(f.value for f in FileFormat)}")
-    try:
-        check_baseline(source.tenant, requested, tasks)
-        options = requested.requested()
-        if models is not None:
-            check_task_model(source.tenant, options.model_id, models=models)
-            options = with_default_model(source.tenant, options, settings.default_engine, models=models)
-        resolved = resolve_options(options, settings)
-        check_teach(resolved, settings, batch=True)
-        return resolved, file_fields
-    except ReviewPulseError as exc:
-        raise _BadSidecar(f"{name}: {exc.detail} ({exc.code})") from None
 
 
 def _drop_identity(info: ObjectInfo, delivery: Delivery) -> str:

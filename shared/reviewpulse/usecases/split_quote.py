@@ -28,10 +28,14 @@ class ItemCounter:
         self.sample: frozenset[int] = frozenset()  # the teaching sample's rows (options.teach)
         self.teach_share = LlmShare()  # what the sample's LLM requests are quoted at
 
-    def messages(self, task: Task, chunks: Iterator) -> Iterator[WorkMessage]:
+    def messages(self, task: Task, chunks: Iterator, *, first: int = 0) -> Iterator[WorkMessage]:
+        """A message of each chunk from index `first` on; those before it are counted only (a split
+        that handed itself on queued them: split_pacing.py)."""
         for chunk in chunks:
             self.items += len(chunk.items)
             self.chunks += 1
+            if chunk.index < first:
+                continue
             items = [WorkItem.model_validate(item) for item in chunk.items]
             for item in items:
                 if item.row in self.sample:

@@ -407,6 +407,7 @@ def _serve_aws(host: str, port: int, ready: Any) -> None:
     from werkzeug.serving import make_server
 
     from reviewpulse_tools.local import aws_dispatch, dynamodb
+    from reviewpulse_tools.local.dynamodb_serial import OneDynamoDBRequestAtATime
     from reviewpulse_tools.local.lambda_environment import _die_with_parent
     from reviewpulse_tools.local.s3 import PostPolicyWall
     from reviewpulse_tools.local.s3_ranges import RangedReads
@@ -417,7 +418,9 @@ def _serve_aws(host: str, port: int, ready: Any) -> None:
     dynamodb.install()  # item answers written as JSON directly (dynamodb.py: moto's serializer was most of this process's CPU)
     aws_dispatch.install()  # each host's service and each class's actions found once (aws_dispatch.py)
     secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
-    app = RangedReads(PostPolicyWall(DomainDispatcherApplication(create_backend_app), secrets))
+    # DynamoDB's requests one at a time: moto's item writes are not atomic (dynamodb_serial.py).
+    moto = OneDynamoDBRequestAtATime(DomainDispatcherApplication(create_backend_app))
+    app = RangedReads(PostPolicyWall(moto, secrets))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     server.socket.listen(2048)  # as the gateway's (apigateway.serve): bursts of connections
     ready.set()
