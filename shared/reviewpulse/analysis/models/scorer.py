@@ -52,6 +52,9 @@ WORD_CACHE = 2**16
 PAIR_CACHE = 2**17
 
 
+_BIGRAM_CRC = crc32(BIGRAM_PREFIX)
+
+
 class _Contributions(dict):
     """A bounded cache of what a key contributes: `cache[key]` computes a missing one with
     `compute` (dict.__missing__, so a hit costs one C-level look-up, no Python frame). Emptied
@@ -137,11 +140,13 @@ class Scorer:
         word = self._words[first]
         if not second:
             return word
-        # key's bytes after the prefix are what bigram_index hashes for (first, second)
-        bigram = crc32(BIGRAM_PREFIX + key.encode()) % self._spec.word_buckets
-        k = self._k
-        # the same sums as a comprehension would make, with no Python frame per class
-        entry = (*map(add, word[:k], map(getitem, self._weights, repeat(bigram))), *word[k:])
+        # key's bytes after the prefix are what bigram_index hashes for (first, second); the CRC
+        # is continued from the prefix's (zlib's running value) instead of joining the bytes
+        bigram = crc32(key.encode(), _BIGRAM_CRC) % self._spec.word_buckets
+        weights = tuple(map(getitem, self._weights, repeat(bigram)))
+        # Most pairs of a new batch were never a bigram of the training rows: their weights are
+        # exactly zero (no text reached the column), so the token's own entry is the pair's.
+        entry = (*map(add, word[: self._k], weights), *word[self._k :]) if any(weights) else word
         valence = self._valences.get(second, 0.0)
         if valence and is_negator(first):
             # the second word is negated: its valence (counted in its own entry) becomes NEGATED
