@@ -8,8 +8,8 @@ are built from word valences summed in the same cached look-ups, so it runs no V
 version-1 model's are VADER's four scores, one VADER pass per text. What a word contributes is the same
 in every text: it is computed once and cached (words follow Zipf's law: a few thousand cover most
 of any batch), and so is a token together with the bigram it starts (unigram and bigram weights
-share a scale), so a text costs one dictionary look-up per token, sums taken in C, and one VADER
-pass. The weights are held interleaved (an index's class weights side by side), so a new word's
+share a scale), so a text costs one dictionary look-up per token and sums taken in C (and one
+VADER pass for a version-1 model). The weights are held interleaved (an index's class weights side by side), so a new word's
 n-grams touch one cache line each. Speed against the lexicon: docs/engines-and-quality.md.
 
 Scorers are cached per process by (tenant, model id, version): an artifact is immutable under its
