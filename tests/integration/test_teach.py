@@ -53,8 +53,19 @@ def test_a_batch_that_teaches_reads_its_rest_through_the_model_it_taught(client,
         options={"engine": "auto", "teach": {"sample": SAMPLE, "set_default": True}},
     )
 
-    # When the pipeline runs (split of the sample, workers, finalizer, trainer, split of the rest,
-    # workers, finalizer)
+    # When the pipeline runs up to the training of its model (split of the sample, workers,
+    # finalizer; the training queue not yet polled)
+    every_trigger = poller.triggers
+    poller.triggers = [t for t in every_trigger if t.queue != "TrainingQueue"]
+    try:
+        poller.drain()
+    finally:
+        poller.triggers = every_trigger
+    teaching = client.call("GET", f"/v1/tasks/{task_id}").json()
+    # Then the task view says the model is being taught and the rest waits for it
+    assert (teaching["status"], teaching["teach_phase"]) == ("processing", "training")
+
+    # When the rest runs (trainer, split of the rest, workers, finalizer)
     poller.drain()
     task = client.call("GET", f"/v1/tasks/{task_id}").json()
     results = results_of(client, task_id)
@@ -62,6 +73,7 @@ def test_a_batch_that_teaches_reads_its_rest_through_the_model_it_taught(client,
     # Then the task is ready without a teach-failed warning, every row counted once
     assert task["status"] == "ready", task.get("error")
     assert [w for w in task["warnings"] if w["code"] == "teach-failed"] == []
+    assert task["teach_phase"] == "rest"
     assert [r["row"] for r in results] == list(range(1, N + 1))
     assert task["progress"] == {"total": N, "processed": N, "failed": 0}
     model_id = task["teach_model_id"]

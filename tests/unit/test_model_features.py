@@ -24,6 +24,8 @@ from reviewpulse.analysis.vader_linear import LinearVader
 from reviewpulse_tools.bench.labelled_corpus import corpus
 
 SPEC = HashingSpec(word_buckets=2**12, char_buckets=2**12)
+# Version 1 (VADER's four scores) is how models were trained before 2026-12-06: still scored.
+SPECS = {version: HashingSpec(word_buckets=2**12, char_buckets=2**12, version=version) for version in (1, 2)}
 
 # Texts that reach every path: repeated words and bigrams, a handle, a link, an entity, a hashtag,
 # apostrophes, emoji, one token, punctuation only, nothing, and texts either side of one window.
@@ -40,13 +42,15 @@ TEXTS = [
     " ".join(["@x"] * (WINDOW_TOKENS // 2) + ["awful"]),
     " ".join(["word"] * (WINDOW_TOKENS - 1) + ["great!"]),
     " ".join(["the", "service", "was", "not", "great"] * 30),
+    "not good, never bad, isn't terrible and ain't great",
+    "NOT not bad",
 ]
 
 
-@pytest.fixture(scope="module")
-def artifact():
+@pytest.fixture(scope="module", params=sorted(SPECS), ids=lambda version: f"features-v{version}")
+def artifact(request):
     texts, labels = corpus(120, seed=5)
-    return train(texts, labels, seed=0, spec=SPEC, c_grid=(1.0,))
+    return train(texts, labels, seed=0, spec=SPECS[request.param], c_grid=(1.0,))
 
 
 def featurized_logits(artifact, text: str) -> list[float]:

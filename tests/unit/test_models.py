@@ -51,20 +51,45 @@ def test_social_text_is_normalised_before_a_model_reads_it():
     assert "united" not in tokens(normalised)
 
 
-def test_a_feature_row_has_word_char_and_vader_parts_scaled_per_block():
+def test_a_feature_row_has_word_char_and_lexicon_parts_scaled_per_block():
     # Given a featurizer
     featurizer = Featurizer(SPEC)
 
     # When a text becomes a row
     row = featurizer.row("Great great phone")
 
-    # Then it has word features (3 unigrams + 2 bigrams, "great" twice), char n-grams and VADER's scores
+    # Then it has word features (3 unigrams + 2 bigrams, "great" twice), char n-grams and the
+    # lexicon's three valence features (neg share, pos share, compound)
     words = {i: v for i, v in row.items() if i < SPEC.word_buckets}
     chars = {i: v for i, v in row.items() if SPEC.word_buckets <= i < SPEC.vader_offset}
-    vader = {i: v for i, v in row.items() if i >= SPEC.vader_offset}
+    lexicon = {i - SPEC.vader_offset: v for i, v in row.items() if i >= SPEC.vader_offset}
     assert sum(v**2 for v in words.values()) == pytest.approx((2**2 + 1 + 1 + 1) / 5)
-    assert chars and vader
-    assert row[SPEC.vader_offset + 3] > 0  # compound: VADER reads "great" as praise
+    assert chars
+    assert set(lexicon) == {1, 2}  # no negative valence: its share is 0 and left out of the sparse row
+    assert lexicon[2] > 0  # compound: VADER's lexicon reads "great" as praise
+
+
+def test_a_negator_turns_the_valence_of_the_word_after_it():
+    # Given the same praise word, plain and after a negator (a word of VADER's NEGATE list, or "n't")
+    featurizer = Featurizer(SPEC)
+    compound = SPEC.vader_offset + 2
+
+    # Then the plain text's compound is positive and each negated one's is negative
+    assert featurizer.row("the phone is good")[compound] > 0
+    for text in ("the phone is not good", "the phone isn't good", "the phone aint good"):
+        assert featurizer.row(text)[compound] < 0, text
+
+
+def test_a_version_1_row_still_carries_vaders_four_scores():
+    # Given the hashing spec of a model trained before version 2 (its artifacts still load)
+    old = HashingSpec(word_buckets=2**12, char_buckets=2**12, version=1)
+
+    # When a text becomes a row
+    row = Featurizer(old).row("Great great phone")
+
+    # Then its last block is VADER's neg, neu, pos, compound
+    assert old.dimensions == SPEC.dimensions + 1
+    assert row[old.vader_offset + 3] > 0 and row[old.vader_offset + 2] > 0
 
 
 # -- training and what it refuses ----------------------------------------------------------------
@@ -264,3 +289,24 @@ def test_the_learning_figures_score_rows_no_model_was_trained_on():
     assert split(labelled) == (pool, held_out)
     # And each text keeps its own label
     assert all(labelled.gold[texts.index(t)] == g for t, g in zip(held_out.texts, held_out.gold, strict=True))
+
+
+def test_a_version_1_artifact_still_loads_and_scores_and_an_unknown_version_is_refused():
+    # Given a model trained with version-1 features (VADER's four scores), written as bytes
+    texts, labels = corpus(90, seed=6)
+    old = train(texts, labels, seed=0, spec=HashingSpec(word_buckets=2**12, char_buckets=2**12, version=1), c_grid=GRID)
+    data = old.to_bytes()
+
+    # When it is read back
+    back = ModelArtifact.from_bytes(data)
+
+    # Then it keeps its features version and scores as the model it was
+    assert back.spec.version == 1 and back.card["features_version"] == 1
+    assert Scorer(back).probabilities("not good at all") == pytest.approx(Scorer(old).probabilities("not good at all"))
+    # And bytes naming a features version this code does not know are refused
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        header = json.loads(archive.read("model.json"))
+        weights = archive.read("weights.f32")
+    header["hashing"]["version"] = 3
+    with pytest.raises(ArtifactInvalid):
+        ModelArtifact.from_bytes(_zip({"model.json": json.dumps(header).encode(), "weights.f32": weights}))

@@ -138,6 +138,13 @@ class TaskView(BaseModel):
             "asked for when the task is ready, unless a teach-failed warning says why not"
         ),
     )
+    teach_phase: Literal["sample", "training", "rest"] | None = Field(
+        default=None,
+        description=(
+            "options.teach on auto, taught first: `sample` while the LLM labels the sample, `training` while the "
+            "model is fitted (the rest waits), `rest` once the rest is queued through the model; null otherwise"
+        ),
+    )
     links: Links
 
     @classmethod
@@ -178,6 +185,7 @@ class TaskView(BaseModel):
             warnings=task.warnings,
             headline=task.headline,
             teach_model_id=taught_model_id(task.task_id) if task.options.teach is not None else None,
+            teach_phase=task.teach_phase,
             links=Links(self=base, results=f"{base}/results", insights=f"{base}/insights", report=report_url),
         )
 

@@ -30,6 +30,7 @@ import csv
 import io
 import json
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.analysis.models.artifact import ModelArtifact
+from reviewpulse.analysis.models.features import FEATURES_VERSION, HashingSpec
 from reviewpulse.analysis.models.scorer import Scorer
 from reviewpulse.analysis.models.training import train
 from reviewpulse.analysis.options import AnalysisOptions
@@ -240,42 +242,69 @@ def student(labelled: LabelledSet, lexicon: LexiconAnalyzer, oracle_accuracy: fl
     return lines
 
 
-def speed(labelled: LabelledSet, lexicon: LexiconAnalyzer) -> list[str]:
-    """Characters per CPU second (this process's: other jobs on the machine skew it less), the
-    best of two passes for the lexicon; the model's first pass with a new scorer, then again."""
-    artifact = train(labelled.texts[:1000], labelled.gold[:1000], seed=0)
-    data = artifact.to_bytes()
+def speed(labelled: LabelledSet, lexicon: LexiconAnalyzer, rounds: int = 3) -> list[str]:
+    """Characters per CPU second (this process's: other jobs on the machine skew it less) of the
+    lexicon and of a model of each features version (features.py), in the same process, `rounds`
+    times over: each round the lexicon, then per version a new scorer's first pass (its caches
+    cold) and the same texts again (warm). The table gives each rate's best and median of the
+    rounds, and the ratios to the same round's lexicon."""
     texts = labelled.texts[1000:]
     chars = sum(map(len, texts))
-    started = time.perf_counter()
-    scorer = Scorer(ModelArtifact.from_bytes(data), vader=lexicon.vader, language=lexicon.language)
-    load = time.perf_counter() - started
-    rates = {}
-    for name, analyze in (("lexicon", lexicon.analyze), ("model", scorer.analyze), ("lexicon ", lexicon.analyze)):
+    artifacts = {
+        version: train(
+            labelled.texts[:1000], labelled.gold[:1000], seed=0, spec=HashingSpec(version=version)
+        ).to_bytes()
+        for version in (1, FEATURES_VERSION)
+    }
+    rates: dict[str, list[float]] = {}
+    loads: dict[int, list[float]] = {version: [] for version in artifacts}
+
+    def rate(analyze) -> float:
         started = time.process_time()
         analyze(texts)
-        rates[name.strip()] = max(rates.get(name.strip(), 0), chars / (time.process_time() - started))
-    # Then the model over the same texts again, its word cache warm (a long batch's state): the
-    # best of two passes, as the lexicon's.
-    warm = 0.0
-    for _ in range(2):
-        started = time.process_time()
-        scorer.analyze(texts)
-        warm = max(warm, chars / (time.process_time() - started))
-    lexicon_rate = rates["lexicon"]
-    return [
-        f"On {labelled.name} ({len(texts):,} texts, {chars:,} characters; a model of 1,000 rows):",
+        return chars / (time.process_time() - started)
+
+    for _ in range(rounds):
+        lexicon_rate = rate(lexicon.analyze)
+        rates.setdefault("lexicon", []).append(lexicon_rate)
+        for version, data in artifacts.items():
+            started = time.perf_counter()
+            scorer = Scorer(ModelArtifact.from_bytes(data), vader=lexicon.vader, language=lexicon.language)
+            loads[version].append(time.perf_counter() - started)
+            for name in ("cold", "warm"):
+                rates.setdefault(f"v{version} {name}", []).append(rate(scorer.analyze))
+                rates.setdefault(f"v{version} {name} ratio", []).append(rates[f"v{version} {name}"][-1] / lexicon_rate)
+
+    def cell(name: str) -> str:
+        return f"{max(rates[name]):,.0f} / {statistics.median(rates[name]):,.0f}"
+
+    def ratio(name: str) -> str:
+        return f"{max(rates[name + ' ratio']):.0%} / {statistics.median(rates[name + ' ratio']):.0%}"
+
+    lines = [
+        f"On {labelled.name} ({len(texts):,} texts, {chars:,} characters; models of 1,000 rows; {rounds} rounds, "
+        "best / median):",
         "",
-        "| | characters per CPU second | ÷ lexicon |",
+        "| | characters per CPU second | ÷ the same round's lexicon |",
         "|---|---|---|",
-        f"| lexicon (VADER, calibration, language) | {lexicon_rate:,.0f} | 100% |",
-        f"| model, first pass (word cache cold, language checked) | {rates['model']:,.0f} | "
-        f"{rates['model'] / lexicon_rate:.0%} |",
-        f"| model, same texts again (word cache warm) | {warm:,.0f} | {warm / lexicon_rate:.0%} |",
-        "",
-        f"Reading the artifact and building its scorer: {load * 1000:.0f} ms; artifact {len(data):,} bytes "
-        f"({len(data) / 1024 / 1024:.2f} MB).",
+        f"| lexicon (VADER, calibration, language) | {cell('lexicon')} | 100% |",
     ]
+    for version in artifacts:
+        reading = "VADER's four scores" if version == 1 else "word valences"
+        lines += [
+            f"| model, features v{version} ({reading}), first pass (caches cold) | {cell(f'v{version} cold')} | "
+            f"{ratio(f'v{version} cold')} |",
+            f"| model, features v{version}, same texts again (caches warm) | {cell(f'v{version} warm')} | "
+            f"{ratio(f'v{version} warm')} |",
+        ]
+    lines.append("")
+    for version, data in artifacts.items():
+        lines.append(
+            f"Features v{version}: reading the artifact and building its scorer {min(loads[version]) * 1000:.0f} ms "
+            f"best, {statistics.median(loads[version]) * 1000:.0f} ms median (wall); artifact {len(data):,} bytes "
+            f"({len(data) / 1024 / 1024:.2f} MB)."
+        )
+    return lines
 
 
 _TRAIN_10K = """

@@ -2,7 +2,8 @@
 analyzer scores texts with it.
 
 - text: the small normalisation of social text both training and scoring read
-- features: text → hashed word uni+bigrams, hashed character n-grams and VADER's four scores
+- features: text → hashed word uni+bigrams, hashed character n-grams and the lexicon's reading
+  (version 2: VADER word valences, cached per word; version 1: VADER's four scores)
 - artifact: the versioned, compact file (weights, hashing parameters, model card; no customer text)
 - scorer: scores texts with an artifact in plain Python (no numpy, no scikit-learn); cached per
   process by (tenant, model id, version)

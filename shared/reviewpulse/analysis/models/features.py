@@ -1,12 +1,24 @@
 """What a model reads of a text: hashed word uni- and bigrams, hashed character n-grams of each
-word, and VADER's four scores, all of the normalised text (text.py).
+word, and the lexicon's reading of it, all of the normalised text (text.py).
+
+The lexicon's reading is versioned with the hashing parameters (HashingSpec.version):
+
+- version 1: VADER's four scores (neg, neu, pos, compound) of the whole text, as the lexicon
+  engine computes them: one VADER pass per text, about half of what scoring a text cost;
+- version 2 (the default since 2026-12-06): three scores built from VADER's own lexicon that a
+  scorer can cache per word (valence_values): the text's summed positive and negative word
+  valences (a word after a negator, VADER's NEGATE list or "n't", counts VADER's -0.74 times),
+  each over (positives + negatives + tokens), and their difference normalised as VADER
+  normalises its compound (x / sqrt(x² + 15)). VADER's capitals, exclamation, intensifier and
+  "but" rules are left to the word and character n-grams. Held-out quality and speed of the two:
+  docs/engines-and-quality.md. Version-1 artifacts still load and score with VADER.
 
 Feature indices (the hashing parameters, HashingSpec, travel in the artifact):
 
     [0, word_buckets)                          word unigrams and bigrams
     [word_buckets, word_buckets+char_buckets)  byte n-grams (char_min..char_max) of each word, padded
                                                with a space on both sides (scikit-learn's char_wb)
-    the last four                              VADER's neg, neu, pos, compound
+    the last three or four                     the lexicon's reading (version 2: three, 1: four)
 
 A block's values are its counts divided by the square root of the block's total count (about its
 L2 norm, and exactly a per-text scale): a text's score is then a sum over its words of what each
@@ -20,15 +32,23 @@ from __future__ import annotations
 import math
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+
+import vaderSentiment.vaderSentiment as _vader_module
 
 from reviewpulse.analysis.lexicon_analyzer import WINDOW_TOKENS, windowed_scores
 from reviewpulse.analysis.models.text import normalise
 from reviewpulse.analysis.vader_linear import LinearVader
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 VADER_FEATURES = ("neg", "neu", "pos", "compound")
+VALENCE_FEATURES = ("valence_neg", "valence_pos", "valence_compound")
+NEGATORS = frozenset(_vader_module.NEGATE)
+NEGATED = _vader_module.N_SCALAR  # VADER's -0.74: a negated word's valence is scaled by it
+COMPOUND_ALPHA = 15  # VADER's normalize(): x / sqrt(x² + alpha)
 # A word (letters, digits, inner apostrophes), the handle placeholder, or any one other visible
 # character: punctuation and each emoji are tokens of their own.
 _TOKEN = re.compile(r"@user|\w+(?:'\w+)*|[^\w\s]")
@@ -51,8 +71,12 @@ class HashingSpec:
     version: int = FEATURES_VERSION
 
     @property
+    def lexicon_features(self) -> tuple[str, ...]:
+        return VADER_FEATURES if self.version == 1 else VALENCE_FEATURES
+
+    @property
     def dimensions(self) -> int:
-        return self.word_buckets + self.char_buckets + len(VADER_FEATURES)
+        return self.word_buckets + self.char_buckets + len(self.lexicon_features)
 
     @property
     def vader_offset(self) -> int:
@@ -63,10 +87,11 @@ class HashingSpec:
 
     @classmethod
     def from_json(cls, document: dict) -> HashingSpec:
-        spec = cls(**{key: int(document[key]) for key in ("word_buckets", "char_buckets", "char_min", "char_max")})
-        if int(document.get("version", FEATURES_VERSION)) != FEATURES_VERSION:
-            raise ValueError(f"features version {document.get('version')} is not {FEATURES_VERSION}")
-        return spec
+        version = int(document.get("version", 1))
+        if version not in SUPPORTED_VERSIONS:
+            raise ValueError(f"features version {version} is not one of {SUPPORTED_VERSIONS}")
+        keys = ("word_buckets", "char_buckets", "char_min", "char_max")
+        return cls(**{key: int(document[key]) for key in keys}, version=version)
 
 
 def tokens(normalised: str) -> list[str]:
@@ -106,6 +131,40 @@ def ngram_slices(length: int, shortest: int, longest: int) -> tuple[slice, ...]:
     """The slices of every n-gram of a sequence of this length, n from shortest to longest, each n
     in order of position (the order the sums are taken in)."""
     return tuple(slice(i, i + n) for n in range(shortest, longest + 1) for i in range(length - n + 1))
+
+
+def is_negator(token: str) -> bool:
+    return token in NEGATORS or "n't" in token
+
+
+def valence_sums(lexicon: dict[str, float], found: Sequence[str]) -> tuple[float, float]:
+    """(positive, negative) summed word valences of these tokens, a word after a negator scaled by
+    NEGATED (the scorer gets the same sums from its per-word and per-pair caches)."""
+    positive = negative = 0.0
+    previous = ""
+    for token in found:
+        value = lexicon.get(token, 0.0)
+        if value and is_negator(previous):
+            value *= NEGATED
+        if value > 0:
+            positive += value
+        else:
+            negative -= value
+        previous = token
+    return positive, negative
+
+
+def valence_values(positive: float, negative: float, count: int) -> tuple[float, float, float]:
+    """Version 2's three lexicon features from a text's valence sums and its number of tokens."""
+    total = positive + negative + count
+    difference = positive - negative
+    if not total:
+        return (0.0, 0.0, 0.0)
+    return (
+        negative / total,
+        positive / total,
+        difference / math.sqrt(difference * difference + COMPOUND_ALPHA),
+    )
 
 
 def vader_values(
@@ -152,7 +211,11 @@ class Featurizer:
         row = {index: count / math.sqrt(word_total) for index, count in counts.items()}
         row.update({index: count / math.sqrt(char_total) for index, count in char_counts.items()})
         offset = self.spec.vader_offset
-        for position, value in enumerate(vader_values(self._vader, normalised)):
+        if self.spec.version == 1:
+            lexicon = vader_values(self._vader, normalised)
+        else:
+            lexicon = valence_values(*valence_sums(self._vader.lexicon, found), len(found))
+        for position, value in enumerate(lexicon):
             if value:
                 row[offset + position] = value
         return row

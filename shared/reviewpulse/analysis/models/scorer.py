@@ -3,11 +3,13 @@
 A model is linear in its features and every block of features is scaled per text (features.py),
 so a text's logit for a class is its intercept, plus what its words and bigrams contribute over
 the square root of their count, plus what its words' character n-grams contribute over the square
-root of theirs, plus VADER's four scores times their weights. What a word contributes is the same
+root of theirs, plus the lexicon features times their weights: a version-2 model's (features.py)
+are built from word valences summed in the same cached look-ups, so it runs no VADER pass; a
+version-1 model's are VADER's four scores, one VADER pass per text. What a word contributes is the same
 in every text: it is computed once and cached (words follow Zipf's law: a few thousand cover most
 of any batch), and so is a token together with the bigram it starts (unigram and bigram weights
-share a scale), so a text costs one dictionary look-up per token, sums taken in C, and one VADER
-pass. The weights are held interleaved (an index's class weights side by side), so a new word's
+share a scale), so a text costs one dictionary look-up per token and sums taken in C (and one
+VADER pass for a version-1 model). The weights are held interleaved (an index's class weights side by side), so a new word's
 n-grams touch one cache line each. Speed against the lexicon: docs/engines-and-quality.md.
 
 Scorers are cached per process by (tenant, model id, version): an artifact is immutable under its
@@ -28,12 +30,14 @@ from zlib import crc32
 from reviewpulse.analysis.models.artifact import ModelArtifact
 from reviewpulse.analysis.models.features import (
     BIGRAM_PREFIX,
-    VADER_FEATURES,
+    NEGATED,
     char_buckets,
+    is_negator,
     is_word,
     tokens,
     unigram_index,
     vader_values,
+    valence_values,
 )
 from reviewpulse.analysis.models.text import normalise
 from reviewpulse.analysis.sentiment import LANGUAGE_NOT_READ, Label, Sentiment
@@ -46,6 +50,9 @@ READS = frozenset({"en", "und"})
 # 150 bytes each with their keys).
 WORD_CACHE = 2**16
 PAIR_CACHE = 2**17
+
+
+_BIGRAM_CRC = crc32(BIGRAM_PREFIX)
 
 
 class _Contributions(dict):
@@ -89,8 +96,12 @@ class Scorer:
         self._language = language
         offset = self._spec.vader_offset
         self._vader_weights = [
-            tuple(row[offset + position] for row in self._weights) for position in range(len(VADER_FEATURES))
+            tuple(row[offset + position] for row in self._weights)
+            for position in range(len(self._spec.lexicon_features))
         ]
+        # Version 2 reads word valences (features.valence_sums); version 1 runs VADER per text.
+        self._reads_valences = self._spec.version >= 2
+        self._valences = self._vader.lexicon if self._reads_valences else {}
         self._k = len(artifact.classes)
         self._no_chars = (0.0,) * len(self._weights)
         self._words = _Contributions(self._word_contribution, word_cache)
@@ -107,16 +118,19 @@ class Scorer:
 
     def _word_contribution(self, token: str) -> tuple[float, ...]:
         """One flat tuple: the word's unigram weights (one per class), its char n-grams' summed
-        weights (one per class), and its number of char n-grams, so that a text's sums are one
-        C-level `map(sum, zip(*words))`."""
+        weights (one per class), its number of char n-grams, and its positive and negative
+        valence (version 2; zeros otherwise), so that a text's sums are one C-level
+        `map(sum, zip(*words))`."""
         unigram = self._column(unigram_index(self._spec, token))
+        valence = self._valences.get(token, 0.0)
+        polarity = (valence, 0.0) if valence > 0 else (0.0, -valence)
         if not is_word(token):
-            return (*unigram, *self._no_chars, 0)
+            return (*unigram, *self._no_chars, 0, *polarity)
         buckets = char_buckets(self._spec, token)
         # map over the bound __getitem__ of each class's view of the character block: the sums in
         # C, without a generator frame per n-gram.
         chars = [sum(map(view.__getitem__, buckets)) for view in self._char_weights]
-        return (*unigram, *chars, len(buckets))
+        return (*unigram, *chars, len(buckets), *polarity)
 
     def _position_contribution(self, key: str) -> tuple[float, ...]:
         """What a token contributes together with the bigram it starts: key "first second" (tokens
@@ -126,11 +140,22 @@ class Scorer:
         word = self._words[first]
         if not second:
             return word
-        # key's bytes after the prefix are what bigram_index hashes for (first, second)
-        bigram = crc32(BIGRAM_PREFIX + key.encode()) % self._spec.word_buckets
-        k = self._k
-        # the same sums as a comprehension would make, with no Python frame per class
-        return (*map(add, word[:k], map(getitem, self._weights, repeat(bigram))), *word[k:])
+        # key's bytes after the prefix are what bigram_index hashes for (first, second); the CRC
+        # is continued from the prefix's (zlib's running value) instead of joining the bytes
+        bigram = crc32(key.encode(), _BIGRAM_CRC) % self._spec.word_buckets
+        weights = tuple(map(getitem, self._weights, repeat(bigram)))
+        # Most pairs of a new batch were never a bigram of the training rows: their weights are
+        # exactly zero (no text reached the column), so the token's own entry is the pair's.
+        entry = (*map(add, word[: self._k], weights), *word[self._k :]) if any(weights) else word
+        valence = self._valences.get(second, 0.0)
+        if valence and is_negator(first):
+            # the second word is negated: its valence (counted in its own entry) becomes NEGATED
+            # times itself, so this pair carries the difference (features.valence_sums)
+            negated = valence * NEGATED
+            positive = max(negated, 0.0) - max(valence, 0.0)
+            negative = max(-negated, 0.0) - max(-valence, 0.0)
+            entry = (*entry[:-2], entry[-2] + positive, entry[-1] + negative)
+        return entry
 
     # -- scoring --------------------------------------------------------------------------------
 
@@ -138,6 +163,7 @@ class Scorer:
         normalised = normalise(text)
         found = tokens(normalised)
         logits = list(self._intercept)
+        sums = None
         if found:
             k = self._k
             # One look-up per token (with the bigram it starts) and the sums in C (map/zip/sum):
@@ -150,7 +176,13 @@ class Scorer:
             char_scale = 1 / math.sqrt(char_total) if char_total else 0.0
             for c in range(k):
                 logits[c] += sums[c] * word_scale + sums[k + c] * char_scale
-        for value, weights in zip(vader_values(self._vader, normalised, found), self._vader_weights, strict=True):
+        if not self._reads_valences:
+            lexicon = vader_values(self._vader, normalised, found)
+        elif sums is None:
+            lexicon = valence_values(0.0, 0.0, 0)
+        else:
+            lexicon = valence_values(sums[-2], sums[-1], len(found))
+        for value, weights in zip(lexicon, self._vader_weights, strict=True):
             if value:
                 for c, weight in enumerate(weights):
                     logits[c] += value * weight

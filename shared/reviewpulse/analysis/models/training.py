@@ -149,6 +149,7 @@ def _train(texts, labels, counts, seed, spec, folds, c_grid, target_accuracy) ->
         folds=k,
         c=c,
         c_grid=c_grid,
+        spec=spec,
         temperature=temperature,
         log_loss=loss,
         seed=seed,
@@ -238,7 +239,7 @@ def _fit_temperature(logits, y, np) -> float:
     return float(math.exp(found.x))
 
 
-def _card(*, classes, counts, y, probabilities, raw_probabilities, folds, c, c_grid, temperature, log_loss, seed,
+def _card(*, classes, counts, y, probabilities, raw_probabilities, folds, c, c_grid, spec, temperature, log_loss, seed,
           target_accuracy, seconds, np) -> dict:  # fmt: skip
     predicted = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
@@ -253,7 +254,8 @@ def _card(*, classes, counts, y, probabilities, raw_probabilities, folds, c, c_g
         "rows": int(len(y)),
         "rows_per_class": {label: int(counts[label]) for label in classes},
         "classes": list(classes),
-        "features": "normalised text: hashed word uni- and bigrams, hashed char n-grams of each word, VADER's four scores",
+        "features": _FEATURES[spec.version],
+        "features_version": spec.version,
         "cross_validation": {
             "folds": int(folds),
             "accuracy": round(float(right.mean()), 4),
@@ -273,6 +275,13 @@ def _card(*, classes, counts, y, probabilities, raw_probabilities, folds, c, c_g
         "training_seconds": round(seconds, 2),
         "libraries": _versions(),
     }
+
+
+_FEATURES = {
+    1: "normalised text: hashed word uni- and bigrams, hashed char n-grams of each word, VADER's four scores",
+    2: "normalised text: hashed word uni- and bigrams, hashed char n-grams of each word, "
+    "VADER lexicon valences (negation-scaled: neg share, pos share, compound)",
+}
 
 
 def macro_f1(confusion: list[list[int]]) -> float:
