@@ -7,7 +7,9 @@ adding a function, a queue or a route is checked without editing this file.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -173,7 +175,21 @@ def test_every_function_gets_the_dependencies_and_domain_layers(template: dict[s
             # (the training layer: python3.11 wheels for Lambda's platform, pruned of their tests)
             makefile = (REPO_ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text()
             assert f"build-{layer_id}:" in makefile and "--python-version 3.11" in makefile, layer_id
-            assert "--platform manylinux2014_x86_64" in makefile, layer_id
+            # and, unless LAYER_ARCHITECTURE says otherwise, for the layer's BuildArchitecture
+            wheel_arch = {"x86_64": "x86_64", "arm64": "aarch64"}[layer["Metadata"]["BuildArchitecture"]]
+            for chosen, arch in ((None, wheel_arch), ("arm64", "aarch64"), ("x86_64", "x86_64")):
+                commands = subprocess.run(
+                    ["make", "-n", f"build-{layer_id}", "ARTIFACTS_DIR=/nowhere"],
+                    cwd=REPO_ROOT / layer["Properties"]["ContentUri"],
+                    env={
+                        **{k: v for k, v in os.environ.items() if k != "LAYER_ARCHITECTURE"},
+                        **({"LAYER_ARCHITECTURE": chosen} if chosen else {}),
+                    },
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                assert f"--platform manylinux2014_{arch} " in commands, (layer_id, chosen)
         else:
             assert build == "python3.11", layer_id
     # When each function's effective layers are resolved
