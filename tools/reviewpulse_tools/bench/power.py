@@ -190,10 +190,13 @@ def bench_power(quick: bool = False, running=None) -> dict[str, Any]:
         "headroom": HEADROOM,
         "timeout_share": TIMEOUT_SHARE,
         "functions": functions,
-        "sample_errors": {k: v for k, v in failed_samples.items() if v},
     }
-    if not functions:
-        raise RuntimeError("no function ran")
+    # A benchmark raises when its work did not happen: a sample event failed, a function not measured.
+    failed = {k: v for k, v in failed_samples.items() if v}
+    if failed:
+        raise RuntimeError(f"sample events failed: {failed}")
+    if missing := set(stack.functions()) - set(functions):
+        raise RuntimeError(f"not measured (no sample event in events/?): {sorted(missing)}")
     if not quick:
         MEASURED.write_text(json.dumps(_committed(figures), indent=2, sort_keys=True) + "\n")
     return figures
