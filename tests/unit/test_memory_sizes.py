@@ -68,17 +68,54 @@ def sample(**overrides: float) -> dict[str, Any]:
     return {**figures, **overrides}
 
 
-def test_the_chosen_size_is_the_cheapest_one_with_headroom_and_time() -> None:
+def test_the_chosen_size_is_the_fastest_allowed_one_within_the_tolerance_of_the_cheapest() -> None:
     # Given a function's measurements priced at every size
     table = power.price_sizes(sample(), timeout_s=30, prices=load_prices())
     chosen = power.choose(table)
-    # Then the chosen size is allowed, no allowed size is cheaper, and each allowed one has the headroom
-    assert table[chosen]["allowed"]
     allowed = [size for size, row in table.items() if row["allowed"]]
-    assert all(table[chosen]["usd_per_million"] <= table[size]["usd_per_million"] for size in allowed)
+    cheapest = min(table[size]["usd_per_million"] for size in allowed)
+    # Then the chosen size is allowed and costs at most the tolerance more than the cheapest allowed one
+    assert table[chosen]["allowed"]
+    assert table[chosen]["usd_per_million"] <= cheapest * (1 + power.TOLERANCE)
+    # And no allowed size within that tolerance is faster
+    affordable = [size for size in allowed if table[size]["usd_per_million"] <= cheapest * (1 + power.TOLERANCE)]
+    assert all(table[chosen]["billed_s"] <= table[size]["billed_s"] for size in affordable)
+    # And each allowed size has the headroom; a size too small for the peak RSS is never allowed however cheap
     assert all(size >= power.HEADROOM * 100.0 for size in allowed)
-    # And a size too small for the peak RSS is never allowed however cheap
     assert not table[128]["allowed"]
+
+
+def test_with_no_tolerance_the_cheapest_allowed_size_is_chosen() -> None:
+    # Given a function's measurements priced at every size
+    table = power.price_sizes(sample(), timeout_s=30, prices=load_prices())
+    allowed = [size for size, row in table.items() if row["allowed"]]
+    # When the choice tolerates no extra cost
+    chosen = power.choose(table, tolerance=0.0)
+    # Then it is the cheapest allowed size
+    assert all(table[chosen]["usd_per_million"] <= table[size]["usd_per_million"] for size in allowed)
+
+
+def test_a_wider_tolerance_never_chooses_a_slower_size() -> None:
+    # Given a function's measurements priced at every size
+    table = power.price_sizes(sample(cpu_mean_s=0.3), timeout_s=30, prices=load_prices())
+    chosen = [power.choose(table, tolerance=t) for t in (0.0, 0.05, 0.2, 0.5, 1.0, 10.0)]
+    # Then each wider tolerance chooses a size at least as fast as the narrower one's
+    billed = [table[size]["billed_s"] for size in chosen]
+    assert billed == sorted(billed, reverse=True)
+    # And a CPU-bound function gets faster than its cheapest size within the documented tolerance
+    assert table[power.choose(table)]["billed_s"] < table[chosen[0]]["billed_s"]
+
+
+def test_a_per_file_function_is_priced_at_its_largest_invocation() -> None:
+    # Given a function whose largest invocation is far above its mean (a file of MaxUploadBytes)
+    figures = sample(cpu_mean_s=0.05, cpu_worst_s=13.0)
+    prices = load_prices()
+    # When it is priced as a per-file function and as a per-invocation one
+    per_file = power.price_sizes(figures, timeout_s=900, prices=prices, per_file=True)
+    mean = power.price_sizes(figures, timeout_s=900, prices=prices)
+    # Then the per-file price is the large file's, and the choice is at least as fast as the mean's
+    assert all(per_file[size]["billed_s"] > mean[size]["billed_s"] for size in power.SIZES)
+    assert per_file[power.choose(per_file)]["billed_s"] <= per_file[power.choose(mean)]["billed_s"]
 
 
 def test_a_size_whose_worst_case_nears_the_timeout_is_not_allowed() -> None:
