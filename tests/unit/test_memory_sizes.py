@@ -133,3 +133,16 @@ def test_with_no_allowed_size_the_largest_is_chosen() -> None:
     table = power.price_sizes(sample(peak_rss_mb=5000.0), timeout_s=30, prices=load_prices())
     # Then the largest size is chosen
     assert power.choose(table) == max(power.SIZES)
+
+
+def test_every_measured_size_is_the_rules_choice_from_the_recorded_figures(template, measured) -> None:
+    prices = load_prices()
+    for name in functions_of(template):
+        if name in power.NOT_REPRESENTED:
+            continue
+        # Given a function's recorded figures, priced again as the benchmark prices them
+        figures = measured["functions"][name]
+        table = power.price_sizes(figures, figures["timeout_s"], prices, per_file=name in power.PER_FILE)
+        # Then the rule chooses the size the template has and the benchmark recorded
+        chosen = power.choose(table)
+        assert chosen == figures["chosen_mb"] == int(function_properties(template, name)["MemorySize"]), name

@@ -24,8 +24,9 @@
     cost       dollars per million reviews of 300 characters by engine, priced line by line from
                what a batch per engine used on the local stack (cost.py, prices/)
     power      each function's memory size from its measured peak RSS and CPU time, priced at
-               128-3008 MB as AWS Lambda Power Tuning does; a full run rewrites
-               memory_sizes.json, which tests/unit/test_memory_sizes.py holds the template to (power.py)
+               128-3008 MB and chosen as AWS Lambda Power Tuning's balanced strategy does; a full run
+               rewrites memory_sizes.json, which tests/unit/test_memory_sizes.py holds the template to;
+               quick: one function once, the choice re-made from memory_sizes.json (power.py)
     scale      a 1,000,000-row CSV end to end after a 10,000-row one: rows per second, every row
                once, splitter and finalizer peak memory of the two (scale.py)
 

@@ -23,7 +23,7 @@ strategy is: the fastest allowed size whose cost per invocation is within TOLERA
 cheapest allowed one's. A per-file function is priced and timed at that largest file: its cost
 and the latency a user waits for are the large file's. A full run rewrites MEASURED (the figures
 and the choice): tests/unit/test_memory_sizes.py holds template.yaml's MemorySize to them. The
-quick run (`make test`) writes nothing.
+quick run (`make test`) invokes one function once and re-chooses from MEASURED; it writes nothing.
 """
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ NOT_REPRESENTED = {
     "memory and time are the learning benchmark's (10,000 rows: 580 MB, 178 CPU seconds)",
 }
 SAMPLE_INVOCATIONS = 5
-FULL_ROWS, QUICK_ROWS = 5_000, 100
-FULL_LLM_ROWS, QUICK_LLM_ROWS = 500, 50
-QUICK_COLD_EVERY = 4  # the quick run starts every 4th function cold (the full run: all)
+FULL_ROWS, FULL_LLM_ROWS = 5_000, 500
+# The quick run (`make test`, a few seconds): the measuring path on one function, invoked once with
+# its sample event, and the choice re-made from MEASURED's recorded figures.
+QUICK_FUNCTION = "HealthFunction"
 
 COLD_CPU_CHILD = textwrap.dedent(
     """
@@ -145,8 +146,10 @@ def bench_power(quick: bool = False, running=None) -> dict[str, Any]:
     from reviewpulse_tools.bench.cold_start import cold_events
     from reviewpulse_tools.local.lambda_environment import read_invocations
 
+    if quick:
+        return bench_power_quick(running)
     prices = load_prices()
-    rows, llm_rows = (QUICK_ROWS, QUICK_LLM_ROWS) if quick else (FULL_ROWS, FULL_LLM_ROWS)
+    rows, llm_rows = FULL_ROWS, FULL_LLM_ROWS
     with bench_stack(running) if running is not None else _Own() as running:
         runner, stack = running.runner, running.stack
         seen = len(read_invocations(runner.records))
@@ -165,7 +168,7 @@ def bench_power(quick: bool = False, running=None) -> dict[str, Any]:
                 continue
             failed_samples[function] = _invoke_sample(running, function, event)
         records = read_invocations(runner.records)[seen:]
-        cold = _cold_starts(running, events, every=QUICK_COLD_EVERY if quick else 1)
+        cold = _cold_starts(running, events)
         llm_uses = {name: use for run in batches for name, use in run.functions.items() if use.llm_requests}
         functions: dict[str, Any] = {}
         max_upload = int(stack.template.parameters.get("MaxUploadBytes") or 104_857_600)
@@ -193,14 +196,11 @@ def bench_power(quick: bool = False, running=None) -> dict[str, Any]:
                 "timeout_s": int(stack.function_properties(function).get("Timeout", 3)),
                 "memory_mb": int(stack.function_properties(function).get("MemorySize", 128)),
             }
-    for function, measured in functions.items():
-        table = price_sizes(measured, measured["timeout_s"], prices, per_file=function in PER_FILE)
-        measured["chosen_mb"] = measured["memory_mb"] if function in NOT_REPRESENTED else choose(table)
-        measured["sizes"] = {str(size): row for size, row in table.items()}  # JSON's keys are strings
+    _choose_all(functions, prices)
     figures = {
         "measured": datetime.now(UTC).strftime("%Y-%m-%d"),
         "command": "make bench BENCH=power",
-        "quick": quick,
+        "quick": False,
         "rows": rows,
         "llm_rows": llm_rows,
         "headroom": HEADROOM,
@@ -214,9 +214,47 @@ def bench_power(quick: bool = False, running=None) -> dict[str, Any]:
         raise RuntimeError(f"sample events failed: {failed}")
     if missing := set(stack.functions()) - set(functions):
         raise RuntimeError(f"not measured (no sample event in events/?): {sorted(missing)}")
-    if not quick:
-        MEASURED.write_text(json.dumps(_committed(figures), indent=2, sort_keys=True) + "\n")
+    MEASURED.write_text(json.dumps(_committed(figures), indent=2, sort_keys=True) + "\n")
     return figures
+
+
+def _choose_all(functions: dict[str, Any], prices: dict[str, Any]) -> None:
+    """Each function's sizes priced and its size chosen (the template's for NOT_REPRESENTED)."""
+    for function, measured in functions.items():
+        table = price_sizes(measured, measured["timeout_s"], prices, per_file=function in PER_FILE)
+        measured["chosen_mb"] = measured["memory_mb"] if function in NOT_REPRESENTED else choose(table)
+        measured["sizes"] = {str(size): row for size, row in table.items()}  # JSON's keys are strings
+
+
+def bench_power_quick(running=None) -> dict[str, Any]:
+    """`make test`'s run: QUICK_FUNCTION invoked once with its sample event on the stack and its
+    CPU time and peak RSS read back as the full run reads them (it raises when the invocation fails
+    or is not recorded), then every size priced and chosen again from MEASURED's recorded figures
+    (it raises when those lack a function of the template). Writes nothing."""
+    from reviewpulse_tools.bench.cold_start import cold_events
+    from reviewpulse_tools.local.lambda_environment import read_invocations
+
+    recorded = json.loads(MEASURED.read_text())
+    with bench_stack(running) if running is not None else _Own() as running:
+        runner, stack = running.runner, running.stack
+        seen = len(read_invocations(runner.records))
+        error = _invoke_sample(running, QUICK_FUNCTION, cold_events(stack)[QUICK_FUNCTION], invocations=1)
+        mine = [r for r in read_invocations(runner.records)[seen:] if r.function == QUICK_FUNCTION]
+        rss_kb = runner.peak_rss_kb.get(QUICK_FUNCTION, 0)
+        missing = set(stack.functions()) - set(recorded["functions"])
+    if error or not mine or not rss_kb:
+        raise RuntimeError(f"{QUICK_FUNCTION} not measured: error {error!r}, {len(mine)} invocations, {rss_kb} kB")
+    if missing:
+        raise RuntimeError(f"not in {MEASURED.name} (run `make bench BENCH=power`): {sorted(missing)}")
+    functions = {name: dict(m) for name, m in recorded["functions"].items()}
+    _choose_all(functions, load_prices())
+    return {
+        **{k: recorded[k] for k in ("measured", "command", "rows", "llm_rows", "headroom", "timeout_share")},
+        "tolerance": TOLERANCE,
+        "quick": True,
+        "probe": {"function": QUICK_FUNCTION, "cpu_s": mine[0].cpu_ms / 1000, "peak_rss_mb": rss_kb / 1024},
+        "functions": functions,
+    }
 
 
 def _committed(figures: dict[str, Any]) -> dict[str, Any]:
@@ -236,15 +274,15 @@ def _committed(figures: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _invoke_sample(running, function: str, event: Path) -> str:
-    """The sample event SAMPLE_INVOCATIONS times; the error type if the function raised (the
+def _invoke_sample(running, function: str, event: Path, invocations: int = SAMPLE_INVOCATIONS) -> str:
+    """The sample event `invocations` times; the error type if the function raised (the
     authorizer's Unauthorized is an answer)."""
     from reviewpulse_tools.bench.cold_start import replayed
     from reviewpulse_tools.local.lambda_ import FunctionError
 
     payload = json.loads(replayed(running.stack, function, event, Path(tempfile.mkdtemp())).read_text())
     error = ""
-    for _ in range(SAMPLE_INVOCATIONS):
+    for _ in range(invocations):
         try:
             running.runner.invoke(function, payload)
         except FunctionError as exc:
@@ -263,7 +301,7 @@ def _add_sample_key(running) -> None:
     KeyRepository(running.stack.ref("KeysTable"), boto3.client("dynamodb")).add(sample_key, "example")
 
 
-def _cold_starts(running, events: dict[str, Path], every: int) -> dict[str, dict[str, float]]:
+def _cold_starts(running, events: dict[str, Path]) -> dict[str, dict[str, float]]:
     """Each function's cold start in a fresh interpreter, as cold_start.py runs it: CPU seconds of
     the whole process (interpreter, imports, its sample event) and its peak RSS."""
     from reviewpulse_tools.bench.cold_start import replayed
@@ -281,7 +319,7 @@ def _cold_starts(running, events: dict[str, Path], every: int) -> dict[str, dict
     }
     aws = {k: v for k, v in running.runner.extra_environment.items() if k.startswith("AWS_")}
     measured = {}
-    for function in sorted(events)[::every]:
+    for function in sorted(events):
         app = running.stack.function_code_dir(function) / "app.py"
         event = replayed(running.stack, function, events[function], work)
         done = subprocess.run(  # noqa: S603 (our own interpreter and files)
@@ -332,4 +370,10 @@ def report(figures: dict[str, Any]) -> str:
             f"| {m['cold_cpu_s'] * 1000:.0f} ms | {m['memory_mb']} MB | " + " | ".join(cells) + " |"
         )
     lines += ["", *(f"{name}: kept at its template size, {why}." for name, why in NOT_REPRESENTED.items())]
+    if probe := figures.get("probe"):
+        lines += [
+            "",
+            f"Quick run: the table re-chosen from {MEASURED.name} (measured {figures['measured']}); "
+            f"{probe['function']} invoked once: {probe['cpu_s'] * 1000:.0f} ms CPU, {probe['peak_rss_mb']:.0f} MB peak RSS.",
+        ]
     return "\n".join(lines)
