@@ -7,7 +7,9 @@ adding a function, a queue or a route is checked without editing this file.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,15 +130,20 @@ def test_outputs_needed_by_clients_and_tools_exist(template: dict[str, Any]) -> 
 # --------------------------------------------------------------------------- functions
 
 
-def test_every_function_runs_python311_on_x86_with_app_handler(template: dict[str, Any]) -> None:
-    # Given every function with Globals applied
+def test_every_function_runs_python311_on_the_architecture_parameter_with_app_handler(
+    template: dict[str, Any],
+) -> None:
+    # Given the Architecture parameter: x86_64 or arm64, x86_64 unless the deployer says otherwise
+    parameter = template["Parameters"]["Architecture"]
+    assert (parameter["AllowedValues"], parameter["Default"]) == (["x86_64", "arm64"], "x86_64")
+    # And every function with Globals applied
     functions = resources_of_type(template, FUNCTION)
     assert functions, "the template defines no function"
     for function_id in functions:
         props = function_properties(template, function_id)
-        # Then it runs on the runtime the layers are built for, from app.handler
+        # Then it runs on the runtime the layers are built for, on that architecture, from app.handler
         assert props.get("Runtime") == "python3.11", function_id
-        assert props.get("Architectures") == ["x86_64"], function_id
+        assert props.get("Architectures") == [{"Ref": "Architecture"}], function_id
         assert props.get("Handler") == "app.handler", function_id
         assert props.get("Tracing") == "Active", function_id
 
@@ -169,11 +176,28 @@ def test_every_function_gets_the_dependencies_and_domain_layers(template: dict[s
         build = layer.get("Metadata", {}).get("BuildMethod")
         assert "python3.11" in layer["Properties"].get("CompatibleRuntimes", []), layer_id
         assert (REPO_ROOT / layer["Properties"]["ContentUri"]).is_dir(), layer_id
+        # for the functions' architecture; its build's (a literal sam build reads) the parameter's default
+        assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}], layer_id
+        assert layer["Metadata"]["BuildArchitecture"] == template["Parameters"]["Architecture"]["Default"], layer_id
         if build == "makefile":
             # (the training layer: python3.11 wheels for Lambda's platform, pruned of their tests)
             makefile = (REPO_ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text()
             assert f"build-{layer_id}:" in makefile and "--python-version 3.11" in makefile, layer_id
-            assert "--platform manylinux2014_x86_64" in makefile, layer_id
+            # and, unless LAYER_ARCHITECTURE says otherwise, for the layer's BuildArchitecture
+            wheel_arch = {"x86_64": "x86_64", "arm64": "aarch64"}[layer["Metadata"]["BuildArchitecture"]]
+            for chosen, arch in ((None, wheel_arch), ("arm64", "aarch64"), ("x86_64", "x86_64")):
+                commands = subprocess.run(
+                    ["make", "-n", f"build-{layer_id}", "ARTIFACTS_DIR=/nowhere"],
+                    cwd=REPO_ROOT / layer["Properties"]["ContentUri"],
+                    env={
+                        **{k: v for k, v in os.environ.items() if k != "LAYER_ARCHITECTURE"},
+                        **({"LAYER_ARCHITECTURE": chosen} if chosen else {}),
+                    },
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                assert f"--platform manylinux2014_{arch} " in commands, (layer_id, chosen)
         else:
             assert build == "python3.11", layer_id
     # When each function's effective layers are resolved

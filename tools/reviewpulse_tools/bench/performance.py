@@ -23,6 +23,10 @@
                alone on the same texts, p50 and p99 (sync_analyze.py)
     cost       dollars per million reviews of 300 characters by engine, priced line by line from
                what a batch per engine used on the local stack (cost.py, prices/)
+    power      each function's memory size from its measured peak RSS and CPU time, priced at
+               128-3008 MB and chosen as AWS Lambda Power Tuning's balanced strategy does; a full run
+               rewrites memory_sizes.json, which tests/unit/test_memory_sizes.py holds the template to;
+               quick: one function once, the choice re-made from memory_sizes.json (power.py)
     scale      a 1,000,000-row CSV end to end after a 10,000-row one: rows per second, every row
                once, splitter and finalizer peak memory of the two (scale.py)
 
@@ -183,12 +187,13 @@ BENCHMARKS = (
     "batchapi",
     "analyze",
     "cost",
+    "power",
     "scale",
 )
 # Run in full only when named (`make bench BENCH=scale`): a million rows take about an hour and a
 # few GB of free memory, which a plain `make bench` must not need. Quick mode runs it small.
 BY_NAME_ONLY = ("scale",)
-ON_THE_STACK = ("pipeline", "coldstart", "wire", "quote", "cli", "cost", "scale")
+ON_THE_STACK = ("pipeline", "coldstart", "wire", "quote", "cli", "cost", "power", "scale")
 FULL_ROWS, FULL_SIZES = 10_000, "1,100"
 # The quick run (`--quick`, in `make test`): every benchmark, every figure, at sizes and counts that
 # keep the whole run to a few minutes. Its figures prove the benchmarks work, not how fast.
@@ -203,6 +208,7 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
         cost,
         insights,
         llm,
+        power,
         quote,
         scale,
         spending,
@@ -246,6 +252,8 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
         return scale.bench_scale()
     if name == "cost":
         return cost.bench_cost(rows=cost.QUICK_ROWS, running=running) if quick else cost.bench_cost()
+    if name == "power":
+        return power.bench_power(quick=quick, running=running)
     raise ValueError(f"unknown benchmark: {name}")
 
 
@@ -257,6 +265,7 @@ def report_of(name: str, figures) -> str:
         cost,
         insights,
         llm,
+        power,
         quote,
         scale,
         spending,
@@ -279,6 +288,7 @@ def report_of(name: str, figures) -> str:
         "batchapi": lambda f: "\n".join(batch_api.report(f)),
         "analyze": sync_analyze.report,
         "cost": cost.report,
+        "power": power.report,
         "scale": scale.report,
     }
     return reports[name](figures).strip()
