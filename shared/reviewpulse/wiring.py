@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from reviewpulse.usecases.create_task import TaskQueueing
     from reviewpulse.usecases.deliver_webhooks import Deliveries
     from reviewpulse.usecases.erase_tenant import TenantData
+    from reviewpulse.usecases.models import TrainingRequests
     from reviewpulse.usecases.resume_task import Resuming
     from reviewpulse.usecases.split import Splitter
     from reviewpulse.usecases.train_model import Fit
@@ -295,6 +296,13 @@ def training_queue() -> TrainingQueue:
     from reviewpulse.tenant_models.queue import TrainingQueue
 
     return TrainingQueue(get_settings().training_queue_url, client("sqs"))
+
+
+def training_requests() -> TrainingRequests:
+    """POST /v1/models' collaborators (usecases/models.py)."""
+    from reviewpulse.usecases.models import TrainingRequests
+
+    return TrainingRequests(tasks=task_repository(), models=model_repository(), queue=training_queue())
 
 
 def model_artifacts() -> ModelFiles:
