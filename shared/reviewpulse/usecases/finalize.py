@@ -42,7 +42,7 @@ from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.queue import TrainingQueue
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases import deliver_drop
-from reviewpulse.usecases.deliver_insights import deliver_report, first_conversations, store_insights
+from reviewpulse.usecases.deliver_insights import ReportPage, deliver_report, first_conversations, store_insights
 from reviewpulse.usecases.models import prepare_teaching, queue_teaching
 from reviewpulse.usecases.teach_first import start_teaching
 
@@ -153,15 +153,8 @@ def finalize_task(task: Task, finalizer: Finalizer, *, deadline: float | None = 
             task_summary, themes.top() or task_insights.report_themes(), engine.summary_writer(deadline)
         )
         usage = spent if spent.requests else None
-    deliver_report(
-        task,
-        summary=task_summary,
-        insights=task_insights,
-        report=report,
-        conversations=trajectories,
-        result_files=result_files,
-        items=insights.report_items,
-    )
+    page = ReportPage(task, task_summary, task_insights, report, trajectories, items=insights.report_items)
+    deliver_report(page, result_files)
     # A drop's copies in outgoing/, before its end is won (its receipt is written then, last).
     deliver_drop.results_ready(task, result_files, conversations=task_summary.conversations is not None)
     teach_warnings = _prepare_teaching(task, teaching)
