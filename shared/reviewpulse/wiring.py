@@ -8,6 +8,7 @@ what it wires (the authorizer, say, never loads the task model, the queues or th
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING
 
 from reviewpulse.aws import client
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from reviewpulse.events import EventBus
     from reviewpulse.provider_batches.repository import ProviderBatchRepository
     from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkQueue
+    from reviewpulse.settings import Settings
     from reviewpulse.storage.inputs import InputFiles
     from reviewpulse.storage.model_files import ModelFiles
     from reviewpulse.storage.paused_chunks import PausedChunks
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from reviewpulse.tenant_models.repository import ModelRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
+    from reviewpulse.usecases.analyze_texts import Answering
     from reviewpulse.usecases.create_batch import BatchCreation
     from reviewpulse.usecases.create_task import TaskQueueing
     from reviewpulse.usecases.deliver_webhooks import Deliveries
@@ -133,6 +136,37 @@ def task_queueing() -> TaskQueueing:
     from reviewpulse.usecases.create_task import TaskQueueing
 
     return TaskQueueing(tasks=task_repository(), queue=work_queue(), settings=get_settings())
+
+
+@cache
+def _analyzers(settings: Settings) -> tuple:
+    """Built once per execution environment and its settings (which a Lambda never changes; tests
+    do): the lexicon analyzer, and the LLM engine — with its circuit breaker and pacing — whose
+    client (and openai) is built only for the first request that asks the LLM."""
+    from reviewpulse.analysis.engines.llm import LazyLlmEngine
+    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
+
+    return LexiconAnalyzer(), LazyLlmEngine(lambda: settings)
+
+
+def answering() -> Answering:
+    """POST /v1/analyze's collaborators (usecases/analyze_texts.py): the engines' parts (the
+    result cache and tenants' models where the deployment gives them) and the monthly budgets."""
+    from reviewpulse.analysis.engines.base import EngineParts
+    from reviewpulse.usecases.analyze_texts import Answering
+
+    settings = get_settings()
+    lexicon, llm = _analyzers(settings)
+    parts = EngineParts(
+        settings,
+        lexicon=lexicon,
+        llm=llm,
+        cache=result_cache() if settings.result_cache_table_name else None,
+        # Tenants' models (options.model_id), where the deployment gives this function its bucket.
+        models=model_files() if settings.data_bucket_name else None,
+    )
+    # The tenants' monthly budgets, where the deployment has them (BUDGETS_TABLE_NAME).
+    return Answering(parts, budgets=budget_repository() if settings.budgets_table_name else None)
 
 
 def resuming() -> Resuming:
