@@ -31,6 +31,8 @@ __all__ = [
     "Budgets",
     "ChunkWorker",
     "ChunkOutcome",
+    "CountChunk",
+    "Counting",
     "analyze_items",
     "item_results",
     "process_chunk",
@@ -101,20 +103,33 @@ def item_results(message: WorkMessage, answers: dict) -> list[ItemResult]:
     return results
 
 
-def store_and_count(
-    message: WorkMessage,
-    results: list[ItemResult],
-    *,
-    tasks: TaskRepository,
-    result_files: ResultFiles,
-    finalizer: FinalizeQueue,
-    correlation_id: str | None = None,
-    usage: Usage | None = None,
-) -> ChunkOutcome:
+@dataclass(frozen=True)
+class CountChunk:
+    """Command: count `message`'s chunk once with these `results` (and the LLM `usage` they cost)."""
+
+    message: WorkMessage
+    results: list[ItemResult]
+    correlation_id: str | None = None
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True)
+class Counting:
+    """Where a chunk's results are written and counted, and its finalization asked for (the chunk
+    worker, the Batch API collector and the dead-letter function each pass their own)."""
+
+    tasks: TaskRepository
+    result_files: ResultFiles
+    finalizer: FinalizeQueue
+
+
+def store_and_count(command: CountChunk, deps: Counting) -> ChunkOutcome:
     """Write this attempt's part, then count the chunk once; ask for finalization when complete.
 
     The part goes to a key of its own and the counting update names it, so a losing duplicate
     can never overwrite the results that were counted."""
+    message, results, correlation_id, usage = command.message, command.results, command.correlation_id, command.usage
+    tasks, result_files, finalizer = deps.tasks, deps.result_files, deps.finalizer
     failed = sum(1 for result in results if result.error is not None)
     processed = len(results) - failed
     attempt = secrets.token_hex(4)
@@ -243,13 +258,7 @@ def process_chunk(command: AnalyzeChunk, worker: ChunkWorker) -> ChunkOutcome:
         reason = f"{exhausted or 'a budget'} has no room left for more LLM requests"
         return _park(message, reason, spend.refused_micros if spend is not None else 0, tasks, budgets)
     outcome = store_and_count(
-        message,
-        results,
-        tasks=tasks,
-        result_files=result_files,
-        finalizer=worker.finalizer,
-        correlation_id=correlation_id,
-        usage=usage,
+        CountChunk(message, results, correlation_id, usage), Counting(tasks, result_files, worker.finalizer)
     )
     metrics.add_metric(name="ChunkLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
     logger.info(

@@ -14,7 +14,7 @@ from reviewpulse.results.model import ItemResult
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import TaskError
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.usecases.analyze_chunk import ChunkOutcome, store_and_count
+from reviewpulse.usecases.analyze_chunk import ChunkOutcome, CountChunk, Counting, store_and_count
 
 DEAD_LETTER_DETAIL = "this item's chunk failed repeatedly and was set aside"
 
@@ -32,9 +32,7 @@ def settle_dead_chunk(
         "chunk dead-lettered",
         extra={"tenant": message.tenant, "task_id": message.task_id, "chunk": message.chunk, "items": len(results)},
     )
-    return store_and_count(
-        message, results, tasks=tasks, result_files=result_files, finalizer=finalizer, correlation_id=correlation_id
-    )
+    return store_and_count(CountChunk(message, results, correlation_id), Counting(tasks, result_files, finalizer))
 
 
 def settle_dead_finalize(request: FinalizeRequest, *, tasks: TaskRepository) -> bool:
