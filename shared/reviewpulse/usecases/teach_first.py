@@ -103,11 +103,21 @@ class RestOutcome:
     reason: str = ""
 
 
-def split_rest(
-    tenant: str, task_id: str, splitter: Splitter, *, correlation_id: str | None, final: bool
-) -> RestOutcome:
+@dataclass(frozen=True)
+class SplitRest:
+    """Command: queue the rest of taught-first task `task_id` (an ingest message's `rest`);
+    `final` is the message's last delivery."""
+
+    tenant: str
+    task_id: str
+    correlation_id: str | None = None
+    final: bool = False
+
+
+def split_rest(command: SplitRest, splitter: Splitter) -> RestOutcome:
     """Queue the rest of a taught-first task (the rows outside its sample) once its model has
     ended: through the model if it is ready, else as auto reads without one."""
+    tenant, task_id, correlation_id, final = command.tenant, command.task_id, command.correlation_id, command.final
     tasks, settings = splitter.tasks, splitter.settings
     task = tasks.get(tenant, task_id)
     if task is None or task.status.is_terminal or task.teach_phase not in (TEACH_TRAINING, TEACH_REST):
