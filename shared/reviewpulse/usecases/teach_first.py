@@ -64,12 +64,21 @@ def sample_only(rows: Iterable[Row], sample: frozenset[int]) -> Iterator[Row]:
 # -- the finalizer: the sample is counted ------------------------------------------------------
 
 
-def start_teaching(
-    task: Task, *, tasks: TaskRepository, models: ModelRepository, queue: TrainingQueue, rest: IngestQueue | None
-) -> None:
+@dataclass(frozen=True)
+class Teaching:
+    """What the finalizer needs to ask for a teaching task's model (options.teach)."""
+
+    models: ModelRepository
+    queue: TrainingQueue
+    # Where a taught-first task's rest is asked for when its model cannot be taught.
+    rest: IngestQueue | None = None
+
+
+def start_teaching(task: Task, teaching: Teaching, *, tasks: TaskRepository) -> None:
     """The sample of `task` is counted: its model recorded and queued for training, by the one
     caller whose write moves the task to `training`. A model that cannot be taught (too many
     models, a queue that refuses it) is not waited for: the rest is asked for at once."""
+    models, queue, rest = teaching.models, teaching.queue, teaching.rest
     _, failure = prepare_teaching(task, models=models, correlation_id=task.correlation_id)
     if tasks.teaching.start_training(task.tenant, task.task_id) is None:
         return  # another finalizer moved it on
