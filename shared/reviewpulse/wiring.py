@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from reviewpulse.usecases.resume_task import Resuming
     from reviewpulse.usecases.split import Splitter
     from reviewpulse.usecases.train_model import Fit
+    from reviewpulse.usecases.webhooks import WebhookAdmin
     from reviewpulse.webhooks.queue import DeliveryQueue
     from reviewpulse.webhooks.store import SecretBox, WebhookRepository
 
@@ -274,6 +275,15 @@ def delivery_queue() -> DeliveryQueue:
 
     settings = get_settings()
     return DeliveryQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url, client("sqs"))
+
+
+def webhook_admin() -> WebhookAdmin:
+    """The webhook routes' collaborators (usecases/webhooks.py)."""
+    from reviewpulse.usecases.webhooks import WebhookAdmin
+    from reviewpulse.webhooks.addresses import parse_allowed
+
+    allowed = parse_allowed(get_settings().webhook_allowed_addresses)
+    return WebhookAdmin(webhooks=webhook_repository(), secrets=webhook_secrets(), allowed=allowed)
 
 
 def webhook_deliveries() -> Deliveries:
