@@ -48,7 +48,7 @@ from reviewpulse.usecases.drop_sidecar import BadSidecar, sidecar_options
 from reviewpulse.usecases.models import with_default_model
 from reviewpulse.usecases.resolve_options import engine_notes
 from reviewpulse.usecases.split_pacing import HandOff, choose_batch_mode, hold_until_mode_known
-from reviewpulse.usecases.split_quote import ItemCounter, quote_teacher, record_quote
+from reviewpulse.usecases.split_quote import ItemCounter, RecordQuote, quote_teacher, record_quote
 from reviewpulse.usecases.teach_first import sample_only, teaches_first
 
 CORRELATION_METADATA = "correlation-id"
@@ -326,7 +326,7 @@ def _split(
     if counter.items == 0:
         return _fail(tasks, task, "empty-file", "the file holds no rows")
     if quoting:
-        record_quote(tasks, task, counter, share, settings)
+        record_quote(RecordQuote(task, counter, share), splitter)
         return SplitOutcome(task.task_id, "quoted", items=counter.items, chunks=counter.chunks)
 
     recorded = tasks.record_split(
