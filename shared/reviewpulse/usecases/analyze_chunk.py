@@ -28,6 +28,8 @@ from reviewpulse.usecases.spend import TaskSpend
 __all__ = [
     "AnalysisUnavailable",
     "AnalyzeChunk",
+    "AnalyzeItems",
+    "Answerers",
     "Budgets",
     "ChunkWorker",
     "ChunkOutcome",
@@ -49,18 +51,31 @@ class ChunkOutcome:
     completed: bool  # the task is now fully counted and its finalization was requested
 
 
-def analyze_items(
-    message: WorkMessage,
-    engine: Engine,
-    options: AnalysisOptions,
-    *,
-    deadline: float | None = None,
-    teacher: Engine | None = None,
-) -> tuple[list[ItemResult], Usage]:
+@dataclass(frozen=True)
+class AnalyzeItems:
+    """Command: answer `message`'s items with `options`; LLM requests stop at `deadline`
+    (time.monotonic() seconds)."""
+
+    message: WorkMessage
+    options: AnalysisOptions
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class Answerers:
+    """The engine that answers a chunk, and the `teacher` (the LLM engine of a task that teaches a
+    model on auto) that answers its teaching sample instead."""
+
+    engine: Engine
+    teacher: Engine | None = None
+
+
+def analyze_items(command: AnalyzeItems, answerers: Answerers) -> tuple[list[ItemResult], Usage]:
     """Results in row order; rows the splitter already rejected keep their error. LLM requests
-    stop at `deadline` (time.monotonic() seconds); what the engine leaves unanswered then has
-    followed its fallback policy. With a `teacher` (the LLM engine of a task that teaches a model
-    on auto), the items of the teaching sample are answered by it instead."""
+    stop at `deadline`; what the engine leaves unanswered then has followed its fallback policy.
+    With a `teacher`, the items of the teaching sample are answered by it instead."""
+    message, options, deadline = command.message, command.options, command.deadline
+    engine, teacher = answerers.engine, answerers.teacher
     texts = texts_of(message)
     taught = {item.row for item in message.items if item.teach} if teacher is not None else set()
     answers: dict = {}
@@ -249,7 +264,7 @@ def process_chunk(command: AnalyzeChunk, worker: ChunkWorker) -> ChunkOutcome:
         )
         engine = engine_for(task.options, replace(parts, spend=spend))
     results, usage = analyze_items(
-        message, engine, task.options, deadline=deadline, teacher=_teacher(task, spend, parts)
+        AnalyzeItems(message, task.options, deadline), Answerers(engine, teacher=_teacher(task, spend, parts))
     )
     if budgets is not None and any(r.error is not None and r.error.code == BUDGET_EXHAUSTED for r in results):
         # on_budget_exhausted pause: nothing of this chunk counts now. Answers already paid for
