@@ -6,7 +6,8 @@ from reviewpulse.messages.dead_letters import DEAD_LETTERS
 from reviewpulse.observability import logger, publishes_no_metrics
 from reviewpulse.queues import FinalizeRequest, WorkMessage, correlation_id_of
 from reviewpulse.settings import require_settings
-from reviewpulse.usecases.dead_letter import settle_dead_chunk, settle_dead_finalize
+from reviewpulse.usecases.analyze_chunk import Counting
+from reviewpulse.usecases.dead_letter import SettleDeadChunk, settle_dead_chunk, settle_dead_finalize
 from reviewpulse.wiring import finalize_queue, result_files, task_repository
 from reviewpulse.workers import sqs_lambda_handler
 
@@ -23,13 +24,9 @@ def record_handler(record: SQSRecord) -> None:
     logger.set_correlation_id(correlation_id)
     message = read_message(DEAD_LETTERS, record.body, queue="dead-letter", message_id=record.message_id)
     if isinstance(message, WorkMessage):
-        settle_dead_chunk(
-            message,
-            tasks=task_repository(),
-            result_files=result_files(),
-            finalizer=finalize_queue(),
-            correlation_id=correlation_id,
-        )
+        # Built here from this module's factories, which a test or the fault injector may replace.
+        counting = Counting(tasks=task_repository(), result_files=result_files(), finalizer=finalize_queue())
+        settle_dead_chunk(SettleDeadChunk(message, correlation_id), counting)
     elif isinstance(message, FinalizeRequest):
         settle_dead_finalize(message, tasks=task_repository())
     # Else nothing to attribute it to and nothing a retry would change: read_message said so once.

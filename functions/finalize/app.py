@@ -9,7 +9,8 @@ from reviewpulse.analysis.engines.llm import LazyLlmEngine
 from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeRequest, correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
-from reviewpulse.usecases.finalize import Finalizer, Teaching, finalize_request
+from reviewpulse.usecases.finalize import Finalizer, finalize_request
+from reviewpulse.usecases.teach_first import Teaching
 from reviewpulse.wiring import (
     ingest_queue,
     input_files,

@@ -18,7 +18,7 @@ from reviewpulse.usecases.split import (
     split_resumed,
     split_started_task,
 )
-from reviewpulse.usecases.teach_first import split_rest
+from reviewpulse.usecases.teach_first import SplitRest, split_rest
 from reviewpulse.wiring import splitter
 from reviewpulse.workers import sqs_lambda_handler
 
@@ -72,7 +72,7 @@ def record_handler(record: SQSRecord, lambda_context: Any) -> None:
     elif isinstance(message, SplitRequest) and message.rest:  # a taught-first task's model ended: its rest
         ref = message.split_task
         correlation_id = correlation_id_of(record.message_attributes)
-        split_rest(ref.tenant, ref.task_id, splitter(), correlation_id=correlation_id, final=final)
+        split_rest(SplitRest(ref.tenant, ref.task_id, correlation_id, final), splitter())
     elif isinstance(message, SplitRequest):  # POST /v1/tasks/{id}/start: a quoted task's file, split for real
         ref = message.split_task
         correlation_id = correlation_id_of(record.message_attributes)

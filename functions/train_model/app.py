@@ -6,7 +6,7 @@ from reviewpulse.observability import logger
 from reviewpulse.queues import correlation_id_of
 from reviewpulse.settings import get_settings, require_settings
 from reviewpulse.tenant_models.queue import TrainingRequest
-from reviewpulse.usecases.train_model import results_from_parts, train_model
+from reviewpulse.usecases.train_model import Training, TrainModel, results_from_parts, train_model
 from reviewpulse.wiring import (
     ingest_queue,
     input_files,
@@ -39,21 +39,22 @@ def fit(texts, labels):
 def record_handler(record: SQSRecord) -> None:
     logger.set_correlation_id(correlation_id_of(record.message_attributes))
     settings = get_settings()
-    train_model(
-        TrainingRequest.model_validate_json(record.body),
+    # Built here from this module's factories, which a test or the fault injector may replace.
+    training = Training(
         models=model_repository(),
         tasks=task_repository(),
         input_files=input_files(),
         artifacts=model_artifacts,
         fit=fit,
         settings=settings,
-        # On the queue's last delivery a model that keeps failing ends `failed`, never stuck training.
-        last_attempt=int(record.attributes.approximate_receive_count) >= settings.training_max_receive_count,
         # A model taught from the LLM reads the teaching sample's answers from the task's parts.
         task_results=results_from_parts(result_files()),
         # A model taught first from its task's sample: once it ends, the rest of that task is split.
         rest=ingest_queue(),
     )
+    # On the queue's last delivery a model that keeps failing ends `failed`, never stuck training.
+    last_attempt = int(record.attributes.approximate_receive_count) >= settings.training_max_receive_count
+    train_model(TrainModel(TrainingRequest.model_validate_json(record.body), last_attempt), training)
 
 
 handler = sqs_lambda_handler(record_handler)

@@ -8,6 +8,7 @@ what it wires (the authorizer, say, never loads the task model, the queues or th
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING
 
 from reviewpulse.aws import client
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from reviewpulse.events import EventBus
     from reviewpulse.provider_batches.repository import ProviderBatchRepository
     from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkQueue
+    from reviewpulse.settings import Settings
     from reviewpulse.storage.inputs import InputFiles
     from reviewpulse.storage.model_files import ModelFiles
     from reviewpulse.storage.paused_chunks import PausedChunks
@@ -32,13 +34,16 @@ if TYPE_CHECKING:
     from reviewpulse.tenant_models.repository import ModelRepository
     from reviewpulse.tenants.budgets import BudgetRepository
     from reviewpulse.tenants.keys import KeyRepository
+    from reviewpulse.usecases.analyze_texts import Answering
     from reviewpulse.usecases.create_batch import BatchCreation
     from reviewpulse.usecases.create_task import TaskQueueing
     from reviewpulse.usecases.deliver_webhooks import Deliveries
     from reviewpulse.usecases.erase_tenant import TenantData
+    from reviewpulse.usecases.models import TrainingRequests
     from reviewpulse.usecases.resume_task import Resuming
     from reviewpulse.usecases.split import Splitter
     from reviewpulse.usecases.train_model import Fit
+    from reviewpulse.usecases.webhooks import WebhookAdmin
     from reviewpulse.webhooks.queue import DeliveryQueue
     from reviewpulse.webhooks.store import SecretBox, WebhookRepository
 
@@ -132,6 +137,37 @@ def task_queueing() -> TaskQueueing:
     from reviewpulse.usecases.create_task import TaskQueueing
 
     return TaskQueueing(tasks=task_repository(), queue=work_queue(), settings=get_settings())
+
+
+@cache
+def _analyzers(settings: Settings) -> tuple:
+    """Built once per execution environment and its settings (which a Lambda never changes; tests
+    do): the lexicon analyzer, and the LLM engine — with its circuit breaker and pacing — whose
+    client (and openai) is built only for the first request that asks the LLM."""
+    from reviewpulse.analysis.engines.llm import LazyLlmEngine
+    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
+
+    return LexiconAnalyzer(), LazyLlmEngine(lambda: settings)
+
+
+def answering() -> Answering:
+    """POST /v1/analyze's collaborators (usecases/analyze_texts.py): the engines' parts (the
+    result cache and tenants' models where the deployment gives them) and the monthly budgets."""
+    from reviewpulse.analysis.engines.base import EngineParts
+    from reviewpulse.usecases.analyze_texts import Answering
+
+    settings = get_settings()
+    lexicon, llm = _analyzers(settings)
+    parts = EngineParts(
+        settings,
+        lexicon=lexicon,
+        llm=llm,
+        cache=result_cache() if settings.result_cache_table_name else None,
+        # Tenants' models (options.model_id), where the deployment gives this function its bucket.
+        models=model_files() if settings.data_bucket_name else None,
+    )
+    # The tenants' monthly budgets, where the deployment has them (BUDGETS_TABLE_NAME).
+    return Answering(parts, budgets=budget_repository() if settings.budgets_table_name else None)
 
 
 def resuming() -> Resuming:
@@ -241,6 +277,15 @@ def delivery_queue() -> DeliveryQueue:
     return DeliveryQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url, client("sqs"))
 
 
+def webhook_admin() -> WebhookAdmin:
+    """The webhook routes' collaborators (usecases/webhooks.py)."""
+    from reviewpulse.usecases.webhooks import WebhookAdmin
+    from reviewpulse.webhooks.addresses import parse_allowed
+
+    allowed = parse_allowed(get_settings().webhook_allowed_addresses)
+    return WebhookAdmin(webhooks=webhook_repository(), secrets=webhook_secrets(), allowed=allowed)
+
+
 def webhook_deliveries() -> Deliveries:
     """The webhook function's collaborators (usecases/deliver_webhooks.py), for its current settings."""
     from reviewpulse.usecases.deliver_webhooks import Deliveries, RetryPolicy
@@ -295,6 +340,13 @@ def training_queue() -> TrainingQueue:
     from reviewpulse.tenant_models.queue import TrainingQueue
 
     return TrainingQueue(get_settings().training_queue_url, client("sqs"))
+
+
+def training_requests() -> TrainingRequests:
+    """POST /v1/models' collaborators (usecases/models.py)."""
+    from reviewpulse.usecases.models import TrainingRequests
+
+    return TrainingRequests(tasks=task_repository(), models=model_repository(), queue=training_queue())
 
 
 def model_artifacts() -> ModelFiles:

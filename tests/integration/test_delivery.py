@@ -13,7 +13,7 @@ from reviewpulse.queues import WorkQueue
 from reviewpulse.results.model import ItemResult
 from reviewpulse.settings import get_settings
 from reviewpulse.storage.layout import parse_source_key
-from reviewpulse.usecases.analyze_chunk import store_and_count
+from reviewpulse.usecases.analyze_chunk import CountChunk, Counting, store_and_count
 from reviewpulse.usecases.split import SplitObject, split_source
 from reviewpulse.wiring import (
     finalize_queue,
@@ -95,11 +95,8 @@ def test_a_losing_duplicate_never_replaces_the_counted_results(client, poller):
     item = WorkItem(row=1, id="t1", text="x")
     duplicate = WorkMessage(tenant="acme", task_id=task_id, chunk=0, items=[item])
     outcome = store_and_count(
-        duplicate,
-        [ItemResult.failed(item, "dead-lettered", "late copy")],
-        tasks=task_repository(),
-        result_files=result_files(),
-        finalizer=finalize_queue(),
+        CountChunk(duplicate, [ItemResult.failed(item, "dead-lettered", "late copy")]),
+        Counting(tasks=task_repository(), result_files=result_files(), finalizer=finalize_queue()),
     )
 
     # Then it is not counted, and the task's results and counts are unchanged

@@ -9,7 +9,7 @@ from reviewpulse.analysis.llm.client import build_engine
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.queues import WorkMessage
 from reviewpulse.settings import Settings
-from reviewpulse.usecases.analyze_chunk import analyze_items
+from reviewpulse.usecases.analyze_chunk import AnalyzeItems, Answerers, analyze_items
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
 
@@ -23,7 +23,7 @@ def test_a_repeat_in_another_spacing_is_sent_once_and_keeps_only_evidence_found_
         # When the chunk is analysed with the aspect "battery"
         options = AnalysisOptions(engine="llm", aspects=["battery"])
         parts = EngineParts(Settings(openai_api_key="test"), lexicon=LexiconAnalyzer(), llm=lambda: engine)
-        results, usage = analyze_items(message, engine_for(options, parts), options)
+        results, usage = analyze_items(AnalyzeItems(message, options), Answerers(engine_for(options, parts)))
         # Then one request carried the two distinct texts only
         assert server.stats().item_counts == [2]
     assert (usage.requests, usage.cached_items) == (1, 1)

@@ -24,7 +24,7 @@ from reviewpulse.engine_names import ENGINE_NAMES
 from reviewpulse.errors import ValidationFailed
 from reviewpulse.queues import WorkItem, WorkMessage
 from reviewpulse.settings import Settings
-from reviewpulse.usecases.analyze_chunk import analyze_items
+from reviewpulse.usecases.analyze_chunk import AnalyzeItems, Answerers, analyze_items
 from reviewpulse.usecases.resolve_options import resolve_options
 from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
 
@@ -177,7 +177,7 @@ def test_auto_sends_exactly_the_items_the_lexicon_is_unsure_of(fake, lexicon, th
     routed = unsure_rows(lexicon, TEXTS, threshold)
 
     # When the chunk is analysed
-    results, usage = analyze_items(message(TEXTS), engine, options)
+    results, usage = analyze_items(AnalyzeItems(message(TEXTS), options), Answerers(engine))
 
     # Then exactly the unsure texts reached the LLM, and their results say so
     assert sorted(sent_texts(fake)) == sorted(TEXTS[n - 1] for n in routed)
@@ -211,7 +211,7 @@ def test_auto_without_an_llm_is_the_lexicon(lexicon):
     options = AnalysisOptions(engine="auto", min_confidence=1.0)
     engine = engine_for(options, EngineParts(Settings(), lexicon=lexicon, llm=no_llm))
     # When a chunk of which every item is unsure is analysed
-    results, usage = analyze_items(message(TEXTS), engine, options)
+    results, usage = analyze_items(AnalyzeItems(message(TEXTS), options), Answerers(engine))
     # Then the lexicon answered every item, for nothing
     assert {r.engine for r in results} == {"lexicon"} and usage.requests == 0
     assert [r.label for r in results] == [s.label.value for s in lexicon.analyze(TEXTS)]
@@ -228,7 +228,7 @@ def test_an_llm_outage_under_auto_follows_the_fallback_policy(fake, lexicon, pol
     engine = engine_for(options, parts_for(llm_settings(fake, llm_fallback=policy), lexicon))
     routed = unsure_rows(lexicon, TEXTS, 0.85)
     # When a chunk is analysed
-    results, _ = analyze_items(message(TEXTS), engine, options)
+    results, _ = analyze_items(AnalyzeItems(message(TEXTS), options), Answerers(engine))
     # Then the items the lexicon settled keep its answer, and the routed ones follow the policy
     for result in results:
         if result.row not in routed:
@@ -253,12 +253,12 @@ def test_auto_reads_and_fills_the_result_cache(fake, lexicon):
     cache = ResultCache("cache", dynamodb, ttl_days=1)
     options = AnalysisOptions(engine="auto", min_confidence=0.85)
     engine = engine_for(options, parts_for(llm_settings(fake), lexicon, cache))
-    first, first_usage = analyze_items(message(TEXTS), engine, options)
+    first, first_usage = analyze_items(AnalyzeItems(message(TEXTS), options), Answerers(engine))
     requests = fake.stats().requests
     assert requests > 0 and first_usage.cached_items == 0
 
     # When the same texts come again
-    second, usage = analyze_items(message(TEXTS), engine, options)
+    second, usage = analyze_items(AnalyzeItems(message(TEXTS), options), Answerers(engine))
 
     # Then nothing more was sent: the routed items came from the cache, and count as cached
     assert fake.stats().requests == requests

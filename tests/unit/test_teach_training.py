@@ -13,7 +13,7 @@ from reviewpulse.settings import Settings
 from reviewpulse.tasks.model import Progress, Task, TaskStatus, TaskType
 from reviewpulse.tenant_models.model import ModelSource, ModelStatus, TenantModel
 from reviewpulse.tenant_models.queue import TrainingRequest
-from reviewpulse.usecases.train_model import train_model
+from reviewpulse.usecases.train_model import Training, TrainModel, train_model
 
 TOTAL, SAMPLE = 100, 60
 CLASSES = ("negative", "neutral", "positive")
@@ -99,15 +99,16 @@ def setup(results):
 
 def run(task, models, tasks, inputs, results, seen, store):
     return train_model(
-        TrainingRequest(tenant="acme", model_id=models.model.model_id),
-        models=models,
-        tasks=tasks,
-        input_files=inputs,
-        artifacts=lambda: store,
-        fit=a_fit(seen),
-        settings=Settings(),
-        last_attempt=True,
-        task_results=lambda t: results(t),
+        TrainModel(TrainingRequest(tenant="acme", model_id=models.model.model_id), last_attempt=True),
+        Training(
+            models=models,
+            tasks=tasks,
+            input_files=inputs,
+            artifacts=lambda: store,
+            fit=a_fit(seen),
+            settings=Settings(),
+            task_results=lambda t: results(t),
+        ),
     )
 
 
@@ -147,14 +148,8 @@ def test_a_taught_model_is_fitted_on_exactly_the_samples_llm_answers():
 def test_a_taught_model_without_a_way_to_read_the_results_fails_with_a_code():
     task, models, tasks, inputs, _ = setup(None)
     status = train_model(
-        TrainingRequest(tenant="acme", model_id=models.model.model_id),
-        models=models,
-        tasks=tasks,
-        input_files=inputs,
-        artifacts=Store,
-        fit=a_fit([]),
-        settings=Settings(),
-        last_attempt=True,
+        TrainModel(TrainingRequest(tenant="acme", model_id=models.model.model_id), last_attempt=True),
+        Training(models=models, tasks=tasks, input_files=inputs, artifacts=Store, fit=a_fit([]), settings=Settings()),
     )
     assert status is ModelStatus.FAILED and models.failed.code == "source-unavailable"
 

@@ -28,9 +28,13 @@ from reviewpulse.usecases.spend import TaskSpend
 __all__ = [
     "AnalysisUnavailable",
     "AnalyzeChunk",
+    "AnalyzeItems",
+    "Answerers",
     "Budgets",
     "ChunkWorker",
     "ChunkOutcome",
+    "CountChunk",
+    "Counting",
     "analyze_items",
     "item_results",
     "process_chunk",
@@ -47,18 +51,31 @@ class ChunkOutcome:
     completed: bool  # the task is now fully counted and its finalization was requested
 
 
-def analyze_items(
-    message: WorkMessage,
-    engine: Engine,
-    options: AnalysisOptions,
-    *,
-    deadline: float | None = None,
-    teacher: Engine | None = None,
-) -> tuple[list[ItemResult], Usage]:
+@dataclass(frozen=True)
+class AnalyzeItems:
+    """Command: answer `message`'s items with `options`; LLM requests stop at `deadline`
+    (time.monotonic() seconds)."""
+
+    message: WorkMessage
+    options: AnalysisOptions
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class Answerers:
+    """The engine that answers a chunk, and the `teacher` (the LLM engine of a task that teaches a
+    model on auto) that answers its teaching sample instead."""
+
+    engine: Engine
+    teacher: Engine | None = None
+
+
+def analyze_items(command: AnalyzeItems, answerers: Answerers) -> tuple[list[ItemResult], Usage]:
     """Results in row order; rows the splitter already rejected keep their error. LLM requests
-    stop at `deadline` (time.monotonic() seconds); what the engine leaves unanswered then has
-    followed its fallback policy. With a `teacher` (the LLM engine of a task that teaches a model
-    on auto), the items of the teaching sample are answered by it instead."""
+    stop at `deadline`; what the engine leaves unanswered then has followed its fallback policy.
+    With a `teacher`, the items of the teaching sample are answered by it instead."""
+    message, options, deadline = command.message, command.options, command.deadline
+    engine, teacher = answerers.engine, answerers.teacher
     texts = texts_of(message)
     taught = {item.row for item in message.items if item.teach} if teacher is not None else set()
     answers: dict = {}
@@ -101,20 +118,33 @@ def item_results(message: WorkMessage, answers: dict) -> list[ItemResult]:
     return results
 
 
-def store_and_count(
-    message: WorkMessage,
-    results: list[ItemResult],
-    *,
-    tasks: TaskRepository,
-    result_files: ResultFiles,
-    finalizer: FinalizeQueue,
-    correlation_id: str | None = None,
-    usage: Usage | None = None,
-) -> ChunkOutcome:
+@dataclass(frozen=True)
+class CountChunk:
+    """Command: count `message`'s chunk once with these `results` (and the LLM `usage` they cost)."""
+
+    message: WorkMessage
+    results: list[ItemResult]
+    correlation_id: str | None = None
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True)
+class Counting:
+    """Where a chunk's results are written and counted, and its finalization asked for (the chunk
+    worker, the Batch API collector and the dead-letter function each pass their own)."""
+
+    tasks: TaskRepository
+    result_files: ResultFiles
+    finalizer: FinalizeQueue
+
+
+def store_and_count(command: CountChunk, deps: Counting) -> ChunkOutcome:
     """Write this attempt's part, then count the chunk once; ask for finalization when complete.
 
     The part goes to a key of its own and the counting update names it, so a losing duplicate
     can never overwrite the results that were counted."""
+    message, results, correlation_id, usage = command.message, command.results, command.correlation_id, command.usage
+    tasks, result_files, finalizer = deps.tasks, deps.result_files, deps.finalizer
     failed = sum(1 for result in results if result.error is not None)
     processed = len(results) - failed
     attempt = secrets.token_hex(4)
@@ -234,7 +264,7 @@ def process_chunk(command: AnalyzeChunk, worker: ChunkWorker) -> ChunkOutcome:
         )
         engine = engine_for(task.options, replace(parts, spend=spend))
     results, usage = analyze_items(
-        message, engine, task.options, deadline=deadline, teacher=_teacher(task, spend, parts)
+        AnalyzeItems(message, task.options, deadline), Answerers(engine, teacher=_teacher(task, spend, parts))
     )
     if budgets is not None and any(r.error is not None and r.error.code == BUDGET_EXHAUSTED for r in results):
         # on_budget_exhausted pause: nothing of this chunk counts now. Answers already paid for
@@ -243,13 +273,7 @@ def process_chunk(command: AnalyzeChunk, worker: ChunkWorker) -> ChunkOutcome:
         reason = f"{exhausted or 'a budget'} has no room left for more LLM requests"
         return _park(message, reason, spend.refused_micros if spend is not None else 0, tasks, budgets)
     outcome = store_and_count(
-        message,
-        results,
-        tasks=tasks,
-        result_files=result_files,
-        finalizer=worker.finalizer,
-        correlation_id=correlation_id,
-        usage=usage,
+        CountChunk(message, results, correlation_id, usage), Counting(tasks, result_files, worker.finalizer)
     )
     metrics.add_metric(name="ChunkLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
     logger.info(

@@ -95,19 +95,31 @@ def text_errors(texts: list[str], settings: Settings) -> dict[int, TextError]:
     return errors
 
 
-def analyze_now(
-    tenant: str,
-    texts: list[str],
-    options: AnalysisOptions,
-    *,
-    parts: EngineParts,
-    start_seconds: float = START_SECONDS,
-    answer_seconds: float = ANSWER_SECONDS,
-    budgets: BudgetRepository | None = None,
-) -> Answered | None:
+@dataclass(frozen=True)
+class AnalyzeNow:
+    """Command: answer `tenant`'s `texts` now, with the engine `options` name."""
+
+    tenant: str
+    texts: list[str]
+    options: AnalysisOptions
+
+
+@dataclass(frozen=True)
+class Answering:
+    """POST /v1/analyze's collaborators (wiring.answering builds them): the engines' parts, the
+    tenants' monthly budgets where the deployment has them, and how long the LLM may take."""
+
+    parts: EngineParts
+    budgets: BudgetRepository | None = None
+    start_seconds: float = START_SECONDS
+    answer_seconds: float = ANSWER_SECONDS
+
+
+def analyze_now(command: AnalyzeNow, deps: Answering) -> Answered | None:
     """Every text answered within `answer_seconds` by the engine the options name; None when it
     could not (an LLM too slow, failing, or behind an open breaker): queue a task instead. With
     `budgets`, LLM requests are reserved against the tenant's monthly budget (module docstring)."""
+    tenant, texts, options, parts, budgets = command.tenant, command.texts, command.options, deps.parts, deps.budgets
     engine = engine_for(options, parts)
     if budgets is not None and engine.spends_tokens:
         spend = TaskSpend(
@@ -121,7 +133,7 @@ def analyze_now(
     )
     if not to_analyze:
         return answered
-    analysed = _within(engine, tenant, to_analyze, options, start_seconds, answer_seconds)
+    analysed = _within(engine, tenant, to_analyze, options, deps.start_seconds, deps.answer_seconds)
     if analysed is None:
         return None
     answers, answered.usage = analysed

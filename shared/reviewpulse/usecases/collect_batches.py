@@ -49,7 +49,7 @@ from reviewpulse.settings import Settings
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import LlmBatchState, ProviderBatchCounts, ProviderBatchView, Task, TaskStatus
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.usecases.analyze_chunk import item_results, store_and_count, texts_of
+from reviewpulse.usecases.analyze_chunk import CountChunk, Counting, item_results, store_and_count, texts_of
 from reviewpulse.usecases.spend import BatchSpend
 
 # Provider batches per chunk: the first, then resubmissions of what is still unanswered. With 5%
@@ -182,13 +182,8 @@ class Collector:
         over_budget = self._over_budget(task, {row: plan.to_ask[row] for row in refused if row not in answered})
         results = item_results(message, {**plan.settled, **answered, **over_budget, **fallback})
         counted = store_and_count(
-            message,
-            results,
-            tasks=self.tasks,
-            result_files=self.result_files,
-            finalizer=self.finalizer,
-            correlation_id=task.correlation_id,
-            usage=usage,
+            CountChunk(message, results, task.correlation_id, usage),
+            Counting(self.tasks, self.result_files, self.finalizer),
         )
         self.provider_batches.mark_counted(task.tenant, task.task_id, job.chunk)
         job.counted = True

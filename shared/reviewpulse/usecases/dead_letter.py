@@ -8,33 +8,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reviewpulse.observability import logger
-from reviewpulse.queues import FinalizeQueue, FinalizeRequest, WorkItem, WorkMessage
+from reviewpulse.queues import FinalizeRequest, WorkItem, WorkMessage
 from reviewpulse.results.model import ItemResult
-from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import TaskError
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.usecases.analyze_chunk import ChunkOutcome, store_and_count
+from reviewpulse.usecases.analyze_chunk import ChunkOutcome, CountChunk, Counting, store_and_count
 
 DEAD_LETTER_DETAIL = "this item's chunk failed repeatedly and was set aside"
 
 
-def settle_dead_chunk(
-    message: WorkMessage,
-    *,
-    tasks: TaskRepository,
-    result_files: ResultFiles,
-    finalizer: FinalizeQueue,
-    correlation_id: str | None = None,
-) -> ChunkOutcome:
+@dataclass(frozen=True)
+class SettleDeadChunk:
+    """Command: count a dead-lettered chunk's items as failed, exactly once."""
+
+    message: WorkMessage
+    correlation_id: str | None = None
+
+
+def settle_dead_chunk(command: SettleDeadChunk, counting: Counting) -> ChunkOutcome:
+    """The chunk counted as any attempt at it is (usecases/analyze_chunk.py: store_and_count)."""
+    message = command.message
     results = [_dead(item) for item in message.items]
     logger.warning(
         "chunk dead-lettered",
         extra={"tenant": message.tenant, "task_id": message.task_id, "chunk": message.chunk, "items": len(results)},
     )
-    return store_and_count(
-        message, results, tasks=tasks, result_files=result_files, finalizer=finalizer, correlation_id=correlation_id
-    )
+    return store_and_count(CountChunk(message, results, command.correlation_id), counting)
 
 
 def settle_dead_finalize(request: FinalizeRequest, *, tasks: TaskRepository) -> bool:

@@ -4,6 +4,7 @@ outgoing/ are usecases/deliver_drop.py's). Called by the finalizer."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import IO
 
 from reviewpulse.results.compare import compare
@@ -52,27 +53,33 @@ def first_conversations(file: IO[bytes], limit: int = CHART_CONVERSATIONS) -> li
     return found
 
 
-def deliver_report(
-    task: Task,
-    *,
-    summary: Summary,
-    insights: Insights,
-    report: Report | None,
-    conversations: list[ConversationSummary],
-    result_files: ResultFiles,
-    items: ReportItems | None = None,
-) -> None:
-    """Write the report page."""
+@dataclass(frozen=True)
+class ReportPage:
+    """Command: write `task`'s report page from what the finalizer built (its summary, insights,
+    the LLM's report if any, the first conversations for the chart, the example texts)."""
+
+    task: Task
+    summary: Summary
+    insights: Insights
+    report: Report | None
+    conversations: list[ConversationSummary]
+    items: ReportItems | None = None
+
+
+def deliver_report(command: ReportPage, result_files: ResultFiles) -> None:
+    """Write the report page. Its one collaborator is the bucket's result files (no bundle: the
+    finalizer passes its own)."""
+    task = command.task
     page = render_report(
         task_id=task.task_id,
         filename=task.filename,
         created_at=task.created_at.isoformat(timespec="seconds"),
         engine=task.options.engine,
-        summary=summary,
-        insights=insights,
-        report=report,
-        conversations=conversations,
-        items=items,
+        summary=command.summary,
+        insights=command.insights,
+        report=command.report,
+        conversations=command.conversations,
+        items=command.items,
         redacted=task.options.redact_pii,
     )
     key = report_key(task.tenant, task.task_id)

@@ -4,6 +4,7 @@ the API validates a batch request's options (usecases/split.py reads it when the
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,17 +34,36 @@ class BadSidecar(Exception):
         self.detail = detail
 
 
-def sidecar_options(
-    source: SourceObject,
-    input_files: InputFiles,
-    settings: Settings,
-    tasks: TaskRepository,
-    models: ModelRepository | None = None,
-) -> tuple[AnalysisOptions | None, dict[str, Any]]:
+@dataclass(frozen=True)
+class ReadSidecar:
+    """Command: read the sidecar of dropped file `source` (`<file>.options.json` beside it)."""
+
+    source: SourceObject
+
+
+@dataclass(frozen=True)
+class SidecarReading:
+    """What checking a sidecar needs (the splitter passes its own): the bucket's input files, the
+    settings, the tasks (options.compare_to's baseline) and the tenants' models where deployed."""
+
+    input_files: InputFiles
+    settings: Settings
+    tasks: TaskRepository
+    models: ModelRepository | None = None
+
+
+def sidecar_options(command: ReadSidecar, deps: SidecarReading) -> tuple[AnalysisOptions | None, dict[str, Any]]:
     """The options in the drop's sidecar, validated as the API validates a request's options, and
     what it says about the file as a batch request would (format, text_field, id_field); None and
     nothing without a sidecar. A sidecar must be written before its file (it is read when the file
     arrives)."""
+    source, input_files, settings, tasks, models = (
+        command.source,
+        deps.input_files,
+        deps.settings,
+        deps.tasks,
+        deps.models,
+    )
     name = options_sidecar_key(source).rsplit("/", 1)[-1]
     try:
         raw = input_files.read_small(options_sidecar_key(source), MAX_SIDECAR_BYTES)

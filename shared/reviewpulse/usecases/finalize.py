@@ -23,7 +23,7 @@ from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.ingest.readers.rows import Row
 from reviewpulse.observability import MetricUnit, logger, metrics
-from reviewpulse.queues import FinalizeRequest, IngestQueue
+from reviewpulse.queues import FinalizeRequest
 from reviewpulse.results.conversations import ConversationsBuilder
 from reviewpulse.results.evaluation import LlmFigures, label_error
 from reviewpulse.results.export import ResultsWriter
@@ -39,23 +39,10 @@ from reviewpulse.storage.layout import conversations_key, results_keys
 from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskError
 from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.tenant_models.queue import TrainingQueue
-from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases import deliver_drop
-from reviewpulse.usecases.deliver_insights import deliver_report, first_conversations, store_insights
+from reviewpulse.usecases.deliver_insights import ReportPage, deliver_report, first_conversations, store_insights
 from reviewpulse.usecases.models import prepare_teaching, queue_teaching
-from reviewpulse.usecases.teach_first import start_teaching
-
-
-@dataclass(frozen=True)
-class Teaching:
-    """What the finalizer needs to ask for a teaching task's model (options.teach)."""
-
-    models: ModelRepository
-    queue: TrainingQueue
-    # Where a taught-first task's rest is asked for when its model cannot be taught (teach_first.py).
-    rest: IngestQueue | None = None
-
+from reviewpulse.usecases.teach_first import Teaching, start_teaching
 
 # Parts are small objects read one request each; a few in flight hide S3's latency.
 PART_READ_CONCURRENCY = 8
@@ -87,7 +74,7 @@ def finalize_request(request: FinalizeRequest, finalizer: Finalizer, *, deadline
     task = tasks.get(request.tenant, request.task_id)
     if task is not None and task.needs_teaching and teaching is not None:
         # A taught-first task's sample is counted: its model is taught before the rest is read.
-        start_teaching(task, tasks=tasks, models=teaching.models, queue=teaching.queue, rest=teaching.rest)
+        start_teaching(task, teaching, tasks=tasks)
         return False
     if task is None or not task.needs_finalizing:
         return False
@@ -153,15 +140,8 @@ def finalize_task(task: Task, finalizer: Finalizer, *, deadline: float | None = 
             task_summary, themes.top() or task_insights.report_themes(), engine.summary_writer(deadline)
         )
         usage = spent if spent.requests else None
-    deliver_report(
-        task,
-        summary=task_summary,
-        insights=task_insights,
-        report=report,
-        conversations=trajectories,
-        result_files=result_files,
-        items=insights.report_items,
-    )
+    page = ReportPage(task, task_summary, task_insights, report, trajectories, items=insights.report_items)
+    deliver_report(page, result_files)
     # A drop's copies in outgoing/, before its end is won (its receipt is written then, last).
     deliver_drop.results_ready(task, result_files, conversations=task_summary.conversations is not None)
     teach_warnings = _prepare_teaching(task, teaching)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from reviewpulse.analysis.options import OptionsRequest
 from reviewpulse.errors import (
@@ -32,20 +33,33 @@ from reviewpulse.tenant_models.queue import TrainingQueue, TrainingRequest
 from reviewpulse.tenant_models.repository import ModelRepository
 
 
-def request_training(
-    tenant: str,
-    task_id: str,
-    label_field: str,
-    *,
-    name: str | None,
-    correlation_id: str | None,
-    tasks: TaskRepository,
-    models: ModelRepository,
-    queue: TrainingQueue,
-) -> TenantModel:
+@dataclass(frozen=True)
+class RequestTraining:
+    """Command: train a model for `tenant` from ready task `task_id`'s column `label_field`."""
+
+    tenant: str
+    task_id: str
+    label_field: str
+    name: str | None
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class TrainingRequests:
+    """POST /v1/models' collaborators (wiring.training_requests builds them)."""
+
+    tasks: TaskRepository
+    models: ModelRepository
+    queue: TrainingQueue
+
+
+def request_training(command: RequestTraining, deps: TrainingRequests) -> TenantModel:
     """A new model in `training`, queued for the training function. What can be told without
     reading the file is checked here; its labels are checked by the training function before any
     fitting (the model then fails with a code)."""
+    tenant, task_id, label_field = command.tenant, command.task_id, command.label_field
+    name, correlation_id = command.name, command.correlation_id
+    tasks, models, queue = deps.tasks, deps.models, deps.queue
     task = tasks.get(tenant, task_id) if is_valid_task_id(task_id) else None
     if task is None:
         raise NotFound("no such task")

@@ -44,11 +44,11 @@ from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.keys import KeyRepository, is_valid_tenant
 from reviewpulse.usecases.deliver_drop import INVALID_PATH, INVALID_TENANT, UNKNOWN_TENANT, DropRefused, drop_refused
-from reviewpulse.usecases.drop_sidecar import BadSidecar, sidecar_options
+from reviewpulse.usecases.drop_sidecar import BadSidecar, ReadSidecar, SidecarReading, sidecar_options
 from reviewpulse.usecases.models import with_default_model
 from reviewpulse.usecases.resolve_options import engine_notes
 from reviewpulse.usecases.split_pacing import HandOff, choose_batch_mode, hold_until_mode_known
-from reviewpulse.usecases.split_quote import ItemCounter, quote_teacher, record_quote
+from reviewpulse.usecases.split_quote import ItemCounter, RecordQuote, quote_teacher, record_quote
 from reviewpulse.usecases.teach_first import sample_only, teaches_first
 
 CORRELATION_METADATA = "correlation-id"
@@ -326,7 +326,7 @@ def _split(
     if counter.items == 0:
         return _fail(tasks, task, "empty-file", "the file holds no rows")
     if quoting:
-        record_quote(tasks, task, counter, share, settings)
+        record_quote(RecordQuote(task, counter, share), splitter)
         return SplitOutcome(task.task_id, "quoted", items=counter.items, chunks=counter.chunks)
 
     recorded = tasks.record_split(
@@ -387,7 +387,8 @@ def _task_for_drop(
     invalid_options = None
     file_fields: dict[str, Any] = {}
     try:
-        options, file_fields = sidecar_options(source, input_files, settings, tasks, models=drops.models)
+        reading = SidecarReading(input_files, settings, tasks, models=drops.models)
+        options, file_fields = sidecar_options(ReadSidecar(source), reading)
     except BadSidecar as exc:
         options, invalid_options = None, exc.detail
     if file_fields.get("format"):

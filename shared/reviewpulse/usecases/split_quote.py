@@ -5,6 +5,8 @@ work (usecases/split.py runs the file through both)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
 
 from reviewpulse.analysis.engines.base import Engine, EngineParts, LlmShare
 from reviewpulse.analysis.engines.registry import sends_only_unsure, teacher_for
@@ -67,9 +69,28 @@ def quote_teacher(task: Task, settings: Settings) -> Engine | None:
     return teacher_for(task.options, EngineParts(settings))
 
 
-def record_quote(tasks: TaskRepository, task: Task, counter: ItemCounter, share: LlmShare, settings: Settings) -> None:
+@dataclass(frozen=True)
+class RecordQuote:
+    """Command: record `task`'s quote from what its split counted (`counter`, the LLM's `share`)."""
+
+    task: Task
+    counter: ItemCounter
+    share: LlmShare
+
+
+class Quoting(Protocol):
+    """What a quote needs of the splitter's collaborators (usecases/split.py's Splitter, which
+    imports this module)."""
+
+    tasks: TaskRepository
+    settings: Settings
+
+
+def record_quote(command: RecordQuote, splitter: Quoting) -> None:
     """The task's quote, from what the split counted: items, the LLM's share, tokens and cost as
     the run will be billed, and with options.teach what teaching costs and may save."""
+    task, counter, share = command.task, command.counter, command.share
+    tasks, settings = splitter.tasks, splitter.settings
     teach = None
     if task.options.teach is not None:
         teach = teach_quote(task, counter, share, settings)

@@ -64,12 +64,21 @@ def sample_only(rows: Iterable[Row], sample: frozenset[int]) -> Iterator[Row]:
 # -- the finalizer: the sample is counted ------------------------------------------------------
 
 
-def start_teaching(
-    task: Task, *, tasks: TaskRepository, models: ModelRepository, queue: TrainingQueue, rest: IngestQueue | None
-) -> None:
+@dataclass(frozen=True)
+class Teaching:
+    """What the finalizer needs to ask for a teaching task's model (options.teach)."""
+
+    models: ModelRepository
+    queue: TrainingQueue
+    # Where a taught-first task's rest is asked for when its model cannot be taught.
+    rest: IngestQueue | None = None
+
+
+def start_teaching(task: Task, teaching: Teaching, *, tasks: TaskRepository) -> None:
     """The sample of `task` is counted: its model recorded and queued for training, by the one
     caller whose write moves the task to `training`. A model that cannot be taught (too many
     models, a queue that refuses it) is not waited for: the rest is asked for at once."""
+    models, queue, rest = teaching.models, teaching.queue, teaching.rest
     _, failure = prepare_teaching(task, models=models, correlation_id=task.correlation_id)
     if tasks.teaching.start_training(task.tenant, task.task_id) is None:
         return  # another finalizer moved it on
@@ -103,11 +112,21 @@ class RestOutcome:
     reason: str = ""
 
 
-def split_rest(
-    tenant: str, task_id: str, splitter: Splitter, *, correlation_id: str | None, final: bool
-) -> RestOutcome:
+@dataclass(frozen=True)
+class SplitRest:
+    """Command: queue the rest of taught-first task `task_id` (an ingest message's `rest`);
+    `final` is the message's last delivery."""
+
+    tenant: str
+    task_id: str
+    correlation_id: str | None = None
+    final: bool = False
+
+
+def split_rest(command: SplitRest, splitter: Splitter) -> RestOutcome:
     """Queue the rest of a taught-first task (the rows outside its sample) once its model has
     ended: through the model if it is ready, else as auto reads without one."""
+    tenant, task_id, correlation_id, final = command.tenant, command.task_id, command.correlation_id, command.final
     tasks, settings = splitter.tasks, splitter.settings
     task = tasks.get(tenant, task_id)
     if task is None or task.status.is_terminal or task.teach_phase not in (TEACH_TRAINING, TEACH_REST):

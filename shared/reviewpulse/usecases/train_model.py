@@ -130,31 +130,55 @@ def collect_labelled_rows(rows: Iterable[Row], label_field: str) -> LabelledRows
     return collected
 
 
-def train_model(
-    request: TrainingRequest,
-    *,
-    models: ModelRepository,
-    tasks: TaskRepository,
-    input_files: InputFiles,
-    artifacts: Callable[[], Artifacts],
-    fit: Fit,
-    settings: Settings,
-    last_attempt: bool,
-    task_results: TaskResults | None = None,
-    rest: IngestQueue | None = None,
-) -> ModelStatus | None:
+@dataclass(frozen=True)
+class TrainModel:
+    """Command: train the model `request` names; `last_attempt` is its message's last delivery
+    (a model that keeps failing then ends `failed`, never stuck training)."""
+
+    request: TrainingRequest
+    last_attempt: bool
+
+
+@dataclass(frozen=True)
+class Training:
+    """The training function's collaborators (built by its handler from wiring's factories).
+    `task_results` reads a ready task's answers (a model taught from the LLM); `rest` is where a
+    model taught first asks for the rest of its task (usecases/teach_first.py)."""
+
+    models: ModelRepository
+    tasks: TaskRepository
+    input_files: InputFiles
+    artifacts: Callable[[], Artifacts]
+    fit: Fit
+    settings: Settings
+    task_results: TaskResults | None = None
+    rest: IngestQueue | None = None
+
+
+def train_model(command: TrainModel, deps: Training) -> ModelStatus | None:
     """Train one model; its status once done (None if it was not training: nothing to do). A
     model taught from the LLM (source.teach_sample) reads its labels from `task_results`, and once
     it has ended asks for the rest of its task (`rest`, usecases/teach_first.py): on every
     delivery, as the message may be redelivered after the model ended and before the request."""
-    model = models.get(request.tenant, request.model_id)
+    request = command.request
+    model = deps.models.get(request.tenant, request.model_id)
     if model is None or model.status is not ModelStatus.TRAINING:
         logger.info("model not training; nothing to do", extra={"model_id": request.model_id})
         if model is not None:
-            model_ended(model, rest)
+            model_ended(model, deps.rest)
         return None
-    status = _train(model, models, tasks, input_files, artifacts, fit, settings, last_attempt, task_results)
-    model_ended(model, rest)
+    status = _train(
+        model,
+        deps.models,
+        deps.tasks,
+        deps.input_files,
+        deps.artifacts,
+        deps.fit,
+        deps.settings,
+        command.last_attempt,
+        deps.task_results,
+    )
+    model_ended(model, deps.rest)
     return status
 
 

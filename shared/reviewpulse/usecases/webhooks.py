@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from reviewpulse.clock import now
 from reviewpulse.errors import NotFound, ReviewPulseError
@@ -25,10 +26,36 @@ class TooManyWebhooks(ReviewPulseError):
     code, status, title = "webhook-limit", 409, "Too many webhooks"
 
 
-def register_webhook(
-    tenant: str, url: str, *, webhooks: WebhookRepository, secrets: SecretBox, allowed: Sequence[Network] = ()
-) -> tuple[Webhook, str]:
+@dataclass(frozen=True)
+class WebhookAdmin:
+    """The webhook routes' collaborators (wiring.webhook_admin builds them): the webhooks, the
+    box that seals their secrets, and the addresses a webhook may point at besides public ones."""
+
+    webhooks: WebhookRepository
+    secrets: SecretBox
+    allowed: Sequence[Network] = ()
+
+
+@dataclass(frozen=True)
+class RegisterWebhook:
+    """Command: a webhook of `tenant`'s at `url`."""
+
+    tenant: str
+    url: str
+
+
+@dataclass(frozen=True)
+class RotateWebhookSecret:
+    """Command: a new signing secret for `tenant`'s `webhook_id`, the old one kept `overlap_seconds`."""
+
+    tenant: str
+    webhook_id: str
+    overlap_seconds: int
+
+
+def register_webhook(command: RegisterWebhook, deps: WebhookAdmin) -> tuple[Webhook, str]:
     """A new webhook and its signing secret, which is returned here once and stored only encrypted."""
+    tenant, url, webhooks, secrets, allowed = command.tenant, command.url, deps.webhooks, deps.secrets, deps.allowed
     check_url(url, allowed)
     if len(webhooks.for_tenant(tenant)) >= MAX_WEBHOOKS_PER_TENANT:
         raise TooManyWebhooks(f"a tenant may have {MAX_WEBHOOKS_PER_TENANT} webhooks; remove one first")
@@ -46,12 +73,12 @@ def remove_webhook(tenant: str, webhook_id: str, *, webhooks: WebhookRepository)
     logger.info("webhook removed", extra={"tenant": tenant, "webhook_id": webhook_id})
 
 
-def rotate_webhook_secret(
-    tenant: str, webhook_id: str, overlap_seconds: int, *, webhooks: WebhookRepository, secrets: SecretBox
-) -> tuple[Webhook, str, int]:
+def rotate_webhook_secret(command: RotateWebhookSecret, deps: WebhookAdmin) -> tuple[Webhook, str, int]:
     """A new signing secret for the webhook, returned here once; the replaced one still signs
     deliveries (beside the new) for `overlap_seconds` (0: not at all). Returns the webhook, the new
     secret and the epoch second at which the old one stops being used."""
+    tenant, webhook_id, overlap_seconds = command.tenant, command.webhook_id, command.overlap_seconds
+    webhooks, secrets = deps.webhooks, deps.secrets
     previous_until = int(now().timestamp()) + overlap_seconds
     secret = new_secret()
     webhook = webhooks.rotate(tenant, webhook_id, secrets.seal(tenant, webhook_id, secret), previous_until)

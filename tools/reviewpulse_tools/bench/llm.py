@@ -105,7 +105,7 @@ def bench_cache(reviews: int = REVIEWS) -> dict:
     from reviewpulse.analysis.options import AnalysisOptions
     from reviewpulse.queues import WorkMessage
     from reviewpulse.settings import Settings
-    from reviewpulse.usecases.analyze_chunk import analyze_items
+    from reviewpulse.usecases.analyze_chunk import AnalyzeItems, Answerers, analyze_items
 
     earlier = distinct_reviews(reviews)
     half = reviews // 2
@@ -129,7 +129,7 @@ def bench_cache(reviews: int = REVIEWS) -> dict:
             server.reset()
             items = [{"row": n, "id": str(n), "text": t} for n, t in enumerate(texts, start=1)]
             message = WorkMessage(tenant="bench", task_id="b" * 28, chunk=0, items=items)
-            results, usage = analyze_items(message, llm, options)
+            results, usage = analyze_items(AnalyzeItems(message, options), Answerers(llm))
             assert len(results) == len(texts)
             return sum(server.stats().item_counts), server.stats().requests, usage.cached_items
 

@@ -250,7 +250,7 @@ def bench_budget_analyze() -> dict:
     from reviewpulse.clock import now
     from reviewpulse.settings import Settings
     from reviewpulse.tenants.budgets import BudgetRepository, month_of, to_micros
-    from reviewpulse.usecases.analyze_texts import analyze_now
+    from reviewpulse.usecases.analyze_texts import AnalyzeNow, Answering, analyze_now
 
     from reviewpulse_tools.bench.llm import _engine
     from reviewpulse_tools.doubles.fake_openai import FakeOpenAI
@@ -274,7 +274,8 @@ def bench_budget_analyze() -> dict:
         engine = _engine(server, llm_items_per_request=5, llm_concurrency=4, llm_max_retries=5)
         parts = EngineParts(settings, lexicon=LexiconAnalyzer(), llm=lambda: engine)
         options = AnalysisOptions(engine="llm")
-        probe = analyze_now("probe", [f"{t} (probe)" for t in samples[:ANALYZE_TEXTS]], options, parts=parts)
+        probe_texts = [f"{t} (probe)" for t in samples[:ANALYZE_TEXTS]]
+        probe = analyze_now(AnalyzeNow("probe", probe_texts, options), Answering(parts))
         one_call = to_micros(prices.usage_cost_usd(probe.usage))
         one_request = one_call / probe.usage.requests
         limit = ANALYZE_CALLERS * ANALYZE_CALLS_EACH * one_call // 3
@@ -288,7 +289,7 @@ def bench_budget_analyze() -> dict:
                     f"{samples[(number * 31 + call * 7 + i) % len(samples)]} (c{number} k{call} {i})"
                     for i in range(ANALYZE_TEXTS)
                 ]
-                answered = analyze_now(tenant, texts, options, parts=parts, budgets=budgets)
+                answered = analyze_now(AnalyzeNow(tenant, texts, options), Answering(parts, budgets=budgets))
                 with lock:
                     # None: not answered in time, deferred to a task (which this bench does not run)
                     engines.extend([r.engine for r in answered.results] if answered else ["deferred"] * len(texts))

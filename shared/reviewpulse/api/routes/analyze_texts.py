@@ -1,55 +1,20 @@
-from functools import cache
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from reviewpulse import wiring
-from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.options import OptionsRequest
-from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import request_id, scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import TaskView
 from reviewpulse.api.schemas_analyze import AnalyzeTextsRequest, AnalyzeTextsResponse, TokenUsageView
-from reviewpulse.settings import Settings
 from reviewpulse.tenant_models.repository import ModelRepository
-from reviewpulse.tenants.budgets import BudgetRepository
 from reviewpulse.tenants.scopes import Scope
-from reviewpulse.usecases.analyze_texts import NewTexts, analyze_now, queue_texts_task
+from reviewpulse.usecases.analyze_texts import AnalyzeNow, Answering, NewTexts, analyze_now, queue_texts_task
 from reviewpulse.usecases.create_task import TaskQueueing
 from reviewpulse.usecases.models import check_task_model, with_default_model
 from reviewpulse.usecases.resolve_options import check_compare, check_teach, resolve_options
 
 router = APIRouter(tags=["analysis"])
-
-
-@cache
-def _analyzers(settings: Settings) -> tuple:
-    """Built once per execution environment and its settings (which a Lambda never changes; tests
-    do): the lexicon analyzer, and the LLM engine — with its circuit breaker and pacing — whose
-    client (and openai) is built only for the first request that asks the LLM."""
-    from reviewpulse.analysis.engines.llm import LazyLlmEngine
-    from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
-
-    return LexiconAnalyzer(), LazyLlmEngine(lambda: settings)
-
-
-def engine_parts(settings: Settings = Depends(deps.settings)) -> EngineParts:
-    lexicon, llm = _analyzers(settings)
-    cache_table = settings.result_cache_table_name
-    return EngineParts(
-        settings,
-        lexicon=lexicon,
-        llm=llm,
-        cache=wiring.result_cache() if cache_table else None,
-        # Tenants' models (options.model_id), where the deployment gives this function its bucket.
-        models=wiring.model_files() if settings.data_bucket_name else None,
-    )
-
-
-def monthly_budgets(settings: Settings = Depends(deps.settings)) -> BudgetRepository | None:
-    """The tenants' monthly budgets, where the deployment has them (BUDGETS_TABLE_NAME)."""
-    return wiring.budget_repository() if settings.budgets_table_name else None
 
 
 @router.post(
@@ -74,8 +39,7 @@ def analyze_texts(
     request: Request,
     tenant: str = scoped(Scope.ANALYZE),
     queueing: TaskQueueing = Depends(wiring.task_queueing),
-    parts: EngineParts = Depends(engine_parts),
-    budgets: BudgetRepository | None = Depends(monthly_budgets),
+    answering: Answering = Depends(wiring.answering),
     models: ModelRepository = Depends(wiring.model_repository),
 ) -> AnalyzeTextsResponse | JSONResponse:
     settings = queueing.settings
@@ -86,7 +50,7 @@ def analyze_texts(
     requested = with_default_model(tenant, requested, settings.default_engine, models=models)
     options = resolve_options(requested, settings, columns=[])
     check_teach(options, settings, batch=False)
-    answered = analyze_now(tenant, body.texts, options, parts=parts, budgets=budgets)
+    answered = analyze_now(AnalyzeNow(tenant, body.texts, options), answering)
     if answered is not None:
         return AnalyzeTextsResponse(
             engine=answered.engine,

@@ -1,15 +1,11 @@
 from fastapi import APIRouter, Depends, Request
 
 from reviewpulse import wiring
-from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import request_id, scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas_models import CreateModelRequest, ModelView
-from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.tenant_models.queue import TrainingQueue
-from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.tenants.scopes import Scope
-from reviewpulse.usecases.models import request_training
+from reviewpulse.usecases.models import RequestTraining, TrainingRequests, request_training
 
 router = APIRouter(tags=["models"])
 
@@ -27,18 +23,9 @@ def create_model(
     request: Request,
     # Reading models is reading; this changes what every later task of the tenant answers: admin.
     tenant: str = scoped(Scope.ADMIN),
-    tasks: TaskRepository = Depends(deps.task_repository),
-    models: ModelRepository = Depends(wiring.model_repository),
-    queue: TrainingQueue = Depends(wiring.training_queue),
+    training: TrainingRequests = Depends(wiring.training_requests),
 ) -> ModelView:
-    model = request_training(
-        tenant,
-        body.task_id,
-        body.label_field,
-        name=body.name,
-        correlation_id=request_id(request),
-        tasks=tasks,
-        models=models,
-        queue=queue,
+    command = RequestTraining(
+        tenant, body.task_id, body.label_field, name=body.name, correlation_id=request_id(request)
     )
-    return ModelView.of(model)
+    return ModelView.of(request_training(command, training))

@@ -1,15 +1,11 @@
 from fastapi import APIRouter, Depends
 
 from reviewpulse import wiring
-from reviewpulse.api import dependencies as deps
 from reviewpulse.api.auth import scoped
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas_webhooks import CreateWebhookRequest, WebhookCreated, WebhookView
-from reviewpulse.settings import Settings
 from reviewpulse.tenants.scopes import Scope
-from reviewpulse.usecases.webhooks import register_webhook
-from reviewpulse.webhooks.addresses import parse_allowed
-from reviewpulse.webhooks.store import SecretBox, WebhookRepository
+from reviewpulse.usecases.webhooks import RegisterWebhook, WebhookAdmin, register_webhook
 
 router = APIRouter(tags=["webhooks"])
 
@@ -25,15 +21,7 @@ router = APIRouter(tags=["webhooks"])
 def create_webhook(
     body: CreateWebhookRequest,
     tenant: str = scoped(Scope.ADMIN),
-    webhooks: WebhookRepository = Depends(wiring.webhook_repository),
-    secrets: SecretBox = Depends(wiring.webhook_secrets),
-    settings: Settings = Depends(deps.settings),
+    admin: WebhookAdmin = Depends(wiring.webhook_admin),
 ) -> WebhookCreated:
-    webhook, secret = register_webhook(
-        tenant,
-        body.url,
-        webhooks=webhooks,
-        secrets=secrets,
-        allowed=parse_allowed(settings.webhook_allowed_addresses),
-    )
+    webhook, secret = register_webhook(RegisterWebhook(tenant, body.url), admin)
     return WebhookCreated(**WebhookView.of(webhook).model_dump(), secret=secret)

@@ -8,8 +8,13 @@ from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas_webhooks import RotateSecretRequest, SecretRotated, WebhookView
 from reviewpulse.errors import NotFound
 from reviewpulse.tenants.scopes import Scope
-from reviewpulse.usecases.webhooks import DEFAULT_OVERLAP_SECONDS, rotate_webhook_secret
-from reviewpulse.webhooks.store import WEBHOOK_ID_PREFIX, SecretBox, WebhookRepository
+from reviewpulse.usecases.webhooks import (
+    DEFAULT_OVERLAP_SECONDS,
+    RotateWebhookSecret,
+    WebhookAdmin,
+    rotate_webhook_secret,
+)
+from reviewpulse.webhooks.store import WEBHOOK_ID_PREFIX
 
 router = APIRouter(tags=["webhooks"])
 
@@ -25,14 +30,13 @@ def rotate_secret(
     webhook_id: str,
     body: RotateSecretRequest | None = Body(default=None),
     tenant: str = scoped(Scope.ADMIN),
-    webhooks: WebhookRepository = Depends(wiring.webhook_repository),
-    secrets: SecretBox = Depends(wiring.webhook_secrets),
+    admin: WebhookAdmin = Depends(wiring.webhook_admin),
 ) -> SecretRotated:
     # Another tenant's webhook is looked up under the caller's tenant: it answers like a missing one.
     if not webhook_id.startswith(WEBHOOK_ID_PREFIX) or len(webhook_id) > 64:
         raise NotFound("no such webhook")
     overlap = body.overlap_seconds if body is not None else DEFAULT_OVERLAP_SECONDS
-    webhook, secret, until = rotate_webhook_secret(tenant, webhook_id, overlap, webhooks=webhooks, secrets=secrets)
+    webhook, secret, until = rotate_webhook_secret(RotateWebhookSecret(tenant, webhook_id, overlap), admin)
     return SecretRotated(
         **WebhookView.of(webhook).model_dump(),
         secret=secret,
