@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 from reviewpulse_tools.local import dynamodb
 
@@ -206,3 +207,56 @@ def test_queries_read_the_same_when_a_keyed_query_reads_only_its_partition(ask):
     table_pages = sum(len(pages) for pages in answers[:4])
     index_pages = sum(len(pages) for pages in answers[4:])
     assert dynamodb.walked["items"] - before == 10 * (table_pages - len(answers[3])) + 30 * index_pages
+
+
+def test_stream_records_read_the_same_with_json_written_directly_as_with_motos_serializer():
+    with mock_aws():
+        # Given a table with a stream of old and new images, and an item written, changed and
+        # deleted (every attribute type the product stores, binary included)
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        arn = ddb.create_table(
+            TableName="tasks",
+            KeySchema=[
+                {"AttributeName": "tenant", "KeyType": "HASH"},
+                {"AttributeName": "task_id", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "tenant", "AttributeType": "S"},
+                {"AttributeName": "task_id", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )["TableDescription"]["LatestStreamArn"]
+        key = {"tenant": {"S": "acme"}, "task_id": {"S": "t1"}}
+        ddb.put_item(TableName="tasks", Item=ITEM)
+        ddb.update_item(
+            TableName="tasks",
+            Key=key,
+            UpdateExpression="SET done = :d",
+            ExpressionAttributeValues={":d": {"BOOL": True}},
+        )
+        ddb.put_item(TableName="tasks", Item=BINARY)
+        ddb.delete_item(TableName="tasks", Key=key)
+        # (calls that name a stream ARN would otherwise go to an account's endpoint)
+        config = Config(account_id_endpoint_mode="disabled")
+        streams = boto3.client("dynamodbstreams", region_name="us-east-1", config=config)
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+
+        def read(limit: int) -> list[Any]:
+            iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+            return streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=limit)["Records"]
+
+        # When the stream is read with moto's serializer, then with the answer written directly
+        expected = [read(2), read(100)]
+        dynamodb.install()
+        try:
+            before = dict(dynamodb.answered)
+            answers = [read(2), read(100)]
+        finally:
+            dynamodb.uninstall()
+    # Then the client reads the same records: the first two written directly, and the batch that
+    # holds the binary item through moto's serializer
+    assert [len(a) for a in answers] == [2, 4]
+    assert answers == expected
+    assert dynamodb.answered["fast"] - before["fast"] == 1
+    assert dynamodb.answered["moto"] - before["moto"] == 1
