@@ -84,8 +84,10 @@ chaos: venv
 # task ends, every batch row exactly once, result retrieval p99 under 1 s), p50/p95/p99 per route
 # and per function, and where the CPU went; exits non-zero on a failure. SOAK="--users 200 --seconds 60" changes the run (--help lists all).
 # The stack it starts runs 4 analyzer pollers, 3 pollers on every other queue and up to 6 environments per
-# function (docs/local-stack.md): one finalizer at a time could not keep up with 1,000 users.
-SOAK ?= --users 1000 --spawn-rate 50 --seconds 180 --wait 15 45 --faults --analyzers 4 --queue-pollers 3 --environments 6
+# function (docs/local-stack.md): one finalizer at a time could not keep up with 1,000 users. The busy
+# API functions' 6 start with the stack, as provisioned concurrency would (no cold start in the burst).
+SOAK_PROVISIONED := GetTaskFunction=6,CreateTaskFunction=6,AnalyzeTextsFunction=6,ListTasksFunction=6,CreateBatchFunction=6
+SOAK ?= --users 1000 --spawn-rate 50 --seconds 180 --wait 15 45 --faults --analyzers 4 --queue-pollers 3 --environments 6 --provisioned $(SOAK_PROVISIONED)
 soak: venv
 	$(PY) -m reviewpulse_tools.bench.load $(SOAK)
 

@@ -254,3 +254,39 @@ def test_the_stack_polls_each_queue_with_as_many_pollers_as_its_settings_say(mon
     # Given zero: still one poller (a queue nobody polls would leave its tasks unfinished)
     monkeypatch.setenv("REVIEWPULSE_QUEUE_POLLERS", "0")
     assert queue_pollers("FinalizeFunction") == 1
+
+
+def test_environments_started_ahead_serve_overlapping_invocations_warm_and_are_kept_when_idle(make_runner, tmp_path):
+    # Given a function with room for 4 environments, 3 of them started ahead (provisioned)
+    runner = make_runner({"Timeout": 60}, cap=4)
+    assert runner.start_environments(["Tiny"], ahead={"Tiny": 3}) == {}
+    assert runner.environments("Tiny") == 3 and runner.idle_environments("Tiny") == 3
+    # When 3 invocations overlap
+    answers = invoke_together(runner, [{"sleep": 2}] * 3)
+    # Then each ran in one of them: no cold start, no wait for a new one
+    assert len({answer["pid"] for answer in answers}) == 3
+    assert runner.environments("Tiny") == 3
+    assert not any(r.cold for r in read_invocations(tmp_path / "invocations.jsonl"))
+    # and however long they stay idle, none is shut down
+    assert runner.reap(now=time.monotonic() + runner.idle_seconds + 1) == 0
+    assert runner.environments("Tiny") == 3
+    # Given more asked ahead than the cap: the cap holds
+    assert runner.start_environments(["Tiny"], ahead={"Tiny": 9}) == {}
+    assert runner.environments("Tiny") == 4
+
+
+def test_the_stack_starts_ahead_the_environments_reviewpulse_provisioned_asks(monkeypatch):
+    from reviewpulse_tools.local.stack import UnknownFunction, provisioned_environments
+
+    functions = ["AuthorizerFunction", "GetTaskFunction", "SplitFunction"]
+    # Given no REVIEWPULSE_PROVISIONED: nothing beyond each function's first
+    monkeypatch.delenv("REVIEWPULSE_PROVISIONED", raising=False)
+    assert provisioned_environments(functions) == {}
+    # Given function=count pairs: those counts
+    monkeypatch.setenv("REVIEWPULSE_PROVISIONED", "GetTaskFunction=6, AuthorizerFunction=2")
+    assert provisioned_environments(functions) == {"GetTaskFunction": 6, "AuthorizerFunction": 2}
+    # Given a function the template does not have, or no count: refused, naming it
+    for wrong in ("NoSuchFunction=2", "GetTaskFunction", "GetTaskFunction=many"):
+        monkeypatch.setenv("REVIEWPULSE_PROVISIONED", wrong)
+        with pytest.raises(UnknownFunction, match=wrong):
+            provisioned_environments(functions)

@@ -84,6 +84,10 @@ STACK_SETTINGS = {
     "analyzers": ("REVIEWPULSE_ANALYZE_CONCURRENCY", "the analyzer's pollers and environments"),
     "queue-pollers": ("REVIEWPULSE_QUEUE_POLLERS", "pollers of every other queue-triggered function"),
     "environments": ("REVIEWPULSE_LAMBDA_ENVIRONMENTS", "execution environments per function, at most"),
+    "provisioned": (
+        "REVIEWPULSE_PROVISIONED",
+        "environments started ahead, as provisioned concurrency (Function=count,...; up to --environments)",
+    ),
 }
 FAULTS = "crash=0.02,transient=0.1,duplicate=0.2"  # --faults without a value (doubles/faults.py)
 TEXTS = (
@@ -294,23 +298,24 @@ def run_load(
     faults: str | None = None,
     stack_pid: int | None = None,
     aws_pid: int | None = None,
+    dynamodb_pid: int | None = None,
     result_p99_ms: float | None = None,
     stack_settings: dict[str, str] | None = None,
 ) -> tuple[str, list[str]]:
     """Run the users for `seconds` (after spawning them at `spawn_rate` a second), stop them, then
     check. `invocations`: the stack's invocation records (its state file says where), for the
     functions' own durations over the run; `stack_pid` and `aws_pid`, its processes, for where
-    the CPU went. Returns the printed report and the problems found
+    the CPU went (`dynamodb_pid`: its DynamoDB process). Returns the printed report and the problems found
     (none: pass)."""
     ledger = Ledger()
     began, load_before = time.time(), os.getloadavg()[0]
     environment = Environment(user_classes=[make_user(ledger, api_key, wait)], host=api_url)
     runner = environment.create_local_runner()
-    started, cpu_before = time.monotonic(), load_cpu.sample(stack_pid, aws_pid)
+    started, cpu_before = time.monotonic(), load_cpu.sample(stack_pid, aws_pid, dynamodb_pid)
     runner.start(users, spawn_rate=spawn_rate)
     gevent.sleep(users / spawn_rate + seconds)
     runner.quit()  # stops every user (a batch being followed included) and waits for them
-    loaded, cpu_after = time.monotonic() - started, load_cpu.sample(stack_pid, aws_pid)
+    loaded, cpu_after = time.monotonic() - started, load_cpu.sample(stack_pid, aws_pid, dynamodb_pid)
     settle_started = time.monotonic()
     problems = check(api_url, api_key, ledger, settle_seconds)
     uploaded = sum(len(ids) for ids in ledger.batches.values())
@@ -403,12 +408,16 @@ def main(argv: list[str] | None = None) -> int:
         help=f"chaos in the workers of the stack this run starts (doubles/faults.py; bare: {FAULTS})",
     )
     for flag, (variable, what) in STACK_SETTINGS.items():
-        parser.add_argument(f"--{flag}", type=int, help=f"{what} in the stack this run starts ({variable})")
+        kind = str if flag == "provisioned" else int
+        parser.add_argument(f"--{flag}", type=kind, help=f"{what} in the stack this run starts ({variable})")
     parser.add_argument("--api-url", help="a running stack (default: start one)")
     parser.add_argument("--api-key")
     parser.add_argument("--invocations", help="a running stack's invocation records (its state file's `invocations`)")
     parser.add_argument("--stack-pid", type=int, help="a running stack's process (its state file's `pid`)")
     parser.add_argument("--aws-pid", type=int, help="a running stack's AWS process (its state file's `aws_pid`)")
+    parser.add_argument(
+        "--aws-dynamodb-pid", type=int, help="a running stack's DynamoDB process (its state file's `aws_dynamodb_pid`)"
+    )
     args = parser.parse_args(argv)
     settings = {v: str(getattr(args, f.replace("-", "_"))) for f, (v, _) in STACK_SETTINGS.items()}
     settings = {k: v for k, v in settings.items() if v != "None"}
@@ -429,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
             invocations=args.invocations,
             stack_pid=args.stack_pid,
             aws_pid=args.aws_pid,
+            dynamodb_pid=args.aws_dynamodb_pid,
             **kwargs,
         )
     else:
@@ -440,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                 faults=args.faults,
                 stack_pid=state["pid"],
                 aws_pid=state.get("aws_pid"),
+                dynamodb_pid=state.get("aws_dynamodb_pid"),
                 stack_settings=settings,
                 **kwargs,
             )

@@ -26,8 +26,9 @@ from reviewpulse_tools.local.lambda_ import Invocation
 class CpuSample:
     client: float  # this process: the load client's users and checks
     stack: float | None  # the stack's process itself (None: no stack process known)
-    aws: float | None  # its AWS process (moto), when the stack names it
+    aws: float | None  # its AWS process (moto: every service but DynamoDB), when the stack names it
     environments: dict[int, float]  # each execution environment (the stack's other descendants) by pid
+    dynamodb: float | None = None  # its DynamoDB process (moto's DynamoDB: local/aws_process.py), when named
 
 
 def _seconds(times: psutil._common.pcputimes | resource.struct_rusage) -> float:
@@ -36,7 +37,7 @@ def _seconds(times: psutil._common.pcputimes | resource.struct_rusage) -> float:
     return times.user + times.system
 
 
-def sample(stack_pid: int | None, aws_pid: int | None = None) -> CpuSample:
+def sample(stack_pid: int | None, aws_pid: int | None = None, dynamodb_pid: int | None = None) -> CpuSample:
     client = _seconds(resource.getrusage(resource.RUSAGE_SELF))
     if stack_pid is None:
         return CpuSample(client, None, None, {})
@@ -46,7 +47,7 @@ def sample(stack_pid: int | None, aws_pid: int | None = None) -> CpuSample:
         descendants = stack.children(recursive=True)
     except psutil.Error:
         return CpuSample(client, None, None, {})
-    aws, environments = None, {}
+    aws, dynamodb, environments = None, None, {}
     for child in descendants:
         try:
             seconds = _seconds(child.cpu_times())
@@ -54,9 +55,11 @@ def sample(stack_pid: int | None, aws_pid: int | None = None) -> CpuSample:
             continue
         if child.pid == aws_pid:
             aws = seconds
+        elif child.pid == dynamodb_pid:
+            dynamodb = seconds
         else:
             environments[child.pid] = seconds
-    return CpuSample(client, own, aws, environments)
+    return CpuSample(client, own, aws, environments, dynamodb)
 
 
 def budget(before: CpuSample, after: CpuSample, seconds: float, requests: int, records: list[Invocation]) -> str:
@@ -71,7 +74,14 @@ def budget(before: CpuSample, after: CpuSample, seconds: float, requests: int, r
         environments = sum(t - before.environments.get(pid, 0.0) for pid, t in after.environments.items())
         started = len(set(after.environments) - set(before.environments))
         if after.aws is not None and before.aws is not None:
-            parts.append(f"AWS process (moto) {after.aws - before.aws:.1f} s")
+            if after.dynamodb is not None and before.dynamodb is not None:
+                dynamodb = after.dynamodb - before.dynamodb
+                parts.append(
+                    f"AWS processes (moto) {after.aws - before.aws + dynamodb:.1f} s ({dynamodb:.1f} s DynamoDB's)"
+                )
+                total += dynamodb
+            else:
+                parts.append(f"AWS process (moto) {after.aws - before.aws:.1f} s")
             total += after.aws - before.aws
         parts += [
             f"stack process (gateway, pollers{'' if after.aws is not None else ', moto'}) {stack:.1f} s",

@@ -12,7 +12,7 @@ two things done again for every request whose answer cannot change while the pro
   the names are kept per class.
 
 Together they were about a sixth of the process's samples. Installed by the AWS process only
-(stack._serve_aws); tests/unit/test_local_aws_dispatch.py holds the answers to moto's own.
+(aws_process._serve); tests/unit/test_local_aws_dispatch.py holds the answers to moto's own.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ changed size during iteration", 13 times in the run before).
 So every DynamoDB and DynamoDB Streams request (told by its X-Amz-Target header) runs under one
 lock, its answer produced inside it. The process's other services keep their threads. It costs
 no CPU parallelism: moto runs under one interpreter lock anyway.
-Installed by the AWS process only (stack._serve_aws); the tests' in-process moto keeps its own.
+Installed by the AWS processes only (aws_process._serve); the tests' in-process moto keeps its own.
 """
 
 from __future__ import annotations

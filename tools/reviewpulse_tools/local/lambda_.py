@@ -177,6 +177,7 @@ class _Function:
         self.reserved = reserved
         self.idle: list[_Environment] = []
         self.count = 0  # idle, busy and starting
+        self.kept = KEPT_ENVIRONMENTS  # never reaped when idle: those started ahead (provisioned)
         self.changed = threading.Condition()
 
 
@@ -289,23 +290,26 @@ class ProcessFunctionRunner:
             raise FunctionError(outcome["errorType"], outcome["errorMessage"])
         return outcome["result"]
 
-    def start_environments(self, functions: list[str], timeout: float = 300) -> dict[str, str]:
-        """Start one execution environment of every function now, in parallel, and wait until each
-        is ready (as provisioned concurrency does). Started lazily, a cold start (a fresh
-        interpreter importing FastAPI, boto3, Powertools: seconds, and tens of seconds on a loaded
-        machine) landed on a client's request. More start when invocations overlap. Returns the
-        functions that failed to start and why; their next invocation tries again."""
-        starting = {}
+    def start_environments(
+        self, functions: list[str], timeout: float = 300, ahead: dict[str, int] | None = None
+    ) -> dict[str, str]:
+        """Start one execution environment of every function now (`ahead` may ask more of some,
+        up to its limit), in parallel, and wait until each is ready (as provisioned concurrency
+        does: they are kept however long idle). Started lazily, a cold start (a fresh interpreter
+        importing FastAPI, boto3, Powertools: seconds, and tens of seconds on a loaded machine)
+        landed on a client's request. More start when invocations overlap. Returns the functions
+        that failed to start and why; their next invocation tries again."""
+        starting = []
         for function in functions:
             state = self._function(function)
             with state.changed:
-                if state.count or state.limit == 0:
-                    continue
-                state.count += 1
-            starting[function] = self._new_environment(function)
+                wanted = min(state.limit, max(1, (ahead or {}).get(function, 1)))
+                state.kept, new = max(state.kept, wanted), max(0, wanted - state.count)
+                state.count += new
+            starting += [(function, *self._new_environment(function)) for _ in range(new)]
         deadline = time.monotonic() + timeout
         failed: dict[str, str] = {}
-        for function, (environment, future) in starting.items():
+        for function, environment, future in starting:
             state = self._function(function)
             try:
                 environment.pid = future.result(timeout=max(0.0, deadline - time.monotonic()))
@@ -335,7 +339,7 @@ class ProcessFunctionRunner:
 
     def reap(self, now: float | None = None) -> int:
         """Shut down every environment idle for longer than `idle_seconds`, the least recently
-        used first, keeping KEPT_ENVIRONMENTS per function. Returns how many it shut down."""
+        used first, keeping KEPT_ENVIRONMENTS per function (or those started ahead). Returns how many it shut down."""
         now = time.monotonic() if now is None else now
         with self._lock:
             functions = list(self._functions.items())
@@ -344,7 +348,7 @@ class ProcessFunctionRunner:
             with state.changed:
                 # idle is in the order environments came free: the front has waited longest.
                 stale = [e for e in state.idle if now - e.idle_since > self.idle_seconds]
-                stale = stale[: max(0, state.count - KEPT_ENVIRONMENTS)]
+                stale = stale[: max(0, state.count - state.kept)]
                 for environment in stale:
                     state.idle.remove(environment)
                 state.count -= len(stale)

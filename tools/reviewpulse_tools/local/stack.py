@@ -1,7 +1,8 @@
 """The whole suite on one machine: no AWS account, no container runtime.
 
-- AWS is a moto server, a real HTTP endpoint; every boto3 client (the functions', the CLI's)
-  reaches it through AWS_ENDPOINT_URL, so handler code has no local special cases.
+- AWS is moto's server, a real HTTP endpoint, in two processes (DynamoDB's and the rest:
+  aws_process.py); every boto3 client (the functions', the CLI's) reaches it through
+  AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_DYNAMODB), so handler code has no local special cases.
 - Tables, queues (with redrive policies) and the bucket (with its notifications) are created from
   template.yaml; function environments are resolved from it, with an optional env.json override
   in `sam local invoke --env-vars` format ({"Parameters": {...}, "<FunctionLogicalId>": {...}}).
@@ -15,12 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
-import signal
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,8 +36,20 @@ from reviewpulse_cli.local_state import (
 )
 
 from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
+from reviewpulse_tools.local.aws_process import AwsServer, free_port
 
-__all__ = ["STACK_NAME", "REGION", "read_state", "state_file", "aws_environment", "local_usage_key", "start", "invoke"]
+__all__ = [
+    "STACK_NAME",
+    "REGION",
+    "AwsServer",
+    "free_port",
+    "read_state",
+    "state_file",
+    "aws_environment",
+    "local_usage_key",
+    "start",
+    "invoke",
+]
 
 DEFAULT_API_PORT = 3000
 # The analyzer's queue pollers (and its environments): one per core up to 4 unless
@@ -97,6 +107,27 @@ def llm_environment() -> dict[str, str]:
     return {name: os.environ[name] for name in LLM_PASSTHROUGH if os.environ.get(name)}
 
 
+# Execution environments started with the stack beyond the first, for the functions a load will
+# keep busy: "GetTaskFunction=6,CreateTaskFunction=6" (each up to its cap), kept however long idle.
+# It emulates provisioned concurrency, which a deployment facing bursts would configure: here a
+# burst's cold starts (0.4 s of CPU each, seconds of wall time on a busy machine) otherwise land on
+# its first requests, while every core is already busy with the requests themselves.
+PROVISIONED_VARIABLE = "REVIEWPULSE_PROVISIONED"
+
+
+def provisioned_environments(functions: list[str]) -> dict[str, int]:
+    """REVIEWPULSE_PROVISIONED as {function: environments started ahead}."""
+    wanted: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in os.environ.get(PROVISIONED_VARIABLE, "").split(","))):
+        function, _, count = part.partition("=")
+        if function.strip() not in functions or not count.strip().isdigit():
+            raise UnknownFunction(
+                f"{PROVISIONED_VARIABLE} takes Function=count pairs of the template's functions: {part!r}"
+            )
+        wanted[function.strip()] = int(count)
+    return wanted
+
+
 def warm_functions(functions: list[str]) -> list[str]:
     """Those of `functions` that REVIEWPULSE_WARM names (all when it is unset or "all")."""
     named = os.environ.get(WARM_VARIABLE, "all").strip()
@@ -150,6 +181,7 @@ class RunningStack:
     runner: Any
     poller: Any
     gateway: Any = None
+    dynamodb_endpoint: str = ""  # DynamoDB's own process (aws_process.py); aws_endpoint forwards to it
     _stop: threading.Event = field(default_factory=threading.Event)
     _closers: list[Any] = field(default_factory=list)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -160,7 +192,8 @@ class RunningStack:
             f"  API          {self.api_url}   (as `sam local start-api`)\n"
             f"  API key      {self.api_key}   (tenant '{self.tenant}'; kept in {api_key_file()} for the next start)\n"
             f"  usage plan   {self.usage_plan()}\n"
-            f"  AWS (moto)   {self.aws_endpoint}   (data lives in its process's memory)\n"
+            f"  AWS (moto)   {self.aws_endpoint}   (DynamoDB's own: {self.dynamodb_endpoint};"
+            " data lives in their processes' memory)\n"
             f"               region {REGION}, access key {LOCAL_CREDENTIALS['AWS_ACCESS_KEY_ID']},"
             f" secret {LOCAL_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}, bucket {self.stack.ref('DataBucket')}"
             f" (drops: incoming/{self.tenant}/<path>)\n"
@@ -225,7 +258,8 @@ def start(
     closers: list[Any] = []
     moto = AwsServer(host, aws_port)
     endpoint = f"http://{host}:{aws_port}"
-    environment = aws_environment(endpoint)
+    # DynamoDB answers from a process of its own (aws_process.py): its endpoint beside the general one.
+    environment = {**aws_environment(endpoint), **moto.environment()}
     os.environ.update(environment)
     try:
         session = boto3.session.Session(region_name=REGION)
@@ -267,7 +301,9 @@ def start(
         # Every function's first environment starts before the stack says it is ready, as
         # provisioned concurrency does; REVIEWPULSE_WARM may name the few that will run (the others
         # start on their first invocation, a cold start), for a stack started to try one thing.
-        failed = runner.start_environments(warm_functions(stack.functions()))
+        failed = runner.start_environments(
+            warm_functions(stack.functions()), ahead=provisioned_environments(stack.functions())
+        )
         for function, reason in failed.items():
             logging.getLogger(__name__).warning("%s did not start (%s); its invocations will fail", function, reason)
         key = _local_api_key(KeyRepository(stack.ref("KeysTable"), session.client("dynamodb")))
@@ -294,6 +330,7 @@ def start(
         runner=runner,
         poller=poller,
         gateway=gateway,
+        dynamodb_endpoint=moto.dynamodb_endpoint,
     )
     running._closers += [server.shutdown, server.server_close, runner.close, *closers, moto.stop]
     running._threads.append(server_thread)
@@ -342,6 +379,8 @@ def start(
                 "invocations": str(state_file().parent / INVOCATIONS_FILE_NAME),
                 "pid": os.getpid(),
                 "aws_pid": moto.pid,
+                "aws_dynamodb_pid": moto.dynamodb_pid,
+                "aws_dynamodb_endpoint": moto.dynamodb_endpoint,
             },
             indent=2,
         )
@@ -368,73 +407,8 @@ def _local_api_key(keys: Any) -> str:
     return key
 
 
-class AwsServer:
-    """moto's server app behind S3's POST policy check (moto itself ignores POST policies) and
-    ranged reads streamed from its storage (s3_ranges), on a
-    werkzeug server as moto's ThreadedMotoServer runs it, in a process of its own: every AWS call
-    of every function and poller is answered by moto, and in the stack's process it shared one
-    interpreter lock with the gateway and the pollers, so a load run could use one core at most
-    there whatever the machine had (bench/load.py measured 25 ms of that process's CPU a request,
-    two thirds of it moto's)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        # spawn, not fork: this process may run threads by now.
-        context = multiprocessing.get_context("spawn")
-        ready = context.Event()
-        self._process = context.Process(target=_serve_aws, args=(host, port, ready), name="aws", daemon=True)
-        self._process.start()
-        deadline = time.monotonic() + 300
-        while not ready.wait(0.5):
-            if not self._process.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"moto's server did not start on {host}:{port}")
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
-    def stop(self) -> None:
-        self._process.terminate()
-        self._process.join(timeout=10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(timeout=5)
-
-
-def _serve_aws(host: str, port: int, ready: Any) -> None:
-    """The AWS process: moto until the stack stops it (SIGTERM) or is gone."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
-
-    from reviewpulse_tools.local import aws_dispatch, dynamodb
-    from reviewpulse_tools.local.dynamodb_serial import OneDynamoDBRequestAtATime
-    from reviewpulse_tools.local.lambda_environment import _die_with_parent
-    from reviewpulse_tools.local.s3 import PostPolicyWall
-    from reviewpulse_tools.local.s3_ranges import RangedReads
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stack's to handle
-    _die_with_parent()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    dynamodb.install()  # item answers written as JSON directly (dynamodb.py: moto's serializer was most of this process's CPU)
-    aws_dispatch.install()  # each host's service and each class's actions found once (aws_dispatch.py)
-    secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
-    # DynamoDB's requests one at a time: moto's item writes are not atomic (dynamodb_serial.py).
-    moto = OneDynamoDBRequestAtATime(DomainDispatcherApplication(create_backend_app))
-    app = RangedReads(PostPolicyWall(moto, secrets))
-    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-    server.socket.listen(2048)  # as the gateway's (apigateway.serve): bursts of connections
-    ready.set()
-    server.serve_forever()
-
-
 class PortInUse(RuntimeError):
     pass
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def _port_is_free(host: str, port: int) -> bool:
