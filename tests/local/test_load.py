@@ -49,6 +49,9 @@ def test_a_short_load_run_passes_its_criteria(local):
             str(SPAWN_RATE),
             "--invocations",
             local["invocations"],
+            "--aws-endpoint",
+            local["aws_endpoint"],
+            local["aws_dynamodb_endpoint"],
             # The suite's stack serves the other tests at the same time: the p99 is reported here,
             # held by `make soak` on a stack of its own.
             "--result-p99-ms",
@@ -67,3 +70,5 @@ def test_a_short_load_run_passes_its_criteria(local):
     assert "tasks created" in run.stdout
     # and it reported the functions' own durations from the stack's invocation records
     assert "GetTaskFunction" in run.stdout and "result retrieval p99:" in run.stdout
+    # and moto's CPU by AWS action, the status polls' reads among it
+    assert "AWS requests by action over the run" in run.stdout and "DynamoDB GetItem" in run.stdout

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from reviewpulse_tools.bench.load_cpu import aws_requests, aws_table
 from reviewpulse_tools.local.stack import AwsServer, aws_environment, free_port
 
 TABLE = "aws-process-test-table"
@@ -93,3 +94,35 @@ def test_other_services_are_not_forwarded(aws):
     with pytest.raises(ClientError):
         client("sqs", server.dynamodb_endpoint).get_queue_url(QueueName="aws-process-test-queue")
     assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "hello"
+
+
+def test_each_process_counts_the_requests_it_answers_by_action(aws):
+    server, general = aws
+    # Given what each process has counted so far
+    before_dynamodb, before_other = aws_requests([server.dynamodb_endpoint]), aws_requests([general])
+    # When a table is made and read three times through the general endpoint, and a queue made
+    ddb = client("dynamodb", general)
+    ddb.create_table(
+        TableName="census-table",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for _ in range(3):
+        ddb.get_item(TableName="census-table", Key={"pk": {"S": "none"}})
+    client("sqs", general).create_queue(QueueName="census-queue")
+    after_dynamodb, after_other = aws_requests([server.dynamodb_endpoint]), aws_requests([general])
+
+    # Then DynamoDB's process counted the reads, with their CPU and wall time, and the other
+    # process counted the queue but not the DynamoDB requests it forwarded
+    def added(before, after, name):
+        return [a - b for a, b in zip(after.get(name, [0, 0, 0]), before.get(name, [0, 0, 0]), strict=True)]
+
+    reads, cpu, wall = added(before_dynamodb, after_dynamodb, "DynamoDB GetItem")
+    assert reads == 3 and 0 < cpu and 0 < wall
+    assert added(before_dynamodb, after_dynamodb, "DynamoDB CreateTable")[0] == 1
+    assert added(before_other, after_other, "SQS CreateQueue")[0] == 1
+    assert not any(name.startswith("DynamoDB") for name in after_other)
+    # and the load report's table names them, the costliest first
+    table = aws_table(before_dynamodb, after_dynamodb)
+    assert "DynamoDB GetItem" in table and "DynamoDB CreateTable" in table

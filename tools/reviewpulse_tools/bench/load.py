@@ -25,7 +25,8 @@ request counts, and answers by status; then each function's own durations over t
 as Lambda's REPORT lines give it), with invocations, cold starts, the time invocations waited for a
 free environment, CPU, and failures by type; "result retrieval p99", GetResultsFunction's own p99
 (the seed's "sub-second result retrieval"), beside the route's end-to-end p99; and where the CPU
-went over the load (load_cpu.py): the client, the stack's process, moto's, the environments.
+went over the load (load_cpu.py): the client, the stack's process, moto's, the environments, and
+moto's CPU and wall time by AWS action (local/aws_census.py).
 
 `--faults` switches on the chaos of `make chaos` in the workers of the stack this run starts
 (doubles/faults.py: analyzer environments dying mid-chunk, finalizers mid-merge, transient engine
@@ -299,6 +300,7 @@ def run_load(
     stack_pid: int | None = None,
     aws_pid: int | None = None,
     dynamodb_pid: int | None = None,
+    aws_endpoints: list[str] | None = None,
     result_p99_ms: float | None = None,
     stack_settings: dict[str, str] | None = None,
 ) -> tuple[str, list[str]]:
@@ -312,10 +314,12 @@ def run_load(
     environment = Environment(user_classes=[make_user(ledger, api_key, wait)], host=api_url)
     runner = environment.create_local_runner()
     started, cpu_before = time.monotonic(), load_cpu.sample(stack_pid, aws_pid, dynamodb_pid)
+    aws_before = load_cpu.aws_requests(aws_endpoints) if aws_endpoints else None
     runner.start(users, spawn_rate=spawn_rate)
     gevent.sleep(users / spawn_rate + seconds)
     runner.quit()  # stops every user (a batch being followed included) and waits for them
     loaded, cpu_after = time.monotonic() - started, load_cpu.sample(stack_pid, aws_pid, dynamodb_pid)
+    aws_after = load_cpu.aws_requests(aws_endpoints) if aws_endpoints else None
     settle_started = time.monotonic()
     problems = check(api_url, api_key, ledger, settle_seconds)
     uploaded = sum(len(ids) for ids in ledger.batches.values())
@@ -342,6 +346,7 @@ def run_load(
                 environment.stats.total.num_requests,
                 [r for r in records if r.started <= began + loaded],
             ),
+            load_cpu.aws_table(aws_before, aws_after),
             "PASS" if not problems else "FAIL:\n  " + "\n  ".join(problems),
         ]
     )
@@ -416,6 +421,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack-pid", type=int, help="a running stack's process (its state file's `pid`)")
     parser.add_argument("--aws-pid", type=int, help="a running stack's AWS process (its state file's `aws_pid`)")
     parser.add_argument(
+        "--aws-endpoint",
+        nargs="*",
+        help="a running stack's AWS endpoints (its state file's `aws_endpoint`, `aws_dynamodb_endpoint`)",
+    )
+    parser.add_argument(
         "--aws-dynamodb-pid", type=int, help="a running stack's DynamoDB process (its state file's `aws_dynamodb_pid`)"
     )
     args = parser.parse_args(argv)
@@ -439,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
             stack_pid=args.stack_pid,
             aws_pid=args.aws_pid,
             dynamodb_pid=args.aws_dynamodb_pid,
+            aws_endpoints=args.aws_endpoint,
             **kwargs,
         )
     else:
@@ -451,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
                 stack_pid=state["pid"],
                 aws_pid=state.get("aws_pid"),
                 dynamodb_pid=state.get("aws_dynamodb_pid"),
+                aws_endpoints=[e for e in (state.get("aws_endpoint"), state.get("aws_dynamodb_endpoint")) if e],
                 stack_settings=settings,
                 **kwargs,
             )

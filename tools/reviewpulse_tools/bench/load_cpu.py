@@ -13,8 +13,10 @@ psutil comes with Locust (its own dependency, for the same figures of its worker
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import urllib.request
 from dataclasses import dataclass
 
 import psutil
@@ -101,4 +103,46 @@ def budget(before: CpuSample, after: CpuSample, seconds: float, requests: int, r
     )
 
 
-__all__ = ["CpuSample", "budget", "sample"]
+def aws_requests(endpoints: list[str]) -> dict[str, list[float]] | None:
+    """Each AWS action's requests, CPU and wall seconds so far, summed over the stack's AWS
+    processes (local/aws_census.py); None when an endpoint does not say (not a local stack)."""
+    from reviewpulse_tools.local.aws_census import CENSUS_PATH
+
+    total: dict[str, list[float]] = {}
+    for endpoint in endpoints:
+        try:
+            with urllib.request.urlopen(endpoint.rstrip("/") + CENSUS_PATH, timeout=30) as answer:  # noqa: S310 (the local stack's)
+                actions = json.loads(answer.read())
+        except (OSError, ValueError):
+            return None
+        for name, counts in actions.items():
+            into = total.setdefault(name, [0, 0.0, 0.0])
+            for i, value in enumerate(counts):
+                into[i] += value
+    return total
+
+
+def aws_table(before: dict[str, list[float]] | None, after: dict[str, list[float]] | None, top: int = 12) -> str:
+    """Where moto's CPU went over the run, by AWS action, the costliest first: requests, CPU and
+    wall time per request (wall far above CPU: waiting, as for DynamoDB's one-at-a-time lock)."""
+    if before is None or after is None:
+        return "AWS requests by action: not known (a stack without the count, or not local)"
+    rows = []
+    for name, (requests, cpu, wall) in after.items():
+        was = before.get(name, [0, 0.0, 0.0])
+        n = requests - was[0]
+        if n:
+            rows.append((cpu - was[1], name, n, wall - was[2]))
+    rows.sort(reverse=True)
+    lines = [
+        "AWS requests by action over the run (moto's processes; CPU: the request's own thread)",
+        f"{'action':<34} {'requests':>8} {'cpu ms each':>11} {'wall ms each':>12} {'cpu s':>6}",
+    ]
+    for cpu, name, n, wall in rows[:top]:
+        lines.append(f"{name:<34} {n:>8} {1000 * cpu / n:>11.1f} {1000 * wall / n:>12.0f} {cpu:>6.1f}")
+    if len(rows) > top:
+        lines.append(f"({len(rows) - top} more actions: {sum(r[0] for r in rows[top:]):.1f} s of CPU)")
+    return "\n".join(lines)
+
+
+__all__ = ["CpuSample", "aws_requests", "aws_table", "budget", "sample"]

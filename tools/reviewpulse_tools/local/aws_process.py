@@ -155,6 +155,7 @@ def _serve(host: str, port: int, ready: Any, forward_dynamodb: str | None) -> No
     from werkzeug.serving import make_server
 
     from reviewpulse_tools.local import aws_dispatch, dynamodb
+    from reviewpulse_tools.local.aws_census import Census
     from reviewpulse_tools.local.dynamodb_serial import OneDynamoDBRequestAtATime
     from reviewpulse_tools.local.lambda_environment import _die_with_parent
     from reviewpulse_tools.local.s3 import PostPolicyWall
@@ -168,10 +169,11 @@ def _serve(host: str, port: int, ready: Any, forward_dynamodb: str | None) -> No
     if forward_dynamodb is None:
         dynamodb.install()  # item answers written as JSON directly (dynamodb.py: moto's serializer was most of this process's CPU)
         # DynamoDB's requests one at a time: moto's item writes are not atomic (dynamodb_serial.py).
-        app: Any = OneDynamoDBRequestAtATime(moto)
+        app: Any = Census(OneDynamoDBRequestAtATime(moto))  # each action's CPU and wall time (aws_census.py)
     else:
         secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
-        app = ForwardDynamoDB(RangedReads(PostPolicyWall(moto, secrets)), forward_dynamodb)
+        # Forwarded requests are counted by DynamoDB's process only.
+        app = ForwardDynamoDB(Census(RangedReads(PostPolicyWall(moto, secrets))), forward_dynamodb)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     server.socket.listen(2048)  # as the gateway's (apigateway.serve): bursts of connections
     ready.set()
