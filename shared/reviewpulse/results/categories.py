@@ -43,7 +43,7 @@ class CategoryMatcher:
 
     def of(self, text: str | None) -> list[str]:
         """The names of the categories `text` is in, in the options' order."""
-        if not text:
+        if not text or not self.names:  # no categories asked: the finalizer calls this for every row
             return []
         folded = text.casefold()
         if self._pairs is not None:

@@ -29,6 +29,9 @@ ANALYSIS_COLUMNS = [
 # such as -0.4019 stay as written; arithmetic such as "-2+3" may be shown computed, but calls
 # nothing. Leading spaces, tabs and line breaks are looked through (some importers trim them).
 _FORMULA_SIGNS = ("+", "-", "@")
+# What a cell may start with for the check below to look further (the signs and what it looks
+# through): most cells start with none of them and are written as they are.
+_MAY_ESCAPE = frozenset("=+-@ \t\r\n")
 _CALLS_SOMETHING = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\(|\|")
 
 
@@ -125,6 +128,8 @@ def option_cells(result: ItemResult, options: AnalysisOptions, engine: EngineCol
 def safe_cell(value: object) -> str:
     """The cell as text, with an apostrophe before it where a spreadsheet would run it (above)."""
     text = _as_text(value)
+    if not text or text[0] not in _MAY_ESCAPE:
+        return text  # the finalizer writes about ten cells a row: most need no closer look
     start = text.lstrip(" \t\r\n")
     if start.startswith("=") or (start.startswith(_FORMULA_SIGNS) and _CALLS_SOMETHING.search(start)):
         return "'" + text

@@ -1,17 +1,32 @@
 """`make bench`'s pipeline: a batch of reviews on the local stack, from upload to ready: the AWS
 API calls per review (counted with botocore's event hooks, so the count is exact), the time it took,
-and the analyzer alone on the same texts."""
+and the analyzer alone on the same texts.
+
+Upload → ready runs from the start of the upload to the task's own ready time (its `updated_at`),
+not to the status poll that saw it; the client asks twice a second (batches.py), since each ask
+runs GetTaskFunction on the cores the pipeline runs on. Every analyzer environment the stack may
+run is started before the timed batch, as after any earlier batch of a deployed stack: started
+lazily, the second one's cold start (an interpreter importing boto3, Powertools and VADER) fell
+inside the timed run and took CPU from the pipeline on this 2-core machine, where Lambda would
+start it on other hardware."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 from reviewpulse_tools.bench.batches import review_csv
 from reviewpulse_tools.bench.batches import run_batch as _run_batch
 from reviewpulse_tools.bench.stack import bench_stack
+from reviewpulse_tools.local.template import ROOT
+
+ANALYZER = "AnalyzeChunkFunction"
+# The warm-up batch: a few chunks of the default CHUNK_MAX_ITEMS (1,000), for every environment.
+WARM_ROWS = 4000
 
 
 def bench_pipeline(rows: int, running=None) -> dict:
@@ -33,9 +48,15 @@ def bench_pipeline(rows: int, running=None) -> dict:
             texts = [row["review"] for row in csv.DictReader(io.StringIO(content.decode()))]
             headers = {"X-Api-Key": running.api_key}
             with httpx.Client(base_url=running.api_url, headers=headers, timeout=60) as api:
-                # Warm every function first (imports, botocore models), as a deployed stack would be.
-                _run_batch(api, review_csv(20, seed=1))
+                # Warm every function first (imports, botocore models), as a deployed stack would be:
+                # every analyzer environment started, then a batch of a few chunks, so that each
+                # has most likely analysed one (a new environment's first chunk loads its clients).
+                warm_environments(running.runner, ANALYZER)
+                _run_batch(api, review_csv(min(rows, WARM_ROWS), seed=1))
+                timed_from = time.time()
                 running.runner.busy_seconds.clear()
+                running.runner.cpu_seconds.clear()
+                running.runner.invocations.clear()
                 running.runner.api_calls.clear()
                 running.poller.poll_once = counted_poll
                 task, end_to_end = _run_batch(api, content)
@@ -43,6 +64,10 @@ def bench_pipeline(rows: int, running=None) -> dict:
             running.poller.poll_once = original_poll  # a shared stack goes on to other benchmarks
         api_calls = {function: dict(counts) for function, counts in running.runner.api_calls.items()}
         busy_seconds = dict(running.runner.busy_seconds)
+        cpu_seconds = dict(running.runner.cpu_seconds)
+        invocations = dict(running.runner.invocations)
+        environments = running.runner.environments(ANALYZER)
+        first_invocations = _first_invocations(running.runner.records, since=timed_from)
         progress = task["progress"]
         if task["status"] != "ready" or (progress["total"], progress["processed"], progress["failed"]) != (
             rows,
@@ -82,7 +107,42 @@ def bench_pipeline(rows: int, running=None) -> dict:
         "by_function": dict(by_function.most_common()),
         "progress": task["progress"],
         "busy_s": dict(sorted(busy_seconds.items(), key=lambda kv: -kv[1])),
+        "cpu_s": dict(sorted(cpu_seconds.items(), key=lambda kv: -kv[1])),
+        "invocations": invocations,
+        "analyzer_environments": environments,
+        "first_invocations": first_invocations,
     }
+
+
+def _first_invocations(records: str | None, since: float) -> dict[str, int]:
+    """Function → invocations of the timed run that were an environment's first (its records)."""
+    if records is None:
+        return {}
+    first: Counter = Counter()
+    with open(records) as lines:
+        for line in lines:
+            record = json.loads(line)
+            if record["started"] >= since and record["cold"]:
+                first[record["function"]] += 1
+    return dict(first)
+
+
+def warm_environments(runner, function: str, timeout: float = 600) -> int:
+    """Start every execution environment `function` may have on this stack (its limit), each by
+    answering the function's sample event from events/ (a chunk of a task that does not exist
+    here: skipped after one read), and wait until all are idle. Returns how many there are."""
+    event = json.loads((ROOT / "events" / "analyze_chunk.json").read_text())
+    limit = runner.limit(function)
+    # At once, so that each finds the others busy and the runner starts one more.
+    with ThreadPoolExecutor(max_workers=limit) as pool:
+        list(pool.map(lambda _: runner.invoke(function, event), range(limit)))
+    deadline = time.monotonic() + timeout
+    # An invocation may have taken an environment that came free before its own had started.
+    while runner.idle_environments(function) < limit:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{function}'s {limit} environments were not all idle within {timeout:.0f} s")
+        time.sleep(0.1)
+    return limit
 
 
 def report_pipeline(p: dict) -> str:
@@ -95,15 +155,23 @@ def report_pipeline(p: dict) -> str:
             f"| AWS API calls by the functions per review | {p['calls_per_review']:.4f} ({p['function_calls']} calls) | ≤ 0.05 |",
             f"| … without the client's status polls (GetTask) | {p['pipeline_calls_per_review']:.4f} | |",
             f"| … plus the event source mappings' receives and deletes | {p['all_calls_per_review']:.4f} | |",
-            f"| upload → ready | {p['end_to_end_s']:.2f} s | |",
+            f"| upload → ready (the task's own ready time) | {p['end_to_end_s']:.2f} s | |",
             f"| analyzer alone on the same texts | {p['analyzer_alone_s']:.2f} s | |",
-            f"| ratio | {p['ratio']:.2f}× | ≤ 2× |",
+            f"| ratio | {p['ratio']:.2f}× | ≤ 1.5× |",
             "",
             "Calls by operation: " + ", ".join(f"{k} {v}" for k, v in p["by_operation"].items()),
             "",
             "Calls by function: " + ", ".join(f"{k} {v}" for k, v in p["by_function"].items()),
             "",
             "Time inside each function's handlers (functions run in their own processes, the analyzer in"
-            " several, so these overlap): " + ", ".join(f"{k} {v:.2f} s" for k, v in p["busy_s"].items()) + ".",
+            f" {p['analyzer_environments']}, so these overlap): "
+            + ", ".join(f"{k} {v:.2f} s" for k, v in p["busy_s"].items())
+            + ".",
+            "",
+            "CPU time of each function's handlers (invocations): "
+            + ", ".join(f"{k} {v:.2f} s ({p['invocations'].get(k, 0)})" for k, v in p["cpu_s"].items())
+            + ". An environment's first invocation inside the timed run: "
+            + (", ".join(f"{k} {v}" for k, v in p["first_invocations"].items()) or "none")
+            + ".",
         ]
     )
