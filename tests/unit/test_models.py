@@ -203,42 +203,6 @@ def test_the_scorer_gives_scikit_learns_probabilities_for_the_same_model(labels)
         assert scorer.probabilities(text) == pytest.approx(list(row), abs=1e-4)
 
 
-@pytest.mark.parametrize("labels", [("positive", "negative", "neutral"), ("positive", "negative")])
-def test_vector_scalings_class_biases_fold_into_the_intercepts(labels):
-    # Given a scikit-learn model and a calibration of a temperature and a bias per class
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
-
-    texts, gold = corpus(90, seed=3, labels=labels)
-    classes = tuple(sorted(set(gold)))
-    estimator = LogisticRegression(C=2.0, max_iter=2000).fit(feature_matrix(texts, SPEC), gold)
-    temperature, bias = 1.7, [0.0, -0.4, 0.9][: len(classes)]
-
-    # When its artifact carries them and the plain-Python scorer reads it
-    artifact = artifact_of(estimator, classes, SPEC, temperature=temperature, class_bias=bias)
-    scorer = Scorer(ModelArtifact.from_bytes(artifact.to_bytes()))
-
-    # Then each text's probabilities are the softmax of scikit-learn's logits / T + b
-    others, _ = corpus(20, seed=4, labels=labels)
-    scores = estimator.decision_function(feature_matrix(others, SPEC))
-    logits = np.column_stack([np.zeros_like(scores), scores]) if scores.ndim == 1 else scores
-    calibrated = np.exp(logits / temperature + bias)
-    expected = calibrated / calibrated.sum(axis=1, keepdims=True)
-    for text, row in zip(others, expected, strict=True):
-        assert scorer.probabilities(text) == pytest.approx(list(row), abs=1e-4)
-
-
-def test_a_trained_models_card_records_each_calibration_step(trained):
-    # Given a trained model's card
-    card = trained[0].card
-
-    # Then it names one bias per class, the first class's fixed at zero, and the ECE of each step
-    bias = card["calibration"]["class_bias"]
-    assert list(bias) == card["classes"] and bias[card["classes"][0]] == 0.0
-    cv = card["cross_validation"]
-    assert {"ece_before_temperature", "ece_temperature_only", "ece"} <= set(cv)
-
-
 def test_scorers_are_cached_by_tenant_model_and_version(trained):
     cache = ScorerCache(size=2)
     built = []

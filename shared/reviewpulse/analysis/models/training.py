@@ -15,13 +15,8 @@ How it is fitted (and what the model card records):
   is smaller), on the out-of-fold log loss after temperature scaling; within a fold the grid is
   walked from the smallest C up, each fit starting from the previous one's weights (lbfgs warm
   start), which is what keeps 10,000 rows within the training function's timeout;
-- the probabilities are calibrated on the out-of-fold logits at that C by vector scaling (Guo et
-  al., 2017): one temperature and one bias per class, logits / T + b, minimising their log loss.
-  The biases fold into the intercepts (intercept + T·b), so the artifact's format and the scorer
-  are those of temperature scaling; the card records ECE before calibration, with the temperature
-  alone, and after. (Measured against the temperature alone inside apple/tweets' training pool,
-  eight draws of 500 labels: ECE 0.024 against 0.030, accuracy 0.739 against 0.742:
-  docs/engines-and-quality.md.)
+- a temperature is fitted on the out-of-fold logits at that C (minimising their log loss), so the
+  probabilities the scorer gives are calibrated; the card records ECE before and after;
 - the out-of-fold predictions give the card's accuracy, macro-F1, ECE, reliability table,
   confusion matrix and routing table (share of items kept and their accuracy per confidence
   threshold), and the threshold `auto` uses by default (auto_threshold);
@@ -60,8 +55,6 @@ RELIABILITY_BINS = 10
 ROUTING_THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))
 LABELS = tuple(label.value for label in Label)
 MAX_ITER = 1000
-# Vector scaling's class biases are bounded: a bias this large already moves a class's odds e^4 ≈ 55×.
-BIAS_BOUND = 4.0
 
 
 def check_rows(texts: Sequence[str], labels: Sequence[str]) -> Counter:
@@ -144,31 +137,27 @@ def _train(texts, labels, counts, seed, spec, folds, c_grid, target_accuracy) ->
         loss = _log_loss(logits / temperature, y, np)
         if best is None or loss < best[0]:
             best = (loss, c, temperature, logits)
-    _, c, temperature_alone, logits = best
-    temperature, bias = _fit_vector_scaling(logits, y, temperature_alone, np)
-    loss = _log_loss(logits / temperature + bias, y, np)
+    loss, c, temperature, logits = best
     final = LogisticRegression(C=c, max_iter=MAX_ITER).fit(x, y)
-    probabilities = _softmax(logits / temperature + bias, np)
+    probabilities = _softmax(logits / temperature, np)
     card = _card(
         classes=classes,
         counts=counts,
         y=y,
         probabilities=probabilities,
         raw_probabilities=_softmax(logits, np),
-        temperature_probabilities=_softmax(logits / temperature_alone, np),
         folds=k,
         c=c,
         c_grid=c_grid,
         spec=spec,
         temperature=temperature,
-        bias=bias,
         log_loss=loss,
         seed=seed,
         target_accuracy=target_accuracy,
         seconds=time.perf_counter() - started,
         np=np,
     )
-    artifact = artifact_of(final, classes, spec, used, temperature=temperature, class_bias=bias.tolist(), card=card)
+    artifact = artifact_of(final, classes, spec, used, temperature=temperature, card=card)
     return artifact.with_identity("", artifact.digest())
 
 
@@ -182,10 +171,9 @@ def feature_matrix(texts: Sequence[str], spec: HashingSpec, featurizer: Featuriz
 
 
 def artifact_of(estimator, classes: Sequence[str], spec: HashingSpec, used=None, *, temperature: float = 1.0,
-                class_bias: Sequence[float] | None = None, card: dict | None = None) -> ModelArtifact:  # fmt: skip
+                card: dict | None = None) -> ModelArtifact:  # fmt: skip
     """The artifact of a fitted scikit-learn LogisticRegression whose columns are `used` (indices
-    into the spec's features; all of them when None). `class_bias` (vector scaling's b, added to
-    the logits after the temperature) is folded into the intercepts: (z + T·b) / T = z / T + b."""
+    into the spec's features; all of them when None)."""
     from array import array
 
     import numpy as np
@@ -196,8 +184,6 @@ def artifact_of(estimator, classes: Sequence[str], spec: HashingSpec, used=None,
     if len(classes) == 2:  # scikit-learn keeps one row for two classes: P(second) = σ(w·x + b)
         coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
         intercept = np.array([0.0, intercept[0]])
-    if class_bias is not None:
-        intercept = intercept + temperature * np.asarray(class_bias, dtype=np.float64)
     return ModelArtifact(
         classes=tuple(classes),
         intercept=tuple(float(v) for v in intercept),
@@ -253,34 +239,15 @@ def _fit_temperature(logits, y, np) -> float:
     return float(math.exp(found.x))
 
 
-def _fit_vector_scaling(logits, y, temperature: float, np):
-    """Vector scaling (Guo et al., 2017): the temperature T and per-class biases b (the first class's
-    fixed at 0) minimising the log loss of logits / T + b, started from the temperature alone; T
-    within the temperature's bounds, each bias within ±BIAS_BOUND."""
-    from scipy.optimize import minimize
-
-    k = logits.shape[1]
-
-    def loss(params):
-        return _log_loss(logits / math.exp(params[0]) + np.r_[0.0, params[1:]], y, np)
-
-    start = np.r_[math.log(temperature), np.zeros(k - 1)]
-    bounds = [(math.log(0.05), math.log(20))] + [(-BIAS_BOUND, BIAS_BOUND)] * (k - 1)
-    found = minimize(loss, start, method="L-BFGS-B", bounds=bounds)
-    params = found.x if found.fun <= loss(start) else start
-    return float(math.exp(params[0])), np.r_[0.0, params[1:]]
-
-
-def _card(*, classes, counts, y, probabilities, raw_probabilities, temperature_probabilities, folds, c, c_grid, spec,
-          temperature, bias, log_loss, seed, target_accuracy, seconds, np) -> dict:  # fmt: skip
+def _card(*, classes, counts, y, probabilities, raw_probabilities, folds, c, c_grid, spec, temperature, log_loss, seed,
+          target_accuracy, seconds, np) -> dict:  # fmt: skip
     predicted = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
     right = predicted == y
     confusion = [[int(((y == g) & (predicted == p)).sum()) for p in range(len(classes))] for g in range(len(classes))]
     pairs = list(zip(confidence.tolist(), right.tolist(), strict=True))
-    raw_pairs, temperature_pairs = (
-        list(zip(p.max(axis=1).tolist(), (p.argmax(axis=1) == y).tolist(), strict=True))
-        for p in (raw_probabilities, temperature_probabilities)
+    raw_pairs = list(
+        zip(raw_probabilities.max(axis=1).tolist(), (raw_probabilities.argmax(axis=1) == y).tolist(), strict=True)
     )
     routing = routing_table(pairs)
     return {
@@ -295,17 +262,12 @@ def _card(*, classes, counts, y, probabilities, raw_probabilities, temperature_p
             "macro_f1": round(macro_f1(confusion), 4),
             "ece": round(expected_calibration_error(pairs), 4),
             "ece_before_temperature": round(expected_calibration_error(raw_pairs), 4),
-            "ece_temperature_only": round(expected_calibration_error(temperature_pairs), 4),
             "log_loss": round(log_loss, 4),
             "confusion": {"rows": "gold", "columns": "predicted", "labels": list(classes), "counts": confusion},
             "reliability": reliability_table(pairs),
         },
         "regularisation": {"C": c, "grid": sorted(c_grid), "chosen_by": "out-of-fold log loss"},
         "temperature": round(temperature, 4),
-        "calibration": {
-            "method": "vector scaling: logits / temperature + class bias, on the out-of-fold logits",
-            "class_bias": {label: round(float(b), 4) for label, b in zip(classes, bias, strict=True)},
-        },
         "routing": routing,
         "auto": {"target_accuracy": target_accuracy, "threshold": threshold_for(pairs, target_accuracy)},
         "seed": seed,
