@@ -291,6 +291,43 @@ def test_the_learning_figures_score_rows_no_model_was_trained_on():
     assert all(labelled.gold[texts.index(t)] == g for t, g in zip(held_out.texts, held_out.gold, strict=True))
 
 
+def test_the_tuning_protocol_trains_and_scores_pool_rows_only(monkeypatch):
+    import reviewpulse_tools.bench.learning as learning
+    from reviewpulse_tools.bench.labelled_data import LabelledSet
+
+    # Given a labelled set of distinct texts whose split leaves a pool of a few hundred rows
+    texts, labels = corpus(760, seed=3)
+    unique = dict(zip(texts, labels, strict=True))
+    labelled = LabelledSet("generated", "test", list(unique), list(unique.values()))
+    pool, held_out = learning.split(labelled)
+    trained, scored_texts = [], []
+
+    def small_train(rows, gold, **_):
+        trained.append(list(rows))
+        return train(rows, gold, seed=0, spec=SPEC, c_grid=GRID)
+
+    class RecordingScorer(Scorer):
+        def analyze(self, rows):
+            scored_texts.append(list(rows))
+            return super().analyze(rows)
+
+    monkeypatch.setattr(learning, "train", small_train)
+    monkeypatch.setattr(learning, "Scorer", RecordingScorer)
+
+    # When the tuning protocol draws twice
+    lines, found = learning.pool_draws(labelled, draws=2, size=100)
+
+    # Then each draw trains on its labels and scores the pool's other rows, and no held-out row is read
+    assert [len(rows) for rows in trained] == [100, 100] and trained[0] != trained[1]
+    for rows, others in zip(trained, scored_texts, strict=True):
+        assert not set(rows) & set(others)
+        assert sorted(rows + others) == sorted(pool.texts)
+    assert not {t for rows in trained + scored_texts for t in rows} & set(held_out.texts)
+    # And the table's figure is the mean of the draws' own accuracies
+    accuracies = [draw[0] for draw in found["draws"]]
+    assert f"{sum(accuracies) / 2:.3f} ± " in lines[-1]
+
+
 def test_a_version_1_artifact_still_loads_and_scores_and_an_unknown_version_is_refused():
     # Given a model trained with version-1 features (VADER's four scores), written as bytes
     texts, labels = corpus(90, seed=6)

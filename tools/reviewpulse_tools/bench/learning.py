@@ -17,6 +17,12 @@ the lexicon, on every labelled set in ../shared/data.
   first 2,000 shuffled items of a three-class tweet set; a model is trained on those labels alone; then `auto`
   runs through the real engine code with that model (options.model_id) over the rest, at several
   thresholds and at the model's own: accuracy as a share of llm-only's, and the share sent.
+- Tuning inside the pool (`--parts pool`, not in the default run): the protocol every tuning row
+  of docs/engines-and-quality.md was measured by. POOL_DRAWS times, POOL_LABELS rows drawn at
+  random from the pool train a model as `train` does and the pool's other rows score it: mean
+  accuracy and ECE with their standard errors over the draws. The held-out rows are not read, so a
+  variant can be tried against this row as often as needed; only the one kept is then measured on
+  the held-out rows, once.
 - Speed and size: characters per second of the model's scorer (with the language check the
   analyzer makes) against the lexicon's on the same texts, the time to read an artifact and build
   its scorer, the artifact's size; training on 10,000 rows (the first 10,000 movie-review
@@ -62,6 +68,9 @@ APPLE = "apple_twitter_crowdflower/Apple-Twitter-Sentiment-DFE.csv"
 APPLE_LABELS = {"1": "negative", "3": "neutral", "5": "positive"}
 TRAIN_10K_ROWS = 10_000
 SPLIT_SEED = 20
+POOL_LABELS = 500
+POOL_DRAWS = 4
+POOL_SEEDS_FROM = 100
 
 
 def load_apple(data_dir: Path) -> LabelledSet | None:
@@ -153,6 +162,43 @@ def in_domain(labelled: LabelledSet, lexicon: LexiconAnalyzer) -> list[str]:
         )
         _progress(labelled.name, lines[-1])
     return lines
+
+
+def pool_draws(labelled: LabelledSet, draws: int = POOL_DRAWS, size: int = POOL_LABELS) -> tuple[list[str], dict]:
+    """The tuning protocol's figure for the model `train` makes (see the module's docstring): lines
+    of a table, and the per-draw (accuracy, ECE, C) for callers that compare variants draw by draw
+    (the draws are the same for every variant: seeded by POOL_SEEDS_FROM + draw)."""
+    pool, _ = split(labelled)
+    if len(pool.texts) <= size:
+        return [f"({labelled.name}: a pool of {len(pool.texts):,} rows has none left to score {size:,} labels on)"], {}
+    per_draw = []
+    for draw in range(draws):
+        order = list(range(len(pool.texts)))
+        random.Random(POOL_SEEDS_FROM + draw).shuffle(order)  # noqa: S311 (a reproducible draw)
+        chosen, scored_rows = order[:size], order[size:]
+        artifact = train([pool.texts[i] for i in chosen], [pool.gold[i] for i in chosen], seed=0)
+        answers = Scorer(artifact).analyze([pool.texts[i] for i in scored_rows])
+        acc, _, ece = scored(
+            [a.label.value for a in answers], [a.confidence for a in answers], [pool.gold[i] for i in scored_rows]
+        )
+        per_draw.append((acc, ece, artifact.card["regularisation"]["C"]))
+        _progress(f"pool {labelled.name}", f"draw {draw}: accuracy {acc:.3f}, ECE {ece:.3f}")
+
+    def mean_se(values: list[float]) -> str:
+        se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else float("nan")
+        return f"{statistics.mean(values):.3f} ± {se:.3f}"
+
+    lines = [
+        f"{labelled.name}: {draws} draws of {size:,} labels from the {len(pool.texts):,}-row pool (seeds "
+        f"{POOL_SEEDS_FROM}–{POOL_SEEDS_FROM + draws - 1}), each scored on the pool's other {len(pool.texts) - size:,} "
+        f"rows; features version {FEATURES_VERSION}; mean ± standard error over the draws",
+        "",
+        "| accuracy | ECE | C chosen | accuracy per draw |",
+        "|---|---|---|---|",
+        f"| {mean_se([d[0] for d in per_draw])} | {mean_se([d[1] for d in per_draw])} | "
+        f"{', '.join(f'{d[2]:g}' for d in per_draw)} | {' '.join(f'{d[0]:.3f}' for d in per_draw)} |",
+    ]
+    return lines, {"draws": per_draw}
 
 
 def _progress(part: str, line: str) -> None:
@@ -314,10 +360,11 @@ from pathlib import Path
 texts, gold = read_vader(Path(sys.argv[1]))
 texts, gold = texts[:{rows}], gold[:{rows}]
 from reviewpulse.analysis.models.training import train
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 artifact = train(texts, gold, seed=0)
-seconds = time.perf_counter() - started
-print(json.dumps({{"rows": len(texts), "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+print(json.dumps({{"rows": len(texts), "seconds": seconds, "cpu_seconds": cpu_seconds,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "bytes": len(artifact.to_bytes()), "cv_accuracy": artifact.card["cross_validation"]["accuracy"]}}))
 """
 
@@ -331,7 +378,8 @@ def training_10k(data_dir: Path) -> list[str]:
     found = json.loads(out.stdout.strip().splitlines()[-1])
     return [
         f"Training on {found['rows']:,} rows (the first movie-review snippets), in a fresh interpreter: "
-        f"{found['seconds']:.0f} s, peak memory {found['peak_mb']:.0f} MB (the whole process: Python, "
+        f"{found['cpu_seconds']:.0f} CPU-s ({found['seconds']:.0f} s wall: the machine's load stretches it), "
+        f"peak memory {found['peak_mb']:.0f} MB (the whole process: Python, "
         f"scikit-learn, the data), artifact {found['bytes'] / 1024 / 1024:.2f} MB, CV accuracy {found['cv_accuracy']:.3f}."
     ]
 
@@ -366,6 +414,10 @@ def report(
             ):
                 if labelled.domain.startswith("tweets"):
                     lines += [*student(labelled, lexicon, oracle_accuracy), ""]
+    if "pool" in wanted:
+        lines += ["### Tuning protocol: inside the training pool", ""]
+        for labelled in sets:
+            lines += [*pool_draws(labelled)[0], ""]
     if "speed" in wanted:
         apple = next((s for s in sets if s.name == "apple/tweets"), sets[0])
         lines += ["### Speed and size", "", *speed(apple, lexicon), ""]
@@ -378,7 +430,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--oracle-accuracy", type=float, default=0.9)
-    parser.add_argument("--parts", default="curves,cross,student,speed,train")
+    parser.add_argument(
+        "--parts", default="curves,cross,student,speed,train", help="also: pool (the tuning protocol's figure)"
+    )
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
     args = parser.parse_args(argv)
     print(report(args.data, oracle_accuracy=args.oracle_accuracy, parts=args.parts, names=args.sets), flush=True)
