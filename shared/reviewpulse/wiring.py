@@ -144,8 +144,8 @@ def _analyzers(settings: Settings) -> tuple:
     """Built once per execution environment and its settings (which a Lambda never changes; tests
     do): the lexicon analyzer, and the LLM engine — with its circuit breaker and pacing — whose
     client (and openai) is built only for the first request that asks the LLM."""
-    from reviewpulse.analysis.engines.llm import LazyLlmEngine
     from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
+    from reviewpulse.analysis.llm.lazy import LazyLlmEngine
 
     return LexiconAnalyzer(), LazyLlmEngine(lambda: settings)
 
