@@ -4,7 +4,7 @@ waiting chunks to the provider's Batch API, collects answers, resubmits what is 
 import time
 
 from reviewpulse.analysis.engines.base import EngineParts
-from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
+from reviewpulse.analysis.lazy_lexicon import LazyLexiconAnalyzer
 from reviewpulse.analysis.llm.pricing import Prices
 from reviewpulse.observability import logger, metrics, tracer
 from reviewpulse.settings import get_settings, require_settings
@@ -35,7 +35,7 @@ OPTIONAL_SETTINGS = (
 require_settings(REQUIRED_SETTINGS, OPTIONAL_SETTINGS)
 
 # The lexicon answers what auto settles without the LLM, and what the fallback policy gives.
-analyzer = LexiconAnalyzer()
+analyzer = LazyLexiconAnalyzer()
 # Stop taking tasks this long before the timeout: one task's work must still fit.
 SPARE_SECONDS = 60
 

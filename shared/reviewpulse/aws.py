@@ -33,6 +33,30 @@ def _session() -> boto3.session.Session:
 
 @cache
 def client(service: str) -> Any:
+    """The process's client of `service`, made at its first use (see _LazyClient)."""
+    return _LazyClient(service)
+
+
+class _LazyClient:
+    """Stands in for a boto3 client and makes it at its first use. Making one loads its service's
+    model (25-35 ms of CPU each, docs/figures.md "Cold start"); a function wires all the clients
+    its use case may need, and a cold start whose first message needs only some of them (a
+    skipped chunk reads one table) should not pay for the others."""
+
+    __slots__ = ("_service",)
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_created(self._service), name)
+
+    def __repr__(self) -> str:
+        return f"<lazy boto3 client {self._service}>"
+
+
+@cache
+def _created(service: str) -> Any:
     config = _CONFIG.merge(_SERVICE_CONFIG[service]) if service in _SERVICE_CONFIG else _CONFIG
     created = _session().client(service, config=config)
     created.meta.events.register("before-parameter-build", _notify)
@@ -55,4 +79,5 @@ def _notify(params: dict[str, Any], model: Any, **_: Any) -> None:
 def reset_clients() -> None:
     """Forget every client and the session (tests change credentials and endpoints between runs)."""
     client.cache_clear()
+    _created.cache_clear()
     _session.cache_clear()

@@ -8,7 +8,7 @@ what it wires (the authorizer, say, never loads the task model, the queues or th
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from reviewpulse.aws import client
@@ -144,8 +144,8 @@ def _analyzers(settings: Settings) -> tuple:
     """Built once per execution environment and its settings (which a Lambda never changes; tests
     do): the lexicon analyzer, and the LLM engine — with its circuit breaker and pacing — whose
     client (and openai) is built only for the first request that asks the LLM."""
-    from reviewpulse.analysis.engines.llm import LazyLlmEngine
     from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
+    from reviewpulse.analysis.llm.lazy import LazyLlmEngine
 
     return LexiconAnalyzer(), LazyLlmEngine(lambda: settings)
 
@@ -237,10 +237,30 @@ def provider_batches() -> ProviderBatchRepository | None:
 
 
 def batch_api() -> BatchApi:
-    """The provider's Batch API (imports openai: only the collector calls it)."""
-    from reviewpulse.analysis.llm.client import build_batch_api
+    """The provider's Batch API, built at its first call (it imports openai, about 0.6 s): the
+    collector's runs that find no batch to submit or poll never build it."""
 
-    return build_batch_api(get_settings())
+    def build() -> BatchApi:
+        from reviewpulse.analysis.llm.client import build_batch_api
+
+        return build_batch_api(settings)
+
+    settings = get_settings()
+    return _BuiltAtFirstUse(build)  # type: ignore[return-value]  # it stands in for a BatchApi
+
+
+class _BuiltAtFirstUse:
+    """Stands in for what `build` makes, and makes it at the first use of any of its members."""
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self._build = build
+
+    @cached_property
+    def built(self) -> object:
+        return self._build()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.built, name)
 
 
 def result_cache() -> ResultCache:

@@ -46,3 +46,11 @@ def test_only_the_samples_llm_answers_are_teaching_labels():
     results.append((4, "llm", "positive"))
     # Then only the sample's llm-answered, labelled rows teach, in row order
     assert [(t.row, t.label) for t in teaching_labels(results, sample)] == [(1, "positive"), (5, "negative")]
+
+
+def test_the_least_sample_has_room_for_the_trainers_least_rows_of_each_of_four_classes():
+    # Given the trainer's least rows per class and the option's least sample
+    from reviewpulse.analysis.models.training import MIN_ROWS_PER_CLASS
+
+    # Then the least sample a task may ask for can hold that many rows of each of four classes
+    assert MIN_TEACH_SAMPLE >= 4 * MIN_ROWS_PER_CLASS

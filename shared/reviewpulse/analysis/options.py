@@ -97,6 +97,8 @@ class CompareChoice(BaseModel):
 class AnalysisChoices(BaseModel):
     """Analysis: which engine reads the texts, what it rates, and what it may send to an LLM."""
 
+    model_config = ConfigDict(defer_build=True)  # a part of the models below: its schema is built if used alone
+
     engine: EngineName | None = Field(
         default=None,
         description=(
@@ -160,6 +162,8 @@ class AnalysisChoices(BaseModel):
 
 class InsightChoices(BaseModel):
     """Insights: how the ready task's insights are cut (segments, time) and what they are held to."""
+
+    model_config = ConfigDict(defer_build=True)  # a part of the models below: its schema is built if used alone
 
     group_by: list[ColumnName] = Field(
         default_factory=list,
@@ -239,6 +243,8 @@ class InsightChoices(BaseModel):
 class SpendingChoices(BaseModel):
     """Spending: what the task's LLM requests may cost, and how they are sent and priced."""
 
+    model_config = ConfigDict(defer_build=True)  # a part of the models below: its schema is built if used alone
+
     quote_only: bool = Field(
         default=False,
         description=(
@@ -280,6 +286,8 @@ class SpendingChoices(BaseModel):
 class InputChoices(BaseModel):
     """Input: how the uploaded file is read (ingest/readers)."""
 
+    model_config = ConfigDict(defer_build=True)  # a part of the models below: its schema is built if used alone
+
     delimiter: CsvDelimiter | None = Field(
         default=None,
         description=(
@@ -302,6 +310,8 @@ class InputChoices(BaseModel):
 class OutputChoices(BaseModel):
     """Output: how the results files are written (results/export.py)."""
 
+    model_config = ConfigDict(defer_build=True)  # a part of the models below: its schema is built if used alone
+
     # A UTF-8 byte-order mark first in the CSV, which Excel needs to read it as UTF-8.
     csv_bom: bool = Field(
         default=False,
@@ -322,7 +332,9 @@ class OutputChoices(BaseModel):
 class OptionsRequest(OutputChoices, InputChoices, SpendingChoices, InsightChoices, AnalysisChoices):
     """What a client asks of a task: `options` of POST /v1/tasks, /v1/batches and a drop's sidecar."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Its schema (and DropOptionsRequest's) is built at its first use: by the API and the splitter's
+    # sidecar, not at the cold start of every worker that reads a stored task's AnalysisOptions.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class DropOptionsRequest(OptionsRequest):
@@ -346,7 +358,7 @@ class AnalysisOptions(OptionsRequest):
     cannot alter it; what the workers read. Unknown keys are ignored on reading: a task stored by a
     newer version stays readable by an older one during a deploy."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=False)  # every worker reads it: built at import
 
     engine: EngineName = "lexicon"  # type: ignore[assignment]  # resolved: always named
     # The version is pinned when the task is created where the creator knows it; else the model's

@@ -18,15 +18,13 @@ import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reviewpulse.analysis.models.training import MIN_ROWS_PER_CLASS
-from reviewpulse.analysis.options import MIN_TEACH_SAMPLE
-
 # Bounds of options.teach.sample. The least: enough for MIN_ROWS_PER_CLASS of each of four classes
 # with room for a skewed batch (a sample of 200 with a class under 5 % is refused by the trainer's
 # own check). The most: the sample is answered by the LLM one request per item and trained in one
 # function run; 10,000 rows train within the training function's limits (docs/pending-wip/teach2.md).
-# (Declared with the option, analysis/options.py; room for MIN_ROWS_PER_CLASS of each of 4 classes.)
-assert MIN_TEACH_SAMPLE >= 4 * MIN_ROWS_PER_CLASS
+# (Declared with the option, analysis/options.py; room for MIN_ROWS_PER_CLASS of each of 4 classes,
+# which tests/unit/test_teach.py holds: importing the trainer here would load VADER and the model
+# features into every function that samples rows, at its cold start.)
 
 # The engine name an item answered by the LLM carries in its result: only those are teaching labels
 # (an item the LLM could not answer, or a budget sent to the lexicon, teaches nothing).

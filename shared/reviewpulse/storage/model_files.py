@@ -10,14 +10,17 @@ pointer to nothing; versions are never overwritten (a retrained model is a new v
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from reviewpulse.analysis.models.artifact import ArtifactInvalid, ModelArtifact
 from reviewpulse.analysis.models.names import is_valid_name
 from reviewpulse.errors import ModelNotFound
 from reviewpulse.storage import layout
 from reviewpulse.storage.objects import BucketObjects
+
+if TYPE_CHECKING:
+    from reviewpulse.analysis.models.artifact import ModelArtifact
 
 _MISSING = ("404", "NoSuchKey", "NotFound")
 
@@ -50,6 +53,10 @@ class ModelFiles(BucketObjects):
         version = version or self.current_version(tenant, model_id)
         if not (is_valid_name(model_id) and is_valid_name(version)):
             raise ModelNotFound("options.model_id names no model of yours")
+        # Imported when a model is loaded: its features load VADER's lexicon, which the analyzers
+        # that hold this store (for tasks on a tenant's model) must not pay for at every cold start.
+        from reviewpulse.analysis.models.artifact import ArtifactInvalid, ModelArtifact
+
         try:
             artifact = ModelArtifact.from_bytes(self._get(layout.model_key(tenant, model_id, version)))
         except ArtifactInvalid:

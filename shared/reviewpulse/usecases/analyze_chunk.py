@@ -6,24 +6,28 @@ import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from reviewpulse.analysis.engines.base import AnalysisUnavailable, Engine, EngineParts
-from reviewpulse.analysis.engines.registry import engine_for, teacher_for
+from reviewpulse.analysis.engines.base import AnalysisUnavailable
 from reviewpulse.analysis.engines.wrappers import FALLBACK_ENGINE
 from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED
 from reviewpulse.analysis.llm.pricing import Prices
-from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.analysis.sentiment import Analysis, Usage
 from reviewpulse.observability import MetricUnit, logger, metrics
-from reviewpulse.provider_batches.repository import ProviderBatchRepository
-from reviewpulse.queues import FinalizeQueue, WorkMessage
+from reviewpulse.queues import WorkMessage
 from reviewpulse.results.model import ItemResult
-from reviewpulse.storage.paused_chunks import PausedChunks
-from reviewpulse.storage.result_files import ResultFiles
 from reviewpulse.tasks.model import Task, TaskStatus
-from reviewpulse.tasks.repository import TaskRepository
-from reviewpulse.tenants.budgets import BudgetRepository
-from reviewpulse.usecases.spend import TaskSpend
+
+if TYPE_CHECKING:
+    from reviewpulse.analysis.engines.base import Engine, EngineParts
+    from reviewpulse.analysis.options import AnalysisOptions
+    from reviewpulse.provider_batches.repository import ProviderBatchRepository
+    from reviewpulse.queues import FinalizeQueue
+    from reviewpulse.storage.paused_chunks import PausedChunks
+    from reviewpulse.storage.result_files import ResultFiles
+    from reviewpulse.tasks.repository import TaskRepository
+    from reviewpulse.tenants.budgets import BudgetRepository
+    from reviewpulse.usecases.spend import TaskSpend
 
 __all__ = [
     "AnalysisUnavailable",
@@ -251,6 +255,11 @@ def process_chunk(command: AnalyzeChunk, worker: ChunkWorker) -> ChunkOutcome:
         if provider_batches is None:
             raise RuntimeError("this worker was given no Batch API records for a task in batch mode")
         return wait_for_batch_api(message, task, provider_batches=provider_batches, result_files=result_files)
+    # Imported for the first chunk analysed: every engine, and the budgets' bookkeeping (a skipped
+    # chunk, or one for the Batch API, loads neither at a cold start).
+    from reviewpulse.analysis.engines.registry import engine_for
+    from reviewpulse.usecases.spend import TaskSpend
+
     engine = engine_for(task.options, parts)
     spend = None
     if budgets is not None and engine.spends_tokens:
@@ -298,6 +307,8 @@ def process_chunk(command: AnalyzeChunk, worker: ChunkWorker) -> ChunkOutcome:
 def _teacher(task: Task, spend: TaskSpend | None, parts: EngineParts) -> Engine | None:
     """On auto with options.teach, the LLM engine (with the same budgets and redaction) that answers
     the teaching sample; on llm the engine itself answers every item, so none is needed."""
+    from reviewpulse.analysis.engines.registry import teacher_for  # with engine_for, above
+
     return teacher_for(task.options, replace(parts, spend=spend) if spend is not None else parts)
 
 

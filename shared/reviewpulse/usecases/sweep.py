@@ -13,7 +13,6 @@ from reviewpulse.tasks.repository import TaskRepository
 from reviewpulse.tasks.sweeps import ACTIVE_SHARDS
 from reviewpulse.tenant_models.model import ModelError
 from reviewpulse.tenant_models.repository import ModelRepository
-from reviewpulse.usecases.teach_first import model_ended
 
 
 @dataclass
@@ -73,6 +72,9 @@ def sweep_models(
         if models.mark_failed(model.tenant, model.model_id, ModelError(code=TRAINING_STALLED, detail=detail), {}):
             ended.append((model.tenant, model.model_id))
             logger.warning("model ended by the sweeper", extra={"tenant": model.tenant, "model_id": model.model_id})
+            # Imported for a model it ends (rare): teach_first loads the splitter's readers and engines.
+            from reviewpulse.usecases.teach_first import model_ended
+
             model_ended(model, rest)
     metrics.add_metric(name="ModelsSwept", unit=MetricUnit.Count, value=len(ended))
     return ended

@@ -17,14 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reviewpulse.analysis.engines.base import EngineParts
-from reviewpulse.analysis.engines.registry import engine_for, sends_only_unsure
-from reviewpulse.analysis.teach import sample_rows
 from reviewpulse.errors import UnusableFile
-from reviewpulse.ingest.chunking import Chunk, chunk_rows
-from reviewpulse.ingest.readers import Row, open_rows
 from reviewpulse.observability import logger
 from reviewpulse.queues import FinalizeQueue, IngestQueue, WorkItem, WorkMessage, WorkQueue
 from reviewpulse.settings import Settings
@@ -35,6 +31,10 @@ from reviewpulse.tenant_models.model import ModelStatus, TenantModel
 from reviewpulse.tenant_models.queue import TrainingQueue
 from reviewpulse.tenant_models.repository import ModelRepository
 from reviewpulse.usecases.models import prepare_teaching, queue_teaching, taught_model_id
+
+if TYPE_CHECKING:
+    from reviewpulse.ingest.chunking import Chunk
+    from reviewpulse.ingest.readers import Row
 
 
 class Splitter(Protocol):
@@ -53,6 +53,10 @@ def teaches_first(task: Task, total: int) -> bool:
     """Whether the task's rest waits for its taught model: options.teach on an engine that sends
     only what it is unsure of (auto), with rows left outside the sample. (On llm every item is
     answered by the LLM anyway: its model is taught once the task is ready.)"""
+    # The engines are imported where a task asks to be taught: the finalizer and the sweeper hold
+    # this module for their own steps, and a cold start of theirs loads no engine for it.
+    from reviewpulse.analysis.engines.registry import sends_only_unsure
+
     teach = task.options.teach
     return teach is not None and sends_only_unsure(task.options) and teach.sample < total
 
@@ -153,6 +157,8 @@ def split_rest(command: SplitRest, splitter: Splitter) -> RestOutcome:
             if task is None or task.status.is_terminal or task.teach_phase != TEACH_REST:
                 return RestOutcome("skipped", reason="the task moved on")
         # The rest's chunks, all again on a redelivery: each index is counted once.
+        from reviewpulse.analysis.engines.registry import engine_for  # as in teaches_first
+
         engine = engine_for(task.options, EngineParts(settings))
         sent = splitter.queue.send(_messages(task, splitter), correlation_id, llm_queue=engine.uses_llm_queue)
     except (SourceChanged, UnusableFile) as exc:
@@ -185,6 +191,12 @@ def _reader(model: TenantModel | None) -> tuple[str | None, str | None]:
 
 
 def _rest_chunks(task: Task, splitter: Splitter) -> Iterator[Chunk]:
+    # The readers and engines, for a rest being read (as in teaches_first).
+    from reviewpulse.analysis.engines.registry import engine_for
+    from reviewpulse.analysis.teach import sample_rows
+    from reviewpulse.ingest.chunking import chunk_rows
+    from reviewpulse.ingest.readers import open_rows
+
     spec = task.file_spec(splitter.settings.max_text_chars)
     total = task.progress.total or 0
     sample = sample_rows(task.task_id, total, task.options.teach.sample if task.options.teach else 0)

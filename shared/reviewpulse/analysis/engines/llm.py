@@ -1,7 +1,7 @@
 """The `llm` engine: every item answered by an OpenAI-compatible model, on the LLM work queue.
 
-The openai package is imported only when the first LLM chunk arrives (LazyLlmEngine): workers
-and functions that never call the LLM do not pay its ~0.6 s import.
+The openai package is imported only when the first LLM chunk arrives (LazyLlmEngine, in
+analysis/llm/lazy.py): workers and functions that never call the LLM do not pay its ~0.6 s import.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from reviewpulse.analysis.llm.outcome import BUDGET_EXHAUSTED, INVALID_ANSWER, U
 from reviewpulse.analysis.llm.prompt import PROMPT_VERSION
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.errors import ValidationFailed
-from reviewpulse.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from reviewpulse.analysis.llm.request_engine import LlmEngine
@@ -45,22 +44,6 @@ UNRESOLVED_DETAIL = {
     BUDGET_EXHAUSTED: "the budget had no room left for this item's LLM request",
 }
 NOT_CONFIGURED = "the llm engine is not configured in this deployment; use lexicon or auto"
-
-
-class LazyLlmEngine:
-    """The LLM client engine, built when the first chunk that needs it arrives; it then lives (with
-    its HTTP client, pacing and circuit breaker) as long as the execution environment."""
-
-    def __init__(self, settings: Callable[[], Settings] = get_settings) -> None:
-        self._settings = settings
-        self._engine: LlmEngine | None = None
-
-    def __call__(self) -> LlmEngine:
-        if self._engine is None:
-            from reviewpulse.analysis.llm.client import build_engine
-
-            self._engine = build_engine(self._settings())
-        return self._engine
 
 
 class LlmAnswers:

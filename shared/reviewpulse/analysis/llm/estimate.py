@@ -26,10 +26,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-# request_groups is the one grouping of texts into requests: the engine, the Batch API collector
-# and the estimate all use it, so a quote counts exactly the requests that will be sent.
-from reviewpulse.analysis.llm.prompt import batch_messages, request_groups, sentiment_format
-
 # Calibrated 2026-12-05 against o200k_base (OpenAI's gpt-4o family; npm's gpt-tokenizer) on the
 # requests the engine sends for 500 sample reviews: fixed part 869 tokens counted, 7.04 tokens of JSON
 # per item, 4.19 characters per review-text token, 45.4 answer tokens per item as compact JSON
@@ -64,6 +60,10 @@ class TokenEstimate:
 @cache
 def request_overhead_tokens() -> int:
     """A request's fixed part: the system prompt, the empty payload and the response schema."""
+    # Imported here: TokenEstimate is in every engine's interface (engines/base.py), the prompt's
+    # models only where a quote is made.
+    from reviewpulse.analysis.llm.prompt import batch_messages, sentiment_format
+
     messages = batch_messages([], [], False)
     chars = sum(len(message["content"]) for message in messages) + len(json.dumps(sentiment_format()))
     return math.ceil(chars / PROMPT_CHARS_PER_TOKEN) + MESSAGE_FRAMING_TOKENS * len(messages)
@@ -84,6 +84,10 @@ def estimate_texts(
     texts: Mapping[str, str], aspects: Sequence[str], themes: bool, *, items_per_request: int
 ) -> TokenEstimate:
     """Every request the engine would send for these texts, as it groups them."""
+    # request_groups is the one grouping of texts into requests: the engine, the Batch API
+    # collector and the estimate all use it, so a quote counts exactly the requests that will be sent.
+    from reviewpulse.analysis.llm.prompt import request_groups
+
     total = TokenEstimate()
     for group in request_groups(texts, items_per_request):
         total = total + estimate_request(list(group.values()), aspects, themes)
