@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 # Powertools reads these when reviewpulse.observability is first imported, which may happen while
 # test modules are collected: set them before anything imports the domain package.
@@ -92,8 +93,29 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     get_settings.cache_clear()
 
 
+# DynamoDB applies each write to an item atomically; moto does not (an UpdateItem checks its
+# condition, then computes and writes the new attributes with nothing held between). The local
+# stack's AWS process serializes DynamoDB's requests (local/dynamodb_serial.py); the tests' in-process
+# moto does the same here, for the tests that call it from several threads at once: two racing
+# finalizers both passed the `status` condition on a loaded machine and both made the task ready.
+_DYNAMODB_LOCK = threading.RLock()
+
+
+def _one_at_a_time(call_action):
+    def serialized(self):
+        with _DYNAMODB_LOCK:
+            return call_action(self)  # the answer is serialized inside it, while no write runs
+
+    return serialized
+
+
 @pytest.fixture
 def stack(translated_template, monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        monkeypatch.setattr(handler, "call_action", _one_at_a_time(handler.call_action))
     with mock_aws():
         local = provision(boto3.Session(), template=translated_template)
         # Handlers read their configuration from the environment, as in Lambda.

@@ -1,6 +1,6 @@
 """What `sam build` produces is what Lambda runs: every handler imports from its build folder.
 
-Each handler is imported in a fresh `python -I -S` (no site-packages at all) whose sys.path is what
+Each handler is imported in a `python -I -S` (no site-packages at all) whose sys.path is what
 Lambda's python3.11 runtime gives a function: the standard library, the function's folder
 (/var/task), the layers' python/ folders (/opt/python) and the runtime's own boto3
 (/var/runtime). A module that only the developer's virtual environment has fails here, not in AWS.
@@ -12,11 +12,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reviewpulse_tools.local.lambda_environment import PRELOADED_MODULES
 
 from tests.sam_template import function_properties, load_template, referenced_logical_id
 
@@ -149,23 +152,115 @@ def folder_size(folder: Path) -> int:
 
 
 IMPORT_PROBE = """
-import json, sys
+import json, os, sys
 assert not any("-packages" in p for p in sys.path), f"site-packages leaked into sys.path: {sys.path}"
-sys.path.extend(json.loads(sys.argv[1]))
+# The preloaded openai (see SERVER) is set aside, so the handler's import finds it only by importing it
+preloaded_openai = {name: sys.modules.pop(name) for name in list(sys.modules) if name.split(".")[0] == "openai"}
 import app
 assert callable(getattr(app, "handler", None)), "app.handler is missing or not callable"
 import boto3, reviewpulse
 openai_at_import = "openai" in sys.modules
 pii_libraries_at_import = bool({"phonenumbers", "stdnum"} & set(sys.modules))
+if not openai_at_import:
+    sys.modules.update(preloaded_openai)
 import reviewpulse.analysis.llm.request_engine, openai  # what the first LLM task would load
 from reviewpulse.privacy import redact  # and its first redaction (phone metadata, IBAN registry)
 import phonenumbers
 redacted = redact("call +44 20 7946 0123, IBAN DE89370400440532013000, card 4111111111111111, SSN 536-22-1234").text
+# Every module loaded, preloaded or not, came from the standard library or this function's search path
+allowed = [*STANDARD_LIBRARY, *(os.path.join(path, "") for path in json.loads(sys.argv[1]))]
+strays = sorted(name for name, module in list(sys.modules.items())
+                if getattr(module, "__file__", None) and not module.__file__.startswith(tuple(allowed)))
 print(json.dumps({"app": app.__file__, "reviewpulse": reviewpulse.__file__, "boto3": boto3.__file__,
                   "openai_at_import": openai_at_import, "openai": openai.__file__,
                   "pii_libraries_at_import": pii_libraries_at_import, "phonenumbers": phonenumbers.__file__,
-                  "redacted": redacted}))
+                  "redacted": redacted, "strays": strays}))
 """
+# Each probe runs in a process of its own, forked from one `python -I -S` (no site-packages) that
+# imported the third-party libraries the local stack's environments are forked with
+# (PRELOADED_MODULES) from the built dependencies layer and the emulated runtime only: a fresh
+# interpreter per function cost about 1.5 CPU-s, 33 times. A module a layer lacks fails the preload
+# quietly and then fails the handler's import in the child; the child also checks that every loaded
+# module's file is in the standard library or on its own search path (the probe's `strays`).
+SERVER = """
+import json, os, sys, traceback
+STANDARD_LIBRARY = [os.path.join(path, "") for path in sys.path]
+sys.path.extend(json.loads(sys.argv[2]))
+for name in sys.argv[3:]:
+    try:
+        __import__(name)
+    except ImportError:
+        pass  # the child's import of the handler then reports it
+probe = compile(sys.argv[1], "<probe>", "exec")
+for line in sys.stdin:
+    request = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
+            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request["cwd"])
+        sys.path[:] = [*STANDARD_LIBRARY, *request["search_path"]]
+        sys.argv = ["-c", json.dumps(request["search_path"])]
+        code = 0
+        try:
+            exec(probe, {"__name__": "__main__", "STANDARD_LIBRARY": STANDARD_LIBRARY})
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.stdout.write(json.dumps(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])) + "\\n")
+    sys.stdout.flush()
+"""
+
+
+class ImportProbes:
+    """The forking process: run(search_path, env, cwd) -> (exit code, stdout, stderr) of a probe."""
+
+    def __init__(self, preload_path: list[str], folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+        self.server = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", SERVER, IMPORT_PROBE, json.dumps(preload_path), *PRELOADED_MODULES],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "AWS_DEFAULT_REGION": FAKE_REGION},
+            text=True,
+        )
+        self.reader = ThreadPoolExecutor(max_workers=1)
+
+    def run(self, search_path: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+        self.count += 1
+        out, err = self.folder / f"{self.count}.out", self.folder / f"{self.count}.err"
+        request = {"search_path": search_path, "env": env, "cwd": str(cwd), "stdout": str(out), "stderr": str(err)}
+        self.server.stdin.write(json.dumps(request) + "\n")
+        self.server.stdin.flush()
+        answer = self.reader.submit(self.server.stdout.readline).result(timeout=IMPORT_TIMEOUT_SECONDS)
+        assert answer, "the probe server ended"
+        return subprocess.CompletedProcess(search_path, json.loads(answer), out.read_text(), err.read_text())
+
+    def close(self) -> None:
+        self.server.stdin.close()
+        self.server.wait(timeout=60)
+        self.reader.shutdown()
+
+
+@pytest.fixture(scope="module")
+def import_probes(
+    sam_build_dir: Path, lambda_runtime_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ImportProbes]:
+    # Preloaded only from what every function has: the layers all of them use (not the domain
+    # layer: the project's modules read the function's environment at import) and the runtime's boto3
+    shared_layers = set.intersection(*(set(spec.layer_ids) for spec in FUNCTIONS)) - {"DomainLayer"}
+    preload_path = [str(layer_python_dir(sam_build_dir, layer_id)) for layer_id in sorted(shared_layers)]
+    probes = ImportProbes([*preload_path, str(lambda_runtime_dir)], tmp_path_factory.mktemp("import-probes"))
+    try:
+        yield probes
+    finally:
+        probes.close()
 
 
 # --------------------------------------------------------------------------- tests
@@ -174,7 +269,7 @@ print(json.dumps({"app": app.__file__, "reviewpulse": reviewpulse.__file__, "bot
 @pytest.mark.packaging
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.logical_id for spec in FUNCTIONS])
 def test_handler_imports_in_an_emulated_lambda_runtime(
-    spec: FunctionSpec, sam_build_dir: Path, lambda_runtime_dir: Path, tmp_path: Path
+    spec: FunctionSpec, sam_build_dir: Path, lambda_runtime_dir: Path, import_probes: ImportProbes, tmp_path: Path
 ) -> None:
     # Given the function's build folder, its layers' python/ folders and the runtime's own boto3
     function_dir = sam_build_dir / spec.logical_id
@@ -201,16 +296,8 @@ def test_handler_imports_in_an_emulated_lambda_runtime(
         "POWERTOOLS_TRACE_DISABLED": "true",
         **dict(spec.environment),
     }
-    # When a fresh interpreter without site-packages imports the handler module
-    completed = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", IMPORT_PROBE, json.dumps(search_path)],
-        cwd=tmp_path,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=IMPORT_TIMEOUT_SECONDS,
-        check=False,
-    )
+    # When an interpreter without site-packages imports the handler module
+    completed = import_probes.run(search_path, environment, tmp_path)
     # Then it imports and exposes a callable handler
     assert completed.returncode == 0, f"{spec.logical_id}: import failed\n{completed.stdout}\n{completed.stderr}"
     origins = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -218,6 +305,7 @@ def test_handler_imports_in_an_emulated_lambda_runtime(
     assert Path(origins["app"]).resolve().parent == function_dir.resolve(), origins
     assert Path(origins["reviewpulse"]).resolve().is_relative_to(sam_build_dir.resolve() / "DomainLayer"), origins
     assert Path(origins["boto3"]).resolve().is_relative_to(lambda_runtime_dir.resolve()), origins
+    assert origins["strays"] == [], f"{spec.logical_id} loaded modules from outside its search path"
     # And no handler loads the openai package (0.6 s) before an LLM task needs it, yet the
     # dependencies layer has it for the analyzers and the finalizer when one does
     assert origins["openai_at_import"] is False, f"{spec.logical_id} imports openai at cold start"

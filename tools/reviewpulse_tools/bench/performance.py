@@ -239,7 +239,9 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
     if name == "quote":
         return quote.bench_quote(rows=50, held_out=False, running=running) if quick else quote.bench_quote()
     if name == "budget":
-        return spending.bench_budget(chunks_per_worker=2) if quick else spending.bench_budget()
+        if quick:
+            return spending.bench_budget(chunks_per_worker=2, batch_rows=spending.QUICK_BATCH_ROWS)
+        return spending.bench_budget()
     if name == "cli":
         return cli_startup.bench_cli(runs=1, running=running) if quick else cli_startup.bench_cli()
     if name == "batchapi":

@@ -8,6 +8,7 @@ ContentUri values are swapped for placeholders first; the originals are kept per
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
 import os
@@ -16,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode_str
 from reviewpulse_cli.local_state import ROOT
 
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -45,6 +45,8 @@ class Template:
 
 
 def read_sam_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    from cfnlint.decode import decode_str  # half a CPU-second to import: only where a template is parsed
+
     sam, matches = decode_str(path.read_text())
     if matches:
         raise ValueError(f"{path} does not parse: {matches}")
@@ -80,6 +82,62 @@ def check_parameter_overrides(overrides: dict[str, str], path: Path = TEMPLATE_P
 def load_template(
     path: Path = TEMPLATE_PATH, *, region: str = "us-east-1", overrides: dict[str, Any] | None = None
 ) -> Template:
+    os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    cache = _cache_file(path, region, overrides)
+    try:
+        cached = json.loads(cache.read_text())
+        return Template(
+            cfn=cached["cfn"],
+            code_dirs={name: Path(folder) for name, folder in cached["code_dirs"].items()},
+            parameters=cached["parameters"],
+        )
+    except (OSError, ValueError, KeyError):
+        pass
+    template = _translate(path, region, overrides)
+    _write_cache(cache, template)
+    return template
+
+
+# Every process that works on the template (a stack's start, each `reviewpulse invoke`, each test
+# worker, each benchmark) translated it again: about 1.1 CPU-s with the imports of cfn-lint and
+# aws-sam-translator, most of an `invoke`'s own cost. The translation is a pure function of the
+# template's bytes, where it lies, the region, the overrides and the translator's version: its
+# result is kept under a hash of those (a few files of ~170 kB; a changed template gets a new one).
+def _cache_file(path: Path, region: str, overrides: dict[str, Any] | None) -> Path:
+    import importlib.metadata
+
+    key = json.dumps(
+        [
+            path.resolve().as_posix(),
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+            region,
+            os.environ.get("AWS_DEFAULT_REGION"),
+            {name: str(value) for name, value in (overrides or {}).items()},
+            importlib.metadata.version("aws-sam-translator"),
+            importlib.metadata.version("cfn-lint"),
+        ],
+        sort_keys=True,
+    )
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reviewpulse" / "templates"
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
+def _write_cache(cache: Path, template: Template) -> None:
+    kept = {
+        "cfn": template.cfn,
+        "code_dirs": {name: str(folder) for name, folder in template.code_dirs.items()},
+        "parameters": template.parameters,
+    }
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(kept))
+        partial.replace(cache)  # whole or not at all, for processes reading it at the same time
+    except OSError:  # a read-only home: translate every time, as before
+        pass
+
+
+def _translate(path: Path, region: str, overrides: dict[str, Any] | None) -> Template:
     from samtranslator.translator.transform import transform
 
     sam = read_sam_template(path)
@@ -93,7 +151,6 @@ def load_template(
             props["ContentUri"] = _PLACEHOLDER_URI.format(name)
     parameters = {name: spec.get("Default") for name, spec in sam.get("Parameters", {}).items() if "Default" in spec}
     parameters.update(overrides or {})
-    os.environ.setdefault("AWS_DEFAULT_REGION", region)
     logging.getLogger("samtranslator").setLevel(logging.ERROR)  # feature-toggle chatter
     cfn = transform(copy.deepcopy(sam), dict(parameters), _NoManagedPolicies())
     return Template(cfn=cfn, code_dirs=code_dirs, parameters=parameters)
