@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from functools import cache
 
 from reviewpulse_cli.errors import CliError
 
@@ -51,13 +52,18 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
 PLUGIN_GROUP = "reviewpulse.commands"
 
 
-def _plugin_modules(named: str | None) -> list[str]:
-    """The modules of the plugin commands: the one named, or all of them (for the help)."""
+@cache
+def _plugins() -> tuple[tuple[str, str], ...]:
+    """(command, module) of every plugin command, read once: the help asks twice."""
     # importlib.metadata scans the installed distributions: only for a command the CLI does not own.
     from importlib.metadata import entry_points
 
-    found = entry_points(group=PLUGIN_GROUP)
-    return list(dict.fromkeys(point.value for point in found if named is None or point.name == named))
+    return tuple((point.name, point.value) for point in entry_points(group=PLUGIN_GROUP))
+
+
+def _plugin_modules(named: str | None) -> list[str]:
+    """The modules of the plugin commands: the one named, or all of them (for the help)."""
+    return list(dict.fromkeys(module for name, module in _plugins() if named is None or name == named))
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
