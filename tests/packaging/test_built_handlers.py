@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 from reviewpulse_tools.local.lambda_environment import PRELOADED_MODULES
 
+from tests.forking_probes import ForkingProbes
 from tests.sam_template import function_properties, load_template, referenced_logical_id
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -217,35 +217,16 @@ for line in sys.stdin:
 """
 
 
-class ImportProbes:
+class ImportProbes(ForkingProbes):
     """The forking process: run(search_path, env, cwd) -> (exit code, stdout, stderr) of a probe."""
 
     def __init__(self, preload_path: list[str], folder: Path) -> None:
-        self.folder = folder
-        self.count = 0
-        self.server = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", SERVER, IMPORT_PROBE, json.dumps(preload_path), *PRELOADED_MODULES],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "AWS_DEFAULT_REGION": FAKE_REGION},
-            text=True,
-        )
-        self.reader = ThreadPoolExecutor(max_workers=1)
+        command = [sys.executable, "-I", "-S", "-c", SERVER, IMPORT_PROBE, json.dumps(preload_path), *PRELOADED_MODULES]
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "AWS_DEFAULT_REGION": FAKE_REGION}
+        super().__init__(command, folder, IMPORT_TIMEOUT_SECONDS, env=env)
 
     def run(self, search_path: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-        self.count += 1
-        out, err = self.folder / f"{self.count}.out", self.folder / f"{self.count}.err"
-        request = {"search_path": search_path, "env": env, "cwd": str(cwd), "stdout": str(out), "stderr": str(err)}
-        self.server.stdin.write(json.dumps(request) + "\n")
-        self.server.stdin.flush()
-        answer = self.reader.submit(self.server.stdout.readline).result(timeout=IMPORT_TIMEOUT_SECONDS)
-        assert answer, "the probe server ended"
-        return subprocess.CompletedProcess(search_path, json.loads(answer), out.read_text(), err.read_text())
-
-    def close(self) -> None:
-        self.server.stdin.close()
-        self.server.wait(timeout=60)
-        self.reader.shutdown()
+        return self.ask({"search_path": search_path, "env": env, "cwd": str(cwd)}, search_path)
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,15 @@ function is held to it without anyone adding it here)."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from reviewpulse_tools.local.lambda_environment import PRELOADED_MODULES
 
+from tests.forking_probes import ForkingProbes
 from tests.sam_template import REPO_ROOT, function_properties, load_template
 
 TEMPLATE = load_template()
@@ -94,34 +93,14 @@ def test_the_template_has_functions():
     assert len(FUNCTIONS) > 1
 
 
-class Probes:
+class Probes(ForkingProbes):
     """The forking process: run(handler, env) -> (exit code, stdout, stderr) of a probe."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.count = 0
-        self.server = subprocess.Popen(
-            [sys.executable, "-c", SERVER, PROBE, *PRELOADED_MODULES],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.reader = ThreadPoolExecutor(max_workers=1)
+        super().__init__([sys.executable, "-c", SERVER, PROBE, *PRELOADED_MODULES], folder, timeout=120)
 
     def run(self, handler: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-        self.count += 1
-        out, err = self.folder / f"{self.count}.out", self.folder / f"{self.count}.err"
-        request = {"handler": str(handler), "env": env, "stdout": str(out), "stderr": str(err)}
-        self.server.stdin.write(json.dumps(request) + "\n")
-        self.server.stdin.flush()
-        answer = self.reader.submit(self.server.stdout.readline).result(timeout=120)
-        assert answer, "the probe server ended"
-        return subprocess.CompletedProcess(handler, json.loads(answer), out.read_text(), err.read_text())
-
-    def close(self) -> None:
-        self.server.stdin.close()
-        self.server.wait(timeout=60)
-        self.reader.shutdown()
+        return self.ask({"handler": str(handler), "env": env}, handler)
 
 
 @pytest.fixture(scope="module")
