@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from reviewpulse_tools.local.lambda_environment import PRELOADED_MODULES
 
-from tests.forking_probes import ForkingProbes
+from tests.forking_probes import ForkingProbes, server_command
 from tests.sam_template import function_properties, load_template, referenced_logical_id
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -176,57 +176,25 @@ print(json.dumps({"app": app.__file__, "reviewpulse": reviewpulse.__file__, "bot
                   "pii_libraries_at_import": pii_libraries_at_import, "phonenumbers": phonenumbers.__file__,
                   "redacted": redacted, "strays": strays}))
 """
-# Each probe runs in a process of its own, forked from one `python -I -S` (no site-packages) that
+# Each probe runs in a process of its own (tests/forking_probes.py), forked from one `python -I -S` (no site-packages) that
 # imported the third-party libraries the local stack's environments are forked with
 # (PRELOADED_MODULES) from the built dependencies layer and the emulated runtime only: a fresh
 # interpreter per function cost about 1.5 CPU-s, 33 times. A module a layer lacks fails the preload
 # quietly and then fails the handler's import in the child; the child also checks that every loaded
 # module's file is in the standard library or on its own search path (the probe's `strays`).
-SERVER = """
-import json, os, sys, traceback
-STANDARD_LIBRARY = [os.path.join(path, "") for path in sys.path]
-sys.path.extend(json.loads(sys.argv[2]))
-for name in sys.argv[3:]:
-    try:
-        __import__(name)
-    except ImportError:
-        pass  # the child's import of the handler then reports it
-probe = compile(sys.argv[1], "<probe>", "exec")
-for line in sys.stdin:
-    request = json.loads(line)
-    pid = os.fork()
-    if pid == 0:
-        for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
-            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
-        os.environ.clear()
-        os.environ.update(request["env"])
-        os.chdir(request["cwd"])
-        sys.path[:] = [*STANDARD_LIBRARY, *request["search_path"]]
-        sys.argv = ["-c", json.dumps(request["search_path"])]
-        code = 0
-        try:
-            exec(probe, {"__name__": "__main__", "STANDARD_LIBRARY": STANDARD_LIBRARY})
-        except BaseException:
-            traceback.print_exc()
-            code = 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    sys.stdout.write(json.dumps(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])) + "\\n")
-    sys.stdout.flush()
-"""
 
 
 class ImportProbes(ForkingProbes):
     """The forking process: run(search_path, env, cwd) -> (exit code, stdout, stderr) of a probe."""
 
     def __init__(self, preload_path: list[str], folder: Path) -> None:
-        command = [sys.executable, "-I", "-S", "-c", SERVER, IMPORT_PROBE, json.dumps(preload_path), *PRELOADED_MODULES]
+        command = server_command([sys.executable, "-I", "-S"], IMPORT_PROBE, preload_path, PRELOADED_MODULES)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "AWS_DEFAULT_REGION": FAKE_REGION}
         super().__init__(command, folder, IMPORT_TIMEOUT_SECONDS, env=env)
 
     def run(self, search_path: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-        return self.ask({"search_path": search_path, "env": env, "cwd": str(cwd)}, search_path)
+        request = {"search_path": search_path, "env": env, "cwd": str(cwd), "argv": [json.dumps(search_path)]}
+        return self.ask(request, search_path)
 
 
 @pytest.fixture(scope="module")

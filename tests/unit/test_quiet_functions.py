@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from reviewpulse_tools.local.lambda_environment import PRELOADED_MODULES
 
-from tests.forking_probes import ForkingProbes
+from tests.forking_probes import ForkingProbes, server_command
 from tests.sam_template import REPO_ROOT, function_properties, load_template
 
 TEMPLATE = load_template()
@@ -32,37 +32,10 @@ from reviewpulse.observability import metrics
 metrics.flush_metrics()
 print("flushed")
 """
-# Each probe runs in a process of its own, forked from one that imported only the third-party
+# Each probe runs in a process of its own (tests/forking_probes.py), forked from one that imported only the third-party
 # libraries the local stack's execution environments are forked with (PRELOADED_MODULES; none reads
 # the environment at import): the project's modules and the handler are imported in the child, with
 # the function's environment. A fresh interpreter per function cost about 1.3 CPU-s, 33 times.
-SERVER = """
-import json, os, sys, traceback
-for name in sys.argv[2:]:
-    __import__(name)
-probe = compile(sys.argv[1], "<probe>", "exec")
-answers = sys.stdout
-for line in sys.stdin:
-    request = json.loads(line)
-    pid = os.fork()
-    if pid == 0:
-        for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
-            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
-        os.environ.clear()
-        os.environ.update(request["env"])
-        sys.argv = ["-c", request["handler"]]
-        code = 0
-        try:
-            exec(probe, {"__name__": "__main__"})
-        except BaseException:
-            traceback.print_exc()
-            code = 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    answers.write(json.dumps(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])) + "\\n")
-    answers.flush()
-"""
 
 
 def resolved(value: object) -> str:
@@ -97,10 +70,10 @@ class Probes(ForkingProbes):
     """The forking process: run(handler, env) -> (exit code, stdout, stderr) of a probe."""
 
     def __init__(self, folder: Path) -> None:
-        super().__init__([sys.executable, "-c", SERVER, PROBE, *PRELOADED_MODULES], folder, timeout=120)
+        super().__init__(server_command([sys.executable], PROBE, [], PRELOADED_MODULES), folder, timeout=120)
 
     def run(self, handler: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-        return self.ask({"handler": str(handler), "env": env}, handler)
+        return self.ask({"env": env, "argv": [str(handler)]}, handler)
 
 
 @pytest.fixture(scope="module")
