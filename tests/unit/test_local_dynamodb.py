@@ -66,23 +66,29 @@ def _conversation(ddb: Any) -> list[Any]:
     return answers
 
 
+def create_tasks_table(ddb: Any, **extra: Any) -> dict[str, Any]:
+    """A tasks table keyed as the product's (tenant, task_id), on demand."""
+    return ddb.create_table(
+        TableName="tasks",
+        KeySchema=[
+            {"AttributeName": "tenant", "KeyType": "HASH"},
+            {"AttributeName": "task_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "tenant", "AttributeType": "S"},
+            {"AttributeName": "task_id", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        **extra,
+    )
+
+
 @pytest.fixture
 def converse() -> Iterator[Callable[[], list[Any]]]:
     def run() -> list[Any]:
         with mock_aws():
             ddb = boto3.client("dynamodb", region_name="us-east-1")
-            ddb.create_table(
-                TableName="tasks",
-                KeySchema=[
-                    {"AttributeName": "tenant", "KeyType": "HASH"},
-                    {"AttributeName": "task_id", "KeyType": "RANGE"},
-                ],
-                AttributeDefinitions=[
-                    {"AttributeName": "tenant", "AttributeType": "S"},
-                    {"AttributeName": "task_id", "AttributeType": "S"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-            )
+            create_tasks_table(ddb)
             return _conversation(ddb)
 
     yield run
@@ -214,18 +220,8 @@ def test_stream_records_read_the_same_with_json_written_directly_as_with_motos_s
         # Given a table with a stream of old and new images, and an item written, changed and
         # deleted (every attribute type the product stores, binary included)
         ddb = boto3.client("dynamodb", region_name="us-east-1")
-        arn = ddb.create_table(
-            TableName="tasks",
-            KeySchema=[
-                {"AttributeName": "tenant", "KeyType": "HASH"},
-                {"AttributeName": "task_id", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "tenant", "AttributeType": "S"},
-                {"AttributeName": "task_id", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        arn = create_tasks_table(
+            ddb, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
         )["TableDescription"]["LatestStreamArn"]
         key = {"tenant": {"S": "acme"}, "task_id": {"S": "t1"}}
         ddb.put_item(TableName="tasks", Item=ITEM)
