@@ -20,6 +20,7 @@ import pytest
 from reviewpulse_tools.local.lambda_ import (
     FunctionError,
     ProcessFunctionRunner,
+    StackStopping,
     WaitedTooLong,
     read_invocations,
 )
@@ -290,3 +291,11 @@ def test_the_stack_starts_ahead_the_environments_reviewpulse_provisioned_asks(mo
         monkeypatch.setenv("REVIEWPULSE_PROVISIONED", wrong)
         with pytest.raises(UnknownFunction, match=wrong):
             provisioned_environments(functions)
+
+
+def test_a_closed_runner_answers_a_new_invocation_with_stack_stopping(make_runner):
+    runner = make_runner({"Timeout": 10}, cap=1)
+    runner.close()
+
+    with pytest.raises(StackStopping):
+        runner.invoke("Tiny", {})

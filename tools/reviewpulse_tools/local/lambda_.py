@@ -123,6 +123,14 @@ class FunctionError(Exception):
         self.message = message
 
 
+class StackStopping(FunctionError):
+    """An invocation asked for after the stack began to stop: not the function's failure. Pollers
+    leave its batch where it is (the queue's and the stream's data die with the stack anyway)."""
+
+    def __init__(self) -> None:
+        super().__init__("Runtime.ExitError", "the local stack is stopping")
+
+
 class WaitedTooLong(Exception):
     """No execution environment was free before the caller's deadline (the gateway's 29 s
     integration timeout): API Gateway answers 504. Locally only: Lambda would have started one."""
@@ -394,7 +402,7 @@ class ProcessFunctionRunner:
                     cold, environment.fresh = environment.fresh, False
                     return environment, cold
                 if self._closed:
-                    raise FunctionError("Runtime.ExitError", "the local stack is stopping")
+                    raise StackStopping
                 if started is not None and started.failed:
                     raise FunctionError("Runtime.InitError", "the execution environment failed to start")
                 if started is None and state.count < state.limit:

@@ -12,7 +12,7 @@ from typing import Any
 
 from reviewpulse_cli.local_state import LOCAL_ACCOUNT
 
-from reviewpulse_tools.local.lambda_ import FunctionRunner
+from reviewpulse_tools.local.lambda_ import FunctionRunner, StackStopping
 from reviewpulse_tools.local.provision import QueueTrigger
 
 _log = logging.getLogger("reviewpulse.local")
@@ -100,6 +100,9 @@ class QueuePoller:
                 failed_ids = set()  # without ReportBatchItemFailures Lambda ignores the response
             elif failed_ids - known:
                 failed_ids = known  # an unknown or empty identifier fails the whole batch
+        except StackStopping:
+            _log.debug("%s: a batch of %d left in its queue: the stack is stopping", trigger.function, len(messages))
+            return 0
         except Exception as exc:
             # A crashed invocation leaves the whole batch for redelivery, as in Lambda.
             _log.warning("%s failed on a batch of %d: %s", trigger.function, len(messages), type(exc).__name__)

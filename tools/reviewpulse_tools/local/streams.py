@@ -14,7 +14,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from reviewpulse_tools.local.lambda_ import FunctionRunner
+from reviewpulse_tools.local.lambda_ import FunctionRunner, StackStopping
 from reviewpulse_tools.local.provision import StreamTrigger
 
 _log = logging.getLogger("reviewpulse.local")
@@ -121,6 +121,9 @@ class StreamPoller:
         sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
         try:
             result = self.runner.invoke(trigger.function, event) or {}
+        except StackStopping:
+            _log.debug("%s: a stream batch left unread: the stack is stopping", trigger.function)
+            return 0
         except Exception as exc:
             _log.warning(
                 "%s failed on a stream batch of %d: %s", trigger.function, len(event["Records"]), type(exc).__name__
