@@ -26,7 +26,8 @@ as Lambda's REPORT lines give it), with invocations, cold starts, the time invoc
 free environment, CPU, and failures by type; "result retrieval p99", GetResultsFunction's own p99
 (the seed's "sub-second result retrieval"), beside the route's end-to-end p99; and where the CPU
 went over the load (load_cpu.py): the client, the stack's process, moto's, the environments, and
-moto's CPU and wall time by AWS action (local/aws_census.py).
+moto's CPU and wall time by AWS action (local/aws_census.py); and the backlog after the load:
+each queue's depth every 15 s while the checks run, and when the last task ended (load_backlog.py).
 
 `--faults` switches on the chaos of `make chaos` in the workers of the stack this run starts
 (doubles/faults.py: analyzer environments dying mid-chunk, finalizers mid-merge, transient engine
