@@ -31,7 +31,7 @@ def test_the_table_shows_each_backlogged_queue_and_the_work_done_between_samples
 
     # Then the queue that held messages is a column and the empty one is not
     header = lines[1]
-    assert "Finalize" in header and "Webhook" not in header
+    assert "FinalizeQueue" in header and "Webhook" not in header
     # and each row holds its depth (waiting+in flight, +delayed when some are) and the invocations
     # started since the row before (none for the first), with the cores and load average
     first, second, third = (line.split() for line in lines[2:5])

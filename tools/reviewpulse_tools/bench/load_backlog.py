@@ -142,7 +142,7 @@ def table(samples: list[Sample], records: list[Invocation], load_stopped: float)
         return "backlog: not sampled"
     queues = sorted({q for s in samples for q, d in s.depths.items() if any(d)})
     workers = [w for w in WORKERS if any(r.function == w and r.started >= load_stopped for r in records)]
-    header = f"{'s after':>7} " + " ".join(f"{q.removesuffix('Queue')[:14]:>14}" for q in queues)
+    header = f"{'s after':>7} " + " ".join(f"{q.replace('DeadLetterQueue', 'DLQ')[:14]:>14}" for q in queues)
     header += " " + " ".join(f"{w.removesuffix('Function')[:9]:>9}" for w in workers) + f" {'cores':>5} {'load':>5}"
     lines = [
         "backlog after the load: each queue's messages waiting+in flight(+delayed, a failure's retry), "
