@@ -26,7 +26,8 @@ as Lambda's REPORT lines give it), with invocations, cold starts, the time invoc
 free environment, CPU, and failures by type; "result retrieval p99", GetResultsFunction's own p99
 (the seed's "sub-second result retrieval"), beside the route's end-to-end p99; and where the CPU
 went over the load (load_cpu.py): the client, the stack's process, moto's, the environments, and
-moto's CPU and wall time by AWS action (local/aws_census.py).
+moto's CPU and wall time by AWS action (local/aws_census.py); and the backlog after the load:
+each queue's depth every 15 s while the checks run, and when the last task ended (load_backlog.py).
 
 `--faults` switches on the chaos of `make chaos` in the workers of the stack this run starts
 (doubles/faults.py: analyzer environments dying mid-chunk, finalizers mid-merge, transient engine
@@ -64,7 +65,7 @@ from locust.env import Environment
 from reviewpulse_cli.local_state import ROOT
 from urllib3 import encode_multipart_formdata
 
-from reviewpulse_tools.bench import load_cpu
+from reviewpulse_tools.bench import load_backlog, load_cpu
 from reviewpulse_tools.bench.load_checks import SETTLE_SECONDS, TERMINAL, Ledger, check
 from reviewpulse_tools.doubles.faults import FAULTS_VARIABLE
 from reviewpulse_tools.local.lambda_ import Invocation, read_invocations
@@ -320,8 +321,16 @@ def run_load(
     runner.quit()  # stops every user (a batch being followed included) and waits for them
     loaded, cpu_after = time.monotonic() - started, load_cpu.sample(stack_pid, aws_pid, dynamodb_pid)
     aws_after = load_cpu.aws_requests(aws_endpoints) if aws_endpoints else None
-    settle_started = time.monotonic()
+    settle_started, stopped = time.monotonic(), time.time()
+    # The queues' depths from now until the checks end (the first endpoint is SQS's).
+    backlog = (
+        load_backlog.BacklogSampler(aws_endpoints[0], (stack_pid, aws_pid, dynamodb_pid)) if aws_endpoints else None
+    )
+    if backlog:
+        backlog.start(settle_started)
     problems = check(api_url, api_key, ledger, settle_seconds)
+    if backlog:
+        backlog.stop()
     uploaded = sum(len(ids) for ids in ledger.batches.values())
     # The stack's records over this run (a shared stack's other callers may be among them).
     records = [r for r in read_invocations(invocations) if r.started >= began] if invocations else []
@@ -333,7 +342,9 @@ def run_load(
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}: {users} users (spawned at "
             f"{spawn_rate:g}/s, waiting {wait[0]:g}-{wait[1]:g} s between calls) for {loaded:.0f} s; faults in the "
             f"workers: {faults or 'none'}; {len(ledger.tasks)} tasks created, {len(ledger.batches)} batches "
-            f"uploaded with {uploaded} rows; all terminal after {time.monotonic() - settle_started:.0f} s more",
+            f"uploaded with {uploaded} rows; the checks ended {time.monotonic() - settle_started:.0f} s after the "
+            f"load, {len(ledger.unfinished)} tasks not terminal within {settle_seconds:.0f} s; "
+            + load_backlog.last_ended(ledger.final, stopped),
             f"1-minute load average at the start {load_before:.1f}; stack: "
             + (", ".join(f"{k}={v}" for k, v in sorted(stack_settings.items())) if stack_settings else "its defaults"),
             table(environment, ledger),
@@ -347,6 +358,9 @@ def run_load(
                 [r for r in records if r.started <= began + loaded],
             ),
             load_cpu.aws_table(aws_before, aws_after),
+            load_backlog.table(backlog.samples, records, stopped)
+            if backlog
+            else "backlog: not sampled (no --aws-endpoint)",
             "PASS" if not problems else "FAIL:\n  " + "\n  ".join(problems),
         ]
     )

@@ -30,6 +30,8 @@ class Ledger:
     not_uploaded: set[str] = field(default_factory=set)  # batches created, their upload not sent
     statuses: Counter = field(default_factory=Counter)  # (route, status) → answers
     throttled_without_retry_after: Counter = field(default_factory=Counter)  # route → 429s
+    final: dict[str, dict] = field(default_factory=dict)  # task → its body when the checks saw it end
+    unfinished: set[str] = field(default_factory=set)  # tasks the checks saw not terminal after the bound
 
 
 def _get(session: requests.Session, url: str, **kwargs: Any) -> requests.Response:
@@ -54,7 +56,7 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
     session = requests.Session()
     session.headers["X-Api-Key"] = api_key
     deadline = time.monotonic() + settle_seconds
-    final: dict[str, dict] = {}
+    final = ledger.final
 
     def settle(task_id: str) -> None:
         while True:
@@ -64,6 +66,7 @@ def check(api_url: str, api_key: str, ledger: Ledger, settle_seconds: float = SE
                 final[task_id] = body
                 return
             if time.monotonic() > deadline:
+                ledger.unfinished.add(task_id)
                 problems.append(
                     f"task {task_id} not terminal {settle_seconds:.0f} s after the load: {body.get('status')}"
                 )

@@ -154,7 +154,7 @@ def _serve(host: str, port: int, ready: Any, forward_dynamodb: str | None) -> No
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from reviewpulse_tools.local import aws_dispatch, dynamodb
+    from reviewpulse_tools.local import aws_dispatch, dynamodb, sqs_depth
     from reviewpulse_tools.local.aws_census import Census
     from reviewpulse_tools.local.dynamodb_serial import OneDynamoDBRequestAtATime
     from reviewpulse_tools.local.lambda_environment import _die_with_parent
@@ -171,6 +171,7 @@ def _serve(host: str, port: int, ready: Any, forward_dynamodb: str | None) -> No
         # DynamoDB's requests one at a time: moto's item writes are not atomic (dynamodb_serial.py).
         app: Any = Census(OneDynamoDBRequestAtATime(moto))  # each action's CPU and wall time (aws_census.py)
     else:
+        sqs_depth.install()  # sends and receives no longer walk the queue's messages (sqs_depth.py)
         secrets = {LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
         # Forwarded requests are counted by DynamoDB's process only.
         app = ForwardDynamoDB(Census(RangedReads(PostPolicyWall(moto, secrets))), forward_dynamodb)
