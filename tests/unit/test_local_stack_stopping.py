@@ -28,7 +28,7 @@ class StoppedRunner:
         )
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
-        raise StackStopping
+        raise StackStopping("Runtime.ExitError", "the local stack is stopping")
 
 
 TRIGGER = QueueTrigger(function="Worker", queue="WorkQueue", batch_size=10, report_failures=True)

@@ -127,9 +127,6 @@ class StackStopping(FunctionError):
     """An invocation asked for after the stack began to stop: not the function's failure. Pollers
     leave its batch where it is (the queue's and the stream's data die with the stack anyway)."""
 
-    def __init__(self) -> None:
-        super().__init__("Runtime.ExitError", "the local stack is stopping")
-
 
 class WaitedTooLong(Exception):
     """No execution environment was free before the caller's deadline (the gateway's 29 s
@@ -402,7 +399,7 @@ class ProcessFunctionRunner:
                     cold, environment.fresh = environment.fresh, False
                     return environment, cold
                 if self._closed:
-                    raise StackStopping
+                    raise StackStopping("Runtime.ExitError", "the local stack is stopping")
                 if started is not None and started.failed:
                     raise FunctionError("Runtime.InitError", "the execution environment failed to start")
                 if started is None and state.count < state.limit:
