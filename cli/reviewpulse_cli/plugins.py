@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import zlib
 from functools import cache
 
 GROUP = "reviewpulse.commands"
@@ -29,12 +30,12 @@ SETTLED_NS = 1_000_000_000  # a key mtime at least this old cannot change unseen
 
 def cache_path() -> str:
     """$REVIEWPULSE_CACHE_DIR, else $XDG_CACHE_HOME/reviewpulse, else ~/.cache/reviewpulse; one file
-    per Python environment (named for sys.prefix), so that two environments do not overwrite each other's."""
+    per search path (named for its checksum), so that two environments, or the `reviewpulse` script
+    and `python -m reviewpulse_cli` (whose first entry is the working folder), keep one each."""
     folder = os.environ.get("REVIEWPULSE_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "reviewpulse"
     )
-    name = "".join(c if c.isalnum() else "_" for c in sys.prefix)[-120:]
-    return os.path.join(folder, f"commands{name}.txt")
+    return os.path.join(folder, f"commands-{zlib.crc32(chr(0).join(sys.path).encode()):08x}.txt")
 
 
 def _key() -> list[str]:
