@@ -23,8 +23,8 @@ def on_the_loop(build: Callable[[], T]) -> Callable[[], Coroutine[Any, Any, T]]:
     """`build` as a dependency FastAPI calls on its event loop. A plain function it calls on a
     worker thread, and under Mangum each Lambda invocation starts that thread anew (anyio stops an
     event loop's workers with the task that started them, here each invocation's) and hands every
-    call over to it and back: for POST /v1/analyze's three collaborators and its route, about as
-    much CPU as the lexicon needs for its 25 texts (docs/figures.md). The wiring's builders read only
+    call over to it and back: for POST /v1/analyze (its scope check, three collaborators, route and
+    response) about 2 ms of CPU a request, near what the lexicon needs for 25 texts (docs/figures.md). The wiring's builders read only
     settings and objects built once, so they cannot hold the loop up."""
 
     async def dependency() -> T:
