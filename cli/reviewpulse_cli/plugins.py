@@ -1,8 +1,9 @@
 """The commands other installed packages add: entry points in the `reviewpulse.commands` group (the
 developer tools' `dev` and `invoke`), named for the command, whose value is the module registering it.
 
-Reading entry points costs more than the rest of `reviewpulse --help`: importlib.metadata's import
-(email, zipfile, …, about 30 ms) and a scan of every installed distribution. What it reads changes
+Reading entry points costs about as much as the rest of `reviewpulse --help` after the interpreter's
+own start: importlib.metadata's import (email, zipfile, …, about 30 ms of CPU) and a scan of every
+installed distribution. What it reads changes
 only when a distribution is installed or removed, and an installer then adds or deletes a
 `*.dist-info` folder in a folder on sys.path, which changes that folder's modification time. So the
 list found is kept in a small file beside a key (each sys.path entry and its mtime) and read again
@@ -10,7 +11,8 @@ only when the key differs: a plugin installed later is found on the next start, 
 hook and no list kept by hand. Why not a generated registry or a namespace package: either changes
 how a plugin declares itself; this keeps the standard entry points and costs a few stat calls.
 
-Not seen: an entry_points.txt edited in place (installers replace the whole folder). A key whose
+Not seen: an entry_points.txt rewritten in place (pip replaces the whole .dist-info folder; a
+legacy `setup.py develop` rewrites its .egg-info: delete the cache file after one). A key whose
 mtime is under a second old is not cached (a change in the same clock tick would not move it), nor
 is anything when the cache folder cannot be written: the next start then reads the entry points again.
 """
