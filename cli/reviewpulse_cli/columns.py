@@ -45,7 +45,8 @@ def problems(
     path: Path, file_format: str, delimiter: str | None, named: list[Named], *, sheet: str | None = None
 ) -> list[str]:
     """One line per problem the API would meet with this file and these options; none if it is fine."""
-    from reviewpulse.ingest.formats import FileFormat, FileSpec
+    from reviewpulse.ingest.file_spec import FileSpec
+    from reviewpulse.ingest.formats import FileFormat
     from reviewpulse.ingest.readers import read_columns
 
     text_field = next((n.column for n in named if n.option == "--text-field"), None)

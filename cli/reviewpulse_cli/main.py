@@ -24,7 +24,8 @@ the standard library at the top and load what a command needs (the HTTP client, 
 stack) when it runs. Only the module of the command being run is imported and registered (all of
 them for the top-level help), so `reviewpulse --help` and `status` start as fast as Python does.
 A new command: a module with `register(commands)` setting `run`, and its line in COMMAND_MODULES
-(or, from another package, an entry point in the `reviewpulse.commands` group).
+(or, from another package, an entry point in the `reviewpulse.commands` group: plugins.py finds
+those without reading every installed distribution on each start).
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from functools import cache
 
 from reviewpulse_cli.errors import CliError
+from reviewpulse_cli.plugins import plugin_commands
 
 # module → the commands it registers, in the order `reviewpulse --help` lists them
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
@@ -47,23 +48,12 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "reviewpulse_cli.webhooks": ("webhooks",),
     "reviewpulse_cli.models": ("models",),
 }
-# Commands other installed packages add (the developer tools' `dev` and `invoke`): entry points in
-# this group, named for the command, whose value is the module that registers it.
-PLUGIN_GROUP = "reviewpulse.commands"
-
-
-@cache
-def _plugins() -> tuple[tuple[str, str], ...]:
-    """(command, module) of every plugin command, read once: the help asks twice."""
-    # importlib.metadata scans the installed distributions: only for a command the CLI does not own.
-    from importlib.metadata import entry_points
-
-    return tuple((point.name, point.value) for point in entry_points(group=PLUGIN_GROUP))
 
 
 def _plugin_modules(named: str | None) -> list[str]:
-    """The modules of the plugin commands: the one named, or all of them (for the help)."""
-    return list(dict.fromkeys(module for name, module in _plugins() if named is None or name == named))
+    """The modules of the plugin commands (plugins.py): the one named, or all of them (for the help)."""
+    found = plugin_commands()
+    return list(dict.fromkeys(module for name, module in found if named is None or name == named))
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:

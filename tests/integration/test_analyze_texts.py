@@ -3,6 +3,8 @@ the LLM answers there when it can in time, else a task follows."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from reviewpulse.analysis.lexicon_analyzer import LexiconAnalyzer
 from reviewpulse.settings import get_settings
@@ -43,6 +45,20 @@ def test_texts_are_answered_at_once_with_probabilities_and_inline_errors(client)
     # And the two bad texts are errors inline, by index and row error code
     assert [(e["index"], e["code"]) for e in body["errors"]] == [(1, "empty-text"), (3, "text-too-long")]
     assert too_long not in response.body
+
+
+def test_texts_are_answered_without_a_worker_thread(client, monkeypatch):
+    # Given every thread the process starts recorded by its class
+    started = []
+    start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(type(thread)) or start(thread))
+    # When texts are sent to /v1/analyze for the lexicon
+    response = client.call("POST", "/v1/analyze", {"texts": POSITIVE[:2], "options": {"engine": "lexicon"}})
+    # Then they are answered on the invocation's own thread: FastAPI started no worker thread of its
+    # thread pool (anyio's) for the route or its dependencies, which it would for each invocation
+    assert response.status == 200, response.body
+    assert started, "the local gateway runs each invocation on a thread of its own"
+    assert not [kind for kind in started if kind.__module__.startswith("anyio")], started
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from reviewpulse.errors import FILE_ERROR_CODES, ROW_ERROR_CODES, UnsupportedFormat, UnusableFile
 from reviewpulse.ingest.chunking import chunk_rows, row_item
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import (
     CONVERSATION_COLUMNS,
     MAX_CONVERSATION_ID_CHARS,

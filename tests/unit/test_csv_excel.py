@@ -9,7 +9,8 @@ import pytest
 from reviewpulse.analysis.engines.base import EngineParts
 from reviewpulse.analysis.engines.registry import engine_for
 from reviewpulse.analysis.options import AnalysisOptions
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import open_rows
 from reviewpulse.ingest.readers.csv_file import choose_delimiter
 from reviewpulse.results.export import ResultsWriter

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 from reviewpulse.errors import FILE_ERROR_CODES, ROW_ERROR_CODES, UnusableFile
 from reviewpulse.ingest.chunking import row_item
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import MAX_ID_CHARS, Row, RowStream, open_rows
 from reviewpulse.queues import WorkMessage
 

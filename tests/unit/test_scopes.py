@@ -3,6 +3,7 @@ OpenAPI document, the scopes' names, and what the authorizer tells the functions
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -186,6 +187,6 @@ def test_a_route_whose_tenant_declares_no_scope_is_refused_to_every_key_and_kept
     event = {"requestContext": {"authorizer": {"tenant": "acme", "scopes": scopes_text(ALL_SCOPES)}}}
     request = Request({"type": "http", "method": "GET", "path": "/v1/forgotten", "headers": [], "aws.event": event})
     with pytest.raises(InsufficientScope):
-        caller_tenant(request, SecurityScopes([]), None)
+        asyncio.run(caller_tenant(request, SecurityScopes([]), None))
     # While the same key passes where the route declares its scope
-    assert caller_tenant(request, SecurityScopes([Scope.READ.value]), None) == "acme"
+    assert asyncio.run(caller_tenant(request, SecurityScopes([Scope.READ.value]), None)) == "acme"

@@ -12,7 +12,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 from reviewpulse.errors import UnusableFile
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import open_rows, read_columns, xlsx_file
 
 HEADER = ["ticket", "review", "created_at", "stars", "price", "refunded"]

@@ -26,10 +26,12 @@ from reviewpulse.tenants.scopes import Scope, scopes_of_context
 api_key_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="Your tenant's API key")
 
 
-def caller_tenant(
+async def caller_tenant(
     request: Request, security_scopes: SecurityScopes, _key: str | None = Security(api_key_header)
 ) -> str:
-    """The caller's tenant, once its key is known to hold the scope the route declared."""
+    """The caller's tenant, once its key is known to hold the scope the route declared. Async only
+    so that FastAPI calls it on its event loop, not on a worker thread (it reads the event and
+    waits for nothing): see api/dependencies.py, on_the_loop."""
     event = request.scope.get("aws.event") or {}
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     tenant = authorizer.get("tenant")

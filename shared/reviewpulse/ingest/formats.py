@@ -1,8 +1,8 @@
-"""Supported upload formats and how a file should be read."""
+"""The upload formats (how a file is read: file_spec.py). The enum only, no dataclasses: the CLI
+lists these formats in its parser, and `reviewpulse --help` should not pay for importing dataclasses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 
@@ -40,15 +40,3 @@ _BY_EXTENSION: dict[str, FileFormat] = {
     "txt": FileFormat.TXT,
     "xlsx": FileFormat.XLSX,
 }
-
-
-@dataclass(frozen=True)
-class FileSpec:
-    """How to read one upload: its format, and optionally which column holds the text and the id."""
-
-    format: FileFormat
-    text_field: str | None = None
-    id_field: str | None = None
-    max_text_chars: int = 5000
-    delimiter: str | None = None  # CSV: the task's delimiter option; None: detected from the file
-    sheet: str | None = None  # XLSX: the task's sheet option; None: the first worksheet

@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from reviewpulse.analysis.options import AnalysisOptions
 from reviewpulse.analysis.sentiment import Usage
 from reviewpulse.clock import now, ttl_epoch
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.results.headline import Headline
 from reviewpulse.results.summaries import Report, Summary, TaskWarning
 

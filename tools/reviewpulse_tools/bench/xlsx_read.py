@@ -14,7 +14,8 @@ import resource
 import time
 from pathlib import Path
 
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers import open_rows
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "reviews.csv"

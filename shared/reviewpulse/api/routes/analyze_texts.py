@@ -4,6 +4,7 @@ from fastapi.responses import JSONResponse
 from reviewpulse import wiring
 from reviewpulse.analysis.options import OptionsRequest
 from reviewpulse.api.auth import request_id, scoped
+from reviewpulse.api.dependencies import on_the_loop
 from reviewpulse.api.problems import problem_responses
 from reviewpulse.api.schemas import TaskView
 from reviewpulse.api.schemas_analyze import AnalyzeTextsRequest, AnalyzeTextsResponse, TokenUsageView
@@ -34,14 +35,16 @@ router = APIRouter(tags=["analysis"])
         **problem_responses(400, 404, 409, 413),
     },
 )
-def analyze_texts(
+async def analyze_texts(
     body: AnalyzeTextsRequest,
     request: Request,
     tenant: str = scoped(Scope.ANALYZE),
-    queueing: TaskQueueing = Depends(wiring.task_queueing),
-    answering: Answering = Depends(wiring.answering),
-    models: ModelRepository = Depends(wiring.model_repository),
+    queueing: TaskQueueing = Depends(on_the_loop(wiring.task_queueing)),
+    answering: Answering = Depends(on_the_loop(wiring.answering)),
+    models: ModelRepository = Depends(on_the_loop(wiring.model_repository)),
 ) -> AnalyzeTextsResponse | JSONResponse:
+    # Run on the event loop, not on a worker thread (see on_the_loop): a Lambda environment serves
+    # one request at a time, so the loop has nothing else to do while the texts are analysed.
     settings = queueing.settings
     # The tenant's default model where the options name none, as for a task; checked at once.
     requested = OptionsRequest.model_validate(body.options.model_dump())

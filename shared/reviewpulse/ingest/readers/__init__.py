@@ -16,7 +16,8 @@ import itertools
 from collections.abc import Iterator
 
 from reviewpulse.errors import UnusableFile
-from reviewpulse.ingest.formats import FileFormat, FileSpec, format_names
+from reviewpulse.ingest.file_spec import FileSpec
+from reviewpulse.ingest.formats import FileFormat, format_names
 from reviewpulse.ingest.readers.conversations import CONVERSATION_COLUMNS, MAX_CONVERSATION_ID_CHARS
 from reviewpulse.ingest.readers.conversations_file import conversation_file_rows
 from reviewpulse.ingest.readers.csv_file import csv_rows

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from reviewpulse.ingest.formats import FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
 from reviewpulse.ingest.readers.json_values import json_type, render_value
 from reviewpulse.ingest.readers.rows import (
     BLANK_LINE,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 
-from reviewpulse.ingest.formats import FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
 from reviewpulse.ingest.readers.decoding import Replayed, line_limit
 from reviewpulse.ingest.readers.json_file import json_rows
 from reviewpulse.ingest.readers.jsonl_file import jsonl_rows

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from reviewpulse.errors import UnusableFile
-from reviewpulse.ingest.formats import FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
 from reviewpulse.ingest.readers.rows import (
     ReadState,
     Row,

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from reviewpulse.errors import UnusableFile
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers.rows import SURROGATES, Text
 
 SNIFF_BYTES = 8192

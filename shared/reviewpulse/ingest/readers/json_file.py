@@ -12,7 +12,8 @@ from typing import Any
 import ijson
 
 from reviewpulse.errors import UnusableFile
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers.conversations import WRAPPER_KEYS, Conversations, is_conversation
 from reviewpulse.ingest.readers.decoding import BUFFER_BYTES
 from reviewpulse.ingest.readers.json_values import MAX_NESTING, TOO_DEEP, item_row

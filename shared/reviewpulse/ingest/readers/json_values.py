@@ -7,7 +7,7 @@ import math
 import re
 from decimal import Decimal
 
-from reviewpulse.ingest.formats import FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
 from reviewpulse.ingest.readers.rows import (
     ReadState,
     Row,

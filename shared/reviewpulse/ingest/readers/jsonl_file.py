@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from reviewpulse.ingest.formats import FileFormat, FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
+from reviewpulse.ingest.formats import FileFormat
 from reviewpulse.ingest.readers.conversations import Conversations, is_conversation, unwrapped
 from reviewpulse.ingest.readers.decoding import line_limit, read_lines
 from reviewpulse.ingest.readers.json_values import item_row

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reviewpulse.errors import UnusableFile
-from reviewpulse.ingest.formats import FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
 
 # Header names / object keys taken as the text column, compared after strip() and lower().
 TEXT_COLUMN_CANDIDATES = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 
-from reviewpulse.ingest.formats import FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
 from reviewpulse.ingest.readers.decoding import line_limit, read_lines
 from reviewpulse.ingest.readers.rows import ReadState, Row, clean, error_row, text_row
 

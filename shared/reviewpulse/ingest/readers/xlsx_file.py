@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from reviewpulse.errors import UnusableFile
-from reviewpulse.ingest.formats import FileSpec
+from reviewpulse.ingest.file_spec import FileSpec
 from reviewpulse.ingest.readers.rows import (
     ReadState,
     Row,
