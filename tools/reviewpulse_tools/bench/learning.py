@@ -390,6 +390,7 @@ def report(
     oracle_accuracy: float = 0.9,
     parts: str = "curves,cross,student,speed,train",
     names: str = "",
+    routing_draws: int = 8,
 ) -> str:
     sets = all_sets(data_dir)
     if names:
@@ -414,6 +415,23 @@ def report(
             ):
                 if labelled.domain.startswith("tweets"):
                     lines += [*student(labelled, lexicon, oracle_accuracy), ""]
+    if "routing" in wanted:
+        from reviewpulse_tools.bench.learning_routing import Splits, routing_report
+
+        lines += ["### `auto` through the student, finely (every 1 % sent, every 0.01 of threshold)", ""]
+        for labelled in sets:
+            if labelled.domain.startswith("tweets") and len(labelled.texts) >= STUDENT_LABELS + MIN_REST:
+                lines += [
+                    *routing_report(
+                        labelled,
+                        lexicon,
+                        oracle_accuracy,
+                        Splits(split, SPLIT_SEED, STUDENT_LABELS),
+                        routing_draws,
+                        progress=_progress,
+                    ),
+                    "",
+                ]
     if "pool" in wanted:
         lines += ["### Tuning protocol: inside the training pool", ""]
         for labelled in sets:
@@ -431,11 +449,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--oracle-accuracy", type=float, default=0.9)
     parser.add_argument(
-        "--parts", default="curves,cross,student,speed,train", help="also: pool (the tuning protocol's figure)"
+        "--parts",
+        default="curves,cross,student,speed,train",
+        help="also: pool (the tuning protocol's figure), routing (the student's routing curve, finely)",
     )
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
+    parser.add_argument(
+        "--routing-draws", type=int, default=8, help="draws (splits and oracle seeds) of --parts routing"
+    )
     args = parser.parse_args(argv)
-    print(report(args.data, oracle_accuracy=args.oracle_accuracy, parts=args.parts, names=args.sets), flush=True)
+    print(
+        report(
+            args.data,
+            oracle_accuracy=args.oracle_accuracy,
+            parts=args.parts,
+            names=args.sets,
+            routing_draws=args.routing_draws,
+        ),
+        flush=True,
+    )
     return 0
 
 
