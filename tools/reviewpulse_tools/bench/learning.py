@@ -252,7 +252,10 @@ def student(labelled: LabelledSet, lexicon: LexiconAnalyzer, oracle_accuracy: fl
         pairs = [
             (t, label) for t, label in zip(teach, taught, strict=True) if label in ("positive", "negative", "neutral")
         ]
-        artifact = train([t for t, _ in pairs], [label for _, label in pairs], seed=0).with_identity("student", "v1")
+        # Its own version (its digest): scorers are cached per process by (tenant, model, version), and a
+        # second set's student under the same name and version was read as the first set's.
+        artifact = train([t for t, _ in pairs], [label for _, label in pairs], seed=0)
+        artifact = artifact.with_identity("student", artifact.digest())
         models = MemoryModels()
         models.add("quality", artifact)
         llm_only, _ = llm_labels(engine, rest)
