@@ -17,6 +17,8 @@ the lexicon, on every labelled set in ../shared/data.
   first 2,000 shuffled items of a three-class tweet set; a model is trained on those labels alone; then `auto`
   runs through the real engine code with that model (options.model_id) over the rest, at several
   thresholds and at the model's own: accuracy as a share of llm-only's, and the share sent.
+- The student's routing curve, finely (`--parts routing`, not in the default run): every 1 % sent
+  and every 0.01 of threshold over several splits and oracle seeds (learning_routing.py).
 - Tuning inside the pool (`--parts pool`, not in the default run): the protocol every tuning row
   of docs/engines-and-quality.md was measured by. POOL_DRAWS times, POOL_LABELS rows drawn at
   random from the pool train a model as `train` does and the pool's other rows score it: mean
