@@ -368,22 +368,25 @@ def test_the_routing_curve_sends_flagged_items_then_the_least_confident_and_find
     assert agreeing_threshold(card, 0.99) == 1.0
 
 
-def test_a_version_1_artifact_still_loads_and_scores_and_an_unknown_version_is_refused():
-    # Given a model trained with version-1 features (VADER's four scores), written as bytes
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_features_version_still_loads_and_scores_and_an_unknown_version_is_refused(version):
+    # Given a model trained with older features (1: VADER's four scores; 2: a one-token negation), as bytes
     texts, labels = corpus(90, seed=6)
-    old = train(texts, labels, seed=0, spec=HashingSpec(word_buckets=2**12, char_buckets=2**12, version=1), c_grid=GRID)
+    old = train(
+        texts, labels, seed=0, spec=HashingSpec(word_buckets=2**12, char_buckets=2**12, version=version), c_grid=GRID
+    )
     data = old.to_bytes()
 
     # When it is read back
     back = ModelArtifact.from_bytes(data)
 
     # Then it keeps its features version and scores as the model it was
-    assert back.spec.version == 1 and back.card["features_version"] == 1
-    assert Scorer(back).probabilities("not good at all") == pytest.approx(Scorer(old).probabilities("not good at all"))
+    assert back.spec.version == version and back.card["features_version"] == version
+    assert Scorer(back).probabilities("not very good") == pytest.approx(Scorer(old).probabilities("not very good"))
     # And bytes naming a features version this code does not know are refused
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         header = json.loads(archive.read("model.json"))
         weights = archive.read("weights.f32")
-    header["hashing"]["version"] = 3
+    header["hashing"]["version"] = 99
     with pytest.raises(ArtifactInvalid):
         ModelArtifact.from_bytes(_zip({"model.json": json.dumps(header).encode(), "weights.f32": weights}))

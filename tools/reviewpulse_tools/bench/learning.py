@@ -305,7 +305,7 @@ def speed(labelled: LabelledSet, lexicon: LexiconAnalyzer, rounds: int = 3) -> l
         version: train(
             labelled.texts[:1000], labelled.gold[:1000], seed=0, spec=HashingSpec(version=version)
         ).to_bytes()
-        for version in (1, FEATURES_VERSION)
+        for version in sorted({1, 2, FEATURES_VERSION})
     }
     rates: dict[str, list[float]] = {}
     loads: dict[int, list[float]] = {version: [] for version in artifacts}
