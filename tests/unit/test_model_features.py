@@ -25,7 +25,7 @@ from reviewpulse_tools.bench.labelled_corpus import corpus
 
 SPEC = HashingSpec(word_buckets=2**12, char_buckets=2**12)
 # Version 1 (VADER's four scores) is how models were trained before 2026-12-06: still scored.
-SPECS = {version: HashingSpec(word_buckets=2**12, char_buckets=2**12, version=version) for version in (1, 2)}
+SPECS = {version: HashingSpec(word_buckets=2**12, char_buckets=2**12, version=version) for version in (1, 2, 3)}
 
 # Texts that reach every path: repeated words and bigrams, a handle, a link, an entity, a hashtag,
 # apostrophes, emoji, one token, punctuation only, nothing, and texts either side of one window.
@@ -44,6 +44,10 @@ TEXTS = [
     " ".join(["the", "service", "was", "not", "great"] * 30),
     "not good, never bad, isn't terrible and ain't great",
     "NOT not bad",
+    # negators two and three tokens before a word (features version 3's window), upper-case "N'T"
+    "not very good",
+    "I DON'T really like it, never was that great",
+    "no, it is not the worst, isn't it",
 ]
 
 
@@ -136,3 +140,18 @@ def test_a_word_has_one_char_feature_per_padded_n_gram_repeats_kept(word):
     assert all(SPEC.word_buckets <= index < SPEC.vader_offset for index in indices)
     if word == "aaaa":  # the same n-gram twice counts twice
         assert len(set(indices)) < len(indices)
+
+
+def test_version_3_negates_a_word_up_to_three_tokens_after_a_negator_and_version_2_only_right_after():
+    from reviewpulse.analysis.models.features import NEGATED, NEGATION_WINDOW, tokens, valence_sums
+
+    lexicon = {"good": 1.9, "bad": -2.5}
+    # Given a negator one, two, three and four tokens before a positive word
+    for gap, text in enumerate(("not good", "not very good", "not so very good", "not at all very good"), start=1):
+        found = tokens(text)
+        # When the valences are summed with each version's window
+        v2 = valence_sums(lexicon, found, NEGATION_WINDOW[2])
+        v3 = valence_sums(lexicon, found, NEGATION_WINDOW[3])
+        # Then version 2 negates it only right after the negator, version 3 within three tokens
+        assert v2 == ((0.0, -1.9 * NEGATED) if gap == 1 else (1.9, 0.0)), text
+        assert v3 == ((0.0, -1.9 * NEGATED) if gap <= 3 else (1.9, 0.0)), text

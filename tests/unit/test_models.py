@@ -328,22 +328,65 @@ def test_the_tuning_protocol_trains_and_scores_pool_rows_only(monkeypatch):
     assert f"{sum(accuracies) / 2:.3f} ± " in lines[-1]
 
 
-def test_a_version_1_artifact_still_loads_and_scores_and_an_unknown_version_is_refused():
-    # Given a model trained with version-1 features (VADER's four scores), written as bytes
+def test_the_routing_curve_sends_flagged_items_then_the_least_confident_and_finds_the_fewest_sent():
+    from reviewpulse_tools.bench.learning_routing import Draw, agreeing_threshold
+
+    # Given ten held-out items, all positive: the LLM right on all but the last; the model's
+    # confidence rising 0.1 … 1.0 with the item, wrong on the five least confident, right on the rest
+    gold = ["positive"] * 10
+    llm = ["positive"] * 9 + ["negative"]
+    model = [("negative" if i < 5 else "positive", round(0.1 * (i + 1), 1), False) for i in range(10)]
+    found = Draw(model, llm, gold, own=0.9, agreeing=0.7)
+
+    # Then sending none keeps the model's 5 right of llm-only's 9; sending the 4 least confident makes
+    # 4 + 5 = 9 right (100 %), 3 make 8 (89 %): 95 % is first reached at 40 % sent, the first kept item's 0.5
+    assert found.relative_when_sending(0) == pytest.approx(5 / 9)
+    assert found.relative_when_sending(3) == pytest.approx(8 / 9)
+    assert found.smallest_share() == (0.4, 0.5)
+    # And a threshold sends the items below it: 0.45 sends four (0.1 … 0.4)
+    assert found.at_threshold(0.45) == (pytest.approx(0.4), pytest.approx(1.0))
+
+    # Given the same items with a confident one flagged (a language the model does not read)
+    flagged = [(label, confidence, i == 7) for i, (label, confidence, _) in enumerate(model)]
+    found = Draw(flagged, llm, gold, own=0.9, agreeing=0.7)
+
+    # Then it is always sent: no threshold keeps it, and it counts among the items sent first
+    assert found.at_threshold(0.0)[0] == pytest.approx(0.1)
+    # sending 5 = item 7 and the four least confident: 5 + 4 right of 9 → 100 %; 4 → 8 of 9
+    assert found.smallest_share() == (0.5, 0.5)
+
+    # Given a card's routing table (kept share and its out-of-fold agreement per threshold)
+    card = {
+        "routing": [
+            {"threshold": 0.5, "kept": 1.0, "accuracy": 0.8},
+            {"threshold": 0.6, "kept": 0.8, "accuracy": 0.9},
+            {"threshold": 0.7, "kept": 0.5, "accuracy": 0.96},
+        ]
+    }
+    # Then 95 % agreement (kept × accuracy + sent) is first reached at 0.7: 0.8, 0.92, 0.98
+    assert agreeing_threshold(card, 0.95) == 0.7
+    assert agreeing_threshold(card, 0.99) == 1.0
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_features_version_still_loads_and_scores_and_an_unknown_version_is_refused(version):
+    # Given a model trained with older features (1: VADER's four scores; 2: a one-token negation), as bytes
     texts, labels = corpus(90, seed=6)
-    old = train(texts, labels, seed=0, spec=HashingSpec(word_buckets=2**12, char_buckets=2**12, version=1), c_grid=GRID)
+    old = train(
+        texts, labels, seed=0, spec=HashingSpec(word_buckets=2**12, char_buckets=2**12, version=version), c_grid=GRID
+    )
     data = old.to_bytes()
 
     # When it is read back
     back = ModelArtifact.from_bytes(data)
 
     # Then it keeps its features version and scores as the model it was
-    assert back.spec.version == 1 and back.card["features_version"] == 1
-    assert Scorer(back).probabilities("not good at all") == pytest.approx(Scorer(old).probabilities("not good at all"))
+    assert back.spec.version == version and back.card["features_version"] == version
+    assert Scorer(back).probabilities("not very good") == pytest.approx(Scorer(old).probabilities("not very good"))
     # And bytes naming a features version this code does not know are refused
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         header = json.loads(archive.read("model.json"))
         weights = archive.read("weights.f32")
-    header["hashing"]["version"] = 3
+    header["hashing"]["version"] = 99
     with pytest.raises(ArtifactInvalid):
         ModelArtifact.from_bytes(_zip({"model.json": json.dumps(header).encode(), "weights.f32": weights}))

@@ -17,6 +17,8 @@ the lexicon, on every labelled set in ../shared/data.
   first 2,000 shuffled items of a three-class tweet set; a model is trained on those labels alone; then `auto`
   runs through the real engine code with that model (options.model_id) over the rest, at several
   thresholds and at the model's own: accuracy as a share of llm-only's, and the share sent.
+- The student's routing curve, finely (`--parts routing`, not in the default run): every 1 % sent
+  and every 0.01 of threshold over several splits and oracle seeds (learning_routing.py).
 - Tuning inside the pool (`--parts pool`, not in the default run): the protocol every tuning row
   of docs/engines-and-quality.md was measured by. POOL_DRAWS times, POOL_LABELS rows drawn at
   random from the pool train a model as `train` does and the pool's other rows score it: mean
@@ -252,7 +254,10 @@ def student(labelled: LabelledSet, lexicon: LexiconAnalyzer, oracle_accuracy: fl
         pairs = [
             (t, label) for t, label in zip(teach, taught, strict=True) if label in ("positive", "negative", "neutral")
         ]
-        artifact = train([t for t, _ in pairs], [label for _, label in pairs], seed=0).with_identity("student", "v1")
+        # Its own version (its digest): scorers are cached per process by (tenant, model, version), and a
+        # second set's student under the same name and version was read as the first set's.
+        artifact = train([t for t, _ in pairs], [label for _, label in pairs], seed=0)
+        artifact = artifact.with_identity("student", artifact.digest())
         models = MemoryModels()
         models.add("quality", artifact)
         llm_only, _ = llm_labels(engine, rest)
@@ -300,7 +305,7 @@ def speed(labelled: LabelledSet, lexicon: LexiconAnalyzer, rounds: int = 3) -> l
         version: train(
             labelled.texts[:1000], labelled.gold[:1000], seed=0, spec=HashingSpec(version=version)
         ).to_bytes()
-        for version in (1, FEATURES_VERSION)
+        for version in sorted({1, 2, FEATURES_VERSION})
     }
     rates: dict[str, list[float]] = {}
     loads: dict[int, list[float]] = {version: [] for version in artifacts}
@@ -390,6 +395,7 @@ def report(
     oracle_accuracy: float = 0.9,
     parts: str = "curves,cross,student,speed,train",
     names: str = "",
+    routing_draws: int = 8,
 ) -> str:
     sets = all_sets(data_dir)
     if names:
@@ -414,6 +420,23 @@ def report(
             ):
                 if labelled.domain.startswith("tweets"):
                     lines += [*student(labelled, lexicon, oracle_accuracy), ""]
+    if "routing" in wanted:
+        from reviewpulse_tools.bench.learning_routing import Splits, routing_report
+
+        lines += ["### `auto` through the student, finely (every 1 % sent, every 0.01 of threshold)", ""]
+        for labelled in sets:
+            if labelled.domain.startswith("tweets") and len(labelled.texts) >= STUDENT_LABELS + MIN_REST:
+                lines += [
+                    *routing_report(
+                        labelled,
+                        lexicon,
+                        oracle_accuracy,
+                        Splits(split, SPLIT_SEED, STUDENT_LABELS),
+                        routing_draws,
+                        progress=_progress,
+                    ),
+                    "",
+                ]
     if "pool" in wanted:
         lines += ["### Tuning protocol: inside the training pool", ""]
         for labelled in sets:
@@ -431,11 +454,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--oracle-accuracy", type=float, default=0.9)
     parser.add_argument(
-        "--parts", default="curves,cross,student,speed,train", help="also: pool (the tuning protocol's figure)"
+        "--parts",
+        default="curves,cross,student,speed,train",
+        help="also: pool (the tuning protocol's figure), routing (the student's routing curve, finely)",
     )
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
+    parser.add_argument(
+        "--routing-draws", type=int, default=8, help="draws (splits and oracle seeds) of --parts routing"
+    )
     args = parser.parse_args(argv)
-    print(report(args.data, oracle_accuracy=args.oracle_accuracy, parts=args.parts, names=args.sets), flush=True)
+    print(
+        report(
+            args.data,
+            oracle_accuracy=args.oracle_accuracy,
+            parts=args.parts,
+            names=args.sets,
+            routing_draws=args.routing_draws,
+        ),
+        flush=True,
+    )
     return 0
 
 

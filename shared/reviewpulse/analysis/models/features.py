@@ -5,20 +5,24 @@ The lexicon's reading is versioned with the hashing parameters (HashingSpec.vers
 
 - version 1: VADER's four scores (neg, neu, pos, compound) of the whole text, as the lexicon
   engine computes them: one VADER pass per text, about half of what scoring a text cost;
-- version 2 (the default since 2026-12-06): three scores built from VADER's own lexicon that a
+- version 2 (the default from 2026-12-06 to version 3): three scores built from VADER's own lexicon that a
   scorer can cache per word (valence_values): the text's summed positive and negative word
   valences (a word after a negator, VADER's NEGATE list or "n't", counts VADER's -0.74 times),
   each over (positives + negatives + tokens), and their difference normalised as VADER
   normalises its compound (x / sqrt(x² + 15)). VADER's capitals, exclamation, intensifier and
   "but" rules are left to the word and character n-grams. Held-out quality and speed of the two:
   docs/engines-and-quality.md. Version-1 artifacts still load and score with VADER.
+- version 3 (the default since 2026-12-06, "Tuning round 3"): version 2 with VADER's negation
+  window: a word is negated when any of the NEGATION_WINDOW tokens before it is a negator (version
+  2: only the token just before it). The scorer corrects its per-pair sums for the two further
+  tokens, in texts that hold a negator only.
 
 Feature indices (the hashing parameters, HashingSpec, travel in the artifact):
 
     [0, word_buckets)                          word unigrams and bigrams
     [word_buckets, word_buckets+char_buckets)  byte n-grams (char_min..char_max) of each word, padded
                                                with a space on both sides (scikit-learn's char_wb)
-    the last three or four                     the lexicon's reading (version 2: three, 1: four)
+    the last three or four                     the lexicon's reading (versions 2 and 3: three, 1: four)
 
 A block's values are its counts divided by the square root of the block's total count (about its
 L2 norm, and exactly a per-text scale): a text's score is then a sum over its words of what each
@@ -42,8 +46,10 @@ from reviewpulse.analysis.lexicon_analyzer import WINDOW_TOKENS, windowed_scores
 from reviewpulse.analysis.models.text import normalise
 from reviewpulse.analysis.vader_linear import LinearVader
 
-FEATURES_VERSION = 2
-SUPPORTED_VERSIONS = (1, 2)
+FEATURES_VERSION = 3
+SUPPORTED_VERSIONS = (1, 2, 3)
+# How many tokens before a word a negator negates it from, per version (VADER looks 3 back).
+NEGATION_WINDOW = {2: 1, 3: 3}
 VADER_FEATURES = ("neg", "neu", "pos", "compound")
 VALENCE_FEATURES = ("valence_neg", "valence_pos", "valence_compound")
 NEGATORS = frozenset(_vader_module.NEGATE)
@@ -137,20 +143,19 @@ def is_negator(token: str) -> bool:
     return token in NEGATORS or "n't" in token
 
 
-def valence_sums(lexicon: dict[str, float], found: Sequence[str]) -> tuple[float, float]:
-    """(positive, negative) summed word valences of these tokens, a word after a negator scaled by
-    NEGATED (the scorer gets the same sums from its per-word and per-pair caches)."""
+def valence_sums(lexicon: dict[str, float], found: Sequence[str], window: int = 1) -> tuple[float, float]:
+    """(positive, negative) summed word valences of these tokens, a word with a negator among the
+    `window` tokens before it scaled by NEGATED (the scorer gets the same sums from its per-word
+    and per-pair caches, and for a window over 1 a correction in texts that hold a negator)."""
     positive = negative = 0.0
-    previous = ""
-    for token in found:
+    for i, token in enumerate(found):
         value = lexicon.get(token, 0.0)
-        if value and is_negator(previous):
+        if value and any(map(is_negator, found[max(0, i - window) : i])):
             value *= NEGATED
         if value > 0:
             positive += value
         else:
             negative -= value
-        previous = token
     return positive, negative
 
 
@@ -214,7 +219,8 @@ class Featurizer:
         if self.spec.version == 1:
             lexicon = vader_values(self._vader, normalised)
         else:
-            lexicon = valence_values(*valence_sums(self._vader.lexicon, found), len(found))
+            window = NEGATION_WINDOW[self.spec.version]
+            lexicon = valence_values(*valence_sums(self._vader.lexicon, found, window), len(found))
         for position, value in enumerate(lexicon):
             if value:
                 row[offset + position] = value

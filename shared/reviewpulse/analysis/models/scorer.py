@@ -3,8 +3,9 @@
 A model is linear in its features and every block of features is scaled per text (features.py),
 so a text's logit for a class is its intercept, plus what its words and bigrams contribute over
 the square root of their count, plus what its words' character n-grams contribute over the square
-root of theirs, plus the lexicon features times their weights: a version-2 model's (features.py)
-are built from word valences summed in the same cached look-ups, so it runs no VADER pass; a
+root of theirs, plus the lexicon features times their weights: a version-2 or -3 model's
+(features.py) are built from word valences summed in the same cached look-ups, so it runs no VADER
+pass (version 3 adds a short correction pass over texts that hold a negator); a
 version-1 model's are VADER's four scores, one VADER pass per text. What a word contributes is the same
 in every text: it is computed once and cached (words follow Zipf's law: a few thousand cover most
 of any batch), and so is a token together with the bigram it starts (unigram and bigram weights
@@ -31,6 +32,8 @@ from reviewpulse.analysis.models.artifact import ModelArtifact
 from reviewpulse.analysis.models.features import (
     BIGRAM_PREFIX,
     NEGATED,
+    NEGATION_WINDOW,
+    NEGATORS,
     char_buckets,
     is_negator,
     is_word,
@@ -73,6 +76,12 @@ class _Contributions(dict):
         return value
 
 
+def _may_negate(normalised: str, found: list[str]) -> bool:
+    """True when some token may be a negator (features.is_negator: in VADER's list, or holding
+    "n't"), by checks in C: most texts hold none and skip the correction pass."""
+    return not NEGATORS.isdisjoint(found) or ("'" in normalised and "n't" in normalised.lower())
+
+
 class Scorer:
     engine = "model"
 
@@ -101,6 +110,8 @@ class Scorer:
         ]
         # Version 2 reads word valences (features.valence_sums); version 1 runs VADER per text.
         self._reads_valences = self._spec.version >= 2
+        # The pair entries negate the word right after a negator; a longer window is corrected per text.
+        self._window = NEGATION_WINDOW.get(self._spec.version, 1)
         self._valences = self._vader.lexicon if self._reads_valences else {}
         self._k = len(artifact.classes)
         self._no_chars = (0.0,) * len(self._weights)
@@ -181,12 +192,27 @@ class Scorer:
         elif sums is None:
             lexicon = valence_values(0.0, 0.0, 0)
         else:
-            lexicon = valence_values(sums[-2], sums[-1], len(found))
+            positive, negative = sums[-2], sums[-1]
+            if self._window > 1 and _may_negate(normalised, found):
+                positive, negative = self._wider_negation(found, positive, negative)
+            lexicon = valence_values(positive, negative, len(found))
         for value, weights in zip(lexicon, self._vader_weights, strict=True):
             if value:
                 for c, weight in enumerate(weights):
                     logits[c] += value * weight
         return logits
+
+    def _wider_negation(self, found: list[str], positive: float, negative: float) -> tuple[float, float]:
+        """The valence sums with a word negated also when a negator is 2..window tokens before it
+        (and none right before it: the pair entry negated that one already)."""
+        window = self._window
+        for i in range(2, len(found)):
+            value = self._valences.get(found[i], 0.0)
+            if value and not is_negator(found[i - 1]) and any(map(is_negator, found[max(0, i - window) : i - 1])):
+                negated = value * NEGATED
+                positive += max(negated, 0.0) - max(value, 0.0)
+                negative += max(-negated, 0.0) - max(-value, 0.0)
+        return positive, negative
 
     def probabilities(self, text: str) -> list[float]:
         """One calibrated probability per class (artifact.classes order)."""

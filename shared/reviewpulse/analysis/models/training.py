@@ -281,6 +281,8 @@ _FEATURES = {
     1: "normalised text: hashed word uni- and bigrams, hashed char n-grams of each word, VADER's four scores",
     2: "normalised text: hashed word uni- and bigrams, hashed char n-grams of each word, "
     "VADER lexicon valences (negation-scaled: neg share, pos share, compound)",
+    3: "normalised text: hashed word uni- and bigrams, hashed char n-grams of each word, "
+    "VADER lexicon valences (negated within 3 tokens of a negator: neg share, pos share, compound)",
 }
 
 
