@@ -3,6 +3,7 @@ API Gateway that routes to them as the deployed API does."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from moto import mock_aws
 from reviewpulse_tools.local.apigateway import ApiGateway
@@ -66,6 +69,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # A stable sort: the first groups in FIRST's order, every other test where it was.
     rank = {group: n for n, group in enumerate(FIRST)}
     items.sort(key=lambda item: rank.get(group_of_module[item.path], len(FIRST)))
+
+
+# One botocore loader per data path for the whole test process. Every test makes new boto3 sessions
+# (the `stack` fixture's, and reset_clients() for the code under test), and each new session's
+# loader parsed botocore's JSON again: the endpoint and partition data and each service's model,
+# about 0.2 CPU-s a test that provisions the stack (docs/tests.md, fourth pass). botocore's data
+# files do not change during a run and nothing mutates what it loaded; sessions, clients,
+# credentials and endpoints are still made afresh for every test.
+botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 
 @pytest.fixture(scope="session")

@@ -69,7 +69,9 @@ def analyze_concurrency() -> int:
 # after their chunks are done. More pollers than REVIEWPULSE_LAMBDA_ENVIRONMENTS wait for an
 # environment. Finalizers may race: the task's conditional status change lets one win (finalize.py).
 POLLERS_VARIABLE = "REVIEWPULSE_QUEUE_POLLERS"
-EXTRA_POLLER_WAIT_SECONDS = 5
+# Each poller's long poll on an empty queue (Lambda's own mapping waits 20 s): moto answers as soon
+# as a message comes, so a longer wait delays nothing, and each empty answer costs both processes CPU.
+POLLER_WAIT_SECONDS = 5
 
 
 def queue_pollers(function: str) -> int:
@@ -339,9 +341,9 @@ def start(
             thread = threading.Thread(
                 target=poller.run,
                 args=(trigger, running._stop),
-                # The first poller asks every second; the others wait longer on an empty queue
-                # (moto answers as soon as a message comes): each ask costs moto's process CPU.
-                kwargs={"wait_seconds": 1 if n == 0 else EXTRA_POLLER_WAIT_SECONDS},
+                # Every poller waits POLLER_WAIT_SECONDS on an empty queue. The first asked every
+                # second until 2026-12-06: about 2 CPU-s a minute of an idle stack (docs/tests.md).
+                kwargs={"wait_seconds": POLLER_WAIT_SECONDS},
                 name=f"poller-{trigger.function}-{n}",
                 daemon=True,
             )
