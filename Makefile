@@ -86,8 +86,8 @@ chaos: venv
 # The stack it starts runs 4 analyzer pollers, 3 pollers on every other queue and up to 6 environments per
 # function (docs/local-stack.md): one finalizer at a time could not keep up with 1,000 users. The busy
 # API functions' 6 start with the stack, as provisioned concurrency would (no cold start in the burst).
-SOAK_PROVISIONED := GetTaskFunction=6,CreateTaskFunction=6,AnalyzeTextsFunction=6,ListTasksFunction=6,CreateBatchFunction=6
-SOAK ?= --users 1000 --spawn-rate 50 --seconds 180 --wait 15 45 --faults --analyzers 4 --queue-pollers 3 --environments 6 --provisioned $(SOAK_PROVISIONED)
+SOAK_PROVISIONED := GetTaskFunction=10,CreateTaskFunction=6,AnalyzeTextsFunction=6,ListTasksFunction=6,CreateBatchFunction=6
+SOAK ?= --users 1000 --spawn-rate 50 --seconds 180 --wait 15 45 --faults --analyzers 4 --queue-pollers 3 --environments 10 --environment-niceness 19 --provisioned $(SOAK_PROVISIONED)
 soak: venv
 	$(PY) -m reviewpulse_tools.bench.load $(SOAK)
 

@@ -10,6 +10,7 @@ its process id), so that the environments start in about a second each (seconds 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from reviewpulse_tools.local.lambda_ import (
     WaitedTooLong,
     read_invocations,
 )
+from reviewpulse_tools.local.lambda_environment import NICENESS_VARIABLE
 
 APP = """
 import os, time
@@ -299,3 +301,15 @@ def test_a_closed_runner_answers_a_new_invocation_with_stack_stopping(make_runne
 
     with pytest.raises(StackStopping):
         runner.invoke("Tiny", {})
+
+
+def test_a_load_run_can_lower_every_environments_priority_below_the_emulated_services(make_runner, monkeypatch):
+    # Given the stack's process asked for environments 3 nice steps below itself
+    monkeypatch.setenv(NICENESS_VARIABLE, "3")
+    runner = make_runner({"Timeout": 30}, cap=1)
+
+    # When an environment starts and answers
+    answer = runner.invoke("Tiny", {})
+
+    # Then its process runs at the lower priority, below this one (moto's and the gateway's stand-in)
+    assert psutil.Process(answer["pid"]).nice() == min(os.nice(0) + 3, 19)

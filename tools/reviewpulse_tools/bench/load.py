@@ -90,6 +90,10 @@ STACK_SETTINGS = {
         "REVIEWPULSE_PROVISIONED",
         "environments started ahead, as provisioned concurrency (Function=count,...; up to --environments)",
     ),
+    "environment-niceness": (
+        "REVIEWPULSE_ENVIRONMENT_NICENESS",
+        "nice steps for every execution environment, so that moto and the gateway (AWS's own machines) come first",
+    ),
 }
 FAULTS = "crash=0.02,transient=0.1,duplicate=0.2"  # --faults without a value (doubles/faults.py)
 TEXTS = (

@@ -116,12 +116,22 @@ def read_invocations(path: str | Path) -> list[Invocation]:
 _environment: dict[str, Any] = {}
 
 
+# On AWS, DynamoDB, SQS and S3 do not share a function's CPU; here moto, the gateway and the
+# pollers share this machine's cores with every execution environment. A load run that fills the
+# cores lowers the environments' priority by this many nice steps (`bench/load.py
+# --environment-niceness`), so that the emulated services answer as promptly as their own
+# machines would while the functions queue for CPU, as they would queue for concurrency.
+NICENESS_VARIABLE = "REVIEWPULSE_ENVIRONMENT_NICENESS"
+
+
 def _environment_start(
     app_path: str, environment: dict[str, str], name: str, memory: int, timeout: int, output: str | None
 ) -> None:
     # Ctrl-C is the stack's to handle; and an environment never outlives the stack.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
+    if niceness := int(environment.get(NICENESS_VARIABLE) or 0):
+        os.nice(niceness)
     if output:
         with open(output, "ab") as sink:
             os.dup2(sink.fileno(), 1)
