@@ -57,20 +57,6 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str = "us-
     return {"Records": records}
 
 
-def _receive_failed(attempts: int, caught_exception: Exception | None = None, response: Any = None, **_: Any) -> None:
-    """Say when a ReceiveMessage attempt failed (botocore tries it again on its own): moto may
-    have taken messages for it already, which then come back only after their queue's visibility
-    timeout (minutes to 90 for the workers' queues), as SQS's would. A load run that finds a task
-    stuck long after the others has its cause here in the stack's log."""
-    status = getattr(response[0], "status_code", 0) if response else 0
-    if caught_exception is not None or status >= 500:
-        _log.warning(
-            "ReceiveMessage attempt %d failed (%s): messages it took return after the visibility timeout",
-            attempts,
-            type(caught_exception).__name__ if caught_exception is not None else status,
-        )
-
-
 class QueuePoller:
     """Feeds SQS-triggered functions from their queues as the event source mapping does: batches
     of the template's size, only reported failures left for redelivery (after the visibility
@@ -89,9 +75,27 @@ class QueuePoller:
         self.failures = 0
         self.crashes: list[Exception] = []
         self._count_lock = threading.Lock()
+        self._stopping = threading.Event()  # the stack's stop event, once run() is given it
         events = getattr(getattr(sqs, "meta", None), "events", None)
         if events is not None:
-            events.register("needs-retry.sqs.ReceiveMessage", _receive_failed)
+            events.register("needs-retry.sqs.ReceiveMessage", self._receive_failed)
+
+    def _receive_failed(
+        self, attempts: int, caught_exception: Exception | None = None, response: Any = None, **_: Any
+    ) -> None:
+        """Say when a ReceiveMessage attempt failed (botocore tries it again on its own): moto may
+        have taken messages for it already, which then come back only after their queue's visibility
+        timeout (minutes to 90 for the workers' queues), as SQS's would. A load run that finds a task
+        stuck long after the others has its cause here in the stack's log."""
+        if self._stopping.is_set():  # moto's process went first while the stack stops: not a fault
+            return
+        status = getattr(response[0], "status_code", 0) if response else 0
+        if caught_exception is not None or status >= 500:
+            _log.warning(
+                "ReceiveMessage attempt %d failed (%s): messages it took return after the visibility timeout",
+                attempts,
+                type(caught_exception).__name__ if caught_exception is not None else status,
+            )
 
     def receive(self, trigger: QueueTrigger, wait_seconds: int = 0) -> list[dict[str, Any]]:
         """Up to one batch of the trigger's queue, with every attribute the event needs."""
@@ -146,6 +150,7 @@ class QueuePoller:
 
     def run(self, trigger: QueueTrigger, stop: threading.Event, wait_seconds: int = 1) -> None:
         """Long-poll one queue until `stop` is set, as an event source mapping does."""
+        self._stopping = stop
         while not stop.is_set():
             try:
                 self.poll_once(trigger, wait_seconds=wait_seconds)
