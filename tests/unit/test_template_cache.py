@@ -4,6 +4,7 @@ again, never answered from another's translation."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,18 @@ def test_an_unwritable_cache_still_translates(translations, tmp_path, monkeypatc
     # Then each load translated it and both have every function
     assert translations == [TEMPLATE_PATH, TEMPLATE_PATH]
     assert first.cfn == second.cfn and first.of_type("AWS::Lambda::Function")
+
+
+def test_the_parsed_template_is_a_copy_per_caller_and_an_edited_file_is_read_again(tmp_path):
+    # Given a template read once, and its answer changed by that caller
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE_PATH.read_text())
+    first = templates.read_sam_template(path)
+    first["Resources"].clear()
+    # When it is read again, Then the next caller gets the file's resources, not the changed copy
+    again = templates.read_sam_template(path)
+    assert again["Resources"] and again == templates.read_sam_template(TEMPLATE_PATH)
+    # When the file is edited (the same size, a later modification time), Then the edit is read
+    path.write_text(TEMPLATE_PATH.read_text().replace("ReviewPulse - ", "ReviewPulse + ", 1))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert templates.read_sam_template(path)["Description"] != again["Description"]

@@ -8,6 +8,7 @@ ContentUri values are swapped for placeholders first; the originals are kept per
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import logging
@@ -45,12 +46,23 @@ class Template:
 
 
 def read_sam_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The template as plain dicts, a new copy for every caller (callers may change it)."""
+    found = path.stat()
+    return json.loads(_parsed_as_json(str(path.resolve()), found.st_mtime_ns, found.st_size))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_as_json(path: str, mtime_ns: int, size: int) -> str:
+    # Parsing YAML with cfn-lint's decoder takes about 0.15 CPU-s for our template, and the suite's
+    # API Gateway reads it twice per test that uses it (docs/tests.md, fifth pass); json.loads of the
+    # result takes a few ms. Keyed by the file's modification time and size: an edited template
+    # (a developer's, a test's own copy) is parsed again.
     from cfnlint.decode import decode_str  # half a CPU-second to import: only where a template is parsed
 
-    sam, matches = decode_str(path.read_text())
+    sam, matches = decode_str(Path(path).read_text())
     if matches:
         raise ValueError(f"{path} does not parse: {matches}")
-    return json.loads(json.dumps(sam))  # plain dicts, not cfn-lint's node types
+    return json.dumps(sam)  # plain dicts, not cfn-lint's node types
 
 
 class BadParameter(ValueError):
