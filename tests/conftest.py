@@ -20,8 +20,11 @@ from typing import Any
 import boto3
 import botocore.loaders
 import botocore.session
+import moto.kms.models
 import pytest
 from moto import mock_aws
+from reviewpulse_tools.local import aws_dispatch, sqs_depth
+from reviewpulse_tools.local import dynamodb as local_dynamodb
 from reviewpulse_tools.local.apigateway import ApiGateway
 from reviewpulse_tools.local.lambda_ import FunctionRunner, LambdaContext
 from reviewpulse_tools.local.provision import ProvisionedStack, provision
@@ -84,6 +87,32 @@ botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 def translated_template():
     # Translating SAM costs about a second: do it once.
     return load_template()
+
+
+# moto's KMS makes a 2,048-bit RSA private key for every key it creates, a symmetric one too (moto
+# 5.2's Key.__init__), about 44 ms of CPU; every `stack` fixture creates the template's key. A
+# symmetric key's private key is never used (it encrypts with its own 32-byte material; Sign and
+# GetPublicKey are not for symmetric keys): so symmetric keys share one here. Asymmetric key specs
+# still get their own.
+_motos_private_key = moto.kms.models.generate_private_key
+_one_rsa_key_for_symmetric_keys = functools.cache(lambda: _motos_private_key("SYMMETRIC_DEFAULT"))
+moto.kms.models.generate_private_key = lambda key_spec: (
+    _one_rsa_key_for_symmetric_keys() if key_spec == "SYMMETRIC_DEFAULT" else _motos_private_key(key_spec)
+)
+
+
+@pytest.fixture(autouse=True)
+def moto_as_the_local_stack_runs_it() -> None:
+    """The tests' in-process moto with the local stack's AWS process's patches: DynamoDB's item
+    answers and stream reads written as JSON directly instead of moto's serializer walking every
+    attribute (local/dynamodb.py: about a quarter of an in-process pipeline test's CPU), SQS
+    counts without a clock read per message (local/sqs_depth.py), and each handler class's
+    actions listed once (local/aws_dispatch.py). The answers are moto's own, held by their tests
+    (tests/unit/test_local_*.py), which uninstall them to compare: so installed before every test
+    (idempotent, a list's check when installed)."""
+    local_dynamodb.install()
+    sqs_depth.install()
+    aws_dispatch.install()
 
 
 @pytest.fixture(autouse=True)

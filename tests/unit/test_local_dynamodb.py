@@ -91,8 +91,8 @@ def converse() -> Iterator[Callable[[], list[Any]]]:
             create_tasks_table(ddb)
             return _conversation(ddb)
 
-    yield run
-    dynamodb.uninstall()
+    with dynamodb.motos_own():  # and installed again after the test if the suite had it
+        yield run
 
 
 def test_item_answers_read_the_same_with_json_written_directly_as_with_motos_serializer(converse):
@@ -194,8 +194,8 @@ def ask() -> Iterator[Callable[[], list[Any]]]:
             )
             return _queries(ddb)
 
-    yield run
-    dynamodb.uninstall()
+    with dynamodb.motos_own():
+        yield run
 
 
 def test_queries_read_the_same_when_a_keyed_query_reads_only_its_partition(ask):
@@ -243,13 +243,11 @@ def test_stream_records_read_the_same_with_json_written_directly_as_with_motos_s
             return streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=limit)["Records"]
 
         # When the stream is read with moto's serializer, then with the answer written directly
-        expected = [read(2), read(100)]
-        dynamodb.install()
-        try:
+        with dynamodb.motos_own():
+            expected = [read(2), read(100)]
+            dynamodb.install()
             before = dict(dynamodb.answered)
             answers = [read(2), read(100)]
-        finally:
-            dynamodb.uninstall()
     # Then the client reads the same records: the first two written directly, and the batch that
     # holds the binary item through moto's serializer
     assert [len(a) for a in answers] == [2, 4]

@@ -30,13 +30,17 @@ answer is written the same way: the records' one timestamp (ApproximateCreationD
 serializer writes it, epoch seconds, and the rest with json.dumps when it is plain; held to moto's
 answer by the same test.
 
-Installed by the AWS processes only (aws_process._serve); the tests' in-process moto keeps its own.
+Installed by the AWS processes (aws_process._serve) and, for the tests' in-process moto, by
+tests/conftest.py: the same emulator cost was about a quarter of an in-process pipeline test's CPU
+(docs/tests.md, fifth pass).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -199,4 +203,16 @@ def uninstall() -> None:
         DynamoResult.execute_result = _installed.pop()  # type: ignore[method-assign]
 
 
-__all__ = ["ITEM_OPERATIONS", "answered", "walked", "fast_answer", "fast_records", "install", "uninstall"]
+@contextmanager
+def motos_own() -> Iterator[None]:
+    """moto's own answers inside (what the tests compare with; they may install() inside), then
+    installed or not as before."""
+    was_installed = bool(_installed)
+    uninstall()
+    try:
+        yield
+    finally:
+        (install if was_installed else uninstall)()
+
+
+__all__ = ["ITEM_OPERATIONS", "answered", "walked", "fast_answer", "fast_records", "install", "motos_own", "uninstall"]
