@@ -149,10 +149,11 @@ def test_the_cli_runs_an_llm_task_with_aspects_and_a_report(local, tmp_path):
             [["id", "review"], ["r1", f"The battery is great. {POSITIVE}"], ["r2", f"The battery is awful. {NEGATIVE}"]]
         )
     out = tmp_path / "out.csv"
-    # When the CLI analyses it with the llm engine, an aspect and a report
+    # When the CLI analyses it with the llm engine, an aspect and a report (written in the current
+    # folder: the test's own, or a second run would find the first one's report there)
     done = run_cli(
         local, "analyze", str(source), "--id-field", "id", "--out", str(out), "--no-progress",
-        "--engine", "llm", "--aspects", "battery", "--report",
+        "--engine", "llm", "--aspects", "battery", "--report", cwd=tmp_path,
     )  # fmt: skip
     # Then it prints the LLM's usage and the report, and the CSV holds the aspect's columns
     assert done.returncode == 0, done.stderr
@@ -163,6 +164,7 @@ def test_the_cli_runs_an_llm_task_with_aspects_and_a_report(local, tmp_path):
     assert [r["aspect_battery"] for r in rows] == ["positive", "negative"]
     assert all(r["aspect_battery_evidence"] in r["review"] and r["aspect_battery_evidence"] for r in rows)
     assert "battery" in done.stdout  # a theme of the report
+    assert (tmp_path / "reviews.report.html").is_file()
 
 
 @pytest.mark.parametrize(
