@@ -221,7 +221,7 @@ def run_benchmark(name: str, *, quick: bool, rows: int, sizes_mb: tuple[float, .
     if name == "model":
         return lexicon_speed.bench_model((100,), chars=20_000) if quick else lexicon_speed.bench_model()
     if name == "pipeline":
-        return pipeline.bench_pipeline(rows, running=running)
+        return pipeline.bench_pipeline(rows, running=running, repeats=1 if quick else 5)
     if name == "memory":
         return bench_split_memory(sizes_mb)
     if name == "coldstart":
