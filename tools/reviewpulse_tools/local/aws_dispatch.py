@@ -11,8 +11,9 @@ two things done again for every request whose answer cannot change while the pro
   inspect.getmembers over the class for every request. Classes do not grow methods at run time:
   the names are kept per class.
 
-Together they were about a sixth of the process's samples. Installed by the AWS process only
-(aws_process._serve); tests/unit/test_local_aws_dispatch.py holds the answers to moto's own.
+Together they were about a sixth of the process's samples. Installed by the AWS process
+(aws_process._serve) and, for the tests' in-process moto, by tests/conftest.py;
+tests/unit/test_local_aws_dispatch.py holds the answers to moto's own.
 """
 
 from __future__ import annotations

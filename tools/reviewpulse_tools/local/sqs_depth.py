@@ -1,5 +1,5 @@
 """moto's SQS, without its cost growing with every message a queue holds, for the local stack's
-AWS process (aws_process.py).
+AWS process (aws_process.py) and the tests' in-process moto (tests/conftest.py).
 
 moto 5.2 counts a queue's messages for every message it sends and receives: SendMessage reads
 `queue.attributes` (for one FIFO setting), which computes ApproximateNumberOfMessages,
